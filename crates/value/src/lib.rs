@@ -1,0 +1,365 @@
+//! The one dynamic value model of rudder: what a values file parses into, what templates
+//! evaluate over and what template functions take and return.
+//!
+//! Helm works on Go's `interface{}` values, and many user-visible behaviours depend on the
+//! exact Go type behind a value (`typeOf`, `%T`, `kindIs`, whether `eq` may compare two
+//! values, how `%v` prints them). So a [`Value`] records the Go type it stands for:
+//! numbers from YAML/JSON are `float64` ([`Value::Float`]), numbers written in a template are
+//! `int` ([`Value::Int`]), Sprig's arithmetic gives `int64` ([`Value::Int64`]), and a few
+//! Sprig functions return typed slices and maps ([`Value::Strings`], [`Value::Ints`],
+//! [`Value::StrMap`]). Everything else that has Go methods or fields (`.Files`,
+//! `.Capabilities`, a `semver` version, a `time.Time`) is an [`Object`].
+//!
+//! Maps are `BTreeMap`s: Go prints, ranges and serialises maps in sorted key order, and Go's
+//! string order is byte order, which is `String`'s `Ord`.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+pub mod gofmt;
+pub mod json;
+pub mod yaml;
+
+/// A `map[string]interface{}`.
+pub type Map = BTreeMap<String, Value>;
+
+/// A value of one of the Go types that Helm templates see.
+#[derive(Clone, Default)]
+pub enum Value {
+    /// Go's nil `interface{}`: a YAML/JSON `null`, a missing map key under `missingkey=zero`.
+    #[default]
+    Nil,
+    Bool(bool),
+    /// Go `int`: template number constants, `len`, `atoi`, `int`.
+    Int(i64),
+    /// Go `int64`: `--set` integers, Sprig arithmetic (`add`, `mul`, `max`, ...), `int64`.
+    Int64(i64),
+    /// Go `float64`: every number read from YAML or JSON, float constants, `float64`.
+    Float(f64),
+    String(Arc<str>),
+    /// Go `[]byte` (`.Files.GetBytes`).
+    Bytes(Arc<[u8]>),
+    /// Go `[]interface{}`.
+    List(Arc<Vec<Value>>),
+    /// Go `map[string]interface{}`.
+    Map(Arc<Map>),
+    /// Go `[]string` (`splitList`, `keys`, `sortAlpha`, `regexSplit`, ...).
+    Strings(Arc<Vec<String>>),
+    /// Go `[]int` (`until`, `untilStep`).
+    Ints(Arc<Vec<i64>>),
+    /// Go `map[string]string` (`split`, `splitn`).
+    StrMap(Arc<BTreeMap<String, String>>),
+    /// Anything with Go methods or struct fields.
+    Object(Arc<dyn Object>),
+}
+
+/// The Go "kind" of a value, as `reflect.Kind.String()` names it (Sprig's `kindOf`/`kindIs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Invalid,
+    Bool,
+    Int,
+    Int32,
+    Int64,
+    Uint8,
+    Float64,
+    String,
+    Slice,
+    Map,
+    Struct,
+    Ptr,
+    Func,
+}
+
+impl Kind {
+    /// The name Go's `reflect.Kind.String()` gives.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Invalid => "invalid",
+            Kind::Bool => "bool",
+            Kind::Int => "int",
+            Kind::Int32 => "int32",
+            Kind::Int64 => "int64",
+            Kind::Uint8 => "uint8",
+            Kind::Float64 => "float64",
+            Kind::String => "string",
+            Kind::Slice => "slice",
+            Kind::Map => "map",
+            Kind::Struct => "struct",
+            Kind::Ptr => "ptr",
+            Kind::Func => "func",
+        }
+    }
+}
+
+/// A Go value with methods and/or fields: `.Files`, `.Capabilities`, `*semver.Version`,
+/// `time.Time`, a generated certificate, ...
+///
+/// Templates reach it through `.Name` (a field, or a method called with the arguments that
+/// follow) the way Go's `text/template` does: methods are looked up before fields.
+pub trait Object: Send + Sync + fmt::Debug {
+    /// The Go type as `%T` and Sprig's `typeOf` print it, e.g. `"*semver.Version"`.
+    fn type_name(&self) -> &str;
+    /// The Go kind (`reflect.Kind`): usually `Struct` or `Ptr`.
+    fn kind(&self) -> Kind {
+        Kind::Struct
+    }
+    /// True if the object has an exported method of that name.
+    fn has_method(&self, _name: &str) -> bool {
+        false
+    }
+    /// Calls a method. Only called when [`Object::has_method`] said yes. The error string is
+    /// the Go error's text.
+    fn call_method(&self, name: &str, _args: &[Value]) -> Result<Value, String> {
+        Err(format!("no method {name}"))
+    }
+    /// An exported struct field (or map entry, for map-like objects); `None` if there is none.
+    fn field(&self, _name: &str) -> Option<Value> {
+        None
+    }
+    /// How Go's `%v` prints it (a struct as `{a b}`, a pointer to struct as `&{a b}`, or its
+    /// `String()` method's result when Go would call it).
+    fn fmt_v(&self, out: &mut String);
+    /// Go's truth for `if`/`with`: false only for zero values of non-struct kinds.
+    fn is_true(&self) -> bool {
+        true
+    }
+    /// The value that `toYaml`/`toJson` serialise (Go's `json.Marshal` of the object), if any.
+    fn to_data(&self) -> Option<Value> {
+        None
+    }
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl Value {
+    pub fn str(s: impl AsRef<str>) -> Value {
+        Value::String(Arc::from(s.as_ref()))
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Arc::new(items))
+    }
+
+    pub fn map(entries: Map) -> Value {
+        Value::Map(Arc::new(entries))
+    }
+
+    pub fn strings(items: Vec<String>) -> Value {
+        Value::Strings(Arc::new(items))
+    }
+
+    pub fn is_nil(&self) -> bool {
+        matches!(self, Value::Nil)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The map behind a `map[string]interface{}`.
+    pub fn as_map(&self) -> Option<&Map> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Mutable access to a `map[string]interface{}` (copy-on-write).
+    pub fn as_map_mut(&mut self) -> Option<&mut Map> {
+        match self {
+            Value::Map(m) => Some(Arc::make_mut(m)),
+            _ => None,
+        }
+    }
+
+    /// The items of a `[]interface{}`.
+    pub fn as_list(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The elements of any slice kind, as values (`[]string` items become strings, ...).
+    /// `None` for non-slices. `[]byte` is not treated as a list here.
+    pub fn to_list(&self) -> Option<Cow<'_, [Value]>> {
+        match self {
+            Value::List(l) => Some(Cow::Borrowed(l.as_slice())),
+            Value::Strings(s) => Some(Cow::Owned(s.iter().map(Value::str).collect())),
+            Value::Ints(s) => Some(Cow::Owned(s.iter().map(|i| Value::Int(*i)).collect())),
+            _ => None,
+        }
+    }
+
+    /// The entries of any map kind, as values. `None` for non-maps.
+    pub fn to_map(&self) -> Option<Cow<'_, Map>> {
+        match self {
+            Value::Map(m) => Some(Cow::Borrowed(m.as_ref())),
+            Value::StrMap(m) => Some(Cow::Owned(
+                m.iter().map(|(k, v)| (k.clone(), Value::str(v))).collect(),
+            )),
+            _ => None,
+        }
+    }
+
+    /// Looks up a dotted path of map keys (`"a.b.c"` as `["a","b","c"]`).
+    pub fn get_path<'a>(&'a self, path: &[&str]) -> Option<&'a Value> {
+        let mut cur = self;
+        for key in path {
+            cur = cur.as_map()?.get(*key)?;
+        }
+        Some(cur)
+    }
+
+    /// The Go kind of the value.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Value::Nil => Kind::Invalid,
+            Value::Bool(_) => Kind::Bool,
+            Value::Int(_) => Kind::Int,
+            Value::Int64(_) => Kind::Int64,
+            Value::Float(_) => Kind::Float64,
+            Value::String(_) => Kind::String,
+            Value::Bytes(_) | Value::List(_) | Value::Strings(_) | Value::Ints(_) => Kind::Slice,
+            Value::Map(_) | Value::StrMap(_) => Kind::Map,
+            Value::Object(o) => o.kind(),
+        }
+    }
+
+    /// The Go type name as `%T` prints it (`<nil>` for nil).
+    pub fn type_name(&self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
+            Value::Nil => "<nil>",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Int64(_) => "int64",
+            Value::Float(_) => "float64",
+            Value::String(_) => "string",
+            Value::Bytes(_) => "[]uint8",
+            Value::List(_) => "[]interface {}",
+            Value::Map(_) => "map[string]interface {}",
+            Value::Strings(_) => "[]string",
+            Value::Ints(_) => "[]int",
+            Value::StrMap(_) => "map[string]string",
+            Value::Object(o) => return Cow::Owned(o.type_name().to_string()),
+        })
+    }
+
+    /// Go's notion of truth used by `if`, `with`, `and`, `or`, `not`: the zero value of its
+    /// type (false, 0, "", nil, empty slice or map) is false.
+    pub fn is_true(&self) -> bool {
+        match self {
+            Value::Nil => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) | Value::Int64(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::String(s) => !s.is_empty(),
+            Value::Bytes(b) => !b.is_empty(),
+            Value::List(l) => !l.is_empty(),
+            Value::Map(m) => !m.is_empty(),
+            Value::Strings(l) => !l.is_empty(),
+            Value::Ints(l) => !l.is_empty(),
+            Value::StrMap(m) => !m.is_empty(),
+            Value::Object(o) => o.is_true(),
+        }
+    }
+
+    /// How Go's `fmt` prints the value with `%v` (and so `{{ . }}`, `print`, `toString`).
+    pub fn to_go_string(&self) -> String {
+        let mut out = String::new();
+        gofmt::write_v(&mut out, self);
+        out
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Nil => write!(f, "Nil"),
+            Value::Bool(b) => write!(f, "Bool({b})"),
+            Value::Int(i) => write!(f, "Int({i})"),
+            Value::Int64(i) => write!(f, "Int64({i})"),
+            Value::Float(x) => write!(f, "Float({x:?})"),
+            Value::String(s) => write!(f, "String({s:?})"),
+            Value::Bytes(b) => write!(f, "Bytes({b:?})"),
+            Value::List(l) => f.debug_list().entries(l.iter()).finish(),
+            Value::Map(m) => f.debug_map().entries(m.iter()).finish(),
+            Value::Strings(l) => write!(f, "Strings({l:?})"),
+            Value::Ints(l) => write!(f, "Ints({l:?})"),
+            Value::StrMap(m) => write!(f, "StrMap({m:?})"),
+            Value::Object(o) => write!(f, "Object({o:?})"),
+        }
+    }
+}
+
+/// Structural equality, for tests and for data comparisons (not Go's `eq`, whose type rules
+/// live in the template engine). Objects compare equal only to themselves.
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Nil, Nil) => true,
+            (Bool(a), Bool(b)) => a == b,
+            (Int(a), Int(b)) | (Int64(a), Int64(b)) => a == b,
+            (Float(a), Float(b)) => a == b,
+            (String(a), String(b)) => a == b,
+            (Bytes(a), Bytes(b)) => a == b,
+            (List(a), List(b)) => a == b,
+            (Map(a), Map(b)) => a == b,
+            (Strings(a), Strings(b)) => a == b,
+            (Ints(a), Ints(b)) => a == b,
+            (StrMap(a), StrMap(b)) => a == b,
+            (Object(a), Object(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::str(s)
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::String(Arc::from(s))
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(f: f64) -> Value {
+        Value::Float(f)
+    }
+}
+
+impl From<Map> for Value {
+    fn from(m: Map) -> Value {
+        Value::map(m)
+    }
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(l: Vec<Value>) -> Value {
+        Value::list(l)
+    }
+}
