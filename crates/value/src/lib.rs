@@ -12,12 +12,20 @@
 //!
 //! Maps are `BTreeMap`s: Go prints, ranges and serialises maps in sorted key order, and Go's
 //! string order is byte order, which is `String`'s `Ord`.
+//!
+//! **Maps are shared and mutable, as Go maps are.** In Go, `{{ $_ := set $ctx "k" 1 }}` and
+//! `{{ $_ := merge $dst $src }}` change the map in place and every holder of it sees the
+//! change (charts rely on it). So [`Value::Map`] holds a [`Dict`]: an `Arc<RwLock<Map>>`.
+//! Cloning a `Value` shares the map; use [`Dict::deep_clone`] for a copy. Never hold a guard
+//! from [`Dict::read`]/[`Dict::write`] while calling code that may lock the same map again
+//! (e.g. `merge $a $a`): take a [`Dict::snapshot`] first. Lists need no such care: nothing in
+//! Go templates or Sprig mutates a slice in place.
 
 use std::any::Any;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub mod gofmt;
 pub mod json;
@@ -44,8 +52,8 @@ pub enum Value {
     Bytes(Arc<[u8]>),
     /// Go `[]interface{}`.
     List(Arc<Vec<Value>>),
-    /// Go `map[string]interface{}`.
-    Map(Arc<Map>),
+    /// Go `map[string]interface{}`: shared and mutable, see [`Dict`].
+    Map(Dict),
     /// Go `[]string` (`splitList`, `keys`, `sortAlpha`, `regexSplit`, ...).
     Strings(Arc<Vec<String>>),
     /// Go `[]int` (`until`, `untilStep`).
@@ -134,6 +142,98 @@ pub trait Object: Send + Sync + fmt::Debug {
     fn as_any(&self) -> &dyn Any;
 }
 
+/// A shared, mutable `map[string]interface{}` with Go's reference semantics.
+#[derive(Clone, Default)]
+pub struct Dict(Arc<RwLock<Map>>);
+
+impl Dict {
+    pub fn new(map: Map) -> Dict {
+        Dict(Arc::new(RwLock::new(map)))
+    }
+
+    /// Read access. A poisoned lock (a panic elsewhere) still gives the data.
+    pub fn read(&self) -> RwLockReadGuard<'_, Map> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Write access, seen by every holder of this map.
+    pub fn write(&self) -> RwLockWriteGuard<'_, Map> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The value at `key` (shared, not copied).
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.read().get(key).cloned()
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.read().contains_key(key)
+    }
+
+    pub fn insert(&self, key: impl Into<String>, value: Value) -> Option<Value> {
+        self.write().insert(key.into(), value)
+    }
+
+    pub fn remove(&self, key: &str) -> Option<Value> {
+        self.write().remove(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
+    /// The sorted keys.
+    pub fn keys(&self) -> Vec<String> {
+        self.read().keys().cloned().collect()
+    }
+
+    /// A copy of the top level (nested maps stay shared), taken under one short read lock.
+    pub fn snapshot(&self) -> Map {
+        self.read().clone()
+    }
+
+    /// A copy of the whole tree: no map in it is shared with the original.
+    pub fn deep_clone(&self) -> Dict {
+        Dict::new(
+            self.read()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.deep_clone()))
+                .collect(),
+        )
+    }
+
+    /// True if both are the same map (Go's map identity).
+    pub fn ptr_eq(&self, other: &Dict) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl From<Map> for Dict {
+    fn from(m: Map) -> Dict {
+        Dict::new(m)
+    }
+}
+
+impl fmt::Debug for Dict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.read().iter()).finish()
+    }
+}
+
+impl PartialEq for Dict {
+    fn eq(&self, other: &Dict) -> bool {
+        if self.ptr_eq(other) {
+            return true;
+        }
+        let (a, b) = (self.snapshot(), other.snapshot());
+        a == b
+    }
+}
+
 impl Value {
     pub fn str(s: impl AsRef<str>) -> Value {
         Value::String(Arc::from(s.as_ref()))
@@ -144,7 +244,19 @@ impl Value {
     }
 
     pub fn map(entries: Map) -> Value {
-        Value::Map(Arc::new(entries))
+        Value::Map(Dict::new(entries))
+    }
+
+    /// A copy in which no map is shared with `self` (Go's deep copy of maps; slices and
+    /// strings are immutable and stay shared).
+    pub fn deep_clone(&self) -> Value {
+        match self {
+            Value::Map(d) => Value::Map(d.deep_clone()),
+            Value::List(l) if l.iter().any(|v| matches!(v, Value::Map(_) | Value::List(_))) => {
+                Value::list(l.iter().map(Value::deep_clone).collect())
+            }
+            other => other.clone(),
+        }
     }
 
     pub fn strings(items: Vec<String>) -> Value {
@@ -169,20 +281,17 @@ impl Value {
         }
     }
 
-    /// The map behind a `map[string]interface{}`.
-    pub fn as_map(&self) -> Option<&Map> {
+    /// The shared map behind a `map[string]interface{}`.
+    pub fn as_dict(&self) -> Option<&Dict> {
         match self {
-            Value::Map(m) => Some(m),
+            Value::Map(d) => Some(d),
             _ => None,
         }
     }
 
-    /// Mutable access to a `map[string]interface{}` (copy-on-write).
-    pub fn as_map_mut(&mut self) -> Option<&mut Map> {
-        match self {
-            Value::Map(m) => Some(Arc::make_mut(m)),
-            _ => None,
-        }
+    /// Read access to a `map[string]interface{}` (a lock guard: keep it short).
+    pub fn as_map(&self) -> Option<RwLockReadGuard<'_, Map>> {
+        self.as_dict().map(Dict::read)
     }
 
     /// The items of a `[]interface{}`.
@@ -204,22 +313,21 @@ impl Value {
         }
     }
 
-    /// The entries of any map kind, as values. `None` for non-maps.
-    pub fn to_map(&self) -> Option<Cow<'_, Map>> {
+    /// A snapshot of the entries of any map kind, as values. `None` for non-maps.
+    pub fn to_map(&self) -> Option<Map> {
         match self {
-            Value::Map(m) => Some(Cow::Borrowed(m.as_ref())),
-            Value::StrMap(m) => Some(Cow::Owned(
-                m.iter().map(|(k, v)| (k.clone(), Value::str(v))).collect(),
-            )),
+            Value::Map(d) => Some(d.snapshot()),
+            Value::StrMap(m) => Some(m.iter().map(|(k, v)| (k.clone(), Value::str(v))).collect()),
             _ => None,
         }
     }
 
-    /// Looks up a dotted path of map keys (`"a.b.c"` as `["a","b","c"]`).
-    pub fn get_path<'a>(&'a self, path: &[&str]) -> Option<&'a Value> {
-        let mut cur = self;
+    /// Looks up a path of map keys (`"a.b.c"` as `["a","b","c"]`).
+    pub fn get_path(&self, path: &[&str]) -> Option<Value> {
+        let mut cur = self.clone();
         for key in path {
-            cur = cur.as_map()?.get(*key)?;
+            let next = cur.as_dict()?.get(key)?;
+            cur = next;
         }
         Some(cur)
     }
@@ -296,7 +404,7 @@ impl fmt::Debug for Value {
             Value::String(s) => write!(f, "String({s:?})"),
             Value::Bytes(b) => write!(f, "Bytes({b:?})"),
             Value::List(l) => f.debug_list().entries(l.iter()).finish(),
-            Value::Map(m) => f.debug_map().entries(m.iter()).finish(),
+            Value::Map(m) => m.fmt(f),
             Value::Strings(l) => write!(f, "Strings({l:?})"),
             Value::Ints(l) => write!(f, "Ints({l:?})"),
             Value::StrMap(m) => write!(f, "StrMap({m:?})"),
