@@ -77,10 +77,18 @@ pub trait Runtime {
     fn execute_named(&mut self, name: &str, data: &Value) -> Result<String, String>;
     /// Parses `text` as a template called `name` in a copy of the current template set
     /// (definitions in `text` stay in the copy) and executes it with `data` as dot.
-    fn execute_text(&mut self, name: &str, text: &str, data: &Value) -> Result<String, String>;
+    /// Helm words parse and execution failures differently, hence [`TextError`].
+    fn execute_text(&mut self, name: &str, text: &str, data: &Value) -> Result<String, TextError>;
     /// The name of the template being executed (Go's `Template.Name()` of the executing
     /// template).
     fn template_name(&self) -> &str;
+}
+
+/// Why [`Runtime::execute_text`] failed; each carries Go's error text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TextError {
+    Parse(String),
+    Exec(String),
 }
 
 /// The body of a function: receives the runtime and the converted arguments. An `Err` is

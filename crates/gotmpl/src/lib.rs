@@ -4,4 +4,4 @@
 
 pub mod func;
 
-pub use func::{FuncBody, FuncMap, Function, ParamType, Runtime, Signature};
+pub use func::{FuncBody, FuncMap, Function, ParamType, Runtime, Signature, TextError};
