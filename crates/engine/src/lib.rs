@@ -1,1 +1,15 @@
-//! (Skeleton: being filled in.)
+//! Helm's rendering for rudder: the context templates see (`.Values`, `.Chart`, `.Release`,
+//! `.Capabilities`, `.Files`, `.Template`, `.Subcharts`), the functions bound to a render
+//! (`include`, `tpl`, `required`, `fail`, `lookup`), rendering a whole chart tree, Helm's
+//! wording of template errors, and splitting rendered output into manifests and hooks in
+//! Helm's order. Knows nothing of how manifests reach a cluster.
+
+pub mod capabilities;
+pub mod errors;
+pub mod files;
+pub mod manifest;
+pub mod render;
+
+pub use capabilities::{Capabilities, HelmVersion, KubeVersion};
+pub use manifest::{sort_manifests, split_manifests, Head, Hook, Manifest, INSTALL_ORDER};
+pub use render::{metadata_to_value, render_values, Engine, Lookup, ReleaseOptions};

@@ -1,0 +1,381 @@
+//! Rendering a chart tree the way Helm v4's `engine.Render` does.
+//!
+//! Every template of every chart is parsed into one template set, named by its full path
+//! (`parent/charts/sub/templates/x.yaml`), deepest paths first and, at equal depth, in
+//! reverse name order, so that a parent's `define` overrides a subchart's and, among
+//! siblings, the alphabetically first file's. Then every non-partial template is executed in
+//! the same order with its chart's context map (`Values`, `Chart`, `Files`, `Release`,
+//! `Capabilities`, `Subcharts`, `Template`). Context maps are shared Go-style maps: a
+//! template that `set`s into `.Values` is seen by those executed after it, as in Helm.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use rudder_chart::{Chart, Metadata};
+use rudder_gotmpl::{
+    ExecOptions, FuncMap, Function, MissingKey, ParamType, Signature, Templates, TextError,
+};
+use rudder_value::{Dict, Map, Value};
+
+use crate::errors::{cleanup_parse_error, reformat_exec_error, warn_wrap};
+use crate::files::Files;
+
+/// How deep one template name may be nested through `include`/`tpl` (Helm's
+/// `recursionMaxNums`).
+const RECURSION_MAX: usize = 1000;
+
+/// Answers `lookup` from a live cluster.
+pub trait Lookup: Send + Sync {
+    /// `lookup apiVersion kind namespace name`: the object as a map, a list object when
+    /// `name` is empty, an empty map when it does not exist.
+    fn lookup(&self, api_version: &str, kind: &str, namespace: &str, name: &str)
+        -> Result<Value, String>;
+}
+
+/// Helm's `common.ReleaseOptions`: what `.Release` says.
+#[derive(Clone, Debug)]
+pub struct ReleaseOptions {
+    pub name: String,
+    pub namespace: String,
+    pub revision: i64,
+    pub is_install: bool,
+    pub is_upgrade: bool,
+}
+
+impl Default for ReleaseOptions {
+    fn default() -> ReleaseOptions {
+        ReleaseOptions {
+            name: "release-name".into(),
+            namespace: "default".into(),
+            revision: 1,
+            is_install: true,
+            is_upgrade: false,
+        }
+    }
+}
+
+/// The rendering engine and its options (Helm's `engine.Engine`).
+#[derive(Clone, Default)]
+pub struct Engine {
+    /// Missing map keys are errors (`lint --strict`).
+    pub strict: bool,
+    /// `required` and `fail` do not fail (lint).
+    pub lint_mode: bool,
+    /// `getHostByName` really resolves (`--enable-dns`).
+    pub enable_dns: bool,
+    /// `lookup` talks to this cluster; without one it returns empty maps.
+    pub lookup: Option<Arc<dyn Lookup>>,
+    /// Extra functions, overriding everything else (the SDK's `CustomTemplateFuncs`).
+    pub custom_funcs: FuncMap,
+}
+
+/// A template to execute, with the context of its chart.
+struct Renderable {
+    text: Arc<str>,
+    context: Dict,
+    base_path: String,
+}
+
+/// `.Chart` as Helm v4 exposes it: the metadata as a map with Go field names, plus `IsRoot`.
+pub fn metadata_to_value(m: &Metadata, is_root: Option<bool>) -> Value {
+    let s = |v: &str| Value::str(v);
+    let strs = |v: &[String]| Value::list(v.iter().map(Value::str).collect());
+    let mut map = Map::new();
+    map.insert("Name".into(), s(&m.name));
+    map.insert("Home".into(), s(&m.home));
+    map.insert("Sources".into(), strs(&m.sources));
+    map.insert("Version".into(), s(&m.version));
+    map.insert("Description".into(), s(&m.description));
+    map.insert("Keywords".into(), strs(&m.keywords));
+    let maintainers = m
+        .maintainers
+        .iter()
+        .map(|mt| {
+            let mut e = Map::new();
+            e.insert("Name".into(), s(&mt.name));
+            e.insert("Email".into(), s(&mt.email));
+            e.insert("URL".into(), s(&mt.url));
+            Value::map(e)
+        })
+        .collect();
+    map.insert("Maintainers".into(), Value::list(maintainers));
+    map.insert("Icon".into(), s(&m.icon));
+    map.insert("APIVersion".into(), s(&m.api_version));
+    map.insert("Condition".into(), s(&m.condition));
+    map.insert("Tags".into(), s(&m.tags));
+    map.insert("AppVersion".into(), s(&m.app_version));
+    map.insert("Deprecated".into(), Value::Bool(m.deprecated));
+    map.insert("Annotations".into(), Value::StrMap(Arc::new(m.annotations.clone())));
+    map.insert("KubeVersion".into(), s(&m.kube_version));
+    let deps = m
+        .dependencies
+        .iter()
+        .map(|d| {
+            let mut e = Map::new();
+            e.insert("Name".into(), s(&d.name));
+            e.insert("Version".into(), s(&d.version));
+            e.insert("Repository".into(), s(&d.repository));
+            e.insert("Condition".into(), s(&d.condition));
+            e.insert("Tags".into(), strs(&d.tags));
+            e.insert("Enabled".into(), Value::Bool(d.enabled));
+            e.insert("ImportValues".into(), Value::list(d.import_values.clone()));
+            e.insert("Alias".into(), s(&d.alias));
+            Value::map(e)
+        })
+        .collect();
+    map.insert("Dependencies".into(), Value::list(deps));
+    map.insert("Type".into(), s(&m.chart_type));
+    if let Some(root) = is_root {
+        map.insert("IsRoot".into(), Value::Bool(root));
+    }
+    Value::map(map)
+}
+
+/// Helm's `ToRenderValues` minus coalescing and schema validation (done by the chart
+/// crate): the top-level map `{Chart, Capabilities, Release, Values}`.
+pub fn render_values(
+    chart: &Chart,
+    values: Value,
+    release: &ReleaseOptions,
+    capabilities: &crate::Capabilities,
+) -> Value {
+    let mut rel = Map::new();
+    rel.insert("Name".into(), Value::str(&release.name));
+    rel.insert("Namespace".into(), Value::str(&release.namespace));
+    rel.insert("IsUpgrade".into(), Value::Bool(release.is_upgrade));
+    rel.insert("IsInstall".into(), Value::Bool(release.is_install));
+    rel.insert("Revision".into(), Value::Int(release.revision));
+    rel.insert("Service".into(), Value::str("Helm"));
+    let mut top = Map::new();
+    top.insert("Chart".into(), metadata_to_value(&chart.metadata, None));
+    top.insert("Capabilities".into(), capabilities.to_value());
+    top.insert("Release".into(), Value::map(rel));
+    top.insert("Values".into(), values);
+    Value::map(top)
+}
+
+/// Helm's `Values.Table`: the sub-map at `name`, if it is a map.
+fn table(values: &Value, name: &str) -> Option<Value> {
+    match values.as_dict()?.get(name)? {
+        v @ Value::Map(_) => Some(v),
+        _ => None,
+    }
+}
+
+/// Helm's `recAllTpls`: collects the templates of `chart` and its subcharts with the
+/// context each is executed in; returns `chart`'s context.
+fn collect(
+    chart: &Chart,
+    parent: &Value,
+    out: &mut BTreeMap<String, Renderable>,
+) -> Value {
+    let subcharts = Dict::default();
+    let context = Dict::default();
+    context.insert("Chart", metadata_to_value(&chart.metadata, Some(chart.is_root())));
+    context.insert("Files", Files::new(&chart.files).to_value());
+    context.insert("Release", parent.get_path(&["Release"]).unwrap_or_default());
+    context.insert("Capabilities", parent.get_path(&["Capabilities"]).unwrap_or_default());
+    let values = if chart.is_root() {
+        parent.get_path(&["Values"]).unwrap_or_default()
+    } else {
+        parent
+            .get_path(&["Values"])
+            .and_then(|v| table(&v, chart.name()))
+            .unwrap_or_else(|| Value::map(Map::new()))
+    };
+    context.insert("Values", values);
+    context.insert("Subcharts", Value::Map(subcharts.clone()));
+    let context_value = Value::Map(context.clone());
+
+    for child in &chart.dependencies {
+        let child_context = collect(child, &context_value, out);
+        subcharts.insert(child.name(), child_context);
+    }
+
+    let full_path = chart.full_path();
+    let base_path = format!("{full_path}/templates");
+    for t in &chart.templates {
+        let base = t.name.rsplit('/').next().unwrap_or(&t.name);
+        if chart.is_library() && !base.starts_with('_') {
+            continue;
+        }
+        out.insert(
+            format!("{full_path}/{}", t.name),
+            Renderable {
+                text: Arc::from(String::from_utf8_lossy(&t.data).as_ref()),
+                context: context.clone(),
+                base_path: base_path.clone(),
+            },
+        );
+    }
+    context_value
+}
+
+/// Helm's `sortTemplates`: deepest paths first; at equal depth, reverse name order.
+fn sort_templates(names: &mut [&String]) {
+    names.sort_by(|a, b| {
+        let (da, db) = (a.matches('/').count(), b.matches('/').count());
+        db.cmp(&da).then_with(|| b.cmp(a))
+    });
+}
+
+fn is_partial(path: &str) -> bool {
+    path.rsplit('/').next().unwrap_or(path).starts_with('_')
+}
+
+impl Engine {
+    /// Renders every template of `chart` (already processed: disabled subcharts removed)
+    /// with `top` from [`render_values`]. Returns each non-partial template's output by path.
+    /// Errors are worded as Helm words them.
+    pub fn render(&self, chart: &Chart, top: &Value) -> Result<BTreeMap<String, String>, String> {
+        let mut renderables = BTreeMap::new();
+        collect(chart, top, &mut renderables);
+        let mut names: Vec<&String> = renderables.keys().collect();
+        sort_templates(&mut names);
+
+        let funcs = self.func_map();
+        let mut templates = Templates::new();
+        for name in &names {
+            templates
+                .parse(name, &renderables[*name].text, &funcs)
+                .map_err(|e| cleanup_parse_error(name, &e.to_string()))?;
+        }
+
+        let options = ExecOptions {
+            missing_key: if self.strict { MissingKey::Error } else { MissingKey::Zero },
+            ..ExecOptions::default()
+        };
+        let mut rendered = BTreeMap::new();
+        for name in names {
+            if is_partial(name) {
+                continue;
+            }
+            let r = &renderables[name];
+            let mut template = Map::new();
+            template.insert("Name".into(), Value::str(name));
+            template.insert("BasePath".into(), Value::str(&r.base_path));
+            r.context.insert("Template", Value::map(template));
+            let out = templates
+                .execute(name, &Value::Map(r.context.clone()), &funcs, &options)
+                .map_err(|e| reformat_exec_error(name, &e.to_string()))?;
+            rendered.insert(name.clone(), out.replace("<no value>", ""));
+        }
+        Ok(rendered)
+    }
+
+    /// Sprig's and Helm's functions plus those bound to this render (Helm's `initFunMap`).
+    fn func_map(&self) -> FuncMap {
+        use ParamType::*;
+        let mut funcs = rudder_funcs::all();
+        let included: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+
+        let counts = included.clone();
+        funcs.insert(
+            "include",
+            Function::new(Signature::new(&[String, Any]), move |rt, args| {
+                let name = args[0].as_str().unwrap_or_default().to_string();
+                {
+                    let mut c = counts.lock().unwrap_or_else(|e| e.into_inner());
+                    let n = c.entry(name.clone()).or_insert(0);
+                    if *n > RECURSION_MAX {
+                        return Err(format!(
+                            "rendering template has a nested reference name: {name}: unable to execute template"
+                        ));
+                    }
+                    *n += 1;
+                }
+                let result = rt.execute_named(&name, &args[1]);
+                if let Some(n) = counts.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&name) {
+                    *n = n.saturating_sub(1);
+                }
+                result.map(Value::from)
+            }),
+        );
+
+        funcs.insert(
+            "tpl",
+            Function::new(Signature::new(&[String, Any]), move |rt, args| {
+                let text = args[0].as_str().unwrap_or_default();
+                match rt.execute_text("gotpl", text, &args[1]) {
+                    Ok(out) => Ok(Value::from(out.replace("<no value>", ""))),
+                    Err(TextError::Parse(e)) => {
+                        Err(format!("cannot parse template {}: {e}", go_quote(text)))
+                    }
+                    Err(TextError::Exec(e)) => Err(format!(
+                        "error during tpl function execution for {}: {e}",
+                        go_quote(text)
+                    )),
+                }
+            }),
+        );
+
+        let lint = self.lint_mode;
+        funcs.insert(
+            "required",
+            Function::new(Signature::new(&[String, Any]), move |_rt, args| {
+                let missing = match &args[1] {
+                    Value::Nil => true,
+                    Value::String(s) => s.is_empty(),
+                    _ => false,
+                };
+                if !missing {
+                    return Ok(args[1].clone());
+                }
+                if lint {
+                    return Ok(Value::str(""));
+                }
+                Err(warn_wrap(args[0].as_str().unwrap_or_default()))
+            }),
+        );
+        funcs.insert(
+            "fail",
+            Function::new(Signature::new(&[String]), move |_rt, args| {
+                if lint {
+                    return Ok(Value::str(""));
+                }
+                Err(warn_wrap(args[0].as_str().unwrap_or_default()))
+            }),
+        );
+
+        let lookup = if self.lint_mode { None } else { self.lookup.clone() };
+        funcs.insert(
+            "lookup",
+            Function::new(Signature::new(&[String, String, String, String]), move |_rt, args| {
+                let a = |i: usize| args[i].as_str().unwrap_or_default();
+                match &lookup {
+                    Some(l) => l.lookup(a(0), a(1), a(2), a(3)),
+                    None => Ok(Value::map(Map::new())),
+                }
+            }),
+        );
+
+        if !self.enable_dns {
+            funcs.insert(
+                "getHostByName",
+                Function::new(Signature::new(&[String]), |_rt, _args| Ok(Value::str(""))),
+            );
+        }
+        funcs.extend(&self.custom_funcs);
+        funcs
+    }
+}
+
+/// Go's `%q` for the strings Helm quotes in tpl errors.
+fn go_quote(s: &str) -> String {
+    rudder_value::gofmt::sprintf("%q", &[Value::str(s)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_templates_like_helm() {
+        let a = "c/templates/a.yaml".to_string();
+        let b = "c/templates/b.yaml".to_string();
+        let sub = "c/charts/s/templates/a.yaml".to_string();
+        let mut names = vec![&a, &b, &sub];
+        sort_templates(&mut names);
+        assert_eq!(names, vec![&sub, &b, &a]);
+    }
+}
