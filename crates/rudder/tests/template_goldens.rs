@@ -1,0 +1,114 @@
+//! `rudder template` against `helm template`: every case of tests/template/cases.yaml is run
+//! through the real `rudder` binary and its output compared byte for byte with the golden that
+//! real Helm produced (scripts/gen-template-goldens.py). Error cases compare the first line of
+//! the message.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// One case of cases.yaml (a deliberately small parser: one flow mapping per line).
+#[derive(Debug)]
+struct Case {
+    name: String,
+    chart: String,
+    release: Option<String>,
+    namespace: Option<String>,
+    args: Vec<String>,
+}
+
+fn parse_flow_list(s: &str) -> Vec<String> {
+    let inner = s.trim().trim_start_matches('[').trim_end_matches(']');
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in inner.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                out.push(cur.trim().to_string());
+                cur.clear();
+            }
+            _ => cur.push(c),
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur.trim().to_string());
+    }
+    out
+}
+
+fn parse_cases(text: &str) -> Vec<Case> {
+    let mut cases = Vec::new();
+    for line in text.lines() {
+        let Some(body) = line.trim().strip_prefix("- {").and_then(|l| l.strip_suffix('}')) else {
+            continue;
+        };
+        let mut case = Case { name: String::new(), chart: String::new(), release: None, namespace: None, args: Vec::new() };
+        let (head, args) = match body.find("args:") {
+            Some(i) => (&body[..i], Some(&body[i + 5..])),
+            None => (body, None),
+        };
+        for field in head.split(',') {
+            let Some((k, v)) = field.split_once(':') else { continue };
+            let v = v.trim().to_string();
+            match k.trim() {
+                "name" => case.name = v,
+                "chart" => case.chart = v,
+                "release" => case.release = Some(v),
+                "namespace" => case.namespace = Some(v),
+                _ => {}
+            }
+        }
+        if let Some(a) = args {
+            case.args = parse_flow_list(a);
+        }
+        cases.push(case);
+    }
+    cases
+}
+
+#[test]
+fn template_matches_helm() {
+    let root = repo_root();
+    let text = std::fs::read_to_string(root.join("tests/template/cases.yaml")).expect("cases.yaml");
+    let cases = parse_cases(&text);
+    assert!(!cases.is_empty(), "no cases parsed");
+    let mut failures = Vec::new();
+    for case in &cases {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rudder"));
+        cmd.current_dir(&root).arg("template");
+        if let Some(r) = &case.release {
+            cmd.arg(r);
+        }
+        cmd.arg(&case.chart);
+        cmd.args(["--namespace", case.namespace.as_deref().unwrap_or("default")]);
+        cmd.args(&case.args);
+        let output = cmd.output().expect("run rudder");
+        let golden = root.join("tests/template/golden");
+        let out_path = golden.join(format!("{}.out", case.name));
+        let err_path = golden.join(format!("{}.err", case.name));
+        if let Ok(want) = std::fs::read_to_string(&out_path) {
+            let got = String::from_utf8_lossy(&output.stdout);
+            if !output.status.success() || got != want {
+                failures.push(format!(
+                    "{}: exit {:?}\n--- want\n{want}\n--- got\n{got}\n--- stderr\n{}",
+                    case.name,
+                    output.status.code(),
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+        } else {
+            let want = std::fs::read_to_string(&err_path).expect("golden .out or .err");
+            let got = String::from_utf8_lossy(&output.stderr);
+            let want_first = want.lines().next().unwrap_or_default();
+            if output.status.success() || got.lines().next() != Some(want_first) {
+                failures.push(format!("{}: want error {want_first:?}, got {got:?}", case.name));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
