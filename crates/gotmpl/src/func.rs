@@ -61,11 +61,17 @@ pub struct Signature {
 
 impl Signature {
     pub fn new(params: &[ParamType]) -> Signature {
-        Signature { params: params.to_vec(), variadic: None }
+        Signature {
+            params: params.to_vec(),
+            variadic: None,
+        }
     }
 
     pub fn variadic(params: &[ParamType], rest: ParamType) -> Signature {
-        Signature { params: params.to_vec(), variadic: Some(rest) }
+        Signature {
+            params: params.to_vec(),
+            variadic: Some(rest),
+        }
     }
 }
 
@@ -107,7 +113,10 @@ impl Function {
         sig: Signature,
         body: impl Fn(&mut dyn Runtime, &[Value]) -> Result<Value, String> + Send + Sync + 'static,
     ) -> Function {
-        Function { sig, body: Arc::new(body) }
+        Function {
+            sig,
+            body: Arc::new(body),
+        }
     }
 }
 

@@ -1,7 +1,20 @@
-//! Go's `text/template` for rudder: lexer, parser and evaluator over [`rudder_value::Value`].
-//! Functions are injected through [`FuncMap`]; this crate knows nothing of Helm, Sprig or
-//! YAML. (Skeleton: being filled in.)
+//! Go's `text/template` for rudder: lexer and parser ([`parse`]), evaluator ([`exec`]) over
+//! [`rudder_value::Value`]. Functions are injected through [`FuncMap`]; this crate knows
+//! nothing of Helm, Sprig or YAML.
+//!
+//! ```
+//! use rudder_gotmpl::{ExecOptions, FuncMap, Templates};
+//! use rudder_value::Value;
+//! let mut set = Templates::new();
+//! set.parse("t", "{{ range . }}{{ . }},{{ end }}", &FuncMap::new()).unwrap();
+//! let out = set.execute("t", &Value::list(vec![Value::Int(1), Value::Int(2)]), &FuncMap::new(), &ExecOptions::default());
+//! assert_eq!(out.unwrap(), "1,2,");
+//! ```
 
+pub mod exec;
 pub mod func;
+pub mod parse;
 
+pub use exec::{Error, ExecError, ExecOptions, MissingKey, Templates};
 pub use func::{FuncBody, FuncMap, Function, ParamType, Runtime, Signature, TextError};
+pub use parse::ParseError;

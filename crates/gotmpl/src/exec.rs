@@ -1,0 +1,1671 @@
+//! Executing parsed templates (Go's `text/template/exec.go` and `funcs.go`).
+//!
+//! Go distinguishes an *invalid* `reflect.Value` (no value at all: what a pipeline yields for
+//! a nil interface, an unset variable, the dot of `{{template "x"}}`) from a *nil interface*
+//! (what a map lookup or a slice element of type `interface{}` gives). They print the same
+//! (`<no value>`) but fail differently when passed to typed function parameters, and only the
+//! nil interface fails a field access (`nil pointer evaluating interface {}.x`). Here a
+//! [`Val`] is `Option<Value>`: `None` is the invalid value, `Some(Value::Nil)` the nil
+//! interface.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use rudder_value::{gofmt, Value};
+
+use crate::func::{FuncMap, ParamType, Runtime, TextError};
+use crate::parse::{
+    self, Arg, ArgKind, Branch, Command, List, Node, Number, ParseError, Pipe, Tree,
+};
+
+type Val = Option<Value>;
+
+/// What happens when a map has no entry for a field name (Go's `missingkey` option).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MissingKey {
+    /// The invalid value ("no value").
+    #[default]
+    Default,
+    /// The zero value of the map's element type.
+    Zero,
+    /// An error.
+    Error,
+}
+
+/// Execution options.
+#[derive(Clone, Debug)]
+pub struct ExecOptions {
+    pub missing_key: MissingKey,
+    /// Go's `maxExecDepth` for nested `template` calls.
+    pub max_depth: usize,
+    /// The name Go reports for the template set in `no template %q associated with template
+    /// %q` (Helm's root template is called `gotpl`).
+    pub set_name: String,
+}
+
+impl Default for ExecOptions {
+    fn default() -> ExecOptions {
+        ExecOptions {
+            missing_key: MissingKey::Default,
+            max_depth: 100_000,
+            set_name: "gotpl".into(),
+        }
+    }
+}
+
+/// An execution failure, worded as Go words it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecError {
+    pub message: String,
+}
+
+impl fmt::Display for ExecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ExecError {}
+
+/// Either failure of [`Templates`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    Parse(ParseError),
+    Exec(ExecError),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Parse(e) => e.fmt(f),
+            Error::Exec(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A set of named templates sharing `define`s (Go's `*template.Template` and its common
+/// map). Cloning is cheap: trees are shared.
+#[derive(Clone, Default)]
+pub struct Templates {
+    trees: HashMap<String, Arc<Tree>>,
+}
+
+/// How deep Rust recursion may go across `template` calls and function calls back into the
+/// engine (`include`, `tpl`): a guard for the process stack, below Go's own limits.
+const MAX_NESTING: usize = 20_000;
+
+impl Templates {
+    pub fn new() -> Templates {
+        Templates::default()
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.trees.contains_key(name)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.trees.keys().map(String::as_str)
+    }
+
+    /// Parses `text` as the template `name` and adds it and its `define`s to the set, as Go's
+    /// `t.New(name).Parse(text)` does: a definition replaces an earlier one of the same name
+    /// unless its body is empty.
+    pub fn parse(&mut self, name: &str, text: &str, funcs: &FuncMap) -> Result<(), ParseError> {
+        let builtins = parse::builtin_names();
+        let known = |n: &str| funcs.contains(n) || builtins.contains(n);
+        let parsed = parse::parse(name, text, &known)?;
+        for tree in std::iter::once(parsed.main).chain(parsed.defines) {
+            self.associate(tree);
+        }
+        Ok(())
+    }
+
+    fn associate(&mut self, tree: Tree) {
+        if tree.is_empty() && self.trees.contains_key(&tree.name) {
+            return;
+        }
+        self.trees.insert(tree.name.clone(), Arc::new(tree));
+    }
+
+    /// Executes the named template with `data` as dot (Go's `ExecuteTemplate`).
+    pub fn execute(
+        &self,
+        name: &str,
+        data: &Value,
+        funcs: &FuncMap,
+        opts: &ExecOptions,
+    ) -> Result<String, ExecError> {
+        let mut out = String::new();
+        self.execute_into(name, data, funcs, opts, 0, &mut out)?;
+        Ok(out)
+    }
+
+    fn execute_into(
+        &self,
+        name: &str,
+        data: &Value,
+        funcs: &FuncMap,
+        opts: &ExecOptions,
+        nesting: usize,
+        out: &mut String,
+    ) -> Result<(), ExecError> {
+        let Some(tree) = self.trees.get(name) else {
+            return Err(ExecError {
+                message: format!(
+                    "template: no template {} associated with template {}",
+                    go_quote(name),
+                    go_quote(&opts.set_name)
+                ),
+            });
+        };
+        let dot = match data {
+            Value::Nil => None,
+            v => Some(v.clone()),
+        };
+        let mut state = State {
+            set: self,
+            funcs,
+            opts,
+            tree: tree.clone(),
+            vars: vec![("$".into(), dot.clone())],
+            depth: 0,
+            nesting,
+            out,
+        };
+        state.walk_list(&dot, &tree.root).map(|_| ())
+    }
+}
+
+/// Control flow out of a list.
+enum Flow {
+    Normal,
+    Break,
+    Continue,
+}
+
+/// A function argument not yet supplied (`missingVal` in Go): the value piped in, if any.
+#[derive(Clone)]
+enum Final {
+    Missing,
+    Val(Val),
+}
+
+struct State<'a, 'o> {
+    set: &'a Templates,
+    funcs: &'a FuncMap,
+    opts: &'a ExecOptions,
+    tree: Arc<Tree>,
+    vars: Vec<(String, Val)>,
+    depth: usize,
+    nesting: usize,
+    out: &'o mut String,
+}
+
+type R<T> = Result<T, ExecError>;
+
+/// Go's `%q` of a string.
+fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\x07' => out.push_str("\\a"),
+            '\x08' => out.push_str("\\b"),
+            '\x0c' => out.push_str("\\f"),
+            '\x0b' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Go's `basicKind` classes for comparisons.
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum Basic {
+    Bool,
+    Int,
+    Float,
+    String,
+    Invalid,
+}
+
+fn basic(v: &Val) -> Basic {
+    match v {
+        Some(Value::Bool(_)) => Basic::Bool,
+        Some(Value::Int(_)) | Some(Value::Int64(_)) => Basic::Int,
+        Some(Value::Float(_)) => Basic::Float,
+        Some(Value::String(_)) => Basic::String,
+        _ => Basic::Invalid,
+    }
+}
+
+fn as_int(v: &Val) -> i64 {
+    match v {
+        Some(Value::Int(i)) | Some(Value::Int64(i)) => *i,
+        _ => 0,
+    }
+}
+
+fn as_float(v: &Val) -> f64 {
+    match v {
+        Some(Value::Float(f)) => *f,
+        _ => 0.0,
+    }
+}
+
+fn as_str(v: &Val) -> &str {
+    match v {
+        Some(Value::String(s)) => s,
+        _ => "",
+    }
+}
+
+fn is_nil_like(v: &Val) -> bool {
+    matches!(v, None | Some(Value::Nil))
+}
+
+/// Go's `eq` builtin.
+fn builtin_eq(a: &Val, rest: &[Val]) -> Result<bool, String> {
+    if rest.is_empty() {
+        return Err("missing argument for comparison".into());
+    }
+    let ka = basic(a);
+    for b in rest {
+        let kb = basic(b);
+        let truth = if ka != kb {
+            if a.is_some()
+                && b.is_some()
+                && !matches!(a, Some(Value::Nil))
+                && !matches!(b, Some(Value::Nil))
+            {
+                return Err("incompatible types for comparison".into());
+            }
+            false
+        } else {
+            match ka {
+                Basic::Bool => {
+                    a.as_ref().and_then(Value::as_bool) == b.as_ref().and_then(Value::as_bool)
+                }
+                Basic::Int => as_int(a) == as_int(b),
+                Basic::Float => as_float(a) == as_float(b),
+                Basic::String => as_str(a) == as_str(b),
+                Basic::Invalid => {
+                    if is_nil_like(a) || is_nil_like(b) {
+                        is_nil_like(a) == is_nil_like(b)
+                    } else {
+                        let (va, vb) = (a.as_ref().expect("valid"), b.as_ref().expect("valid"));
+                        match (va, vb) {
+                            (Value::Map(_), _)
+                            | (Value::List(_), _)
+                            | (Value::Strings(_), _)
+                            | (Value::Ints(_), _)
+                            | (Value::StrMap(_), _)
+                            | (Value::Bytes(_), _) => {
+                                return Err(format!(
+                                    "non-comparable type {}: {}",
+                                    va.to_go_string(),
+                                    va.type_name()
+                                ));
+                            }
+                            (Value::Object(x), Value::Object(y)) => Arc::ptr_eq(x, y),
+                            _ => false,
+                        }
+                    }
+                }
+            }
+        };
+        if truth {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Go's `lt` builtin.
+fn builtin_lt(a: &Val, b: &Val) -> Result<bool, String> {
+    let ka = basic(a);
+    if ka == Basic::Invalid {
+        return Err("invalid type for comparison".into());
+    }
+    let kb = basic(b);
+    if kb == Basic::Invalid {
+        return Err("invalid type for comparison".into());
+    }
+    if ka != kb {
+        return Err("incompatible types for comparison".into());
+    }
+    Ok(match ka {
+        Basic::Bool => return Err("invalid type for comparison".into()),
+        Basic::Int => as_int(a) < as_int(b),
+        Basic::Float => as_float(a) < as_float(b),
+        Basic::String => as_str(a) < as_str(b),
+        Basic::Invalid => unreachable!(),
+    })
+}
+
+fn truth(v: &Val) -> bool {
+    v.as_ref().is_some_and(Value::is_true)
+}
+
+/// Go's `evalArgs` for `html`, `js`, `urlquery`.
+fn eval_args_string(args: &[Val]) -> String {
+    if let [Some(Value::String(s))] = args {
+        return s.to_string();
+    }
+    let vals: Vec<Value> = args
+        .iter()
+        .map(|v| match v {
+            None | Some(Value::Nil) => Value::str("<no value>"),
+            Some(v) => v.clone(),
+        })
+        .collect();
+    gofmt::sprint(&vals)
+}
+
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\0' => out.push('\u{FFFD}'),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn js_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '"' => out.push_str("\\\""),
+            '<' => out.push_str("\\u003C"),
+            '>' => out.push_str("\\u003E"),
+            '&' => out.push_str("\\u0026"),
+            '=' => out.push_str("\\u003D"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn url_query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+const BUILTINS: &[&str] = &[
+    "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf",
+    "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne",
+];
+
+impl<'a, 'o> State<'a, 'o> {
+    fn err(&self, pos: usize, context: &dyn fmt::Display, message: impl Into<String>) -> ExecError {
+        let mut ctx = context.to_string();
+        if ctx.chars().count() > 20 {
+            ctx = format!("{}...", ctx.chars().take(20).collect::<String>());
+        }
+        ExecError {
+            message: format!(
+                "template: {}: executing {} at <{}>: {}",
+                self.tree.location(pos),
+                go_quote(&self.tree.name),
+                ctx,
+                message.into()
+            ),
+        }
+    }
+
+    fn var(&self, name: &str) -> Val {
+        self.vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.clone())
+    }
+
+    fn set_var(&mut self, name: &str, value: Val) {
+        if let Some(slot) = self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+            slot.1 = value;
+        }
+    }
+
+    fn walk_list(&mut self, dot: &Val, list: &List) -> R<Flow> {
+        for node in list {
+            match self.walk(dot, node)? {
+                Flow::Normal => {}
+                other => return Ok(other),
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn walk(&mut self, dot: &Val, node: &Node) -> R<Flow> {
+        match node {
+            Node::Text(t) => self.out.push_str(t),
+            Node::Action { pos, pipe, .. } => {
+                let v = self.eval_pipeline(dot, pipe)?;
+                if pipe.decl.is_empty() {
+                    self.print_value(*pos, node, &v)?;
+                }
+            }
+            Node::If(b) => return self.walk_if_or_with(dot, b, false),
+            Node::With(b) => return self.walk_if_or_with(dot, b, true),
+            Node::Range(b) => return self.walk_range(dot, b),
+            Node::Template {
+                pos, name, pipe, ..
+            } => self.walk_template(dot, *pos, node, name, pipe.as_ref())?,
+            Node::Break { .. } => return Ok(Flow::Break),
+            Node::Continue { .. } => return Ok(Flow::Continue),
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn print_value(&mut self, pos: usize, node: &Node, v: &Val) -> R<()> {
+        match v {
+            None => self.out.push_str("<no value>"),
+            Some(Value::Object(o)) if o.kind() == rudder_value::Kind::Func => {
+                return Err(self.err(
+                    pos,
+                    node,
+                    format!("can't print {node} of type {}", o.type_name()),
+                ));
+            }
+            Some(v) => gofmt::write_v(self.out, v),
+        }
+        Ok(())
+    }
+
+    fn walk_if_or_with(&mut self, dot: &Val, b: &Branch, is_with: bool) -> R<Flow> {
+        let mark = self.vars.len();
+        let val = self.eval_pipeline(dot, &b.pipe)?;
+        let result = if truth(&val) {
+            if is_with {
+                self.walk_list(&val, &b.list)
+            } else {
+                self.walk_list(dot, &b.list)
+            }
+        } else if let Some(e) = &b.else_list {
+            self.walk_list(dot, e)
+        } else {
+            Ok(Flow::Normal)
+        };
+        self.vars.truncate(mark);
+        result
+    }
+
+    fn walk_range(&mut self, dot: &Val, b: &Branch) -> R<Flow> {
+        let outer = self.vars.len();
+        let val = self.eval_pipeline(dot, &b.pipe)?;
+        let mark = self.vars.len();
+        let decl = &b.pipe.decl;
+        let items: Vec<(Value, Val)> = match &val {
+            None => Vec::new(),
+            Some(Value::List(l)) => l
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Int(i as i64), Some(v.clone())))
+                .collect(),
+            Some(Value::Strings(l)) => l
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Int(i as i64), Some(Value::str(v))))
+                .collect(),
+            Some(Value::Ints(l)) => l
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Int(i as i64), Some(Value::Int(*v))))
+                .collect(),
+            Some(Value::Bytes(l)) => l
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Int(i as i64), Some(Value::Int(*v as i64))))
+                .collect(),
+            Some(Value::Map(m)) => m
+                .read()
+                .iter()
+                .map(|(k, v)| (Value::str(k), Some(v.clone())))
+                .collect(),
+            Some(Value::StrMap(m)) => m
+                .iter()
+                .map(|(k, v)| (Value::str(k), Some(Value::str(v))))
+                .collect(),
+            Some(Value::Int(n)) | Some(Value::Int64(n)) => {
+                if decl.len() > 1 {
+                    return Err(self.err(
+                        b.pos,
+                        &b.pipe,
+                        format!("can't use {n} to iterate over more than one variable"),
+                    ));
+                }
+                let make = |i: i64| {
+                    if matches!(val, Some(Value::Int(_))) {
+                        Value::Int(i)
+                    } else {
+                        Value::Int64(i)
+                    }
+                };
+                (0..(*n).max(0)).map(|i| (make(i), Some(make(i)))).collect()
+            }
+            Some(Value::Object(o))
+                if o.to_data().is_some()
+                    && matches!(
+                        o.kind(),
+                        rudder_value::Kind::Map | rudder_value::Kind::Slice
+                    ) =>
+            {
+                let data = o.to_data().expect("checked");
+                match data {
+                    Value::Map(m) => m
+                        .read()
+                        .iter()
+                        .map(|(k, v)| (Value::str(k), Some(v.clone())))
+                        .collect(),
+                    other => other
+                        .to_list()
+                        .map(|l| {
+                            l.iter()
+                                .enumerate()
+                                .map(|(i, v)| (Value::Int(i as i64), Some(v.clone())))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                }
+            }
+            Some(Value::Nil) => Vec::new(),
+            Some(other) => {
+                return Err(self.err(
+                    b.pos,
+                    &b.pipe,
+                    format!("range can't iterate over {}", other.to_go_string()),
+                ));
+            }
+        };
+        if items.is_empty() {
+            let r = match &b.else_list {
+                Some(e) => self.walk_list(dot, e),
+                None => Ok(Flow::Normal),
+            };
+            self.vars.truncate(outer);
+            return r.map(|_| Flow::Normal);
+        }
+        for (index, elem) in items {
+            if !decl.is_empty() {
+                if b.pipe.is_assign {
+                    if decl.len() > 1 {
+                        self.set_var(&decl[0], Some(index.clone()));
+                        self.set_var(&decl[1], elem.clone());
+                    } else {
+                        self.set_var(&decl[0], elem.clone());
+                    }
+                } else {
+                    let n = self.vars.len();
+                    self.vars[n - 1].1 = elem.clone();
+                    if decl.len() > 1 {
+                        self.vars[n - 2].1 = Some(index.clone());
+                    }
+                }
+            }
+            let flow = self.walk_list(&elem, &b.list);
+            self.vars.truncate(mark);
+            match flow? {
+                Flow::Break => break,
+                Flow::Continue | Flow::Normal => {}
+            }
+        }
+        self.vars.truncate(outer);
+        Ok(Flow::Normal)
+    }
+
+    fn walk_template(
+        &mut self,
+        dot: &Val,
+        pos: usize,
+        node: &Node,
+        name: &str,
+        pipe: Option<&Pipe>,
+    ) -> R<()> {
+        let Some(tree) = self.set.trees.get(name).cloned() else {
+            return Err(self.err(
+                pos,
+                node,
+                format!("template {} not defined", go_quote(name)),
+            ));
+        };
+        if self.depth >= self.opts.max_depth {
+            return Err(self.err(
+                pos,
+                node,
+                format!("exceeded maximum template depth ({})", self.opts.max_depth),
+            ));
+        }
+        if self.nesting >= MAX_NESTING {
+            return Err(self.err(
+                pos,
+                node,
+                format!("exceeded maximum template depth ({MAX_NESTING})"),
+            ));
+        }
+        let new_dot = match pipe {
+            Some(p) => {
+                let mark = self.vars.len();
+                let v = self.eval_pipeline(dot, p)?;
+                // Variables declared by the pipeline persist in the caller.
+                let _ = mark;
+                v
+            }
+            None => None,
+        };
+        let saved_tree = std::mem::replace(&mut self.tree, tree.clone());
+        let saved_vars = std::mem::replace(&mut self.vars, vec![("$".into(), new_dot.clone())]);
+        self.depth += 1;
+        self.nesting += 1;
+        let r = self.walk_list(&new_dot, &tree.root);
+        self.depth -= 1;
+        self.nesting -= 1;
+        self.vars = saved_vars;
+        self.tree = saved_tree;
+        r.map(|_| ())
+    }
+
+    fn eval_pipeline(&mut self, dot: &Val, pipe: &Pipe) -> R<Val> {
+        let mut value = Final::Missing;
+        for cmd in &pipe.cmds {
+            let mut v = self.eval_command(dot, cmd, value)?;
+            // A nil interface{} result becomes "no value" (Go digs into interfaces here).
+            if matches!(v, Some(Value::Nil)) {
+                v = None;
+            }
+            value = Final::Val(v);
+        }
+        let value = match value {
+            Final::Val(v) => v,
+            Final::Missing => None,
+        };
+        for name in &pipe.decl {
+            if pipe.is_assign {
+                self.set_var(name, value.clone());
+            } else {
+                self.vars.push((name.clone(), value.clone()));
+            }
+        }
+        Ok(value)
+    }
+
+    fn not_a_function(&self, cmd: &Command, final_: &Final) -> R<()> {
+        if cmd.args.len() > 1 || !matches!(final_, Final::Missing) {
+            return Err(self.err(
+                cmd.args[0].pos,
+                &cmd.args[0],
+                format!("can't give argument to non-function {}", cmd.args[0]),
+            ));
+        }
+        Ok(())
+    }
+
+    fn eval_command(&mut self, dot: &Val, cmd: &Command, final_: Final) -> R<Val> {
+        let first = &cmd.args[0];
+        match &first.kind {
+            ArgKind::Field(idents) => {
+                return self.eval_field_chain(dot, dot.clone(), first, idents, &cmd.args, final_)
+            }
+            ArgKind::Chain(node, fields) => {
+                if matches!(node.kind, ArgKind::Nil) {
+                    return Err(self.err(
+                        first.pos,
+                        first,
+                        format!("indirection through explicit nil in {first}"),
+                    ));
+                }
+                let receiver = self.eval_arg_untyped(dot, node)?;
+                return self.eval_field_chain(dot, receiver, first, fields, &cmd.args, final_);
+            }
+            ArgKind::Identifier(name) => {
+                return self.eval_function(dot, first, name, cmd, &cmd.args, final_)
+            }
+            ArgKind::Pipe(p) => {
+                self.not_a_function(cmd, &final_)?;
+                return self.eval_pipeline(dot, p);
+            }
+            ArgKind::Variable(name, fields) => {
+                let value = self.var(name);
+                if fields.is_empty() {
+                    self.not_a_function(cmd, &final_)?;
+                    return Ok(value);
+                }
+                return self.eval_field_chain(dot, value, first, fields, &cmd.args, final_);
+            }
+            _ => {}
+        }
+        self.not_a_function(cmd, &final_)?;
+        match &first.kind {
+            ArgKind::Bool(b) => Ok(Some(Value::Bool(*b))),
+            ArgKind::Dot => Ok(dot.clone()),
+            ArgKind::Nil => Err(self.err(first.pos, first, "nil is not a command")),
+            ArgKind::Number(n) => self.ideal_constant(first, n).map(Some),
+            ArgKind::String(_, s) => Ok(Some(Value::String(s.clone()))),
+            _ => Err(self.err(first.pos, first, format!("can't evaluate command {first}"))),
+        }
+    }
+
+    fn ideal_constant(&self, node: &Arg, n: &Number) -> R<Value> {
+        let text = &n.text;
+        let is_hex_int = text.len() > 2
+            && text.starts_with('0')
+            && matches!(text.as_bytes()[1], b'x' | b'X')
+            && !text.contains(['p', 'P']);
+        let is_rune = text.starts_with('\'');
+        if n.is_float && !is_hex_int && !is_rune && text.contains(['.', 'e', 'E', 'p', 'P']) {
+            return Ok(Value::Float(n.float));
+        }
+        if n.is_int {
+            return Ok(Value::Int(n.int));
+        }
+        if n.is_uint {
+            return Err(self.err(node.pos, node, format!("{text} overflows int")));
+        }
+        Ok(Value::Nil)
+    }
+
+    /// `evalArg` with no target type: the operand's value as is.
+    fn eval_arg_untyped(&mut self, dot: &Val, node: &Arg) -> R<Val> {
+        match &node.kind {
+            ArgKind::Dot => Ok(dot.clone()),
+            ArgKind::Nil => Err(self.err(node.pos, node, "cannot assign nil to <nil>")),
+            ArgKind::Field(idents) => self.eval_field_chain(
+                dot,
+                dot.clone(),
+                node,
+                idents,
+                std::slice::from_ref(node),
+                Final::Missing,
+            ),
+            ArgKind::Variable(name, fields) => {
+                let v = self.var(name);
+                if fields.is_empty() {
+                    Ok(v)
+                } else {
+                    self.eval_field_chain(
+                        dot,
+                        v,
+                        node,
+                        fields,
+                        std::slice::from_ref(node),
+                        Final::Missing,
+                    )
+                }
+            }
+            ArgKind::Pipe(p) => self.eval_pipeline(dot, p),
+            ArgKind::Identifier(name) => {
+                let cmd = Command {
+                    pos: node.pos,
+                    args: vec![node.clone()],
+                };
+                self.eval_function(dot, node, name, &cmd, &cmd.args, Final::Missing)
+            }
+            ArgKind::Chain(inner, fields) => {
+                let r = self.eval_arg_untyped(dot, inner)?;
+                self.eval_field_chain(
+                    dot,
+                    r,
+                    node,
+                    fields,
+                    std::slice::from_ref(node),
+                    Final::Missing,
+                )
+            }
+            ArgKind::Bool(b) => Ok(Some(Value::Bool(*b))),
+            ArgKind::Number(n) => self.ideal_constant(node, n).map(Some),
+            ArgKind::String(_, s) => Ok(Some(Value::String(s.clone()))),
+        }
+    }
+
+    fn eval_field_chain(
+        &mut self,
+        dot: &Val,
+        receiver: Val,
+        node: &Arg,
+        idents: &[String],
+        args: &[Arg],
+        final_: Final,
+    ) -> R<Val> {
+        let mut receiver = receiver;
+        let n = idents.len();
+        for ident in &idents[..n - 1] {
+            receiver = self.eval_field(dot, ident, node, &[], Final::Missing, receiver)?;
+        }
+        self.eval_field(dot, &idents[n - 1], node, args, final_, receiver)
+    }
+
+    fn eval_field(
+        &mut self,
+        dot: &Val,
+        name: &str,
+        node: &Arg,
+        args: &[Arg],
+        final_: Final,
+        receiver: Val,
+    ) -> R<Val> {
+        let Some(recv) = receiver else {
+            if self.opts.missing_key == MissingKey::Error {
+                return Err(self.err(
+                    node.pos,
+                    node,
+                    format!("nil data; no entry for key {}", go_quote(name)),
+                ));
+            }
+            return Ok(None);
+        };
+        let has_args = args.len() > 1 || !matches!(final_, Final::Missing);
+        match &recv {
+            Value::Nil => Err(self.err(
+                node.pos,
+                node,
+                format!("nil pointer evaluating interface {{}}.{name}"),
+            )),
+            Value::Object(o) => {
+                if o.has_method(name) {
+                    let o = o.clone();
+                    let call_args = if args.is_empty() { &[][..] } else { &args[1..] };
+                    let mut argv = Vec::new();
+                    for a in call_args {
+                        argv.push(self.eval_arg(dot, ParamType::Any, a)?);
+                    }
+                    if let Final::Val(v) = final_ {
+                        argv.push(v.unwrap_or(Value::Nil));
+                    }
+                    return match o.call_method(name, &argv) {
+                        Ok(v) => Ok(Some(v)),
+                        Err(e) => {
+                            Err(self.err(node.pos, node, format!("error calling {name}: {e}")))
+                        }
+                    };
+                }
+                match o.field(name) {
+                    Some(v) => {
+                        if has_args {
+                            return Err(self.err(
+                                node.pos,
+                                node,
+                                format!("{name} has arguments but cannot be invoked as function"),
+                            ));
+                        }
+                        Ok(Some(v))
+                    }
+                    None => Err(self.err(
+                        node.pos,
+                        node,
+                        format!("can't evaluate field {name} in type {}", o.type_name()),
+                    )),
+                }
+            }
+            Value::Map(m) => {
+                if has_args {
+                    return Err(self.err(
+                        node.pos,
+                        node,
+                        format!("{name} is not a method but has arguments"),
+                    ));
+                }
+                match m.get(name) {
+                    Some(v) => Ok(Some(v)),
+                    None => match self.opts.missing_key {
+                        MissingKey::Default => Ok(None),
+                        MissingKey::Zero => Ok(Some(Value::Nil)),
+                        MissingKey::Error => Err(self.err(
+                            node.pos,
+                            node,
+                            format!("map has no entry for key {}", go_quote(name)),
+                        )),
+                    },
+                }
+            }
+            Value::StrMap(m) => {
+                if has_args {
+                    return Err(self.err(
+                        node.pos,
+                        node,
+                        format!("{name} is not a method but has arguments"),
+                    ));
+                }
+                match m.get(name) {
+                    Some(v) => Ok(Some(Value::str(v))),
+                    None => match self.opts.missing_key {
+                        MissingKey::Default => Ok(None),
+                        MissingKey::Zero => Ok(Some(Value::str(""))),
+                        MissingKey::Error => Err(self.err(
+                            node.pos,
+                            node,
+                            format!("map has no entry for key {}", go_quote(name)),
+                        )),
+                    },
+                }
+            }
+            other => Err(self.err(
+                node.pos,
+                node,
+                format!("can't evaluate field {name} in type {}", other.type_name()),
+            )),
+        }
+    }
+
+    fn eval_function(
+        &mut self,
+        dot: &Val,
+        ident: &Arg,
+        name: &str,
+        cmd: &Command,
+        args: &[Arg],
+        final_: Final,
+    ) -> R<Val> {
+        if let Some(f) = self.funcs.get(name) {
+            let sig = f.sig.clone();
+            let body = f.body.clone();
+            let argv = self.eval_call_args(
+                dot,
+                ident,
+                name,
+                &sig.params,
+                sig.variadic,
+                &args[1..],
+                final_,
+            )?;
+            if self.nesting >= MAX_NESTING {
+                return Err(self.err(
+                    cmd.pos,
+                    cmd,
+                    format!(
+                        "error calling {name}: exceeded maximum template depth ({MAX_NESTING})"
+                    ),
+                ));
+            }
+            self.nesting += 1;
+            let r = (body)(self, &argv);
+            self.nesting -= 1;
+            return match r {
+                Ok(v) => Ok(Some(v)),
+                Err(e) => Err(self.err(cmd.pos, cmd, format!("error calling {name}: {e}"))),
+            };
+        }
+        if BUILTINS.contains(&name) {
+            return self.eval_builtin(dot, ident, name, cmd, &args[1..], final_);
+        }
+        Err(self.err(
+            ident.pos,
+            ident,
+            format!("{} is not a defined function", go_quote(name)),
+        ))
+    }
+
+    /// Counts and converts arguments as Go's `evalCall` does.
+    #[allow(clippy::too_many_arguments)]
+    fn eval_call_args(
+        &mut self,
+        dot: &Val,
+        ident: &Arg,
+        name: &str,
+        params: &[ParamType],
+        variadic: Option<ParamType>,
+        args: &[Arg],
+        final_: Final,
+    ) -> R<Vec<Value>> {
+        let num_in = args.len() + usize::from(!matches!(final_, Final::Missing));
+        let fixed = params.len();
+        if variadic.is_some() {
+            if num_in < fixed {
+                return Err(self.err(
+                    ident.pos,
+                    ident,
+                    format!(
+                        "wrong number of args for {name}: want at least {fixed} got {}",
+                        args.len()
+                    ),
+                ));
+            }
+        } else if num_in != fixed {
+            return Err(self.err(
+                ident.pos,
+                ident,
+                format!("wrong number of args for {name}: want {fixed} got {num_in}"),
+            ));
+        }
+        let param_at = |i: usize| {
+            if i < fixed {
+                params[i]
+            } else {
+                variadic.unwrap_or(ParamType::Any)
+            }
+        };
+        let mut argv = Vec::with_capacity(num_in);
+        for (i, a) in args.iter().enumerate() {
+            argv.push(self.eval_arg(dot, param_at(i), a)?);
+        }
+        if let Final::Val(v) = final_ {
+            let t = param_at(args.len());
+            let pos = args.last().map_or(ident.pos, |a| a.pos);
+            let ctx: &dyn fmt::Display = match args.last() {
+                Some(a) => a,
+                None => ident,
+            };
+            argv.push(self.validate_type(pos, ctx, v, t)?);
+        }
+        Ok(argv)
+    }
+
+    /// Go's `validateType`: may `v` be passed as a parameter of type `t`?
+    fn validate_type(&self, pos: usize, ctx: &dyn fmt::Display, v: Val, t: ParamType) -> R<Value> {
+        let Some(v) = v else {
+            return match t {
+                ParamType::Any | ParamType::Map | ParamType::List | ParamType::Bytes => {
+                    Ok(Value::Nil)
+                }
+                _ => Err(self.err(pos, ctx, format!("invalid value; expected {}", t.go_name()))),
+            };
+        };
+        let ok = matches!(
+            (t, &v),
+            (ParamType::Any, _)
+                | (ParamType::String, Value::String(_))
+                | (ParamType::Int, Value::Int(_))
+                | (ParamType::Int64, Value::Int64(_))
+                | (ParamType::Float64, Value::Float(_))
+                | (ParamType::Bool, Value::Bool(_))
+                | (ParamType::Map, Value::Map(_))
+                | (ParamType::List, Value::List(_))
+                | (ParamType::Bytes, Value::Bytes(_))
+        );
+        if ok {
+            return Ok(v);
+        }
+        let got = if matches!(v, Value::Nil) {
+            "interface {}".to_string()
+        } else {
+            v.type_name().into_owned()
+        };
+        Err(self.err(
+            pos,
+            ctx,
+            format!("wrong type for value; expected {}; got {got}", t.go_name()),
+        ))
+    }
+
+    /// Go's `evalArg`.
+    fn eval_arg(&mut self, dot: &Val, t: ParamType, node: &Arg) -> R<Value> {
+        match &node.kind {
+            ArgKind::Dot => return self.validate_type(node.pos, node, dot.clone(), t),
+            ArgKind::Nil => {
+                return match t {
+                    ParamType::Any | ParamType::Map | ParamType::List | ParamType::Bytes => {
+                        Ok(Value::Nil)
+                    }
+                    _ => Err(self.err(
+                        node.pos,
+                        node,
+                        format!("cannot assign nil to {}", t.go_name()),
+                    )),
+                }
+            }
+            ArgKind::Field(_)
+            | ArgKind::Variable(..)
+            | ArgKind::Pipe(_)
+            | ArgKind::Identifier(_)
+            | ArgKind::Chain(..) => {
+                let v = self.eval_arg_untyped(dot, node)?;
+                return self.validate_type(node.pos, node, v, t);
+            }
+            _ => {}
+        }
+        match (t, &node.kind) {
+            (ParamType::Bool, ArgKind::Bool(b)) => Ok(Value::Bool(*b)),
+            (ParamType::Bool, _) => {
+                Err(self.err(node.pos, node, format!("expected bool; found {node}")))
+            }
+            (ParamType::Float64, ArgKind::Number(n)) if n.is_float => Ok(Value::Float(n.float)),
+            (ParamType::Float64, _) => {
+                Err(self.err(node.pos, node, format!("expected float; found {node}")))
+            }
+            (ParamType::Int, ArgKind::Number(n)) if n.is_int => Ok(Value::Int(n.int)),
+            (ParamType::Int64, ArgKind::Number(n)) if n.is_int => Ok(Value::Int64(n.int)),
+            (ParamType::Int | ParamType::Int64, _) => {
+                Err(self.err(node.pos, node, format!("expected integer; found {node}")))
+            }
+            (ParamType::String, ArgKind::String(_, s)) => Ok(Value::String(s.clone())),
+            (ParamType::String, _) => {
+                Err(self.err(node.pos, node, format!("expected string; found {node}")))
+            }
+            (ParamType::Any, _) => Ok(self.eval_arg_untyped(dot, node)?.unwrap_or(Value::Nil)),
+            (t, _) => Err(self.err(
+                node.pos,
+                node,
+                format!("can't handle {node} for arg of type {}", t.go_name()),
+            )),
+        }
+    }
+
+    /// Arguments of builtins typed `reflect.Value` (anything, invalid kept).
+    fn eval_raw_args(&mut self, dot: &Val, args: &[Arg], final_: &Final) -> R<Vec<Val>> {
+        let mut out = Vec::with_capacity(args.len() + 1);
+        for a in args {
+            let v = self.eval_arg_untyped(dot, a)?;
+            out.push(v);
+        }
+        if let Final::Val(v) = final_ {
+            out.push(v.clone());
+        }
+        Ok(out)
+    }
+
+    fn eval_builtin(
+        &mut self,
+        dot: &Val,
+        ident: &Arg,
+        name: &str,
+        cmd: &Command,
+        args: &[Arg],
+        final_: Final,
+    ) -> R<Val> {
+        let num_in = args.len() + usize::from(!matches!(final_, Final::Missing));
+        let want = |min: usize, variadic: bool| -> R<()> {
+            if variadic {
+                if num_in < min {
+                    return Err(self.err(
+                        ident.pos,
+                        ident,
+                        format!(
+                            "wrong number of args for {name}: want at least {min} got {}",
+                            args.len()
+                        ),
+                    ));
+                }
+            } else if num_in != min {
+                return Err(self.err(
+                    ident.pos,
+                    ident,
+                    format!("wrong number of args for {name}: want {min} got {num_in}"),
+                ));
+            }
+            Ok(())
+        };
+        let call_err =
+            |s: &Self, e: String| s.err(cmd.pos, cmd, format!("error calling {name}: {e}"));
+        match name {
+            "and" | "or" => {
+                want(1, true)?;
+                let is_or = name == "or";
+                let mut v: Val = None;
+                for a in args {
+                    v = self.eval_arg_untyped(dot, a)?;
+                    if truth(&v) == is_or {
+                        return Ok(v);
+                    }
+                }
+                if let Final::Val(f) = final_ {
+                    v = f;
+                }
+                Ok(v)
+            }
+            "not" => {
+                want(1, false)?;
+                let v = self.eval_raw_args(dot, args, &final_)?;
+                Ok(Some(Value::Bool(!truth(&v[0]))))
+            }
+            "len" => {
+                want(1, false)?;
+                let v = self.eval_raw_args(dot, args, &final_)?;
+                let n = match &v[0] {
+                    None => {
+                        return Err(call_err(
+                            self,
+                            "reflect: call of reflect.Value.Type on zero Value".into(),
+                        ))
+                    }
+                    Some(Value::Nil) => return Err(call_err(self, "len of nil pointer".into())),
+                    Some(Value::String(s)) => s.len(),
+                    Some(Value::Bytes(b)) => b.len(),
+                    Some(Value::List(l)) => l.len(),
+                    Some(Value::Strings(l)) => l.len(),
+                    Some(Value::Ints(l)) => l.len(),
+                    Some(Value::Map(m)) => m.len(),
+                    Some(Value::StrMap(m)) => m.len(),
+                    Some(Value::Object(o)) => match o.to_data() {
+                        Some(Value::Map(m)) => m.len(),
+                        Some(d) if d.to_list().is_some() => d.to_list().map_or(0, |l| l.len()),
+                        _ => return Err(call_err(self, format!("len of type {}", o.type_name()))),
+                    },
+                    Some(other) => {
+                        return Err(call_err(self, format!("len of type {}", other.type_name())))
+                    }
+                };
+                Ok(Some(Value::Int(n as i64)))
+            }
+            "index" => {
+                want(1, true)?;
+                let v = self.eval_raw_args(dot, args, &final_)?;
+                builtin_index(&v[0], &v[1..]).map_err(|e| call_err(self, e))
+            }
+            "slice" => {
+                want(1, true)?;
+                let v = self.eval_raw_args(dot, args, &final_)?;
+                builtin_slice(&v[0], &v[1..])
+                    .map(Some)
+                    .map_err(|e| call_err(self, e))
+            }
+            "print" | "println" => {
+                let v = self.eval_raw_args(dot, args, &final_)?;
+                let vals: Vec<Value> = v.into_iter().map(|x| x.unwrap_or(Value::Nil)).collect();
+                Ok(Some(Value::from(if name == "print" {
+                    gofmt::sprint(&vals)
+                } else {
+                    gofmt::sprintln(&vals)
+                })))
+            }
+            "printf" => {
+                want(1, true)?;
+                let format = if let Some(a) = args.first() {
+                    self.eval_arg(dot, ParamType::String, a)?
+                } else if let Final::Val(f) = &final_ {
+                    self.validate_type(ident.pos, ident, f.clone(), ParamType::String)?
+                } else {
+                    Value::str("")
+                };
+                let rest_args = if args.is_empty() { &[][..] } else { &args[1..] };
+                let final_rest = if args.is_empty() {
+                    Final::Missing
+                } else {
+                    final_
+                };
+                let v = self.eval_raw_args(dot, rest_args, &final_rest)?;
+                let vals: Vec<Value> = v.into_iter().map(|x| x.unwrap_or(Value::Nil)).collect();
+                Ok(Some(Value::from(gofmt::sprintf(
+                    format.as_str().unwrap_or_default(),
+                    &vals,
+                ))))
+            }
+            "html" | "js" | "urlquery" => {
+                let v = self.eval_raw_args(dot, args, &final_)?;
+                let s = eval_args_string(&v);
+                Ok(Some(Value::from(match name {
+                    "html" => html_escape(&s),
+                    "js" => js_escape(&s),
+                    _ => url_query_escape(&s),
+                })))
+            }
+            "eq" | "ne" => {
+                want(1, true)?;
+                let v = self.eval_raw_args(dot, args, &final_)?;
+                let r = builtin_eq(&v[0], &v[1..]).map_err(|e| call_err(self, e))?;
+                Ok(Some(Value::Bool(if name == "eq" { r } else { !r })))
+            }
+            "lt" | "le" | "gt" | "ge" => {
+                want(2, false)?;
+                let v = self.eval_raw_args(dot, args, &final_)?;
+                let (a, b) = (&v[0], &v[1]);
+                let r = match name {
+                    "lt" => builtin_lt(a, b),
+                    "ge" => builtin_lt(a, b).map(|x| !x),
+                    "le" => builtin_lt(a, b).and_then(|lt| {
+                        if lt {
+                            Ok(true)
+                        } else {
+                            builtin_eq(a, std::slice::from_ref(b))
+                        }
+                    }),
+                    _ => builtin_lt(a, b)
+                        .and_then(|lt| {
+                            if lt {
+                                Ok(true)
+                            } else {
+                                builtin_eq(a, std::slice::from_ref(b))
+                            }
+                        })
+                        .map(|le| !le),
+                };
+                r.map(|x| Some(Value::Bool(x)))
+                    .map_err(|e| call_err(self, e))
+            }
+            "call" => {
+                want(1, true)?;
+                let v = self.eval_raw_args(dot, args, &final_)?;
+                let what = v[0]
+                    .as_ref()
+                    .map(|x| x.type_name().into_owned())
+                    .unwrap_or_else(|| "<nil>".into());
+                Err(call_err(
+                    self,
+                    format!(
+                        "non-function {} of type {what}",
+                        args.first().map(|a| a.to_string()).unwrap_or_default()
+                    ),
+                ))
+            }
+            _ => Err(self.err(
+                ident.pos,
+                ident,
+                format!("{} is not a defined function", go_quote(name)),
+            )),
+        }
+    }
+}
+
+fn index_arg(v: &Val, cap: usize) -> Result<usize, String> {
+    let x = match v {
+        Some(Value::Int(i)) | Some(Value::Int64(i)) => *i,
+        None | Some(Value::Nil) => return Err("cannot index slice/array with nil".into()),
+        Some(other) => {
+            return Err(format!(
+                "cannot index slice/array with type {}",
+                other.type_name()
+            ))
+        }
+    };
+    if x < 0 || x as u64 > cap as u64 {
+        return Err(format!("index out of range: {x}"));
+    }
+    Ok(x as usize)
+}
+
+/// Go's `index` builtin.
+fn builtin_index(item: &Val, indexes: &[Val]) -> Result<Val, String> {
+    let mut item = match item {
+        None | Some(Value::Nil) => return Err("index of untyped nil".into()),
+        Some(v) => v.clone(),
+    };
+    for index in indexes {
+        item = match &item {
+            Value::Nil => return Err("index of nil pointer".into()),
+            Value::String(s) => {
+                let x = index_arg(index, s.len())?;
+                match s.as_bytes().get(x) {
+                    Some(b) => Value::Int(*b as i64),
+                    None => return Err("reflect: string index out of range".into()),
+                }
+            }
+            Value::Map(m) => match index {
+                Some(Value::String(k)) => m.get(k).unwrap_or(Value::Nil),
+                None | Some(Value::Nil) => Value::Nil,
+                Some(other) => {
+                    return Err(format!(
+                        "value has type {}; should be string",
+                        other.type_name()
+                    ));
+                }
+            },
+            Value::StrMap(m) => match index {
+                Some(Value::String(k)) => Value::str(m.get(&**k).map(String::as_str).unwrap_or("")),
+                Some(other) => {
+                    return Err(format!(
+                        "value has type {}; should be string",
+                        other.type_name()
+                    ))
+                }
+                None => Value::str(""),
+            },
+            other => {
+                let list = match other {
+                    Value::Object(o) => o
+                        .to_data()
+                        .and_then(|d| d.to_list().map(|l| l.into_owned())),
+                    v => v.to_list().map(|l| l.into_owned()),
+                };
+                let Some(list) = list else {
+                    if let Value::Object(o) = other {
+                        if let Some(Value::Map(m)) = o.to_data() {
+                            let key = index
+                                .as_ref()
+                                .and_then(|v| v.as_str().map(str::to_string))
+                                .unwrap_or_default();
+                            item = m.get(&key).unwrap_or(Value::Nil);
+                            continue;
+                        }
+                    }
+                    return Err(format!("can't index item of type {}", other.type_name()));
+                };
+                let x = index_arg(index, list.len())?;
+                match list.get(x) {
+                    Some(v) => v.clone(),
+                    None => return Err("reflect: slice index out of range".into()),
+                }
+            }
+        };
+    }
+    Ok(Some(item))
+}
+
+/// Go's `slice` builtin.
+fn builtin_slice(item: &Val, indexes: &[Val]) -> Result<Value, String> {
+    let item = match item {
+        None | Some(Value::Nil) => return Err("slice of untyped nil".into()),
+        Some(v) => v,
+    };
+    if indexes.len() > 3 {
+        return Err(format!("too many slice indexes: {}", indexes.len()));
+    }
+    let len = match item {
+        Value::String(s) => {
+            if indexes.len() == 3 {
+                return Err("cannot 3-index slice a string".into());
+            }
+            s.len()
+        }
+        Value::List(l) => l.len(),
+        Value::Strings(l) => l.len(),
+        Value::Ints(l) => l.len(),
+        Value::Bytes(l) => l.len(),
+        other => return Err(format!("can't slice item of type {}", other.type_name())),
+    };
+    let mut idx = [0usize, len, len];
+    for (i, x) in indexes.iter().enumerate() {
+        idx[i] = index_arg(x, len)?;
+    }
+    if idx[0] > idx[1] {
+        return Err(format!("invalid slice index: {} > {}", idx[0], idx[1]));
+    }
+    if indexes.len() == 3 && idx[1] > idx[2] {
+        return Err(format!("invalid slice index: {} > {}", idx[1], idx[2]));
+    }
+    let (a, b) = (idx[0], idx[1]);
+    Ok(match item {
+        Value::String(s) => Value::from(String::from_utf8_lossy(&s.as_bytes()[a..b]).into_owned()),
+        Value::List(l) => Value::list(l[a..b].to_vec()),
+        Value::Strings(l) => Value::strings(l[a..b].to_vec()),
+        Value::Ints(l) => Value::Ints(Arc::new(l[a..b].to_vec())),
+        Value::Bytes(l) => Value::Bytes(Arc::from(&l[a..b])),
+        _ => unreachable!(),
+    })
+}
+
+impl Runtime for State<'_, '_> {
+    fn execute_named(&mut self, name: &str, data: &Value) -> Result<String, String> {
+        let mut out = String::new();
+        self.set
+            .execute_into(
+                name,
+                data,
+                self.funcs,
+                self.opts,
+                self.nesting + 1,
+                &mut out,
+            )
+            .map_err(|e| e.message)?;
+        Ok(out)
+    }
+
+    fn execute_text(&mut self, name: &str, text: &str, data: &Value) -> Result<String, TextError> {
+        let mut set = self.set.clone();
+        set.parse(name, text, self.funcs)
+            .map_err(|e| TextError::Parse(e.to_string()))?;
+        let mut out = String::new();
+        set.execute_into(
+            name,
+            data,
+            self.funcs,
+            self.opts,
+            self.nesting + 1,
+            &mut out,
+        )
+        .map_err(|e| TextError::Exec(e.message))?;
+        Ok(out)
+    }
+
+    fn template_name(&self) -> &str {
+        &self.tree.name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::func::{Function, Signature};
+    use rudder_value::Map;
+
+    fn run(src: &str, data: Value) -> Result<String, String> {
+        let mut funcs = FuncMap::new();
+        funcs.insert(
+            "upper",
+            Function::new(Signature::new(&[ParamType::String]), |_, a| {
+                Ok(Value::from(
+                    a[0].as_str().unwrap_or_default().to_uppercase(),
+                ))
+            }),
+        );
+        funcs.insert(
+            "include",
+            Function::new(
+                Signature::new(&[ParamType::String, ParamType::Any]),
+                |rt, a| {
+                    rt.execute_named(a[0].as_str().unwrap_or_default(), &a[1])
+                        .map(Value::from)
+                },
+            ),
+        );
+        let mut t = Templates::new();
+        t.parse("t", src, &funcs).map_err(|e| e.to_string())?;
+        let opts = ExecOptions {
+            missing_key: MissingKey::Zero,
+            ..Default::default()
+        };
+        t.execute("t", &data, &funcs, &opts)
+            .map_err(|e| e.to_string())
+    }
+
+    fn data() -> Value {
+        let mut m = Map::new();
+        m.insert("a".into(), Value::Int64(1));
+        m.insert("s".into(), Value::str("hi"));
+        m.insert(
+            "l".into(),
+            Value::list(vec![Value::str("x"), Value::str("y")]),
+        );
+        let mut inner = Map::new();
+        inner.insert("b".into(), Value::Bool(true));
+        m.insert("m".into(), Value::map(inner));
+        Value::map(m)
+    }
+
+    #[test]
+    fn basic_actions() {
+        assert_eq!(run("{{ .s }}-{{ .m.b }}", data()).unwrap(), "hi-true");
+        assert_eq!(
+            run(
+                "{{ range $i, $v := .l }}{{ $i }}={{ $v }};{{ end }}",
+                data()
+            )
+            .unwrap(),
+            "0=x;1=y;"
+        );
+        assert_eq!(
+            run(
+                "{{ if .nope }}a{{ else if .s }}b{{ else }}c{{ end }}",
+                data()
+            )
+            .unwrap(),
+            "b"
+        );
+        assert_eq!(
+            run("{{ with .m }}{{ .b }}{{ end }}", data()).unwrap(),
+            "true"
+        );
+        assert_eq!(run("{{ .nope }}", data()).unwrap(), "<no value>");
+        assert_eq!(
+            run("{{ $x := 1 }}{{ $x = 2 }}{{ $x }}", data()).unwrap(),
+            "2"
+        );
+        assert_eq!(run("{{ range 3 }}{{ . }}{{ end }}", data()).unwrap(), "012");
+        assert_eq!(
+            run(
+                "{{ range .l }}{{ if eq . \"y\" }}{{ break }}{{ end }}{{ . }}{{ end }}",
+                data()
+            )
+            .unwrap(),
+            "x"
+        );
+        assert_eq!(
+            run(
+                "{{ define \"d\" }}[{{ . }}]{{ end }}{{ template \"d\" .s }}{{ include \"d\" 3 }}",
+                data()
+            )
+            .unwrap(),
+            "[hi][3]"
+        );
+        assert_eq!(run("{{ .s | upper }}", data()).unwrap(), "HI");
+        assert_eq!(
+            run(
+                "{{ len .l }} {{ index .l 1 }} {{ not .a }} {{ and 1 0 }} {{ or 0 \"z\" }}",
+                data()
+            )
+            .unwrap(),
+            "2 y false 0 z"
+        );
+    }
+
+    #[test]
+    fn errors_read_like_go() {
+        assert_eq!(
+            run("{{ .nope | upper }}", data()).unwrap_err(),
+            "template: t:1:11: executing \"t\" at <upper>: invalid value; expected string"
+        );
+        assert_eq!(
+            run("{{ .nope.x }}", data()).unwrap_err(),
+            "template: t:1:8: executing \"t\" at <.nope.x>: nil pointer evaluating interface {}.x"
+        );
+        assert_eq!(
+            run("{{ eq .a 1.5 }}", data()).unwrap_err(),
+            "template: t:1:3: executing \"t\" at <eq .a 1.5>: error calling eq: incompatible types for comparison"
+        );
+        assert_eq!(
+            run("{{ template \"zz\" . }}", data()).unwrap_err(),
+            "template: t:1:12: executing \"t\" at <{{template \"zz\" .}}>: template \"zz\" not defined"
+        );
+    }
+}
