@@ -869,7 +869,7 @@ mod tests {
         assert_eq!(v(-2.5), "-2.5");
         assert_eq!(v(0.0), "0");
         assert_eq!(v(3.0), "3");
-        assert_eq!(format_float(2.71828, 'f', 2), "2.72");
+        assert_eq!(format_float(1.23456, 'f', 2), "1.23");
         assert_eq!(format_float(1234.5678, 'e', 3), "1.235e+03");
         assert_eq!(format_float(1234.5678, 'g', 3), "1.23e+03");
         assert_eq!(format_float(0.5, 'f', -1), "0.5");
@@ -906,9 +906,9 @@ mod tests {
         assert_eq!(
             s(
                 "%.2f %6.1f %e",
-                &[Value::Float(2.71828), Value::Float(2.25), Value::Float(1e6)]
+                &[Value::Float(1.23456), Value::Float(2.25), Value::Float(1e6)]
             ),
-            "2.72    2.2 1.000000e+06"
+            "1.23    2.2 1.000000e+06"
         );
         assert_eq!(
             s("%v %T", &[Value::Float(1e6), Value::Float(1.0)]),
