@@ -1,17 +1,272 @@
-//! JSON as Go's `encoding/json` reads and writes it for Helm: `toJson`, `fromJson`,
-//! `--set-json`, JSON values. (Skeleton: being filled in.)
+//! JSON as Go's `encoding/json` writes and reads it for Helm: `toJson`, `toPrettyJson`,
+//! `toRawJson`, `fromJson`, `--set-json`. Writing is ours (Go's escaping and float format
+//! differ from serde_json's); reading uses serde_json and words errors as Go does.
 
-use crate::Value;
+use crate::gofmt::format_float;
+use crate::{Map, Value};
+
+/// Go's `encoding/json` float format: `'f'` unless the exponent is below -6 or at least 21,
+/// then `'e'` with a one-digit negative exponent cleaned (`e-07` → `e-7`).
+pub fn format_json_float(f: f64) -> String {
+    let abs = f.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        let s = format_float(f, 'e', -1);
+        let b = s.as_bytes();
+        let n = b.len();
+        if n >= 4 && b[n - 4] == b'e' && b[n - 3] == b'-' && b[n - 2] == b'0' {
+            return format!("{}{}", &s[..n - 2], &s[n - 1..]);
+        }
+        return s;
+    }
+    format_float(f, 'f', -1)
+}
+
+fn write_string(out: &mut String, s: &str, escape_html: bool) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' if escape_html => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+struct Writer<'a> {
+    out: String,
+    escape_html: bool,
+    indent: Option<(&'a str, &'a str)>,
+}
+
+impl Writer<'_> {
+    fn newline(&mut self, depth: usize) {
+        if let Some((prefix, indent)) = self.indent {
+            self.out.push('\n');
+            self.out.push_str(prefix);
+            for _ in 0..depth {
+                self.out.push_str(indent);
+            }
+        }
+    }
+
+    fn value(&mut self, v: &Value, depth: usize) -> Result<(), String> {
+        if depth > 10_000 {
+            return Err("json: unsupported value: encountered a cycle".into());
+        }
+        match v {
+            Value::Nil => self.out.push_str("null"),
+            Value::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) | Value::Int64(i) => self.out.push_str(&i.to_string()),
+            Value::Float(f) => {
+                if !f.is_finite() {
+                    return Err(format!(
+                        "json: unsupported value: {}",
+                        format_float(*f, 'g', -1)
+                    ));
+                }
+                self.out.push_str(&format_json_float(*f));
+            }
+            Value::String(s) => write_string(&mut self.out, s, self.escape_html),
+            Value::Bytes(b) => {
+                use base64::Engine as _;
+                write_string(
+                    &mut self.out,
+                    &base64::engine::general_purpose::STANDARD.encode(b),
+                    false,
+                )
+            }
+            Value::List(_) | Value::Strings(_) | Value::Ints(_) => {
+                let items = v.to_list().unwrap_or_default();
+                if items.is_empty() {
+                    self.out.push_str("[]");
+                    return Ok(());
+                }
+                self.out.push('[');
+                for (i, x) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(',');
+                    }
+                    self.newline(depth + 1);
+                    self.value(x, depth + 1)?;
+                }
+                self.newline(depth);
+                self.out.push(']');
+            }
+            Value::Map(_) | Value::StrMap(_) => {
+                let m = v.to_map().unwrap_or_default();
+                if m.is_empty() {
+                    self.out.push_str("{}");
+                    return Ok(());
+                }
+                self.out.push('{');
+                for (i, (k, x)) in m.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(',');
+                    }
+                    self.newline(depth + 1);
+                    write_string(&mut self.out, k, self.escape_html);
+                    self.out.push(':');
+                    if self.indent.is_some() {
+                        self.out.push(' ');
+                    }
+                    self.value(x, depth + 1)?;
+                }
+                self.newline(depth);
+                self.out.push('}');
+            }
+            Value::Object(o) => match o.to_data() {
+                Some(d) => self.value(&d, depth + 1)?,
+                None => self.out.push_str("{}"),
+            },
+        }
+        Ok(())
+    }
+}
 
 /// Go's `json.Marshal`: map keys sorted, `<`, `>`, `&`, U+2028 and U+2029 escaped, floats as
 /// Go formats them.
 pub fn to_json(v: &Value) -> Result<String, String> {
-    let _ = v;
-    Err("to_json: not implemented yet".into())
+    let mut w = Writer {
+        out: String::new(),
+        escape_html: true,
+        indent: None,
+    };
+    w.value(v, 0)?;
+    Ok(w.out)
 }
 
-/// Go's `json.Unmarshal` into `interface{}`: every number becomes a float64.
+/// Go's `json.MarshalIndent(v, prefix, indent)`.
+pub fn to_json_indent(v: &Value, prefix: &str, indent: &str) -> Result<String, String> {
+    let mut w = Writer {
+        out: String::new(),
+        escape_html: true,
+        indent: Some((prefix, indent)),
+    };
+    w.value(v, 0)?;
+    Ok(w.out)
+}
+
+/// JSON without HTML escaping (a `json.Encoder` with `SetEscapeHTML(false)`), no newline.
+pub fn to_raw_json(v: &Value) -> Result<String, String> {
+    let mut w = Writer {
+        out: String::new(),
+        escape_html: false,
+        indent: None,
+    };
+    w.value(v, 0)?;
+    Ok(w.out)
+}
+
+fn from_serde(v: serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Nil,
+        serde_json::Value::Bool(b) => Value::Bool(b),
+        serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
+        serde_json::Value::String(s) => Value::from(s),
+        serde_json::Value::Array(a) => Value::list(a.into_iter().map(from_serde).collect()),
+        serde_json::Value::Object(o) => {
+            let mut m = Map::new();
+            for (k, v) in o {
+                m.insert(k, from_serde(v));
+            }
+            Value::map(m)
+        }
+    }
+}
+
+/// Go's `json.Unmarshal` into `interface{}`: every number becomes a float64; errors worded
+/// as Go's.
 pub fn from_json(text: &str) -> Result<Value, String> {
-    let _ = text;
-    Err("from_json: not implemented yet".into())
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => Ok(from_serde(v)),
+        Err(e) => Err(go_json_error(text, &e)),
+    }
+}
+
+fn go_json_error(text: &str, e: &serde_json::Error) -> String {
+    if e.is_eof() {
+        return "unexpected end of JSON input".into();
+    }
+    // serde_json reports 1-based line and column of the offending character.
+    let offset: usize = text
+        .split_inclusive('\n')
+        .take(e.line().saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>()
+        + e.column().saturating_sub(1);
+    let c = text[offset.min(text.len())..].chars().next();
+    let context = match e.classify() {
+        serde_json::error::Category::Syntax if e.to_string().contains("trailing characters") => {
+            "after top-level value"
+        }
+        serde_json::error::Category::Syntax if e.to_string().contains("expected `:`") => {
+            "after object key"
+        }
+        serde_json::error::Category::Syntax if e.to_string().contains("key must be a string") => {
+            "looking for beginning of object key string"
+        }
+        serde_json::error::Category::Syntax if e.to_string().contains("expected `,` or `}`") => {
+            "after object key:value pair"
+        }
+        serde_json::error::Category::Syntax if e.to_string().contains("expected `,` or `]`") => {
+            "after array element"
+        }
+        _ => "looking for beginning of value",
+    };
+    match c {
+        Some(c) => format!("invalid character {} {context}", quote_char(c)),
+        None => "unexpected end of JSON input".into(),
+    }
+}
+
+fn quote_char(c: char) -> String {
+    match c {
+        '\'' => "'\\''".into(),
+        '"' => "'\"'".into(),
+        c if (c as u32) < 0x20 => format!("'\\x{:02x}'", c as u32),
+        c => format!("'{c}'"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_like_go() {
+        let v = crate::yaml::from_yaml(
+            "b: [1, 2.5, x]\na: '<&>'\nc: {}\nd: 1e-7\ne: 100000000000000000000000\n",
+        )
+        .unwrap();
+        assert_eq!(
+            to_json(&v).unwrap(),
+            r#"{"a":"\u003c\u0026\u003e","b":[1,2.5,"x"],"c":{},"d":1e-7,"e":1e+23}"#
+        );
+        assert_eq!(to_raw_json(&Value::str("<a>")).unwrap(), "\"<a>\"");
+        let v = crate::yaml::from_yaml("a: 1\nb: [x]\n").unwrap();
+        assert_eq!(
+            to_json_indent(&v, "", "  ").unwrap(),
+            "{\n  \"a\": 1,\n  \"b\": [\n    \"x\"\n  ]\n}"
+        );
+    }
+
+    #[test]
+    fn reads_like_go() {
+        assert_eq!(
+            from_json("{\"a\": 3}").unwrap().get_path(&["a"]),
+            Some(Value::Float(3.0))
+        );
+        assert_eq!(from_json("{").unwrap_err(), "unexpected end of JSON input");
+        assert_eq!(
+            from_json("x").unwrap_err(),
+            "invalid character 'x' looking for beginning of value"
+        );
+    }
 }

@@ -252,7 +252,10 @@ impl Value {
     pub fn deep_clone(&self) -> Value {
         match self {
             Value::Map(d) => Value::Map(d.deep_clone()),
-            Value::List(l) if l.iter().any(|v| matches!(v, Value::Map(_) | Value::List(_))) => {
+            Value::List(l)
+                if l.iter()
+                    .any(|v| matches!(v, Value::Map(_) | Value::List(_))) =>
+            {
                 Value::list(l.iter().map(Value::deep_clone).collect())
             }
             other => other.clone(),

@@ -1,17 +1,1383 @@
-//! YAML as Helm reads and writes it: `sigs.k8s.io/yaml` over go-yaml v2 (YAML 1.1 scalars:
-//! `yes`/`no`/`on`/`off`/`y`/`n` are booleans; every number becomes float64 through the
-//! JSON round trip; map keys become strings). (Skeleton: being filled in.)
+//! YAML as Helm reads and writes it: `sigs.k8s.io/yaml` over go-yaml v2.
+//!
+//! Reading ([`from_yaml`]) is go-yaml v2's decoding into `interface{}` followed by the JSON
+//! round trip sigs.k8s.io/yaml makes: YAML 1.1 scalars (`yes`/`no`/`on`/`off`/`y`/`n` are
+//! booleans, `0777` is octal, dates become RFC 3339 strings), every number ends as a float64,
+//! map keys become strings, `<<` merge keys work, only the first document counts. Events come
+//! from `yaml-rust2` (a libyaml-style parser, as go-yaml v2 is a libyaml port); resolving
+//! scalars and building values is ours, because no crate resolves the way go-yaml v2 does.
+//!
+//! Writing ([`to_yaml`]) is `yaml.Marshal`: the value goes through JSON, then go-yaml v2's
+//! encoder and libyaml's emitter lay it out: block style, sequences not indented inside
+//! mappings, empty collections as `{}`/`[]`, strings that would read back as another type
+//! double-quoted, multi-line strings as literal blocks, long plain and quoted scalars folded
+//! at 80 columns, and map keys in go-yaml's "natural" order (`a2` before `a10`). No emitter
+//! crate matches that layout, so the emitter is ours too.
 
-use crate::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
 
-/// `sigs.k8s.io/yaml.Unmarshal` into `interface{}` (values files, `fromYaml`).
-pub fn from_yaml(text: &str) -> Result<Value, String> {
-    let _ = text;
-    Err("from_yaml: not implemented yet".into())
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use crate::{Map, Value};
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/// A YAML node before resolution into values.
+#[derive(Clone, Debug)]
+enum Node {
+    Scalar {
+        text: String,
+        plain: bool,
+        tag: Option<String>,
+    },
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
 }
 
-/// `sigs.k8s.io/yaml.Marshal` (`toYaml` before Helm trims the trailing newline).
+/// A collection being built from parser events.
+enum Frame {
+    Seq(Vec<Node>),
+    /// Entries so far and a key waiting for its value.
+    Map(Vec<(Node, Node)>, Option<Node>),
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<(Frame, usize)>,
+    anchors: HashMap<usize, Node>,
+    docs: Vec<Node>,
+    error: Option<String>,
+}
+
+fn tag_name(tag: &Option<Tag>) -> Option<String> {
+    tag.as_ref().map(|t| {
+        if t.handle == "tag:yaml.org,2002:" || t.handle == "!!" {
+            format!("!!{}", t.suffix)
+        } else {
+            format!("{}{}", t.handle, t.suffix)
+        }
+    })
+}
+
+impl Builder {
+    fn push_node(&mut self, node: Node, anchor: usize) {
+        if anchor > 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            Some((Frame::Seq(items), _)) => items.push(node),
+            Some((Frame::Map(entries, pending), _)) => match pending.take() {
+                Some(key) => entries.push((key, node)),
+                None => *pending = Some(node),
+            },
+            None => self.docs.push(node),
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, _mark: Marker) {
+        match ev {
+            Event::Scalar(text, style, anchor, tag) => {
+                let node = Node::Scalar {
+                    text,
+                    plain: style == TScalarStyle::Plain,
+                    tag: tag_name(&tag),
+                };
+                self.push_node(node, anchor);
+            }
+            Event::SequenceStart(anchor, _) => self.stack.push((Frame::Seq(Vec::new()), anchor)),
+            Event::MappingStart(anchor, _) => {
+                self.stack.push((Frame::Map(Vec::new(), None), anchor))
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some((frame, anchor)) = self.stack.pop() {
+                    let node = match frame {
+                        Frame::Seq(items) => Node::Seq(items),
+                        Frame::Map(entries, _) => Node::Map(entries),
+                    };
+                    self.push_node(node, anchor);
+                }
+            }
+            Event::Alias(id) => match self.anchors.get(&id).cloned() {
+                Some(node) => self.push_node(node, 0),
+                None => self.error = Some("unknown anchor referenced".into()),
+            },
+            _ => {}
+        }
+    }
+}
+
+fn parse_documents(text: &str) -> Result<Vec<Node>, String> {
+    let mut builder = Builder::default();
+    let mut parser = Parser::new_from_str(text);
+    if let Err(e) = parser.load(&mut builder, true) {
+        return Err(format!(
+            "yaml: line {}: {}",
+            e.marker().line(),
+            go_yaml_message(e.info())
+        ));
+    }
+    if let Some(e) = builder.error {
+        return Err(format!("yaml: {e}"));
+    }
+    Ok(builder.docs)
+}
+
+/// yaml-rust2 words a few errors differently from libyaml/go-yaml.
+fn go_yaml_message(info: &str) -> String {
+    info.trim_start_matches("while parsing a block mapping, ")
+        .trim_start_matches("while parsing a block collection, ")
+        .trim_start_matches("while parsing a flow mapping, ")
+        .trim_start_matches("while parsing a flow sequence, ")
+        .trim_start_matches("while scanning a simple key, ")
+        .to_string()
+}
+
+/// A scalar resolved the way go-yaml v2 resolves plain scalars.
+#[derive(Debug, Clone, PartialEq)]
+enum Scalar {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str(String),
+    /// A date/time: go-yaml v2 keeps the original text when decoding into `interface{}`,
+    /// but the encoder quotes strings that look like one.
+    Time(String),
+}
+
+/// go-yaml v2's `resolve` for a plain scalar without tag.
+fn resolve_plain(s: &str) -> Scalar {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Scalar::Null,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return Scalar::Bool(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return Scalar::Bool(false)
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Scalar::Float(f64::INFINITY)
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Scalar::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Scalar::Float(f64::NAN),
+        _ => {}
+    }
+    let first = s.as_bytes()[0];
+    if !(first.is_ascii_digit() || first == b'+' || first == b'-' || first == b'.') {
+        return Scalar::Str(s.to_string());
+    }
+    if parse_timestamp(s).is_some() {
+        return Scalar::Time(s.to_string());
+    }
+    let plain = s.replace('_', "");
+    if let Some(v) = parse_go_int_base0(&plain) {
+        return Scalar::Int(v);
+    }
+    if is_yaml_style_float(&plain) {
+        if let Ok(f) = plain.parse::<f64>() {
+            return Scalar::Float(f);
+        }
+    }
+    if let Some(rest) = plain.strip_prefix("0b") {
+        if let Ok(v) = i64::from_str_radix(rest, 2) {
+            return Scalar::Int(v as i128);
+        }
+    } else if let Some(rest) = plain.strip_prefix("-0b") {
+        if let Ok(v) = i64::from_str_radix(rest, 2) {
+            return Scalar::Int(-(v as i128));
+        }
+    }
+    Scalar::Str(s.to_string())
+}
+
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
+fn is_yaml_style_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i > start
+    };
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        if !digits(&mut i) {
+            return false;
+        }
+    } else {
+        if !digits(&mut i) {
+            return false;
+        }
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`, falling back to `ParseUint`.
+fn parse_go_int_base0(s: &str) -> Option<i128> {
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let (radix, digits) =
+        if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (16, r)
+        } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+            (8, r)
+        } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+            (2, r)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (8, &body[1..])
+        } else {
+            (10, body)
+        };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let v = i128::from_str_radix(digits, radix).ok()?;
+    let v = if neg { -v } else { v };
+    let fits = if neg {
+        v >= i64::MIN as i128
+    } else {
+        v <= u64::MAX as i128
+    };
+    fits.then_some(v)
+}
+
+/// go-yaml v2's `parseTimestamp`: the formats it accepts, as the RFC 3339 text the JSON step
+/// gives them (`time.Time` marshals with `RFC3339Nano`).
+fn parse_timestamp(s: &str) -> Option<String> {
+    // Quick check: all YAML timestamps start with "YYYY-".
+    let b = s.as_bytes();
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return None;
+    }
+    let (date, time) = match s.find(['T', 't', ' ']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let parts: Vec<&str> = date.split('-').collect();
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|c| c.is_ascii_digit()))
+    {
+        return None;
+    }
+    if parts[0].len() != 4 || parts[1].len() > 2 || parts[2].len() > 2 {
+        return None;
+    }
+    let (y, mo, d): (i32, u32, u32) = (
+        parts[0].parse().ok()?,
+        parts[1].parse().ok()?,
+        parts[2].parse().ok()?,
+    );
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) {
+        return None;
+    }
+    let Some(time) = time else {
+        return Some(format!("{y:04}-{mo:02}-{d:02}T00:00:00Z"));
+    };
+    // 15:4:5.999999999 with an optional zone (Z or ±07:00) when separated by T/t; a
+    // space-separated time has no zone in go-yaml v2's formats.
+    let (clock, zone) = match time.find(['Z', '+', '-']) {
+        Some(i) if s.contains(['T', 't']) => (&time[..i], Some(&time[i..])),
+        _ => (time, None),
+    };
+    let hms: Vec<&str> = clock.split(':').collect();
+    if hms.len() != 3 {
+        return None;
+    }
+    let (sec, frac) = match hms[2].split_once('.') {
+        Some((s, f)) if !f.is_empty() && f.len() <= 9 && f.bytes().all(|c| c.is_ascii_digit()) => {
+            (s, Some(f))
+        }
+        Some(_) => return None,
+        None => (hms[2], None),
+    };
+    let num = |t: &str, max: u32| -> Option<u32> {
+        if t.is_empty() || t.len() > 2 || !t.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        t.parse().ok().filter(|v| *v <= max)
+    };
+    let (h, mi, se) = (num(hms[0], 23)?, num(hms[1], 59)?, num(sec, 59)?);
+    let frac = frac
+        .map(|f| f.trim_end_matches('0'))
+        .filter(|f| !f.is_empty());
+    let frac = frac.map(|f| format!(".{f}")).unwrap_or_default();
+    let zone = match zone {
+        None | Some("Z") => "Z".to_string(),
+        Some(z) => {
+            let (sign, rest) = z.split_at(1);
+            let (zh, zm) = rest.split_once(':')?;
+            if zh.len() != 2 || zm.len() != 2 {
+                return None;
+            }
+            let (zh, zm) = (num(zh, 23)?, num(zm, 59)?);
+            if zh == 0 && zm == 0 {
+                "Z".to_string()
+            } else {
+                format!("{sign}{zh:02}:{zm:02}")
+            }
+        }
+    };
+    Some(format!(
+        "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{se:02}{frac}{zone}"
+    ))
+}
+
+fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+fn scalar_of(text: &str, plain: bool, tag: Option<&str>) -> Result<Scalar, String> {
+    match tag {
+        None | Some("!") => {
+            if plain && tag.is_none() {
+                Ok(resolve_plain(text))
+            } else {
+                Ok(Scalar::Str(text.to_string()))
+            }
+        }
+        Some("!!str") => Ok(Scalar::Str(text.to_string())),
+        Some("!!null") => Ok(Scalar::Null),
+        Some("!!bool") => match resolve_plain(text) {
+            b @ Scalar::Bool(_) => Ok(b),
+            _ => Err(format!("cannot decode !!str `{text}` as a !!bool")),
+        },
+        Some("!!int") => match resolve_plain(text) {
+            i @ Scalar::Int(_) => Ok(i),
+            _ => Err(format!("cannot decode !!str `{text}` as a !!int")),
+        },
+        Some("!!float") => match resolve_plain(text) {
+            Scalar::Int(i) => Ok(Scalar::Float(i as f64)),
+            f @ Scalar::Float(_) => Ok(f),
+            _ => Err(format!("cannot decode !!str `{text}` as a !!float")),
+        },
+        Some("!!timestamp") => Ok(Scalar::Time(text.to_string())),
+        Some("!!binary") => {
+            use base64::Engine as _;
+            let clean: String = text.split_whitespace().collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(clean)
+                .map(|b| Scalar::Str(String::from_utf8_lossy(&b).into_owned()))
+                .map_err(|e| format!("!!binary value contains invalid base64 data: {e}"))
+        }
+        Some(_) => Ok(if plain {
+            resolve_plain(text)
+        } else {
+            Scalar::Str(text.to_string())
+        }),
+    }
+}
+
+/// The value a scalar has after the JSON round trip.
+fn scalar_value(s: Scalar) -> Value {
+    match s {
+        Scalar::Null => Value::Nil,
+        Scalar::Bool(b) => Value::Bool(b),
+        Scalar::Int(i) => Value::Float(i as f64),
+        Scalar::Float(f) => Value::Float(f),
+        Scalar::Str(s) | Scalar::Time(s) => Value::from(s),
+    }
+}
+
+/// A map key as sigs.k8s.io/yaml turns it into a JSON object key.
+fn key_string(node: &Node) -> Result<String, String> {
+    match node {
+        Node::Scalar {
+            text, plain, tag, ..
+        } => match scalar_of(text, *plain, tag.as_deref())? {
+            Scalar::Str(s) | Scalar::Time(s) => Ok(s),
+            Scalar::Bool(b) => Ok(b.to_string()),
+            Scalar::Int(i) => Ok(i.to_string()),
+            Scalar::Float(f) => Ok(
+                match crate::gofmt::format_float(f as f32 as f64, 'g', -1).as_str() {
+                    "+Inf" => ".inf".into(),
+                    "-Inf" => "-.inf".into(),
+                    "NaN" => ".nan".into(),
+                    other => float32_key(f).unwrap_or_else(|| other.to_string()),
+                },
+            ),
+            Scalar::Null => {
+                Err("error converting YAML to JSON: unsupported map key of type: <nil>".into())
+            }
+        },
+        _ => Err("error converting YAML to JSON: yaml: invalid map key".into()),
+    }
+}
+
+/// `strconv.FormatFloat(f, 'g', -1, 32)`: the shortest text that round-trips as a float32.
+fn float32_key(f: f64) -> Option<String> {
+    let v = f as f32;
+    let s = format!("{v:e}");
+    let (mant, exp) = s.split_once('e')?;
+    let exp: i32 = exp.parse().ok()?;
+    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let neg = v < 0.0;
+    let dp = exp + 1;
+    let nd = digits.len() as i32;
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    if exp < -4 || exp >= 21.max(nd) {
+        out.push_str(&digits[..1]);
+        if nd > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        out.push_str(&format!("{:02}", exp.abs()));
+    } else if dp <= 0 {
+        out.push_str("0.");
+        out.push_str(&"0".repeat((-dp) as usize));
+        out.push_str(&digits);
+    } else if dp >= nd {
+        out.push_str(&digits);
+        out.push_str(&"0".repeat((dp - nd) as usize));
+    } else {
+        out.push_str(&digits[..dp as usize]);
+        out.push('.');
+        out.push_str(&digits[dp as usize..]);
+    }
+    Some(out)
+}
+
+fn is_merge_key(node: &Node) -> bool {
+    matches!(node, Node::Scalar { text, plain: true, tag: None, .. } if text == "<<")
+}
+
+fn to_value(node: &Node, depth: usize) -> Result<Value, String> {
+    if depth > 10_000 {
+        return Err("yaml: exceeded max depth of 10000".into());
+    }
+    match node {
+        Node::Scalar {
+            text, plain, tag, ..
+        } => Ok(scalar_value(
+            scalar_of(text, *plain, tag.as_deref()).map_err(|e| format!("yaml: {e}"))?,
+        )),
+        Node::Seq(items) => Ok(Value::list(
+            items
+                .iter()
+                .map(|n| to_value(n, depth + 1))
+                .collect::<Result<_, _>>()?,
+        )),
+        Node::Map(entries) => {
+            let mut map = Map::new();
+            fill_map(&mut map, entries, depth)?;
+            Ok(Value::map(map))
+        }
+    }
+}
+
+fn fill_map(map: &mut Map, entries: &[(Node, Node)], depth: usize) -> Result<(), String> {
+    for (k, v) in entries {
+        if is_merge_key(k) {
+            match v {
+                Node::Map(inner) => fill_map(map, inner, depth + 1)?,
+                Node::Seq(items) => {
+                    for item in items {
+                        match item {
+                            Node::Map(inner) => fill_map(map, inner, depth + 1)?,
+                            _ => {
+                                return Err(
+                                    "yaml: map merge requires map or sequence of maps as the value"
+                                        .into(),
+                                )
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    return Err(
+                        "yaml: map merge requires map or sequence of maps as the value".into(),
+                    )
+                }
+            }
+            continue;
+        }
+        let key = key_string(k)?;
+        map.insert(key, to_value(v, depth + 1)?);
+    }
+    Ok(())
+}
+
+/// `sigs.k8s.io/yaml.Unmarshal` into `interface{}` (values files, `fromYaml`): the first
+/// document, `Nil` for an empty one.
+pub fn from_yaml(text: &str) -> Result<Value, String> {
+    let docs = parse_documents(text).map_err(|e| format!("error converting YAML to JSON: {e}"))?;
+    match docs.first() {
+        None => Ok(Value::Nil),
+        Some(node) => to_value(node, 0).map_err(|e| {
+            if e.starts_with("error converting") {
+                e
+            } else {
+                format!("error converting YAML to JSON: {e}")
+            }
+        }),
+    }
+}
+
+/// Every document of a stream (Helm v4 merges the documents of a values file).
+pub fn from_yaml_documents(text: &str) -> Result<Vec<Value>, String> {
+    let docs = parse_documents(text).map_err(|e| format!("error converting YAML to JSON: {e}"))?;
+    docs.iter()
+        .map(|d| to_value(d, 0).map_err(|e| format!("error converting YAML to JSON: {e}")))
+        .collect()
+}
+
+/// go-yaml v2 itself (no JSON round trip) decoding into `interface{}`: integers stay
+/// integers (Go `int`). Used where Helm reads YAML with go-yaml directly.
+pub fn from_yaml_native(text: &str) -> Result<Value, String> {
+    fn conv(node: &Node) -> Result<Value, String> {
+        Ok(match node {
+            Node::Scalar {
+                text, plain, tag, ..
+            } => match scalar_of(text, *plain, tag.as_deref())? {
+                Scalar::Int(i) => Value::Int(i as i64),
+                other => scalar_value(other),
+            },
+            Node::Seq(items) => Value::list(items.iter().map(conv).collect::<Result<_, _>>()?),
+            Node::Map(entries) => {
+                let mut m = Map::new();
+                for (k, v) in entries {
+                    m.insert(key_string(k)?, conv(v)?);
+                }
+                Value::map(m)
+            }
+        })
+    }
+    let docs = parse_documents(text)?;
+    docs.first().map(conv).unwrap_or(Ok(Value::Nil))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+/// go-yaml v2's key order (`keyList.Less`): runs of digits compare as numbers, and
+/// non-letters sort before letters.
+pub fn natural_less(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let ar: Vec<char> = a.chars().collect();
+    let br: Vec<char> = b.chars().collect();
+    let mut i = 0;
+    while i < ar.len() && i < br.len() {
+        if ar[i] == br[i] {
+            i += 1;
+            continue;
+        }
+        let al = ar[i].is_alphabetic();
+        let bl = br[i].is_alphabetic();
+        if al && bl {
+            return ar[i].cmp(&br[i]);
+        }
+        if al || bl {
+            return if bl {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            };
+        }
+        let (mut an, mut bn): (i64, i64) = (0, 0);
+        if ar[i] == '0' || br[i] == '0' {
+            let mut j = i;
+            while j > 0 && ar[j - 1].is_ascii_digit() {
+                j -= 1;
+                if ar[j] != '0' {
+                    an = 1;
+                    bn = 1;
+                    break;
+                }
+            }
+        }
+        let mut ai = i;
+        while ai < ar.len() && ar[ai].is_ascii_digit() {
+            an = an.wrapping_mul(10).wrapping_add(ar[ai] as i64 - '0' as i64);
+            ai += 1;
+        }
+        let mut bi = i;
+        while bi < br.len() && br[bi].is_ascii_digit() {
+            bn = bn.wrapping_mul(10).wrapping_add(br[bi] as i64 - '0' as i64);
+            bi += 1;
+        }
+        if an != bn {
+            return an.cmp(&bn);
+        }
+        if ai != bi {
+            return ai.cmp(&bi);
+        }
+        return ar[i].cmp(&br[i]);
+    }
+    ar.len().cmp(&br.len())
+}
+
+/// The data as it comes back from JSON into go-yaml v2: what `yaml.Marshal` really prints.
+enum Data {
+    Null,
+    Bool(bool),
+    Int(String),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Data>),
+    Map(Vec<(String, Data)>),
+}
+
+/// json.Marshal then yaml.Unmarshal: numbers that JSON prints without a fraction or exponent
+/// come back as integers.
+fn to_data(v: &Value, depth: usize) -> Result<Data, String> {
+    if depth > 10_000 {
+        return Err("json: unsupported value: encountered a cycle".into());
+    }
+    Ok(match v {
+        Value::Nil => Data::Null,
+        Value::Bool(b) => Data::Bool(*b),
+        Value::Int(i) | Value::Int64(i) => Data::Int(i.to_string()),
+        Value::Float(f) => {
+            if !f.is_finite() {
+                return Err(format!(
+                    "json: unsupported value: {}",
+                    crate::gofmt::format_float(*f, 'g', -1)
+                ));
+            }
+            let json = crate::json::format_json_float(*f);
+            if json.contains(['.', 'e', 'E']) {
+                Data::Float(*f)
+            } else {
+                match json.trim_start_matches('-').parse::<u64>() {
+                    Ok(_) if json.parse::<i64>().is_ok() || !json.starts_with('-') => {
+                        Data::Int(json)
+                    }
+                    _ => Data::Float(*f),
+                }
+            }
+        }
+        Value::String(s) => Data::Str(s.to_string()),
+        Value::Bytes(b) => {
+            use base64::Engine as _;
+            Data::Str(base64::engine::general_purpose::STANDARD.encode(b))
+        }
+        Value::List(l) => Data::Seq(
+            l.iter()
+                .map(|x| to_data(x, depth + 1))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Strings(l) => Data::Seq(l.iter().map(|s| Data::Str(s.clone())).collect()),
+        Value::Ints(l) => Data::Seq(l.iter().map(|i| Data::Int(i.to_string())).collect()),
+        Value::Map(_) | Value::StrMap(_) => {
+            let m = v.to_map().unwrap_or_default();
+            let mut entries: Vec<(String, Data)> = m
+                .iter()
+                .map(|(k, x)| Ok((k.clone(), to_data(x, depth + 1)?)))
+                .collect::<Result<_, String>>()?;
+            entries.sort_by(|a, b| natural_less(&a.0, &b.0));
+            Data::Map(entries)
+        }
+        Value::Object(o) => match o.to_data() {
+            Some(d) => to_data(&d, depth + 1)?,
+            None => Data::Map(Vec::new()),
+        },
+    })
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Style {
+    Plain,
+    Single,
+    Double,
+    Literal,
+}
+
+/// libyaml's `yaml_emitter_analyze_scalar` results that matter here.
+struct Analysis {
+    multiline: bool,
+    flow_plain: bool,
+    block_plain: bool,
+    single: bool,
+    block: bool,
+}
+
+fn is_printable(c: char) -> bool {
+    let u = c as u32;
+    u == 0x0A
+        || (0x20..=0x7E).contains(&u)
+        || (0xA0..=0xD7FF).contains(&u)
+        || ((0xE000..=0xFFFD).contains(&u) && u != 0xFEFF)
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+fn analyze(value: &str) -> Analysis {
+    if value.is_empty() {
+        return Analysis {
+            multiline: false,
+            flow_plain: false,
+            block_plain: true,
+            single: true,
+            block: false,
+        };
+    }
+    let chars: Vec<char> = value.chars().collect();
+    let (mut block_ind, mut flow_ind) = (false, false);
+    if value.starts_with("---") || value.starts_with("...") {
+        block_ind = true;
+        flow_ind = true;
+    }
+    let (mut line_breaks, mut special) = (false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+        (false, false, false, false);
+    let (mut break_space, mut space_break, mut prev_space, mut prev_break) =
+        (false, false, false, false);
+    let mut preceded_by_ws = true;
+    let n = chars.len();
+    for i in 0..n {
+        let c = chars[i];
+        let followed_by_ws = i + 1 >= n || chars[i + 1] == ' ' || chars[i + 1] == '\t';
+        if i == 0 {
+            match c {
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
+                | '%' | '@' | '`' => {
+                    flow_ind = true;
+                    block_ind = true;
+                }
+                '?' | ':' => {
+                    flow_ind = true;
+                    if followed_by_ws {
+                        block_ind = true;
+                    }
+                }
+                '-' if followed_by_ws => {
+                    flow_ind = true;
+                    block_ind = true;
+                }
+                _ => {}
+            }
+        } else {
+            match c {
+                ',' | '?' | '[' | ']' | '{' | '}' => flow_ind = true,
+                ':' => {
+                    flow_ind = true;
+                    if followed_by_ws {
+                        block_ind = true;
+                    }
+                }
+                '#' if preceded_by_ws => {
+                    flow_ind = true;
+                    block_ind = true;
+                }
+                _ => {}
+            }
+        }
+        if !is_printable(c) {
+            special = true;
+        }
+        if is_break(c) {
+            line_breaks = true;
+        }
+        if c == ' ' {
+            if i == 0 {
+                leading_space = true;
+            }
+            if i == n - 1 {
+                trailing_space = true;
+            }
+            if prev_break {
+                break_space = true;
+            }
+            prev_space = true;
+            prev_break = false;
+        } else if is_break(c) {
+            if i == 0 {
+                leading_break = true;
+            }
+            if i == n - 1 {
+                trailing_break = true;
+            }
+            if prev_space {
+                space_break = true;
+            }
+            prev_break = true;
+            prev_space = false;
+        } else {
+            prev_space = false;
+            prev_break = false;
+        }
+        preceded_by_ws = c == ' ' || c == '\t' || is_break(c);
+    }
+    let mut a = Analysis {
+        multiline: line_breaks,
+        flow_plain: true,
+        block_plain: true,
+        single: true,
+        block: true,
+    };
+    if leading_space || leading_break || trailing_space || trailing_break {
+        a.flow_plain = false;
+        a.block_plain = false;
+    }
+    if trailing_space {
+        a.block = false;
+    }
+    if break_space {
+        a.flow_plain = false;
+        a.block_plain = false;
+        a.single = false;
+    }
+    if space_break || special {
+        a.flow_plain = false;
+        a.block_plain = false;
+        a.single = false;
+        a.block = false;
+    }
+    if line_breaks {
+        a.flow_plain = false;
+        a.block_plain = false;
+    }
+    if flow_ind {
+        a.flow_plain = false;
+    }
+    if block_ind {
+        a.block_plain = false;
+    }
+    a
+}
+
+/// go-yaml v2's `isBase60Float`.
+fn is_base60_float(s: &str) -> bool {
+    // ^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+        i += 1;
+    }
+    if i >= b.len() || !b[i].is_ascii_digit() {
+        return false;
+    }
+    i += 1;
+    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+        i += 1;
+    }
+    let mut groups = 0;
+    while i < b.len() && b[i] == b':' {
+        i += 1;
+        let start = i;
+        if i < b.len()
+            && (b'0'..=b'5').contains(&b[i])
+            && i + 1 < b.len()
+            && b[i + 1].is_ascii_digit()
+        {
+            i += 2;
+        } else if i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+        groups += 1;
+    }
+    if groups == 0 {
+        return false;
+    }
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+            i += 1;
+        }
+    }
+    i == b.len()
+}
+
+struct Emitter {
+    out: String,
+    column: usize,
+    indent: i32,
+    whitespace: bool,
+    indention: bool,
+}
+
+const BEST_WIDTH: usize = 80;
+const BEST_INDENT: i32 = 2;
+
+impl Emitter {
+    fn put(&mut self, c: char) {
+        self.out.push(c);
+        self.column += 1;
+    }
+
+    fn put_break(&mut self) {
+        self.out.push('\n');
+        self.column = 0;
+    }
+
+    fn write_indent(&mut self) {
+        let indent = self.indent.max(0) as usize;
+        if !self.indention || self.column > indent || (self.column == indent && !self.whitespace) {
+            self.put_break();
+        }
+        while self.column < indent {
+            self.put(' ');
+        }
+        self.whitespace = true;
+        self.indention = true;
+    }
+
+    fn write_indicator(&mut self, ind: &str, need_ws: bool, is_ws: bool, is_indention: bool) {
+        if need_ws && !self.whitespace {
+            self.put(' ');
+        }
+        for c in ind.chars() {
+            self.put(c);
+        }
+        self.whitespace = is_ws;
+        self.indention = self.indention && is_indention;
+    }
+
+    /// Writes one character (breaks handled by callers).
+    fn write(&mut self, c: char) {
+        self.out.push(c);
+        self.column += 1;
+    }
+
+    fn write_break(&mut self, c: char) {
+        if c == '\n' {
+            self.put_break();
+        } else {
+            self.out.push(c);
+            self.column = 0;
+        }
+    }
+
+    fn plain(&mut self, value: &str, allow_breaks: bool) {
+        if !self.whitespace {
+            self.put(' ');
+        }
+        let chars: Vec<char> = value.chars().collect();
+        let (mut spaces, mut breaks) = (false, false);
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            if c == ' ' {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && chars.get(i + 1) != Some(&' ')
+                {
+                    self.write_indent();
+                } else {
+                    self.write(c);
+                }
+                spaces = true;
+            } else if is_break(c) {
+                if !breaks && c == '\n' {
+                    self.put_break();
+                }
+                self.write_break(c);
+                self.indention = true;
+                breaks = true;
+            } else {
+                if breaks {
+                    self.write_indent();
+                }
+                self.write(c);
+                self.indention = false;
+                spaces = false;
+                breaks = false;
+            }
+            i += 1;
+        }
+        self.whitespace = false;
+        self.indention = false;
+    }
+
+    fn single_quoted(&mut self, value: &str, allow_breaks: bool) {
+        self.write_indicator("'", true, false, false);
+        let chars: Vec<char> = value.chars().collect();
+        let (mut spaces, mut breaks) = (false, false);
+        let n = chars.len();
+        let mut i = 0;
+        while i < n {
+            let c = chars[i];
+            if c == ' ' {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && i > 0
+                    && i < n - 1
+                    && chars.get(i + 1) != Some(&' ')
+                {
+                    self.write_indent();
+                } else {
+                    self.write(c);
+                }
+                spaces = true;
+            } else if is_break(c) {
+                if !breaks && c == '\n' {
+                    self.put_break();
+                }
+                self.write_break(c);
+                self.indention = true;
+                breaks = true;
+            } else {
+                if breaks {
+                    self.write_indent();
+                }
+                if c == '\'' {
+                    self.put('\'');
+                }
+                self.write(c);
+                self.indention = false;
+                spaces = false;
+                breaks = false;
+            }
+            i += 1;
+        }
+        self.write_indicator("'", false, false, false);
+        self.whitespace = false;
+        self.indention = false;
+    }
+
+    fn double_quoted(&mut self, value: &str, allow_breaks: bool) {
+        self.write_indicator("\"", true, false, false);
+        let chars: Vec<char> = value.chars().collect();
+        let n = chars.len();
+        let mut spaces = false;
+        let mut i = 0;
+        while i < n {
+            let c = chars[i];
+            if !is_printable(c) || c == '\u{FEFF}' || is_break(c) || c == '"' || c == '\\' {
+                self.put('\\');
+                let u = c as u32;
+                let esc = match u {
+                    0x00 => Some('0'),
+                    0x07 => Some('a'),
+                    0x08 => Some('b'),
+                    0x09 => Some('t'),
+                    0x0A => Some('n'),
+                    0x0B => Some('v'),
+                    0x0C => Some('f'),
+                    0x0D => Some('r'),
+                    0x1B => Some('e'),
+                    0x22 => Some('"'),
+                    0x5C => Some('\\'),
+                    0x85 => Some('N'),
+                    0xA0 => Some('_'),
+                    0x2028 => Some('L'),
+                    0x2029 => Some('P'),
+                    _ => None,
+                };
+                match esc {
+                    Some(e) => self.put(e),
+                    None => {
+                        let s = if u <= 0xFF {
+                            format!("x{u:02X}")
+                        } else if u <= 0xFFFF {
+                            format!("u{u:04X}")
+                        } else {
+                            format!("U{u:08X}")
+                        };
+                        for ch in s.chars() {
+                            self.put(ch);
+                        }
+                    }
+                }
+                spaces = false;
+            } else if c == ' ' {
+                if allow_breaks && !spaces && self.column > BEST_WIDTH && i != 0 && i != n - 1 {
+                    self.write_indent();
+                    if chars.get(i + 1) == Some(&' ') {
+                        self.put('\\');
+                    }
+                } else {
+                    self.write(c);
+                }
+                spaces = true;
+            } else {
+                self.write(c);
+                spaces = false;
+            }
+            i += 1;
+        }
+        self.write_indicator("\"", false, false, false);
+        self.whitespace = false;
+        self.indention = false;
+    }
+
+    fn literal(&mut self, value: &str) {
+        self.write_indicator("|", true, false, false);
+        let chars: Vec<char> = value.chars().collect();
+        if chars.first().is_some_and(|&c| c == ' ' || is_break(c)) {
+            self.put(char::from(b'0' + BEST_INDENT as u8));
+        }
+        match chars.last() {
+            None => self.put('-'),
+            Some(&last) if !is_break(last) => self.put('-'),
+            Some(_) if chars.len() == 1 => self.put('+'),
+            Some(_) => {
+                if is_break(chars[chars.len() - 2]) {
+                    self.put('+');
+                }
+            }
+        }
+        self.whitespace = false;
+        self.put_break();
+        self.indention = true;
+        self.whitespace = true;
+        let mut breaks = true;
+        for &c in &chars {
+            if is_break(c) {
+                self.write_break(c);
+                self.indention = true;
+                breaks = true;
+            } else {
+                if breaks {
+                    self.write_indent();
+                }
+                self.write(c);
+                self.indention = false;
+                breaks = false;
+            }
+        }
+    }
+
+    /// Emits a scalar with go-yaml's style choice and libyaml's adjustments.
+    fn scalar(&mut self, text: &str, requested: Style, simple_key: bool) {
+        let a = analyze(text);
+        let mut style = requested;
+        if simple_key && a.multiline {
+            style = Style::Double;
+        }
+        if style == Style::Plain {
+            if !a.block_plain {
+                style = Style::Single;
+            }
+            if text.is_empty() && simple_key {
+                style = Style::Single;
+            }
+        }
+        if style == Style::Single && !a.single {
+            style = Style::Double;
+        }
+        if style == Style::Literal && (!a.block || simple_key) {
+            style = Style::Double;
+        }
+        // Scalars are emitted one indentation level deeper (libyaml's increase_indent).
+        let saved = self.indent;
+        self.indent = if self.indent < 0 {
+            BEST_INDENT
+        } else {
+            self.indent + BEST_INDENT
+        };
+        match style {
+            Style::Plain => self.plain(text, !simple_key),
+            Style::Single => self.single_quoted(text, !simple_key),
+            Style::Double => self.double_quoted(text, !simple_key),
+            Style::Literal => self.literal(text),
+        }
+        self.indent = saved;
+    }
+
+    fn string(&mut self, s: &str, simple_key: bool) {
+        let resolves_to_string = matches!(resolve_plain_for_encode(s), Scalar::Str(_));
+        let style = if s.contains('\n') {
+            Style::Literal
+        } else if resolves_to_string && !is_base60_float(s) {
+            Style::Plain
+        } else {
+            Style::Double
+        };
+        self.scalar(s, style, simple_key);
+    }
+
+    fn node(&mut self, d: &Data, mapping_context: bool) {
+        match d {
+            Data::Null => self.scalar("null", Style::Plain, false),
+            Data::Bool(b) => self.scalar(if *b { "true" } else { "false" }, Style::Plain, false),
+            Data::Int(s) => self.scalar(s, Style::Plain, false),
+            Data::Float(f) => {
+                let s = match crate::gofmt::format_float(*f, 'g', -1).as_str() {
+                    "+Inf" => ".inf".to_string(),
+                    "-Inf" => "-.inf".to_string(),
+                    "NaN" => ".nan".to_string(),
+                    other => other.to_string(),
+                };
+                self.scalar(&s, Style::Plain, false)
+            }
+            Data::Str(s) => self.string(s, false),
+            Data::Seq(items) if items.is_empty() => self.write_indicator("[]", true, false, false),
+            Data::Map(entries) if entries.is_empty() => {
+                self.write_indicator("{}", true, false, false)
+            }
+            Data::Seq(items) => {
+                let saved = self.indent;
+                let indentless = mapping_context && !self.indention;
+                if self.indent < 0 {
+                    self.indent = 0;
+                } else if !indentless {
+                    self.indent += BEST_INDENT;
+                }
+                for item in items {
+                    self.write_indent();
+                    self.write_indicator("-", true, false, true);
+                    self.node(item, false);
+                }
+                self.indent = saved;
+            }
+            Data::Map(entries) => {
+                let saved = self.indent;
+                self.indent = if self.indent < 0 {
+                    0
+                } else {
+                    self.indent + BEST_INDENT
+                };
+                for (k, v) in entries {
+                    self.write_indent();
+                    self.string(k, true);
+                    self.write_indicator(":", false, false, false);
+                    self.node(v, true);
+                }
+                self.indent = saved;
+            }
+        }
+    }
+}
+
+/// The resolution the encoder checks strings against (go-yaml v2's `resolve("", s)`).
+fn resolve_plain_for_encode(s: &str) -> Scalar {
+    if s.is_empty() {
+        return Scalar::Null;
+    }
+    resolve_plain(s)
+}
+
+/// `sigs.k8s.io/yaml.Marshal`: the YAML go-yaml v2 writes for the value after its JSON round
+/// trip, with its final newline.
 pub fn to_yaml(v: &Value) -> Result<String, String> {
-    let _ = v;
-    Err("to_yaml: not implemented yet".into())
+    let data = to_data(v, 0)?;
+    let mut e = Emitter {
+        out: String::new(),
+        column: 0,
+        indent: -1,
+        whitespace: true,
+        indention: true,
+    };
+    e.node(&data, false);
+    // The document ends with a line break unless the last scalar (a kept literal block)
+    // already ended one.
+    if e.column != 0 || !e.out.ends_with('\n') {
+        e.put_break();
+    }
+    Ok(e.out)
+}
+
+/// For callers that hold a shared string.
+pub fn to_yaml_arc(v: &Value) -> Result<Arc<str>, String> {
+    to_yaml(v).map(Arc::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn y(text: &str) -> Value {
+        from_yaml(text).unwrap()
+    }
+
+    #[test]
+    fn resolves_like_go_yaml_v2() {
+        // Checked against helm-python-sdk's values_from_yaml (go-yaml v2 through sigs.k8s.io/yaml).
+        let v = y("a: yes\nb: off\nc: 0777\nd: 1_000\ne: 1.5\nf: ~\ng: '1'\nh: 2020-01-02\ni: 0x1F\nn: x\nm: 08\nz: 1:30\n");
+        let m = v.as_map().unwrap();
+        assert_eq!(m["a"], Value::Bool(true));
+        assert_eq!(m["b"], Value::Bool(false));
+        assert_eq!(m["c"], Value::Float(511.0));
+        assert_eq!(m["d"], Value::Float(1000.0));
+        assert_eq!(m["e"], Value::Float(1.5));
+        assert_eq!(m["f"], Value::Nil);
+        assert_eq!(m["g"], Value::str("1"));
+        assert_eq!(m["h"], Value::str("2020-01-02"));
+        assert_eq!(m["m"], Value::Float(8.0));
+        assert_eq!(m["z"], Value::str("1:30"));
+        assert_eq!(m["i"], Value::Float(31.0));
+        // The key `n` resolves to false.
+        assert!(m.contains_key("false"));
+    }
+
+    #[test]
+    fn merges_and_anchors() {
+        let v = y("base: &b {x: 1, q: 2}\nd:\n  <<: *b\n  q: 3\ny: 1\n");
+        let d = v.get_path(&["d"]).unwrap();
+        let m = d.as_map().unwrap();
+        assert_eq!(m["x"], Value::Float(1.0));
+        assert_eq!(m["q"], Value::Float(3.0));
+        // `y` is a boolean key in YAML 1.1.
+        assert!(v.as_map().unwrap().contains_key("true"));
+    }
+
+    #[test]
+    fn writes_like_go_yaml_v2() {
+        let v = y("b: 1\na:\n  - x\n  - k: v\n    j: 2\nc: {}\nd: []\ne: \"yes\"\nf: \"\"\ng: \"l1\\nl2\"\nh: 1000000\ni: 0.5\nj: null\nk: \"- x\"\n");
+        assert_eq!(
+            to_yaml(&v).unwrap(),
+            "a:\n- x\n- j: 2\n  k: v\nb: 1\nc: {}\nd: []\ne: \"yes\"\nf: \"\"\ng: |-\n  l1\n  l2\nh: 1000000\ni: 0.5\nj: null\nk: '- x'\n"
+        );
+    }
+
+    #[test]
+    fn natural_key_order() {
+        let mut keys = vec!["a10", "a9", "b", "_x", "B"];
+        keys.sort_by(|a, b| natural_less(a, b));
+        assert_eq!(keys, vec!["_x", "B", "a9", "a10", "b"]);
+    }
+
+    #[test]
+    fn folds_long_strings() {
+        let long = "word ".repeat(30);
+        let v = Value::map(
+            [("k".to_string(), Value::str(long.trim()))]
+                .into_iter()
+                .collect(),
+        );
+        let out = to_yaml(&v).unwrap();
+        assert!(out.lines().count() > 1, "{out}");
+        assert_eq!(
+            from_yaml(&out).unwrap().get_path(&["k"]).unwrap(),
+            Value::str(long.trim())
+        );
+    }
 }
