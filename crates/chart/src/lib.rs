@@ -1,9 +1,20 @@
-//! Helm charts: the chart model ([`Chart`]), loading it from a folder or an archive,
-//! `Chart.yaml` metadata, dependencies (conditions, tags, aliases, import-values), values
-//! coalescing, Helm's `--set` syntax and `values.schema.json` validation.
-//! (Skeleton: being filled in.)
+//! Helm charts: the chart model ([`Chart`]), loading it from a folder or an archive
+//! ([`load`]), `Chart.yaml` metadata, dependencies (conditions, tags, aliases,
+//! import-values), values coalescing, Helm's `--set` syntax and `values.schema.json`
+//! validation. Behaviour follows Helm v4.2.3 (pkg/chart/v2 and pkg/chart/common).
 
-use rudder_value::Value;
+use std::collections::BTreeMap;
+
+use rudder_value::{yaml, Map, Value};
+
+pub mod ignore;
+pub mod loader;
+pub mod schema;
+pub mod strvals;
+pub mod values;
+
+pub use loader::{load, load_archive, load_dir, load_files, LoadError};
+pub use values::{coalesce_values, merge_maps, process_dependencies, to_render_values_check};
 
 /// One file of a chart: its path relative to the chart root (`/`-separated) and its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,7 +39,7 @@ pub struct Metadata {
     pub tags: String,
     pub app_version: String,
     pub deprecated: bool,
-    pub annotations: std::collections::BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
     pub kube_version: String,
     pub dependencies: Vec<Dependency>,
     pub chart_type: String,
@@ -66,7 +77,6 @@ pub struct Lock {
 /// A loaded chart and, in `dependencies`, its subcharts (Helm's `chart.Chart`).
 #[derive(Clone, Debug, Default)]
 pub struct Chart {
-    /// The raw `Chart.yaml` bytes are not kept; this is its parsed form.
     pub metadata: Metadata,
     pub lock: Option<Lock>,
     /// Files under `templates/`, names including the `templates/` prefix.
@@ -77,10 +87,11 @@ pub struct Chart {
     pub schema: Option<Vec<u8>>,
     /// Every other file (README, LICENSE, crds/, files for `.Files`, ...).
     pub files: Vec<File>,
+    /// Every file as loaded, in load order (Helm's `Raw`).
+    pub raw: Vec<File>,
     /// Subcharts, in load order.
     pub dependencies: Vec<Chart>,
-    /// For a subchart: the names of its ancestors, root first (Helm's `Parent()` chain),
-    /// used to build template paths like `parent/charts/sub/templates/x.yaml`.
+    /// For a subchart: the names of its ancestors, root first (Helm's `Parent()` chain).
     pub parents: Vec<String>,
 }
 
@@ -105,6 +116,602 @@ impl Chart {
     }
 
     pub fn is_library(&self) -> bool {
-        self.metadata.chart_type == "library"
+        self.metadata.chart_type.eq_ignore_ascii_case("library")
+    }
+
+    /// Sets the parent chain of every subchart from this chart down.
+    pub fn set_parents(&mut self, parents: Vec<String>) {
+        self.parents = parents;
+        let mut chain = self.parents.clone();
+        chain.push(self.metadata.name.clone());
+        for d in &mut self.dependencies {
+            d.set_parents(chain.clone());
+        }
+    }
+
+    /// Helm's `CRDObjects`: files under `crds/` ending in `.yaml`, `.yml` or `.json` (any
+    /// case) of this chart and its subcharts, as (`fullpath/crds/file`, text).
+    pub fn crd_objects(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for f in &self.files {
+            let lower = f.name.to_ascii_lowercase();
+            if f.name.starts_with("crds/")
+                && (lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json"))
+            {
+                out.push((
+                    format!("{}/{}", self.full_path(), f.name),
+                    String::from_utf8_lossy(&f.data).into_owned(),
+                ));
+            }
+        }
+        for d in &self.dependencies {
+            out.extend(d.crd_objects());
+        }
+        out
+    }
+}
+
+/// Go's `filepath.Match` (Unix): `*` and `?` do not match `/`, `[...]` classes with `^`
+/// negation and ranges, `\` escapes. A malformed pattern matches nothing.
+pub fn path_match(pattern: &str, name: &str) -> bool {
+    fn class(p: &[char], c: char) -> Option<(bool, usize)> {
+        let mut i = 0;
+        let negated = p.first() == Some(&'^');
+        if negated {
+            i += 1;
+        }
+        let mut matched = false;
+        let mut first = true;
+        loop {
+            let lo = *p.get(i)?;
+            if lo == ']' && !first {
+                i += 1;
+                break;
+            }
+            first = false;
+            let lo = if lo == '\\' {
+                i += 1;
+                *p.get(i)?
+            } else {
+                lo
+            };
+            i += 1;
+            let mut hi = lo;
+            if p.get(i) == Some(&'-') && p.get(i + 1).is_some_and(|&c| c != ']') {
+                hi = p[i + 1];
+                if hi == '\\' {
+                    hi = *p.get(i + 2)?;
+                    i += 1;
+                }
+                i += 2;
+            }
+            if lo <= c && c <= hi {
+                matched = true;
+            }
+        }
+        Some((matched != negated, i))
+    }
+    fn go(p: &[char], n: &[char]) -> Option<bool> {
+        match p.first() {
+            None => Some(n.is_empty()),
+            Some('*') => {
+                let rest = &p[1..];
+                for i in 0..=n.len() {
+                    if go(rest, &n[i..])? {
+                        return Some(true);
+                    }
+                    if i < n.len() && n[i] == '/' {
+                        break;
+                    }
+                }
+                Some(false)
+            }
+            Some('?') => Some(!n.is_empty() && n[0] != '/' && go(&p[1..], &n[1..])?),
+            Some('[') => {
+                let Some(&c) = n.first() else {
+                    return Some(false);
+                };
+                let (ok, used) = class(&p[1..], c)?;
+                Some(ok && c != '/' && go(&p[1 + used..], &n[1..])?)
+            }
+            Some('\\') => {
+                let lit = *p.get(1)?;
+                Some(n.first() == Some(&lit) && go(&p[2..], &n[1..])?)
+            }
+            Some(&c) => Some(n.first() == Some(&c) && go(&p[1..], &n[1..])?),
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    go(&p, &n).unwrap_or(false)
+}
+
+/// Whether Go's `filepath.Match` accepts the pattern (`ErrBadPattern` otherwise).
+pub fn path_match_valid(pattern: &str) -> bool {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => {
+                if i + 1 >= chars.len() {
+                    return false;
+                }
+                i += 2;
+            }
+            '[' => {
+                let mut j = i + 1;
+                if chars.get(j) == Some(&'^') {
+                    j += 1;
+                }
+                let start = j;
+                while j < chars.len() && (chars[j] != ']' || j == start) {
+                    if chars[j] == '\\' {
+                        j += 1;
+                    }
+                    j += 1;
+                }
+                if j >= chars.len() {
+                    return false;
+                }
+                i = j + 1;
+            }
+            _ => i += 1,
+        }
+    }
+    true
+}
+
+/// Helm's `sanitizeString`: drops non-printable characters (keeps spaces).
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() || *c == ' ' || *c == '\t')
+        .map(|c| {
+            if c.is_whitespace() && c != ' ' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn field<'a>(map: &'a Map, name: &str) -> Option<&'a Value> {
+    // encoding/json matches struct fields case-insensitively, exact match first.
+    map.get(name).or_else(|| {
+        map.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
+}
+
+fn type_error(path: &str, v: &Value, want: &str) -> String {
+    let got = match v {
+        Value::List(_) => "array",
+        Value::Map(_) => "object",
+        Value::Bool(_) => "bool",
+        Value::String(_) => "string",
+        _ => "number",
+    };
+    format!("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {got} into Go struct field {path} of type {want}")
+}
+
+fn string_field(map: &Map, name: &str, path: &str) -> Result<String, String> {
+    match field(map, name) {
+        None | Some(Value::Nil) => Ok(String::new()),
+        Some(Value::String(s)) => Ok(s.to_string()),
+        Some(other) => Err(type_error(path, other, "string")),
+    }
+}
+
+fn bool_field(map: &Map, name: &str, path: &str) -> Result<bool, String> {
+    match field(map, name) {
+        None | Some(Value::Nil) => Ok(false),
+        Some(Value::String(s)) => match yaml::from_yaml(s) {
+            Ok(Value::Bool(b)) => Ok(b),
+            _ => Err(type_error(path, &Value::str(""), "bool")),
+        },
+        Some(other) => Err(type_error(path, other, "bool")),
+    }
+}
+
+fn strings_field(map: &Map, name: &str, path: &str) -> Result<Vec<String>, String> {
+    match field(map, name) {
+        None | Some(Value::Nil) => Ok(Vec::new()),
+        Some(Value::List(l)) => l
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s.to_string()),
+                Value::Nil => Ok(String::new()),
+                other => Err(type_error(path, other, "string")),
+            })
+            .collect(),
+        Some(other) => Err(type_error(path, other, "[]string")),
+    }
+}
+
+/// Converts a raw-scalar YAML tree (strings as written) back to typed values, for
+/// `import-values` entries.
+fn typed(v: &Value) -> Value {
+    match v {
+        Value::String(s) => yaml::from_yaml(s).unwrap_or_else(|_| v.clone()),
+        Value::List(l) => Value::list(l.iter().map(typed).collect()),
+        Value::Map(m) => Value::map(
+            m.read()
+                .iter()
+                .map(|(k, v)| (k.clone(), typed(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn parse_dependencies(map: &Map, key: &str) -> Result<Vec<Dependency>, String> {
+    let list = match field(map, key) {
+        None | Some(Value::Nil) => return Ok(Vec::new()),
+        Some(Value::List(l)) => l.clone(),
+        Some(other) => {
+            return Err(type_error(
+                "Metadata.dependencies",
+                other,
+                "[]*v2.Dependency",
+            ))
+        }
+    };
+    let mut out = Vec::new();
+    for d in list.iter() {
+        let Value::Map(dm) = d else {
+            if d.is_nil() {
+                continue;
+            }
+            return Err(type_error("Metadata.dependencies", d, "v2.Dependency"));
+        };
+        let dm = dm.snapshot();
+        let p = "Metadata.dependencies";
+        out.push(Dependency {
+            name: string_field(&dm, "name", &format!("{p}.name"))?,
+            version: string_field(&dm, "version", &format!("{p}.version"))?,
+            repository: string_field(&dm, "repository", &format!("{p}.repository"))?,
+            condition: string_field(&dm, "condition", &format!("{p}.condition"))?,
+            tags: strings_field(&dm, "tags", &format!("{p}.tags"))?,
+            enabled: bool_field(&dm, "enabled", &format!("{p}.enabled"))?,
+            import_values: match field(&dm, "import-values") {
+                Some(Value::List(l)) => l.iter().map(typed).collect(),
+                _ => Vec::new(),
+            },
+            alias: string_field(&dm, "alias", &format!("{p}.alias"))?,
+        });
+    }
+    Ok(out)
+}
+
+impl Metadata {
+    /// Fills fields from a `Chart.yaml` (or, for v1 charts, `requirements.yaml`) text, as
+    /// sigs.k8s.io/yaml unmarshals into Helm's struct: fields present replace, absent stay.
+    pub fn merge_yaml(&mut self, text: &str) -> Result<(), String> {
+        let raw = yaml::from_yaml_raw(text)?;
+        let map = match raw {
+            Value::Nil => return Ok(()),
+            Value::Map(m) => m.snapshot(),
+            other => return Err(type_error("Metadata", &other, "v2.Metadata")),
+        };
+        let has = |k: &str| field(&map, k).is_some();
+        let m = "Metadata";
+        if has("name") {
+            self.name = string_field(&map, "name", &format!("{m}.name"))?;
+        }
+        if has("home") {
+            self.home = string_field(&map, "home", &format!("{m}.home"))?;
+        }
+        if has("sources") {
+            self.sources = strings_field(&map, "sources", &format!("{m}.sources"))?;
+        }
+        if has("version") {
+            self.version = string_field(&map, "version", &format!("{m}.version"))?;
+        }
+        if has("description") {
+            self.description = string_field(&map, "description", &format!("{m}.description"))?;
+        }
+        if has("keywords") {
+            self.keywords = strings_field(&map, "keywords", &format!("{m}.keywords"))?;
+        }
+        if has("maintainers") {
+            self.maintainers.clear();
+            if let Some(Value::List(l)) = field(&map, "maintainers") {
+                for item in l.iter() {
+                    if let Value::Map(mm) = item {
+                        let mm = mm.snapshot();
+                        self.maintainers.push(Maintainer {
+                            name: string_field(&mm, "name", "Maintainer.name")?,
+                            email: string_field(&mm, "email", "Maintainer.email")?,
+                            url: string_field(&mm, "url", "Maintainer.url")?,
+                        });
+                    }
+                }
+            }
+        }
+        if has("icon") {
+            self.icon = string_field(&map, "icon", &format!("{m}.icon"))?;
+        }
+        if has("apiVersion") {
+            self.api_version = string_field(&map, "apiVersion", &format!("{m}.apiVersion"))?;
+        }
+        if has("condition") {
+            self.condition = string_field(&map, "condition", &format!("{m}.condition"))?;
+        }
+        if has("tags") {
+            self.tags = string_field(&map, "tags", &format!("{m}.tags"))?;
+        }
+        if has("appVersion") {
+            self.app_version = string_field(&map, "appVersion", &format!("{m}.appVersion"))?;
+        }
+        if has("deprecated") {
+            self.deprecated = bool_field(&map, "deprecated", &format!("{m}.deprecated"))?;
+        }
+        if has("annotations") {
+            self.annotations.clear();
+            match field(&map, "annotations") {
+                Some(Value::Map(a)) => {
+                    for (k, v) in a.snapshot() {
+                        match v {
+                            Value::String(s) => {
+                                self.annotations.insert(k, s.to_string());
+                            }
+                            Value::Nil => {
+                                self.annotations.insert(k, String::new());
+                            }
+                            other => {
+                                return Err(type_error(
+                                    &format!("{m}.annotations"),
+                                    &other,
+                                    "string",
+                                ))
+                            }
+                        }
+                    }
+                }
+                None | Some(Value::Nil) => {}
+                Some(other) => {
+                    return Err(type_error(
+                        &format!("{m}.annotations"),
+                        other,
+                        "map[string]string",
+                    ))
+                }
+            }
+        }
+        if has("kubeVersion") {
+            self.kube_version = string_field(&map, "kubeVersion", &format!("{m}.kubeVersion"))?;
+        }
+        if has("dependencies") {
+            self.dependencies = parse_dependencies(&map, "dependencies")?;
+        }
+        if has("type") {
+            self.chart_type = string_field(&map, "type", &format!("{m}.type"))?;
+        }
+        Ok(())
+    }
+
+    /// Helm's `Metadata.Validate` (strings sanitised first).
+    pub fn validate(&mut self) -> Result<(), String> {
+        for s in [
+            &mut self.name,
+            &mut self.home,
+            &mut self.version,
+            &mut self.description,
+            &mut self.icon,
+            &mut self.api_version,
+            &mut self.condition,
+            &mut self.tags,
+            &mut self.app_version,
+            &mut self.kube_version,
+            &mut self.chart_type,
+        ] {
+            *s = sanitize(s);
+        }
+        if self.api_version.is_empty() {
+            return Err("validation: chart.metadata.apiVersion is required".into());
+        }
+        if self.name.is_empty() {
+            return Err("validation: chart.metadata.name is required".into());
+        }
+        if self.name.contains('/') || self.name == "." || self.name == ".." {
+            return Err(format!(
+                "validation: chart.metadata.name {:?} is invalid",
+                self.name
+            ));
+        }
+        if self.version.is_empty() {
+            return Err("validation: chart.metadata.version is required".into());
+        }
+        if rudder_semver::Version::parse(&self.version).is_err() {
+            return Err(format!(
+                "validation: chart.metadata.version {:?} is invalid",
+                self.version
+            ));
+        }
+        if !matches!(self.chart_type.as_str(), "" | "application" | "library") {
+            return Err("validation: chart.metadata.type must be application or library".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for d in &self.dependencies {
+            if d.name.is_empty() {
+                return Err("validation: dependencies must have a name".into());
+            }
+            let key = if d.alias.is_empty() {
+                &d.name
+            } else {
+                &d.alias
+            };
+            if !d.alias.is_empty()
+                && !d
+                    .alias
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(format!(
+                    "validation: dependency {:?} has disallowed characters in the alias",
+                    d.name
+                ));
+            }
+            if !seen.insert(key.clone()) {
+                return Err(format!(
+                    "validation: more than one dependency with name or alias {key:?}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The metadata as `helm show chart` prints it: JSON field names, empty fields left out,
+    /// through `yaml.Marshal`.
+    pub fn to_yaml(&self) -> String {
+        let mut m = Map::new();
+        let mut put = |k: &str, v: &str| {
+            if !v.is_empty() {
+                m.insert(k.to_string(), Value::str(v));
+            }
+        };
+        put("name", &self.name);
+        put("home", &self.home);
+        put("version", &self.version);
+        put("description", &self.description);
+        put("icon", &self.icon);
+        put("apiVersion", &self.api_version);
+        put("condition", &self.condition);
+        put("tags", &self.tags);
+        put("appVersion", &self.app_version);
+        put("kubeVersion", &self.kube_version);
+        put("type", &self.chart_type);
+        if !self.sources.is_empty() {
+            m.insert(
+                "sources".into(),
+                Value::list(self.sources.iter().map(Value::str).collect()),
+            );
+        }
+        if !self.keywords.is_empty() {
+            m.insert(
+                "keywords".into(),
+                Value::list(self.keywords.iter().map(Value::str).collect()),
+            );
+        }
+        if self.deprecated {
+            m.insert("deprecated".into(), Value::Bool(true));
+        }
+        if !self.annotations.is_empty() {
+            m.insert(
+                "annotations".into(),
+                Value::map(
+                    self.annotations
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::str(v)))
+                        .collect(),
+                ),
+            );
+        }
+        if !self.maintainers.is_empty() {
+            let list = self
+                .maintainers
+                .iter()
+                .map(|mt| {
+                    let mut e = Map::new();
+                    for (k, v) in [("name", &mt.name), ("email", &mt.email), ("url", &mt.url)] {
+                        if !v.is_empty() {
+                            e.insert(k.into(), Value::str(v));
+                        }
+                    }
+                    Value::map(e)
+                })
+                .collect();
+            m.insert("maintainers".into(), Value::list(list));
+        }
+        if !self.dependencies.is_empty() {
+            let list = self
+                .dependencies
+                .iter()
+                .map(|d| {
+                    let mut e = Map::new();
+                    e.insert("name".into(), Value::str(&d.name));
+                    e.insert("repository".into(), Value::str(&d.repository));
+                    for (k, v) in [
+                        ("version", &d.version),
+                        ("condition", &d.condition),
+                        ("alias", &d.alias),
+                    ] {
+                        if !v.is_empty() {
+                            e.insert(k.into(), Value::str(v));
+                        }
+                    }
+                    if !d.tags.is_empty() {
+                        e.insert(
+                            "tags".into(),
+                            Value::list(d.tags.iter().map(Value::str).collect()),
+                        );
+                    }
+                    if d.enabled {
+                        e.insert("enabled".into(), Value::Bool(true));
+                    }
+                    if !d.import_values.is_empty() {
+                        e.insert("import-values".into(), Value::list(d.import_values.clone()));
+                    }
+                    Value::map(e)
+                })
+                .collect();
+            m.insert("dependencies".into(), Value::list(list));
+        }
+        yaml::to_yaml(&Value::map(m)).unwrap_or_default()
+    }
+}
+
+/// Helm's `chartutil.ValidateReleaseName`.
+pub fn validate_release_name(name: &str) -> Result<(), String> {
+    let valid_label = |label: &str| {
+        let b = label.as_bytes();
+        !b.is_empty()
+            && b[0].is_ascii_alphanumeric()
+            && b[b.len() - 1].is_ascii_alphanumeric()
+            && b.iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+    };
+    if name.is_empty() || name.len() > 53 || !name.split('.').all(valid_label) {
+        return Err("invalid release name, must match regex ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be longer than 53".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_keeps_version_text() {
+        let mut m = Metadata::default();
+        m.merge_yaml("apiVersion: v2\nname: x\nversion: 1.10\nappVersion: 2.0\ndeprecated: true\n")
+            .unwrap();
+        assert_eq!(m.version, "1.10");
+        assert_eq!(m.app_version, "2.0");
+        assert!(m.deprecated);
+        assert!(m.validate().is_ok());
+    }
+
+    #[test]
+    fn validation_errors() {
+        let mut m = Metadata {
+            api_version: "v2".into(),
+            name: "x".into(),
+            version: "abc".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            m.validate().unwrap_err(),
+            "validation: chart.metadata.version \"abc\" is invalid"
+        );
+    }
+
+    #[test]
+    fn file_path_match() {
+        assert!(path_match("templates/*.yaml", "templates/a.yaml"));
+        assert!(!path_match("templates/*", "templates/sub/a.yaml"));
+        assert!(path_match("[a-c]", "b"));
+        assert!(!path_match("[^a-c]", "b"));
     }
 }

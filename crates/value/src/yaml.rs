@@ -561,6 +561,29 @@ pub fn from_yaml_documents(text: &str) -> Result<Vec<Value>, String> {
         .collect()
 }
 
+/// Every scalar as the text it was written with (nulls stay `Nil`): how sigs.k8s.io/yaml
+/// fills `string` fields of a struct (`version: 1.10` gives `"1.10"`, not `1.1`).
+pub fn from_yaml_raw(text: &str) -> Result<Value, String> {
+    fn conv(node: &Node) -> Result<Value, String> {
+        Ok(match node {
+            Node::Scalar { text, plain, tag } => match scalar_of(text, *plain, tag.as_deref())? {
+                Scalar::Null => Value::Nil,
+                _ => Value::str(text),
+            },
+            Node::Seq(items) => Value::list(items.iter().map(conv).collect::<Result<_, _>>()?),
+            Node::Map(entries) => {
+                let mut m = Map::new();
+                for (k, v) in entries {
+                    m.insert(key_string(k)?, conv(v)?);
+                }
+                Value::map(m)
+            }
+        })
+    }
+    let docs = parse_documents(text).map_err(|e| format!("error converting YAML to JSON: {e}"))?;
+    docs.first().map(conv).unwrap_or(Ok(Value::Nil)).map_err(|e| format!("error converting YAML to JSON: {e}"))
+}
+
 /// go-yaml v2 itself (no JSON round trip) decoding into `interface{}`: integers stay
 /// integers (Go `int`). Used where Helm reads YAML with go-yaml directly.
 pub fn from_yaml_native(text: &str) -> Result<Value, String> {
@@ -660,6 +683,11 @@ enum Data {
 /// json.Marshal then yaml.Unmarshal: numbers that JSON prints without a fraction or exponent
 /// come back as integers.
 fn to_data(v: &Value, depth: usize) -> Result<Data, String> {
+    to_data_with(v, depth, true)
+}
+
+/// With `json` false, numbers keep their Go type (go-yaml v3 encoding the value directly).
+fn to_data_with(v: &Value, depth: usize, json: bool) -> Result<Data, String> {
     if depth > 10_000 {
         return Err("json: unsupported value: encountered a cycle".into());
     }
@@ -667,6 +695,7 @@ fn to_data(v: &Value, depth: usize) -> Result<Data, String> {
         Value::Nil => Data::Null,
         Value::Bool(b) => Data::Bool(*b),
         Value::Int(i) | Value::Int64(i) => Data::Int(i.to_string()),
+        Value::Float(f) if !json => Data::Float(*f),
         Value::Float(f) => {
             if !f.is_finite() {
                 return Err(format!(
@@ -708,7 +737,7 @@ fn to_data(v: &Value, depth: usize) -> Result<Data, String> {
             Data::Map(entries)
         }
         Value::Object(o) => match o.to_data() {
-            Some(d) => to_data(&d, depth + 1)?,
+            Some(d) => to_data_with(&d, depth + 1, json)?,
             None => Data::Map(Vec::new()),
         },
     })
@@ -924,6 +953,8 @@ fn is_base60_float(s: &str) -> bool {
 }
 
 struct Emitter {
+    /// go-yaml v3 with `SetIndent(2)` indents sequences inside mappings; v2 does not.
+    indent_sequences: bool,
     out: String,
     column: usize,
     indent: i32,
@@ -1245,7 +1276,7 @@ impl Emitter {
             }
             Data::Seq(items) => {
                 let saved = self.indent;
-                let indentless = mapping_context && !self.indention;
+                let indentless = mapping_context && !self.indention && !self.indent_sequences;
                 if self.indent < 0 {
                     self.indent = 0;
                 } else if !indentless {
@@ -1288,15 +1319,25 @@ fn resolve_plain_for_encode(s: &str) -> Scalar {
 /// `sigs.k8s.io/yaml.Marshal`: the YAML go-yaml v2 writes for the value after its JSON round
 /// trip, with its final newline.
 pub fn to_yaml(v: &Value) -> Result<String, String> {
-    let data = to_data(v, 0)?;
+    emit(&to_data(v, 0)?, false)
+}
+
+/// Helm's `toYamlPretty` (go-yaml v3's encoder with `SetIndent(2)`): the value is encoded
+/// directly, without the JSON round trip, and sequences are indented inside mappings.
+pub fn to_yaml_pretty(v: &Value) -> Result<String, String> {
+    emit(&to_data_with(v, 0, false)?, true)
+}
+
+fn emit(data: &Data, indent_sequences: bool) -> Result<String, String> {
     let mut e = Emitter {
+        indent_sequences,
         out: String::new(),
         column: 0,
         indent: -1,
         whitespace: true,
         indention: true,
     };
-    e.node(&data, false);
+    e.node(data, false);
     // The document ends with a line break unless the last scalar (a kept literal block)
     // already ended one.
     if e.column != 0 || !e.out.ends_with('\n') {

@@ -1,0 +1,400 @@
+//! Loading charts from folders, `.tgz` archives and in-memory files (Helm's
+//! pkg/chart/v2/loader and pkg/chart/loader/archive), with Helm's limits and hygiene.
+
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use rudder_value::{yaml, Map, Value};
+
+use crate::ignore::Rules;
+use crate::{Chart, File, Lock, Metadata};
+
+/// Largest decompressed chart archive Helm accepts.
+pub const MAX_DECOMPRESSED_CHART_SIZE: u64 = 100 * 1024 * 1024;
+/// Largest single file Helm accepts in a chart.
+pub const MAX_DECOMPRESSED_FILE_SIZE: u64 = 5 * 1024 * 1024;
+
+/// A failure to load a chart, worded as Helm's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError(pub String);
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+fn err(msg: impl Into<String>) -> LoadError {
+    LoadError(msg.into())
+}
+
+/// Loads a chart from a folder or an archive file (Helm's `loader.Load`).
+pub fn load(path: impl AsRef<Path>) -> Result<Chart, LoadError> {
+    let path = path.as_ref();
+    let meta = std::fs::metadata(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            err(format!("path {:?} not found", path.display().to_string()))
+        } else {
+            err(format!("{}: {e}", path.display()))
+        }
+    })?;
+    if meta.is_dir() {
+        return load_dir(path);
+    }
+    let data = std::fs::read(path).map_err(|e| err(format!("{}: {e}", path.display())))?;
+    load_archive(&data)
+}
+
+/// Loads a chart folder, honouring its `.helmignore`.
+pub fn load_dir(dir: &Path) -> Result<Chart, LoadError> {
+    let rules = match std::fs::read_to_string(dir.join(".helmignore")) {
+        Ok(text) => Rules::parse(&text).map_err(err)?,
+        Err(_) => Rules::default(),
+    }
+    .with_defaults();
+    let mut files = Vec::new();
+    walk(dir, dir, &rules, &mut files)?;
+    load_files(files)
+}
+
+fn walk(root: &Path, dir: &Path, rules: &Rules, out: &mut Vec<File>) -> Result<(), LoadError> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| err(format!("{}: {e}", dir.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        let rel = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        // Symbolic links are followed, as Helm's sympath walk does.
+        let meta = std::fs::metadata(&path).map_err(|e| err(format!("{}: {e}", path.display())))?;
+        if meta.is_dir() {
+            if rules.ignore(&rel, true) {
+                continue;
+            }
+            walk(root, &path, rules, out)?;
+            continue;
+        }
+        if rules.ignore(&rel, false) {
+            continue;
+        }
+        if !meta.is_file() {
+            return Err(err(format!(
+                "cannot load irregular file {} as it has file mode type bits set",
+                path.display()
+            )));
+        }
+        if meta.len() > MAX_DECOMPRESSED_FILE_SIZE {
+            return Err(err(format!(
+                "chart file {:?} is larger than the maximum file size {}",
+                rel, MAX_DECOMPRESSED_FILE_SIZE
+            )));
+        }
+        let mut data = std::fs::read(&path).map_err(|e| err(format!("{}: {e}", path.display())))?;
+        if data.starts_with(b"\xEF\xBB\xBF") {
+            data.drain(..3);
+        }
+        out.push(File { name: rel, data });
+    }
+    Ok(())
+}
+
+/// Unpacks a gzipped tar chart archive and loads it (Helm's `LoadArchive`): entries are
+/// taken relative to the archive's top folder; absolute paths and `..` are refused.
+pub fn load_archive(data: &[u8]) -> Result<Chart, LoadError> {
+    if data.len() < 2 || data[0] != 0x1f || data[1] != 0x8b {
+        return Err(err(
+            "file does not appear to be a gzipped archive; got 'application/octet-stream'",
+        ));
+    }
+    let gz = flate2::read::GzDecoder::new(data);
+    let mut archive = tar::Archive::new(gz.take(MAX_DECOMPRESSED_CHART_SIZE + 1));
+    let mut files: Vec<File> = Vec::new();
+    let mut total: u64 = 0;
+    let entries = archive
+        .entries()
+        .map_err(|e| err(format!("error reading archive: {e}")))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| err(format!("error reading archive: {e}")))?;
+        let kind = entry.header().entry_type();
+        if kind.is_dir() {
+            continue;
+        }
+        let path = entry
+            .path()
+            .map_err(|e| err(format!("error reading archive: {e}")))?
+            .to_string_lossy()
+            .replace('\\', "/");
+        if !(kind.is_file() || kind == tar::EntryType::Continuous) {
+            // Helm skips anything that is not a regular file (PAX headers, links, devices).
+            continue;
+        }
+        let parts: Vec<&str> = path.splitn(2, '/').collect();
+        let name = match parts.as_slice() {
+            [_, rest] => rest.to_string(),
+            ["Chart.yaml"] => return Err(err("chart yaml not in base directory")),
+            _ => continue,
+        };
+        if name.is_empty() {
+            continue;
+        }
+        if path.starts_with('/') || name.split('/').any(|p| p == "..") {
+            return Err(err(format!(
+                "chart illegally contains content outside the base directory: {path:?}"
+            )));
+        }
+        if name.contains(':') && name.len() > 1 && name.as_bytes()[1] == b':' {
+            return Err(err(format!(
+                "chart contains illegally named files: {path:?}"
+            )));
+        }
+        let size = entry.header().size().unwrap_or(0);
+        if size > MAX_DECOMPRESSED_FILE_SIZE {
+            return Err(err(format!("decompressed chart file {name:?} is larger than the maximum file size {MAX_DECOMPRESSED_FILE_SIZE}")));
+        }
+        total += size;
+        if total > MAX_DECOMPRESSED_CHART_SIZE {
+            return Err(err(format!(
+                "decompressed chart is larger than the maximum size {MAX_DECOMPRESSED_CHART_SIZE}"
+            )));
+        }
+        let mut data = Vec::with_capacity(size as usize);
+        entry
+            .read_to_end(&mut data)
+            .map_err(|e| err(format!("error reading archive: {e}")))?;
+        if data.starts_with(b"\xEF\xBB\xBF") {
+            data.drain(..3);
+        }
+        files.push(File { name, data });
+    }
+    if files.is_empty() {
+        return Err(err("no files in chart archive"));
+    }
+    load_files(files)
+}
+
+fn parse_lock(text: &str, file: &str) -> Result<Lock, LoadError> {
+    let raw = yaml::from_yaml_raw(text).map_err(|e| err(format!("cannot load {file}: {e}")))?;
+    let map = raw.as_map().map(|m| m.clone()).unwrap_or_default();
+    let get = |k: &str| {
+        map.get(k)
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    };
+    let mut meta = Metadata::default();
+    let deps_text = yaml::to_yaml(&Value::map({
+        let mut m = Map::new();
+        if let Some(d) = map.get("dependencies") {
+            m.insert("dependencies".into(), d.clone());
+        }
+        m
+    }))
+    .unwrap_or_default();
+    meta.merge_yaml(&deps_text)
+        .map_err(|e| err(format!("cannot load {file}: {e}")))?;
+    Ok(Lock {
+        generated: get("generated"),
+        digest: get("digest"),
+        dependencies: meta.dependencies,
+    })
+}
+
+/// Helm's `LoadValues`: every YAML document of the file, merged; errors name the problem.
+pub fn load_values(text: &str) -> Result<Value, String> {
+    let mut values = Map::new();
+    for doc in split_yaml_documents(text) {
+        match yaml::from_yaml(&doc) {
+            Ok(Value::Map(m)) => values = crate::values::merge_maps(values, m.snapshot()),
+            Ok(Value::Nil) => {}
+            Ok(other) => {
+                let kind = if other.as_list().is_some() {
+                    "array"
+                } else if other.as_str().is_some() {
+                    "string"
+                } else {
+                    "number"
+                };
+                return Err(format!(
+                    "cannot unmarshal yaml document: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}"
+                ));
+            }
+            Err(e) => return Err(format!("cannot unmarshal yaml document: {e}")),
+        }
+    }
+    Ok(Value::map(values))
+}
+
+/// k8s.io/apimachinery's YAML reader: documents separated by lines that start with `---`.
+fn split_yaml_documents(text: &str) -> Vec<String> {
+    let mut docs = Vec::new();
+    let mut cur = String::new();
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("---")
+            && line
+                .trim_end_matches(['\n', '\r'])
+                .trim_start_matches('-')
+                .trim()
+                .is_empty()
+        {
+            if !cur.trim().is_empty() {
+                docs.push(std::mem::take(&mut cur));
+            }
+            cur.clear();
+            continue;
+        }
+        cur.push_str(line);
+    }
+    if !cur.trim().is_empty() {
+        docs.push(cur);
+    }
+    docs
+}
+
+/// Builds a chart from its files (Helm's `LoadFiles`), loading subcharts under `charts/`.
+pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
+    let mut c = Chart {
+        values: Value::map(Map::new()),
+        ..Chart::default()
+    };
+    let mut has_metadata = false;
+    let mut subcharts: std::collections::BTreeMap<String, Vec<File>> =
+        std::collections::BTreeMap::new();
+    for f in files {
+        c.raw.push(f.clone());
+        let text = || String::from_utf8_lossy(&f.data).into_owned();
+        match f.name.as_str() {
+            "Chart.yaml" => {
+                has_metadata = true;
+                c.metadata
+                    .merge_yaml(&text())
+                    .map_err(|e| err(format!("cannot load Chart.yaml: {e}")))?;
+                if c.metadata.api_version.is_empty() {
+                    c.metadata.api_version = "v1".into();
+                }
+            }
+            "Chart.lock" => c.lock = Some(parse_lock(&text(), "Chart.lock")?),
+            "values.yaml" => {
+                c.values = load_values(&text())
+                    .map_err(|e| err(format!("cannot load values.yaml: {e}")))?;
+            }
+            "values.schema.json" => c.schema = Some(f.data.clone()),
+            "requirements.yaml" => {
+                has_metadata = true;
+                let mut deps = Metadata::default();
+                deps.merge_yaml(&text())
+                    .map_err(|e| err(format!("cannot load requirements.yaml: {e}")))?;
+                c.metadata.dependencies = deps.dependencies;
+                if c.metadata.api_version == "v1" || c.metadata.api_version.is_empty() {
+                    c.files.push(f);
+                }
+            }
+            "requirements.lock" => {
+                c.lock = Some(parse_lock(&text(), "requirements.lock")?);
+                if c.metadata.api_version == "v1" || c.metadata.api_version.is_empty() {
+                    c.files.push(f);
+                }
+            }
+            name if name.starts_with("templates/") => c.templates.push(f),
+            name if name.starts_with("charts/") => {
+                if name.ends_with(".prov") {
+                    c.files.push(f);
+                    continue;
+                }
+                let rest = &name["charts/".len()..];
+                let sub = rest.split('/').next().unwrap_or(rest).to_string();
+                subcharts.entry(sub).or_default().push(File {
+                    name: rest.to_string(),
+                    data: f.data,
+                });
+            }
+            _ => c.files.push(f),
+        }
+    }
+    if !has_metadata {
+        return Err(err("Chart.yaml file is missing"));
+    }
+    c.metadata.validate().map_err(err)?;
+    for (n, files) in subcharts {
+        if n.starts_with('_') || n.starts_with('.') {
+            continue;
+        }
+        let sub = if n.ends_with(".tgz") || n.ends_with(".tar.gz") {
+            let file = &files[0];
+            if file.name != n {
+                return Err(err(format!(
+                    "error unpacking subchart tar in {}: expected {n}, got {}",
+                    c.name(),
+                    file.name
+                )));
+            }
+            load_archive(&file.data)
+        } else {
+            let inner: Vec<File> = files
+                .into_iter()
+                .filter_map(|f| {
+                    f.name.split_once('/').map(|(_, rest)| File {
+                        name: rest.to_string(),
+                        data: f.data,
+                    })
+                })
+                .collect();
+            load_files(inner)
+        }
+        .map_err(|e| err(format!("error unpacking subchart {n} in {}: {e}", c.name())))?;
+        c.dependencies.push(sub);
+    }
+    c.set_parents(Vec::new());
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_files_and_subcharts() {
+        let files = vec![
+            File {
+                name: "Chart.yaml".into(),
+                data: b"apiVersion: v2\nname: top\nversion: 1.0.0\n".to_vec(),
+            },
+            File {
+                name: "values.yaml".into(),
+                data: b"a: 1\n---\nb: 2\n".to_vec(),
+            },
+            File {
+                name: "templates/x.yaml".into(),
+                data: b"x".to_vec(),
+            },
+            File {
+                name: "README.md".into(),
+                data: b"hi".to_vec(),
+            },
+            File {
+                name: "charts/sub/Chart.yaml".into(),
+                data: b"apiVersion: v2\nname: sub\nversion: 0.1.0\n".to_vec(),
+            },
+        ];
+        let c = load_files(files).unwrap();
+        assert_eq!(c.dependencies.len(), 1);
+        assert_eq!(c.dependencies[0].full_path(), "top/charts/sub");
+        assert_eq!(c.values.get_path(&["b"]), Some(Value::Float(2.0)));
+        assert_eq!(c.files.len(), 1);
+    }
+
+    #[test]
+    fn missing_chart_yaml() {
+        let e = load_files(vec![File {
+            name: "values.yaml".into(),
+            data: vec![],
+        }])
+        .unwrap_err();
+        assert_eq!(e.0, "Chart.yaml file is missing");
+    }
+}

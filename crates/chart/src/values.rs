@@ -1,0 +1,465 @@
+//! Values: merging user values (`MergeMaps`), coalescing them with chart and subchart
+//! defaults (`CoalesceValues`, with globals and `null` deletion), and processing
+//! dependencies (aliases, tags, conditions, import-values), as Helm v4.2.3 does in
+//! pkg/chart/common/util/coalesce.go and pkg/chart/v2/util/dependencies.go.
+//!
+//! Helm mutates Go maps in place here; these functions work on owned [`Map`] trees
+//! (copied out of shared [`Value`] maps) and rebuild values at the end.
+
+use rudder_value::{Map, Value};
+
+use crate::Chart;
+
+/// Helm's `MergeMaps`: `b` over `a`, maps merged recursively, everything else replaced.
+pub fn merge_maps(a: Map, b: Map) -> Map {
+    let mut out = a;
+    for (k, v) in b {
+        if let Value::Map(bv) = &v {
+            if let Some(Value::Map(av)) = out.get(&k) {
+                let merged = merge_maps(av.snapshot(), bv.snapshot());
+                out.insert(k, Value::map(merged));
+                continue;
+            }
+        }
+        out.insert(k, v);
+    }
+    out
+}
+
+/// A deep, unshared copy of a value tree as owned maps.
+fn owned(v: &Value) -> Value {
+    v.deep_clone()
+}
+
+fn is_table(v: &Value) -> bool {
+    matches!(v, Value::Map(_))
+}
+
+fn table_of(v: &Value) -> Map {
+    v.as_dict().map(|d| d.snapshot()).unwrap_or_default()
+}
+
+/// Helm's `cleanNilValues`.
+fn clean_nil(m: &mut Map) {
+    m.retain(|_, v| !v.is_nil());
+    for v in m.values_mut() {
+        if let Value::Map(d) = v {
+            let mut sub = d.snapshot();
+            clean_nil(&mut sub);
+            *v = Value::map(sub);
+        }
+    }
+}
+
+/// Helm's `coalesceTablesFullKey`: fills `dst` (higher priority) from `src` (defaults).
+fn coalesce_tables(dst: &mut Map, src: Map, merge: bool) {
+    let mut src = src;
+    let src_non_nil: std::collections::HashSet<String> = src
+        .iter()
+        .filter(|(_, v)| !v.is_nil())
+        .map(|(k, _)| k.clone())
+        .collect();
+    for (k, v) in dst.iter() {
+        if v.is_nil() {
+            src.insert(k.clone(), Value::Nil);
+        }
+    }
+    for (key, val) in src {
+        match dst.get(&key) {
+            Some(dv) if !merge && dv.is_nil() && src_non_nil.contains(&key) => {
+                dst.remove(&key);
+            }
+            None => {
+                dst.insert(key, val);
+            }
+            Some(dv) => {
+                if is_table(&val) && is_table(dv) {
+                    let mut d = table_of(dv);
+                    coalesce_tables(&mut d, table_of(&val), merge);
+                    dst.insert(key, Value::map(d));
+                }
+            }
+        }
+    }
+}
+
+/// Helm's `coalesceGlobals`: the parent's `global` into the subchart's.
+fn coalesce_globals(dest: &mut Map, src: &Map) {
+    let mut dg = match dest.get("global") {
+        None => Map::new(),
+        Some(Value::Map(d)) => d.snapshot(),
+        Some(_) => return,
+    };
+    let sg = match src.get("global") {
+        None => Map::new(),
+        Some(Value::Map(s)) => s.snapshot(),
+        Some(_) => return,
+    };
+    for (key, val) in sg {
+        if is_table(&val) {
+            let mut vv = table_of(&val);
+            match dg.get(&key) {
+                None => {
+                    dg.insert(key, Value::map(vv));
+                }
+                Some(Value::Map(destv)) => {
+                    let destv = destv.snapshot();
+                    coalesce_tables(&mut vv, destv, true);
+                    dg.insert(key, Value::map(vv));
+                }
+                Some(_) => {}
+            }
+        } else if dg.get(&key).is_some_and(is_table) {
+            // "key is table. Skipping"
+        } else {
+            dg.insert(key, val);
+        }
+    }
+    dest.insert("global".into(), Value::map(dg));
+}
+
+fn child_merge(chart: &Chart, key: &str, merge: bool) -> bool {
+    chart.dependencies.iter().any(|d| d.name() == key) || merge
+}
+
+/// Helm's `coalesceValues`: the chart's own defaults into `v`.
+fn coalesce_chart_values(chart: &Chart, v: &mut Map, merge: bool) {
+    let defaults = table_of(&owned(&chart.values));
+    for (key, val) in defaults {
+        match v.get(&key) {
+            Some(value) => {
+                if value.is_nil() && !merge {
+                    v.remove(&key);
+                } else if let Value::Map(dest) = value {
+                    if let Value::Map(src) = &val {
+                        let m = child_merge(chart, &key, merge);
+                        let mut src = src.snapshot();
+                        if !m {
+                            clean_nil(&mut src);
+                        }
+                        let mut d = dest.snapshot();
+                        coalesce_tables(&mut d, src, m);
+                        v.insert(key, Value::map(d));
+                    }
+                }
+            }
+            None => {
+                if !merge {
+                    if val.is_nil() {
+                        continue;
+                    }
+                    if let Value::Map(sub) = &val {
+                        let mut sub = sub.snapshot();
+                        clean_nil(&mut sub);
+                        v.insert(key, Value::map(sub));
+                        continue;
+                    }
+                }
+                v.insert(key, val);
+            }
+        }
+    }
+}
+
+fn coalesce(chart: &Chart, dest: &mut Map, merge: bool) -> Result<(), String> {
+    coalesce_chart_values(chart, dest, merge);
+    for sub in &chart.dependencies {
+        let name = sub.name().to_string();
+        match dest.get(&name) {
+            None => {
+                dest.insert(name.clone(), Value::map(Map::new()));
+            }
+            Some(v) if !is_table(v) => {
+                return Err(format!(
+                    "type mismatch on {name}: %!t({}={})",
+                    v.type_name(),
+                    v.to_go_string()
+                ));
+            }
+            _ => {}
+        }
+        let mut dv = table_of(dest.get(&name).expect("just ensured"));
+        coalesce_globals(&mut dv, dest);
+        coalesce(sub, &mut dv, merge)?;
+        dest.insert(name, Value::map(dv));
+    }
+    Ok(())
+}
+
+/// Helm's `CoalesceValues`: user values over chart defaults, for the chart and every
+/// (enabled) subchart, `null` deleting keys.
+pub fn coalesce_values(chart: &Chart, user: &Value) -> Result<Value, String> {
+    let mut dest = table_of(&owned(user));
+    coalesce(chart, &mut dest, false)?;
+    Ok(Value::map(dest))
+}
+
+/// Helm's `MergeValues` (coalescing that keeps `null`s), used for import-values.
+pub fn merge_values(chart: &Chart, user: &Value) -> Result<Value, String> {
+    let mut dest = table_of(&owned(user));
+    coalesce(chart, &mut dest, true)?;
+    Ok(Value::map(dest))
+}
+
+/// Helm's `Values.PathValue`: a non-table value at a dotted path.
+fn path_value(values: &Map, path: &str) -> Option<Value> {
+    let parts: Vec<&str> = path.split('.').collect();
+    let (last, tables) = parts.split_last()?;
+    let mut cur = values.clone();
+    for t in tables {
+        cur = match cur.get(*t) {
+            Some(Value::Map(m)) => m.snapshot(),
+            _ => return None,
+        };
+    }
+    match cur.get(*last) {
+        Some(v) if !is_table(v) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+fn subchart_copy(charts: &[Chart], dep: &crate::Dependency) -> Option<Chart> {
+    let c = charts.iter().find(|c| {
+        c.name() == dep.name
+            && rudder_semver::is_compatible_range(&dep.version, &c.metadata.version)
+    })?;
+    let mut out = c.clone();
+    if !dep.alias.is_empty() {
+        out.metadata.name = dep.alias.clone();
+    }
+    Some(out)
+}
+
+fn process_enabled(chart: &mut Chart, values: &Value, path: &str) -> Result<(), String> {
+    if chart.metadata.dependencies.is_empty() {
+        return Ok(());
+    }
+    let mut deps: Vec<Chart> = Vec::new();
+    for existing in &chart.dependencies {
+        let referenced = chart.metadata.dependencies.iter().any(|r| {
+            existing.name() == r.name
+                && rudder_semver::is_compatible_range(&r.version, &existing.metadata.version)
+        });
+        if !referenced {
+            deps.push(existing.clone());
+        }
+    }
+    let loaded = chart.dependencies.clone();
+    for req in &mut chart.metadata.dependencies {
+        if let Some(c) = subchart_copy(&loaded, req) {
+            deps.push(c);
+        }
+        if !req.alias.is_empty() {
+            req.name = req.alias.clone();
+        }
+    }
+    chart.dependencies = deps;
+    for r in &mut chart.metadata.dependencies {
+        r.enabled = true;
+    }
+    let cvals = table_of(&coalesce_values(chart, values)?);
+    // Tags.
+    if let Some(Value::Map(tags)) = cvals.get("tags") {
+        let tags = tags.snapshot();
+        for r in &mut chart.metadata.dependencies {
+            let (mut has_true, mut has_false) = (false, false);
+            for k in &r.tags {
+                if let Some(Value::Bool(b)) = tags.get(k) {
+                    if *b {
+                        has_true = true;
+                    } else {
+                        has_false = true;
+                    }
+                }
+            }
+            if !has_true && has_false {
+                r.enabled = false;
+            } else if has_true || !has_false {
+                r.enabled = true;
+            }
+        }
+    }
+    // Conditions: the first path that holds a bool decides.
+    for r in &mut chart.metadata.dependencies {
+        for c in r.condition.trim().split(',') {
+            if c.is_empty() {
+                continue;
+            }
+            if let Some(Value::Bool(b)) = path_value(&cvals, &format!("{path}{c}")) {
+                r.enabled = b;
+                break;
+            }
+        }
+    }
+    let disabled: std::collections::HashSet<String> = chart
+        .metadata
+        .dependencies
+        .iter()
+        .filter(|r| !r.enabled)
+        .map(|r| r.name.clone())
+        .collect();
+    chart.dependencies.retain(|d| !disabled.contains(d.name()));
+    chart
+        .metadata
+        .dependencies
+        .retain(|r| !disabled.contains(&r.name));
+    let cvals_value = Value::map(cvals);
+    for sub in &mut chart.dependencies {
+        let subpath = format!("{path}{}.", sub.metadata.name);
+        process_enabled(sub, &cvals_value, &subpath)?;
+    }
+    Ok(())
+}
+
+fn path_to_map(path: &str, data: Map) -> Map {
+    if path == "." {
+        return data;
+    }
+    let mut cur = data;
+    for p in path.split('.').rev() {
+        let mut m = Map::new();
+        m.insert(p.to_string(), Value::map(cur));
+        cur = m;
+    }
+    cur
+}
+
+fn table_at(values: &Map, path: &str) -> Option<Map> {
+    let mut cur = values.clone();
+    for p in path.split('.') {
+        cur = match cur.get(p) {
+            Some(Value::Map(m)) => m.snapshot(),
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+fn process_import_values(chart: &mut Chart) -> Result<(), String> {
+    if chart.metadata.dependencies.is_empty() {
+        return Ok(());
+    }
+    let cvals = table_of(&merge_values(chart, &Value::map(Map::new()))?);
+    let mut b = Map::new();
+    for r in &mut chart.metadata.dependencies {
+        let mut out = Vec::new();
+        for iv in &r.import_values {
+            match iv {
+                Value::Map(m) => {
+                    let m = m.snapshot();
+                    let child = m
+                        .get("child")
+                        .map(Value::to_go_string)
+                        .unwrap_or_else(|| "<nil>".into());
+                    let parent = m
+                        .get("parent")
+                        .map(Value::to_go_string)
+                        .unwrap_or_else(|| "<nil>".into());
+                    let mut entry = Map::new();
+                    entry.insert("child".into(), Value::str(&child));
+                    entry.insert("parent".into(), Value::str(&parent));
+                    out.push(Value::map(entry));
+                    if let Some(vv) = table_at(&cvals, &format!("{}.{child}", r.name)) {
+                        coalesce_tables(&mut b, path_to_map(&parent, vv), true);
+                    }
+                }
+                Value::String(s) => {
+                    let child = format!("exports.{s}");
+                    let mut entry = Map::new();
+                    entry.insert("child".into(), Value::str(&child));
+                    entry.insert("parent".into(), Value::str("."));
+                    out.push(Value::map(entry));
+                    if let Some(vm) = table_at(&cvals, &format!("{}.{child}", r.name)) {
+                        coalesce_tables(&mut b, vm, true);
+                    }
+                }
+                _ => {}
+            }
+        }
+        r.import_values = out;
+    }
+    let mut merged = cvals;
+    coalesce_tables(&mut merged, b, true);
+    chart.values = Value::map(merged);
+    Ok(())
+}
+
+fn process_import_values_rec(chart: &mut Chart) -> Result<(), String> {
+    for d in &mut chart.dependencies {
+        process_import_values_rec(d)?;
+    }
+    process_import_values(chart)
+}
+
+/// Helm's `ProcessDependencies`: resolves aliases, drops subcharts disabled by tags or
+/// conditions, then applies import-values.
+pub fn process_dependencies(chart: &mut Chart, values: &Value) -> Result<(), String> {
+    process_enabled(chart, values, "")?;
+    let parents = chart.parents.clone();
+    chart.set_parents(parents);
+    process_import_values_rec(chart)
+}
+
+/// Coalesces and validates against every chart's schema: the values part of Helm's
+/// `ToRenderValuesWithSchemaValidation`.
+pub fn to_render_values_check(
+    chart: &Chart,
+    user: &Value,
+    skip_schema: bool,
+) -> Result<Value, String> {
+    let values = coalesce_values(chart, user)?;
+    if !skip_schema {
+        crate::schema::validate_against_schema(chart, &values).map_err(|e| {
+            format!("values don't meet the specifications of the schema(s) in the following chart(s):\n{e}")
+        })?;
+    }
+    Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{load_files, File};
+
+    fn chart(files: &[(&str, &str)]) -> Chart {
+        load_files(
+            files
+                .iter()
+                .map(|(n, d)| File {
+                    name: n.to_string(),
+                    data: d.as_bytes().to_vec(),
+                })
+                .collect(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn coalesces_with_globals_and_nulls() {
+        let mut c = chart(&[
+            ("Chart.yaml", "apiVersion: v2\nname: top\nversion: 1.0.0\ndependencies:\n- name: sub\n  version: 0.1.0\n  condition: sub.enabled\n"),
+            ("values.yaml", "a: 1\nb: {c: 2, d: 3}\nglobal: {g: 1}\nsub: {x: parent}\n"),
+            ("charts/sub/Chart.yaml", "apiVersion: v2\nname: sub\nversion: 0.1.0\n"),
+            ("charts/sub/values.yaml", "x: sub\nz: 2\n"),
+        ]);
+        let user = rudder_value::yaml::from_yaml("b: {d: null}\n").unwrap();
+        process_dependencies(&mut c, &user).unwrap();
+        let v = coalesce_values(&c, &user).unwrap();
+        assert_eq!(v.get_path(&["b", "c"]), Some(Value::Float(2.0)));
+        assert_eq!(v.get_path(&["b", "d"]), None);
+        assert_eq!(v.get_path(&["sub", "x"]), Some(Value::str("parent")));
+        assert_eq!(v.get_path(&["sub", "z"]), Some(Value::Float(2.0)));
+        assert_eq!(v.get_path(&["sub", "global", "g"]), Some(Value::Float(1.0)));
+    }
+
+    #[test]
+    fn conditions_disable_subcharts() {
+        let mut c = chart(&[
+            ("Chart.yaml", "apiVersion: v2\nname: top\nversion: 1.0.0\ndependencies:\n- name: sub\n  version: ~0.1\n  condition: other.enabled\n  alias: other\n"),
+            ("charts/sub/Chart.yaml", "apiVersion: v2\nname: sub\nversion: 0.1.0\n"),
+        ]);
+        let user = rudder_value::yaml::from_yaml("other: {enabled: false}\n").unwrap();
+        process_dependencies(&mut c, &user).unwrap();
+        assert!(c.dependencies.is_empty());
+    }
+}

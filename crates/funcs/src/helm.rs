@@ -1,0 +1,601 @@
+//! Helm's own pure template functions (pkg/engine/funcs.go) and Sprig's JSON and date
+//! functions.
+
+use std::any::Any as StdAny;
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, FixedOffset, Local, TimeZone, Timelike, Utc};
+use rudder_gotmpl::FuncMap;
+#[allow(unused_imports)]
+use rudder_gotmpl::ParamType::{Any, Bool, Float64, Int, Map as MapT, String as Str};
+use rudder_value::{json, yaml, Kind, Map, Object, Value};
+
+use crate::add;
+use crate::convert::to_int64;
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
+
+fn go_json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::List(_) => "array",
+        Value::Map(_) => "object",
+        Value::String(_) => "string",
+        Value::Bool(_) => "bool",
+        Value::Nil => "null",
+        _ => "number",
+    }
+}
+
+fn error_map(msg: String) -> Value {
+    let mut m = Map::new();
+    m.insert("Error".into(), Value::from(msg));
+    Value::map(m)
+}
+
+fn as_map_result(parsed: Result<Value, String>) -> Value {
+    match parsed {
+        Ok(v @ Value::Map(_)) => v,
+        Ok(Value::Nil) => Value::map(Map::new()),
+        Ok(other) => error_map(format!(
+            "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+            go_json_kind(&other)
+        )),
+        Err(e) => error_map(e),
+    }
+}
+
+fn as_list_result(parsed: Result<Value, String>) -> Value {
+    match parsed {
+        Ok(v @ Value::List(_)) => v,
+        Ok(Value::Nil) => Value::list(Vec::new()),
+        Ok(other) => Value::list(vec![Value::from(format!(
+            "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type []interface {{}}",
+            go_json_kind(&other)
+        ))]),
+        Err(e) => Value::list(vec![Value::from(e)]),
+    }
+}
+
+fn trim_newline(s: String) -> String {
+    s.strip_suffix('\n').map(str::to_string).unwrap_or(s)
+}
+
+pub(crate) fn register(m: &mut FuncMap) {
+    add(m, "toYaml", &[Any], None, |a| {
+        Ok(Value::from(
+            yaml::to_yaml(&a[0]).map(trim_newline).unwrap_or_default(),
+        ))
+    });
+    add(m, "mustToYaml", &[Any], None, |a| {
+        yaml::to_yaml(&a[0]).map(|y| Value::from(trim_newline(y)))
+    });
+    add(m, "toYamlPretty", &[Any], None, |a| {
+        Ok(Value::from(
+            yaml::to_yaml_pretty(&a[0])
+                .map(trim_newline)
+                .unwrap_or_default(),
+        ))
+    });
+    add(m, "fromYaml", &[Str], None, |a| {
+        Ok(as_map_result(
+            yaml::from_yaml(s(&a[0])).map_err(|e| e.to_string()),
+        ))
+    });
+    add(m, "fromYamlArray", &[Str], None, |a| {
+        Ok(as_list_result(yaml::from_yaml(s(&a[0]))))
+    });
+    add(m, "toJson", &[Any], None, |a| {
+        Ok(Value::from(json::to_json(&a[0]).unwrap_or_default()))
+    });
+    add(m, "mustToJson", &[Any], None, |a| {
+        json::to_json(&a[0]).map(Value::from)
+    });
+    add(m, "fromJson", &[Str], None, |a| {
+        Ok(as_map_result(json::from_json(s(&a[0]))))
+    });
+    add(m, "fromJsonArray", &[Str], None, |a| {
+        Ok(as_list_result(json::from_json(s(&a[0]))))
+    });
+    add(m, "toToml", &[Any], None, |_| {
+        Ok(Value::str("toToml is not supported by rudder yet"))
+    });
+    add(m, "mustToToml", &[Any], None, |_| {
+        Err("toToml is not supported by rudder yet".into())
+    });
+    add(m, "fromToml", &[Str], None, |_| {
+        Ok(error_map("fromToml is not supported by rudder yet".into()))
+    });
+}
+
+/// Sprig's JSON helpers and date functions (registered with Sprig's set).
+pub(crate) fn register_dates(m: &mut FuncMap) {
+    add(m, "toPrettyJson", &[Any], None, |a| {
+        Ok(Value::from(
+            json::to_json_indent(&a[0], "", "  ").unwrap_or_default(),
+        ))
+    });
+    add(m, "mustToPrettyJson", &[Any], None, |a| {
+        json::to_json_indent(&a[0], "", "  ").map(Value::from)
+    });
+    add(m, "toRawJson", &[Any], None, |a| {
+        Ok(Value::from(json::to_raw_json(&a[0]).unwrap_or_default()))
+    });
+    add(m, "mustToRawJson", &[Any], None, |a| {
+        json::to_raw_json(&a[0]).map(Value::from)
+    });
+    add(m, "mustFromJson", &[Str], None, |a| {
+        json::from_json(s(&a[0]))
+    });
+
+    add(m, "now", &[], None, |_| {
+        Ok(time_value(Local::now().fixed_offset()))
+    });
+    add(m, "date", &[Str, Any], None, |a| {
+        Ok(Value::from(format_go(&as_time(&a[1]), s(&a[0]))))
+    });
+    for name in ["dateInZone", "date_in_zone"] {
+        add(m, name, &[Str, Any, Str], None, |a| {
+            Ok(Value::from(format_go(
+                &in_zone(as_time(&a[1]), s(&a[2])),
+                s(&a[0]),
+            )))
+        });
+    }
+    add(m, "htmlDate", &[Any], None, |a| {
+        Ok(Value::from(format_go(&as_time(&a[0]), "2006-01-02")))
+    });
+    add(m, "htmlDateInZone", &[Any, Str], None, |a| {
+        Ok(Value::from(format_go(
+            &in_zone(as_time(&a[0]), s(&a[1])),
+            "2006-01-02",
+        )))
+    });
+    add(m, "unixEpoch", &[Any], None, |a| {
+        Ok(Value::from(as_time(&a[0]).timestamp().to_string()))
+    });
+    add(m, "ago", &[Any], None, |a| {
+        let secs = (Local::now().fixed_offset() - as_time(&a[0])).num_seconds();
+        Ok(Value::from(go_duration(secs as i128 * 1_000_000_000)))
+    });
+    add(m, "duration", &[Any], None, |a| {
+        Ok(Value::from(go_duration(
+            to_int64(&a[0]) as i128 * 1_000_000_000,
+        )))
+    });
+    add(m, "durationRound", &[Any], None, |a| {
+        let nanos: i128 = match &a[0] {
+            Value::String(t) => parse_go_duration(t).unwrap_or(0),
+            Value::Int64(n) => *n as i128,
+            Value::Object(_) => (Local::now().fixed_offset() - as_time(&a[0]))
+                .num_nanoseconds()
+                .unwrap_or(0) as i128,
+            _ => 0,
+        };
+        let u = nanos.unsigned_abs();
+        let (sec, min, hour) = (1_000_000_000u128, 60_000_000_000u128, 3_600_000_000_000u128);
+        let (day, month, year) = (hour * 24, hour * 24 * 30, hour * 24 * 365);
+        let out = if u > year {
+            format!("{}y", u / year)
+        } else if u > month {
+            format!("{}mo", u / month)
+        } else if u > day {
+            format!("{}d", u / day)
+        } else if u > hour {
+            format!("{}h", u / hour)
+        } else if u > min {
+            format!("{}m", u / min)
+        } else if u > sec {
+            format!("{}s", u / sec)
+        } else {
+            "0s".into()
+        };
+        Ok(Value::from(out))
+    });
+    for name in ["toDate", "mustToDate"] {
+        add(m, name, &[Str, Str], None, |a| {
+            match parse_go(s(&a[0]), s(&a[1])) {
+                Some(t) => Ok(time_value(t)),
+                None => Ok(time_value(
+                    Utc.timestamp_opt(-62135596800, 0)
+                        .single()
+                        .expect("zero time")
+                        .fixed_offset(),
+                )),
+            }
+        });
+    }
+    for name in ["dateModify", "date_modify", "mustDateModify"] {
+        add(m, name, &[Str, Any], None, |a| {
+            let t = as_time(&a[1]);
+            Ok(match parse_go_duration(s(&a[0])) {
+                Some(d) => time_value(t + chrono::Duration::nanoseconds(d as i64)),
+                None => time_value(t),
+            })
+        });
+    }
+}
+
+/// A Go `time.Time`.
+#[derive(Debug)]
+struct TimeObject(DateTime<FixedOffset>);
+
+fn time_value(t: DateTime<FixedOffset>) -> Value {
+    Value::Object(Arc::new(TimeObject(t)))
+}
+
+fn as_time(v: &Value) -> DateTime<FixedOffset> {
+    match v {
+        Value::Object(o) => match o.as_any().downcast_ref::<TimeObject>() {
+            Some(t) => t.0,
+            None => Local::now().fixed_offset(),
+        },
+        Value::Int(n) | Value::Int64(n) => Local
+            .timestamp_opt(*n, 0)
+            .single()
+            .map(|t| t.fixed_offset())
+            .unwrap_or_else(|| Local::now().fixed_offset()),
+        _ => Local::now().fixed_offset(),
+    }
+}
+
+fn in_zone(t: DateTime<FixedOffset>, zone: &str) -> DateTime<FixedOffset> {
+    match zone {
+        "UTC" | "" => t.with_timezone(&Utc).fixed_offset(),
+        _ => t.with_timezone(&Local).fixed_offset(),
+    }
+}
+
+impl Object for TimeObject {
+    fn type_name(&self) -> &str {
+        "time.Time"
+    }
+    fn kind(&self) -> Kind {
+        Kind::Struct
+    }
+    fn has_method(&self, name: &str) -> bool {
+        matches!(
+            name,
+            "Unix"
+                | "UnixNano"
+                | "Format"
+                | "Year"
+                | "Day"
+                | "Hour"
+                | "Minute"
+                | "Second"
+                | "UTC"
+                | "String"
+        )
+    }
+    fn call_method(&self, name: &str, args: &[Value]) -> Result<Value, String> {
+        let t = &self.0;
+        Ok(match name {
+            "Unix" => Value::Int64(t.timestamp()),
+            "UnixNano" => Value::Int64(t.timestamp_nanos_opt().unwrap_or(0)),
+            "Format" => Value::from(format_go(
+                t,
+                args.first().and_then(Value::as_str).unwrap_or_default(),
+            )),
+            "Year" => Value::Int(t.year() as i64),
+            "Day" => Value::Int(t.day() as i64),
+            "Hour" => Value::Int(t.hour() as i64),
+            "Minute" => Value::Int(t.minute() as i64),
+            "Second" => Value::Int(t.second() as i64),
+            "UTC" => time_value(t.with_timezone(&Utc).fixed_offset()),
+            "String" => Value::from(format_go(t, "2006-01-02 15:04:05.999999999 -0700 MST")),
+            _ => return Err(format!("no method {name}")),
+        })
+    }
+    fn fmt_v(&self, out: &mut String) {
+        out.push_str(&format_go(
+            &self.0,
+            "2006-01-02 15:04:05.999999999 -0700 MST",
+        ));
+    }
+    fn to_data(&self) -> Option<Value> {
+        Some(Value::from(format_go(
+            &self.0,
+            "2006-01-02T15:04:05.999999999Z07:00",
+        )))
+    }
+    fn as_any(&self) -> &dyn StdAny {
+        self
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
+
+/// Go's `Time.Format` with a reference-time layout.
+pub(crate) fn format_go(t: &DateTime<FixedOffset>, layout: &str) -> String {
+    let mut out = String::new();
+    let mut rest = layout;
+    let off = t.offset().local_minus_utc();
+    let zone_name = || {
+        if off == 0 {
+            "UTC".to_string()
+        } else {
+            format!(
+                "{}{:02}{:02}",
+                if off < 0 { '-' } else { '+' },
+                off.abs() / 3600,
+                off.abs() / 60 % 60
+            )
+        }
+    };
+    let num_off = |colon: bool, z: bool| {
+        if z && off == 0 {
+            return "Z".to_string();
+        }
+        let sign = if off < 0 { '-' } else { '+' };
+        if colon {
+            format!("{sign}{:02}:{:02}", off.abs() / 3600, off.abs() / 60 % 60)
+        } else {
+            format!("{sign}{:02}{:02}", off.abs() / 3600, off.abs() / 60 % 60)
+        }
+    };
+    while !rest.is_empty() {
+        let tokens: [(&str, &dyn Fn() -> String); 29] = [
+            ("January", &|| MONTHS[t.month0() as usize].to_string()),
+            ("Jan", &|| MONTHS[t.month0() as usize][..3].to_string()),
+            ("Monday", &|| {
+                DAYS[t.weekday().num_days_from_sunday() as usize].to_string()
+            }),
+            ("Mon", &|| {
+                DAYS[t.weekday().num_days_from_sunday() as usize][..3].to_string()
+            }),
+            ("MST", &zone_name),
+            ("2006", &|| format!("{:04}", t.year())),
+            ("Z07:00", &|| num_off(true, true)),
+            ("Z0700", &|| num_off(false, true)),
+            ("-07:00", &|| num_off(true, false)),
+            ("-0700", &|| num_off(false, false)),
+            ("-07", &|| {
+                format!("{}{:02}", if off < 0 { '-' } else { '+' }, off.abs() / 3600)
+            }),
+            ("01", &|| format!("{:02}", t.month())),
+            ("02", &|| format!("{:02}", t.day())),
+            ("_2", &|| format!("{:>2}", t.day())),
+            ("15", &|| format!("{:02}", t.hour())),
+            ("03", &|| {
+                format!(
+                    "{:02}",
+                    if t.hour().is_multiple_of(12) {
+                        12
+                    } else {
+                        t.hour() % 12
+                    }
+                )
+            }),
+            ("04", &|| format!("{:02}", t.minute())),
+            ("05", &|| format!("{:02}", t.second())),
+            ("06", &|| format!("{:02}", t.year() % 100)),
+            ("PM", &|| {
+                if t.hour() >= 12 {
+                    "PM".into()
+                } else {
+                    "AM".into()
+                }
+            }),
+            ("pm", &|| {
+                if t.hour() >= 12 {
+                    "pm".into()
+                } else {
+                    "am".into()
+                }
+            }),
+            (".000000000", &|| format!(".{:09}", t.nanosecond())),
+            (".000000", &|| format!(".{:06}", t.nanosecond() / 1000)),
+            (".000", &|| format!(".{:03}", t.nanosecond() / 1_000_000)),
+            (".999999999", &|| frac_trim(t.nanosecond(), 9)),
+            (".999999", &|| frac_trim(t.nanosecond() / 1000, 6)),
+            (".999", &|| frac_trim(t.nanosecond() / 1_000_000, 3)),
+            ("1", &|| t.month().to_string()),
+            ("2", &|| t.day().to_string()),
+        ];
+        let mut matched = false;
+        for (tok, f) in tokens.iter() {
+            if rest.starts_with(tok) {
+                out.push_str(&f());
+                rest = &rest[tok.len()..];
+                matched = true;
+                break;
+            }
+        }
+        if matched {
+            continue;
+        }
+        let more: [(&str, String); 3] = [
+            (
+                "3",
+                (if t.hour().is_multiple_of(12) {
+                    12
+                } else {
+                    t.hour() % 12
+                })
+                .to_string(),
+            ),
+            ("4", t.minute().to_string()),
+            ("5", t.second().to_string()),
+        ];
+        if let Some((tok, v)) = more.iter().find(|(tok, _)| rest.starts_with(tok)) {
+            out.push_str(v);
+            rest = &rest[tok.len()..];
+            continue;
+        }
+        let c = rest.chars().next().expect("non-empty");
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+fn frac_trim(v: u32, width: usize) -> String {
+    let s = format!("{v:0width$}");
+    let t = s.trim_end_matches('0');
+    if t.is_empty() {
+        String::new()
+    } else {
+        format!(".{t}")
+    }
+}
+
+/// Go's `time.ParseInLocation` for the common layouts (local time when no zone is given).
+fn parse_go(layout: &str, text: &str) -> Option<DateTime<FixedOffset>> {
+    let fmt = layout
+        .replace("2006", "%Y")
+        .replace("01", "%m")
+        .replace("02", "%d")
+        .replace("15", "%H")
+        .replace("04", "%M")
+        .replace("05", "%S")
+        .replace("Z07:00", "%:z")
+        .replace("-07:00", "%:z")
+        .replace("-0700", "%z")
+        .replace("Jan", "%b");
+    if fmt.contains('z') {
+        let t = text.replace('Z', "+00:00");
+        return DateTime::parse_from_str(&t, &fmt).ok();
+    }
+    if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(text, &fmt) {
+        return Local
+            .from_local_datetime(&dt)
+            .single()
+            .map(|t| t.fixed_offset());
+    }
+    chrono::NaiveDate::parse_from_str(text, &fmt)
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|dt| Local.from_local_datetime(&dt).single())
+        .map(|t| t.fixed_offset())
+}
+
+/// Go's `time.ParseDuration`, in nanoseconds.
+fn parse_go_duration(text: &str) -> Option<i128> {
+    let (neg, mut rest) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if rest == "0" {
+        return Some(0);
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total: f64 = 0.0;
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if num_end == 0 {
+            return None;
+        }
+        let n: f64 = rest[..num_end].parse().ok()?;
+        rest = &rest[num_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let mult = match &rest[..unit_end] {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        rest = &rest[unit_end..];
+        total += n * mult;
+    }
+    Some(if neg { -(total as i128) } else { total as i128 })
+}
+
+/// Go's `Duration.String` for a whole number of nanoseconds.
+pub(crate) fn go_duration(nanos: i128) -> String {
+    if nanos == 0 {
+        return "0s".into();
+    }
+    let neg = nanos < 0;
+    let u = nanos.unsigned_abs();
+    let mut out = String::new();
+    if u < 1_000_000_000 {
+        let (v, unit) = if u < 1_000 {
+            (u as f64, "ns")
+        } else if u < 1_000_000 {
+            (u as f64 / 1e3, "µs")
+        } else {
+            (u as f64 / 1e6, "ms")
+        };
+        out.push_str(&rudder_value::gofmt::format_float(v, 'g', -1));
+        out.push_str(unit);
+    } else {
+        let secs_total = u / 1_000_000_000;
+        let frac = u % 1_000_000_000;
+        let (h, m, sec) = (secs_total / 3600, secs_total / 60 % 60, secs_total % 60);
+        if h > 0 {
+            out.push_str(&format!("{h}h"));
+        }
+        if h > 0 || m > 0 {
+            out.push_str(&format!("{m}m"));
+        }
+        out.push_str(&sec.to_string());
+        if frac > 0 {
+            let f = format!("{frac:09}");
+            out.push('.');
+            out.push_str(f.trim_end_matches('0'));
+        }
+        out.push('s');
+    }
+    if neg {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_like_go() {
+        assert_eq!(go_duration(0), "0s");
+        assert_eq!(go_duration(90 * 1_000_000_000), "1m30s");
+        assert_eq!(go_duration(7200 * 1_000_000_000), "2h0m0s");
+        assert_eq!(parse_go_duration("1h30m"), Some(5400 * 1_000_000_000));
+    }
+
+    #[test]
+    fn formats_go_layouts() {
+        let t = DateTime::parse_from_rfc3339("2024-03-05T07:08:09Z").unwrap();
+        assert_eq!(format_go(&t, "2006-01-02 15:04:05"), "2024-03-05 07:08:09");
+        assert_eq!(
+            format_go(&t, "Jan 2, 2006 at 3:04pm (MST)"),
+            "Mar 5, 2024 at 7:08am (UTC)"
+        );
+    }
+}

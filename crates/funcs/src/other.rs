@@ -1,0 +1,633 @@
+//! Sprig's math, encoding, hashing, regex, semver, date, path, URL and random functions.
+
+use std::any::Any as StdAny;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use rand::Rng;
+use regex::Regex;
+use rudder_gotmpl::FuncMap;
+#[allow(unused_imports)]
+use rudder_gotmpl::ParamType::{Any, Bool, Float64, Int, Map as MapT, String as Str};
+use rudder_semver::{Constraints, Version};
+use rudder_value::{gofmt, Kind, Map, Object, Value};
+
+use crate::add;
+use crate::convert::{strval, to_float64, to_int64};
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
+
+fn i(v: &Value) -> i64 {
+    to_int64(v)
+}
+
+/// Exact decimal arithmetic for Sprig's `addf`, `subf`, `mulf` (shopspring/decimal): each
+/// float is taken at its shortest decimal text, so `addf 0.1 0.2` is `0.3`.
+/// A decimal as (digits, scale): `12.5` is `(125, 1)`.
+type Decimal = (i128, u32);
+
+fn decimal_of(f: f64) -> Decimal {
+    let text = gofmt::format_float(f, 'f', -1);
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let digits = format!("{int}{frac}");
+    (digits.parse::<i128>().unwrap_or(0), frac.len() as u32)
+}
+
+fn decimal_to_f64(m: i128, scale: u32) -> f64 {
+    format!("{}e-{}", m, scale).parse().unwrap_or(0.0)
+}
+
+fn decimal_op(args: &[Value], start: f64, op: fn(Decimal, Decimal) -> Decimal) -> Value {
+    let mut acc = decimal_of(start);
+    for a in args {
+        acc = op(acc, decimal_of(to_float64(a)));
+    }
+    Value::Float(decimal_to_f64(acc.0, acc.1))
+}
+
+fn align(a: (i128, u32), b: (i128, u32)) -> (i128, i128, u32) {
+    let scale = a.1.max(b.1);
+    (
+        a.0 * 10i128.pow(scale - a.1),
+        b.0 * 10i128.pow(scale - b.1),
+        scale,
+    )
+}
+
+fn add_dec(a: (i128, u32), b: (i128, u32)) -> (i128, u32) {
+    let (x, y, s) = align(a, b);
+    (x + y, s)
+}
+
+fn sub_dec(a: (i128, u32), b: (i128, u32)) -> (i128, u32) {
+    let (x, y, s) = align(a, b);
+    (x - y, s)
+}
+
+fn mul_dec(a: (i128, u32), b: (i128, u32)) -> (i128, u32) {
+    (a.0 * b.0, a.1 + b.1)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Go's RE2 syntax through the `regex` crate, with Go's compile error wording.
+fn compile(re: &str) -> Result<Regex, String> {
+    Regex::new(re).map_err(|e| {
+        let msg = e.to_string();
+        let last = msg
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("error:"))
+            .map(|l| l.trim_start_matches("error: ").to_string());
+        format!("error parsing regexp: {}: `{re}`", last.unwrap_or(msg))
+    })
+}
+
+/// A `*semver.Version` for templates.
+#[derive(Debug)]
+struct SemverObject(Version);
+
+impl Object for SemverObject {
+    fn type_name(&self) -> &str {
+        "*semver.Version"
+    }
+    fn kind(&self) -> Kind {
+        Kind::Ptr
+    }
+    fn has_method(&self, name: &str) -> bool {
+        matches!(
+            name,
+            "Major"
+                | "Minor"
+                | "Patch"
+                | "Prerelease"
+                | "Metadata"
+                | "Original"
+                | "String"
+                | "IncMajor"
+                | "IncMinor"
+                | "IncPatch"
+                | "LessThan"
+                | "GreaterThan"
+                | "Equal"
+                | "Compare"
+        )
+    }
+    fn call_method(&self, name: &str, args: &[Value]) -> Result<Value, String> {
+        let v = &self.0;
+        let other = || -> Result<Version, String> {
+            match args.first() {
+                Some(Value::Object(o)) => o
+                    .as_any()
+                    .downcast_ref::<SemverObject>()
+                    .map(|s| s.0.clone())
+                    .ok_or_else(|| "wrong type for value; expected *semver.Version".to_string()),
+                Some(other) => Err(format!(
+                    "wrong type for value; expected *semver.Version; got {}",
+                    other.type_name()
+                )),
+                None => Err(format!("wrong number of args for {name}: want 1 got 0")),
+            }
+        };
+        Ok(match name {
+            "Major" => Value::Int64(v.major as i64),
+            "Minor" => Value::Int64(v.minor as i64),
+            "Patch" => Value::Int64(v.patch as i64),
+            "Prerelease" => Value::str(&v.pre),
+            "Metadata" => Value::str(&v.metadata),
+            "Original" => Value::str(v.original()),
+            "String" => Value::from(v.to_string()),
+            "IncMajor" => Value::Object(Arc::new(SemverObject(v.inc_major()))),
+            "IncMinor" => Value::Object(Arc::new(SemverObject(v.inc_minor()))),
+            "IncPatch" => Value::Object(Arc::new(SemverObject(v.inc_patch()))),
+            "LessThan" => Value::Bool(v.compare(&other()?) == std::cmp::Ordering::Less),
+            "GreaterThan" => Value::Bool(v.compare(&other()?) == std::cmp::Ordering::Greater),
+            "Equal" => Value::Bool(v.compare(&other()?) == std::cmp::Ordering::Equal),
+            "Compare" => Value::Int(v.compare(&other()?) as i64),
+            _ => return Err(format!("no method {name}")),
+        })
+    }
+    fn field(&self, _name: &str) -> Option<Value> {
+        None
+    }
+    fn fmt_v(&self, out: &mut String) {
+        out.push_str(&self.0.to_string());
+    }
+    fn to_data(&self) -> Option<Value> {
+        Some(Value::from(self.0.to_string()))
+    }
+    fn as_any(&self) -> &dyn StdAny {
+        self
+    }
+}
+
+fn random_string(n: i64, alphabet: &[u8]) -> Value {
+    let mut rng = rand::thread_rng();
+    Value::from(
+        (0..n.max(0))
+            .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
+            .collect::<String>(),
+    )
+}
+
+const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+const DIGITS: &[u8] = b"0123456789";
+
+fn path_clean(p: &str) -> String {
+    if p.is_empty() {
+        return ".".into();
+    }
+    let rooted = p.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in p.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|l| *l != "..") {
+                    parts.pop();
+                } else if !rooted {
+                    parts.push("..");
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".into(),
+        (false, false) => joined,
+    }
+}
+
+fn path_base(p: &str) -> String {
+    if p.is_empty() {
+        return ".".into();
+    }
+    let t = p.trim_end_matches('/');
+    if t.is_empty() {
+        return "/".into();
+    }
+    t.rsplit('/').next().unwrap_or(t).to_string()
+}
+
+fn path_dir(p: &str) -> String {
+    let dir = match p.rfind('/') {
+        Some(i) => &p[..=i],
+        None => "",
+    };
+    path_clean(dir)
+}
+
+fn path_ext(p: &str) -> String {
+    let base_start = p.rfind('/').map_or(0, |i| i + 1);
+    match p[base_start..].rfind('.') {
+        Some(i) => p[base_start + i..].to_string(),
+        None => String::new(),
+    }
+}
+
+pub(crate) fn register(m: &mut FuncMap) {
+    // Integer math (int64 results, cast conversions).
+    add(m, "add1", &[Any], None, |a| {
+        Ok(Value::Int64(i(&a[0]).wrapping_add(1)))
+    });
+    add(m, "add", &[], Some(Any), |a| {
+        Ok(Value::Int64(
+            a.iter().map(i).fold(0i64, |x, y| x.wrapping_add(y)),
+        ))
+    });
+    add(m, "sub", &[Any, Any], None, |a| {
+        Ok(Value::Int64(i(&a[0]).wrapping_sub(i(&a[1]))))
+    });
+    add(m, "mul", &[Any], Some(Any), |a| {
+        Ok(Value::Int64(
+            a[1..].iter().fold(i(&a[0]), |x, y| x.wrapping_mul(i(y))),
+        ))
+    });
+    add(m, "div", &[Any, Any], None, |a| match i(&a[1]) {
+        0 => Err("runtime error: integer divide by zero".into()),
+        d => Ok(Value::Int64(i(&a[0]).wrapping_div(d))),
+    });
+    add(m, "mod", &[Any, Any], None, |a| match i(&a[1]) {
+        0 => Err("runtime error: integer divide by zero".into()),
+        d => Ok(Value::Int64(i(&a[0]).wrapping_rem(d))),
+    });
+    for name in ["max", "biggest"] {
+        add(m, name, &[Any], Some(Any), |a| {
+            Ok(Value::Int64(a[1..].iter().map(i).fold(i(&a[0]), i64::max)))
+        });
+    }
+    add(m, "min", &[Any], Some(Any), |a| {
+        Ok(Value::Int64(a[1..].iter().map(i).fold(i(&a[0]), i64::min)))
+    });
+    add(m, "randInt", &[Int, Int], None, |a| {
+        let (lo, hi) = (i(&a[0]), i(&a[1]));
+        if hi <= lo {
+            return Err("invalid argument to Intn".into());
+        }
+        Ok(Value::Int(rand::thread_rng().gen_range(lo..hi)))
+    });
+    // Float math.
+    add(m, "add1f", &[Any], None, |a| {
+        Ok(decimal_op(&[a[0].clone(), Value::Float(1.0)], 0.0, add_dec))
+    });
+    add(m, "addf", &[], Some(Any), |a| {
+        Ok(decimal_op(a, 0.0, add_dec))
+    });
+    add(m, "subf", &[Any], Some(Any), |a| {
+        let mut acc = decimal_of(to_float64(&a[0]));
+        for x in &a[1..] {
+            acc = sub_dec(acc, decimal_of(to_float64(x)));
+        }
+        Ok(Value::Float(decimal_to_f64(acc.0, acc.1)))
+    });
+    add(m, "mulf", &[Any], Some(Any), |a| {
+        let mut acc = decimal_of(to_float64(&a[0]));
+        for x in &a[1..] {
+            acc = mul_dec(acc, decimal_of(to_float64(x)));
+        }
+        Ok(Value::Float(decimal_to_f64(acc.0, acc.1)))
+    });
+    add(m, "divf", &[Any], Some(Any), |a| {
+        let mut acc = to_float64(&a[0]);
+        for x in &a[1..] {
+            let d = to_float64(x);
+            if d == 0.0 {
+                return Err("decimal division by 0".into());
+            }
+            acc /= d;
+        }
+        Ok(Value::Float((acc * 1e16).round() / 1e16))
+    });
+    add(m, "maxf", &[Any], Some(Any), |a| {
+        Ok(Value::Float(
+            a[1..]
+                .iter()
+                .map(to_float64)
+                .fold(to_float64(&a[0]), f64::max),
+        ))
+    });
+    add(m, "minf", &[Any], Some(Any), |a| {
+        Ok(Value::Float(
+            a[1..]
+                .iter()
+                .map(to_float64)
+                .fold(to_float64(&a[0]), f64::min),
+        ))
+    });
+    add(m, "ceil", &[Any], None, |a| {
+        Ok(Value::Float(to_float64(&a[0]).ceil()))
+    });
+    add(m, "floor", &[Any], None, |a| {
+        Ok(Value::Float(to_float64(&a[0]).floor()))
+    });
+    add(m, "round", &[Any, Int], Some(Float64), |a| {
+        let round_on = a.get(2).map(to_float64).unwrap_or(0.5);
+        let val = to_float64(&a[0]);
+        let pow = 10f64.powf(to_float64(&a[1]));
+        let digit = pow * val;
+        let frac = digit - digit.trunc();
+        let r = if frac >= round_on {
+            digit.ceil()
+        } else {
+            digit.floor()
+        };
+        Ok(Value::Float(r / pow))
+    });
+
+    // Encodings and hashes.
+    add(m, "b64enc", &[Str], None, |a| {
+        Ok(Value::from(
+            base64::engine::general_purpose::STANDARD.encode(s(&a[0])),
+        ))
+    });
+    add(m, "b64dec", &[Str], None, |a| {
+        Ok(Value::from(
+            match base64::engine::general_purpose::STANDARD.decode(s(&a[0])) {
+                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                Err(e) => go_base64_error(e),
+            },
+        ))
+    });
+    add(m, "b32enc", &[Str], None, |a| {
+        Ok(Value::from(
+            data_encoding::BASE32.encode(s(&a[0]).as_bytes()),
+        ))
+    });
+    add(m, "b32dec", &[Str], None, |a| {
+        Ok(Value::from(
+            match data_encoding::BASE32.decode(s(&a[0]).as_bytes()) {
+                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                Err(e) => format!("illegal base32 data at input byte {}", e.position),
+            },
+        ))
+    });
+    add(m, "sha1sum", &[Str], None, |a| {
+        use sha1::Digest;
+        Ok(Value::from(hex(&sha1::Sha1::digest(s(&a[0]).as_bytes()))))
+    });
+    add(m, "sha256sum", &[Str], None, |a| {
+        use sha2::Digest;
+        Ok(Value::from(hex(&sha2::Sha256::digest(s(&a[0]).as_bytes()))))
+    });
+    add(m, "sha512sum", &[Str], None, |a| {
+        use sha2::Digest;
+        Ok(Value::from(hex(&sha2::Sha512::digest(s(&a[0]).as_bytes()))))
+    });
+    add(m, "adler32sum", &[Str], None, |a| {
+        let (mut x, mut y) = (1u32, 0u32);
+        for b in s(&a[0]).bytes() {
+            x = (x + b as u32) % 65521;
+            y = (y + x) % 65521;
+        }
+        Ok(Value::from(((y << 16) | x).to_string()))
+    });
+
+    // Regular expressions.
+    for (name, must) in [("regexMatch", false), ("mustRegexMatch", true)] {
+        let f = if must { regex_match_must } else { regex_match };
+        add(m, name, &[Str, Str], None, f);
+    }
+    for name in ["regexFindAll", "mustRegexFindAll"] {
+        add(m, name, &[Str, Str, Int], None, |a| {
+            let re = compile(s(&a[0]))?;
+            let n = i(&a[2]);
+            let all: Vec<String> = re
+                .find_iter(s(&a[1]))
+                .map(|x| x.as_str().to_string())
+                .collect();
+            Ok(Value::strings(if n < 0 {
+                all
+            } else {
+                all.into_iter().take(n as usize).collect()
+            }))
+        });
+    }
+    for name in ["regexFind", "mustRegexFind"] {
+        add(m, name, &[Str, Str], None, |a| {
+            let re = compile(s(&a[0]))?;
+            Ok(Value::str(
+                re.find(s(&a[1])).map(|x| x.as_str()).unwrap_or(""),
+            ))
+        });
+    }
+    for name in ["regexReplaceAll", "mustRegexReplaceAll"] {
+        add(m, name, &[Str, Str, Str], None, |a| {
+            let re = compile(s(&a[0]))?;
+            Ok(Value::from(re.replace_all(s(&a[1]), s(&a[2])).into_owned()))
+        });
+    }
+    for name in ["regexReplaceAllLiteral", "mustRegexReplaceAllLiteral"] {
+        add(m, name, &[Str, Str, Str], None, |a| {
+            let re = compile(s(&a[0]))?;
+            Ok(Value::from(
+                re.replace_all(s(&a[1]), regex::NoExpand(s(&a[2])))
+                    .into_owned(),
+            ))
+        });
+    }
+    for name in ["regexSplit", "mustRegexSplit"] {
+        add(m, name, &[Str, Str, Int], None, |a| {
+            let re = compile(s(&a[0]))?;
+            let n = i(&a[2]);
+            if n == 0 {
+                return Ok(Value::strings(Vec::new()));
+            }
+            let parts: Vec<String> = if n < 0 {
+                re.split(s(&a[1])).map(str::to_string).collect()
+            } else {
+                re.splitn(s(&a[1]), n as usize)
+                    .map(str::to_string)
+                    .collect()
+            };
+            Ok(Value::strings(parts))
+        });
+    }
+    add(m, "regexQuoteMeta", &[Str], None, |a| {
+        Ok(Value::from(regex::escape(s(&a[0]))))
+    });
+
+    // Semver.
+    add(m, "semver", &[Str], None, |a| {
+        Version::parse(s(&a[0])).map(|v| Value::Object(Arc::new(SemverObject(v))))
+    });
+    add(m, "semverCompare", &[Str, Str], None, |a| {
+        let c = Constraints::parse(s(&a[0]))?;
+        let v = Version::parse(s(&a[1]))?;
+        Ok(Value::Bool(c.check(&v)))
+    });
+
+    // Paths.
+    add(m, "base", &[Str], None, |a| {
+        Ok(Value::from(path_base(s(&a[0]))))
+    });
+    add(m, "dir", &[Str], None, |a| {
+        Ok(Value::from(path_dir(s(&a[0]))))
+    });
+    add(m, "clean", &[Str], None, |a| {
+        Ok(Value::from(path_clean(s(&a[0]))))
+    });
+    add(m, "ext", &[Str], None, |a| {
+        Ok(Value::from(path_ext(s(&a[0]))))
+    });
+    add(m, "isAbs", &[Str], None, |a| {
+        Ok(Value::Bool(s(&a[0]).starts_with('/')))
+    });
+    add(m, "osBase", &[Str], None, |a| {
+        Ok(Value::from(path_base(s(&a[0]))))
+    });
+    add(m, "osDir", &[Str], None, |a| {
+        Ok(Value::from(path_dir(s(&a[0]))))
+    });
+    add(m, "osClean", &[Str], None, |a| {
+        Ok(Value::from(path_clean(s(&a[0]))))
+    });
+    add(m, "osExt", &[Str], None, |a| {
+        Ok(Value::from(path_ext(s(&a[0]))))
+    });
+    add(m, "osIsAbs", &[Str], None, |a| {
+        Ok(Value::Bool(s(&a[0]).starts_with('/')))
+    });
+
+    // Random values: same shape as Sprig's, different values.
+    add(m, "randAlphaNum", &[Int], None, |a| {
+        Ok(random_string(i(&a[0]), ALNUM))
+    });
+    add(m, "randAlpha", &[Int], None, |a| {
+        Ok(random_string(i(&a[0]), LETTERS))
+    });
+    add(m, "randNumeric", &[Int], None, |a| {
+        Ok(random_string(i(&a[0]), DIGITS))
+    });
+    add(m, "randAscii", &[Int], None, |a| {
+        let printable: Vec<u8> = (32u8..127).collect();
+        Ok(random_string(i(&a[0]), &printable))
+    });
+    add(m, "randBytes", &[Int], None, |a| {
+        let n = i(&a[0]).max(0) as usize;
+        let mut buf = vec![0u8; n];
+        rand::thread_rng().fill(buf.as_mut_slice());
+        Ok(Value::from(
+            base64::engine::general_purpose::STANDARD.encode(buf),
+        ))
+    });
+    add(m, "shuffle", &[Str], None, |a| {
+        use rand::seq::SliceRandom;
+        let mut c: Vec<char> = s(&a[0]).chars().collect();
+        c.shuffle(&mut rand::thread_rng());
+        Ok(Value::from(c.into_iter().collect::<String>()))
+    });
+    add(m, "uuidv4", &[], None, |_| {
+        let mut b = [0u8; 16];
+        rand::thread_rng().fill(&mut b);
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let h = hex(&b);
+        Ok(Value::from(format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )))
+    });
+
+    // URLs.
+    add(m, "urlParse", &[Str], None, |a| {
+        let text = s(&a[0]);
+        let mut out = Map::new();
+        let (rest, fragment) = text.split_once('#').unwrap_or((text, ""));
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (scheme, rest) = match rest.split_once("://") {
+            Some((sc, r)) => (sc, r),
+            None => ("", rest),
+        };
+        let (authority, path) = if scheme.is_empty() {
+            ("", rest)
+        } else {
+            match rest.find('/') {
+                Some(k) => (&rest[..k], &rest[k..]),
+                None => (rest, ""),
+            }
+        };
+        let (userinfo, host) = authority.rsplit_once('@').unwrap_or(("", authority));
+        let hostname = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
+        out.insert("scheme".into(), Value::str(scheme));
+        out.insert("host".into(), Value::str(host));
+        out.insert(
+            "hostname".into(),
+            Value::str(hostname.trim_start_matches('[').trim_end_matches(']')),
+        );
+        out.insert("path".into(), Value::str(path));
+        out.insert("query".into(), Value::str(query));
+        out.insert("opaque".into(), Value::str(""));
+        out.insert("fragment".into(), Value::str(fragment));
+        out.insert("userinfo".into(), Value::str(userinfo));
+        Ok(Value::map(out))
+    });
+    add(m, "urlJoin", &[MapT], None, |a| {
+        let g = |k: &str| a[0].get_path(&[k]).map(|v| strval(&v)).unwrap_or_default();
+        let mut out = String::new();
+        if !g("scheme").is_empty() {
+            out.push_str(&g("scheme"));
+            out.push_str("://");
+        }
+        if !g("userinfo").is_empty() {
+            out.push_str(&g("userinfo"));
+            out.push('@');
+        }
+        out.push_str(&g("host"));
+        out.push_str(&g("path"));
+        if !g("query").is_empty() {
+            out.push('?');
+            out.push_str(&g("query"));
+        }
+        if !g("fragment").is_empty() {
+            out.push('#');
+            out.push_str(&g("fragment"));
+        }
+        Ok(Value::from(out))
+    });
+    add(m, "getHostByName", &[Str], None, |a| {
+        use std::net::ToSocketAddrs;
+        Ok(Value::from(
+            (s(&a[0]), 0)
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut it| it.next())
+                .map(|sa| sa.ip().to_string())
+                .unwrap_or_default(),
+        ))
+    });
+
+    crate::helm::register_dates(m);
+}
+
+fn go_base64_error(e: base64::DecodeError) -> String {
+    match e {
+        base64::DecodeError::InvalidByte(pos, _)
+        | base64::DecodeError::InvalidLastSymbol(pos, _) => {
+            format!("illegal base64 data at input byte {pos}")
+        }
+        base64::DecodeError::InvalidLength(len) => {
+            format!("illegal base64 data at input byte {len}")
+        }
+        base64::DecodeError::InvalidPadding => "illegal base64 data at input byte 0".into(),
+    }
+}
+
+fn regex_match(a: &[Value]) -> Result<Value, String> {
+    let re = compile(s(&a[0]))?;
+    Ok(Value::Bool(re.is_match(s(&a[1]))))
+}
+
+fn regex_match_must(a: &[Value]) -> Result<Value, String> {
+    regex_match(a)
+}

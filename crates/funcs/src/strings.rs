@@ -1,0 +1,495 @@
+//! Sprig's string functions.
+
+use rudder_gotmpl::FuncMap;
+#[allow(unused_imports)]
+use rudder_gotmpl::ParamType::{Any, Bool, Float64, Int, Map as MapT, String as Str};
+use rudder_value::{gofmt, Map, Value};
+
+use crate::add;
+use crate::convert::{strslice, strval};
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
+
+fn i(v: &Value) -> i64 {
+    match v {
+        Value::Int(i) | Value::Int64(i) => *i,
+        _ => 0,
+    }
+}
+
+/// Go's `strings.Title` separator rule.
+fn is_separator(c: char) -> bool {
+    if c.is_ascii() {
+        return !(c.is_ascii_alphanumeric() || c == '_');
+    }
+    if c.is_alphanumeric() {
+        return false;
+    }
+    c.is_whitespace()
+}
+
+pub(crate) fn title(text: &str) -> String {
+    let mut prev = ' ';
+    text.chars()
+        .map(|c| {
+            let out = if is_separator(prev) {
+                c.to_uppercase().next().unwrap_or(c)
+            } else {
+                c
+            };
+            prev = c;
+            out
+        })
+        .collect()
+}
+
+/// Byte-based slicing as Go does it, tolerating cuts inside a character.
+fn byte_slice(s: &str, a: usize, b: usize) -> String {
+    String::from_utf8_lossy(&s.as_bytes()[a..b]).into_owned()
+}
+
+/// goutils' `Abbreviate`/`AbbreviateFull`.
+fn abbreviate_full(text: &str, mut offset: usize, max: usize) -> String {
+    let len = text.len();
+    if len <= max {
+        return text.to_string();
+    }
+    if offset > len {
+        offset = len;
+    }
+    if len - offset < max - 3 {
+        offset = len - (max - 3);
+    }
+    if offset <= 4 {
+        return format!("{}...", byte_slice(text, 0, max - 3));
+    }
+    if offset + max - 3 < len {
+        return format!("...{}", abbreviate_full(&text[offset..], 0, max - 3));
+    }
+    format!("...{}", byte_slice(text, len - (max - 3), len))
+}
+
+/// goutils' `WrapCustom`.
+fn wrap_custom(text: &str, width: i64, newline: &str, wrap_long: bool) -> String {
+    let width = width.max(1) as usize;
+    let mut out = String::new();
+    for (n, line) in text.split('\n').enumerate() {
+        if n > 0 {
+            out.push_str(newline);
+        }
+        let mut rest = line;
+        loop {
+            if rest.chars().count() <= width {
+                out.push_str(rest);
+                break;
+            }
+            let cut: usize = rest
+                .char_indices()
+                .nth(width)
+                .map(|(i, _)| i)
+                .unwrap_or(rest.len());
+            match rest[..=cut.min(rest.len() - 1)].rfind(' ') {
+                Some(sp) if sp > 0 => {
+                    out.push_str(&rest[..sp]);
+                    out.push_str(newline);
+                    rest = &rest[sp + 1..];
+                }
+                _ if wrap_long => {
+                    out.push_str(&rest[..cut]);
+                    out.push_str(newline);
+                    rest = &rest[cut..];
+                }
+                _ => match rest[cut..].find(' ') {
+                    Some(sp) => {
+                        out.push_str(&rest[..cut + sp]);
+                        out.push_str(newline);
+                        rest = &rest[cut + sp + 1..];
+                    }
+                    None => {
+                        out.push_str(rest);
+                        break;
+                    }
+                },
+            }
+        }
+    }
+    out
+}
+
+/// Splits into words at case changes and separators (huandu/xstrings style).
+fn words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let chars: Vec<char> = text.chars().collect();
+    for (k, &c) in chars.iter().enumerate() {
+        if c == '_' || c == '-' || c == ' ' || c == '.' {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        if c.is_uppercase() && !cur.is_empty() {
+            let prev = chars[k - 1];
+            let next_lower = chars.get(k + 1).is_some_and(|n| n.is_lowercase());
+            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
+                words.push(std::mem::take(&mut cur));
+            }
+        }
+        cur.push(c);
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+pub(crate) fn register(m: &mut FuncMap) {
+    add(m, "hello", &[], None, |_| Ok(Value::str("Hello!")));
+    add(m, "upper", &[Str], None, |a| {
+        Ok(Value::from(s(&a[0]).to_uppercase()))
+    });
+    add(m, "lower", &[Str], None, |a| {
+        Ok(Value::from(s(&a[0]).to_lowercase()))
+    });
+    add(m, "title", &[Str], None, |a| {
+        Ok(Value::from(title(s(&a[0]))))
+    });
+    add(m, "untitle", &[Str], None, |a| {
+        let mut prev_space = true;
+        Ok(Value::from(
+            s(&a[0])
+                .chars()
+                .map(|c| {
+                    let out = if prev_space {
+                        c.to_lowercase().next().unwrap_or(c)
+                    } else {
+                        c
+                    };
+                    prev_space = c.is_whitespace();
+                    out
+                })
+                .collect::<std::string::String>(),
+        ))
+    });
+    add(m, "trim", &[Str], None, |a| Ok(Value::str(s(&a[0]).trim())));
+    add(m, "trimAll", &[Str, Str], None, |a| {
+        let cut: Vec<char> = s(&a[0]).chars().collect();
+        Ok(Value::str(s(&a[1]).trim_matches(|c| cut.contains(&c))))
+    });
+    add(m, "trimSuffix", &[Str, Str], None, |a| {
+        Ok(Value::str(
+            s(&a[1]).strip_suffix(s(&a[0])).unwrap_or(s(&a[1])),
+        ))
+    });
+    add(m, "trimPrefix", &[Str, Str], None, |a| {
+        Ok(Value::str(
+            s(&a[1]).strip_prefix(s(&a[0])).unwrap_or(s(&a[1])),
+        ))
+    });
+    add(m, "nospace", &[Str], None, |a| {
+        Ok(Value::from(
+            s(&a[0])
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<std::string::String>(),
+        ))
+    });
+    add(m, "abbrev", &[Int, Str], None, |a| {
+        let (w, t) = (i(&a[0]), s(&a[1]));
+        if w < 4 {
+            return Ok(Value::str(t));
+        }
+        Ok(Value::from(abbreviate_full(t, 0, w as usize)))
+    });
+    add(m, "abbrevboth", &[Int, Int, Str], None, |a| {
+        let (left, right, t) = (i(&a[0]), i(&a[1]), s(&a[2]));
+        if right < 4 || (left > 0 && right < 7) {
+            return Ok(Value::str(t));
+        }
+        Ok(Value::from(abbreviate_full(
+            t,
+            left.max(0) as usize,
+            right as usize,
+        )))
+    });
+    add(m, "trunc", &[Int, Str], None, |a| {
+        let (c, t) = (i(&a[0]), s(&a[1]));
+        let len = t.len() as i64;
+        if c < 0 && len + c > 0 {
+            return Ok(Value::from(byte_slice(t, (len + c) as usize, t.len())));
+        }
+        if c >= 0 && len > c {
+            return Ok(Value::from(byte_slice(t, 0, c as usize)));
+        }
+        Ok(Value::str(t))
+    });
+    add(m, "substr", &[Int, Int, Str], None, |a| {
+        let (start, end, t) = (i(&a[0]), i(&a[1]), s(&a[2]));
+        let len = t.len() as i64;
+        let bad = || {
+            Err(format!(
+                "runtime error: slice bounds out of range [{start}:{end}]"
+            ))
+        };
+        if start < 0 {
+            if end < 0 || end > len {
+                return Err(format!(
+                    "runtime error: slice bounds out of range [:{end}] with length {len}"
+                ));
+            }
+            return Ok(Value::from(byte_slice(t, 0, end as usize)));
+        }
+        if end < 0 || end > len {
+            if start > len {
+                return Err(format!(
+                    "runtime error: slice bounds out of range [{start}:{len}]"
+                ));
+            }
+            return Ok(Value::from(byte_slice(t, start as usize, t.len())));
+        }
+        if start > end {
+            return bad();
+        }
+        Ok(Value::from(byte_slice(t, start as usize, end as usize)))
+    });
+    add(m, "repeat", &[Int, Str], None, |a| {
+        let n = i(&a[0]);
+        if n < 0 {
+            return Err("strings: negative Repeat count".into());
+        }
+        Ok(Value::from(s(&a[1]).repeat(n as usize)))
+    });
+    add(m, "replace", &[Str, Str, Str], None, |a| {
+        Ok(Value::from(s(&a[2]).replace(s(&a[0]), s(&a[1]))))
+    });
+    add(m, "contains", &[Str, Str], None, |a| {
+        Ok(Value::Bool(s(&a[1]).contains(s(&a[0]))))
+    });
+    add(m, "hasPrefix", &[Str, Str], None, |a| {
+        Ok(Value::Bool(s(&a[1]).starts_with(s(&a[0]))))
+    });
+    add(m, "hasSuffix", &[Str, Str], None, |a| {
+        Ok(Value::Bool(s(&a[1]).ends_with(s(&a[0]))))
+    });
+    add(m, "quote", &[], Some(Any), |a| {
+        let parts: Vec<std::string::String> = a
+            .iter()
+            .filter(|v| !v.is_nil())
+            .map(|v| gofmt::quote(&strval(v)))
+            .collect();
+        Ok(Value::from(parts.join(" ")))
+    });
+    add(m, "squote", &[], Some(Any), |a| {
+        let parts: Vec<std::string::String> = a
+            .iter()
+            .filter(|v| !v.is_nil())
+            .map(|v| format!("'{}'", strval(v)))
+            .collect();
+        Ok(Value::from(parts.join(" ")))
+    });
+    add(m, "cat", &[], Some(Any), |a| {
+        let vals: Vec<Value> = a.iter().filter(|v| !v.is_nil()).cloned().collect();
+        let format = "%v ".repeat(vals.len());
+        Ok(Value::from(gofmt::sprintf(format.trim(), &vals)))
+    });
+    add(m, "indent", &[Int, Str], None, |a| {
+        let pad = " ".repeat(i(&a[0]).max(0) as usize);
+        Ok(Value::from(format!(
+            "{pad}{}",
+            s(&a[1]).replace('\n', &format!("\n{pad}"))
+        )))
+    });
+    add(m, "nindent", &[Int, Str], None, |a| {
+        let pad = " ".repeat(i(&a[0]).max(0) as usize);
+        Ok(Value::from(format!(
+            "\n{pad}{}",
+            s(&a[1]).replace('\n', &format!("\n{pad}"))
+        )))
+    });
+    add(m, "plural", &[Str, Str, Int], None, |a| {
+        Ok(if i(&a[2]) == 1 {
+            a[0].clone()
+        } else {
+            a[1].clone()
+        })
+    });
+    add(m, "initials", &[Str], None, |a| {
+        Ok(Value::from(
+            s(&a[0])
+                .split_whitespace()
+                .filter_map(|w| w.chars().next())
+                .collect::<std::string::String>(),
+        ))
+    });
+    add(m, "swapcase", &[Str], None, |a| {
+        Ok(Value::from(
+            s(&a[0])
+                .chars()
+                .map(|c| {
+                    if c.is_uppercase() {
+                        c.to_lowercase().next().unwrap_or(c)
+                    } else {
+                        c.to_uppercase().next().unwrap_or(c)
+                    }
+                })
+                .collect::<std::string::String>(),
+        ))
+    });
+    add(m, "snakecase", &[Str], None, |a| {
+        Ok(Value::from(
+            words(s(&a[0]))
+                .iter()
+                .map(|w| w.to_lowercase())
+                .collect::<Vec<_>>()
+                .join("_"),
+        ))
+    });
+    add(m, "kebabcase", &[Str], None, |a| {
+        Ok(Value::from(
+            words(s(&a[0]))
+                .iter()
+                .map(|w| w.to_lowercase())
+                .collect::<Vec<_>>()
+                .join("-"),
+        ))
+    });
+    add(m, "camelcase", &[Str], None, |a| {
+        let t = s(&a[0]);
+        let parts: Vec<std::string::String> = t
+            .split(['_', ' ', '-'])
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let mut c = p.chars();
+                match c.next() {
+                    Some(f) => f.to_uppercase().collect::<std::string::String>() + c.as_str(),
+                    None => std::string::String::new(),
+                }
+            })
+            .collect();
+        Ok(Value::from(parts.concat()))
+    });
+    add(m, "wrap", &[Int, Str], None, |a| {
+        Ok(Value::from(wrap_custom(s(&a[1]), i(&a[0]), "\n", false)))
+    });
+    add(m, "wrapWith", &[Int, Str, Str], None, |a| {
+        Ok(Value::from(wrap_custom(s(&a[2]), i(&a[0]), s(&a[1]), true)))
+    });
+    add(m, "split", &[Str, Str], None, |a| {
+        let mut out = std::collections::BTreeMap::new();
+        for (k, part) in go_split(s(&a[1]), s(&a[0]), -1).into_iter().enumerate() {
+            out.insert(format!("_{k}"), part);
+        }
+        Ok(Value::StrMap(std::sync::Arc::new(out)))
+    });
+    add(m, "splitn", &[Str, Int, Str], None, |a| {
+        let mut out = std::collections::BTreeMap::new();
+        for (k, part) in go_split(s(&a[2]), s(&a[0]), i(&a[1]))
+            .into_iter()
+            .enumerate()
+        {
+            out.insert(format!("_{k}"), part);
+        }
+        Ok(Value::StrMap(std::sync::Arc::new(out)))
+    });
+    add(m, "splitList", &[Str, Str], None, |a| {
+        Ok(Value::strings(go_split(s(&a[1]), s(&a[0]), -1)))
+    });
+    add(m, "join", &[Str, Any], None, |a| {
+        Ok(Value::from(strslice(&a[1]).join(s(&a[0]))))
+    });
+    add(m, "seq", &[], Some(Int), |a| {
+        let p: Vec<i64> = a.iter().map(i).collect();
+        let out = match p.as_slice() {
+            [end] => {
+                let inc = if *end < 1 { -1 } else { 1 };
+                until_step(1, end + inc, inc)
+            }
+            [start, end] => {
+                let step = if end < start { -1 } else { 1 };
+                until_step(*start, end + step, step)
+            }
+            [start, step, end] => {
+                let mut inc = 1;
+                if end < start {
+                    inc = -1;
+                    if *step > 0 {
+                        return Ok(Value::str(""));
+                    }
+                }
+                until_step(*start, end + inc, *step)
+            }
+            _ => Vec::new(),
+        };
+        Ok(Value::from(
+            out.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ))
+    });
+    let _ = Map::new;
+}
+
+/// Go's `strings.SplitN` (n < 0: all; n == 0: none).
+pub(crate) fn go_split(text: &str, sep: &str, n: i64) -> Vec<std::string::String> {
+    if n == 0 {
+        return Vec::new();
+    }
+    if sep.is_empty() {
+        let mut out: Vec<std::string::String> = text.chars().map(|c| c.to_string()).collect();
+        if n > 0 && out.len() > n as usize {
+            let rest: std::string::String = out[n as usize - 1..].concat();
+            out.truncate(n as usize - 1);
+            out.push(rest);
+        }
+        return out;
+    }
+    if n < 0 {
+        return text.split(sep).map(str::to_string).collect();
+    }
+    text.splitn(n as usize, sep).map(str::to_string).collect()
+}
+
+/// Sprig's `untilStep`.
+pub(crate) fn until_step(start: i64, stop: i64, step: i64) -> Vec<i64> {
+    let mut v = Vec::new();
+    if stop < start {
+        if step >= 0 {
+            return v;
+        }
+        let mut k = start;
+        while k > stop {
+            v.push(k);
+            k += step;
+        }
+        return v;
+    }
+    if step <= 0 {
+        return v;
+    }
+    let mut k = start;
+    while k < stop {
+        v.push(k);
+        k += step;
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert_eq!(title("hello world-foo bar_baz"), "Hello World-Foo Bar_baz");
+        assert_eq!(go_split("a,b,c", ",", 2), vec!["a", "b,c"]);
+        assert_eq!(until_step(0, 5, 2), vec![0, 2, 4]);
+        assert_eq!(abbreviate_full("hello world", 0, 8), "hello...");
+        assert_eq!(
+            words("HelloWorldHTTPServer"),
+            vec!["Hello", "World", "HTTP", "Server"]
+        );
+    }
+}
