@@ -1,1 +1,26 @@
-//! (Skeleton: being filled in.)
+//! rudder's use cases as a library, the way Helm separates `pkg/action` from `cmd/`: each
+//! function does what one `helm` command does and returns its output as data or text, never
+//! touching the terminal itself.
+
+mod charts;
+mod error;
+mod lint;
+mod show;
+mod template;
+
+pub use error::Error;
+pub use lint::{lint, LintOptions, LintReport};
+pub use show::{show, ShowWhat};
+pub use template::{generate_name, template, TemplateOptions};
+
+/// The value flags every command that renders takes (Helm's `values.Options`).
+#[derive(Clone, Debug, Default)]
+pub struct ValueOptions {
+    /// `-f/--values`: files (or `-` for standard input), later ones win.
+    pub value_files: Vec<String>,
+    pub set: Vec<String>,
+    pub set_string: Vec<String>,
+    pub set_file: Vec<String>,
+    pub set_json: Vec<String>,
+    pub set_literal: Vec<String>,
+}

@@ -265,14 +265,14 @@ impl Engine {
 
     /// Sprig's and Helm's functions plus those bound to this render (Helm's `initFunMap`).
     fn func_map(&self) -> FuncMap {
-        use ParamType::*;
+        use ParamType::{Any, String as Str};
         let mut funcs = rudder_funcs::all();
         let included: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
 
         let counts = included.clone();
         funcs.insert(
             "include",
-            Function::new(Signature::new(&[String, Any]), move |rt, args| {
+            Function::new(Signature::new(&[Str, Any]), move |rt, args| {
                 let name = args[0].as_str().unwrap_or_default().to_string();
                 {
                     let mut c = counts.lock().unwrap_or_else(|e| e.into_inner());
@@ -294,7 +294,7 @@ impl Engine {
 
         funcs.insert(
             "tpl",
-            Function::new(Signature::new(&[String, Any]), move |rt, args| {
+            Function::new(Signature::new(&[Str, Any]), move |rt, args| {
                 let text = args[0].as_str().unwrap_or_default();
                 match rt.execute_text("gotpl", text, &args[1]) {
                     Ok(out) => Ok(Value::from(out.replace("<no value>", ""))),
@@ -312,7 +312,7 @@ impl Engine {
         let lint = self.lint_mode;
         funcs.insert(
             "required",
-            Function::new(Signature::new(&[String, Any]), move |_rt, args| {
+            Function::new(Signature::new(&[Str, Any]), move |_rt, args| {
                 let missing = match &args[1] {
                     Value::Nil => true,
                     Value::String(s) => s.is_empty(),
@@ -329,7 +329,7 @@ impl Engine {
         );
         funcs.insert(
             "fail",
-            Function::new(Signature::new(&[String]), move |_rt, args| {
+            Function::new(Signature::new(&[Str]), move |_rt, args| {
                 if lint {
                     return Ok(Value::str(""));
                 }
@@ -340,7 +340,7 @@ impl Engine {
         let lookup = if self.lint_mode { None } else { self.lookup.clone() };
         funcs.insert(
             "lookup",
-            Function::new(Signature::new(&[String, String, String, String]), move |_rt, args| {
+            Function::new(Signature::new(&[Str, Str, Str, Str]), move |_rt, args| {
                 let a = |i: usize| args[i].as_str().unwrap_or_default();
                 match &lookup {
                     Some(l) => l.lookup(a(0), a(1), a(2), a(3)),
@@ -352,7 +352,7 @@ impl Engine {
         if !self.enable_dns {
             funcs.insert(
                 "getHostByName",
-                Function::new(Signature::new(&[String]), |_rt, _args| Ok(Value::str(""))),
+                Function::new(Signature::new(&[Str]), |_rt, _args| Ok(Value::str(""))),
             );
         }
         funcs.extend(&self.custom_funcs);

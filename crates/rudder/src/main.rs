@@ -1,1 +1,274 @@
-fn main() {}
+//! `rudder`: the command line. Flags, help and output only; what each command does lives in
+//! the `rudder-action` library.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use rudder_action as action;
+
+#[derive(Parser)]
+#[command(
+    name = "rudder",
+    version,
+    about = "A Helm-compatible Kubernetes package manager"
+)]
+struct Cli {
+    /// namespace scope for this request
+    #[arg(short = 'n', long, global = true, env = "HELM_NAMESPACE")]
+    namespace: Option<String>,
+    /// enable verbose output
+    #[arg(long, global = true, env = "HELM_DEBUG")]
+    debug: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Locally render templates
+    Template(TemplateArgs),
+    /// Examine a chart for possible issues
+    Lint(LintArgs),
+    /// Show information of a chart
+    #[command(alias = "inspect", subcommand)]
+    Show(ShowCommand),
+}
+
+/// Flags that set values (Helm's `addValueOptionsFlags`).
+#[derive(Args, Clone, Default)]
+struct ValueArgs {
+    /// specify values in a YAML file or a URL (can specify multiple)
+    #[arg(short = 'f', long = "values", value_delimiter = ',')]
+    values: Vec<String>,
+    /// set values on the command line (can specify multiple or separate values with commas: key1=val1,key2=val2)
+    #[arg(long = "set")]
+    set: Vec<String>,
+    /// set STRING values on the command line (can specify multiple or separate values with commas: key1=val1,key2=val2)
+    #[arg(long = "set-string")]
+    set_string: Vec<String>,
+    /// set values from respective files specified via the command line (can specify multiple or separate values with commas: key1=path1,key2=path2)
+    #[arg(long = "set-file")]
+    set_file: Vec<String>,
+    /// set JSON values on the command line (can specify multiple or separate values with commas: key1=jsonval1,key2=jsonval2 or using json format: {"key1": jsonval1, "key2": "jsonval2"})
+    #[arg(long = "set-json")]
+    set_json: Vec<String>,
+    /// set a literal STRING value on the command line
+    #[arg(long = "set-literal")]
+    set_literal: Vec<String>,
+}
+
+impl From<ValueArgs> for action::ValueOptions {
+    fn from(v: ValueArgs) -> Self {
+        action::ValueOptions {
+            value_files: v.values,
+            set: v.set,
+            set_string: v.set_string,
+            set_file: v.set_file,
+            set_json: v.set_json,
+            set_literal: v.set_literal,
+        }
+    }
+}
+
+#[derive(Args)]
+struct TemplateArgs {
+    /// [NAME] CHART
+    #[arg(num_args = 1..=2, required = true)]
+    args: Vec<String>,
+    #[command(flatten)]
+    values: ValueArgs,
+    /// generate the name (and omit the NAME parameter)
+    #[arg(short = 'g', long)]
+    generate_name: bool,
+    /// only show manifests rendered from the given templates
+    #[arg(short = 's', long = "show-only")]
+    show_only: Vec<String>,
+    /// writes the executed templates to files in output-dir instead of stdout
+    #[arg(long)]
+    output_dir: Option<String>,
+    /// use release name in the output-dir path.
+    #[arg(long = "release-name")]
+    release_name_dir: bool,
+    /// include CRDs in the templated output
+    #[arg(long)]
+    include_crds: bool,
+    /// if set, no CRDs will be installed. By default, CRDs are installed if not already present
+    #[arg(long)]
+    skip_crds: bool,
+    /// skip tests from templated output
+    #[arg(long)]
+    skip_tests: bool,
+    /// prevent hooks from running during install
+    #[arg(long)]
+    no_hooks: bool,
+    /// set .Release.IsUpgrade instead of .Release.IsInstall
+    #[arg(long)]
+    is_upgrade: bool,
+    /// Kubernetes version used for Capabilities.KubeVersion
+    #[arg(long)]
+    kube_version: Option<String>,
+    /// Kubernetes api versions used for Capabilities.APIVersions (multiple can be specified)
+    #[arg(short = 'a', long = "api-versions", value_delimiter = ',')]
+    api_versions: Vec<String>,
+    /// if set, disables JSON schema validation
+    #[arg(long)]
+    skip_schema_validation: bool,
+    /// enable DNS lookups when rendering templates
+    #[arg(long)]
+    enable_dns: bool,
+    /// hide Kubernetes Secrets from the output
+    #[arg(long)]
+    hide_secret: bool,
+    /// simulate the operation client-side ("client") or server-side ("server")
+    #[arg(long, default_value = "client", num_args = 0..=1, default_missing_value = "client")]
+    dry_run: String,
+    /// specify a version constraint for the chart version to use
+    #[arg(long)]
+    version: Option<String>,
+}
+
+#[derive(Args)]
+struct LintArgs {
+    /// PATH...
+    #[arg(required = true)]
+    paths: Vec<String>,
+    #[command(flatten)]
+    values: ValueArgs,
+    /// fail on lint warnings
+    #[arg(long)]
+    strict: bool,
+    /// lint dependent charts
+    #[arg(long)]
+    with_subcharts: bool,
+    /// print only warnings and errors
+    #[arg(long)]
+    quiet: bool,
+    /// if set, disables JSON schema validation
+    #[arg(long)]
+    skip_schema_validation: bool,
+    /// Kubernetes version used for capabilities and deprecation checks
+    #[arg(long)]
+    kube_version: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ShowCommand {
+    /// show all information of the chart
+    All(ShowArgs),
+    /// show the chart's definition
+    Chart(ShowArgs),
+    /// show the chart's values
+    Values(ShowArgs),
+    /// show the chart's README
+    Readme(ShowArgs),
+    /// show the chart's CRDs
+    Crds(ShowArgs),
+}
+
+#[derive(Args)]
+struct ShowArgs {
+    /// CHART
+    chart: String,
+    /// specify a version constraint for the chart version to use
+    #[arg(long)]
+    version: Option<String>,
+}
+
+fn run(cli: Cli) -> Result<(), action::Error> {
+    let namespace = cli
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".to_string());
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match cli.command {
+        Command::Template(t) => {
+            let (name, chart) = match (t.args.as_slice(), t.generate_name) {
+                ([chart], true) => (action::generate_name(chart), chart.clone()),
+                ([chart], false) => ("release-name".to_string(), chart.clone()),
+                ([name, chart], _) => (name.clone(), chart.clone()),
+                _ => return Err(action::Error::usage("template takes [NAME] CHART")),
+            };
+            if t.dry_run != "client" && t.dry_run != "server" {
+                return Err(action::Error::usage(format!(
+                    "invalid dry-run value ({}). Must be \"server\" or \"client\"",
+                    t.dry_run
+                )));
+            }
+            let options = action::TemplateOptions {
+                release_name: name,
+                namespace,
+                values: t.values.into(),
+                kube_version: t.kube_version,
+                api_versions: t.api_versions,
+                is_upgrade: t.is_upgrade,
+                include_crds: t.include_crds,
+                skip_tests: t.skip_tests,
+                no_hooks: t.no_hooks,
+                show_only: t.show_only,
+                output_dir: t.output_dir,
+                use_release_name: t.release_name_dir,
+                skip_schema_validation: t.skip_schema_validation,
+                enable_dns: t.enable_dns,
+                hide_secret: t.hide_secret,
+                debug: cli.debug,
+            };
+            let _ = (t.skip_crds, t.version);
+            let text = action::template(&chart, &options)?;
+            out.write_all(text.as_bytes()).map_err(action::Error::io)?;
+        }
+        Command::Lint(l) => {
+            let options = action::LintOptions {
+                namespace,
+                values: l.values.into(),
+                strict: l.strict,
+                with_subcharts: l.with_subcharts,
+                quiet: l.quiet,
+                skip_schema_validation: l.skip_schema_validation,
+                kube_version: l.kube_version,
+            };
+            let report = action::lint(&l.paths, &options);
+            out.write_all(report.output.as_bytes())
+                .map_err(action::Error::io)?;
+            if let Some(summary) = report.failure {
+                return Err(action::Error::message(summary));
+            }
+        }
+        Command::Show(s) => {
+            let (what, args) = match s {
+                ShowCommand::All(a) => (action::ShowWhat::All, a),
+                ShowCommand::Chart(a) => (action::ShowWhat::Chart, a),
+                ShowCommand::Values(a) => (action::ShowWhat::Values, a),
+                ShowCommand::Readme(a) => (action::ShowWhat::Readme, a),
+                ShowCommand::Crds(a) => (action::ShowWhat::Crds, a),
+            };
+            let _ = args.version;
+            let text = action::show(&args.chart, what)?;
+            out.write_all(text.as_bytes()).map_err(action::Error::io)?;
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Templates may recurse deeply (Go allows 100000 nested template calls); give the work a
+    // large stack instead of risking an overflow.
+    let worker = std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(move || run(cli));
+    let result = match worker {
+        Ok(handle) => handle
+            .join()
+            .unwrap_or_else(|_| Err(action::Error::message("internal error: rudder panicked"))),
+        Err(e) => Err(action::Error::message(format!("cannot start: {e}"))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "Error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

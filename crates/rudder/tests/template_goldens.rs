@@ -44,16 +44,28 @@ fn parse_flow_list(s: &str) -> Vec<String> {
 fn parse_cases(text: &str) -> Vec<Case> {
     let mut cases = Vec::new();
     for line in text.lines() {
-        let Some(body) = line.trim().strip_prefix("- {").and_then(|l| l.strip_suffix('}')) else {
+        let Some(body) = line
+            .trim()
+            .strip_prefix("- {")
+            .and_then(|l| l.strip_suffix('}'))
+        else {
             continue;
         };
-        let mut case = Case { name: String::new(), chart: String::new(), release: None, namespace: None, args: Vec::new() };
+        let mut case = Case {
+            name: String::new(),
+            chart: String::new(),
+            release: None,
+            namespace: None,
+            args: Vec::new(),
+        };
         let (head, args) = match body.find("args:") {
             Some(i) => (&body[..i], Some(&body[i + 5..])),
             None => (body, None),
         };
         for field in head.split(',') {
-            let Some((k, v)) = field.split_once(':') else { continue };
+            let Some((k, v)) = field.split_once(':') else {
+                continue;
+            };
             let v = v.trim().to_string();
             match k.trim() {
                 "name" => case.name = v,
@@ -85,7 +97,10 @@ fn template_matches_helm() {
             cmd.arg(r);
         }
         cmd.arg(&case.chart);
-        cmd.args(["--namespace", case.namespace.as_deref().unwrap_or("default")]);
+        cmd.args([
+            "--namespace",
+            case.namespace.as_deref().unwrap_or("default"),
+        ]);
         cmd.args(&case.args);
         let output = cmd.output().expect("run rudder");
         let golden = root.join("tests/template/golden");
@@ -106,9 +121,18 @@ fn template_matches_helm() {
             let got = String::from_utf8_lossy(&output.stderr);
             let want_first = want.lines().next().unwrap_or_default();
             if output.status.success() || got.lines().next() != Some(want_first) {
-                failures.push(format!("{}: want error {want_first:?}, got {got:?}", case.name));
+                failures.push(format!(
+                    "{}: want error {want_first:?}, got {got:?}",
+                    case.name
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }

@@ -1,0 +1,579 @@
+//! `rudder lint`: Helm's chart checks (pkg/chart/v2/lint) and `helm lint`'s report.
+//!
+//! Implemented rules: Chart.yaml (parse, name, apiVersion, version and appVersion types,
+//! SemVer, maintainers, icon, sources, type and dependencies per apiVersion, strict SemVer
+//! 2), values.yaml (presence, parse, schema), templates (folder, file extensions, rendering
+//! in lint mode, YAML validity of every rendered document, top-level indentation, metadata
+//! names) and dependencies present in charts/. Not yet: Kubernetes API deprecation warnings,
+//! selector and list-annotation checks, CRD file checks.
+
+use std::path::Path;
+
+use rudder_chart::Chart;
+use rudder_engine::{render_values, Capabilities, Engine, KubeVersion, ReleaseOptions};
+use rudder_value::{yaml, Map, Value};
+
+use crate::{charts, ValueOptions};
+
+#[derive(Clone, Debug, Default)]
+pub struct LintOptions {
+    pub namespace: String,
+    pub values: ValueOptions,
+    pub strict: bool,
+    pub with_subcharts: bool,
+    pub quiet: bool,
+    pub skip_schema_validation: bool,
+    pub kube_version: Option<String>,
+}
+
+/// What `helm lint` prints, and the summary error when a chart failed.
+pub struct LintReport {
+    pub output: String,
+    pub failure: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, PartialOrd)]
+enum Severity {
+    Info = 1,
+    Warning = 2,
+    Error = 3,
+}
+
+struct Message {
+    severity: Severity,
+    path: String,
+    text: String,
+}
+
+impl Message {
+    fn line(&self) -> String {
+        let sev = match self.severity {
+            Severity::Info => "INFO",
+            Severity::Warning => "WARNING",
+            Severity::Error => "ERROR",
+        };
+        format!("[{sev}] {}: {}", self.path, self.text)
+    }
+}
+
+#[derive(Default)]
+struct Linter {
+    messages: Vec<Message>,
+}
+
+impl Linter {
+    fn rule(&mut self, severity: Severity, path: &str, result: Result<(), String>) -> bool {
+        match result {
+            Ok(()) => true,
+            Err(text) => {
+                self.messages.push(Message {
+                    severity,
+                    path: path.to_string(),
+                    text,
+                });
+                false
+            }
+        }
+    }
+}
+
+fn is_url(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return false;
+    };
+    !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        && !rest.is_empty()
+}
+
+fn is_email(s: &str) -> bool {
+    let Some((user, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !user.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+}
+
+fn lint_chartfile(l: &mut Linter, dir: &Path) {
+    let file = "Chart.yaml";
+    let path = dir.join(file);
+    if path.is_dir() {
+        l.rule(
+            Severity::Error,
+            file,
+            Err("should be a file, not a directory".into()),
+        );
+    }
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            l.rule(
+                Severity::Error,
+                file,
+                Err(format!(
+                    "unable to parse YAML\n\topen {}: {e}",
+                    path.display()
+                )),
+            );
+            return;
+        }
+    };
+    let mut md = rudder_chart::Metadata::default();
+    if let Err(e) = md.merge_yaml(&text) {
+        l.rule(
+            Severity::Error,
+            file,
+            Err(format!("unable to parse YAML\n\t{e}")),
+        );
+        return;
+    }
+    let typed = yaml::from_yaml(&text)
+        .ok()
+        .and_then(|v| v.as_dict().map(|d| d.snapshot()))
+        .unwrap_or_default();
+    l.rule(
+        Severity::Error,
+        file,
+        if md.name.is_empty() {
+            Err("name is required".into())
+        } else if md.name.contains('/') {
+            Err(format!("chart name {:?} is invalid", md.name))
+        } else {
+            Ok(())
+        },
+    );
+    l.rule(
+        Severity::Error,
+        file,
+        match md.api_version.as_str() {
+            "" => Err("apiVersion is required. The value must be either \"v1\" or \"v2\"".into()),
+            "v1" | "v2" => Ok(()),
+            other => Err(format!(
+                "apiVersion '{other}' is not valid. The value must be either \"v1\" or \"v2\""
+            )),
+        },
+    );
+    let type_check = |key: &str| match typed.get(key) {
+        None | Some(Value::String(_)) => Ok(()),
+        Some(v) => Err(format!(
+            "{key} should be of type string but it's of type {}",
+            v.type_name()
+        )),
+    };
+    l.rule(Severity::Error, file, type_check("version"));
+    l.rule(
+        Severity::Error,
+        file,
+        if md.version.is_empty() {
+            Err("version is required".into())
+        } else if rudder_semver::Version::parse(&md.version).is_err() {
+            Err(format!("version '{}' is not a valid SemVer", md.version))
+        } else {
+            Ok(())
+        },
+    );
+    l.rule(Severity::Error, file, type_check("appVersion"));
+    let maintainers = md.maintainers.iter().try_for_each(|m| {
+        if m.name.is_empty() {
+            Err("each maintainer requires a name".to_string())
+        } else if !m.email.is_empty() && !is_email(&m.email) {
+            Err(format!(
+                "invalid email '{}' for maintainer '{}'",
+                m.email, m.name
+            ))
+        } else if !m.url.is_empty() && !is_url(&m.url) {
+            Err(format!(
+                "invalid url '{}' for maintainer '{}'",
+                m.url, m.name
+            ))
+        } else {
+            Ok(())
+        }
+    });
+    l.rule(Severity::Error, file, maintainers);
+    l.rule(
+        Severity::Error,
+        file,
+        md.sources.iter().try_for_each(|s| {
+            if is_url(s) {
+                Ok(())
+            } else {
+                Err(format!("invalid source URL '{s}'"))
+            }
+        }),
+    );
+    l.rule(
+        Severity::Info,
+        file,
+        if md.icon.is_empty() {
+            Err("icon is recommended".into())
+        } else {
+            Ok(())
+        },
+    );
+    l.rule(
+        Severity::Error,
+        file,
+        if !md.icon.is_empty() && !is_url(&md.icon) {
+            Err(format!("invalid icon URL '{}'", md.icon))
+        } else {
+            Ok(())
+        },
+    );
+    l.rule(
+        Severity::Error,
+        file,
+        if !md.chart_type.is_empty() && md.api_version != "v2" {
+            Err(format!(
+                "chart type is not valid in apiVersion '{}'. It is valid in apiVersion 'v2'",
+                md.api_version
+            ))
+        } else {
+            Ok(())
+        },
+    );
+    l.rule(Severity::Error, file, if !md.dependencies.is_empty() && md.api_version != "v2" {
+        Err(format!("dependencies are not valid in the Chart file with apiVersion '{}'. They are valid in apiVersion 'v2'", md.api_version))
+    } else {
+        Ok(())
+    });
+    l.rule(
+        Severity::Warning,
+        file,
+        rudder_semver::Version::parse_strict(&md.version)
+            .map(|_| ())
+            .map_err(|_| format!("version '{}' is not a valid SemVerV2", md.version)),
+    );
+}
+
+fn lint_values(l: &mut Linter, dir: &Path, overrides: &Value, skip_schema: bool) {
+    let file = "values.yaml";
+    let path = dir.join(file);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        l.rule(Severity::Info, file, Err("file does not exist".into()));
+        return;
+    };
+    let values = match rudder_chart::loader::load_values(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            l.rule(
+                Severity::Error,
+                file,
+                Err(format!(
+                    "unable to parse YAML: {}",
+                    e.trim_start_matches("cannot unmarshal yaml document: ")
+                )),
+            );
+            return;
+        }
+    };
+    let Ok(schema) = std::fs::read(dir.join("values.schema.json")) else {
+        return;
+    };
+    if schema.is_empty() || skip_schema {
+        return;
+    }
+    let merged = rudder_chart::merge_maps(
+        values.as_dict().map(|d| d.snapshot()).unwrap_or_default(),
+        overrides
+            .as_dict()
+            .map(|d| d.snapshot())
+            .unwrap_or_default(),
+    );
+    l.rule(
+        Severity::Error,
+        file,
+        rudder_chart::schema::validate_single(&Value::map(merged), &schema),
+    );
+}
+
+fn valid_dns_subdomain(name: &str) -> bool {
+    name.len() <= 253
+        && !name.is_empty()
+        && name.split('.').all(|p| {
+            let b = p.as_bytes();
+            !b.is_empty()
+                && b[0].is_ascii_alphanumeric()
+                && b[b.len() - 1].is_ascii_alphanumeric()
+                && b.iter()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        })
+}
+
+fn lint_templates(
+    l: &mut Linter,
+    dir: &Path,
+    chart: Option<Chart>,
+    opts: &LintOptions,
+    values: &Value,
+) {
+    let tdir = "templates/";
+    if !dir.join("templates").exists() {
+        l.rule(
+            Severity::Warning,
+            tdir,
+            Err("directory does not exist".into()),
+        );
+        return;
+    }
+    if !dir.join("templates").is_dir() {
+        l.rule(Severity::Error, tdir, Err("not a directory".into()));
+        return;
+    }
+    let Some(mut chart) = chart else { return };
+    let mut caps = Capabilities::default();
+    if let Some(v) = &opts.kube_version {
+        if let Ok(k) = KubeVersion::parse(v) {
+            caps.kube_version = k;
+        }
+    }
+    if rudder_chart::process_dependencies(&mut chart, values).is_err() {
+        return;
+    }
+    let coalesced =
+        match rudder_chart::to_render_values_check(&chart, values, opts.skip_schema_validation) {
+            Ok(v) => v,
+            Err(e) => {
+                l.rule(Severity::Error, tdir, Err(e));
+                return;
+            }
+        };
+    let release = ReleaseOptions {
+        name: "test-release".into(),
+        namespace: opts.namespace.clone(),
+        revision: 0,
+        is_install: false,
+        is_upgrade: false,
+    };
+    let top = render_values(&chart, coalesced, &release, &caps);
+    let engine = Engine {
+        lint_mode: true,
+        strict: opts.strict,
+        ..Engine::default()
+    };
+    let rendered = match engine.render(&chart, &top) {
+        Ok(r) => r,
+        Err(e) => {
+            l.rule(Severity::Error, tdir, Err(e));
+            return;
+        }
+    };
+    for t in &chart.templates {
+        let name = &t.name;
+        let ext = Path::new(name)
+            .extension()
+            .map(|e| format!(".{}", e.to_string_lossy()))
+            .unwrap_or_default();
+        l.rule(Severity::Error, name, if [".yaml", ".yml", ".tpl", ".txt"].contains(&ext.as_str()) {
+            Ok(())
+        } else {
+            Err(format!("file extension '{ext}' not valid. Valid extensions are .yaml, .yml, .tpl, or .txt"))
+        });
+        if ext != ".yaml" && ext != ".yml" {
+            continue;
+        }
+        let Some(content) = rendered.get(&format!("{}/{name}", chart.name())) else {
+            continue;
+        };
+        if content.trim().is_empty() {
+            continue;
+        }
+        let first_indented = content
+            .lines()
+            .find(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+            .is_some_and(|line| line.starts_with(' '));
+        l.rule(
+            Severity::Warning,
+            name,
+            if first_indented {
+                Err(format!(
+                    "The root level of the YAML should not be indented:\n{}",
+                    content.lines().next().unwrap_or("")
+                ))
+            } else {
+                Ok(())
+            },
+        );
+        for doc in rudder_engine::split_manifests(content) {
+            match yaml::from_yaml(doc) {
+                Err(e) => {
+                    l.rule(
+                        Severity::Error,
+                        name,
+                        Err(format!("unable to parse YAML: {e}")),
+                    );
+                    return;
+                }
+                Ok(Value::Map(m)) => {
+                    let m: Map = m.snapshot();
+                    let kind = m
+                        .get("kind")
+                        .and_then(|k| k.as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    if let Some(meta) = m
+                        .get("metadata")
+                        .and_then(|x| x.as_dict().map(|d| d.snapshot()))
+                    {
+                        if let Some(Value::String(n)) = meta.get("name") {
+                            if !kind.is_empty() && !valid_dns_subdomain(n) {
+                                l.rule(Severity::Warning, name, Err(format!(
+                                    "object name does not conform to Kubernetes naming requirements: {n:?}: metadata.name: Invalid value: {n:?}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+                                )));
+                            }
+                        }
+                    }
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+}
+
+fn lint_dependencies(l: &mut Linter, chart: &Chart) {
+    let missing: Vec<&str> = chart
+        .metadata
+        .dependencies
+        .iter()
+        .filter(|d| !chart.dependencies.iter().any(|c| c.name() == d.name))
+        .map(|d| d.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        l.rule(
+            Severity::Error,
+            "/",
+            Err(format!(
+                "chart metadata is missing these dependencies: {}",
+                missing.join(",")
+            )),
+        );
+    }
+}
+
+fn lint_one(path: &str, opts: &LintOptions, values: &Value) -> Result<Linter, String> {
+    let dir = Path::new(path);
+    if !dir.join("Chart.yaml").exists() {
+        return Err(format!(
+            "unable to check Chart.yaml file in chart: stat {}: no such file or directory",
+            dir.join("Chart.yaml").display()
+        ));
+    }
+    let mut l = Linter::default();
+    lint_chartfile(&mut l, dir);
+    lint_values(&mut l, dir, values, opts.skip_schema_validation);
+    let chart = match rudder_chart::load_dir(dir) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            if dir.join("templates").is_dir() {
+                l.rule(Severity::Error, "templates/", Err(e.to_string()));
+            }
+            None
+        }
+    };
+    lint_templates(&mut l, dir, chart.clone(), opts, values);
+    if let Some(c) = &chart {
+        lint_dependencies(&mut l, c);
+    }
+    Ok(l)
+}
+
+/// Lints each path (and, with `with_subcharts`, the charts under their charts/) as
+/// `helm lint` does, returning its output.
+pub fn lint(paths: &[String], opts: &LintOptions) -> LintReport {
+    let mut all: Vec<String> = paths.to_vec();
+    if opts.with_subcharts {
+        for p in paths {
+            let mut stack = vec![Path::new(p).join("charts")];
+            while let Some(d) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&d) else {
+                    continue;
+                };
+                let mut entries: Vec<_> =
+                    entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                entries.sort();
+                for e in entries {
+                    if e.is_dir() {
+                        if e.join("Chart.yaml").exists() {
+                            all.push(e.display().to_string());
+                        }
+                        stack.push(e);
+                    }
+                }
+            }
+        }
+    }
+    let values = match charts::user_values(&opts.values) {
+        Ok(v) => v,
+        Err(e) => {
+            return LintReport {
+                output: String::new(),
+                failure: Some(e.to_string()),
+            }
+        }
+    };
+    let tolerance = if opts.strict {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
+    let (mut out, mut failed, mut noisy) = (String::new(), 0, 0);
+    for p in &all {
+        let (messages, errors): (Vec<String>, Vec<String>) = match lint_one(p, opts, &values) {
+            Ok(l) => {
+                let errs = l
+                    .messages
+                    .iter()
+                    .filter(|m| m.severity >= tolerance)
+                    .map(|m| m.text.clone())
+                    .collect();
+                if l.messages.iter().any(|m| m.severity >= Severity::Warning) {
+                    noisy += 1;
+                }
+                let lines = l
+                    .messages
+                    .iter()
+                    .filter(|m| !opts.quiet || m.severity > Severity::Info)
+                    .map(Message::line)
+                    .collect();
+                (lines, errs)
+            }
+            Err(e) => {
+                noisy += 1;
+                (Vec::new(), vec![e])
+            }
+        };
+        let has_problems = !errors.is_empty() || !messages.is_empty() && opts.quiet;
+        if opts.quiet && !has_problems {
+            continue;
+        }
+        out.push_str(&format!("==> Linting {p}\n"));
+        if messages.is_empty() {
+            for e in &errors {
+                out.push_str(&format!("Error {e}\n"));
+            }
+        }
+        for m in &messages {
+            out.push_str(m);
+            out.push('\n');
+        }
+        if !errors.is_empty() {
+            failed += 1;
+        }
+        out.push('\n');
+    }
+    let summary = format!("{} chart(s) linted, {failed} chart(s) failed", all.len());
+    if failed > 0 {
+        return LintReport {
+            output: out,
+            failure: Some(summary),
+        };
+    }
+    if !opts.quiet || noisy > 0 {
+        out.push_str(&summary);
+        out.push('\n');
+    }
+    LintReport {
+        output: out,
+        failure: None,
+    }
+}

@@ -1,0 +1,57 @@
+//! `rudder show chart|values|readme|crds|all` (Helm's `action.Show`).
+
+use crate::{charts, Error};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShowWhat {
+    All,
+    Chart,
+    Values,
+    Readme,
+    Crds,
+}
+
+const README_NAMES: &[&str] = &["readme.md", "readme.txt", "readme"];
+
+/// What `helm show WHAT CHART` prints.
+pub fn show(chart_ref: &str, what: ShowWhat) -> Result<String, Error> {
+    let chart = charts::load(chart_ref)?;
+    let mut out = String::new();
+    let all = what == ShowWhat::All;
+    if what == ShowWhat::Chart || all {
+        out.push_str(&chart.metadata.to_yaml());
+        out.push('\n');
+    }
+    if what == ShowWhat::Values || all {
+        if all {
+            out.push_str("---\n");
+        }
+        for f in chart.raw.iter().filter(|f| f.name == "values.yaml") {
+            out.push_str(&String::from_utf8_lossy(&f.data));
+            out.push('\n');
+        }
+    }
+    if what == ShowWhat::Readme || all {
+        if let Some(readme) = chart
+            .files
+            .iter()
+            .find(|f| README_NAMES.iter().any(|n| f.name.eq_ignore_ascii_case(n)))
+        {
+            if all {
+                out.push_str("---\n");
+            }
+            out.push_str(&String::from_utf8_lossy(&readme.data));
+            out.push('\n');
+        }
+    }
+    if what == ShowWhat::Crds || all {
+        for (_, text) in chart.crd_objects() {
+            if !text.starts_with("---") {
+                out.push_str("---\n");
+            }
+            out.push_str(&text);
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
