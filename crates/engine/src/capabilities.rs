@@ -26,19 +26,30 @@ impl KubeVersion {
     /// `1.20.3-gke.1`; at least major and minor).
     pub fn parse(text: &str) -> Result<KubeVersion, String> {
         let bare = text.strip_prefix('v').unwrap_or(text);
-        let core_end = bare.find(|c: char| c != '.' && !c.is_ascii_digit()).unwrap_or(bare.len());
+        let core_end = bare
+            .find(|c: char| c != '.' && !c.is_ascii_digit())
+            .unwrap_or(bare.len());
         let core = &bare[..core_end];
         let parts: Vec<&str> = core.split('.').collect();
         let valid = (2..=3).contains(&parts.len())
-            && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
             && parts.iter().all(|p| p.len() == 1 || !p.starts_with('0'));
         if !valid {
             return Err(format!("could not parse {text:?} as version"));
         }
-        let num = |s: &str| s.parse::<u64>().map_err(|_| format!("could not parse {text:?} as version"));
+        let num = |s: &str| {
+            s.parse::<u64>()
+                .map_err(|_| format!("could not parse {text:?} as version"))
+        };
         let (major, minor) = (num(parts[0])?, num(parts[1])?);
         let patch = if parts.len() == 3 { num(parts[2])? } else { 0 };
-        let version = if text.starts_with('v') { text.to_string() } else { format!("v{text}") };
+        let version = if text.starts_with('v') {
+            text.to_string()
+        } else {
+            format!("v{text}")
+        };
         Ok(KubeVersion {
             version,
             normalized: format!("v{major}.{minor}.{patch}"),
@@ -75,7 +86,10 @@ impl Default for Capabilities {
         let field = |i: usize| helm.get(i).copied().unwrap_or("").to_string();
         Capabilities {
             kube_version: KubeVersion::parse(kube).expect("built-in kube version parses"),
-            api_versions: lines.filter(|l| !l.is_empty()).map(str::to_string).collect(),
+            api_versions: lines
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
             helm_version: HelmVersion {
                 version: field(0),
                 git_commit: field(1),
@@ -197,7 +211,13 @@ impl Object for HelmVersionObject {
         let h = &self.0;
         struct_v(
             out,
-            &[&h.version, &h.git_commit, &h.git_tree_state, &h.go_version, &h.kube_client_version],
+            &[
+                &h.version,
+                &h.git_commit,
+                &h.git_tree_state,
+                &h.go_version,
+                &h.kube_client_version,
+            ],
         );
     }
     fn to_data(&self) -> Option<Value> {
@@ -211,7 +231,10 @@ impl Object for HelmVersionObject {
             m.insert("git_tree_state".into(), Value::str(&h.git_tree_state));
         }
         m.insert("go_version".into(), Value::str(&h.go_version));
-        m.insert("kube_client_version".into(), Value::str(&h.kube_client_version));
+        m.insert(
+            "kube_client_version".into(),
+            Value::str(&h.kube_client_version),
+        );
         Some(Value::map(m))
     }
     fn as_any(&self) -> &dyn Any {
@@ -240,7 +263,10 @@ impl Object for VersionSet {
                 "wrong type for value; expected string; got {}",
                 other.type_name()
             )),
-            _ => Err(format!("wrong number of args for {name}: want 1 got {}", args.len())),
+            _ => Err(format!(
+                "wrong number of args for {name}: want 1 got {}",
+                args.len()
+            )),
         }
     }
     fn fmt_v(&self, out: &mut String) {
@@ -279,6 +305,9 @@ mod tests {
         let c = Capabilities::default();
         assert_eq!(c.kube_version.version, "v1.36.0");
         assert!(c.api_versions.iter().any(|v| v == "apps/v1"));
-        assert!(!c.api_versions.iter().any(|v| v == "monitoring.coreos.com/v1"));
+        assert!(!c
+            .api_versions
+            .iter()
+            .any(|v| v == "monitoring.coreos.com/v1"));
     }
 }

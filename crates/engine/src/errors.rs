@@ -25,7 +25,11 @@ pub fn cleanup_parse_error(filename: &str, err: &str) -> String {
     if tokens.len() == 1 {
         return format!("parse error in ({filename}): {err}");
     }
-    format!("parse error at ({}): {}", tokens[1], tokens[tokens.len() - 1])
+    format!(
+        "parse error at ({}): {}",
+        tokens[1],
+        tokens[tokens.len() - 1]
+    )
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -180,7 +184,10 @@ mod tests {
     #[test]
     fn parse_errors() {
         assert_eq!(
-            cleanup_parse_error("c/templates/t.yaml", "template: c/templates/t.yaml:1: function \"nope\" not defined"),
+            cleanup_parse_error(
+                "c/templates/t.yaml",
+                "template: c/templates/t.yaml:1: function \"nope\" not defined"
+            ),
             "parse error at (c/templates/t.yaml:1): function \"nope\" not defined"
         );
     }

@@ -20,7 +20,12 @@ pub struct Files(pub BTreeMap<String, Arc<[u8]>>);
 
 impl Files {
     pub fn new(files: &[rudder_chart::File]) -> Files {
-        Files(files.iter().map(|f| (f.name.clone(), Arc::from(f.data.as_slice()))).collect())
+        Files(
+            files
+                .iter()
+                .map(|f| (f.name.clone(), Arc::from(f.data.as_slice())))
+                .collect(),
+        )
     }
 
     pub fn to_value(&self) -> Value {
@@ -28,7 +33,10 @@ impl Files {
     }
 
     fn get_bytes(&self, name: &str) -> Arc<[u8]> {
-        self.0.get(name).cloned().unwrap_or_else(|| Arc::from(&b""[..]))
+        self.0
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(&b""[..]))
     }
 
     fn glob(&self, pattern: &str) -> Files {
@@ -54,7 +62,9 @@ impl Files {
         if text.ends_with('\n') {
             text.pop();
         }
-        Ok(Value::strings(text.split('\n').map(str::to_string).collect()))
+        Ok(Value::strings(
+            text.split('\n').map(str::to_string).collect(),
+        ))
     }
 
     fn as_yaml_map(&self, encode: impl Fn(&[u8]) -> String) -> String {
@@ -78,12 +88,22 @@ impl Object for Files {
         Kind::Map
     }
     fn has_method(&self, name: &str) -> bool {
-        matches!(name, "Get" | "GetBytes" | "Glob" | "Lines" | "AsConfig" | "AsSecrets")
+        matches!(
+            name,
+            "Get" | "GetBytes" | "Glob" | "Lines" | "AsConfig" | "AsSecrets"
+        )
     }
     fn call_method(&self, name: &str, args: &[Value]) -> Result<Value, String> {
-        let want = if matches!(name, "AsConfig" | "AsSecrets") { 0 } else { 1 };
+        let want = if matches!(name, "AsConfig" | "AsSecrets") {
+            0
+        } else {
+            1
+        };
         if args.len() != want {
-            return Err(format!("wrong number of args for {name}: want {want} got {}", args.len()));
+            return Err(format!(
+                "wrong number of args for {name}: want {want} got {}",
+                args.len()
+            ));
         }
         let arg = match args.first() {
             Some(Value::String(s)) => s.to_string(),
@@ -100,16 +120,25 @@ impl Object for Files {
             "GetBytes" => Ok(Value::Bytes(self.get_bytes(&arg))),
             "Glob" => Ok(self.glob(&arg).to_value()),
             "Lines" => self.lines(&arg),
-            "AsConfig" => Ok(Value::str(self.as_yaml_map(|b| String::from_utf8_lossy(b).into_owned()))),
-            "AsSecrets" => Ok(Value::str(
-                self.as_yaml_map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+            "AsConfig" => Ok(Value::str(
+                self.as_yaml_map(|b| String::from_utf8_lossy(b).into_owned()),
             )),
+            "AsSecrets" => {
+                Ok(Value::str(self.as_yaml_map(|b| {
+                    base64::engine::general_purpose::STANDARD.encode(b)
+                })))
+            }
             _ => Err(format!("no method {name}")),
         }
     }
     fn field(&self, name: &str) -> Option<Value> {
         // A Go map type: `.Files.name` indexes the map (missing keys give a nil []byte).
-        Some(self.0.get(name).map(|b| Value::Bytes(b.clone())).unwrap_or(Value::Nil))
+        Some(
+            self.0
+                .get(name)
+                .map(|b| Value::Bytes(b.clone()))
+                .unwrap_or(Value::Nil),
+        )
     }
     fn fmt_v(&self, out: &mut String) {
         out.push_str("map[");
@@ -129,7 +158,10 @@ impl Object for Files {
     /// For `range`, `index` and `len`: the map of file names to bytes.
     fn to_data(&self) -> Option<Value> {
         Some(Value::map(
-            self.0.iter().map(|(k, v)| (k.clone(), Value::Bytes(v.clone()))).collect(),
+            self.0
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::Bytes(v.clone())))
+                .collect(),
         ))
     }
     fn as_any(&self) -> &dyn Any {
@@ -205,7 +237,9 @@ fn parse_seq(chars: &[char], pos: &mut usize, in_alt: bool) -> Option<Vec<Token>
                         *pos += 1;
                         break;
                     }
-                    if chars.get(*pos + 1) == Some(&'-') && chars.get(*pos + 2).is_some_and(|&e| e != ']') {
+                    if chars.get(*pos + 1) == Some(&'-')
+                        && chars.get(*pos + 2).is_some_and(|&e| e != ']')
+                    {
                         ranges.push((c, chars[*pos + 2]));
                         *pos += 3;
                     } else {
@@ -250,11 +284,15 @@ fn match_seq(tokens: &[Token], name: &[char], rest_ok: &mut dyn FnMut(&[char]) -
     };
     match first {
         Token::Literal(c) => name.first() == Some(c) && match_seq(more, &name[1..], rest_ok),
-        Token::AnyChar => name.first().is_some_and(|&c| c != '/') && match_seq(more, &name[1..], rest_ok),
-        Token::Class(negated, ranges) => name.first().is_some_and(|&c| {
-            let inside = ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi);
-            inside != *negated
-        }) && match_seq(more, &name[1..], rest_ok),
+        Token::AnyChar => {
+            name.first().is_some_and(|&c| c != '/') && match_seq(more, &name[1..], rest_ok)
+        }
+        Token::Class(negated, ranges) => {
+            name.first().is_some_and(|&c| {
+                let inside = ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi);
+                inside != *negated
+            }) && match_seq(more, &name[1..], rest_ok)
+        }
         Token::Any | Token::AnyDeep => {
             let deep = *first == Token::AnyDeep;
             for i in 0..=name.len() {
@@ -268,7 +306,9 @@ fn match_seq(tokens: &[Token], name: &[char], rest_ok: &mut dyn FnMut(&[char]) -
             false
         }
         Token::Alt(alts) => alts.iter().any(|alt| {
-            match_seq(alt, name, &mut |rest: &[char]| match_seq(more, rest, rest_ok))
+            match_seq(alt, name, &mut |rest: &[char]| {
+                match_seq(more, rest, rest_ok)
+            })
         }),
     }
 }

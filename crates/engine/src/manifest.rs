@@ -72,7 +72,10 @@ pub struct Head {
 
 impl Head {
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.annotations.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.annotations
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -247,7 +250,11 @@ pub fn sort_manifests<'a>(
         for doc in split_manifests(text) {
             let head = parse_head(doc).map_err(|e| format!("YAML parse error on {path}: {e}"))?;
             let Some(events) = head.annotation(HOOK_ANNOTATION).map(str::to_string) else {
-                manifests.push(Manifest { path: path.clone(), content: doc.to_string(), head });
+                manifests.push(Manifest {
+                    path: path.clone(),
+                    content: doc.to_string(),
+                    head,
+                });
                 continue;
             };
             let mut hook = Hook {
@@ -312,7 +319,10 @@ mod tests {
         let docs = split_manifests("\n\na: 1\n---\nb: 2\n---   \n\n---\nc: 3\n\n");
         assert_eq!(docs, vec!["a: 1", "b: 2", "---\nc: 3\n\n"]);
         // A line starting with --- separates, whatever follows it.
-        assert_eq!(split_manifests("a: 1\n---foo: 1\n"), vec!["a: 1", "foo: 1\n"]);
+        assert_eq!(
+            split_manifests("a: 1\n---foo: 1\n"),
+            vec!["a: 1", "foo: 1\n"]
+        );
     }
 
     #[test]

@@ -28,8 +28,13 @@ const RECURSION_MAX: usize = 1000;
 pub trait Lookup: Send + Sync {
     /// `lookup apiVersion kind namespace name`: the object as a map, a list object when
     /// `name` is empty, an empty map when it does not exist.
-    fn lookup(&self, api_version: &str, kind: &str, namespace: &str, name: &str)
-        -> Result<Value, String>;
+    fn lookup(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Value, String>;
 }
 
 /// Helm's `common.ReleaseOptions`: what `.Release` says.
@@ -105,7 +110,10 @@ pub fn metadata_to_value(m: &Metadata, is_root: Option<bool>) -> Value {
     map.insert("Tags".into(), s(&m.tags));
     map.insert("AppVersion".into(), s(&m.app_version));
     map.insert("Deprecated".into(), Value::Bool(m.deprecated));
-    map.insert("Annotations".into(), Value::StrMap(Arc::new(m.annotations.clone())));
+    map.insert(
+        "Annotations".into(),
+        Value::StrMap(Arc::new(m.annotations.clone())),
+    );
     map.insert("KubeVersion".into(), s(&m.kube_version));
     let deps = m
         .dependencies
@@ -164,17 +172,19 @@ fn table(values: &Value, name: &str) -> Option<Value> {
 
 /// Helm's `recAllTpls`: collects the templates of `chart` and its subcharts with the
 /// context each is executed in; returns `chart`'s context.
-fn collect(
-    chart: &Chart,
-    parent: &Value,
-    out: &mut BTreeMap<String, Renderable>,
-) -> Value {
+fn collect(chart: &Chart, parent: &Value, out: &mut BTreeMap<String, Renderable>) -> Value {
     let subcharts = Dict::default();
     let context = Dict::default();
-    context.insert("Chart", metadata_to_value(&chart.metadata, Some(chart.is_root())));
+    context.insert(
+        "Chart",
+        metadata_to_value(&chart.metadata, Some(chart.is_root())),
+    );
     context.insert("Files", Files::new(&chart.files).to_value());
     context.insert("Release", parent.get_path(&["Release"]).unwrap_or_default());
-    context.insert("Capabilities", parent.get_path(&["Capabilities"]).unwrap_or_default());
+    context.insert(
+        "Capabilities",
+        parent.get_path(&["Capabilities"]).unwrap_or_default(),
+    );
     let values = if chart.is_root() {
         parent.get_path(&["Values"]).unwrap_or_default()
     } else {
@@ -242,7 +252,11 @@ impl Engine {
         }
 
         let options = ExecOptions {
-            missing_key: if self.strict { MissingKey::Error } else { MissingKey::Zero },
+            missing_key: if self.strict {
+                MissingKey::Error
+            } else {
+                MissingKey::Zero
+            },
             ..ExecOptions::default()
         };
         let mut rendered = BTreeMap::new();
@@ -337,7 +351,11 @@ impl Engine {
             }),
         );
 
-        let lookup = if self.lint_mode { None } else { self.lookup.clone() };
+        let lookup = if self.lint_mode {
+            None
+        } else {
+            self.lookup.clone()
+        };
         funcs.insert(
             "lookup",
             Function::new(Signature::new(&[Str, Str, Str, Str]), move |_rt, args| {

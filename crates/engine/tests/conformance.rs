@@ -86,7 +86,12 @@ fn render_chart_dir(dir: &Path) -> Result<BTreeMap<String, String>, String> {
     let mut chart = rudder_chart::load(dir).map_err(|e| e.to_string())?;
     rudder_chart::process_dependencies(&mut chart, &user).map_err(|e| e.to_string())?;
     let values = rudder_chart::coalesce_values(&chart, &user).map_err(|e| e.to_string())?;
-    let top = render_values(&chart, values, &ReleaseOptions::default(), &Capabilities::default());
+    let top = render_values(
+        &chart,
+        values,
+        &ReleaseOptions::default(),
+        &Capabilities::default(),
+    );
     let run = move || Engine::default().render(&chart, &top);
     // Deep template recursion needs a deep stack, as the CLI provides.
     std::thread::Builder::new()
@@ -98,8 +103,14 @@ fn render_chart_dir(dir: &Path) -> Result<BTreeMap<String, String>, String> {
 }
 
 fn golden(case_file: &Path) -> BTreeMap<String, Outcome> {
-    let stem = case_file.file_stem().expect("stem").to_string_lossy().into_owned();
-    let path = repo_root().join("tests/conformance/golden").join(format!("{stem}.json"));
+    let stem = case_file
+        .file_stem()
+        .expect("stem")
+        .to_string_lossy()
+        .into_owned();
+    let path = repo_root()
+        .join("tests/conformance/golden")
+        .join(format!("{stem}.json"));
     let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let json: serde_json::Value = serde_json::from_str(&text).expect("golden is JSON");
     let mut out = BTreeMap::new();
@@ -125,13 +136,14 @@ fn conformance() {
     let root = repo_root();
     let filter = std::env::var("RUDDER_CONFORMANCE_FILTER").unwrap_or_default();
     let verbose = std::env::var_os("RUDDER_CONFORMANCE_VERBOSE").is_some();
-    let known: BTreeSet<String> = fs::read_to_string(root.join("tests/conformance/known-failures.txt"))
-        .unwrap_or_default()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect();
+    let known: BTreeSet<String> =
+        fs::read_to_string(root.join("tests/conformance/known-failures.txt"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+            .collect();
 
     let mut case_files: Vec<PathBuf> = fs::read_dir(root.join("tests/conformance/cases"))
         .expect("cases dir")
@@ -144,7 +156,11 @@ fn conformance() {
     let mut unexpected_failures = Vec::new();
     let mut unexpected_passes = Vec::new();
     for file in &case_files {
-        let stem = file.file_stem().expect("stem").to_string_lossy().into_owned();
+        let stem = file
+            .file_stem()
+            .expect("stem")
+            .to_string_lossy()
+            .into_owned();
         let cases = parse_cases(&fs::read_to_string(file).expect("read case file"));
         let expected = golden(file);
         for (name, files) in cases {
@@ -154,7 +170,9 @@ fn conformance() {
             }
             total += 1;
             let Some(want) = expected.get(&name) else {
-                unexpected_failures.push(format!("{id}: no golden (run scripts/gen-conformance-goldens.py)"));
+                unexpected_failures.push(format!(
+                    "{id}: no golden (run scripts/gen-conformance-goldens.py)"
+                ));
                 continue;
             };
             let got = render_case(&files);

@@ -233,7 +233,8 @@ pub(crate) fn register(m: &mut FuncMap) {
         add(m, name, &[Any], None, |a| {
             let l = list_of(&a[0], "find rest")?;
             Ok(if l.is_empty() {
-                Value::Nil
+                // A typed nil []interface{}: prints as [], not as "no value".
+                Value::list(Vec::new())
             } else {
                 Value::list(l[1..].to_vec())
             })
@@ -243,7 +244,7 @@ pub(crate) fn register(m: &mut FuncMap) {
         add(m, name, &[Any], None, |a| {
             let l = list_of(&a[0], "find initial")?;
             Ok(if l.is_empty() {
-                Value::Nil
+                Value::list(Vec::new())
             } else {
                 Value::list(l[..l.len() - 1].to_vec())
             })

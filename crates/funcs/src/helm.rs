@@ -11,7 +11,6 @@ use rudder_gotmpl::ParamType::{Any, Bool, Float64, Int, Map as MapT, String as S
 use rudder_value::{json, yaml, Kind, Map, Object, Value};
 
 use crate::add;
-use crate::convert::to_int64;
 
 fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_default()
@@ -160,9 +159,13 @@ pub(crate) fn register_dates(m: &mut FuncMap) {
         Ok(Value::from(go_duration(secs as i128 * 1_000_000_000)))
     });
     add(m, "duration", &[Any], None, |a| {
-        Ok(Value::from(go_duration(
-            to_int64(&a[0]) as i128 * 1_000_000_000,
-        )))
+        // Sprig only understands strings and int64 here; anything else is 0.
+        let n: i64 = match &a[0] {
+            Value::String(s) => rudder_value::gofmt::parse_int(s, 10).unwrap_or(0),
+            Value::Int64(n) => *n,
+            _ => 0,
+        };
+        Ok(Value::from(go_duration(n as i128 * 1_000_000_000)))
     });
     add(m, "durationRound", &[Any], None, |a| {
         let nanos: i128 = match &a[0] {

@@ -83,7 +83,29 @@ fn compile(re: &str) -> Result<Regex, String> {
             .rev()
             .find(|l| l.starts_with("error:"))
             .map(|l| l.trim_start_matches("error: ").to_string());
-        format!("error parsing regexp: {}: `{re}`", last.unwrap_or(msg))
+        let code = match last.as_deref() {
+            Some("unclosed group") => "missing closing )".to_string(),
+            Some("unclosed character class") => "missing closing ]".to_string(),
+            Some("unopened group") => "unexpected )".to_string(),
+            Some("repetition operator missing expression") => {
+                "missing argument to repetition operator".to_string()
+            }
+            Some(other) => other.to_string(),
+            None => msg.clone(),
+        };
+        format!("error parsing regexp: {code}: `{re}`")
+    })
+}
+
+/// `regexp.MustCompile`'s panic text, which the template engine reports.
+fn must_compile(re: &str) -> Result<Regex, String> {
+    compile(re).map_err(|e| {
+        let quoted = if re.contains('`') {
+            gofmt::quote(re)
+        } else {
+            format!("`{re}`")
+        };
+        format!("regexp: Compile({quoted}): {e}")
     })
 }
 
@@ -389,66 +411,74 @@ pub(crate) fn register(m: &mut FuncMap) {
         Ok(Value::from(((y << 16) | x).to_string()))
     });
 
-    // Regular expressions.
-    for (name, must) in [("regexMatch", false), ("mustRegexMatch", true)] {
-        let f = if must { regex_match_must } else { regex_match };
-        add(m, name, &[Str, Str], None, f);
-    }
-    for name in ["regexFindAll", "mustRegexFindAll"] {
-        add(m, name, &[Str, Str, Int], None, |a| {
-            let re = compile(s(&a[0]))?;
-            let n = i(&a[2]);
-            let all: Vec<String> = re
-                .find_iter(s(&a[1]))
-                .map(|x| x.as_str().to_string())
-                .collect();
-            Ok(Value::strings(if n < 0 {
-                all
-            } else {
-                all.into_iter().take(n as usize).collect()
-            }))
-        });
-    }
-    for name in ["regexFind", "mustRegexFind"] {
-        add(m, name, &[Str, Str], None, |a| {
-            let re = compile(s(&a[0]))?;
-            Ok(Value::str(
-                re.find(s(&a[1])).map(|x| x.as_str()).unwrap_or(""),
-            ))
-        });
-    }
-    for name in ["regexReplaceAll", "mustRegexReplaceAll"] {
-        add(m, name, &[Str, Str, Str], None, |a| {
-            let re = compile(s(&a[0]))?;
-            Ok(Value::from(re.replace_all(s(&a[1]), s(&a[2])).into_owned()))
-        });
-    }
-    for name in ["regexReplaceAllLiteral", "mustRegexReplaceAllLiteral"] {
-        add(m, name, &[Str, Str, Str], None, |a| {
-            let re = compile(s(&a[0]))?;
-            Ok(Value::from(
-                re.replace_all(s(&a[1]), regex::NoExpand(s(&a[2])))
-                    .into_owned(),
-            ))
-        });
-    }
-    for name in ["regexSplit", "mustRegexSplit"] {
-        add(m, name, &[Str, Str, Int], None, |a| {
-            let re = compile(s(&a[0]))?;
-            let n = i(&a[2]);
-            if n == 0 {
-                return Ok(Value::strings(Vec::new()));
-            }
-            let parts: Vec<String> = if n < 0 {
-                re.split(s(&a[1])).map(str::to_string).collect()
-            } else {
-                re.splitn(s(&a[1]), n as usize)
-                    .map(str::to_string)
-                    .collect()
-            };
-            Ok(Value::strings(parts))
-        });
-    }
+    // Regular expressions: the must* variants return Go's compile error; the others panic
+    // with regexp.MustCompile's message (regexMatch alone just answers false).
+    add(m, "regexMatch", &[Str, Str], None, |a| {
+        Ok(Value::Bool(
+            compile(s(&a[0])).is_ok_and(|re| re.is_match(s(&a[1]))),
+        ))
+    });
+    add(m, "mustRegexMatch", &[Str, Str], None, |a| {
+        Ok(Value::Bool(compile(s(&a[0]))?.is_match(s(&a[1]))))
+    });
+    add(
+        m,
+        "regexFindAll",
+        &[Str, Str, Int],
+        None,
+        regex_find_all::<false>,
+    );
+    add(
+        m,
+        "mustRegexFindAll",
+        &[Str, Str, Int],
+        None,
+        regex_find_all::<true>,
+    );
+    add(m, "regexFind", &[Str, Str], None, regex_find::<false>);
+    add(m, "mustRegexFind", &[Str, Str], None, regex_find::<true>);
+    add(
+        m,
+        "regexReplaceAll",
+        &[Str, Str, Str],
+        None,
+        regex_replace::<false, false>,
+    );
+    add(
+        m,
+        "mustRegexReplaceAll",
+        &[Str, Str, Str],
+        None,
+        regex_replace::<true, false>,
+    );
+    add(
+        m,
+        "regexReplaceAllLiteral",
+        &[Str, Str, Str],
+        None,
+        regex_replace::<false, true>,
+    );
+    add(
+        m,
+        "mustRegexReplaceAllLiteral",
+        &[Str, Str, Str],
+        None,
+        regex_replace::<true, true>,
+    );
+    add(
+        m,
+        "regexSplit",
+        &[Str, Str, Int],
+        None,
+        regex_split::<false>,
+    );
+    add(
+        m,
+        "mustRegexSplit",
+        &[Str, Str, Int],
+        None,
+        regex_split::<true>,
+    );
     add(m, "regexQuoteMeta", &[Str], None, |a| {
         Ok(Value::from(regex::escape(s(&a[0]))))
     });
@@ -623,11 +653,57 @@ fn go_base64_error(e: base64::DecodeError) -> String {
     }
 }
 
-fn regex_match(a: &[Value]) -> Result<Value, String> {
-    let re = compile(s(&a[0]))?;
-    Ok(Value::Bool(re.is_match(s(&a[1]))))
+fn compile_for<const MUST: bool>(re: &str) -> Result<Regex, String> {
+    if MUST {
+        compile(re)
+    } else {
+        must_compile(re)
+    }
 }
 
-fn regex_match_must(a: &[Value]) -> Result<Value, String> {
-    regex_match(a)
+fn regex_find_all<const MUST: bool>(a: &[Value]) -> Result<Value, String> {
+    let re = compile_for::<MUST>(s(&a[0]))?;
+    let n = i(&a[2]);
+    let all: Vec<String> = re
+        .find_iter(s(&a[1]))
+        .map(|x| x.as_str().to_string())
+        .collect();
+    Ok(Value::strings(if n < 0 {
+        all
+    } else {
+        all.into_iter().take(n as usize).collect()
+    }))
+}
+
+fn regex_find<const MUST: bool>(a: &[Value]) -> Result<Value, String> {
+    let re = compile_for::<MUST>(s(&a[0]))?;
+    Ok(Value::str(
+        re.find(s(&a[1])).map(|x| x.as_str()).unwrap_or(""),
+    ))
+}
+
+fn regex_replace<const MUST: bool, const LITERAL: bool>(a: &[Value]) -> Result<Value, String> {
+    let re = compile_for::<MUST>(s(&a[0]))?;
+    Ok(Value::from(if LITERAL {
+        re.replace_all(s(&a[1]), regex::NoExpand(s(&a[2])))
+            .into_owned()
+    } else {
+        re.replace_all(s(&a[1]), s(&a[2])).into_owned()
+    }))
+}
+
+fn regex_split<const MUST: bool>(a: &[Value]) -> Result<Value, String> {
+    let re = compile_for::<MUST>(s(&a[0]))?;
+    let n = i(&a[2]);
+    if n == 0 {
+        return Ok(Value::strings(Vec::new()));
+    }
+    let parts: Vec<String> = if n < 0 {
+        re.split(s(&a[1])).map(str::to_string).collect()
+    } else {
+        re.splitn(s(&a[1]), n as usize)
+            .map(str::to_string)
+            .collect()
+    };
+    Ok(Value::strings(parts))
 }

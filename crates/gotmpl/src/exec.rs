@@ -333,6 +333,15 @@ fn builtin_eq(a: &Val, rest: &[Val]) -> Result<bool, String> {
     Ok(false)
 }
 
+fn incompatible(a: &Val, b: &Val) -> String {
+    let t = |v: &Val| {
+        v.as_ref()
+            .map(|x| x.type_name().into_owned())
+            .unwrap_or_else(|| "<nil>".into())
+    };
+    format!("incompatible types for comparison: {} and {}", t(a), t(b))
+}
+
 /// Go's `lt` builtin.
 fn builtin_lt(a: &Val, b: &Val) -> Result<bool, String> {
     let ka = basic(a);
@@ -344,7 +353,7 @@ fn builtin_lt(a: &Val, b: &Val) -> Result<bool, String> {
         return Err("invalid type for comparison".into());
     }
     if ka != kb {
-        return Err("incompatible types for comparison".into());
+        return Err(incompatible(a, b));
     }
     Ok(match ka {
         Basic::Bool => return Err("invalid type for comparison".into()),
@@ -432,10 +441,8 @@ const BUILTINS: &[&str] = &[
 
 impl<'a, 'o> State<'a, 'o> {
     fn err(&self, pos: usize, context: &dyn fmt::Display, message: impl Into<String>) -> ExecError {
-        let mut ctx = context.to_string();
-        if ctx.chars().count() > 20 {
-            ctx = format!("{}...", ctx.chars().take(20).collect::<String>());
-        }
+        // Go 1.26 no longer truncates the node text.
+        let ctx = context.to_string();
         ExecError {
             message: format!(
                 "template: {}: executing {} at <{}>: {}",
@@ -605,9 +612,15 @@ impl<'a, 'o> State<'a, 'o> {
             }
             Some(Value::Nil) => Vec::new(),
             Some(other) => {
+                // Go reports the last node the pipeline evaluated.
+                let last = b.pipe.cmds.last().and_then(|c| c.args.last());
+                let (pos, ctx): (usize, &dyn fmt::Display) = match last {
+                    Some(a) => (a.pos, a),
+                    None => (b.pos, &b.pipe),
+                };
                 return Err(self.err(
-                    b.pos,
-                    &b.pipe,
+                    pos,
+                    ctx,
                     format!("range can't iterate over {}", other.to_go_string()),
                 ));
             }

@@ -768,6 +768,8 @@ struct Parser<'a, 'f> {
     range_depth: usize,
     /// Trailing-trim request from the previous action.
     trim_next: bool,
+    /// Where the action being parsed started (for "unclosed action" errors).
+    action_start: usize,
 }
 
 /// Where a list ended: at `{{end}}` or at `{{else ...}}` (with what follows `else`).
@@ -790,6 +792,7 @@ pub fn parse(name: &str, src: &str, funcs: &dyn Fn(&str) -> bool) -> Result<Pars
         funcs,
         range_depth: 0,
         trim_next: false,
+        action_start: 0,
     };
     let (root, end) = p.list(true).map_err(|(pos, m)| p.error(pos, m))?;
     match end {
@@ -836,7 +839,17 @@ impl<'a, 'f> Parser<'a, 'f> {
             return Ok(t);
         }
         let pos = self.lex.pos;
-        self.lex.next().map_err(|m| (pos, m))
+        self.lex.next().map_err(|m| {
+            if m == "unclosed action" {
+                let line = self.line_of(self.action_start);
+                (
+                    pos,
+                    format!("unclosed action started at {}:{line}", self.name),
+                )
+            } else {
+                (pos, m)
+            }
+        })
     }
 
     fn next_non_space(&mut self) -> PResult<(usize, Tok)> {
@@ -889,6 +902,7 @@ impl<'a, 'f> Parser<'a, 'f> {
                 list.push(Node::Text(Arc::from(t)));
             }
             let action_start = self.lex.pos + open;
+            self.action_start = action_start;
             self.lex.pos = action_start + 2 + if trim_left { 2 } else { 0 };
             // Comments.
             let inner = &self.src[self.lex.pos..];

@@ -21,7 +21,7 @@ pub struct Version {
     original: String,
 }
 
-pub const INVALID_VERSION: &str = "Invalid Semantic Version";
+pub const INVALID_VERSION: &str = "invalid semantic version";
 
 fn valid_ident(s: &str) -> bool {
     !s.is_empty()
@@ -69,7 +69,7 @@ impl Version {
                 .split('.')
                 .any(|p| p.len() > 1 && p.starts_with('0') && p.bytes().all(|b| b.is_ascii_digit()))
         {
-            return Err("Invalid Prerelease string".into());
+            return Err("invalid prerelease string".into());
         }
         Ok(Version {
             major: num(0)?,
@@ -219,7 +219,7 @@ fn is_version_char(c: char) -> bool {
 }
 
 fn parse_one(op: Op, ver: &str) -> Result<Constraint, String> {
-    let improper = || format!("improper constraint: {ver}");
+    let improper = || format!("improper constraint: {ver:?}");
     let v = ver.strip_prefix('v').unwrap_or(ver);
     let (core, tail) = match v.find(['-', '+']) {
         Some(i) => (&v[..i], &v[i..]),
@@ -310,9 +310,9 @@ impl Constraints {
                     (rest, 1)
                 };
                 if ver.is_empty() || !ver.chars().all(is_version_char) {
-                    return Err(format!("improper constraint: {}", group));
+                    return Err(format!("improper constraint: {group:?}"));
                 }
-                cs.push(parse_one(op, ver).map_err(|_| format!("improper constraint: {group}"))?);
+                cs.push(parse_one(op, ver).map_err(|_| format!("improper constraint: {group:?}"))?);
                 i += used;
             }
             groups.push(cs);

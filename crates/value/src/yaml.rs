@@ -115,11 +115,13 @@ fn parse_documents(text: &str) -> Result<Vec<Node>, String> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
     if let Err(e) = parser.load(&mut builder, true) {
-        return Err(format!(
-            "yaml: line {}: {}",
-            e.marker().line(),
-            go_yaml_message(e.info())
-        ));
+        // go-yaml counts the line breaks before the problem.
+        let index = e.marker().index().min(text.len());
+        let line = 1 + text.as_bytes()[..index]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        return Err(format!("yaml: line {line}: {}", go_yaml_message(e.info())));
     }
     if let Some(e) = builder.error {
         return Err(format!("yaml: {e}"));
@@ -129,7 +131,8 @@ fn parse_documents(text: &str) -> Result<Vec<Node>, String> {
 
 /// yaml-rust2 words a few errors differently from libyaml/go-yaml.
 fn go_yaml_message(info: &str) -> String {
-    info.trim_start_matches("while parsing a block mapping, ")
+    info.trim_start_matches("while parsing a node, ")
+        .trim_start_matches("while parsing a block mapping, ")
         .trim_start_matches("while parsing a block collection, ")
         .trim_start_matches("while parsing a flow mapping, ")
         .trim_start_matches("while parsing a flow sequence, ")
@@ -581,7 +584,10 @@ pub fn from_yaml_raw(text: &str) -> Result<Value, String> {
         })
     }
     let docs = parse_documents(text).map_err(|e| format!("error converting YAML to JSON: {e}"))?;
-    docs.first().map(conv).unwrap_or(Ok(Value::Nil)).map_err(|e| format!("error converting YAML to JSON: {e}"))
+    docs.first()
+        .map(conv)
+        .unwrap_or(Ok(Value::Nil))
+        .map_err(|e| format!("error converting YAML to JSON: {e}"))
 }
 
 /// go-yaml v2 itself (no JSON round trip) decoding into `interface{}`: integers stay
