@@ -347,9 +347,9 @@ fn lint_templates(
         is_upgrade: false,
     };
     let top = render_values(&chart, coalesced, &release, &caps);
+    // Helm v4.2.3 lints in lint mode only: `--strict` changes the tolerance, not missingkey.
     let engine = Engine {
         lint_mode: true,
-        strict: opts.strict,
         ..Engine::default()
     };
     let rendered = match engine.render(&chart, &top) {

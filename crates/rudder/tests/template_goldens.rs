@@ -25,8 +25,15 @@ fn parse_flow_list(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;
-    for c in inner.chars() {
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
         match c {
+            // YAML double-quoted escapes (only `\\` and `\"` are used in cases.yaml).
+            '\\' if quoted => {
+                if let Some(next) = chars.next() {
+                    cur.push(next);
+                }
+            }
             '"' => quoted = !quoted,
             ',' if !quoted => {
                 out.push(cur.trim().to_string());
