@@ -28,16 +28,16 @@ fn json_type(v: &serde_json::Value) -> &'static str {
 
 fn describe(e: &jsonschema::ValidationError) -> String {
     use jsonschema::error::ValidationErrorKind as K;
-    match &e.kind {
+    match e.kind() {
         K::Type { kind } => {
             let want = match kind {
                 jsonschema::error::TypeKind::Single(t) => t.to_string(),
                 jsonschema::error::TypeKind::Multiple(ts) => {
-                    let v: Vec<String> = ts.into_iter().map(|t| t.to_string()).collect();
+                    let v: Vec<String> = ts.iter().map(|t| t.to_string()).collect();
                     v.join(" or ")
                 }
             };
-            format!("got {}, want {want}", json_type(&e.instance))
+            format!("got {}, want {want}", json_type(e.instance()))
         }
         K::Required { property } => format!(
             "missing property {}",
@@ -50,8 +50,8 @@ fn describe(e: &jsonschema::ValidationError) -> String {
                 .unwrap_or_default();
             format!("value must be one of {}", opts.join(", "))
         }
-        K::Minimum { limit } => format!("must be >= {limit} but found {}", e.instance),
-        K::Maximum { limit } => format!("must be <= {limit} but found {}", e.instance),
+        K::Minimum { limit } => format!("must be >= {limit} but found {}", e.instance()),
+        K::Maximum { limit } => format!("must be <= {limit} but found {}", e.instance()),
         K::AdditionalProperties { unexpected } => {
             let u: Vec<String> = unexpected.iter().map(|s| format!("'{s}'")).collect();
             format!("additional properties {} not allowed", u.join(", "))
@@ -69,7 +69,7 @@ pub fn validate_single(values: &Value, schema: &[u8]) -> Result<(), String> {
     let instance = to_serde(values);
     let errors: Vec<String> = validator
         .iter_errors(&instance)
-        .map(|e| format!("- at '{}': {}", e.instance_path, describe(&e)))
+        .map(|e| format!("- at '{}': {}", e.instance_path(), describe(&e)))
         .collect();
     if errors.is_empty() {
         Ok(())

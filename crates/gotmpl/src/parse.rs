@@ -770,6 +770,8 @@ struct Parser<'a, 'f> {
     trim_next: bool,
     /// Where the action being parsed started (for "unclosed action" errors).
     action_start: usize,
+    /// The last (offset, line) computed by `line_of`.
+    line_cache: std::cell::Cell<(usize, usize)>,
 }
 
 /// Where a list ended: at `{{end}}` or at `{{else ...}}` (with what follows `else`).
@@ -793,6 +795,7 @@ pub fn parse(name: &str, src: &str, funcs: &dyn Fn(&str) -> bool) -> Result<Pars
         range_depth: 0,
         trim_next: false,
         action_start: 0,
+        line_cache: std::cell::Cell::new((0, 1)),
     };
     let (root, end) = p.list(true).map_err(|(pos, m)| p.error(pos, m))?;
     match end {
@@ -827,11 +830,21 @@ impl<'a, 'f> Parser<'a, 'f> {
         }
     }
 
+    /// The line of a byte offset. Parsing moves forward, so counting resumes from the last
+    /// answer instead of the start of the text.
     fn line_of(&self, pos: usize) -> usize {
-        1 + self.src.as_bytes()[..pos.min(self.src.len())]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
+        let pos = pos.min(self.src.len());
+        let (from, line) = match self.line_cache.get() {
+            (p, l) if p <= pos => (p, l),
+            _ => (0, 1),
+        };
+        let line = line
+            + self.src.as_bytes()[from..pos]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+        self.line_cache.set((pos, line));
+        line
     }
 
     fn next(&mut self) -> PResult<(usize, Tok)> {
