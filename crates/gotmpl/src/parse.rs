@@ -772,7 +772,13 @@ struct Parser<'a, 'f> {
     action_start: usize,
     /// The last (offset, line) computed by `line_of`.
     line_cache: std::cell::Cell<(usize, usize)>,
+    /// Nesting of parentheses and control structures, bounded like Go's parser so that no
+    /// input can exhaust the stack.
+    depth: usize,
 }
+
+/// Go's `maxStackDepth`.
+const MAX_DEPTH: usize = 10_000;
 
 /// Where a list ended: at `{{end}}` or at `{{else ...}}` (with what follows `else`).
 enum ListEnd {
@@ -796,6 +802,7 @@ pub fn parse(name: &str, src: &str, funcs: &dyn Fn(&str) -> bool) -> Result<Pars
         trim_next: false,
         action_start: 0,
         line_cache: std::cell::Cell::new((0, 1)),
+        depth: 0,
     };
     let (root, end) = p.list(true).map_err(|(pos, m)| p.error(pos, m))?;
     match end {
@@ -1099,6 +1106,16 @@ impl<'a, 'f> Parser<'a, 'f> {
     }
 
     fn branch(&mut self, pos: usize, kind: &str) -> PResult<Branch> {
+        if self.depth >= MAX_DEPTH {
+            return Err((pos, "max expression depth exceeded".into()));
+        }
+        self.depth += 1;
+        let r = self.branch_inner(pos, kind);
+        self.depth -= 1;
+        r
+    }
+
+    fn branch_inner(&mut self, pos: usize, kind: &str) -> PResult<Branch> {
         let mark = self.vars.len();
         let pipe = self.pipeline(kind, kind == "range")?;
         let (list, end) = self.list(false)?;
@@ -1393,8 +1410,13 @@ impl<'a, 'f> Parser<'a, 'f> {
                 ArgKind::Number(Box::new(parse_number(&text, true).map_err(|m| (pos, m))?))
             }
             Tok::LParen => {
-                let pipe = self.pipeline_until("parenthesized pipeline", false, true)?;
-                ArgKind::Pipe(Box::new(pipe))
+                if self.depth >= MAX_DEPTH {
+                    return Err((pos, "max expression depth exceeded".into()));
+                }
+                self.depth += 1;
+                let pipe = self.pipeline_until("parenthesized pipeline", false, true);
+                self.depth -= 1;
+                ArgKind::Pipe(Box::new(pipe?))
             }
             other => return Err((pos, format!("unexpected {} in operand", other.describe()))),
         };
