@@ -9,6 +9,9 @@
 
 use std::cmp::Ordering;
 use std::fmt;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 /// A parsed version, keeping the text it was parsed from (Masterminds' `Original()`).
 #[derive(Clone, Debug)]
@@ -23,62 +26,79 @@ pub struct Version {
 
 pub const INVALID_VERSION: &str = "invalid semantic version";
 
-fn valid_ident(s: &str) -> bool {
-    !s.is_empty()
-        && s.split('.')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+static LOOSE_VERSION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?$",
+    )
+    .expect("version grammar compiles")
+});
+
+fn is_ident_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-'
+}
+
+/// Numeric prerelease identifiers may not have leading zeros.
+fn validate_prerelease(pre: &str) -> Result<(), String> {
+    if pre.is_empty() {
+        return Ok(());
+    }
+    for part in pre.split('.') {
+        if part.is_empty() {
+            return Err("invalid prerelease string".into());
+        } else if part.bytes().all(|b| b.is_ascii_digit()) {
+            if part.len() > 1 && part.starts_with('0') {
+                return Err("version segment starts with 0".into());
+            }
+        } else if !part.bytes().all(is_ident_char) {
+            return Err("invalid prerelease string".into());
+        }
+    }
+    Ok(())
+}
+
+fn validate_metadata(metadata: &str) -> Result<(), String> {
+    if metadata.is_empty() {
+        return Ok(());
+    }
+    if metadata
+        .split('.')
+        .any(|p| p.is_empty() || !p.bytes().all(is_ident_char))
+    {
+        return Err("invalid metadata string".into());
+    }
+    Ok(())
 }
 
 impl Version {
-    /// Masterminds' `NewVersion`: an optional `v`, one to three numbers, then an optional
-    /// `-prerelease` and `+metadata`.
+    /// Masterminds' `NewVersion` (with its default coercion): an optional `v`, one to three
+    /// numbers (leading zeros allowed), then an optional `-prerelease` and `+metadata`.
     pub fn parse(text: &str) -> Result<Version, String> {
-        let s = text.strip_prefix('v').unwrap_or(text);
-        let (rest, metadata) = match s.split_once('+') {
-            Some((r, m)) => (r, m),
-            None => (s, ""),
-        };
-        let (core, pre) = match rest.split_once('-') {
-            Some((c, p)) => (c, p),
-            None => (rest, ""),
-        };
-        if (!pre.is_empty() || rest.contains('-')) && !valid_ident(pre) {
-            return Err(INVALID_VERSION.into());
-        }
-        if (!metadata.is_empty() || s.contains('+')) && !valid_ident(metadata) {
-            return Err(INVALID_VERSION.into());
-        }
-        let parts: Vec<&str> = core.split('.').collect();
-        if parts.is_empty()
-            || parts.len() > 3
-            || parts
-                .iter()
-                .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return Err(INVALID_VERSION.into());
-        }
-        let num = |i: usize| -> Result<u64, String> {
-            match parts.get(i) {
-                None => Ok(0),
-                Some(p) => p.parse().map_err(|_| INVALID_VERSION.to_string()),
+        let m = LOOSE_VERSION
+            .captures(text)
+            .ok_or_else(|| INVALID_VERSION.to_string())?;
+        let group = |i: usize| m.get(i).map_or("", |g| g.as_str());
+        let number = |digits: &str| -> Result<u64, String> {
+            let digits = digits.trim_start_matches('.');
+            if digits.is_empty() {
+                return Ok(0);
             }
+            digits.parse().map_err(|_| {
+                format!(
+                    "error parsing version segment: strconv.ParseUint: parsing {digits:?}: value out of range"
+                )
+            })
         };
-        // Numeric prerelease identifiers may not have leading zeros.
-        if !pre.is_empty()
-            && pre
-                .split('.')
-                .any(|p| p.len() > 1 && p.starts_with('0') && p.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return Err("invalid prerelease string".into());
-        }
-        Ok(Version {
-            major: num(0)?,
-            minor: num(1)?,
-            patch: num(2)?,
-            pre: pre.into(),
-            metadata: metadata.into(),
-            original: text.into(),
-        })
+        let version = Version {
+            major: number(group(1))?,
+            minor: number(group(2))?,
+            patch: number(group(3))?,
+            pre: group(5).to_string(),
+            metadata: group(8).to_string(),
+            original: text.to_string(),
+        };
+        validate_prerelease(&version.pre)?;
+        validate_metadata(&version.metadata)?;
+        Ok(version)
     }
 
     /// Masterminds' `StrictNewVersion`: exactly `MAJOR.MINOR.PATCH`, no `v`, no leading zeros.
@@ -179,9 +199,27 @@ enum Op {
     Caret,
 }
 
+impl Op {
+    fn from_text(op: &str) -> Option<Op> {
+        Some(match op {
+            "" | "=" => Op::Eq,
+            "!=" => Op::Ne,
+            ">" => Op::Gt,
+            "<" => Op::Lt,
+            ">=" | "=>" => Op::Ge,
+            "<=" | "=<" => Op::Le,
+            "~" | "~>" => Op::Tilde,
+            "^" => Op::Caret,
+            _ => return None,
+        })
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Constraint {
     op: Op,
+    /// The operator as written (`=>`, `~>`...), for `String()`.
+    op_text: String,
     con: Version,
     orig: String,
     dirty: bool,
@@ -193,67 +231,85 @@ struct Constraint {
 #[derive(Clone, Debug)]
 pub struct Constraints {
     groups: Vec<Vec<Constraint>>,
-    text: String,
+    /// Per OR group: does any of its constraints name a prerelease? Then the whole group
+    /// admits prerelease versions (Masterminds' `containsPre`).
+    group_has_pre: Vec<bool>,
+    /// Masterminds' `IncludePrerelease`: admit prereleases in every group.
+    pub include_prerelease: bool,
 }
 
 fn is_x(s: &str) -> bool {
     matches!(s, "x" | "X" | "*")
 }
 
-const OPS: &[(&str, Op)] = &[
-    ("!=", Op::Ne),
-    (">=", Op::Ge),
-    ("=>", Op::Ge),
-    ("<=", Op::Le),
-    ("=<", Op::Le),
-    ("~>", Op::Tilde),
-    ("=", Op::Eq),
-    (">", Op::Gt),
-    ("<", Op::Lt),
-    ("~", Op::Tilde),
-    ("^", Op::Caret),
-];
+// The grammar is defined by Masterminds' regular expressions; mirroring them (with Go's
+// ASCII-only `\s`) is the only way to accept and reject exactly the same strings. Rust's
+// `regex` has the same leftmost-first submatch semantics as Go's RE2.
+const WS: &str = r"[\t\n\f\r ]";
+const OPS_RE: &str = r"=||!=|>|<|>=|=>|<=|=<|~|~>|\^";
+const CV_RE: &str = r"v?([0-9|x|X|\*]+)(\.[0-9|x|X|\*]+)?(\.[0-9|x|X|\*]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
 
-fn is_version_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '*')
+struct Grammar {
+    one: Regex,
+    range: Regex,
+    find: Regex,
+    valid: Regex,
 }
 
-fn parse_one(op: Op, ver: &str) -> Result<Constraint, String> {
-    let improper = || format!("improper constraint: {ver:?}");
-    let v = ver.strip_prefix('v').unwrap_or(ver);
-    let (core, tail) = match v.find(['-', '+']) {
-        Some(i) => (&v[..i], &v[i..]),
-        None => (v, ""),
-    };
-    let parts: Vec<&str> = core.split('.').collect();
-    if parts.is_empty()
-        || parts.len() > 3
-        || parts
-            .iter()
-            .any(|p| p.is_empty() || !(is_x(p) || p.bytes().all(|b| b.is_ascii_digit())))
-    {
-        return Err(improper());
+static GRAMMAR: LazyLock<Grammar> = LazyLock::new(|| {
+    let build = |re: String| Regex::new(&re).expect("constraint grammar compiles");
+    Grammar {
+        one: build(format!("^{WS}*({OPS_RE}){WS}*({CV_RE}){WS}*$")),
+        range: build(format!("{WS}*({CV_RE}){WS}+-{WS}+({CV_RE}){WS}*")),
+        find: build(format!("({OPS_RE}){WS}*({CV_RE})")),
+        valid: build(format!(
+            "^({WS}*({OPS_RE}){WS}*({CV_RE}){WS}*)((?:{WS}+|,{WS}*)({OPS_RE}){WS}*({CV_RE}){WS}*)*$"
+        )),
     }
+});
+
+/// Hyphen ranges `A - B` become `>= A, <= B `.
+fn rewrite_ranges(text: &str) -> String {
+    let mut out = text.to_string();
+    for m in GRAMMAR.range.captures_iter(text) {
+        let whole = m.get(0).map_or("", |g| g.as_str());
+        let low = m.get(1).map_or("", |g| g.as_str());
+        let high = m.get(11).map_or("", |g| g.as_str());
+        out = out.replacen(whole, &format!(">= {low}, <= {high} "), 1);
+    }
+    out
+}
+
+fn parse_one(text: &str) -> Result<Constraint, String> {
+    let m = GRAMMAR
+        .one
+        .captures(text)
+        .ok_or_else(|| format!("improper constraint: {text:?}"))?;
+    let group = |i: usize| m.get(i).map_or("", |g| g.as_str());
+    let op_text = group(1);
+    let op = Op::from_text(op_text).ok_or_else(|| format!("improper constraint: {text:?}"))?;
+    let (major, minor, patch, pre) = (group(3), group(4), group(5), group(6));
     let (mut dirty, mut minor_dirty, mut patch_dirty) = (false, false, false);
-    let normalized = if is_x(parts[0]) {
+    let normalized = if is_x(major) || major.is_empty() {
         dirty = true;
-        "0.0.0".to_string()
-    } else if parts.len() < 2 || is_x(parts[1]) {
+        format!("0.0.0{pre}")
+    } else if minor.is_empty() || is_x(&minor[1..]) {
         dirty = true;
         minor_dirty = true;
-        format!("{}.0.0{tail}", parts[0])
-    } else if parts.len() < 3 || is_x(parts[2]) {
+        format!("{major}.0.0{pre}")
+    } else if patch.is_empty() || is_x(&patch[1..]) {
         dirty = true;
         patch_dirty = true;
-        format!("{}.{}.0{tail}", parts[0], parts[1])
+        format!("{major}{minor}.0{pre}")
     } else {
-        format!("{core}{tail}")
+        group(2).to_string()
     };
-    let con = Version::parse(&normalized).map_err(|_| improper())?;
+    let con = Version::parse(&normalized).map_err(|_| "constraint parser error".to_string())?;
     Ok(Constraint {
         op,
+        op_text: op_text.to_string(),
         con,
-        orig: ver.to_string(),
+        orig: group(2).to_string(),
         dirty,
         minor_dirty,
         patch_dirty,
@@ -261,65 +317,30 @@ fn parse_one(op: Op, ver: &str) -> Result<Constraint, String> {
 }
 
 impl Constraints {
-    /// Masterminds' `NewConstraint`.
+    /// Masterminds' `NewConstraint`, with its error texts.
     pub fn parse(text: &str) -> Result<Constraints, String> {
+        let text = rewrite_ranges(text);
         let mut groups = Vec::new();
+        let mut group_has_pre = Vec::new();
         for or in text.split("||") {
-            let group = or.trim();
-            let mut cs = Vec::new();
-            if group.is_empty() {
-                let con = Version::parse("0.0.0").expect("valid");
-                cs.push(Constraint {
-                    op: Op::Eq,
-                    con,
-                    orig: String::new(),
-                    dirty: true,
-                    minor_dirty: false,
-                    patch_dirty: false,
-                });
-                groups.push(cs);
-                continue;
+            if !GRAMMAR.valid.is_match(or) {
+                return Err(format!("improper constraint: {or:?}"));
             }
-            // Hyphen ranges: "A - B" means ">= A, <= B".
-            let tokens: Vec<&str> = group
-                .split([' ', ',', '\t'])
-                .filter(|t| !t.is_empty())
-                .collect();
-            let mut i = 0;
-            while i < tokens.len() {
-                let tok = tokens[i];
-                if i + 2 < tokens.len()
-                    && tokens[i + 1] == "-"
-                    && tok.chars().all(is_version_char)
-                    && !tok.starts_with(['<', '>', '=', '!', '~', '^'])
-                {
-                    cs.push(parse_one(Op::Ge, tok)?);
-                    cs.push(parse_one(Op::Le, tokens[i + 2])?);
-                    i += 3;
-                    continue;
-                }
-                let (op, rest) = OPS
-                    .iter()
-                    .find(|(s, _)| tok.starts_with(s))
-                    .map(|(s, o)| (*o, &tok[s.len()..]))
-                    .unwrap_or((Op::Eq, tok));
-                // An operator may be separated from its version by spaces.
-                let (ver, used) = if rest.is_empty() && i + 1 < tokens.len() {
-                    (tokens[i + 1], 2)
-                } else {
-                    (rest, 1)
-                };
-                if ver.is_empty() || !ver.chars().all(is_version_char) {
-                    return Err(format!("improper constraint: {group:?}"));
-                }
-                cs.push(parse_one(op, ver).map_err(|_| format!("improper constraint: {group:?}"))?);
-                i += used;
+            let mut found: Vec<&str> = GRAMMAR.find.find_iter(or).map(|m| m.as_str()).collect();
+            if found.is_empty() {
+                found.push(or);
             }
-            groups.push(cs);
+            let group = found
+                .into_iter()
+                .map(parse_one)
+                .collect::<Result<Vec<_>, _>>()?;
+            group_has_pre.push(group.iter().any(|c| !c.con.pre.is_empty()));
+            groups.push(group);
         }
         Ok(Constraints {
             groups,
-            text: text.to_string(),
+            group_has_pre,
+            include_prerelease: false,
         })
     }
 
@@ -327,36 +348,73 @@ impl Constraints {
     pub fn check(&self, v: &Version) -> bool {
         self.groups
             .iter()
-            .any(|g| g.iter().all(|c| c.check(v).is_ok()))
+            .zip(&self.group_has_pre)
+            .any(|(g, &pre)| {
+                let include_pre = self.include_prerelease || pre;
+                g.iter().all(|c| c.check(v, include_pre).is_ok())
+            })
     }
 
-    /// Like [`Constraints::check`], with the reasons a version fails.
+    /// Masterminds' `Validate`: `Ok` when `v` satisfies the constraints, else the reasons.
     pub fn validate(&self, v: &Version) -> Result<(), Vec<String>> {
         let mut reasons = Vec::new();
-        for g in &self.groups {
-            let errs: Vec<String> = g.iter().filter_map(|c| c.check(v).err()).collect();
-            if errs.is_empty() {
+        let mut told_prerelease = false;
+        for (g, &pre) in self.groups.iter().zip(&self.group_has_pre) {
+            let include_pre = self.include_prerelease || pre;
+            let mut satisfied = true;
+            for c in g {
+                if !include_pre && !v.pre.is_empty() {
+                    if !told_prerelease {
+                        reasons.push(prerelease_reason(v));
+                        told_prerelease = true;
+                    }
+                    satisfied = false;
+                } else if let Err(e) = c.check(v, include_pre) {
+                    reasons.push(e);
+                    satisfied = false;
+                }
+            }
+            if satisfied {
                 return Ok(());
             }
-            reasons.extend(errs);
         }
         Err(reasons)
     }
 }
 
 impl fmt::Display for Constraints {
+    /// Masterminds' `String()`: each constraint as operator plus version text, AND groups
+    /// joined by spaces and OR groups by ` || `.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        for (i, g) in self.groups.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" || ")?;
+            }
+            for (j, c) in g.iter().enumerate() {
+                if j > 0 {
+                    f.write_str(" ")?;
+                }
+                write!(f, "{}{}", c.op_text, c.orig)?;
+            }
+        }
+        Ok(())
     }
 }
 
+fn prerelease_reason(v: &Version) -> String {
+    format!(
+        "{:?} is a prerelease version and the constraint is only looking for release versions",
+        v.to_string()
+    )
+}
+
 impl Constraint {
-    fn check(&self, v: &Version) -> Result<(), String> {
-        let c = &self.con;
-        if !v.pre.is_empty() && c.pre.is_empty() {
-            return Err(format!("{v} is a prerelease version and the constraint is only looking for release versions"));
+    fn check(&self, v: &Version, include_pre: bool) -> Result<(), String> {
+        if !v.pre.is_empty() && !include_pre {
+            return Err(prerelease_reason(v));
         }
-        let fail = |what: &str| Err(format!("{v} {what} {}", self.orig));
+        let c = &self.con;
+        let fail = |what: &str| Err(format!("{:?} {what} {:?}", v.to_string(), self.orig));
         match self.op {
             Op::Eq => {
                 if self.dirty {
@@ -369,36 +427,44 @@ impl Constraint {
                 }
             }
             Op::Ne => {
-                let equal = if self.dirty {
-                    self.tilde(v).is_ok()
-                } else {
-                    v.compare(c) == Ordering::Equal
-                };
-                if equal {
+                if self.dirty {
+                    if c.major != v.major {
+                        return Ok(());
+                    }
+                    if c.minor != v.minor && !self.minor_dirty {
+                        return Ok(());
+                    } else if self.minor_dirty {
+                        return fail("is equal to");
+                    } else if c.patch != v.patch && !self.patch_dirty {
+                        return Ok(());
+                    } else if self.patch_dirty {
+                        if (!v.pre.is_empty() || !c.pre.is_empty())
+                            && compare_prerelease(&v.pre, &c.pre) != Ordering::Equal
+                        {
+                            return Ok(());
+                        }
+                        return fail("is equal to");
+                    }
+                }
+                if v.compare(c) == Ordering::Equal {
                     fail("is equal to")
                 } else {
                     Ok(())
                 }
             }
             Op::Gt => {
-                if !self.dirty {
-                    return if v.compare(c) == Ordering::Greater {
-                        Ok(())
-                    } else {
-                        fail("is less than or equal to")
-                    };
-                }
-                if v.major > c.major {
-                    Ok(())
-                } else if v.major < c.major || self.minor_dirty {
-                    fail("is less than or equal to")
+                let greater = if !self.dirty {
+                    v.compare(c) == Ordering::Greater
+                } else if v.major != c.major {
+                    v.major > c.major
+                } else if self.minor_dirty {
+                    false
                 } else if self.patch_dirty {
-                    if v.minor > c.minor {
-                        Ok(())
-                    } else {
-                        fail("is less than or equal to")
-                    }
-                } else if v.compare(c) == Ordering::Greater {
+                    v.minor > c.minor
+                } else {
+                    v.compare(c) == Ordering::Greater
+                };
+                if greater {
                     Ok(())
                 } else {
                     fail("is less than or equal to")
@@ -419,63 +485,79 @@ impl Constraint {
                 }
             }
             Op::Le => {
-                if !self.dirty {
-                    return if v.compare(c) != Ordering::Greater {
-                        Ok(())
-                    } else {
-                        fail("is greater than")
-                    };
-                }
-                if v.major > c.major
-                    || (v.major == c.major && v.minor > c.minor && !self.minor_dirty)
-                {
-                    fail("is greater than")
+                let within = if !self.dirty {
+                    v.compare(c) != Ordering::Greater
                 } else {
+                    !(v.major > c.major
+                        || (v.major == c.major && v.minor > c.minor && !self.minor_dirty))
+                };
+                if within {
                     Ok(())
+                } else {
+                    fail("is greater than")
                 }
             }
             Op::Tilde => self.tilde(v),
-            Op::Caret => {
-                if v.compare(c) == Ordering::Less {
-                    return fail("is less than");
-                }
-                let ok = if c.major > 0 || self.minor_dirty {
-                    v.major == c.major
-                } else if c.minor > 0 || self.patch_dirty {
-                    v.major == c.major && v.minor == c.minor
-                } else {
-                    v.major == c.major && v.minor == c.minor && v.patch == c.patch
-                };
-                if ok {
-                    Ok(())
-                } else {
-                    fail("does not have same major version as")
-                }
-            }
+            Op::Caret => self.caret(v),
         }
     }
 
     fn tilde(&self, v: &Version) -> Result<(), String> {
         let c = &self.con;
+        let fail = |what: &str| Err(format!("{:?} {what} {:?}", v.to_string(), self.orig));
         if v.compare(c) == Ordering::Less {
-            return Err(format!("{v} is less than {}", self.orig));
+            return fail("is less than");
         }
+        // `~0`, `~*`: anything at or above 0.0.0.
         if c.major == 0 && c.minor == 0 && c.patch == 0 && !self.minor_dirty && !self.patch_dirty {
             return Ok(());
         }
         if v.major != c.major {
-            return Err(format!(
-                "{v} does not have same major version as {}",
-                self.orig
-            ));
+            return fail("does not have same major version as");
         }
         if v.minor != c.minor && !self.minor_dirty {
-            return Err(format!(
-                "{v} does not have same major and minor version as {}",
-                self.orig
-            ));
+            return fail("does not have same major and minor version as");
         }
         Ok(())
+    }
+
+    fn caret(&self, v: &Version) -> Result<(), String> {
+        let c = &self.con;
+        let fail = |what: &str| Err(format!("{:?} {what} {:?}", v.to_string(), self.orig));
+        if v.compare(c) == Ordering::Less {
+            return fail("is less than");
+        }
+        if c.major > 0 || self.minor_dirty {
+            return if v.major == c.major {
+                Ok(())
+            } else {
+                fail("does not have same major version as")
+            };
+        }
+        if v.major > 0 {
+            return fail("does not have same major version as");
+        }
+        if c.minor > 0 || self.patch_dirty {
+            return if v.minor == c.minor {
+                Ok(())
+            } else {
+                fail("does not have same minor version as").map_err(|e| {
+                    format!(
+                        "{e}. Expected minor versions to match when constraint major version is 0"
+                    )
+                })
+            };
+        }
+        if v.minor > 0 {
+            return fail("does not have same minor version as");
+        }
+        if v.patch == c.patch {
+            Ok(())
+        } else {
+            fail("does not equal").map_err(|e| {
+                format!("{e}. Expect version and constraint to equal when major and minor versions are 0")
+            })
+        }
     }
 }
 
