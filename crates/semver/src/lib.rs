@@ -42,6 +42,11 @@ fn validate_prerelease(pre: &str) -> Result<(), String> {
     if pre.is_empty() {
         return Ok(());
     }
+    validate_prerelease_strict(pre)
+}
+
+/// Strict parsing checks whatever follows a `-`, even nothing.
+fn validate_prerelease_strict(pre: &str) -> Result<(), String> {
     for part in pre.split('.') {
         if part.is_empty() {
             return Err("invalid prerelease string".into());
@@ -60,6 +65,11 @@ fn validate_metadata(metadata: &str) -> Result<(), String> {
     if metadata.is_empty() {
         return Ok(());
     }
+    validate_metadata_strict(metadata)
+}
+
+/// Strict parsing checks whatever follows a `+`, even nothing.
+fn validate_metadata_strict(metadata: &str) -> Result<(), String> {
     if metadata
         .split('.')
         .any(|p| p.is_empty() || !p.bytes().all(is_ident_char))
@@ -101,17 +111,56 @@ impl Version {
         Ok(version)
     }
 
-    /// Masterminds' `StrictNewVersion`: exactly `MAJOR.MINOR.PATCH`, no `v`, no leading zeros.
+    /// Masterminds' `StrictNewVersion`: exactly `MAJOR.MINOR.PATCH`, no `v`, no leading
+    /// zeros, with its error texts (metadata is checked before the prerelease, as there).
     pub fn parse_strict(text: &str) -> Result<Version, String> {
-        let core = text.split(['-', '+']).next().unwrap_or("");
-        let parts: Vec<&str> = core.split('.').collect();
-        if text.starts_with('v')
-            || parts.len() != 3
-            || parts.iter().any(|p| p.len() > 1 && p.starts_with('0'))
-        {
-            return Err(INVALID_VERSION.into());
+        if text.is_empty() {
+            return Err("version string empty".into());
         }
-        Version::parse(text)
+        let mut parts = text.splitn(3, '.');
+        let (Some(major), Some(minor), Some(rest)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(INVALID_VERSION.into());
+        };
+        let (rest, metadata) = match rest.split_once('+') {
+            Some((rest, metadata)) => {
+                validate_metadata_strict(metadata)?;
+                (rest, metadata)
+            }
+            None => (rest, ""),
+        };
+        let (patch, pre) = match rest.split_once('-') {
+            Some((patch, pre)) => {
+                validate_prerelease_strict(pre)?;
+                (patch, pre)
+            }
+            None => (rest, ""),
+        };
+        for part in [major, minor, patch] {
+            if !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err("invalid characters in version".into());
+            }
+            if part.len() > 1 && part.starts_with('0') {
+                return Err("version segment starts with 0".into());
+            }
+        }
+        let number = |digits: &str| -> Result<u64, String> {
+            digits.parse().map_err(|_| {
+                if digits.is_empty() {
+                    format!("strconv.ParseUint: parsing {digits:?}: invalid syntax")
+                } else {
+                    format!("strconv.ParseUint: parsing {digits:?}: value out of range")
+                }
+            })
+        };
+        Ok(Version {
+            major: number(major)?,
+            minor: number(minor)?,
+            patch: number(patch)?,
+            pre: pre.to_string(),
+            metadata: metadata.to_string(),
+            original: text.to_string(),
+        })
     }
 
     pub fn original(&self) -> &str {
@@ -125,22 +174,58 @@ impl Version {
             .then_with(|| compare_prerelease(&self.pre, &other.pre))
     }
 
+    /// Masterminds' `IncMajor`: next major, prerelease and metadata dropped.
     pub fn inc_major(&self) -> Version {
-        Version::parse(&format!("{}.0.0", self.major + 1)).expect("valid")
+        self.next(self.major.saturating_add(1), 0, 0)
     }
 
+    /// Masterminds' `IncMinor`.
     pub fn inc_minor(&self) -> Version {
-        Version::parse(&format!("{}.{}.0", self.major, self.minor + 1)).expect("valid")
+        self.next(self.major, self.minor.saturating_add(1), 0)
     }
 
+    /// Masterminds' `IncPatch`: a prerelease increments to its release.
     pub fn inc_patch(&self) -> Version {
-        // Masterminds: a prerelease version increments to its release.
         if self.pre.is_empty() {
-            Version::parse(&format!("{}.{}.{}", self.major, self.minor, self.patch + 1))
-                .expect("valid")
+            self.next(self.major, self.minor, self.patch.saturating_add(1))
         } else {
-            Version::parse(&format!("{}.{}.{}", self.major, self.minor, self.patch)).expect("valid")
+            self.next(self.major, self.minor, self.patch)
         }
+    }
+
+    /// The `v` the original text started with, kept by increments.
+    fn v_prefix(&self) -> &str {
+        if self.original.starts_with(['v', 'V']) {
+            &self.original[..1]
+        } else {
+            ""
+        }
+    }
+
+    fn next(&self, major: u64, minor: u64, patch: u64) -> Version {
+        Version {
+            major,
+            minor,
+            patch,
+            pre: String::new(),
+            metadata: String::new(),
+            original: format!("{}{major}.{minor}.{patch}", self.v_prefix()),
+        }
+    }
+
+    /// Masterminds' `LessThan`.
+    pub fn less_than(&self, other: &Version) -> bool {
+        self.compare(other) == Ordering::Less
+    }
+
+    /// Masterminds' `GreaterThan`.
+    pub fn greater_than(&self, other: &Version) -> bool {
+        self.compare(other) == Ordering::Greater
+    }
+
+    /// Masterminds' `Equal` (metadata ignored).
+    pub fn equal(&self, other: &Version) -> bool {
+        self.compare(other) == Ordering::Equal
     }
 }
 
@@ -599,6 +684,67 @@ mod tests {
                 .compare(&Version::parse("1.0.0-alpha.10").unwrap())
                 == Ordering::Less
         );
+    }
+
+    #[test]
+    fn strict_versions() {
+        assert_eq!(
+            Version::parse_strict("1.2.3-rc.1+b").unwrap().to_string(),
+            "1.2.3-rc.1+b"
+        );
+        assert_eq!(
+            Version::parse_strict("v1.2.3").unwrap_err(),
+            "invalid characters in version"
+        );
+        assert_eq!(Version::parse_strict("1.2").unwrap_err(), INVALID_VERSION);
+        assert_eq!(
+            Version::parse_strict("").unwrap_err(),
+            "version string empty"
+        );
+        assert_eq!(
+            Version::parse_strict("1.02.3").unwrap_err(),
+            "version segment starts with 0"
+        );
+        assert_eq!(
+            Version::parse_strict("1.2.3+").unwrap_err(),
+            "invalid metadata string"
+        );
+        assert_eq!(
+            Version::parse_strict("1.2.3-").unwrap_err(),
+            "invalid prerelease string"
+        );
+    }
+
+    #[test]
+    fn increments_keep_the_v() {
+        let v = Version::parse("v1.2.3-rc.1+m").unwrap();
+        assert_eq!(v.inc_patch().original(), "v1.2.3");
+        assert_eq!(v.inc_minor().original(), "v1.3.0");
+        assert_eq!(v.inc_major().to_string(), "2.0.0");
+        assert_eq!(
+            Version::parse("1.2.3").unwrap().inc_patch().original(),
+            "1.2.4"
+        );
+    }
+
+    #[test]
+    fn validate_gives_reasons() {
+        let c = Constraints::parse(">=1.2, <2 || ^3").unwrap();
+        assert!(c.validate(&Version::parse("1.5.0").unwrap()).is_ok());
+        let reasons = c.validate(&Version::parse("2.1.0").unwrap()).unwrap_err();
+        assert_eq!(
+            reasons,
+            vec![
+                "\"2.1.0\" is greater than or equal to \"2\"".to_string(),
+                "\"2.1.0\" is less than \"3\"".to_string(),
+            ]
+        );
+        let reasons = c
+            .validate(&Version::parse("1.5.0-rc.1").unwrap())
+            .unwrap_err();
+        assert_eq!(reasons.len(), 1);
+        assert!(reasons[0].contains("is a prerelease version"));
+        assert_eq!(c.to_string(), ">=1.2 <2 || ^3");
     }
 
     #[test]
