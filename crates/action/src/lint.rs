@@ -288,6 +288,81 @@ fn lint_values(l: &mut Linter, dir: &Path, overrides: &Value, skip_schema: bool)
     );
 }
 
+const DNS_SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+const DNS_1035_MSG: &str = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
+const DNS_1123_LABEL_MSG: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+
+fn valid_label(label: &str, first_letter: bool) -> bool {
+    let b = label.as_bytes();
+    !b.is_empty()
+        && (if first_letter {
+            b[0].is_ascii_lowercase()
+        } else {
+            b[0].is_ascii_alphanumeric() && !b[0].is_ascii_uppercase()
+        })
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && !b[b.len() - 1].is_ascii_uppercase()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+/// Helm's `validateMetadataName`: the Kubernetes name rule for the object's kind.
+fn validate_metadata_name(kind: &str, name: &str) -> Result<(), String> {
+    let mut errors: Vec<String> = Vec::new();
+    match kind.to_ascii_lowercase().as_str() {
+        "service" => {
+            if name.len() > 63 {
+                errors.push("must be no more than 63 characters".into());
+            }
+            if !valid_label(name, true) {
+                errors.push(DNS_1035_MSG.into());
+            }
+        }
+        "namespace" => {
+            if name.len() > 63 {
+                errors.push("must be no more than 63 characters".into());
+            }
+            if !valid_label(name, false) {
+                errors.push(DNS_1123_LABEL_MSG.into());
+            }
+        }
+        "certificatesigningrequest" => {}
+        "role" | "clusterrole" | "rolebinding" | "clusterrolebinding" => {
+            if name == "." || name == ".." {
+                errors.push(format!("may not be '{name}'"));
+            }
+            for bad in ["/", "%"] {
+                if name.contains(bad) {
+                    errors.push(format!("may not contain '{bad}'"));
+                }
+            }
+        }
+        _ => {
+            if name.len() > 253 {
+                errors.push("must be no more than 253 characters".into());
+            }
+            if !valid_dns_subdomain(name) {
+                errors.push(DNS_SUBDOMAIN_MSG.into());
+            }
+        }
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let details: Vec<String> = errors
+        .iter()
+        .map(|e| format!("metadata.name: Invalid value: {name:?}: {e}"))
+        .collect();
+    let joined = if details.len() == 1 {
+        details[0].clone()
+    } else {
+        format!("[{}]", details.join(", "))
+    };
+    Err(format!(
+        "object name does not conform to Kubernetes naming requirements: {name:?}: {joined}"
+    ))
+}
+
 fn valid_dns_subdomain(name: &str) -> bool {
     name.len() <= 253
         && !name.is_empty()
@@ -304,7 +379,7 @@ fn valid_dns_subdomain(name: &str) -> bool {
 fn lint_templates(
     l: &mut Linter,
     dir: &Path,
-    chart: Option<Chart>,
+    chart: Result<Chart, String>,
     opts: &LintOptions,
     values: &Value,
 ) {
@@ -321,7 +396,13 @@ fn lint_templates(
         l.rule(Severity::Error, tdir, Err("not a directory".into()));
         return;
     }
-    let Some(mut chart) = chart else { return };
+    let mut chart = match chart {
+        Ok(c) => c,
+        Err(e) => {
+            l.rule(Severity::Error, tdir, Err(e));
+            return;
+        }
+    };
     let mut caps = Capabilities::default();
     if let Some(v) = &opts.kube_version {
         if let Ok(k) = KubeVersion::parse(v) {
@@ -379,20 +460,15 @@ fn lint_templates(
         if content.trim().is_empty() {
             continue;
         }
-        let first_indented = content
-            .lines()
-            .find(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
-            .is_some_and(|line| line.starts_with(' '));
+        let first_line = content.lines().find(|line| !line.trim().is_empty());
         l.rule(
             Severity::Warning,
             name,
-            if first_indented {
-                Err(format!(
-                    "The root level of the YAML should not be indented:\n{}",
-                    content.lines().next().unwrap_or("")
-                ))
-            } else {
-                Ok(())
+            match first_line {
+                Some(line) if line.starts_with(' ') || line.starts_with('\t') => Err(format!(
+                    "document starts with an illegal indent: {line:?}, which may cause parsing problems"
+                )),
+                _ => Ok(()),
             },
         );
         for doc in rudder_engine::split_manifests(content) {
@@ -407,44 +483,88 @@ fn lint_templates(
                 }
                 Ok(Value::Map(m)) => {
                     let m: Map = m.snapshot();
-                    let kind = m
-                        .get("kind")
+                    let field = |map: &Map, key: &str| -> Option<Value> {
+                        map.get(key).cloned().or_else(|| {
+                            map.iter()
+                                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                                .map(|(_, v)| v.clone())
+                        })
+                    };
+                    let kind = field(&m, "kind")
                         .and_then(|k| k.as_str().map(str::to_string))
                         .unwrap_or_default();
-                    if let Some(meta) = m
-                        .get("metadata")
+                    let meta = field(&m, "metadata")
                         .and_then(|x| x.as_dict().map(|d| d.snapshot()))
+                        .unwrap_or_default();
+                    let obj_name = field(&meta, "name")
+                        .and_then(|n| n.as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    l.rule(
+                        Severity::Warning,
+                        name,
+                        validate_metadata_name(&kind, &obj_name),
+                    );
+                    if matches!(
+                        kind.as_str(),
+                        "Deployment" | "ReplicaSet" | "DaemonSet" | "StatefulSet"
+                    ) && !content.contains("matchLabels")
+                        && !content.contains("matchExpressions")
                     {
-                        if let Some(Value::String(n)) = meta.get("name") {
-                            if !kind.is_empty() && !valid_dns_subdomain(n) {
-                                l.rule(Severity::Warning, name, Err(format!(
-                                    "object name does not conform to Kubernetes naming requirements: {n:?}: metadata.name: Invalid value: {n:?}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-                                )));
-                            }
-                        }
+                        l.rule(
+                            Severity::Error,
+                            name,
+                            Err(format!("a {kind} must contain matchLabels or matchExpressions, and {obj_name:?} does not")),
+                        );
                     }
                 }
+                Ok(Value::Nil) => {}
                 Ok(_) => {}
             }
         }
     }
 }
 
-fn lint_dependencies(l: &mut Linter, chart: &Chart) {
-    let missing: Vec<&str> = chart
+fn lint_dependencies(l: &mut Linter, chart: &Chart, dir: &Path) {
+    let dir = std::fs::canonicalize(dir)
+        .unwrap_or_else(|_| dir.to_path_buf())
+        .display()
+        .to_string();
+    let in_metadata: Vec<&str> = chart
+        .dependencies
+        .iter()
+        .filter(|c| {
+            !chart
+                .metadata
+                .dependencies
+                .iter()
+                .any(|d| d.name == c.name())
+        })
+        .map(|c| c.name())
+        .collect();
+    if !in_metadata.is_empty() {
+        l.rule(
+            Severity::Error,
+            &dir,
+            Err(format!(
+                "chart metadata is missing these dependencies: {}",
+                in_metadata.join(",")
+            )),
+        );
+    }
+    let in_charts: Vec<&str> = chart
         .metadata
         .dependencies
         .iter()
         .filter(|d| !chart.dependencies.iter().any(|c| c.name() == d.name))
         .map(|d| d.name.as_str())
         .collect();
-    if !missing.is_empty() {
+    if !in_charts.is_empty() {
         l.rule(
-            Severity::Error,
-            "/",
+            Severity::Warning,
+            &dir,
             Err(format!(
-                "chart metadata is missing these dependencies: {}",
-                missing.join(",")
+                "chart directory is missing these dependencies: {}",
+                in_charts.join(",")
             )),
         );
     }
@@ -461,18 +581,27 @@ fn lint_one(path: &str, opts: &LintOptions, values: &Value) -> Result<Linter, St
     let mut l = Linter::default();
     lint_chartfile(&mut l, dir);
     lint_values(&mut l, dir, values, opts.skip_schema_validation);
-    let chart = match rudder_chart::load_dir(dir) {
-        Ok(c) => Some(c),
-        Err(e) => {
-            if dir.join("templates").is_dir() {
-                l.rule(Severity::Error, "templates/", Err(e.to_string()));
-            }
-            None
-        }
+    let (chart, load_error) = match rudder_chart::load_dir(dir) {
+        Ok(c) => (Some(c), None),
+        Err(e) => (None, Some(e.to_string())),
     };
-    lint_templates(&mut l, dir, chart.clone(), opts, values);
-    if let Some(c) = &chart {
-        lint_dependencies(&mut l, c);
+    lint_templates(
+        &mut l,
+        dir,
+        chart.clone().ok_or(load_error.clone().unwrap_or_default()),
+        opts,
+        values,
+    );
+    match (&chart, &load_error) {
+        (Some(c), _) => lint_dependencies(&mut l, c, dir),
+        (None, Some(e)) => {
+            l.rule(
+                Severity::Error,
+                "",
+                Err(format!("unable to load chart\n\t{e}")),
+            );
+        }
+        (None, None) => {}
     }
     Ok(l)
 }

@@ -115,8 +115,12 @@ fn parse_documents(text: &str) -> Result<Vec<Node>, String> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
     if let Err(e) = parser.load(&mut builder, true) {
-        // go-yaml counts the line breaks before the problem.
-        let index = e.marker().index().min(text.len());
+        // go-yaml counts the line breaks before the problem; at the end of the input a final
+        // line break does not start a new line for it.
+        let mut index = e.marker().index().min(text.len());
+        if index == text.len() && text.ends_with('\n') {
+            index -= 1;
+        }
         let line = 1 + text.as_bytes()[..index]
             .iter()
             .filter(|&&b| b == b'\n')
@@ -131,6 +135,15 @@ fn parse_documents(text: &str) -> Result<Vec<Node>, String> {
 
 /// yaml-rust2 words a few errors differently from libyaml/go-yaml.
 fn go_yaml_message(info: &str) -> String {
+    let msg = go_yaml_context_stripped(info);
+    // libyaml says "did not find expected X" where yaml-rust2 says "expected X".
+    match msg.strip_prefix("expected ") {
+        Some(rest) if !msg.starts_with("expected <") => format!("did not find expected {rest}"),
+        _ => msg,
+    }
+}
+
+fn go_yaml_context_stripped(info: &str) -> String {
     info.trim_start_matches("while parsing a node, ")
         .trim_start_matches("while parsing a block mapping, ")
         .trim_start_matches("while parsing a block collection, ")
