@@ -143,3 +143,55 @@ fn template_matches_helm() {
         failures.join("\n")
     );
 }
+
+/// Every object the Milvus chart renders, in every scenario, carries the labels that let
+/// `kubectl get all -l app.kubernetes.io/instance=RELEASE` find a whole release.
+#[test]
+fn milvus_objects_carry_the_release_labels() {
+    const LABELS: &[&str] = &[
+        "app.kubernetes.io/name",
+        "app.kubernetes.io/instance",
+        "app.kubernetes.io/version",
+        "app.kubernetes.io/managed-by",
+        "helm.sh/chart",
+        "app.kubernetes.io/component",
+    ];
+    let root = repo_root();
+    let text = std::fs::read_to_string(root.join("tests/template/cases.yaml")).expect("cases.yaml");
+    let mut checked = 0;
+    for case in parse_cases(&text)
+        .iter()
+        .filter(|c| c.chart == "charts/milvus")
+    {
+        let output = Command::new(env!("CARGO_BIN_EXE_rudder"))
+            .current_dir(&root)
+            .arg("template")
+            .arg(case.release.as_deref().unwrap_or("release-name"))
+            .arg(&case.chart)
+            .args(&case.args)
+            .output()
+            .expect("run rudder");
+        if !output.status.success() {
+            continue; // error cases are covered by template_matches_helm
+        }
+        let text = String::from_utf8(output.stdout).expect("utf-8");
+        for doc in text.split("\n---\n") {
+            let value = rudder_value::yaml::from_yaml(doc).expect("rendered YAML parses");
+            let Some(kind) = value.get_path(&["kind"]) else {
+                continue;
+            };
+            let labels = value.get_path(&["metadata", "labels"]).unwrap_or_default();
+            for label in LABELS {
+                assert!(
+                    labels.get_path(&[label]).is_some(),
+                    "{}: {} {:?} lacks label {label}",
+                    case.name,
+                    kind.to_go_string(),
+                    value.get_path(&["metadata", "name"])
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "only {checked} objects checked");
+}

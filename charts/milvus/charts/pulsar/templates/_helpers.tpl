@@ -3,6 +3,7 @@ helm.sh/chart: {{ printf "%s-%s" .ctx.Chart.Name .ctx.Chart.Version }}
 app.kubernetes.io/name: pulsar
 app.kubernetes.io/instance: {{ .ctx.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
+app.kubernetes.io/version: {{ .ctx.Values.image.tag | quote }}
 app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- end -}}
 
