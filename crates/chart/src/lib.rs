@@ -683,12 +683,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn metadata_keeps_version_text() {
+    fn metadata_strings_as_helm_reads_them() {
+        // Checked against helm-python-sdk: Helm reads `version: 1.10` as "1.1" and `0777` as "511".
         let mut m = Metadata::default();
-        m.merge_yaml("apiVersion: v2\nname: x\nversion: 1.10\nappVersion: 2.0\ndeprecated: true\n")
-            .unwrap();
-        assert_eq!(m.version, "1.10");
-        assert_eq!(m.app_version, "2.0");
+        m.merge_yaml(
+            "apiVersion: v2\nname: x\nversion: 1.10\nappVersion: 2.0\ndeprecated: true\ndescription: 0777\n",
+        )
+        .unwrap();
+        assert_eq!(m.version, "1.1");
+        assert_eq!(m.app_version, "2");
+        assert_eq!(m.description, "511");
         assert!(m.deprecated);
         assert!(m.validate().is_ok());
     }

@@ -577,14 +577,22 @@ pub fn from_yaml_documents(text: &str) -> Result<Vec<Value>, String> {
         .collect()
 }
 
-/// Every scalar as the text it was written with (nulls stay `Nil`): how sigs.k8s.io/yaml
-/// fills `string` fields of a struct (`version: 1.10` gives `"1.10"`, not `1.1`).
+/// Every scalar as a string, the way sigs.k8s.io/yaml fills `string` fields of a Go struct
+/// (Chart.yaml's `version`, `appVersion`, annotations): the scalar is resolved first, then
+/// integers are printed in decimal (`0777` gives `511`), floats as float32 shortest text
+/// (`1.10` gives `1.1`), booleans as `true`/`false` (`y` gives `true`). Nulls stay `Nil`.
 pub fn from_yaml_raw(text: &str) -> Result<Value, String> {
     fn conv(node: &Node) -> Result<Value, String> {
         Ok(match node {
             Node::Scalar { text, plain, tag } => match scalar_of(text, *plain, tag.as_deref())? {
                 Scalar::Null => Value::Nil,
-                _ => Value::str(text),
+                Scalar::Bool(b) => Value::str(if b { "true" } else { "false" }),
+                Scalar::Int(i) => Value::from(i.to_string()),
+                Scalar::Float(f) if f.is_finite() => Value::from(
+                    float32_key(f).unwrap_or_else(|| crate::gofmt::format_float(f, 'g', -1)),
+                ),
+                Scalar::Float(f) => Value::from(crate::gofmt::format_float(f, 'g', -1)),
+                Scalar::Str(s) | Scalar::Time(s) => Value::from(s),
             },
             Node::Seq(items) => Value::list(items.iter().map(conv).collect::<Result<_, _>>()?),
             Node::Map(entries) => {
