@@ -6,12 +6,14 @@ The SDK has no `helm template` call, so this does what the command does: a clien
 install gives the release manifest (Helm's own sorting and framing); hooks, which the SDK's
 result leaves out, are re-derived from an offline render of the same chart with Helm's
 SortManifests rules; CRDs (--include-crds) come from the loaded chart; --is-upgrade renders
-with IsUpgrade set; --show-only filters as template.go does. Each case is
-{name, chart, release, namespace, args}; args are helm template flags among -f/--values, --set,
+with IsUpgrade set; --show-only filters as template.go does. Errors that the SDK words
+differently from the helm CLI (flag parsing, a chart path that does not exist, missing
+dependencies) are worded here as the CLI's code paths word them (pkg/cli/values/options.go,
+pkg/action LocateChart, pkg/cmd/install.go). Each case is {name, chart, release, namespace, args}; args are helm template flags among -f/--values, --set,
 --set-string, --set-json, --set-file, --set-literal, --include-crds, --is-upgrade, --skip-tests,
 --no-hooks, --show-only/-s. Usage: scripts/gen-template-goldens.py [CASE-NAME ...]
 """
-import os, re, subprocess, sys
+import json, os, re, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 try:
@@ -60,24 +62,54 @@ def parse_args(args):
     return o
 
 
+def wrap(prefix, fn, arg):
+    """The helm CLI wraps the parse errors of each flag (pkg/cli/values/options.go MergeValues)."""
+    try:
+        return fn(arg)
+    except helm.HelmError as e:
+        raise helm.HelmError(prefix + str(e))
+
+
 def user_values(o):
     """values.Options.MergeValues: -f files, --set-json, --set, --set-string, --set-file, --set-literal."""
     vals = {}
     for f in o["values"]:
         for part in f.split(","):
             with open(os.path.join(ROOT, part)) as fh:
-                merge(vals, helm.values_from_yaml(fh.read()) or {})
+                merge(vals, wrap("failed to parse %s: " % part, helm.values_from_yaml, fh.read()) or {})
     for s in o["set_json"]:
-        merge(vals, helm.parse_set_json(s))
+        merge(vals, wrap("failed parsing --set-json data %s: " % s, helm.parse_set_json, s))
     for s in o["set"]:
-        merge(vals, helm.parse_set_string(s))
+        merge(vals, wrap("failed parsing --set data: ", helm.parse_set_string, s))
     for s in o["set_string"]:
-        merge(vals, helm.parse_set_string_values(s))
+        merge(vals, wrap("failed parsing --set-string data: ", helm.parse_set_string_values, s))
     for s in o["set_file"]:
-        merge(vals, helm.parse_set_file(s))
+        merge(vals, wrap("failed parsing --set-file data: ", helm.parse_set_file, s))
     for s in o["set_literal"]:
-        merge(vals, helm.parse_set_literal(s))
+        merge(vals, wrap("failed parsing --set-literal data: ", helm.parse_set_literal, s))
     return vals
+
+
+def locate_chart(name):
+    """What pkg/action LocateChart reports for a chart argument that is not on disk (no
+    repositories are configured for these cases)."""
+    if os.path.exists(os.path.join(ROOT, name)):
+        return os.path.join(ROOT, name)
+    if os.path.isabs(name) or name.startswith("."):
+        raise helm.HelmError("path %s not found" % json.dumps(name))
+    if "/" in name:
+        raise helm.HelmError("repo %s not found" % name.split("/")[0])
+    raise helm.HelmError("non-absolute URLs should be in form of repo_name/path_to_chart, got: %s" % name)
+
+
+def check_dependencies(chart):
+    """pkg/cmd/install.go: CheckDependencies, worded as runInstall words it."""
+    loaded = {d.get("name") for d in (chart.dependencies or [])}
+    missing = [d["name"] for d in (chart.metadata.get("dependencies") or []) if d["name"] not in loaded]
+    if missing:
+        raise helm.HelmError("an error occurred while checking for chart dependencies. You may need to run "
+                             "'helm dependency build' to fetch missing dependencies: found in Chart.yaml, but "
+                             "missing in charts/ directory: " + ", ".join(missing))
 
 
 def split(body):
@@ -115,13 +147,14 @@ def go_match(pattern, name):
 
 def render_case(case):
     o = parse_args(case.get("args", []))
-    chart_path = os.path.join(ROOT, case["chart"])
     name, ns = case.get("release", "release-name"), case.get("namespace", "default")
     vals = user_values(o)
+    chart_path = locate_chart(case["chart"])
     chart = helm.Chart.load(chart_path)
     try:
         if chart.metadata.get("type", "application") not in ("", "application"):
             raise helm.HelmError("%s charts are not installable" % chart.metadata["type"])
+        check_dependencies(chart)
         crds = "".join("---\n# Source: %s\n%s\n" % (c["filename"], c["data"]) for c in chart.crds) if o["include_crds"] else ""
         rendered = chart.render(vals, name=name, namespace=ns, is_install=not o["is_upgrade"], is_upgrade=o["is_upgrade"])
         if o["is_upgrade"]:

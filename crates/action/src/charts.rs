@@ -8,8 +8,19 @@ use rudder_value::{Map, Value};
 
 use crate::{Error, ValueOptions};
 
-/// Loads a chart from a local folder or archive.
+/// Loads a chart from a local folder or archive; a reference that is not on disk is reported
+/// as Helm's `LocateChart` reports it (repositories are not supported yet).
 pub(crate) fn load(chart_ref: &str) -> Result<Chart, Error> {
+    let path = std::path::Path::new(chart_ref);
+    if !path.exists() {
+        return Err(Error::message(if path.is_absolute() || chart_ref.starts_with('.') {
+            format!("path {chart_ref:?} not found")
+        } else if let Some((repo, _)) = chart_ref.split_once('/') {
+            format!("repo {repo} not found")
+        } else {
+            format!("non-absolute URLs should be in form of repo_name/path_to_chart, got: {chart_ref}")
+        }));
+    }
     rudder_chart::load(chart_ref).map_err(|e| Error::message(e.to_string()))
 }
 
