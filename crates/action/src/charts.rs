@@ -13,13 +13,15 @@ use crate::{Error, ValueOptions};
 pub(crate) fn load(chart_ref: &str) -> Result<Chart, Error> {
     let path = std::path::Path::new(chart_ref);
     if !path.exists() {
-        return Err(Error::message(if path.is_absolute() || chart_ref.starts_with('.') {
-            format!("path {chart_ref:?} not found")
-        } else if let Some((repo, _)) = chart_ref.split_once('/') {
-            format!("repo {repo} not found")
-        } else {
-            format!("non-absolute URLs should be in form of repo_name/path_to_chart, got: {chart_ref}")
-        }));
+        return Err(Error::message(
+            if path.is_absolute() || chart_ref.starts_with('.') {
+                format!("path {chart_ref:?} not found")
+            } else if let Some((repo, _)) = chart_ref.split_once('/') {
+                format!("repo {repo} not found")
+            } else {
+                format!("non-absolute URLs should be in form of repo_name/path_to_chart, got: {chart_ref}")
+            },
+        ));
     }
     rudder_chart::load(chart_ref).map_err(|e| Error::message(e.to_string()))
 }
