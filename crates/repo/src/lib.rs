@@ -1,1 +1,25 @@
-//! (Skeleton: being filled in.)
+//! Helm's chart repository model, reading and writing the files Helm does.
+//!
+//! - [`paths`]: where Helm keeps its configuration, cache and data (`helmpath`, with the
+//!   `HELM_*` and XDG variables).
+//! - [`repofile`]: `repositories.yaml`, written owner-only as Helm does.
+//! - [`index`]: repository `index.yaml` files: loading (invalid entries skipped, versions
+//!   sorted newest first), building from packaged charts, merging and writing.
+//! - [`search`]: `helm search repo`: Helm's scoring, ordering, version constraints and table.
+//!
+//! YAML is read and written through `rudder-value`, which follows `sigs.k8s.io/yaml` (YAML
+//! to JSON to Go structs, and go-yaml v2's layout with sorted keys on the way out), so index
+//! and repository files come out laid out as Helm's.
+//!
+//! Chart downloads, packaging, OCI and provenance build on these types and are to come.
+
+pub mod directory;
+pub mod index;
+pub mod paths;
+pub mod repofile;
+pub mod search;
+mod time;
+
+pub use index::{ChartVersion, IndexFile};
+pub use paths::HelmPaths;
+pub use repofile::{RepoEntry, RepoFile};

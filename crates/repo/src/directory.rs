@@ -1,0 +1,135 @@
+//! `helm repo index DIR [--url URL] [--merge FILE]`: index the packaged charts of a
+//! folder.
+//!
+//! Charts are read with `rudder-chart`'s archive loader (which refuses unsafe archives
+//! and unloadable charts are skipped, as Helm's `IndexDirectory` skips them); the digest is
+//! the SHA-256 of the archive file.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rudder_value::{yaml, Value};
+use sha2::{Digest, Sha256};
+
+use crate::index::{ChartVersion, IndexFile};
+use crate::repofile::io_error_text;
+use crate::time;
+
+/// Lower-case hex SHA-256 of `data` (Helm's `provenance.Digest`).
+pub fn digest(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `*.tgz` in `dir` and in its direct subfolders, each group sorted by name: Go's
+/// `filepath.Glob` with `*.tgz` then `**/*.tgz` (where `**` is just `*`, one level).
+fn archives(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let list = |d: &Path| -> Vec<PathBuf> {
+        let mut found: Vec<PathBuf> = fs::read_dir(d)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        found.sort();
+        found
+    };
+    if !dir.is_dir() {
+        return Err(format!("could not read directory {}", dir.display()));
+    }
+    let top = list(dir);
+    let mut out: Vec<PathBuf> = top
+        .iter()
+        .filter(|p| is_tgz(p) && p.exists())
+        .cloned()
+        .collect();
+    let mut nested: Vec<PathBuf> = top
+        .iter()
+        .filter(|p| p.is_dir())
+        .flat_map(|d| list(d))
+        .filter(|p| is_tgz(p))
+        .collect();
+    nested.sort();
+    out.extend(nested);
+    Ok(out)
+}
+
+fn is_tgz(p: &Path) -> bool {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".tgz"))
+}
+
+/// Helm's `urlutil.URLJoin` for the simple case of appending path segments.
+fn url_join(base: &str, segment: &str) -> String {
+    if segment.is_empty() {
+        return base.to_string();
+    }
+    if base.is_empty() {
+        return segment.to_string();
+    }
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        segment.trim_start_matches('/')
+    )
+}
+
+/// `repo.IndexDirectory(dir, base_url)`.
+pub fn index_directory(dir: &Path, base_url: &str) -> Result<IndexFile, String> {
+    let mut index = IndexFile::default();
+    for archive in archives(dir)? {
+        let data = fs::read(&archive)
+            .map_err(|e| format!("open {}: {}", archive.display(), io_error_text(&e)))?;
+        let Ok(chart) = rudder_chart::loader::load_archive(&data) else {
+            continue;
+        };
+        let Some(chart_yaml) = chart.raw.iter().find(|f| f.name == "Chart.yaml") else {
+            continue;
+        };
+        let metadata = match yaml::from_yaml(&String::from_utf8_lossy(&chart_yaml.data)) {
+            Ok(Value::Map(d)) => d.snapshot(),
+            _ => continue,
+        };
+        let relative = archive.strip_prefix(dir).unwrap_or(&archive);
+        let file_name = relative
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let parent = relative
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let parent_url = url_join(base_url, &parent);
+        let url = url_join(&parent_url, &file_name);
+        let cv = ChartVersion::new(&metadata, vec![url], &digest(&data), &time::now());
+        if cv.name.is_empty() || cv.version.is_empty() {
+            return Err(format!(
+                "failed adding to {file_name} to index: validation: chart.metadata.name is required"
+            ));
+        }
+        index.add(cv);
+    }
+    Ok(index)
+}
+
+/// `helm repo index`: index `dir`, optionally merging an existing index (whose versions
+/// the folder does not have are kept), sorted, written to `dir/index.yaml`.
+pub fn repo_index(dir: &Path, base_url: &str, merge: Option<&Path>) -> Result<IndexFile, String> {
+    let mut index = index_directory(dir, base_url)?;
+    if let Some(merge) = merge {
+        if merge.exists() {
+            let old = IndexFile::load(merge).map_err(|e| format!("merge failed: {e}"))?;
+            index.merge(&old);
+        } else {
+            // Helm creates the missing merge file as an empty index.
+            IndexFile::default().write(merge)?;
+        }
+    }
+    index.sort_entries();
+    index.write(&dir.join("index.yaml"))?;
+    Ok(index)
+}

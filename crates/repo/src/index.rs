@@ -1,0 +1,421 @@
+//! Repository `index.yaml` (`repo.IndexFile`).
+//!
+//! Each chart version keeps the mapping it was read from, restricted to the keys Helm's
+//! structs know, so writing an index back gives what Helm's marshalling would: metadata
+//! keys are `omitempty` (empty ones vanish), `urls` and `created` are always written, and
+//! keys come out sorted as go-yaml sorts a JSON object.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use rudder_semver::Version;
+use rudder_value::{yaml, Map, Value};
+
+use crate::repofile::{io_error_text, json_kind};
+use crate::time;
+
+/// Keys of Helm's `chart.Metadata` (all `omitempty`).
+const METADATA_KEYS: &[&str] = &[
+    "name",
+    "home",
+    "sources",
+    "version",
+    "description",
+    "keywords",
+    "maintainers",
+    "icon",
+    "apiVersion",
+    "condition",
+    "tags",
+    "appVersion",
+    "deprecated",
+    "annotations",
+    "kubeVersion",
+    "dependencies",
+    "type",
+];
+
+/// Keys `repo.ChartVersion` adds; only `urls` and `created` are written when empty.
+const VERSION_KEYS: &[&str] = &[
+    "urls",
+    "created",
+    "removed",
+    "digest",
+    "checksum",
+    "engine",
+    "tillerVersion",
+    "url",
+];
+
+pub const NO_CHART_NAME: &str = "no chart name found";
+pub const NO_CHART_VERSION: &str = "no chart version found";
+
+/// One version of one chart in an index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChartVersion {
+    pub name: String,
+    pub version: String,
+    pub app_version: String,
+    pub description: String,
+    pub keywords: Vec<String>,
+    pub urls: Vec<String>,
+    pub created: String,
+    pub digest: String,
+    /// Every known key as read, for writing the entry back.
+    fields: Map,
+}
+
+fn string_field(map: &Map, key: &str) -> Result<String, String> {
+    match map.get(key) {
+        None | Some(Value::Nil) => Ok(String::new()),
+        Some(Value::String(s)) => Ok(s.to_string()),
+        Some(other) => Err(format!(
+            "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go struct field ChartVersion.entries.{key} of type string",
+            json_kind(other)
+        )),
+    }
+}
+
+fn strings_field(map: &Map, key: &str) -> Result<Vec<String>, String> {
+    match map.get(key) {
+        None | Some(Value::Nil) => Ok(Vec::new()),
+        Some(v) => {
+            let items = v.to_list().ok_or_else(|| {
+                format!(
+                    "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go struct field ChartVersion.entries.{key} of type []string",
+                    json_kind(v)
+                )
+            })?;
+            items
+                .iter()
+                .map(|item| match item {
+                    Value::String(s) => Ok(s.to_string()),
+                    Value::Nil => Ok(String::new()),
+                    other => Err(format!(
+                        "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go struct field ChartVersion.entries.{key} of type string",
+                        json_kind(other)
+                    )),
+                })
+                .collect()
+        }
+    }
+}
+
+/// Go's `omitempty`: false, 0, "", nil and empty lists and maps are left out.
+fn is_empty_value(v: &Value) -> bool {
+    match v {
+        Value::Nil => true,
+        Value::Bool(b) => !b,
+        Value::String(s) => s.is_empty(),
+        Value::Int(i) | Value::Int64(i) => *i == 0,
+        Value::Float(f) => *f == 0.0,
+        Value::List(l) => l.is_empty(),
+        Value::Strings(l) => l.is_empty(),
+        Value::Map(d) => d.is_empty(),
+        _ => false,
+    }
+}
+
+impl ChartVersion {
+    fn from_map(map: &Map) -> Result<ChartVersion, String> {
+        let mut fields = Map::new();
+        for key in METADATA_KEYS.iter().chain(VERSION_KEYS) {
+            if let Some(v) = map.get(*key) {
+                fields.insert((*key).to_string(), v.clone());
+            }
+        }
+        Ok(ChartVersion {
+            name: string_field(map, "name")?,
+            version: string_field(map, "version")?,
+            app_version: string_field(map, "appVersion")?,
+            description: string_field(map, "description")?,
+            keywords: strings_field(map, "keywords")?,
+            urls: strings_field(map, "urls")?,
+            created: match map.get("created") {
+                Some(Value::String(s)) => s.to_string(),
+                _ => String::new(),
+            },
+            digest: string_field(map, "digest")?,
+            fields,
+        })
+    }
+
+    /// A new entry for a packaged chart (`IndexFile.MustAdd`): `metadata` is the chart's
+    /// Chart.yaml mapping.
+    pub fn new(metadata: &Map, urls: Vec<String>, digest: &str, created: &str) -> ChartVersion {
+        let mut map: Map = metadata
+            .iter()
+            .filter(|(k, _)| METADATA_KEYS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        map.insert("urls".into(), Value::strings(urls));
+        map.insert("digest".into(), Value::str(digest));
+        map.insert("created".into(), Value::str(created));
+        // Only fails on mistyped metadata; keep what can be read.
+        ChartVersion::from_map(&map).unwrap_or_else(|_| ChartVersion {
+            name: String::new(),
+            version: String::new(),
+            app_version: String::new(),
+            description: String::new(),
+            keywords: Vec::new(),
+            urls: Vec::new(),
+            created: created.to_string(),
+            digest: digest.to_string(),
+            fields: map,
+        })
+    }
+
+    /// A field as read (`home`, `icon`, `maintainers`, `annotations`...).
+    pub fn field(&self, key: &str) -> Option<&Value> {
+        self.fields.get(key)
+    }
+
+    /// The entry's mapping as Helm writes it.
+    pub fn to_value(&self) -> Value {
+        let mut out = Map::new();
+        for (k, v) in &self.fields {
+            if !is_empty_value(v) {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+        out.insert("name".into(), Value::str(&self.name));
+        out.insert("version".into(), Value::str(&self.version));
+        out.insert(
+            "urls".into(),
+            if self.urls.is_empty() {
+                Value::Nil
+            } else {
+                Value::strings(self.urls.clone())
+            },
+        );
+        let created = if self.created.is_empty() {
+            time::ZERO_TIME
+        } else {
+            &self.created
+        };
+        out.insert("created".into(), Value::str(created));
+        for (key, value) in [
+            ("name", &self.name),
+            ("version", &self.version),
+            ("appVersion", &self.app_version),
+            ("description", &self.description),
+            ("digest", &self.digest),
+        ] {
+            if value.is_empty() {
+                out.remove(key);
+            } else {
+                out.insert(key.into(), Value::str(value));
+            }
+        }
+        if self.keywords.is_empty() {
+            out.remove("keywords");
+        } else {
+            out.insert("keywords".into(), Value::strings(self.keywords.clone()));
+        }
+        Value::map(out)
+    }
+
+    /// Whether `IndexFile` loading keeps this entry (Helm drops entries whose metadata does
+    /// not validate: a name and a semantic version are required).
+    fn is_loadable(&self) -> bool {
+        !self.name.is_empty() && Version::parse(&self.version).is_ok()
+    }
+}
+
+/// Newest first, as `sort.Reverse(ChartVersions)`: semantic order, unparsable versions
+/// treated as smallest.
+fn newest_first(a: &ChartVersion, b: &ChartVersion) -> Ordering {
+    match (Version::parse(&a.version), Version::parse(&b.version)) {
+        (Ok(x), Ok(y)) => y.compare(&x),
+        (Err(_), Ok(_)) => Ordering::Greater,
+        (Ok(_), Err(_)) => Ordering::Less,
+        (Err(_), Err(_)) => Ordering::Equal,
+    }
+}
+
+/// A repository index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexFile {
+    pub api_version: String,
+    pub generated: String,
+    /// Chart name to its versions, newest first.
+    pub entries: BTreeMap<String, Vec<ChartVersion>>,
+    pub public_keys: Vec<String>,
+    pub server_info: Option<Value>,
+    pub annotations: Option<Value>,
+}
+
+impl Default for IndexFile {
+    /// `repo.NewIndexFile`.
+    fn default() -> IndexFile {
+        IndexFile {
+            api_version: "v1".into(),
+            generated: time::now(),
+            entries: BTreeMap::new(),
+            public_keys: Vec::new(),
+            server_info: None,
+            annotations: None,
+        }
+    }
+}
+
+impl IndexFile {
+    /// `repo.LoadIndexFile`.
+    pub fn load(path: &Path) -> Result<IndexFile, String> {
+        let data = fs::read(path)
+            .map_err(|e| format!("open {}: {}", path.display(), io_error_text(&e)))?;
+        IndexFile::parse(&String::from_utf8_lossy(&data))
+    }
+
+    /// Parses an index (YAML or JSON): invalid entries are skipped, versions sorted newest
+    /// first, and a missing `apiVersion` is an error, as in Helm's `loadIndex`.
+    pub fn parse(data: &str) -> Result<IndexFile, String> {
+        if data.is_empty() {
+            return Err("empty index.yaml file".into());
+        }
+        let doc = yaml::from_yaml(data)?;
+        let map = match &doc {
+            Value::Map(d) => d.snapshot(),
+            Value::Nil => Map::new(),
+            other => {
+                return Err(format!(
+                    "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type repo.IndexFile",
+                    json_kind(other)
+                ))
+            }
+        };
+        let mut entries = BTreeMap::new();
+        if let Some(Value::Map(d)) = map.get("entries") {
+            for (name, list) in d.snapshot() {
+                let mut versions = Vec::new();
+                if let Some(items) = list.to_list() {
+                    for item in items.iter() {
+                        let Value::Map(m) = item else { continue };
+                        let mut cv = ChartVersion::from_map(&m.snapshot())?;
+                        if !cv.fields.contains_key("apiVersion") {
+                            cv.fields.insert("apiVersion".into(), Value::str("v1"));
+                        }
+                        if cv.is_loadable() {
+                            versions.push(cv);
+                        }
+                    }
+                }
+                versions.sort_by(newest_first);
+                entries.insert(name, versions);
+            }
+        }
+        let index = IndexFile {
+            api_version: string_field(&map, "apiVersion")?,
+            generated: match map.get("generated") {
+                Some(Value::String(s)) => s.to_string(),
+                _ => time::ZERO_TIME.into(),
+            },
+            entries,
+            public_keys: strings_field(&map, "publicKeys")?,
+            server_info: map
+                .get("serverInfo")
+                .filter(|v| !is_empty_value(v))
+                .cloned(),
+            annotations: map
+                .get("annotations")
+                .filter(|v| !is_empty_value(v))
+                .cloned(),
+        };
+        if index.api_version.is_empty() {
+            return Err("no API version specified".into());
+        }
+        Ok(index)
+    }
+
+    /// `IndexFile.Has`.
+    pub fn has(&self, name: &str, version: &str) -> bool {
+        self.entries
+            .get(name)
+            .is_some_and(|vs| vs.iter().any(|v| v.version == version))
+    }
+
+    /// `IndexFile.Add`: appends a version (call [`IndexFile::sort_entries`] afterwards).
+    pub fn add(&mut self, version: ChartVersion) {
+        self.entries
+            .entry(version.name.clone())
+            .or_default()
+            .push(version);
+    }
+
+    /// `IndexFile.SortEntries`: newest version first in every chart.
+    pub fn sort_entries(&mut self) {
+        for versions in self.entries.values_mut() {
+            versions.sort_by(newest_first);
+        }
+    }
+
+    /// `IndexFile.Merge`: adds the versions of `other` this index does not have.
+    pub fn merge(&mut self, other: &IndexFile) {
+        for versions in other.entries.values() {
+            for cv in versions {
+                if !self.has(&cv.name, &cv.version) {
+                    self.add(cv.clone());
+                }
+            }
+        }
+    }
+
+    /// `IndexFile.Get`: an exact version string wins, else the newest version satisfying
+    /// `version` as a constraint (`*`, so stable versions only, when empty).
+    pub fn get(&self, name: &str, version: &str) -> Result<&ChartVersion, String> {
+        let versions = self
+            .entries
+            .get(name)
+            .ok_or_else(|| NO_CHART_NAME.to_string())?;
+        if versions.is_empty() {
+            return Err(NO_CHART_VERSION.into());
+        }
+        let constraints =
+            rudder_semver::Constraints::parse(if version.is_empty() { "*" } else { version })?;
+        if !version.is_empty() {
+            if let Some(cv) = versions.iter().find(|cv| cv.version == version) {
+                return Ok(cv);
+            }
+        }
+        versions
+            .iter()
+            .find(|cv| Version::parse(&cv.version).is_ok_and(|v| constraints.check(&v)))
+            .ok_or_else(|| format!("no chart version found for {name}-{version}"))
+    }
+
+    /// The index as Helm writes it (`yaml.Marshal(IndexFile)`).
+    pub fn to_yaml(&self) -> Result<String, String> {
+        let mut m = Map::new();
+        m.insert("apiVersion".into(), Value::str(&self.api_version));
+        m.insert("generated".into(), Value::str(&self.generated));
+        let mut entries = Map::new();
+        for (name, versions) in &self.entries {
+            entries.insert(
+                name.clone(),
+                Value::list(versions.iter().map(ChartVersion::to_value).collect()),
+            );
+        }
+        m.insert("entries".into(), Value::map(entries));
+        if !self.public_keys.is_empty() {
+            m.insert(
+                "publicKeys".into(),
+                Value::strings(self.public_keys.clone()),
+            );
+        }
+        if let Some(info) = &self.server_info {
+            m.insert("serverInfo".into(), info.clone());
+        }
+        if let Some(annotations) = &self.annotations {
+            m.insert("annotations".into(), annotations.clone());
+        }
+        yaml::to_yaml(&Value::map(m))
+    }
+
+    /// `IndexFile.WriteFile(dest, 0644)`.
+    pub fn write(&self, path: &Path) -> Result<(), String> {
+        let data = self.to_yaml()?;
+        fs::write(path, data).map_err(|e| format!("open {}: {}", path.display(), io_error_text(&e)))
+    }
+}

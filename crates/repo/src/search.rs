@@ -1,0 +1,263 @@
+//! `helm search repo`: Helm's `cmd/search` index and `search_repo` command logic.
+//!
+//! Every chart (or, with all versions, every chart version) becomes one line
+//! `name \v repo/name \v description \v keywords`; a match's score is the number of `\v`
+//! before it, and matches scoring 25 or more are dropped. Results sort by score, then name,
+//! then newest version; then the version constraint (`>0.0.0`, or `>0.0.0-0` with `--devel`,
+//! unless `--version` is given) keeps, unless all versions are wanted, the first match per
+//! name.
+
+use std::cmp::Ordering;
+
+use regex::Regex;
+use rudder_semver::{Constraints, Version};
+
+use crate::index::{ChartVersion, IndexFile};
+
+const SEP: char = '\u{0b}';
+/// Helm's `searchMaxScore`.
+pub const MAX_SCORE: usize = 25;
+
+/// One search hit.
+#[derive(Clone, Debug)]
+pub struct SearchResult {
+    /// `repo/chart`.
+    pub name: String,
+    pub score: usize,
+    pub chart: ChartVersion,
+}
+
+/// The charts of the configured repositories, as `search.Index`.
+#[derive(Default)]
+pub struct SearchIndex {
+    lines: Vec<(String, String, ChartVersion)>,
+}
+
+/// Options of `helm search repo`.
+#[derive(Clone, Debug, Default)]
+pub struct SearchOptions {
+    pub regexp: bool,
+    /// `--versions`: every version, not only the newest per chart.
+    pub versions: bool,
+    pub devel: bool,
+    /// `--version` constraint.
+    pub version: String,
+}
+
+impl SearchIndex {
+    pub fn new() -> SearchIndex {
+        SearchIndex::default()
+    }
+
+    /// `Index.AddRepo`: the newest version of each chart, or all with `all_versions`.
+    pub fn add_repo(&mut self, repo_name: &str, index: &IndexFile, all_versions: bool) {
+        for (name, versions) in &index.entries {
+            let Some(newest) = versions.first() else {
+                continue;
+            };
+            let full = join_repo(repo_name, name);
+            let chosen = if all_versions {
+                &versions[..]
+            } else {
+                std::slice::from_ref(newest)
+            };
+            for cv in chosen {
+                self.lines
+                    .push((full.clone(), line_of(repo_name, cv), cv.clone()));
+            }
+        }
+    }
+
+    /// `Index.All`.
+    pub fn all(&self) -> Vec<SearchResult> {
+        self.lines
+            .iter()
+            .map(|(name, _, cv)| SearchResult {
+                name: name.clone(),
+                score: 0,
+                chart: cv.clone(),
+            })
+            .collect()
+    }
+
+    /// `Index.Search`: a case-insensitive substring, or a Go regular expression.
+    pub fn search(
+        &self,
+        term: &str,
+        threshold: usize,
+        regexp: bool,
+    ) -> Result<Vec<SearchResult>, String> {
+        let matcher = if regexp {
+            Some(Regex::new(term).map_err(|e| format!("error parsing regexp: {e}"))?)
+        } else {
+            None
+        };
+        let term = term.to_lowercase();
+        let mut out = Vec::new();
+        for (name, line, cv) in &self.lines {
+            let (at, text) = match &matcher {
+                Some(re) => match re.find(line) {
+                    Some(m) => (m.start(), line.clone()),
+                    None => continue,
+                },
+                None => {
+                    let lower = line.to_lowercase();
+                    match lower.find(&term) {
+                        Some(at) => (at, lower),
+                        None => continue,
+                    }
+                }
+            };
+            let score = text[..at].matches(SEP).count();
+            if score < threshold {
+                out.push(SearchResult {
+                    name: name.clone(),
+                    score,
+                    chart: cv.clone(),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `path.Join(repo, chart)` for the plain names repositories use.
+fn join_repo(repo: &str, chart: &str) -> String {
+    match (repo.is_empty(), chart.is_empty()) {
+        (true, _) => chart.to_string(),
+        (_, true) => repo.to_string(),
+        _ => format!("{repo}/{chart}"),
+    }
+}
+
+fn line_of(repo_name: &str, cv: &ChartVersion) -> String {
+    format!(
+        "{name}{SEP}{repo_name}/{name}{SEP}{desc}{SEP}{keywords}",
+        name = cv.name,
+        desc = cv.description,
+        keywords = cv.keywords.join(" ")
+    )
+}
+
+/// `search.SortScore`: score, then name, then newest version first.
+pub fn sort_results(results: &mut [SearchResult]) {
+    results.sort_by(|a, b| {
+        a.score.cmp(&b.score).then_with(|| {
+            if a.name != b.name {
+                return a.name.cmp(&b.name);
+            }
+            match (
+                Version::parse(&a.chart.version),
+                Version::parse(&b.chart.version),
+            ) {
+                (Ok(x), Ok(y)) => y.compare(&x),
+                _ => Ordering::Equal,
+            }
+        })
+    });
+}
+
+/// `helm search repo [KEYWORD...]` over already loaded indexes (repository name, index),
+/// in the order of repositories.yaml.
+pub fn search_repos(
+    repos: &[(String, IndexFile)],
+    keywords: &[String],
+    options: &SearchOptions,
+) -> Result<Vec<SearchResult>, String> {
+    let version = if !options.version.is_empty() {
+        options.version.clone()
+    } else if options.devel {
+        ">0.0.0-0".to_string()
+    } else {
+        ">0.0.0".to_string()
+    };
+    let mut index = SearchIndex::new();
+    for (name, file) in repos {
+        // The constraint is never empty here, so every version is indexed, as in Helm.
+        index.add_repo(name, file, options.versions || !version.is_empty());
+    }
+    let mut results = if keywords.is_empty() {
+        index.all()
+    } else {
+        index.search(&keywords.join(" "), MAX_SCORE, options.regexp)?
+    };
+    sort_results(&mut results);
+    let constraint = Constraints::parse(&version)
+        .map_err(|e| format!("an invalid version/constraint format: {e}"))?;
+    let mut seen = std::collections::HashSet::new();
+    let mut kept = Vec::new();
+    for r in results {
+        if !options.versions && seen.contains(&r.name) {
+            continue;
+        }
+        let Ok(v) = Version::parse(&r.chart.version) else {
+            continue;
+        };
+        if constraint.check(&v) {
+            seen.insert(r.name.clone());
+            kept.push(r);
+        }
+    }
+    Ok(kept)
+}
+
+/// Display width of a cell (one column per character; go-runewidth would count East Asian
+/// wide characters as two).
+fn width(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// go-runewidth's `Truncate(s, w, "...")`.
+fn truncate(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    let keep = max.saturating_sub(3);
+    let mut out: String = s.chars().take(keep).collect();
+    out.push_str("...");
+    out
+}
+
+/// The table `helm search repo` prints (gosuri/uitable: cells truncated to `max_col_width`,
+/// padded to the column's width, tab separated), or `No results found`.
+pub fn format_table(results: &[SearchResult], max_col_width: usize) -> String {
+    if results.is_empty() {
+        return "No results found\n".into();
+    }
+    let mut rows = vec![[
+        "NAME".to_string(),
+        "CHART VERSION".to_string(),
+        "APP VERSION".to_string(),
+        "DESCRIPTION".to_string(),
+    ]];
+    for r in results {
+        rows.push([
+            r.name.clone(),
+            r.chart.version.clone(),
+            r.chart.app_version.clone(),
+            r.chart.description.clone(),
+        ]);
+    }
+    for row in rows.iter_mut() {
+        for cell in row.iter_mut() {
+            *cell = truncate(cell, max_col_width);
+        }
+    }
+    let mut widths = [0usize; 4];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(width(cell));
+        }
+    }
+    let mut out = String::new();
+    for row in &rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - width(cell))))
+            .collect();
+        out.push_str(&cells.join("\t"));
+        out.push('\n');
+    }
+    out
+}

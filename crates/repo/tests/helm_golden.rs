@@ -1,0 +1,78 @@
+//! Index files compared with what real Helm wrote for the same charts
+//! (`scripts/gen-repo-goldens.py`, goldens in `tests/repo-golden`).
+
+use std::path::{Path, PathBuf};
+
+use rudder_repo::directory::{digest, repo_index};
+use rudder_repo::IndexFile;
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/repo-golden")
+}
+
+/// Times of the run differ; everything else, including the fixed times that come from the
+/// merged index, must be equal.
+fn without_times(text: &str) -> String {
+    const FIXED: &[&str] = &["\"2020-01-01T00:00:00Z\"", "\"2019-05-06T07:08:09.123Z\""];
+    text.lines()
+        .map(|l| {
+            let t = l.trim_start();
+            let indent = &l[..l.len() - t.len()];
+            match t.split_once(": ") {
+                Some(("created" | "generated", value)) if !FIXED.contains(&value) => {
+                    format!("{indent}{}: <time>", t.split(':').next().unwrap_or(""))
+                }
+                _ => l.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn helm_written_indexes_round_trip_unchanged() {
+    for name in ["index-plain.yaml", "index-url.yaml", "index-merge.yaml"] {
+        let text = std::fs::read_to_string(golden_dir().join(name)).unwrap();
+        let index = IndexFile::parse(&text).unwrap();
+        assert_eq!(index.to_yaml().unwrap(), text, "{name}");
+    }
+}
+
+fn copy_charts(to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(golden_dir().join("charts")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn repo_index_matches_helm() {
+    let work = std::env::temp_dir().join(format!("rudder-repo-index-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    copy_charts(&work);
+    for (label, url, merge) in [
+        ("plain", "", None),
+        ("url", "https://charts.example.com/stable", None),
+        (
+            "merge",
+            "https://charts.example.com/stable",
+            Some(golden_dir().join("merge-from.yaml")),
+        ),
+    ] {
+        repo_index(&work, url, merge.as_deref()).unwrap();
+        let ours = std::fs::read_to_string(work.join("index.yaml")).unwrap();
+        let helms =
+            std::fs::read_to_string(golden_dir().join(format!("index-{label}.yaml"))).unwrap();
+        assert_eq!(without_times(&ours), without_times(&helms), "index-{label}");
+        std::fs::remove_file(work.join("index.yaml")).unwrap();
+    }
+    std::fs::remove_dir_all(&work).unwrap();
+}
+
+#[test]
+fn digests_are_sha256_of_the_archive() {
+    let data = std::fs::read(golden_dir().join("charts/lib-2.0.0.tgz")).unwrap();
+    let index = IndexFile::load(&golden_dir().join("index-plain.yaml")).unwrap();
+    assert_eq!(index.entries["lib"][0].digest, digest(&data));
+}
