@@ -11,6 +11,7 @@ use rudder_value::Value;
 
 mod collections;
 mod convert;
+mod crypto;
 mod helm;
 mod other;
 mod strings;
@@ -44,6 +45,7 @@ pub fn sprig() -> FuncMap {
     collections::register(&mut m);
     convert::register(&mut m);
     other::register(&mut m);
+    crypto::register(&mut m);
     m
 }
 
