@@ -225,14 +225,20 @@ impl ChartVersion {
 }
 
 /// Newest first, as `sort.Reverse(ChartVersions)`: semantic order, unparsable versions
-/// treated as smallest.
-fn newest_first(a: &ChartVersion, b: &ChartVersion) -> Ordering {
-    match (Version::parse(&a.version), Version::parse(&b.version)) {
-        (Ok(x), Ok(y)) => y.compare(&x),
-        (Err(_), Ok(_)) => Ordering::Greater,
-        (Ok(_), Err(_)) => Ordering::Less,
-        (Err(_), Err(_)) => Ordering::Equal,
-    }
+/// treated as smallest. Versions are parsed once, not per comparison (indexes can hold
+/// tens of thousands).
+fn sort_newest_first(versions: &mut Vec<ChartVersion>) {
+    let mut keyed: Vec<(Option<Version>, ChartVersion)> = versions
+        .drain(..)
+        .map(|cv| (Version::parse(&cv.version).ok(), cv))
+        .collect();
+    keyed.sort_by(|(a, _), (b, _)| match (a, b) {
+        (Some(x), Some(y)) => y.compare(x),
+        (None, Some(_)) => Ordering::Greater,
+        (Some(_), None) => Ordering::Less,
+        (None, None) => Ordering::Equal,
+    });
+    versions.extend(keyed.into_iter().map(|(_, cv)| cv));
 }
 
 /// A repository index.
@@ -302,7 +308,7 @@ impl IndexFile {
                         }
                     }
                 }
-                versions.sort_by(newest_first);
+                sort_newest_first(&mut versions);
                 entries.insert(name, versions);
             }
         }
@@ -347,7 +353,7 @@ impl IndexFile {
     /// `IndexFile.SortEntries`: newest version first in every chart.
     pub fn sort_entries(&mut self) {
         for versions in self.entries.values_mut() {
-            versions.sort_by(newest_first);
+            sort_newest_first(versions);
         }
     }
 

@@ -261,3 +261,155 @@ pub fn format_table(results: &[SearchResult], max_col_width: usize) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(entries: &[(&str, &str, &str, &str)]) -> IndexFile {
+        let mut merged = IndexFile::default();
+        for (name, version, description, keywords) in entries {
+            let one = IndexFile::parse(&format!(
+                "apiVersion: v1\nentries:\n  {name}:\n  - name: {name}\n    version: {version}\n    appVersion: \"{version}\"\n    description: {description}\n    keywords: [{keywords}]\n"
+            ))
+            .unwrap();
+            merged.merge(&one);
+        }
+        merged.sort_entries();
+        merged
+    }
+
+    fn names(results: &[SearchResult]) -> Vec<String> {
+        results
+            .iter()
+            .map(|r| format!("{}@{}", r.name, r.chart.version))
+            .collect()
+    }
+
+    fn repos() -> Vec<(String, IndexFile)> {
+        vec![
+            (
+                "testing".into(),
+                index(&[
+                    (
+                        "alpine",
+                        "0.1.0",
+                        "Deploy a basic Alpine Linux pod",
+                        "linux",
+                    ),
+                    (
+                        "alpine",
+                        "0.2.0",
+                        "Deploy a basic Alpine Linux pod",
+                        "linux",
+                    ),
+                    (
+                        "alpine",
+                        "0.3.0-rc.1",
+                        "Deploy a basic Alpine Linux pod",
+                        "linux",
+                    ),
+                    (
+                        "mariadb",
+                        "0.3.0",
+                        "Fast, reliable database server",
+                        "mysql, alpine",
+                    ),
+                ]),
+            ),
+            (
+                "other".into(),
+                index(&[("nginx", "1.0.0", "Web server", "web")]),
+            ),
+        ]
+    }
+
+    #[test]
+    fn newest_stable_version_per_chart_by_default() {
+        let r = search_repos(&repos(), &[], &SearchOptions::default()).unwrap();
+        assert_eq!(
+            names(&r),
+            [
+                "other/nginx@1.0.0",
+                "testing/alpine@0.2.0",
+                "testing/mariadb@0.3.0"
+            ]
+        );
+    }
+
+    #[test]
+    fn devel_versions_and_constraints() {
+        let devel = SearchOptions {
+            devel: true,
+            ..Default::default()
+        };
+        let r = search_repos(&repos(), &["alpine".into()], &devel).unwrap();
+        assert_eq!(
+            names(&r),
+            ["testing/alpine@0.3.0-rc.1", "testing/mariadb@0.3.0"]
+        );
+        let all = SearchOptions {
+            versions: true,
+            ..Default::default()
+        };
+        let r = search_repos(&repos(), &["alpine".into()], &all).unwrap();
+        assert_eq!(
+            names(&r),
+            [
+                "testing/alpine@0.2.0",
+                "testing/alpine@0.1.0",
+                "testing/mariadb@0.3.0"
+            ]
+        );
+        let constrained = SearchOptions {
+            version: "<0.2".into(),
+            ..Default::default()
+        };
+        let r = search_repos(&repos(), &["alpine".into()], &constrained).unwrap();
+        assert_eq!(names(&r), ["testing/alpine@0.1.0"]);
+        let bad = SearchOptions {
+            version: "abc".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            search_repos(&repos(), &[], &bad).unwrap_err(),
+            "an invalid version/constraint format: improper constraint: \"abc\""
+        );
+    }
+
+    #[test]
+    fn score_is_the_field_the_term_matched_in() {
+        // "alpine" is in mariadb's keywords (score 3), alpine's own name (score 0).
+        let mut index = SearchIndex::new();
+        for (name, file) in repos() {
+            index.add_repo(&name, &file, false);
+        }
+        let mut r = index.search("ALPINE", MAX_SCORE, false).unwrap();
+        sort_results(&mut r);
+        let scores: Vec<(String, usize)> = r.iter().map(|r| (r.name.clone(), r.score)).collect();
+        assert_eq!(
+            scores,
+            [
+                ("testing/alpine".to_string(), 0),
+                ("testing/mariadb".to_string(), 3)
+            ]
+        );
+        let r = index.search("^ngin", MAX_SCORE, true).unwrap();
+        assert_eq!(names(&r), ["other/nginx@1.0.0"]);
+        assert!(index.search("(", MAX_SCORE, true).is_err());
+    }
+
+    #[test]
+    fn table_pads_and_truncates_like_uitable() {
+        let r = search_repos(&repos(), &["nginx".into()], &SearchOptions::default()).unwrap();
+        assert_eq!(
+            format_table(&r, 50),
+            "NAME       \tCHART VERSION\tAPP VERSION\tDESCRIPTION\nother/nginx\t1.0.0        \t1.0.0      \tWeb server \n"
+        );
+        assert_eq!(
+            format_table(&r, 8).lines().next().unwrap(),
+            "NAME    \tCHART...\tAPP V...\tDESCR..."
+        );
+        assert_eq!(format_table(&[], 50), "No results found\n");
+    }
+}
