@@ -11,12 +11,15 @@
 //! to JSON to Go structs, and go-yaml v2's layout with sorted keys on the way out), so index
 //! and repository files come out laid out as Helm's.
 //!
-//! Chart downloads, packaging, OCI and provenance build on these types and are to come.
+//! - [`resolve`]: chart references (`repo/chart`, archive URLs) to download URLs.
+//!
+//! HTTP downloads, packaging, OCI and provenance build on these types and are to come.
 
 pub mod directory;
 pub mod index;
 pub mod paths;
 pub mod repofile;
+pub mod resolve;
 pub mod search;
 mod time;
 

@@ -1,0 +1,214 @@
+//! Chart references to download locations (`ChartDownloader.ResolveChartVersion`), for
+//! `repo/chart` and absolute URLs; OCI references are for later and are reported as such.
+
+use std::path::Path;
+
+use crate::index::IndexFile;
+use crate::repofile::{RepoEntry, RepoFile};
+
+/// Where to download a chart from and with which repository's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolvedChart {
+    pub url: String,
+    /// The index's digest of the archive (empty for a direct URL).
+    pub digest: String,
+    /// The configured repository whose credentials and TLS files apply, if any.
+    pub repo: Option<RepoEntry>,
+}
+
+fn has_scheme(reference: &str) -> bool {
+    match reference.split_once(':') {
+        Some((scheme, _)) => {
+            !scheme.is_empty()
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+        None => false,
+    }
+}
+
+/// Removes `.` and `..` segments (RFC 3986 section 5.2.4).
+fn remove_dot_segments(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let segments: Vec<&str> = path.split('/').collect();
+    for (i, seg) in segments.iter().enumerate() {
+        let last = i + 1 == segments.len();
+        match *seg {
+            "." => {
+                if last {
+                    out.push("");
+                }
+            }
+            ".." => {
+                if out.len() > 1 {
+                    out.pop();
+                }
+                if last {
+                    out.push("");
+                }
+            }
+            s => out.push(s),
+        }
+    }
+    out.join("/")
+}
+
+/// `repo.ResolveReferenceURL`: an absolute `reference` as is; a relative one against the
+/// repository URL taken as a folder, keeping the repository URL's query.
+pub fn resolve_reference_url(base: &str, reference: &str) -> String {
+    if has_scheme(reference) {
+        return reference.to_string();
+    }
+    let (base, query) = match base.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (base, None),
+    };
+    let (origin, path) = match base.find("://") {
+        Some(i) => {
+            let rest = &base[i + 3..];
+            let cut = rest.find('/').map_or(base.len(), |j| i + 3 + j);
+            (&base[..cut], &base[cut..])
+        }
+        None => ("", base),
+    };
+    let reference = reference.split(['?', '#']).next().unwrap_or("");
+    let folder = format!("{}/", path.trim_end_matches('/'));
+    let merged = if reference.starts_with('/') {
+        reference.to_string()
+    } else {
+        format!("{folder}{reference}")
+    };
+    let mut out = format!("{origin}{}", remove_dot_segments(&merged));
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// Resolves `reference` (`repo/chart`, or an `http(s)://` URL of an archive) at `version`
+/// (a version or constraint, empty for the newest stable), reading repository
+/// configuration and cached indexes as Helm does.
+pub fn resolve_chart(
+    repositories: &RepoFile,
+    repository_cache: &Path,
+    reference: &str,
+    version: &str,
+) -> Result<ResolvedChart, String> {
+    if reference.starts_with("oci://") {
+        return Err(format!(
+            "unable to lookup ref {reference} at version '{version}', OCI registries are not supported yet"
+        ));
+    }
+    if has_scheme(reference) {
+        // A URL that lives under a configured repository gets that repository's settings.
+        let repo = repositories
+            .repositories
+            .iter()
+            .find(|r| !r.url.is_empty() && reference.starts_with(&r.url))
+            .cloned();
+        return Ok(ResolvedChart {
+            url: reference.to_string(),
+            digest: String::new(),
+            repo,
+        });
+    }
+    let Some((repo_name, chart_name)) = reference.split_once('/') else {
+        return Err(format!(
+            "non-absolute URLs should be in form of repo_name/path_to_chart, got: {reference}"
+        ));
+    };
+    let repo = repositories
+        .get(repo_name)
+        .ok_or_else(|| format!("repo {repo_name} not found"))?;
+    if repo.url.is_empty() {
+        return Err(format!("no URL found for repository {repo_name}"));
+    }
+    let index_path = repository_cache.join(format!("{}-index.yaml", repo.name));
+    let index = IndexFile::load(&index_path)
+        .map_err(|e| format!("no cached repo found. (try 'helm repo update'): {e}"))?;
+    let cv = index.get(chart_name, version).map_err(|e| {
+        format!(
+            "chart {chart_name:?} matching {version} not found in {} index. (try 'helm repo update'): {e}",
+            repo.name
+        )
+    })?;
+    let first = cv
+        .urls
+        .first()
+        .ok_or_else(|| format!("chart {reference:?} has no downloadable URLs"))?;
+    Ok(ResolvedChart {
+        url: resolve_reference_url(&repo.url, first),
+        digest: cv.digest.clone(),
+        repo: Some(repo.clone()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_urls() {
+        let r = resolve_reference_url;
+        assert_eq!(
+            r("https://x.io/charts", "a-1.0.0.tgz"),
+            "https://x.io/charts/a-1.0.0.tgz"
+        );
+        assert_eq!(
+            r("https://x.io/charts/", "a.tgz"),
+            "https://x.io/charts/a.tgz"
+        );
+        assert_eq!(
+            r("https://x.io/charts", "../b/a.tgz"),
+            "https://x.io/b/a.tgz"
+        );
+        assert_eq!(
+            r("https://x.io/charts", "/root/a.tgz"),
+            "https://x.io/root/a.tgz"
+        );
+        assert_eq!(
+            r("https://x.io/c?token=1", "a.tgz"),
+            "https://x.io/c/a.tgz?token=1"
+        );
+        assert_eq!(
+            r("https://x.io/c", "https://cdn.io/a.tgz"),
+            "https://cdn.io/a.tgz"
+        );
+    }
+
+    #[test]
+    fn repo_slash_chart_uses_the_cached_index() {
+        let cache = std::env::temp_dir().join(format!("rudder-resolve-{}", std::process::id()));
+        std::fs::create_dir_all(&cache).unwrap();
+        std::fs::write(
+            cache.join("st-index.yaml"),
+            "apiVersion: v1\nentries:\n  web:\n  - name: web\n    version: 1.0.0\n    digest: d1\n    urls: [web-1.0.0.tgz]\n  - name: web\n    version: 1.1.0-rc.1\n    urls: [web-1.1.0-rc.1.tgz]\n",
+        )
+        .unwrap();
+        let mut repos = RepoFile::default();
+        repos.update(RepoEntry {
+            name: "st".into(),
+            url: "https://charts.example.com/st".into(),
+            ..Default::default()
+        });
+        let got = resolve_chart(&repos, &cache, "st/web", "").unwrap();
+        assert_eq!(got.url, "https://charts.example.com/st/web-1.0.0.tgz");
+        assert_eq!(got.digest, "d1");
+        let pre = resolve_chart(&repos, &cache, "st/web", ">=1.1.0-0").unwrap();
+        assert_eq!(pre.url, "https://charts.example.com/st/web-1.1.0-rc.1.tgz");
+        assert_eq!(
+            resolve_chart(&repos, &cache, "nope/web", "").unwrap_err(),
+            "repo nope not found"
+        );
+        let missing = resolve_chart(&repos, &cache, "st/other", "").unwrap_err();
+        assert_eq!(
+            missing,
+            "chart \"other\" matching  not found in st index. (try 'helm repo update'): no chart name found"
+        );
+        assert!(resolve_chart(&repos, &cache, "web", "").is_err());
+        std::fs::remove_dir_all(&cache).unwrap();
+    }
+}
