@@ -325,3 +325,169 @@ fn sec1_pem(der: &[u8]) -> Result<String, String> {
     out.push_str("-----END EC PRIVATE KEY-----\n");
     Ok(out)
 }
+
+const MASTER_PASSWORD_SEED: &str = "com.lyndir.masterpassword";
+
+/// The Master Password algorithm's templates (the data Sprig uses).
+fn password_templates(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "maximum" => &["anoxxxxxxxxxxxxxxxxx", "axxxxxxxxxxxxxxxxxno"],
+        "long" => &[
+            "CvcvnoCvcvCvcv",
+            "CvcvCvcvnoCvcv",
+            "CvcvCvcvCvcvno",
+            "CvccnoCvcvCvcv",
+            "CvccCvcvnoCvcv",
+            "CvccCvcvCvcvno",
+            "CvcvnoCvccCvcv",
+            "CvcvCvccnoCvcv",
+            "CvcvCvccCvcvno",
+            "CvcvnoCvcvCvcc",
+            "CvcvCvcvnoCvcc",
+            "CvcvCvcvCvccno",
+            "CvccnoCvccCvcv",
+            "CvccCvccnoCvcv",
+            "CvccCvccCvcvno",
+            "CvcvnoCvccCvcc",
+            "CvcvCvccnoCvcc",
+            "CvcvCvccCvccno",
+            "CvccnoCvcvCvcc",
+            "CvccCvcvnoCvcc",
+            "CvccCvcvCvccno",
+        ],
+        "medium" => &["CvcnoCvc", "CvcCvcno"],
+        "short" => &["Cvcn"],
+        "basic" => &["aaanaaan", "aannaaan", "aaannaaa"],
+        "pin" => &["nnnn"],
+        _ => return None,
+    })
+}
+
+fn template_characters(c: u8) -> &'static [u8] {
+    match c {
+        b'V' => b"AEIOU",
+        b'C' => b"BCDFGHJKLMNPQRSTVWXYZ",
+        b'v' => b"aeiou",
+        b'c' => b"bcdfghjklmnpqrstvwxyz",
+        b'A' => b"AEIOUBCDFGHJKLMNPQRSTVWXYZ",
+        b'a' => b"AEIOUaeiouBCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz",
+        b'n' => b"0123456789",
+        b'o' => b"@&%?,=[]_:-+*$#!'^~;()/.",
+        _ => b"AEIOUaeiouBCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz0123456789!@#$%^&*()",
+    }
+}
+
+/// Sprig's `derivePassword`: deterministic, so it matches Helm exactly.
+fn derive_password(counter: u32, kind: &str, password: &str, user: &str, site: &str) -> String {
+    use hmac::Mac;
+    let Some(templates) = password_templates(kind) else {
+        return format!("cannot find password template {kind}");
+    };
+    let mut salt = MASTER_PASSWORD_SEED.as_bytes().to_vec();
+    salt.extend_from_slice(&(user.len() as u32).to_be_bytes());
+    salt.extend_from_slice(user.as_bytes());
+    let mut key = [0u8; 64];
+    let params = match scrypt::Params::new(15, 8, 2, 64) {
+        Ok(p) => p,
+        Err(e) => return format!("failed to derive password: {e}"),
+    };
+    if let Err(e) = scrypt::scrypt(password.as_bytes(), &salt, &params, &mut key) {
+        return format!("failed to derive password: {e}");
+    }
+    let mut msg = MASTER_PASSWORD_SEED.as_bytes().to_vec();
+    msg.extend_from_slice(&(site.len() as u32).to_be_bytes());
+    msg.extend_from_slice(site.as_bytes());
+    msg.extend_from_slice(&counter.to_be_bytes());
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key) else {
+        return "failed to derive password".into();
+    };
+    mac.update(&msg);
+    let seed = mac.finalize().into_bytes();
+    let template = templates[seed[0] as usize % templates.len()].as_bytes();
+    template
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let chars = template_characters(*c);
+            chars[seed[i + 1] as usize % chars.len()] as char
+        })
+        .collect()
+}
+
+fn bcrypt_hash(input: &str) -> String {
+    // Go's bcrypt writes the $2a$ variant at cost 10.
+    match bcrypt::hash_with_result(input, 10) {
+        Ok(h) => h.format_for_version(bcrypt::Version::TwoA),
+        Err(e) => format!("failed to encrypt string with bcrypt: {e}"),
+    }
+}
+
+fn aes_key(password: &str) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    let p = password.as_bytes();
+    let n = p.len().min(32);
+    key[..n].copy_from_slice(&p[..n]);
+    key
+}
+
+pub(crate) fn register_more(m: &mut FuncMap) {
+    add(m, "derivePassword", &[Int, Str, Str, Str, Str], None, |a| {
+        Ok(Value::from(derive_password(
+            crate::to_int64(&a[0]) as u32,
+            s(&a[1]),
+            s(&a[2]),
+            s(&a[3]),
+            s(&a[4]),
+        )))
+    });
+    add(m, "bcrypt", &[Str], None, |a| {
+        Ok(Value::from(bcrypt_hash(s(&a[0]))))
+    });
+    add(m, "htpasswd", &[Str, Str], None, |a| {
+        let user = s(&a[0]);
+        if user.contains(':') {
+            return Ok(Value::from(format!("invalid username: {user}")));
+        }
+        Ok(Value::from(format!("{user}:{}", bcrypt_hash(s(&a[1])))))
+    });
+    add(m, "encryptAES", &[Str, Str], None, |a| {
+        use aes::cipher::{BlockEncryptMut, KeyIvInit};
+        let plain = s(&a[1]);
+        if plain.is_empty() {
+            return Ok(Value::str(""));
+        }
+        let mut iv = [0u8; 16];
+        rand::Rng::fill(&mut rand::thread_rng(), &mut iv);
+        let enc = cbc::Encryptor::<aes::Aes256>::new(&aes_key(s(&a[0])).into(), &iv.into());
+        let body =
+            enc.encrypt_padded_vec_mut::<aes::cipher::block_padding::Pkcs7>(plain.as_bytes());
+        let mut out = iv.to_vec();
+        out.extend_from_slice(&body);
+        Ok(Value::from(
+            base64::engine::general_purpose::STANDARD.encode(out),
+        ))
+    });
+    add(m, "decryptAES", &[Str, Str], None, |a| {
+        use aes::cipher::{BlockDecryptMut, KeyIvInit};
+        let text = s(&a[1]);
+        if text.is_empty() {
+            return Ok(Value::str(""));
+        }
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(|e| format!("illegal base64 data: {e}"))?;
+        if data.len() < 16 || data.len() % 16 != 0 {
+            return Err("ciphertext too short".into());
+        }
+        let (iv, body) = data.split_at(16);
+        let mut dec = cbc::Decryptor::<aes::Aes256>::new(&aes_key(s(&a[0])).into(), iv.into());
+        let mut buf = body.to_vec();
+        // Sprig strips as many bytes as the last byte says, without checking the padding.
+        for block in buf.chunks_exact_mut(16) {
+            dec.decrypt_block_mut(aes::Block::from_mut_slice(block));
+        }
+        let pad = buf.last().copied().unwrap_or(0) as usize;
+        buf.truncate(buf.len().saturating_sub(pad));
+        Ok(Value::from(String::from_utf8_lossy(&buf).into_owned()))
+    });
+}

@@ -46,6 +46,7 @@ pub fn sprig() -> FuncMap {
     convert::register(&mut m);
     other::register(&mut m);
     crypto::register(&mut m);
+    crypto::register_more(&mut m);
     m
 }
 
