@@ -3,8 +3,9 @@
 
 Helm's Sprig exposes semver only through templates, so every question is a tiny chart:
 `semverCompare "C" "V"` for constraint checks and `semver "V"` for version fields.
-Writes tests/golden/compare.tsv (constraint, version, true/false or the error text) and
-tests/golden/versions.tsv (input, fields or the error text). Run with the venv python that
+Writes tests/golden/compare.tsv (constraint, version, true/false or the error text),
+tests/golden/versions.tsv (input, fields or the error text), increments.tsv (IncMajor,
+IncMinor, IncPatch) and order.tsv (Compare, LessThan, GreaterThan, Equal of every pair). Run with the venv python that
 `scripts/helm-venv` prints.
 """
 import itertools
@@ -113,6 +114,22 @@ def main():
     with open(os.path.join(golden, "compare.tsv"), "w") as out:
         for row in rows:
             out.write("\t".join(row) + "\n")
+
+    # Methods of the semver object: increments, and Compare/LessThan/Equal between versions.
+    incs = [render_lines([
+        f"{{{{ $v := semver {quote(v)} }}}}{{{{ $v.IncMajor }}}}\t{{{{ $v.IncMinor }}}}\t{{{{ $v.IncPatch }}}}"
+    ])[0] for v in good_versions]
+    with open(os.path.join(golden, "increments.tsv"), "w") as out:
+        for version, line in zip(good_versions, incs):
+            out.write(f"{version}\t{line}\n")
+    pairs = list(itertools.product(good_versions, good_versions))
+    lines = render_lines([
+        f"{{{{ $a := semver {quote(a)} }}}}{{{{ $b := semver {quote(b)} }}}}"
+        "{{ $a.Compare $b }}\t{{ $a.LessThan $b }}\t{{ $a.GreaterThan $b }}\t{{ $a.Equal $b }}"
+        for a, b in pairs])
+    with open(os.path.join(golden, "order.tsv"), "w") as out:
+        for (a, b), line in zip(pairs, lines):
+            out.write(f"{a}\t{b}\t{line}\n")
 
 
 if __name__ == "__main__":

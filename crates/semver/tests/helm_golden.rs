@@ -74,3 +74,54 @@ fn version_fields_match_helm() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn increments_match_helm() {
+    for line in include_str!("golden/increments.tsv").lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let v = Version::parse(cols[0]).unwrap();
+        let got = [
+            v.inc_major().to_string(),
+            v.inc_minor().to_string(),
+            v.inc_patch().to_string(),
+        ];
+        assert_eq!(
+            got,
+            [cols[1], cols[2], cols[3]],
+            "increments of {:?}",
+            cols[0]
+        );
+    }
+}
+
+#[test]
+fn ordering_matches_helm() {
+    let mut rows = 0;
+    for line in include_str!("golden/order.tsv").lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (a, b) = (
+            Version::parse(cols[0]).unwrap(),
+            Version::parse(cols[1]).unwrap(),
+        );
+        let compare = match a.compare(&b) {
+            std::cmp::Ordering::Less => "-1",
+            std::cmp::Ordering::Equal => "0",
+            std::cmp::Ordering::Greater => "1",
+        };
+        let got = [
+            compare.to_string(),
+            a.less_than(&b).to_string(),
+            a.greater_than(&b).to_string(),
+            a.equal(&b).to_string(),
+        ];
+        assert_eq!(
+            got,
+            [cols[2], cols[3], cols[4], cols[5]],
+            "{:?} vs {:?}",
+            cols[0],
+            cols[1]
+        );
+        rows += 1;
+    }
+    assert!(rows > 1000);
+}
