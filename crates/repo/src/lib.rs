@@ -13,9 +13,13 @@
 //!
 //! - [`resolve`]: chart references (`repo/chart`, archive URLs) to download URLs.
 //!
-//! HTTP downloads, packaging, OCI and provenance build on these types and are to come.
+//! - [`getter`]: HTTP(S) downloads with Helm's credential, CA, client-certificate and
+//!   insecure-skip-verify rules (ureq with rustls).
+//!
+//! Packaging, OCI, provenance and dependency update build on these types and are to come.
 
 pub mod directory;
+pub mod getter;
 pub mod index;
 pub mod paths;
 pub mod repofile;

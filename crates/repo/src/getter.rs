@@ -1,0 +1,294 @@
+//! HTTP(S) downloads as Helm's `HTTPGetter` makes them: Helm's User-Agent, basic auth only
+//! for the repository's own scheme and host unless credentials are passed to all hosts
+//! (`--pass-credentials`), a custom CA, client certificates, and insecure-skip-verify.
+//!
+//! `ureq` (blocking, rustls) does the HTTP; responses other than 200 are errors worded as
+//! Helm words them.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
+
+use crate::repofile::RepoEntry;
+
+/// The Helm version whose behaviour rudder follows, for the User-Agent.
+pub const HELM_VERSION: &str = "v4.2.3";
+
+/// Largest download accepted (Helm caps chart archives and indexes similarly).
+pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
+
+/// How to fetch from one repository.
+#[derive(Clone, Debug, Default)]
+pub struct GetOptions {
+    /// The repository URL the credentials belong to.
+    pub repo_url: String,
+    pub username: String,
+    pub password: String,
+    pub pass_credentials_all: bool,
+    pub ca_file: String,
+    pub cert_file: String,
+    pub key_file: String,
+    pub insecure_skip_tls_verify: bool,
+    /// 0 means [`DEFAULT_MAX_BYTES`].
+    pub max_bytes: u64,
+}
+
+impl From<&RepoEntry> for GetOptions {
+    fn from(r: &RepoEntry) -> GetOptions {
+        GetOptions {
+            repo_url: r.url.clone(),
+            username: r.username.clone(),
+            password: r.password.clone(),
+            pass_credentials_all: r.pass_credentials_all,
+            ca_file: r.ca_file.clone(),
+            cert_file: r.cert_file.clone(),
+            key_file: r.key_file.clone(),
+            insecure_skip_tls_verify: r.insecure_skip_tls_verify,
+            max_bytes: 0,
+        }
+    }
+}
+
+/// `scheme://host[:port]` of a URL, lower-cased scheme, for the same-origin credential rule.
+fn origin(url: &str) -> Option<(String, String)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit('@').next().unwrap_or(host);
+    Some((scheme.to_ascii_lowercase(), host.to_string()))
+}
+
+/// Whether Helm would send the credentials to `url`.
+pub fn sends_credentials(url: &str, opts: &GetOptions) -> bool {
+    if opts.username.is_empty() && opts.password.is_empty() {
+        return false;
+    }
+    opts.pass_credentials_all || (origin(url).is_some() && origin(url) == origin(&opts.repo_url))
+}
+
+fn read_pem(path: &str) -> Result<Vec<PemItem<'static>>, String> {
+    let data = std::fs::read(path).map_err(|e| format!("can't read {path}: {e}"))?;
+    ureq::tls::parse_pem(&data)
+        .map(|item| match item {
+            Ok(PemItem::Certificate(c)) => Ok(PemItem::Certificate(c.to_owned())),
+            Ok(PemItem::PrivateKey(k)) => Ok(PemItem::PrivateKey(k.to_owned())),
+            Ok(_) => Err(format!("can't parse {path}: unsupported PEM item")),
+            Err(e) => Err(format!("can't parse {path}: {e}")),
+        })
+        .collect()
+}
+
+fn tls_config(opts: &GetOptions) -> Result<TlsConfig, String> {
+    let mut tls = TlsConfig::builder().disable_verification(opts.insecure_skip_tls_verify);
+    if !opts.ca_file.is_empty() {
+        let certs: Vec<Certificate<'static>> = read_pem(&opts.ca_file)?
+            .into_iter()
+            .filter_map(|item| match item {
+                PemItem::Certificate(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        if certs.is_empty() {
+            return Err(format!(
+                "can't read CA file: {}: no certificates",
+                opts.ca_file
+            ));
+        }
+        tls = tls.root_certs(RootCerts::Specific(Arc::new(certs)));
+    }
+    if !opts.cert_file.is_empty() && !opts.key_file.is_empty() {
+        let certs: Vec<Certificate<'static>> = read_pem(&opts.cert_file)?
+            .into_iter()
+            .filter_map(|item| match item {
+                PemItem::Certificate(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        let key: PrivateKey<'static> = read_pem(&opts.key_file)?
+            .into_iter()
+            .find_map(|item| match item {
+                PemItem::PrivateKey(k) => Some(k),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                format!(
+                    "can't load key pair from cert {} and key {}",
+                    opts.cert_file, opts.key_file
+                )
+            })?;
+        tls = tls.client_cert(Some(ClientCert::new_with_certs(&certs, key)));
+    }
+    Ok(tls.build())
+}
+
+/// Base64 of `user:password` for the Authorization header.
+fn basic_auth(user: &str, password: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let input = format!("{user}:{password}").into_bytes();
+    let mut out = String::new();
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    format!("Basic {out}")
+}
+
+/// Fetches `url` and returns its body.
+pub fn get(url: &str, opts: &GetOptions) -> Result<Vec<u8>, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .tls_config(tls_config(opts)?)
+        .http_status_as_error(false)
+        .user_agent(format!("Helm/{}", HELM_VERSION.trim_start_matches('v')))
+        .build()
+        .into();
+    let mut request = agent.get(url);
+    if sends_credentials(url, opts) {
+        request = request.header("Authorization", basic_auth(&opts.username, &opts.password));
+    }
+    let mut response = request
+        .call()
+        .map_err(|e| format!("failed to fetch {url} : {e}"))?;
+    let status = response.status();
+    if status.as_u16() != 200 {
+        return Err(format!(
+            "failed to fetch {url} : {} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        ));
+    }
+    let limit = if opts.max_bytes == 0 {
+        DEFAULT_MAX_BYTES
+    } else {
+        opts.max_bytes
+    };
+    let mut body = Vec::new();
+    response
+        .body_mut()
+        .as_reader()
+        .take(limit + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| format!("failed to fetch {url} : {e}"))?;
+    if body.len() as u64 > limit {
+        return Err(format!(
+            "failed to fetch {url} : response larger than {limit} bytes"
+        ));
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+    use std::sync::mpsc;
+
+    /// A one-request-per-connection HTTP server on loopback that records each request's
+    /// Authorization header and answers 200 with `body` for `/ok*` paths, 404 otherwise.
+    fn serve(body: &'static [u8], requests: usize) -> (String, mpsc::Receiver<(String, String)>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(requests) {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut first = String::new();
+                reader.read_line(&mut first).unwrap();
+                let path = first.split(' ').nth(1).unwrap_or("").to_string();
+                let mut auth = String::new();
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if line == "\r\n" || line.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line
+                        .strip_prefix("authorization: ")
+                        .or_else(|| line.strip_prefix("Authorization: "))
+                    {
+                        auth = v.trim().to_string();
+                    }
+                }
+                tx.send((path.clone(), auth)).unwrap();
+                let response = if path.starts_with("/ok") {
+                    let mut r = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
+                    .into_bytes();
+                    r.extend_from_slice(body);
+                    r
+                } else {
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        .to_vec()
+                };
+                stream.write_all(&response).unwrap();
+            }
+        });
+        (format!("http://{addr}"), rx)
+    }
+
+    #[test]
+    fn basic_auth_encoding() {
+        assert_eq!(
+            basic_auth("Aladdin", "open sesame"),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+        assert_eq!(basic_auth("a", ""), "Basic YTo=");
+    }
+
+    #[test]
+    fn credentials_only_for_the_repository_host() {
+        let opts = GetOptions {
+            repo_url: "https://charts.example.com/stable".into(),
+            username: "u".into(),
+            password: "p".into(),
+            ..Default::default()
+        };
+        assert!(sends_credentials(
+            "https://charts.example.com/stable/a.tgz",
+            &opts
+        ));
+        assert!(!sends_credentials("https://cdn.example.com/a.tgz", &opts));
+        assert!(!sends_credentials("http://charts.example.com/a.tgz", &opts));
+        let all = GetOptions {
+            pass_credentials_all: true,
+            ..opts
+        };
+        assert!(sends_credentials("https://cdn.example.com/a.tgz", &all));
+    }
+
+    #[test]
+    fn downloads_over_loopback() {
+        let (base, seen) = serve(b"apiVersion: v1\n", 2);
+        let opts = GetOptions {
+            repo_url: base.clone(),
+            username: "user".into(),
+            password: "pw".into(),
+            ..Default::default()
+        };
+        let body = get(&format!("{base}/ok/index.yaml"), &opts).unwrap();
+        assert_eq!(body, b"apiVersion: v1\n");
+        assert_eq!(
+            seen.recv().unwrap(),
+            ("/ok/index.yaml".to_string(), basic_auth("user", "pw"))
+        );
+        let err = get(&format!("{base}/missing.tgz"), &opts).unwrap_err();
+        assert_eq!(
+            err,
+            format!("failed to fetch {base}/missing.tgz : 404 Not Found")
+        );
+    }
+}
