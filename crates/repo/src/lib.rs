@@ -4,20 +4,20 @@
 //!   `HELM_*` and XDG variables).
 //! - [`repofile`]: `repositories.yaml`, written owner-only as Helm does.
 //! - [`index`]: repository `index.yaml` files: loading (invalid entries skipped, versions
-//!   sorted newest first), building from packaged charts, merging and writing.
+//!   sorted newest first), merging and writing; [`directory`]: `helm repo index`.
 //! - [`search`]: `helm search repo`: Helm's scoring, ordering, version constraints and table.
+//! - [`resolve`]: chart references (`repo/chart`, archive URLs) to download URLs.
+//! - [`getter`]: HTTP(S) downloads with Helm's credential, CA, client-certificate and
+//!   insecure-skip-verify rules (ureq with rustls); [`chartrepo`]: fetching and caching a
+//!   repository's index (`repo add`, `repo update`).
 //!
 //! YAML is read and written through `rudder-value`, which follows `sigs.k8s.io/yaml` (YAML
 //! to JSON to Go structs, and go-yaml v2's layout with sorted keys on the way out), so index
 //! and repository files come out laid out as Helm's.
 //!
-//! - [`resolve`]: chart references (`repo/chart`, archive URLs) to download URLs.
-//!
-//! - [`getter`]: HTTP(S) downloads with Helm's credential, CA, client-certificate and
-//!   insecure-skip-verify rules (ureq with rustls).
-//!
 //! Packaging, OCI, provenance and dependency update build on these types and are to come.
 
+pub mod chartrepo;
 pub mod directory;
 pub mod getter;
 pub mod index;

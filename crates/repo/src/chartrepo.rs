@@ -1,0 +1,120 @@
+//! `helm repo add` / `helm repo update` for one repository: fetch `<url>/index.yaml`,
+//! check it loads, and cache it as `<name>-index.yaml` (the bytes as served) with
+//! `<name>-charts.txt` (one chart name a line) beside it, as `DownloadIndexFile` does.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::getter::{self, GetOptions};
+use crate::index::IndexFile;
+use crate::repofile::{io_error_text, RepoEntry};
+use crate::resolve::resolve_reference_url;
+
+/// Downloads and caches the index of `repo` under `cache_dir`; returns the index file's
+/// path and the parsed index.
+pub fn download_index_file(
+    repo: &RepoEntry,
+    cache_dir: &Path,
+) -> Result<(PathBuf, IndexFile), String> {
+    let url = resolve_reference_url(&repo.url, "index.yaml");
+    let data = getter::get(&url, &GetOptions::from(repo))?;
+    let index = IndexFile::parse(&String::from_utf8_lossy(&data))?;
+    fs::create_dir_all(cache_dir)
+        .map_err(|e| format!("mkdir {}: {}", cache_dir.display(), io_error_text(&e)))?;
+    // Helm lists names in map order, which Go randomises; sorted is one of its orders.
+    let charts: String = index
+        .entries
+        .keys()
+        .map(|name| format!("{name}\n"))
+        .collect();
+    let charts_file = cache_dir.join(format!("{}-charts.txt", repo.name));
+    write_atomic(&charts_file, charts.as_bytes())?;
+    let index_file = cache_dir.join(format!("{}-index.yaml", repo.name));
+    write_atomic(&index_file, &data)?;
+    Ok((index_file, index))
+}
+
+/// Writes through a temporary file in the same folder then renames, so readers never see a
+/// partial file (Helm's `AtomicWriteFile`).
+fn write_atomic(path: &Path, data: &[u8]) -> Result<(), String> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    fs::write(&tmp, data).map_err(|e| format!("open {}: {}", tmp.display(), io_error_text(&e)))?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        format!("rename {}: {}", path.display(), io_error_text(&e))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    /// Serves `body` at `/charts/index.yaml` (404 elsewhere) for one request.
+    fn serve_once(body: &'static str) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            reader.read_line(&mut first).unwrap();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let ok = first.starts_with("GET /charts/index.yaml ");
+            let response = if ok {
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+            } else {
+                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into()
+            };
+            stream.write_all(response.as_bytes()).unwrap();
+        });
+        format!("http://{addr}/charts")
+    }
+
+    #[test]
+    fn caches_index_and_chart_names() {
+        const INDEX: &str = "apiVersion: v1\nentries:\n  zeta:\n  - name: zeta\n    version: 1.0.0\n  alpha:\n  - name: alpha\n    version: 0.1.0\n";
+        let url = serve_once(INDEX);
+        let cache = std::env::temp_dir().join(format!("rudder-chartrepo-{}", std::process::id()));
+        let repo = RepoEntry {
+            name: "demo".into(),
+            url,
+            ..Default::default()
+        };
+        let (path, index) = download_index_file(&repo, &cache).unwrap();
+        assert_eq!(path, cache.join("demo-index.yaml"));
+        assert_eq!(fs::read_to_string(&path).unwrap(), INDEX);
+        assert_eq!(
+            fs::read_to_string(cache.join("demo-charts.txt")).unwrap(),
+            "alpha\nzeta\n"
+        );
+        assert_eq!(index.entries.len(), 2);
+        fs::remove_dir_all(&cache).unwrap();
+    }
+
+    #[test]
+    fn invalid_index_is_refused() {
+        let url = serve_once("entries: {}\n");
+        let cache =
+            std::env::temp_dir().join(format!("rudder-chartrepo-bad-{}", std::process::id()));
+        let repo = RepoEntry {
+            name: "bad".into(),
+            url,
+            ..Default::default()
+        };
+        assert_eq!(
+            download_index_file(&repo, &cache).unwrap_err(),
+            "no API version specified"
+        );
+        assert!(!cache.join("bad-index.yaml").exists());
+    }
+}
