@@ -3,7 +3,8 @@
 `helm repo index` (plain, with --url, and with --merge) over a few small charts.
 
 Writes tests/repo-golden/: the packaged charts (charts/*.tgz), the index files Helm made
-(index-*.yaml) and the merge input. `created` and `generated` are times of the run; tests
+(index-*.yaml), the merge input, and loading/loaded.tsv: how Helm loads the hand-written
+loading/index.yaml served over HTTP (invalid entries skipped, versions sorted). `created` and `generated` are times of the run; tests
 compare everything else. Run: scripts/gen-repo-goldens.py (uses scripts/helm-venv).
 """
 import os
@@ -59,8 +60,34 @@ def make_chart(root, name, text):
     return chart
 
 
+def loading_golden():
+    """How Helm loads a served index with invalid entries: loading/index.yaml (hand-written
+    input, kept) to loading/loaded.tsv (chart key, then each kept name@version in order)."""
+    import functools
+    import http.server
+    import threading
+
+    folder = os.path.join(OUT, "loading")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=folder)
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        loaded = helm.repo_index(f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+    with open(os.path.join(folder, "loaded.tsv"), "w") as out:
+        for chart in sorted(loaded["entries"]):
+            kept = [f"{v.get('name', '')}@{v.get('version', '')}" for v in loaded["entries"][chart]]
+            out.write("\t".join([chart] + kept) + "\n")
+
+
 def main():
-    shutil.rmtree(OUT, ignore_errors=True)
+    for name in os.listdir(OUT) if os.path.isdir(OUT) else []:
+        if name != "loading":
+            path = os.path.join(OUT, name)
+            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+    loading_golden()
     charts_dir = os.path.join(OUT, "charts")
     os.makedirs(charts_dir)
     with tempfile.TemporaryDirectory() as work:

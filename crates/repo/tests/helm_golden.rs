@@ -96,3 +96,17 @@ fn large_index_loads_and_sorts() {
     assert_eq!(index.entries["chart7"][0].version, "1.99.0");
     assert_eq!(index.entries["chart7"][99].version, "1.0.0");
 }
+
+#[test]
+fn loading_skips_and_sorts_entries_as_helm() {
+    let index = IndexFile::load(&golden_dir().join("loading/index.yaml")).unwrap();
+    let expected = std::fs::read_to_string(golden_dir().join("loading/loaded.tsv")).unwrap();
+    let mut ours = String::new();
+    for (chart, versions) in &index.entries {
+        let mut cols = vec![chart.clone()];
+        cols.extend(versions.iter().map(|v| format!("{}@{}", v.name, v.version)));
+        ours.push_str(&cols.join("\t"));
+        ours.push('\n');
+    }
+    assert_eq!(ours, expected);
+}
