@@ -169,7 +169,7 @@ fn unmarshal_error(field: &str, got: &Value, want: &str) -> String {
 /// Reads a document's head the way `yaml.Unmarshal(doc, &SimpleHead{})` does, with its
 /// errors for fields of the wrong type.
 pub fn parse_head(doc: &str) -> Result<Head, String> {
-    let value = rudder_value::yaml::from_yaml(doc)?;
+    let value = rudder_value::yaml::from_yaml_top_keys(doc, &["apiVersion", "kind", "metadata"])?;
     let mut head = Head::default();
     let map = match &value {
         Value::Nil => return Ok(head),

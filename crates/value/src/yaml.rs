@@ -569,6 +569,36 @@ pub fn from_yaml(text: &str) -> Result<Value, String> {
     }
 }
 
+/// Like [`from_yaml`], but converts only the top-level keys named in `keys` (compared
+/// without case, as Go's JSON decoding matches struct fields): cheaper when a caller needs a
+/// few fields of a large document. The whole document is still parsed, so syntax errors are
+/// reported as `from_yaml` reports them. Documents that are not plain mappings (or use a
+/// top-level merge key) are converted whole.
+pub fn from_yaml_top_keys(text: &str, keys: &[&str]) -> Result<Value, String> {
+    let docs = parse_documents(text).map_err(|e| format!("error converting YAML to JSON: {e}"))?;
+    let wrap = |e: String| {
+        if e.starts_with("error converting") {
+            e
+        } else {
+            format!("error converting YAML to JSON: {e}")
+        }
+    };
+    match docs.first() {
+        None => Ok(Value::Nil),
+        Some(Node::Map(entries)) if !entries.iter().any(|(k, _)| is_merge_key(k)) => {
+            let mut map = Map::new();
+            for (k, v) in entries {
+                let key = key_string(k).map_err(wrap)?;
+                if keys.iter().any(|want| want.eq_ignore_ascii_case(&key)) {
+                    map.insert(key, to_value(v, 1).map_err(wrap)?);
+                }
+            }
+            Ok(Value::map(map))
+        }
+        Some(node) => to_value(node, 0).map_err(wrap),
+    }
+}
+
 /// Every document of a stream (Helm v4 merges the documents of a values file).
 pub fn from_yaml_documents(text: &str) -> Result<Vec<Value>, String> {
     let docs = parse_documents(text).map_err(|e| format!("error converting YAML to JSON: {e}"))?;
