@@ -3,7 +3,7 @@
 `helm repo index` (plain, with --url, and with --merge) over a few small charts.
 
 Writes tests/repo-golden/: the packaged charts (charts/*.tgz), the index files Helm made
-(index-*.yaml), the merge input, and loading/loaded.tsv: how Helm loads the hand-written
+(index-*.yaml), the chart sources (src/), the merge input, and loading/loaded.tsv: how Helm loads the hand-written
 loading/index.yaml served over HTTP (invalid entries skipped, versions sorted). `created` and `generated` are times of the run; tests
 compare everything else. Run: scripts/gen-repo-goldens.py (uses scripts/helm-venv).
 """
@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if "helm_python" not in sys.modules and os.environ.get("RUDDER_IN_VENV") != "1":
@@ -90,7 +89,9 @@ def main():
     loading_golden()
     charts_dir = os.path.join(OUT, "charts")
     os.makedirs(charts_dir)
-    with tempfile.TemporaryDirectory() as work:
+    # Chart sources are kept (src/) so packaging can be compared with Helm's archives.
+    work = os.path.join(OUT, "src")
+    if True:
         for name, versions in CHARTS.items():
             base = versions[0][1]
             chart = make_chart(work, name, base)

@@ -17,7 +17,7 @@ use crate::repofile::{io_error_text, json_kind};
 use crate::time;
 
 /// Keys of Helm's `chart.Metadata` (all `omitempty`).
-const METADATA_KEYS: &[&str] = &[
+pub(crate) const METADATA_KEYS: &[&str] = &[
     "name",
     "home",
     "sources",
@@ -104,7 +104,7 @@ fn strings_field(map: &Map, key: &str) -> Result<Vec<String>, String> {
 }
 
 /// Go's `omitempty`: false, 0, "", nil and empty lists and maps are left out.
-fn is_empty_value(v: &Value) -> bool {
+pub(crate) fn is_empty_value(v: &Value) -> bool {
     match v {
         Value::Nil => true,
         Value::Bool(b) => !b,

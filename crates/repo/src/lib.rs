@@ -15,12 +15,15 @@
 //! to JSON to Go structs, and go-yaml v2's layout with sorted keys on the way out), so index
 //! and repository files come out laid out as Helm's.
 //!
-//! Packaging, OCI, provenance and dependency update build on these types and are to come.
+//! - [`package`]: `helm package` (layout, order, modes and Chart.yaml rewriting as Helm's).
+//!
+//! OCI, provenance and dependency update build on these types and are to come.
 
 pub mod chartrepo;
 pub mod directory;
 pub mod getter;
 pub mod index;
+pub mod package;
 pub mod paths;
 pub mod repofile;
 pub mod resolve;

@@ -110,3 +110,51 @@ fn loading_skips_and_sorts_entries_as_helm() {
     }
     assert_eq!(ours, expected);
 }
+
+/// (path, mode, contents) of every entry of a chart archive, in order.
+fn archive_entries(data: &[u8]) -> Vec<(String, u32, Vec<u8>)> {
+    use std::io::Read;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(data));
+    archive
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let mut e = e.unwrap();
+            let path = e.path().unwrap().to_string_lossy().into_owned();
+            let mode = e.header().mode().unwrap();
+            let mut body = Vec::new();
+            e.read_to_end(&mut body).unwrap();
+            (path, mode, body)
+        })
+        .collect()
+}
+
+#[test]
+fn package_matches_helm_layout_and_contents() {
+    use rudder_repo::package::{package, PackageOptions};
+    let dest = std::env::temp_dir().join(format!("rudder-package-{}", std::process::id()));
+    for (chart, version) in [
+        ("alpine", "0.2.0-rc.1"),
+        ("nginx", "1.1.0"),
+        ("lib", "2.0.0"),
+    ] {
+        let options = PackageOptions {
+            version: Some(version.into()),
+            app_version: None,
+        };
+        let ours = package(&golden_dir().join("src").join(chart), &dest, &options).unwrap();
+        assert_eq!(
+            ours.file_name().unwrap().to_str().unwrap(),
+            format!("{chart}-{version}.tgz")
+        );
+        let helms = golden_dir()
+            .join("charts")
+            .join(format!("{chart}-{version}.tgz"));
+        assert_eq!(
+            archive_entries(&std::fs::read(&ours).unwrap()),
+            archive_entries(&std::fs::read(&helms).unwrap()),
+            "{chart}-{version}"
+        );
+    }
+    std::fs::remove_dir_all(&dest).unwrap();
+}

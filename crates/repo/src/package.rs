@@ -1,0 +1,137 @@
+//! `helm package`: a chart folder (with `.helmignore` applied by `rudder-chart`'s loader) to
+//! `<name>-<version>.tgz`, laid out as Helm's `chartutil.Save`: `<name>/Chart.yaml` first
+//! (rewritten from the metadata, with `--version` / `--app-version` applied), then
+//! `values.yaml`, `values.schema.json`, templates, other files, and subcharts under
+//! `<name>/charts/`, every file mode 0644.
+//!
+//! Not yet byte-identical to Helm's archive: Helm also stamps file modification times and a
+//! gzip header comment of its own; contents, names, order and modes match.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use rudder_chart::Chart;
+use rudder_value::{yaml, Map, Value};
+
+use crate::index::{is_empty_value, METADATA_KEYS};
+use crate::repofile::io_error_text;
+
+/// `--version` and `--app-version`.
+#[derive(Clone, Debug, Default)]
+pub struct PackageOptions {
+    pub version: Option<String>,
+    pub app_version: Option<String>,
+}
+
+/// Chart.yaml as Helm writes it back from `chart.Metadata`: known keys only, empty ones
+/// dropped, keys sorted.
+fn chart_yaml(chart: &Chart, overrides: &PackageOptions) -> Result<Vec<u8>, String> {
+    let raw = chart
+        .raw
+        .iter()
+        .find(|f| f.name == "Chart.yaml")
+        .ok_or_else(|| "Chart.yaml file is missing".to_string())?;
+    let mut map: Map = match yaml::from_yaml(&String::from_utf8_lossy(&raw.data))? {
+        Value::Map(d) => d.snapshot(),
+        _ => Map::new(),
+    };
+    map.retain(|k, v| METADATA_KEYS.contains(&k.as_str()) && !is_empty_value(v));
+    if let Some(v) = &overrides.version {
+        map.insert("version".into(), Value::str(v));
+    }
+    if let Some(v) = &overrides.app_version {
+        map.insert("appVersion".into(), Value::str(v));
+    }
+    // apiVersion v1 charts keep dependencies in requirements.yaml, not Chart.yaml.
+    if map.get("apiVersion").and_then(Value::as_str) == Some("v1") {
+        map.remove("dependencies");
+    }
+    Ok(yaml::to_yaml(&Value::map(map))?.into_bytes())
+}
+
+fn append<W: Write>(out: &mut tar::Builder<W>, name: &str, data: &[u8]) -> Result<(), String> {
+    let mut header = tar::Header::new_ustar();
+    header.set_mode(0o644);
+    header.set_size(data.len() as u64);
+    header.set_mtime(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    );
+    header.set_entry_type(tar::EntryType::Regular);
+    out.append_data(&mut header, name, data)
+        .map_err(|e| format!("write {name}: {e}"))
+}
+
+fn write_chart<W: Write>(
+    out: &mut tar::Builder<W>,
+    chart: &Chart,
+    prefix: &str,
+    overrides: &PackageOptions,
+) -> Result<(), String> {
+    let name = &chart.metadata.name;
+    if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
+        return Err(format!("chart name {name:?} is invalid"));
+    }
+    let base = if prefix.is_empty() {
+        name.clone()
+    } else {
+        format!("{prefix}/{name}")
+    };
+    append(
+        out,
+        &format!("{base}/Chart.yaml"),
+        &chart_yaml(chart, overrides)?,
+    )?;
+    if chart.metadata.api_version == "v2" {
+        if let Some(lock) = chart.raw.iter().find(|f| f.name == "Chart.lock") {
+            append(out, &format!("{base}/Chart.lock"), &lock.data)?;
+        }
+    }
+    if let Some(values) = chart.raw.iter().find(|f| f.name == "values.yaml") {
+        append(out, &format!("{base}/values.yaml"), &values.data)?;
+    }
+    if let Some(schema) = &chart.schema {
+        append(out, &format!("{base}/values.schema.json"), schema)?;
+    }
+    for f in chart.templates.iter().chain(&chart.files) {
+        append(out, &format!("{base}/{}", f.name), &f.data)?;
+    }
+    for dep in &chart.dependencies {
+        write_chart(
+            out,
+            dep,
+            &format!("{base}/charts"),
+            &PackageOptions::default(),
+        )?;
+    }
+    Ok(())
+}
+
+/// The archive's bytes for an already loaded chart.
+pub fn archive(chart: &Chart, options: &PackageOptions) -> Result<Vec<u8>, String> {
+    let gz = GzEncoder::new(Vec::new(), Compression::default());
+    let mut out = tar::Builder::new(gz);
+    write_chart(&mut out, chart, "", options)?;
+    let gz = out.into_inner().map_err(|e| e.to_string())?;
+    gz.finish().map_err(|e| e.to_string())
+}
+
+/// `helm package DIR -d DEST`: returns the written archive's path.
+pub fn package(chart_dir: &Path, dest: &Path, options: &PackageOptions) -> Result<PathBuf, String> {
+    let chart = rudder_chart::loader::load(chart_dir).map_err(|e| e.to_string())?;
+    let data = archive(&chart, options)?;
+    let version = options
+        .version
+        .clone()
+        .unwrap_or_else(|| chart.metadata.version.clone());
+    let path = dest.join(format!("{}-{}.tgz", chart.metadata.name, version));
+    std::fs::create_dir_all(dest)
+        .map_err(|e| format!("mkdir {}: {}", dest.display(), io_error_text(&e)))?;
+    std::fs::write(&path, data)
+        .map_err(|e| format!("open {}: {}", path.display(), io_error_text(&e)))?;
+    Ok(path)
+}
