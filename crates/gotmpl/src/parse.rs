@@ -645,18 +645,8 @@ fn parse_go_int(text: &str) -> Option<i128> {
     if body.is_empty() {
         return None;
     }
-    let (radix, digits, prefixed) =
-        if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-            (16, r, true)
-        } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
-            (8, r, true)
-        } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
-            (2, r, true)
-        } else if body.len() > 1 && body.starts_with('0') {
-            (8, &body[1..], true)
-        } else {
-            (10, body, false)
-        };
+    let (radix, digits) = rudder_value::gofmt::go_int_radix(body);
+    let prefixed = digits.len() != body.len();
     // Underscores must separate digits (a prefix counts as a digit).
     if digits.contains('_') {
         let check = if prefixed {

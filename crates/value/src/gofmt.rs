@@ -784,6 +784,22 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
     out
 }
 
+/// The radix Go's base-0 integer syntax gives an unsigned literal (`0x`, `0o`, `0b`, a
+/// leading `0` for octal, else decimal) and the digits after its prefix.
+pub fn go_int_radix(body: &str) -> (u32, &str) {
+    if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        (16, r)
+    } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+        (8, r)
+    } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+        (2, r)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (8, &body[1..])
+    } else {
+        (10, body)
+    }
+}
+
 /// Go's `strconv.ParseInt(s, base, 64)` with its error text.
 pub fn parse_int(s: &str, base: u32) -> Result<i64, String> {
     let err = |kind: &str| format!("strconv.ParseInt: parsing {}: {kind}", quote(s));
@@ -793,17 +809,7 @@ pub fn parse_int(s: &str, base: u32) -> Result<i64, String> {
         _ => (false, s),
     };
     let (radix, digits) = if base == 0 {
-        if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-            (16, r)
-        } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
-            (8, r)
-        } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
-            (2, r)
-        } else if body.len() > 1 && body.starts_with('0') {
-            (8, &body[1..])
-        } else {
-            (10, body)
-        }
+        go_int_radix(body)
     } else {
         (base, body)
     };
