@@ -715,6 +715,32 @@ pub fn natural_less(a: &str, b: &str) -> std::cmp::Ordering {
     ar.len().cmp(&br.len())
 }
 
+/// Sorts map entries by [`natural_less`] with a merge sort of our own. go-yaml's order is not
+/// a total order for keys whose digit runs overflow 64 bits, and the standard library's sort
+/// panics on such comparators; Go's sort does not, so neither may we.
+fn sort_keys_naturally(entries: &mut Vec<(String, Data)>) {
+    fn merge_sort(mut v: Vec<(String, Data)>) -> Vec<(String, Data)> {
+        if v.len() <= 1 {
+            return v;
+        }
+        let right = v.split_off(v.len() / 2);
+        let (left, right) = (merge_sort(v), merge_sort(right));
+        let mut out = Vec::with_capacity(left.len() + right.len());
+        let (mut left, mut right) = (left.into_iter().peekable(), right.into_iter().peekable());
+        while let (Some(l), Some(r)) = (left.peek(), right.peek()) {
+            if natural_less(&r.0, &l.0) == std::cmp::Ordering::Less {
+                out.extend(right.next());
+            } else {
+                out.extend(left.next());
+            }
+        }
+        out.extend(left);
+        out.extend(right);
+        out
+    }
+    *entries = merge_sort(std::mem::take(entries));
+}
+
 /// The data as it comes back from JSON into go-yaml v2: what `yaml.Marshal` really prints.
 enum Data {
     Null,
@@ -779,7 +805,7 @@ fn to_data_with(v: &Value, depth: usize, json: bool) -> Result<Data, String> {
                 .iter()
                 .map(|(k, x)| Ok((k.clone(), to_data(x, depth + 1)?)))
                 .collect::<Result<_, String>>()?;
-            entries.sort_by(|a, b| natural_less(&a.0, &b.0));
+            sort_keys_naturally(&mut entries);
             Data::Map(entries)
         }
         Value::Object(o) => match o.to_data() {
@@ -1423,6 +1449,23 @@ mod tests {
         assert_eq!(m["i"], Value::Float(31.0));
         // The key `n` resolves to false.
         assert!(m.contains_key("false"));
+    }
+
+    #[test]
+    fn key_order_survives_overflowing_digit_runs() {
+        // Found by fuzzing: go-yaml's key order is not total once digit runs overflow, and
+        // writing must neither panic nor lose keys.
+        let text = include_str!("../tests/data/fuzz-yaml-key-order-overflow.yaml");
+        let v = from_yaml(text).unwrap();
+        let out = to_yaml(&v).unwrap();
+        assert_eq!(from_yaml(&out).unwrap(), v);
+        let mut keys: Vec<String> = (0..40)
+            .map(|i| format!("{}7{i}", "9".repeat(i % 25)))
+            .collect();
+        keys.push("x".into());
+        let m: Map = keys.iter().map(|k| (k.clone(), Value::Int(1))).collect();
+        let out = to_yaml(&Value::map(m)).unwrap();
+        assert_eq!(out.lines().count(), keys.len());
     }
 
     #[test]
