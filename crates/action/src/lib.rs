@@ -5,11 +5,13 @@
 mod charts;
 mod error;
 mod lint;
+mod package;
 mod show;
 mod template;
 
 pub use error::Error;
 pub use lint::{lint, LintOptions, LintReport};
+pub use package::{package, repo_index, PackageOptions};
 pub use show::{show, ShowWhat};
 pub use template::{generate_name, template, TemplateOptions};
 

@@ -33,6 +33,45 @@ enum Command {
     /// Show information of a chart
     #[command(alias = "inspect", subcommand)]
     Show(ShowCommand),
+    /// Package a chart directory into a chart archive
+    Package(PackageArgs),
+    /// Add, list, remove, update, and index chart repositories (only `index` so far)
+    #[command(subcommand)]
+    Repo(RepoCommand),
+}
+
+#[derive(Args)]
+struct PackageArgs {
+    /// CHART_PATH (one or more chart folders)
+    #[arg(required = true)]
+    charts: Vec<String>,
+    /// set the version on the chart to this semver version
+    #[arg(long)]
+    version: Option<String>,
+    /// set the appVersion on the chart to this version
+    #[arg(long)]
+    app_version: Option<String>,
+    /// location to write the chart.
+    #[arg(short = 'd', long, default_value = ".")]
+    destination: String,
+}
+
+#[derive(Subcommand)]
+enum RepoCommand {
+    /// generate an index file given a directory containing packaged charts
+    Index(RepoIndexArgs),
+}
+
+#[derive(Args)]
+struct RepoIndexArgs {
+    /// DIR
+    dir: String,
+    /// url of chart repository
+    #[arg(long, default_value = "")]
+    url: String,
+    /// merge the generated index into the given index
+    #[arg(long)]
+    merge: Option<String>,
 }
 
 /// Flags that set values (Helm's `addValueOptionsFlags`).
@@ -246,6 +285,25 @@ fn run(cli: Cli) -> Result<(), action::Error> {
             let _ = args.version;
             let text = action::show(&args.chart, what)?;
             out.write_all(text.as_bytes()).map_err(action::Error::io)?;
+        }
+        Command::Package(p) => {
+            let options = action::PackageOptions {
+                version: p.version,
+                app_version: p.app_version,
+                destination: p.destination,
+            };
+            for chart in &p.charts {
+                let path = action::package(chart, &options)?;
+                writeln!(
+                    out,
+                    "Successfully packaged chart and saved it to: {}",
+                    path.display()
+                )
+                .map_err(action::Error::io)?;
+            }
+        }
+        Command::Repo(RepoCommand::Index(r)) => {
+            action::repo_index(&r.dir, &r.url, r.merge.as_deref())?;
         }
     }
     Ok(())

@@ -1,0 +1,69 @@
+//! `helm package` and `helm repo index`: the commands over rudder-repo's archive and index
+//! code that need no network.
+
+use std::path::{Path, PathBuf};
+
+use crate::Error;
+
+/// `--version`, `--app-version` and `-d/--destination` of `rudder package`.
+#[derive(Clone, Debug, Default)]
+pub struct PackageOptions {
+    pub version: Option<String>,
+    pub app_version: Option<String>,
+    /// Where the archive goes; `.` means the working directory, as in Helm.
+    pub destination: String,
+}
+
+/// Packages the chart folder at `chart_dir`; returns the archive's path as Helm prints it.
+pub fn package(chart_dir: &str, options: &PackageOptions) -> Result<PathBuf, Error> {
+    let path = Path::new(chart_dir);
+    std::fs::metadata(path)
+        .map_err(|e| Error::message(format!("stat {chart_dir}: {}", go_io_error(&e))))?;
+    let chart = rudder_chart::loader::load(path).map_err(|e| Error::message(e.to_string()))?;
+    if let Some(version) = &options.version {
+        rudder_semver::Version::parse(version).map_err(Error::message)?;
+    }
+    // Helm refuses to package a chart whose declared dependencies are not in charts/.
+    let missing: Vec<&str> = chart
+        .metadata
+        .dependencies
+        .iter()
+        .filter(|d| !chart.dependencies.iter().any(|c| c.metadata.name == d.name))
+        .map(|d| d.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::message(format!(
+            "found in Chart.yaml, but missing in charts/ directory: {}",
+            missing.join(", ")
+        )));
+    }
+    let dest = if options.destination == "." || options.destination.is_empty() {
+        std::env::current_dir().map_err(Error::io)?
+    } else {
+        PathBuf::from(&options.destination)
+    };
+    let repo_options = rudder_repo::package::PackageOptions {
+        version: options.version.clone(),
+        app_version: options.app_version.clone(),
+    };
+    rudder_repo::package::package(path, &dest, &repo_options)
+        .map_err(|e| Error::message(format!("failed to save: {e}")))
+}
+
+/// `helm repo index DIR [--url URL] [--merge FILE]`: writes DIR/index.yaml.
+pub fn repo_index(dir: &str, url: &str, merge: Option<&str>) -> Result<(), Error> {
+    let dir = std::path::absolute(dir).map_err(Error::io)?;
+    rudder_repo::directory::repo_index(&dir, url, merge.map(Path::new))
+        .map(|_| ())
+        .map_err(Error::message)
+}
+
+/// Go's wording for the common I/O errors (`no such file or directory`), without Rust's
+/// "(os error N)" suffix.
+fn go_io_error(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
