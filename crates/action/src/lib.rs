@@ -6,12 +6,15 @@ mod charts;
 mod error;
 mod lint;
 mod package;
+mod repo;
 mod show;
 mod template;
 
 pub use error::Error;
 pub use lint::{lint, LintOptions, LintReport};
 pub use package::{package, repo_index, PackageOptions};
+pub use repo::{repo_add, repo_remove, repo_update, RepoAddOptions};
+pub use rudder_repo::HelmPaths;
 pub use show::{show, ShowWhat};
 pub use template::{generate_name, template, TemplateOptions};
 

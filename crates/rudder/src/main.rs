@@ -35,7 +35,7 @@ enum Command {
     Show(ShowCommand),
     /// Package a chart directory into a chart archive
     Package(PackageArgs),
-    /// Add, list, remove, update, and index chart repositories (only `index` so far)
+    /// Add, remove, update, and index chart repositories
     #[command(subcommand)]
     Repo(RepoCommand),
 }
@@ -58,8 +58,55 @@ struct PackageArgs {
 
 #[derive(Subcommand)]
 enum RepoCommand {
+    /// add a chart repository
+    Add(RepoAddArgs),
+    /// remove one or more chart repositories
+    #[command(alias = "rm")]
+    Remove {
+        /// [REPO1 [REPO2 ...]]
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// update information of available charts locally from chart repositories
+    #[command(alias = "up")]
+    Update {
+        /// [REPO1 [REPO2 ...]]
+        names: Vec<String>,
+    },
     /// generate an index file given a directory containing packaged charts
     Index(RepoIndexArgs),
+}
+
+#[derive(Args)]
+struct RepoAddArgs {
+    /// NAME
+    name: String,
+    /// URL
+    url: String,
+    /// chart repository username
+    #[arg(long, default_value = "")]
+    username: String,
+    /// chart repository password
+    #[arg(long, default_value = "")]
+    password: String,
+    /// identify HTTPS client using this SSL certificate file
+    #[arg(long, default_value = "")]
+    cert_file: String,
+    /// identify HTTPS client using this SSL key file
+    #[arg(long, default_value = "")]
+    key_file: String,
+    /// verify certificates of HTTPS-enabled servers using this CA bundle
+    #[arg(long, default_value = "")]
+    ca_file: String,
+    /// skip tls certificate checks for the repository
+    #[arg(long)]
+    insecure_skip_tls_verify: bool,
+    /// pass credentials to all domains
+    #[arg(long)]
+    pass_credentials: bool,
+    /// replace (overwrite) the repo if it already exists
+    #[arg(long)]
+    force_update: bool,
 }
 
 #[derive(Args)]
@@ -301,6 +348,27 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                 )
                 .map_err(action::Error::io)?;
             }
+        }
+        Command::Repo(RepoCommand::Add(a)) => {
+            let options = action::RepoAddOptions {
+                username: a.username,
+                password: a.password,
+                ca_file: a.ca_file,
+                cert_file: a.cert_file,
+                key_file: a.key_file,
+                insecure_skip_tls_verify: a.insecure_skip_tls_verify,
+                pass_credentials_all: a.pass_credentials,
+                force_update: a.force_update,
+            };
+            let text = action::repo_add(&action::HelmPaths::from_env(), &a.name, &a.url, &options)?;
+            out.write_all(text.as_bytes()).map_err(action::Error::io)?;
+        }
+        Command::Repo(RepoCommand::Remove { names }) => {
+            let text = action::repo_remove(&action::HelmPaths::from_env(), &names)?;
+            out.write_all(text.as_bytes()).map_err(action::Error::io)?;
+        }
+        Command::Repo(RepoCommand::Update { names }) => {
+            action::repo_update(&action::HelmPaths::from_env(), &names, &mut out)?;
         }
         Command::Repo(RepoCommand::Index(r)) => {
             action::repo_index(&r.dir, &r.url, r.merge.as_deref())?;

@@ -1,0 +1,183 @@
+//! `helm repo add`, `remove` and `update`: repositories.yaml and the index cache, with
+//! Helm's messages (pkg/cmd/repo_*.go).
+
+use rudder_repo::chartrepo::download_index_file;
+use rudder_repo::{HelmPaths, RepoEntry, RepoFile};
+
+use rudder_value::gofmt::quote;
+
+use crate::Error;
+
+/// The flags of `rudder repo add` that rudder supports so far.
+#[derive(Clone, Debug, Default)]
+pub struct RepoAddOptions {
+    pub username: String,
+    pub password: String,
+    pub ca_file: String,
+    pub cert_file: String,
+    pub key_file: String,
+    pub insecure_skip_tls_verify: bool,
+    pub pass_credentials_all: bool,
+    /// `--force-update`: replace an entry of the same name.
+    pub force_update: bool,
+}
+
+fn not_found(e: &str) -> bool {
+    e.contains("no such file or directory")
+}
+
+/// Adds a repository after checking that its index downloads; returns what Helm prints.
+pub fn repo_add(
+    paths: &HelmPaths,
+    name: &str,
+    url: &str,
+    options: &RepoAddOptions,
+) -> Result<String, Error> {
+    // Helm reads a missing file as an empty one here (and only here).
+    let mut file = match std::fs::read_to_string(&paths.repository_config) {
+        Ok(text) => RepoFile::parse(&text).map_err(Error::message)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            RepoFile::parse("").map_err(Error::message)?
+        }
+        Err(e) => return Err(Error::io(e)),
+    };
+    let entry = RepoEntry {
+        name: name.to_string(),
+        url: url.to_string(),
+        username: options.username.clone(),
+        password: options.password.clone(),
+        cert_file: options.cert_file.clone(),
+        key_file: options.key_file.clone(),
+        ca_file: options.ca_file.clone(),
+        insecure_skip_tls_verify: options.insecure_skip_tls_verify,
+        pass_credentials_all: options.pass_credentials_all,
+    };
+    if name.contains('/') {
+        return Err(Error::message(format!(
+            "repository name ({name}) contains '/', please specify a different name without '/'"
+        )));
+    }
+    if !options.force_update {
+        if let Some(existing) = file.get(name) {
+            if *existing != entry {
+                return Err(Error::message(format!(
+                    "repository name ({name}) already exists, please specify a different name"
+                )));
+            }
+            return Ok(format!(
+                "{} already exists with the same configuration, skipping\n",
+                quote(name)
+            ));
+        }
+    }
+    download_index_file(&entry, &paths.repository_cache).map_err(|e| {
+        Error::message(format!(
+            "looks like {} is not a valid chart repository or cannot be reached: {e}",
+            quote(url)
+        ))
+    })?;
+    file.update(entry);
+    file.write(&paths.repository_config)
+        .map_err(Error::message)?;
+    Ok(format!(
+        "{} has been added to your repositories\n",
+        quote(name)
+    ))
+}
+
+/// Removes repositories and their cached index; returns what Helm prints.
+pub fn repo_remove(paths: &HelmPaths, names: &[String]) -> Result<String, Error> {
+    let mut file = match RepoFile::load(&paths.repository_config) {
+        Ok(f) if !f.repositories.is_empty() => f,
+        Ok(_) => return Err(Error::message("no repositories configured")),
+        Err(e) if not_found(&e) => return Err(Error::message("no repositories configured")),
+        Err(e) => return Err(Error::message(e)),
+    };
+    let mut out = String::new();
+    for name in names {
+        if !file.remove(name) {
+            return Err(Error::message(format!(
+                "no repo named {} found",
+                quote(name)
+            )));
+        }
+        file.write(&paths.repository_config)
+            .map_err(Error::message)?;
+        let _ = std::fs::remove_file(paths.cache_charts_file(name));
+        match std::fs::remove_file(paths.cache_index_file(name)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(e)),
+        }
+        out.push_str(&format!(
+            "{} has been removed from your repositories\n",
+            quote(name)
+        ));
+    }
+    Ok(out)
+}
+
+/// Downloads the index of every repository (or of `names`). What Helm prints goes to
+/// `out` as it happens; the error, if any, names the repositories that failed.
+pub fn repo_update(
+    paths: &HelmPaths,
+    names: &[String],
+    out: &mut dyn std::io::Write,
+) -> Result<(), Error> {
+    const NO_REPOSITORIES: &str = "no repositories found. You must add one before updating";
+    let file = match RepoFile::load(&paths.repository_config) {
+        Ok(f) if !f.repositories.is_empty() => f,
+        Ok(_) => return Err(Error::message(NO_REPOSITORIES)),
+        Err(e) if not_found(&e) => return Err(Error::message(NO_REPOSITORIES)),
+        Err(e) => {
+            return Err(Error::message(format!(
+                "failed loading file: {}: {e}",
+                paths.repository_config.display()
+            )))
+        }
+    };
+    for name in names {
+        if !file.has(name) {
+            return Err(Error::message(format!(
+                "no repositories found matching '{name}'.  Nothing will be updated"
+            )));
+        }
+    }
+    writeln!(
+        out,
+        "Hang tight while we grab the latest from your chart repositories..."
+    )
+    .map_err(Error::io)?;
+    let mut failed = Vec::new();
+    // Helm fetches in parallel and prints in completion order; sequential is one such order.
+    for entry in &file.repositories {
+        if !names.is_empty() && !names.contains(&entry.name) {
+            continue;
+        }
+        match download_index_file(entry, &paths.repository_cache) {
+            Ok(_) => writeln!(
+                out,
+                "...Successfully got an update from the {} chart repository",
+                quote(&entry.name)
+            ),
+            Err(e) => {
+                failed.push(entry.url.clone());
+                writeln!(
+                    out,
+                    "...Unable to get an update from the {} chart repository ({}):\n\t{e}",
+                    quote(&entry.name),
+                    entry.url
+                )
+            }
+        }
+        .map_err(Error::io)?;
+    }
+    if !failed.is_empty() {
+        return Err(Error::message(format!(
+            "failed to update the following repositories: [{}]",
+            failed.join(" ")
+        )));
+    }
+    writeln!(out, "Update Complete. ⎈Happy Helming!⎈").map_err(Error::io)?;
+    Ok(())
+}

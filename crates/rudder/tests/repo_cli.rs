@@ -1,0 +1,155 @@
+//! `rudder repo add/update/remove` through the binary against a real HTTP server on
+//! loopback that serves an index Helm wrote (tests/repo-golden/index-url.yaml).
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/repo-golden")
+}
+
+/// Serves `index` at `/stable/index.yaml` and 404 elsewhere, for as long as the test runs.
+fn serve(index: Vec<u8>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                    break;
+                }
+            }
+            let path = request_line.split_whitespace().nth(1).unwrap_or("");
+            let (status, body): (&str, &[u8]) = if path == "/stable/index.yaml" {
+                ("200 OK", &index)
+            } else {
+                ("404 Not Found", b"not found\n")
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(body);
+        }
+    });
+    format!("http://{addr}")
+}
+
+struct Helm {
+    home: tempfile::TempDir,
+}
+
+impl Helm {
+    fn config(&self) -> PathBuf {
+        self.home.path().join("repositories.yaml")
+    }
+    fn cache(&self) -> PathBuf {
+        self.home.path().join("cache")
+    }
+    fn run(&self, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_rudder"))
+            .args(args)
+            .env("HELM_REPOSITORY_CONFIG", self.config())
+            .env("HELM_REPOSITORY_CACHE", self.cache())
+            .output()
+            .expect("rudder runs");
+        (
+            out.status.success(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+}
+
+#[test]
+fn add_update_remove_round_trip() {
+    let index = std::fs::read(golden_dir().join("index-url.yaml")).unwrap();
+    let base = serve(index.clone());
+    let url = format!("{base}/stable");
+    let helm = Helm {
+        home: tempfile::tempdir().unwrap(),
+    };
+
+    let (ok, _, err) = helm.run(&["repo", "update"]);
+    assert!(!ok);
+    assert!(
+        err.contains("no repositories found. You must add one before updating"),
+        "{err}"
+    );
+
+    let (ok, out, err) = helm.run(&["repo", "add", "stable", &url]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "\"stable\" has been added to your repositories\n");
+    let file = std::fs::read_to_string(helm.config()).unwrap();
+    assert!(file.contains(&format!("url: {url}\n")), "{file}");
+    assert!(file.contains("name: stable\n"), "{file}");
+    assert_eq!(
+        std::fs::read(helm.cache().join("stable-index.yaml")).unwrap(),
+        index
+    );
+    assert_eq!(
+        std::fs::read_to_string(helm.cache().join("stable-charts.txt")).unwrap(),
+        "alpine\nlib\nnginx\n"
+    );
+
+    let (ok, out, _) = helm.run(&["repo", "add", "stable", &url]);
+    assert!(ok);
+    assert_eq!(
+        out,
+        "\"stable\" already exists with the same configuration, skipping\n"
+    );
+
+    let (ok, _, err) = helm.run(&["repo", "add", "stable", &format!("{base}/other")]);
+    assert!(!ok);
+    assert!(
+        err.contains("repository name (stable) already exists, please specify a different name"),
+        "{err}"
+    );
+
+    // A URL that serves no index is refused and leaves repositories.yaml as it was.
+    let (ok, _, err) = helm.run(&["repo", "add", "broken", &format!("{base}/missing")]);
+    assert!(!ok);
+    assert!(
+        err.contains(&format!(
+            "looks like \"{base}/missing\" is not a valid chart repository or cannot be reached"
+        )),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(helm.config()).unwrap(), file);
+
+    let (ok, out, err) = helm.run(&["repo", "update"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out,
+        "Hang tight while we grab the latest from your chart repositories...\n\
+         ...Successfully got an update from the \"stable\" chart repository\n\
+         Update Complete. ⎈Happy Helming!⎈\n"
+    );
+
+    let (ok, _, err) = helm.run(&["repo", "update", "nosuch"]);
+    assert!(!ok);
+    assert!(
+        err.contains("no repositories found matching 'nosuch'.  Nothing will be updated"),
+        "{err}"
+    );
+
+    let (ok, out, err) = helm.run(&["repo", "remove", "stable"]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "\"stable\" has been removed from your repositories\n");
+    assert!(!helm.cache().join("stable-index.yaml").exists());
+    assert!(!helm.cache().join("stable-charts.txt").exists());
+
+    let (ok, _, err) = helm.run(&["repo", "remove", "stable"]);
+    assert!(!ok);
+    assert!(err.contains("no repositories configured"), "{err}");
+}
