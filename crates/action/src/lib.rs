@@ -13,7 +13,10 @@ mod template;
 pub use error::Error;
 pub use lint::{lint, LintOptions, LintReport};
 pub use package::{package, repo_index, PackageOptions};
-pub use repo::{repo_add, repo_remove, repo_update, RepoAddOptions};
+pub use repo::{
+    repo_add, repo_list, repo_remove, repo_update, search_repo, RepoAddOptions, SearchRepoOptions,
+};
+pub use rudder_repo::search::SearchOptions;
 pub use rudder_repo::HelmPaths;
 pub use show::{show, ShowWhat};
 pub use template::{generate_name, template, TemplateOptions};

@@ -181,3 +181,86 @@ pub fn repo_update(
     writeln!(out, "Update Complete. ⎈Happy Helming!⎈").map_err(Error::io)?;
     Ok(())
 }
+
+/// `helm repo list`: the table Helm prints, or `None` when there is nothing to list (Helm
+/// then says "no repositories to show" on standard error and succeeds).
+pub fn repo_list(paths: &HelmPaths, no_headers: bool) -> Option<String> {
+    // Helm ignores a missing or unreadable file here and lists nothing.
+    let file = RepoFile::load(&paths.repository_config).ok()?;
+    if file.repositories.is_empty() {
+        return None;
+    }
+    let mut rows = Vec::new();
+    if !no_headers {
+        rows.push(vec!["NAME".to_string(), "URL".to_string()]);
+    }
+    for entry in &file.repositories {
+        rows.push(vec![entry.name.clone(), entry.url.clone()]);
+    }
+    Some(table(&rows))
+}
+
+/// gosuri/uitable as Helm uses it without a column limit: every cell padded to its
+/// column's width, cells joined by a tab, and a final newline.
+fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0usize; columns];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - cell.chars().count())))
+            .collect();
+        out.push_str(&cells.join("\t"));
+        out.push('\n');
+    }
+    out
+}
+
+/// The flags of `rudder search repo`.
+#[derive(Clone, Debug)]
+pub struct SearchRepoOptions {
+    pub search: rudder_repo::search::SearchOptions,
+    /// `--max-col-width` (Helm's default is 50).
+    pub max_col_width: usize,
+    pub fail_on_no_result: bool,
+}
+
+/// `helm search repo [KEYWORD...]` over the cached indexes of the configured repositories.
+/// Returns the table and a warning per repository whose cached index could not be read.
+pub fn search_repo(
+    paths: &HelmPaths,
+    keywords: &[String],
+    options: &SearchRepoOptions,
+) -> Result<(String, Vec<String>), Error> {
+    let file = match RepoFile::load(&paths.repository_config) {
+        Ok(f) if !f.repositories.is_empty() => f,
+        _ => return Err(Error::message("no repositories configured")),
+    };
+    let mut indexes = Vec::new();
+    let mut warnings = Vec::new();
+    for entry in &file.repositories {
+        match rudder_repo::IndexFile::load(&paths.cache_index_file(&entry.name)) {
+            Ok(index) => indexes.push((entry.name.clone(), index)),
+            Err(e) => warnings.push(format!(
+                "repo {} is corrupt or missing (try 'rudder repo update'): {e}",
+                quote(&entry.name)
+            )),
+        }
+    }
+    let results = rudder_repo::search::search_repos(&indexes, keywords, &options.search)
+        .map_err(Error::message)?;
+    if results.is_empty() && options.fail_on_no_result {
+        return Err(Error::message("no results found"));
+    }
+    Ok((
+        rudder_repo::search::format_table(&results, options.max_col_width),
+        warnings,
+    ))
+}

@@ -35,7 +35,10 @@ enum Command {
     Show(ShowCommand),
     /// Package a chart directory into a chart archive
     Package(PackageArgs),
-    /// Add, remove, update, and index chart repositories
+    /// search for a keyword in charts
+    #[command(subcommand)]
+    Search(SearchCommand),
+    /// Add, list, remove, update, and index chart repositories
     #[command(subcommand)]
     Repo(RepoCommand),
 }
@@ -58,6 +61,13 @@ struct PackageArgs {
 
 #[derive(Subcommand)]
 enum RepoCommand {
+    /// list chart repositories
+    #[command(alias = "ls")]
+    List {
+        /// suppress headers in the output
+        #[arg(long)]
+        no_headers: bool,
+    },
     /// add a chart repository
     Add(RepoAddArgs),
     /// remove one or more chart repositories
@@ -75,6 +85,36 @@ enum RepoCommand {
     },
     /// generate an index file given a directory containing packaged charts
     Index(RepoIndexArgs),
+}
+
+#[derive(Subcommand)]
+enum SearchCommand {
+    /// search repositories for a keyword in charts
+    Repo(SearchRepoArgs),
+}
+
+#[derive(Args)]
+struct SearchRepoArgs {
+    /// [KEYWORD]
+    keywords: Vec<String>,
+    /// use regular expressions for searching repositories you have added
+    #[arg(short = 'r', long)]
+    regexp: bool,
+    /// show the long listing, with each version of each chart on its own line, for repositories you have added
+    #[arg(short = 'l', long)]
+    versions: bool,
+    /// use development versions (alpha, beta, and release candidate releases), too. Equivalent to version '>0.0.0-0'. If --version is set, this is ignored
+    #[arg(long)]
+    devel: bool,
+    /// search using semantic versioning constraints on repositories you have added
+    #[arg(long, default_value = "")]
+    version: String,
+    /// maximum column width for output table
+    #[arg(long, default_value_t = 50)]
+    max_col_width: usize,
+    /// search fails if no results are found
+    #[arg(long)]
+    fail_on_no_result: bool,
 }
 
 #[derive(Args)]
@@ -361,6 +401,30 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                 force_update: a.force_update,
             };
             let text = action::repo_add(&action::HelmPaths::from_env(), &a.name, &a.url, &options)?;
+            out.write_all(text.as_bytes()).map_err(action::Error::io)?;
+        }
+        Command::Repo(RepoCommand::List { no_headers }) => {
+            match action::repo_list(&action::HelmPaths::from_env(), no_headers) {
+                Some(text) => out.write_all(text.as_bytes()).map_err(action::Error::io)?,
+                None => eprintln!("no repositories to show"),
+            }
+        }
+        Command::Search(SearchCommand::Repo(s)) => {
+            let options = action::SearchRepoOptions {
+                search: action::SearchOptions {
+                    regexp: s.regexp,
+                    versions: s.versions,
+                    devel: s.devel,
+                    version: s.version,
+                },
+                max_col_width: s.max_col_width,
+                fail_on_no_result: s.fail_on_no_result,
+            };
+            let (text, warnings) =
+                action::search_repo(&action::HelmPaths::from_env(), &s.keywords, &options)?;
+            for warning in warnings {
+                eprintln!("WARNING: {warning}");
+            }
             out.write_all(text.as_bytes()).map_err(action::Error::io)?;
         }
         Command::Repo(RepoCommand::Remove { names }) => {

@@ -143,6 +143,51 @@ fn add_update_remove_round_trip() {
         "{err}"
     );
 
+    // Expected tables below follow gosuri/uitable's padding as Helm uses it (read from their
+    // sources; the Helm SDK used for goldens has no search or list).
+    let (ok, out, _) = helm.run(&["repo", "list"]);
+    assert!(ok);
+    let pad = " ".repeat(url.len() - 3);
+    assert_eq!(out, format!("NAME  \tURL{pad}\nstable\t{url}\n"));
+    let (ok, out, _) = helm.run(&["repo", "list", "--no-headers"]);
+    assert!(ok);
+    assert_eq!(out, format!("stable\t{url}\n"));
+
+    let (ok, out, err) = helm.run(&["search", "repo", "alpine"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out,
+        "NAME         \tCHART VERSION\tAPP VERSION\tDESCRIPTION                    \n\
+         stable/alpine\t0.10.0       \t1.2.3      \tDeploy a basic Alpine Linux pod\n"
+    );
+    let (ok, out, _) = helm.run(&["search", "repo", "alpine", "--versions"]);
+    assert!(ok);
+    let versions: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').nth(1).unwrap().trim())
+        .collect();
+    assert_eq!(versions, ["0.10.0", "0.2.0", "0.1.0"]);
+    let (ok, out, _) = helm.run(&["search", "repo", "alpine", "--devel", "--versions"]);
+    assert!(ok);
+    assert_eq!(out.lines().count(), 5, "{out}");
+    let (ok, out, _) = helm.run(&["search", "repo", "alpine", "--version", "~0.2", "--devel"]);
+    assert!(ok);
+    assert!(out.contains("stable/alpine\t0.2.0 "), "{out}");
+    let (ok, out, _) = helm.run(&["search", "repo", "web server"]);
+    assert!(ok);
+    // Descriptions are cut to --max-col-width (50) with "...".
+    assert!(
+        out.contains("\tA web server, with a description long enough to...\n"),
+        "{out}"
+    );
+    let (ok, out, _) = helm.run(&["search", "repo", "no-such-chart"]);
+    assert!(ok);
+    assert_eq!(out, "No results found\n");
+    let (ok, _, err) = helm.run(&["search", "repo", "no-such-chart", "--fail-on-no-result"]);
+    assert!(!ok);
+    assert!(err.contains("no results found"), "{err}");
+
     let (ok, out, err) = helm.run(&["repo", "remove", "stable"]);
     assert!(ok, "{err}");
     assert_eq!(out, "\"stable\" has been removed from your repositories\n");
@@ -150,6 +195,13 @@ fn add_update_remove_round_trip() {
     assert!(!helm.cache().join("stable-charts.txt").exists());
 
     let (ok, _, err) = helm.run(&["repo", "remove", "stable"]);
+    assert!(!ok);
+    assert!(err.contains("no repositories configured"), "{err}");
+    let (ok, out, err) = helm.run(&["repo", "list"]);
+    assert!(ok);
+    assert_eq!(out, "");
+    assert_eq!(err, "no repositories to show\n");
+    let (ok, _, err) = helm.run(&["search", "repo", "alpine"]);
     assert!(!ok);
     assert!(err.contains("no repositories configured"), "{err}");
 }
