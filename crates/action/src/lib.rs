@@ -6,6 +6,7 @@ mod charts;
 mod error;
 mod lint;
 mod package;
+mod pull;
 mod repo;
 mod show;
 mod template;
@@ -13,6 +14,7 @@ mod template;
 pub use error::Error;
 pub use lint::{lint, LintOptions, LintReport};
 pub use package::{package, repo_index, PackageOptions};
+pub use pull::{pull, PullOptions};
 pub use repo::{
     repo_add, repo_list, repo_remove, repo_update, search_repo, RepoAddOptions, SearchRepoOptions,
 };

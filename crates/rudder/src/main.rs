@@ -33,6 +33,9 @@ enum Command {
     /// Show information of a chart
     #[command(alias = "inspect", subcommand)]
     Show(ShowCommand),
+    /// download a chart from a repository and (optionally) unpack it in local directory
+    #[command(alias = "fetch")]
+    Pull(PullArgs),
     /// Package a chart directory into a chart archive
     Package(PackageArgs),
     /// search for a keyword in charts
@@ -41,6 +44,28 @@ enum Command {
     /// Add, list, remove, update, and index chart repositories
     #[command(subcommand)]
     Repo(RepoCommand),
+}
+
+#[derive(Args)]
+struct PullArgs {
+    /// [chart URL | repo/chartname]
+    #[arg(required = true)]
+    charts: Vec<String>,
+    /// specify a version constraint for the chart version to use
+    #[arg(long, default_value = "")]
+    version: String,
+    /// use development versions, too. Equivalent to version '>0.0.0-0'. If --version is set, this is ignored.
+    #[arg(long)]
+    devel: bool,
+    /// location to write the chart. If this and untardir are specified, untardir is appended to this
+    #[arg(short = 'd', long, default_value = ".")]
+    destination: String,
+    /// if set to true, will untar the chart after downloading it
+    #[arg(long)]
+    untar: bool,
+    /// if untar is specified, this flag specifies the name of the directory into which the chart is expanded
+    #[arg(long, default_value = ".")]
+    untardir: String,
 }
 
 #[derive(Args)]
@@ -372,6 +397,18 @@ fn run(cli: Cli) -> Result<(), action::Error> {
             let _ = args.version;
             let text = action::show(&args.chart, what)?;
             out.write_all(text.as_bytes()).map_err(action::Error::io)?;
+        }
+        Command::Pull(p) => {
+            let options = action::PullOptions {
+                version: p.version,
+                devel: p.devel,
+                destination: p.destination,
+                untar: p.untar,
+                untar_dir: p.untardir,
+            };
+            for chart in &p.charts {
+                action::pull(&action::HelmPaths::from_env(), chart, &options)?;
+            }
         }
         Command::Package(p) => {
             let options = action::PackageOptions {

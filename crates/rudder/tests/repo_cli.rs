@@ -12,6 +12,11 @@ fn golden_dir() -> PathBuf {
 
 /// Serves `index` at `/stable/index.yaml` and 404 elsewhere, for as long as the test runs.
 fn serve(index: Vec<u8>) -> String {
+    serve_files(vec![("/stable/index.yaml".to_string(), index)])
+}
+
+/// Serves each (path, body), and 404 elsewhere, for as long as the test runs.
+fn serve_files(files: Vec<(String, Vec<u8>)>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -29,10 +34,9 @@ fn serve(index: Vec<u8>) -> String {
                 }
             }
             let path = request_line.split_whitespace().nth(1).unwrap_or("");
-            let (status, body): (&str, &[u8]) = if path == "/stable/index.yaml" {
-                ("200 OK", &index)
-            } else {
-                ("404 Not Found", b"not found\n")
+            let (status, body): (&str, &[u8]) = match files.iter().find(|(p, _)| p == path) {
+                Some((_, body)) => ("200 OK", body),
+                None => ("404 Not Found", b"not found\n"),
             };
             let _ = write!(
                 stream,
@@ -204,4 +208,64 @@ fn add_update_remove_round_trip() {
     let (ok, _, err) = helm.run(&["search", "repo", "alpine"]);
     assert!(!ok);
     assert!(err.contains("no repositories configured"), "{err}");
+}
+
+#[test]
+fn pull_downloads_and_expands() {
+    // index-plain.yaml was written by `helm repo index` without --url: relative chart URLs.
+    let mut files = vec![(
+        "/stable/index.yaml".to_string(),
+        std::fs::read(golden_dir().join("index-plain.yaml")).unwrap(),
+    )];
+    for entry in std::fs::read_dir(golden_dir().join("charts")).unwrap() {
+        let entry = entry.unwrap();
+        files.push((
+            format!("/stable/{}", entry.file_name().to_string_lossy()),
+            std::fs::read(entry.path()).unwrap(),
+        ));
+    }
+    let base = serve_files(files);
+    let helm = Helm {
+        home: tempfile::tempdir().unwrap(),
+    };
+    let (ok, _, err) = helm.run(&["repo", "add", "stable", &format!("{base}/stable")]);
+    assert!(ok, "{err}");
+    let dest = helm.home.path().join("downloads");
+    let dest_s = dest.to_str().unwrap();
+
+    // The newest stable version, saved byte for byte as served.
+    let (ok, out, err) = helm.run(&["pull", "stable/alpine", "-d", dest_s]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "");
+    assert_eq!(
+        std::fs::read(dest.join("alpine-0.10.0.tgz")).unwrap(),
+        std::fs::read(golden_dir().join("charts/alpine-0.10.0.tgz")).unwrap()
+    );
+    let (ok, _, err) = helm.run(&[
+        "pull",
+        "stable/alpine",
+        "--devel",
+        "--version",
+        "~0.2.0-0",
+        "-d",
+        dest_s,
+    ]);
+    assert!(ok, "{err}");
+    assert!(dest.join("alpine-0.2.0.tgz").exists());
+
+    // --untar expands the chart, and refuses to expand over it a second time.
+    let (ok, _, err) = helm.run(&["pull", "stable/nginx", "--untar", "-d", dest_s]);
+    assert!(ok, "{err}");
+    let chart_yaml = std::fs::read_to_string(dest.join("nginx/Chart.yaml")).unwrap();
+    assert!(chart_yaml.contains("version: 1.1.0"), "{chart_yaml}");
+    let (ok, _, err) = helm.run(&["pull", "stable/nginx", "--untar", "-d", dest_s]);
+    assert!(!ok);
+    assert!(err.contains("already exists"), "{err}");
+
+    let (ok, _, err) = helm.run(&["pull", "stable/nosuch", "-d", dest_s]);
+    assert!(!ok);
+    assert!(err.contains("nosuch"), "{err}");
+    let (ok, _, err) = helm.run(&["pull", "stable/alpine", "--version", "9.9.9", "-d", dest_s]);
+    assert!(!ok);
+    assert!(err.contains("9.9.9"), "{err}");
 }
