@@ -3,14 +3,17 @@
 //! touching the terminal itself.
 
 mod charts;
+mod dependency;
 mod error;
 mod lint;
 mod package;
 mod pull;
 mod repo;
 mod show;
+mod table;
 mod template;
 
+pub use dependency::{dependency_list, DependencyStatus};
 pub use error::Error;
 pub use lint::{lint, LintOptions, LintReport};
 pub use package::{package, repo_index, PackageOptions};
@@ -21,6 +24,7 @@ pub use repo::{
 pub use rudder_repo::search::SearchOptions;
 pub use rudder_repo::HelmPaths;
 pub use show::{show, ShowWhat};
+pub use table::table;
 pub use template::{generate_name, template, TemplateOptions};
 
 /// The value flags every command that renders takes (Helm's `values.Options`).

@@ -197,30 +197,7 @@ pub fn repo_list(paths: &HelmPaths, no_headers: bool) -> Option<String> {
     for entry in &file.repositories {
         rows.push(vec![entry.name.clone(), entry.url.clone()]);
     }
-    Some(table(&rows))
-}
-
-/// gosuri/uitable as Helm uses it without a column limit: every cell padded to its
-/// column's width, cells joined by a tab, and a final newline.
-fn table(rows: &[Vec<String>]) -> String {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let mut widths = vec![0usize; columns];
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - cell.chars().count())))
-            .collect();
-        out.push_str(&cells.join("\t"));
-        out.push('\n');
-    }
-    out
+    Some(crate::table::table(&rows, None))
 }
 
 /// The flags of `rudder search repo`.

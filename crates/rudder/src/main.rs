@@ -36,6 +36,9 @@ enum Command {
     /// download a chart from a repository and (optionally) unpack it in local directory
     #[command(alias = "fetch")]
     Pull(PullArgs),
+    /// manage a chart's dependencies (only `list` so far)
+    #[command(alias = "dep", alias = "dependencies", subcommand)]
+    Dependency(DependencyCommand),
     /// Package a chart directory into a chart archive
     Package(PackageArgs),
     /// search for a keyword in charts
@@ -66,6 +69,20 @@ struct PullArgs {
     /// if untar is specified, this flag specifies the name of the directory into which the chart is expanded
     #[arg(long, default_value = ".")]
     untardir: String,
+}
+
+#[derive(Subcommand)]
+enum DependencyCommand {
+    /// list the dependencies for the given chart
+    #[command(alias = "ls")]
+    List {
+        /// CHART
+        #[arg(default_value = ".")]
+        chart: String,
+        /// maximum column width for output table
+        #[arg(long, default_value_t = 80)]
+        max_col_width: usize,
+    },
 }
 
 #[derive(Args)]
@@ -408,6 +425,30 @@ fn run(cli: Cli) -> Result<(), action::Error> {
             };
             for chart in &p.charts {
                 action::pull(&action::HelmPaths::from_env(), chart, &options)?;
+            }
+        }
+        Command::Dependency(DependencyCommand::List {
+            chart,
+            max_col_width,
+        }) => {
+            let (rows, warnings) = action::dependency_list(&chart)?;
+            if rows.is_empty() {
+                let charts = std::path::Path::new(&chart).join("charts");
+                writeln!(out, "WARNING: no dependencies at {}", charts.display())
+                    .map_err(action::Error::io)?;
+            } else {
+                let mut table = vec![["NAME", "VERSION", "REPOSITORY", "STATUS"]
+                    .map(String::from)
+                    .to_vec()];
+                table.extend(
+                    rows.into_iter()
+                        .map(|r| vec![r.name, r.version, r.repository, r.status]),
+                );
+                let text = action::table(&table, Some(max_col_width));
+                writeln!(out, "{text}").map_err(action::Error::io)?;
+                for warning in warnings {
+                    writeln!(out, "{warning}").map_err(action::Error::io)?;
+                }
             }
         }
         Command::Package(p) => {
