@@ -236,8 +236,22 @@ pub fn search_repo(
     if results.is_empty() && options.fail_on_no_result {
         return Err(Error::message("no results found"));
     }
+    if results.is_empty() {
+        return Ok(("No results found\n".to_string(), warnings));
+    }
+    let mut rows = vec![["NAME", "CHART VERSION", "APP VERSION", "DESCRIPTION"]
+        .map(String::from)
+        .to_vec()];
+    rows.extend(results.into_iter().map(|r| {
+        vec![
+            r.name,
+            r.chart.version,
+            r.chart.app_version,
+            r.chart.description,
+        ]
+    }));
     Ok((
-        rudder_repo::search::format_table(&results, options.max_col_width),
+        crate::table::table(&rows, Some(options.max_col_width)),
         warnings,
     ))
 }

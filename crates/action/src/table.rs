@@ -63,5 +63,21 @@ mod tests {
             table(&rows, Some(10)),
             "NAME\tURL       \ns   \thttp://...\n"
         );
+        let rows = vec![
+            ["NAME", "CHART VERSION", "APP VERSION", "DESCRIPTION"]
+                .map(String::from)
+                .to_vec(),
+            ["other/nginx", "1.0.0", "1.0.0", "Web server"]
+                .map(String::from)
+                .to_vec(),
+        ];
+        assert_eq!(
+            table(&rows, Some(50)),
+            "NAME       \tCHART VERSION\tAPP VERSION\tDESCRIPTION\nother/nginx\t1.0.0        \t1.0.0      \tWeb server \n"
+        );
+        assert_eq!(
+            table(&rows, Some(8)).lines().next().unwrap(),
+            "NAME    \tCHART...\tAPP V...\tDESCR..."
+        );
     }
 }

@@ -201,67 +201,6 @@ pub fn search_repos(
     Ok(kept)
 }
 
-/// Display width of a cell (one column per character; go-runewidth would count East Asian
-/// wide characters as two).
-fn width(s: &str) -> usize {
-    s.chars().count()
-}
-
-/// go-runewidth's `Truncate(s, w, "...")`.
-fn truncate(s: &str, max: usize) -> String {
-    if width(s) <= max {
-        return s.to_string();
-    }
-    let keep = max.saturating_sub(3);
-    let mut out: String = s.chars().take(keep).collect();
-    out.push_str("...");
-    out
-}
-
-/// The table `helm search repo` prints (gosuri/uitable: cells truncated to `max_col_width`,
-/// padded to the column's width, tab separated), or `No results found`.
-pub fn format_table(results: &[SearchResult], max_col_width: usize) -> String {
-    if results.is_empty() {
-        return "No results found\n".into();
-    }
-    let mut rows = vec![[
-        "NAME".to_string(),
-        "CHART VERSION".to_string(),
-        "APP VERSION".to_string(),
-        "DESCRIPTION".to_string(),
-    ]];
-    for r in results {
-        rows.push([
-            r.name.clone(),
-            r.chart.version.clone(),
-            r.chart.app_version.clone(),
-            r.chart.description.clone(),
-        ]);
-    }
-    for row in rows.iter_mut() {
-        for cell in row.iter_mut() {
-            *cell = truncate(cell, max_col_width);
-        }
-    }
-    let mut widths = [0usize; 4];
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(width(cell));
-        }
-    }
-    let mut out = String::new();
-    for row in &rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - width(cell))))
-            .collect();
-        out.push_str(&cells.join("\t"));
-        out.push('\n');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,19 +336,5 @@ mod tests {
         let r = index.search("^ngin", MAX_SCORE, true).unwrap();
         assert_eq!(names(&r), ["other/nginx@1.0.0"]);
         assert!(index.search("(", MAX_SCORE, true).is_err());
-    }
-
-    #[test]
-    fn table_pads_and_truncates_like_uitable() {
-        let r = search_repos(&repos(), &["nginx".into()], &SearchOptions::default()).unwrap();
-        assert_eq!(
-            format_table(&r, 50),
-            "NAME       \tCHART VERSION\tAPP VERSION\tDESCRIPTION\nother/nginx\t1.0.0        \t1.0.0      \tWeb server \n"
-        );
-        assert_eq!(
-            format_table(&r, 8).lines().next().unwrap(),
-            "NAME    \tCHART...\tAPP V...\tDESCR..."
-        );
-        assert_eq!(format_table(&[], 50), "No results found\n");
     }
 }
