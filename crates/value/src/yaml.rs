@@ -1370,8 +1370,17 @@ impl Emitter {
                 };
                 for (k, v) in entries {
                     self.write_indent();
-                    self.string(k, true);
-                    self.write_indicator(":", false, false, false);
+                    // libyaml writes a key longer than 128 bytes or spanning lines as a
+                    // complex key: `? key` then `: value` on the next line.
+                    if k.len() <= 128 && !analyze(k).multiline {
+                        self.string(k, true);
+                        self.write_indicator(":", false, false, false);
+                    } else {
+                        self.write_indicator("?", true, false, true);
+                        self.string(k, false);
+                        self.write_indent();
+                        self.write_indicator(":", true, false, true);
+                    }
                     self.node(v, true);
                 }
                 self.indent = saved;
@@ -1459,6 +1468,11 @@ mod tests {
         let v = from_yaml(text).unwrap();
         let out = to_yaml(&v).unwrap();
         assert_eq!(from_yaml(&out).unwrap(), v);
+        // Found by fuzzing: a key longer than 128 bytes must be written as a complex key,
+        // or the output does not read back.
+        let text = include_str!("../tests/data/fuzz-yaml-long-control-key.yaml");
+        let v = from_yaml(text).unwrap();
+        assert_eq!(from_yaml(&to_yaml(&v).unwrap()).unwrap(), v);
         let mut keys: Vec<String> = (0..40)
             .map(|i| format!("{}7{i}", "9".repeat(i % 25)))
             .collect();
