@@ -8,6 +8,7 @@ mod error;
 mod lint;
 mod package;
 mod pull;
+pub mod release;
 mod repo;
 mod show;
 mod table;

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use rudder_action as action;
 
+mod release_cmd;
+
 #[derive(Parser)]
 #[command(
     name = "rudder",
@@ -47,6 +49,8 @@ enum Command {
     /// Add, list, remove, update, and index chart repositories
     #[command(subcommand)]
     Repo(RepoCommand),
+    #[command(flatten)]
+    Release(Box<release_cmd::ReleaseCommand>),
 }
 
 #[derive(Args)]
@@ -512,6 +516,7 @@ fn run(cli: Cli) -> Result<(), action::Error> {
         Command::Repo(RepoCommand::Update { names }) => {
             action::repo_update(&action::HelmPaths::from_env(), &names, &mut out)?;
         }
+        Command::Release(r) => release_cmd::run(*r, &cli.namespace, cli.debug, &mut out)?,
         Command::Repo(RepoCommand::Index(r)) => {
             action::repo_index(&r.dir, &r.url, r.merge.as_deref())?;
         }

@@ -1,0 +1,190 @@
+//! Releases on a cluster: install, upgrade, rollback, uninstall, and reading them back
+//! (Helm's `pkg/action` install.go, upgrade.go, rollback.go, uninstall.go, list.go, ...).
+//!
+//! Records go through [`rudder_storage`] in Helm's format; objects are applied with
+//! server-side apply under the field manager `helm`, as Helm v4 does for new releases.
+
+mod operations;
+mod query;
+mod resources;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rudder_kube::Kube;
+use rudder_storage::{Driver, KubeObjects, Memory, ObjectKind, Storage};
+use rudder_value::Value;
+
+use crate::Error;
+
+pub use operations::{
+    install, rollback, uninstall, upgrade, DryRun, InstallOptions, RollbackOptions,
+    UninstallOptions, UninstallReport, UpgradeOptions,
+};
+pub use query::{
+    format_values_yaml, get_hooks, get_manifest, get_metadata, get_notes, get_values, history,
+    list, metadata_text, status, status_text, HistoryEntry, ListOptions, ReleaseSummary,
+};
+pub use resources::WaitOptions;
+pub use rudder_kube::{ConnectOptions, Propagation};
+pub use rudder_storage::Release;
+
+/// How to reach the cluster and where releases are kept: Helm's global flags and
+/// `HELM_DRIVER`.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterOptions {
+    pub connect: ConnectOptions,
+    /// `-n/--namespace`; otherwise the kubeconfig context's namespace.
+    pub namespace: Option<String>,
+    /// `secret` (default), `configmap` or `memory`.
+    pub driver: Option<String>,
+}
+
+/// A connection to one cluster and its release storage (Helm's `action.Configuration`).
+pub struct Cluster {
+    kube: Arc<Kube>,
+    namespace: String,
+    driver: String,
+    memory: Arc<Memory>,
+}
+
+impl Cluster {
+    /// Prepares the connection; nothing is sent to the server until a command needs it.
+    pub fn connect(opts: &ClusterOptions) -> Result<Cluster, Error> {
+        let kube = Kube::connect(&opts.connect).map_err(|e| Error::message(e.to_string()))?;
+        let namespace = opts
+            .namespace
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| kube.default_namespace().to_string());
+        let driver = opts
+            .driver
+            .clone()
+            .unwrap_or_else(|| "secret".into())
+            .to_ascii_lowercase();
+        match driver.as_str() {
+            "" | "secret" | "secrets" | "configmap" | "configmaps" | "memory" => {}
+            "sql" => {
+                return Err(Error::message(
+                    "the sql storage driver is not supported by rudder yet",
+                ))
+            }
+            other => return Err(Error::message(format!("unknown driver {other:?}"))),
+        }
+        Ok(Cluster {
+            kube: Arc::new(kube),
+            namespace,
+            driver,
+            memory: Arc::new(Memory::new("")),
+        })
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    pub fn kube(&self) -> &Kube {
+        &self.kube
+    }
+
+    /// Release storage for `namespace` (empty: every namespace, for `list -A`).
+    pub(crate) fn storage(&self, namespace: &str) -> Storage<'_> {
+        let driver: Arc<dyn Driver + '_> = match self.driver.as_str() {
+            "configmap" | "configmaps" => Arc::new(KubeObjects::new(
+                &self.kube,
+                ObjectKind::ConfigMap,
+                namespace,
+            )),
+            "memory" => self.memory.clone(),
+            _ => Arc::new(KubeObjects::new(&self.kube, ObjectKind::Secret, namespace)),
+        };
+        Storage::new(driver)
+    }
+}
+
+/// `lookup` against the live cluster.
+struct ClusterLookup(Arc<Kube>);
+
+impl rudder_engine::Lookup for ClusterLookup {
+    fn lookup(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Value, String> {
+        let empty = || Value::map(Default::default());
+        let resource = match self.0.resource(api_version, kind) {
+            Ok(r) => r,
+            Err(rudder_kube::Error::UnknownKind { .. }) => return Ok(empty()),
+            Err(e) => return Err(e.to_string()),
+        };
+        let ns = if resource.namespaced { namespace } else { "" };
+        let json = if name.is_empty() {
+            let items = self
+                .0
+                .list(api_version, kind, ns, "")
+                .map_err(|e| e.to_string())?;
+            serde_json::json!({"apiVersion": "v1", "kind": format!("{kind}List"), "metadata": {}, "items": items})
+        } else {
+            let r = rudder_kube::ObjectRef {
+                api_version: api_version.into(),
+                kind: kind.into(),
+                namespace: ns.into(),
+                name: name.into(),
+            };
+            match self.0.get(&r).map_err(|e| e.to_string())? {
+                Some(obj) => obj,
+                None => return Ok(empty()),
+            }
+        };
+        rudder_value::json::from_json(&json.to_string())
+    }
+}
+
+/// Values as JSON for the release record.
+pub(crate) fn value_to_json(v: &Value) -> serde_json::Value {
+    rudder_value::json::to_json(v)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// A record's values back into the template value model (JSON numbers become float64, as
+/// they do in Helm).
+pub(crate) fn json_to_value(j: &serde_json::Value) -> Value {
+    if j.is_null() {
+        return Value::map(Default::default());
+    }
+    rudder_value::json::from_json(&j.to_string()).unwrap_or_else(|_| Value::map(Default::default()))
+}
+
+/// Helm's `--labels k=v,...` parsed, with system labels refused.
+pub fn parse_labels(specs: &[String]) -> Result<BTreeMap<String, String>, Error> {
+    let mut out = BTreeMap::new();
+    for spec in specs {
+        for pair in spec.split(',').filter(|p| !p.is_empty()) {
+            let Some((k, v)) = pair.split_once('=') else {
+                return Err(Error::message(format!(
+                    "invalid label {pair:?}: expected key=value"
+                )));
+            };
+            out.insert(k.trim().to_string(), v.trim().to_string());
+        }
+    }
+    if out
+        .keys()
+        .any(|k| rudder_storage::driver::SYSTEM_LABELS.contains(&k.as_str()))
+    {
+        return Err(Error::message(format!(
+            "user supplied labels contains system reserved label name. System labels: {:?}",
+            rudder_storage::driver::SYSTEM_LABELS
+        )));
+    }
+    Ok(out)
+}
+
+pub(crate) fn default_timeout() -> Duration {
+    Duration::from_secs(300)
+}

@@ -1,0 +1,868 @@
+//! The release commands: install, upgrade, rollback, uninstall, list, history, status, get.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use rudder_action::release::{self as rel, Cluster, ClusterOptions};
+use rudder_action::{self as action, Error};
+
+use crate::ValueArgs;
+
+/// Cluster flags shared by every release command (Helm's global kube flags).
+#[derive(Args, Clone, Default)]
+pub struct KubeArgs {
+    /// path to the kubeconfig file
+    #[arg(long)]
+    kubeconfig: Option<PathBuf>,
+    /// name of the kubeconfig context to use
+    #[arg(long, env = "HELM_KUBECONTEXT")]
+    kube_context: Option<String>,
+    /// the address and the port for the Kubernetes API server
+    #[arg(long, env = "HELM_KUBEAPISERVER")]
+    kube_apiserver: Option<String>,
+    /// bearer token used for authentication
+    #[arg(long, env = "HELM_KUBETOKEN")]
+    kube_token: Option<String>,
+    /// the certificate authority file for the Kubernetes API server connection
+    #[arg(long, env = "HELM_KUBECAFILE")]
+    kube_ca_file: Option<PathBuf>,
+    /// server name to use for Kubernetes API server certificate validation
+    #[arg(long, env = "HELM_KUBETLS_SERVER_NAME")]
+    kube_tls_server_name: Option<String>,
+    /// if true, the Kubernetes API server's certificate will not be checked for validity
+    #[arg(long, env = "HELM_KUBEINSECURE_SKIP_TLS_VERIFY")]
+    kube_insecure_skip_tls_verify: bool,
+}
+
+/// `-o/--output`.
+#[derive(Args, Clone)]
+pub struct OutputArgs {
+    /// prints the output in the specified format. Allowed values: table, json, yaml
+    #[arg(short = 'o', long, default_value = "table", value_parser = ["table", "json", "yaml"])]
+    output: String,
+}
+
+#[derive(Args, Clone)]
+pub struct WaitArgs {
+    /// wait until all resources are ready (Pods, PVCs, Services, Deployments, StatefulSets, DaemonSets, ReplicaSets) or the timeout passes
+    #[arg(long, num_args = 0..=1, default_missing_value = "watcher", require_equals = true)]
+    wait: Option<String>,
+    /// if set and --wait enabled, will wait until all Jobs have been completed before marking the release as successful
+    #[arg(long)]
+    wait_for_jobs: bool,
+    /// time to wait for any individual Kubernetes operation (like Jobs for hooks)
+    #[arg(long, default_value = "5m0s")]
+    timeout: String,
+}
+
+impl WaitArgs {
+    fn options(&self) -> Result<rel::WaitOptions, Error> {
+        let wait = match self.wait.as_deref() {
+            None | Some("hookOnly") | Some("false") => false,
+            Some("watcher") | Some("legacy") | Some("true") => true,
+            Some(other) => {
+                return Err(Error::message(format!(
+                    "invalid wait strategy {other:?}: must be one of watcher, legacy, hookOnly"
+                )))
+            }
+        };
+        Ok(rel::WaitOptions {
+            wait: wait || self.wait_for_jobs,
+            wait_for_jobs: self.wait_for_jobs,
+            timeout: parse_duration(&self.timeout)?,
+        })
+    }
+}
+
+/// Go's `time.ParseDuration` for the forms Helm users write (`300s`, `5m0s`, `1h`, `1.5m`).
+fn parse_duration(text: &str) -> Result<Duration, Error> {
+    let bad = || {
+        Error::message(format!(
+            "invalid argument {text:?} for \"--timeout\" flag: time: invalid duration {text:?}"
+        ))
+    };
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let mut total = 0f64;
+    let mut rest = text;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let number: f64 = rest[..num_len].parse().map_err(|_| bad())?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        total += number * scale;
+        rest = &rest[unit_len..];
+    }
+    Ok(Duration::from_secs_f64(total))
+}
+
+#[derive(Args)]
+pub struct InstallArgs {
+    /// [NAME] [CHART]
+    #[arg(num_args = 1..=2, required = true)]
+    args: Vec<String>,
+    #[command(flatten)]
+    values: ValueArgs,
+    #[command(flatten)]
+    kube: KubeArgs,
+    #[command(flatten)]
+    wait: WaitArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+    /// generate the name (and omit the NAME parameter)
+    #[arg(short = 'g', long)]
+    generate_name: bool,
+    /// create the release namespace if not present
+    #[arg(long)]
+    create_namespace: bool,
+    /// simulate an install: "client" renders only, "server" also consults the cluster
+    #[arg(long, num_args = 0..=1, default_missing_value = "client", require_equals = true)]
+    dry_run: Option<String>,
+    /// add a custom description
+    #[arg(long)]
+    description: Option<String>,
+    /// Labels that would be added to release metadata. Should be divided by comma.
+    #[arg(short = 'l', long)]
+    labels: Vec<String>,
+    /// if set, Helm will uninstall the release on failure
+    #[arg(long, alias = "atomic")]
+    rollback_on_failure: bool,
+    /// prevent hooks from running during install
+    #[arg(long)]
+    no_hooks: bool,
+    /// if set, no CRDs will be installed
+    #[arg(long)]
+    skip_crds: bool,
+    /// if set, install will ignore the check for helm annotations and take ownership of the existing resources
+    #[arg(long)]
+    take_ownership: bool,
+    /// reuse the given name, only if that name is a deleted release which remains in the history
+    #[arg(long)]
+    replace: bool,
+    /// if set server-side apply will force changes against conflicts
+    #[arg(long)]
+    force_conflicts: bool,
+    /// if set, disables JSON schema validation
+    #[arg(long)]
+    skip_schema_validation: bool,
+    /// enable DNS lookups when rendering templates
+    #[arg(long)]
+    enable_dns: bool,
+    /// if set, do not show notes in install output
+    #[arg(long)]
+    hide_notes: bool,
+    /// specify a version constraint for the chart version to use
+    #[arg(long)]
+    version: Option<String>,
+}
+
+#[derive(Args)]
+pub struct UpgradeArgs {
+    /// RELEASE
+    release: String,
+    /// CHART
+    chart: String,
+    #[command(flatten)]
+    values: ValueArgs,
+    #[command(flatten)]
+    kube: KubeArgs,
+    #[command(flatten)]
+    wait: WaitArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+    /// if a release by this name doesn't already exist, run an install
+    #[arg(short = 'i', long)]
+    install: bool,
+    /// when upgrading, reuse the last release's values and merge in any overrides from the command line
+    #[arg(long)]
+    reuse_values: bool,
+    /// when upgrading, reset the values to the ones built into the chart
+    #[arg(long)]
+    reset_values: bool,
+    /// when upgrading, reset the values to the ones built into the chart, apply the last release's values and merge in any overrides
+    #[arg(long)]
+    reset_then_reuse_values: bool,
+    /// limit the maximum number of revisions saved per release. Use 0 for no limit
+    #[arg(long, env = "HELM_MAX_HISTORY", default_value_t = 10)]
+    history_max: usize,
+    /// allow deletion of new resources created in this upgrade when upgrade fails
+    #[arg(long)]
+    cleanup_on_fail: bool,
+    /// create the release namespace if not present (with --install)
+    #[arg(long)]
+    create_namespace: bool,
+    /// simulate an upgrade
+    #[arg(long, num_args = 0..=1, default_missing_value = "client", require_equals = true)]
+    dry_run: Option<String>,
+    /// add a custom description
+    #[arg(long)]
+    description: Option<String>,
+    /// Labels that would be added to release metadata
+    #[arg(short = 'l', long)]
+    labels: Vec<String>,
+    /// if set, Helm will roll back the release to its previous revision on failure
+    #[arg(long, alias = "atomic")]
+    rollback_on_failure: bool,
+    /// disable pre/post upgrade hooks
+    #[arg(long)]
+    no_hooks: bool,
+    /// if set, upgrade will ignore the check for helm annotations and take ownership of the existing resources
+    #[arg(long)]
+    take_ownership: bool,
+    /// if set server-side apply will force changes against conflicts
+    #[arg(long)]
+    force_conflicts: bool,
+    /// if set, disables JSON schema validation
+    #[arg(long)]
+    skip_schema_validation: bool,
+    /// enable DNS lookups when rendering templates
+    #[arg(long)]
+    enable_dns: bool,
+    /// if set, do not show notes in upgrade output
+    #[arg(long)]
+    hide_notes: bool,
+    /// specify a version constraint for the chart version to use
+    #[arg(long)]
+    version: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum ReleaseCommand {
+    /// install a chart
+    Install(InstallArgs),
+    /// upgrade a release
+    Upgrade(UpgradeArgs),
+    /// roll back a release to a previous revision
+    Rollback {
+        /// RELEASE
+        release: String,
+        /// [REVISION]
+        revision: Option<i64>,
+        #[command(flatten)]
+        kube: KubeArgs,
+        #[command(flatten)]
+        wait: WaitArgs,
+        /// disable pre/post rollback hooks
+        #[arg(long)]
+        no_hooks: bool,
+        /// simulate a rollback
+        #[arg(long, num_args = 0..=1, default_missing_value = "client", require_equals = true)]
+        dry_run: Option<String>,
+        /// limit the maximum number of revisions saved per release. Use 0 for no limit
+        #[arg(long, env = "HELM_MAX_HISTORY", default_value_t = 10)]
+        history_max: usize,
+        /// allow deletion of new resources created in this rollback when rollback fails
+        #[arg(long)]
+        cleanup_on_fail: bool,
+        /// if set server-side apply will force changes against conflicts
+        #[arg(long)]
+        force_conflicts: bool,
+    },
+    /// uninstall a release
+    #[command(alias = "un", alias = "delete", alias = "del")]
+    Uninstall {
+        /// RELEASE_NAME [...]
+        #[arg(required = true)]
+        releases: Vec<String>,
+        #[command(flatten)]
+        kube: KubeArgs,
+        #[command(flatten)]
+        wait: WaitArgs,
+        /// remove all associated resources and mark the release as deleted, but retain the release history
+        #[arg(long)]
+        keep_history: bool,
+        /// prevent hooks from running during uninstallation
+        #[arg(long)]
+        no_hooks: bool,
+        /// treat "release not found" as a successful uninstall
+        #[arg(long)]
+        ignore_not_found: bool,
+        /// simulate a uninstall
+        #[arg(long)]
+        dry_run: bool,
+        /// add a custom description
+        #[arg(long)]
+        description: Option<String>,
+        /// Must be "background", "orphan", or "foreground"
+        #[arg(long, default_value = "background", value_parser = ["background", "orphan", "foreground"])]
+        cascade: String,
+    },
+    /// list releases
+    #[command(alias = "ls")]
+    List {
+        #[command(flatten)]
+        kube: KubeArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// show all releases without any filter applied
+        #[arg(short = 'a', long)]
+        all: bool,
+        /// list releases across all namespaces
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
+        /// show deployed releases
+        #[arg(long)]
+        deployed: bool,
+        /// show failed releases
+        #[arg(long)]
+        failed: bool,
+        /// show pending releases
+        #[arg(long)]
+        pending: bool,
+        /// show superseded releases
+        #[arg(long)]
+        superseded: bool,
+        /// show uninstalled releases (if 'helm uninstall --keep-history' was used)
+        #[arg(long)]
+        uninstalled: bool,
+        /// show releases that are currently being uninstalled
+        #[arg(long)]
+        uninstalling: bool,
+        /// a regular expression (Perl compatible). Any releases that match the expression will be included in the results
+        #[arg(short = 'f', long)]
+        filter: Option<String>,
+        /// output short (quiet) listing format
+        #[arg(short = 'q', long)]
+        short: bool,
+        /// don't print headers when using the default output format
+        #[arg(long)]
+        no_headers: bool,
+        /// sort by release date
+        #[arg(short = 'd', long)]
+        date: bool,
+        /// reverse the sort order
+        #[arg(short = 'r', long)]
+        reverse: bool,
+        /// maximum number of releases to fetch
+        #[arg(short = 'm', long, default_value_t = 256)]
+        max: usize,
+        /// next release index in the list, used to offset from start value
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+    },
+    /// fetch release history
+    #[command(alias = "hist")]
+    History {
+        /// RELEASE_NAME
+        release: String,
+        #[command(flatten)]
+        kube: KubeArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// maximum number of revision to include in history
+        #[arg(long, default_value_t = 256)]
+        max: usize,
+    },
+    /// display the status of the named release
+    Status {
+        /// RELEASE_NAME
+        release: String,
+        #[command(flatten)]
+        kube: KubeArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// if set, display the status of the named release with revision
+        #[arg(long, default_value_t = 0)]
+        revision: i64,
+    },
+    /// download extended information of a named release
+    #[command(subcommand)]
+    Get(GetCommand),
+}
+
+#[derive(Args)]
+pub struct GetArgs {
+    /// RELEASE_NAME
+    release: String,
+    #[command(flatten)]
+    kube: KubeArgs,
+    /// get the named release with revision
+    #[arg(long, default_value_t = 0)]
+    revision: i64,
+}
+
+#[derive(Subcommand)]
+pub enum GetCommand {
+    /// download all information for a named release
+    All(GetArgs),
+    /// download the values file for a named release
+    Values {
+        #[command(flatten)]
+        get: GetArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// dump all (computed) values
+        #[arg(short = 'a', long)]
+        all: bool,
+    },
+    /// download the manifest for a named release
+    Manifest(GetArgs),
+    /// download the notes for a named release
+    Notes(GetArgs),
+    /// download all hooks for a named release
+    Hooks(GetArgs),
+    /// This command fetches metadata for a given release
+    Metadata {
+        #[command(flatten)]
+        get: GetArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
+
+fn connect(kube: &KubeArgs, namespace: &Option<String>) -> Result<Cluster, Error> {
+    let opts = ClusterOptions {
+        connect: rel::ConnectOptions {
+            kubeconfig: kube.kubeconfig.clone(),
+            context: kube.kube_context.clone(),
+            apiserver: kube.kube_apiserver.clone(),
+            token: kube.kube_token.clone(),
+            ca_file: kube.kube_ca_file.clone(),
+            tls_server_name: kube.kube_tls_server_name.clone(),
+            insecure_skip_tls_verify: kube.kube_insecure_skip_tls_verify,
+        },
+        namespace: namespace.clone(),
+        driver: std::env::var("HELM_DRIVER").ok().filter(|d| !d.is_empty()),
+    };
+    Cluster::connect(&opts)
+}
+
+fn dry_run_of(flag: &Option<String>) -> Result<rel::DryRun, Error> {
+    match flag.as_deref() {
+        None | Some("none") | Some("false") => Ok(rel::DryRun::None),
+        Some("client") | Some("true") => Ok(rel::DryRun::Client),
+        Some("server") => Ok(rel::DryRun::Server),
+        Some(other) => Err(Error::message(format!(
+            "invalid dry-run value ({other}). Must be \"none\", \"server\", or \"client\""
+        ))),
+    }
+}
+
+/// Progress lines: on a terminal they replace each other, elsewhere one per change.
+fn progress_printer() -> impl FnMut(&str) {
+    let tty = std::io::stderr().is_terminal();
+    move |line: &str| {
+        if tty {
+            eprint!("\r\x1b[2K{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    }
+}
+
+fn print_release(
+    release: &rel::Release,
+    output: &str,
+    hide_notes: bool,
+    debug: bool,
+) -> Result<String, Error> {
+    match output {
+        "json" => Ok(format!("{}\n", release_json(release))),
+        "yaml" => Ok(json_to_yaml(&release_json(release))),
+        _ => Ok(rel::status_text(release, false, debug, hide_notes)),
+    }
+}
+
+/// The release as `-o json` prints it (Helm marshals the release record itself).
+fn release_json(release: &rel::Release) -> serde_json::Value {
+    serde_json::to_value(release).unwrap_or_default()
+}
+
+fn json_to_yaml(j: &serde_json::Value) -> String {
+    let v = rudder_value::json::from_json(&j.to_string()).unwrap_or_default();
+    rudder_value::yaml::to_yaml(&v).unwrap_or_default()
+}
+
+fn table(rows: Vec<Vec<String>>) -> String {
+    action::table(&rows, None)
+}
+
+pub fn run(
+    cmd: ReleaseCommand,
+    namespace: &Option<String>,
+    debug: bool,
+    out: &mut dyn std::io::Write,
+) -> Result<(), Error> {
+    let mut write = |s: &str| {
+        let _ = out.write_all(s.as_bytes());
+    };
+    match cmd {
+        ReleaseCommand::Install(a) => {
+            let (name, chart) = match (a.args.as_slice(), a.generate_name) {
+                ([chart], true) => (action::generate_name(chart), chart.clone()),
+                ([_], false) => return Err(Error::message(
+                    "INSTALLATION FAILED: must either provide a name or specify --generate-name",
+                )),
+                ([_, _], true) => {
+                    return Err(Error::message(
+                        "INSTALLATION FAILED: cannot set --generate-name and also specify a name",
+                    ))
+                }
+                ([name, chart], false) => (name.clone(), chart.clone()),
+                _ => unreachable!("clap allows one or two arguments"),
+            };
+            let cluster = connect(&a.kube, namespace)?;
+            let opts = rel::InstallOptions {
+                values: a.values.into(),
+                create_namespace: a.create_namespace,
+                dry_run: dry_run_of(&a.dry_run)?,
+                description: a.description,
+                labels: rel::parse_labels(&a.labels)?,
+                wait: a.wait.options()?,
+                rollback_on_failure: a.rollback_on_failure,
+                no_hooks: a.no_hooks,
+                skip_crds: a.skip_crds,
+                take_ownership: a.take_ownership,
+                replace: a.replace,
+                force_conflicts: a.force_conflicts,
+                skip_schema_validation: a.skip_schema_validation,
+                enable_dns: a.enable_dns,
+            };
+            let release = rel::install(&cluster, &name, &chart, &opts, &mut progress_printer())
+                .map_err(|e| Error::message(format!("INSTALLATION FAILED: {e}")))?;
+            write(&print_release(
+                &release,
+                &a.output.output,
+                a.hide_notes,
+                debug,
+            )?);
+        }
+        ReleaseCommand::Upgrade(a) => {
+            let cluster = connect(&a.kube, namespace)?;
+            let opts = rel::UpgradeOptions {
+                install: rel::InstallOptions {
+                    values: a.values.into(),
+                    create_namespace: a.create_namespace,
+                    dry_run: dry_run_of(&a.dry_run)?,
+                    description: a.description,
+                    labels: rel::parse_labels(&a.labels)?,
+                    wait: a.wait.options()?,
+                    rollback_on_failure: a.rollback_on_failure,
+                    no_hooks: a.no_hooks,
+                    take_ownership: a.take_ownership,
+                    force_conflicts: a.force_conflicts,
+                    skip_schema_validation: a.skip_schema_validation,
+                    enable_dns: a.enable_dns,
+                    ..rel::InstallOptions::default()
+                },
+                install_if_missing: a.install,
+                reuse_values: a.reuse_values,
+                reset_values: a.reset_values,
+                reset_then_reuse_values: a.reset_then_reuse_values,
+                history_max: a.history_max,
+                cleanup_on_fail: a.cleanup_on_fail,
+            };
+            let (release, installed) = rel::upgrade(
+                &cluster,
+                &a.release,
+                &a.chart,
+                &opts,
+                &mut progress_printer(),
+            )
+            .map_err(|e| Error::message(format!("UPGRADE FAILED: {e}")))?;
+            if a.output.output == "table" {
+                if installed {
+                    write(&format!(
+                        "Release {:?} does not exist. Installing it now.\n",
+                        a.release
+                    ));
+                } else {
+                    write(&format!(
+                        "Release {:?} has been upgraded. Happy Helming!\n",
+                        a.release
+                    ));
+                }
+            }
+            write(&print_release(
+                &release,
+                &a.output.output,
+                a.hide_notes,
+                debug,
+            )?);
+        }
+        ReleaseCommand::Rollback {
+            release,
+            revision,
+            kube,
+            wait,
+            no_hooks,
+            dry_run,
+            history_max,
+            cleanup_on_fail,
+            force_conflicts,
+        } => {
+            let cluster = connect(&kube, namespace)?;
+            let opts = rel::RollbackOptions {
+                revision: revision.unwrap_or(0),
+                wait: wait.options()?,
+                no_hooks,
+                dry_run: dry_run_of(&dry_run)? != rel::DryRun::None,
+                history_max,
+                cleanup_on_fail,
+                force_conflicts,
+            };
+            rel::rollback(&cluster, &release, &opts, &mut progress_printer())?;
+            write("Rollback was a success! Happy Helming!\n");
+        }
+        ReleaseCommand::Uninstall {
+            releases,
+            kube,
+            wait,
+            keep_history,
+            no_hooks,
+            ignore_not_found,
+            dry_run,
+            description,
+            cascade,
+        } => {
+            let cluster = connect(&kube, namespace)?;
+            let opts = rel::UninstallOptions {
+                keep_history,
+                no_hooks,
+                ignore_not_found,
+                dry_run,
+                description,
+                cascade: match cascade.as_str() {
+                    "orphan" => rel::Propagation::Orphan,
+                    "foreground" => rel::Propagation::Foreground,
+                    _ => rel::Propagation::Background,
+                },
+                wait: wait.options()?,
+            };
+            for name in releases {
+                let report = rel::uninstall(&cluster, &name, &opts)?;
+                if !report.info.is_empty() {
+                    write(&format!("{}\n", report.info));
+                }
+                write(&format!("release \"{name}\" uninstalled\n"));
+            }
+        }
+        ReleaseCommand::List {
+            kube,
+            output,
+            all,
+            all_namespaces,
+            deployed,
+            failed,
+            pending,
+            superseded,
+            uninstalled,
+            uninstalling,
+            filter,
+            short,
+            no_headers,
+            date,
+            reverse,
+            max,
+            offset,
+        } => {
+            let cluster = connect(&kube, namespace)?;
+            let opts = rel::ListOptions {
+                all_namespaces,
+                all,
+                deployed,
+                failed,
+                pending,
+                superseded,
+                uninstalled,
+                uninstalling,
+                filter,
+                by_date: date,
+                reverse,
+                max,
+                offset,
+            };
+            let rows = rel::list(&cluster, &opts)?;
+            if short {
+                let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+                match output.output.as_str() {
+                    "json" => write(&format!("{}\n", serde_json::json!(names))),
+                    "yaml" => write(&json_to_yaml(&serde_json::json!(names))),
+                    _ => {
+                        for n in names {
+                            write(&format!("{n}\n"));
+                        }
+                    }
+                }
+                return Ok(());
+            }
+            match output.output.as_str() {
+                "json" => {
+                    let list: Vec<_> = rows.iter().map(|r| r.to_json()).collect();
+                    write(&format!("{}\n", serde_json::Value::Array(list)));
+                }
+                "yaml" => {
+                    let list: Vec<_> = rows.iter().map(|r| r.to_json()).collect();
+                    write(&json_to_yaml(&serde_json::Value::Array(list)));
+                }
+                _ => {
+                    let mut table_rows = Vec::new();
+                    if !no_headers {
+                        table_rows.push(
+                            [
+                                "NAME",
+                                "NAMESPACE",
+                                "REVISION",
+                                "UPDATED",
+                                "STATUS",
+                                "CHART",
+                                "APP VERSION",
+                            ]
+                            .map(String::from)
+                            .to_vec(),
+                        );
+                    }
+                    for r in rows {
+                        table_rows.push(vec![
+                            r.name,
+                            r.namespace,
+                            r.revision,
+                            r.updated,
+                            r.status,
+                            r.chart,
+                            r.app_version,
+                        ]);
+                    }
+                    write(&table(table_rows));
+                }
+            }
+        }
+        ReleaseCommand::History {
+            release,
+            kube,
+            output,
+            max,
+        } => {
+            let cluster = connect(&kube, namespace)?;
+            let entries = rel::history(&cluster, &release, max)?;
+            match output.output.as_str() {
+                "json" => {
+                    let list: Vec<_> = entries.iter().map(|e| e.to_json()).collect();
+                    write(&format!("{}\n", serde_json::Value::Array(list)));
+                }
+                "yaml" => {
+                    let list: Vec<_> = entries.iter().map(|e| e.to_json()).collect();
+                    write(&json_to_yaml(&serde_json::Value::Array(list)));
+                }
+                _ => {
+                    let mut rows = vec![[
+                        "REVISION",
+                        "UPDATED",
+                        "STATUS",
+                        "CHART",
+                        "APP VERSION",
+                        "DESCRIPTION",
+                    ]
+                    .map(String::from)
+                    .to_vec()];
+                    for e in entries {
+                        rows.push(vec![
+                            e.revision.to_string(),
+                            e.updated_ansic,
+                            e.status,
+                            e.chart,
+                            e.app_version,
+                            e.description,
+                        ]);
+                    }
+                    write(&table(rows));
+                }
+            }
+        }
+        ReleaseCommand::Status {
+            release,
+            kube,
+            output,
+            revision,
+        } => {
+            let cluster = connect(&kube, namespace)?;
+            let r = rel::status(&cluster, &release, revision)?;
+            write(&print_release(&r, &output.output, false, debug)?);
+        }
+        ReleaseCommand::Get(get) => match get {
+            GetCommand::All(g) => {
+                let cluster = connect(&g.kube, namespace)?;
+                let r = rel::status(&cluster, &g.release, g.revision)?;
+                write(&rel::status_text(&r, true, true, false));
+            }
+            GetCommand::Values { get, output, all } => {
+                let cluster = connect(&get.kube, namespace)?;
+                let (heading, values) = rel::get_values(&cluster, &get.release, get.revision, all)?;
+                match output.output.as_str() {
+                    "json" => write(&format!(
+                        "{}\n",
+                        if values.is_null() {
+                            serde_json::json!({})
+                        } else {
+                            values
+                        }
+                    )),
+                    "yaml" => write(&rel::format_values_yaml(&values)),
+                    _ => {
+                        write(&format!("{heading}\n"));
+                        write(&rel::format_values_yaml(&values));
+                    }
+                }
+            }
+            GetCommand::Manifest(g) => {
+                let cluster = connect(&g.kube, namespace)?;
+                write(&format!(
+                    "{}\n",
+                    rel::get_manifest(&cluster, &g.release, g.revision)?
+                ));
+            }
+            GetCommand::Notes(g) => {
+                let cluster = connect(&g.kube, namespace)?;
+                write(&rel::get_notes(&cluster, &g.release, g.revision)?);
+            }
+            GetCommand::Hooks(g) => {
+                let cluster = connect(&g.kube, namespace)?;
+                write(&rel::get_hooks(&cluster, &g.release, g.revision)?);
+            }
+            GetCommand::Metadata { get, output } => {
+                let cluster = connect(&get.kube, namespace)?;
+                let m = rel::get_metadata(&cluster, &get.release, get.revision)?;
+                match output.output.as_str() {
+                    "json" => write(&format!("{m}\n")),
+                    "yaml" => write(&json_to_yaml(&m)),
+                    _ => write(&rel::metadata_text(&m)),
+                }
+            }
+        },
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_as_go_does() {
+        assert_eq!(parse_duration("5m0s").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("1.5m").unwrap(), Duration::from_secs(90));
+        assert!(parse_duration("5x").is_err());
+        assert!(parse_duration("").is_err());
+    }
+}
