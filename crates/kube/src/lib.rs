@@ -467,6 +467,22 @@ impl Kube {
         }
     }
 
+    /// The log of one container of a pod (`GET .../pods/NAME/log?container=C`), as text.
+    pub fn pod_logs(&self, namespace: &str, pod: &str, container: &str) -> Result<String> {
+        let url = format!(
+            "/api/v1/namespaces/{}/pods/{}/log?container={}",
+            percent_encode(namespace),
+            percent_encode(pod),
+            percent_encode(container)
+        );
+        let request = http::Request::get(&url)
+            .body(Vec::new())
+            .map_err(|e| Error::Transport(format!("building request for {url}: {e}")))?;
+        self.runtime
+            .block_on(self.client.request_text(request))
+            .map_err(convert)
+    }
+
     fn get_json(&self, url: &str) -> Result<Json> {
         self.send_json(http::Method::GET, url, "", Vec::new())
     }

@@ -387,6 +387,22 @@ pub enum ReleaseCommand {
     /// download extended information of a named release
     #[command(subcommand)]
     Get(GetCommand),
+    /// run tests for a release
+    Test {
+        /// RELEASE
+        release: String,
+        #[command(flatten)]
+        kube: KubeArgs,
+        /// time to wait for any individual Kubernetes operation (like Jobs for hooks)
+        #[arg(long, default_value = "5m0s")]
+        timeout: String,
+        /// dump the logs from test pods (this runs after all tests are complete, but before any cleanup)
+        #[arg(long)]
+        logs: bool,
+        /// specify tests by attribute (currently "name") using attribute=value syntax or '!attribute=value' to exclude a test (can specify multiple or separate values with commas: name=test1,name=test2)
+        #[arg(long, value_delimiter = ',')]
+        filter: Vec<String>,
+    },
 }
 
 #[derive(Args)]
@@ -797,6 +813,31 @@ pub fn run(
             let cluster = connect(&kube, namespace)?;
             let r = rel::status(&cluster, &release, revision)?;
             write(&print_release(&r, &output.output, false, debug)?);
+        }
+        ReleaseCommand::Test {
+            release,
+            kube,
+            timeout,
+            logs,
+            filter,
+        } => {
+            let cluster = connect(&kube, namespace)?;
+            let (include, exclude) = rel::parse_test_filters(&filter);
+            let opts = rel::TestOptions {
+                timeout: parse_duration(&timeout)?,
+                include,
+                exclude,
+                logs,
+            };
+            let report = rel::test(&cluster, &release, &opts)?;
+            write(&rel::status_text(&report.release, false, debug, true));
+            if logs {
+                write("\n");
+                write(&report.logs);
+            }
+            if let Some(e) = report.error {
+                return Err(e);
+            }
         }
         ReleaseCommand::Get(get) => match get {
             GetCommand::All(g) => {

@@ -121,6 +121,15 @@ fn create_namespace(k: &Kube, ns: &str) {
     );
 }
 
+/// The namespace's `default` ServiceAccount, which Pods need and which no controller
+/// creates on this control plane.
+fn create_default_service_account(k: &Kube, ns: &str) {
+    let _ = k.create(
+        &json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}}),
+        ns,
+    );
+}
+
 #[test]
 fn install_upgrade_history_rollback_uninstall() {
     let Some(kc) = kubeconfig() else { return };
@@ -646,6 +655,128 @@ fn hooks_pending_releases_and_concurrent_upgrades() {
     must(
         rudder(&kc, ns, &["upgrade", "p", &c, "--set", "message=after"]),
         "upgrade after recovery",
+    );
+}
+
+fn set_pod_phase(k: &Kube, ns: &str, name: &str, phase: &str) {
+    k.merge_patch(
+        &obj("v1", "Pod", ns, name),
+        "status",
+        &json!({"status": {"phase": phase}}),
+    )
+    .expect("set pod phase");
+}
+
+#[test]
+fn test_hooks_run_in_weight_order_and_are_recorded() {
+    let Some(kc) = kubeconfig() else { return };
+    let ns = &unique("rel-test");
+    let k = kube(&kc);
+    create_namespace(&k, ns);
+    create_default_service_account(&k, ns);
+    let c = chart();
+    must(
+        rudder(&kc, ns, &["install", "t", &c, "--set", "testPods=true"]),
+        "install",
+    );
+    let status = must(rudder(&kc, ns, &["status", "t"]), "status");
+    assert!(
+        !status.contains("TEST SUITE"),
+        "tests not yet run print nothing: {status}"
+    );
+
+    // The first test pod succeeds, the second fails (the test plays the kubelet).
+    let child = spawn_rudder(&kc, ns, &["test", "t", "--timeout", "60s"]);
+    let pod = |name: &str| k.get(&obj("v1", "Pod", ns, name)).unwrap();
+    eventually("the first test pod", || pod("t-test-first").is_some());
+    assert!(pod("t-test-second").is_none(), "tests run one at a time");
+    set_pod_phase(&k, ns, "t-test-first", "Succeeded");
+    eventually("the second test pod", || pod("t-test-second").is_some());
+    set_pod_phase(&k, ns, "t-test-second", "Failed");
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a failed test fails the command");
+    assert!(stderr.contains("pod t-test-second failed"), "{stderr}");
+    assert!(stdout.starts_with("NAME: t\n"), "{stdout}");
+    assert!(
+        stdout.contains("TEST SUITE:     t-test-first\n")
+            && stdout.contains("TEST SUITE:     t-test-second\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("NOTES:"), "helm test hides the notes");
+    let phases: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("Phase:"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(phases, ["Succeeded", "Failed"], "{stdout}");
+    // hook-succeeded removed the first pod; the failed one stays for inspection.
+    eventually("hook-succeeded deletion", || pod("t-test-first").is_none());
+    assert!(pod("t-test-second").is_some());
+
+    // The runs are recorded in the release's own revision, which stays deployed.
+    let (_, r1) = secret_record(&k, ns, "t", 1).unwrap();
+    assert_eq!(r1["info"]["status"], "deployed");
+    let runs: Vec<(String, String)> = r1["hooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["events"] == json!(["test"]))
+        .map(|h| {
+            (
+                h["name"].as_str().unwrap().to_string(),
+                h["last_run"]["phase"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            ("t-test-first".to_string(), "Succeeded".to_string()),
+            ("t-test-second".to_string(), "Failed".to_string())
+        ]
+    );
+    assert!(
+        secret_record(&k, ns, "t", 2).is_none(),
+        "test adds no revision"
+    );
+
+    // --filter runs only the named test; the other keeps its last run.
+    let child = spawn_rudder(
+        &kc,
+        ns,
+        &[
+            "test",
+            "t",
+            "--filter",
+            "name=t-test-first",
+            "--timeout",
+            "60s",
+        ],
+    );
+    eventually("the filtered test pod", || pod("t-test-first").is_some());
+    set_pod_phase(&k, ns, "t-test-first", "Succeeded");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status = must(rudder(&kc, ns, &["status", "t"]), "status");
+    let phases: Vec<&str> = status
+        .lines()
+        .filter_map(|l| l.strip_prefix("Phase:"))
+        .map(str::trim)
+        .collect();
+    // Helm puts the skipped hooks first in the record, so they print first.
+    assert_eq!(phases, ["Failed", "Succeeded"], "{status}");
+    let missing = rudder(&kc, ns, &["test", "nope"]);
+    assert!(!missing.ok);
+    assert!(
+        missing.stderr.contains("release: not found"),
+        "{}",
+        missing.stderr
     );
 }
 

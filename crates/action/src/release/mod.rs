@@ -19,8 +19,8 @@ use rudder_value::Value;
 use crate::Error;
 
 pub use operations::{
-    install, rollback, uninstall, upgrade, DryRun, InstallOptions, RollbackOptions,
-    UninstallOptions, UninstallReport, UpgradeOptions,
+    install, parse_test_filters, rollback, test, uninstall, upgrade, DryRun, InstallOptions,
+    RollbackOptions, TestOptions, TestReport, UninstallOptions, UninstallReport, UpgradeOptions,
 };
 pub use query::{
     format_values_yaml, get_hooks, get_manifest, get_metadata, get_notes, get_values, history,

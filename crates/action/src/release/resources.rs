@@ -452,6 +452,34 @@ pub(crate) fn run_hooks(
     namespace: &str,
     timeout: Duration,
 ) -> Result<(), Error> {
+    let (outcome, cleanup) = run_hooks_deferring_cleanup(kube, hooks, event, namespace, timeout);
+    cleanup.run(kube);
+    outcome
+}
+
+/// Hook objects to delete once the caller is done with them (`helm test --logs` reads the
+/// test pods' logs first): those whose delete policy asked for it.
+#[derive(Default)]
+pub(crate) struct HookCleanup {
+    objects: Vec<ObjectRef>,
+}
+
+impl HookCleanup {
+    pub(crate) fn run(self, kube: &Kube) {
+        for r in &self.objects {
+            let _ = kube.delete(r, Propagation::Background);
+        }
+    }
+}
+
+/// [`run_hooks`], leaving the deletions that delete policies ask for to the caller.
+pub(crate) fn run_hooks_deferring_cleanup(
+    kube: &Kube,
+    hooks: &mut [Hook],
+    event: &str,
+    namespace: &str,
+    timeout: Duration,
+) -> (Result<(), Error>, HookCleanup) {
     let mut order: Vec<usize> = (0..hooks.len())
         .filter(|&i| hooks[i].events.iter().any(|e| e == event))
         .collect();
@@ -464,8 +492,20 @@ pub(crate) fn run_hooks(
     let mut done: Vec<(usize, Object)> = Vec::new();
     for &i in &order {
         let hook = &mut hooks[i];
-        let mut objects = parse_manifest(&hook.manifest, namespace)?;
-        locate(kube, &mut objects)?;
+        let mut objects = match parse_manifest(&hook.manifest, namespace)
+            .and_then(|mut o| locate(kube, &mut o).map(|_| o))
+        {
+            Ok(o) => o,
+            Err(e) => {
+                return (
+                    Err(Error::message(format!(
+                        "unable to build kubernetes object for {event} hook {}: {e}",
+                        hook.path
+                    ))),
+                    HookCleanup::default(),
+                )
+            }
+        };
         let policies = if hook.delete_policies.is_empty() {
             vec!["before-hook-creation".to_string()]
         } else {
@@ -473,7 +513,9 @@ pub(crate) fn run_hooks(
         };
         if policies.iter().any(|p| p == "before-hook-creation") {
             for o in &objects {
-                delete_and_wait(kube, &o.reference, timeout)?;
+                if let Err(e) = delete_and_wait(kube, &o.reference, timeout) {
+                    return (Err(e), HookCleanup::default());
+                }
             }
         }
         hook.last_run.started_at = rudder_storage::release::now();
@@ -489,40 +531,50 @@ pub(crate) fn run_hooks(
         match outcome {
             Ok(()) => {
                 hook.last_run.phase = "Succeeded".into();
-                for o in objects {
-                    done.push((i, o));
-                }
+                done.extend(objects.drain(..).map(|o| (i, o)));
             }
             Err(e) => {
                 hook.last_run.phase = "Failed".into();
-                if policies.iter().any(|p| p == "hook-failed") {
-                    for o in &objects {
-                        let _ = kube.delete(&o.reference, Propagation::Background);
-                    }
+                let mut cleanup = HookCleanup::default();
+                if policies.iter().any(|p| p == "hook-failed")
+                    && hook.kind != "CustomResourceDefinition"
+                {
+                    cleanup
+                        .objects
+                        .extend(objects.iter().map(|o| o.reference.clone()));
                 }
-                cleanup_succeeded(kube, hooks, &done);
-                return Err(Error::message(format!(
-                    "{event} hook {} failed: {e}",
-                    hooks[i].path
-                )));
+                cleanup.objects.extend(succeeded_to_delete(hooks, &done));
+                return (
+                    Err(Error::message(format!(
+                        "{event} hook {} failed: {e}",
+                        hooks[i].path
+                    ))),
+                    cleanup,
+                );
             }
         }
     }
-    cleanup_succeeded(kube, hooks, &done);
-    Ok(())
+    (
+        Ok(()),
+        HookCleanup {
+            objects: succeeded_to_delete(hooks, &done),
+        },
+    )
 }
 
-fn cleanup_succeeded(kube: &Kube, hooks: &[Hook], done: &[(usize, Object)]) {
-    for (i, o) in done.iter().rev() {
-        if hooks[*i]
-            .delete_policies
-            .iter()
-            .any(|p| p == "hook-succeeded")
-            && o.reference.kind != "CustomResourceDefinition"
-        {
-            let _ = kube.delete(&o.reference, Propagation::Background);
-        }
-    }
+/// The objects of succeeded hooks whose policy is `hook-succeeded`, last first; never CRDs.
+fn succeeded_to_delete(hooks: &[Hook], done: &[(usize, Object)]) -> Vec<ObjectRef> {
+    done.iter()
+        .rev()
+        .filter(|(i, o)| {
+            hooks[*i]
+                .delete_policies
+                .iter()
+                .any(|p| p == "hook-succeeded")
+                && o.reference.kind != "CustomResourceDefinition"
+        })
+        .map(|(_, o)| o.reference.clone())
+        .collect()
 }
 
 fn delete_and_wait(kube: &Kube, r: &ObjectRef, timeout: Duration) -> Result<(), Error> {
