@@ -825,7 +825,9 @@ fn wait_and_rollback_on_failure() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("waiting for 1 of 3 resources to be ready: Deployment/w-web"),
+        stderr.contains(
+            "waiting for 1 of 3 resources to be ready: Deployment/w-web (0/2 replicas ready)\n"
+        ) && stderr.contains("all 3 resources are ready\n"),
         "{stderr}"
     );
 

@@ -26,7 +26,7 @@ pub use query::{
     format_values_yaml, get_hooks, get_manifest, get_metadata, get_notes, get_values, history,
     list, metadata_text, status, status_text, HistoryEntry, ListOptions, ReleaseSummary,
 };
-pub use resources::WaitOptions;
+pub use resources::{Readiness, WaitOptions};
 pub use rudder_kube::{ConnectOptions, Propagation};
 pub use rudder_storage::Release;
 

@@ -366,7 +366,7 @@ pub fn install(
     name: &str,
     chart_ref: &str,
     opts: &InstallOptions,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(&[resources::Readiness]),
 ) -> Result<Release, Error> {
     let user_values = charts::user_values(&opts.values)?;
     let chart = load_chart(chart_ref, &user_values)?;
@@ -379,7 +379,7 @@ fn install_chart(
     chart: Chart,
     user_values: Value,
     opts: &InstallOptions,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(&[resources::Readiness]),
 ) -> Result<Release, Error> {
     let namespace = cluster.namespace().to_string();
     let client_only = opts.dry_run == DryRun::Client;
@@ -578,7 +578,7 @@ pub fn upgrade(
     name: &str,
     chart_ref: &str,
     opts: &UpgradeOptions,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(&[resources::Readiness]),
 ) -> Result<(Release, bool), Error> {
     rudder_chart::validate_release_name(name)
         .map_err(|e| Error::message(format!("release name {name:?}: {e}")))?;
@@ -793,7 +793,7 @@ pub fn rollback(
     cluster: &Cluster,
     name: &str,
     opts: &RollbackOptions,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(&[resources::Readiness]),
 ) -> Result<Release, Error> {
     rudder_chart::validate_release_name(name)
         .map_err(|_| Error::message(format!("prepareRollback: Release name is invalid: {name}")))?;

@@ -397,40 +397,74 @@ pub(crate) fn job_done(obj: &Json) -> Result<bool, String> {
     Ok(condition_true(status, "Complete"))
 }
 
-/// Polls until every object is ready, printing progress to `progress`; fails at the timeout.
+/// How far one object is from ready, for progress displays.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Readiness {
+    /// `Kind/name`.
+    pub resource: String,
+    pub ready: bool,
+    /// What the object's status says, e.g. `1/3 replicas ready`.
+    pub detail: String,
+}
+
+/// A short account of an object's status for a progress display.
+fn readiness_detail(obj: &Json) -> String {
+    let status = &obj["status"];
+    let int = |v: &Json| v.as_i64().unwrap_or(0);
+    match obj["kind"].as_str().unwrap_or("") {
+        "Deployment" | "ReplicaSet" | "StatefulSet" => format!(
+            "{}/{} replicas ready",
+            int(&status["readyReplicas"]),
+            obj["spec"]["replicas"].as_i64().unwrap_or(1)
+        ),
+        "DaemonSet" => format!(
+            "{}/{} scheduled pods ready",
+            int(&status["numberReady"]),
+            int(&status["desiredNumberScheduled"])
+        ),
+        "Pod" | "PersistentVolumeClaim" => status["phase"].as_str().unwrap_or("Pending").into(),
+        "Service" => "waiting for a load balancer address".into(),
+        "Job" => "running".into(),
+        _ => "not ready".into(),
+    }
+}
+
+/// Polls until every object is ready, reporting each poll to `progress`; fails at the
+/// timeout.
 pub(crate) fn wait_ready(
     kube: &Kube,
     objects: &[ObjectRef],
     opts: &WaitOptions,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(&[Readiness]),
 ) -> Result<(), Error> {
     let deadline = Instant::now() + opts.timeout;
-    let mut last_report = String::new();
     loop {
-        let mut pending = Vec::new();
+        let mut states = Vec::with_capacity(objects.len());
         for r in objects {
-            match kube.get(r) {
+            let resource = format!("{}/{}", r.kind, r.name);
+            let (ready, detail) = match kube.get(r) {
                 Ok(Some(live)) => match is_ready(&live, opts.wait_for_jobs) {
-                    Ok(true) => {}
-                    Ok(false) => pending.push(format!("{}/{}", r.kind, r.name)),
+                    Ok(true) => (true, "ready".to_string()),
+                    Ok(false) => (false, readiness_detail(&live)),
                     Err(e) => return Err(Error::message(e)),
                 },
-                Ok(None) => pending.push(format!("{}/{} (missing)", r.kind, r.name)),
+                Ok(None) => (false, "missing".to_string()),
                 Err(e) => return Err(Error::message(e.to_string())),
-            }
+            };
+            states.push(Readiness {
+                resource,
+                ready,
+                detail,
+            });
         }
+        progress(&states);
+        let pending: Vec<&str> = states
+            .iter()
+            .filter(|s| !s.ready)
+            .map(|s| s.resource.as_str())
+            .collect();
         if pending.is_empty() {
             return Ok(());
-        }
-        let report = format!(
-            "waiting for {} of {} resources to be ready: {}",
-            pending.len(),
-            objects.len(),
-            pending.join(", ")
-        );
-        if report != last_report {
-            progress(&report);
-            last_report = report;
         }
         if Instant::now() >= deadline {
             return Err(Error::message(format!(
