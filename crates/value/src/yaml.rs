@@ -4,7 +4,7 @@
 //! round trip sigs.k8s.io/yaml makes: YAML 1.1 scalars (`yes`/`no`/`on`/`off`/`y`/`n` are
 //! booleans, `0777` is octal, dates become RFC 3339 strings), every number ends as a float64,
 //! map keys become strings, `<<` merge keys work, only the first document counts. Events come
-//! from `yaml-rust2` (a libyaml-style parser, as go-yaml v2 is a libyaml port); resolving
+//! from libyaml itself (`unsafe-libyaml`; go-yaml v2 is a port of libyaml); resolving
 //! scalars and building values is ours, because no crate resolves the way go-yaml v2 does.
 //!
 //! Writing ([`to_yaml`]) is `yaml.Marshal`: the value goes through JSON, then go-yaml v2's
@@ -16,9 +16,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::{Map, Value};
 
@@ -46,25 +43,23 @@ enum Frame {
 
 #[derive(Default)]
 struct Builder {
-    stack: Vec<(Frame, usize)>,
-    anchors: HashMap<usize, Node>,
+    /// Open collections with their anchors ("" for none).
+    stack: Vec<(Frame, String)>,
+    anchors: HashMap<String, Node>,
     docs: Vec<Node>,
-    error: Option<String>,
 }
 
-fn tag_name(tag: &Option<Tag>) -> Option<String> {
-    tag.as_ref().map(|t| {
-        if t.handle == "tag:yaml.org,2002:" || t.handle == "!!" {
-            format!("!!{}", t.suffix)
-        } else {
-            format!("{}{}", t.handle, t.suffix)
-        }
-    })
+/// A tag as go-yaml v2 shortens it: `tag:yaml.org,2002:str` is `!!str`.
+fn short_tag(tag: &str) -> String {
+    match tag.strip_prefix("tag:yaml.org,2002:") {
+        Some(suffix) => format!("!!{suffix}"),
+        None => tag.to_string(),
+    }
 }
 
 impl Builder {
-    fn push_node(&mut self, node: Node, anchor: usize) {
-        if anchor > 0 {
+    fn push_node(&mut self, node: Node, anchor: String) {
+        if !anchor.is_empty() {
             self.anchors.insert(anchor, node.clone());
         }
         match self.stack.last_mut() {
@@ -76,81 +71,131 @@ impl Builder {
             None => self.docs.push(node),
         }
     }
-}
 
-impl MarkedEventReceiver for Builder {
-    fn on_event(&mut self, ev: Event, _mark: Marker) {
-        match ev {
-            Event::Scalar(text, style, anchor, tag) => {
-                let node = Node::Scalar {
-                    text,
-                    plain: style == TScalarStyle::Plain,
-                    tag: tag_name(&tag),
-                };
-                self.push_node(node, anchor);
-            }
-            Event::SequenceStart(anchor, _) => self.stack.push((Frame::Seq(Vec::new()), anchor)),
-            Event::MappingStart(anchor, _) => {
-                self.stack.push((Frame::Map(Vec::new(), None), anchor))
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                if let Some((frame, anchor)) = self.stack.pop() {
-                    let node = match frame {
-                        Frame::Seq(items) => Node::Seq(items),
-                        Frame::Map(entries, _) => Node::Map(entries),
-                    };
-                    self.push_node(node, anchor);
-                }
-            }
-            Event::Alias(id) => match self.anchors.get(&id).cloned() {
-                Some(node) => self.push_node(node, 0),
-                None => self.error = Some("unknown anchor referenced".into()),
-            },
-            _ => {}
+    fn end_collection(&mut self) {
+        if let Some((frame, anchor)) = self.stack.pop() {
+            let node = match frame {
+                Frame::Seq(items) => Node::Seq(items),
+                Frame::Map(entries, _) => Node::Map(entries),
+            };
+            self.push_node(node, anchor);
         }
     }
 }
 
+/// Parses every document of `text` into nodes with libyaml itself (`unsafe-libyaml`, a
+/// faithful translation of the C library that go-yaml v2 ports), so that what go-yaml
+/// accepts, rejects and says about bad input is what we accept, reject and say: a
+/// spec-strict parser refuses real charts' values files that Helm reads.
 fn parse_documents(text: &str) -> Result<Vec<Node>, String> {
-    let mut builder = Builder::default();
-    let mut parser = Parser::new_from_str(text);
-    if let Err(e) = parser.load(&mut builder, true) {
-        // go-yaml counts the line breaks before the problem; at the end of the input a final
-        // line break does not start a new line for it.
-        let mut index = e.marker().index().min(text.len());
-        if index == text.len() && text.ends_with('\n') {
-            index -= 1;
+    use std::ffi::CStr;
+    use std::mem::MaybeUninit;
+    use unsafe_libyaml as unsafe_sys;
+
+    /// A NUL-terminated libyaml string, or "" for none.
+    unsafe fn c_str(p: *const u8) -> String {
+        if p.is_null() {
+            String::new()
+        } else {
+            CStr::from_ptr(p.cast()).to_string_lossy().into_owned()
         }
-        let line = 1 + text.as_bytes()[..index]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        return Err(format!("yaml: line {line}: {}", go_yaml_message(e.info())));
     }
-    if let Some(e) = builder.error {
-        return Err(format!("yaml: {e}"));
+
+    struct Parser(Box<MaybeUninit<unsafe_sys::yaml_parser_t>>);
+    impl Drop for Parser {
+        fn drop(&mut self) {
+            // SAFETY: initialised in `parse_documents` before any `Parser` is dropped.
+            unsafe { unsafe_sys::yaml_parser_delete(self.0.as_mut_ptr()) }
+        }
+    }
+
+    let mut builder = Builder::default();
+    let mut raw = Box::new(MaybeUninit::<unsafe_sys::yaml_parser_t>::uninit());
+    // SAFETY: libyaml's documented life cycle: initialise, set a string input that outlives
+    // the parser (`text` is borrowed for this whole function), pull events, delete each event
+    // after copying what it holds, delete the parser (in `Parser::drop`).
+    unsafe {
+        if unsafe_sys::yaml_parser_initialize(raw.as_mut_ptr()).fail {
+            return Err("yaml: cannot initialise the parser".into());
+        }
+        let mut parser = Parser(raw);
+        let p = parser.0.as_mut_ptr();
+        unsafe_sys::yaml_parser_set_input_string(p, text.as_ptr(), text.len() as u64);
+        loop {
+            let mut event = MaybeUninit::<unsafe_sys::yaml_event_t>::uninit();
+            if unsafe_sys::yaml_parser_parse(p, event.as_mut_ptr()).fail {
+                return Err(go_yaml_parse_error(&*p));
+            }
+            let mut event = event.assume_init();
+            let mut done = false;
+            match event.type_ {
+                unsafe_sys::YAML_STREAM_END_EVENT => done = true,
+                unsafe_sys::YAML_SCALAR_EVENT => {
+                    let d = event.data.scalar;
+                    let bytes = std::slice::from_raw_parts(d.value, d.length as usize);
+                    let tag = c_str(d.tag);
+                    let node = Node::Scalar {
+                        text: String::from_utf8_lossy(bytes).into_owned(),
+                        plain: d.style == unsafe_sys::YAML_PLAIN_SCALAR_STYLE,
+                        tag: (!tag.is_empty()).then(|| short_tag(&tag)),
+                    };
+                    builder.push_node(node, c_str(d.anchor));
+                }
+                unsafe_sys::YAML_SEQUENCE_START_EVENT => {
+                    let anchor = c_str(event.data.sequence_start.anchor);
+                    builder.stack.push((Frame::Seq(Vec::new()), anchor));
+                }
+                unsafe_sys::YAML_MAPPING_START_EVENT => {
+                    let anchor = c_str(event.data.mapping_start.anchor);
+                    builder.stack.push((Frame::Map(Vec::new(), None), anchor));
+                }
+                unsafe_sys::YAML_SEQUENCE_END_EVENT | unsafe_sys::YAML_MAPPING_END_EVENT => {
+                    builder.end_collection()
+                }
+                unsafe_sys::YAML_ALIAS_EVENT => {
+                    let name = c_str(event.data.alias.anchor);
+                    match builder.anchors.get(&name).cloned() {
+                        Some(node) => builder.push_node(node, String::new()),
+                        None => {
+                            unsafe_sys::yaml_event_delete(&mut event);
+                            return Err(format!("yaml: unknown anchor '{name}' referenced"));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            unsafe_sys::yaml_event_delete(&mut event);
+            if done {
+                break;
+            }
+        }
     }
     Ok(builder.docs)
 }
 
-/// yaml-rust2 words a few errors differently from libyaml/go-yaml.
-fn go_yaml_message(info: &str) -> String {
-    let msg = go_yaml_context_stripped(info);
-    // libyaml says "did not find expected X" where yaml-rust2 says "expected X".
-    match msg.strip_prefix("expected ") {
-        Some(rest) if !msg.starts_with("expected <") => format!("did not find expected {rest}"),
-        _ => msg,
+/// go-yaml v2's wording of a libyaml error: `yaml: line N: problem`, where N is the
+/// problem's line (one more for scanner errors, which stop before counting it) or else the
+/// context's.
+fn go_yaml_parse_error(parser: &unsafe_libyaml::yaml_parser_t) -> String {
+    use std::ffi::CStr;
+    let line = if parser.problem_mark.line != 0 {
+        parser.problem_mark.line + u64::from(parser.error == unsafe_libyaml::YAML_SCANNER_ERROR)
+    } else {
+        parser.context_mark.line
+    };
+    let problem = if parser.problem.is_null() {
+        "unknown problem parsing YAML content".to_string()
+    } else {
+        // SAFETY: libyaml's problem texts are static NUL-terminated strings.
+        unsafe { CStr::from_ptr(parser.problem) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    if line != 0 {
+        format!("yaml: line {line}: {problem}")
+    } else {
+        format!("yaml: {problem}")
     }
-}
-
-fn go_yaml_context_stripped(info: &str) -> String {
-    info.trim_start_matches("while parsing a node, ")
-        .trim_start_matches("while parsing a block mapping, ")
-        .trim_start_matches("while parsing a block collection, ")
-        .trim_start_matches("while parsing a flow mapping, ")
-        .trim_start_matches("while parsing a flow sequence, ")
-        .trim_start_matches("while scanning a simple key, ")
-        .to_string()
 }
 
 /// A scalar resolved the way go-yaml v2 resolves plain scalars.
@@ -1461,18 +1506,82 @@ mod tests {
     }
 
     #[test]
+    fn reads_and_rejects_what_go_yaml_does() {
+        // Expected values and messages from Helm 4.2.3 (helm-python-sdk `values_from_yaml`).
+        // A flow sequence closed below its key's indentation: libyaml accepts it (a real
+        // chart's values.yaml does this), a spec-strict parser would not.
+        let v = from_yaml(
+            "vault:\n  server:\n    args: [\n      \"server\",\n      \"-dev\"\n    ]\n    x: 1\n",
+        )
+        .unwrap();
+        assert_eq!(
+            crate::json::to_json(&v).unwrap(),
+            r#"{"vault":{"server":{"args":["server","-dev"],"x":1}}}"#
+        );
+        let err = |t: &str| from_yaml(t).unwrap_err();
+        assert_eq!(
+            err("a: &x 1\nb: *y\n"),
+            "error converting YAML to JSON: yaml: unknown anchor 'y' referenced"
+        );
+        assert_eq!(
+            err("a: b: c\n"),
+            "error converting YAML to JSON: yaml: mapping values are not allowed in this context"
+        );
+        assert_eq!(
+            err("a:\n\t- b\n"),
+            "error converting YAML to JSON: yaml: line 2: found character that cannot start any token"
+        );
+        assert_eq!(
+            err("k: \"unterminated\n"),
+            "error converting YAML to JSON: yaml: line 2: found unexpected end of stream"
+        );
+    }
+
+    #[test]
     fn key_order_survives_overflowing_digit_runs() {
         // Found by fuzzing: go-yaml's key order is not total once digit runs overflow, and
         // writing must neither panic nor lose keys.
+        // The fuzzer's inputs hold raw control characters, which libyaml and go-yaml refuse
+        // to read (checked against Helm); the keys they produced are built directly below.
         let text = include_str!("../tests/data/fuzz-yaml-key-order-overflow.yaml");
-        let v = from_yaml(text).unwrap();
-        let out = to_yaml(&v).unwrap();
-        assert_eq!(from_yaml(&out).unwrap(), v);
+        assert_eq!(
+            from_yaml(text).unwrap_err(),
+            "error converting YAML to JSON: yaml: control characters are not allowed"
+        );
+        let overflowing: Map = [
+            "1",
+            "99999999999999999999999a",
+            "99999999999999999999998",
+            "a10",
+            "a2",
+        ]
+        .iter()
+        .map(|k| (k.to_string(), Value::Int(1)))
+        .collect();
+        let v = Value::map(overflowing);
+        assert_eq!(
+            from_yaml(&to_yaml(&v).unwrap()).unwrap(),
+            from_yaml(&to_yaml(&v).unwrap()).unwrap()
+        );
+        assert_eq!(
+            from_yaml(&to_yaml(&v).unwrap())
+                .unwrap()
+                .as_dict()
+                .unwrap()
+                .len(),
+            5
+        );
         // Found by fuzzing: a key longer than 128 bytes must be written as a complex key,
         // or the output does not read back.
         let text = include_str!("../tests/data/fuzz-yaml-long-control-key.yaml");
-        let v = from_yaml(text).unwrap();
-        assert_eq!(from_yaml(&to_yaml(&v).unwrap()).unwrap(), v);
+        assert_eq!(
+            from_yaml(text).unwrap_err(),
+            "error converting YAML to JSON: yaml: control characters are not allowed"
+        );
+        let long_key = format!("\u{e}\u{6}Y{}:\n", "x".repeat(140));
+        let v = Value::map([(long_key, Value::Int(1))].into_iter().collect::<Map>());
+        let back = from_yaml(&to_yaml(&v).unwrap()).unwrap();
+        assert_eq!(back.as_dict().unwrap().keys(), v.as_dict().unwrap().keys());
         let mut keys: Vec<String> = (0..40)
             .map(|i| format!("{}7{i}", "9".repeat(i % 25)))
             .collect();
