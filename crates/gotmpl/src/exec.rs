@@ -114,20 +114,34 @@ impl Templates {
     /// `t.New(name).Parse(text)` does: a definition replaces an earlier one of the same name
     /// unless its body is empty.
     pub fn parse(&mut self, name: &str, text: &str, funcs: &FuncMap) -> Result<(), ParseError> {
+        self.parse_main(name, text, funcs).map(|_| ())
+    }
+
+    /// [`Templates::parse`], returning the tree of `text` itself, which is what Go's
+    /// `t.New(name).Parse(text)` gives back even when its empty body did not replace an
+    /// existing template of that name (Helm's `tpl` executes it).
+    fn parse_main(
+        &mut self,
+        name: &str,
+        text: &str,
+        funcs: &FuncMap,
+    ) -> Result<Arc<Tree>, ParseError> {
         let builtins = parse::builtin_names();
         let known = |n: &str| funcs.contains(n) || builtins.contains(n);
         let parsed = parse::parse(name, text, &known)?;
-        for tree in std::iter::once(parsed.main).chain(parsed.defines) {
-            self.associate(tree);
+        let main = Arc::new(parsed.main);
+        self.associate(main.clone());
+        for tree in parsed.defines {
+            self.associate(Arc::new(tree));
         }
-        Ok(())
+        Ok(main)
     }
 
-    fn associate(&mut self, tree: Tree) {
+    fn associate(&mut self, tree: Arc<Tree>) {
         if tree.is_empty() && self.trees.contains_key(&tree.name) {
             return;
         }
-        self.trees.insert(tree.name.clone(), Arc::new(tree));
+        self.trees.insert(tree.name.clone(), tree);
     }
 
     /// Executes the named template with `data` as dot (Go's `ExecuteTemplate`).
@@ -161,6 +175,18 @@ impl Templates {
                 ),
             });
         };
+        self.execute_tree(tree.clone(), data, funcs, opts, nesting, out)
+    }
+
+    fn execute_tree(
+        &self,
+        tree: Arc<Tree>,
+        data: &Value,
+        funcs: &FuncMap,
+        opts: &ExecOptions,
+        nesting: usize,
+        out: &mut String,
+    ) -> Result<(), ExecError> {
         let dot = match data {
             Value::Nil => None,
             v => Some(v.clone()),
@@ -432,6 +458,25 @@ fn url_query_escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// The node Go's evaluator last pointed its error location at (`state.at`) after evaluating
+/// `node`: errors in the fields of a chain `(pipeline).a.b` are reported there, not at the
+/// chain (e.g. `(index .Values "x").y` fails `at <"x">`). Short-circuiting `and`/`or` are
+/// taken as having evaluated all their operands.
+fn last_visited(node: &Arg) -> &Arg {
+    match &node.kind {
+        ArgKind::Pipe(p) => match p.cmds.last() {
+            Some(cmd) => match cmd.args.as_slice() {
+                [only] => last_visited(only),
+                [_, .., last] => last_visited(last),
+                [] => node,
+            },
+            None => node,
+        },
+        ArgKind::Chain(inner, _) => last_visited(inner),
+        _ => node,
+    }
 }
 
 const BUILTINS: &[&str] = &[
@@ -762,7 +807,8 @@ impl<'a, 'o> State<'a, 'o> {
                     ));
                 }
                 let receiver = self.eval_arg_untyped(dot, node)?;
-                return self.eval_field_chain(dot, receiver, first, fields, &cmd.args, final_);
+                let at = last_visited(node);
+                return self.eval_field_chain(dot, receiver, at, fields, &cmd.args, final_);
             }
             ArgKind::Identifier(name) => {
                 return self.eval_function(dot, first, name, cmd, &cmd.args, final_)
@@ -852,7 +898,7 @@ impl<'a, 'o> State<'a, 'o> {
                 self.eval_field_chain(
                     dot,
                     r,
-                    node,
+                    last_visited(inner),
                     fields,
                     std::slice::from_ref(node),
                     Final::Missing,
@@ -1536,11 +1582,12 @@ impl Runtime for State<'_, '_> {
 
     fn execute_text(&mut self, name: &str, text: &str, data: &Value) -> Result<String, TextError> {
         let mut set = self.set.clone();
-        set.parse(name, text, self.funcs)
+        let tree = set
+            .parse_main(name, text, self.funcs)
             .map_err(|e| TextError::Parse(e.to_string()))?;
         let mut out = String::new();
-        set.execute_into(
-            name,
+        set.execute_tree(
+            tree,
             data,
             self.funcs,
             self.opts,
