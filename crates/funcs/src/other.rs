@@ -74,8 +74,29 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Go's RE2 syntax through the `regex` crate, with Go's compile error wording.
+/// Go's RE2 syntax through the `regex` crate, with Go's compile error wording. Compiled
+/// patterns are kept for the life of the process (charts call `regexMatch` with the same few
+/// patterns over and over, and compiling costs far more than matching).
 fn compile(re: &str) -> Result<Regex, String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Regex>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(found) = cache.lock().ok().and_then(|c| c.get(re).cloned()) {
+        return Ok(found);
+    }
+    let compiled = compile_uncached(re)?;
+    if let Ok(mut c) = cache.lock() {
+        // Bounded: a template generating patterns must not grow memory without limit.
+        if c.len() >= 512 {
+            c.clear();
+        }
+        c.insert(re.to_string(), compiled.clone());
+    }
+    Ok(compiled)
+}
+
+fn compile_uncached(re: &str) -> Result<Regex, String> {
     Regex::new(re).map_err(|e| {
         let msg = e.to_string();
         let last = msg

@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex_lite::Regex;
 
 /// A parsed version, keeping the text it was parsed from (Masterminds' `Original()`).
 #[derive(Clone, Debug)]
