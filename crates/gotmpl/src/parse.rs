@@ -122,7 +122,7 @@ impl Tree {
     pub fn location(&self, pos: usize) -> String {
         let pos = pos.min(self.text.len());
         let before = &self.text.as_bytes()[..pos];
-        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        let line = 1 + count_newlines(before);
         let col = match before.iter().rposition(|&b| b == b'\n') {
             Some(nl) => pos - (nl + 1),
             None => pos,
@@ -813,13 +813,15 @@ pub fn parse(name: &str, src: &str, funcs: &dyn Fn(&str) -> bool) -> Result<Pars
 
 type PResult<T> = Result<T, (usize, String)>;
 
+/// Line breaks in `bytes` (vectorised: line numbers are computed for every node).
+fn count_newlines(bytes: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', bytes).count()
+}
+
 impl<'a, 'f> Parser<'a, 'f> {
     fn error(&self, pos: usize, message: String) -> ParseError {
         let pos = pos.min(self.src.len());
-        let line = 1 + self.src.as_bytes()[..pos]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
+        let line = 1 + count_newlines(&self.src.as_bytes()[..pos]);
         ParseError {
             name: self.name.to_string(),
             line,
@@ -835,11 +837,7 @@ impl<'a, 'f> Parser<'a, 'f> {
             (p, l) if p <= pos => (p, l),
             _ => (0, 1),
         };
-        let line = line
-            + self.src.as_bytes()[from..pos]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
+        let line = line + count_newlines(&self.src.as_bytes()[from..pos]);
         self.line_cache.set((pos, line));
         line
     }
