@@ -261,6 +261,22 @@ print(json.dumps({{"history": hist, "values": vals}}))
         env.must(ns, &["get", "values", "demo"]),
         "USER-SUPPLIED VALUES:\nmessage: from-helm\n"
     );
+    // Pruning to --history-max goes through the database too.
+    env.must(
+        ns,
+        &[
+            "upgrade",
+            "demo",
+            &c,
+            "--reuse-values",
+            "--history-max",
+            "2",
+        ],
+    );
+    assert_eq!(
+        env.rows(ns, "demo"),
+        [(4, "superseded".into()), (5, "deployed".into())]
+    );
     let list = env.json(ns, &["list", "-o", "json"]);
     let names: Vec<&str> = list
         .as_array()
