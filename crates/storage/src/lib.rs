@@ -1,14 +1,16 @@
 //! Release storage, compatible with Helm's: the same record format (see [`release`]), the same
-//! drivers (Secrets, ConfigMaps, memory; chosen by `HELM_DRIVER`) and the same history
+//! drivers (Secrets, ConfigMaps, memory, PostgreSQL; chosen by `HELM_DRIVER`) and the same history
 //! operations ([`Storage`]), so that `helm` and `rudder` read and write each other's releases.
 
 pub mod driver;
 pub mod release;
+pub mod sql;
 
 use std::sync::Arc;
 
 pub use driver::{Driver, KubeObjects, Memory, ObjectKind};
 pub use release::{status, Hook, HookExecution, Info, Release};
+pub use sql::Sql;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -24,6 +26,9 @@ pub enum Error {
     Codec(String),
     #[error("{0}")]
     Kube(#[from] rudder_kube::Error),
+    /// The SQL driver's database.
+    #[error("{0}")]
+    Sql(#[from] postgres::Error),
     #[error("{0}")]
     Other(String),
 }

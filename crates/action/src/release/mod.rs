@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rudder_kube::Kube;
-use rudder_storage::{Driver, KubeObjects, Memory, ObjectKind, Storage};
+use rudder_storage::{Driver, KubeObjects, Memory, ObjectKind, Sql, Storage};
 use rudder_value::Value;
 
 use crate::Error;
@@ -37,7 +37,8 @@ pub struct ClusterOptions {
     pub connect: ConnectOptions,
     /// `-n/--namespace`; otherwise the kubeconfig context's namespace.
     pub namespace: Option<String>,
-    /// `secret` (default), `configmap` or `memory`.
+    /// `secret` (default), `configmap`, `memory` or `sql` (PostgreSQL, at the connection
+    /// string in `HELM_DRIVER_SQL_CONNECTION_STRING`, as Helm reads it).
     pub driver: Option<String>,
 }
 
@@ -47,6 +48,8 @@ pub struct Cluster {
     namespace: String,
     driver: String,
     memory: Arc<Memory>,
+    /// The database of the `sql` driver, connected (and migrated) up front as Helm does.
+    sql: Option<Sql>,
 }
 
 impl Cluster {
@@ -63,12 +66,16 @@ impl Cluster {
             .clone()
             .unwrap_or_else(|| "secret".into())
             .to_ascii_lowercase();
+        let mut sql = None;
         match driver.as_str() {
             "" | "secret" | "secrets" | "configmap" | "configmaps" | "memory" => {}
             "sql" => {
-                return Err(Error::message(
-                    "the sql storage driver is not supported by rudder yet",
-                ))
+                let connection =
+                    std::env::var("HELM_DRIVER_SQL_CONNECTION_STRING").unwrap_or_default();
+                let db = Sql::connect(&connection, &namespace).map_err(|e| {
+                    Error::message(format!("unable to instantiate SQL driver: {e}"))
+                })?;
+                sql = Some(db);
             }
             other => return Err(Error::message(format!("unknown driver {other:?}"))),
         }
@@ -77,6 +84,7 @@ impl Cluster {
             namespace,
             driver,
             memory: Arc::new(Memory::new("")),
+            sql,
         })
     }
 
@@ -97,6 +105,10 @@ impl Cluster {
                 namespace,
             )),
             "memory" => self.memory.clone(),
+            "sql" => match &self.sql {
+                Some(db) => Arc::new(db.with_namespace(namespace)),
+                None => unreachable!("connect opens the database of the sql driver"),
+            },
             _ => Arc::new(KubeObjects::new(&self.kube, ObjectKind::Secret, namespace)),
         };
         Storage::new(driver)
