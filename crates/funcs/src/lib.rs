@@ -15,6 +15,7 @@ mod crypto;
 mod helm;
 mod other;
 mod strings;
+mod toml_fmt;
 
 pub use convert::{strval, to_float64, to_int64};
 

@@ -87,6 +87,9 @@ fn compile(re: &str) -> Result<Regex, String> {
             Some("unclosed group") => "missing closing )".to_string(),
             Some("unclosed character class") => "missing closing ]".to_string(),
             Some("unopened group") => "unexpected )".to_string(),
+            Some("unclosed capture group name") | Some("empty capture group name") => {
+                "invalid named capture".to_string()
+            }
             Some("repetition operator missing expression") => {
                 "missing argument to repetition operator".to_string()
             }
@@ -695,15 +698,41 @@ fn regex_replace<const MUST: bool, const LITERAL: bool>(a: &[Value]) -> Result<V
 fn regex_split<const MUST: bool>(a: &[Value]) -> Result<Value, String> {
     let re = compile_for::<MUST>(s(&a[0]))?;
     let n = i(&a[2]);
+    let text = s(&a[1]);
     if n == 0 {
         return Ok(Value::strings(Vec::new()));
     }
-    let parts: Vec<String> = if n < 0 {
-        re.split(s(&a[1])).map(str::to_string).collect()
-    } else {
-        re.splitn(s(&a[1]), n as usize)
-            .map(str::to_string)
-            .collect()
-    };
+    if !re.as_str().is_empty() && text.is_empty() {
+        return Ok(Value::strings(vec![String::new()]));
+    }
+    // Go's Regexp.Split over its FindAllStringIndex, which drops an empty match that
+    // abuts the previous match.
+    let mut matches: Vec<(usize, usize)> = Vec::new();
+    let mut prev_end: Option<usize> = None;
+    for m in re.find_iter(text) {
+        if m.start() == m.end() && prev_end == Some(m.start()) {
+            continue;
+        }
+        if n > 0 && matches.len() as i64 >= n {
+            break;
+        }
+        prev_end = Some(m.end());
+        matches.push((m.start(), m.end()));
+    }
+    let mut parts = Vec::new();
+    let (mut beg, mut end) = (0, 0);
+    for (ms, me) in matches {
+        if n > 0 && parts.len() as i64 == n - 1 {
+            break;
+        }
+        end = ms;
+        if me != 0 {
+            parts.push(text[beg..end].to_string());
+        }
+        beg = me;
+    }
+    if end != text.len() {
+        parts.push(text[beg..].to_string());
+    }
     Ok(Value::strings(parts))
 }

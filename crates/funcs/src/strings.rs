@@ -147,11 +147,28 @@ fn words(text: &str) -> Vec<String> {
 
 pub(crate) fn register(m: &mut FuncMap) {
     add(m, "hello", &[], None, |_| Ok(Value::str("Hello!")));
+    // Go maps rune by rune (simple case mapping): `ß` stays `ß` in upper case.
     add(m, "upper", &[Str], None, |a| {
-        Ok(Value::from(s(&a[0]).to_uppercase()))
+        Ok(Value::from(
+            s(&a[0])
+                .chars()
+                .map(|c| {
+                    let mut u = c.to_uppercase();
+                    match (u.next(), u.next()) {
+                        (Some(x), None) => x,
+                        _ => c,
+                    }
+                })
+                .collect::<std::string::String>(),
+        ))
     });
     add(m, "lower", &[Str], None, |a| {
-        Ok(Value::from(s(&a[0]).to_lowercase()))
+        Ok(Value::from(
+            s(&a[0])
+                .chars()
+                .map(|c| c.to_lowercase().next().unwrap_or(c))
+                .collect::<std::string::String>(),
+        ))
     });
     add(m, "title", &[Str], None, |a| {
         Ok(Value::from(title(s(&a[0]))))
@@ -174,10 +191,12 @@ pub(crate) fn register(m: &mut FuncMap) {
         ))
     });
     add(m, "trim", &[Str], None, |a| Ok(Value::str(s(&a[0]).trim())));
-    add(m, "trimAll", &[Str, Str], None, |a| {
-        let cut: Vec<char> = s(&a[0]).chars().collect();
-        Ok(Value::str(s(&a[1]).trim_matches(|c| cut.contains(&c))))
-    });
+    for name in ["trimAll", "trimall"] {
+        add(m, name, &[Str, Str], None, |a| {
+            let cut: Vec<char> = s(&a[0]).chars().collect();
+            Ok(Value::str(s(&a[1]).trim_matches(|c| cut.contains(&c))))
+        });
+    }
     add(m, "trimSuffix", &[Str, Str], None, |a| {
         Ok(Value::str(
             s(&a[1]).strip_suffix(s(&a[0])).unwrap_or(s(&a[1])),
@@ -295,6 +314,9 @@ pub(crate) fn register(m: &mut FuncMap) {
         Ok(Value::from(gofmt::sprintf(format.trim(), &vals)))
     });
     add(m, "indent", &[Int, Str], None, |a| {
+        if i(&a[0]) < 0 {
+            return Err("strings: negative Repeat count".into());
+        }
         let pad = " ".repeat(i(&a[0]).max(0) as usize);
         Ok(Value::from(format!(
             "{pad}{}",
@@ -302,6 +324,9 @@ pub(crate) fn register(m: &mut FuncMap) {
         )))
     });
     add(m, "nindent", &[Int, Str], None, |a| {
+        if i(&a[0]) < 0 {
+            return Err("strings: negative Repeat count".into());
+        }
         let pad = " ".repeat(i(&a[0]).max(0) as usize);
         Ok(Value::from(format!(
             "\n{pad}{}",

@@ -46,6 +46,8 @@ enum Frame {
 
 #[derive(Default)]
 struct Builder {
+    /// The text as chars when it holds U+2028/U+2029, whose quoted scalars are read again.
+    source: Option<Vec<char>>,
     stack: Vec<(Frame, usize)>,
     anchors: HashMap<usize, Node>,
     docs: Vec<Node>,
@@ -79,9 +81,19 @@ impl Builder {
 }
 
 impl MarkedEventReceiver for Builder {
-    fn on_event(&mut self, ev: Event, _mark: Marker) {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
         match ev {
-            Event::Scalar(text, style, anchor, tag) => {
+            Event::Scalar(mut text, style, anchor, tag) => {
+                if let (Some(src), TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted) =
+                    (&self.source, style)
+                {
+                    if let Some(t) = flow_scalar(src, mark.index()) {
+                        text = t;
+                    }
+                }
+                if let (Some(src), TScalarStyle::Literal) = (&self.source, style) {
+                    text = literal_breaks(src, mark.index(), &text);
+                }
                 let node = Node::Scalar {
                     text,
                     plain: style == TScalarStyle::Plain,
@@ -111,31 +123,230 @@ impl MarkedEventReceiver for Builder {
     }
 }
 
-fn parse_documents(text: &str) -> Result<Vec<Node>, String> {
-    let mut builder = Builder::default();
-    let mut parser = Parser::new_from_str(text);
-    if let Err(e) = parser.load(&mut builder, true) {
-        // go-yaml counts the line breaks before the problem; at the end of the input a final
-        // line break does not start a new line for it.
-        let mut index = e.marker().index().min(text.len());
-        if index == text.len() && text.ends_with('\n') {
-            index -= 1;
+/// The text as yaml-rust2 (YAML 1.2, where only `\r` and `\n` break lines) should see it
+/// to find libyaml's (YAML 1.1's) structure: U+0085 (NEL), U+2028 and U+2029 become `\n`,
+/// char for char, so positions stay those of the original. libyaml reads NEL as `\n` in
+/// content too; U+2028/U+2029 stay themselves in content, so quoted scalars holding them are
+/// read again from the original text by [`flow_scalar`]. In plain and block scalars they
+/// come out as `\n` (a known difference).
+fn libyaml_breaks(text: &[char]) -> Vec<char> {
+    let mut out: Vec<char> = Vec::with_capacity(text.len());
+    for (i, &c) in text.iter().enumerate() {
+        out.push(match c {
+            '\u{85}' | '\u{2028}' | '\u{2029}' => '\n',
+            // `\r` then NEL are two breaks for libyaml, `\r\n` is one for yaml-rust2.
+            '\r' if text.get(i + 1) == Some(&'\u{85}') => '\n',
+            c => c,
+        });
+    }
+    out
+}
+
+/// A literal block scalar read by yaml-rust2 from the text where every YAML 1.1 break was
+/// made `\n`: its k-th line break is the k-th break of the original text after the block's
+/// header line, which libyaml keeps as it is (U+2028/U+2029) or reads as `\n`.
+fn literal_breaks(src: &[char], start: usize, text: &str) -> String {
+    if !text.contains('\n') {
+        return text.to_string();
+    }
+    // yaml-rust2 marks the block at its first content line: find the header line above.
+    let line_start = |mut j: usize| {
+        while j > 0 && !is_break(src[j - 1]) {
+            j -= 1;
         }
-        let line = 1 + text.as_bytes()[..index]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        return Err(format!("yaml: line {line}: {}", go_yaml_message(e.info())));
+        j
+    };
+    let is_header = |from: usize, to: usize| {
+        let line: String = src[from..to].iter().collect();
+        let line = match line.find(" #") {
+            Some(p) => &line[..p],
+            None => &line,
+        };
+        let t = line.trim_end();
+        t.rfind('|').is_some_and(|p| {
+            t[p + 1..]
+                .chars()
+                .all(|c| matches!(c, '-' | '+' | '1'..='9'))
+        })
+    };
+    let start = start.min(src.len());
+    let mut ls = line_start(start);
+    let mut i = if src.get(start) == Some(&'|') {
+        start
+    } else {
+        loop {
+            if ls == 0 {
+                return text.to_string();
+            }
+            let end = ls - 1;
+            let end = if end > 0 && src[end] == '\n' && src[end - 1] == '\r' {
+                end - 1
+            } else {
+                end
+            };
+            ls = line_start(end);
+            if is_header(ls, end) {
+                break end;
+            }
+        }
+    };
+    while i < src.len() && !is_break(src[i]) {
+        i += 1;
     }
-    if let Some(e) = builder.error {
-        return Err(format!("yaml: {e}"));
+    let mut breaks = Vec::new();
+    let mut first = true;
+    while i < src.len() {
+        let c = src[i];
+        if c == '\r' && src.get(i + 1) == Some(&'\n') {
+            i += 1;
+        }
+        if is_break(c) {
+            if !first {
+                breaks.push(match c {
+                    '\u{2028}' | '\u{2029}' => c,
+                    _ => '\n',
+                });
+            }
+            first = false;
+        }
+        i += 1;
     }
-    Ok(builder.docs)
+    let mut k = 0;
+    text.chars()
+        .map(|c| {
+            if c == '\n' {
+                let b = breaks.get(k).copied().unwrap_or('\n');
+                k += 1;
+                b
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// yaml-rust2 wants the continuation lines of a quoted scalar indented past the enclosing
+/// block; libyaml does not care. Indents the lines of the quoted scalar that starts at
+/// `start` (their leading blanks are not part of the value) so that yaml-rust2 accepts them.
+fn indent_quoted_scalar(scan: &mut Vec<char>, orig: &mut Vec<char>, start: usize) -> bool {
+    let Some(&quote) = scan.get(start) else {
+        return false;
+    };
+    if quote != '\'' && quote != '"' {
+        return false;
+    }
+    let col = scan[..start]
+        .iter()
+        .rev()
+        .take_while(|&&c| c != '\n' && c != '\r')
+        .count();
+    let pad = col + 1;
+    let mut i = start + 1;
+    let mut inserts = Vec::new();
+    while i < scan.len() {
+        let c = scan[i];
+        if quote == '\'' && c == '\'' && scan.get(i + 1) == Some(&'\'') {
+            i += 2;
+            continue;
+        }
+        if c == quote {
+            break;
+        }
+        if quote == '"' && c == '\\' && !matches!(scan.get(i + 1), Some('\n' | '\r')) {
+            i += 1;
+        } else if c == '\n' || c == '\r' {
+            if c == '\r' && scan.get(i + 1) == Some(&'\n') {
+                i += 1;
+            }
+            inserts.push(i + 1);
+        }
+        i += 1;
+    }
+    if inserts.is_empty() {
+        return false;
+    }
+    for &at in inserts.iter().rev() {
+        for _ in 0..pad {
+            scan.insert(at, ' ');
+            orig.insert(at, ' ');
+        }
+    }
+    true
+}
+
+fn parse_documents(text: &str) -> Result<Vec<Node>, String> {
+    let special = text.contains(['\u{85}', '\u{2028}', '\u{2029}']);
+    let mut orig: Vec<char> = Vec::new();
+    let mut scan: Vec<char> = Vec::new();
+    let mut owned;
+    let mut text: &str = text;
+    if special {
+        orig = text.chars().collect();
+        scan = libyaml_breaks(&orig);
+        owned = scan.iter().collect::<String>();
+        text = &owned;
+    }
+    for _ in 0..1000 {
+        let mut builder = Builder {
+            source: special.then(|| orig.clone()),
+            ..Builder::default()
+        };
+        let mut parser = Parser::new_from_str(text);
+        if let Err(e) = parser.load(&mut builder, true) {
+            if e.info().contains("invalid indentation in quoted scalar") {
+                if scan.is_empty() {
+                    orig = text.chars().collect();
+                    scan = orig.clone();
+                }
+                if indent_quoted_scalar(&mut scan, &mut orig, e.marker().index()) {
+                    owned = scan.iter().collect::<String>();
+                    text = &owned;
+                    continue;
+                }
+            }
+            // go-yaml counts the line breaks before the problem; at the end of the input a
+            // final line break does not start a new line for it. (Marks count chars.)
+            let total = text.chars().count();
+            let mut index = e.marker().index().min(total);
+            if index == total && text.ends_with('\n') {
+                index -= 1;
+            }
+            let line = 1 + text.chars().take(index).filter(|&c| c == '\n').count();
+            let msg = go_yaml_message(e.info());
+            // go-yaml names no line for a scanner error on the first line (its mark's line
+            // is 0 there, which it takes for "unknown").
+            if line == 1 && is_scanner_error(&msg) && text.chars().take(index).all(|c| c != '\r') {
+                return Err(format!("yaml: {msg}"));
+            }
+            return Err(format!("yaml: line {line}: {msg}"));
+        }
+        if let Some(e) = builder.error {
+            return Err(format!("yaml: {e}"));
+        }
+        return Ok(builder.docs);
+    }
+    Err("yaml: too many quoted scalars to re-indent".into())
 }
 
 /// yaml-rust2 words a few errors differently from libyaml/go-yaml.
+/// Errors that libyaml's scanner (not its parser) reports.
+fn is_scanner_error(msg: &str) -> bool {
+    [
+        "mapping values are not allowed in this context",
+        "found character that cannot start any token",
+        "could not find expected ':'",
+        "block sequence entries are not allowed in this context",
+        "found unknown escape character",
+    ]
+    .iter()
+    .any(|m| msg.contains(m))
+}
+
 fn go_yaml_message(info: &str) -> String {
     let msg = go_yaml_context_stripped(info);
+    if msg.contains("simple key expect ':'") || msg.contains("simple key expected ':'") {
+        return "could not find expected ':'".into();
+    }
     // libyaml says "did not find expected X" where yaml-rust2 says "expected X".
     match msg.strip_prefix("expected ") {
         Some(rest) if !msg.starts_with("expected <") => format!("did not find expected {rest}"),
@@ -787,6 +998,7 @@ fn to_data_with(v: &Value, depth: usize, json: bool) -> Result<Data, String> {
                 }
             }
         }
+        Value::String(s) if json => Data::Str(json_round_trip_string(s)),
         Value::String(s) => Data::Str(s.to_string()),
         Value::Bytes(b) => {
             use base64::Engine as _;
@@ -794,16 +1006,33 @@ fn to_data_with(v: &Value, depth: usize, json: bool) -> Result<Data, String> {
         }
         Value::List(l) => Data::Seq(
             l.iter()
-                .map(|x| to_data(x, depth + 1))
+                .map(|x| to_data_with(x, depth + 1, json))
                 .collect::<Result<_, _>>()?,
         ),
-        Value::Strings(l) => Data::Seq(l.iter().map(|s| Data::Str(s.clone())).collect()),
+        Value::Strings(l) => Data::Seq(
+            l.iter()
+                .map(|s| {
+                    Data::Str(if json {
+                        json_round_trip_string(s)
+                    } else {
+                        s.clone()
+                    })
+                })
+                .collect(),
+        ),
         Value::Ints(l) => Data::Seq(l.iter().map(|i| Data::Int(i.to_string())).collect()),
         Value::Map(_) | Value::StrMap(_) => {
             let m = v.to_map().unwrap_or_default();
             let mut entries: Vec<(String, Data)> = m
                 .iter()
-                .map(|(k, x)| Ok((k.clone(), to_data(x, depth + 1)?)))
+                .map(|(k, x)| {
+                    if json && k.contains('\u{85}') {
+                        // The key, with its raw NEL, spans two lines of the JSON text:
+                        // go-yaml v2 cannot read it back as a key.
+                        return Err("yaml: line 1: did not find expected ',' or '}'".to_string());
+                    }
+                    Ok((k.clone(), to_data_with(x, depth + 1, json)?))
+                })
                 .collect::<Result<_, String>>()?;
             sort_keys_naturally(&mut entries);
             Data::Map(entries)
@@ -813,6 +1042,157 @@ fn to_data_with(v: &Value, depth: usize, json: bool) -> Result<Data, String> {
             None => Data::Map(Vec::new()),
         },
     })
+}
+
+/// A string after `json.Marshal` and go-yaml v2's reading of the JSON text. Go's JSON
+/// escapes every line break except U+0085 (NEL), which stays raw inside the double-quoted
+/// JSON string, where libyaml reads it as a line break and folds it (`"a<NEL>b"` becomes
+/// `"a b"`, blanks around the break are dropped, a run of breaks keeps all but the first).
+fn json_round_trip_string(s: &str) -> String {
+    if !s.contains('\u{85}') {
+        return s.to_string();
+    }
+    let mut src = vec!['"'];
+    for c in s.chars() {
+        match c {
+            '"' => src.extend(['\\', '"']),
+            '\\' => src.extend(['\\', '\\']),
+            '\n' => src.extend(['\\', 'n']),
+            '\r' => src.extend(['\\', 'r']),
+            '\t' => src.extend(['\\', 't']),
+            '\u{2028}' => src.extend(['\\', 'L']),
+            '\u{2029}' => src.extend(['\\', 'P']),
+            c => src.push(c),
+        }
+    }
+    src.push('"');
+    flow_scalar(&src, 0).unwrap_or_else(|| s.to_string())
+}
+
+/// libyaml's reading of a quoted scalar starting at `src[start]` (the opening quote), with
+/// YAML 1.1's line breaks: `\r\n`, `\r`, `\n`, U+0085 (read as `\n`), U+2028 and U+2029
+/// (kept as themselves). A first line break that is `\n` folds into a space (or into the
+/// breaks that follow it); a U+2028/U+2029 break is kept. yaml-rust2 follows YAML 1.2, where
+/// only `\r` and `\n` break lines, so quoted scalars holding the others are read again here.
+fn flow_scalar(src: &[char], start: usize) -> Option<String> {
+    let quote = *src.get(start)?;
+    let single = match quote {
+        '\'' => true,
+        '"' => false,
+        _ => return None,
+    };
+    let is_blank = |c: char| c == ' ' || c == '\t';
+    let mut i = start + 1;
+    let mut out = String::new();
+    let (mut leading_break, mut trailing, mut spaces) =
+        (String::new(), String::new(), String::new());
+    loop {
+        let mut leading_blanks = false;
+        while i < src.len() && !is_blank(src[i]) && !is_break(src[i]) {
+            let c = src[i];
+            if single && c == '\'' && src.get(i + 1) == Some(&'\'') {
+                out.push('\'');
+                i += 2;
+            } else if c == quote {
+                break;
+            } else if !single && c == '\\' && src.get(i + 1).is_some_and(|&n| is_break(n)) {
+                i += 1;
+                i += if src[i] == '\r' && src.get(i + 1) == Some(&'\n') {
+                    2
+                } else {
+                    1
+                };
+                leading_blanks = true;
+                break;
+            } else if !single && c == '\\' {
+                let e = *src.get(i + 1)?;
+                i += 2;
+                let width = match e {
+                    'x' => 2,
+                    'u' => 4,
+                    'U' => 8,
+                    _ => 0,
+                };
+                if width > 0 {
+                    let hex: String = src.get(i..i + width)?.iter().collect();
+                    out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                    i += width;
+                    continue;
+                }
+                out.push(match e {
+                    '0' => '\0',
+                    'a' => '\u{7}',
+                    'b' => '\u{8}',
+                    't' | '\t' => '\t',
+                    'n' => '\n',
+                    'v' => '\u{b}',
+                    'f' => '\u{c}',
+                    'r' => '\r',
+                    'e' => '\u{1b}',
+                    ' ' => ' ',
+                    '"' => '"',
+                    '/' => '/',
+                    '\'' => '\'',
+                    '\\' => '\\',
+                    'N' => '\u{85}',
+                    '_' => '\u{a0}',
+                    'L' => '\u{2028}',
+                    'P' => '\u{2029}',
+                    _ => return None,
+                });
+            } else {
+                out.push(c);
+                i += 1;
+            }
+        }
+        if i >= src.len() {
+            return None;
+        }
+        if src[i] == quote {
+            break;
+        }
+        while i < src.len() && (is_blank(src[i]) || is_break(src[i])) {
+            if is_blank(src[i]) {
+                if !leading_blanks {
+                    spaces.push(src[i]);
+                }
+                i += 1;
+            } else {
+                let (brk, len) = match src[i] {
+                    '\r' if src.get(i + 1) == Some(&'\n') => ('\n', 2),
+                    '\r' | '\n' | '\u{85}' => ('\n', 1),
+                    c => (c, 1),
+                };
+                if !leading_blanks {
+                    spaces.clear();
+                    leading_break.push(brk);
+                    leading_blanks = true;
+                } else {
+                    trailing.push(brk);
+                }
+                i += len;
+            }
+        }
+        if leading_blanks {
+            if leading_break.starts_with('\n') {
+                if trailing.is_empty() {
+                    out.push(' ');
+                } else {
+                    out.push_str(&trailing);
+                    trailing.clear();
+                }
+            } else {
+                out.push_str(&leading_break);
+                out.push_str(&trailing);
+                trailing.clear();
+            }
+            leading_break.clear();
+        } else {
+            out.push_str(&spaces);
+            spaces.clear();
+        }
+    }
+    Some(out)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -1400,7 +1780,14 @@ fn resolve_plain_for_encode(s: &str) -> Scalar {
 /// `sigs.k8s.io/yaml.Marshal`: the YAML go-yaml v2 writes for the value after its JSON round
 /// trip, with its final newline.
 pub fn to_yaml(v: &Value) -> Result<String, String> {
-    emit(&to_data(v, 0)?, false)
+    let data = to_data(v, 0).map_err(|e| {
+        if e.starts_with("json:") {
+            format!("error marshaling into JSON: {e}")
+        } else {
+            e
+        }
+    })?;
+    emit(&data, false)
 }
 
 /// Helm's `toYamlPretty` (go-yaml v3's encoder with `SetIndent(2)`): the value is encoded
@@ -1523,5 +1910,48 @@ mod tests {
             from_yaml(&out).unwrap().get_path(&["k"]).unwrap(),
             Value::str(long.trim())
         );
+    }
+}
+#[cfg(test)]
+mod unicode_break_tests {
+    use super::{from_yaml, to_yaml};
+    use crate::{Map, Value};
+
+    fn get(text: &str, key: &str) -> Value {
+        from_yaml(text).unwrap().get_path(&[key]).unwrap()
+    }
+
+    /// Expected values are what Helm v4.2.3's fromYaml gives (func-yaml-unicode.case).
+    #[test]
+    fn quoted_scalars_break_lines_as_libyaml_does() {
+        assert_eq!(get("a: \"x\ny\"", "a"), Value::str("x y"));
+        assert_eq!(get("a: \"x\u{2028}  y\"", "a"), Value::str("x\u{2028}y"));
+        assert_eq!(
+            get("a: 'x\u{2028}\u{2028}y'", "a"),
+            Value::str("x\u{2028}\u{2028}y")
+        );
+        assert_eq!(get("a: 'x\u{85}y'", "a"), Value::str("x y"));
+        assert_eq!(get("a: 'x\u{2029}\ny'", "a"), Value::str("x\u{2029}\ny"));
+        assert_eq!(get("a: \"x\\\u{2028}y\"", "a"), Value::str("xy"));
+        assert_eq!(get("a: 'p\u{85}\u{85}q'", "a"), Value::str("p\nq"));
+    }
+
+    #[test]
+    fn line_separators_round_trip_and_nel_folds_like_helm() {
+        for s in [
+            "x\u{2028}y",
+            "\u{2029}",
+            "a\nb\u{2028}c",
+            " \u{2028} ",
+            "x\u{2028}\u{2028}y",
+        ] {
+            let mut m = Map::new();
+            m.insert("k".into(), Value::str(s));
+            let y = to_yaml(&Value::map(m)).unwrap();
+            assert_eq!(get(&y, "k"), Value::str(s), "{y:?}");
+        }
+        let mut m = Map::new();
+        m.insert("c".into(), Value::str("x\u{85}y"));
+        assert_eq!(to_yaml(&Value::map(m)).unwrap(), "c: x y\n");
     }
 }
