@@ -152,8 +152,10 @@ pub(crate) fn register_dates(m: &mut FuncMap) {
     add(m, "now", &[], None, |_| {
         Ok(time_value(Local::now().fixed_offset()))
     });
+    // Sprig's date and htmlDate are dateInZone with the local zone.
     add(m, "date", &[Str, Any], None, |a| {
-        Ok(Value::from(format_go(&as_time(&a[1]), s(&a[0]))))
+        let (t, zone) = in_zone(as_time(&a[1]), "Local");
+        Ok(Value::from(format_go_zone(&t, zone.as_deref(), s(&a[0]))))
     });
     for name in ["dateInZone", "date_in_zone"] {
         add(m, name, &[Str, Any, Str], None, |a| {
@@ -162,7 +164,8 @@ pub(crate) fn register_dates(m: &mut FuncMap) {
         });
     }
     add(m, "htmlDate", &[Any], None, |a| {
-        Ok(Value::from(format_go(&as_time(&a[0]), "2006-01-02")))
+        let (t, _) = in_zone(as_time(&a[0]), "Local");
+        Ok(Value::from(format_go(&t, "2006-01-02")))
     });
     add(m, "htmlDateInZone", &[Any, Str], None, |a| {
         let (t, _) = in_zone(as_time(&a[0]), s(&a[1]));
@@ -213,19 +216,14 @@ pub(crate) fn register_dates(m: &mut FuncMap) {
         };
         Ok(Value::from(out))
     });
-    for name in ["toDate", "mustToDate"] {
-        add(m, name, &[Str, Str], None, |a| {
-            match parse_go(s(&a[0]), s(&a[1])) {
-                Some(t) => Ok(time_value(t)),
-                None => Ok(time_value(
-                    Utc.timestamp_opt(-62135596800, 0)
-                        .single()
-                        .expect("zero time")
-                        .fixed_offset(),
-                )),
-            }
-        });
-    }
+    add(m, "toDate", &[Str, Str], None, |a| {
+        Ok(time_value(
+            crate::gotime::parse_in_local(s(&a[0]), s(&a[1])).unwrap_or_else(|_| zero_time()),
+        ))
+    });
+    add(m, "mustToDate", &[Str, Str], None, |a| {
+        crate::gotime::parse_in_local(s(&a[0]), s(&a[1])).map(time_value)
+    });
     for name in ["mustDateModify", "must_date_modify"] {
         add(m, name, &[Str, Any], None, |a| {
             let t = as_time(&a[1]);
@@ -284,6 +282,14 @@ pub(crate) fn time_value_of(d: &::toml::value::Datetime) -> Option<Value> {
         .single()?
         + chrono::Duration::nanoseconds(ns as i64);
     Some(time_value(t))
+}
+
+/// Go's zero `time.Time` (January 1, year 1, UTC).
+fn zero_time() -> DateTime<FixedOffset> {
+    Utc.timestamp_opt(-62135596800, 0)
+        .single()
+        .expect("zero time")
+        .fixed_offset()
 }
 
 fn as_time(v: &Value) -> DateTime<FixedOffset> {
@@ -425,168 +431,7 @@ pub(crate) fn format_go_zone(
     zone: Option<&str>,
     layout: &str,
 ) -> String {
-    let mut out = String::new();
-    let mut rest = layout;
-    let off = t.offset().local_minus_utc();
-    let zone_name = || {
-        if let Some(z) = zone {
-            z.to_string()
-        } else if off == 0 {
-            "UTC".to_string()
-        } else {
-            format!(
-                "{}{:02}{:02}",
-                if off < 0 { '-' } else { '+' },
-                off.abs() / 3600,
-                off.abs() / 60 % 60
-            )
-        }
-    };
-    let num_off = |colon: bool, z: bool| {
-        if z && off == 0 {
-            return "Z".to_string();
-        }
-        let sign = if off < 0 { '-' } else { '+' };
-        if colon {
-            format!("{sign}{:02}:{:02}", off.abs() / 3600, off.abs() / 60 % 60)
-        } else {
-            format!("{sign}{:02}{:02}", off.abs() / 3600, off.abs() / 60 % 60)
-        }
-    };
-    while !rest.is_empty() {
-        let tokens: [(&str, &dyn Fn() -> String); 29] = [
-            ("January", &|| MONTHS[t.month0() as usize].to_string()),
-            ("Jan", &|| MONTHS[t.month0() as usize][..3].to_string()),
-            ("Monday", &|| {
-                DAYS[t.weekday().num_days_from_sunday() as usize].to_string()
-            }),
-            ("Mon", &|| {
-                DAYS[t.weekday().num_days_from_sunday() as usize][..3].to_string()
-            }),
-            ("MST", &zone_name),
-            ("2006", &|| format!("{:04}", t.year())),
-            ("Z07:00", &|| num_off(true, true)),
-            ("Z0700", &|| num_off(false, true)),
-            ("-07:00", &|| num_off(true, false)),
-            ("-0700", &|| num_off(false, false)),
-            ("-07", &|| {
-                format!("{}{:02}", if off < 0 { '-' } else { '+' }, off.abs() / 3600)
-            }),
-            ("01", &|| format!("{:02}", t.month())),
-            ("02", &|| format!("{:02}", t.day())),
-            ("_2", &|| format!("{:>2}", t.day())),
-            ("15", &|| format!("{:02}", t.hour())),
-            ("03", &|| {
-                format!(
-                    "{:02}",
-                    if t.hour().is_multiple_of(12) {
-                        12
-                    } else {
-                        t.hour() % 12
-                    }
-                )
-            }),
-            ("04", &|| format!("{:02}", t.minute())),
-            ("05", &|| format!("{:02}", t.second())),
-            ("06", &|| format!("{:02}", t.year() % 100)),
-            ("PM", &|| {
-                if t.hour() >= 12 {
-                    "PM".into()
-                } else {
-                    "AM".into()
-                }
-            }),
-            ("pm", &|| {
-                if t.hour() >= 12 {
-                    "pm".into()
-                } else {
-                    "am".into()
-                }
-            }),
-            (".000000000", &|| format!(".{:09}", t.nanosecond())),
-            (".000000", &|| format!(".{:06}", t.nanosecond() / 1000)),
-            (".000", &|| format!(".{:03}", t.nanosecond() / 1_000_000)),
-            (".999999999", &|| frac_trim(t.nanosecond(), 9)),
-            (".999999", &|| frac_trim(t.nanosecond() / 1000, 6)),
-            (".999", &|| frac_trim(t.nanosecond() / 1_000_000, 3)),
-            ("1", &|| t.month().to_string()),
-            ("2", &|| t.day().to_string()),
-        ];
-        let mut matched = false;
-        for (tok, f) in tokens.iter() {
-            if rest.starts_with(tok) {
-                out.push_str(&f());
-                rest = &rest[tok.len()..];
-                matched = true;
-                break;
-            }
-        }
-        if matched {
-            continue;
-        }
-        let more: [(&str, String); 3] = [
-            (
-                "3",
-                (if t.hour().is_multiple_of(12) {
-                    12
-                } else {
-                    t.hour() % 12
-                })
-                .to_string(),
-            ),
-            ("4", t.minute().to_string()),
-            ("5", t.second().to_string()),
-        ];
-        if let Some((tok, v)) = more.iter().find(|(tok, _)| rest.starts_with(tok)) {
-            out.push_str(v);
-            rest = &rest[tok.len()..];
-            continue;
-        }
-        let c = rest.chars().next().expect("non-empty");
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
-    }
-    out
-}
-
-fn frac_trim(v: u32, width: usize) -> String {
-    let s = format!("{v:0width$}");
-    let t = s.trim_end_matches('0');
-    if t.is_empty() {
-        String::new()
-    } else {
-        format!(".{t}")
-    }
-}
-
-/// Go's `time.ParseInLocation` for the common layouts (local time when no zone is given).
-fn parse_go(layout: &str, text: &str) -> Option<DateTime<FixedOffset>> {
-    let fmt = layout
-        .replace("2006", "%Y")
-        .replace("01", "%m")
-        .replace("02", "%d")
-        .replace("15", "%H")
-        .replace("04", "%M")
-        .replace("05", "%S")
-        .replace("Z07:00", "%:z")
-        .replace("-07:00", "%:z")
-        .replace("-0700", "%z")
-        .replace("Jan", "%b");
-    if fmt.contains('z') {
-        let t = text.replace('Z', "+00:00");
-        return DateTime::parse_from_str(&t, &fmt).ok();
-    }
-    if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(text, &fmt) {
-        return Local
-            .from_local_datetime(&dt)
-            .single()
-            .map(|t| t.fixed_offset());
-    }
-    chrono::NaiveDate::parse_from_str(text, &fmt)
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .and_then(|dt| Local.from_local_datetime(&dt).single())
-        .map(|t| t.fixed_offset())
+    crate::gotime::format(t, zone, layout)
 }
 
 /// Go's `time.ParseDuration`, in nanoseconds.

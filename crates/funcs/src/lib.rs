@@ -12,6 +12,7 @@ use rudder_value::Value;
 mod collections;
 mod convert;
 mod crypto;
+mod gotime;
 mod helm;
 mod other;
 mod strings;
