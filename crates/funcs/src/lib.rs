@@ -13,6 +13,7 @@ mod collections;
 mod convert;
 mod crypto;
 mod gotime;
+mod gourl;
 mod helm;
 mod other;
 mod strings;
