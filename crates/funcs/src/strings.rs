@@ -380,20 +380,53 @@ pub(crate) fn register(m: &mut FuncMap) {
                 .join("-"),
         ))
     });
+    // huandu/xstrings' ToCamelCase: leading connectors stay, a connector run before a
+    // letter is dropped and the letter upper-cased, other runs of connectors are kept.
     add(m, "camelcase", &[Str], None, |a| {
-        let t = s(&a[0]);
-        let parts: Vec<std::string::String> = t
-            .split(['_', ' ', '-'])
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let mut c = p.chars();
-                match c.next() {
-                    Some(f) => f.to_uppercase().collect::<std::string::String>() + c.as_str(),
-                    None => std::string::String::new(),
-                }
-            })
-            .collect();
-        Ok(Value::from(parts.concat()))
+        let is_conn = |c: char| c == '-' || c == '_' || c.is_whitespace();
+        let up = |c: char| {
+            let mut u = c.to_uppercase();
+            match (u.next(), u.next()) {
+                (Some(x), None) => x,
+                _ => c,
+            }
+        };
+        let chars: Vec<char> = s(&a[0]).chars().collect();
+        let mut out = std::string::String::new();
+        if chars.is_empty() {
+            return Ok(Value::from(out));
+        }
+        let mut i = 0;
+        let mut r0 = chars[0];
+        while i < chars.len() {
+            r0 = chars[i];
+            i += 1;
+            if !is_conn(r0) {
+                r0 = up(r0);
+                break;
+            }
+            out.push(r0);
+        }
+        if i >= chars.len() {
+            out.push(r0);
+            return Ok(Value::from(out));
+        }
+        while i < chars.len() {
+            let r1 = r0;
+            r0 = chars[i];
+            i += 1;
+            if is_conn(r0) && is_conn(r1) {
+                out.push(r1);
+                continue;
+            }
+            if is_conn(r1) {
+                r0 = up(r0);
+            } else {
+                out.push(r1);
+            }
+        }
+        out.push(r0);
+        Ok(Value::from(out))
     });
     add(m, "wrap", &[Int, Str], None, |a| {
         Ok(Value::from(wrap_custom(s(&a[1]), i(&a[0]), "\n", false)))

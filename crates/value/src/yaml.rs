@@ -48,6 +48,8 @@ enum Frame {
 struct Builder {
     /// The text as chars when it holds U+2028/U+2029, whose quoted scalars are read again.
     source: Option<Vec<char>>,
+    /// Where the last node of the stream starts, if it is a block scalar.
+    last_block: Option<usize>,
     stack: Vec<(Frame, usize)>,
     anchors: HashMap<usize, Node>,
     docs: Vec<Node>,
@@ -65,6 +67,11 @@ fn tag_name(tag: &Option<Tag>) -> Option<String> {
 }
 
 impl Builder {
+    fn alias(&mut self, id: usize) -> Option<Node> {
+        self.last_block = None;
+        self.anchors.get(&id).cloned()
+    }
+
     fn push_node(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
             self.anchors.insert(anchor, node.clone());
@@ -84,6 +91,8 @@ impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         match ev {
             Event::Scalar(mut text, style, anchor, tag) => {
+                self.last_block = matches!(style, TScalarStyle::Literal | TScalarStyle::Folded)
+                    .then(|| mark.index());
                 if let (Some(src), TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted) =
                     (&self.source, style)
                 {
@@ -101,8 +110,12 @@ impl MarkedEventReceiver for Builder {
                 };
                 self.push_node(node, anchor);
             }
-            Event::SequenceStart(anchor, _) => self.stack.push((Frame::Seq(Vec::new()), anchor)),
+            Event::SequenceStart(anchor, _) => {
+                self.last_block = None;
+                self.stack.push((Frame::Seq(Vec::new()), anchor))
+            }
             Event::MappingStart(anchor, _) => {
+                self.last_block = None;
                 self.stack.push((Frame::Map(Vec::new(), None), anchor))
             }
             Event::SequenceEnd | Event::MappingEnd => {
@@ -114,7 +127,7 @@ impl MarkedEventReceiver for Builder {
                     self.push_node(node, anchor);
                 }
             }
-            Event::Alias(id) => match self.anchors.get(&id).cloned() {
+            Event::Alias(id) => match self.alias(id) {
                 Some(node) => self.push_node(node, 0),
                 None => self.error = Some("unknown anchor referenced".into()),
             },
@@ -149,50 +162,9 @@ fn literal_breaks(src: &[char], start: usize, text: &str) -> String {
     if !text.contains('\n') {
         return text.to_string();
     }
-    // yaml-rust2 marks the block at its first content line: find the header line above.
-    let line_start = |mut j: usize| {
-        while j > 0 && !is_break(src[j - 1]) {
-            j -= 1;
-        }
-        j
+    let Some(mut i) = block_header_end(src, start) else {
+        return text.to_string();
     };
-    let is_header = |from: usize, to: usize| {
-        let line: String = src[from..to].iter().collect();
-        let line = match line.find(" #") {
-            Some(p) => &line[..p],
-            None => &line,
-        };
-        let t = line.trim_end();
-        t.rfind('|').is_some_and(|p| {
-            t[p + 1..]
-                .chars()
-                .all(|c| matches!(c, '-' | '+' | '1'..='9'))
-        })
-    };
-    let start = start.min(src.len());
-    let mut ls = line_start(start);
-    let mut i = if src.get(start) == Some(&'|') {
-        start
-    } else {
-        loop {
-            if ls == 0 {
-                return text.to_string();
-            }
-            let end = ls - 1;
-            let end = if end > 0 && src[end] == '\n' && src[end - 1] == '\r' {
-                end - 1
-            } else {
-                end
-            };
-            ls = line_start(end);
-            if is_header(ls, end) {
-                break end;
-            }
-        }
-    };
-    while i < src.len() && !is_break(src[i]) {
-        i += 1;
-    }
     let mut breaks = Vec::new();
     let mut first = true;
     while i < src.len() {
@@ -223,6 +195,115 @@ fn literal_breaks(src: &[char], start: usize, text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The header line (`|+2` ...) of the block scalar that yaml-rust2 marks at `start`, as
+/// (its text, the index of its line break or the end).
+fn block_header(src: &[char], start: usize) -> Option<(String, usize)> {
+    let end = block_header_end(src, start)?;
+    let mut from = end;
+    while from > 0 && !is_break(src[from - 1]) {
+        from -= 1;
+    }
+    Some((src[from..end].iter().collect(), end))
+}
+
+/// Where the line of a block scalar's header ends. yaml-rust2 marks the block at its
+/// first content line (or at the indicator when there is none): find the header above.
+fn block_header_end(src: &[char], start: usize) -> Option<usize> {
+    let line_start = |mut j: usize| {
+        while j > 0 && !is_break(src[j - 1]) {
+            j -= 1;
+        }
+        j
+    };
+    let is_header = |from: usize, to: usize| {
+        let line: String = src[from..to].iter().collect();
+        let line = match line.find(" #") {
+            Some(p) => &line[..p],
+            None => &line,
+        };
+        let t = line.trim_end();
+        t.rfind(['|', '>']).is_some_and(|p| {
+            t[p + 1..]
+                .chars()
+                .all(|c| matches!(c, '-' | '+' | '1'..='9'))
+        })
+    };
+    let start = start.min(src.len());
+    let mut ls = line_start(start);
+    let mut i = if matches!(src.get(start), Some('|' | '>')) {
+        start
+    } else {
+        loop {
+            if ls == 0 {
+                return None;
+            }
+            let end = ls - 1;
+            let end = if end > 0 && src[end] == '\n' && src[end - 1] == '\r' {
+                end - 1
+            } else {
+                end
+            };
+            ls = line_start(end);
+            if is_header(ls, end) {
+                break end;
+            }
+        }
+    };
+    while i < src.len() && !is_break(src[i]) {
+        i += 1;
+    }
+    Some(i)
+}
+
+/// libyaml's value for a block scalar that ends the input, where yaml-rust2 differs: it
+/// reads the end of the input as one more line break, and gives a block with no content
+/// lines a line break of its own.
+fn block_at_end(src: &[char], start: usize, text: &str) -> Option<String> {
+    let (header, end) = block_header(src, start)?;
+    let indicators: String = header
+        .split(" #")
+        .next()
+        .unwrap_or("")
+        .rsplit(['|', '>'])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let keep = indicators.contains('+');
+    let strip = indicators.contains('-');
+    let rest = &src[(end + 1).min(src.len())..];
+    if rest.iter().all(|c| c.is_whitespace()) {
+        let breaks = rest.iter().filter(|&&c| is_break(c)).count();
+        return Some(if keep {
+            "\n".repeat(breaks)
+        } else {
+            String::new()
+        });
+    }
+    let ends_with_break = src.last().is_some_and(|&c| is_break(c));
+    let last_line: Vec<char> = src
+        .iter()
+        .rev()
+        .take_while(|&&c| !is_break(c))
+        .copied()
+        .collect();
+    let last_is_content = last_line.last().is_some_and(|&c| c == ' ' || c == '\t')
+        && last_line.iter().any(|c| !c.is_whitespace());
+    if !ends_with_break && last_is_content && !strip {
+        return text.strip_suffix('\n').map(str::to_string);
+    }
+    None
+}
+
+/// The last scalar of a node tree (the value of the stream's last event).
+fn last_scalar(node: &mut Node) -> Option<&mut String> {
+    match node {
+        Node::Scalar { text, .. } => Some(text),
+        Node::Seq(items) => items.last_mut().and_then(last_scalar),
+        Node::Map(entries) => entries.last_mut().and_then(|(_, v)| last_scalar(v)),
+    }
 }
 
 /// yaml-rust2 wants the continuation lines of a quoted scalar indented past the enclosing
@@ -322,6 +403,18 @@ fn parse_documents(text: &str) -> Result<Vec<Node>, String> {
         }
         if let Some(e) = builder.error {
             return Err(format!("yaml: {e}"));
+        }
+        if let Some(start) = builder.last_block {
+            let src: Vec<char> = if special {
+                orig.clone()
+            } else {
+                text.chars().collect()
+            };
+            if let Some(t) = builder.docs.last_mut().and_then(last_scalar) {
+                if let Some(fixed) = block_at_end(&src, start, t) {
+                    *t = fixed;
+                }
+            }
         }
         return Ok(builder.docs);
     }
@@ -1934,6 +2027,18 @@ mod unicode_break_tests {
         assert_eq!(get("a: 'x\u{2029}\ny'", "a"), Value::str("x\u{2029}\ny"));
         assert_eq!(get("a: \"x\\\u{2028}y\"", "a"), Value::str("xy"));
         assert_eq!(get("a: 'p\u{85}\u{85}q'", "a"), Value::str("p\nq"));
+    }
+
+    /// Helm's values for block scalars that end the input (func-yaml-unicode.case).
+    #[test]
+    fn block_scalars_at_the_end_of_input_as_libyaml() {
+        assert_eq!(get("k: |\n  a", "k"), Value::str("a"));
+        assert_eq!(get("k: |+\n  a", "k"), Value::str("a"));
+        assert_eq!(get("k: |+\n", "k"), Value::str(""));
+        assert_eq!(get("k: |+\n\n", "k"), Value::str("\n"));
+        assert_eq!(get("k: |\n  a\n# c", "k"), Value::str("a\n"));
+        assert_eq!(get("k: |+\n  a\n\n", "k"), Value::str("a\n\n"));
+        assert_eq!(get("k: |\n  a\nj: 1", "k"), Value::str("a\n"));
     }
 
     #[test]
