@@ -50,6 +50,12 @@ struct Builder {
     source: Option<Vec<char>>,
     /// Where the last node of the stream starts, if it is a block scalar.
     last_block: Option<usize>,
+    /// The text as chars when it holds tabs, to find where libyaml rejects them.
+    tabs: Option<Vec<char>>,
+    /// For each open collection: is it a flow collection?
+    flow: Vec<bool>,
+    /// The first tab libyaml would reject: its index and libyaml's message.
+    tab_error: Option<(usize, &'static str)>,
     stack: Vec<(Frame, usize)>,
     anchors: HashMap<usize, Node>,
     docs: Vec<Node>,
@@ -67,6 +73,79 @@ fn tag_name(tag: &Option<Tag>) -> Option<String> {
 }
 
 impl Builder {
+    fn open_collection(&mut self, at: usize) {
+        let flow = self
+            .tabs
+            .as_ref()
+            .is_some_and(|t| matches!(t.get(at), Some('[' | '{')));
+        self.flow.push(flow);
+    }
+
+    /// libyaml takes a tab for separation only where no token may start: in block context
+    /// it rejects one in the indentation before a token or after a `-`, `?` or complex
+    /// `:` indicator, and one in the indentation of a block scalar's lines.
+    fn check_tabs(&mut self, at: usize, style: TScalarStyle) {
+        let Some(src) = &self.tabs else {
+            return;
+        };
+        if self.tab_error.is_some() || self.flow.iter().any(|&f| f) {
+            return;
+        }
+        let at = at.min(src.len());
+        let mut ls = at;
+        while ls > 0 && !is_break(src[ls - 1]) {
+            ls -= 1;
+        }
+        let prefix = &src[ls..at];
+        if prefix.contains(&'\t')
+            && prefix
+                .iter()
+                .all(|c| matches!(c, ' ' | '\t' | '-' | '?' | ':'))
+        {
+            let tab = ls + prefix.iter().position(|&c| c == '\t').unwrap_or(0);
+            self.tab_error = Some((tab, "found character that cannot start any token"));
+            return;
+        }
+        if matches!(style, TScalarStyle::Literal | TScalarStyle::Folded) {
+            let Some(end) = block_header_end(src, at) else {
+                return;
+            };
+            let mut indent = 0usize;
+            let mut i = end + 1;
+            while i < src.len() {
+                let line_start = i;
+                let mut k = 0;
+                while i < src.len() && src[i] == ' ' {
+                    i += 1;
+                    k += 1;
+                }
+                let c = src.get(i).copied();
+                if c == Some('\t') && (indent == 0 || k < indent) {
+                    self.tab_error = Some((
+                        line_start,
+                        "found a tab character where an indentation space is expected",
+                    ));
+                    return;
+                }
+                match c {
+                    None => break,
+                    Some(c) if is_break(c) => {}
+                    Some(_) => {
+                        if indent == 0 {
+                            indent = k;
+                        } else if k < indent {
+                            break;
+                        }
+                    }
+                }
+                while i < src.len() && !is_break(src[i]) {
+                    i += 1;
+                }
+                i += 1;
+            }
+        }
+    }
+
     fn alias(&mut self, id: usize) -> Option<Node> {
         self.last_block = None;
         self.anchors.get(&id).cloned()
@@ -91,6 +170,7 @@ impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         match ev {
             Event::Scalar(mut text, style, anchor, tag) => {
+                self.check_tabs(mark.index(), style);
                 self.last_block = matches!(style, TScalarStyle::Literal | TScalarStyle::Folded)
                     .then(|| mark.index());
                 if let (Some(src), TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted) =
@@ -112,13 +192,16 @@ impl MarkedEventReceiver for Builder {
             }
             Event::SequenceStart(anchor, _) => {
                 self.last_block = None;
+                self.open_collection(mark.index());
                 self.stack.push((Frame::Seq(Vec::new()), anchor))
             }
             Event::MappingStart(anchor, _) => {
                 self.last_block = None;
+                self.open_collection(mark.index());
                 self.stack.push((Frame::Map(Vec::new(), None), anchor))
             }
             Event::SequenceEnd | Event::MappingEnd => {
+                self.flow.pop();
                 if let Some((frame, anchor)) = self.stack.pop() {
                     let node = match frame {
                         Frame::Seq(items) => Node::Seq(items),
@@ -306,6 +389,56 @@ fn last_scalar(node: &mut Node) -> Option<&mut String> {
     }
 }
 
+/// Where yaml-rust2 rejects a tab that libyaml takes as a blank: after a mapping key's `:`
+/// (not a complex value's `:` that starts a line), and in the indentation of a quoted
+/// scalar's continuation lines (which is not part of the value). Makes it a space.
+fn tab_repair(scan: &mut [char], orig: &mut [char], at: usize, info: &str) -> bool {
+    let at = at.min(scan.len());
+    let mut ls = at;
+    while ls > 0 && !is_break(scan[ls - 1]) {
+        ls -= 1;
+    }
+    if info.contains("must be followed by a valid YAML whitespace") {
+        let mut le = at;
+        while le < scan.len() && !is_break(scan[le]) {
+            le += 1;
+        }
+        let Some(p) = (ls..le.saturating_sub(1)).find(|&i| scan[i] == ':' && scan[i + 1] == '\t')
+        else {
+            return false;
+        };
+        if scan[ls..p].iter().all(|&c| c == ' ' || c == '\t') {
+            return false;
+        }
+        scan[p + 1] = ' ';
+        orig[p + 1] = ' ';
+        return true;
+    }
+    // A quoted scalar must be open before this line: an odd number of unescaped quotes of
+    // one kind since the previous line that starts a block key or entry is a fair test.
+    let before: String = scan[..ls].iter().collect();
+    let last_line_start = before
+        .trim_end_matches(['\n', '\r'])
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let prev = &before[last_line_start..];
+    let open = prev.matches('"').count() % 2 == 1 || prev.matches('\'').count() % 2 == 1;
+    if !open {
+        return false;
+    }
+    let mut i = ls;
+    let mut changed = false;
+    while i < scan.len() && (scan[i] == ' ' || scan[i] == '\t') {
+        if scan[i] == '\t' {
+            scan[i] = ' ';
+            orig[i] = ' ';
+            changed = true;
+        }
+        i += 1;
+    }
+    changed
+}
+
 /// yaml-rust2 wants the continuation lines of a quoted scalar indented past the enclosing
 /// block; libyaml does not care. Indents the lines of the quoted scalar that starts at
 /// `start` (their leading blanks are not part of the value) so that yaml-rust2 accepts them.
@@ -370,10 +503,25 @@ fn parse_documents(text: &str) -> Result<Vec<Node>, String> {
     for _ in 0..1000 {
         let mut builder = Builder {
             source: special.then(|| orig.clone()),
+            tabs: text.contains('\t').then(|| text.chars().collect()),
             ..Builder::default()
         };
         let mut parser = Parser::new_from_str(text);
         if let Err(e) = parser.load(&mut builder, true) {
+            if e.info()
+                .contains("must be followed by a valid YAML whitespace")
+                || e.info().contains("tab cannot be used as indentation")
+            {
+                if scan.is_empty() {
+                    orig = text.chars().collect();
+                    scan = orig.clone();
+                }
+                if tab_repair(&mut scan, &mut orig, e.marker().index(), e.info()) {
+                    owned = scan.iter().collect::<String>();
+                    text = &owned;
+                    continue;
+                }
+            }
             if e.info().contains("invalid indentation in quoted scalar") {
                 if scan.is_empty() {
                     orig = text.chars().collect();
@@ -392,8 +540,19 @@ fn parse_documents(text: &str) -> Result<Vec<Node>, String> {
             if index == total && text.ends_with('\n') {
                 index -= 1;
             }
-            let line = 1 + text.chars().take(index).filter(|&c| c == '\n').count();
             let msg = go_yaml_message(e.info());
+            if msg == "found a tab character that violates indentation" {
+                // libyaml stops at the tab itself: the first one that indents a line.
+                let chars: Vec<char> = text.chars().collect();
+                let mut j = index;
+                while j < chars.len() && !(chars[j] == '\t' && (j == 0 || is_break(chars[j - 1]))) {
+                    j += 1;
+                }
+                if j < chars.len() {
+                    index = j;
+                }
+            }
+            let line = 1 + text.chars().take(index).filter(|&c| c == '\n').count();
             // go-yaml names no line for a scanner error on the first line (its mark's line
             // is 0 there, which it takes for "unknown").
             if line == 1 && is_scanner_error(&msg) && text.chars().take(index).all(|c| c != '\r') {
@@ -403,6 +562,13 @@ fn parse_documents(text: &str) -> Result<Vec<Node>, String> {
         }
         if let Some(e) = builder.error {
             return Err(format!("yaml: {e}"));
+        }
+        if let Some((at, msg)) = builder.tab_error {
+            let line = 1 + text.chars().take(at).filter(|&c| c == '\n').count();
+            if line == 1 && is_scanner_error(msg) {
+                return Err(format!("yaml: {msg}"));
+            }
+            return Err(format!("yaml: line {line}: {msg}"));
         }
         if let Some(start) = builder.last_block {
             let src: Vec<char> = if special {
@@ -437,6 +603,14 @@ fn is_scanner_error(msg: &str) -> bool {
 
 fn go_yaml_message(info: &str) -> String {
     let msg = go_yaml_context_stripped(info);
+    if msg.contains("tabs disallowed within this context")
+        || msg.contains("must be followed by a valid YAML whitespace")
+    {
+        return "found character that cannot start any token".into();
+    }
+    if msg.contains("while scanning a plain scalar, found a tab") {
+        return "found a tab character that violates indentation".into();
+    }
     if msg.contains("simple key expect ':'") || msg.contains("simple key expected ':'") {
         return "could not find expected ':'".into();
     }
@@ -2039,6 +2213,20 @@ mod unicode_break_tests {
         assert_eq!(get("k: |\n  a\n# c", "k"), Value::str("a\n"));
         assert_eq!(get("k: |+\n  a\n\n", "k"), Value::str("a\n\n"));
         assert_eq!(get("k: |\n  a\nj: 1", "k"), Value::str("a\n"));
+    }
+
+    /// Where Helm's fromYaml takes or rejects tabs (func-yaml-unicode.case, yaml-tabs).
+    #[test]
+    fn tabs_as_libyaml() {
+        assert_eq!(get("a:\tb", "a"), Value::str("b"));
+        assert_eq!(get("a: 'x\n\ty'", "a"), Value::str("x y"));
+        let err = |t: &str| from_yaml(t).unwrap_err();
+        assert!(err("\ta: 1").ends_with("yaml: found character that cannot start any token"));
+        assert!(err("a: |\n  \tx").ends_with(
+            "yaml: line 2: found a tab character where an indentation space is expected"
+        ));
+        assert!(err("a:\n  b: 1\n\tc: 2")
+            .ends_with("yaml: line 3: found a tab character that violates indentation"));
     }
 
     #[test]
