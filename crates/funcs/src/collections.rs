@@ -313,7 +313,7 @@ pub(crate) fn register(m: &mut FuncMap) {
                 to_int64(&a[2])
             };
             if start < 0 || end < start || end > l.len() as i64 {
-                return Err(format!("reflect: slice index out of range [{start}:{end}]"));
+                return Err("reflect.Value.Slice: slice index out of bounds".into());
             }
             let part = l[start as usize..end as usize].to_vec();
             Ok(match &a[0] {
@@ -336,15 +336,41 @@ pub(crate) fn register(m: &mut FuncMap) {
     for name in ["chunk", "mustChunk"] {
         add(m, name, &[Int, Any], None, |a| {
             let size = to_int64(&a[0]);
-            if size <= 0 {
-                return Err("runtime error: integer divide by zero".into());
+            let l = match &a[1] {
+                Value::Nil => list_of(&a[1], "chunk")?,
+                v if v.to_list().is_none() && !matches!(v, Value::Bytes(_)) => {
+                    return Err(format!("Cannot chunk type {}", kind_of(v)));
+                }
+                v => list_of(v, "chunk")?,
+            };
+            // Sprig's float arithmetic, and Go's conversion of an infinite or NaN float to
+            // int (the smallest int64) when the size is 0.
+            let go_int = |f: f64| if f.is_finite() { f as i64 } else { i64::MIN };
+            let len = l.len() as i64;
+            let count = go_int(((len - 1) as f64 / size as f64).floor()).wrapping_add(1);
+            let bad = || Err("runtime error: makeslice: len out of range".to_string());
+            if count < 0 {
+                return bad();
             }
-            let l = list_of(&a[1], "chunk")?;
-            Ok(Value::list(
-                l.chunks(size as usize)
-                    .map(|c| Value::list(c.to_vec()))
-                    .collect(),
-            ))
+            let mut out = Vec::new();
+            for i in 0..count {
+                let mut clen = size;
+                if i == count - 1 {
+                    clen = go_int((len as f64 % size as f64).floor());
+                    if clen == 0 {
+                        clen = size;
+                    }
+                }
+                if clen < 0 {
+                    return bad();
+                }
+                let from = (i * size) as usize;
+                let part: Vec<Value> = (0..clen as usize)
+                    .map(|j| l.get(from + j).cloned().unwrap_or_default())
+                    .collect();
+                out.push(Value::list(part));
+            }
+            Ok(Value::list(out))
         });
     }
     add(m, "sortAlpha", &[Any], None, |a| {

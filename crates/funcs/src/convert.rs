@@ -156,13 +156,15 @@ pub(crate) fn register(m: &mut FuncMap) {
             a[1].clone()
         })
     });
-    add(m, "deepCopy", &[Any], None, |a| Ok(a[0].deep_clone()));
-    add(m, "mustDeepCopy", &[Any], None, |a| {
-        if a[0].is_nil() {
-            return Err("copy: cannot copy nil".into());
-        }
-        Ok(a[0].deep_clone())
-    });
+    for name in ["deepCopy", "mustDeepCopy"] {
+        add(m, name, &[Any], None, |a| {
+            if a[0].is_nil() {
+                // Go's reflection fails on the nil interface before copying starts.
+                return Err("reflect: call of reflect.Value.Type on zero Value".into());
+            }
+            Ok(a[0].deep_clone())
+        });
+    }
 }
 
 #[cfg(test)]

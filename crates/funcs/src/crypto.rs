@@ -72,18 +72,74 @@ fn rsa_pkcs1_pem(key: &rsa::RsaPrivateKey) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-/// A signing key for rcgen plus its PEM as Sprig prints it.
+/// Go's `pem.Decode`: the type and bytes of the first PEM block in the text.
+fn pem_decode(text: &str) -> Option<(String, Vec<u8>)> {
+    let start = text.find("-----BEGIN ")?;
+    let rest = &text[start + 11..];
+    let type_end = rest.find("-----")?;
+    let typ = &rest[..type_end];
+    let body = &rest[type_end + 5..];
+    let end = body.find(&format!("-----END {typ}-----"))?;
+    let b64: String = body[..end]
+        .lines()
+        .filter(|l| !l.contains(':'))
+        .flat_map(|l| l.chars())
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    Some((typ.to_string(), der))
+}
+
+/// A signing key for rcgen plus its PEM as Sprig writes it back, from Sprig's
+/// `parsePrivateKeyPEM` (PKCS#8, PKCS#1 RSA or SEC1 EC); the error is its text.
 fn key_from_pem(pem: &str) -> Result<(rcgen::KeyPair, String), String> {
-    let pem = pem.trim();
-    let key = if pem.contains("RSA PRIVATE KEY") {
-        use rsa::pkcs1::DecodeRsaPrivateKey;
-        rsa::RsaPrivateKey::from_pkcs1_pem(pem)
-            .map_err(|e| format!("error parsing private key: {e}"))?
-    } else {
-        rsa::RsaPrivateKey::from_pkcs8_pem(pem)
-            .map_err(|e| format!("error parsing private key: {e}"))?
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    let (typ, der) = pem_decode(pem).ok_or("no PEM data in input")?;
+    if typ == "PRIVATE KEY" {
+        if let Ok(k) = rsa::RsaPrivateKey::from_pkcs8_der(&der) {
+            return rsa_keypair(&k);
+        }
+        if let Ok(k) = p256::SecretKey::from_pkcs8_der(&der) {
+            return ec_keypair(&k);
+        }
+        return match ed25519_dalek::pkcs8::DecodePrivateKey::from_pkcs8_der(&der) {
+            Ok(k) => ed25519_keypair(&k),
+            Err(e) => Err(format!("decoding PEM as PKCS#8: {e}")),
+        };
+    }
+    let Some(kind) = typ.strip_suffix(" PRIVATE KEY") else {
+        return Err(format!("no private key data in PEM block of type {typ}"));
     };
-    rsa_keypair(&key)
+    match kind {
+        "RSA" => rsa::RsaPrivateKey::from_pkcs1_der(&der)
+            .map_err(|e| format!("parsing RSA private key from PEM: {e}"))
+            .and_then(|k| rsa_keypair(&k)),
+        "EC" => p256::SecretKey::from_sec1_der(&der)
+            .map_err(|e| format!("parsing EC private key from PEM: {e}"))
+            .and_then(|k| ec_keypair(&k)),
+        "DSA" => Err("DSA keys are not supported by rudder".into()),
+        _ => Err(format!("invalid private key type {typ}")),
+    }
+}
+
+fn ec_keypair(key: &p256::SecretKey) -> Result<(rcgen::KeyPair, String), String> {
+    let der = key.to_pkcs8_der().map_err(|e| e.to_string())?;
+    let pkcs8 = rustls_pki_types_der(der.as_bytes());
+    let pair = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, &rcgen::PKCS_ECDSA_P256_SHA256)
+        .map_err(|e| e.to_string())?;
+    let sec1 = key.to_sec1_der().map_err(|e| e.to_string())?;
+    Ok((pair, sec1_pem(&sec1)?))
+}
+
+fn ed25519_keypair(key: &ed25519_dalek::SigningKey) -> Result<(rcgen::KeyPair, String), String> {
+    let der = key.to_pkcs8_der().map_err(|e| e.to_string())?;
+    let pkcs8 = rustls_pki_types_der(der.as_bytes());
+    let pair = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, &rcgen::PKCS_ED25519)
+        .map_err(|e| e.to_string())?;
+    let pem = key
+        .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+        .map_err(|e| e.to_string())?;
+    Ok((pair, pem.to_string()))
 }
 
 fn rsa_keypair(key: &rsa::RsaPrivateKey) -> Result<(rcgen::KeyPair, String), String> {
@@ -180,7 +236,7 @@ fn ca_from(v: &Value) -> Result<(rcgen::Certificate, rcgen::KeyPair), String> {
         .as_any()
         .downcast_ref::<Certificate>()
         .ok_or("wrong type for value; expected sprig.certificate")?;
-    let (key, _) = key_from_pem(&c.key)?;
+    let (key, _) = key_from_pem(&c.key).map_err(|e| format!("error parsing private key: {e}"))?;
     let params = rcgen::CertificateParams::from_ca_cert_pem(&c.cert)
         .map_err(|e| format!("error parsing CA certificate: {e}"))?;
     let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
@@ -189,7 +245,7 @@ fn ca_from(v: &Value) -> Result<(rcgen::Certificate, rcgen::KeyPair), String> {
 
 fn gen_ca(cn: &str, days: i64, key: Option<&str>) -> Result<Value, String> {
     let (pair, key_pem) = match key {
-        Some(k) => key_from_pem(k)?,
+        Some(k) => key_from_pem(k).map_err(|e| format!("parsing private key: {e}"))?,
         None => rsa_keypair(&rsa_key(2048)?)?,
     };
     let cert = params(cn, &[], &[], days, true)?
@@ -207,7 +263,7 @@ fn gen_cert(
     key: Option<&str>,
 ) -> Result<Value, String> {
     let (pair, key_pem) = match key {
-        Some(k) => key_from_pem(k)?,
+        Some(k) => key_from_pem(k).map_err(|e| format!("parsing private key: {e}"))?,
         None => rsa_keypair(&rsa_key(2048)?)?,
     };
     let p = params(cn, &list(ips), &list(dns), days, false)?;
@@ -303,10 +359,20 @@ pub(crate) fn register(m: &mut FuncMap) {
         let engine = base64::engine::general_purpose::STANDARD;
         let cert = engine
             .decode(s(&a[0]))
-            .map_err(|e| format!("unable to decode base64 certificate: {e}"))?;
+            .map_err(|_| "unable to decode base64 certificate".to_string())?;
         let key = engine
             .decode(s(&a[1]))
-            .map_err(|e| format!("unable to decode base64 private key: {e}"))?;
+            .map_err(|_| "unable to decode base64 private key".to_string())?;
+        let cert_text = String::from_utf8_lossy(&cert).into_owned();
+        match pem_decode(&cert_text) {
+            None => return Err("unable to decode certificate".into()),
+            Some((_, der)) => {
+                rcgen::CertificateParams::from_ca_cert_der(&der.into())
+                    .map_err(|e| format!("error parsing certificate: decodedCert.Bytes: {e}"))?;
+            }
+        }
+        key_from_pem(&String::from_utf8_lossy(&key))
+            .map_err(|e| format!("error parsing private key: {e}"))?;
         Ok(cert_value(
             String::from_utf8_lossy(&cert).into_owned(),
             String::from_utf8_lossy(&key).into_owned(),

@@ -33,12 +33,19 @@ fn error_map(msg: String) -> Value {
     Value::map(m)
 }
 
+/// sigs.k8s.io/yaml wraps the JSON decoder's errors; encoding/json (fromJson) does not.
+const YAML_JSON_PREFIX: &str = "error unmarshaling JSON: while decoding JSON: ";
+
 fn as_map_result(parsed: Result<Value, String>) -> Value {
+    as_map_result_with(parsed, YAML_JSON_PREFIX)
+}
+
+fn as_map_result_with(parsed: Result<Value, String>, prefix: &str) -> Value {
     match parsed {
         Ok(v @ Value::Map(_)) => v,
         Ok(Value::Nil) => Value::map(Map::new()),
         Ok(other) => error_map(format!(
-            "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+            "{prefix}json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
             go_json_kind(&other)
         )),
         Err(e) => error_map(e),
@@ -46,11 +53,15 @@ fn as_map_result(parsed: Result<Value, String>) -> Value {
 }
 
 fn as_list_result(parsed: Result<Value, String>) -> Value {
+    as_list_result_with(parsed, YAML_JSON_PREFIX)
+}
+
+fn as_list_result_with(parsed: Result<Value, String>, prefix: &str) -> Value {
     match parsed {
         Ok(v @ Value::List(_)) => v,
         Ok(Value::Nil) => Value::list(Vec::new()),
         Ok(other) => Value::list(vec![Value::from(format!(
-            "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type []interface {{}}",
+            "{prefix}json: cannot unmarshal {} into Go value of type []interface {{}}",
             go_json_kind(&other)
         ))]),
         Err(e) => Value::list(vec![Value::from(e)]),
@@ -92,19 +103,28 @@ pub(crate) fn register(m: &mut FuncMap) {
         json::to_json(&a[0]).map(Value::from)
     });
     add(m, "fromJson", &[Str], None, |a| {
-        Ok(as_map_result(json::from_json(s(&a[0]))))
+        Ok(as_map_result_with(json::from_json(s(&a[0])), ""))
     });
     add(m, "fromJsonArray", &[Str], None, |a| {
-        Ok(as_list_result(json::from_json(s(&a[0]))))
+        Ok(as_list_result_with(json::from_json(s(&a[0])), ""))
     });
-    add(m, "toToml", &[Any], None, |_| {
-        Ok(Value::str("toToml is not supported by rudder yet"))
+    add(m, "toToml", &[Any], None, |a| {
+        if a[0].is_nil() {
+            // Go's reflection panics on the nil interface: a template error, not a result.
+            return crate::toml_fmt::to_toml(&a[0]).map(Value::from);
+        }
+        Ok(Value::from(
+            crate::toml_fmt::to_toml(&a[0]).unwrap_or_else(|e| e),
+        ))
     });
-    add(m, "mustToToml", &[Any], None, |_| {
-        Err("toToml is not supported by rudder yet".into())
+    add(m, "mustToToml", &[Any], None, |a| {
+        crate::toml_fmt::to_toml(&a[0]).map(Value::from)
     });
-    add(m, "fromToml", &[Str], None, |_| {
-        Ok(error_map("fromToml is not supported by rudder yet".into()))
+    add(m, "fromToml", &[Str], None, |a| {
+        Ok(match crate::toml_fmt::from_toml(s(&a[0])) {
+            Ok(m) => Value::map(m),
+            Err(e) => error_map(e),
+        })
     });
 }
 
@@ -118,8 +138,9 @@ pub(crate) fn register_dates(m: &mut FuncMap) {
     add(m, "mustToPrettyJson", &[Any], None, |a| {
         json::to_json_indent(&a[0], "", "  ").map(Value::from)
     });
+    // Sprig's toRawJson panics where toJson would return "".
     add(m, "toRawJson", &[Any], None, |a| {
-        Ok(Value::from(json::to_raw_json(&a[0]).unwrap_or_default()))
+        json::to_raw_json(&a[0]).map(Value::from)
     });
     add(m, "mustToRawJson", &[Any], None, |a| {
         json::to_raw_json(&a[0]).map(Value::from)
@@ -131,25 +152,24 @@ pub(crate) fn register_dates(m: &mut FuncMap) {
     add(m, "now", &[], None, |_| {
         Ok(time_value(Local::now().fixed_offset()))
     });
+    // Sprig's date and htmlDate are dateInZone with the local zone.
     add(m, "date", &[Str, Any], None, |a| {
-        Ok(Value::from(format_go(&as_time(&a[1]), s(&a[0]))))
+        let (t, zone) = in_zone(as_time(&a[1]), "Local");
+        Ok(Value::from(format_go_zone(&t, zone.as_deref(), s(&a[0]))))
     });
     for name in ["dateInZone", "date_in_zone"] {
         add(m, name, &[Str, Any, Str], None, |a| {
-            Ok(Value::from(format_go(
-                &in_zone(as_time(&a[1]), s(&a[2])),
-                s(&a[0]),
-            )))
+            let (t, zone) = in_zone(as_time(&a[1]), s(&a[2]));
+            Ok(Value::from(format_go_zone(&t, zone.as_deref(), s(&a[0]))))
         });
     }
     add(m, "htmlDate", &[Any], None, |a| {
-        Ok(Value::from(format_go(&as_time(&a[0]), "2006-01-02")))
+        let (t, _) = in_zone(as_time(&a[0]), "Local");
+        Ok(Value::from(format_go(&t, "2006-01-02")))
     });
     add(m, "htmlDateInZone", &[Any, Str], None, |a| {
-        Ok(Value::from(format_go(
-            &in_zone(as_time(&a[0]), s(&a[1])),
-            "2006-01-02",
-        )))
+        let (t, _) = in_zone(as_time(&a[0]), s(&a[1]));
+        Ok(Value::from(format_go(&t, "2006-01-02")))
     });
     add(m, "unixEpoch", &[Any], None, |a| {
         Ok(Value::from(as_time(&a[0]).timestamp().to_string()))
@@ -196,20 +216,22 @@ pub(crate) fn register_dates(m: &mut FuncMap) {
         };
         Ok(Value::from(out))
     });
-    for name in ["toDate", "mustToDate"] {
-        add(m, name, &[Str, Str], None, |a| {
-            match parse_go(s(&a[0]), s(&a[1])) {
-                Some(t) => Ok(time_value(t)),
-                None => Ok(time_value(
-                    Utc.timestamp_opt(-62135596800, 0)
-                        .single()
-                        .expect("zero time")
-                        .fixed_offset(),
-                )),
-            }
+    add(m, "toDate", &[Str, Str], None, |a| {
+        Ok(time_value(
+            crate::gotime::parse_in_local(s(&a[0]), s(&a[1])).unwrap_or_else(|_| zero_time()),
+        ))
+    });
+    add(m, "mustToDate", &[Str, Str], None, |a| {
+        crate::gotime::parse_in_local(s(&a[0]), s(&a[1])).map(time_value)
+    });
+    for name in ["mustDateModify", "must_date_modify"] {
+        add(m, name, &[Str, Any], None, |a| {
+            let t = as_time(&a[1]);
+            let d = go_duration_result(s(&a[0]))?;
+            Ok(time_value(t + chrono::Duration::nanoseconds(d as i64)))
         });
     }
-    for name in ["dateModify", "date_modify", "mustDateModify"] {
+    for name in ["dateModify", "date_modify"] {
         add(m, name, &[Str, Any], None, |a| {
             let t = as_time(&a[1]);
             Ok(match parse_go_duration(s(&a[0])) {
@@ -228,6 +250,48 @@ fn time_value(t: DateTime<FixedOffset>) -> Value {
     Value::Object(Arc::new(TimeObject(t)))
 }
 
+/// The time of a `time.Time` value.
+pub(crate) fn time_of(v: &Value) -> Option<DateTime<FixedOffset>> {
+    match v {
+        Value::Object(o) => o.as_any().downcast_ref::<TimeObject>().map(|t| t.0),
+        _ => None,
+    }
+}
+
+/// A TOML date-time as a `time.Time` (local date-times, dates and times are taken as UTC).
+pub(crate) fn time_value_of(d: &::toml::value::Datetime) -> Option<Value> {
+    let date = d.date?;
+    let (h, mi, sec, ns) = d
+        .time
+        .map(|t| (t.hour, t.minute, t.second, t.nanosecond))
+        .unwrap_or((0, 0, 0, 0));
+    let off = match d.offset {
+        Some(::toml::value::Offset::Custom { minutes }) => minutes as i32 * 60,
+        _ => 0,
+    };
+    let tz = FixedOffset::east_opt(off)?;
+    let t = tz
+        .with_ymd_and_hms(
+            date.year as i32,
+            date.month as u32,
+            date.day as u32,
+            h as u32,
+            mi as u32,
+            sec as u32,
+        )
+        .single()?
+        + chrono::Duration::nanoseconds(ns as i64);
+    Some(time_value(t))
+}
+
+/// Go's zero `time.Time` (January 1, year 1, UTC).
+fn zero_time() -> DateTime<FixedOffset> {
+    Utc.timestamp_opt(-62135596800, 0)
+        .single()
+        .expect("zero time")
+        .fixed_offset()
+}
+
 fn as_time(v: &Value) -> DateTime<FixedOffset> {
     match v {
         Value::Object(o) => match o.as_any().downcast_ref::<TimeObject>() {
@@ -243,10 +307,24 @@ fn as_time(v: &Value) -> DateTime<FixedOffset> {
     }
 }
 
-fn in_zone(t: DateTime<FixedOffset>, zone: &str) -> DateTime<FixedOffset> {
+/// Go's `t.In(time.LoadLocation(zone))`, with UTC for a zone it cannot load (as Sprig does),
+/// and the zone's abbreviation for `MST` in layouts. Named zones come from the IANA database
+/// compiled into `chrono-tz` (Go reads the same database from the system).
+fn in_zone(t: DateTime<FixedOffset>, zone: &str) -> (DateTime<FixedOffset>, Option<String>) {
     match zone {
-        "UTC" | "" => t.with_timezone(&Utc).fixed_offset(),
-        _ => t.with_timezone(&Local).fixed_offset(),
+        "Local" => (t.with_timezone(&Local).fixed_offset(), None),
+        "UTC" | "" => (t.with_timezone(&Utc).fixed_offset(), None),
+        name => match name.parse::<chrono_tz::Tz>() {
+            Ok(tz) => {
+                use chrono::Offset;
+                use chrono_tz::OffsetName;
+                let z = t.with_timezone(&tz);
+                let abbr = z.offset().abbreviation().map(str::to_string);
+                let fixed = z.offset().fix();
+                (t.with_timezone(&fixed), abbr)
+            }
+            Err(_) => (t.with_timezone(&Utc).fixed_offset(), None),
+        },
     }
 }
 
@@ -270,6 +348,11 @@ impl Object for TimeObject {
                 | "Second"
                 | "UTC"
                 | "String"
+                | "Month"
+                | "Weekday"
+                | "YearDay"
+                | "Nanosecond"
+                | "IsZero"
         )
     }
     fn call_method(&self, name: &str, args: &[Value]) -> Result<Value, String> {
@@ -287,6 +370,11 @@ impl Object for TimeObject {
             "Minute" => Value::Int(t.minute() as i64),
             "Second" => Value::Int(t.second() as i64),
             "UTC" => time_value(t.with_timezone(&Utc).fixed_offset()),
+            "Month" => Value::from(MONTHS[t.month0() as usize]),
+            "Weekday" => Value::from(DAYS[t.weekday().num_days_from_sunday() as usize]),
+            "YearDay" => Value::Int(t.ordinal() as i64),
+            "Nanosecond" => Value::Int(t.nanosecond() as i64),
+            "IsZero" => Value::Bool(t.timestamp() == -62135596800 && t.nanosecond() == 0),
             "String" => Value::from(format_go(t, "2006-01-02 15:04:05.999999999 -0700 MST")),
             _ => return Err(format!("no method {name}")),
         })
@@ -334,169 +422,48 @@ const DAYS: [&str; 7] = [
 
 /// Go's `Time.Format` with a reference-time layout.
 pub(crate) fn format_go(t: &DateTime<FixedOffset>, layout: &str) -> String {
-    let mut out = String::new();
-    let mut rest = layout;
-    let off = t.offset().local_minus_utc();
-    let zone_name = || {
-        if off == 0 {
-            "UTC".to_string()
-        } else {
-            format!(
-                "{}{:02}{:02}",
-                if off < 0 { '-' } else { '+' },
-                off.abs() / 3600,
-                off.abs() / 60 % 60
-            )
-        }
-    };
-    let num_off = |colon: bool, z: bool| {
-        if z && off == 0 {
-            return "Z".to_string();
-        }
-        let sign = if off < 0 { '-' } else { '+' };
-        if colon {
-            format!("{sign}{:02}:{:02}", off.abs() / 3600, off.abs() / 60 % 60)
-        } else {
-            format!("{sign}{:02}{:02}", off.abs() / 3600, off.abs() / 60 % 60)
-        }
-    };
-    while !rest.is_empty() {
-        let tokens: [(&str, &dyn Fn() -> String); 29] = [
-            ("January", &|| MONTHS[t.month0() as usize].to_string()),
-            ("Jan", &|| MONTHS[t.month0() as usize][..3].to_string()),
-            ("Monday", &|| {
-                DAYS[t.weekday().num_days_from_sunday() as usize].to_string()
-            }),
-            ("Mon", &|| {
-                DAYS[t.weekday().num_days_from_sunday() as usize][..3].to_string()
-            }),
-            ("MST", &zone_name),
-            ("2006", &|| format!("{:04}", t.year())),
-            ("Z07:00", &|| num_off(true, true)),
-            ("Z0700", &|| num_off(false, true)),
-            ("-07:00", &|| num_off(true, false)),
-            ("-0700", &|| num_off(false, false)),
-            ("-07", &|| {
-                format!("{}{:02}", if off < 0 { '-' } else { '+' }, off.abs() / 3600)
-            }),
-            ("01", &|| format!("{:02}", t.month())),
-            ("02", &|| format!("{:02}", t.day())),
-            ("_2", &|| format!("{:>2}", t.day())),
-            ("15", &|| format!("{:02}", t.hour())),
-            ("03", &|| {
-                format!(
-                    "{:02}",
-                    if t.hour().is_multiple_of(12) {
-                        12
-                    } else {
-                        t.hour() % 12
-                    }
-                )
-            }),
-            ("04", &|| format!("{:02}", t.minute())),
-            ("05", &|| format!("{:02}", t.second())),
-            ("06", &|| format!("{:02}", t.year() % 100)),
-            ("PM", &|| {
-                if t.hour() >= 12 {
-                    "PM".into()
-                } else {
-                    "AM".into()
-                }
-            }),
-            ("pm", &|| {
-                if t.hour() >= 12 {
-                    "pm".into()
-                } else {
-                    "am".into()
-                }
-            }),
-            (".000000000", &|| format!(".{:09}", t.nanosecond())),
-            (".000000", &|| format!(".{:06}", t.nanosecond() / 1000)),
-            (".000", &|| format!(".{:03}", t.nanosecond() / 1_000_000)),
-            (".999999999", &|| frac_trim(t.nanosecond(), 9)),
-            (".999999", &|| frac_trim(t.nanosecond() / 1000, 6)),
-            (".999", &|| frac_trim(t.nanosecond() / 1_000_000, 3)),
-            ("1", &|| t.month().to_string()),
-            ("2", &|| t.day().to_string()),
-        ];
-        let mut matched = false;
-        for (tok, f) in tokens.iter() {
-            if rest.starts_with(tok) {
-                out.push_str(&f());
-                rest = &rest[tok.len()..];
-                matched = true;
-                break;
-            }
-        }
-        if matched {
-            continue;
-        }
-        let more: [(&str, String); 3] = [
-            (
-                "3",
-                (if t.hour().is_multiple_of(12) {
-                    12
-                } else {
-                    t.hour() % 12
-                })
-                .to_string(),
-            ),
-            ("4", t.minute().to_string()),
-            ("5", t.second().to_string()),
-        ];
-        if let Some((tok, v)) = more.iter().find(|(tok, _)| rest.starts_with(tok)) {
-            out.push_str(v);
-            rest = &rest[tok.len()..];
-            continue;
-        }
-        let c = rest.chars().next().expect("non-empty");
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
-    }
-    out
+    format_go_zone(t, None, layout)
 }
 
-fn frac_trim(v: u32, width: usize) -> String {
-    let s = format!("{v:0width$}");
-    let t = s.trim_end_matches('0');
-    if t.is_empty() {
-        String::new()
-    } else {
-        format!(".{t}")
-    }
-}
-
-/// Go's `time.ParseInLocation` for the common layouts (local time when no zone is given).
-fn parse_go(layout: &str, text: &str) -> Option<DateTime<FixedOffset>> {
-    let fmt = layout
-        .replace("2006", "%Y")
-        .replace("01", "%m")
-        .replace("02", "%d")
-        .replace("15", "%H")
-        .replace("04", "%M")
-        .replace("05", "%S")
-        .replace("Z07:00", "%:z")
-        .replace("-07:00", "%:z")
-        .replace("-0700", "%z")
-        .replace("Jan", "%b");
-    if fmt.contains('z') {
-        let t = text.replace('Z', "+00:00");
-        return DateTime::parse_from_str(&t, &fmt).ok();
-    }
-    if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(text, &fmt) {
-        return Local
-            .from_local_datetime(&dt)
-            .single()
-            .map(|t| t.fixed_offset());
-    }
-    chrono::NaiveDate::parse_from_str(text, &fmt)
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .and_then(|dt| Local.from_local_datetime(&dt).single())
-        .map(|t| t.fixed_offset())
+/// [`format_go`] for a time in a named zone whose abbreviation `MST` prints.
+pub(crate) fn format_go_zone(
+    t: &DateTime<FixedOffset>,
+    zone: Option<&str>,
+    layout: &str,
+) -> String {
+    crate::gotime::format(t, zone, layout)
 }
 
 /// Go's `time.ParseDuration`, in nanoseconds.
+/// Go's `time.ParseDuration` with its error texts.
+fn go_duration_result(text: &str) -> Result<i128, String> {
+    if let Some(d) = parse_go_duration(text) {
+        return Ok(d);
+    }
+    let q = rudder_value::gofmt::quote(text);
+    let body = text.trim_start_matches(['-', '+']);
+    let num_end = body
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(body.len());
+    if num_end > 0 && body[..num_end] != *"." {
+        let rest = &body[num_end..];
+        if rest.is_empty() {
+            return Err(format!("time: missing unit in duration {q}"));
+        }
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_end];
+        if !matches!(unit, "ns" | "us" | "µs" | "μs" | "ms" | "s" | "m" | "h") {
+            return Err(format!(
+                "time: unknown unit {} in duration {q}",
+                rudder_value::gofmt::quote(unit)
+            ));
+        }
+    }
+    Err(format!("time: invalid duration {q}"))
+}
+
 fn parse_go_duration(text: &str) -> Option<i128> {
     let (neg, mut rest) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),

@@ -12,9 +12,12 @@ use rudder_value::Value;
 mod collections;
 mod convert;
 mod crypto;
+mod gotime;
+mod gourl;
 mod helm;
 mod other;
 mod strings;
+mod toml_fmt;
 
 pub use convert::{strval, to_float64, to_int64};
 

@@ -13,7 +13,7 @@ use rudder_semver::{Constraints, Version};
 use rudder_value::{gofmt, Kind, Map, Object, Value};
 
 use crate::add;
-use crate::convert::{strval, to_float64, to_int64};
+use crate::convert::{to_float64, to_int64};
 
 fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_default()
@@ -108,6 +108,9 @@ fn compile_uncached(re: &str) -> Result<Regex, String> {
             Some("unclosed group") => "missing closing )".to_string(),
             Some("unclosed character class") => "missing closing ]".to_string(),
             Some("unopened group") => "unexpected )".to_string(),
+            Some("unclosed capture group name") | Some("empty capture group name") => {
+                "invalid named capture".to_string()
+            }
             Some("repetition operator missing expression") => {
                 "missing argument to repetition operator".to_string()
             }
@@ -592,59 +595,48 @@ pub(crate) fn register(m: &mut FuncMap) {
 
     // URLs.
     add(m, "urlParse", &[Str], None, |a| {
-        let text = s(&a[0]);
+        let u = crate::gourl::parse(s(&a[0])).map_err(|e| format!("unable to parse url: {e}"))?;
         let mut out = Map::new();
-        let (rest, fragment) = text.split_once('#').unwrap_or((text, ""));
-        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let (scheme, rest) = match rest.split_once("://") {
-            Some((sc, r)) => (sc, r),
-            None => ("", rest),
-        };
-        let (authority, path) = if scheme.is_empty() {
-            ("", rest)
-        } else {
-            match rest.find('/') {
-                Some(k) => (&rest[..k], &rest[k..]),
-                None => (rest, ""),
-            }
-        };
-        let (userinfo, host) = authority.rsplit_once('@').unwrap_or(("", authority));
-        let hostname = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
-        out.insert("scheme".into(), Value::str(scheme));
-        out.insert("host".into(), Value::str(host));
-        out.insert(
-            "hostname".into(),
-            Value::str(hostname.trim_start_matches('[').trim_end_matches(']')),
-        );
-        out.insert("path".into(), Value::str(path));
-        out.insert("query".into(), Value::str(query));
-        out.insert("opaque".into(), Value::str(""));
-        out.insert("fragment".into(), Value::str(fragment));
-        out.insert("userinfo".into(), Value::str(userinfo));
+        out.insert("scheme".into(), Value::str(&u.scheme));
+        out.insert("host".into(), Value::str(&u.host));
+        out.insert("hostname".into(), Value::from(u.hostname()));
+        out.insert("path".into(), Value::str(&u.path));
+        out.insert("query".into(), Value::str(&u.raw_query));
+        out.insert("opaque".into(), Value::str(&u.opaque));
+        out.insert("fragment".into(), Value::str(&u.fragment));
+        out.insert("userinfo".into(), Value::from(u.userinfo()));
         Ok(Value::map(out))
     });
     add(m, "urlJoin", &[MapT], None, |a| {
-        let g = |k: &str| a[0].get_path(&[k]).map(|v| strval(&v)).unwrap_or_default();
-        let mut out = String::new();
-        if !g("scheme").is_empty() {
-            out.push_str(&g("scheme"));
-            out.push_str("://");
+        let g = |k: &str| -> Result<String, String> {
+            match a[0].get_path(&[k]) {
+                None => Ok(String::new()),
+                Some(Value::String(v)) => Ok(v.to_string()),
+                Some(Value::Nil) => {
+                    Err("runtime error: invalid memory address or nil pointer dereference".into())
+                }
+                Some(v) => Err(format!(
+                    "unable to parse {k} key, must be of type string, but {} found",
+                    v.kind().name()
+                )),
+            }
+        };
+        let mut u = crate::gourl::Url {
+            scheme: g("scheme")?,
+            host: g("host")?,
+            path: g("path")?,
+            raw_query: g("query")?,
+            opaque: g("opaque")?,
+            fragment: g("fragment")?,
+            ..Default::default()
+        };
+        let info = g("userinfo")?;
+        if !info.is_empty() {
+            let t = crate::gourl::parse(&format!("proto://{info}@host"))
+                .map_err(|e| format!("unable to parse userinfo in dict: {e}"))?;
+            u.user = t.user;
         }
-        if !g("userinfo").is_empty() {
-            out.push_str(&g("userinfo"));
-            out.push('@');
-        }
-        out.push_str(&g("host"));
-        out.push_str(&g("path"));
-        if !g("query").is_empty() {
-            out.push('?');
-            out.push_str(&g("query"));
-        }
-        if !g("fragment").is_empty() {
-            out.push('#');
-            out.push_str(&g("fragment"));
-        }
-        Ok(Value::from(out))
+        Ok(Value::from(u.to_go_string()))
     });
     add(m, "getHostByName", &[Str], None, |a| {
         use std::net::ToSocketAddrs;
@@ -716,15 +708,41 @@ fn regex_replace<const MUST: bool, const LITERAL: bool>(a: &[Value]) -> Result<V
 fn regex_split<const MUST: bool>(a: &[Value]) -> Result<Value, String> {
     let re = compile_for::<MUST>(s(&a[0]))?;
     let n = i(&a[2]);
+    let text = s(&a[1]);
     if n == 0 {
         return Ok(Value::strings(Vec::new()));
     }
-    let parts: Vec<String> = if n < 0 {
-        re.split(s(&a[1])).map(str::to_string).collect()
-    } else {
-        re.splitn(s(&a[1]), n as usize)
-            .map(str::to_string)
-            .collect()
-    };
+    if !re.as_str().is_empty() && text.is_empty() {
+        return Ok(Value::strings(vec![String::new()]));
+    }
+    // Go's Regexp.Split over its FindAllStringIndex, which drops an empty match that
+    // abuts the previous match.
+    let mut matches: Vec<(usize, usize)> = Vec::new();
+    let mut prev_end: Option<usize> = None;
+    for m in re.find_iter(text) {
+        if m.start() == m.end() && prev_end == Some(m.start()) {
+            continue;
+        }
+        if n > 0 && matches.len() as i64 >= n {
+            break;
+        }
+        prev_end = Some(m.end());
+        matches.push((m.start(), m.end()));
+    }
+    let mut parts = Vec::new();
+    let (mut beg, mut end) = (0, 0);
+    for (ms, me) in matches {
+        if n > 0 && parts.len() as i64 == n - 1 {
+            break;
+        }
+        end = ms;
+        if me != 0 {
+            parts.push(text[beg..end].to_string());
+        }
+        beg = me;
+    }
+    if end != text.len() {
+        parts.push(text[beg..].to_string());
+    }
     Ok(Value::strings(parts))
 }

@@ -147,11 +147,28 @@ fn words(text: &str) -> Vec<String> {
 
 pub(crate) fn register(m: &mut FuncMap) {
     add(m, "hello", &[], None, |_| Ok(Value::str("Hello!")));
+    // Go maps rune by rune (simple case mapping): `ß` stays `ß` in upper case.
     add(m, "upper", &[Str], None, |a| {
-        Ok(Value::from(s(&a[0]).to_uppercase()))
+        Ok(Value::from(
+            s(&a[0])
+                .chars()
+                .map(|c| {
+                    let mut u = c.to_uppercase();
+                    match (u.next(), u.next()) {
+                        (Some(x), None) => x,
+                        _ => c,
+                    }
+                })
+                .collect::<std::string::String>(),
+        ))
     });
     add(m, "lower", &[Str], None, |a| {
-        Ok(Value::from(s(&a[0]).to_lowercase()))
+        Ok(Value::from(
+            s(&a[0])
+                .chars()
+                .map(|c| c.to_lowercase().next().unwrap_or(c))
+                .collect::<std::string::String>(),
+        ))
     });
     add(m, "title", &[Str], None, |a| {
         Ok(Value::from(title(s(&a[0]))))
@@ -174,10 +191,12 @@ pub(crate) fn register(m: &mut FuncMap) {
         ))
     });
     add(m, "trim", &[Str], None, |a| Ok(Value::str(s(&a[0]).trim())));
-    add(m, "trimAll", &[Str, Str], None, |a| {
-        let cut: Vec<char> = s(&a[0]).chars().collect();
-        Ok(Value::str(s(&a[1]).trim_matches(|c| cut.contains(&c))))
-    });
+    for name in ["trimAll", "trimall"] {
+        add(m, name, &[Str, Str], None, |a| {
+            let cut: Vec<char> = s(&a[0]).chars().collect();
+            Ok(Value::str(s(&a[1]).trim_matches(|c| cut.contains(&c))))
+        });
+    }
     add(m, "trimSuffix", &[Str, Str], None, |a| {
         Ok(Value::str(
             s(&a[1]).strip_suffix(s(&a[0])).unwrap_or(s(&a[1])),
@@ -295,6 +314,9 @@ pub(crate) fn register(m: &mut FuncMap) {
         Ok(Value::from(gofmt::sprintf(format.trim(), &vals)))
     });
     add(m, "indent", &[Int, Str], None, |a| {
+        if i(&a[0]) < 0 {
+            return Err("strings: negative Repeat count".into());
+        }
         let pad = " ".repeat(i(&a[0]).max(0) as usize);
         Ok(Value::from(format!(
             "{pad}{}",
@@ -302,6 +324,9 @@ pub(crate) fn register(m: &mut FuncMap) {
         )))
     });
     add(m, "nindent", &[Int, Str], None, |a| {
+        if i(&a[0]) < 0 {
+            return Err("strings: negative Repeat count".into());
+        }
         let pad = " ".repeat(i(&a[0]).max(0) as usize);
         Ok(Value::from(format!(
             "\n{pad}{}",
@@ -355,20 +380,53 @@ pub(crate) fn register(m: &mut FuncMap) {
                 .join("-"),
         ))
     });
+    // huandu/xstrings' ToCamelCase: leading connectors stay, a connector run before a
+    // letter is dropped and the letter upper-cased, other runs of connectors are kept.
     add(m, "camelcase", &[Str], None, |a| {
-        let t = s(&a[0]);
-        let parts: Vec<std::string::String> = t
-            .split(['_', ' ', '-'])
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let mut c = p.chars();
-                match c.next() {
-                    Some(f) => f.to_uppercase().collect::<std::string::String>() + c.as_str(),
-                    None => std::string::String::new(),
-                }
-            })
-            .collect();
-        Ok(Value::from(parts.concat()))
+        let is_conn = |c: char| c == '-' || c == '_' || c.is_whitespace();
+        let up = |c: char| {
+            let mut u = c.to_uppercase();
+            match (u.next(), u.next()) {
+                (Some(x), None) => x,
+                _ => c,
+            }
+        };
+        let chars: Vec<char> = s(&a[0]).chars().collect();
+        let mut out = std::string::String::new();
+        if chars.is_empty() {
+            return Ok(Value::from(out));
+        }
+        let mut i = 0;
+        let mut r0 = chars[0];
+        while i < chars.len() {
+            r0 = chars[i];
+            i += 1;
+            if !is_conn(r0) {
+                r0 = up(r0);
+                break;
+            }
+            out.push(r0);
+        }
+        if i >= chars.len() {
+            out.push(r0);
+            return Ok(Value::from(out));
+        }
+        while i < chars.len() {
+            let r1 = r0;
+            r0 = chars[i];
+            i += 1;
+            if is_conn(r0) && is_conn(r1) {
+                out.push(r1);
+                continue;
+            }
+            if is_conn(r1) {
+                r0 = up(r0);
+            } else {
+                out.push(r1);
+            }
+        }
+        out.push(r0);
+        Ok(Value::from(out))
     });
     add(m, "wrap", &[Int, Str], None, |a| {
         Ok(Value::from(wrap_custom(s(&a[1]), i(&a[0]), "\n", false)))

@@ -1232,6 +1232,22 @@ impl<'a, 'o> State<'a, 'o> {
         }
     }
 
+    /// Arguments of builtins typed `...interface{}` (`print`, `printf`, `html`, ...): `nil`
+    /// is allowed there.
+    fn eval_any_args(&mut self, dot: &Val, args: &[Arg], final_: &Final) -> R<Vec<Val>> {
+        let mut out = Vec::with_capacity(args.len() + 1);
+        for a in args {
+            out.push(match a.kind {
+                ArgKind::Nil => Some(Value::Nil),
+                _ => self.eval_arg_untyped(dot, a)?,
+            });
+        }
+        if let Final::Val(v) = final_ {
+            out.push(v.clone());
+        }
+        Ok(out)
+    }
+
     /// Arguments of builtins typed `reflect.Value` (anything, invalid kept).
     fn eval_raw_args(&mut self, dot: &Val, args: &[Arg], final_: &Final) -> R<Vec<Val>> {
         let mut out = Vec::with_capacity(args.len() + 1);
@@ -1341,7 +1357,7 @@ impl<'a, 'o> State<'a, 'o> {
                     .map_err(|e| call_err(self, e))
             }
             "print" | "println" => {
-                let v = self.eval_raw_args(dot, args, &final_)?;
+                let v = self.eval_any_args(dot, args, &final_)?;
                 let vals: Vec<Value> = v.into_iter().map(|x| x.unwrap_or(Value::Nil)).collect();
                 Ok(Some(Value::from(if name == "print" {
                     gofmt::sprint(&vals)
@@ -1364,7 +1380,7 @@ impl<'a, 'o> State<'a, 'o> {
                 } else {
                     final_
                 };
-                let v = self.eval_raw_args(dot, rest_args, &final_rest)?;
+                let v = self.eval_any_args(dot, rest_args, &final_rest)?;
                 let vals: Vec<Value> = v.into_iter().map(|x| x.unwrap_or(Value::Nil)).collect();
                 Ok(Some(Value::from(gofmt::sprintf(
                     format.as_str().unwrap_or_default(),
@@ -1372,7 +1388,7 @@ impl<'a, 'o> State<'a, 'o> {
                 ))))
             }
             "html" | "js" | "urlquery" => {
-                let v = self.eval_raw_args(dot, args, &final_)?;
+                let v = self.eval_any_args(dot, args, &final_)?;
                 let s = eval_args_string(&v);
                 Ok(Some(Value::from(match name {
                     "html" => html_escape(&s),

@@ -611,7 +611,7 @@ fn fmt_arg(out: &mut String, v: &Value, verb: char, f: &Flags) {
                 }
                 fmt_arg(out, &Value::str(k), verb, f);
                 out.push(':');
-                fmt_arg(out, x, verb, f);
+                fmt_elem(out, x, verb, f);
             }
             out.push(']');
         }
@@ -632,9 +632,58 @@ fn fmt_list(out: &mut String, items: &[Value], verb: char, f: &Flags) {
         if i > 0 {
             out.push(' ');
         }
-        fmt_arg(out, x, verb, f);
+        fmt_elem(out, x, verb, f);
     }
     out.push(']');
+}
+
+/// An element of a slice or map: a nil interface there prints `<nil>` whatever the verb.
+fn fmt_elem(out: &mut String, v: &Value, verb: char, f: &Flags) {
+    if v.is_nil() && verb != 'T' {
+        pad(out, "<nil>", f);
+    } else {
+        fmt_arg(out, v, verb, f);
+    }
+}
+
+/// Go's `%#v` (Go-syntax) text of a value; `top` is false inside an `interface{}` slot,
+/// where nil prints as `interface {}(nil)`.
+fn go_syntax(v: &Value, top: bool) -> String {
+    let items = |name: &str, parts: Vec<String>| format!("{name}{{{}}}", parts.join(", "));
+    match v {
+        Value::Nil if top => "<nil>".into(),
+        Value::Nil => "interface {}(nil)".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) | Value::Int64(i) => i.to_string(),
+        Value::Float(x) => format_float(*x, 'g', -1),
+        Value::String(s) => quote(s),
+        Value::Bytes(b) => items("[]byte", b.iter().map(|x| format!("0x{x:x}")).collect()),
+        Value::List(l) => items(
+            "[]interface {}",
+            l.iter().map(|x| go_syntax(x, false)).collect(),
+        ),
+        Value::Strings(l) => items("[]string", l.iter().map(|x| quote(x)).collect()),
+        Value::Ints(l) => items("[]int", l.iter().map(|x| x.to_string()).collect()),
+        Value::Map(_) => items(
+            "map[string]interface {}",
+            v.to_map()
+                .unwrap_or_default()
+                .iter()
+                .map(|(k, x)| format!("{}:{}", quote(k), go_syntax(x, false)))
+                .collect(),
+        ),
+        Value::StrMap(m) => items(
+            "map[string]string",
+            m.iter()
+                .map(|(k, x)| format!("{}:{}", quote(k), quote(x)))
+                .collect(),
+        ),
+        Value::Object(o) => {
+            let mut s = String::new();
+            o.fmt_v(&mut s);
+            s
+        }
+    }
 }
 
 /// Go's `fmt.Sprintf(format, args...)`.
@@ -764,11 +813,16 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             continue;
         };
         arg_num += 1;
-        let verb = if verb == 'v' && f.plus && !f.sharp {
-            'v'
-        } else {
-            verb
-        };
+        if verb == 'v' && f.sharp {
+            // %#v: Go syntax.
+            let text = go_syntax(arg, true);
+            pad(&mut out, &text, &f);
+            continue;
+        }
+        if verb == 'v' && f.plus {
+            // %+v only names struct fields; numbers get no sign.
+            f.plus = false;
+        }
         fmt_arg(&mut out, arg, verb, &f);
     }
     if !reordered && arg_num < args.len() {

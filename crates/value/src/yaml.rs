@@ -832,6 +832,7 @@ fn to_data_with(v: &Value, depth: usize, json: bool) -> Result<Data, String> {
                 }
             }
         }
+        Value::String(s) if json => Data::Str(json_round_trip_string(s)),
         Value::String(s) => Data::Str(s.to_string()),
         Value::Bytes(b) => {
             use base64::Engine as _;
@@ -839,16 +840,33 @@ fn to_data_with(v: &Value, depth: usize, json: bool) -> Result<Data, String> {
         }
         Value::List(l) => Data::Seq(
             l.iter()
-                .map(|x| to_data(x, depth + 1))
+                .map(|x| to_data_with(x, depth + 1, json))
                 .collect::<Result<_, _>>()?,
         ),
-        Value::Strings(l) => Data::Seq(l.iter().map(|s| Data::Str(s.clone())).collect()),
+        Value::Strings(l) => Data::Seq(
+            l.iter()
+                .map(|s| {
+                    Data::Str(if json {
+                        json_round_trip_string(s)
+                    } else {
+                        s.clone()
+                    })
+                })
+                .collect(),
+        ),
         Value::Ints(l) => Data::Seq(l.iter().map(|i| Data::Int(i.to_string())).collect()),
         Value::Map(_) | Value::StrMap(_) => {
             let m = v.to_map().unwrap_or_default();
             let mut entries: Vec<(String, Data)> = m
                 .iter()
-                .map(|(k, x)| Ok((k.clone(), to_data(x, depth + 1)?)))
+                .map(|(k, x)| {
+                    if json && k.contains('\u{85}') {
+                        // The key, with its raw NEL, spans two lines of the JSON text:
+                        // go-yaml v2 cannot read it back as a key.
+                        return Err("yaml: line 1: did not find expected ',' or '}'".to_string());
+                    }
+                    Ok((k.clone(), to_data_with(x, depth + 1, json)?))
+                })
                 .collect::<Result<_, String>>()?;
             sort_keys_naturally(&mut entries);
             Data::Map(entries)
@@ -858,6 +876,157 @@ fn to_data_with(v: &Value, depth: usize, json: bool) -> Result<Data, String> {
             None => Data::Map(Vec::new()),
         },
     })
+}
+
+/// A string after `json.Marshal` and go-yaml v2's reading of the JSON text. Go's JSON
+/// escapes every line break except U+0085 (NEL), which stays raw inside the double-quoted
+/// JSON string, where libyaml reads it as a line break and folds it (`"a<NEL>b"` becomes
+/// `"a b"`, blanks around the break are dropped, a run of breaks keeps all but the first).
+fn json_round_trip_string(s: &str) -> String {
+    if !s.contains('\u{85}') {
+        return s.to_string();
+    }
+    let mut src = vec!['"'];
+    for c in s.chars() {
+        match c {
+            '"' => src.extend(['\\', '"']),
+            '\\' => src.extend(['\\', '\\']),
+            '\n' => src.extend(['\\', 'n']),
+            '\r' => src.extend(['\\', 'r']),
+            '\t' => src.extend(['\\', 't']),
+            '\u{2028}' => src.extend(['\\', 'L']),
+            '\u{2029}' => src.extend(['\\', 'P']),
+            c => src.push(c),
+        }
+    }
+    src.push('"');
+    flow_scalar(&src, 0).unwrap_or_else(|| s.to_string())
+}
+
+/// libyaml's reading of a quoted scalar starting at `src[start]` (the opening quote), with
+/// YAML 1.1's line breaks: `\r\n`, `\r`, `\n`, U+0085 (read as `\n`), U+2028 and U+2029
+/// (kept as themselves). A first line break that is `\n` folds into a space (or into the
+/// breaks that follow it); a U+2028/U+2029 break is kept. yaml-rust2 follows YAML 1.2, where
+/// only `\r` and `\n` break lines, so quoted scalars holding the others are read again here.
+fn flow_scalar(src: &[char], start: usize) -> Option<String> {
+    let quote = *src.get(start)?;
+    let single = match quote {
+        '\'' => true,
+        '"' => false,
+        _ => return None,
+    };
+    let is_blank = |c: char| c == ' ' || c == '\t';
+    let mut i = start + 1;
+    let mut out = String::new();
+    let (mut leading_break, mut trailing, mut spaces) =
+        (String::new(), String::new(), String::new());
+    loop {
+        let mut leading_blanks = false;
+        while i < src.len() && !is_blank(src[i]) && !is_break(src[i]) {
+            let c = src[i];
+            if single && c == '\'' && src.get(i + 1) == Some(&'\'') {
+                out.push('\'');
+                i += 2;
+            } else if c == quote {
+                break;
+            } else if !single && c == '\\' && src.get(i + 1).is_some_and(|&n| is_break(n)) {
+                i += 1;
+                i += if src[i] == '\r' && src.get(i + 1) == Some(&'\n') {
+                    2
+                } else {
+                    1
+                };
+                leading_blanks = true;
+                break;
+            } else if !single && c == '\\' {
+                let e = *src.get(i + 1)?;
+                i += 2;
+                let width = match e {
+                    'x' => 2,
+                    'u' => 4,
+                    'U' => 8,
+                    _ => 0,
+                };
+                if width > 0 {
+                    let hex: String = src.get(i..i + width)?.iter().collect();
+                    out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                    i += width;
+                    continue;
+                }
+                out.push(match e {
+                    '0' => '\0',
+                    'a' => '\u{7}',
+                    'b' => '\u{8}',
+                    't' | '\t' => '\t',
+                    'n' => '\n',
+                    'v' => '\u{b}',
+                    'f' => '\u{c}',
+                    'r' => '\r',
+                    'e' => '\u{1b}',
+                    ' ' => ' ',
+                    '"' => '"',
+                    '/' => '/',
+                    '\'' => '\'',
+                    '\\' => '\\',
+                    'N' => '\u{85}',
+                    '_' => '\u{a0}',
+                    'L' => '\u{2028}',
+                    'P' => '\u{2029}',
+                    _ => return None,
+                });
+            } else {
+                out.push(c);
+                i += 1;
+            }
+        }
+        if i >= src.len() {
+            return None;
+        }
+        if src[i] == quote {
+            break;
+        }
+        while i < src.len() && (is_blank(src[i]) || is_break(src[i])) {
+            if is_blank(src[i]) {
+                if !leading_blanks {
+                    spaces.push(src[i]);
+                }
+                i += 1;
+            } else {
+                let (brk, len) = match src[i] {
+                    '\r' if src.get(i + 1) == Some(&'\n') => ('\n', 2),
+                    '\r' | '\n' | '\u{85}' => ('\n', 1),
+                    c => (c, 1),
+                };
+                if !leading_blanks {
+                    spaces.clear();
+                    leading_break.push(brk);
+                    leading_blanks = true;
+                } else {
+                    trailing.push(brk);
+                }
+                i += len;
+            }
+        }
+        if leading_blanks {
+            if leading_break.starts_with('\n') {
+                if trailing.is_empty() {
+                    out.push(' ');
+                } else {
+                    out.push_str(&trailing);
+                    trailing.clear();
+                }
+            } else {
+                out.push_str(&leading_break);
+                out.push_str(&trailing);
+                trailing.clear();
+            }
+            leading_break.clear();
+        } else {
+            out.push_str(&spaces);
+            spaces.clear();
+        }
+    }
+    Some(out)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -1445,7 +1614,14 @@ fn resolve_plain_for_encode(s: &str) -> Scalar {
 /// `sigs.k8s.io/yaml.Marshal`: the YAML go-yaml v2 writes for the value after its JSON round
 /// trip, with its final newline.
 pub fn to_yaml(v: &Value) -> Result<String, String> {
-    emit(&to_data(v, 0)?, false)
+    let data = to_data(v, 0).map_err(|e| {
+        if e.starts_with("json:") {
+            format!("error marshaling into JSON: {e}")
+        } else {
+            e
+        }
+    })?;
+    emit(&data, false)
 }
 
 /// Helm's `toYamlPretty` (go-yaml v3's encoder with `SetIndent(2)`): the value is encoded
@@ -1632,5 +1808,74 @@ mod tests {
             from_yaml(&out).unwrap().get_path(&["k"]).unwrap(),
             Value::str(long.trim())
         );
+    }
+}
+#[cfg(test)]
+mod unicode_break_tests {
+    use super::{from_yaml, to_yaml};
+    use crate::{Map, Value};
+
+    fn get(text: &str, key: &str) -> Value {
+        from_yaml(text).unwrap().get_path(&[key]).unwrap()
+    }
+
+    /// Expected values are what Helm v4.2.3's fromYaml gives (func-yaml-unicode.case).
+    #[test]
+    fn quoted_scalars_break_lines_as_libyaml_does() {
+        assert_eq!(get("a: \"x\ny\"", "a"), Value::str("x y"));
+        assert_eq!(get("a: \"x\u{2028}  y\"", "a"), Value::str("x\u{2028}y"));
+        assert_eq!(
+            get("a: 'x\u{2028}\u{2028}y'", "a"),
+            Value::str("x\u{2028}\u{2028}y")
+        );
+        assert_eq!(get("a: 'x\u{85}y'", "a"), Value::str("x y"));
+        assert_eq!(get("a: 'x\u{2029}\ny'", "a"), Value::str("x\u{2029}\ny"));
+        assert_eq!(get("a: \"x\\\u{2028}y\"", "a"), Value::str("xy"));
+        assert_eq!(get("a: 'p\u{85}\u{85}q'", "a"), Value::str("p\nq"));
+    }
+
+    /// Helm's values for block scalars that end the input (func-yaml-unicode.case).
+    #[test]
+    fn block_scalars_at_the_end_of_input_as_libyaml() {
+        assert_eq!(get("k: |\n  a", "k"), Value::str("a"));
+        assert_eq!(get("k: |+\n  a", "k"), Value::str("a"));
+        assert_eq!(get("k: |+\n", "k"), Value::str(""));
+        assert_eq!(get("k: |+\n\n", "k"), Value::str("\n"));
+        assert_eq!(get("k: |\n  a\n# c", "k"), Value::str("a\n"));
+        assert_eq!(get("k: |+\n  a\n\n", "k"), Value::str("a\n\n"));
+        assert_eq!(get("k: |\n  a\nj: 1", "k"), Value::str("a\n"));
+    }
+
+    /// Where Helm's fromYaml takes or rejects tabs (func-yaml-unicode.case, yaml-tabs).
+    #[test]
+    fn tabs_as_libyaml() {
+        assert_eq!(get("a:\tb", "a"), Value::str("b"));
+        assert_eq!(get("a: 'x\n\ty'", "a"), Value::str("x y"));
+        let err = |t: &str| from_yaml(t).unwrap_err();
+        assert!(err("\ta: 1").ends_with("yaml: found character that cannot start any token"));
+        assert!(err("a: |\n  \tx").ends_with(
+            "yaml: line 2: found a tab character where an indentation space is expected"
+        ));
+        assert!(err("a:\n  b: 1\n\tc: 2")
+            .ends_with("yaml: line 3: found a tab character that violates indentation"));
+    }
+
+    #[test]
+    fn line_separators_round_trip_and_nel_folds_like_helm() {
+        for s in [
+            "x\u{2028}y",
+            "\u{2029}",
+            "a\nb\u{2028}c",
+            " \u{2028} ",
+            "x\u{2028}\u{2028}y",
+        ] {
+            let mut m = Map::new();
+            m.insert("k".into(), Value::str(s));
+            let y = to_yaml(&Value::map(m)).unwrap();
+            assert_eq!(get(&y, "k"), Value::str(s), "{y:?}");
+        }
+        let mut m = Map::new();
+        m.insert("c".into(), Value::str("x\u{85}y"));
+        assert_eq!(to_yaml(&Value::map(m)).unwrap(), "c: x y\n");
     }
 }
