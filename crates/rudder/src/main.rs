@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use rudder_action as action;
 
+mod registry_cmd;
 mod release_cmd;
 
 #[derive(Parser)]
@@ -51,6 +52,8 @@ enum Command {
     Repo(RepoCommand),
     #[command(flatten)]
     Release(Box<release_cmd::ReleaseCommand>),
+    #[command(flatten)]
+    Registry(registry_cmd::RegistryCommand),
 }
 
 #[derive(Args)]
@@ -73,6 +76,8 @@ struct PullArgs {
     /// if untar is specified, this flag specifies the name of the directory into which the chart is expanded
     #[arg(long, default_value = ".")]
     untardir: String,
+    #[command(flatten)]
+    registry: registry_cmd::ConnectionArgs,
 }
 
 #[derive(Subcommand)]
@@ -426,9 +431,12 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                 destination: p.destination,
                 untar: p.untar,
                 untar_dir: p.untardir,
+                registry: p.registry.options(),
             };
             for chart in &p.charts {
-                action::pull(&action::HelmPaths::from_env(), chart, &options)?;
+                let (_, text) =
+                    action::pull_with_output(&action::HelmPaths::from_env(), chart, &options)?;
+                out.write_all(text.as_bytes()).map_err(action::Error::io)?;
             }
         }
         Command::Dependency(DependencyCommand::List {
@@ -517,6 +525,7 @@ fn run(cli: Cli) -> Result<(), action::Error> {
             action::repo_update(&action::HelmPaths::from_env(), &names, &mut out)?;
         }
         Command::Release(r) => release_cmd::run(*r, &cli.namespace, cli.debug, &mut out)?,
+        Command::Registry(r) => registry_cmd::run(r, &mut out)?,
         Command::Repo(RepoCommand::Index(r)) => {
             action::repo_index(&r.dir, &r.url, r.merge.as_deref())?;
         }
