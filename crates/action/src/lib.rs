@@ -8,6 +8,7 @@ mod error;
 mod lint;
 mod package;
 mod pull;
+mod registry;
 pub mod release;
 mod repo;
 mod show;
@@ -18,7 +19,8 @@ pub use dependency::{dependency_list, DependencyStatus};
 pub use error::Error;
 pub use lint::{lint, LintOptions, LintReport};
 pub use package::{package, repo_index, PackageOptions};
-pub use pull::{pull, PullOptions};
+pub use pull::{pull, pull_with_output, PullOptions};
+pub use registry::{push, registry_login, registry_logout, RegistryOptions};
 pub use repo::{
     repo_add, repo_list, repo_remove, repo_update, search_repo, RepoAddOptions, SearchRepoOptions,
 };

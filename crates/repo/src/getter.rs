@@ -78,7 +78,7 @@ fn read_pem(path: &str) -> Result<Vec<PemItem<'static>>, String> {
         .collect()
 }
 
-fn tls_config(opts: &GetOptions) -> Result<TlsConfig, String> {
+pub(crate) fn tls_config(opts: &GetOptions) -> Result<TlsConfig, String> {
     let mut tls = TlsConfig::builder().disable_verification(opts.insecure_skip_tls_verify);
     if !opts.ca_file.is_empty() {
         let certs: Vec<Certificate<'static>> = read_pem(&opts.ca_file)?

@@ -16,13 +16,16 @@
 //! and repository files come out laid out as Helm's.
 //!
 //! - [`package`]: `helm package` (layout, order, modes and Chart.yaml rewriting as Helm's).
+//! - [`oci`]: charts in OCI registries (push, pull, tags, login) with Helm's media types,
+//!   annotations and registry credentials file.
 //!
-//! OCI, provenance and dependency update build on these types and are to come.
+//! Provenance and dependency update build on these types and are to come.
 
 pub mod chartrepo;
 pub mod directory;
 pub mod getter;
 pub mod index;
+pub mod oci;
 pub mod package;
 pub mod paths;
 pub mod repofile;

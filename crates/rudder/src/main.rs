@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use rudder_action as action;
 
+mod registry_cmd;
 mod release_cmd;
 
 #[derive(Parser)]
@@ -56,6 +57,8 @@ enum Command {
     Repo(RepoCommand),
     #[command(flatten)]
     Release(Box<release_cmd::ReleaseCommand>),
+    #[command(flatten)]
+    Registry(registry_cmd::RegistryCommand),
 }
 
 #[derive(Args)]
@@ -78,6 +81,8 @@ struct PullArgs {
     /// if untar is specified, this flag specifies the name of the directory into which the chart is expanded
     #[arg(long, default_value = ".")]
     untardir: String,
+    #[command(flatten)]
+    registry: registry_cmd::ConnectionArgs,
 }
 
 #[derive(Subcommand)]
@@ -431,9 +436,12 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                 destination: p.destination,
                 untar: p.untar,
                 untar_dir: p.untardir,
+                registry: p.registry.options(),
             };
             for chart in &p.charts {
-                action::pull(&action::HelmPaths::from_env(), chart, &options)?;
+                let (_, text) =
+                    action::pull_with_output(&action::HelmPaths::from_env(), chart, &options)?;
+                out.write_all(text.as_bytes()).map_err(action::Error::io)?;
             }
         }
         Command::Dependency(DependencyCommand::List {
@@ -522,6 +530,7 @@ fn run(cli: Cli) -> Result<(), action::Error> {
             action::repo_update(&action::HelmPaths::from_env(), &names, &mut out)?;
         }
         Command::Release(r) => release_cmd::run(*r, &cli.namespace, cli.debug, &mut out)?,
+        Command::Registry(r) => registry_cmd::run(r, &mut out)?,
         Command::Repo(RepoCommand::Index(r)) => {
             action::repo_index(&r.dir, &r.url, r.merge.as_deref())?;
         }

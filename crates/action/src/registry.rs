@@ -1,0 +1,205 @@
+//! `helm registry login/logout`, `helm push`, and the OCI side of `helm pull`: charts in OCI
+//! registries through rudder-repo's registry client, with Helm's messages.
+
+use std::path::Path;
+
+use rudder_repo::oci::client::tag_matching;
+use rudder_repo::oci::{self, Client, ClientOptions, Reference};
+use rudder_repo::HelmPaths;
+
+use crate::Error;
+
+/// The connection flags the registry commands share (`--plain-http`, TLS files,
+/// `--insecure-skip-tls-verify`/`--insecure`, `--username`/`--password`).
+#[derive(Clone, Debug, Default)]
+pub struct RegistryOptions {
+    pub plain_http: bool,
+    pub ca_file: String,
+    pub cert_file: String,
+    pub key_file: String,
+    pub insecure_skip_tls_verify: bool,
+    pub username: String,
+    pub password: String,
+}
+
+fn client(paths: &HelmPaths, options: &RegistryOptions) -> Result<Client, Error> {
+    Client::new(ClientOptions {
+        plain_http: options.plain_http,
+        ca_file: options.ca_file.clone(),
+        cert_file: options.cert_file.clone(),
+        key_file: options.key_file.clone(),
+        insecure_skip_tls_verify: options.insecure_skip_tls_verify,
+        username: options.username.clone(),
+        password: options.password.clone(),
+        credentials_file: paths.registry_config.clone(),
+    })
+    .map_err(|e| Error::message(format!("missing registry client: {e}")))
+}
+
+/// `helm registry login HOST`: checks the credentials with the registry and saves them in
+/// Helm's registry config. Returns what Helm prints (`Login Succeeded`).
+pub fn registry_login(
+    paths: &HelmPaths,
+    host: &str,
+    username: &str,
+    password: &str,
+    options: &RegistryOptions,
+) -> Result<String, Error> {
+    let mut c = client(
+        paths,
+        &RegistryOptions {
+            username: String::new(),
+            password: String::new(),
+            ..options.clone()
+        },
+    )?;
+    c.login(host, username, password).map_err(Error::message)
+}
+
+/// `helm registry logout HOST`. Returns what Helm prints.
+pub fn registry_logout(paths: &HelmPaths, host: &str) -> Result<String, Error> {
+    client(paths, &RegistryOptions::default())?
+        .logout(host)
+        .map_err(Error::message)
+}
+
+/// `helm push CHART.tgz oci://host/path`: uploads the archive (and `CHART.tgz.prov` when it
+/// exists) as `host/path/<name>:<version>`. Returns what Helm prints (`Pushed:`, `Digest:`).
+pub fn push(
+    paths: &HelmPaths,
+    chart_path: &str,
+    remote: &str,
+    options: &RegistryOptions,
+) -> Result<String, Error> {
+    let Some((scheme, rest)) = remote.split_once("://") else {
+        return Err(Error::message(
+            "scheme prefix missing from remote (e.g. \"oci://\")",
+        ));
+    };
+    if scheme != oci::OCI_SCHEME {
+        return Err(Error::message(format!("scheme {scheme:?} not supported")));
+    }
+    let path = Path::new(chart_path);
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::message(format!("{chart_path}: no such file")))
+        }
+        Err(e) => return Err(Error::io(e)),
+    };
+    if meta.is_dir() {
+        return Err(Error::message(
+            "cannot push directory, must provide chart archive (.tgz)",
+        ));
+    }
+    let data = std::fs::read(path).map_err(Error::io)?;
+    let chart = rudder_chart::load_archive(&data).map_err(|e| Error::message(e.to_string()))?;
+    // A provenance file beside the archive goes along; one that is there but unreadable fails.
+    let prov_path = format!("{chart_path}.prov");
+    let prov = if std::fs::metadata(&prov_path).is_ok() {
+        Some(std::fs::read(&prov_path).map_err(Error::io)?)
+    } else {
+        None
+    };
+    // Helm dates the artifact with the archive's modification time, RFC 3339 in local time.
+    let modified: chrono::DateTime<chrono::Local> = meta
+        .modified()
+        .unwrap_or_else(|_| std::time::SystemTime::now())
+        .into();
+    let created = modified.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let base = rest.trim_end_matches('/');
+    let reference = format!("{base}/{}:{}", chart.metadata.name, chart.metadata.version);
+    let result = client(paths, options)?
+        .push(&data, prov.as_deref(), &reference, &created)
+        .map_err(Error::message)?;
+    Ok(result.output)
+}
+
+/// A chart fetched from a registry.
+pub(crate) struct OciChart {
+    /// `<name>-<version>.tgz`, as Helm names the saved archive.
+    pub file_name: String,
+    pub data: Vec<u8>,
+    /// What Helm prints (`Pulled:`, `Digest:`).
+    pub output: String,
+}
+
+/// The OCI side of Helm's `ChartDownloader` (`ValidateReference`, then the OCI getter):
+/// `oci://host/repo/name[:tag][@digest]` with `version` (an exact version, a constraint, or
+/// empty for the reference's tag, else the newest tag) resolved against the repository's
+/// tags, then pulled. A digest pins the manifest; with a version too, the version's tag must
+/// resolve to that digest when it exists.
+pub(crate) fn fetch_oci_chart(
+    paths: &HelmPaths,
+    reference: &str,
+    version: &str,
+    options: &RegistryOptions,
+) -> Result<OciChart, Error> {
+    let client = client(paths, options)?;
+    let without_scheme = reference.trim_start_matches("oci://");
+    let parsed = Reference::parse(without_scheme).map_err(Error::message)?;
+    let mut version = version.to_string();
+    if version.is_empty() {
+        version = parsed.tag.clone();
+    } else if !parsed.tag.is_empty() && parsed.tag != version {
+        return Err(Error::message(format!(
+            "chart reference and version mismatch: {version} is not {}",
+            parsed.tag
+        )));
+    }
+    // What is pulled, and the last path segment Helm names the saved archive after.
+    let (pull_ref, base) = if !parsed.digest.is_empty() {
+        if !version.is_empty() {
+            let tagged = format!("{}:{version}", parsed.repository_ref());
+            // An untagged manifest is fine: only a tag pointing elsewhere is an error.
+            if let Ok(found) = client.resolve(&tagged) {
+                if found != parsed.digest {
+                    return Err(Error::message(format!(
+                        "chart reference digest mismatch: {found} is not {}",
+                        parsed.digest
+                    )));
+                }
+            }
+        }
+        let pinned = format!("{}@{}", parsed.repository_ref(), parsed.digest);
+        let base = format!("{}@{}", last_segment(&parsed.repository), parsed.digest);
+        (pinned, base)
+    } else {
+        let tag = if rudder_semver::Version::parse(&version).is_ok() {
+            version
+        } else {
+            let tags = client
+                .tags(&parsed.repository_ref())
+                .map_err(Error::message)?;
+            if tags.is_empty() {
+                return Err(Error::message(format!(
+                    "unable to locate any tags in provided repository: {reference}"
+                )));
+            }
+            tag_matching(&tags, &version).map_err(Error::message)?
+        };
+        let tagged = format!("{}:{tag}", parsed.repository_ref());
+        (
+            tagged,
+            format!("{}:{tag}", last_segment(&parsed.repository)),
+        )
+    };
+    let pulled = client
+        .pull(&pull_ref, true, false)
+        .map_err(Error::message)?;
+    // Helm's name: the segment's last `:` becomes `-` (`name:1.0.0` -> `name-1.0.0.tgz`,
+    // `name@sha256:<hex>` -> `name@sha256-<hex>.tgz`).
+    let file_name = match base.rsplit_once(':') {
+        Some((name, tag)) => format!("{name}-{tag}.tgz"),
+        None => format!("{base}.tgz"),
+    };
+    Ok(OciChart {
+        file_name,
+        data: pulled.chart.unwrap_or_default(),
+        output: pulled.output,
+    })
+}
+
+fn last_segment(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}

@@ -1,0 +1,176 @@
+//! The OCI registry commands: `registry login`, `registry logout` and `push`, plus the
+//! registry connection flags `pull` shares.
+
+use std::io::{Read, Write};
+
+use clap::{Args, Subcommand};
+use rudder_action::{self as action, Error, HelmPaths, RegistryOptions};
+
+#[derive(Subcommand)]
+pub enum RegistryCommand {
+    /// login to or logout from a registry
+    #[command(subcommand)]
+    Registry(RegistrySub),
+    /// push a chart to remote
+    Push(PushArgs),
+}
+
+#[derive(Subcommand)]
+pub enum RegistrySub {
+    /// login to a registry
+    Login(LoginArgs),
+    /// logout from a registry
+    Logout {
+        /// [host]
+        host: String,
+    },
+}
+
+#[derive(Args)]
+pub struct LoginArgs {
+    /// [host]
+    host: String,
+    /// registry username
+    #[arg(short = 'u', long, default_value = "")]
+    username: String,
+    /// registry password or identity token
+    #[arg(short = 'p', long, default_value = "")]
+    password: String,
+    /// read password or identity token from stdin
+    #[arg(long)]
+    password_stdin: bool,
+    /// allow connections to TLS registry without certs
+    #[arg(long)]
+    insecure: bool,
+    /// identify registry client using this SSL certificate file
+    #[arg(long, default_value = "")]
+    cert_file: String,
+    /// identify registry client using this SSL key file
+    #[arg(long, default_value = "")]
+    key_file: String,
+    /// verify certificates of HTTPS-enabled servers using this CA bundle
+    #[arg(long, default_value = "")]
+    ca_file: String,
+    /// use insecure HTTP connections for the chart upload
+    #[arg(long)]
+    plain_http: bool,
+}
+
+#[derive(Args)]
+pub struct PushArgs {
+    /// [chart]
+    chart: String,
+    /// [remote]
+    remote: String,
+    #[command(flatten)]
+    connection: ConnectionArgs,
+}
+
+/// The connection flags of `push` and `pull` for registries.
+#[derive(Args, Clone, Default)]
+pub struct ConnectionArgs {
+    /// identify registry client using this SSL certificate file
+    #[arg(long, default_value = "")]
+    cert_file: String,
+    /// identify registry client using this SSL key file
+    #[arg(long, default_value = "")]
+    key_file: String,
+    /// verify certificates of HTTPS-enabled servers using this CA bundle
+    #[arg(long, default_value = "")]
+    ca_file: String,
+    /// skip tls certificate checks for the chart upload
+    #[arg(long)]
+    insecure_skip_tls_verify: bool,
+    /// use insecure HTTP connections for the chart upload
+    #[arg(long)]
+    plain_http: bool,
+    /// chart repository username where to locate the requested chart
+    #[arg(long, default_value = "")]
+    username: String,
+    /// chart repository password where to locate the requested chart
+    #[arg(long, default_value = "")]
+    password: String,
+}
+
+impl ConnectionArgs {
+    pub fn options(&self) -> RegistryOptions {
+        RegistryOptions {
+            plain_http: self.plain_http,
+            ca_file: self.ca_file.clone(),
+            cert_file: self.cert_file.clone(),
+            key_file: self.key_file.clone(),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            username: self.username.clone(),
+            password: self.password.clone(),
+        }
+    }
+}
+
+/// Helm's `getUsernamePassword`: `--password-stdin` reads the password (one trailing
+/// newline dropped); with no password, prompts on the terminal.
+fn username_password(args: &LoginArgs) -> Result<(String, String), Error> {
+    let mut username = args.username.clone();
+    if args.password_stdin {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(Error::io)?;
+        let text = text.strip_suffix('\n').unwrap_or(&text);
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        return Ok((username, text.to_string()));
+    }
+    if !args.password.is_empty() {
+        eprintln!(
+            "level=WARN msg=\"using --password via the CLI is insecure. Use --password-stdin\""
+        );
+        return Ok((username, args.password.clone()));
+    }
+    let read_line = |prompt: &str| -> Result<String, Error> {
+        print!("{prompt}");
+        let _ = std::io::stdout().flush();
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(Error::io)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    };
+    if username.is_empty() {
+        username = read_line("Username: ")?.trim().to_string();
+    }
+    let (prompt, missing) = if username.is_empty() {
+        ("Token: ", "token required")
+    } else {
+        ("Password: ", "password required")
+    };
+    let password = read_line(prompt)?;
+    if password.is_empty() {
+        return Err(Error::message(missing));
+    }
+    Ok((username, password))
+}
+
+pub fn run(command: RegistryCommand, out: &mut dyn Write) -> Result<(), Error> {
+    let paths = HelmPaths::from_env();
+    let text = match command {
+        RegistryCommand::Registry(RegistrySub::Login(args)) => {
+            let (username, password) = username_password(&args)?;
+            let options = RegistryOptions {
+                plain_http: args.plain_http,
+                ca_file: args.ca_file.clone(),
+                cert_file: args.cert_file.clone(),
+                key_file: args.key_file.clone(),
+                insecure_skip_tls_verify: args.insecure,
+                ..Default::default()
+            };
+            action::registry_login(&paths, &args.host, &username, &password, &options)?
+        }
+        RegistryCommand::Registry(RegistrySub::Logout { host }) => {
+            action::registry_logout(&paths, &host)?
+        }
+        RegistryCommand::Push(args) => action::push(
+            &paths,
+            &args.chart,
+            &args.remote,
+            &args.connection.options(),
+        )?,
+    };
+    out.write_all(text.as_bytes()).map_err(Error::io)
+}
