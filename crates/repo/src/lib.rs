@@ -17,12 +17,17 @@
 //!
 //! - [`package`]: `helm package` (layout, order, modes and Chart.yaml rewriting as Helm's).
 //!
-//! OCI, provenance and dependency update build on these types and are to come.
+//! - [`downloader`]: chart references to archives in Helm's content cache or a folder;
+//!   [`manager`]: `helm dependency update/build` and Chart.lock.
+//!
+//! OCI and provenance build on these types and are to come.
 
 pub mod chartrepo;
 pub mod directory;
+pub mod downloader;
 pub mod getter;
 pub mod index;
+pub mod manager;
 pub mod package;
 pub mod paths;
 pub mod repofile;
