@@ -133,7 +133,11 @@ pub fn download_to_cache(content_cache: &Path, located: &Located) -> Result<Path
 
 /// `ChartDownloader.DownloadTo`: the archive written into `dest` under the last segment of
 /// its URL's path (taken from the content cache when the digest is there).
-pub fn download_to(content_cache: &Path, located: &Located, dest: &Path) -> Result<PathBuf, String> {
+pub fn download_to(
+    content_cache: &Path,
+    located: &Located,
+    dest: &Path,
+) -> Result<PathBuf, String> {
     let mut data = None;
     if let Some(d) = decode_digest(&located.digest)? {
         data = fs::read(content_cache_file(content_cache, &d)).ok();
@@ -143,10 +147,14 @@ pub fn download_to(content_cache: &Path, located: &Located, dest: &Path) -> Resu
         None => getter::get(&located.url, &located.options)?,
     };
     let path_part = located.url.split(['?', '#']).next().unwrap_or("");
-    let path_part = path_part
-        .split_once("://")
-        .map_or(path_part, |(_, rest)| rest.split_once('/').map_or("", |(_, p)| p));
-    let name = path_part.rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or(".");
+    let path_part = path_part.split_once("://").map_or(path_part, |(_, rest)| {
+        rest.split_once('/').map_or("", |(_, p)| p)
+    });
+    let name = path_part
+        .rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty())
+        .unwrap_or(".");
     let file = dest.join(name);
     write_atomic(&file, &data)?;
     Ok(file)
@@ -180,7 +188,11 @@ fn throwaway_name() -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {

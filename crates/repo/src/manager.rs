@@ -194,7 +194,10 @@ impl Manager<'_> {
     fn load_chart_dir(&self) -> Result<Chart, String> {
         let shown = self.chart_path.display();
         let meta = fs::metadata(&self.chart_path).map_err(|e| {
-            format!("could not find {shown}: stat {shown}: {}", io_error_text(&e))
+            format!(
+                "could not find {shown}: stat {shown}: {}",
+                io_error_text(&e)
+            )
         })?;
         if !meta.is_dir() {
             return Err("only unpacked charts can be updated".into());
@@ -217,7 +220,11 @@ impl Manager<'_> {
         let mut lock = self.resolve(&req, &repo_names)?;
         self.download_all(&mut lock.dependencies)?;
         lock.digest = hash_req(&req, &lock.dependencies);
-        if chart.lock.as_ref().is_some_and(|old| old.digest == lock.digest) {
+        if chart
+            .lock
+            .as_ref()
+            .is_some_and(|old| old.digest == lock.digest)
+        {
             return Ok(());
         }
         self.write_lock(&lock, chart.metadata.api_version == "v1")
@@ -238,7 +245,9 @@ impl Manager<'_> {
             if !legacy {
                 return Err("the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml). Please update the dependencies with 'helm dependency update'".into());
             }
-            eprintln!("warning: a valid Helm v3 hash was not found. Checking against Helm v2 hash...");
+            eprintln!(
+                "warning: a valid Helm v3 hash was not found. Checking against Helm v2 hash..."
+            );
             if v2_sum != lock.digest {
                 return Err("the lock file (requirements.lock) is out of sync with the dependencies file (requirements.yaml). Please update the dependencies".into());
             }
@@ -314,9 +323,9 @@ impl Manager<'_> {
                 .repository
                 .strip_prefix('@')
                 .or_else(|| dd.repository.strip_prefix("alias:"));
-            let found = repos.iter().find(|r| {
-                alias.is_some_and(|a| a == r.name) || url_equal(&r.url, &dd.repository)
-            });
+            let found = repos
+                .iter()
+                .find(|r| alias.is_some_and(|a| a == r.name) || url_equal(&r.url, &dd.repository));
             match found {
                 Some(r) => {
                     if alias.is_some_and(|a| a == r.name) {
@@ -363,7 +372,10 @@ impl Manager<'_> {
             if dd.repository.is_empty() || names.contains_key(&dd.name) {
                 continue;
             }
-            let rn = format!("{MANAGER_KEY_PREFIX}{}", sha256_hex(dd.repository.as_bytes()));
+            let rn = format!(
+                "{MANAGER_KEY_PREFIX}{}",
+                sha256_hex(dd.repository.as_bytes())
+            );
             names.insert(dd.name.clone(), rn.clone());
             unmanaged.push(RepoEntry {
                 name: rn,
@@ -428,7 +440,11 @@ impl Manager<'_> {
     }
 
     /// `Resolver.Resolve`: each dependency pinned to one version.
-    fn resolve(&self, reqs: &[Dependency], names: &HashMap<String, String>) -> Result<Lock, String> {
+    fn resolve(
+        &self,
+        reqs: &[Dependency],
+        names: &HashMap<String, String>,
+    ) -> Result<Lock, String> {
         let mut out = Vec::with_capacity(reqs.len());
         let mut missing = Vec::new();
         for d in reqs {
@@ -566,13 +582,15 @@ impl Manager<'_> {
         let dest = self.chart_path.join("charts");
         match fs::metadata(&dest) {
             Ok(m) if !m.is_dir() => {
-                return Err(format!("{:?} is not a directory", dest.display().to_string()))
+                return Err(format!(
+                    "{:?} is not a directory",
+                    dest.display().to_string()
+                ))
             }
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                fs::create_dir_all(&dest).map_err(|e| {
-                    format!("mkdir {}: {}", dest.display(), io_error_text(&e))
-                })?;
+                fs::create_dir_all(&dest)
+                    .map_err(|e| format!("mkdir {}: {}", dest.display(), io_error_text(&e)))?;
             }
             Err(e) => {
                 return Err(format!(
@@ -612,9 +630,8 @@ impl Manager<'_> {
                 );
                 self.say(&line);
                 let path = dest.join(&dep.name);
-                let ch = rudder_chart::loader::load_dir(&path).map_err(|e| {
-                    format!("unable to load chart '{}': {e}", path.display())
-                })?;
+                let ch = rudder_chart::loader::load_dir(&path)
+                    .map_err(|e| format!("unable to load chart '{}': {e}", path.display()))?;
                 let constraint = parse_constraint(dep)?;
                 let v = Version::parse(&ch.metadata.version).map_err(|e| {
                     format!(
@@ -658,16 +675,20 @@ impl Manager<'_> {
                     }
                 };
             if fetched.contains(&url) {
-                let line = format!("Already downloaded {} from repo {}", dep.name, dep.repository);
+                let line = format!(
+                    "Already downloaded {} from repo {}",
+                    dep.name, dep.repository
+                );
                 self.say(&line);
                 continue;
             }
             let line = format!("Downloading {} from repo {}", dep.name, dep.repository);
             self.say(&line);
-            let got = downloader::resolve_chart_version(&self.paths, &url, "", &options)
-                .and_then(|located: Located| {
+            let got = downloader::resolve_chart_version(&self.paths, &url, "", &options).and_then(
+                |located: Located| {
                     downloader::download_to(&self.paths.content_cache, &located, tmp)
-                });
+                },
+            );
             if let Err(e) = got {
                 save_error = Some(format!("could not download {url}: {e}"));
                 break;
@@ -704,7 +725,12 @@ impl Manager<'_> {
     /// `Manager.safeMoveDeps`: the downloaded archives that load as charts replace those
     /// of the same name in `charts/`; other archives in `charts/` are deleted unless they
     /// are charts without a repository (kept in charts/ by hand).
-    fn safe_move_deps(&mut self, deps: &[Dependency], source: &Path, dest: &Path) -> Result<(), String> {
+    fn safe_move_deps(
+        &mut self,
+        deps: &[Dependency],
+        source: &Path,
+        dest: &Path,
+    ) -> Result<(), String> {
         let list = |dir: &Path| -> Result<Vec<(String, bool)>, String> {
             let mut v: Vec<(String, bool)> = fs::read_dir(dir)
                 .map_err(|e| format!("open {}: {}", dir.display(), io_error_text(&e)))?
@@ -741,7 +767,9 @@ impl Manager<'_> {
                 continue;
             }
             if let Err(e) = fs::rename(&from, &to).or_else(|_| {
-                fs::copy(&from, &to).map(|_| ()).and_then(|()| fs::remove_file(&from))
+                fs::copy(&from, &to)
+                    .map(|_| ())
+                    .and_then(|()| fs::remove_file(&from))
             }) {
                 let _ = write!(
                     self.out,
@@ -787,12 +815,19 @@ impl Manager<'_> {
     /// through a symbolic link.
     fn write_lock(&self, lock: &Lock, legacy: bool) -> Result<(), String> {
         let text = lock_yaml(lock)?;
-        let name = if legacy { "requirements.lock" } else { "Chart.lock" };
+        let name = if legacy {
+            "requirements.lock"
+        } else {
+            "Chart.lock"
+        };
         let dest = self.chart_path.join(name);
         if let Ok(meta) = fs::symlink_metadata(&dest) {
             if meta.file_type().is_symlink() {
                 let link = fs::read_link(&dest).map_err(|e| {
-                    format!("error reading symlink for {:?}: {e}", dest.display().to_string())
+                    format!(
+                        "error reading symlink for {:?}: {e}",
+                        dest.display().to_string()
+                    )
                 })?;
                 return Err(format!(
                     "the {name} file is a symlink to {:?}",
