@@ -83,7 +83,7 @@ fn decode_digest(digest: &str) -> Result<Option<[u8; 32]>, String> {
     if hex.is_empty() {
         return Ok(None);
     }
-    if hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !hex.len().is_multiple_of(2) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(format!(
             "unable to decode digest: encoding/hex: invalid byte: {hex:?}"
         ));

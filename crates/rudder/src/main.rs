@@ -30,7 +30,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Locally render templates
-    Template(TemplateArgs),
+    Template(Box<TemplateArgs>),
     /// Examine a chart for possible issues
     Lint(LintArgs),
     /// Show information of a chart
@@ -344,6 +344,7 @@ fn run(cli: Cli) -> Result<(), action::Error> {
     let mut out = stdout.lock();
     match cli.command {
         Command::Template(t) => {
+            let t = *t;
             let (name, chart) = match (t.args.as_slice(), t.generate_name) {
                 ([chart], true) => (action::generate_name(chart), chart.clone()),
                 ([chart], false) => ("release-name".to_string(), chart.clone()),
