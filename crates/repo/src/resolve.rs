@@ -239,6 +239,19 @@ mod tests {
     }
 
     #[test]
+    fn urls_equal_once_paths_are_cleaned() {
+        assert!(url_equal("https://x.io/charts/", "https://x.io/charts"));
+        assert!(url_equal("https://x.io", "https://x.io/"));
+        assert!(url_equal("https://x.io/a/../charts", "https://x.io/charts"));
+        assert!(!url_equal(
+            "https://x.io/charts",
+            "https://x.io:8443/charts"
+        ));
+        assert!(!url_equal("https://x.io/charts", "http://x.io/charts"));
+        assert_eq!(clean_path("/a//b/./c/.."), "/a/b");
+    }
+
+    #[test]
     fn repo_slash_chart_uses_the_cached_index() {
         let cache = std::env::temp_dir().join(format!("rudder-resolve-{}", std::process::id()));
         std::fs::create_dir_all(&cache).unwrap();
