@@ -2,28 +2,151 @@
 //! `CheckDependencies`, `checkIfInstallable`).
 
 use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use rudder_chart::{strvals, Chart};
 use rudder_value::{Map, Value};
 
+use rudder_repo::downloader;
+use rudder_repo::getter::GetOptions;
+use rudder_repo::HelmPaths;
+
 use crate::{Error, ValueOptions};
 
-/// Loads a chart from a local folder or archive; a reference that is not on disk is reported
-/// as Helm's `LocateChart` reports it (repositories are not supported yet).
-pub(crate) fn load(chart_ref: &str) -> Result<Chart, Error> {
-    let path = std::path::Path::new(chart_ref);
-    if !path.exists() {
-        return Err(Error::message(
-            if path.is_absolute() || chart_ref.starts_with('.') {
-                format!("path {chart_ref:?} not found")
-            } else if let Some((repo, _)) = chart_ref.split_once('/') {
-                format!("repo {repo} not found")
-            } else {
-                format!("non-absolute URLs should be in form of repo_name/path_to_chart, got: {chart_ref}")
-            },
-        ));
+/// Where a chart argument is looked for (Helm's `ChartPathOptions`): `--version`,
+/// `--devel`, `--repo` and the credentials and TLS files for downloading it.
+#[derive(Clone, Debug, Default)]
+pub struct ChartPathOptions {
+    pub version: String,
+    /// `--devel`: with no `--version`, the constraint `>0.0.0-0` (pre-releases too).
+    pub devel: bool,
+    /// `--repo`: the repository URL to find the chart in.
+    pub repo_url: String,
+    pub username: String,
+    pub password: String,
+    pub ca_file: String,
+    pub cert_file: String,
+    pub key_file: String,
+    pub insecure_skip_tls_verify: bool,
+    pub pass_credentials_all: bool,
+}
+
+impl ChartPathOptions {
+    fn get_options(&self) -> GetOptions {
+        GetOptions {
+            repo_url: String::new(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            pass_credentials_all: self.pass_credentials_all,
+            ca_file: self.ca_file.clone(),
+            cert_file: self.cert_file.clone(),
+            key_file: self.key_file.clone(),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            max_bytes: 0,
+        }
     }
-    rudder_chart::load(chart_ref).map_err(|e| Error::message(e.to_string()))
+
+    fn version(&self) -> String {
+        let version = self.version.trim();
+        if version.is_empty() && self.devel {
+            ">0.0.0-0".into()
+        } else {
+            version.to_string()
+        }
+    }
+}
+
+/// Helm's `LocateChart`: the one place a chart argument becomes a file or folder on disk.
+/// A local folder or archive is used as is; otherwise the reference is downloaded into
+/// Helm's content cache: `--repo URL` with a chart name, `repo/chart` from a configured
+/// repository's cached index, or an archive URL.
+pub fn locate_chart(
+    paths: &HelmPaths,
+    chart_ref: &str,
+    opts: &ChartPathOptions,
+) -> Result<PathBuf, Error> {
+    let name = chart_ref.trim();
+    let version = opts.version();
+    let msg = Error::message;
+    if opts.repo_url.is_empty() {
+        let path = Path::new(name);
+        if path.exists() {
+            return std::path::absolute(path).map_err(Error::io);
+        }
+        if path.is_absolute() || name.starts_with('.') {
+            return Err(msg(format!("path {name:?} not found")));
+        }
+    }
+    let located = match ChartReference::of(name, opts) {
+        ChartReference::Oci => {
+            return Err(msg(format!(
+                "unable to lookup ref {name} at version '{version}', OCI registries are not supported yet"
+            )))
+        }
+        ChartReference::InRepoUrl => {
+            let base = opts.get_options();
+            let url = downloader::find_chart_in_repo_url(
+                &paths.repository_cache,
+                &opts.repo_url,
+                name,
+                &version,
+                &base,
+            )
+            .map_err(msg)?;
+            // The credentials go along only to the repository's own scheme, host and port,
+            // unless passed to every host.
+            let mut get = base;
+            if !(opts.pass_credentials_all || same_origin(&opts.repo_url, &url)) {
+                get.username.clear();
+                get.password.clear();
+            }
+            downloader::resolve_chart_version(paths, &url, &version, &get).map_err(msg)?
+        }
+        ChartReference::Repository => {
+            downloader::resolve_chart_version(paths, name, &version, &opts.get_options())
+                .map_err(msg)?
+        }
+    };
+    std::fs::create_dir_all(&paths.repository_cache).map_err(Error::io)?;
+    let file = downloader::download_to_cache(&paths.content_cache, &located).map_err(msg)?;
+    std::path::absolute(file).map_err(Error::io)
+}
+
+/// The kinds of non-local chart references, each resolved its own way.
+enum ChartReference {
+    /// `oci://registry/path/chart`.
+    Oci,
+    /// A chart name in the repository given by `--repo`.
+    InRepoUrl,
+    /// `repo/chart` (a configured repository) or an absolute archive URL.
+    Repository,
+}
+
+impl ChartReference {
+    fn of(name: &str, opts: &ChartPathOptions) -> ChartReference {
+        if name.starts_with("oci://") {
+            ChartReference::Oci
+        } else if !opts.repo_url.is_empty() {
+            ChartReference::InRepoUrl
+        } else {
+            ChartReference::Repository
+        }
+    }
+}
+
+fn same_origin(a: &str, b: &str) -> bool {
+    let origin = |u: &str| {
+        let (scheme, rest) = u.split_once("://")?;
+        let host = rest.split(['/', '?', '#']).next()?;
+        Some((scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
+    };
+    origin(a).is_some() && origin(a) == origin(b)
+}
+
+/// Locates (see [`locate_chart`]) and loads a chart.
+pub(crate) fn load(chart_ref: &str, opts: &ChartPathOptions) -> Result<Chart, Error> {
+    let path = locate_chart(&HelmPaths::from_env(), chart_ref, opts)?;
+    rudder_chart::load(&path).map_err(|e| Error::message(e.to_string()))
 }
 
 fn read_source(path: &str) -> Result<String, Error> {

@@ -1,6 +1,10 @@
-//! `helm dependency list`: each dependency Chart.yaml declares, with its status in charts/.
+//! `helm dependency list`: each dependency Chart.yaml declares, with its status in charts/;
+//! `helm dependency update` and `build` over rudder-repo's dependency manager.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use rudder_repo::manager::Manager;
+use rudder_repo::HelmPaths;
 
 use rudder_chart::{Chart, Dependency};
 use rudder_semver::{Constraints, Version};
@@ -128,5 +132,94 @@ fn status(charts_dir: &Path, dep: &Dependency, parent: &Chart) -> &'static str {
     {
         None => "missing",
         Some(sub) => version_status(&dep.version, &sub.metadata.version).unwrap_or("unpacked"),
+    }
+}
+
+/// The flags of `rudder dependency update` and `rudder dependency build`.
+#[derive(Clone, Debug, Default)]
+pub struct DependencyUpdateOptions {
+    /// `--skip-refresh`: use the cached repository indexes as they are.
+    pub skip_refresh: bool,
+    /// `--verify`: provenance checks, which rudder does not do yet (refused).
+    pub verify: bool,
+    /// `--debug`.
+    pub debug: bool,
+}
+
+fn manager<'a>(
+    paths: &HelmPaths,
+    chart_dir: &str,
+    options: &DependencyUpdateOptions,
+    out: &'a mut dyn std::io::Write,
+) -> Result<Manager<'a>, Error> {
+    if options.verify {
+        return Err(Error::message(
+            "--verify: provenance verification is not supported by rudder yet",
+        ));
+    }
+    Ok(Manager {
+        out,
+        chart_path: PathBuf::from(clean_chart_path(chart_dir)),
+        paths: paths.clone(),
+        skip_update: options.skip_refresh,
+        debug: options.debug,
+    })
+}
+
+/// `filepath.Clean` of the chart argument (`.` when empty).
+fn clean_chart_path(p: &str) -> String {
+    let rooted = p.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in p.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|s| *s != "..") => {
+                parts.pop();
+            }
+            ".." if rooted => {}
+            s => parts.push(s),
+        }
+    }
+    match (rooted, parts.is_empty()) {
+        (true, _) => format!("/{}", parts.join("/")),
+        (false, true) => ".".into(),
+        (false, false) => parts.join("/"),
+    }
+}
+
+/// `helm dependency update CHART`: progress goes to `out`.
+pub fn dependency_update(
+    paths: &HelmPaths,
+    chart_dir: &str,
+    options: &DependencyUpdateOptions,
+    out: &mut dyn std::io::Write,
+) -> Result<(), Error> {
+    manager(paths, chart_dir, options, out)?
+        .update()
+        .map_err(Error::message)
+}
+
+/// `helm dependency build CHART`: progress goes to `out`.
+pub fn dependency_build(
+    paths: &HelmPaths,
+    chart_dir: &str,
+    options: &DependencyUpdateOptions,
+    out: &mut dyn std::io::Write,
+) -> Result<(), Error> {
+    manager(paths, chart_dir, options, out)?
+        .build()
+        .map_err(Error::message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_chart_path;
+
+    #[test]
+    fn chart_paths_are_cleaned_as_go_does() {
+        assert_eq!(clean_chart_path(""), ".");
+        assert_eq!(clean_chart_path("./web/"), "web");
+        assert_eq!(clean_chart_path("a/../../b"), "../b");
+        assert_eq!(clean_chart_path("/x//y/."), "/x/y");
     }
 }

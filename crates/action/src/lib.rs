@@ -15,7 +15,10 @@ mod show;
 mod table;
 mod template;
 
-pub use dependency::{dependency_list, DependencyStatus};
+pub use charts::{locate_chart, ChartPathOptions};
+pub use dependency::{
+    dependency_build, dependency_list, dependency_update, DependencyStatus, DependencyUpdateOptions,
+};
 pub use error::Error;
 pub use lint::{lint, LintOptions, LintReport};
 pub use package::{package, repo_index, PackageOptions};

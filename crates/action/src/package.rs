@@ -12,6 +12,8 @@ pub struct PackageOptions {
     pub app_version: Option<String>,
     /// Where the archive goes; `.` means the working directory, as in Helm.
     pub destination: String,
+    /// `-u/--dependency-update`: `dependency update` (quietly) before packaging.
+    pub dependency_update: bool,
 }
 
 /// Packages the chart folder at `chart_dir`; returns the archive's path as Helm prints it.
@@ -19,6 +21,17 @@ pub fn package(chart_dir: &str, options: &PackageOptions) -> Result<PathBuf, Err
     let path = Path::new(chart_dir);
     std::fs::metadata(path)
         .map_err(|e| Error::message(format!("stat {chart_dir}: {}", go_io_error(&e))))?;
+    if options.dependency_update {
+        let mut sink = std::io::sink();
+        let mut manager = rudder_repo::manager::Manager {
+            out: &mut sink,
+            chart_path: std::path::absolute(path).map_err(Error::io)?,
+            paths: rudder_repo::HelmPaths::from_env(),
+            skip_update: false,
+            debug: false,
+        };
+        manager.update().map_err(Error::message)?;
+    }
     let chart = rudder_chart::loader::load(path).map_err(|e| Error::message(e.to_string()))?;
     if let Some(version) = &options.version {
         rudder_semver::Version::parse(version).map_err(Error::message)?;

@@ -14,8 +14,12 @@ pub enum ShowWhat {
 const README_NAMES: &[&str] = &["readme.md", "readme.txt", "readme"];
 
 /// What `helm show WHAT CHART` prints.
-pub fn show(chart_ref: &str, what: ShowWhat) -> Result<String, Error> {
-    let chart = charts::load(chart_ref)?;
+pub fn show(
+    chart_ref: &str,
+    what: ShowWhat,
+    chart_path: &charts::ChartPathOptions,
+) -> Result<String, Error> {
+    let chart = charts::load(chart_ref, chart_path)?;
     let mut out = String::new();
     let all = what == ShowWhat::All;
     if what == ShowWhat::Chart || all {

@@ -30,6 +30,8 @@ pub struct TemplateOptions {
     pub enable_dns: bool,
     pub hide_secret: bool,
     pub debug: bool,
+    /// Where the chart is looked for (`--version`, `--repo`...).
+    pub chart: crate::ChartPathOptions,
 }
 
 /// Helm's `--generate-name`: the chart argument's base name up to its first dot, and the
@@ -71,7 +73,7 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
         .extend(opts.api_versions.iter().cloned());
 
     let user_values = charts::user_values(&opts.values)?;
-    let mut chart = charts::load(chart_ref)?;
+    let mut chart = charts::load(chart_ref, &opts.chart)?;
     charts::check_installable(&chart)?;
     charts::check_dependencies(&chart)?;
     validate_release_name(&opts.release_name)?;

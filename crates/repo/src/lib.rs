@@ -19,13 +19,18 @@
 //! - [`oci`]: charts in OCI registries (push, pull, tags, login) with Helm's media types,
 //!   annotations and registry credentials file.
 //!
-//! Provenance and dependency update build on these types and are to come.
+//! - [`downloader`]: chart references to archives in Helm's content cache or a folder;
+//!   [`manager`]: `helm dependency update/build` and Chart.lock.
+//!
+//! - [`oci`]: OCI registries (push, pull, login credentials). Provenance is to come.
 
 pub mod chartrepo;
 pub mod directory;
+pub mod downloader;
 pub mod getter;
 pub mod index;
 pub mod oci;
+pub mod manager;
 pub mod package;
 pub mod paths;
 pub mod repofile;

@@ -22,6 +22,8 @@ pub struct HelmPaths {
     pub registry_config: PathBuf,
     /// `HELM_PLUGINS`, else `<data>/plugins`.
     pub plugins: PathBuf,
+    /// `HELM_CONTENT_CACHE`, else `<cache>/content`: downloaded charts by digest.
+    pub content_cache: PathBuf,
 }
 
 enum Base {
@@ -85,6 +87,7 @@ impl HelmPaths {
                 config_home.join("registry/config.json"),
             ),
             plugins: or("HELM_PLUGINS", data_home.join("plugins")),
+            content_cache: or("HELM_CONTENT_CACHE", cache_home.join("content")),
             cache_home,
             config_home,
             data_home,

@@ -16,7 +16,7 @@ pub struct ResolvedChart {
     pub repo: Option<RepoEntry>,
 }
 
-fn has_scheme(reference: &str) -> bool {
+pub(crate) fn has_scheme(reference: &str) -> bool {
     match reference.split_once(':') {
         Some((scheme, _)) => {
             !scheme.is_empty()
@@ -88,6 +88,53 @@ pub fn resolve_reference_url(base: &str, reference: &str) -> String {
     out
 }
 
+/// Go's `filepath.Clean` for URL paths: no empty, `.` or `..` segments, no trailing slash.
+pub(crate) fn clean_path(path: &str) -> String {
+    let rooted = path.starts_with('/');
+    let mut out: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if out.last().is_some_and(|s| *s != "..") {
+                    out.pop();
+                } else if !rooted {
+                    out.push("..");
+                }
+            }
+            s => out.push(s),
+        }
+    }
+    let joined = out.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".into(),
+        (false, false) => joined,
+    }
+}
+
+/// `urlutil.Equal`: two URLs name the same place once their paths are cleaned (an empty
+/// path counting as `/`).
+pub fn url_equal(a: &str, b: &str) -> bool {
+    fn norm(u: &str) -> String {
+        let (rest, suffix) = match u.find(['?', '#']) {
+            Some(i) => (&u[..i], &u[i..]),
+            None => (u, ""),
+        };
+        let (origin, path) = match rest.find("://") {
+            Some(i) => {
+                let after = &rest[i + 3..];
+                let cut = after.find('/').map_or(rest.len(), |j| i + 3 + j);
+                (&rest[..cut], &rest[cut..])
+            }
+            None => ("", rest),
+        };
+        let path = if path.is_empty() { "/" } else { path };
+        format!("{origin}{}{suffix}", clean_path(path))
+    }
+    norm(a) == norm(b)
+}
+
 /// Resolves `reference` (`repo/chart`, or an `http(s)://` URL of an archive) at `version`
 /// (a version or constraint, empty for the newest stable), reading repository
 /// configuration and cached indexes as Helm does.
@@ -103,16 +150,28 @@ pub fn resolve_chart(
         ));
     }
     if has_scheme(reference) {
-        // A URL that lives under a configured repository gets that repository's settings.
-        let repo = repositories
-            .repositories
-            .iter()
-            .find(|r| !r.url.is_empty() && reference.starts_with(&r.url))
-            .cloned();
+        // The configured repository whose index lists this very URL lends its settings
+        // (`scanReposForURL`); every configured repository's index must be cached.
+        let mut owner = None;
+        for rc in &repositories.repositories {
+            let index_path = repository_cache.join(format!("{}-index.yaml", rc.name));
+            let index = IndexFile::load(&index_path)
+                .map_err(|e| format!("no cached repo found. (try 'helm repo update'): {e}"))?;
+            let listed = index
+                .entries
+                .values()
+                .flatten()
+                .flat_map(|cv| cv.urls.iter())
+                .any(|u| url_equal(reference, u));
+            if listed {
+                owner = Some(rc.clone());
+                break;
+            }
+        }
         return Ok(ResolvedChart {
             url: reference.to_string(),
             digest: String::new(),
-            repo,
+            repo: owner,
         });
     }
     let Some((repo_name, chart_name)) = reference.split_once('/') else {
@@ -177,6 +236,19 @@ mod tests {
             r("https://x.io/c", "https://cdn.io/a.tgz"),
             "https://cdn.io/a.tgz"
         );
+    }
+
+    #[test]
+    fn urls_equal_once_paths_are_cleaned() {
+        assert!(url_equal("https://x.io/charts/", "https://x.io/charts"));
+        assert!(url_equal("https://x.io", "https://x.io/"));
+        assert!(url_equal("https://x.io/a/../charts", "https://x.io/charts"));
+        assert!(!url_equal(
+            "https://x.io/charts",
+            "https://x.io:8443/charts"
+        ));
+        assert!(!url_equal("https://x.io/charts", "http://x.io/charts"));
+        assert_eq!(clean_path("/a//b/./c/.."), "/a/b");
     }
 
     #[test]

@@ -13,6 +13,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use rudder_action as action;
 
 mod registry_cmd;
+mod dependency_cmd;
 mod release_cmd;
 
 #[derive(Parser)]
@@ -35,7 +36,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Locally render templates
-    Template(TemplateArgs),
+    Template(Box<TemplateArgs>),
     /// Examine a chart for possible issues
     Lint(LintArgs),
     /// Show information of a chart
@@ -44,9 +45,9 @@ enum Command {
     /// download a chart from a repository and (optionally) unpack it in local directory
     #[command(alias = "fetch")]
     Pull(PullArgs),
-    /// manage a chart's dependencies (only `list` so far)
+    /// manage a chart's dependencies
     #[command(alias = "dep", alias = "dependencies", subcommand)]
-    Dependency(DependencyCommand),
+    Dependency(dependency_cmd::DependencyCommand),
     /// Package a chart directory into a chart archive
     Package(PackageArgs),
     /// search for a keyword in charts
@@ -85,20 +86,6 @@ struct PullArgs {
     registry: registry_cmd::ConnectionArgs,
 }
 
-#[derive(Subcommand)]
-enum DependencyCommand {
-    /// list the dependencies for the given chart
-    #[command(alias = "ls")]
-    List {
-        /// CHART
-        #[arg(default_value = ".")]
-        chart: String,
-        /// maximum column width for output table
-        #[arg(long, default_value_t = 80)]
-        max_col_width: usize,
-    },
-}
-
 #[derive(Args)]
 struct PackageArgs {
     /// CHART_PATH (one or more chart folders)
@@ -113,6 +100,9 @@ struct PackageArgs {
     /// location to write the chart.
     #[arg(short = 'd', long, default_value = ".")]
     destination: String,
+    /// update dependencies from "Chart.yaml" to dir "charts/" before packaging
+    #[arg(short = 'u', long)]
+    dependency_update: bool,
 }
 
 #[derive(Subcommand)]
@@ -305,9 +295,8 @@ struct TemplateArgs {
     /// simulate the operation client-side ("client") or server-side ("server")
     #[arg(long, default_value = "client", num_args = 0..=1, default_missing_value = "client")]
     dry_run: String,
-    /// specify a version constraint for the chart version to use
-    #[arg(long)]
-    version: Option<String>,
+    #[command(flatten)]
+    chart_path: dependency_cmd::ChartPathArgs,
 }
 
 #[derive(Args)]
@@ -352,9 +341,8 @@ enum ShowCommand {
 struct ShowArgs {
     /// CHART
     chart: String,
-    /// specify a version constraint for the chart version to use
-    #[arg(long)]
-    version: Option<String>,
+    #[command(flatten)]
+    chart_path: dependency_cmd::ChartPathArgs,
 }
 
 fn run(cli: Cli) -> Result<(), action::Error> {
@@ -366,6 +354,7 @@ fn run(cli: Cli) -> Result<(), action::Error> {
     let mut out = stdout.lock();
     match cli.command {
         Command::Template(t) => {
+            let t = *t;
             let (name, chart) = match (t.args.as_slice(), t.generate_name) {
                 ([chart], true) => (action::generate_name(chart), chart.clone()),
                 ([chart], false) => ("release-name".to_string(), chart.clone()),
@@ -395,8 +384,9 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                 enable_dns: t.enable_dns,
                 hide_secret: t.hide_secret,
                 debug: cli.debug,
+                chart: t.chart_path.options()?,
             };
-            let _ = (t.skip_crds, t.version);
+            let _ = t.skip_crds;
             let text = action::template(&chart, &options)?;
             out.write_all(text.as_bytes()).map_err(action::Error::io)?;
         }
@@ -425,8 +415,7 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                 ShowCommand::Readme(a) => (action::ShowWhat::Readme, a),
                 ShowCommand::Crds(a) => (action::ShowWhat::Crds, a),
             };
-            let _ = args.version;
-            let text = action::show(&args.chart, what)?;
+            let text = action::show(&args.chart, what, &args.chart_path.options()?)?;
             out.write_all(text.as_bytes()).map_err(action::Error::io)?;
         }
         Command::Pull(p) => {
@@ -444,35 +433,13 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                 out.write_all(text.as_bytes()).map_err(action::Error::io)?;
             }
         }
-        Command::Dependency(DependencyCommand::List {
-            chart,
-            max_col_width,
-        }) => {
-            let (rows, warnings) = action::dependency_list(&chart)?;
-            if rows.is_empty() {
-                let charts = std::path::Path::new(&chart).join("charts");
-                writeln!(out, "WARNING: no dependencies at {}", charts.display())
-                    .map_err(action::Error::io)?;
-            } else {
-                let mut table = vec![["NAME", "VERSION", "REPOSITORY", "STATUS"]
-                    .map(String::from)
-                    .to_vec()];
-                table.extend(
-                    rows.into_iter()
-                        .map(|r| vec![r.name, r.version, r.repository, r.status]),
-                );
-                let text = action::table(&table, Some(max_col_width));
-                writeln!(out, "{text}").map_err(action::Error::io)?;
-                for warning in warnings {
-                    writeln!(out, "{warning}").map_err(action::Error::io)?;
-                }
-            }
-        }
+        Command::Dependency(d) => dependency_cmd::run(d, cli.debug, &mut out)?,
         Command::Package(p) => {
             let options = action::PackageOptions {
                 version: p.version,
                 app_version: p.app_version,
                 destination: p.destination,
+                dependency_update: p.dependency_update,
             };
             for chart in &p.charts {
                 let path = action::package(chart, &options)?;

@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use rudder_action::release::{self as rel, Cluster, ClusterOptions};
 use rudder_action::{self as action, Error};
 
+use crate::dependency_cmd::ChartPathArgs;
 use crate::ValueArgs;
 
 /// Cluster flags shared by every release command (Helm's global kube flags).
@@ -170,9 +171,8 @@ pub struct InstallArgs {
     /// if set, do not show notes in install output
     #[arg(long)]
     hide_notes: bool,
-    /// specify a version constraint for the chart version to use
-    #[arg(long)]
-    version: Option<String>,
+    #[command(flatten)]
+    chart_path: ChartPathArgs,
 }
 
 #[derive(Args)]
@@ -240,9 +240,8 @@ pub struct UpgradeArgs {
     /// if set, do not show notes in upgrade output
     #[arg(long)]
     hide_notes: bool,
-    /// specify a version constraint for the chart version to use
-    #[arg(long)]
-    version: Option<String>,
+    #[command(flatten)]
+    chart_path: ChartPathArgs,
 }
 
 #[derive(Subcommand)]
@@ -630,6 +629,7 @@ pub fn run(
                 force_conflicts: a.force_conflicts,
                 skip_schema_validation: a.skip_schema_validation,
                 enable_dns: a.enable_dns,
+                chart: a.chart_path.options()?,
             };
             let release = rel::install(&cluster, &name, &chart, &opts, &mut progress_printer())
                 .map_err(|e| Error::message(format!("INSTALLATION FAILED: {e}")))?;
@@ -656,6 +656,7 @@ pub fn run(
                     force_conflicts: a.force_conflicts,
                     skip_schema_validation: a.skip_schema_validation,
                     enable_dns: a.enable_dns,
+                    chart: a.chart_path.options()?,
                     ..rel::InstallOptions::default()
                 },
                 install_if_missing: a.install,

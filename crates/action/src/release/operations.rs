@@ -42,6 +42,8 @@ pub struct InstallOptions {
     pub force_conflicts: bool,
     pub skip_schema_validation: bool,
     pub enable_dns: bool,
+    /// Where the chart is looked for (`--version`, `--repo`...).
+    pub chart: crate::ChartPathOptions,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -295,8 +297,12 @@ fn record(storage: &Storage, release: &Release) {
     let _ = storage.update(release);
 }
 
-fn load_chart(chart_ref: &str, user_values: &Value) -> Result<Chart, Error> {
-    let mut chart = charts::load(chart_ref)?;
+fn load_chart(
+    chart_ref: &str,
+    chart_path: &crate::ChartPathOptions,
+    user_values: &Value,
+) -> Result<Chart, Error> {
+    let mut chart = charts::load(chart_ref, chart_path)?;
     charts::check_installable(&chart)?;
     if chart.metadata.api_version != "v2" && chart.metadata.api_version != "v1" {
         return Err(Error::message("invalid chart apiVersion"));
@@ -369,7 +375,7 @@ pub fn install(
     progress: &mut dyn FnMut(&[resources::Readiness]),
 ) -> Result<Release, Error> {
     let user_values = charts::user_values(&opts.values)?;
-    let chart = load_chart(chart_ref, &user_values)?;
+    let chart = load_chart(chart_ref, &opts.chart, &user_values)?;
     install_chart(cluster, name, chart, user_values, opts, progress)
 }
 
@@ -594,7 +600,7 @@ pub fn upgrade(
         let only_uninstalled =
             !history.is_empty() && history.iter().all(|r| r.status() == status::UNINSTALLED);
         if history.is_empty() || only_uninstalled {
-            let chart = load_chart(chart_ref, &user_values)?;
+            let chart = load_chart(chart_ref, &opts.install.chart, &user_values)?;
             let install_opts = InstallOptions {
                 replace: only_uninstalled || opts.install.replace,
                 ..opts.install.clone()
@@ -621,7 +627,7 @@ pub fn upgrade(
         }
     };
 
-    let mut chart = charts::load(chart_ref)?;
+    let mut chart = charts::load(chart_ref, &opts.install.chart)?;
     charts::check_installable(&chart)?;
     charts::check_dependencies(&chart)?;
     let values = upgrade_values(&mut chart, &current, user_values, opts)?;

@@ -1,0 +1,270 @@
+//! Helm's `ChartDownloader` and `FindChartInRepoURL`: turning a chart reference into an
+//! archive on disk, with the credential and TLS settings Helm applies at each step.
+//!
+//! - [`download_to_cache`]: the archive in Helm's content cache
+//!   (`<content cache>/<first byte of digest>/<sha256>.chart`), reused when the index
+//!   gives a digest that is already cached; this is what `install`, `template` and `show`
+//!   load from.
+//! - [`download_to`]: the archive saved under its URL's file name in a folder (dependency
+//!   downloads into `charts/`).
+//! - [`find_chart_in_repo_url`]: `--repo URL`: the repository's index fetched once into a
+//!   throw-away cache name, the chart's URL taken from it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::chartrepo::download_index_file;
+use crate::getter::{self, GetOptions};
+use crate::paths::HelmPaths;
+use crate::repofile::{io_error_text, RepoEntry, RepoFile};
+use crate::resolve::{resolve_chart, resolve_reference_url};
+
+/// `repositories.yaml` as the downloader reads it: a missing file is an empty one.
+pub fn load_repositories(path: &Path) -> Result<RepoFile, String> {
+    if !path.exists() {
+        return RepoFile::parse("");
+    }
+    RepoFile::load(path)
+}
+
+/// Where an archive comes from: its URL, the index's digest (empty when unknown), and the
+/// options the download uses.
+#[derive(Clone, Debug)]
+pub struct Located {
+    pub url: String,
+    pub digest: String,
+    pub options: GetOptions,
+}
+
+/// `ChartDownloader.ResolveChartVersion`: `reference` is `repo/chart` or an absolute URL;
+/// `base` holds the command's own flags (`--username`, `--ca-file`...), which a configured
+/// repository's own credentials and TLS files override.
+pub fn resolve_chart_version(
+    paths: &HelmPaths,
+    reference: &str,
+    version: &str,
+    base: &GetOptions,
+) -> Result<Located, String> {
+    let repositories = load_repositories(&paths.repository_config)?;
+    let resolved = resolve_chart(&repositories, &paths.repository_cache, reference, version)?;
+    let mut options = base.clone();
+    match &resolved.repo {
+        Some(rc) => apply_repo(&mut options, rc),
+        None => options.repo_url = resolved.url.clone(),
+    }
+    Ok(Located {
+        url: resolved.url,
+        digest: resolved.digest,
+        options,
+    })
+}
+
+/// The settings of a configured repository that Helm's downloader applies over the flags:
+/// its URL (for the same-host credential rule), its TLS files when any is set, and its
+/// credentials when both user and password are set.
+pub fn apply_repo(options: &mut GetOptions, rc: &RepoEntry) {
+    options.repo_url = rc.url.clone();
+    if !rc.cert_file.is_empty() || !rc.key_file.is_empty() || !rc.ca_file.is_empty() {
+        options.cert_file = rc.cert_file.clone();
+        options.key_file = rc.key_file.clone();
+        options.ca_file = rc.ca_file.clone();
+    }
+    if !rc.username.is_empty() && !rc.password.is_empty() {
+        options.username = rc.username.clone();
+        options.password = rc.password.clone();
+        options.pass_credentials_all = rc.pass_credentials_all;
+    }
+}
+
+fn decode_digest(digest: &str) -> Result<Option<[u8; 32]>, String> {
+    let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
+    if hex.is_empty() {
+        return Ok(None);
+    }
+    if !hex.len().is_multiple_of(2) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "unable to decode digest: encoding/hex: invalid byte: {hex:?}"
+        ));
+    }
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0))
+        .collect();
+    let array: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| format!("invalid digest length: {}", bytes.len()))?;
+    Ok(Some(array))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `DiskCache.fileName`: `<root>/<first byte hex>/<digest hex>.chart`.
+pub fn content_cache_file(root: &Path, digest: &[u8; 32]) -> PathBuf {
+    root.join(format!("{:02x}", digest[0]))
+        .join(format!("{}.chart", hex(digest)))
+}
+
+/// `ChartDownloader.DownloadToCache`: the cached archive when the index's digest is already
+/// in the content cache, else downloaded and stored under its digest (the index's, or the
+/// data's own sha256 when the index gives none). Returns the cached file's path.
+pub fn download_to_cache(content_cache: &Path, located: &Located) -> Result<PathBuf, String> {
+    let known = decode_digest(&located.digest)?;
+    if let Some(d) = known {
+        let path = content_cache_file(content_cache, &d);
+        if fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() > 0) {
+            return Ok(path);
+        }
+    }
+    let data = getter::get(&located.url, &located.options)?;
+    let digest = known.unwrap_or_else(|| Sha256::digest(&data).into());
+    let path = content_cache_file(content_cache, &digest);
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)
+            .map_err(|e| format!("mkdir {}: {}", dir.display(), io_error_text(&e)))?;
+    }
+    write_atomic(&path, &data)?;
+    Ok(path)
+}
+
+/// `ChartDownloader.DownloadTo`: the archive written into `dest` under the last segment of
+/// its URL's path (taken from the content cache when the digest is there).
+pub fn download_to(
+    content_cache: &Path,
+    located: &Located,
+    dest: &Path,
+) -> Result<PathBuf, String> {
+    let mut data = None;
+    if let Some(d) = decode_digest(&located.digest)? {
+        data = fs::read(content_cache_file(content_cache, &d)).ok();
+    }
+    let data = match data {
+        Some(d) => d,
+        None => getter::get(&located.url, &located.options)?,
+    };
+    let path_part = located.url.split(['?', '#']).next().unwrap_or("");
+    let path_part = path_part.split_once("://").map_or(path_part, |(_, rest)| {
+        rest.split_once('/').map_or("", |(_, p)| p)
+    });
+    let name = path_part
+        .rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty())
+        .unwrap_or(".");
+    let file = dest.join(name);
+    write_atomic(&file, &data)?;
+    Ok(file)
+}
+
+fn write_atomic(path: &Path, data: &[u8]) -> Result<(), String> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    fs::write(&tmp, data).map_err(|e| format!("open {}: {}", tmp.display(), io_error_text(&e)))?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        format!("rename {}: {}", path.display(), io_error_text(&e))
+    })
+}
+
+/// A random name for a throw-away repository cache entry (20 random bytes in base64 with
+/// `/` replaced, as Helm names it).
+fn throwaway_name() -> String {
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+        ^ u128::from(std::process::id());
+    let bytes: Vec<u8> = (0..20)
+        .map(|_| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 64) as u8
+        })
+        .collect();
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// `repo.FindChartInRepoURL`: fetches `repo_url`'s index (credentials and TLS from
+/// `options`) and returns the absolute URL of `chart` at `version` (a version or
+/// constraint; empty for the newest stable). The index is not kept.
+pub fn find_chart_in_repo_url(
+    repository_cache: &Path,
+    repo_url: &str,
+    chart: &str,
+    version: &str,
+    options: &GetOptions,
+) -> Result<String, String> {
+    let entry = RepoEntry {
+        name: throwaway_name(),
+        url: repo_url.to_string(),
+        username: options.username.clone(),
+        password: options.password.clone(),
+        cert_file: options.cert_file.clone(),
+        key_file: options.key_file.clone(),
+        ca_file: options.ca_file.clone(),
+        insecure_skip_tls_verify: options.insecure_skip_tls_verify,
+        pass_credentials_all: options.pass_credentials_all,
+    };
+    let downloaded = download_index_file(&entry, repository_cache);
+    let _ = fs::remove_file(repository_cache.join(format!("{}-charts.txt", entry.name)));
+    let _ = fs::remove_file(repository_cache.join(format!("{}-index.yaml", entry.name)));
+    let (_, index) = downloaded.map_err(|e| {
+        format!("looks like {repo_url:?} is not a valid chart repository or cannot be reached: {e}")
+    })?;
+    let mut what = format!("chart {chart:?}");
+    if !version.is_empty() {
+        what = format!("{what} version {version:?}");
+    }
+    let cv = index
+        .get(chart, version)
+        .map_err(|_| format!("{what} not found in {repo_url} repository"))?;
+    let first = cv
+        .urls
+        .first()
+        .ok_or_else(|| format!("{what} has no downloadable URLs"))?;
+    Ok(resolve_reference_url(repo_url, first))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_and_cache_names() {
+        assert_eq!(decode_digest("").unwrap(), None);
+        let d = decode_digest(&format!("sha256:{}", "ab".repeat(32)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            content_cache_file(Path::new("/c"), &d),
+            Path::new("/c/ab").join(format!("{}.chart", "ab".repeat(32)))
+        );
+        assert_eq!(
+            decode_digest("abcd").unwrap_err(),
+            "invalid digest length: 2"
+        );
+        assert_eq!(throwaway_name().len(), 28);
+        assert!(!throwaway_name().contains('/'));
+    }
+}

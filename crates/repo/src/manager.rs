@@ -1,0 +1,900 @@
+//! `helm dependency update` and `helm dependency build` (Helm's `downloader.Manager` and
+//! `internal/resolver`): resolve each dependency of Chart.yaml against repository indexes,
+//! `file://` folders or `charts/`, download the archives into `charts/`, drop outdated
+//! archives, and write Chart.lock with Helm's digest.
+//!
+//! The digest is `sha256:` + the hex SHA-256 of Go's `json.Marshal` of the pair
+//! `[Chart.yaml dependencies, locked dependencies]`, each dependency with Helm's fields in
+//! their declared order (`name`, `version`, `repository`, `condition`, `tags`, `enabled`,
+//! `import-values`, `alias`) and the empty ones left out, except `name` and `repository`.
+//! Dependencies naming a repository by `@name`/`alias:name` are hashed with that
+//! repository's URL, as Helm substitutes it first.
+//!
+//! Helm updates repository indexes in parallel goroutines, printing in completion order;
+//! rudder updates them one after another, in the file's order.
+//! OCI dependencies are reported as not supported here.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rudder_chart::{Chart, Dependency, Lock};
+use rudder_semver::{Constraints, Version};
+use rudder_value::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::chartrepo::download_index_file;
+use crate::downloader::{self, load_repositories, Located};
+use crate::getter::GetOptions;
+use crate::index::IndexFile;
+use crate::paths::HelmPaths;
+use crate::repofile::{io_error_text, RepoEntry};
+use crate::resolve::{clean_path, has_scheme, resolve_reference_url, url_equal};
+
+/// The prefix of the cache names Helm gives repositories that are not configured.
+const MANAGER_KEY_PREFIX: &str = "helm-manager-";
+
+/// Reports a missing repository definition (`downloader.ErrRepoNotFound`).
+pub const REPO_NOT_FOUND_HINT: &str = ". Please add the missing repos via 'helm repo add'";
+
+/// One `dependency update`/`build` run.
+pub struct Manager<'a> {
+    /// Progress and warnings, as Helm prints them to standard output.
+    pub out: &'a mut dyn Write,
+    /// The chart folder, as given (Helm cleans it, keeping it relative).
+    pub chart_path: PathBuf,
+    pub paths: HelmPaths,
+    /// `--skip-refresh`.
+    pub skip_update: bool,
+    /// `--debug`: say which local folders are archived.
+    pub debug: bool,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    hex(&Sha256::digest(data))
+}
+
+fn go_json_string(s: &str) -> String {
+    json::to_json(&Value::str(s)).unwrap_or_else(|_| format!("{s:?}"))
+}
+
+/// A dependency as Go's `json.Marshal(chart.Dependency)` writes it.
+fn dependency_json(d: &Dependency) -> String {
+    let mut fields = vec![format!("\"name\":{}", go_json_string(&d.name))];
+    if !d.version.is_empty() {
+        fields.push(format!("\"version\":{}", go_json_string(&d.version)));
+    }
+    fields.push(format!("\"repository\":{}", go_json_string(&d.repository)));
+    if !d.condition.is_empty() {
+        fields.push(format!("\"condition\":{}", go_json_string(&d.condition)));
+    }
+    if !d.tags.is_empty() {
+        let tags = json::to_json(&Value::strings(d.tags.clone())).unwrap_or_default();
+        fields.push(format!("\"tags\":{tags}"));
+    }
+    if d.enabled {
+        fields.push("\"enabled\":true".into());
+    }
+    if !d.import_values.is_empty() {
+        let values = json::to_json(&Value::list(d.import_values.clone())).unwrap_or_default();
+        fields.push(format!("\"import-values\":{values}"));
+    }
+    if !d.alias.is_empty() {
+        fields.push(format!("\"alias\":{}", go_json_string(&d.alias)));
+    }
+    format!("{{{}}}", fields.join(","))
+}
+
+fn dependencies_json(deps: &[Dependency]) -> String {
+    let items: Vec<String> = deps.iter().map(dependency_json).collect();
+    format!("[{}]", items.join(","))
+}
+
+/// `resolver.HashReq`: the digest Chart.lock records for these declared and locked
+/// dependencies.
+pub fn hash_req(req: &[Dependency], locked: &[Dependency]) -> String {
+    let data = format!("[{},{}]", dependencies_json(req), dependencies_json(locked));
+    format!("sha256:{}", sha256_hex(data.as_bytes()))
+}
+
+/// `resolver.HashV2Req`: Helm 2's requirements.lock digest.
+pub fn hash_v2_req(req: &[Dependency]) -> String {
+    let data = format!("{{\"dependencies\":{}}}", dependencies_json(req));
+    format!("sha256:{}", sha256_hex(data.as_bytes()))
+}
+
+/// Chart.lock's text (`yaml.Marshal(chart.Lock)`: keys sorted, each locked dependency
+/// with `name`, `repository` and, when set, `version`).
+pub fn lock_yaml(lock: &Lock) -> Result<String, String> {
+    let deps: Vec<Value> = lock
+        .dependencies
+        .iter()
+        .map(|d| {
+            let mut m = Map::new();
+            m.insert("name".into(), Value::str(&d.name));
+            m.insert("repository".into(), Value::str(&d.repository));
+            if !d.version.is_empty() {
+                m.insert("version".into(), Value::str(&d.version));
+            }
+            Value::map(m)
+        })
+        .collect();
+    let mut m = Map::new();
+    m.insert("dependencies".into(), Value::list(deps));
+    m.insert("digest".into(), Value::str(&lock.digest));
+    m.insert("generated".into(), Value::str(&lock.generated));
+    rudder_value::yaml::to_yaml(&Value::map(m))
+}
+
+/// `filepath.Join(base, rel)` cleaned as Go cleans it.
+fn join_clean(base: &Path, rel: &str) -> PathBuf {
+    PathBuf::from(clean_path(&format!("{}/{rel}", base.display())))
+}
+
+/// `resolver.GetLocalPath`: the folder a `file://` repository (or `charts/<name>`) names.
+pub fn local_path(repository: &str, chart_path: &Path) -> Result<PathBuf, String> {
+    let p = repository.strip_prefix("file://").unwrap_or(repository);
+    let dep_path = if p.starts_with('/') {
+        PathBuf::from(clean_path(p))
+    } else {
+        join_clean(chart_path, p)
+    };
+    match fs::metadata(&dep_path) {
+        Ok(_) => Ok(dep_path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(format!("directory {} not found", dep_path.display()))
+        }
+        Err(e) => Err(format!(
+            "stat {}: {}",
+            dep_path.display(),
+            io_error_text(&e)
+        )),
+    }
+}
+
+fn is_oci(repository: &str) -> bool {
+    repository.starts_with("oci://")
+}
+
+fn oci_unsupported(d: &Dependency) -> String {
+    format!(
+        "dependency {:?} is in an OCI registry ({}), which rudder does not support yet",
+        d.name, d.repository
+    )
+}
+
+fn parse_constraint(d: &Dependency) -> Result<Constraints, String> {
+    Constraints::parse(&d.version).map_err(|e| {
+        format!(
+            "dependency {:?} has an invalid version/constraint format: {e}",
+            d.name
+        )
+    })
+}
+
+fn locked(name: &str, repository: &str, version: &str) -> Dependency {
+    Dependency {
+        name: name.to_string(),
+        repository: repository.to_string(),
+        version: version.to_string(),
+        ..Default::default()
+    }
+}
+
+impl Manager<'_> {
+    fn say(&mut self, line: &str) {
+        let _ = writeln!(self.out, "{line}");
+    }
+
+    fn load_chart_dir(&self) -> Result<Chart, String> {
+        let shown = self.chart_path.display();
+        let meta = fs::metadata(&self.chart_path).map_err(|e| {
+            format!(
+                "could not find {shown}: stat {shown}: {}",
+                io_error_text(&e)
+            )
+        })?;
+        if !meta.is_dir() {
+            return Err("only unpacked charts can be updated".into());
+        }
+        rudder_chart::loader::load_dir(&self.chart_path).map_err(|e| e.to_string())
+    }
+
+    /// `Manager.Update`: resolve, download, and write the lock when it changed.
+    pub fn update(&mut self) -> Result<(), String> {
+        let chart = self.load_chart_dir()?;
+        let mut req = chart.metadata.dependencies.clone();
+        if req.is_empty() {
+            return Ok(());
+        }
+        let repo_names = self.resolve_repo_names(&mut req)?;
+        let repo_names = self.ensure_missing_repos(repo_names, &req)?;
+        if !self.skip_update {
+            self.update_repositories()?;
+        }
+        let mut lock = self.resolve(&req, &repo_names)?;
+        self.download_all(&mut lock.dependencies)?;
+        lock.digest = hash_req(&req, &lock.dependencies);
+        if chart
+            .lock
+            .as_ref()
+            .is_some_and(|old| old.digest == lock.digest)
+        {
+            return Ok(());
+        }
+        self.write_lock(&lock, chart.metadata.api_version == "v1")
+    }
+
+    /// `Manager.Build`: fetch what Chart.lock records, refusing an out-of-date lock; with no
+    /// lock, an update.
+    pub fn build(&mut self) -> Result<(), String> {
+        let chart = self.load_chart_dir()?;
+        let Some(lock) = chart.lock.clone() else {
+            return self.update();
+        };
+        let legacy = chart.metadata.api_version == "v1";
+        let mut req = chart.metadata.dependencies.clone();
+        let v2_sum = hash_v2_req(&req);
+        self.resolve_repo_names(&mut req)?;
+        if hash_req(&req, &lock.dependencies) != lock.digest {
+            if !legacy {
+                return Err("the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml). Please update the dependencies with 'helm dependency update'".into());
+            }
+            eprintln!(
+                "warning: a valid Helm v3 hash was not found. Checking against Helm v2 hash..."
+            );
+            if v2_sum != lock.digest {
+                return Err("the lock file (requirements.lock) is out of sync with the dependencies file (requirements.yaml). Please update the dependencies".into());
+            }
+        }
+        self.has_all_repos(&lock.dependencies)?;
+        if !self.skip_update {
+            self.update_repositories()?;
+        }
+        let mut deps = lock.dependencies.clone();
+        self.download_all(&mut deps)
+    }
+
+    fn repositories(&self) -> Result<Vec<RepoEntry>, String> {
+        Ok(load_repositories(&self.paths.repository_config)?.repositories)
+    }
+
+    /// `Manager.hasAllRepos`: every locked dependency's repository URL is configured.
+    fn has_all_repos(&self, deps: &[Dependency]) -> Result<(), String> {
+        let repos = self.repositories()?;
+        let missing: Vec<&str> = deps
+            .iter()
+            .filter(|d| {
+                !d.repository.is_empty()
+                    && !d.repository.starts_with("file://")
+                    && !is_oci(&d.repository)
+            })
+            .filter(|d| {
+                !repos
+                    .iter()
+                    .any(|r| url_equal(&r.url, d.repository.trim_end_matches('/')))
+            })
+            .map(|d| d.repository.as_str())
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "no repository definition for {}{REPO_NOT_FOUND_HINT}",
+            missing.join(", ")
+        ))
+    }
+
+    /// `Manager.resolveRepoNames`: the configured repository name for each dependency (by
+    /// URL or `@name`/`alias:name`, which is replaced by the URL in `deps`).
+    fn resolve_repo_names(
+        &mut self,
+        deps: &mut [Dependency],
+    ) -> Result<HashMap<String, String>, String> {
+        let mut names = HashMap::new();
+        if !self.paths.repository_config.exists() {
+            return Ok(names);
+        }
+        let repos = self.repositories()?;
+        let mut missing = Vec::new();
+        for dd in deps.iter_mut() {
+            if dd.repository.is_empty() {
+                continue;
+            }
+            if dd.repository.starts_with("file://") {
+                local_path(&dd.repository, &self.chart_path)?;
+                if self.debug {
+                    let line = format!("Repository from local path: {}", dd.repository);
+                    self.say(&line);
+                }
+                names.insert(dd.name.clone(), dd.repository.clone());
+                continue;
+            }
+            if is_oci(&dd.repository) {
+                names.insert(dd.name.clone(), dd.repository.clone());
+                continue;
+            }
+            let alias = dd
+                .repository
+                .strip_prefix('@')
+                .or_else(|| dd.repository.strip_prefix("alias:"));
+            let found = repos
+                .iter()
+                .find(|r| alias.is_some_and(|a| a == r.name) || url_equal(&r.url, &dd.repository));
+            match found {
+                Some(r) => {
+                    if alias.is_some_and(|a| a == r.name) {
+                        dd.repository = r.url.clone();
+                    }
+                    names.insert(dd.name.clone(), r.name.clone());
+                }
+                // Go's url.ParseRequestURI: an absolute URL or an absolute path.
+                None if has_scheme(&dd.repository) || dd.repository.starts_with('/') => {
+                    names.insert(dd.repository.clone(), dd.repository.clone());
+                }
+                None => missing.push(dd.repository.clone()),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(names);
+        }
+        let mut message = format!(
+            "no repository definition for {}. Please add them via 'helm repo add'",
+            missing.join(", ")
+        );
+        let non_url = missing
+            .iter()
+            .any(|r| !r.contains("//") && !r.starts_with('@') && !r.starts_with("alias:"));
+        if non_url {
+            message.push_str(concat!(
+                "\nNote that repositories must be URLs or aliases. For example, to refer to the \"example\"\n",
+                "repository, use \"https://charts.example.com/\" or \"@example\" instead of\n",
+                "\"example\". Don't forget to add the repo, too ('helm repo add')."
+            ));
+        }
+        Err(message)
+    }
+
+    /// `Manager.ensureMissingRepos`: repositories that are not configured get a cache
+    /// name `helm-manager-<sha256 of the URL>` and, unless skipped, their index fetched.
+    fn ensure_missing_repos(
+        &mut self,
+        mut names: HashMap<String, String>,
+        deps: &[Dependency],
+    ) -> Result<HashMap<String, String>, String> {
+        let mut unmanaged = Vec::new();
+        for dd in deps {
+            if dd.repository.is_empty() || names.contains_key(&dd.name) {
+                continue;
+            }
+            let rn = format!(
+                "{MANAGER_KEY_PREFIX}{}",
+                sha256_hex(dd.repository.as_bytes())
+            );
+            names.insert(dd.name.clone(), rn.clone());
+            unmanaged.push(RepoEntry {
+                name: rn,
+                url: dd.repository.clone(),
+                ..Default::default()
+            });
+        }
+        if !self.skip_update && !unmanaged.is_empty() {
+            self.say("Getting updates for unmanaged Helm repositories...");
+            self.parallel_repo_update(&unmanaged);
+        }
+        Ok(names)
+    }
+
+    /// `Manager.UpdateRepositories`: refresh every configured repository's index.
+    pub fn update_repositories(&mut self) -> Result<(), String> {
+        let repos = self.repositories()?;
+        if !repos.is_empty() {
+            self.say("Hang tight while we grab the latest from your chart repositories...");
+            self.parallel_repo_update(&repos);
+            self.say("Update Complete. ⎈Happy Helming!⎈");
+        }
+        Ok(())
+    }
+
+    fn parallel_repo_update(&mut self, repos: &[RepoEntry]) {
+        // One fetch per URL (trailing slash ignored); the last entry of a URL wins.
+        let mut unique: Vec<RepoEntry> = Vec::new();
+        for r in repos {
+            let key = r.url.trim_end_matches('/');
+            match unique
+                .iter_mut()
+                .find(|u| u.url.trim_end_matches('/') == key)
+            {
+                Some(slot) => *slot = r.clone(),
+                None => unique.push(r.clone()),
+            }
+        }
+        let cache = self.paths.repository_cache.clone();
+        for r in unique {
+            let managed = r.name.starts_with(MANAGER_KEY_PREFIX);
+            let line = match download_index_file(&r, &cache) {
+                Err(e) if managed => format!(
+                    "...Unable to get an update from the {:?} chart repository:\n\t{e}",
+                    r.url
+                ),
+                Err(e) => format!(
+                    "...Unable to get an update from the {:?} chart repository ({}):\n\t{e}",
+                    r.name, r.url
+                ),
+                Ok(_) if managed => format!(
+                    "...Successfully got an update from the {:?} chart repository",
+                    r.url
+                ),
+                Ok(_) => format!(
+                    "...Successfully got an update from the {:?} chart repository",
+                    r.name
+                ),
+            };
+            self.say(&line);
+        }
+    }
+
+    /// `Resolver.Resolve`: each dependency pinned to one version.
+    fn resolve(
+        &self,
+        reqs: &[Dependency],
+        names: &HashMap<String, String>,
+    ) -> Result<Lock, String> {
+        let mut out = Vec::with_capacity(reqs.len());
+        let mut missing = Vec::new();
+        for d in reqs {
+            let constraint = parse_constraint(d)?;
+            let not_found = || {
+                format!(
+                    "{:?} (repository {:?}, version {:?})",
+                    d.name, d.repository, d.version
+                )
+            };
+            if d.repository.is_empty() {
+                local_path(&format!("charts/{}", d.name), &self.chart_path)?;
+                out.push(locked(&d.name, "", &d.version));
+                continue;
+            }
+            if d.repository.starts_with("file://") {
+                let dir = local_path(&d.repository, &self.chart_path)?;
+                let ch = rudder_chart::loader::load_dir(&dir).map_err(|e| e.to_string())?;
+                let Ok(v) = Version::parse(&ch.metadata.version) else {
+                    continue;
+                };
+                if !constraint.check(&v) {
+                    missing.push(not_found());
+                    continue;
+                }
+                out.push(locked(&d.name, &d.repository, &ch.metadata.version));
+                continue;
+            }
+            if is_oci(&d.repository) {
+                return Err(oci_unsupported(d));
+            }
+            let repo_name = names.get(&d.name).cloned().unwrap_or_default();
+            if repo_name.is_empty() {
+                out.push(locked(&d.name, &d.repository, &d.version));
+                continue;
+            }
+            let index_path = self.paths.cache_index_file(&repo_name);
+            let index = IndexFile::load(&index_path).map_err(|e| {
+                format!("no cached repository for {repo_name} found. (try 'helm repo update'): {e}")
+            })?;
+            let Some(versions) = index.entries.get(&d.name) else {
+                return Err(format!(
+                    "{} chart not found in repo {}",
+                    d.name, d.repository
+                ));
+            };
+            // Newest first: the first version that satisfies the constraint wins.
+            let chosen = versions.iter().find(|cv| {
+                !cv.urls.is_empty()
+                    && Version::parse(&cv.version).is_ok_and(|v| constraint.check(&v))
+            });
+            match chosen {
+                Some(cv) => out.push(locked(&d.name, &d.repository, &cv.version)),
+                None => {
+                    out.push(locked(&d.name, &d.repository, ""));
+                    missing.push(not_found());
+                }
+            }
+        }
+        if !missing.is_empty() {
+            return Err(format!(
+                "can't get a valid version for {} subchart(s): {}. Make sure a matching chart version exists in the repo, or change the version constraint in Chart.yaml",
+                missing.len(),
+                missing.join(", ")
+            ));
+        }
+        Ok(Lock {
+            generated: crate::time::now(),
+            digest: hash_req(reqs, &out),
+            dependencies: out,
+        })
+    }
+
+    fn load_chart_repositories(&self) -> Result<Vec<(RepoEntry, IndexFile)>, String> {
+        let config = &self.paths.repository_config;
+        let file = load_repositories(config)
+            .map_err(|e| format!("failed to load {}: {e}", config.display()))?;
+        file.repositories
+            .into_iter()
+            .map(|r| {
+                let index = IndexFile::load(&self.paths.cache_index_file(&r.name))?;
+                Ok((r, index))
+            })
+            .collect()
+    }
+
+    /// `Manager.findChartURL`: the archive URL of `name` at the exact `version` in the
+    /// repository at `repo_url`, with that repository's settings.
+    fn find_chart_url(
+        &self,
+        name: &str,
+        version: &str,
+        repo_url: &str,
+        repos: &[(RepoEntry, IndexFile)],
+    ) -> Result<(String, GetOptions), String> {
+        if let Some((rc, index)) = repos.iter().find(|(rc, _)| url_equal(repo_url, &rc.url)) {
+            let versions = index
+                .entries
+                .get(name)
+                .ok_or_else(|| "entry not found".to_string())?;
+            let ve = versions
+                .iter()
+                .filter(|cv| !cv.urls.is_empty())
+                .find(|cv| version.is_empty() || version_equals(version, &cv.version))
+                .ok_or_else(|| "no matching version".to_string())?;
+            let options = GetOptions {
+                repo_url: rc.url.clone(),
+                username: rc.username.clone(),
+                password: rc.password.clone(),
+                pass_credentials_all: rc.pass_credentials_all,
+                insecure_skip_tls_verify: rc.insecure_skip_tls_verify,
+                ca_file: rc.ca_file.clone(),
+                cert_file: rc.cert_file.clone(),
+                key_file: rc.key_file.clone(),
+                max_bytes: 0,
+            };
+            return Ok((resolve_reference_url(repo_url, &ve.urls[0]), options));
+        }
+        let url = downloader::find_chart_in_repo_url(
+            &self.paths.repository_cache,
+            repo_url,
+            name,
+            version,
+            &GetOptions::default(),
+        )
+        .map_err(|e| format!("chart {name} not found in {repo_url}: {e}"))?;
+        Ok((url, GetOptions::default()))
+    }
+
+    /// `Manager.downloadAll`: every dependency into a temporary folder, then moved into
+    /// `charts/` (see [`Manager::safe_move_deps`]). Versions of `file://` dependencies are
+    /// set to the archived chart's.
+    fn download_all(&mut self, deps: &mut [Dependency]) -> Result<(), String> {
+        let repos = self.load_chart_repositories()?;
+        let dest = self.chart_path.join("charts");
+        match fs::metadata(&dest) {
+            Ok(m) if !m.is_dir() => {
+                return Err(format!(
+                    "{:?} is not a directory",
+                    dest.display().to_string()
+                ))
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                fs::create_dir_all(&dest)
+                    .map_err(|e| format!("mkdir {}: {}", dest.display(), io_error_text(&e)))?;
+            }
+            Err(e) => {
+                return Err(format!(
+                    "unable to retrieve file info for '{}': {}",
+                    dest.display(),
+                    io_error_text(&e)
+                ))
+            }
+        }
+        let tmp = self
+            .chart_path
+            .join(format!("tmpcharts-{}", std::process::id()));
+        fs::create_dir_all(&tmp)
+            .map_err(|e| format!("mkdir {}: {}", tmp.display(), io_error_text(&e)))?;
+        let result = self.download_into(deps, &repos, &dest, &tmp);
+        let result = result.and_then(|()| self.safe_move_deps(deps, &tmp, &dest));
+        let _ = fs::remove_dir_all(&tmp);
+        result
+    }
+
+    fn download_into(
+        &mut self,
+        deps: &mut [Dependency],
+        repos: &[(RepoEntry, IndexFile)],
+        dest: &Path,
+        tmp: &Path,
+    ) -> Result<(), String> {
+        let line = format!("Saving {} charts", deps.len());
+        self.say(&line);
+        let mut fetched: Vec<String> = Vec::new();
+        let mut save_error = None;
+        for dep in deps.iter_mut() {
+            if dep.repository.is_empty() {
+                let line = format!(
+                    "Dependency {} did not declare a repository. Assuming it exists in the charts directory",
+                    dep.name
+                );
+                self.say(&line);
+                let path = dest.join(&dep.name);
+                let ch = rudder_chart::loader::load_dir(&path)
+                    .map_err(|e| format!("unable to load chart '{}': {e}", path.display()))?;
+                let constraint = parse_constraint(dep)?;
+                let v = Version::parse(&ch.metadata.version).map_err(|e| {
+                    format!(
+                        "invalid version {} for dependency {}: {e}",
+                        dep.version, dep.name
+                    )
+                })?;
+                if !constraint.check(&v) {
+                    save_error = Some(format!(
+                        "dependency {} at version {} does not satisfy the constraint {}",
+                        dep.name, ch.metadata.version, dep.version
+                    ));
+                    break;
+                }
+                continue;
+            }
+            if dep.repository.starts_with("file://") {
+                if self.debug {
+                    let line = format!("Archiving {} from repo {}", dep.name, dep.repository);
+                    self.say(&line);
+                }
+                match self.tar_from_local_dir(dep, tmp) {
+                    Ok(version) => dep.version = version,
+                    Err(e) => {
+                        save_error = Some(e);
+                        break;
+                    }
+                }
+                continue;
+            }
+            if is_oci(&dep.repository) {
+                save_error = Some(oci_unsupported(dep));
+                break;
+            }
+            let (url, options) =
+                match self.find_chart_url(&dep.name, &dep.version, &dep.repository, repos) {
+                    Ok(found) => found,
+                    Err(e) => {
+                        save_error = Some(format!("could not find : {e}"));
+                        break;
+                    }
+                };
+            if fetched.contains(&url) {
+                let line = format!(
+                    "Already downloaded {} from repo {}",
+                    dep.name, dep.repository
+                );
+                self.say(&line);
+                continue;
+            }
+            let line = format!("Downloading {} from repo {}", dep.name, dep.repository);
+            self.say(&line);
+            let got = downloader::resolve_chart_version(&self.paths, &url, "", &options).and_then(
+                |located: Located| {
+                    downloader::download_to(&self.paths.content_cache, &located, tmp)
+                },
+            );
+            if let Err(e) = got {
+                save_error = Some(format!("could not download {url}: {e}"));
+                break;
+            }
+            fetched.push(url);
+        }
+        if let Some(e) = save_error {
+            let line = format!("Save error occurred:  {e}");
+            self.say(&line);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// `tarFromLocalDir`: a `file://` dependency packaged into `dest`; returns its version.
+    fn tar_from_local_dir(&self, dep: &Dependency, dest: &Path) -> Result<String, String> {
+        let dir = local_path(&dep.repository, &self.chart_path)?;
+        let ch = rudder_chart::loader::load_dir(&dir).map_err(|e| e.to_string())?;
+        let constraint = parse_constraint(dep)?;
+        let v = Version::parse(&ch.metadata.version)?;
+        if !constraint.check(&v) {
+            return Err(format!(
+                "can't get a valid version for dependency {}",
+                dep.name
+            ));
+        }
+        let data = crate::package::archive(&ch, &crate::package::PackageOptions::default())?;
+        let file = dest.join(format!("{}-{}.tgz", ch.metadata.name, ch.metadata.version));
+        fs::write(&file, data)
+            .map_err(|e| format!("open {}: {}", file.display(), io_error_text(&e)))?;
+        Ok(ch.metadata.version.clone())
+    }
+
+    /// `Manager.safeMoveDeps`: the downloaded archives that load as charts replace those
+    /// of the same name in `charts/`; other archives in `charts/` are deleted unless they
+    /// are charts without a repository (kept in charts/ by hand).
+    fn safe_move_deps(
+        &mut self,
+        deps: &[Dependency],
+        source: &Path,
+        dest: &Path,
+    ) -> Result<(), String> {
+        let list = |dir: &Path| -> Result<Vec<(String, bool)>, String> {
+            let mut v: Vec<(String, bool)> = fs::read_dir(dir)
+                .map_err(|e| format!("open {}: {}", dir.display(), io_error_text(&e)))?
+                .filter_map(Result::ok)
+                .map(|e| {
+                    let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+                    (e.file_name().to_string_lossy().into_owned(), is_dir)
+                })
+                .collect();
+            v.sort();
+            Ok(v)
+        };
+        let source_files = list(source)?;
+        let dest_files = list(dest)?;
+        let local: Vec<&str> = deps
+            .iter()
+            .filter(|d| d.repository.is_empty())
+            .map(|d| d.name.as_str())
+            .collect();
+        let mut in_source = Vec::new();
+        for (name, is_dir) in &source_files {
+            if *is_dir {
+                continue;
+            }
+            let from = source.join(name);
+            let to = dest.join(name);
+            in_source.push(name.clone());
+            if let Err(e) = rudder_chart::loader::load(&from) {
+                let line = format!(
+                    "Could not verify {} for moving: {e} (Skipping)",
+                    from.display()
+                );
+                let _ = write!(self.out, "{line}");
+                continue;
+            }
+            if let Err(e) = fs::rename(&from, &to).or_else(|_| {
+                fs::copy(&from, &to)
+                    .map(|_| ())
+                    .and_then(|()| fs::remove_file(&from))
+            }) {
+                let _ = write!(
+                    self.out,
+                    "Unable to move {} to charts dir {} (Skipping)",
+                    from.display(),
+                    io_error_text(&e)
+                );
+            }
+        }
+        self.say("Deleting outdated charts");
+        for (name, is_dir) in &dest_files {
+            if *is_dir || in_source.contains(name) {
+                continue;
+            }
+            let file = dest.join(name);
+            let ch = match rudder_chart::loader::load(&file) {
+                Ok(ch) => ch,
+                Err(e) => {
+                    let line = format!(
+                        "Could not verify {} for deletion: {e} (Skipping)",
+                        file.display()
+                    );
+                    self.say(&line);
+                    continue;
+                }
+            };
+            if local.contains(&ch.metadata.name.as_str()) {
+                continue;
+            }
+            if let Err(e) = fs::remove_file(&file) {
+                let _ = write!(
+                    self.out,
+                    "Could not delete {}: {} (Skipping)",
+                    file.display(),
+                    io_error_text(&e)
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// `writeLock`: Chart.lock (requirements.lock for apiVersion v1), refusing to write
+    /// through a symbolic link.
+    fn write_lock(&self, lock: &Lock, legacy: bool) -> Result<(), String> {
+        let text = lock_yaml(lock)?;
+        let name = if legacy {
+            "requirements.lock"
+        } else {
+            "Chart.lock"
+        };
+        let dest = self.chart_path.join(name);
+        if let Ok(meta) = fs::symlink_metadata(&dest) {
+            if meta.file_type().is_symlink() {
+                let link = fs::read_link(&dest).map_err(|e| {
+                    format!(
+                        "error reading symlink for {:?}: {e}",
+                        dest.display().to_string()
+                    )
+                })?;
+                return Err(format!(
+                    "the {name} file is a symlink to {:?}",
+                    link.display().to_string()
+                ));
+            }
+        }
+        fs::write(&dest, text)
+            .map_err(|e| format!("open {}: {}", dest.display(), io_error_text(&e)))
+    }
+}
+
+/// `versionEquals`: equal as semantic versions, or as strings when `v1` is not one.
+fn version_equals(v1: &str, v2: &str) -> bool {
+    match Version::parse(v1) {
+        Err(_) => v1 == v2,
+        Ok(a) => Version::parse(v2).is_ok_and(|b| a.compare(&b).is_eq()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dep(name: &str, version: &str, repository: &str) -> Dependency {
+        Dependency {
+            name: name.into(),
+            version: version.into(),
+            repository: repository.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn dependency_json_follows_go_field_order_and_omitempty() {
+        let mut d = dep("web", "^1.0.0", "https://x.io/<c>");
+        d.condition = "web.enabled".into();
+        d.tags = vec!["front".into()];
+        d.alias = "site".into();
+        d.import_values = vec![Value::str("data")];
+        assert_eq!(
+            dependency_json(&d),
+            r#"{"name":"web","version":"^1.0.0","repository":"https://x.io/\u003cc\u003e","condition":"web.enabled","tags":["front"],"import-values":["data"],"alias":"site"}"#
+        );
+        assert_eq!(
+            dependency_json(&dep("a", "", "")),
+            r#"{"name":"a","repository":""}"#
+        );
+    }
+
+    #[test]
+    fn lock_text_is_sorted_and_quotes_the_time() {
+        let lock = Lock {
+            generated: "2026-01-02T03:04:05.5Z".into(),
+            digest: "sha256:00".into(),
+            dependencies: vec![dep("a", "1.0.0", "https://x.io")],
+        };
+        assert_eq!(
+            lock_yaml(&lock).unwrap(),
+            "dependencies:\n- name: a\n  repository: https://x.io\n  version: 1.0.0\ndigest: sha256:00\ngenerated: \"2026-01-02T03:04:05.5Z\"\n"
+        );
+    }
+
+    #[test]
+    fn version_equality() {
+        assert!(version_equals("1.0.0", "v1.0.0"));
+        assert!(!version_equals("1.0.0", "1.0.1"));
+        assert!(version_equals("abc", "abc"));
+    }
+}

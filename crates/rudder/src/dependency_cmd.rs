@@ -1,0 +1,191 @@
+//! `rudder dependency list|update|build`, and the chart-locating flags (`--version`,
+//! `--repo`, credentials) that every command taking a CHART argument shares.
+
+use std::io::Write;
+
+use clap::{Args, Subcommand};
+use rudder_action::{self as action, Error};
+
+/// Helm's `addChartPathOptionsFlags` plus `--devel`: where a CHART argument is looked for.
+#[derive(Args, Clone, Default)]
+pub struct ChartPathArgs {
+    /// specify a version constraint for the chart version to use. This constraint can be a specific tag (e.g. 1.1.1) or it may reference a valid range (e.g. ^2.0.0). If this is not specified, the latest version is used
+    #[arg(long, default_value = "")]
+    version: String,
+    /// use development versions, too. Equivalent to version '>0.0.0-0'. If --version is set, this is ignored
+    #[arg(long)]
+    devel: bool,
+    /// chart repository url where to locate the requested chart
+    #[arg(long, default_value = "")]
+    repo: String,
+    /// chart repository username where to locate the requested chart
+    #[arg(long, default_value = "")]
+    username: String,
+    /// chart repository password where to locate the requested chart
+    #[arg(long, default_value = "")]
+    password: String,
+    /// identify HTTPS client using this SSL certificate file
+    #[arg(long, default_value = "")]
+    cert_file: String,
+    /// identify HTTPS client using this SSL key file
+    #[arg(long, default_value = "")]
+    key_file: String,
+    /// verify certificates of HTTPS-enabled servers using this CA bundle
+    #[arg(long, default_value = "")]
+    ca_file: String,
+    /// skip tls certificate checks for the chart download
+    #[arg(long)]
+    insecure_skip_tls_verify: bool,
+    /// pass credentials to all domains
+    #[arg(long)]
+    pass_credentials: bool,
+    /// use insecure HTTP connections for the chart download
+    #[arg(long)]
+    plain_http: bool,
+    /// verify the package before using it
+    #[arg(long)]
+    verify: bool,
+    /// location of public keys used for verification
+    #[arg(long, default_value = "")]
+    keyring: String,
+}
+
+impl ChartPathArgs {
+    /// The options for the action library; `--verify` is refused as rudder does not check
+    /// provenance yet.
+    pub fn options(self) -> Result<action::ChartPathOptions, Error> {
+        if self.verify {
+            return Err(Error::message(
+                "--verify: provenance verification is not supported by rudder yet",
+            ));
+        }
+        let _ = (self.plain_http, self.keyring);
+        Ok(action::ChartPathOptions {
+            version: self.version,
+            devel: self.devel,
+            repo_url: self.repo,
+            username: self.username,
+            password: self.password,
+            ca_file: self.ca_file,
+            cert_file: self.cert_file,
+            key_file: self.key_file,
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            pass_credentials_all: self.pass_credentials,
+        })
+    }
+}
+
+#[derive(Subcommand)]
+pub enum DependencyCommand {
+    /// list the dependencies for the given chart
+    #[command(alias = "ls")]
+    List {
+        /// CHART
+        #[arg(default_value = ".")]
+        chart: String,
+        /// maximum column width for output table
+        #[arg(long, default_value_t = 80)]
+        max_col_width: usize,
+    },
+    /// update charts/ based on the contents of Chart.yaml
+    #[command(alias = "up")]
+    Update(DependencyUpdateArgs),
+    /// rebuild the charts/ directory based on the Chart.lock file
+    Build(DependencyUpdateArgs),
+}
+
+#[derive(Args)]
+pub struct DependencyUpdateArgs {
+    /// CHART
+    #[arg(default_value = ".")]
+    chart: String,
+    /// verify the packages against signatures
+    #[arg(long)]
+    verify: bool,
+    /// keyring containing public keys
+    #[arg(long, default_value = "")]
+    keyring: String,
+    /// do not refresh the local repository cache
+    #[arg(long)]
+    skip_refresh: bool,
+    /// chart repository username where to locate the requested chart
+    #[arg(long, default_value = "")]
+    username: String,
+    /// chart repository password where to locate the requested chart
+    #[arg(long, default_value = "")]
+    password: String,
+    /// identify HTTPS client using this SSL certificate file
+    #[arg(long, default_value = "")]
+    cert_file: String,
+    /// identify HTTPS client using this SSL key file
+    #[arg(long, default_value = "")]
+    key_file: String,
+    /// skip tls certificate checks for the chart download
+    #[arg(long)]
+    insecure_skip_tls_verify: bool,
+    /// use insecure HTTP connections for the chart download
+    #[arg(long)]
+    plain_http: bool,
+    /// verify certificates of HTTPS-enabled servers using this CA bundle
+    #[arg(long, default_value = "")]
+    ca_file: String,
+}
+
+impl DependencyUpdateArgs {
+    fn options(&self, debug: bool) -> action::DependencyUpdateOptions {
+        // The credential and TLS flags are for OCI registries in Helm; chart repositories
+        // use the settings in repositories.yaml. The keyring only matters with --verify.
+        let _ = (
+            &self.keyring,
+            &self.username,
+            &self.password,
+            &self.cert_file,
+            &self.key_file,
+            self.insecure_skip_tls_verify,
+            self.plain_http,
+            &self.ca_file,
+        );
+        action::DependencyUpdateOptions {
+            skip_refresh: self.skip_refresh,
+            verify: self.verify,
+            debug,
+        }
+    }
+}
+
+pub fn run(cmd: DependencyCommand, debug: bool, out: &mut dyn Write) -> Result<(), Error> {
+    let paths = action::HelmPaths::from_env();
+    match cmd {
+        DependencyCommand::List {
+            chart,
+            max_col_width,
+        } => {
+            let (rows, warnings) = action::dependency_list(&chart)?;
+            if rows.is_empty() {
+                let charts = std::path::Path::new(&chart).join("charts");
+                writeln!(out, "WARNING: no dependencies at {}", charts.display())
+                    .map_err(Error::io)?;
+            } else {
+                let mut table = vec![["NAME", "VERSION", "REPOSITORY", "STATUS"]
+                    .map(String::from)
+                    .to_vec()];
+                table.extend(
+                    rows.into_iter()
+                        .map(|r| vec![r.name, r.version, r.repository, r.status]),
+                );
+                let text = action::table(&table, Some(max_col_width));
+                writeln!(out, "{text}").map_err(Error::io)?;
+                for warning in warnings {
+                    writeln!(out, "{warning}").map_err(Error::io)?;
+                }
+            }
+        }
+        DependencyCommand::Update(a) => {
+            action::dependency_update(&paths, &a.chart, &a.options(debug), out)?;
+        }
+        DependencyCommand::Build(a) => {
+            action::dependency_build(&paths, &a.chart, &a.options(debug), out)?;
+        }
+    }
+    Ok(())
+}
