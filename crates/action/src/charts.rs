@@ -29,6 +29,8 @@ pub struct ChartPathOptions {
     pub key_file: String,
     pub insecure_skip_tls_verify: bool,
     pub pass_credentials_all: bool,
+    /// `--plain-http`: talk to an OCI registry over HTTP.
+    pub plain_http: bool,
 }
 
 impl ChartPathOptions {
@@ -79,9 +81,23 @@ pub fn locate_chart(
     }
     let located = match ChartReference::of(name, opts) {
         ChartReference::Oci => {
-            return Err(msg(format!(
-                "unable to lookup ref {name} at version '{version}', OCI registries are not supported yet"
-            )))
+            let registry = crate::registry::RegistryOptions {
+                plain_http: opts.plain_http,
+                ca_file: opts.ca_file.clone(),
+                cert_file: opts.cert_file.clone(),
+                key_file: opts.key_file.clone(),
+                insecure_skip_tls_verify: opts.insecure_skip_tls_verify,
+                username: opts.username.clone(),
+                password: opts.password.clone(),
+            };
+            let chart = crate::registry::fetch_oci_chart(paths, name, &version, &registry)?;
+            // Kept in Helm's content cache under the archive's digest, like other downloads.
+            let digest = rudder_repo::manager::sha256_hex(&chart.data);
+            let dir = paths.content_cache.join(&digest[..2]);
+            std::fs::create_dir_all(&dir).map_err(Error::io)?;
+            let file = dir.join(format!("{digest}.chart"));
+            std::fs::write(&file, &chart.data).map_err(Error::io)?;
+            return std::path::absolute(file).map_err(Error::io);
         }
         ChartReference::InRepoUrl => {
             let base = opts.get_options();

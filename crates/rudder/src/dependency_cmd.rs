@@ -59,7 +59,7 @@ impl ChartPathArgs {
                 "--verify: provenance verification is not supported by rudder yet",
             ));
         }
-        let _ = (self.plain_http, self.keyring);
+        let _ = self.keyring;
         Ok(action::ChartPathOptions {
             version: self.version,
             devel: self.devel,
@@ -71,6 +71,7 @@ impl ChartPathArgs {
             key_file: self.key_file,
             insecure_skip_tls_verify: self.insecure_skip_tls_verify,
             pass_credentials_all: self.pass_credentials,
+            plain_http: self.plain_http,
         })
     }
 }

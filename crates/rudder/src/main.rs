@@ -12,8 +12,8 @@ use clap::{Args, Parser, Subcommand};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use rudder_action as action;
 
-mod registry_cmd;
 mod dependency_cmd;
+mod registry_cmd;
 mod release_cmd;
 
 #[derive(Parser)]

@@ -306,6 +306,31 @@ fn push_then_pull_round_trip() {
         run.stderr,
         "Error: scheme prefix missing from remote (e.g. \"oci://\")\n"
     );
+
+    // Every command that takes a chart takes an oci:// reference: `template` of the pushed
+    // chart equals `template` of the archive it came from.
+    let local = home.must(&["template", "r", v1.to_str().unwrap()]);
+    let remote_render = home.must(&[
+        "template",
+        "r",
+        &chart_ref,
+        "--version",
+        "1.0.0",
+        "--plain-http",
+    ]);
+    assert_eq!(remote_render, local);
+    let shown = home.must(&[
+        "show",
+        "chart",
+        &chart_ref,
+        "--version",
+        "1.0.0",
+        "--plain-http",
+    ]);
+    assert!(
+        shown.contains("name: demo\n") && shown.contains("version: 1.0.0\n"),
+        "{shown}"
+    );
 }
 
 #[test]
