@@ -467,6 +467,38 @@ impl Kube {
         }
     }
 
+    /// The object as the server's table of it (`Accept: ...;as=Table`): what `kubectl get`
+    /// and `helm status` print, columns and cells computed by the server.
+    pub fn get_table(&self, obj: &ObjectRef) -> Result<Json> {
+        let (resource, r) = self.locate(obj)?;
+        self.get_as_table(&format!(
+            "{}?includeObject=Object",
+            resource.object_url(&r.namespace, &r.name)
+        ))
+    }
+
+    /// The pods of `namespace` matching `label_selector`, as one server table.
+    pub fn list_pods_table(&self, namespace: &str, label_selector: &str) -> Result<Json> {
+        self.get_as_table(&format!(
+            "/api/v1/namespaces/{}/pods?includeObject=Object&labelSelector={}",
+            percent_encode(namespace),
+            percent_encode(label_selector)
+        ))
+    }
+
+    fn get_as_table(&self, url: &str) -> Result<Json> {
+        let request = http::Request::get(url)
+            .header(
+                "Accept",
+                "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json",
+            )
+            .body(Vec::new())
+            .map_err(|e| Error::Transport(format!("building request for {url}: {e}")))?;
+        self.runtime
+            .block_on(self.client.request::<Json>(request))
+            .map_err(convert)
+    }
+
     /// The log of one container of a pod (`GET .../pods/NAME/log?container=C`), as text.
     pub fn pod_logs(&self, namespace: &str, pod: &str, container: &str) -> Result<String> {
         let url = format!(

@@ -891,7 +891,15 @@ pub fn run(
         } => {
             let cluster = connect(&kube, namespace)?;
             let r = rel::status(&cluster, &release, revision)?;
-            write(&print_release(&r, &output.output, false, debug)?);
+            if output.output == "table" {
+                // As Helm v4, the table shows the live objects, as the API server tables them.
+                let resources = rel::resources_text(&cluster, &r)?;
+                write(&rel::status_text_with_resources(
+                    &r, false, debug, false, &resources,
+                ));
+            } else {
+                write(&print_release(&r, &output.output, false, debug)?);
+            }
         }
         ReleaseCommand::Test {
             release,

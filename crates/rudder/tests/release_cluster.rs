@@ -155,6 +155,26 @@ fn install_upgrade_history_rollback_uninstall() {
     assert!(out.starts_with("NAME: demo\nLAST DEPLOYED: "), "{out}");
     assert!(out.contains(&format!("\nNAMESPACE: {ns}\nSTATUS: deployed\nREVISION: 1\nDESCRIPTION: Install complete\nTEST SUITE: None\nNOTES:\ndemo is installed in {ns} (revision 1).\n")), "{out}");
 
+    // `status` adds the live objects as the API server tables them (as Helm v4 does).
+    let status = must(rudder(&kc, ns, &["status", "demo"]), "status");
+    let resources = status
+        .split_once("DESCRIPTION: Install complete\nRESOURCES:\n")
+        .map(|(_, r)| r)
+        .unwrap_or_else(|| panic!("no RESOURCES section: {status}"));
+    assert!(
+        resources.starts_with("==> v1/ConfigMap\nNAME          DATA   AGE\ndemo-config   2      "),
+        "{status}"
+    );
+    assert!(
+        resources.contains("==> v1/Service\nNAME       TYPE        CLUSTER-IP"),
+        "{status}"
+    );
+    let json_status = must(
+        rudder(&kc, ns, &["status", "demo", "-o", "json"]),
+        "status -o json",
+    );
+    assert!(!json_status.contains("RESOURCES"));
+
     // The record is Helm's: Secret type, labels, gzip+base64 JSON.
     let (secret, record) = secret_record(&k, ns, "demo", 1).expect("v1 record");
     assert_eq!(secret["type"], "helm.sh/release.v1");

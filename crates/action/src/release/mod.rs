@@ -24,7 +24,8 @@ pub use operations::{
 };
 pub use query::{
     format_values_yaml, get_hooks, get_manifest, get_metadata, get_notes, get_values, history,
-    list, metadata_text, status, status_text, HistoryEntry, ListOptions, ReleaseSummary,
+    list, metadata_text, resources_text, status, status_text, status_text_with_resources,
+    HistoryEntry, ListOptions, ReleaseSummary,
 };
 pub use resources::{Readiness, WaitOptions};
 pub use rudder_kube::{ConnectOptions, Propagation};

@@ -259,6 +259,18 @@ pub fn status_text(
     debug: bool,
     hide_notes: bool,
 ) -> String {
+    status_text_with_resources(release, show_metadata, debug, hide_notes, "")
+}
+
+/// [`status_text`] with the `RESOURCES:` section `helm status` adds (see
+/// [`resources_text`]).
+pub fn status_text_with_resources(
+    release: &Release,
+    show_metadata: bool,
+    debug: bool,
+    hide_notes: bool,
+    resources: &str,
+) -> String {
     let info = release.info.clone().unwrap_or_default();
     let mut out = format!("NAME: {}\n", release.name);
     if !info.last_deployed.is_empty() {
@@ -276,6 +288,7 @@ pub fn status_text(
         ));
     }
     out.push_str(&format!("DESCRIPTION: {}\n", info.description));
+    out.push_str(resources);
     let tests: Vec<_> = release
         .hooks
         .iter()
@@ -456,6 +469,133 @@ pub fn metadata_text(m: &Json) -> String {
 /// `rudder status NAME`.
 pub fn status(cluster: &Cluster, name: &str, revision: i64) -> Result<Release, Error> {
     get_release(cluster, name, revision)
+}
+
+/// The `RESOURCES:` section of `helm status`: each object of the release's manifest as the
+/// API server's table of it, grouped under `==> VERSION/KIND`, printed as kubectl prints
+/// tables. Groups come in manifest order (Helm's order is a Go map's, i.e. random); objects
+/// that cannot be read are left out, as Helm leaves them. Empty when nothing could be read.
+pub fn resources_text(cluster: &Cluster, release: &Release) -> Result<String, Error> {
+    let kube = cluster.kube();
+    let mut objects = super::resources::parse_manifest(&release.manifest, &release.namespace)?;
+    super::resources::locate(kube, &mut objects)?;
+    let mut groups: Vec<(String, Vec<Json>)> = Vec::new();
+    for o in &objects {
+        let Ok(table) = kube.get_table(&o.reference) else {
+            continue;
+        };
+        let version = o
+            .reference
+            .api_version
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        let key = format!("{version}/{}", o.reference.kind);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, tables)) => tables.push(table),
+            None => groups.push((key, vec![table])),
+        }
+    }
+    if groups.is_empty() {
+        return Ok(String::new());
+    }
+    let mut printer = TablePrinter::default();
+    let mut buf = String::new();
+    for (key, tables) in &groups {
+        buf.push_str(&format!("==> {key}\n"));
+        for t in tables {
+            buf.push_str(&printer.print(t));
+        }
+        buf.push('\n');
+    }
+    Ok(format!("RESOURCES:\n{buf}\n"))
+}
+
+/// kubectl's printing of server-side tables: headers (upper-cased, priority-0 columns only)
+/// once for a run of tables with the same columns, each table aligned on its own as a
+/// tabwriter with minimum width 6 and padding 3.
+#[derive(Default)]
+struct TablePrinter {
+    last_columns: Option<Json>,
+    printed_headers: bool,
+}
+
+impl TablePrinter {
+    fn print(&mut self, table: &Json) -> String {
+        let columns = table["columnDefinitions"].clone();
+        let mut no_headers = false;
+        let same = self.last_columns.as_ref() == Some(&columns);
+        if self.printed_headers && (columns.as_array().is_none_or(|c| c.is_empty()) || same) {
+            no_headers = true;
+        }
+        if !same && columns.as_array().is_some_and(|c| !c.is_empty()) {
+            self.last_columns = Some(columns.clone());
+            self.printed_headers = false;
+        }
+        let rows = table["rows"].as_array().cloned().unwrap_or_default();
+        if !rows.is_empty() {
+            self.printed_headers = true;
+        }
+        let defs = self
+            .last_columns
+            .as_ref()
+            .and_then(|c| c.as_array().cloned())
+            .unwrap_or_default();
+        let shown: Vec<usize> = defs
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d["priority"].as_i64().unwrap_or(0) == 0)
+            .map(|(i, _)| i)
+            .collect();
+        let mut lines: Vec<Vec<String>> = Vec::new();
+        if !no_headers {
+            lines.push(
+                shown
+                    .iter()
+                    .map(|&i| defs[i]["name"].as_str().unwrap_or_default().to_uppercase())
+                    .collect(),
+            );
+        }
+        for row in &rows {
+            let cells = row["cells"].as_array().cloned().unwrap_or_default();
+            lines.push(
+                shown
+                    .iter()
+                    .map(|&i| match cells.get(i) {
+                        Some(Json::String(s)) => s.clone(),
+                        Some(Json::Null) | None => "<none>".into(),
+                        Some(v) => v.to_string(),
+                    })
+                    .collect(),
+            );
+        }
+        tabwriter(&lines)
+    }
+}
+
+/// Go's tabwriter as kubectl configures it (min width 6, padding 3, spaces): every cell but
+/// the last of its line is padded to its column's width.
+fn tabwriter(lines: &[Vec<String>]) -> String {
+    let columns = lines.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0usize; columns];
+    for line in lines {
+        for (j, cell) in line.iter().enumerate() {
+            if j + 1 < line.len() {
+                widths[j] = widths[j].max((cell.chars().count() + 3).max(6));
+            }
+        }
+    }
+    let mut out = String::new();
+    for line in lines {
+        for (j, cell) in line.iter().enumerate() {
+            out.push_str(cell);
+            if j + 1 < line.len() {
+                out.push_str(&" ".repeat(widths[j] - cell.chars().count()));
+            }
+        }
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]
