@@ -184,7 +184,8 @@ fn getnum3(s: &[u8], fixed: bool) -> Option<(i64, usize)> {
     Some((n, i))
 }
 
-const MONTHS: [&str; 12] = [
+/// Go's month and weekday names (`time.Month.String`, `time.Weekday.String`).
+pub(crate) const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",
@@ -198,7 +199,7 @@ const MONTHS: [&str; 12] = [
     "November",
     "December",
 ];
-const DAYS: [&str; 7] = [
+pub(crate) const DAYS: [&str; 7] = [
     "Sunday",
     "Monday",
     "Tuesday",

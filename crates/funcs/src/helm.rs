@@ -370,8 +370,10 @@ impl Object for TimeObject {
             "Minute" => Value::Int(t.minute() as i64),
             "Second" => Value::Int(t.second() as i64),
             "UTC" => time_value(t.with_timezone(&Utc).fixed_offset()),
-            "Month" => Value::from(MONTHS[t.month0() as usize]),
-            "Weekday" => Value::from(DAYS[t.weekday().num_days_from_sunday() as usize]),
+            "Month" => Value::from(crate::gotime::MONTHS[t.month0() as usize]),
+            "Weekday" => {
+                Value::from(crate::gotime::DAYS[t.weekday().num_days_from_sunday() as usize])
+            }
             "YearDay" => Value::Int(t.ordinal() as i64),
             "Nanosecond" => Value::Int(t.nanosecond() as i64),
             "IsZero" => Value::Bool(t.timestamp() == -62135596800 && t.nanosecond() == 0),
@@ -395,30 +397,6 @@ impl Object for TimeObject {
         self
     }
 }
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-const DAYS: [&str; 7] = [
-    "Sunday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-];
 
 /// Go's `Time.Format` with a reference-time layout.
 pub(crate) fn format_go(t: &DateTime<FixedOffset>, layout: &str) -> String {
