@@ -5,11 +5,6 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-
-// Rendering allocates many short-lived values; mimalloc serves them markedly faster than
-// glibc's allocator (measured with callgrind on the Milvus chart).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use rudder_action as action;
 
 mod dependency_cmd;
