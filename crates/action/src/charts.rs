@@ -31,6 +31,9 @@ pub struct ChartPathOptions {
     pub pass_credentials_all: bool,
     /// `--plain-http`: talk to an OCI registry over HTTP.
     pub plain_http: bool,
+    /// `--dependency-update` (install, upgrade, template): run `dependency update` on a
+    /// local chart whose dependencies are missing, then load it again.
+    pub dependency_update: bool,
 }
 
 impl ChartPathOptions {
@@ -231,6 +234,32 @@ pub(crate) fn check_installable(chart: &Chart) -> Result<(), Error> {
         other => Err(Error::message(format!(
             "{other} charts are not installable"
         ))),
+    }
+}
+
+/// Loads the chart (see [`load`]) and checks that its dependencies are present, first
+/// fetching them with `dependency update` when `--dependency-update` asks for it, as Helm's
+/// install, upgrade and template do (the update's progress goes to standard output).
+pub(crate) fn load_with_dependencies(
+    chart_ref: &str,
+    opts: &ChartPathOptions,
+) -> Result<Chart, Error> {
+    let paths = HelmPaths::from_env();
+    let path = locate_chart(&paths, chart_ref, opts)?;
+    let load = |p: &Path| rudder_chart::load(p).map_err(|e| Error::message(e.to_string()));
+    let chart = load(&path)?;
+    check_installable(&chart)?;
+    match check_dependencies(&chart) {
+        Err(_) if opts.dependency_update && path.is_dir() => {
+            let options = crate::DependencyUpdateOptions::default();
+            let mut out = std::io::stdout();
+            crate::dependency_update(&paths, &path.to_string_lossy(), &options, &mut out)?;
+            load(&path).map_err(|e| {
+                Error::message(format!("failed reloading chart after repo update: {e}"))
+            })
+        }
+        Err(e) => Err(e),
+        Ok(()) => Ok(chart),
     }
 }
 

@@ -73,9 +73,7 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
         .extend(opts.api_versions.iter().cloned());
 
     let user_values = charts::user_values(&opts.values)?;
-    let mut chart = charts::load(chart_ref, &opts.chart)?;
-    charts::check_installable(&chart)?;
-    charts::check_dependencies(&chart)?;
+    let mut chart = charts::load_with_dependencies(chart_ref, &opts.chart)?;
     validate_release_name(&opts.release_name)?;
     charts::process_dependencies(&mut chart, &user_values)
         .map_err(|e| Error::message(format!("chart dependencies processing failed: {e}")))?;

@@ -72,6 +72,7 @@ impl ChartPathArgs {
             insecure_skip_tls_verify: self.insecure_skip_tls_verify,
             pass_credentials_all: self.pass_credentials,
             plain_http: self.plain_http,
+            dependency_update: false,
         })
     }
 }

@@ -290,6 +290,9 @@ struct TemplateArgs {
     /// simulate the operation client-side ("client") or server-side ("server")
     #[arg(long, default_value = "client", num_args = 0..=1, default_missing_value = "client")]
     dry_run: String,
+    /// update dependencies if they are missing before installing the chart
+    #[arg(long)]
+    dependency_update: bool,
     #[command(flatten)]
     chart_path: dependency_cmd::ChartPathArgs,
 }
@@ -379,7 +382,10 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                 enable_dns: t.enable_dns,
                 hide_secret: t.hide_secret,
                 debug: cli.debug,
-                chart: t.chart_path.options()?,
+                chart: action::ChartPathOptions {
+                    dependency_update: t.dependency_update,
+                    ..t.chart_path.options()?
+                },
             };
             let _ = t.skip_crds;
             let text = action::template(&chart, &options)?;

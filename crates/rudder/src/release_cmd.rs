@@ -171,6 +171,9 @@ pub struct InstallArgs {
     /// if set, do not show notes in install output
     #[arg(long)]
     hide_notes: bool,
+    /// update dependencies if they are missing before installing the chart
+    #[arg(long)]
+    dependency_update: bool,
     #[command(flatten)]
     chart_path: ChartPathArgs,
 }
@@ -240,6 +243,9 @@ pub struct UpgradeArgs {
     /// if set, do not show notes in upgrade output
     #[arg(long)]
     hide_notes: bool,
+    /// update dependencies if they are missing before installing the chart
+    #[arg(long)]
+    dependency_update: bool,
     #[command(flatten)]
     chart_path: ChartPathArgs,
 }
@@ -629,7 +635,10 @@ pub fn run(
                 force_conflicts: a.force_conflicts,
                 skip_schema_validation: a.skip_schema_validation,
                 enable_dns: a.enable_dns,
-                chart: a.chart_path.options()?,
+                chart: rudder_action::ChartPathOptions {
+                    dependency_update: a.dependency_update,
+                    ..a.chart_path.options()?
+                },
             };
             let release = rel::install(&cluster, &name, &chart, &opts, &mut progress_printer())
                 .map_err(|e| Error::message(format!("INSTALLATION FAILED: {e}")))?;
@@ -656,7 +665,10 @@ pub fn run(
                     force_conflicts: a.force_conflicts,
                     skip_schema_validation: a.skip_schema_validation,
                     enable_dns: a.enable_dns,
-                    chart: a.chart_path.options()?,
+                    chart: rudder_action::ChartPathOptions {
+                        dependency_update: a.dependency_update,
+                        ..a.chart_path.options()?
+                    },
                     ..rel::InstallOptions::default()
                 },
                 install_if_missing: a.install,

@@ -516,3 +516,25 @@ fn package_with_dependency_update() {
         lock_body(&expected("devel", "expected.lock").unwrap())
     );
 }
+
+#[test]
+fn template_with_dependency_update_fetches_missing_charts() {
+    let home = home_with_repo();
+    let chart = home.case("devel");
+    let c = chart.to_str().unwrap();
+    // Without the flag: Helm's refusal.
+    let (ok, _, err) = home.run(&["template", "rel", c]);
+    assert!(!ok);
+    assert!(
+        err.contains("found in Chart.yaml, but missing in charts/ directory: web"),
+        "{err}"
+    );
+    // With it: the update runs first (its progress on stdout, as Helm's manager writes
+    // there), then the chart renders with the fetched subchart.
+    let out = home.ok(&["template", "rel", c, "--dependency-update"]);
+    let (progress, manifest) = out.split_once("---\n").expect("a manifest");
+    assert!(progress.contains("Saving 1 charts"), "{progress}");
+    assert_eq!(listing(&chart.join("charts")), "web-1.2.0-rc.1.tgz\n");
+    // The same render as after an explicit `dependency update`.
+    assert_eq!(format!("---\n{manifest}"), home.ok(&["template", "rel", c]));
+}

@@ -302,12 +302,10 @@ fn load_chart(
     chart_path: &crate::ChartPathOptions,
     user_values: &Value,
 ) -> Result<Chart, Error> {
-    let mut chart = charts::load(chart_ref, chart_path)?;
-    charts::check_installable(&chart)?;
+    let mut chart = charts::load_with_dependencies(chart_ref, chart_path)?;
     if chart.metadata.api_version != "v2" && chart.metadata.api_version != "v1" {
         return Err(Error::message("invalid chart apiVersion"));
     }
-    charts::check_dependencies(&chart)?;
     charts::process_dependencies(&mut chart, user_values)
         .map_err(|e| Error::message(format!("chart dependencies processing failed: {e}")))?;
     Ok(chart)
@@ -627,9 +625,7 @@ pub fn upgrade(
         }
     };
 
-    let mut chart = charts::load(chart_ref, &opts.install.chart)?;
-    charts::check_installable(&chart)?;
-    charts::check_dependencies(&chart)?;
+    let mut chart = charts::load_with_dependencies(chart_ref, &opts.install.chart)?;
     let values = upgrade_values(&mut chart, &current, user_values, opts)?;
     charts::process_dependencies(&mut chart, &values)
         .map_err(|e| Error::message(format!("chart dependencies processing failed: {e}")))?;
