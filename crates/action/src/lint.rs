@@ -77,15 +77,98 @@ impl Linter {
     }
 }
 
+/// govalidator's `IsURL`, which Helm's lint uses for maintainers' URLs: lenient (a bare
+/// `milvus.io` passes) but with its own scheme list (`git://...` does not).
 fn is_url(s: &str) -> bool {
-    let Some((scheme, rest)) = s.split_once("://") else {
+    use std::sync::LazyLock;
+    static URL: LazyLock<regex::Regex> = LazyLock::new(|| {
+        let host = r"[a-zA-Z0-9\x{a1}-\x{ffff}](?:[a-zA-Z0-9\x{a1}-\x{ffff}_-]*[a-zA-Z0-9\x{a1}-\x{ffff}])?";
+        regex::Regex::new(&format!(
+            r"^(?:(?:ftp|tcp|udp|wss?|https?)://)?(?:\S+(?::\S*)?@)?(?:\[[0-9a-fA-F:.]+\]|{host}(?:[.-]{host})*)\.?(?::\d{{1,5}})?(?:[/?#]\S*)?$"
+        ))
+        .expect("URL grammar compiles")
+    });
+    let runes = s.chars().count();
+    if !(4..2083).contains(&runes) || s.starts_with('.') {
         return false;
+    }
+    // Without a scheme, what follows the host must look like a path for the host to count.
+    let with_scheme = s.contains("://");
+    let after = if with_scheme {
+        s.split_once("://").map(|x| x.1).unwrap_or("")
+    } else {
+        s
     };
-    !scheme.is_empty()
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-        && !rest.is_empty()
+    let host = after.split(['/', '?', '#']).next().unwrap_or("");
+    if host.starts_with('.') {
+        return false;
+    }
+    if !with_scheme && !s.contains(':') && !host.contains('.') && host != "localhost" {
+        // url.Parse leaves it all as a path; govalidator wants a dot in it.
+        if !s.contains('.') {
+            return false;
+        }
+    }
+    URL.is_match(s)
+}
+
+/// The first field of Chart.yaml that Helm's strict load (`yaml.UnmarshalStrict` into
+/// `chart.Metadata`) does not know: Go's JSON decoder meets the keys in sorted order (the
+/// YAML went through a Go map) and matches field names without regard to case.
+fn unknown_chart_field(chart_yaml: &rudder_value::Map) -> Option<String> {
+    const METADATA: &[&str] = &[
+        "name",
+        "home",
+        "sources",
+        "version",
+        "description",
+        "keywords",
+        "maintainers",
+        "icon",
+        "apiVersion",
+        "condition",
+        "tags",
+        "appVersion",
+        "deprecated",
+        "annotations",
+        "kubeVersion",
+        "dependencies",
+        "type",
+    ];
+    const MAINTAINER: &[&str] = &["name", "email", "url"];
+    const DEPENDENCY: &[&str] = &[
+        "name",
+        "version",
+        "repository",
+        "condition",
+        "tags",
+        "enabled",
+        "import-values",
+        "alias",
+    ];
+    fn check(map: &rudder_value::Map, known: &[&str]) -> Option<String> {
+        let mut keys: Vec<&String> = map.keys().collect();
+        keys.sort();
+        for key in keys {
+            let Some(field) = known.iter().find(|k| k.eq_ignore_ascii_case(key)) else {
+                return Some(key.clone());
+            };
+            let nested = match *field {
+                "maintainers" => MAINTAINER,
+                "dependencies" => DEPENDENCY,
+                _ => continue,
+            };
+            for item in map[key.as_str()].as_list().into_iter().flatten() {
+                if let Some(d) = item.as_dict() {
+                    if let Some(found) = check(&d.snapshot(), nested) {
+                        return Some(found);
+                    }
+                }
+            }
+        }
+        None
+    }
+    check(chart_yaml, METADATA)
 }
 
 fn is_email(s: &str) -> bool {
@@ -132,6 +215,16 @@ fn lint_chartfile(l: &mut Linter, dir: &Path) {
         .ok()
         .and_then(|v| v.as_dict().map(|d| d.snapshot()))
         .unwrap_or_default();
+    l.rule(
+        Severity::Warning,
+        file,
+        match unknown_chart_field(&typed) {
+            Some(field) => Err(format!(
+                "failed to strictly parse chart metadata file\n\terror unmarshaling JSON: while decoding JSON: json: unknown field {field:?}"
+            )),
+            None => Ok(()),
+        },
+    );
     l.rule(
         Severity::Error,
         file,
@@ -704,5 +797,27 @@ pub fn lint(paths: &[String], opts: &LintOptions) -> LintReport {
     LintReport {
         output: out,
         failure: None,
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::is_url;
+
+    #[test]
+    fn maintainer_urls_are_judged_as_govalidator_judges_them() {
+        for ok in [
+            "milvus.io",
+            "https://milvus.io",
+            "http://example.com:8080/a?b#c",
+            "example.com/path",
+            "https://user:pw@host.example.org",
+            "http://localhost",
+        ] {
+            assert!(is_url(ok), "{ok} should pass");
+        }
+        for bad in ["", "a b", "not a url", ".example.com", "git://x", "abc"] {
+            assert!(!is_url(bad), "{bad} should fail");
+        }
     }
 }
