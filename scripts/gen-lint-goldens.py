@@ -2,7 +2,7 @@
 """Generates tests/lint/golden/NAME.out from tests/lint/cases.yaml: what `helm lint` prints and
 its exit status, computed with real Helm v4.2.3 (helm-python-sdk 0.2.2's `lint`), laid out as
 pkg/cmd/lint.go prints it. Cases take paths and the flags -f, --set, --strict, --quiet,
---with-subcharts. Usage: scripts/gen-lint-goldens.py [CASE-NAME ...]
+--with-subcharts, --kube-version. Usage: scripts/gen-lint-goldens.py [CASE-NAME ...]
 """
 import os, subprocess, sys
 
@@ -40,6 +40,9 @@ def run(case):
         elif a == "--set":
             merge(vals, helm.parse_set_string(args[i + 1]))
             i += 2
+        elif a == "--kube-version":
+            opts["kube_version"] = args[i + 1]
+            i += 2
         else:
             opts[a.lstrip("-").replace("-", "_")] = True
             i += 1
@@ -53,7 +56,7 @@ def run(case):
     out, failed, noisy = "", 0, 0
     for p in paths:
         r = helm.lint(os.path.join(ROOT, p), vals, strict=opts["strict"] or None, namespace="default",
-                      quiet=opts["quiet"] or None)
+                      quiet=opts["quiet"] or None, kube_version=opts.get("kube_version"))
         messages = r.get("messages") or []
         errors = r.get("errors") or []
         bad = any(m["severity"] > 1 for m in messages) or bool(errors)

@@ -597,6 +597,14 @@ fn lint_templates(
                         name,
                         validate_metadata_name(&kind, &obj_name),
                     );
+                    let api_version = field(&m, "apiVersion")
+                        .and_then(|k| k.as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    l.rule(
+                        Severity::Warning,
+                        name,
+                        deprecation(&api_version, &kind, &caps.kube_version),
+                    );
                     if matches!(
                         kind.as_str(),
                         "Deployment" | "ReplicaSet" | "DaemonSet" | "StatefulSet"
@@ -615,6 +623,56 @@ fn lint_templates(
             }
         }
     }
+}
+
+/// Kubernetes' lifecycle data for its built-in kinds (generated from k8s.io/api by
+/// scripts/gen-deprecated-apis.py): `group/version Kind deprecated removed replacement`.
+const DEPRECATED_APIS: &str = include_str!("deprecated_apis.txt");
+
+/// Helm's `validateNoDeprecations`: a built-in kind deprecated at the linted Kubernetes
+/// version gets the apiserver's warning text.
+fn deprecation(api_version: &str, kind: &str, kube: &KubeVersion) -> Result<(), String> {
+    if api_version.is_empty() || kind.is_empty() {
+        return Ok(());
+    }
+    let number = |s: &str| s.trim_end_matches('+').parse::<u32>().unwrap_or(0);
+    let current = (number(&kube.major), number(&kube.minor));
+    let parse = |s: &str| -> Option<(u32, u32)> {
+        let (a, b) = s.split_once('.')?;
+        Some((a.parse().ok()?, b.parse().ok()?))
+    };
+    for line in DEPRECATED_APIS.lines().filter(|l| !l.starts_with('#')) {
+        let mut f = line.splitn(5, ' ');
+        let (Some(gv), Some(k), Some(dep), Some(removed), Some(replacement)) =
+            (f.next(), f.next(), f.next(), f.next(), f.next())
+        else {
+            continue;
+        };
+        if gv != api_version || k != kind {
+            continue;
+        }
+        let Some(deprecated) = parse(dep) else {
+            return Ok(());
+        };
+        let removed = parse(removed);
+        let is_deprecated =
+            current == (0, 0) || current >= deprecated || removed.is_some_and(|r| current >= r);
+        if !is_deprecated {
+            return Ok(());
+        }
+        let mut msg = format!(
+            "{gv} {k} is deprecated in v{}.{}+",
+            deprecated.0, deprecated.1
+        );
+        if let Some((a, b)) = removed {
+            msg.push_str(&format!(", unavailable in v{a}.{b}+"));
+        }
+        if replacement != "-" {
+            msg.push_str(&format!("; use {replacement}"));
+        }
+        return Err(msg);
+    }
+    Ok(())
 }
 
 fn lint_dependencies(l: &mut Linter, chart: &Chart, dir: &Path) {
