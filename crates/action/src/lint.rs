@@ -1,11 +1,11 @@
 //! `rudder lint`: Helm's chart checks (pkg/chart/v2/lint) and `helm lint`'s report.
 //!
-//! Implemented rules: Chart.yaml (parse, name, apiVersion, version and appVersion types,
-//! SemVer, maintainers, icon, sources, type and dependencies per apiVersion, strict SemVer
-//! 2), values.yaml (presence, parse, schema), templates (folder, file extensions, rendering
-//! in lint mode, YAML validity of every rendered document, top-level indentation, metadata
-//! names) and dependencies present in charts/. Not yet: Kubernetes API deprecation warnings,
-//! selector and list-annotation checks, CRD file checks.
+//! Implemented rules: Chart.yaml (parse, strict parse, name, apiVersion, version and
+//! appVersion types, SemVer, maintainers, icon, sources, type and dependencies per
+//! apiVersion, strict SemVer 2), values.yaml (presence, parse, schema), templates (folder,
+//! file extensions, rendering in lint mode, YAML validity of every rendered document,
+//! top-level indentation, metadata names, deprecated Kubernetes APIs, workload selectors)
+//! and dependencies present in charts/. Not yet: the list-annotation check, CRD file checks.
 
 use std::path::Path;
 
