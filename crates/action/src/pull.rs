@@ -130,11 +130,195 @@ fn archive_name(url: &str) -> String {
     path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
-/// Expands a chart archive under `dir`; the tar crate refuses entries that would land
-/// outside it.
+/// Expands a chart archive under `dir` as Helm's `chartutil.Expand` does: the files come
+/// through the archive loader (which refuses absolute paths and `..`, skips links and
+/// devices, and bounds sizes), are written below `dir/<chart name from Chart.yaml>`, and
+/// nothing is ever written outside it.
 fn expand(dir: &Path, data: &[u8]) -> Result<(), Error> {
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(data));
-    archive
-        .unpack(dir)
-        .map_err(|e| Error::message(format!("failed to untar: {e}")))
+    let untar = |e: String| Error::message(format!("failed to untar: {e}"));
+    let files = rudder_chart::loader::archive_files(data).map_err(|e| untar(e.to_string()))?;
+    let chart_name = files
+        .iter()
+        .find(|f| f.name == "Chart.yaml")
+        .and_then(|f| {
+            let text = String::from_utf8_lossy(&f.data);
+            let mut md = rudder_chart::Metadata::default();
+            md.merge_yaml(&text).ok().map(|_| md.name)
+        })
+        .unwrap_or_default();
+    if chart_name.is_empty()
+        || chart_name.contains(['/', '\\'])
+        || chart_name == ".."
+        || chart_name == "."
+    {
+        return Err(untar("chart name not specified".into()));
+    }
+    let root = dir.join(&chart_name);
+    for f in &files {
+        let relative = Path::new(&f.name);
+        if relative.is_absolute()
+            || relative
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(untar(format!("illegal file name {:?}", f.name)));
+        }
+        let out = root.join(relative);
+        if let Some(parent) = out.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| untar(e.to_string()))?;
+        }
+        // A link planted at the destination beforehand is replaced, never followed.
+        if std::fs::symlink_metadata(&out).is_ok_and(|m| m.file_type().is_symlink()) {
+            std::fs::remove_file(&out).map_err(|e| untar(e.to_string()))?;
+        }
+        std::fs::write(&out, &f.data).map_err(|e| untar(e.to_string()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod hostile_archive_tests {
+    use super::expand;
+    use std::io::Write;
+
+    /// A gzipped tar of raw entries: (name as written in the header, type, data, link).
+    fn archive(entries: &[(&str, tar::EntryType, &[u8], &str)]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (name, kind, data, link) in entries {
+            let mut header = tar::Header::new_old();
+            // Write the name bytes directly: the tar crate's own setters refuse `..`.
+            let raw = header.as_old_mut();
+            raw.name[..name.len()].copy_from_slice(name.as_bytes());
+            if !link.is_empty() {
+                raw.linkname[..link.len()].copy_from_slice(link.as_bytes());
+            }
+            header.set_entry_type(*kind);
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            builder.append(&header, *data).unwrap();
+        }
+        let tar = builder.into_inner().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&tar).unwrap();
+        gz.finish().unwrap()
+    }
+
+    const CHART: &[u8] = b"apiVersion: v2\nname: demo\nversion: 0.1.0\n";
+
+    fn files_under(dir: &std::path::Path) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in walk(dir) {
+            out.push(e.strip_prefix(dir).unwrap().display().to_string());
+        }
+        out.sort();
+        out
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn traversal_and_absolute_paths_are_refused_and_nothing_is_written() {
+        let root = tempfile::tempdir().unwrap();
+        let dest = root.path().join("dest");
+        std::fs::create_dir(&dest).unwrap();
+        for evil in ["demo/../../escaped.txt", "/tmp/rudder-absolute-escape.txt"] {
+            let data = archive(&[
+                ("demo/Chart.yaml", tar::EntryType::Regular, CHART, ""),
+                (evil, tar::EntryType::Regular, b"owned", ""),
+            ]);
+            let e = expand(&dest, &data).unwrap_err().to_string();
+            assert!(e.starts_with("failed to untar: "), "{e}");
+            assert!(
+                files_under(root.path()).is_empty(),
+                "{evil}: nothing may be written"
+            );
+        }
+        assert!(!std::path::Path::new("/tmp/rudder-absolute-escape.txt").exists());
+    }
+
+    #[test]
+    fn links_and_devices_are_skipped_and_files_land_under_the_chart_name() {
+        let root = tempfile::tempdir().unwrap();
+        let data = archive(&[
+            ("anything/Chart.yaml", tar::EntryType::Regular, CHART, ""),
+            (
+                "anything/templates/cm.yaml",
+                tar::EntryType::Regular,
+                b"kind: ConfigMap\n",
+                "",
+            ),
+            (
+                "anything/templates/passwd",
+                tar::EntryType::Symlink,
+                b"",
+                "/etc/passwd",
+            ),
+            (
+                "anything/templates/hard",
+                tar::EntryType::Link,
+                b"",
+                "/etc/shadow",
+            ),
+            ("anything/dev", tar::EntryType::Char, b"", ""),
+        ]);
+        expand(root.path(), &data).unwrap();
+        // Named after Chart.yaml's name (as Helm's Expand does), regular files only.
+        assert_eq!(
+            files_under(root.path()),
+            ["demo/Chart.yaml", "demo/templates/cm.yaml"]
+        );
+    }
+
+    #[test]
+    fn oversized_and_corrupt_archives_give_clear_errors() {
+        let root = tempfile::tempdir().unwrap();
+        // A file whose header claims more than Helm's per-file limit is refused before it
+        // is read.
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_path("demo/Chart.yaml").unwrap();
+        header.set_size(CHART.len() as u64);
+        header.set_cksum();
+        builder.append(&header, CHART).unwrap();
+        let mut big = tar::Header::new_gnu();
+        big.set_path("demo/big.bin").unwrap();
+        big.set_size(6 * 1024 * 1024);
+        big.set_cksum();
+        builder
+            .append(&big, std::io::repeat(0).take_bytes(6 * 1024 * 1024))
+            .unwrap();
+        let tar = builder.into_inner().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&tar).unwrap();
+        let e = expand(root.path(), &gz.finish().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is larger than the maximum file size"), "{e}");
+        let e = expand(root.path(), b"\x1f\x8bnot really gzip")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("failed to untar: "), "{e}");
+        let e = expand(root.path(), b"plain text").unwrap_err().to_string();
+        assert!(e.contains("does not appear to be a gzipped archive"), "{e}");
+        assert!(files_under(root.path()).is_empty());
+    }
+
+    trait TakeBytes: std::io::Read + Sized {
+        fn take_bytes(self, n: u64) -> std::io::Take<Self> {
+            std::io::Read::take(self, n)
+        }
+    }
+    impl<R: std::io::Read> TakeBytes for R {}
 }

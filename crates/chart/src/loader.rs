@@ -108,6 +108,13 @@ fn walk(root: &Path, dir: &Path, rules: &Rules, out: &mut Vec<File>) -> Result<(
 /// Unpacks a gzipped tar chart archive and loads it (Helm's `LoadArchive`): entries are
 /// taken relative to the archive's top folder; absolute paths and `..` are refused.
 pub fn load_archive(data: &[u8]) -> Result<Chart, LoadError> {
+    load_files(archive_files(data)?)
+}
+
+/// The regular files of a gzipped tar chart archive, named relative to its top folder
+/// (Helm's `LoadArchiveFiles`): absolute paths and `..` are refused, links, devices and
+/// other special entries skipped, and the size of each file and of the whole bounded.
+pub fn archive_files(data: &[u8]) -> Result<Vec<File>, LoadError> {
     if data.len() < 2 || data[0] != 0x1f || data[1] != 0x8b {
         return Err(err(
             "file does not appear to be a gzipped archive; got 'application/octet-stream'",
@@ -176,7 +183,7 @@ pub fn load_archive(data: &[u8]) -> Result<Chart, LoadError> {
     if files.is_empty() {
         return Err(err("no files in chart archive"));
     }
-    load_files(files)
+    Ok(files)
 }
 
 fn parse_lock(text: &str, file: &str) -> Result<Lock, LoadError> {
