@@ -22,7 +22,9 @@ use crate::{Map, Value};
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-/// A YAML node before resolution into values.
+/// A YAML node before resolution into values. Collections are shared, so that an alias
+/// costs a pointer, not a copy (the alias-ratio check below bounds what expanding them into
+/// values may cost).
 #[derive(Clone, Debug)]
 enum Node {
     Scalar {
@@ -30,11 +32,12 @@ enum Node {
         plain: bool,
         tag: Option<String>,
     },
-    Seq(Vec<Node>),
-    Map(Vec<(Node, Node)>),
+    Seq(Arc<Vec<Node>>),
+    Map(Arc<Vec<(Node, Node)>>),
 }
 
-/// A collection being built from parser events.
+/// A collection being built from parser events, with the number of nodes decoding it will
+/// visit (aliases counted as expanded).
 enum Frame {
     Seq(Vec<Node>),
     /// Entries so far and a key waiting for its value.
@@ -43,10 +46,14 @@ enum Frame {
 
 #[derive(Default)]
 struct Builder {
-    /// Open collections with their anchors ("" for none).
-    stack: Vec<(Frame, String)>,
-    anchors: HashMap<String, Node>,
+    /// Open collections with their anchors ("" for none) and expanded sizes so far.
+    stack: Vec<(Frame, String, u64)>,
+    /// Anchored nodes with their expanded sizes.
+    anchors: HashMap<String, (Node, u64)>,
     docs: Vec<Node>,
+    /// go-yaml's decode counters: every node decoded, and those decoded through an alias.
+    decode_count: u64,
+    alias_count: u64,
 }
 
 /// A tag as go-yaml v2 shortens it: `tag:yaml.org,2002:str` is `!!str`.
@@ -57,29 +64,78 @@ fn short_tag(tag: &str) -> String {
     }
 }
 
+/// go-yaml v2's `allowedAliasRatio`: small documents may be mostly aliases, large ones less.
+fn allowed_alias_ratio(decode_count: u64) -> f64 {
+    const LOW: u64 = 400_000;
+    const HIGH: u64 = 4_000_000;
+    if decode_count <= LOW {
+        0.99
+    } else if decode_count >= HIGH {
+        0.10
+    } else {
+        0.99 - 0.89 * ((decode_count - LOW) as f64 / (HIGH - LOW) as f64)
+    }
+}
+
 impl Builder {
-    fn push_node(&mut self, node: Node, anchor: String) {
+    /// Adds a finished node of `size` expanded nodes to its parent.
+    fn push_node(&mut self, node: Node, anchor: String, size: u64) {
         if !anchor.is_empty() {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), size));
         }
         match self.stack.last_mut() {
-            Some((Frame::Seq(items), _)) => items.push(node),
-            Some((Frame::Map(entries, pending), _)) => match pending.take() {
-                Some(key) => entries.push((key, node)),
-                None => *pending = Some(node),
-            },
+            Some((Frame::Seq(items), _, total)) => {
+                items.push(node);
+                *total += size;
+            }
+            Some((Frame::Map(entries, pending), _, total)) => {
+                *total += size;
+                match pending.take() {
+                    Some(key) => entries.push((key, node)),
+                    None => *pending = Some(node),
+                }
+            }
             None => self.docs.push(node),
         }
     }
 
+    fn scalar(&mut self, node: Node, anchor: String) {
+        self.decode_count += 1;
+        self.push_node(node, anchor, 1);
+    }
+
+    fn start_collection(&mut self, frame: Frame, anchor: String) {
+        self.decode_count += 1;
+        self.stack.push((frame, anchor, 1));
+    }
+
     fn end_collection(&mut self) {
-        if let Some((frame, anchor)) = self.stack.pop() {
+        if let Some((frame, anchor, size)) = self.stack.pop() {
             let node = match frame {
-                Frame::Seq(items) => Node::Seq(items),
-                Frame::Map(entries, _) => Node::Map(entries),
+                Frame::Seq(items) => Node::Seq(Arc::new(items)),
+                Frame::Map(entries, _) => Node::Map(Arc::new(entries)),
             };
-            self.push_node(node, anchor);
+            self.push_node(node, anchor, size);
         }
+    }
+
+    /// An alias: the anchored node again, counted as go-yaml counts decoding it, which
+    /// refuses documents that are mostly alias expansion (a "billion laughs" bomb).
+    fn alias(&mut self, name: &str) -> Result<(), String> {
+        let Some((node, size)) = self.anchors.get(name).cloned() else {
+            return Err(format!("yaml: unknown anchor '{name}' referenced"));
+        };
+        self.decode_count = self.decode_count.saturating_add(size);
+        self.alias_count = self.alias_count.saturating_add(size);
+        if self.alias_count > 100
+            && self.decode_count > 1000
+            && self.alias_count as f64 / self.decode_count as f64
+                > allowed_alias_ratio(self.decode_count)
+        {
+            return Err("yaml: document contains excessive aliasing".into());
+        }
+        self.push_node(node, String::new(), size);
+        Ok(())
     }
 }
 
@@ -139,27 +195,24 @@ fn parse_documents(text: &str) -> Result<Vec<Node>, String> {
                         plain: d.style == unsafe_sys::YAML_PLAIN_SCALAR_STYLE,
                         tag: (!tag.is_empty()).then(|| short_tag(&tag)),
                     };
-                    builder.push_node(node, c_str(d.anchor));
+                    builder.scalar(node, c_str(d.anchor));
                 }
                 unsafe_sys::YAML_SEQUENCE_START_EVENT => {
                     let anchor = c_str(event.data.sequence_start.anchor);
-                    builder.stack.push((Frame::Seq(Vec::new()), anchor));
+                    builder.start_collection(Frame::Seq(Vec::new()), anchor);
                 }
                 unsafe_sys::YAML_MAPPING_START_EVENT => {
                     let anchor = c_str(event.data.mapping_start.anchor);
-                    builder.stack.push((Frame::Map(Vec::new(), None), anchor));
+                    builder.start_collection(Frame::Map(Vec::new(), None), anchor);
                 }
                 unsafe_sys::YAML_SEQUENCE_END_EVENT | unsafe_sys::YAML_MAPPING_END_EVENT => {
                     builder.end_collection()
                 }
                 unsafe_sys::YAML_ALIAS_EVENT => {
                     let name = c_str(event.data.alias.anchor);
-                    match builder.anchors.get(&name).cloned() {
-                        Some(node) => builder.push_node(node, String::new()),
-                        None => {
-                            unsafe_sys::yaml_event_delete(&mut event);
-                            return Err(format!("yaml: unknown anchor '{name}' referenced"));
-                        }
+                    if let Err(e) = builder.alias(&name) {
+                        unsafe_sys::yaml_event_delete(&mut event);
+                        return Err(e);
                     }
                 }
                 _ => {}
@@ -561,9 +614,9 @@ fn fill_map(map: &mut Map, entries: &[(Node, Node)], depth: usize) -> Result<(),
             match v {
                 Node::Map(inner) => fill_map(map, inner, depth + 1)?,
                 Node::Seq(items) => {
-                    for item in items {
+                    for item in items.iter() {
                         match item {
-                            Node::Map(inner) => fill_map(map, inner, depth + 1)?,
+                            Node::Map(inner) => fill_map(map, &inner[..], depth + 1)?,
                             _ => {
                                 return Err(
                                     "yaml: map merge requires map or sequence of maps as the value"
@@ -621,7 +674,7 @@ pub fn from_yaml_top_keys(text: &str, keys: &[&str]) -> Result<Value, String> {
         None => Ok(Value::Nil),
         Some(Node::Map(entries)) if !entries.iter().any(|(k, _)| is_merge_key(k)) => {
             let mut map = Map::new();
-            for (k, v) in entries {
+            for (k, v) in entries.iter() {
                 let key = key_string(k).map_err(wrap)?;
                 if keys.iter().any(|want| want.eq_ignore_ascii_case(&key)) {
                     map.insert(key, to_value(v, 1).map_err(wrap)?);
@@ -661,7 +714,7 @@ pub fn from_yaml_raw(text: &str) -> Result<Value, String> {
             Node::Seq(items) => Value::list(items.iter().map(conv).collect::<Result<_, _>>()?),
             Node::Map(entries) => {
                 let mut m = Map::new();
-                for (k, v) in entries {
+                for (k, v) in entries.iter() {
                     m.insert(key_string(k)?, conv(v)?);
                 }
                 Value::map(m)
@@ -689,7 +742,7 @@ pub fn from_yaml_native(text: &str) -> Result<Value, String> {
             Node::Seq(items) => Value::list(items.iter().map(conv).collect::<Result<_, _>>()?),
             Node::Map(entries) => {
                 let mut m = Map::new();
-                for (k, v) in entries {
+                for (k, v) in entries.iter() {
                     m.insert(key_string(k)?, conv(v)?);
                 }
                 Value::map(m)
@@ -1711,6 +1764,27 @@ mod tests {
             err("k: \"unterminated\n"),
             "error converting YAML to JSON: yaml: line 2: found unexpected end of stream"
         );
+    }
+
+    #[test]
+    fn alias_bombs_are_refused_as_go_yaml_refuses_them() {
+        // Nine levels of ten aliases each: a billion laughs. Helm says the same.
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        assert_eq!(
+            from_yaml(&text).unwrap_err(),
+            "error converting YAML to JSON: yaml: document contains excessive aliasing"
+        );
+        // Ordinary reuse of an anchor is fine.
+        let mut text = String::from("base: &b {a: 1, b: 2}\n");
+        for i in 0..50 {
+            text.push_str(&format!("k{i}: *b\n"));
+        }
+        let v = from_yaml(&text).unwrap();
+        assert_eq!(v.as_dict().unwrap().len(), 51);
     }
 
     #[test]
