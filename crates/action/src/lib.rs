@@ -22,6 +22,7 @@ pub use pull::{pull, PullOptions};
 pub use repo::{
     repo_add, repo_list, repo_remove, repo_update, search_repo, RepoAddOptions, SearchRepoOptions,
 };
+pub use rudder_repo::provenance;
 pub use rudder_repo::search::SearchOptions;
 pub use rudder_repo::HelmPaths;
 pub use show::{show, ShowWhat};

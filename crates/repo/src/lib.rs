@@ -17,7 +17,9 @@
 //!
 //! - [`package`]: `helm package` (layout, order, modes and Chart.yaml rewriting as Helm's).
 //!
-//! OCI, provenance and dependency update build on these types and are to come.
+//! - [`provenance`]: signing and verifying `.prov` files (`package --sign`, `verify`).
+//!
+//! OCI and dependency update build on these types and are to come.
 
 pub mod chartrepo;
 pub mod directory;
@@ -25,6 +27,7 @@ pub mod getter;
 pub mod index;
 pub mod package;
 pub mod paths;
+pub mod provenance;
 pub mod repofile;
 pub mod resolve;
 pub mod search;

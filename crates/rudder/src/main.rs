@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use rudder_action as action;
 
+mod provenance_cmd;
 mod release_cmd;
 
 #[derive(Parser)]
@@ -54,6 +55,8 @@ enum Command {
     /// Add, list, remove, update, and index chart repositories
     #[command(subcommand)]
     Repo(RepoCommand),
+    /// verify that a chart at the given path has been signed and is valid
+    Verify(provenance_cmd::VerifyArgs),
     #[command(flatten)]
     Release(Box<release_cmd::ReleaseCommand>),
 }
@@ -108,6 +111,8 @@ struct PackageArgs {
     /// location to write the chart.
     #[arg(short = 'd', long, default_value = ".")]
     destination: String,
+    #[command(flatten)]
+    sign: provenance_cmd::SignArgs,
 }
 
 #[derive(Subcommand)]
@@ -466,8 +471,10 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                 app_version: p.app_version,
                 destination: p.destination,
             };
+            p.sign.check()?;
             for chart in &p.charts {
                 let path = action::package(chart, &options)?;
+                p.sign.sign(&path)?;
                 writeln!(
                     out,
                     "Successfully packaged chart and saved it to: {}",
@@ -521,6 +528,7 @@ fn run(cli: Cli) -> Result<(), action::Error> {
         Command::Repo(RepoCommand::Update { names }) => {
             action::repo_update(&action::HelmPaths::from_env(), &names, &mut out)?;
         }
+        Command::Verify(v) => provenance_cmd::verify(&v, &mut out)?,
         Command::Release(r) => release_cmd::run(*r, &cli.namespace, cli.debug, &mut out)?,
         Command::Repo(RepoCommand::Index(r)) => {
             action::repo_index(&r.dir, &r.url, r.merge.as_deref())?;
