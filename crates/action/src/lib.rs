@@ -27,6 +27,7 @@ pub use registry::{push, registry_login, registry_logout, RegistryOptions};
 pub use repo::{
     repo_add, repo_list, repo_remove, repo_update, search_repo, RepoAddOptions, SearchRepoOptions,
 };
+pub use rudder_repo::provenance;
 pub use rudder_repo::search::SearchOptions;
 pub use rudder_repo::HelmPaths;
 pub use show::{show, ShowWhat};

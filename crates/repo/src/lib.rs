@@ -22,7 +22,8 @@
 //! - [`downloader`]: chart references to archives in Helm's content cache or a folder;
 //!   [`manager`]: `helm dependency update/build` and Chart.lock.
 //!
-//! - [`oci`]: OCI registries (push, pull, login credentials). Provenance is to come.
+//! - [`oci`]: OCI registries (push, pull, login credentials).
+//! - [`provenance`]: signing and verifying `.prov` files (`package --sign`, `verify`).
 
 pub mod chartrepo;
 pub mod directory;
@@ -33,6 +34,7 @@ pub mod manager;
 pub mod oci;
 pub mod package;
 pub mod paths;
+pub mod provenance;
 pub mod repofile;
 pub mod resolve;
 pub mod search;

@@ -9,6 +9,7 @@ use rudder_action as action;
 
 mod dependency_cmd;
 mod registry_cmd;
+mod provenance_cmd;
 mod release_cmd;
 
 #[derive(Parser)]
@@ -51,6 +52,8 @@ enum Command {
     /// Add, list, remove, update, and index chart repositories
     #[command(subcommand)]
     Repo(RepoCommand),
+    /// verify that a chart at the given path has been signed and is valid
+    Verify(provenance_cmd::VerifyArgs),
     #[command(flatten)]
     Release(Box<release_cmd::ReleaseCommand>),
     #[command(flatten)]
@@ -98,6 +101,8 @@ struct PackageArgs {
     /// update dependencies from "Chart.yaml" to dir "charts/" before packaging
     #[arg(short = 'u', long)]
     dependency_update: bool,
+    #[command(flatten)]
+    sign: provenance_cmd::SignArgs,
 }
 
 #[derive(Subcommand)]
@@ -442,8 +447,10 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                 destination: p.destination,
                 dependency_update: p.dependency_update,
             };
+            p.sign.check()?;
             for chart in &p.charts {
                 let path = action::package(chart, &options)?;
+                p.sign.sign(&path)?;
                 writeln!(
                     out,
                     "Successfully packaged chart and saved it to: {}",
@@ -497,6 +504,7 @@ fn run(cli: Cli) -> Result<(), action::Error> {
         Command::Repo(RepoCommand::Update { names }) => {
             action::repo_update(&action::HelmPaths::from_env(), &names, &mut out)?;
         }
+        Command::Verify(v) => provenance_cmd::verify(&v, &mut out)?,
         Command::Release(r) => release_cmd::run(*r, &cli.namespace, cli.debug, &mut out)?,
         Command::Registry(r) => registry_cmd::run(r, &mut out)?,
         Command::Repo(RepoCommand::Index(r)) => {

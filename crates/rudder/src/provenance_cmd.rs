@@ -1,0 +1,112 @@
+//! Chart provenance on the command line: `rudder verify`, and the signing flags of
+//! `rudder package` (`--sign --key --keyring --passphrase-file`), as Helm's.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use rudder_action as action;
+use rudder_action::provenance;
+
+/// `rudder verify PATH`
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// PATH of the chart archive (its provenance file is PATH.prov)
+    path: String,
+    /// keyring containing public keys
+    #[arg(long, default_value_os_t = provenance::default_keyring())]
+    keyring: PathBuf,
+}
+
+/// Runs `rudder verify`, printing what Helm prints.
+pub fn verify(args: &VerifyArgs, out: &mut impl Write) -> Result<(), action::Error> {
+    let path = Path::new(&args.path);
+    let mut prov = path.as_os_str().to_owned();
+    prov.push(".prov");
+    let verification = provenance::verify_chart(path, Path::new(&prov), &args.keyring)
+        .map_err(action::Error::message)?;
+    out.write_all(verification.report().as_bytes())
+        .map_err(action::Error::io)
+}
+
+/// The signing flags of `rudder package`.
+#[derive(Args)]
+pub struct SignArgs {
+    /// use a PGP private key to sign this package
+    #[arg(long)]
+    sign: bool,
+    /// name of the key to use when signing. Used if --sign is true
+    #[arg(long, default_value = "")]
+    key: String,
+    /// location of a public keyring
+    #[arg(long, default_value_os_t = provenance::default_keyring())]
+    keyring: PathBuf,
+    /// location of a file which contains the passphrase for the signing key. Use "-" in order to read from stdin.
+    #[arg(long)]
+    passphrase_file: Option<String>,
+}
+
+impl SignArgs {
+    /// Helm's checks before anything is packaged.
+    pub fn check(&self) -> Result<(), action::Error> {
+        if self.sign && self.key.is_empty() {
+            return Err(action::Error::message(
+                "--key is required for signing a package",
+            ));
+        }
+        if self.sign && self.keyring.as_os_str().is_empty() {
+            return Err(action::Error::message(
+                "--keyring is required for signing a package",
+            ));
+        }
+        Ok(())
+    }
+
+    /// With `--sign`, writes `<archive>.prov` beside the archive.
+    pub fn sign(&self, archive: &Path) -> Result<(), action::Error> {
+        if !self.sign {
+            return Ok(());
+        }
+        let signer = provenance::Signer::from_keyring(&self.keyring, &self.key, |name| match &self
+            .passphrase_file
+        {
+            Some(file) => read_passphrase_file(file),
+            None => prompt(name),
+        })
+        .map_err(action::Error::message)?;
+        provenance::sign_chart(archive, &signer).map_err(action::Error::message)?;
+        Ok(())
+    }
+}
+
+/// The first line of the passphrase file (`-` is standard input).
+fn read_passphrase_file(file: &str) -> Result<String, String> {
+    let mut line = String::new();
+    if file == "-" {
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+    } else {
+        let f = std::fs::File::open(file).map_err(|e| format!("open {file}: {e}"))?;
+        std::io::BufReader::new(f)
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+    }
+    let line = line.strip_suffix('\n').unwrap_or(&line);
+    Ok(line.strip_suffix('\r').unwrap_or(line).to_string())
+}
+
+/// Asks for the passphrase on the terminal as Helm does. The input is read as a line
+/// (not hidden); use --passphrase-file to avoid typing it.
+fn prompt(name: &str) -> Result<String, String> {
+    print!("Password for key {name:?} >  ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    println!();
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
