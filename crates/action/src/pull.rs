@@ -23,6 +23,10 @@ pub struct PullOptions {
     pub untar_dir: String,
     /// Registry connection flags, for `oci://` references.
     pub registry: RegistryOptions,
+    /// `--verify`: fetch the chart's `.prov` too, check it against `keyring` before
+    /// saving or expanding, and report the signer.
+    pub verify: bool,
+    pub keyring: PathBuf,
 }
 
 impl Default for PullOptions {
@@ -34,6 +38,8 @@ impl Default for PullOptions {
             untar: false,
             untar_dir: ".".into(),
             registry: RegistryOptions::default(),
+            verify: false,
+            keyring: rudder_repo::provenance::default_keyring(),
         }
     }
 }
@@ -56,13 +62,31 @@ pub fn pull_with_output(
         options.version.clone()
     };
     let (data, file_name, output) = if rudder_repo::oci::is_oci(reference) {
+        if options.verify {
+            return Err(Error::message(
+                "--verify of charts in OCI registries is not supported by rudder yet",
+            ));
+        }
         let chart = fetch_oci_chart(paths, reference, &version, &options.registry)?;
         (chart.data, chart.file_name, chart.output)
     } else {
-        let (data, file_name) = fetch_repo_chart(paths, reference, &version)?;
-        (data, file_name, String::new())
+        let (data, file_name, prov) = fetch_repo_chart(paths, reference, &version, options)?;
+        let mut output = String::new();
+        if let Some(prov) = prov {
+            // Helm keeps the provenance file beside the archive and checks before saving.
+            let dest = Path::new(&options.destination);
+            std::fs::create_dir_all(dest).map_err(Error::io)?;
+            std::fs::write(dest.join(format!("{file_name}.prov")), &prov).map_err(Error::io)?;
+            let keyring =
+                rudder_repo::provenance::load_keyring(&options.keyring).map_err(Error::message)?;
+            let verified = rudder_repo::provenance::verify(&data, &prov, &file_name, &keyring)
+                .map_err(Error::message)?;
+            output = verified.report();
+        }
+        (data, file_name, output)
     };
-    save(reference, options, &data, &file_name).map(|path| (path, output))
+    let path = save(reference, options, &data, &file_name)?;
+    Ok((path, output))
 }
 
 /// A `repo/chart` reference or a URL, downloaded through the cached indexes.
@@ -70,7 +94,8 @@ fn fetch_repo_chart(
     paths: &HelmPaths,
     reference: &str,
     version: &str,
-) -> Result<(Vec<u8>, String), Error> {
+    options: &PullOptions,
+) -> Result<(Vec<u8>, String, Option<Vec<u8>>), Error> {
     // A missing repositories.yaml only matters for `repo/chart` references.
     let repositories = RepoFile::load(&paths.repository_config)
         .or_else(|_| RepoFile::parse(""))
@@ -83,7 +108,24 @@ fn fetch_repo_chart(
         .map(GetOptions::from)
         .unwrap_or_default();
     let data = getter::get(&resolved.url, &get_options).map_err(Error::message)?;
-    Ok((data, archive_name(&resolved.url)))
+    let prov = if options.verify {
+        let url = provenance_url(&resolved.url);
+        Some(
+            getter::get(&url, &get_options)
+                .map_err(|e| Error::message(format!("failed to fetch provenance {url:?}: {e}")))?,
+        )
+    } else {
+        None
+    };
+    Ok((data, archive_name(&resolved.url), prov))
+}
+
+/// The provenance file's URL: the archive's with `.prov` added to its path.
+fn provenance_url(url: &str) -> String {
+    match url.find(['?', '#']) {
+        Some(i) => format!("{}.prov{}", &url[..i], &url[i..]),
+        None => format!("{url}.prov"),
+    }
 }
 
 /// Saves the archive under the destination, or expands it with `--untar`.

@@ -8,8 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use rudder_action as action;
 
 mod dependency_cmd;
-mod registry_cmd;
 mod provenance_cmd;
+mod registry_cmd;
 mod release_cmd;
 
 #[derive(Parser)]
@@ -82,6 +82,12 @@ struct PullArgs {
     untardir: String,
     #[command(flatten)]
     registry: registry_cmd::ConnectionArgs,
+    /// verify the package before using it
+    #[arg(long)]
+    verify: bool,
+    /// location of public keys used for verification
+    #[arg(long, default_value_os_t = action::provenance::default_keyring())]
+    keyring: std::path::PathBuf,
 }
 
 #[derive(Args)]
@@ -432,6 +438,8 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                 untar: p.untar,
                 untar_dir: p.untardir,
                 registry: p.registry.options(),
+                verify: p.verify,
+                keyring: p.keyring,
             };
             for chart in &p.charts {
                 let (_, text) =

@@ -474,3 +474,91 @@ fn rudder_verifies_what_helm_signs_and_builds_the_same_message() {
         assert!(err.contains("signature made by unknown entity"), "{err}");
     }
 }
+
+/// Serves `files` (URL path, body) over HTTP on loopback for as long as the test runs.
+fn serve_files(files: Vec<(String, Vec<u8>)>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                    break;
+                }
+            }
+            let path = request_line.split_whitespace().nth(1).unwrap_or("");
+            let (status, body): (&str, &[u8]) = match files.iter().find(|(p, _)| p == path) {
+                Some((_, body)) => ("200 OK", body),
+                None => ("404 Not Found", b"not found\n"),
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(body);
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn pull_verify_checks_the_provenance_before_saving() {
+    let Some(keys) = keys() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let archive = package(
+        dir.path(),
+        &dir.path().join("out"),
+        &sign_flags(keys, RSA_ID),
+    );
+    let data = std::fs::read(&archive).unwrap();
+    let prov = std::fs::read(dir.path().join("out/signed-0.3.1.tgz.prov")).unwrap();
+    let mut tampered = data.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    let url = serve_files(vec![
+        ("/signed-0.3.1.tgz".into(), data),
+        ("/signed-0.3.1.tgz.prov".into(), prov.clone()),
+        ("/bad/signed-0.3.1.tgz".into(), tampered),
+        ("/bad/signed-0.3.1.tgz.prov".into(), prov),
+    ]);
+    let dest = dir.path().join("pulled");
+    let d = dest.to_str().unwrap();
+    let keyring = keys.pubring.to_str().unwrap();
+    let report = ok(rudder(&[
+        "pull",
+        &format!("{url}/signed-0.3.1.tgz"),
+        "--verify",
+        "--keyring",
+        keyring,
+        "-d",
+        d,
+    ]));
+    assert_eq!(report, expected_report(keys, RSA_ID, &archive));
+    assert!(dest.join("signed-0.3.1.tgz").exists());
+    assert!(dest.join("signed-0.3.1.tgz.prov").exists());
+
+    let bad_dest = dir.path().join("bad");
+    let err = failed(rudder(&[
+        "pull",
+        &format!("{url}/bad/signed-0.3.1.tgz"),
+        "--verify",
+        "--keyring",
+        keyring,
+        "-d",
+        bad_dest.to_str().unwrap(),
+    ]));
+    assert!(err.contains("sha256 sum does not match"), "{err}");
+    assert!(
+        !bad_dest.join("signed-0.3.1.tgz").exists(),
+        "a chart that fails is not saved"
+    );
+}
