@@ -89,13 +89,16 @@ pub fn pull_with_output(
     Ok((path, output))
 }
 
+/// A downloaded archive, its file name, and its provenance file when asked for.
+type Fetched = (Vec<u8>, String, Option<Vec<u8>>);
+
 /// A `repo/chart` reference or a URL, downloaded through the cached indexes.
 fn fetch_repo_chart(
     paths: &HelmPaths,
     reference: &str,
     version: &str,
     options: &PullOptions,
-) -> Result<(Vec<u8>, String, Option<Vec<u8>>), Error> {
+) -> Result<Fetched, Error> {
     // A missing repositories.yaml only matters for `repo/chart` references.
     let repositories = RepoFile::load(&paths.repository_config)
         .or_else(|_| RepoFile::parse(""))
