@@ -25,7 +25,8 @@ pub use package::{package, repo_index, PackageOptions};
 pub use pull::{pull, pull_with_output, PullOptions};
 pub use registry::{push, registry_login, registry_logout, RegistryOptions};
 pub use repo::{
-    repo_add, repo_list, repo_remove, repo_update, search_repo, RepoAddOptions, SearchRepoOptions,
+    repo_add, repo_list, repo_list_as, repo_remove, repo_update, search_repo, RepoAddOptions,
+    SearchRepoOptions,
 };
 pub use rudder_repo::provenance;
 pub use rudder_repo::search::SearchOptions;

@@ -185,8 +185,22 @@ pub fn repo_update(
 /// `helm repo list`: the table Helm prints, or `None` when there is nothing to list (Helm
 /// then says "no repositories to show" on standard error and succeeds).
 pub fn repo_list(paths: &HelmPaths, no_headers: bool) -> Option<String> {
+    repo_list_as(paths, no_headers, "table")
+}
+
+/// `helm repo list -o table|json|yaml`; `None` when there is nothing to show in a table
+/// (JSON and YAML print an empty list instead).
+pub fn repo_list_as(paths: &HelmPaths, no_headers: bool, output: &str) -> Option<String> {
     // Helm ignores a missing or unreadable file here and lists nothing.
-    let file = RepoFile::load(&paths.repository_config).ok()?;
+    let file = RepoFile::load(&paths.repository_config).unwrap_or_default();
+    if matches!(output, "json" | "yaml") {
+        let items: Vec<Vec<(&str, String)>> = file
+            .repositories
+            .iter()
+            .map(|e| vec![("name", e.name.clone()), ("url", e.url.clone())])
+            .collect();
+        return Some(encode_list(&items, output));
+    }
     if file.repositories.is_empty() {
         return None;
     }
@@ -200,9 +214,52 @@ pub fn repo_list(paths: &HelmPaths, no_headers: bool) -> Option<String> {
     Some(crate::table::table(&rows, None))
 }
 
+/// A list of flat objects as Helm's `output.EncodeJSON` (Go's JSON encoder: fields in
+/// struct order, `<`, `>`, `&`, U+2028 and U+2029 escaped, a final line break) or
+/// `output.EncodeYAML` (sigs.k8s.io/yaml: keys sorted) writes it.
+fn encode_list(items: &[Vec<(&str, String)>], output: &str) -> String {
+    if output == "yaml" {
+        let list: Vec<rudder_value::Value> = items
+            .iter()
+            .map(|fields| {
+                let map: rudder_value::Map = fields
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), rudder_value::Value::from(v.clone())))
+                    .collect();
+                rudder_value::Value::map(map)
+            })
+            .collect();
+        return rudder_value::yaml::to_yaml(&rudder_value::Value::list(list)).unwrap_or_default();
+    }
+    let objects: Vec<String> = items
+        .iter()
+        .map(|fields| {
+            let members: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{}:{}",
+                        serde_json::Value::from(*k),
+                        serde_json::Value::from(v.as_str())
+                    )
+                })
+                .collect();
+            format!("{{{}}}", members.join(","))
+        })
+        .collect();
+    let text = format!("[{}]\n", objects.join(","));
+    text.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+}
+
 /// The flags of `rudder search repo`.
 #[derive(Clone, Debug)]
 pub struct SearchRepoOptions {
+    /// `-o table|json|yaml`.
+    pub output: String,
     pub search: rudder_repo::search::SearchOptions,
     /// `--max-col-width` (Helm's default is 50).
     pub max_col_width: usize,
@@ -236,6 +293,20 @@ pub fn search_repo(
     if results.is_empty() && options.fail_on_no_result {
         return Err(Error::message("no results found"));
     }
+    if matches!(options.output.as_str(), "json" | "yaml") {
+        let items: Vec<Vec<(&str, String)>> = results
+            .into_iter()
+            .map(|r| {
+                vec![
+                    ("name", r.name),
+                    ("version", r.chart.version),
+                    ("app_version", r.chart.app_version),
+                    ("description", r.chart.description),
+                ]
+            })
+            .collect();
+        return Ok((encode_list(&items, &options.output), warnings));
+    }
     if results.is_empty() {
         return Ok(("No results found\n".to_string(), warnings));
     }
@@ -254,4 +325,27 @@ pub fn search_repo(
         crate::table::table(&rows, Some(options.max_col_width)),
         warnings,
     ))
+}
+
+#[cfg(test)]
+mod encode_tests {
+    use super::encode_list;
+
+    #[test]
+    fn json_escapes_as_gos_encoder_and_yaml_sorts_keys() {
+        let items = vec![vec![
+            ("name", "a/<b>".to_string()),
+            ("description", "x & y \u{2028} \"q\"".to_string()),
+        ]];
+        assert_eq!(
+            encode_list(&items, "json"),
+            "[{\"name\":\"a/\\u003cb\\u003e\",\"description\":\"x \\u0026 y \\u2028 \\\"q\\\"\"}]\n"
+        );
+        assert_eq!(
+            encode_list(&items, "yaml"),
+            // libyaml's (and go-yaml's) escape for U+2028 in a double-quoted scalar.
+            "- description: \"x & y \\L \\\"q\\\"\"\n  name: a/<b>\n"
+        );
+        assert_eq!(encode_list(&[], "json"), "[]\n");
+    }
 }

@@ -119,6 +119,9 @@ enum RepoCommand {
         /// suppress headers in the output
         #[arg(long)]
         no_headers: bool,
+        /// prints the output in the specified format. Allowed values: table, json, yaml
+        #[arg(short = 'o', long, default_value = "table", value_parser = ["table", "json", "yaml"])]
+        output: String,
     },
     /// add a chart repository
     Add(RepoAddArgs),
@@ -167,6 +170,9 @@ struct SearchRepoArgs {
     /// search fails if no results are found
     #[arg(long)]
     fail_on_no_result: bool,
+    /// prints the output in the specified format. Allowed values: table, json, yaml
+    #[arg(short = 'o', long, default_value = "table", value_parser = ["table", "json", "yaml"])]
+    output: String,
 }
 
 #[derive(Args)]
@@ -481,8 +487,8 @@ fn run(cli: Cli) -> Result<(), action::Error> {
             let text = action::repo_add(&action::HelmPaths::from_env(), &a.name, &a.url, &options)?;
             out.write_all(text.as_bytes()).map_err(action::Error::io)?;
         }
-        Command::Repo(RepoCommand::List { no_headers }) => {
-            match action::repo_list(&action::HelmPaths::from_env(), no_headers) {
+        Command::Repo(RepoCommand::List { no_headers, output }) => {
+            match action::repo_list_as(&action::HelmPaths::from_env(), no_headers, &output) {
                 Some(text) => out.write_all(text.as_bytes()).map_err(action::Error::io)?,
                 None => eprintln!("no repositories to show"),
             }
@@ -497,6 +503,7 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                 },
                 max_col_width: s.max_col_width,
                 fail_on_no_result: s.fail_on_no_result,
+                output: s.output,
             };
             let (text, warnings) =
                 action::search_repo(&action::HelmPaths::from_env(), &s.keywords, &options)?;

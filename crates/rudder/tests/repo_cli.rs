@@ -185,6 +185,29 @@ fn add_update_remove_round_trip() {
         out.contains("\tA web server, with a description long enough to...\n"),
         "{out}"
     );
+    // -o json / yaml: Helm's output.EncodeJSON (struct field order, HTML-escaped) and
+    // EncodeYAML (sigs.k8s.io/yaml, keys sorted).
+    let (ok, out, _) = helm.run(&["search", "repo", "alpine", "-o", "json"]);
+    assert!(ok);
+    assert_eq!(
+        out,
+        "[{\"name\":\"stable/alpine\",\"version\":\"0.10.0\",\"app_version\":\"1.2.3\",\"description\":\"Deploy a basic Alpine Linux pod\"}]\n"
+    );
+    let (ok, out, _) = helm.run(&["search", "repo", "alpine", "-o", "yaml"]);
+    assert!(ok);
+    assert_eq!(
+        out,
+        "- app_version: 1.2.3\n  description: Deploy a basic Alpine Linux pod\n  name: stable/alpine\n  version: 0.10.0\n"
+    );
+    let (ok, out, _) = helm.run(&["repo", "list", "-o", "json"]);
+    assert!(ok);
+    assert_eq!(
+        out,
+        format!("[{{\"name\":\"stable\",\"url\":\"{url}\"}}]\n")
+    );
+    let (ok, out, _) = helm.run(&["search", "repo", "no-such-chart", "-o", "json"]);
+    assert!(ok);
+    assert_eq!(out, "[]\n");
     let (ok, out, _) = helm.run(&["search", "repo", "no-such-chart"]);
     assert!(ok);
     assert_eq!(out, "No results found\n");
@@ -205,6 +228,11 @@ fn add_update_remove_round_trip() {
     assert!(ok);
     assert_eq!(out, "");
     assert_eq!(err, "no repositories to show\n");
+    for (format, empty) in [("json", "[]\n"), ("yaml", "[]\n")] {
+        let (ok, out, _) = helm.run(&["repo", "list", "-o", format]);
+        assert!(ok);
+        assert_eq!(out, empty, "an empty list, not an error, in {format}");
+    }
     let (ok, _, err) = helm.run(&["search", "repo", "alpine"]);
     assert!(!ok);
     assert!(err.contains("no repositories configured"), "{err}");
