@@ -116,25 +116,7 @@ fn is_url(s: &str) -> bool {
 /// `chart.Metadata`) does not know: Go's JSON decoder meets the keys in sorted order (the
 /// YAML went through a Go map) and matches field names without regard to case.
 fn unknown_chart_field(chart_yaml: &rudder_value::Map) -> Option<String> {
-    const METADATA: &[&str] = &[
-        "name",
-        "home",
-        "sources",
-        "version",
-        "description",
-        "keywords",
-        "maintainers",
-        "icon",
-        "apiVersion",
-        "condition",
-        "tags",
-        "appVersion",
-        "deprecated",
-        "annotations",
-        "kubeVersion",
-        "dependencies",
-        "type",
-    ];
+    const METADATA: &[&str] = rudder_chart::METADATA_FIELDS;
     const MAINTAINER: &[&str] = &["name", "email", "url"];
     const DEPENDENCY: &[&str] = &[
         "name",

@@ -23,6 +23,28 @@ pub struct File {
     pub data: Vec<u8>,
 }
 
+/// The JSON field names of Helm's `chart.Metadata`, in its struct order (Chart.yaml's known
+/// top-level keys; Helm's strict load rejects any other).
+pub const METADATA_FIELDS: &[&str] = &[
+    "name",
+    "home",
+    "sources",
+    "version",
+    "description",
+    "keywords",
+    "maintainers",
+    "icon",
+    "apiVersion",
+    "condition",
+    "tags",
+    "appVersion",
+    "deprecated",
+    "annotations",
+    "kubeVersion",
+    "dependencies",
+    "type",
+];
+
 /// `Chart.yaml` (Helm's `chart.Metadata`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Metadata {

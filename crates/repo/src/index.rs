@@ -17,25 +17,7 @@ use crate::repofile::{io_error_text, json_kind};
 use crate::time;
 
 /// Keys of Helm's `chart.Metadata` (all `omitempty`).
-pub(crate) const METADATA_KEYS: &[&str] = &[
-    "name",
-    "home",
-    "sources",
-    "version",
-    "description",
-    "keywords",
-    "maintainers",
-    "icon",
-    "apiVersion",
-    "condition",
-    "tags",
-    "appVersion",
-    "deprecated",
-    "annotations",
-    "kubeVersion",
-    "dependencies",
-    "type",
-];
+pub(crate) const METADATA_KEYS: &[&str] = rudder_chart::METADATA_FIELDS;
 
 /// Keys `repo.ChartVersion` adds; only `urls` and `created` are written when empty.
 const VERSION_KEYS: &[&str] = &[

@@ -6,6 +6,9 @@
 //! as binary keyrings, as `gpg --export-secret-keys` / `gpg --export` write them. Without
 //! `gpg` the tests skip with a notice (scripts/test installs the `gnupg` package).
 
+mod common;
+use common::serve_files;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -473,41 +476,6 @@ fn rudder_verifies_what_helm_signs_and_builds_the_same_message() {
         ]));
         assert!(err.contains("signature made by unknown entity"), "{err}");
     }
-}
-
-/// Serves `files` (URL path, body) over HTTP on loopback for as long as the test runs.
-fn serve_files(files: Vec<(String, Vec<u8>)>) -> String {
-    use std::io::{BufRead, BufReader, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-                    break;
-                }
-            }
-            let path = request_line.split_whitespace().nth(1).unwrap_or("");
-            let (status, body): (&str, &[u8]) = match files.iter().find(|(p, _)| p == path) {
-                Some((_, body)) => ("200 OK", body),
-                None => ("404 Not Found", b"not found\n"),
-            };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(body);
-        }
-    });
-    format!("http://{addr}")
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! `rudder repo add/update/remove` through the binary against a real HTTP server on
 //! loopback that serves an index Helm wrote (tests/repo-golden/index-url.yaml).
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+mod common;
+use common::serve_files;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -13,40 +14,6 @@ fn golden_dir() -> PathBuf {
 /// Serves `index` at `/stable/index.yaml` and 404 elsewhere, for as long as the test runs.
 fn serve(index: Vec<u8>) -> String {
     serve_files(vec![("/stable/index.yaml".to_string(), index)])
-}
-
-/// Serves each (path, body), and 404 elsewhere, for as long as the test runs.
-fn serve_files(files: Vec<(String, Vec<u8>)>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-                    break;
-                }
-            }
-            let path = request_line.split_whitespace().nth(1).unwrap_or("");
-            let (status, body): (&str, &[u8]) = match files.iter().find(|(p, _)| p == path) {
-                Some((_, body)) => ("200 OK", body),
-                None => ("404 Not Found", b"not found\n"),
-            };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(body);
-        }
-    });
-    format!("http://{addr}")
 }
 
 struct Helm {
