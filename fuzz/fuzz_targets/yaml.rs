@@ -1,12 +1,21 @@
 //! Reads arbitrary text as YAML and writes what it read back: never panics, and what
-//! to_yaml writes reads back as the same value.
+//! to_yaml writes reads back as the same value, except for strings holding U+0085 (NEL):
+//! Helm's toYaml writes those raw and go-yaml reads them back as a line break, so Helm's own
+//! round trip changes them (checked against Helm; the writer matches it on purpose).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(v) = rudder_value::yaml::from_yaml(text) {
+        if rudder_value::json::to_json(&v)
+            .is_ok_and(|j| j.contains('\u{85}') || j.contains("\\u0085"))
+        {
+            return;
+        }
         if let Ok(out) = rudder_value::yaml::to_yaml(&v) {
             let back = rudder_value::yaml::from_yaml(&out).expect("to_yaml output must parse");
             assert_eq!(back, v, "round trip changed the value; yaml was:\n{out}");
