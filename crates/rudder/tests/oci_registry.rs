@@ -9,6 +9,9 @@
 //! `user:password@host:port` of one that asks for HTTP basic credentials. Every test works in
 //! a repository path of its own and in its own Helm home, so they run in parallel and rerun.
 
+mod common;
+use common::{helm_python_path, python_output};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -43,20 +46,6 @@ fn auth_registry() -> Option<(String, String, String)> {
         }
         _ => {
             skip_notice("RUDDER_TEST_REGISTRY_AUTH");
-            None
-        }
-    }
-}
-
-fn helm_python_path() -> Option<String> {
-    match std::env::var("RUDDER_HELM_PYTHON") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ => {
-            eprintln!("SKIPPED: RUDDER_HELM_PYTHON is not set (scripts/test sets it)");
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must run the Helm interop test"
-            );
             None
         }
     }
@@ -514,17 +503,9 @@ fn login_logout_and_basic_auth() {
 
 /// Runs a Python snippet with real Helm (helm-python-sdk); prints go to stdout.
 fn helm_python(python: &str, script: &str) -> String {
-    let out = Command::new(python)
-        .args(["-c", script])
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "helm-python-sdk failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let mut cmd = Command::new(python);
+    cmd.args(["-c", script]);
+    python_output(cmd)
 }
 
 #[test]

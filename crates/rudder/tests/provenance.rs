@@ -7,7 +7,7 @@
 //! `gpg` the tests skip with a notice (scripts/test installs the `gnupg` package).
 
 mod common;
-use common::serve_files;
+use common::{helm_python_path, python_output, serve_files};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -361,29 +361,9 @@ fn signing_errors() {
 
 /// Runs a Python snippet with real Helm (helm-python-sdk); `None` when it is not available.
 fn helm_python(script: &str, args: &[&Path]) -> Option<String> {
-    let python = match std::env::var("RUDDER_HELM_PYTHON") {
-        Ok(p) => p,
-        Err(_) => {
-            eprintln!("SKIPPED: RUDDER_HELM_PYTHON is not set (scripts/test sets it)");
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must run the Helm interop test"
-            );
-            return None;
-        }
-    };
-    let out = Command::new(&python)
-        .args(["-c", script])
-        .args(args)
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "helm-python-sdk failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    let mut cmd = Command::new(helm_python_path()?);
+    cmd.args(["-c", script]).args(args);
+    Some(python_output(cmd))
 }
 
 const HELM_VERIFY: &str = r#"

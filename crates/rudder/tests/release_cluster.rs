@@ -5,6 +5,9 @@
 //!
 //! Each test works in its own namespace, so they run in parallel.
 
+mod common;
+use common::{env_or_skip, helm_cli_python, helm_python_path, python_output};
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -24,17 +27,10 @@ fn chart() -> String {
 }
 
 fn kubeconfig() -> Option<String> {
-    match std::env::var("RUDDER_TEST_KUBECONFIG") {
-        Ok(k) => Some(k),
-        Err(_) => {
-            eprintln!("SKIPPED: RUDDER_TEST_KUBECONFIG is not set (scripts/test starts a local control plane)");
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must run this test against a real control plane"
-            );
-            None
-        }
-    }
+    env_or_skip(
+        "RUDDER_TEST_KUBECONFIG",
+        "scripts/test starts a local control plane",
+    )
 }
 
 struct Run {
@@ -880,42 +876,12 @@ fn wait_and_rollback_on_failure() {
     assert!(secret_record(&k, ns, "a", 1).is_none());
 }
 
-/// Runs a Python snippet with real Helm (helm-python-sdk) against the same control plane.
+/// Runs a Python snippet with real Helm (helm-python-sdk) against the cluster, named as the
+/// helm CLI so that its field manager matches; `None` when the SDK is not available.
 fn helm_python(kc: &str, script: &str) -> Option<String> {
-    let python = match std::env::var("RUDDER_HELM_PYTHON") {
-        Ok(p) => p,
-        Err(_) => {
-            eprintln!("SKIPPED: RUDDER_HELM_PYTHON is not set (scripts/test sets it)");
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must run the Helm interop test"
-            );
-            return None;
-        }
-    };
-    // Helm names its server-side-apply field manager after argv[0] ("helm" for the CLI); the
-    // SDK inside Python would say "python", so run it under the CLI's name. Python then no
-    // longer finds its venv by itself: hand it the venv's site-packages.
-    use std::os::unix::process::CommandExt;
-    let site = Command::new(&python)
-        .args(["-c", "import site; print(site.getsitepackages()[0])"])
-        .output()
-        .expect("python site-packages");
-    let site = String::from_utf8_lossy(&site.stdout).trim().to_string();
-    let out = Command::new(&python)
-        .arg0("helm")
-        .env("PYTHONPATH", site)
-        .env("KUBECONFIG", kc)
-        .args(["-c", script])
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "helm-python-sdk failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    let mut cmd = helm_cli_python(&helm_python_path()?);
+    cmd.env("KUBECONFIG", kc).args(["-c", script]);
+    Some(python_output(cmd))
 }
 
 #[test]

@@ -4,6 +4,9 @@
 //! (helm-python-sdk through RUDDER_HELM_PYTHON) reading and writing the same database.
 //! scripts/test sets all three.
 
+mod common;
+use common::{env_or_skip, helm_cli_python, helm_python_path, python_output};
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -16,20 +19,6 @@ fn chart() -> String {
         .join("../../tests/fixtures/charts/release-demo")
         .to_string_lossy()
         .into_owned()
-}
-
-fn env_or_skip(var: &str, what: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(v) => Some(v),
-        Err(_) => {
-            eprintln!("SKIPPED: {var} is not set ({what})");
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must run this test with {var}"
-            );
-            None
-        }
-    }
 }
 
 /// `connection` with its database replaced by `db`.
@@ -97,29 +86,12 @@ impl Env {
 
     /// Runs Python with helm-python-sdk, with Helm's SQL driver on our database.
     fn helm(&self, script: &str) -> Option<String> {
-        let python = env_or_skip("RUDDER_HELM_PYTHON", "scripts/test sets it")?;
         // As in release_cluster.rs: Helm's field manager is argv[0], so run as "helm".
-        use std::os::unix::process::CommandExt;
-        let site = Command::new(&python)
-            .args(["-c", "import site; print(site.getsitepackages()[0])"])
-            .output()
-            .expect("python site-packages");
-        let site = String::from_utf8_lossy(&site.stdout).trim().to_string();
-        let out = Command::new(&python)
-            .arg0("helm")
-            .env("PYTHONPATH", site)
-            .env("KUBECONFIG", &self.kubeconfig)
+        let mut cmd = helm_cli_python(&helm_python_path()?);
+        cmd.env("KUBECONFIG", &self.kubeconfig)
             .env("HELM_DRIVER_SQL_CONNECTION_STRING", &self.db)
-            .args(["-c", script])
-            .output()
-            .expect("run python");
-        assert!(
-            out.status.success(),
-            "helm-python-sdk failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Some(String::from_utf8_lossy(&out.stdout).into_owned())
+            .args(["-c", script]);
+        Some(python_output(cmd))
     }
 
     /// `(version, status)` of each row of `name` in `releases_v1`.

@@ -1,7 +1,58 @@
-//! Helpers shared by the binary's integration tests.
+//! Helpers shared by the binary's integration tests (each test file uses some of them).
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
+use std::process::Command;
+
+/// The value of `var`, or `None` after a `SKIPPED:` notice saying what sets it (`what`);
+/// under CI a missing variable is a failure, never a skip.
+pub fn env_or_skip(var: &str, what: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ => {
+            eprintln!("SKIPPED: {var} is not set ({what})");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must run this test with {var}"
+            );
+            None
+        }
+    }
+}
+
+/// The venv Python with helm-python-sdk (`RUDDER_HELM_PYTHON`, set by scripts/test).
+pub fn helm_python_path() -> Option<String> {
+    env_or_skip("RUDDER_HELM_PYTHON", "scripts/test sets it")
+}
+
+/// A Python command that runs the SDK as the helm CLI runs: Helm names its server-side-apply
+/// field manager after argv[0], so the process is named "helm"; Python then no longer finds
+/// its venv by itself, so it is handed the venv's site-packages.
+pub fn helm_cli_python(python: &str) -> Command {
+    use std::os::unix::process::CommandExt;
+    let site = Command::new(python)
+        .args(["-c", "import site; print(site.getsitepackages()[0])"])
+        .output()
+        .expect("python site-packages");
+    let site = String::from_utf8_lossy(&site.stdout).trim().to_string();
+    let mut cmd = Command::new(python);
+    cmd.arg0("helm").env("PYTHONPATH", site);
+    cmd
+}
+
+/// Runs a helm-python-sdk command, failing the test with its output if it fails; returns
+/// its standard output.
+pub fn python_output(mut cmd: Command) -> String {
+    let out = cmd.output().expect("run python");
+    assert!(
+        out.status.success(),
+        "helm-python-sdk failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
 
 /// Serves each (URL path, body) over plain HTTP on loopback, and 404 elsewhere, for as long
 /// as the test runs; returns `http://127.0.0.1:PORT`.
