@@ -92,22 +92,15 @@ fn is_url(s: &str) -> bool {
     if !(4..2083).contains(&runes) || s.starts_with('.') {
         return false;
     }
-    // Without a scheme, what follows the host must look like a path for the host to count.
     let with_scheme = s.contains("://");
-    let after = if with_scheme {
-        s.split_once("://").map(|x| x.1).unwrap_or("")
-    } else {
-        s
-    };
+    let after = s.split_once("://").map_or(s, |(_, rest)| rest);
     let host = after.split(['/', '?', '#']).next().unwrap_or("");
     if host.starts_with('.') {
         return false;
     }
-    if !with_scheme && !s.contains(':') && !host.contains('.') && host != "localhost" {
-        // url.Parse leaves it all as a path; govalidator wants a dot in it.
-        if !s.contains('.') {
-            return false;
-        }
+    // Without a scheme or port, url.Parse leaves it all as a path; govalidator wants a dot.
+    if !with_scheme && !s.contains(':') && !s.contains('.') && host != "localhost" {
+        return false;
     }
     URL.is_match(s)
 }

@@ -477,15 +477,6 @@ impl Kube {
         ))
     }
 
-    /// The pods of `namespace` matching `label_selector`, as one server table.
-    pub fn list_pods_table(&self, namespace: &str, label_selector: &str) -> Result<Json> {
-        self.get_as_table(&format!(
-            "/api/v1/namespaces/{}/pods?includeObject=Object&labelSelector={}",
-            percent_encode(namespace),
-            percent_encode(label_selector)
-        ))
-    }
-
     fn get_as_table(&self, url: &str) -> Result<Json> {
         let request = http::Request::get(url)
             .header(
