@@ -126,19 +126,44 @@ impl Templates {
         text: &str,
         funcs: &FuncMap,
     ) -> Result<Arc<Tree>, ParseError> {
+        self.parse_into_layer(name, text, funcs, None)
+    }
+
+    /// Parses `text` into this set, a layer over `outer` (see [`Scope`]).
+    fn parse_layer(
+        &mut self,
+        name: &str,
+        text: &str,
+        funcs: &FuncMap,
+        outer: &Scope<'_>,
+    ) -> Result<Arc<Tree>, ParseError> {
+        self.parse_into_layer(name, text, funcs, Some(outer))
+    }
+
+    fn parse_into_layer(
+        &mut self,
+        name: &str,
+        text: &str,
+        funcs: &FuncMap,
+        outer: Option<&Scope<'_>>,
+    ) -> Result<Arc<Tree>, ParseError> {
         let builtins = parse::builtin_names();
         let known = |n: &str| funcs.contains(n) || builtins.contains(n);
         let parsed = parse::parse(name, text, &known)?;
         let main = Arc::new(parsed.main);
-        self.associate(main.clone());
+        self.associate(main.clone(), outer);
         for tree in parsed.defines {
-            self.associate(Arc::new(tree));
+            self.associate(Arc::new(tree), outer);
         }
         Ok(main)
     }
 
-    fn associate(&mut self, tree: Arc<Tree>) {
-        if tree.is_empty() && self.trees.contains_key(&tree.name) {
+    /// Adds a tree, unless it is empty and its name is already defined (here or, for a
+    /// layer, below it): Go keeps the earlier, non-empty definition then.
+    fn associate(&mut self, tree: Arc<Tree>, outer: Option<&Scope<'_>>) {
+        let defined = self.trees.contains_key(&tree.name)
+            || outer.is_some_and(|outer| outer.get(&tree.name).is_some());
+        if tree.is_empty() && defined {
             return;
         }
         self.trees.insert(tree.name.clone(), tree);
@@ -166,7 +191,44 @@ impl Templates {
         nesting: usize,
         out: &mut String,
     ) -> Result<(), ExecError> {
-        let Some(tree) = self.trees.get(name) else {
+        Scope::root(self).execute_into(name, data, funcs, opts, nesting, out)
+    }
+}
+
+/// The templates visible to an execution: a set, and the sets it was layered on. `tpl` parses
+/// its text into a fresh layer over the caller's templates, so its `define`s are seen only
+/// while it runs, as in Go's clone of the set, without copying the whole set on every call.
+#[derive(Clone, Copy)]
+struct Scope<'a> {
+    own: &'a Templates,
+    outer: Option<&'a Scope<'a>>,
+}
+
+impl<'a> Scope<'a> {
+    fn root(set: &'a Templates) -> Scope<'a> {
+        Scope {
+            own: set,
+            outer: None,
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&'a Arc<Tree>> {
+        match self.own.trees.get(name) {
+            Some(tree) => Some(tree),
+            None => self.outer.and_then(|outer| outer.get(name)),
+        }
+    }
+
+    fn execute_into(
+        &self,
+        name: &str,
+        data: &Value,
+        funcs: &FuncMap,
+        opts: &ExecOptions,
+        nesting: usize,
+        out: &mut String,
+    ) -> Result<(), ExecError> {
+        let Some(tree) = self.get(name) else {
             return Err(ExecError {
                 message: format!(
                     "template: no template {} associated with template {}",
@@ -192,7 +254,7 @@ impl Templates {
             v => Some(v.clone()),
         };
         let mut state = State {
-            set: self,
+            set: *self,
             funcs,
             opts,
             tree: tree.clone(),
@@ -220,7 +282,7 @@ enum Final {
 }
 
 struct State<'a, 'o> {
-    set: &'a Templates,
+    set: Scope<'a>,
     funcs: &'a FuncMap,
     opts: &'a ExecOptions,
     tree: Arc<Tree>,
@@ -714,7 +776,7 @@ impl<'a, 'o> State<'a, 'o> {
         name: &str,
         pipe: Option<&Pipe>,
     ) -> R<()> {
-        let Some(tree) = self.set.trees.get(name).cloned() else {
+        let Some(tree) = self.set.get(name).cloned() else {
             return Err(self.err(
                 pos,
                 node,
@@ -1597,20 +1659,25 @@ impl Runtime for State<'_, '_> {
     }
 
     fn execute_text(&mut self, name: &str, text: &str, data: &Value) -> Result<String, TextError> {
-        let mut set = self.set.clone();
-        let tree = set
-            .parse_main(name, text, self.funcs)
+        let mut layer = Templates::new();
+        let tree = layer
+            .parse_layer(name, text, self.funcs, &self.set)
             .map_err(|e| TextError::Parse(e.to_string()))?;
+        let scope = Scope {
+            own: &layer,
+            outer: Some(&self.set),
+        };
         let mut out = String::new();
-        set.execute_tree(
-            tree,
-            data,
-            self.funcs,
-            self.opts,
-            self.nesting + 1,
-            &mut out,
-        )
-        .map_err(|e| TextError::Exec(e.message))?;
+        scope
+            .execute_tree(
+                tree,
+                data,
+                self.funcs,
+                self.opts,
+                self.nesting + 1,
+                &mut out,
+            )
+            .map_err(|e| TextError::Exec(e.message))?;
         Ok(out)
     }
 
