@@ -19,13 +19,15 @@ use std::sync::Arc;
 
 use crate::{Map, Value};
 
+mod block_subset;
+
 // ---------------------------------------------------------------------------------------------
 // Reading
 
 /// A YAML node before resolution into values. Collections are shared, so that an alias
 /// costs a pointer, not a copy (the alias-ratio check below bounds what expanding them into
 /// values may cost).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 enum Node {
     Scalar {
         text: String,
@@ -139,11 +141,21 @@ impl Builder {
     }
 }
 
-/// Parses every document of `text` into nodes with libyaml itself (`unsafe-libyaml`, a
+/// Parses every document of `text` into nodes as libyaml itself does (`unsafe-libyaml`, a
 /// faithful translation of the C library that go-yaml v2 ports), so that what go-yaml
 /// accepts, rejects and says about bad input is what we accept, reject and say: a
-/// spec-strict parser refuses real charts' values files that Helm reads.
+/// spec-strict parser refuses real charts' values files that Helm reads. Plain block YAML
+/// takes a fast path ([`block_subset`]) that yields the same nodes.
 fn parse_documents(text: &str) -> Result<Vec<Node>, String> {
+    match block_subset::parse(text) {
+        Some(docs) => Ok(docs),
+        None => parse_documents_with_libyaml(text),
+    }
+}
+
+/// Parses with libyaml alone: the reference for [`block_subset`], and the reader of
+/// everything outside its subset.
+fn parse_documents_with_libyaml(text: &str) -> Result<Vec<Node>, String> {
     use std::ffi::CStr;
     use std::mem::MaybeUninit;
     use unsafe_libyaml as unsafe_sys;
@@ -1951,5 +1963,145 @@ mod unicode_break_tests {
         let mut m = Map::new();
         m.insert("c".into(), Value::str("x\u{85}y"));
         assert_eq!(to_yaml(&Value::map(m)).unwrap(), "c: x y\n");
+    }
+}
+
+/// The fast reader against libyaml: whenever [`block_subset`] reads a text, libyaml must read
+/// it to the same nodes.
+#[doc(hidden)]
+pub fn check_block_subset(text: &str) -> Result<bool, String> {
+    let Some(fast) = block_subset::parse(text) else {
+        return Ok(false);
+    };
+    match parse_documents_with_libyaml(text) {
+        Ok(reference) if reference == fast => Ok(true),
+        Ok(reference) => Err(format!("fast reader: {fast:?}\nlibyaml: {reference:?}")),
+        Err(e) => Err(format!("fast reader accepted what libyaml rejects: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod block_subset_tests {
+    use super::check_block_subset;
+
+    fn agrees(text: &str) -> bool {
+        match check_block_subset(text) {
+            Ok(read) => read,
+            Err(e) => panic!("{text:?}\n{e}"),
+        }
+    }
+
+    #[test]
+    fn reads_plain_block_yaml_as_libyaml_does() {
+        let read = [
+            "a: 1\n",
+            "a: 1",
+            "---\na: 1\n",
+            "# c\n\na: 1 # c\nb:\n  c: 'x''y' # c\n  d: \"q # not a comment\"\n",
+            "a:\n- 1\n- -2\n-\n- x: 1\n  y:\n  - z\nb: ~\n",
+            "- - a\n  - b\n- c: d\n  e: f\n-   g: h\n    i: j\n",
+            "a b:  c d  \n'q k': v\n\"dq\": ''\nurl: http://x:80/y\n",
+            "  a: 1\n  b: 2\n",
+            "a:\n    b:\n        c: x]\nd: 1\n",
+            "k: v#not-comment\nk2: a :b\n-x: 1\n<<: 1\n",
+            "a:\n  - b\n  -\n  - # c\n    c: 1\n",
+            "list:\n- a: 1\n  b:\n  - c\n- d\n",
+            "a: {}\nb: [] # c\nc:\n- {}\n- []\n",
+            "a: |\n  x\n   y\n\n  # z\nb: |-\n    q\n\n\nc: |+\n  k\n\n\nd: 1\n",
+            "- |\n  x\n  \n    \n  y\n- |-\n   a\n- k: |\n    v\n  l: 2\n",
+            "a: |\n\n  x\nb: | # c\n  y\n",
+            "a: |\n  x",
+            "a: |-\n  x",
+            "a: [x, \"y z\", 'w', -1, 1.5, a/b]\nb: [x] # c\nc:\n- [a,b]\n",
+            "a: |+\n  x\n\n  ",
+            "a:\n  b: |+\n    x\n\n  ",
+        ];
+        for text in read {
+            assert!(agrees(text), "not read by the fast reader: {text:?}");
+        }
+    }
+
+    #[test]
+    fn leaves_everything_else_to_libyaml() {
+        let left = [
+            "",
+            "# only a comment\n",
+            "plain\n",
+            "a: >-\n  x\n",
+            "a: |2\n   x\n",
+            "a: |\nb: 1\n",
+            "a: |\n     \n  x\n",
+            "a: |\n  x\n b: 1\n",
+            "a: { }\n",
+            "a: [ ]\n",
+            "a: [x, ]\n",
+            "a: [x: y]\n",
+            "a: [[x]]\n",
+            "a: [x]]\n",
+            "a: [x y]\n",
+            "a: [x\n",
+            "a: {}x\n",
+            "a: &x 1\nb: *x\n",
+            "a: !!str 1\n",
+            "a: {b: 1}\n",
+            "a: b\n  c\n",
+            "a:\n  b\n",
+            "a: \"x\\ty\"\n",
+            "a: \"x\n  y\"\n",
+            "a: 1\n---\nb: 2\n",
+            "a: 1\n...\n",
+            "%YAML 1.1\n---\na: 1\n",
+            "a:\tb\n",
+            "a: b\r\n",
+            "a: é\n",
+            "a: b: c\n",
+            "a:\n  b: 1\n c: 2\n",
+            "- a\nb: 1\n",
+            "a: 1\n- b\n",
+            "? a\n: b\n",
+            "a: 'x\n",
+            "a: \"x\"y\n",
+            "a: -\n",
+            "a: x:\n",
+            "- a\n  b\n",
+        ];
+        for text in left {
+            assert!(!agrees(text), "read by the fast reader: {text:?}");
+        }
+    }
+
+    #[test]
+    fn reads_the_repositorys_yaml_files_as_libyaml_does() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut stack = vec![root.join("charts"), root.join("tests")];
+        let (mut files, mut read) = (0, 0);
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path
+                    .extension()
+                    .is_some_and(|e| e == "yaml" || e == "yml" || e == "out")
+                {
+                    let Ok(text) = std::fs::read_to_string(&path) else {
+                        continue;
+                    };
+                    files += 1;
+                    // Rendered manifests are read one document at a time.
+                    for doc in text.split("\n---") {
+                        if check_block_subset(doc)
+                            .unwrap_or_else(|e| panic!("{}: {doc:?}\n{e}", path.display()))
+                        {
+                            read += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            files > 100 && read > 300,
+            "{files} files, {read} documents read"
+        );
     }
 }

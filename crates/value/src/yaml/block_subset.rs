@@ -1,0 +1,465 @@
+//! A fast reader for the plain block YAML that values files and rendered manifests are
+//! nearly always written in, producing the same nodes as libyaml.
+//!
+//! libyaml (through `unsafe-libyaml`) is the reference reader and the only one that decides
+//! what is valid and how errors are worded, but it costs a few hundred instructions and
+//! several allocations per byte-sized token, and YAML reading was most of the time of
+//! `rudder template` on large charts (every rendered manifest is read back for its head).
+//! This reader accepts only a conservative subset whose meaning is unambiguous: block
+//! mappings and sequences indented with spaces, plain scalars on one line, single- or
+//! double-quoted scalars on one line without escapes, literal block scalars, empty flow
+//! collections and one-line flow sequences of such scalars, plus comments. Anything else
+//! (other flow collections, folded scalars, anchors, aliases, tags, multi-line scalars,
+//! several documents, tabs, non-ASCII text, control characters, bad indentation) makes it
+//! give up and leave the text to libyaml, so it never has to know how libyaml reports an
+//! error.
+//! `yaml::tests` and the `yaml` fuzz target check that whenever it answers, libyaml gives
+//! the same nodes.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use super::Node;
+
+/// libyaml refuses implicit keys longer than this (`simple key` limit).
+const MAX_KEY_LEN: usize = 1000;
+/// Deeper documents are left to libyaml (and its limits).
+const MAX_DEPTH: usize = 200;
+
+/// The single document of `text` as libyaml would read it, or `None` when `text` is outside
+/// the subset (which says nothing about its validity).
+pub(super) fn parse(text: &str) -> Option<Vec<Node>> {
+    let bytes = text.as_bytes();
+    if !bytes
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) || b == b'\n')
+    {
+        return None;
+    }
+    let mut rows: Vec<&str> = text.split('\n').collect();
+    // The piece after a final line break is not a line; one without a final break is.
+    let last_row_unterminated = rows.last() != Some(&"");
+    if !last_row_unterminated {
+        rows.pop();
+    }
+    let mut lines = Vec::new();
+    for (row, raw) in rows.iter().enumerate() {
+        let indent = raw.len() - raw.trim_start_matches(' ').len();
+        let rest = &raw[indent..];
+        if rest.is_empty() || rest.starts_with('#') {
+            continue;
+        }
+        if indent == 0 && (rest.starts_with("---") || rest.starts_with("...")) {
+            // A bare `---` may open the (single) document; any other marker is left to
+            // libyaml.
+            if rest == "---" && lines.is_empty() {
+                continue;
+            }
+            return None;
+        }
+        if indent == 0 && rest.starts_with('%') {
+            return None;
+        }
+        lines.push(Line {
+            indent,
+            text: rest,
+            row,
+        });
+    }
+    let first_indent = lines.first()?.indent;
+    let mut reader = Reader {
+        rows,
+        last_row_unterminated,
+        lines,
+        pos: 0,
+        depth: 0,
+    };
+    let root = reader.block(first_indent)?;
+    if reader.pos != reader.lines.len() {
+        return None;
+    }
+    Some(vec![root])
+}
+
+/// A line with content: its indentation and the text after it. The content of a compact
+/// sequence item (`- a: 1`) is re-read as a line indented to where that content starts.
+#[derive(Clone, Copy)]
+struct Line<'a> {
+    indent: usize,
+    text: &'a str,
+    /// Where the line is in `Reader::rows`.
+    row: usize,
+}
+
+struct Reader<'a> {
+    /// Every line of the text, as block scalars need them (blank and `#` lines included).
+    rows: Vec<&'a str>,
+    last_row_unterminated: bool,
+    /// The lines with content, comments and blank lines left out.
+    lines: Vec<Line<'a>>,
+    pos: usize,
+    depth: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn next_indent(&self) -> Option<usize> {
+        self.lines.get(self.pos).map(|l| l.indent)
+    }
+
+    /// The collection starting at the current line, indented by `indent`.
+    fn block(&mut self, indent: usize) -> Option<Node> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let text = self.lines[self.pos].text;
+        let node = if is_sequence_item(text) {
+            self.sequence(indent)
+        } else if split_key_text(text).is_some() {
+            self.mapping(indent)
+        } else {
+            None
+        };
+        self.depth -= 1;
+        node
+    }
+
+    fn sequence(&mut self, indent: usize) -> Option<Node> {
+        let mut items = Vec::new();
+        while let Some(line) = self.lines.get(self.pos).copied() {
+            if line.indent != indent || !is_sequence_item(line.text) {
+                break;
+            }
+            let after_dash = &line.text[1..];
+            let content = after_dash.trim_start_matches(' ');
+            if content.is_empty() || content.starts_with('#') {
+                self.pos += 1;
+                items.push(self.nested_value(indent, false)?);
+                continue;
+            }
+            let column = indent + 1 + (after_dash.len() - content.len());
+            if is_sequence_item(content) || split_key_text(content).is_some() {
+                self.lines[self.pos] = Line {
+                    indent: column,
+                    text: content,
+                    row: line.row,
+                };
+                items.push(self.block(column)?);
+            } else {
+                items.push(self.value(content, indent)?);
+            }
+        }
+        // Whatever follows must belong to an enclosing collection.
+        if self.next_indent().is_some_and(|i| i > indent) {
+            return None;
+        }
+        Some(Node::Seq(Arc::new(items)))
+    }
+
+    fn mapping(&mut self, indent: usize) -> Option<Node> {
+        let mut entries = Vec::new();
+        while let Some(line) = self.lines.get(self.pos).copied() {
+            if line.indent != indent {
+                break;
+            }
+            let (key, rest) = split_key(line.text)?;
+            let rest = rest.trim_start_matches(' ');
+            let value = if rest.is_empty() || rest.starts_with('#') {
+                self.pos += 1;
+                self.nested_value(indent, true)?
+            } else {
+                self.value(rest, indent)?
+            };
+            entries.push((key, value));
+        }
+        if self.next_indent().is_some_and(|i| i > indent) {
+            return None;
+        }
+        Some(Node::Map(Arc::new(entries)))
+    }
+
+    /// The value that follows a key or `- ` on the current line, in a collection indented by
+    /// `indent`; moves past it.
+    fn value(&mut self, text: &str, indent: usize) -> Option<Node> {
+        let node = match text {
+            "{}" => Node::Map(Arc::new(Vec::new())),
+            "[]" => Node::Seq(Arc::new(Vec::new())),
+            _ if text.starts_with("{}") || text.starts_with("[]") => {
+                let node = if text.starts_with('{') {
+                    Node::Map(Arc::new(Vec::new()))
+                } else {
+                    Node::Seq(Arc::new(Vec::new()))
+                };
+                if !only_comment(&text[2..]) {
+                    return None;
+                }
+                node
+            }
+            _ if text.starts_with('[') => {
+                let (node, after) = flow_sequence(text)?;
+                if !only_comment(after) {
+                    return None;
+                }
+                node
+            }
+            _ if text.starts_with('|') => return self.literal_block(text, indent),
+            _ => scalar(text)?,
+        };
+        self.pos += 1;
+        Some(node)
+    }
+
+    /// A literal block scalar (`|`, `|-`, `|+`) whose header is `header`, inside a collection
+    /// indented by `indent`. Its indentation is that of its first non-blank line; blank
+    /// lines are line breaks; it ends at the first non-blank line indented less. Explicit
+    /// indentation indicators and the rarer corners (no content, leading blank lines indented
+    /// deeper than the content) are left to libyaml.
+    fn literal_block(&mut self, header: &str, indent: usize) -> Option<Node> {
+        let (chomp, after) = match header.as_bytes().get(1) {
+            Some(b'-') => (Chomp::Strip, &header[2..]),
+            Some(b'+') => (Chomp::Keep, &header[2..]),
+            _ => (Chomp::Clip, &header[1..]),
+        };
+        if !only_comment(after) {
+            return None;
+        }
+        let start = self.lines[self.pos].row + 1;
+        let spaces = |row: &str| row.len() - row.trim_start_matches(' ').len();
+        let is_blank = |row: &str| row.bytes().all(|b| b == b' ');
+        let first = (start..self.rows.len()).find(|&r| !is_blank(self.rows[r]))?;
+        let block_indent = spaces(self.rows[first]);
+        if block_indent <= indent
+            || self.rows[start..first]
+                .iter()
+                .any(|row| row.len() > block_indent)
+        {
+            return None;
+        }
+        let mut text = String::new();
+        let mut breaks_after_content = 0;
+        let mut end = start;
+        while end < self.rows.len() {
+            let row = self.rows[end];
+            // Every row ends in a line break but an unterminated last one.
+            let breaks = usize::from(!(end + 1 == self.rows.len() && self.last_row_unterminated));
+            if is_blank(row) && row.len() <= block_indent {
+                breaks_after_content += breaks;
+            } else if spaces(row) >= block_indent {
+                for _ in 0..breaks_after_content {
+                    text.push('\n');
+                }
+                breaks_after_content = breaks;
+                text.push_str(&row[block_indent..]);
+            } else {
+                break;
+            }
+            end += 1;
+        }
+        match chomp {
+            Chomp::Strip => {}
+            Chomp::Clip if breaks_after_content > 0 => text.push('\n'),
+            Chomp::Clip => {}
+            Chomp::Keep => {
+                for _ in 0..breaks_after_content {
+                    text.push('\n');
+                }
+            }
+        }
+        self.pos = self.lines.partition_point(|l| l.row < end);
+        Some(Node::Scalar {
+            text,
+            plain: false,
+            tag: None,
+        })
+    }
+
+    /// The value of a key or sequence item with nothing after it on its line: a collection
+    /// on the following lines, or an empty (null) scalar. A mapping's value may be a
+    /// sequence at the mapping's own indentation.
+    fn nested_value(&mut self, indent: usize, in_mapping: bool) -> Option<Node> {
+        match self.lines.get(self.pos).copied() {
+            Some(next) if next.indent > indent => self.block(next.indent),
+            Some(next) if in_mapping && next.indent == indent && is_sequence_item(next.text) => {
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    return None;
+                }
+                let node = self.sequence(indent);
+                self.depth -= 1;
+                node
+            }
+            _ => Some(empty_scalar()),
+        }
+    }
+}
+
+/// What a block scalar does with its final line breaks.
+enum Chomp {
+    Strip,
+    Clip,
+    Keep,
+}
+
+fn empty_scalar() -> Node {
+    Node::Scalar {
+        text: String::new(),
+        plain: true,
+        tag: None,
+    }
+}
+
+fn is_sequence_item(text: &str) -> bool {
+    text == "-" || text.starts_with("- ")
+}
+
+/// Splits `key: rest` (or `key:` at the end of the line) into the key's node and the rest.
+fn split_key(text: &str) -> Option<(Node, &str)> {
+    let (key, plain, rest) = split_key_text(text)?;
+    Some((
+        Node::Scalar {
+            text: key.into_owned(),
+            plain,
+            tag: None,
+        },
+        rest,
+    ))
+}
+
+/// [`split_key`] without building the node: the key's text, whether it is plain, the rest.
+fn split_key_text(text: &str) -> Option<(Cow<'_, str>, bool, &str)> {
+    if let Some((key, after)) = quoted_text(text) {
+        if text.len() - after.len() > MAX_KEY_LEN {
+            return None;
+        }
+        let rest = after.strip_prefix(':')?;
+        if !(rest.is_empty() || rest.starts_with(' ')) {
+            return None;
+        }
+        return Some((key, false, rest));
+    }
+    let bytes = text.as_bytes();
+    let colon = text
+        .match_indices(':')
+        .map(|(i, _)| i)
+        .find(|&i| i + 1 == bytes.len() || bytes[i + 1] == b' ')?;
+    let key = text[..colon].trim_end_matches(' ');
+    if key.is_empty() || key.len() > MAX_KEY_LEN || key.contains(" #") || !plain_start(key) {
+        return None;
+    }
+    Some((Cow::Borrowed(key), true, &text[colon + 1..]))
+}
+
+/// A value on the rest of a line: a quoted scalar, or a plain one up to a comment.
+fn scalar(text: &str) -> Option<Node> {
+    if let Some((node, after)) = quoted(text) {
+        return only_comment(after).then_some(node);
+    }
+    let value = match text.find(" #") {
+        Some(comment) => &text[..comment],
+        None => text,
+    }
+    .trim_end_matches(' ');
+    if !plain_start(value) || value.contains(": ") || value.ends_with(':') {
+        return None;
+    }
+    Some(Node::Scalar {
+        text: value.to_string(),
+        plain: true,
+        tag: None,
+    })
+}
+
+/// What may follow a scalar on its line: nothing, or spaces and then a comment.
+fn only_comment(after: &str) -> bool {
+    let trimmed = after.trim_start_matches(' ');
+    trimmed.is_empty() || (trimmed.starts_with('#') && trimmed.len() < after.len())
+}
+
+/// Whether `text` may start a plain scalar: not with an indicator character, and not with
+/// `-` unless something other than a space follows.
+fn plain_start(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    match bytes.first() {
+        None => false,
+        Some(b'-') => bytes.get(1).is_some_and(|&b| b != b' '),
+        Some(c) => !b"?:,[]{}#&*!|>'\"%@` ".contains(c),
+    }
+}
+
+/// A one-line flow sequence of scalars at the start of `text` (`[a, "b", 'c']`), and the
+/// text after it. Plain items are kept to characters that mean nothing in flow context.
+fn flow_sequence(text: &str) -> Option<(Node, &str)> {
+    let mut rest = text.strip_prefix('[')?;
+    let mut items = Vec::new();
+    loop {
+        rest = rest.trim_start_matches(' ');
+        let item = if let Some((node, after)) = quoted(rest) {
+            rest = after;
+            node
+        } else {
+            let len = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || "._/-+=".contains(c)))
+                .unwrap_or(rest.len());
+            let plain = &rest[..len];
+            if !plain_start(plain) {
+                return None;
+            }
+            rest = &rest[len..];
+            Node::Scalar {
+                text: plain.to_string(),
+                plain: true,
+                tag: None,
+            }
+        };
+        items.push(item);
+        rest = rest.trim_start_matches(' ');
+        if let Some(after) = rest.strip_prefix(']') {
+            return Some((Node::Seq(Arc::new(items)), after));
+        }
+        rest = rest.strip_prefix(',')?;
+    }
+}
+
+/// A one-line quoted scalar at the start of `text` without escapes, and the text after it.
+fn quoted(text: &str) -> Option<(Node, &str)> {
+    let (value, after) = quoted_text(text)?;
+    Some((
+        Node::Scalar {
+            text: value.into_owned(),
+            plain: false,
+            tag: None,
+        },
+        after,
+    ))
+}
+
+/// [`quoted`] without building the node.
+fn quoted_text(text: &str) -> Option<(Cow<'_, str>, &str)> {
+    if let Some(inner) = text.strip_prefix('"') {
+        let end = inner.find('"')?;
+        if inner[..end].contains('\\') {
+            return None;
+        }
+        Some((Cow::Borrowed(&inner[..end]), &inner[end + 1..]))
+    } else if let Some(inner) = text.strip_prefix('\'') {
+        let end = inner.find('\'')?;
+        if !inner[end + 1..].starts_with('\'') {
+            return Some((Cow::Borrowed(&inner[..end]), &inner[end + 1..]));
+        }
+        // `''` is a quote.
+        let mut value = String::new();
+        let mut rest = inner;
+        loop {
+            let end = rest.find('\'')?;
+            value.push_str(&rest[..end]);
+            if rest[end + 1..].starts_with('\'') {
+                value.push('\'');
+                rest = &rest[end + 2..];
+            } else {
+                return Some((Cow::Owned(value), &rest[end + 1..]));
+            }
+        }
+    } else {
+        None
+    }
+}
