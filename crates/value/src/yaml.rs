@@ -2049,6 +2049,8 @@ mod block_subset_tests {
             "a: \"x\\ty\"\n",
             "a: \"x\n  y\"\n",
             "a: 1\n---\nb: 2\n",
+            "---\n---\n-\n",
+            "---\n# c\n---\na: 1\n",
             "a: 1\n...\n",
             "%YAML 1.1\n---\na: 1\n",
             "a:\tb\n",

@@ -43,6 +43,7 @@ pub(super) fn parse(text: &str) -> Option<Vec<Node>> {
         rows.pop();
     }
     let mut lines = Vec::new();
+    let mut document_started = false;
     for (row, raw) in rows.iter().enumerate() {
         let indent = raw.len() - raw.trim_start_matches(' ').len();
         let rest = &raw[indent..];
@@ -52,7 +53,8 @@ pub(super) fn parse(text: &str) -> Option<Vec<Node>> {
         if indent == 0 && (rest.starts_with("---") || rest.starts_with("...")) {
             // A bare `---` may open the (single) document; any other marker is left to
             // libyaml.
-            if rest == "---" && lines.is_empty() {
+            if rest == "---" && !document_started {
+                document_started = true;
                 continue;
             }
             return None;
@@ -60,6 +62,7 @@ pub(super) fn parse(text: &str) -> Option<Vec<Node>> {
         if indent == 0 && rest.starts_with('%') {
             return None;
         }
+        document_started = true;
         lines.push(Line {
             indent,
             text: rest,
