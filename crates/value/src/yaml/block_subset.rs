@@ -7,9 +7,9 @@
 //! `rudder template` on large charts (every rendered manifest is read back for its head).
 //! This reader accepts only a conservative subset whose meaning is unambiguous: block
 //! mappings and sequences indented with spaces, plain scalars on one line, single- or
-//! double-quoted scalars on one line without escapes, literal block scalars, empty flow
-//! collections and one-line flow sequences of such scalars, plus comments. Anything else
-//! (other flow collections, folded scalars, anchors, aliases, tags, multi-line scalars,
+//! double-quoted scalars on one line without escapes, literal block scalars, one-line flow
+//! collections of such scalars, plus comments. Anything else (multi-line flow collections,
+//! folded scalars, anchors, aliases, tags, multi-line scalars,
 //! several documents, tabs, non-ASCII text, control characters, bad indentation) makes it
 //! give up and leave the text to libyaml, so it never has to know how libyaml reports an
 //! error.
@@ -184,28 +184,15 @@ impl<'a> Reader<'a> {
     /// The value that follows a key or `- ` on the current line, in a collection indented by
     /// `indent`; moves past it.
     fn value(&mut self, text: &str, indent: usize) -> Option<Node> {
-        let node = match text {
-            "{}" => Node::Map(Arc::new(Vec::new())),
-            "[]" => Node::Seq(Arc::new(Vec::new())),
-            _ if text.starts_with("{}") || text.starts_with("[]") => {
-                let node = if text.starts_with('{') {
-                    Node::Map(Arc::new(Vec::new()))
-                } else {
-                    Node::Seq(Arc::new(Vec::new()))
-                };
-                if !only_comment(&text[2..]) {
-                    return None;
-                }
-                node
-            }
-            _ if text.starts_with('[') => {
-                let (node, after) = flow_sequence(text)?;
+        let node = match text.as_bytes()[0] {
+            b'[' | b'{' => {
+                let (node, after) = flow_collection(text, self.depth)?;
                 if !only_comment(after) {
                     return None;
                 }
                 node
             }
-            _ if text.starts_with('|') => return self.literal_block(text, indent),
+            b'|' => return self.literal_block(text, indent),
             _ => scalar(text)?,
         };
         self.pos += 1;
@@ -389,38 +376,80 @@ fn plain_start(text: &str) -> bool {
     }
 }
 
-/// A one-line flow sequence of scalars at the start of `text` (`[a, "b", 'c']`), and the
-/// text after it. Plain items are kept to characters that mean nothing in flow context.
-fn flow_sequence(text: &str) -> Option<(Node, &str)> {
-    let mut rest = text.strip_prefix('[')?;
-    let mut items = Vec::new();
-    loop {
-        rest = rest.trim_start_matches(' ');
-        let item = if let Some((node, after)) = quoted(rest) {
-            rest = after;
-            node
-        } else {
-            let len = rest
-                .find(|c: char| !(c.is_ascii_alphanumeric() || "._/-+=".contains(c)))
-                .unwrap_or(rest.len());
-            let plain = &rest[..len];
-            if !plain_start(plain) {
-                return None;
-            }
-            rest = &rest[len..];
-            Node::Scalar {
-                text: plain.to_string(),
-                plain: true,
-                tag: None,
-            }
-        };
-        items.push(item);
-        rest = rest.trim_start_matches(' ');
-        if let Some(after) = rest.strip_prefix(']') {
-            return Some((Node::Seq(Arc::new(items)), after));
-        }
-        rest = rest.strip_prefix(',')?;
+/// A one-line flow collection at the start of `text` (`[a, "b"]`, `{k: v, l: [1, {}]}`), and
+/// the text after it. Plain scalars in it are kept to characters that mean nothing in flow
+/// context; a trailing comma, an empty entry or a key without `: ` gives up.
+fn flow_collection(text: &str, depth: usize) -> Option<(Node, &str)> {
+    if depth > MAX_DEPTH {
+        return None;
     }
+    let (is_map, close) = match text.as_bytes().first()? {
+        b'[' => (false, ']'),
+        b'{' => (true, '}'),
+        _ => return None,
+    };
+    let mut rest = text[1..].trim_start_matches(' ');
+    let (mut items, mut entries) = (Vec::new(), Vec::new());
+    if let Some(after) = rest.strip_prefix(close) {
+        rest = after;
+    } else {
+        loop {
+            if is_map {
+                let (key, after) = flow_scalar(rest)?;
+                let (value, after) = flow_node(after.strip_prefix(": ")?, depth)?;
+                entries.push((key, value));
+                rest = after;
+            } else {
+                let (item, after) = flow_node(rest, depth)?;
+                items.push(item);
+                rest = after;
+            }
+            rest = rest.trim_start_matches(' ');
+            if let Some(after) = rest.strip_prefix(close) {
+                rest = after;
+                break;
+            }
+            rest = rest.strip_prefix(',')?.trim_start_matches(' ');
+        }
+    }
+    let node = if is_map {
+        Node::Map(Arc::new(entries))
+    } else {
+        Node::Seq(Arc::new(items))
+    };
+    Some((node, rest))
+}
+
+/// A node inside a flow collection, after any spaces.
+fn flow_node(text: &str, depth: usize) -> Option<(Node, &str)> {
+    let text = text.trim_start_matches(' ');
+    match text.as_bytes().first()? {
+        b'[' | b'{' => flow_collection(text, depth + 1),
+        _ => flow_scalar(text),
+    }
+}
+
+/// A scalar inside a flow collection: quoted, or plain of letters, digits, `._/-+=` and
+/// inner spaces.
+fn flow_scalar(text: &str) -> Option<(Node, &str)> {
+    if let Some(quoted) = quoted(text) {
+        return Some(quoted);
+    }
+    let len = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || "._/-+= ".contains(c)))
+        .unwrap_or(text.len());
+    let plain = text[..len].trim_end_matches(' ');
+    if !plain_start(plain) {
+        return None;
+    }
+    Some((
+        Node::Scalar {
+            text: plain.to_string(),
+            plain: true,
+            tag: None,
+        },
+        &text[plain.len()..],
+    ))
 }
 
 /// A one-line quoted scalar at the start of `text` without escapes, and the text after it.
