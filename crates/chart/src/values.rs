@@ -547,6 +547,21 @@ mod tests {
     }
 
     #[test]
+    fn reuse_values_coalescing_warns_and_drops_nulled_keys() {
+        let new = rudder_value::yaml::from_yaml("a: {x: 1}\nb: null\n").unwrap();
+        let old = rudder_value::yaml::from_yaml("a: old\nb: 2\n").unwrap();
+        let mut logs = Logs::new();
+        let v = coalesce_tables_top(&new, &old, &mut logs);
+        assert_eq!(v.get_path(&["b"]), None);
+        assert_eq!(
+            logs,
+            vec![LogRecord::info(
+                "warning: destination for a is a table. Ignoring non-table value (old)"
+            )]
+        );
+    }
+
+    #[test]
     fn conditions_disable_subcharts() {
         let mut c = chart(&[
             ("Chart.yaml", "apiVersion: v2\nname: top\nversion: 1.0.0\ndependencies:\n- name: sub\n  version: ~0.1\n  condition: other.enabled\n  alias: other\n"),
