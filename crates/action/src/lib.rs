@@ -41,7 +41,9 @@ pub use rudder_chart::log::{Level as LogLevel, LogRecord};
 /// chart...) as they happen, so that they come before an error that follows them. The
 /// default drops them.
 #[derive(Clone, Default)]
-pub struct LogSink(Option<std::sync::Arc<dyn Fn(&LogRecord) + Send + Sync>>);
+pub struct LogSink(Option<std::sync::Arc<LogFn>>);
+
+type LogFn = dyn Fn(&LogRecord) + Send + Sync;
 
 impl LogSink {
     pub fn new(f: impl Fn(&LogRecord) + Send + Sync + 'static) -> Self {
