@@ -243,18 +243,45 @@ pub(crate) fn check_installable(chart: &Chart) -> Result<(), Error> {
 pub(crate) fn load_with_dependencies(
     chart_ref: &str,
     opts: &ChartPathOptions,
+    deprecation: DeprecationCheck,
+    log: &crate::LogSink,
 ) -> Result<Chart, Error> {
     let paths = HelmPaths::from_env();
     let path = locate_chart(&paths, chart_ref, opts)?;
     let load = |p: &Path| rudder_chart::load(p).map_err(|e| Error::message(e.to_string()));
     let chart = load(&path)?;
     check_installable(&chart)?;
+    if deprecation == DeprecationCheck::BeforeDependencies {
+        warn_if_deprecated(&chart, log);
+    }
+    let chart = load_missing_dependencies(chart, &path, opts, load)?;
+    if deprecation == DeprecationCheck::AfterDependencies {
+        warn_if_deprecated(&chart, log);
+    }
+    Ok(chart)
+}
+
+/// When a command warns about a deprecated chart: `helm install` and `helm template` before
+/// checking its dependencies, `helm upgrade` after.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DeprecationCheck {
+    BeforeDependencies,
+    AfterDependencies,
+}
+
+fn load_missing_dependencies(
+    chart: Chart,
+    path: &Path,
+    opts: &ChartPathOptions,
+    load: impl Fn(&Path) -> Result<Chart, Error>,
+) -> Result<Chart, Error> {
+    let paths = HelmPaths::from_env();
     match check_dependencies(&chart) {
         Err(_) if opts.dependency_update && path.is_dir() => {
             let options = crate::DependencyUpdateOptions::default();
             let mut out = std::io::stdout();
             crate::dependency_update(&paths, &path.to_string_lossy(), &options, &mut out)?;
-            load(&path).map_err(|e| {
+            load(path).map_err(|e| {
                 Error::message(format!("failed reloading chart after repo update: {e}"))
             })
         }
@@ -281,12 +308,36 @@ pub(crate) fn check_dependencies(chart: &Chart) -> Result<(), Error> {
     )))
 }
 
-pub(crate) fn process_dependencies(chart: &mut Chart, values: &Value) -> Result<(), String> {
-    rudder_chart::process_dependencies(chart, values)
+/// Helm's `ProcessDependencies`, its warnings handed to `log`.
+pub(crate) fn process_dependencies(
+    chart: &mut Chart,
+    values: &Value,
+    log: &crate::LogSink,
+) -> Result<(), String> {
+    let mut logs = Vec::new();
+    let result = rudder_chart::process_dependencies(chart, values, &mut logs);
+    log.emit_all(logs);
+    result
 }
 
-pub(crate) fn coalesce(chart: &Chart, values: &Value, skip_schema: bool) -> Result<Value, Error> {
-    rudder_chart::to_render_values_check(chart, values, skip_schema).map_err(Error::message)
+/// Coalesces and validates the values to render with, its warnings handed to `log`.
+pub(crate) fn coalesce(
+    chart: &Chart,
+    values: &Value,
+    skip_schema: bool,
+    log: &crate::LogSink,
+) -> Result<Value, Error> {
+    let mut logs = Vec::new();
+    let result = rudder_chart::to_render_values_check(chart, values, skip_schema, &mut logs);
+    log.emit_all(logs);
+    result.map_err(Error::message)
+}
+
+/// What `helm install` and `helm upgrade` log about a chart marked deprecated.
+pub(crate) fn warn_if_deprecated(chart: &Chart, log: &crate::LogSink) {
+    if chart.metadata.deprecated {
+        log.emit(crate::LogRecord::warn("this chart is deprecated"));
+    }
 }
 
 pub(crate) fn kube_version_compatible(constraint: &str, version: &str) -> bool {

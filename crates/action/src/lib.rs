@@ -35,6 +35,44 @@ pub use show::{show, ShowWhat};
 pub use table::table;
 pub use template::{generate_name, template, TemplateOptions};
 
+pub use rudder_chart::log::{Level as LogLevel, LogRecord};
+
+/// Where an action hands the diagnostics Helm would log (coalescing warnings, a deprecated
+/// chart...) as they happen, so that they come before an error that follows them. The
+/// default drops them.
+#[derive(Clone, Default)]
+pub struct LogSink(Option<std::sync::Arc<LogFn>>);
+
+type LogFn = dyn Fn(&LogRecord) + Send + Sync;
+
+impl LogSink {
+    pub fn new(f: impl Fn(&LogRecord) + Send + Sync + 'static) -> Self {
+        LogSink(Some(std::sync::Arc::new(f)))
+    }
+
+    pub fn emit(&self, record: LogRecord) {
+        if let Some(f) = &self.0 {
+            f(&record);
+        }
+    }
+
+    pub fn emit_all(&self, records: Vec<LogRecord>) {
+        for r in records {
+            self.emit(r);
+        }
+    }
+}
+
+impl std::fmt::Debug for LogSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "LogSink(..)"
+        } else {
+            "LogSink(none)"
+        })
+    }
+}
+
 /// The value flags every command that renders takes (Helm's `values.Options`).
 #[derive(Clone, Debug, Default)]
 pub struct ValueOptions {

@@ -24,6 +24,8 @@ pub struct LintOptions {
     pub quiet: bool,
     pub skip_schema_validation: bool,
     pub kube_version: Option<String>,
+    /// Where the warnings Helm logs go.
+    pub log: crate::LogSink,
 }
 
 /// What `helm lint` prints, and the summary error when a chart failed.
@@ -315,7 +317,7 @@ fn lint_chartfile(l: &mut Linter, dir: &Path) {
     );
 }
 
-fn lint_values(l: &mut Linter, dir: &Path, overrides: &Value, skip_schema: bool) {
+fn lint_values(l: &mut Linter, dir: &Path, overrides: &Value, opts: &LintOptions) {
     let file = "values.yaml";
     let path = dir.join(file);
     let Ok(text) = std::fs::read_to_string(&path) else {
@@ -336,23 +338,20 @@ fn lint_values(l: &mut Linter, dir: &Path, overrides: &Value, skip_schema: bool)
             return;
         }
     };
+    // Helm's `CoalesceTables(overrides, values)`, which it logs about even without a schema.
+    let mut logs = Vec::new();
+    let merged = rudder_chart::coalesce_tables_top(overrides, &values, &mut logs);
+    opts.log.emit_all(logs);
     let Ok(schema) = std::fs::read(dir.join("values.schema.json")) else {
         return;
     };
-    if schema.is_empty() || skip_schema {
+    if schema.is_empty() || opts.skip_schema_validation {
         return;
     }
-    let merged = rudder_chart::merge_maps(
-        values.as_dict().map(|d| d.snapshot()).unwrap_or_default(),
-        overrides
-            .as_dict()
-            .map(|d| d.snapshot())
-            .unwrap_or_default(),
-    );
     l.rule(
         Severity::Error,
         file,
-        rudder_chart::schema::validate_single(&Value::map(merged), &schema),
+        rudder_chart::schema::validate_single(&merged, &schema),
     );
 }
 
@@ -477,17 +476,29 @@ fn lint_templates(
             caps.kube_version = k;
         }
     }
-    if rudder_chart::process_dependencies(&mut chart, values).is_err() {
+    let mut logs = Vec::new();
+    let processed = rudder_chart::process_dependencies(&mut chart, values, &mut logs);
+    opts.log.emit_all(std::mem::take(&mut logs));
+    if processed.is_err() {
         return;
     }
+    // Helm coalesces twice here (once before ToRenderValues, once inside it), and logs
+    // each time.
+    let once = rudder_chart::coalesce_values(&chart, values, &mut logs);
+    opts.log.emit_all(std::mem::take(&mut logs));
+    let Ok(once) = once else {
+        return;
+    };
     let coalesced =
-        match rudder_chart::to_render_values_check(&chart, values, opts.skip_schema_validation) {
-            Ok(v) => v,
-            Err(e) => {
-                l.rule(Severity::Error, tdir, Err(e));
-                return;
-            }
-        };
+        rudder_chart::to_render_values_check(&chart, &once, opts.skip_schema_validation, &mut logs);
+    opts.log.emit_all(logs);
+    let coalesced = match coalesced {
+        Ok(v) => v,
+        Err(e) => {
+            l.rule(Severity::Error, tdir, Err(e));
+            return;
+        }
+    };
     let release = ReleaseOptions {
         name: "test-release".into(),
         namespace: opts.namespace.clone(),
@@ -706,7 +717,7 @@ fn lint_one(path: &str, opts: &LintOptions, values: &Value) -> Result<Linter, St
     }
     let mut l = Linter::default();
     lint_chartfile(&mut l, dir);
-    lint_values(&mut l, dir, values, opts.skip_schema_validation);
+    lint_values(&mut l, dir, values, opts);
     let (chart, load_error) = match rudder_chart::load_dir(dir) {
         Ok(c) => (Some(c), None),
         Err(e) => (None, Some(e.to_string())),

@@ -32,6 +32,8 @@ pub struct TemplateOptions {
     pub debug: bool,
     /// Where the chart is looked for (`--version`, `--repo`...).
     pub chart: crate::ChartPathOptions,
+    /// Where the warnings Helm logs go.
+    pub log: crate::LogSink,
 }
 
 /// Helm's `--generate-name`: the chart argument's base name up to its first dot, and the
@@ -73,9 +75,14 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
         .extend(opts.api_versions.iter().cloned());
 
     let user_values = charts::user_values(&opts.values)?;
-    let mut chart = charts::load_with_dependencies(chart_ref, &opts.chart)?;
+    let mut chart = charts::load_with_dependencies(
+        chart_ref,
+        &opts.chart,
+        charts::DeprecationCheck::BeforeDependencies,
+        &opts.log,
+    )?;
     validate_release_name(&opts.release_name)?;
-    charts::process_dependencies(&mut chart, &user_values)
+    charts::process_dependencies(&mut chart, &user_values, &opts.log)
         .map_err(|e| Error::message(format!("chart dependencies processing failed: {e}")))?;
 
     let release = ReleaseOptions {
@@ -85,7 +92,7 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
         is_install: !opts.is_upgrade,
         is_upgrade: opts.is_upgrade,
     };
-    let values = charts::coalesce(&chart, &user_values, opts.skip_schema_validation)?;
+    let values = charts::coalesce(&chart, &user_values, opts.skip_schema_validation, &opts.log)?;
     let top = rudder_engine::render_values(&chart, values, &release, &capabilities);
 
     // From here on Helm has a release to show, so its errors suggest --debug.

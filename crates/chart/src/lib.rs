@@ -9,12 +9,16 @@ use rudder_value::{yaml, Map, Value};
 
 pub mod ignore;
 pub mod loader;
+pub mod log;
 pub mod schema;
 pub mod strvals;
 pub mod values;
 
 pub use loader::{load, load_archive, load_dir, load_files, LoadError};
-pub use values::{coalesce_values, merge_maps, process_dependencies, to_render_values_check};
+pub use log::{LogRecord, Logs};
+pub use values::{
+    coalesce_tables_top, coalesce_values, merge_maps, process_dependencies, to_render_values_check,
+};
 
 /// One file of a chart: its path relative to the chart root (`/`-separated) and its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]

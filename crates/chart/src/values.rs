@@ -8,6 +8,7 @@
 
 use rudder_value::{Map, Value};
 
+use crate::log::{LogRecord, Logs};
 use crate::Chart;
 
 /// Helm's `MergeMaps`: `b` over `a`, maps merged recursively, everything else replaced.
@@ -51,8 +52,18 @@ fn clean_nil(m: &mut Map) {
     }
 }
 
-/// Helm's `coalesceTablesFullKey`: fills `dst` (higher priority) from `src` (defaults).
-fn coalesce_tables(dst: &mut Map, src: Map, merge: bool) {
+/// Helm's `concatPrefix`: the dotted path that warnings name.
+fn concat_prefix(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+/// Helm's `coalesceTablesFullKey`: fills `dst` (higher priority) from `src` (defaults),
+/// logging the keys where a table and a non-table meet; `prefix` is the path of `dst`.
+fn coalesce_tables(dst: &mut Map, src: Map, prefix: &str, merge: bool, logs: &mut Logs) {
     let mut src = src;
     let src_non_nil: std::collections::HashSet<String> = src
         .iter()
@@ -73,27 +84,51 @@ fn coalesce_tables(dst: &mut Map, src: Map, merge: bool) {
                 dst.insert(key, val);
             }
             Some(dv) => {
-                if is_table(&val) && is_table(dv) {
-                    let mut d = table_of(dv);
-                    coalesce_tables(&mut d, table_of(&val), merge);
-                    dst.insert(key, Value::map(d));
+                let full_key = concat_prefix(prefix, &key);
+                if is_table(&val) {
+                    if is_table(dv) {
+                        let mut d = table_of(dv);
+                        coalesce_tables(&mut d, table_of(&val), &full_key, merge, logs);
+                        dst.insert(key, Value::map(d));
+                    } else {
+                        logs.push(LogRecord::info(format!(
+                            "warning: cannot overwrite table with non table for {full_key} ({})",
+                            val.to_go_string()
+                        )));
+                    }
+                } else if is_table(dv) && !val.is_nil() {
+                    logs.push(LogRecord::info(format!(
+                        "warning: destination for {full_key} is a table. Ignoring non-table value ({})",
+                        val.to_go_string()
+                    )));
                 }
             }
         }
     }
 }
 
-/// Helm's `coalesceGlobals`: the parent's `global` into the subchart's.
-fn coalesce_globals(dest: &mut Map, src: &Map) {
+/// Helm's `coalesceGlobals`: the parent's `global` into the subchart's; `prefix` is the
+/// parent chart's path.
+fn coalesce_globals(dest: &mut Map, src: &Map, prefix: &str, logs: &mut Logs) {
     let mut dg = match dest.get("global") {
         None => Map::new(),
         Some(Value::Map(d)) => d.snapshot(),
-        Some(_) => return,
+        Some(_) => {
+            logs.push(LogRecord::info(
+                "warning: skipping globals because destination global is not a table.",
+            ));
+            return;
+        }
     };
     let sg = match src.get("global") {
         None => Map::new(),
         Some(Value::Map(s)) => s.snapshot(),
-        Some(_) => return,
+        Some(_) => {
+            logs.push(LogRecord::info(
+                "warning: skipping globals because source global is not a table.",
+            ));
+            return;
+        }
     };
     for (key, val) in sg {
         if is_table(&val) {
@@ -104,13 +139,16 @@ fn coalesce_globals(dest: &mut Map, src: &Map) {
                 }
                 Some(Value::Map(destv)) => {
                     let destv = destv.snapshot();
-                    coalesce_tables(&mut vv, destv, true);
+                    coalesce_tables(&mut vv, destv, &concat_prefix(prefix, &key), true, logs);
                     dg.insert(key, Value::map(vv));
                 }
-                Some(_) => {}
+                Some(_) => logs.push(LogRecord::info(format!(
+                    "Conflict: cannot merge map onto non-map for {}. Skipping.",
+                    rudder_value::gofmt::quote(&key)
+                ))),
             }
         } else if dg.get(&key).is_some_and(is_table) {
-            // "key is table. Skipping"
+            logs.push(LogRecord::info(format!("key {key} is table. Skipping")));
         } else {
             dg.insert(key, val);
         }
@@ -122,8 +160,10 @@ fn child_merge(chart: &Chart, key: &str, merge: bool) -> bool {
     chart.dependencies.iter().any(|d| d.name() == key) || merge
 }
 
-/// Helm's `coalesceValues`: the chart's own defaults into `v`.
-fn coalesce_chart_values(chart: &Chart, v: &mut Map, merge: bool) {
+/// Helm's `coalesceValues`: the chart's own defaults into `v`; `prefix` is the path of the
+/// chart's parent.
+fn coalesce_chart_values(chart: &Chart, v: &mut Map, prefix: &str, merge: bool, logs: &mut Logs) {
+    let sub_prefix = concat_prefix(prefix, chart.name());
     let defaults = table_of(&owned(&chart.values));
     for (key, val) in defaults {
         match v.get(&key) {
@@ -138,8 +178,13 @@ fn coalesce_chart_values(chart: &Chart, v: &mut Map, merge: bool) {
                             clean_nil(&mut src);
                         }
                         let mut d = dest.snapshot();
-                        coalesce_tables(&mut d, src, m);
+                        let path = concat_prefix(&sub_prefix, &key);
+                        coalesce_tables(&mut d, src, &path, m, logs);
                         v.insert(key, Value::map(d));
+                    } else if !val.is_nil() {
+                        logs.push(LogRecord::info(format!(
+                            "warning: skipped value for {sub_prefix}.{key}: Not a table."
+                        )));
                     }
                 }
             }
@@ -161,8 +206,15 @@ fn coalesce_chart_values(chart: &Chart, v: &mut Map, merge: bool) {
     }
 }
 
-fn coalesce(chart: &Chart, dest: &mut Map, merge: bool) -> Result<(), String> {
-    coalesce_chart_values(chart, dest, merge);
+fn coalesce(
+    chart: &Chart,
+    dest: &mut Map,
+    prefix: &str,
+    merge: bool,
+    logs: &mut Logs,
+) -> Result<(), String> {
+    coalesce_chart_values(chart, dest, prefix, merge, logs);
+    let sub_prefix = concat_prefix(prefix, chart.name());
     for sub in &chart.dependencies {
         let name = sub.name().to_string();
         match dest.get(&name) {
@@ -179,26 +231,35 @@ fn coalesce(chart: &Chart, dest: &mut Map, merge: bool) -> Result<(), String> {
             _ => {}
         }
         let mut dv = table_of(dest.get(&name).expect("just ensured"));
-        coalesce_globals(&mut dv, dest);
-        coalesce(sub, &mut dv, merge)?;
+        coalesce_globals(&mut dv, dest, &sub_prefix, logs);
+        coalesce(sub, &mut dv, &sub_prefix, merge, logs)?;
         dest.insert(name, Value::map(dv));
     }
     Ok(())
 }
 
 /// Helm's `CoalesceValues`: user values over chart defaults, for the chart and every
-/// (enabled) subchart, `null` deleting keys.
-pub fn coalesce_values(chart: &Chart, user: &Value) -> Result<Value, String> {
+/// (enabled) subchart, `null` deleting keys. Where a table meets a non-table, Helm logs a
+/// warning and keeps the user's value; those warnings go to `logs`.
+pub fn coalesce_values(chart: &Chart, user: &Value, logs: &mut Logs) -> Result<Value, String> {
     let mut dest = table_of(&owned(user));
-    coalesce(chart, &mut dest, false)?;
+    coalesce(chart, &mut dest, "", false, logs)?;
     Ok(Value::map(dest))
 }
 
 /// Helm's `MergeValues` (coalescing that keeps `null`s), used for import-values.
-pub fn merge_values(chart: &Chart, user: &Value) -> Result<Value, String> {
+pub fn merge_values(chart: &Chart, user: &Value, logs: &mut Logs) -> Result<Value, String> {
     let mut dest = table_of(&owned(user));
-    coalesce(chart, &mut dest, true)?;
+    coalesce(chart, &mut dest, "", true, logs)?;
     Ok(Value::map(dest))
+}
+
+/// Helm's `CoalesceTables`: `dst` over `src` at the top level of a values tree (as
+/// `--reuse-values` and lint's values check use it), `null` in `dst` deleting keys.
+pub fn coalesce_tables_top(dst: &Value, src: &Value, logs: &mut Logs) -> Value {
+    let mut out = table_of(&owned(dst));
+    coalesce_tables(&mut out, table_of(&owned(src)), "", false, logs);
+    Value::map(out)
 }
 
 /// Helm's `Values.PathValue`: a non-table value at a dotted path.
@@ -230,7 +291,12 @@ fn subchart_copy(charts: &[Chart], dep: &crate::Dependency) -> Option<Chart> {
     Some(out)
 }
 
-fn process_enabled(chart: &mut Chart, values: &Value, path: &str) -> Result<(), String> {
+fn process_enabled(
+    chart: &mut Chart,
+    values: &Value,
+    path: &str,
+    logs: &mut Logs,
+) -> Result<(), String> {
     if chart.metadata.dependencies.is_empty() {
         return Ok(());
     }
@@ -257,19 +323,22 @@ fn process_enabled(chart: &mut Chart, values: &Value, path: &str) -> Result<(), 
     for r in &mut chart.metadata.dependencies {
         r.enabled = true;
     }
-    let cvals = table_of(&coalesce_values(chart, values)?);
+    let cvals = table_of(&coalesce_values(chart, values, logs)?);
     // Tags.
     if let Some(Value::Map(tags)) = cvals.get("tags") {
         let tags = tags.snapshot();
         for r in &mut chart.metadata.dependencies {
             let (mut has_true, mut has_false) = (false, false);
             for k in &r.tags {
-                if let Some(Value::Bool(b)) = tags.get(k) {
-                    if *b {
-                        has_true = true;
-                    } else {
-                        has_false = true;
-                    }
+                match tags.get(k) {
+                    Some(Value::Bool(true)) => has_true = true,
+                    Some(Value::Bool(false)) => has_false = true,
+                    Some(_) => logs.push(
+                        LogRecord::warn("returned non-bool value")
+                            .with("tag", k.as_str())
+                            .with("chart", r.name.as_str()),
+                    ),
+                    None => {}
                 }
             }
             if !has_true && has_false {
@@ -285,9 +354,17 @@ fn process_enabled(chart: &mut Chart, values: &Value, path: &str) -> Result<(), 
             if c.is_empty() {
                 continue;
             }
-            if let Some(Value::Bool(b)) = path_value(&cvals, &format!("{path}{c}")) {
-                r.enabled = b;
-                break;
+            match path_value(&cvals, &format!("{path}{c}")) {
+                Some(Value::Bool(b)) => {
+                    r.enabled = b;
+                    break;
+                }
+                Some(_) => logs.push(
+                    LogRecord::warn("returned non-bool value")
+                        .with("path", c)
+                        .with("chart", r.name.as_str()),
+                ),
+                None => {}
             }
         }
     }
@@ -306,7 +383,7 @@ fn process_enabled(chart: &mut Chart, values: &Value, path: &str) -> Result<(), 
     let cvals_value = Value::map(cvals);
     for sub in &mut chart.dependencies {
         let subpath = format!("{path}{}.", sub.metadata.name);
-        process_enabled(sub, &cvals_value, &subpath)?;
+        process_enabled(sub, &cvals_value, &subpath, logs)?;
     }
     Ok(())
 }
@@ -324,22 +401,24 @@ fn path_to_map(path: &str, data: Map) -> Map {
     cur
 }
 
-fn table_at(values: &Map, path: &str) -> Option<Map> {
+/// Helm's `Values.Table`: the table at a dotted path, or the error naming the first key
+/// that is missing or not a table.
+fn table_at(values: &Map, path: &str) -> Result<Map, String> {
     let mut cur = values.clone();
     for p in path.split('.') {
         cur = match cur.get(p) {
             Some(Value::Map(m)) => m.snapshot(),
-            _ => return None,
+            _ => return Err(format!("{} is not a table", rudder_value::gofmt::quote(p))),
         };
     }
-    Some(cur)
+    Ok(cur)
 }
 
-fn process_import_values(chart: &mut Chart) -> Result<(), String> {
+fn process_import_values(chart: &mut Chart, logs: &mut Logs) -> Result<(), String> {
     if chart.metadata.dependencies.is_empty() {
         return Ok(());
     }
-    let cvals = table_of(&merge_values(chart, &Value::map(Map::new()))?);
+    let cvals = table_of(&merge_values(chart, &Value::map(Map::new()), logs)?);
     let mut b = Map::new();
     for r in &mut chart.metadata.dependencies {
         let mut out = Vec::new();
@@ -359,8 +438,13 @@ fn process_import_values(chart: &mut Chart) -> Result<(), String> {
                     entry.insert("child".into(), Value::str(&child));
                     entry.insert("parent".into(), Value::str(&parent));
                     out.push(Value::map(entry));
-                    if let Some(vv) = table_at(&cvals, &format!("{}.{child}", r.name)) {
-                        coalesce_tables(&mut b, path_to_map(&parent, vv), true);
+                    match table_at(&cvals, &format!("{}.{child}", r.name)) {
+                        Ok(vv) => coalesce_tables(&mut b, path_to_map(&parent, vv), "", true, logs),
+                        Err(e) => logs.push(
+                            LogRecord::warn("ImportValues missing table from chart")
+                                .with("chart", r.name.as_str())
+                                .with("error", e),
+                        ),
                     }
                 }
                 Value::String(s) => {
@@ -369,8 +453,10 @@ fn process_import_values(chart: &mut Chart) -> Result<(), String> {
                     entry.insert("child".into(), Value::str(&child));
                     entry.insert("parent".into(), Value::str("."));
                     out.push(Value::map(entry));
-                    if let Some(vm) = table_at(&cvals, &format!("{}.{child}", r.name)) {
-                        coalesce_tables(&mut b, vm, true);
+                    match table_at(&cvals, &format!("{}.{child}", r.name)) {
+                        Ok(vm) => coalesce_tables(&mut b, vm, "", true, logs),
+                        Err(e) => logs
+                            .push(LogRecord::warn("ImportValues missing table").with("error", e)),
                     }
                 }
                 _ => {}
@@ -379,25 +465,30 @@ fn process_import_values(chart: &mut Chart) -> Result<(), String> {
         r.import_values = out;
     }
     let mut merged = cvals;
-    coalesce_tables(&mut merged, b, true);
+    coalesce_tables(&mut merged, b, "", true, logs);
     chart.values = Value::map(merged);
     Ok(())
 }
 
-fn process_import_values_rec(chart: &mut Chart) -> Result<(), String> {
+fn process_import_values_rec(chart: &mut Chart, logs: &mut Logs) -> Result<(), String> {
     for d in &mut chart.dependencies {
-        process_import_values_rec(d)?;
+        process_import_values_rec(d, logs)?;
     }
-    process_import_values(chart)
+    process_import_values(chart, logs)
 }
 
 /// Helm's `ProcessDependencies`: resolves aliases, drops subcharts disabled by tags or
-/// conditions, then applies import-values.
-pub fn process_dependencies(chart: &mut Chart, values: &Value) -> Result<(), String> {
-    process_enabled(chart, values, "")?;
+/// conditions, then applies import-values. Coalescing warnings and non-bool conditions or
+/// tags go to `logs`.
+pub fn process_dependencies(
+    chart: &mut Chart,
+    values: &Value,
+    logs: &mut Logs,
+) -> Result<(), String> {
+    process_enabled(chart, values, "", logs)?;
     let parents = chart.parents.clone();
     chart.set_parents(parents);
-    process_import_values_rec(chart)
+    process_import_values_rec(chart, logs)
 }
 
 /// Coalesces and validates against every chart's schema: the values part of Helm's
@@ -406,8 +497,9 @@ pub fn to_render_values_check(
     chart: &Chart,
     user: &Value,
     skip_schema: bool,
+    logs: &mut Logs,
 ) -> Result<Value, String> {
-    let values = coalesce_values(chart, user)?;
+    let values = coalesce_values(chart, user, logs)?;
     if !skip_schema {
         crate::schema::validate_against_schema(chart, &values).map_err(|e| {
             format!("values don't meet the specifications of the schema(s) in the following chart(s):\n{e}")
@@ -443,13 +535,30 @@ mod tests {
             ("charts/sub/values.yaml", "x: sub\nz: 2\n"),
         ]);
         let user = rudder_value::yaml::from_yaml("b: {d: null}\n").unwrap();
-        process_dependencies(&mut c, &user).unwrap();
-        let v = coalesce_values(&c, &user).unwrap();
+        let mut logs = Logs::new();
+        process_dependencies(&mut c, &user, &mut logs).unwrap();
+        let v = coalesce_values(&c, &user, &mut logs).unwrap();
+        assert!(logs.is_empty(), "{logs:?}");
         assert_eq!(v.get_path(&["b", "c"]), Some(Value::Float(2.0)));
         assert_eq!(v.get_path(&["b", "d"]), None);
         assert_eq!(v.get_path(&["sub", "x"]), Some(Value::str("parent")));
         assert_eq!(v.get_path(&["sub", "z"]), Some(Value::Float(2.0)));
         assert_eq!(v.get_path(&["sub", "global", "g"]), Some(Value::Float(1.0)));
+    }
+
+    #[test]
+    fn reuse_values_coalescing_warns_and_drops_nulled_keys() {
+        let new = rudder_value::yaml::from_yaml("a: {x: 1}\nb: null\n").unwrap();
+        let old = rudder_value::yaml::from_yaml("a: old\nb: 2\n").unwrap();
+        let mut logs = Logs::new();
+        let v = coalesce_tables_top(&new, &old, &mut logs);
+        assert_eq!(v.get_path(&["b"]), None);
+        assert_eq!(
+            logs,
+            vec![LogRecord::info(
+                "warning: destination for a is a table. Ignoring non-table value (old)"
+            )]
+        );
     }
 
     #[test]
@@ -459,7 +568,7 @@ mod tests {
             ("charts/sub/Chart.yaml", "apiVersion: v2\nname: sub\nversion: 0.1.0\n"),
         ]);
         let user = rudder_value::yaml::from_yaml("other: {enabled: false}\n").unwrap();
-        process_dependencies(&mut c, &user).unwrap();
+        process_dependencies(&mut c, &user, &mut Logs::new()).unwrap();
         assert!(c.dependencies.is_empty());
     }
 }

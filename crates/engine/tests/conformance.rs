@@ -84,8 +84,9 @@ fn render_case(files: &BTreeMap<String, String>) -> Outcome {
 fn render_chart_dir(dir: &Path) -> Result<BTreeMap<String, String>, String> {
     let user = rudder_value::Value::map(Default::default());
     let mut chart = rudder_chart::load(dir).map_err(|e| e.to_string())?;
-    rudder_chart::process_dependencies(&mut chart, &user).map_err(|e| e.to_string())?;
-    let values = rudder_chart::to_render_values_check(&chart, &user, false)?;
+    let mut logs = Vec::new();
+    rudder_chart::process_dependencies(&mut chart, &user, &mut logs).map_err(|e| e.to_string())?;
+    let values = rudder_chart::to_render_values_check(&chart, &user, false, &mut logs)?;
     let top = render_values(
         &chart,
         values,

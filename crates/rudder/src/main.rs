@@ -11,6 +11,7 @@ mod dependency_cmd;
 mod provenance_cmd;
 mod registry_cmd;
 mod release_cmd;
+mod slog;
 
 #[derive(Parser)]
 #[command(
@@ -403,6 +404,7 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                     dependency_update: t.dependency_update,
                     ..t.chart_path.options()?
                 },
+                log: slog::stderr_sink(),
             };
             let _ = t.skip_crds;
             let text = action::template(&chart, &options)?;
@@ -417,6 +419,7 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                 quiet: l.quiet,
                 skip_schema_validation: l.skip_schema_validation,
                 kube_version: l.kube_version,
+                log: slog::stderr_sink(),
             };
             let report = action::lint(&l.paths, &options);
             out.write_all(report.output.as_bytes())

@@ -121,7 +121,10 @@ fn username_password(args: &LoginArgs) -> Result<(String, String), Error> {
     }
     if !args.password.is_empty() {
         eprintln!(
-            "level=WARN msg=\"using --password via the CLI is insecure. Use --password-stdin\""
+            "{}",
+            crate::slog::text_line(&rudder_action::LogRecord::warn(
+                "using --password via the CLI is insecure. Use --password-stdin"
+            ))
         );
         return Ok((username, args.password.clone()));
     }

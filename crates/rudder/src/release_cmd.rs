@@ -639,6 +639,7 @@ pub fn run(
                     dependency_update: a.dependency_update,
                     ..a.chart_path.options()?
                 },
+                log: crate::slog::stderr_sink(),
             };
             let release = rel::install(&cluster, &name, &chart, &opts, &mut progress_printer())
                 .map_err(|e| Error::message(format!("INSTALLATION FAILED: {e}")))?;
@@ -669,6 +670,7 @@ pub fn run(
                         dependency_update: a.dependency_update,
                         ..a.chart_path.options()?
                     },
+                    log: crate::slog::stderr_sink(),
                     ..rel::InstallOptions::default()
                 },
                 install_if_missing: a.install,

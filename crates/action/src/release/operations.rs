@@ -44,6 +44,8 @@ pub struct InstallOptions {
     pub enable_dns: bool,
     /// Where the chart is looked for (`--version`, `--repo`...).
     pub chart: crate::ChartPathOptions,
+    /// Where the warnings Helm logs go.
+    pub log: crate::LogSink,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -255,7 +257,7 @@ fn render(
         is_install: !is_upgrade,
         is_upgrade,
     };
-    let coalesced = charts::coalesce(chart, values, opts.skip_schema_validation)?;
+    let coalesced = charts::coalesce(chart, values, opts.skip_schema_validation, &opts.log)?;
     let top = rudder_engine::render_values(chart, coalesced, &release, &caps);
     if !chart.metadata.kube_version.is_empty()
         && !charts::kube_version_compatible(
@@ -297,16 +299,17 @@ fn record(storage: &Storage, release: &Release) {
     let _ = storage.update(release);
 }
 
-fn load_chart(
-    chart_ref: &str,
-    chart_path: &crate::ChartPathOptions,
-    user_values: &Value,
-) -> Result<Chart, Error> {
-    let mut chart = charts::load_with_dependencies(chart_ref, chart_path)?;
+fn load_chart(chart_ref: &str, opts: &InstallOptions, user_values: &Value) -> Result<Chart, Error> {
+    let mut chart = charts::load_with_dependencies(
+        chart_ref,
+        &opts.chart,
+        charts::DeprecationCheck::BeforeDependencies,
+        &opts.log,
+    )?;
     if chart.metadata.api_version != "v2" && chart.metadata.api_version != "v1" {
         return Err(Error::message("invalid chart apiVersion"));
     }
-    charts::process_dependencies(&mut chart, user_values)
+    charts::process_dependencies(&mut chart, user_values, &opts.log)
         .map_err(|e| Error::message(format!("chart dependencies processing failed: {e}")))?;
     Ok(chart)
 }
@@ -373,7 +376,7 @@ pub fn install(
     progress: &mut dyn FnMut(&[resources::Readiness]),
 ) -> Result<Release, Error> {
     let user_values = charts::user_values(&opts.values)?;
-    let chart = load_chart(chart_ref, &opts.chart, &user_values)?;
+    let chart = load_chart(chart_ref, opts, &user_values)?;
     install_chart(cluster, name, chart, user_values, opts, progress)
 }
 
@@ -547,22 +550,28 @@ fn upgrade_values(
     if opts.reset_values {
         return Ok(new_values);
     }
+    // Helm's `CoalesceTables(newVals, current.Config)`.
     let merge_old_under_new = |new: Value| -> Value {
-        let old = old_config
-            .as_dict()
-            .map(|d| d.snapshot())
-            .unwrap_or_default();
-        let new = new.as_dict().map(|d| d.snapshot()).unwrap_or_default();
-        Value::map(rudder_chart::merge_maps(old, new))
+        let mut logs = Vec::new();
+        let merged = rudder_chart::coalesce_tables_top(&new, &old_config, &mut logs);
+        opts.install.log.emit_all(logs);
+        merged
     };
     if opts.reuse_values {
-        let old_chart = Chart {
+        let mut old_chart = Chart {
             values: json_to_value(&current.chart["values"]),
             ..Chart::default()
         };
-        let old_values = rudder_chart::coalesce_values(&old_chart, &old_config)
-            .map_err(|e| Error::message(format!("failed to rebuild old values: {e}")))?;
-        chart.values = old_values;
+        // Coalescing warnings name the chart.
+        old_chart.metadata.name = current.chart["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let mut logs = Vec::new();
+        let old_values = rudder_chart::coalesce_values(&old_chart, &old_config, &mut logs);
+        opts.install.log.emit_all(logs);
+        chart.values =
+            old_values.map_err(|e| Error::message(format!("failed to rebuild old values: {e}")))?;
         return Ok(merge_old_under_new(new_values));
     }
     if opts.reset_then_reuse_values {
@@ -598,7 +607,7 @@ pub fn upgrade(
         let only_uninstalled =
             !history.is_empty() && history.iter().all(|r| r.status() == status::UNINSTALLED);
         if history.is_empty() || only_uninstalled {
-            let chart = load_chart(chart_ref, &opts.install.chart, &user_values)?;
+            let chart = load_chart(chart_ref, &opts.install, &user_values)?;
             let install_opts = InstallOptions {
                 replace: only_uninstalled || opts.install.replace,
                 ..opts.install.clone()
@@ -625,9 +634,14 @@ pub fn upgrade(
         }
     };
 
-    let mut chart = charts::load_with_dependencies(chart_ref, &opts.install.chart)?;
+    let mut chart = charts::load_with_dependencies(
+        chart_ref,
+        &opts.install.chart,
+        charts::DeprecationCheck::AfterDependencies,
+        &opts.install.log,
+    )?;
     let values = upgrade_values(&mut chart, &current, user_values, opts)?;
-    charts::process_dependencies(&mut chart, &values)
+    charts::process_dependencies(&mut chart, &values, &opts.install.log)
         .map_err(|e| Error::message(format!("chart dependencies processing failed: {e}")))?;
 
     let revision = last.version + 1;

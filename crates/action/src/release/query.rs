@@ -346,7 +346,8 @@ fn computed_values(release: &Release) -> Json {
         values: json_to_value(&release.chart["values"]),
         ..rudder_chart::Chart::default()
     };
-    rudder_chart::coalesce_values(&chart, &json_to_value(&release.config))
+    // Helm logs coalescing warnings here too; `get values` and `status` do not show them yet.
+    rudder_chart::coalesce_values(&chart, &json_to_value(&release.config), &mut Vec::new())
         .map(|v| super::value_to_json(&v))
         .unwrap_or(Json::Null)
 }

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Generates tests/coalesce-warnings/golden/NAME.err from tests/coalesce-warnings/cases.txt:
+what `helm template` logs on standard error for each case, computed with real Helm v4.2.3
+(helm-python-sdk 0.2.2).
+
+Each case is rendered by a client-only dry-run install in a child process whose standard error
+is captured. The SDK keeps Go's default loggers, so `log.Printf` lines come out as
+`DATE TIME message` and `slog` lines as `DATE TIME LEVEL message key=value...`; the helm CLI
+sends both through its slog text handler without the time (`level=INFO msg="..."`), which is
+the form written here. `this chart is deprecated` is logged by the CLI (pkg/cmd/install.go,
+before the values are processed), not by the SDK, so it is added here for deprecated charts.
+Usage: scripts/gen-coalesce-warning-goldens.py [CASE-NAME ...]
+"""
+import json, os, re, subprocess, sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+try:
+    import helm_python as helm
+    import yaml
+except ImportError:
+    py = subprocess.check_output([os.path.join(ROOT, "scripts", "helm-venv")], text=True).strip()
+    os.execv(py, [py] + sys.argv)
+
+CASES = os.path.join(ROOT, "tests", "coalesce-warnings", "cases.txt")
+GOLDEN = os.path.join(ROOT, "tests", "coalesce-warnings", "golden")
+GO_LOG_TIME = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ")
+SLOG_LEVEL = re.compile(r"^(DEBUG|INFO|WARN|ERROR) ")
+SLOG_ATTR = re.compile(r' ([A-Za-z_][\w.]*)=("(?:[^"\\]|\\.)*"|\S+)$')
+
+
+def merge(dst, src):
+    for k, v in src.items():
+        if isinstance(v, dict) and isinstance(dst.get(k), dict):
+            merge(dst[k], v)
+        else:
+            dst[k] = v
+    return dst
+
+
+def user_values(args):
+    """values.Options.MergeValues for the flags the cases use: -f files, then --set."""
+    files, sets = [], []
+    for flag, value in zip(args[::2], args[1::2]):
+        if flag in ("-f", "--values"):
+            files.append(value)
+        elif flag == "--set":
+            sets.append(value)
+        else:
+            raise SystemExit("unsupported flag in case: %s" % flag)
+    vals = {}
+    for f in files:
+        with open(os.path.join(ROOT, f)) as fh:
+            merge(vals, helm.values_from_yaml(fh.read()) or {})
+    for s in sets:
+        merge(vals, helm.parse_set_string(s))
+    return vals
+
+
+def render(chart_dir, args):
+    """In the child process: the dry-run install whose Go logging lands on our stderr."""
+    chart = helm.Chart.load(os.path.join(ROOT, chart_dir))
+    try:
+        with helm.Config(storage_driver="memory") as cfg:
+            cfg.install(chart, "release-name", user_values(args), dry_run="client")
+    finally:
+        chart.close()
+
+
+def go_quote(s):
+    """strconv.Quote for the ASCII the fixtures produce."""
+    assert s.isascii(), s
+    out = '"'
+    for c in s:
+        if c in '"\\':
+            out += "\\" + c
+        elif c == "\n":
+            out += "\\n"
+        elif c == "\t":
+            out += "\\t"
+        elif ord(c) < 0x20:
+            out += "\\x%02x" % ord(c)
+        else:
+            out += c
+    return out + '"'
+
+
+def text_value(s):
+    """How the slog text handler writes a string: quoted when empty or holding a space,
+    `=`, a quote or a control character."""
+    if s == "" or any(c in ' ="' or ord(c) < 0x20 for c in s):
+        return go_quote(s)
+    return s
+
+
+def cli_line(sdk_line):
+    """One line of the SDK's stderr as the helm CLI's slog text handler prints it."""
+    line = GO_LOG_TIME.sub("", sdk_line, count=1)
+    m = SLOG_LEVEL.match(line)
+    if not m:
+        return "level=INFO msg=%s" % text_value(line)
+    rest, attrs = line[m.end():], []
+    while True:
+        a = SLOG_ATTR.search(rest)
+        if not a:
+            break
+        attrs.insert(0, "%s=%s" % (a.group(1), a.group(2)))
+        rest = rest[:a.start()]
+    return " ".join(["level=%s msg=%s" % (m.group(1), text_value(rest))] + attrs)
+
+
+def stderr_of(case):
+    name, chart_dir, args = case[0], case[1], case[2:]
+    out = subprocess.run([sys.executable, __file__, "--render", json.dumps([chart_dir, args])],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit("%s: render failed:\n%s" % (name, out.stderr))
+    lines = []
+    with open(os.path.join(ROOT, chart_dir, "Chart.yaml")) as f:
+        if yaml.safe_load(f).get("deprecated"):
+            lines.append("level=WARN msg=%s" % text_value("this chart is deprecated"))
+    lines += [cli_line(l) for l in out.stderr.splitlines() if l.strip()]
+    return "".join(l + "\n" for l in lines)
+
+
+def main():
+    if sys.argv[1:2] == ["--render"]:
+        render(*json.loads(sys.argv[2]))
+        return
+    wanted = set(sys.argv[1:])
+    with open(CASES) as f:
+        cases = [l.split() for l in f if l.strip() and not l.startswith("#")]
+    os.makedirs(GOLDEN, exist_ok=True)
+    for case in cases:
+        if wanted and case[0] not in wanted:
+            continue
+        text = stderr_of(case)
+        # Go ranges over maps in random order: a case whose warnings could come out in
+        # either order would make a flaky golden.
+        if stderr_of(case) != text:
+            raise SystemExit("%s: Helm's stderr differs between runs" % case[0])
+        with open(os.path.join(GOLDEN, case[0] + ".err"), "w") as f:
+            f.write(text)
+        print("%s.err: %d line(s)" % (case[0], text.count("\n")))
+
+
+if __name__ == "__main__":
+    main()
