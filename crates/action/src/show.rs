@@ -26,11 +26,18 @@ pub fn show(
         out.push_str(&chart.metadata.to_yaml());
         out.push('\n');
     }
-    if what == ShowWhat::Values || all {
+    // Helm prints the values section, and its separator, only for a chart that has a
+    // values.yaml: without one the chart's values are nil, not empty.
+    let values_files: Vec<_> = chart
+        .raw
+        .iter()
+        .filter(|f| f.name == "values.yaml")
+        .collect();
+    if (what == ShowWhat::Values || all) && !values_files.is_empty() {
         if all {
             out.push_str("---\n");
         }
-        for f in chart.raw.iter().filter(|f| f.name == "values.yaml") {
+        for f in values_files {
             out.push_str(&String::from_utf8_lossy(&f.data));
             out.push('\n');
         }
