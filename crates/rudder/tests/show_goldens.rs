@@ -133,3 +133,42 @@ fn show_matches_helm() {
         failures.join("\n")
     );
 }
+
+/// `show values --jsonpath`. helm-python-sdk cannot pass a JSONPath to Helm, so these
+/// expectations are not from Helm: they follow client-go's jsonpath rules as Helm calls them
+/// (the template runs over the loaded values, nothing is printed when running it fails, no
+/// newline is added, a parse error is an error).
+#[test]
+fn show_values_jsonpath() {
+    let root = repo_root();
+    let chart = "tests/show/charts/every-field";
+    let cases: &[(&str, &str)] = &[
+        ("{.image.repository}", "nginx"),
+        ("{.list[*]}", "a b"),
+        ("{.list[-1:]}", "b"),
+        ("{.replicaCount}", "1"),
+        ("{.image}", r#"{"repository":"nginx","tag":""}"#),
+        ("{range .list[*]}[{@}]{end}", "[a][b]"),
+        // A missing key fails the whole template, text included.
+        ("{.missing}{\"x\"}", ""),
+    ];
+    for (template, want) in cases {
+        let output = Command::new(env!("CARGO_BIN_EXE_rudder"))
+            .current_dir(&root)
+            .args(["show", "values", chart, "--jsonpath", template])
+            .output()
+            .expect("run rudder");
+        assert!(output.status.success(), "{template}: {output:?}");
+        assert_eq!(String::from_utf8_lossy(&output.stdout), *want, "{template}");
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_rudder"))
+        .current_dir(&root)
+        .args(["show", "values", chart, "--jsonpath", "{.image"])
+        .output()
+        .expect("run rudder");
+    assert!(!output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "Error: error parsing jsonpath {.image: unclosed action\n"
+    );
+}
