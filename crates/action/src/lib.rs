@@ -5,6 +5,7 @@
 mod charts;
 mod dependency;
 mod error;
+mod jsonpath;
 mod lint;
 mod package;
 mod pull;

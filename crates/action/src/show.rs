@@ -1,5 +1,6 @@
 //! `rudder show chart|values|readme|crds|all` (Helm's `action.Show`).
 
+use crate::jsonpath::JsonPath;
 use crate::{charts, Error};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,10 +14,12 @@ pub enum ShowWhat {
 
 const README_NAMES: &[&str] = &["readme.md", "readme.txt", "readme"];
 
-/// What `helm show WHAT CHART` prints.
+/// What `helm show WHAT CHART` prints; a non-empty `jsonpath` (`show values --jsonpath`)
+/// prints what that template selects from the chart's values instead of values.yaml.
 pub fn show(
     chart_ref: &str,
     what: ShowWhat,
+    jsonpath: &str,
     chart_path: &charts::ChartPathOptions,
 ) -> Result<String, Error> {
     let chart = charts::load(chart_ref, chart_path)?;
@@ -26,13 +29,28 @@ pub fn show(
         out.push_str(&chart.metadata.to_yaml());
         out.push('\n');
     }
-    if what == ShowWhat::Values || all {
+    // Helm prints the values section, and its separator, only for a chart that has a
+    // values.yaml: without one the chart's values are nil, not empty.
+    let values_files: Vec<_> = chart
+        .raw
+        .iter()
+        .filter(|f| f.name == "values.yaml")
+        .collect();
+    if (what == ShowWhat::Values || all) && !values_files.is_empty() {
         if all {
             out.push_str("---\n");
         }
-        for f in chart.raw.iter().filter(|f| f.name == "values.yaml") {
-            out.push_str(&String::from_utf8_lossy(&f.data));
-            out.push('\n');
+        if !jsonpath.is_empty() {
+            // Parsed only here, as Helm does: a chart without values.yaml never reads it.
+            let template = JsonPath::parse(jsonpath)
+                .map_err(|e| Error::message(format!("error parsing jsonpath {jsonpath}: {e}")))?;
+            // Helm ignores a failure to run the template: it then prints nothing.
+            out.push_str(&template.execute(&chart.values).unwrap_or_default());
+        } else {
+            for f in values_files {
+                out.push_str(&String::from_utf8_lossy(&f.data));
+                out.push('\n');
+            }
         }
     }
     if what == ShowWhat::Readme || all {

@@ -287,18 +287,38 @@ pub fn path_match_valid(pattern: &str) -> bool {
     true
 }
 
-/// Helm's `sanitizeString`: drops non-printable characters (keeps spaces).
+/// Helm's `sanitizeString`: every Unicode space becomes an ASCII space and every other
+/// character that Go's `unicode.IsPrint` rejects is dropped.
 fn sanitize(s: &str) -> String {
     s.chars()
-        .filter(|c| !c.is_control() || *c == ' ' || *c == '\t')
-        .map(|c| {
-            if c.is_whitespace() && c != ' ' {
-                ' '
+        .filter_map(|c| {
+            if c.is_whitespace() {
+                Some(' ')
+            } else if is_go_print(c) {
+                Some(c)
             } else {
-                c
+                None
             }
         })
         .collect()
+}
+
+/// Go's `unicode.IsPrint` for a character that is not a space: the general categories
+/// letter, mark, number, punctuation and symbol. (The tables here are Unicode 16, Go's are
+/// 15: the few characters new in 16 are kept here where Helm drops them.)
+fn is_go_print(c: char) -> bool {
+    use unicode_general_category::{get_general_category, GeneralCategory as G};
+    !matches!(
+        get_general_category(c),
+        G::Control
+            | G::Format
+            | G::Surrogate
+            | G::PrivateUse
+            | G::Unassigned
+            | G::SpaceSeparator
+            | G::LineSeparator
+            | G::ParagraphSeparator
+    )
 }
 
 fn field<'a>(map: &'a Map, name: &str) -> Option<&'a Value> {
@@ -519,19 +539,36 @@ impl Metadata {
 
     /// Helm's `Metadata.Validate` (strings sanitised first).
     pub fn validate(&mut self) -> Result<(), String> {
+        // The fields Helm sanitises: not version, apiVersion or type, which are checked as
+        // they are written.
         for s in [
             &mut self.name,
-            &mut self.home,
-            &mut self.version,
             &mut self.description,
+            &mut self.home,
             &mut self.icon,
-            &mut self.api_version,
             &mut self.condition,
             &mut self.tags,
             &mut self.app_version,
             &mut self.kube_version,
-            &mut self.chart_type,
-        ] {
+        ]
+        .into_iter()
+        .chain(self.sources.iter_mut())
+        .chain(self.keywords.iter_mut())
+        .chain(
+            self.maintainers
+                .iter_mut()
+                .flat_map(|m| [&mut m.name, &mut m.email, &mut m.url]),
+        )
+        .chain(self.dependencies.iter_mut().flat_map(|d| {
+            [
+                &mut d.name,
+                &mut d.version,
+                &mut d.repository,
+                &mut d.condition,
+            ]
+            .into_iter()
+            .chain(d.tags.iter_mut())
+        })) {
             *s = sanitize(s);
         }
         if self.api_version.is_empty() {
@@ -540,7 +577,13 @@ impl Metadata {
         if self.name.is_empty() {
             return Err("validation: chart.metadata.name is required".into());
         }
-        if self.name.contains('/') || self.name == "." || self.name == ".." {
+        if self.name == "." || self.name == ".." {
+            return Err(format!(
+                "validation: chart.metadata.name {:?} is not allowed",
+                self.name
+            ));
+        }
+        if self.name.contains('/') {
             return Err(format!(
                 "validation: chart.metadata.name {:?} is invalid",
                 self.name

@@ -346,11 +346,20 @@ enum ShowCommand {
     /// show the chart's definition
     Chart(ShowArgs),
     /// show the chart's values
-    Values(ShowArgs),
+    Values(ShowValuesArgs),
     /// show the chart's README
     Readme(ShowArgs),
     /// show the chart's CRDs
     Crds(ShowArgs),
+}
+
+#[derive(Args)]
+struct ShowValuesArgs {
+    #[command(flatten)]
+    show: ShowArgs,
+    /// supply a JSONPath expression to filter the output
+    #[arg(long, default_value = "")]
+    jsonpath: String,
 }
 
 #[derive(Args)]
@@ -429,14 +438,14 @@ fn run(cli: Cli) -> Result<(), action::Error> {
             }
         }
         Command::Show(s) => {
-            let (what, args) = match s {
-                ShowCommand::All(a) => (action::ShowWhat::All, a),
-                ShowCommand::Chart(a) => (action::ShowWhat::Chart, a),
-                ShowCommand::Values(a) => (action::ShowWhat::Values, a),
-                ShowCommand::Readme(a) => (action::ShowWhat::Readme, a),
-                ShowCommand::Crds(a) => (action::ShowWhat::Crds, a),
+            let (what, args, jsonpath) = match s {
+                ShowCommand::All(a) => (action::ShowWhat::All, a, String::new()),
+                ShowCommand::Chart(a) => (action::ShowWhat::Chart, a, String::new()),
+                ShowCommand::Values(a) => (action::ShowWhat::Values, a.show, a.jsonpath),
+                ShowCommand::Readme(a) => (action::ShowWhat::Readme, a, String::new()),
+                ShowCommand::Crds(a) => (action::ShowWhat::Crds, a, String::new()),
             };
-            let text = action::show(&args.chart, what, &args.chart_path.options()?)?;
+            let text = action::show(&args.chart, what, &jsonpath, &args.chart_path.options()?)?;
             out.write_all(text.as_bytes()).map_err(action::Error::io)?;
         }
         Command::Pull(p) => {
