@@ -25,11 +25,16 @@ use std::any::Any;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, LazyLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub mod gofmt;
 pub mod json;
 pub mod yaml;
+
+/// The one allocation behind every Go nil `[]interface{}` (see [`Value::nil_list`]).
+static NIL_LIST: LazyLock<Arc<Vec<Value>>> = LazyLock::new(|| Arc::new(Vec::new()));
+/// The one allocation behind every Go nil `[]string` (see [`Value::nil_strings`]).
+static NIL_STRINGS: LazyLock<Arc<Vec<String>>> = LazyLock::new(|| Arc::new(Vec::new()));
 
 /// A `map[string]interface{}`.
 pub type Map = BTreeMap<String, Value>;
@@ -50,7 +55,9 @@ pub enum Value {
     String(Arc<str>),
     /// Go `[]byte` (`.Files.GetBytes`).
     Bytes(Arc<[u8]>),
-    /// Go `[]interface{}`.
+    /// Go `[]interface{}`. A nil slice ([`Value::nil_list`]) is this variant holding one
+    /// shared sentinel allocation, so it costs no space and reads as an empty list everywhere
+    /// except where Go tells nil from empty (JSON, `%#v`, `deepEqual`, `eq`).
     List(Arc<Vec<Value>>),
     /// Go `map[string]interface{}`: shared and mutable, see [`Dict`].
     Map(Dict),
@@ -266,6 +273,32 @@ impl Value {
         Value::Strings(Arc::new(items))
     }
 
+    /// Go's nil `[]interface{}` (Sprig's `rest` of an empty list, `concat` of nothing): an
+    /// empty list that `toJson` writes as `null`. Appending to it gives an ordinary list.
+    pub fn nil_list() -> Value {
+        Value::List(Arc::clone(&NIL_LIST))
+    }
+
+    /// Go's nil `[]string` (`regexFindAll` without a match).
+    pub fn nil_strings() -> Value {
+        Value::Strings(Arc::clone(&NIL_STRINGS))
+    }
+
+    /// True for a typed nil slice from [`Value::nil_list`] or [`Value::nil_strings`] (not for
+    /// [`Value::Nil`], the nil interface).
+    pub fn is_nil_slice(&self) -> bool {
+        match self {
+            Value::List(l) => l.is_empty() && Arc::ptr_eq(l, &NIL_LIST),
+            Value::Strings(l) => l.is_empty() && Arc::ptr_eq(l, &NIL_STRINGS),
+            _ => false,
+        }
+    }
+
+    /// Go's `isNil` on an interface's content: the nil interface or a nil slice.
+    pub fn is_go_nil(&self) -> bool {
+        self.is_nil() || self.is_nil_slice()
+    }
+
     pub fn is_nil(&self) -> bool {
         matches!(self, Value::Nil)
     }
@@ -416,8 +449,9 @@ impl fmt::Debug for Value {
     }
 }
 
-/// Structural equality, for tests and for data comparisons (not Go's `eq`, whose type rules
-/// live in the template engine). Objects compare equal only to themselves.
+/// Structural equality, close to Go's `reflect.DeepEqual` (Sprig's `deepEqual`, `has`, `uniq`),
+/// for tests and for data comparisons (not Go's `eq`, whose type rules live in the template
+/// engine). Objects compare equal only to themselves.
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
         use Value::*;
@@ -428,6 +462,12 @@ impl PartialEq for Value {
             (Float(a), Float(b)) => a == b,
             (String(a), String(b)) => a == b,
             (Bytes(a), Bytes(b)) => a == b,
+            // Like reflect.DeepEqual, a nil slice differs from an empty one.
+            (List(_), List(_)) | (Strings(_), Strings(_))
+                if self.is_nil_slice() != other.is_nil_slice() =>
+            {
+                false
+            }
             (List(a), List(b)) => a == b,
             (Map(a), Map(b)) => a == b,
             (Strings(a), Strings(b)) => a == b,
@@ -472,5 +512,30 @@ impl From<Map> for Value {
 impl From<Vec<Value>> for Value {
     fn from(l: Vec<Value>) -> Value {
         Value::list(l)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_stays_small() {
+        // Every template evaluation moves Values around: a nil slice must not cost a word.
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+    }
+
+    #[test]
+    fn nil_slices_read_as_empty_but_differ_from_empty() {
+        let nil = Value::nil_list();
+        assert!(nil.is_nil_slice() && nil.is_go_nil() && !nil.is_nil());
+        assert_eq!(nil.as_list(), Some(&[][..]));
+        assert!(nil.clone().is_nil_slice());
+        assert!(!Value::list(Vec::new()).is_nil_slice());
+        assert_ne!(nil, Value::list(Vec::new()));
+        assert_eq!(nil, Value::nil_list());
+        assert!(Value::nil_strings().is_nil_slice());
+        assert_ne!(Value::nil_strings(), Value::strings(Vec::new()));
+        assert!(!Value::Nil.is_nil_slice());
     }
 }
