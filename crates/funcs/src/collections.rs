@@ -233,8 +233,8 @@ pub(crate) fn register(m: &mut FuncMap) {
         add(m, name, &[Any], None, |a| {
             let l = list_of(&a[0], "find rest")?;
             Ok(if l.is_empty() {
-                // A typed nil []interface{}: prints as [], not as "no value".
-                Value::list(Vec::new())
+                // Sprig returns a nil []interface{}: prints as [], serialises as null.
+                Value::nil_list()
             } else {
                 Value::list(l[1..].to_vec())
             })
@@ -244,7 +244,7 @@ pub(crate) fn register(m: &mut FuncMap) {
         add(m, name, &[Any], None, |a| {
             let l = list_of(&a[0], "find initial")?;
             Ok(if l.is_empty() {
-                Value::list(Vec::new())
+                Value::nil_list()
             } else {
                 Value::list(l[..l.len() - 1].to_vec())
             })
@@ -331,7 +331,12 @@ pub(crate) fn register(m: &mut FuncMap) {
                 None => return Err(format!("Cannot concat type {} as list", kind_of(l))),
             }
         }
-        Ok(Value::list(out))
+        // Sprig appends to a nil slice: nothing appended leaves it nil.
+        Ok(if out.is_empty() {
+            Value::nil_list()
+        } else {
+            Value::list(out)
+        })
     });
     for name in ["chunk", "mustChunk"] {
         add(m, name, &[Int, Any], None, |a| {
@@ -376,6 +381,10 @@ pub(crate) fn register(m: &mut FuncMap) {
     add(m, "sortAlpha", &[Any], None, |a| {
         if a[0].to_list().is_none() {
             return Ok(Value::strings(vec![strval(&a[0])]));
+        }
+        if a[0].is_nil_slice() && matches!(a[0], Value::Strings(_)) {
+            // Sprig sorts a []string in place and returns it: a nil one stays nil.
+            return Ok(a[0].clone());
         }
         let mut s = strslice(&a[0]);
         s.sort();
