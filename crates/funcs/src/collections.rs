@@ -88,7 +88,8 @@ pub(crate) fn register(m: &mut FuncMap) {
         match dict_of(&a[0]) {
             Some(d) => {
                 d.insert(a[1].as_str().unwrap_or_default(), a[2].clone());
-                Ok(a[0].clone())
+                // Returned as Sprig's parameter type: a plain map, even for `.Values`.
+                Ok(Value::Map(d.as_plain()))
             }
             None => Err("assignment to entry in nil map".into()),
         }
@@ -96,6 +97,7 @@ pub(crate) fn register(m: &mut FuncMap) {
     add(m, "unset", &[MapT, Str], None, |a| {
         if let Some(d) = dict_of(&a[0]) {
             d.remove(a[1].as_str().unwrap_or_default());
+            return Ok(Value::Map(d.as_plain()));
         }
         Ok(a[0].clone())
     });
@@ -164,7 +166,12 @@ pub(crate) fn register(m: &mut FuncMap) {
         if a.len() < 3 {
             return Err("dig needs at least three arguments".into());
         }
-        let Some(dict) = a[a.len() - 1].as_dict().cloned() else {
+        // Sprig asserts the plain map type, which Helm's `.Values` (common.Values) is not.
+        let Some(dict) = a[a.len() - 1]
+            .as_dict()
+            .filter(|d| !d.is_helm_values())
+            .cloned()
+        else {
             return Err(format!(
                 "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
                 a[a.len() - 1].type_name()
@@ -187,7 +194,7 @@ pub(crate) fn register(m: &mut FuncMap) {
                 return Ok(step);
             }
             match step {
-                Value::Map(d) => cur = d,
+                Value::Map(d) if !d.is_helm_values() => cur = d,
                 other => {
                     return Err(format!(
                         "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
@@ -420,7 +427,7 @@ fn merge_impl(a: &[Value], overwrite: bool) -> Result<Value, String> {
             merge_into(dst, &snapshot, overwrite);
         }
     }
-    Ok(a[0].clone())
+    Ok(Value::Map(dst.as_plain()))
 }
 
 fn merge_plain(a: &[Value]) -> Result<Value, String> {

@@ -307,6 +307,11 @@ fn is_go_nil(v: &Val) -> bool {
     v.as_ref().is_none_or(Value::is_go_nil)
 }
 
+/// A value as Go's `%s` prints it (Go's `eq` errors format the first value with `%s`).
+fn go_s(v: &Value) -> String {
+    gofmt::sprintf("%s", std::slice::from_ref(v))
+}
+
 /// Go's `eq` builtin.
 fn builtin_eq(a: &Val, rest: &[Val]) -> Result<bool, String> {
     if rest.is_empty() {
@@ -340,7 +345,7 @@ fn builtin_eq(a: &Val, rest: &[Val]) -> Result<bool, String> {
                         if va.kind() != vb.kind() {
                             return Err(format!(
                                 "non-comparable types {}: {}, {}: {}",
-                                va.to_go_string(),
+                                go_s(va),
                                 va.type_name(),
                                 vb.type_name(),
                                 vb.to_go_string()
@@ -362,7 +367,7 @@ fn builtin_eq(a: &Val, rest: &[Val]) -> Result<bool, String> {
                             | (Value::Bytes(_), _) => {
                                 return Err(format!(
                                     "non-comparable type {}: {}",
-                                    va.to_go_string(),
+                                    go_s(va),
                                     va.type_name()
                                 ));
                             }

@@ -666,8 +666,12 @@ fn go_syntax(v: &Value, top: bool) -> String {
         ),
         Value::Strings(l) => items("[]string", l.iter().map(|x| quote(x)).collect()),
         Value::Ints(l) => items("[]int", l.iter().map(|x| x.to_string()).collect()),
-        Value::Map(_) => items(
-            "map[string]interface {}",
+        Value::Map(d) => items(
+            if d.is_helm_values() {
+                "common.Values"
+            } else {
+                "map[string]interface {}"
+            },
             v.to_map()
                 .unwrap_or_default()
                 .iter()

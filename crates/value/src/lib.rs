@@ -150,22 +150,55 @@ pub trait Object: Send + Sync + fmt::Debug {
 }
 
 /// A shared, mutable `map[string]interface{}` with Go's reference semantics.
+///
+/// A handle may instead see the map as Helm's named map type `common.Values`, as `.Values`
+/// does in templates: the type belongs to the handle (Go's interface value), not to the
+/// shared map, so `.Values.sub` or the result of `merge` on the same map stay plain.
 #[derive(Clone, Default)]
-pub struct Dict(Arc<RwLock<Map>>);
+pub struct Dict {
+    map: Arc<RwLock<Map>>,
+    helm_values: bool,
+}
 
 impl Dict {
     pub fn new(map: Map) -> Dict {
-        Dict(Arc::new(RwLock::new(map)))
+        Dict {
+            map: Arc::new(RwLock::new(map)),
+            helm_values: false,
+        }
+    }
+
+    /// The same map, seen as Helm's `common.Values` (`typeOf`, `%T`, `%#v`, `dig`, `deepEqual`
+    /// tell the difference).
+    pub fn as_helm_values(&self) -> Dict {
+        Dict {
+            map: Arc::clone(&self.map),
+            helm_values: true,
+        }
+    }
+
+    /// The same map as a plain `map[string]interface{}` (what a Sprig function taking one
+    /// returns).
+    pub fn as_plain(&self) -> Dict {
+        Dict {
+            map: Arc::clone(&self.map),
+            helm_values: false,
+        }
+    }
+
+    /// True if this handle has Helm's `common.Values` type.
+    pub fn is_helm_values(&self) -> bool {
+        self.helm_values
     }
 
     /// Read access. A poisoned lock (a panic elsewhere) still gives the data.
     pub fn read(&self) -> RwLockReadGuard<'_, Map> {
-        self.0.read().unwrap_or_else(|e| e.into_inner())
+        self.map.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Write access, seen by every holder of this map.
     pub fn write(&self) -> RwLockWriteGuard<'_, Map> {
-        self.0.write().unwrap_or_else(|e| e.into_inner())
+        self.map.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The value at `key` (shared, not copied).
@@ -205,17 +238,22 @@ impl Dict {
 
     /// A copy of the whole tree: no map in it is shared with the original.
     pub fn deep_clone(&self) -> Dict {
-        Dict::new(
+        let copy = Dict::new(
             self.read()
                 .iter()
                 .map(|(k, v)| (k.clone(), v.deep_clone()))
                 .collect(),
-        )
+        );
+        // A deep copy keeps the Go type.
+        Dict {
+            helm_values: self.helm_values,
+            ..copy
+        }
     }
 
     /// True if both are the same map (Go's map identity).
     pub fn ptr_eq(&self, other: &Dict) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        Arc::ptr_eq(&self.map, &other.map)
     }
 }
 
@@ -233,6 +271,9 @@ impl fmt::Debug for Dict {
 
 impl PartialEq for Dict {
     fn eq(&self, other: &Dict) -> bool {
+        if self.helm_values != other.helm_values {
+            return false;
+        }
         if self.ptr_eq(other) {
             return true;
         }
@@ -394,6 +435,7 @@ impl Value {
             Value::String(_) => "string",
             Value::Bytes(_) => "[]uint8",
             Value::List(_) => "[]interface {}",
+            Value::Map(d) if d.is_helm_values() => "common.Values",
             Value::Map(_) => "map[string]interface {}",
             Value::Strings(_) => "[]string",
             Value::Ints(_) => "[]int",
@@ -523,6 +565,7 @@ mod tests {
     fn value_stays_small() {
         // Every template evaluation moves Values around: a nil slice must not cost a word.
         assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert!(std::mem::size_of::<Dict>() <= 16);
     }
 
     #[test]
@@ -537,5 +580,21 @@ mod tests {
         assert!(Value::nil_strings().is_nil_slice());
         assert_ne!(Value::nil_strings(), Value::strings(Vec::new()));
         assert!(!Value::Nil.is_nil_slice());
+    }
+
+    #[test]
+    fn helm_values_is_a_view_of_the_same_map() {
+        let plain = Dict::new(Map::new());
+        let values = plain.as_helm_values();
+        values.insert("a", Value::Int(1));
+        assert!(plain.contains_key("a") && values.ptr_eq(&plain));
+        assert_eq!(Value::Map(values.clone()).type_name(), "common.Values");
+        assert_eq!(
+            Value::Map(plain.clone()).type_name(),
+            "map[string]interface {}"
+        );
+        assert!(values.deep_clone().is_helm_values());
+        assert_ne!(values, plain);
+        assert_eq!(values.as_plain(), plain);
     }
 }
