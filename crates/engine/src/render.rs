@@ -193,6 +193,11 @@ fn collect(chart: &Chart, parent: &Value, out: &mut BTreeMap<String, Renderable>
             .and_then(|v| table(&v, chart.name()))
             .unwrap_or_else(|| Value::map(Map::new()))
     };
+    // Templates see `.Values` as Helm's named type common.Values (the same map).
+    let values = match values {
+        Value::Map(d) => Value::Map(d.as_helm_values()),
+        other => other,
+    };
     context.insert("Values", values);
     context.insert("Subcharts", Value::Map(subcharts.clone()));
     let context_value = Value::Map(context.clone());

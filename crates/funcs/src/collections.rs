@@ -88,7 +88,8 @@ pub(crate) fn register(m: &mut FuncMap) {
         match dict_of(&a[0]) {
             Some(d) => {
                 d.insert(a[1].as_str().unwrap_or_default(), a[2].clone());
-                Ok(a[0].clone())
+                // Returned as Sprig's parameter type: a plain map, even for `.Values`.
+                Ok(Value::Map(d.as_plain()))
             }
             None => Err("assignment to entry in nil map".into()),
         }
@@ -96,6 +97,7 @@ pub(crate) fn register(m: &mut FuncMap) {
     add(m, "unset", &[MapT, Str], None, |a| {
         if let Some(d) = dict_of(&a[0]) {
             d.remove(a[1].as_str().unwrap_or_default());
+            return Ok(Value::Map(d.as_plain()));
         }
         Ok(a[0].clone())
     });
@@ -164,7 +166,12 @@ pub(crate) fn register(m: &mut FuncMap) {
         if a.len() < 3 {
             return Err("dig needs at least three arguments".into());
         }
-        let Some(dict) = a[a.len() - 1].as_dict().cloned() else {
+        // Sprig asserts the plain map type, which Helm's `.Values` (common.Values) is not.
+        let Some(dict) = a[a.len() - 1]
+            .as_dict()
+            .filter(|d| !d.is_helm_values())
+            .cloned()
+        else {
             return Err(format!(
                 "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
                 a[a.len() - 1].type_name()
@@ -187,7 +194,7 @@ pub(crate) fn register(m: &mut FuncMap) {
                 return Ok(step);
             }
             match step {
-                Value::Map(d) => cur = d,
+                Value::Map(d) if !d.is_helm_values() => cur = d,
                 other => {
                     return Err(format!(
                         "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
@@ -233,8 +240,8 @@ pub(crate) fn register(m: &mut FuncMap) {
         add(m, name, &[Any], None, |a| {
             let l = list_of(&a[0], "find rest")?;
             Ok(if l.is_empty() {
-                // A typed nil []interface{}: prints as [], not as "no value".
-                Value::list(Vec::new())
+                // Sprig returns a nil []interface{}: prints as [], serialises as null.
+                Value::nil_list()
             } else {
                 Value::list(l[1..].to_vec())
             })
@@ -244,7 +251,7 @@ pub(crate) fn register(m: &mut FuncMap) {
         add(m, name, &[Any], None, |a| {
             let l = list_of(&a[0], "find initial")?;
             Ok(if l.is_empty() {
-                Value::list(Vec::new())
+                Value::nil_list()
             } else {
                 Value::list(l[..l.len() - 1].to_vec())
             })
@@ -331,7 +338,12 @@ pub(crate) fn register(m: &mut FuncMap) {
                 None => return Err(format!("Cannot concat type {} as list", kind_of(l))),
             }
         }
-        Ok(Value::list(out))
+        // Sprig appends to a nil slice: nothing appended leaves it nil.
+        Ok(if out.is_empty() {
+            Value::nil_list()
+        } else {
+            Value::list(out)
+        })
     });
     for name in ["chunk", "mustChunk"] {
         add(m, name, &[Int, Any], None, |a| {
@@ -377,6 +389,10 @@ pub(crate) fn register(m: &mut FuncMap) {
         if a[0].to_list().is_none() {
             return Ok(Value::strings(vec![strval(&a[0])]));
         }
+        if a[0].is_nil_slice() && matches!(a[0], Value::Strings(_)) {
+            // Sprig sorts a []string in place and returns it: a nil one stays nil.
+            return Ok(a[0].clone());
+        }
         let mut s = strslice(&a[0]);
         s.sort();
         Ok(Value::strings(s))
@@ -411,7 +427,7 @@ fn merge_impl(a: &[Value], overwrite: bool) -> Result<Value, String> {
             merge_into(dst, &snapshot, overwrite);
         }
     }
-    Ok(a[0].clone())
+    Ok(Value::Map(dst.as_plain()))
 }
 
 fn merge_plain(a: &[Value]) -> Result<Value, String> {

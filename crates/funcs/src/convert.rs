@@ -91,6 +91,10 @@ pub(crate) fn register(m: &mut FuncMap) {
         Ok(Value::from(strval(&a[0])))
     });
     add(m, "toStrings", &[Any], None, |a| {
+        if matches!(a[0], Value::Strings(_)) {
+            // Sprig returns a []string as it is (a nil one stays nil).
+            return Ok(a[0].clone());
+        }
         Ok(Value::strings(strslice(&a[0])))
     });
     add(m, "atoi", &[Str], None, |a| {

@@ -106,7 +106,12 @@ pub(crate) fn register(m: &mut FuncMap) {
         Ok(as_map_result_with(json::from_json(s(&a[0])), ""))
     });
     add(m, "fromJsonArray", &[Str], None, |a| {
-        Ok(as_list_result_with(json::from_json(s(&a[0])), ""))
+        Ok(match json::from_json(s(&a[0])) {
+            // encoding/json sets the slice to nil for a JSON null (fromYamlArray's reader
+            // leaves its empty list as it is).
+            Ok(Value::Nil) => Value::nil_list(),
+            parsed => as_list_result_with(parsed, ""),
+        })
     });
     add(m, "toToml", &[Any], None, |a| {
         if a[0].is_nil() {

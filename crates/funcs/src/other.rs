@@ -681,11 +681,17 @@ fn regex_find_all<const MUST: bool>(a: &[Value]) -> Result<Value, String> {
         .find_iter(s(&a[1]))
         .map(|x| x.as_str().to_string())
         .collect();
-    Ok(Value::strings(if n < 0 {
+    let found: Vec<String> = if n < 0 {
         all
     } else {
         all.into_iter().take(n as usize).collect()
-    }))
+    };
+    // Go's FindAllString gives a nil []string when nothing matched (or n is 0).
+    Ok(if found.is_empty() {
+        Value::nil_strings()
+    } else {
+        Value::strings(found)
+    })
 }
 
 fn regex_find<const MUST: bool>(a: &[Value]) -> Result<Value, String> {
@@ -710,7 +716,8 @@ fn regex_split<const MUST: bool>(a: &[Value]) -> Result<Value, String> {
     let n = i(&a[2]);
     let text = s(&a[1]);
     if n == 0 {
-        return Ok(Value::strings(Vec::new()));
+        // Go's Regexp.Split returns a nil []string for n == 0.
+        return Ok(Value::nil_strings());
     }
     if !re.as_str().is_empty() && text.is_empty() {
         return Ok(Value::strings(vec![String::new()]));

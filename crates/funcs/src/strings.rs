@@ -341,12 +341,20 @@ pub(crate) fn register(m: &mut FuncMap) {
         })
     });
     add(m, "initials", &[Str], None, |a| {
-        Ok(Value::from(
-            s(&a[0])
-                .split_whitespace()
-                .filter_map(|w| w.chars().next())
-                .collect::<std::string::String>(),
-        ))
+        // goutils walks the string byte by byte, each byte read as the rune of that value:
+        // a multi-byte letter gives its lead byte as a Latin-1 char, and a 0x85 or 0xA0
+        // byte inside one counts as a space (as U+0085 and U+00A0 are).
+        let mut out = std::string::String::new();
+        let mut after_space = true;
+        for c in s(&a[0]).bytes().map(char::from) {
+            if c.is_whitespace() {
+                after_space = true;
+            } else if after_space {
+                out.push(c);
+                after_space = false;
+            }
+        }
+        Ok(Value::from(out))
     });
     add(m, "swapcase", &[Str], None, |a| {
         Ok(Value::from(

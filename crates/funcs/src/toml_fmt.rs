@@ -59,7 +59,8 @@ fn plain(v: &Value) -> Value {
 fn ttype(v: &Value) -> Result<Option<TType>, String> {
     let v = plain(v);
     Ok(Some(match &v {
-        Value::Nil => return Ok(None),
+        // BurntSushi's encoder treats a nil slice as it treats the nil interface.
+        v if v.is_go_nil() => return Ok(None),
         Value::Map(_) | Value::StrMap(_) => TType::Hash,
         Value::Object(_) => TType::Scalar,
         _ => match slice_items(&v) {
@@ -285,7 +286,7 @@ impl Encoder {
         for (group, trail_comma) in [(direct, trail), (sub, false)] {
             let n = group.len();
             for (i, (k, val)) in group.into_iter().enumerate() {
-                if plain(val).is_nil() {
+                if plain(val).is_go_nil() {
                     continue;
                 }
                 if inline {

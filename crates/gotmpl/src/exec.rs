@@ -364,6 +364,16 @@ fn is_nil_like(v: &Val) -> bool {
     matches!(v, None | Some(Value::Nil))
 }
 
+/// Go's `isNil` in `eq`: no value, the nil interface, or a nil slice.
+fn is_go_nil(v: &Val) -> bool {
+    v.as_ref().is_none_or(Value::is_go_nil)
+}
+
+/// A value as Go's `%s` prints it (Go's `eq` errors format the first value with `%s`).
+fn go_s(v: &Value) -> String {
+    gofmt::sprintf("%s", std::slice::from_ref(v))
+}
+
 /// Go's `eq` builtin.
 fn builtin_eq(a: &Val, rest: &[Val]) -> Result<bool, String> {
     if rest.is_empty() {
@@ -378,7 +388,7 @@ fn builtin_eq(a: &Val, rest: &[Val]) -> Result<bool, String> {
                 && !matches!(a, Some(Value::Nil))
                 && !matches!(b, Some(Value::Nil))
             {
-                return Err("incompatible types for comparison".into());
+                return Err(incompatible(a, b));
             }
             false
         } else {
@@ -391,9 +401,25 @@ fn builtin_eq(a: &Val, rest: &[Val]) -> Result<bool, String> {
                 Basic::String => as_str(a) == as_str(b),
                 Basic::Invalid => {
                     if is_nil_like(a) || is_nil_like(b) {
-                        is_nil_like(a) == is_nil_like(b)
+                        is_go_nil(a) == is_go_nil(b)
                     } else {
                         let (va, vb) = (a.as_ref().expect("valid"), b.as_ref().expect("valid"));
+                        if va.kind() != vb.kind() {
+                            return Err(format!(
+                                "non-comparable types {}: {}, {}: {}",
+                                go_s(va),
+                                va.type_name(),
+                                vb.type_name(),
+                                vb.to_go_string()
+                            ));
+                        }
+                        if va.is_nil_slice() || vb.is_nil_slice() {
+                            // Slices compare only by being nil.
+                            if va.is_nil_slice() == vb.is_nil_slice() {
+                                return Ok(true);
+                            }
+                            continue;
+                        }
                         match (va, vb) {
                             (Value::Map(_), _)
                             | (Value::List(_), _)
@@ -403,7 +429,7 @@ fn builtin_eq(a: &Val, rest: &[Val]) -> Result<bool, String> {
                             | (Value::Bytes(_), _) => {
                                 return Err(format!(
                                     "non-comparable type {}: {}",
-                                    va.to_go_string(),
+                                    go_s(va),
                                     va.type_name()
                                 ));
                             }
@@ -1310,12 +1336,15 @@ impl<'a, 'o> State<'a, 'o> {
         Ok(out)
     }
 
-    /// Arguments of builtins typed `reflect.Value` (anything, invalid kept).
+    /// Arguments of builtins typed `reflect.Value` (anything, invalid kept; Go lets `nil`
+    /// through there as the invalid value).
     fn eval_raw_args(&mut self, dot: &Val, args: &[Arg], final_: &Final) -> R<Vec<Val>> {
         let mut out = Vec::with_capacity(args.len() + 1);
         for a in args {
-            let v = self.eval_arg_untyped(dot, a)?;
-            out.push(v);
+            out.push(match a.kind {
+                ArgKind::Nil => None,
+                _ => self.eval_arg_untyped(dot, a)?,
+            });
         }
         if let Final::Val(v) = final_ {
             out.push(v.clone());
@@ -1804,7 +1833,7 @@ mod tests {
         );
         assert_eq!(
             run("{{ eq .a 1.5 }}", data()).unwrap_err(),
-            "template: t:1:3: executing \"t\" at <eq .a 1.5>: error calling eq: incompatible types for comparison"
+            "template: t:1:3: executing \"t\" at <eq .a 1.5>: error calling eq: incompatible types for comparison: int64 and float64"
         );
         assert_eq!(
             run("{{ template \"zz\" . }}", data()).unwrap_err(),

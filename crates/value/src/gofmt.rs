@@ -658,14 +658,20 @@ fn go_syntax(v: &Value, top: bool) -> String {
         Value::Float(x) => format_float(*x, 'g', -1),
         Value::String(s) => quote(s),
         Value::Bytes(b) => items("[]byte", b.iter().map(|x| format!("0x{x:x}")).collect()),
+        Value::List(_) if v.is_nil_slice() => "[]interface {}(nil)".into(),
+        Value::Strings(_) if v.is_nil_slice() => "[]string(nil)".into(),
         Value::List(l) => items(
             "[]interface {}",
             l.iter().map(|x| go_syntax(x, false)).collect(),
         ),
         Value::Strings(l) => items("[]string", l.iter().map(|x| quote(x)).collect()),
         Value::Ints(l) => items("[]int", l.iter().map(|x| x.to_string()).collect()),
-        Value::Map(_) => items(
-            "map[string]interface {}",
+        Value::Map(d) => items(
+            if d.is_helm_values() {
+                "common.Values"
+            } else {
+                "map[string]interface {}"
+            },
             v.to_map()
                 .unwrap_or_default()
                 .iter()

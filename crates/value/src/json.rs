@@ -82,6 +82,8 @@ impl Writer<'_> {
                     false,
                 )
             }
+            // Go's json.Marshal writes a nil slice as null.
+            Value::List(_) | Value::Strings(_) if v.is_nil_slice() => self.out.push_str("null"),
             Value::List(_) | Value::Strings(_) | Value::Ints(_) => {
                 let items = v.to_list().unwrap_or_default();
                 if items.is_empty() {

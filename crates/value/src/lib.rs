@@ -25,11 +25,16 @@ use std::any::Any;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, LazyLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub mod gofmt;
 pub mod json;
 pub mod yaml;
+
+/// The one allocation behind every Go nil `[]interface{}` (see [`Value::nil_list`]).
+static NIL_LIST: LazyLock<Arc<Vec<Value>>> = LazyLock::new(|| Arc::new(Vec::new()));
+/// The one allocation behind every Go nil `[]string` (see [`Value::nil_strings`]).
+static NIL_STRINGS: LazyLock<Arc<Vec<String>>> = LazyLock::new(|| Arc::new(Vec::new()));
 
 /// A `map[string]interface{}`.
 pub type Map = BTreeMap<String, Value>;
@@ -50,7 +55,9 @@ pub enum Value {
     String(Arc<str>),
     /// Go `[]byte` (`.Files.GetBytes`).
     Bytes(Arc<[u8]>),
-    /// Go `[]interface{}`.
+    /// Go `[]interface{}`. A nil slice ([`Value::nil_list`]) is this variant holding one
+    /// shared sentinel allocation, so it costs no space and reads as an empty list everywhere
+    /// except where Go tells nil from empty (JSON, `%#v`, `deepEqual`, `eq`).
     List(Arc<Vec<Value>>),
     /// Go `map[string]interface{}`: shared and mutable, see [`Dict`].
     Map(Dict),
@@ -143,22 +150,55 @@ pub trait Object: Send + Sync + fmt::Debug {
 }
 
 /// A shared, mutable `map[string]interface{}` with Go's reference semantics.
+///
+/// A handle may instead see the map as Helm's named map type `common.Values`, as `.Values`
+/// does in templates: the type belongs to the handle (Go's interface value), not to the
+/// shared map, so `.Values.sub` or the result of `merge` on the same map stay plain.
 #[derive(Clone, Default)]
-pub struct Dict(Arc<RwLock<Map>>);
+pub struct Dict {
+    map: Arc<RwLock<Map>>,
+    helm_values: bool,
+}
 
 impl Dict {
     pub fn new(map: Map) -> Dict {
-        Dict(Arc::new(RwLock::new(map)))
+        Dict {
+            map: Arc::new(RwLock::new(map)),
+            helm_values: false,
+        }
+    }
+
+    /// The same map, seen as Helm's `common.Values` (`typeOf`, `%T`, `%#v`, `dig`, `deepEqual`
+    /// tell the difference).
+    pub fn as_helm_values(&self) -> Dict {
+        Dict {
+            map: Arc::clone(&self.map),
+            helm_values: true,
+        }
+    }
+
+    /// The same map as a plain `map[string]interface{}` (what a Sprig function taking one
+    /// returns).
+    pub fn as_plain(&self) -> Dict {
+        Dict {
+            map: Arc::clone(&self.map),
+            helm_values: false,
+        }
+    }
+
+    /// True if this handle has Helm's `common.Values` type.
+    pub fn is_helm_values(&self) -> bool {
+        self.helm_values
     }
 
     /// Read access. A poisoned lock (a panic elsewhere) still gives the data.
     pub fn read(&self) -> RwLockReadGuard<'_, Map> {
-        self.0.read().unwrap_or_else(|e| e.into_inner())
+        self.map.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Write access, seen by every holder of this map.
     pub fn write(&self) -> RwLockWriteGuard<'_, Map> {
-        self.0.write().unwrap_or_else(|e| e.into_inner())
+        self.map.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The value at `key` (shared, not copied).
@@ -198,17 +238,22 @@ impl Dict {
 
     /// A copy of the whole tree: no map in it is shared with the original.
     pub fn deep_clone(&self) -> Dict {
-        Dict::new(
+        let copy = Dict::new(
             self.read()
                 .iter()
                 .map(|(k, v)| (k.clone(), v.deep_clone()))
                 .collect(),
-        )
+        );
+        // A deep copy keeps the Go type.
+        Dict {
+            helm_values: self.helm_values,
+            ..copy
+        }
     }
 
     /// True if both are the same map (Go's map identity).
     pub fn ptr_eq(&self, other: &Dict) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        Arc::ptr_eq(&self.map, &other.map)
     }
 }
 
@@ -226,6 +271,9 @@ impl fmt::Debug for Dict {
 
 impl PartialEq for Dict {
     fn eq(&self, other: &Dict) -> bool {
+        if self.helm_values != other.helm_values {
+            return false;
+        }
         if self.ptr_eq(other) {
             return true;
         }
@@ -264,6 +312,32 @@ impl Value {
 
     pub fn strings(items: Vec<String>) -> Value {
         Value::Strings(Arc::new(items))
+    }
+
+    /// Go's nil `[]interface{}` (Sprig's `rest` of an empty list, `concat` of nothing): an
+    /// empty list that `toJson` writes as `null`. Appending to it gives an ordinary list.
+    pub fn nil_list() -> Value {
+        Value::List(Arc::clone(&NIL_LIST))
+    }
+
+    /// Go's nil `[]string` (`regexFindAll` without a match).
+    pub fn nil_strings() -> Value {
+        Value::Strings(Arc::clone(&NIL_STRINGS))
+    }
+
+    /// True for a typed nil slice from [`Value::nil_list`] or [`Value::nil_strings`] (not for
+    /// [`Value::Nil`], the nil interface).
+    pub fn is_nil_slice(&self) -> bool {
+        match self {
+            Value::List(l) => l.is_empty() && Arc::ptr_eq(l, &NIL_LIST),
+            Value::Strings(l) => l.is_empty() && Arc::ptr_eq(l, &NIL_STRINGS),
+            _ => false,
+        }
+    }
+
+    /// Go's `isNil` on an interface's content: the nil interface or a nil slice.
+    pub fn is_go_nil(&self) -> bool {
+        self.is_nil() || self.is_nil_slice()
     }
 
     pub fn is_nil(&self) -> bool {
@@ -361,6 +435,7 @@ impl Value {
             Value::String(_) => "string",
             Value::Bytes(_) => "[]uint8",
             Value::List(_) => "[]interface {}",
+            Value::Map(d) if d.is_helm_values() => "common.Values",
             Value::Map(_) => "map[string]interface {}",
             Value::Strings(_) => "[]string",
             Value::Ints(_) => "[]int",
@@ -416,8 +491,9 @@ impl fmt::Debug for Value {
     }
 }
 
-/// Structural equality, for tests and for data comparisons (not Go's `eq`, whose type rules
-/// live in the template engine). Objects compare equal only to themselves.
+/// Structural equality, close to Go's `reflect.DeepEqual` (Sprig's `deepEqual`, `has`, `uniq`),
+/// for tests and for data comparisons (not Go's `eq`, whose type rules live in the template
+/// engine). Objects compare equal only to themselves.
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
         use Value::*;
@@ -428,6 +504,12 @@ impl PartialEq for Value {
             (Float(a), Float(b)) => a == b,
             (String(a), String(b)) => a == b,
             (Bytes(a), Bytes(b)) => a == b,
+            // Like reflect.DeepEqual, a nil slice differs from an empty one.
+            (List(_), List(_)) | (Strings(_), Strings(_))
+                if self.is_nil_slice() != other.is_nil_slice() =>
+            {
+                false
+            }
             (List(a), List(b)) => a == b,
             (Map(a), Map(b)) => a == b,
             (Strings(a), Strings(b)) => a == b,
@@ -472,5 +554,47 @@ impl From<Map> for Value {
 impl From<Vec<Value>> for Value {
     fn from(l: Vec<Value>) -> Value {
         Value::list(l)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_stays_small() {
+        // Every template evaluation moves Values around: a nil slice must not cost a word.
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert!(std::mem::size_of::<Dict>() <= 16);
+    }
+
+    #[test]
+    fn nil_slices_read_as_empty_but_differ_from_empty() {
+        let nil = Value::nil_list();
+        assert!(nil.is_nil_slice() && nil.is_go_nil() && !nil.is_nil());
+        assert_eq!(nil.as_list(), Some(&[][..]));
+        assert!(nil.clone().is_nil_slice());
+        assert!(!Value::list(Vec::new()).is_nil_slice());
+        assert_ne!(nil, Value::list(Vec::new()));
+        assert_eq!(nil, Value::nil_list());
+        assert!(Value::nil_strings().is_nil_slice());
+        assert_ne!(Value::nil_strings(), Value::strings(Vec::new()));
+        assert!(!Value::Nil.is_nil_slice());
+    }
+
+    #[test]
+    fn helm_values_is_a_view_of_the_same_map() {
+        let plain = Dict::new(Map::new());
+        let values = plain.as_helm_values();
+        values.insert("a", Value::Int(1));
+        assert!(plain.contains_key("a") && values.ptr_eq(&plain));
+        assert_eq!(Value::Map(values.clone()).type_name(), "common.Values");
+        assert_eq!(
+            Value::Map(plain.clone()).type_name(),
+            "map[string]interface {}"
+        );
+        assert!(values.deep_clone().is_helm_values());
+        assert_ne!(values, plain);
+        assert_eq!(values.as_plain(), plain);
     }
 }

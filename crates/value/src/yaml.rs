@@ -903,6 +903,8 @@ fn to_data_with(v: &Value, depth: usize, json: bool) -> Result<Data, String> {
             use base64::Engine as _;
             Data::Str(base64::engine::general_purpose::STANDARD.encode(b))
         }
+        // A nil slice is null after the JSON round trip; go-yaml v3 itself writes [].
+        Value::List(_) | Value::Strings(_) if json && v.is_nil_slice() => Data::Null,
         Value::List(l) => Data::Seq(
             l.iter()
                 .map(|x| to_data_with(x, depth + 1, json))
