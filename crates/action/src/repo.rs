@@ -6,7 +6,7 @@ use rudder_repo::{HelmPaths, RepoEntry, RepoFile};
 
 use rudder_value::gofmt::quote;
 
-use crate::Error;
+use crate::{Error, LogRecord};
 
 /// The flags of `rudder repo add` that rudder supports so far.
 #[derive(Clone, Debug, Default)]
@@ -267,12 +267,13 @@ pub struct SearchRepoOptions {
 }
 
 /// `helm search repo [KEYWORD...]` over the cached indexes of the configured repositories.
-/// Returns the table and a warning per repository whose cached index could not be read.
+/// Returns the table and a warning per repository whose cached index could not be read
+/// (logged by Helm as `repo is corrupt or missing`, with the repository and the error).
 pub fn search_repo(
     paths: &HelmPaths,
     keywords: &[String],
     options: &SearchRepoOptions,
-) -> Result<(String, Vec<String>), Error> {
+) -> Result<(String, Vec<LogRecord>), Error> {
     let file = match RepoFile::load(&paths.repository_config) {
         Ok(f) if !f.repositories.is_empty() => f,
         _ => return Err(Error::message("no repositories configured")),
@@ -282,10 +283,11 @@ pub fn search_repo(
     for entry in &file.repositories {
         match rudder_repo::IndexFile::load(&paths.cache_index_file(&entry.name)) {
             Ok(index) => indexes.push((entry.name.clone(), index)),
-            Err(e) => warnings.push(format!(
-                "repo {} is corrupt or missing (try 'rudder repo update'): {e}",
-                quote(&entry.name)
-            )),
+            Err(e) => warnings.push(
+                LogRecord::warn("repo is corrupt or missing")
+                    .with("repo", entry.name.as_str())
+                    .with("error", e),
+            ),
         }
     }
     let results = rudder_repo::search::search_repos(&indexes, keywords, &options.search)

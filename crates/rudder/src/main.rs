@@ -519,8 +519,8 @@ fn run(cli: Cli) -> Result<(), action::Error> {
             };
             let (text, warnings) =
                 action::search_repo(&action::HelmPaths::from_env(), &s.keywords, &options)?;
-            for warning in warnings {
-                eprintln!("WARNING: {warning}");
+            for warning in &warnings {
+                eprintln!("{}", slog::text_line(warning));
             }
             out.write_all(text.as_bytes()).map_err(action::Error::io)?;
         }
