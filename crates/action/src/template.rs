@@ -123,7 +123,10 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
     };
     let mut files = engine.render(&chart, &top).map_err(with_hint)?;
     files.retain(|path, _| !path.ends_with("NOTES.txt"));
-    let (hooks, manifests) = sort_manifests(files.iter()).map_err(with_hint)?;
+    let mut logs = Vec::new();
+    let sorted = sort_manifests(files.iter(), &mut logs);
+    opts.log.emit_all(logs);
+    let (hooks, manifests) = sorted.map_err(with_hint)?;
 
     let mut out = String::new();
     let mut manifest = String::new();

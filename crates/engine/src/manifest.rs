@@ -11,6 +11,7 @@
 use std::sync::OnceLock;
 
 use regex::Regex;
+use rudder_chart::log::{LogRecord, Logs};
 use rudder_value::Value;
 
 /// Helm's `InstallOrder`; uninstall uses the reverse.
@@ -234,9 +235,11 @@ pub fn parse_head(doc: &str) -> Result<Head, String> {
 }
 
 /// Helm's `SortManifests` over rendered files (`path -> text`, any order): hooks and
-/// manifests, each in install order. Errors name the file whose YAML does not parse.
+/// manifests, each in install order. Errors name the file whose YAML does not parse; a hook
+/// with an unknown event is dropped with the INFO record Helm logs (`skipping unknown hooks`).
 pub fn sort_manifests<'a>(
     files: impl IntoIterator<Item = (&'a String, &'a String)>,
+    logs: &mut Logs,
 ) -> Result<(Vec<Hook>, Vec<Manifest>), String> {
     let mut files: Vec<(&String, &String)> = files.into_iter().collect();
     files.sort_by(|a, b| a.0.cmp(b.0));
@@ -282,6 +285,7 @@ pub fn sort_manifests<'a>(
                 }
             }
             if unknown {
+                logs.push(LogRecord::info("skipping unknown hooks").with("hookTypes", events));
                 continue;
             }
             let list = |key: &str| -> Vec<String> {

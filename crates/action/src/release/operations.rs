@@ -281,7 +281,10 @@ fn render(
     let notes_path = format!("{}/templates/NOTES.txt", chart.name());
     let notes = files.get(&notes_path).cloned().unwrap_or_default();
     files.retain(|path, _| !path.ends_with("NOTES.txt"));
-    let (hooks, manifests) = sort_manifests(files.iter()).map_err(Error::message)?;
+    let mut logs = Vec::new();
+    let sorted = sort_manifests(files.iter(), &mut logs);
+    opts.log.emit_all(logs);
+    let (hooks, manifests) = sorted.map_err(Error::message)?;
     let mut manifest = String::new();
     for m in &manifests {
         manifest.push_str(&format!("---\n# Source: {}\n{}\n", m.path, m.content));
