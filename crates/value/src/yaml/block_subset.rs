@@ -328,12 +328,11 @@ fn split_key_text(text: &str) -> Option<(Cow<'_, str>, bool, &str)> {
         return Some((key, false, rest));
     }
     let bytes = text.as_bytes();
-    let colon = text
-        .match_indices(':')
-        .map(|(i, _)| i)
-        .find(|&i| i + 1 == bytes.len() || bytes[i + 1] == b' ')?;
+    // Lines are short: a plain loop beats setting up a memchr search per line.
+    let colon = (0..bytes.len())
+        .find(|&i| bytes[i] == b':' && (i + 1 == bytes.len() || bytes[i + 1] == b' '))?;
     let key = text[..colon].trim_end_matches(' ');
-    if key.is_empty() || key.len() > MAX_KEY_LEN || key.contains(" #") || !plain_start(key) {
+    if key.is_empty() || key.len() > MAX_KEY_LEN || has_comment(key) || !plain_start(key) {
         return None;
     }
     Some((Cow::Borrowed(key), true, &text[colon + 1..]))
@@ -344,12 +343,21 @@ fn scalar(text: &str) -> Option<Node> {
     if let Some((node, after)) = quoted(text) {
         return only_comment(after).then_some(node);
     }
-    let value = match text.find(" #") {
-        Some(comment) => &text[..comment],
-        None => text,
+    // One pass: the value ends where a comment starts, and must hold no `: `.
+    let bytes = text.as_bytes();
+    let mut end = bytes.len();
+    for i in 0..bytes.len() {
+        match (bytes[i], bytes.get(i + 1)) {
+            (b' ', Some(b'#')) => {
+                end = i;
+                break;
+            }
+            (b':', Some(b' ')) => return None,
+            _ => {}
+        }
     }
-    .trim_end_matches(' ');
-    if !plain_start(value) || value.contains(": ") || value.ends_with(':') {
+    let value = text[..end].trim_end_matches(' ');
+    if !plain_start(value) || value.ends_with(':') {
         return None;
     }
     Some(Node::Scalar {
@@ -357,6 +365,11 @@ fn scalar(text: &str) -> Option<Node> {
         plain: true,
         tag: None,
     })
+}
+
+/// Whether `text` holds ` #`, which starts a comment.
+fn has_comment(text: &str) -> bool {
+    text.as_bytes().windows(2).any(|w| w == b" #")
 }
 
 /// What may follow a scalar on its line: nothing, or spaces and then a comment.
