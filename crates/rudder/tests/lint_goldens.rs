@@ -2,6 +2,8 @@
 //! real `rudder` binary and compared with what real Helm printed and returned
 //! (scripts/gen-lint-goldens.py): exit status, error line, and the report.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -9,48 +11,15 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn flow_list(s: &str) -> Vec<String> {
-    s.trim()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .split(',')
-        .map(|x| x.trim().trim_matches('"').to_string())
-        .filter(|x| !x.is_empty())
-        .collect()
-}
-
 #[test]
 fn lint_matches_helm() {
     let root = repo_root();
-    let text = std::fs::read_to_string(root.join("tests/lint/cases.yaml")).expect("cases.yaml");
     let mut failures = Vec::new();
     let mut count = 0;
-    for line in text.lines() {
-        let Some(body) = line
-            .trim()
-            .strip_prefix("- {")
-            .and_then(|l| l.strip_suffix('}'))
-        else {
-            continue;
-        };
-        let name = body
-            .split("name:")
-            .nth(1)
-            .and_then(|r| r.split(',').next())
-            .expect("name")
-            .trim()
-            .to_string();
-        let paths = body
-            .split("paths:")
-            .nth(1)
-            .and_then(|r| r.split(']').next())
-            .map(|r| flow_list(&format!("{r}]")))
-            .expect("paths");
-        let args = body
-            .split("args:")
-            .nth(1)
-            .map(flow_list)
-            .unwrap_or_default();
+    for case in common::load_cases("tests/lint/cases.yaml") {
+        let name = case.get("name").expect("name");
+        let paths = case.list("paths");
+        let args = case.list("args");
         count += 1;
         let output = Command::new(env!("CARGO_BIN_EXE_rudder"))
             .current_dir(&root)

@@ -3,6 +3,8 @@
 //! byte for byte with the golden that real Helm produced (scripts/gen-show-goldens.py). Error
 //! cases compare the whole standard error and want a failing exit status and no output.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -12,101 +14,35 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// One case of cases.yaml.
-#[derive(Debug, Default)]
-struct Case {
-    name: String,
-    chart: String,
-    only: Vec<String>,
-    args: Vec<String>,
-}
-
-/// The items of a YAML flow list of plain or double-quoted scalars (`\\` and `\"` escapes).
-fn parse_flow_list(s: &str) -> Vec<String> {
-    let inner = s.trim().trim_start_matches('[').trim_end_matches(']');
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' if quoted => cur.extend(chars.next()),
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut cur).trim().to_string()),
-            _ => cur.push(c),
-        }
-    }
-    if !cur.trim().is_empty() {
-        out.push(cur.trim().to_string());
-    }
-    out
-}
-
-/// cases.yaml holds one flow mapping per line; the lists (`only`, `args`) come last.
-fn parse_cases(text: &str) -> Vec<Case> {
-    let mut cases = Vec::new();
-    for line in text.lines() {
-        let Some(body) = line
-            .trim()
-            .strip_prefix("- {")
-            .and_then(|l| l.strip_suffix('}'))
-        else {
-            continue;
-        };
-        let mut case = Case::default();
-        let mut rest = body;
-        // Split off the list-valued fields from the end, last first.
-        for key in ["args:", "only:"] {
-            if let Some(i) = rest.rfind(key) {
-                let list = parse_flow_list(&rest[i + key.len()..]);
-                match key {
-                    "args:" => case.args = list,
-                    _ => case.only = list,
-                }
-                rest = rest[..i].trim_end().trim_end_matches(',');
-            }
-        }
-        for field in rest.split(',') {
-            let Some((k, v)) = field.split_once(':') else {
-                continue;
-            };
-            match k.trim() {
-                "name" => case.name = v.trim().to_string(),
-                "chart" => case.chart = v.trim().to_string(),
-                _ => {}
-            }
-        }
-        cases.push(case);
-    }
-    cases
-}
-
 #[test]
 fn show_matches_helm() {
     let root = repo_root();
-    let text = std::fs::read_to_string(root.join("tests/show/cases.yaml")).expect("cases.yaml");
-    let cases = parse_cases(&text);
-    assert!(!cases.is_empty(), "no cases parsed");
+    let cases = common::load_cases("tests/show/cases.yaml");
     let golden = root.join("tests/show/golden");
     let mut failures = Vec::new();
     let mut runs = 0;
     for case in &cases {
-        let subcommands: Vec<&str> = if case.only.is_empty() {
+        let (name, chart) = (
+            case.get("name").expect("name"),
+            case.get("chart").expect("chart"),
+        );
+        let (only, args) = (case.list("only"), case.list("args"));
+        let subcommands: Vec<&str> = if only.is_empty() {
             SUBCOMMANDS.to_vec()
         } else {
-            case.only.iter().map(String::as_str).collect()
+            only.iter().map(String::as_str).collect()
         };
         for sub in subcommands {
             runs += 1;
             let output = Command::new(env!("CARGO_BIN_EXE_rudder"))
                 .current_dir(&root)
-                .args(["show", sub, &case.chart])
-                .args(&case.args)
+                .args(["show", sub, &chart])
+                .args(&args)
                 .output()
                 .expect("run rudder");
             let stdout = String::from_utf8_lossy(&output.stdout);
             let stderr = String::from_utf8_lossy(&output.stderr);
-            let base = format!("{}.{sub}", case.name);
+            let base = format!("{name}.{sub}");
             if let Ok(want) = std::fs::read_to_string(golden.join(format!("{base}.out"))) {
                 if !output.status.success() || stdout != want {
                     failures.push(format!(

@@ -3,6 +3,8 @@
 //! real Helm produced (scripts/gen-template-goldens.py). Error cases compare the first line of
 //! the message.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -10,8 +12,7 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// One case of cases.yaml (a deliberately small parser: one flow mapping per line).
-#[derive(Debug)]
+/// One case of cases.yaml.
 struct Case {
     name: String,
     chart: String,
@@ -20,82 +21,23 @@ struct Case {
     args: Vec<String>,
 }
 
-fn parse_flow_list(s: &str) -> Vec<String> {
-    let inner = s.trim().trim_start_matches('[').trim_end_matches(']');
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            // YAML double-quoted escapes (only `\\` and `\"` are used in cases.yaml).
-            '\\' if quoted => {
-                if let Some(next) = chars.next() {
-                    cur.push(next);
-                }
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => {
-                out.push(cur.trim().to_string());
-                cur.clear();
-            }
-            _ => cur.push(c),
-        }
-    }
-    if !cur.trim().is_empty() {
-        out.push(cur.trim().to_string());
-    }
-    out
-}
-
-fn parse_cases(text: &str) -> Vec<Case> {
-    let mut cases = Vec::new();
-    for line in text.lines() {
-        let Some(body) = line
-            .trim()
-            .strip_prefix("- {")
-            .and_then(|l| l.strip_suffix('}'))
-        else {
-            continue;
-        };
-        let mut case = Case {
-            name: String::new(),
-            chart: String::new(),
-            release: None,
-            namespace: None,
-            args: Vec::new(),
-        };
-        let (head, args) = match body.find("args:") {
-            Some(i) => (&body[..i], Some(&body[i + 5..])),
-            None => (body, None),
-        };
-        for field in head.split(',') {
-            let Some((k, v)) = field.split_once(':') else {
-                continue;
-            };
-            let v = v.trim().to_string();
-            match k.trim() {
-                "name" => case.name = v,
-                "chart" => case.chart = v,
-                "release" => case.release = Some(v),
-                "namespace" => case.namespace = Some(v),
-                _ => {}
-            }
-        }
-        if let Some(a) = args {
-            case.args = parse_flow_list(a);
-        }
-        cases.push(case);
-    }
-    cases
+fn load_cases() -> Vec<Case> {
+    common::load_cases("tests/template/cases.yaml")
+        .into_iter()
+        .map(|c| Case {
+            name: c.get("name").expect("name"),
+            chart: c.get("chart").expect("chart"),
+            release: c.get("release"),
+            namespace: c.get("namespace"),
+            args: c.list("args"),
+        })
+        .collect()
 }
 
 #[test]
 fn template_matches_helm() {
     let root = repo_root();
-    let text = std::fs::read_to_string(root.join("tests/template/cases.yaml")).expect("cases.yaml");
-    let cases = parse_cases(&text);
-    assert!(!cases.is_empty(), "no cases parsed");
+    let cases = load_cases();
     let mut failures = Vec::new();
     for case in &cases {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_rudder"));
@@ -160,12 +102,8 @@ fn milvus_objects_carry_the_release_labels() {
         "app.kubernetes.io/component",
     ];
     let root = repo_root();
-    let text = std::fs::read_to_string(root.join("tests/template/cases.yaml")).expect("cases.yaml");
     let mut checked = 0;
-    for case in parse_cases(&text)
-        .iter()
-        .filter(|c| c.chart == "charts/milvus")
-    {
+    for case in load_cases().iter().filter(|c| c.chart == "charts/milvus") {
         let output = Command::new(env!("CARGO_BIN_EXE_rudder"))
             .current_dir(&root)
             .arg("template")

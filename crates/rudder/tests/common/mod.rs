@@ -88,3 +88,50 @@ pub fn serve_files(files: Vec<(String, Vec<u8>)>) -> String {
     });
     format!("http://{addr}")
 }
+
+/// One case of a golden suite's `cases.yaml` (a YAML list of mappings of strings and lists of
+/// strings), read with rudder's own YAML reader.
+pub struct GoldenCase(rudder_value::Map);
+
+impl GoldenCase {
+    /// A string field, if present.
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.0.get(key).map(|v| match v {
+            rudder_value::Value::String(s) => s.to_string(),
+            other => panic!("cases.yaml: {key} must be a string, got {other:?}: quote it"),
+        })
+    }
+
+    /// A list-of-strings field; empty if absent.
+    pub fn list(&self, key: &str) -> Vec<String> {
+        match self.0.get(key) {
+            None => Vec::new(),
+            Some(rudder_value::Value::List(items)) => items
+                .iter()
+                .map(|v| match v {
+                    rudder_value::Value::String(s) => s.to_string(),
+                    other => panic!("cases.yaml: {key} items must be strings, got {other:?}"),
+                })
+                .collect(),
+            Some(other) => panic!("cases.yaml: {key} must be a list, got {other:?}"),
+        }
+    }
+}
+
+/// The cases of `path` (relative to the repository root), which must hold at least one.
+pub fn load_cases(path: &str) -> Vec<GoldenCase> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let text = std::fs::read_to_string(root.join(path)).expect("cases file");
+    let cases: Vec<GoldenCase> = match rudder_value::yaml::from_yaml(&text).expect("cases YAML") {
+        rudder_value::Value::List(items) => items
+            .iter()
+            .map(|item| match item {
+                rudder_value::Value::Map(m) => GoldenCase(m.snapshot()),
+                other => panic!("{path}: each case must be a mapping, got {other:?}"),
+            })
+            .collect(),
+        other => panic!("{path}: must be a list of cases, got {other:?}"),
+    };
+    assert!(!cases.is_empty(), "{path}: no cases");
+    cases
+}
