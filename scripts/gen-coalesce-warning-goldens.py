@@ -11,7 +11,7 @@ the form written here. `this chart is deprecated` is logged by the CLI (pkg/cmd/
 before the values are processed), not by the SDK, so it is added here for deprecated charts.
 Usage: scripts/gen-coalesce-warning-goldens.py [CASE-NAME ...]
 """
-import json, os, re, subprocess, sys
+import importlib.util, json, os, re, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 try:
@@ -21,6 +21,11 @@ except ImportError:
     py = subprocess.check_output([os.path.join(ROOT, "scripts", "helm-venv")], text=True).strip()
     os.execv(py, [py] + sys.argv)
 
+# Shared with `helm template`'s generator: values merging and LocateChart's wording.
+_spec = importlib.util.spec_from_file_location("gen_template_goldens", os.path.join(ROOT, "scripts", "gen-template-goldens.py"))
+template_goldens = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(template_goldens)
+
 CASES = os.path.join(ROOT, "tests", "coalesce-warnings", "cases.txt")
 GOLDEN = os.path.join(ROOT, "tests", "coalesce-warnings", "golden")
 GO_LOG_TIME = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ")
@@ -28,32 +33,9 @@ SLOG_LEVEL = re.compile(r"^(DEBUG|INFO|WARN|ERROR) ")
 SLOG_ATTR = re.compile(r' ([A-Za-z_][\w.]*)=("(?:[^"\\]|\\.)*"|\S+)$')
 
 
-def merge(dst, src):
-    for k, v in src.items():
-        if isinstance(v, dict) and isinstance(dst.get(k), dict):
-            merge(dst[k], v)
-        else:
-            dst[k] = v
-    return dst
-
-
 def user_values(args):
-    """values.Options.MergeValues for the flags the cases use: -f files, then --set."""
-    files, sets = [], []
-    for flag, value in zip(args[::2], args[1::2]):
-        if flag in ("-f", "--values"):
-            files.append(value)
-        elif flag == "--set":
-            sets.append(value)
-        else:
-            raise SystemExit("unsupported flag in case: %s" % flag)
-    vals = {}
-    for f in files:
-        with open(os.path.join(ROOT, f)) as fh:
-            merge(vals, helm.values_from_yaml(fh.read()) or {})
-    for s in sets:
-        merge(vals, helm.parse_set_string(s))
-    return vals
+    """values.Options.MergeValues for the case's flags, as for `helm template`."""
+    return template_goldens.user_values(template_goldens.parse_args(args))
 
 
 def render(chart_dir, args):

@@ -4,7 +4,7 @@ its exit status, computed with real Helm v4.2.3 (helm-python-sdk 0.2.2's `lint`)
 pkg/cmd/lint.go prints it. Cases take paths and the flags -f, --set, --strict, --quiet,
 --with-subcharts, --kube-version. Usage: scripts/gen-lint-goldens.py [CASE-NAME ...]
 """
-import os, subprocess, sys
+import importlib.util, os, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 try:
@@ -14,16 +14,12 @@ except ImportError:
     py = subprocess.check_output([os.path.join(ROOT, "scripts", "helm-venv")], text=True).strip()
     os.execv(py, [py] + sys.argv)
 
+# Shared with `helm template`'s generator: values merging and LocateChart's wording.
+_spec = importlib.util.spec_from_file_location("gen_template_goldens", os.path.join(ROOT, "scripts", "gen-template-goldens.py"))
+template_goldens = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(template_goldens)
+
 SEVERITY = ["UNKNOWN", "INFO", "WARNING", "ERROR"]
-
-
-def merge(dst, src):
-    for k, v in src.items():
-        if isinstance(v, dict) and isinstance(dst.get(k), dict):
-            merge(dst[k], v)
-        else:
-            dst[k] = v
-    return dst
 
 
 def run(case):
@@ -35,10 +31,10 @@ def run(case):
         a = args[i]
         if a in ("-f", "--values"):
             with open(os.path.join(ROOT, args[i + 1])) as f:
-                merge(vals, helm.values_from_yaml(f.read()) or {})
+                template_goldens.merge(vals, helm.values_from_yaml(f.read()) or {})
             i += 2
         elif a == "--set":
-            merge(vals, helm.parse_set_string(args[i + 1]))
+            template_goldens.merge(vals, helm.parse_set_string(args[i + 1]))
             i += 2
         elif a == "--kube-version":
             opts["kube_version"] = args[i + 1]

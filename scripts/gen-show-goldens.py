@@ -10,7 +10,7 @@ the script rebuilds tests/show/charts/unsorted-0.1.0.tgz, an archive whose entri
 sorted order (Helm keeps an archive's order, so it decides which readme wins and CRD order).
 Usage: scripts/gen-show-goldens.py [CASE-NAME ...]
 """
-import io, json, os, subprocess, sys, tarfile
+import importlib.util, io, json, os, subprocess, sys, tarfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 try:
@@ -19,6 +19,11 @@ try:
 except ImportError:
     py = subprocess.check_output([os.path.join(ROOT, "scripts", "helm-venv")], text=True).strip()
     os.execv(py, [py] + sys.argv)
+
+# Shared with `helm template`'s generator: values merging and LocateChart's wording.
+_spec = importlib.util.spec_from_file_location("gen_template_goldens", os.path.join(ROOT, "scripts", "gen-template-goldens.py"))
+template_goldens = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(template_goldens)
 
 SUBCOMMANDS = ["all", "chart", "values", "readme", "crds"]
 
@@ -47,17 +52,6 @@ def write_unsorted_archive():
         f.write(gzip.compress(raw.getvalue(), mtime=0))
 
 
-def locate_chart(name):
-    """pkg/action LocateChart for a chart argument with no repository configured."""
-    if os.path.exists(os.path.join(ROOT, name)):
-        return os.path.join(ROOT, name)
-    if os.path.isabs(name) or name.startswith("."):
-        raise helm.HelmError("path %s not found" % json.dumps(name))
-    if "/" in name:
-        raise helm.HelmError("repo %s not found" % name.split("/")[0])
-    raise helm.HelmError("non-absolute URLs should be in form of repo_name/path_to_chart, got: %s" % name)
-
-
 def main():
     write_unsorted_archive()
     with open(os.path.join(ROOT, "tests", "show", "cases.yaml")) as f:
@@ -74,7 +68,7 @@ def main():
                 if os.path.exists(base + ext):
                     os.remove(base + ext)
             try:
-                text, ext = helm.show(locate_chart(case["chart"]), output_format=sub), ".out"
+                text, ext = helm.show(template_goldens.locate_chart(case["chart"]), output_format=sub), ".out"
             except helm.HelmError as e:
                 text, ext = "Error: %s\n" % e, ".err"
             with open(base + ext, "w", newline="") as f:
