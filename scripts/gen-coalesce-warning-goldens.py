@@ -9,6 +9,8 @@ is captured. The SDK keeps Go's default loggers, so `log.Printf` lines come out 
 sends both through its slog text handler without the time (`level=INFO msg="..."`), which is
 the form written here. `this chart is deprecated` is logged by the CLI (pkg/cmd/install.go,
 before the values are processed), not by the SDK, so it is added here for deprecated charts.
+A case whose second word is `lint` is linted instead (`helm lint CHART`), which logs what
+`required` and `fail` would have failed on.
 Usage: scripts/gen-coalesce-warning-goldens.py [CASE-NAME ...]
 """
 import importlib.util, json, os, re, subprocess, sys
@@ -38,8 +40,12 @@ def user_values(args):
     return template_goldens.user_values(template_goldens.parse_args(args))
 
 
-def render(chart_dir, args):
-    """In the child process: the dry-run install whose Go logging lands on our stderr."""
+def render(chart_dir, args, lint=False):
+    """In the child process: the dry-run install (or the lint) whose Go logging lands on our
+    stderr."""
+    if lint:
+        helm.lint(os.path.join(ROOT, chart_dir), user_values(args))
+        return
     chart = helm.Chart.load(os.path.join(ROOT, chart_dir))
     try:
         with helm.Config(storage_driver="memory") as cfg:
@@ -91,14 +97,15 @@ def cli_line(sdk_line):
 
 
 def stderr_of(case):
-    name, chart_dir, args = case[0], case[1], case[2:]
-    out = subprocess.run([sys.executable, __file__, "--render", json.dumps([chart_dir, args])],
+    lint = case[1] == "lint"
+    name, chart_dir, args = case[0], case[1 + lint], case[2 + lint:]
+    out = subprocess.run([sys.executable, __file__, "--render", json.dumps([chart_dir, args, lint])],
                          capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit("%s: render failed:\n%s" % (name, out.stderr))
     lines = []
     with open(os.path.join(ROOT, chart_dir, "Chart.yaml")) as f:
-        if yaml.safe_load(f).get("deprecated"):
+        if not lint and yaml.safe_load(f).get("deprecated"):
             lines.append("level=WARN msg=%s" % text_value("this chart is deprecated"))
     lines += [cli_line(l) for l in out.stderr.splitlines() if l.strip()]
     return "".join(l + "\n" for l in lines)

@@ -508,8 +508,12 @@ fn lint_templates(
     };
     let top = render_values(&chart, coalesced, &release, &caps);
     // Helm v4.2.3 lints in lint mode only: `--strict` changes the tolerance, not missingkey.
+    let log = opts.log.clone();
     let engine = Engine {
         lint_mode: true,
+        log: Some(std::sync::Arc::new(
+            move |record: &rudder_chart::log::LogRecord| log.emit(record.clone()),
+        )),
         ..Engine::default()
     };
     let rendered = match engine.render(&chart, &top) {

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
+use rudder_chart::log::LogRecord;
 use rudder_chart::{Chart, Metadata};
 use rudder_gotmpl::{
     ExecOptions, FuncMap, Function, MissingKey, ParamType, Signature, Templates, TextError,
@@ -59,13 +60,18 @@ impl Default for ReleaseOptions {
     }
 }
 
+/// A receiver of log records.
+pub type LogFn = dyn Fn(&LogRecord) + Send + Sync;
+
 /// The rendering engine and its options (Helm's `engine.Engine`).
 #[derive(Clone, Default)]
 pub struct Engine {
     /// Missing map keys are errors (`lint --strict`).
     pub strict: bool,
-    /// `required` and `fail` do not fail (lint).
+    /// `required` and `fail` do not fail (lint); they log instead, through `log`.
     pub lint_mode: bool,
+    /// Where Helm's lint-mode log lines go (`missing required value`, `funcMap fail`).
+    pub log: Option<Arc<LogFn>>,
     /// `getHostByName` really resolves (`--enable-dns`).
     pub enable_dns: bool,
     /// `lookup` talks to this cluster; without one it returns empty maps.
@@ -329,30 +335,39 @@ impl Engine {
         );
 
         let lint = self.lint_mode;
+        let log = self.log.clone();
+        let emit = move |record: LogRecord| {
+            if let Some(log) = &log {
+                log(&record);
+            }
+        };
+        let emit_required = emit.clone();
         funcs.insert(
             "required",
             Function::new(Signature::new(&[Str, Any]), move |_rt, args| {
+                let message = args[0].as_str().unwrap_or_default();
+                // Helm words the two cases differently.
                 let missing = match &args[1] {
-                    Value::Nil => true,
-                    Value::String(s) => s.is_empty(),
-                    _ => false,
+                    Value::Nil => "missing required value",
+                    Value::String(s) if s.is_empty() => "missing required values",
+                    _ => return Ok(args[1].clone()),
                 };
-                if !missing {
-                    return Ok(args[1].clone());
-                }
                 if lint {
+                    emit_required(LogRecord::warn(missing).with("message", message));
                     return Ok(Value::str(""));
                 }
-                Err(warn_wrap(args[0].as_str().unwrap_or_default()))
+                Err(warn_wrap(message))
             }),
         );
         funcs.insert(
             "fail",
             Function::new(Signature::new(&[Str]), move |_rt, args| {
+                let message = args[0].as_str().unwrap_or_default();
                 if lint {
+                    emit(LogRecord::info("funcMap fail").with("message", message));
                     return Ok(Value::str(""));
                 }
-                Err(warn_wrap(args[0].as_str().unwrap_or_default()))
+                Err(warn_wrap(message))
             }),
         );
 

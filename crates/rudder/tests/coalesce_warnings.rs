@@ -1,7 +1,8 @@
-//! What `rudder template` logs on standard error while coalescing values, against what
-//! `helm template` logs: every case of tests/coalesce-warnings/cases.txt is rendered by the
-//! real `rudder` binary and its stderr compared byte for byte with the golden that real Helm
-//! produced (scripts/gen-coalesce-warning-goldens.py).
+//! What `rudder template` (or `rudder lint`) logs on standard error while coalescing values
+//! and rendering, against what `helm template` (`helm lint`) logs: every case of
+//! tests/coalesce-warnings/cases.txt is run through the real `rudder` binary and its stderr
+//! compared byte for byte with the golden that real Helm produced
+//! (scripts/gen-coalesce-warning-goldens.py).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,13 +23,20 @@ fn template_stderr_matches_helm() {
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
     {
         let words: Vec<&str> = line.split_whitespace().collect();
-        let (name, chart, args) = (words[0], words[1], &words[2..]);
-        let output = Command::new(env!("CARGO_BIN_EXE_rudder"))
-            .current_dir(&root)
-            .args(["template", "release-name", chart])
-            .args(args)
-            .output()
-            .expect("run rudder");
+        let lint = words[1] == "lint";
+        let (name, chart, args) = if lint {
+            (words[0], words[2], &words[3..])
+        } else {
+            (words[0], words[1], &words[2..])
+        };
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rudder"));
+        cmd.current_dir(&root);
+        if lint {
+            cmd.args(["lint", chart]);
+        } else {
+            cmd.args(["template", "release-name", chart]);
+        }
+        let output = cmd.args(args).output().expect("run rudder");
         let want =
             std::fs::read_to_string(dir.join(format!("golden/{name}.err"))).expect("golden .err");
         let got = String::from_utf8_lossy(&output.stderr);
