@@ -708,7 +708,7 @@ fn parse_number(text: &str, is_char: bool) -> Result<Number, String> {
     } else {
         let clean: String = text.chars().filter(|&c| c != '_').collect();
         let parsed = if clean.contains("0x") || clean.contains("0X") {
-            None
+            parse_hex_float(&clean)
         } else {
             clean.parse::<f64>().ok()
         };
@@ -732,6 +732,70 @@ fn parse_number(text: &str, is_char: bool) -> Result<Number, String> {
         return Err(format!("illegal number syntax: {text:?}"));
     }
     Ok(n)
+}
+
+/// Go's `strconv.ParseFloat` of a hexadecimal float (`0x1p60`, `-0x1.8p-2`): hex digits with
+/// an optional point, then a binary exponent, which is required. Rust's `f64::from_str` has
+/// no hex floats.
+fn parse_hex_float(text: &str) -> Option<f64> {
+    let (negative, rest) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let rest = rest
+        .strip_prefix("0x")
+        .or_else(|| rest.strip_prefix("0X"))?;
+    let (mantissa, exponent) = rest.split_once(['p', 'P'])?;
+    let exponent: i32 = match exponent.strip_prefix('+') {
+        Some(e) if !e.starts_with('-') => e.parse().ok()?,
+        Some(_) => return None,
+        None => exponent.parse().ok()?,
+    };
+    let (int_digits, frac_digits) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int_digits.is_empty() && frac_digits.is_empty() {
+        return None;
+    }
+    // Keep 30 significant hex digits (120 bits, far more than a float's 53) and remember
+    // whether anything non-zero was dropped, so that rounding to a float is still right.
+    let mut value: u128 = 0;
+    let mut kept = 0;
+    let mut scale = exponent.saturating_sub(4 * frac_digits.len() as i32);
+    let mut sticky = false;
+    for (i, c) in int_digits.chars().chain(frac_digits.chars()).enumerate() {
+        let d = c.to_digit(16)? as u128;
+        if value == 0 && d == 0 {
+            continue;
+        }
+        if kept < 30 {
+            value = value * 16 + d;
+            kept += 1;
+        } else {
+            sticky |= d != 0;
+            if i < int_digits.len() {
+                scale = scale.saturating_add(4);
+            }
+        }
+    }
+    if sticky {
+        value |= 1;
+    }
+    let mut f = value as f64;
+    // Scale in steps that stay exact until the result itself over- or underflows.
+    while scale > 0 {
+        let step = scale.min(1000);
+        f *= 2f64.powi(step);
+        scale -= step;
+    }
+    while scale < 0 {
+        let step = scale.max(-1000);
+        f *= 2f64.powi(step);
+        scale -= step;
+    }
+    if f.is_infinite() {
+        return None;
+    }
+    Some(if negative { -f } else { f })
 }
 
 // ---------------------------------------------------------------------------------------------
