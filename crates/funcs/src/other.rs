@@ -96,8 +96,118 @@ fn compile(re: &str) -> Result<Regex, String> {
     Ok(compiled)
 }
 
+/// Go's RE2 syntax in the `regex` crate's: Go's `\d`, `\w`, `\s` and `\b` are ASCII-only
+/// (the crate's are Unicode), and inside a class Go takes a `-` right after a class escape
+/// (`[\w-.]`) as a literal, where the crate would see a broken range.
+fn go_regex_to_rust(re: &str) -> String {
+    const DIGIT: &str = "0-9";
+    const WORD: &str = "0-9A-Za-z_";
+    const SPACE: &str = "\\t\\n\\f\\r ";
+    let mut out = String::with_capacity(re.len() + 16);
+    let mut in_class = false;
+    // Whether the last thing in the class was a whole class (an escape like `\w`, `[:alpha:]`,
+    // `\p{L}`), after which a `-` is a literal.
+    let mut after_class_item = false;
+    let mut class_start = false;
+    let mut chars = re.chars().peekable();
+    while let Some(c) = chars.next() {
+        let was_after_class_item = std::mem::take(&mut after_class_item);
+        let was_class_start = std::mem::take(&mut class_start);
+        match c {
+            '\\' => {
+                let Some(e) = chars.next() else {
+                    out.push('\\');
+                    break;
+                };
+                let ascii = match e {
+                    'd' => Some((DIGIT, false)),
+                    'D' => Some((DIGIT, true)),
+                    'w' => Some((WORD, false)),
+                    'W' => Some((WORD, true)),
+                    's' => Some((SPACE, false)),
+                    'S' => Some((SPACE, true)),
+                    _ => None,
+                };
+                match (ascii, in_class) {
+                    (Some((set, false)), true) => {
+                        out.push_str(set);
+                        after_class_item = true;
+                    }
+                    (Some((set, negated)), _) => {
+                        out.push_str(if negated { "[^" } else { "[" });
+                        out.push_str(set);
+                        out.push(']');
+                        after_class_item = in_class;
+                    }
+                    (None, false) if e == 'b' || e == 'B' => {
+                        out.push_str("(?-u:\\");
+                        out.push(e);
+                        out.push(')');
+                    }
+                    (None, _) => {
+                        out.push('\\');
+                        out.push(e);
+                        if in_class && (e == 'p' || e == 'P') {
+                            // `\pL` or `\p{Greek}`: copy the name through.
+                            if chars.peek() == Some(&'{') {
+                                for n in chars.by_ref() {
+                                    out.push(n);
+                                    if n == '}' {
+                                        break;
+                                    }
+                                }
+                            } else if let Some(n) = chars.next() {
+                                out.push(n);
+                            }
+                            after_class_item = true;
+                        }
+                    }
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                class_start = true;
+                out.push('[');
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                // A `]` first in a class is a literal.
+                if chars.peek() == Some(&']') {
+                    out.push_str("\\]");
+                    chars.next();
+                    class_start = false;
+                }
+            }
+            '[' if in_class && chars.peek() == Some(&':') => {
+                // A POSIX class `[:alpha:]`, copied through.
+                out.push('[');
+                for n in chars.by_ref() {
+                    out.push(n);
+                    if n == ']' {
+                        break;
+                    }
+                }
+                after_class_item = true;
+            }
+            // Literal in Go's classes, nested classes and set operators in the crate's.
+            '[' | '&' | '~' if in_class => {
+                out.push('\\');
+                out.push(c);
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            '-' if in_class && was_after_class_item && !was_class_start => out.push_str("\\-"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn compile_uncached(re: &str) -> Result<Regex, String> {
-    Regex::new(re).map_err(|e| {
+    Regex::new(&go_regex_to_rust(re)).map_err(|e| {
         let msg = e.to_string();
         let last = msg
             .lines()
