@@ -22,6 +22,20 @@ struct Parser<'a> {
     pos: usize,
     mode: Mode,
     read_file: &'a dyn Fn(&str) -> Result<String, String>,
+    /// The input ended where Go's parser reports io.EOF as an error: right after a key's `=`
+    /// (`a.b[0].c=`), inside an index (`a[0`), or right after one (`a[0]`). Parsing then ends
+    /// quietly, but whatever was being built up to there is kept only where Go had already
+    /// stored it (see `key` and `list_item`).
+    ended_early: bool,
+}
+
+/// Go's text for a failed type assertion on a value `--set` already placed at a key.
+fn conversion_error(found: &Value, wanted: &str) -> String {
+    let found = match found {
+        Value::Nil => "nil".into(),
+        other => other.type_name(),
+    };
+    format!("unable to parse key: interface conversion: interface {{}} is {found}, not {wanted}")
 }
 
 /// Why reading stopped: a stop character, or the end of the input.
@@ -108,16 +122,14 @@ impl Parser<'_> {
                 Err(format!("key {k:?} has no value"))
             }
             Stop::At('[') => {
-                let index = self.key_index()?;
+                let Some(index) = self.key_index()? else {
+                    return Ok(());
+                };
+                // Go asserts the type of any value already there, nil included.
                 let mut list = match data.get(&k) {
                     Some(Value::List(l)) => l.as_ref().clone(),
-                    Some(Value::Nil) | None => Vec::new(),
-                    Some(other) => {
-                        return Err(format!(
-                            "unable to parse key: interface conversion: interface {{}} is {}, not []interface {{}}",
-                            other.type_name()
-                        ))
-                    }
+                    None => Vec::new(),
+                    Some(other) => return Err(conversion_error(other, "[]interface {}")),
                 };
                 let r = self.list_item(&mut list, index, level);
                 data.insert(k, Value::list(list));
@@ -128,6 +140,11 @@ impl Parser<'_> {
                     let (v, _) = self.runes_until(&[]);
                     let _ = v;
                     unreachable!("json values are parsed by parse_json");
+                }
+                if self.pos == self.chars.len() {
+                    self.ended_early = true;
+                    data.insert(k, Value::str(""));
+                    return Ok(());
                 }
                 match self.val_list()? {
                     Some(list) => {
@@ -155,16 +172,11 @@ impl Parser<'_> {
                 }
                 let mut inner = match data.get(&k) {
                     Some(Value::Map(m)) => m.snapshot(),
-                    Some(Value::Nil) | None => Map::new(),
-                    Some(other) => {
-                        return Err(format!(
-                            "unable to parse key: interface conversion: interface {{}} is {}, not map[string]interface {{}}",
-                            other.type_name()
-                        ))
-                    }
+                    None => Map::new(),
+                    Some(other) => return Err(conversion_error(other, "map[string]interface {}")),
                 };
                 let r = self.key(&mut inner, level);
-                if r.is_ok() && inner.is_empty() {
+                if r.is_ok() && !self.ended_early && inner.is_empty() {
                     return Err(format!("key map {k:?} has no value"));
                 }
                 if !inner.is_empty() {
@@ -176,10 +188,12 @@ impl Parser<'_> {
         }
     }
 
-    fn key_index(&mut self) -> Result<usize, String> {
+    /// The index after a `[`, or `None` (and `ended_early`) if the input ends first.
+    fn key_index(&mut self) -> Result<Option<usize>, String> {
         let (v, stop) = self.runes_until(&[']']);
         if matches!(stop, Stop::Eof) {
-            return Err("error parsing index: EOF".into());
+            self.ended_early = true;
+            return Ok(None);
         }
         let i: i64 = v.parse().map_err(|_| {
             format!("error parsing index: strconv.Atoi: parsing {v:?}: invalid syntax")
@@ -192,7 +206,7 @@ impl Parser<'_> {
                 "index of {i} is greater than maximum supported index of {MAX_INDEX}"
             ));
         }
-        Ok(i as usize)
+        Ok(Some(i as usize))
     }
 
     fn set_index(list: &mut Vec<Value>, index: usize, value: Value) {
@@ -209,7 +223,10 @@ impl Parser<'_> {
         level: usize,
     ) -> Result<(), String> {
         match self.next() {
-            None => Err("unexpected end of input after list index".into()),
+            None => {
+                self.ended_early = true;
+                Ok(())
+            }
             Some('=') => {
                 match self.val_list()? {
                     Some(items) => Self::set_index(list, index, Value::list(items)),
@@ -222,21 +239,44 @@ impl Parser<'_> {
                 Ok(())
             }
             Some('[') => {
-                let next = self.key_index()?;
-                let mut inner = match list.get(index) {
-                    Some(Value::List(l)) => l.as_ref().clone(),
-                    _ => Vec::new(),
+                let Some(next) = self.key_index()? else {
+                    return Ok(());
                 };
+                let existing = list.get(index).filter(|v| !matches!(v, Value::Nil));
+                let mut inner = match existing {
+                    Some(Value::List(l)) => l.as_ref().clone(),
+                    None => Vec::new(),
+                    Some(other) => return Err(conversion_error(other, "[]interface {}")),
+                };
+                let existed = existing.is_some();
                 let r = self.list_item(&mut inner, next, level);
+                if self.ended_early {
+                    // Go returns early without storing the nested list; changes made in place
+                    // to elements of a list that was already there still show.
+                    if existed {
+                        list[index] = Value::list(inner);
+                    }
+                    return r;
+                }
                 Self::set_index(list, index, Value::list(inner));
                 r
             }
             Some('.') => {
+                // Go works on the map in place when the element exists (replacing a non-map
+                // element by an empty map first), and on a new map otherwise.
+                let existed = index < list.len();
                 let mut inner = match list.get(index) {
                     Some(Value::Map(m)) => m.snapshot(),
                     _ => Map::new(),
                 };
                 let r = self.key(&mut inner, level);
+                if self.ended_early {
+                    // Go returns early without storing a new map.
+                    if existed {
+                        list[index] = Value::map(inner);
+                    }
+                    return r;
+                }
                 Self::set_index(list, index, Value::map(inner));
                 r
             }
@@ -279,6 +319,7 @@ fn parse_with(
         pos: 0,
         mode,
         read_file,
+        ended_early: false,
     };
     p.parse(data)
 }
@@ -388,6 +429,7 @@ pub fn parse_json_into(text: &str, data: &mut Map) -> Result<(), String> {
             pos: 0,
             mode: Mode::Typed,
             read_file: &no_files,
+            ended_early: false,
         };
         // Reuse the key grammar by parsing `key=__placeholder__` then replacing it.
         let mut tmp = Map::new();
