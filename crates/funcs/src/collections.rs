@@ -30,6 +30,14 @@ fn list_of(v: &Value, what: &str) -> Result<Vec<Value>, String> {
     }
 }
 
+/// The dynamic type Go names in a failed interface conversion (`nil` for a nil interface).
+fn dynamic_type(v: &Value) -> std::borrow::Cow<'static, str> {
+    match v {
+        Value::Nil => "nil".into(),
+        other => other.type_name(),
+    }
+}
+
 fn dict_of(v: &Value) -> Option<&rudder_value::Dict> {
     v.as_dict()
 }
@@ -174,7 +182,7 @@ pub(crate) fn register(m: &mut FuncMap) {
         else {
             return Err(format!(
                 "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
-                a[a.len() - 1].type_name()
+                dynamic_type(&a[a.len() - 1])
             ));
         };
         let default = a[a.len() - 2].clone();
@@ -184,7 +192,7 @@ pub(crate) fn register(m: &mut FuncMap) {
             let Some(k) = k.as_str() else {
                 return Err(format!(
                     "interface conversion: interface {{}} is {}, not string",
-                    k.type_name()
+                    dynamic_type(k)
                 ));
             };
             let Some(step) = cur.get(k) else {
@@ -198,7 +206,7 @@ pub(crate) fn register(m: &mut FuncMap) {
                 other => {
                     return Err(format!(
                         "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
-                        other.type_name()
+                        dynamic_type(&other)
                     ));
                 }
             }
@@ -309,7 +317,17 @@ pub(crate) fn register(m: &mut FuncMap) {
     }
     for name in ["slice", "mustSlice"] {
         add(m, name, &[Any], Some(Any), |a| {
-            let l = list_of(&a[0], "slice")?;
+            // Sprig's own wording (Helm's `slice` is Sprig's, not text/template's).
+            let l = list_of(&a[0], "slice").map_err(|e| {
+                if e.starts_with("Cannot") {
+                    format!(
+                        "list should be type of slice or array but {}",
+                        kind_of(&a[0])
+                    )
+                } else {
+                    e
+                }
+            })?;
             if l.is_empty() {
                 return Ok(Value::Nil);
             }
@@ -335,6 +353,12 @@ pub(crate) fn register(m: &mut FuncMap) {
         for l in a {
             match l.to_list() {
                 Some(items) => out.extend(items.iter().cloned()),
+                // Sprig asks reflect for the kind of a nil interface, which panics.
+                None if matches!(l, Value::Nil) => {
+                    return Err(
+                        "runtime error: invalid memory address or nil pointer dereference".into(),
+                    )
+                }
                 None => return Err(format!("Cannot concat type {} as list", kind_of(l))),
             }
         }
