@@ -1391,7 +1391,12 @@ impl<'a, 'o> State<'a, 'o> {
                 let is_or = name == "or";
                 let mut v: Val = None;
                 for a in args {
-                    v = self.eval_arg_untyped(dot, a)?;
+                    // Their parameters are reflect.Values, which take `nil` as the invalid
+                    // value (false).
+                    v = match a.kind {
+                        ArgKind::Nil => None,
+                        _ => self.eval_arg_untyped(dot, a)?,
+                    };
                     if truth(&v) == is_or {
                         return Ok(v);
                     }

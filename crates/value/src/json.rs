@@ -194,7 +194,7 @@ pub fn from_json(text: &str) -> Result<Value, String> {
 
 fn go_json_error(text: &str, e: &serde_json::Error) -> String {
     if e.is_eof() {
-        return "unexpected end of JSON input".into();
+        return go_json_eof_error(text);
     }
     // serde_json reports 1-based line and column of the offending character.
     let offset: usize = text
@@ -204,6 +204,24 @@ fn go_json_error(text: &str, e: &serde_json::Error) -> String {
         .sum::<usize>()
         + e.column().saturating_sub(1);
     let c = text[offset.min(text.len())..].chars().next();
+    // Inside `true`, `false` or `null`, Go names the literal and the letter it expected.
+    if let Some(c) = c {
+        let start = text[..offset.min(text.len())]
+            .rfind(|ch: char| !ch.is_ascii_lowercase())
+            .map_or(0, |i| i + 1);
+        let prefix = &text[start..offset.min(text.len())];
+        if let Some(literal) = ["true", "false", "null"]
+            .into_iter()
+            .find(|l| !prefix.is_empty() && l.len() > prefix.len() && l.starts_with(prefix))
+        {
+            let expected = literal.as_bytes()[prefix.len()] as char;
+            return format!(
+                "invalid character {} in literal {literal} (expecting {})",
+                quote_char(c),
+                quote_char(expected)
+            );
+        }
+    }
     let context = match e.classify() {
         serde_json::error::Category::Syntax if e.to_string().contains("trailing characters") => {
             "after top-level value"
@@ -226,6 +244,63 @@ fn go_json_error(text: &str, e: &serde_json::Error) -> String {
         Some(c) => format!("invalid character {} {context}", quote_char(c)),
         None => "unexpected end of JSON input".into(),
     }
+}
+
+/// Go's error for input that ends too soon: its scanner feeds one more space at the end, so
+/// input ending inside a literal or a number gets that literal's error for ' '.
+fn go_json_eof_error(text: &str) -> String {
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        match (in_string, escaped, c) {
+            (true, true, _) => escaped = false,
+            (true, false, '\\') => escaped = true,
+            (true, false, '"') => in_string = false,
+            (false, _, '"') => in_string = true,
+            _ => {}
+        }
+    }
+    if !in_string {
+        let letters = text.len()
+            - text
+                .trim_end_matches(|c: char| c.is_ascii_lowercase())
+                .len();
+        let prefix = &text[text.len() - letters..];
+        if let Some(literal) = ["true", "false", "null"]
+            .into_iter()
+            .find(|l| !prefix.is_empty() && l.len() > prefix.len() && l.starts_with(prefix))
+        {
+            let expected = literal.as_bytes()[prefix.len()] as char;
+            return format!(
+                "invalid character ' ' in literal {literal} (expecting {})",
+                quote_char(expected)
+            );
+        }
+        let bytes = text.as_bytes();
+        let last = bytes.last().copied();
+        let before = |n: usize| bytes.len().checked_sub(n).map(|i| bytes[i]);
+        let context = match last {
+            Some(b'-') if !before(2).is_some_and(|b| b == b'e' || b == b'E') => {
+                Some("in numeric literal")
+            }
+            Some(b'.') if before(2).is_some_and(|b| b.is_ascii_digit()) => {
+                Some("after decimal point in numeric literal")
+            }
+            Some(b'e' | b'E') if before(2).is_some_and(|b| b.is_ascii_digit()) => {
+                Some("in exponent of numeric literal")
+            }
+            Some(b'+' | b'-')
+                if before(2).is_some_and(|b| b == b'e' || b == b'E')
+                    && before(3).is_some_and(|b| b.is_ascii_digit()) =>
+            {
+                Some("in exponent of numeric literal")
+            }
+            _ => None,
+        };
+        if let Some(context) = context {
+            return format!("invalid character ' ' {context}");
+        }
+    }
+    "unexpected end of JSON input".into()
 }
 
 fn quote_char(c: char) -> String {
