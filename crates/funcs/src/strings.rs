@@ -118,31 +118,159 @@ fn wrap_custom(text: &str, width: i64, newline: &str, wrap_long: bool) -> String
     out
 }
 
-/// Splits into words at case changes and separators (huandu/xstrings style).
-fn words(text: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let chars: Vec<char> = text.chars().collect();
-    for (k, &c) in chars.iter().enumerate() {
-        if c == '_' || c == '-' || c == ' ' || c == '.' {
-            if !cur.is_empty() {
-                words.push(std::mem::take(&mut cur));
+/// The kinds of word huandu/xstrings (v1.5.0, Sprig's) sees in a string when it changes case.
+#[derive(Clone, Copy, PartialEq)]
+enum WordKind {
+    /// One space, `_` or `-` (but `_`/`-` right after punctuation belong to it).
+    Connector,
+    /// A run of punctuation (Unicode P*).
+    Punct,
+    Number,
+    /// Letters: a run of lower case, a run of upper case, or one upper case letter followed
+    /// by lower case (`HTTPServer` is `HTTP`, `Server`).
+    Letters,
+    /// Anything else (symbols such as `+ = ~`).
+    Other,
+}
+
+fn is_connector(c: char) -> bool {
+    c == '_' || c == '-' || c.is_whitespace()
+}
+
+fn is_punct(c: char) -> bool {
+    use unicode_general_category::{get_general_category, GeneralCategory as G};
+    matches!(
+        get_general_category(c),
+        G::ConnectorPunctuation
+            | G::DashPunctuation
+            | G::OpenPunctuation
+            | G::ClosePunctuation
+            | G::InitialPunctuation
+            | G::FinalPunctuation
+            | G::OtherPunctuation
+    )
+}
+
+/// Splits text into xstrings' words, each with its kind.
+fn case_words(text: &str) -> Vec<(WordKind, &str)> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let at = |i: usize| chars.get(i).map_or(text.len(), |&(b, _)| b);
+    let is_lower_letter = |c: char| c.is_alphabetic() && !c.is_uppercase();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i].1;
+        let start = i;
+        let kind = if is_connector(c) {
+            i += 1;
+            WordKind::Connector
+        } else if is_punct(c) {
+            while i < chars.len() && is_punct(chars[i].1) {
+                i += 1;
             }
+            WordKind::Punct
+        } else if c.is_numeric() {
+            while i < chars.len() && chars[i].1.is_numeric() {
+                i += 1;
+            }
+            WordKind::Number
+        } else if c.is_uppercase() {
+            while i < chars.len() && chars[i].1.is_uppercase() {
+                i += 1;
+            }
+            if i < chars.len() && is_lower_letter(chars[i].1) {
+                if i - start > 1 {
+                    // The last capital starts the next word.
+                    out.push((WordKind::Letters, &text[at(start)..at(i - 1)]));
+                    i -= 1;
+                    let word_start = i;
+                    i += 1;
+                    while i < chars.len() && is_lower_letter(chars[i].1) {
+                        i += 1;
+                    }
+                    out.push((WordKind::Letters, &text[at(word_start)..at(i)]));
+                    continue;
+                }
+                while i < chars.len() && is_lower_letter(chars[i].1) {
+                    i += 1;
+                }
+            }
+            WordKind::Letters
+        } else if c.is_alphabetic() {
+            while i < chars.len() && is_lower_letter(chars[i].1) {
+                i += 1;
+            }
+            WordKind::Letters
+        } else {
+            while i < chars.len()
+                && !(is_connector(chars[i].1)
+                    || is_punct(chars[i].1)
+                    || chars[i].1.is_alphanumeric())
+            {
+                i += 1;
+            }
+            WordKind::Other
+        };
+        out.push((kind, &text[at(start)..at(i)]));
+    }
+    out
+}
+
+/// xstrings' snake/kebab case: words lower-cased, each connector written as `connector`, a
+/// connector between words except next to punctuation and connectors; a number sticks to the
+/// word before it unless a lower-case word follows it, and takes the numbers and lower-case
+/// words that follow it.
+fn to_lower_case_words(text: &str, connector: char) -> String {
+    let words = case_words(text);
+    let starts_lower =
+        |w: &(WordKind, &str)| w.0 == WordKind::Letters && !w.1.starts_with(char::is_uppercase);
+    let mut out = String::with_capacity(text.len() + 8);
+    let emit = |out: &mut String, (kind, word): (WordKind, &str)| {
+        if kind == WordKind::Connector {
+            out.push(connector);
+        } else {
+            out.extend(word.chars().map(lower_rune));
+        }
+    };
+    let mut i = 0;
+    while i < words.len() {
+        let (kind, _) = words[i];
+        emit(&mut out, words[i]);
+        if kind == WordKind::Number {
+            let mut j = i + 1;
+            while j < words.len() && (words[j].0 == WordKind::Number || starts_lower(&words[j])) {
+                emit(&mut out, words[j]);
+                j += 1;
+            }
+            if j < words.len() && !matches!(words[j].0, WordKind::Punct | WordKind::Connector) {
+                out.push(connector);
+            }
+            i = j;
             continue;
         }
-        if c.is_uppercase() && !cur.is_empty() {
-            let prev = chars[k - 1];
-            let next_lower = chars.get(k + 1).is_some_and(|n| n.is_lowercase());
-            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
-                words.push(std::mem::take(&mut cur));
+        if matches!(kind, WordKind::Letters | WordKind::Other) {
+            match words.get(i + 1).map(|w| w.0) {
+                Some(WordKind::Number) => {
+                    if words.get(i + 2).is_some_and(starts_lower) {
+                        out.push(connector);
+                    }
+                }
+                Some(WordKind::Connector | WordKind::Punct) | None => {}
+                Some(_) => out.push(connector),
             }
         }
-        cur.push(c);
+        i += 1;
     }
-    if !cur.is_empty() {
-        words.push(cur);
+    out
+}
+
+/// Go's `unicode.ToLower` of one rune (no multi-rune expansions).
+fn lower_rune(c: char) -> char {
+    let mut l = c.to_lowercase();
+    match (l.next(), l.next()) {
+        (Some(x), None) => x,
+        _ => c,
     }
-    words
 }
 
 pub(crate) fn register(m: &mut FuncMap) {
@@ -371,27 +499,17 @@ pub(crate) fn register(m: &mut FuncMap) {
         ))
     });
     add(m, "snakecase", &[Str], None, |a| {
-        Ok(Value::from(
-            words(s(&a[0]))
-                .iter()
-                .map(|w| w.to_lowercase())
-                .collect::<Vec<_>>()
-                .join("_"),
-        ))
+        Ok(Value::from(to_lower_case_words(s(&a[0]), '_')))
     });
     add(m, "kebabcase", &[Str], None, |a| {
-        Ok(Value::from(
-            words(s(&a[0]))
-                .iter()
-                .map(|w| w.to_lowercase())
-                .collect::<Vec<_>>()
-                .join("-"),
-        ))
+        Ok(Value::from(to_lower_case_words(s(&a[0]), '-')))
     });
-    // huandu/xstrings' ToCamelCase: leading connectors stay, a connector run before a
-    // letter is dropped and the letter upper-cased, other runs of connectors are kept.
+    // huandu/xstrings' ToCamelCase (v1.5.0): leading connectors stay; a connector before
+    // something else is dropped and what follows is upper-cased; of a run of connectors all
+    // but the last stay; a word whose first letter is upper case has the capitals right after
+    // it lower-cased (`HTTPServer` is `Httpserver`); a string of connectors only gets its last
+    // one twice.
     add(m, "camelcase", &[Str], None, |a| {
-        let is_conn = |c: char| c == '-' || c == '_' || c.is_whitespace();
         let up = |c: char| {
             let mut u = c.to_uppercase();
             match (u.next(), u.next()) {
@@ -406,10 +524,12 @@ pub(crate) fn register(m: &mut FuncMap) {
         }
         let mut i = 0;
         let mut r0 = chars[0];
+        let mut lowering = false;
         while i < chars.len() {
             r0 = chars[i];
             i += 1;
-            if !is_conn(r0) {
+            if !is_connector(r0) {
+                lowering = r0.is_uppercase();
                 r0 = up(r0);
                 break;
             }
@@ -423,13 +543,21 @@ pub(crate) fn register(m: &mut FuncMap) {
             let r1 = r0;
             r0 = chars[i];
             i += 1;
-            if is_conn(r0) && is_conn(r1) {
+            if is_connector(r0) && is_connector(r1) {
                 out.push(r1);
                 continue;
             }
-            if is_conn(r1) {
+            if is_connector(r1) {
+                lowering = r0.is_uppercase();
                 r0 = up(r0);
             } else {
+                if lowering {
+                    if r0.is_uppercase() {
+                        r0 = lower_rune(r0);
+                    } else {
+                        lowering = false;
+                    }
+                }
                 out.push(r1);
             }
         }
@@ -553,9 +681,12 @@ mod tests {
         assert_eq!(go_split("a,b,c", ",", 2), vec!["a", "b,c"]);
         assert_eq!(until_step(0, 5, 2), vec![0, 2, 4]);
         assert_eq!(abbreviate_full("hello world", 0, 8), "hello...");
-        assert_eq!(
-            words("HelloWorldHTTPServer"),
-            vec!["Hello", "World", "HTTP", "Server"]
-        );
+        let words: Vec<&str> = case_words("HelloWorldHTTPServer")
+            .into_iter()
+            .map(|(_, w)| w)
+            .collect();
+        assert_eq!(words, vec!["Hello", "World", "HTTP", "Server"]);
+        assert_eq!(to_lower_case_words("k8s.io/Name", '_'), "k_8s.io/name");
+        assert_eq!(to_lower_case_words("a1B2", '-'), "a1-b2");
     }
 }
