@@ -427,10 +427,11 @@ fn builtin_eq(a: &Val, rest: &[Val]) -> Result<bool, String> {
                             | (Value::Ints(_), _)
                             | (Value::StrMap(_), _)
                             | (Value::Bytes(_), _) => {
+                                // Go names the argument compared with the first one.
                                 return Err(format!(
                                     "non-comparable type {}: {}",
-                                    go_s(va),
-                                    va.type_name()
+                                    go_s(vb),
+                                    vb.type_name()
                                 ));
                             }
                             (Value::Object(x), Value::Object(y)) => Arc::ptr_eq(x, y),
