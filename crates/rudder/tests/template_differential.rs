@@ -5,31 +5,7 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
 #[test]
 fn generated_templates_match_helm() {
-    let Some(python) = common::helm_python_path() else {
-        return;
-    };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    for seed in ["1", "2"] {
-        let out = Command::new(&python)
-            .arg(root.join("scripts/diff-templates.py"))
-            .args(["--count", "150", "--seed", seed])
-            .args(["--rudder", env!("CARGO_BIN_EXE_rudder")])
-            .output()
-            .expect("run scripts/diff-templates.py");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "seed {seed}:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            stdout.contains("150 templates, 0 disagreements"),
-            "{stdout}"
-        );
-    }
+    common::run_differential("scripts/diff-templates.py", &["1", "2"], 150);
 }

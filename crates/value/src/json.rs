@@ -209,12 +209,7 @@ fn go_json_error(text: &str, e: &serde_json::Error) -> String {
         let start = text[..offset.min(text.len())]
             .rfind(|ch: char| !ch.is_ascii_lowercase())
             .map_or(0, |i| i + 1);
-        let prefix = &text[start..offset.min(text.len())];
-        if let Some(literal) = ["true", "false", "null"]
-            .into_iter()
-            .find(|l| !prefix.is_empty() && l.len() > prefix.len() && l.starts_with(prefix))
-        {
-            let expected = literal.as_bytes()[prefix.len()] as char;
+        if let Some((literal, expected)) = inside_literal(&text[start..offset.min(text.len())]) {
             return format!(
                 "invalid character {} in literal {literal} (expecting {})",
                 quote_char(c),
@@ -246,6 +241,15 @@ fn go_json_error(text: &str, e: &serde_json::Error) -> String {
     }
 }
 
+/// The JSON literal that `prefix` (the letters read so far) starts, and the letter expected
+/// next.
+fn inside_literal(prefix: &str) -> Option<(&'static str, char)> {
+    ["true", "false", "null"]
+        .into_iter()
+        .find(|l| !prefix.is_empty() && l.len() > prefix.len() && l.starts_with(prefix))
+        .map(|l| (l, l.as_bytes()[prefix.len()] as char))
+}
+
 /// Go's error for input that ends too soon: its scanner feeds one more space at the end, so
 /// input ending inside a literal or a number gets that literal's error for ' '.
 fn go_json_eof_error(text: &str) -> String {
@@ -264,12 +268,7 @@ fn go_json_eof_error(text: &str) -> String {
             - text
                 .trim_end_matches(|c: char| c.is_ascii_lowercase())
                 .len();
-        let prefix = &text[text.len() - letters..];
-        if let Some(literal) = ["true", "false", "null"]
-            .into_iter()
-            .find(|l| !prefix.is_empty() && l.len() > prefix.len() && l.starts_with(prefix))
-        {
-            let expected = literal.as_bytes()[prefix.len()] as char;
+        if let Some((literal, expected)) = inside_literal(&text[text.len() - letters..]) {
             return format!(
                 "invalid character ' ' in literal {literal} (expecting {})",
                 quote_char(expected)

@@ -135,3 +135,27 @@ pub fn load_cases(path: &str) -> Vec<GoldenCase> {
     assert!(!cases.is_empty(), "{path}: no cases");
     cases
 }
+
+/// Runs one of the differential scripts (`scripts/diff-*.py`) against this `rudder` binary
+/// with helm-python-sdk, once per seed, `count` generated inputs each, and fails on any
+/// disagreement (the script's report is in the message). Skips without the SDK.
+pub fn run_differential(script: &str, seeds: &[&str], count: usize) {
+    let Some(python) = helm_python_path() else {
+        return;
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for seed in seeds {
+        let out = Command::new(&python)
+            .arg(root.join(script))
+            .args(["--count", &count.to_string(), "--seed", seed])
+            .args(["--rudder", env!("CARGO_BIN_EXE_rudder")])
+            .output()
+            .expect("run the differential script");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains(" 0 disagreements"),
+            "{script} seed {seed}:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
