@@ -309,6 +309,24 @@ impl Client {
         })
     }
 
+    /// The distribution API's address of a manifest (by tag or digest) in `r`'s repository.
+    fn manifest_url(&self, r: &Reference, reference: &str) -> String {
+        format!(
+            "{}/v2/{}/manifests/{reference}",
+            self.base_url(&r.registry),
+            r.repository
+        )
+    }
+
+    /// The distribution API's address of a blob in `r`'s repository.
+    fn blob_url(&self, r: &Reference, digest: &str) -> String {
+        format!(
+            "{}/v2/{}/blobs/{digest}",
+            self.base_url(&r.registry),
+            r.repository
+        )
+    }
+
     fn base_url(&self, registry: &str) -> String {
         let scheme = if self.options.plain_http {
             "http"
@@ -554,12 +572,7 @@ impl Client {
         scopes: &[String],
         desc: &Descriptor,
     ) -> Result<bool, String> {
-        let url = format!(
-            "{}/v2/{}/blobs/{}",
-            self.base_url(&r.registry),
-            r.repository,
-            desc.digest
-        );
+        let url = self.blob_url(r, &desc.digest);
         let resp = self.send(&r.registry, scopes, "HEAD", &url, &[], None, 0)?;
         match resp.status {
             200 => Ok(true),
@@ -646,12 +659,8 @@ impl Client {
         let manifest_desc = Descriptor::of(IMAGE_MANIFEST_MEDIA_TYPE, manifest.as_bytes());
 
         let scopes = vec![format!("repository:{}:pull,push", r.repository)];
-        let base = self.base_url(&r.registry);
         // As ORAS: is the manifest already there?
-        let exists_url = format!(
-            "{base}/v2/{}/manifests/{}",
-            r.repository, manifest_desc.digest
-        );
+        let exists_url = self.manifest_url(&r, &manifest_desc.digest);
         let resp = self
             .send(
                 &r.registry,
@@ -683,7 +692,7 @@ impl Client {
         } else {
             r.tag.clone()
         };
-        let url = format!("{base}/v2/{}/manifests/{tag}", r.repository);
+        let url = self.manifest_url(&r, &tag);
         let resp = self.send(
             &r.registry,
             &scopes,
@@ -719,12 +728,7 @@ impl Client {
         scopes: &[String],
         desc: &Descriptor,
     ) -> Result<Vec<u8>, String> {
-        let url = format!(
-            "{}/v2/{}/blobs/{}",
-            self.base_url(&r.registry),
-            r.repository,
-            desc.digest
-        );
+        let url = self.blob_url(r, &desc.digest);
         let resp = self.send(
             &r.registry,
             scopes,
@@ -760,12 +764,7 @@ impl Client {
     ) -> Result<PullResult, String> {
         let r = Reference::parse(reference)?;
         let scopes = vec![format!("repository:{}:pull", r.repository)];
-        let url = format!(
-            "{}/v2/{}/manifests/{}",
-            self.base_url(&r.registry),
-            r.repository,
-            r.reference()
-        );
+        let url = self.manifest_url(&r, r.reference());
         let accept = manifest_accept();
         let fail = |e: String| format!("failed to perform \"FetchReference\" on source: {e}");
         let resp = self
@@ -910,12 +909,7 @@ impl Client {
     pub fn resolve(&self, reference: &str) -> Result<String, String> {
         let r = Reference::parse(reference)?;
         let scopes = vec![format!("repository:{}:pull", r.repository)];
-        let url = format!(
-            "{}/v2/{}/manifests/{}",
-            self.base_url(&r.registry),
-            r.repository,
-            r.reference()
-        );
+        let url = self.manifest_url(&r, r.reference());
         let accept = manifest_accept();
         let resp = self.send(
             &r.registry,
