@@ -178,20 +178,8 @@ impl Templates {
         opts: &ExecOptions,
     ) -> Result<String, ExecError> {
         let mut out = String::new();
-        self.execute_into(name, data, funcs, opts, 0, &mut out)?;
+        Scope::root(self).execute_into(name, data, funcs, opts, 0, &mut out)?;
         Ok(out)
-    }
-
-    fn execute_into(
-        &self,
-        name: &str,
-        data: &Value,
-        funcs: &FuncMap,
-        opts: &ExecOptions,
-        nesting: usize,
-        out: &mut String,
-    ) -> Result<(), ExecError> {
-        Scope::root(self).execute_into(name, data, funcs, opts, nesting, out)
     }
 }
 
