@@ -6,6 +6,9 @@
 
 mod common;
 use common::{env_or_skip, helm_cli_python, helm_python_path, python_output};
+#[path = "../../storage/tests/support/postgres_db.rs"]
+mod postgres_db;
+use postgres_db::fresh_database;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -19,37 +22,6 @@ fn chart() -> String {
         .join("../../tests/fixtures/charts/release-demo")
         .to_string_lossy()
         .into_owned()
-}
-
-/// `connection` with its database replaced by `db`.
-fn with_database(connection: &str, db: &str) -> String {
-    if let Some(rest) = connection
-        .strip_prefix("postgres://")
-        .or_else(|| connection.strip_prefix("postgresql://"))
-    {
-        let (address, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let host = address.split('/').next().unwrap();
-        let mut out = format!("postgres://{host}/{db}");
-        if !query.is_empty() {
-            out.push('?');
-            out.push_str(query);
-        }
-        out
-    } else {
-        format!("{connection} dbname={db}")
-    }
-}
-
-fn fresh_database(server: &str, name: &str) -> String {
-    let db = format!("{name}_{}", std::process::id());
-    let mut admin = Client::connect(server, NoTls).expect("connect to RUDDER_TEST_POSTGRES");
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
-        .expect("drop database");
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db}"))
-        .expect("create database");
-    with_database(server, &db)
 }
 
 struct Env {

@@ -8,11 +8,14 @@
 
 use std::collections::BTreeMap;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use postgres::{Client, NoTls};
 use rudder_storage::{make_key, status, Driver, Error, Release, Sql, Storage};
+
+#[path = "support/postgres_db.rs"]
+mod postgres_db;
+use postgres_db::fresh_database;
 
 fn server() -> Option<String> {
     match std::env::var("RUDDER_TEST_POSTGRES") {
@@ -26,40 +29,6 @@ fn server() -> Option<String> {
             None
         }
     }
-}
-
-/// `connection` with its database replaced by `db`.
-fn with_database(connection: &str, db: &str) -> String {
-    if let Some(rest) = connection
-        .strip_prefix("postgres://")
-        .or_else(|| connection.strip_prefix("postgresql://"))
-    {
-        let (address, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let host = address.split('/').next().unwrap();
-        let mut out = format!("postgres://{host}/{db}");
-        if !query.is_empty() {
-            out.push('?');
-            out.push_str(query);
-        }
-        out
-    } else {
-        format!("{connection} dbname={db}")
-    }
-}
-
-/// A new, empty database on the test server; its connection string.
-fn fresh_database(server: &str, what: &str) -> String {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let db = format!(
-        "{what}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    );
-    let mut admin = Client::connect(server, NoTls).expect("connect to RUDDER_TEST_POSTGRES");
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db}"))
-        .expect("create database");
-    with_database(server, &db)
 }
 
 fn release(name: &str, namespace: &str, version: i64, st: &str) -> Release {
