@@ -932,19 +932,7 @@ print(json.dumps({{"names": names, "history": hist, "values": vals}}))
         rudder(&kc, ns, &["history", "by-rudder", "-o", "json"]),
         "history",
     );
-    let history: Json = serde_json::from_str(&history).unwrap();
-    let rows: Vec<(i64, String, String)> = history
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| {
-            (
-                h["revision"].as_i64().unwrap(),
-                h["status"].as_str().unwrap().to_string(),
-                h["description"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let rows = common::revisions(&serde_json::from_str(&history).unwrap());
     assert_eq!(
         rows,
         [

@@ -5,7 +5,7 @@
 //! scripts/test sets all three.
 
 mod common;
-use common::{env_or_skip, helm_cli_python, helm_python_path, python_output};
+use common::{env_or_skip, helm_cli_python, helm_python_path, python_output, revisions};
 #[path = "../../storage/tests/support/postgres_db.rs"]
 mod postgres_db;
 use postgres_db::fresh_database;
@@ -79,21 +79,6 @@ impl Env {
             .map(|r| (r.get(0), r.get(1)))
             .collect()
     }
-}
-
-fn revisions(history: &Json) -> Vec<(i64, String, String)> {
-    history
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| {
-            (
-                h["revision"].as_i64().unwrap(),
-                h["status"].as_str().unwrap().to_string(),
-                h["description"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 fn config_message(k: &Kube, ns: &str, name: &str) -> Option<String> {

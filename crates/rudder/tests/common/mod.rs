@@ -159,3 +159,19 @@ pub fn run_differential(script: &str, seeds: &[&str], count: usize) {
         );
     }
 }
+
+/// The (revision, status, description) rows of `history -o json` output.
+pub fn revisions(history: &serde_json::Value) -> Vec<(i64, String, String)> {
+    history
+        .as_array()
+        .expect("history is a list")
+        .iter()
+        .map(|h| {
+            (
+                h["revision"].as_i64().unwrap(),
+                h["status"].as_str().unwrap().to_string(),
+                h["description"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
