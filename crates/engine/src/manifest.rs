@@ -8,9 +8,6 @@
 //! Both lists are then stably sorted by kind: [`INSTALL_ORDER`] kinds first, unknown kinds
 //! after them alphabetically.
 
-use std::sync::OnceLock;
-
-use regex::Regex;
 use rudder_chart::log::{LogRecord, Logs};
 use rudder_value::Value;
 
@@ -115,10 +112,45 @@ const HOOK_EVENTS: &[(&str, &str)] = &[
     ("test-success", "test"),
 ];
 
-fn separator() -> &'static Regex {
-    static SEP: OnceLock<Regex> = OnceLock::new();
-    // Go's `\s` is ASCII-only: [\t\n\f\r ].
-    SEP.get_or_init(|| Regex::new(r"(?:^|[\t\n\x0C\r ]*\n)---[\t\n\x0C\r ]*").expect("valid regex"))
+/// Go's `\s` (ASCII only), the whitespace of Helm's separator pattern.
+fn is_go_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0C | b'\r' | b' ')
+}
+
+/// The byte ranges where Helm's separator pattern `(?:^|\s*\n)---\s*` matches, found as Go's
+/// `FindAllStringIndex` finds them (leftmost first, greedy, no overlap).
+///
+/// Written out by hand because compiling the pattern cost more than splitting a whole chart's
+/// output; `matches_the_separator_regex` checks the two agree.
+fn separator_matches(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut pos = 0;
+    loop {
+        let (start, dashes) = if pos == 0 && bytes.starts_with(b"---") {
+            (0, 0)
+        } else {
+            // The earliest "\n---" gives the leftmost match; it starts where the run of
+            // whitespace before that line break starts. The run cannot reach back past `pos`:
+            // the previous match took all the whitespace after it.
+            let Some(offset) = text[pos..].find("\n---") else {
+                break;
+            };
+            let newline = pos + offset;
+            let mut start = newline;
+            while start > pos && is_go_space(bytes[start - 1]) {
+                start -= 1;
+            }
+            (start, newline + 1)
+        };
+        let mut end = dashes + 3;
+        while end < bytes.len() && is_go_space(bytes[end]) {
+            end += 1;
+        }
+        found.push((start, end));
+        pos = end;
+    }
+    found
 }
 
 /// Go's `unicode.IsSpace`, which is Rust's `char::is_whitespace`.
@@ -128,8 +160,16 @@ fn trim_left_space(s: &str) -> &str {
 
 /// Helm's `SplitManifests`: the non-blank documents of a file, left-trimmed, in order.
 pub fn split_manifests(text: &str) -> Vec<&str> {
-    separator()
-        .split(trim_left_space(text))
+    let text = trim_left_space(text);
+    let mut pieces = Vec::new();
+    let mut begin = 0;
+    for (start, end) in separator_matches(text) {
+        pieces.push(&text[begin..start]);
+        begin = end;
+    }
+    pieces.push(&text[begin..]);
+    pieces
+        .into_iter()
         .filter(|d| !d.trim().is_empty())
         .map(trim_left_space)
         .collect()
@@ -327,6 +367,31 @@ mod tests {
             split_manifests("a: 1\n---foo: 1\n"),
             vec!["a: 1", "foo: 1\n"]
         );
+    }
+
+    #[test]
+    fn matches_the_separator_regex() {
+        // Go's `\s` is ASCII-only: [\t\n\f\r ].
+        let re = regex::Regex::new(r"(?:^|[\t\n\x0C\r ]*\n)---[\t\n\x0C\r ]*").unwrap();
+        // Every string of up to 6 pieces from an alphabet that exercises the pattern.
+        let alphabet = ["-", "---", "\n", " ", "\t", "a", "\r\n", "é"];
+        let mut texts = vec![String::new()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..6 {
+            let mut next = Vec::new();
+            for t in &frontier {
+                for piece in alphabet {
+                    next.push(format!("{t}{piece}"));
+                }
+            }
+            texts.extend(next.iter().cloned());
+            frontier = next;
+        }
+        for text in &texts {
+            let want: Vec<(usize, usize)> =
+                re.find_iter(text).map(|m| (m.start(), m.end())).collect();
+            assert_eq!(separator_matches(text), want, "{text:?}");
+        }
     }
 
     #[test]

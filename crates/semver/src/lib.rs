@@ -26,12 +26,61 @@ pub struct Version {
 
 pub const INVALID_VERSION: &str = "invalid semantic version";
 
-static LOOSE_VERSION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?$",
-    )
-    .expect("version grammar compiles")
-});
+/// The parts of a version as Masterminds' loose pattern
+/// `^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-(ID(\.ID)*))?(\+(ID(\.ID)*))?$` (ID is `[0-9A-Za-z-]+`)
+/// captures them: the three numbers' digits (empty when absent), prerelease and metadata.
+///
+/// By hand rather than by regex: every part has exactly one way to match, and compiling the
+/// pattern cost more than rendering a small chart. `loose_split_matches_the_regex` checks the
+/// two agree.
+fn split_loose(text: &str) -> Option<[&str; 5]> {
+    split_version(text, |b| b.is_ascii_digit())
+}
+
+/// `split_loose` with another class of number characters (constraints allow wildcards).
+fn split_version(text: &str, is_number: fn(&u8) -> bool) -> Option<[&str; 5]> {
+    let number_len = |s: &str| s.bytes().take_while(&is_number).count();
+    let is_id_list = |s: &str| {
+        s.split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(is_ident_char))
+    };
+    let s = text.strip_prefix('v').unwrap_or(text);
+    let n = number_len(s);
+    if n == 0 {
+        return None;
+    }
+    let (major, mut rest) = s.split_at(n);
+    let mut numbers = ["", ""];
+    for number in &mut numbers {
+        if let Some(after) = rest.strip_prefix('.') {
+            let n = number_len(after);
+            if n == 0 {
+                return None;
+            }
+            *number = &after[..n];
+            rest = &after[n..];
+        }
+    }
+    let mut pre = "";
+    if let Some(after) = rest.strip_prefix('-') {
+        let end = after.find('+').unwrap_or(after.len());
+        pre = &after[..end];
+        if !is_id_list(pre) {
+            return None;
+        }
+        rest = &after[end..];
+    }
+    let mut metadata = "";
+    if let Some(after) = rest.strip_prefix('+') {
+        if !is_id_list(after) {
+            return None;
+        }
+        metadata = after;
+    } else if !rest.is_empty() {
+        return None;
+    }
+    Some([major, numbers[0], numbers[1], pre, metadata])
+}
 
 fn is_ident_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-'
@@ -83,12 +132,9 @@ impl Version {
     /// Masterminds' `NewVersion` (with its default coercion): an optional `v`, one to three
     /// numbers (leading zeros allowed), then an optional `-prerelease` and `+metadata`.
     pub fn parse(text: &str) -> Result<Version, String> {
-        let m = LOOSE_VERSION
-            .captures(text)
-            .ok_or_else(|| INVALID_VERSION.to_string())?;
-        let group = |i: usize| m.get(i).map_or("", |g| g.as_str());
+        let [major, minor, patch, pre, metadata] =
+            split_loose(text).ok_or_else(|| INVALID_VERSION.to_string())?;
         let number = |digits: &str| -> Result<u64, String> {
-            let digits = digits.trim_start_matches('.');
             if digits.is_empty() {
                 return Ok(0);
             }
@@ -99,11 +145,11 @@ impl Version {
             })
         };
         let version = Version {
-            major: number(group(1))?,
-            minor: number(group(2))?,
-            patch: number(group(3))?,
-            pre: group(5).to_string(),
-            metadata: group(8).to_string(),
+            major: number(major)?,
+            minor: number(minor)?,
+            patch: number(patch)?,
+            pre: pre.to_string(),
+            metadata: metadata.to_string(),
             original: text.to_string(),
         };
         validate_prerelease(&version.pre)?;
@@ -327,36 +373,92 @@ fn is_x(s: &str) -> bool {
     matches!(s, "x" | "X" | "*")
 }
 
-// The grammar is defined by Masterminds' regular expressions; mirroring them (with Go's
-// ASCII-only `\s`) is the only way to accept and reject exactly the same strings. Rust's
-// `regex` has the same leftmost-first submatch semantics as Go's RE2.
+// The grammar is defined by Masterminds' regular expressions (Go's `\s` is ASCII-only):
+//   one constraint:  OP WS* CV, where OP is one of `OPERATORS` (possibly empty) and CV is
+//                    v?(N)(\.N)?(\.N)?(-ID(\.ID)*)?(\+ID(\.ID)*)? with N = [0-9|xX*]+
+//   an AND group:    ^WS* one WS* ((WS+ | ,WS*) one WS*)*$
+// Operators and versions share no characters and a version holds no whitespace or comma, so
+// a group splits into its constraints in exactly one way; `tokens_match_the_regexes` checks
+// this hand-written reading against the patterns themselves.
 const WS: &str = r"[\t\n\f\r ]";
-const OPS_RE: &str = r"=||!=|>|<|>=|=>|<=|=<|~|~>|\^";
 const CV_RE: &str = r"v?([0-9|x|X|\*]+)(\.[0-9|x|X|\*]+)?(\.[0-9|x|X|\*]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?";
+const OPERATORS: &[&str] = &[
+    "", "=", "!=", ">", "<", ">=", "=>", "<=", "=<", "~", "~>", "^",
+];
 
-struct Grammar {
-    one: Regex,
-    range: Regex,
-    find: Regex,
-    valid: Regex,
+fn grammar(pattern: String) -> Regex {
+    Regex::new(&pattern).expect("constraint grammar compiles")
 }
 
-static GRAMMAR: LazyLock<Grammar> = LazyLock::new(|| {
-    let build = |re: String| Regex::new(&re).expect("constraint grammar compiles");
-    Grammar {
-        one: build(format!("^{WS}*({OPS_RE}){WS}*({CV_RE}){WS}*$")),
-        range: build(format!("{WS}*({CV_RE}){WS}+-{WS}+({CV_RE}){WS}*")),
-        find: build(format!("({OPS_RE}){WS}*({CV_RE})")),
-        valid: build(format!(
-            "^({WS}*({OPS_RE}){WS}*({CV_RE}){WS}*)((?:{WS}+|,{WS}*)({OPS_RE}){WS}*({CV_RE}){WS}*)*$"
-        )),
+// Compiled on first use, only for text with a spaced hyphen.
+static RANGE: LazyLock<Regex> =
+    LazyLock::new(|| grammar(format!("{WS}*({CV_RE}){WS}+-{WS}+({CV_RE}){WS}*")));
+
+fn is_operator_char(b: u8) -> bool {
+    matches!(b, b'=' | b'!' | b'<' | b'>' | b'~' | b'^')
+}
+
+fn is_constraint_number(b: &u8) -> bool {
+    b.is_ascii_digit() || matches!(b, b'|' | b'x' | b'X' | b'*')
+}
+
+/// One AND group's constraints as (operator, version) texts, or `None` when the group does
+/// not match the grammar.
+fn tokenize_group(group: &str) -> Option<Vec<(&str, &str)>> {
+    let bytes = group.as_bytes();
+    let skip_ws = |mut i: usize| {
+        while i < bytes.len() && is_ws(bytes[i]) {
+            i += 1;
+        }
+        i
+    };
+    let mut tokens = Vec::new();
+    let mut i = skip_ws(0);
+    loop {
+        let op_start = i;
+        while i < bytes.len() && is_operator_char(bytes[i]) {
+            i += 1;
+        }
+        let op = &group[op_start..i];
+        if !OPERATORS.contains(&op) {
+            return None;
+        }
+        i = skip_ws(i);
+        let version_start = i;
+        while i < bytes.len() && !is_ws(bytes[i]) && bytes[i] != b',' {
+            i += 1;
+        }
+        let version = &group[version_start..i];
+        split_version(version, is_constraint_number)?;
+        tokens.push((op, version));
+        let after_version = i;
+        i = skip_ws(i);
+        if i == bytes.len() {
+            return Some(tokens);
+        }
+        if bytes[i] == b',' {
+            i = skip_ws(i + 1);
+        } else if i == after_version {
+            return None;
+        }
     }
-});
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0C | b'\r' | b' ')
+}
 
 /// Hyphen ranges `A - B` become `>= A, <= B `.
 fn rewrite_ranges(text: &str) -> String {
+    // The range pattern needs a `-` with whitespace on both sides.
+    let bytes = text.as_bytes();
+    let has_spaced_hyphen = (1..bytes.len().saturating_sub(1))
+        .any(|i| bytes[i] == b'-' && is_ws(bytes[i - 1]) && is_ws(bytes[i + 1]));
+    if !has_spaced_hyphen {
+        return text.to_string();
+    }
     let mut out = text.to_string();
-    for m in GRAMMAR.range.captures_iter(text) {
+    for m in RANGE.captures_iter(text) {
         let whole = m.get(0).map_or("", |g| g.as_str());
         let low = m.get(1).map_or("", |g| g.as_str());
         let high = m.get(11).map_or("", |g| g.as_str());
@@ -365,36 +467,37 @@ fn rewrite_ranges(text: &str) -> String {
     out
 }
 
-fn parse_one(text: &str) -> Result<Constraint, String> {
-    let m = GRAMMAR
-        .one
-        .captures(text)
-        .ok_or_else(|| format!("improper constraint: {text:?}"))?;
-    let group = |i: usize| m.get(i).map_or("", |g| g.as_str());
-    let op_text = group(1);
-    let op = Op::from_text(op_text).ok_or_else(|| format!("improper constraint: {text:?}"))?;
-    let (major, minor, patch, pre) = (group(3), group(4), group(5), group(6));
+fn parse_one(op_text: &str, version: &str) -> Result<Constraint, String> {
+    let op = Op::from_text(op_text)
+        .ok_or_else(|| format!("improper constraint: \"{op_text}{version}\""))?;
+    let [major, minor, patch, pre, _] = split_version(version, is_constraint_number)
+        .ok_or_else(|| format!("improper constraint: \"{op_text}{version}\""))?;
+    let pre = if pre.is_empty() {
+        String::new()
+    } else {
+        format!("-{pre}")
+    };
     let (mut dirty, mut minor_dirty, mut patch_dirty) = (false, false, false);
-    let normalized = if is_x(major) || major.is_empty() {
+    let normalized = if is_x(major) {
         dirty = true;
         format!("0.0.0{pre}")
-    } else if minor.is_empty() || is_x(&minor[1..]) {
+    } else if minor.is_empty() || is_x(minor) {
         dirty = true;
         minor_dirty = true;
         format!("{major}.0.0{pre}")
-    } else if patch.is_empty() || is_x(&patch[1..]) {
+    } else if patch.is_empty() || is_x(patch) {
         dirty = true;
         patch_dirty = true;
-        format!("{major}{minor}.0{pre}")
+        format!("{major}.{minor}.0{pre}")
     } else {
-        group(2).to_string()
+        version.to_string()
     };
     let con = Version::parse(&normalized).map_err(|_| "constraint parser error".to_string())?;
     Ok(Constraint {
         op,
         op_text: op_text.to_string(),
         con,
-        orig: group(2).to_string(),
+        orig: version.to_string(),
         dirty,
         minor_dirty,
         patch_dirty,
@@ -408,16 +511,11 @@ impl Constraints {
         let mut groups = Vec::new();
         let mut group_has_pre = Vec::new();
         for or in text.split("||") {
-            if !GRAMMAR.valid.is_match(or) {
-                return Err(format!("improper constraint: {or:?}"));
-            }
-            let mut found: Vec<&str> = GRAMMAR.find.find_iter(or).map(|m| m.as_str()).collect();
-            if found.is_empty() {
-                found.push(or);
-            }
-            let group = found
+            let tokens =
+                tokenize_group(or).ok_or_else(|| format!("improper constraint: {or:?}"))?;
+            let group = tokens
                 .into_iter()
-                .map(parse_one)
+                .map(|(op, version)| parse_one(op, version))
                 .collect::<Result<Vec<_>, _>>()?;
             group_has_pre.push(group.iter().any(|c| !c.con.pre.is_empty()));
             groups.push(group);
@@ -663,6 +761,102 @@ mod tests {
         Constraints::parse(c)
             .unwrap()
             .check(&Version::parse(v).unwrap())
+    }
+
+    #[test]
+    fn loose_split_matches_the_regex() {
+        let re = Regex::new(
+            r"^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?$",
+        )
+        .unwrap();
+        // Every string of up to 6 characters from an alphabet that exercises the pattern.
+        let alphabet = ["v", "1", "0", ".", "-", "+", "a", "é"];
+        let mut frontier = vec![String::new()];
+        let mut texts = frontier.clone();
+        for _ in 0..6 {
+            frontier = frontier
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            texts.extend(frontier.iter().cloned());
+        }
+        texts.extend(["v1.22.3-rc.1+build.5", "10.2-x", "1.2.3+a+b", "1..2"].map(String::from));
+        for text in &texts {
+            let want = re.captures(text).map(|m| {
+                let group = |i: usize| m.get(i).map_or("", |g| g.as_str());
+                [
+                    group(1),
+                    group(2).trim_start_matches('.'),
+                    group(3).trim_start_matches('.'),
+                    group(5),
+                    group(8),
+                ]
+            });
+            assert_eq!(split_loose(text), want, "{text:?}");
+        }
+    }
+
+    /// Masterminds' own patterns for a group (validity, finding each constraint, reading one),
+    /// as the reference for `tokenize_group`.
+    fn tokens_by_regex(group: &str) -> Option<Vec<(String, String)>> {
+        const OPS_RE: &str = r"=||!=|>|<|>=|=>|<=|=<|~|~>|\^";
+        let valid = grammar(format!(
+            "^({WS}*({OPS_RE}){WS}*({CV_RE}){WS}*)((?:{WS}+|,{WS}*)({OPS_RE}){WS}*({CV_RE}){WS}*)*$"
+        ));
+        let find = grammar(format!("({OPS_RE}){WS}*({CV_RE})"));
+        let one = grammar(format!("^{WS}*({OPS_RE}){WS}*({CV_RE}){WS}*$"));
+        if !valid.is_match(group) {
+            return None;
+        }
+        let found: Vec<&str> = find.find_iter(group).map(|m| m.as_str()).collect();
+        Some(
+            found
+                .into_iter()
+                .map(|text| {
+                    let m = one.captures(text).expect("a found constraint reads");
+                    (m[1].to_string(), m[2].to_string())
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn tokens_match_the_regexes() {
+        let pieces = [
+            " ", ",", ">", "=", "<", "~", "^", "!", "1", "0", ".", "x", "*", "-", "+", "a", "v",
+            "|", "\t", "X", ">=", "=<", "~>", "1.2.3", "1.x", "-rc.1", "+b.2", ", ", "é",
+        ];
+        let mut texts: Vec<String> = vec![String::new()];
+        for a in pieces {
+            for b in pieces {
+                texts.push(format!("{a}{b}"));
+            }
+        }
+        // Random concatenations (a fixed xorshift sequence, so every run checks the same).
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let len = next() % 8;
+            let text: String = (0..len)
+                .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                .collect();
+            texts.push(text);
+        }
+        for text in &texts {
+            let want = tokens_by_regex(text);
+            let got = tokenize_group(text).map(|tokens| {
+                tokens
+                    .into_iter()
+                    .map(|(op, v)| (op.to_string(), v.to_string()))
+                    .collect::<Vec<_>>()
+            });
+            assert_eq!(got, want, "{text:?}");
+        }
     }
 
     #[test]
