@@ -5,9 +5,13 @@ lists, maps, nil, empty ones) are rendered by `rudder template` and by real Helm
 (helm-python-sdk's Chart.render), one small chart per case, and the outputs (or the error
 texts) compared. Reports each disagreement with its template; exits non-zero if there is any.
 
-  scripts/diff-templates.py [--count N] [--seed S] [--rudder PATH]
+With --semver, each template instead compares generated versions with generated constraints
+(operators, wildcards, prereleases, metadata, hyphen ranges, AND and OR groups, malformed
+ones), the grammar rudder reads by hand rather than with Masterminds' regexes.
+
+  scripts/diff-templates.py [--count N] [--seed S] [--rudder PATH] [--semver]
 """
-import argparse, os, random, shutil, subprocess, sys, tempfile
+import argparse, json, os, random, shutil, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 try:
@@ -79,6 +83,41 @@ def expr(rng, depth=0):
     return "(%s)" % " ".join([name] + args + [inner])
 
 
+SEMVER_OPS = ["", "", "=", "!=", ">", "<", ">=", "=>", "<=", "=<", "~", "~>", "^"] * 4 + ["==", "!"]
+
+
+def semver_version(rng, wildcards):
+    numbers = ["0", "1", "2", "10", "3"] * 3 + ["01"] + (["x", "X", "*"] * 2 if wildcards else [])
+    text = ("v" if rng.random() < 0.1 else "") + rng.choice(numbers)
+    for _ in range(rng.choice([0, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3])):
+        text += "." + rng.choice(numbers + ([""] if rng.random() < 0.05 else []))
+    if rng.random() < 0.25:
+        text += "-" + rng.choice(["0", "rc.1", "alpha", "beta.2", "a-b"] * 3 + ["01", "", "rc..1"])
+    if rng.random() < 0.1:
+        text += "+" + rng.choice(["build.5", "meta"] * 4 + ["", "a+b"])
+    return text
+
+
+def semver_template(rng):
+    lines = []
+    for _ in range(rng.choice([1, 1, 1, 2])):
+        groups = []
+        for _ in range(rng.choice([1, 1, 1, 2])):
+            parts = []
+            for _ in range(rng.choice([1, 1, 2, 3])):
+                sp = rng.choice(["", "", " "])
+                parts.append(rng.choice(SEMVER_OPS) + sp + semver_version(rng, True))
+            if rng.random() < 0.1:
+                parts = [semver_version(rng, True) + " - " + semver_version(rng, True)]
+            groups.append(rng.choice([" ", ", ", ",", "  "]).join(parts))
+        constraint = rng.choice([" || ", "||"]).join(groups)
+        if rng.random() < 0.1:
+            constraint = " " + constraint + rng.choice(["", " ", "\t"])
+        lines.append("{{ semverCompare %s %s }}" % (
+            json.dumps(constraint), json.dumps(semver_version(rng, False))))
+    return "data: %s\n" % " ".join(lines)
+
+
 def template(rng):
     lines = []
     for i in range(rng.randint(1, 3)):
@@ -103,14 +142,15 @@ def main():
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--rudder", default=os.path.join(ROOT, "target", "release", "rudder"))
+    ap.add_argument("--semver", action="store_true", help="generate semverCompare templates")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     work = tempfile.mkdtemp(prefix="diff-templates-")
     values = helm.values_from_yaml(VALUES)
-    bad = 0
+    bad = both_failed = 0
     try:
         for n in range(a.count):
-            text = template(rng)
+            text = semver_template(rng) if a.semver else template(rng)
             chart = os.path.join(work, "c%d" % n)
             os.makedirs(os.path.join(chart, "templates"))
             with open(os.path.join(chart, "Chart.yaml"), "w") as f:
@@ -143,6 +183,7 @@ def main():
                 g = out.stderr.strip().splitlines()[0].removeprefix("Error: ")
                 w = want_err.strip().splitlines()[0]
                 if g == w:
+                    both_failed += 1
                     continue
             bad += 1
             print("DIFF  template:\n%s" % text.rstrip("\n"))
@@ -150,7 +191,7 @@ def main():
             print("   rudder:", repr(got) if got is not None else "error: " + out.stderr.strip()[:400])
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print("%d templates, %d disagreements" % (a.count, bad))
+    print("%d templates (%d failing alike on both sides), %d disagreements" % (a.count, both_failed, bad))
     sys.exit(1 if bad else 0)
 
 

@@ -6,5 +6,5 @@ mod common;
 
 #[test]
 fn generated_set_expressions_match_helm() {
-    common::run_differential("scripts/diff-set-values.py", &["1", "2", "3"], 150);
+    common::run_differential("scripts/diff-set-values.py", &[], &["1", "2", "3"], 150);
 }

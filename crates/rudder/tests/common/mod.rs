@@ -136,10 +136,10 @@ pub fn load_cases(path: &str) -> Vec<GoldenCase> {
     cases
 }
 
-/// Runs one of the differential scripts (`scripts/diff-*.py`) against this `rudder` binary
-/// with helm-python-sdk, once per seed, `count` generated inputs each, and fails on any
-/// disagreement (the script's report is in the message). Skips without the SDK.
-pub fn run_differential(script: &str, seeds: &[&str], count: usize) {
+/// Runs one of the differential scripts (`scripts/diff-*.py`, with `extra_args`) against this
+/// `rudder` binary with helm-python-sdk, once per seed, `count` generated inputs each, and fails
+/// on any disagreement (the script's report is in the message). Skips without the SDK.
+pub fn run_differential(script: &str, extra_args: &[&str], seeds: &[&str], count: usize) {
     let Some(python) = helm_python_path() else {
         return;
     };
@@ -147,6 +147,7 @@ pub fn run_differential(script: &str, seeds: &[&str], count: usize) {
     for seed in seeds {
         let out = Command::new(&python)
             .arg(root.join(script))
+            .args(extra_args)
             .args(["--count", &count.to_string(), "--seed", seed])
             .args(["--rudder", env!("CARGO_BIN_EXE_rudder")])
             .output()
