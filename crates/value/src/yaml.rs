@@ -674,7 +674,11 @@ pub fn from_yaml(text: &str) -> Result<Value, String> {
 /// reported as `from_yaml` reports them. Documents that are not plain mappings (or use a
 /// top-level merge key) are converted whole.
 pub fn from_yaml_top_keys(text: &str, keys: &[&str]) -> Result<Value, String> {
-    let docs = parse_documents(text).map_err(|e| format!("error converting YAML to JSON: {e}"))?;
+    let docs = match block_subset::parse_top_keys(text, keys) {
+        Some(docs) => Ok(docs),
+        None => parse_documents_with_libyaml(text),
+    }
+    .map_err(|e| format!("error converting YAML to JSON: {e}"))?;
     let wrap = |e: String| {
         if e.starts_with("error converting") {
             e
@@ -1975,6 +1979,31 @@ pub fn check_block_subset(text: &str) -> Result<bool, String> {
     let Some(fast) = block_subset::parse(text) else {
         return Ok(false);
     };
+    // Reading only some top-level keys accepts the same text and builds the same nodes for
+    // them (it may still give up, on a merge key).
+    let keys = ["apiVersion", "kind", "metadata", "a"];
+    if let Some(partial) = block_subset::parse_top_keys(text, &keys) {
+        let wanted = |docs: &[Node]| -> Vec<(Node, Option<Node>)> {
+            match docs.first() {
+                Some(Node::Map(entries)) => entries
+                    .iter()
+                    .map(|(k, v)| {
+                        let keep = matches!(k, Node::Scalar { text, .. }
+                            if keys.iter().any(|w| w.eq_ignore_ascii_case(text)));
+                        (k.clone(), keep.then(|| v.clone()))
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let whole_document = !matches!(fast.first(), Some(Node::Map(_)));
+        if (whole_document && partial != fast) || wanted(&partial) != wanted(&fast) {
+            return Err(format!("top keys: {partial:?}\nwhole: {fast:?}"));
+        }
+    } else if !matches!(fast.first(), Some(Node::Map(e)) if e.iter().any(|(k, _)| is_merge_key(k)))
+    {
+        return Err("reading the top keys gave up where reading everything did not".into());
+    }
     match parse_documents_with_libyaml(text) {
         Ok(reference) if reference == fast => Ok(true),
         Ok(reference) => Err(format!("fast reader: {fast:?}\nlibyaml: {reference:?}")),

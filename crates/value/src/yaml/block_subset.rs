@@ -19,7 +19,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::Node;
+use super::{is_merge_key, Node};
 
 /// libyaml refuses implicit keys longer than this (`simple key` limit).
 const MAX_KEY_LEN: usize = 1000;
@@ -29,6 +29,18 @@ const MAX_DEPTH: usize = 200;
 /// The single document of `text` as libyaml would read it, or `None` when `text` is outside
 /// the subset (which says nothing about its validity).
 pub(super) fn parse(text: &str) -> Option<Vec<Node>> {
+    parse_with(text, None)
+}
+
+/// [`parse`], building only what a reader of some top-level keys needs: when the document is
+/// a mapping, the values of other keys are checked but left as empty scalars, and a merge key
+/// (`<<`) at the top gives `None`. Reading a manifest's head this way skips building the
+/// nodes of its body, most of the work.
+pub(super) fn parse_top_keys(text: &str, keys: &[&str]) -> Option<Vec<Node>> {
+    parse_with(text, Some(keys))
+}
+
+fn parse_with(text: &str, keep_top: Option<&[&str]>) -> Option<Vec<Node>> {
     let bytes = text.as_bytes();
     if !bytes
         .iter()
@@ -76,6 +88,8 @@ pub(super) fn parse(text: &str) -> Option<Vec<Node>> {
         lines,
         pos: 0,
         depth: 0,
+        keep_top,
+        skipping: false,
     };
     let root = reader.block(first_indent)?;
     if reader.pos != reader.lines.len() {
@@ -102,6 +116,10 @@ struct Reader<'a> {
     lines: Vec<Line<'a>>,
     pos: usize,
     depth: usize,
+    /// The top-level keys whose values are built (all when `None`).
+    keep_top: Option<&'a [&'a str]>,
+    /// Inside a value nobody reads: check it, build nothing.
+    skipping: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -137,7 +155,8 @@ impl<'a> Reader<'a> {
             let content = after_dash.trim_start_matches(' ');
             if content.is_empty() || content.starts_with('#') {
                 self.pos += 1;
-                items.push(self.nested_value(indent, false)?);
+                let item = self.nested_value(indent, false)?;
+                self.keep(&mut items, item);
                 continue;
             }
             let column = indent + 1 + (after_dash.len() - content.len());
@@ -147,16 +166,22 @@ impl<'a> Reader<'a> {
                     text: content,
                     row: line.row,
                 };
-                items.push(self.block(column)?);
+                let item = self.block(column)?;
+                self.keep(&mut items, item);
             } else {
-                items.push(self.value(content, indent)?);
+                let item = self.value(content, indent)?;
+                self.keep(&mut items, item);
             }
         }
         // Whatever follows must belong to an enclosing collection.
         if self.next_indent().is_some_and(|i| i > indent) {
             return None;
         }
-        Some(Node::Seq(Arc::new(items)))
+        Some(if self.skipping {
+            empty_scalar()
+        } else {
+            Node::Seq(Arc::new(items))
+        })
     }
 
     fn mapping(&mut self, indent: usize) -> Option<Node> {
@@ -165,20 +190,55 @@ impl<'a> Reader<'a> {
             if line.indent != indent {
                 break;
             }
-            let (key, rest) = split_key(line.text)?;
+            let (key, rest) = if self.skipping {
+                let (_, _, rest) = split_key_text(line.text)?;
+                (empty_scalar(), rest)
+            } else {
+                split_key(line.text)?
+            };
+            let skip_value = match self.keep_top {
+                Some(keep) if self.depth == 1 => {
+                    if is_merge_key(&key) {
+                        return None;
+                    }
+                    let Node::Scalar { text, .. } = &key else {
+                        return None;
+                    };
+                    !keep.iter().any(|k| k.eq_ignore_ascii_case(text))
+                }
+                _ => false,
+            };
+            let outer = self.skipping;
+            self.skipping |= skip_value;
             let rest = rest.trim_start_matches(' ');
             let value = if rest.is_empty() || rest.starts_with('#') {
                 self.pos += 1;
-                self.nested_value(indent, true)?
+                self.nested_value(indent, true)
             } else {
-                self.value(rest, indent)?
+                self.value(rest, indent)
             };
-            entries.push((key, value));
+            self.skipping = outer;
+            if !self.skipping {
+                entries.push((key, value?));
+            } else {
+                value?;
+            }
         }
         if self.next_indent().is_some_and(|i| i > indent) {
             return None;
         }
-        Some(Node::Map(Arc::new(entries)))
+        Some(if self.skipping {
+            empty_scalar()
+        } else {
+            Node::Map(Arc::new(entries))
+        })
+    }
+
+    /// Adds `item` to a collection being built (not while skipping).
+    fn keep(&self, items: &mut Vec<Node>, item: Node) {
+        if !self.skipping {
+            items.push(item);
+        }
     }
 
     /// The value that follows a key or `- ` on the current line, in a collection indented by
@@ -193,6 +253,10 @@ impl<'a> Reader<'a> {
                 node
             }
             b'|' => return self.literal_block(text, indent),
+            _ if self.skipping => {
+                scalar_text(text)?;
+                empty_scalar()
+            }
             _ => scalar(text)?,
         };
         self.pos += 1;
@@ -340,8 +404,18 @@ fn split_key_text(text: &str) -> Option<(Cow<'_, str>, bool, &str)> {
 
 /// A value on the rest of a line: a quoted scalar, or a plain one up to a comment.
 fn scalar(text: &str) -> Option<Node> {
-    if let Some((node, after)) = quoted(text) {
-        return only_comment(after).then_some(node);
+    let (value, plain) = scalar_text(text)?;
+    Some(Node::Scalar {
+        text: value.into_owned(),
+        plain,
+        tag: None,
+    })
+}
+
+/// [`scalar`] without building the node: the scalar's text and whether it is plain.
+fn scalar_text(text: &str) -> Option<(Cow<'_, str>, bool)> {
+    if let Some((value, after)) = quoted_text(text) {
+        return only_comment(after).then_some((value, false));
     }
     // One pass: the value ends where a comment starts, and must hold no `: `.
     let bytes = text.as_bytes();
@@ -360,11 +434,7 @@ fn scalar(text: &str) -> Option<Node> {
     if !plain_start(value) || value.ends_with(':') {
         return None;
     }
-    Some(Node::Scalar {
-        text: value.to_string(),
-        plain: true,
-        tag: None,
-    })
+    Some((Cow::Borrowed(value), true))
 }
 
 /// Whether `text` holds ` #`, which starts a comment.
