@@ -248,7 +248,11 @@ pub(crate) fn load_with_dependencies(
 ) -> Result<Chart, Error> {
     let paths = HelmPaths::from_env();
     let path = locate_chart(&paths, chart_ref, opts)?;
-    let load = |p: &Path| rudder_chart::load(p).map_err(|e| Error::message(e.to_string()));
+    let load = |p: &Path| {
+        let mut chart = rudder_chart::load(p).map_err(|e| Error::message(e.to_string()))?;
+        log.emit_all(std::mem::take(&mut chart.load_logs));
+        Ok(chart)
+    };
     let chart = load(&path)?;
     check_installable(&chart)?;
     if deprecation == DeprecationCheck::BeforeDependencies {

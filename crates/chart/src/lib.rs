@@ -119,6 +119,9 @@ pub struct Chart {
     pub dependencies: Vec<Chart>,
     /// For a subchart: the names of its ancestors, root first (Helm's `Parent()` chain).
     pub parents: Vec<String>,
+    /// What Helm's loader logs while loading this chart and its subcharts (in that order):
+    /// the warnings for `requirements.yaml`/`requirements.lock` in an apiVersion v2 chart.
+    pub load_logs: crate::log::Logs,
 }
 
 impl Chart {

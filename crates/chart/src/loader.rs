@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use rudder_value::{yaml, Map, Value};
 
 use crate::ignore::Rules;
+use crate::log::LogRecord;
 use crate::{Chart, File, Lock, Metadata};
 
 /// Largest decompressed chart archive Helm accepts.
@@ -272,38 +273,52 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
     let mut has_metadata = false;
     let mut subcharts: std::collections::BTreeMap<String, Vec<File>> =
         std::collections::BTreeMap::new();
+    // Chart.yaml first, wherever it is among the files: what the others mean depends on its
+    // apiVersion.
+    if let Some(f) = files.iter().find(|f| f.name == "Chart.yaml") {
+        has_metadata = true;
+        c.metadata
+            .merge_yaml(&String::from_utf8_lossy(&f.data))
+            .map_err(|e| err(format!("cannot load Chart.yaml: {e}")))?;
+        if c.metadata.api_version.is_empty() {
+            c.metadata.api_version = "v1".into();
+        }
+    }
     for f in files {
         c.raw.push(f.clone());
         let text = || String::from_utf8_lossy(&f.data).into_owned();
         match f.name.as_str() {
-            "Chart.yaml" => {
-                has_metadata = true;
-                c.metadata
-                    .merge_yaml(&text())
-                    .map_err(|e| err(format!("cannot load Chart.yaml: {e}")))?;
-                if c.metadata.api_version.is_empty() {
-                    c.metadata.api_version = "v1".into();
-                }
-            }
+            "Chart.yaml" => {}
             "Chart.lock" => c.lock = Some(parse_lock(&text(), "Chart.lock")?),
             "values.yaml" => {
                 c.values = load_values(&text())
                     .map_err(|e| err(format!("cannot load values.yaml: {e}")))?;
             }
             "values.schema.json" => c.schema = Some(f.data.clone()),
+            // Helm v2's dependency files: still read (into the chart's metadata, as Helm
+            // does), with a warning when the chart is past apiVersion v1.
             "requirements.yaml" => {
                 has_metadata = true;
-                let mut deps = Metadata::default();
-                deps.merge_yaml(&text())
+                if c.metadata.api_version != "v1" {
+                    c.load_logs.push(LogRecord::info(
+                        "Warning: Dependencies are handled in Chart.yaml since apiVersion \"v2\". We recommend migrating dependencies to Chart.yaml.",
+                    ));
+                }
+                c.metadata
+                    .merge_yaml(&text())
                     .map_err(|e| err(format!("cannot load requirements.yaml: {e}")))?;
-                c.metadata.dependencies = deps.dependencies;
-                if c.metadata.api_version == "v1" || c.metadata.api_version.is_empty() {
+                if c.metadata.api_version == "v1" {
                     c.files.push(f);
                 }
             }
             "requirements.lock" => {
                 c.lock = Some(parse_lock(&text(), "requirements.lock")?);
-                if c.metadata.api_version == "v1" || c.metadata.api_version.is_empty() {
+                if c.metadata.api_version != "v1" {
+                    c.load_logs.push(LogRecord::info(
+                        "Warning: Dependency locking is handled in Chart.lock since apiVersion \"v2\". We recommend migrating to Chart.lock.",
+                    ));
+                }
+                if c.metadata.api_version == "v1" {
                     c.files.push(f);
                 }
             }
@@ -331,7 +346,7 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
         if n.starts_with('_') || n.starts_with('.') {
             continue;
         }
-        let sub = if n.ends_with(".tgz") || n.ends_with(".tar.gz") {
+        let mut sub = if n.ends_with(".tgz") || n.ends_with(".tar.gz") {
             let file = &files[0];
             if file.name != n {
                 return Err(err(format!(
@@ -354,6 +369,7 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
             load_files(inner)
         }
         .map_err(|e| err(format!("error unpacking subchart {n} in {}: {e}", c.name())))?;
+        c.load_logs.extend(std::mem::take(&mut sub.load_logs));
         c.dependencies.push(sub);
     }
     c.set_parents(Vec::new());
@@ -363,6 +379,36 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_chart_yaml_first_and_warns_about_v1_dependency_files_in_v2_charts() {
+        let file = |name: &str, data: &str| File {
+            name: name.into(),
+            data: data.as_bytes().to_vec(),
+        };
+        let deps = "dependencies:\n- name: sub\n  version: 0.1.0\n";
+        // An archive may list requirements.yaml before Chart.yaml: it is still a v1 chart's.
+        let v1 = load_files(vec![
+            file("requirements.yaml", deps),
+            file("Chart.yaml", "apiVersion: v1\nname: old\nversion: 1.0.0\n"),
+        ])
+        .unwrap();
+        assert!(v1.load_logs.is_empty(), "{:?}", v1.load_logs);
+        assert_eq!(v1.metadata.dependencies.len(), 1);
+        assert!(v1.files.iter().any(|f| f.name == "requirements.yaml"));
+
+        let v2 = load_files(vec![
+            file("Chart.yaml", "apiVersion: v2\nname: new\nversion: 1.0.0\n"),
+            file("requirements.yaml", deps),
+        ])
+        .unwrap();
+        assert_eq!(v2.metadata.dependencies.len(), 1);
+        assert!(v2.files.is_empty());
+        assert_eq!(v2.load_logs.len(), 1);
+        assert!(v2.load_logs[0]
+            .message
+            .starts_with("Warning: Dependencies are handled in Chart.yaml"));
+    }
 
     #[test]
     fn loads_files_and_subcharts() {
