@@ -36,6 +36,11 @@ pub struct TemplateOptions {
     pub log: crate::LogSink,
 }
 
+/// The release name that `--name-template` gives (Helm's `TemplateName`).
+pub fn template_name(name_template: &str) -> Result<String, Error> {
+    rudder_engine::render_name_template(name_template).map_err(Error::message)
+}
+
 /// Helm's `--generate-name`: the chart argument's base name up to its first dot, and the
 /// current Unix time.
 pub fn generate_name(chart: &str) -> String {

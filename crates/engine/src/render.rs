@@ -403,6 +403,24 @@ fn go_quote(s: &str) -> String {
     rudder_value::gofmt::sprintf("%q", &[Value::str(s)])
 }
 
+/// Helm's `TemplateName`: a release name from `--name-template`, a template with Sprig's
+/// functions (not Helm's) executed with no data.
+pub fn render_name_template(text: &str) -> Result<String, String> {
+    let funcs = rudder_funcs::sprig();
+    let mut templates = Templates::new();
+    templates
+        .parse("name-template", text, &funcs)
+        .map_err(|e| e.to_string())?;
+    templates
+        .execute(
+            "name-template",
+            &Value::Nil,
+            &funcs,
+            &ExecOptions::default(),
+        )
+        .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,8 +26,50 @@ struct Cli {
     /// enable verbose output
     #[arg(long, global = true, env = "HELM_DEBUG")]
     debug: bool,
+    #[command(flatten)]
+    kube: release_cmd::KubeArgs,
+    #[command(flatten)]
+    settings: SettingsArgs,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Helm's global flags for where its files are, which the library reads from Helm's
+/// environment variables (`HELM_REPOSITORY_CONFIG`, ...): a flag given sets its variable.
+#[derive(Args)]
+struct SettingsArgs {
+    /// path to the registry config file
+    #[arg(long, global = true)]
+    registry_config: Option<String>,
+    /// path to the file containing repository names and URLs
+    #[arg(long, global = true)]
+    repository_config: Option<String>,
+    /// path to the directory containing cached repository indexes
+    #[arg(long, global = true)]
+    repository_cache: Option<String>,
+    /// path to the directory containing cached content (e.g. charts)
+    #[arg(long, global = true)]
+    content_cache: Option<String>,
+    /// use colored output (never, auto, always); rudder's output has no colors
+    #[arg(long, global = true, alias = "colour")]
+    color: Option<String>,
+}
+
+impl SettingsArgs {
+    /// Must run before any other thread starts (it sets environment variables).
+    fn export(&self) {
+        let settings = [
+            ("HELM_REGISTRY_CONFIG", &self.registry_config),
+            ("HELM_REPOSITORY_CONFIG", &self.repository_config),
+            ("HELM_REPOSITORY_CACHE", &self.repository_cache),
+            ("HELM_CONTENT_CACHE", &self.content_cache),
+        ];
+        for (variable, value) in settings {
+            if let Some(value) = value {
+                std::env::set_var(variable, value);
+            }
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -313,6 +355,103 @@ struct TemplateArgs {
     dependency_update: bool,
     #[command(flatten)]
     chart_path: dependency_cmd::ChartPathArgs,
+    #[command(flatten)]
+    install: TemplateInstallArgs,
+}
+
+/// `helm install`'s flags that `helm template` accepts too. Only `--name-template` changes
+/// what a client-side render prints; the others are checked and otherwise have no effect, as
+/// in Helm.
+#[derive(Args)]
+struct TemplateInstallArgs {
+    /// specify template used to name the release
+    #[arg(long)]
+    name_template: Option<String>,
+    /// create the release namespace if not present
+    #[arg(long)]
+    create_namespace: bool,
+    /// add a custom description
+    #[arg(long)]
+    description: Option<String>,
+    /// if set, the installation process will not validate rendered templates against the Kubernetes OpenAPI Schema
+    #[arg(long)]
+    disable_openapi_validation: bool,
+    /// if set server-side apply will force changes against conflicts
+    #[arg(long)]
+    force_conflicts: bool,
+    /// force resource updates by replacement
+    #[arg(long)]
+    force_replace: bool,
+    /// object updates run in the server instead of the client
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    server_side: Option<bool>,
+    /// Labels that would be added to release metadata. Should be divided by comma.
+    #[arg(short = 'l', long)]
+    labels: Vec<String>,
+    /// reuse the given name, only if that name is a deleted release which remains in the history. This is unsafe in production
+    #[arg(long)]
+    replace: bool,
+    /// if set, Helm will rollback (uninstall) the installation upon failure
+    #[arg(long)]
+    rollback_on_failure: bool,
+    /// if set, install will ignore the check for helm annotations and take ownership of the existing resources
+    #[arg(long)]
+    take_ownership: bool,
+    #[command(flatten)]
+    wait: release_cmd::WaitArgs,
+    /// the name of a postrenderer type plugin to be used for post rendering. If it exists, the plugin will be used
+    #[arg(long)]
+    post_renderer: Option<String>,
+    /// an argument to the post-renderer (can specify multiple)
+    #[arg(long)]
+    post_renderer_args: Vec<String>,
+    // Deprecated flags: hidden, and warned about each time they are given (as pflag does).
+    #[arg(long, hide = true, action = clap::ArgAction::Count)]
+    atomic: u8,
+    #[arg(long, hide = true, action = clap::ArgAction::Count)]
+    force: u8,
+    #[arg(long, hide = true, action = clap::ArgAction::Count)]
+    hide_notes: u8,
+    #[arg(long, hide = true, action = clap::ArgAction::Count)]
+    render_subchart_notes: u8,
+    #[arg(long, hide = true, action = clap::ArgAction::Count)]
+    validate: u8,
+}
+
+impl TemplateInstallArgs {
+    /// Prints pflag's deprecation notices and refuses what rudder cannot do.
+    fn check(&self) -> Result<(), action::Error> {
+        let no_effect = "this flag has no effect for 'helm template' and will be removed in Helm 5";
+        warn_deprecated("atomic", self.atomic, "use --rollback-on-failure instead");
+        warn_deprecated("force", self.force, "use --force-replace instead");
+        warn_deprecated("hide-notes", self.hide_notes, no_effect);
+        warn_deprecated(
+            "render-subchart-notes",
+            self.render_subchart_notes,
+            no_effect,
+        );
+        warn_deprecated("validate", self.validate, "use '--dry-run=server' instead");
+        self.wait.options()?;
+        action::release::parse_labels(&self.labels)?;
+        if self.validate > 0 {
+            return Err(action::Error::message(
+                "--validate: validating against a cluster (--dry-run=server) is not supported by rudder template yet",
+            ));
+        }
+        if self.post_renderer.as_deref().is_some_and(|p| !p.is_empty()) {
+            return Err(action::Error::message(
+                "--post-renderer: post-renderer plugins are not supported by rudder yet",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// pflag's notice for a deprecated flag, once per use.
+pub(crate) fn warn_deprecated(flag: &str, uses: u8, advice: &str) {
+    for _ in 0..uses {
+        eprintln!("Flag --{flag} has been deprecated, {advice}");
+    }
 }
 
 #[derive(Args)]
@@ -380,10 +519,26 @@ fn run(cli: Cli) -> Result<(), action::Error> {
     match cli.command {
         Command::Template(t) => {
             let t = *t;
-            let (name, chart) = match (t.args.as_slice(), t.generate_name) {
-                ([chart], true) => (action::generate_name(chart), chart.clone()),
-                ([chart], false) => ("release-name".to_string(), chart.clone()),
-                ([name, chart], _) => (name.clone(), chart.clone()),
+            t.install.check()?;
+            // Helm's `NameAndChart` with the release name preset to "release-name", so that
+            // --generate-name has no effect with one argument.
+            let name_template = t.install.name_template.as_deref().unwrap_or("");
+            let (name, chart) = match t.args.as_slice() {
+                [_, _] if t.generate_name => {
+                    return Err(action::Error::message(
+                        "cannot set --generate-name and also specify a name",
+                    ))
+                }
+                [_, _] if !name_template.is_empty() => {
+                    return Err(action::Error::message(
+                        "cannot set --name-template and also specify a name",
+                    ))
+                }
+                [name, chart] => (name.clone(), chart.clone()),
+                [chart] if !name_template.is_empty() => {
+                    (action::template_name(name_template)?, chart.clone())
+                }
+                [chart] => ("release-name".to_string(), chart.clone()),
                 _ => return Err(action::Error::usage("template takes [NAME] CHART")),
             };
             if t.dry_run != "client" && t.dry_run != "server" {
@@ -532,7 +687,9 @@ fn run(cli: Cli) -> Result<(), action::Error> {
             action::repo_update(&action::HelmPaths::from_env(), &names, &mut out)?;
         }
         Command::Verify(v) => provenance_cmd::verify(&v, &mut out)?,
-        Command::Release(r) => release_cmd::run(*r, &cli.namespace, cli.debug, &mut out)?,
+        Command::Release(r) => {
+            release_cmd::run(*r, &cli.kube, &cli.namespace, cli.debug, &mut out)?
+        }
         Command::Registry(r) => registry_cmd::run(r, &mut out)?,
         Command::Repo(RepoCommand::Index(r)) => {
             action::repo_index(&r.dir, &r.url, r.merge.as_deref())?;
@@ -559,6 +716,7 @@ fn use_one_malloc_arena() {}
 fn main() -> ExitCode {
     use_one_malloc_arena();
     let cli = Cli::parse();
+    cli.settings.export();
     // Templates may recurse deeply (Go allows 100000 nested template calls); give the work a
     // large stack instead of risking an overflow.
     let worker = std::thread::Builder::new()

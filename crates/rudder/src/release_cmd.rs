@@ -11,30 +11,43 @@ use rudder_action::{self as action, Error};
 use crate::dependency_cmd::ChartPathArgs;
 use crate::ValueArgs;
 
-/// Cluster flags shared by every release command (Helm's global kube flags).
+/// Helm's global Kubernetes flags, accepted by every command (before or after its name) and
+/// used by those that talk to a cluster.
 #[derive(Args, Clone, Default)]
 pub struct KubeArgs {
     /// path to the kubeconfig file
-    #[arg(long)]
+    #[arg(long, global = true)]
     kubeconfig: Option<PathBuf>,
     /// name of the kubeconfig context to use
-    #[arg(long, env = "HELM_KUBECONTEXT")]
+    #[arg(long, global = true, env = "HELM_KUBECONTEXT")]
     kube_context: Option<String>,
     /// the address and the port for the Kubernetes API server
-    #[arg(long, env = "HELM_KUBEAPISERVER")]
+    #[arg(long, global = true, env = "HELM_KUBEAPISERVER")]
     kube_apiserver: Option<String>,
     /// bearer token used for authentication
-    #[arg(long, env = "HELM_KUBETOKEN")]
+    #[arg(long, global = true, env = "HELM_KUBETOKEN")]
     kube_token: Option<String>,
     /// the certificate authority file for the Kubernetes API server connection
-    #[arg(long, env = "HELM_KUBECAFILE")]
+    #[arg(long, global = true, env = "HELM_KUBECAFILE")]
     kube_ca_file: Option<PathBuf>,
     /// server name to use for Kubernetes API server certificate validation
-    #[arg(long, env = "HELM_KUBETLS_SERVER_NAME")]
+    #[arg(long, global = true, env = "HELM_KUBETLS_SERVER_NAME")]
     kube_tls_server_name: Option<String>,
     /// if true, the Kubernetes API server's certificate will not be checked for validity
-    #[arg(long, env = "HELM_KUBEINSECURE_SKIP_TLS_VERIFY")]
+    #[arg(long, global = true, env = "HELM_KUBEINSECURE_SKIP_TLS_VERIFY")]
     kube_insecure_skip_tls_verify: bool,
+    /// username to impersonate for the operation
+    #[arg(long, global = true, env = "HELM_KUBEASUSER")]
+    kube_as_user: Option<String>,
+    /// group to impersonate for the operation, this flag can be repeated to specify multiple groups
+    #[arg(long, global = true)]
+    kube_as_group: Vec<String>,
+    /// client-side default throttling limit
+    #[arg(long, global = true, default_value_t = 100)]
+    burst_limit: i64,
+    /// queries per second used when communicating with the Kubernetes API, not including bursting
+    #[arg(long, global = true, default_value_t = 0.0)]
+    qps: f32,
 }
 
 /// `-o/--output`.
@@ -59,7 +72,7 @@ pub struct WaitArgs {
 }
 
 impl WaitArgs {
-    fn options(&self) -> Result<rel::WaitOptions, Error> {
+    pub(crate) fn options(&self) -> Result<rel::WaitOptions, Error> {
         let wait = match self.wait.as_deref() {
             None | Some("hookOnly") | Some("false") => false,
             Some("watcher") | Some("legacy") | Some("true") => true,
@@ -124,14 +137,15 @@ pub struct InstallArgs {
     #[command(flatten)]
     values: ValueArgs,
     #[command(flatten)]
-    kube: KubeArgs,
-    #[command(flatten)]
     wait: WaitArgs,
     #[command(flatten)]
     output: OutputArgs,
     /// generate the name (and omit the NAME parameter)
     #[arg(short = 'g', long)]
     generate_name: bool,
+    /// specify template used to name the release
+    #[arg(long)]
+    name_template: Option<String>,
     /// create the release namespace if not present
     #[arg(long)]
     create_namespace: bool,
@@ -145,8 +159,11 @@ pub struct InstallArgs {
     #[arg(short = 'l', long)]
     labels: Vec<String>,
     /// if set, Helm will uninstall the release on failure
-    #[arg(long, alias = "atomic")]
+    #[arg(long)]
     rollback_on_failure: bool,
+    /// deprecated: --rollback-on-failure
+    #[arg(long, hide = true, action = clap::ArgAction::Count)]
+    atomic: u8,
     /// prevent hooks from running during install
     #[arg(long)]
     no_hooks: bool,
@@ -187,8 +204,6 @@ pub struct UpgradeArgs {
     #[command(flatten)]
     values: ValueArgs,
     #[command(flatten)]
-    kube: KubeArgs,
-    #[command(flatten)]
     wait: WaitArgs,
     #[command(flatten)]
     output: OutputArgs,
@@ -223,8 +238,11 @@ pub struct UpgradeArgs {
     #[arg(short = 'l', long)]
     labels: Vec<String>,
     /// if set, Helm will roll back the release to its previous revision on failure
-    #[arg(long, alias = "atomic")]
+    #[arg(long)]
     rollback_on_failure: bool,
+    /// deprecated: --rollback-on-failure
+    #[arg(long, hide = true, action = clap::ArgAction::Count)]
+    atomic: u8,
     /// disable pre/post upgrade hooks
     #[arg(long)]
     no_hooks: bool,
@@ -263,8 +281,6 @@ pub enum ReleaseCommand {
         /// [REVISION]
         revision: Option<i64>,
         #[command(flatten)]
-        kube: KubeArgs,
-        #[command(flatten)]
         wait: WaitArgs,
         /// disable pre/post rollback hooks
         #[arg(long)]
@@ -289,8 +305,6 @@ pub enum ReleaseCommand {
         #[arg(required = true)]
         releases: Vec<String>,
         #[command(flatten)]
-        kube: KubeArgs,
-        #[command(flatten)]
         wait: WaitArgs,
         /// remove all associated resources and mark the release as deleted, but retain the release history
         #[arg(long)]
@@ -314,8 +328,6 @@ pub enum ReleaseCommand {
     /// list releases
     #[command(alias = "ls")]
     List {
-        #[command(flatten)]
-        kube: KubeArgs,
         #[command(flatten)]
         output: OutputArgs,
         /// show all releases without any filter applied
@@ -370,8 +382,6 @@ pub enum ReleaseCommand {
         /// RELEASE_NAME
         release: String,
         #[command(flatten)]
-        kube: KubeArgs,
-        #[command(flatten)]
         output: OutputArgs,
         /// maximum number of revision to include in history
         #[arg(long, default_value_t = 256)]
@@ -381,8 +391,6 @@ pub enum ReleaseCommand {
     Status {
         /// RELEASE_NAME
         release: String,
-        #[command(flatten)]
-        kube: KubeArgs,
         #[command(flatten)]
         output: OutputArgs,
         /// if set, display the status of the named release with revision
@@ -396,8 +404,6 @@ pub enum ReleaseCommand {
     Test {
         /// RELEASE
         release: String,
-        #[command(flatten)]
-        kube: KubeArgs,
         /// time to wait for any individual Kubernetes operation (like Jobs for hooks)
         #[arg(long, default_value = "5m0s")]
         timeout: String,
@@ -414,8 +420,6 @@ pub enum ReleaseCommand {
 pub struct GetArgs {
     /// RELEASE_NAME
     release: String,
-    #[command(flatten)]
-    kube: KubeArgs,
     /// get the named release with revision
     #[arg(long, default_value_t = 0)]
     revision: i64,
@@ -451,6 +455,12 @@ pub enum GetCommand {
 }
 
 fn connect(kube: &KubeArgs, namespace: &Option<String>) -> Result<Cluster, Error> {
+    // rudder does not throttle its requests, so --burst-limit and --qps have nothing to set.
+    if kube.kube_as_user.is_some() || !kube.kube_as_group.is_empty() {
+        return Err(Error::message(
+            "--kube-as-user/--kube-as-group: impersonation is not supported by rudder yet",
+        ));
+    }
     let opts = ClusterOptions {
         connect: rel::ConnectOptions {
             kubeconfig: kube.kubeconfig.clone(),
@@ -597,6 +607,7 @@ fn table(rows: Vec<Vec<String>>) -> String {
 
 pub fn run(
     cmd: ReleaseCommand,
+    kube: &KubeArgs,
     namespace: &Option<String>,
     debug: bool,
     out: &mut dyn std::io::Write,
@@ -606,20 +617,31 @@ pub fn run(
     };
     match cmd {
         ReleaseCommand::Install(a) => {
-            let (name, chart) = match (a.args.as_slice(), a.generate_name) {
-                ([chart], true) => (action::generate_name(chart), chart.clone()),
-                ([_], false) => return Err(Error::message(
-                    "INSTALLATION FAILED: must either provide a name or specify --generate-name",
-                )),
-                ([_, _], true) => {
-                    return Err(Error::message(
-                        "INSTALLATION FAILED: cannot set --generate-name and also specify a name",
+            crate::warn_deprecated("atomic", a.atomic, "use --rollback-on-failure instead");
+            // Helm's `NameAndChart`.
+            let name_template = a.name_template.as_deref().unwrap_or("");
+            let failed = |e: &str| Error::message(format!("INSTALLATION FAILED: {e}"));
+            let (name, chart) = match a.args.as_slice() {
+                [_, _] if a.generate_name => {
+                    return Err(failed("cannot set --generate-name and also specify a name"))
+                }
+                [_, _] if !name_template.is_empty() => {
+                    return Err(failed("cannot set --name-template and also specify a name"))
+                }
+                [name, chart] => (name.clone(), chart.clone()),
+                [chart] if !name_template.is_empty() => (
+                    action::template_name(name_template).map_err(|e| failed(&e.to_string()))?,
+                    chart.clone(),
+                ),
+                [chart] if a.generate_name => (action::generate_name(chart), chart.clone()),
+                [_] => {
+                    return Err(failed(
+                        "must either provide a name or specify --generate-name",
                     ))
                 }
-                ([name, chart], false) => (name.clone(), chart.clone()),
                 _ => unreachable!("clap allows one or two arguments"),
             };
-            let cluster = connect(&a.kube, namespace)?;
+            let cluster = connect(kube, namespace)?;
             let opts = rel::InstallOptions {
                 values: a.values.into(),
                 create_namespace: a.create_namespace,
@@ -627,7 +649,7 @@ pub fn run(
                 description: a.description,
                 labels: rel::parse_labels(&a.labels)?,
                 wait: a.wait.options()?,
-                rollback_on_failure: a.rollback_on_failure,
+                rollback_on_failure: a.rollback_on_failure || a.atomic > 0,
                 no_hooks: a.no_hooks,
                 skip_crds: a.skip_crds,
                 take_ownership: a.take_ownership,
@@ -651,7 +673,8 @@ pub fn run(
             )?);
         }
         ReleaseCommand::Upgrade(a) => {
-            let cluster = connect(&a.kube, namespace)?;
+            crate::warn_deprecated("atomic", a.atomic, "use --rollback-on-failure instead");
+            let cluster = connect(kube, namespace)?;
             let opts = rel::UpgradeOptions {
                 install: rel::InstallOptions {
                     values: a.values.into(),
@@ -660,7 +683,7 @@ pub fn run(
                     description: a.description,
                     labels: rel::parse_labels(&a.labels)?,
                     wait: a.wait.options()?,
-                    rollback_on_failure: a.rollback_on_failure,
+                    rollback_on_failure: a.rollback_on_failure || a.atomic > 0,
                     no_hooks: a.no_hooks,
                     take_ownership: a.take_ownership,
                     force_conflicts: a.force_conflicts,
@@ -711,7 +734,6 @@ pub fn run(
         ReleaseCommand::Rollback {
             release,
             revision,
-            kube,
             wait,
             no_hooks,
             dry_run,
@@ -719,7 +741,7 @@ pub fn run(
             cleanup_on_fail,
             force_conflicts,
         } => {
-            let cluster = connect(&kube, namespace)?;
+            let cluster = connect(kube, namespace)?;
             let opts = rel::RollbackOptions {
                 revision: revision.unwrap_or(0),
                 wait: wait.options()?,
@@ -734,7 +756,6 @@ pub fn run(
         }
         ReleaseCommand::Uninstall {
             releases,
-            kube,
             wait,
             keep_history,
             no_hooks,
@@ -743,7 +764,7 @@ pub fn run(
             description,
             cascade,
         } => {
-            let cluster = connect(&kube, namespace)?;
+            let cluster = connect(kube, namespace)?;
             let opts = rel::UninstallOptions {
                 keep_history,
                 no_hooks,
@@ -766,7 +787,6 @@ pub fn run(
             }
         }
         ReleaseCommand::List {
-            kube,
             output,
             all,
             all_namespaces,
@@ -784,7 +804,7 @@ pub fn run(
             max,
             offset,
         } => {
-            let cluster = connect(&kube, namespace)?;
+            let cluster = connect(kube, namespace)?;
             let opts = rel::ListOptions {
                 all_namespaces,
                 all,
@@ -857,11 +877,10 @@ pub fn run(
         }
         ReleaseCommand::History {
             release,
-            kube,
             output,
             max,
         } => {
-            let cluster = connect(&kube, namespace)?;
+            let cluster = connect(kube, namespace)?;
             let entries = rel::history(&cluster, &release, max)?;
             match output.output.as_str() {
                 "json" => {
@@ -899,11 +918,10 @@ pub fn run(
         }
         ReleaseCommand::Status {
             release,
-            kube,
             output,
             revision,
         } => {
-            let cluster = connect(&kube, namespace)?;
+            let cluster = connect(kube, namespace)?;
             let r = rel::status(&cluster, &release, revision)?;
             if output.output == "table" {
                 // As Helm v4, the table shows the live objects, as the API server tables them.
@@ -917,12 +935,11 @@ pub fn run(
         }
         ReleaseCommand::Test {
             release,
-            kube,
             timeout,
             logs,
             filter,
         } => {
-            let cluster = connect(&kube, namespace)?;
+            let cluster = connect(kube, namespace)?;
             let (include, exclude) = rel::parse_test_filters(&filter);
             let opts = rel::TestOptions {
                 timeout: parse_duration(&timeout)?,
@@ -942,12 +959,12 @@ pub fn run(
         }
         ReleaseCommand::Get(get) => match get {
             GetCommand::All(g) => {
-                let cluster = connect(&g.kube, namespace)?;
+                let cluster = connect(kube, namespace)?;
                 let r = rel::status(&cluster, &g.release, g.revision)?;
                 write(&rel::status_text(&r, true, true, false));
             }
             GetCommand::Values { get, output, all } => {
-                let cluster = connect(&get.kube, namespace)?;
+                let cluster = connect(kube, namespace)?;
                 let (heading, values) = rel::get_values(&cluster, &get.release, get.revision, all)?;
                 match output.output.as_str() {
                     "json" => write(&format!(
@@ -966,22 +983,22 @@ pub fn run(
                 }
             }
             GetCommand::Manifest(g) => {
-                let cluster = connect(&g.kube, namespace)?;
+                let cluster = connect(kube, namespace)?;
                 write(&format!(
                     "{}\n",
                     rel::get_manifest(&cluster, &g.release, g.revision)?
                 ));
             }
             GetCommand::Notes(g) => {
-                let cluster = connect(&g.kube, namespace)?;
+                let cluster = connect(kube, namespace)?;
                 write(&rel::get_notes(&cluster, &g.release, g.revision)?);
             }
             GetCommand::Hooks(g) => {
-                let cluster = connect(&g.kube, namespace)?;
+                let cluster = connect(kube, namespace)?;
                 write(&rel::get_hooks(&cluster, &g.release, g.revision)?);
             }
             GetCommand::Metadata { get, output } => {
-                let cluster = connect(&get.kube, namespace)?;
+                let cluster = connect(kube, namespace)?;
                 let m = rel::get_metadata(&cluster, &get.release, get.revision)?;
                 match output.output.as_str() {
                     "json" => write(&format!("{m}\n")),

@@ -1,0 +1,191 @@
+//! Helm's command-line surface beyond what a render golden shows: the global flags accepted
+//! after any command, the `helm install` flags that `helm template` accepts, pflag's notices
+//! for deprecated flags, and the release name rules of `NameAndChart`. helm-python-sdk has no
+//! command line, so the expectations here come from Helm v4.2.3's sources (pkg/cmd/install.go,
+//! template.go, pkg/cli/environment.go, pkg/action/install.go), not from a golden.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn rudder(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rudder"))
+        .args(args)
+        .env_remove("HELM_REPOSITORY_CONFIG")
+        .output()
+        .expect("run rudder")
+}
+
+fn chart() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/template/charts/hooks")
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn template_accepts_helms_install_and_global_flags_without_changing_its_output() {
+    let chart = chart();
+    let plain = rudder(&["template", "r", &chart]);
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    let flags: &[&str] = &[
+        "--create-namespace",
+        "--description=d",
+        "--disable-openapi-validation",
+        "--force-conflicts",
+        "--force-replace",
+        "--server-side=false",
+        "--labels=a=b,c=d",
+        "--replace",
+        "--rollback-on-failure",
+        "--take-ownership",
+        "--wait",
+        "--wait=hookOnly",
+        "--wait-for-jobs",
+        "--timeout=90s",
+        "--post-renderer-args=x",
+        "--kube-context=elsewhere",
+        "--kubeconfig=/nonexistent/config",
+        "--kube-apiserver=https://127.0.0.1:1",
+        "--kube-token=t",
+        "--kube-as-user=someone",
+        "--kube-as-group=g",
+        "--burst-limit=5",
+        "--qps=2.5",
+        "--color=never",
+        "--colour=always",
+        "--registry-config=/nonexistent/registry.json",
+        "--repository-cache=/nonexistent/cache",
+        "--content-cache=/nonexistent/content",
+    ];
+    for flag in flags {
+        let out = rudder(&["template", "r", &chart, flag]);
+        assert!(out.status.success(), "{flag}: {}", stderr(&out));
+        assert_eq!(stdout(&out), stdout(&plain), "{flag} changed the output");
+    }
+    // Global flags go before the command too.
+    let out = rudder(&["--kube-context=x", "template", "r", &chart]);
+    assert_eq!(stdout(&out), stdout(&plain), "{}", stderr(&out));
+    // What the flags are checked for, as in Helm.
+    let out = rudder(&["template", "r", &chart, "--timeout=soon"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(r#"invalid argument "soon" for "--timeout" flag"#),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn deprecated_flags_get_pflags_notice_each_time() {
+    let chart = chart();
+    let plain = rudder(&["template", "r", &chart]);
+    let out = rudder(&[
+        "template",
+        "r",
+        &chart,
+        "--atomic",
+        "--force",
+        "--hide-notes",
+        "--render-subchart-notes",
+        "--atomic",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), stdout(&plain));
+    let no_effect = "this flag has no effect for 'helm template' and will be removed in Helm 5";
+    let notices: Vec<String> = stderr(&out)
+        .lines()
+        .filter(|l| l.starts_with("Flag --"))
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        notices,
+        vec![
+            "Flag --atomic has been deprecated, use --rollback-on-failure instead".to_string(),
+            "Flag --atomic has been deprecated, use --rollback-on-failure instead".to_string(),
+            "Flag --force has been deprecated, use --force-replace instead".to_string(),
+            format!("Flag --hide-notes has been deprecated, {no_effect}"),
+            format!("Flag --render-subchart-notes has been deprecated, {no_effect}"),
+        ]
+    );
+    // The deprecated flags stay out of the help, as MarkDeprecated hides them.
+    let help = stdout(&rudder(&["template", "--help"]));
+    assert!(!help.contains("--atomic") && !help.contains("--render-subchart-notes"));
+    assert!(help.contains("--rollback-on-failure") && help.contains("--name-template"));
+}
+
+#[test]
+fn template_names_the_release_as_helm_does() {
+    let chart = chart();
+    let name_of = |args: &[&str]| {
+        let out = rudder(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let text = stdout(&out);
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("name: "))
+            .expect("a named object")
+            .to_string();
+        line.trim().trim_start_matches("name: ").to_string()
+    };
+    // The chart names its objects after the release.
+    let plain = name_of(&["template", &chart]);
+    assert!(plain.starts_with("release-name"), "{plain}");
+    // --name-template is a template with Sprig's functions, executed with no data.
+    let named = name_of(&[
+        "template",
+        &chart,
+        "--name-template",
+        r#"{{ "demo" | lower }}-{{ add 1 2 }}"#,
+    ]);
+    assert_eq!(named, plain.replacen("release-name", "demo-3", 1));
+    // template presets the name "release-name", so --generate-name does nothing with one
+    // argument...
+    assert_eq!(name_of(&["template", "-g", &chart]), plain);
+    // ...and is refused with two, like --name-template.
+    for flag in ["-g", "--name-template=x"] {
+        let out = rudder(&["template", "mine", &chart, flag]);
+        assert!(!out.status.success());
+        let want = if flag == "-g" {
+            "Error: cannot set --generate-name and also specify a name"
+        } else {
+            "Error: cannot set --name-template and also specify a name"
+        };
+        assert_eq!(stderr(&out).trim(), want);
+    }
+    // A name template that does not parse is an error naming the template.
+    let out = rudder(&["template", &chart, "--name-template", "{{ nope }}"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("template: name-template:1: function \"nope\" not defined"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn repository_config_flag_is_read_like_helm_repository_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("repositories.yaml");
+    std::fs::write(
+        &config,
+        "apiVersion: \"\"\ngenerated: \"0001-01-01T00:00:00Z\"\nrepositories:\n- name: flagged\n  url: http://127.0.0.1:1/charts\n",
+    )
+    .unwrap();
+    let config = config.to_string_lossy().into_owned();
+    for args in [
+        vec!["repo", "list", "--repository-config", &config],
+        vec!["--repository-config", &config, "repo", "list"],
+    ] {
+        let out = rudder(&args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert!(stdout(&out).contains("flagged"), "{}", stdout(&out));
+    }
+}
