@@ -21,6 +21,12 @@ mod toml_fmt;
 
 pub use convert::{strval, to_float64, to_int64};
 
+/// Go's `Time.Format(layout)` (what `date` uses), for callers outside templates such as
+/// `list --time-format`.
+pub fn format_go_time(t: &chrono::DateTime<chrono::FixedOffset>, layout: &str) -> String {
+    gotime::format(t, None, layout)
+}
+
 /// Shorthand for a function body that ignores the runtime.
 pub(crate) type Body = fn(&[Value]) -> Result<Value, String>;
 

@@ -129,6 +129,44 @@ fn parse_duration(text: &str) -> Result<Duration, Error> {
     Ok(Duration::from_secs_f64(total))
 }
 
+/// Install and upgrade flags about rendering and applying that rudder takes as Helm does.
+#[derive(Args)]
+pub struct RenderApplyArgs {
+    /// render subchart notes along with the parent
+    #[arg(long)]
+    render_subchart_notes: bool,
+    /// hide Kubernetes Secrets when also using the --dry-run flag
+    #[arg(long)]
+    hide_secret: bool,
+    /// if set, the installation process will not validate rendered templates against the
+    /// Kubernetes OpenAPI Schema (rudder never validates them on the client: the API server does)
+    #[arg(long)]
+    disable_openapi_validation: bool,
+    /// object updates run in the server instead of the client ("true", or "auto" to follow the
+    /// previous release; rudder always applies server-side)
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    server_side: Option<String>,
+}
+
+impl RenderApplyArgs {
+    fn check(&self) -> Result<(), Error> {
+        server_side_check(self.server_side.as_deref())
+    }
+}
+
+/// rudder applies with server-side apply only.
+fn server_side_check(value: Option<&str>) -> Result<(), Error> {
+    match value {
+        None | Some("true") | Some("auto") => Ok(()),
+        Some("false") => Err(Error::message(
+            "--server-side=false: client-side apply is not supported by rudder yet",
+        )),
+        Some(other) => Err(Error::message(format!(
+            "invalid server-side value {other:?}: must be \"true\", \"false\" or \"auto\""
+        ))),
+    }
+}
+
 #[derive(Args)]
 pub struct InstallArgs {
     /// [NAME] [CHART]
@@ -140,6 +178,8 @@ pub struct InstallArgs {
     wait: WaitArgs,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    render_apply: RenderApplyArgs,
     /// generate the name (and omit the NAME parameter)
     #[arg(short = 'g', long)]
     generate_name: bool,
@@ -207,6 +247,11 @@ pub struct UpgradeArgs {
     wait: WaitArgs,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    render_apply: RenderApplyArgs,
+    /// if set, no CRDs will be installed when an upgrade is performed with install flag enabled
+    #[arg(long)]
+    skip_crds: bool,
     /// if a release by this name doesn't already exist, run an install
     #[arg(short = 'i', long)]
     install: bool,
@@ -297,6 +342,10 @@ pub enum ReleaseCommand {
         /// if set server-side apply will force changes against conflicts
         #[arg(long)]
         force_conflicts: bool,
+        /// object updates run in the server instead of the client ("true", or "auto" to follow
+        /// the previous release; rudder always applies server-side)
+        #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+        server_side: Option<String>,
     },
     /// uninstall a release
     #[command(alias = "un", alias = "delete", alias = "del")]
@@ -375,6 +424,12 @@ pub enum ReleaseCommand {
         /// next release index in the list, used to offset from start value
         #[arg(long, default_value_t = 0)]
         offset: usize,
+        /// Selector (label query) to filter on, supports '=', '==', and '!='.(e.g. -l key1=value1,key2=value2). Works only for secret(default) and configmap storage backends.
+        #[arg(short = 'l', long)]
+        selector: Option<String>,
+        /// format time using golang time formatter. Example: --time-format "2006-01-02 15:04:05Z0700"
+        #[arg(long)]
+        time_format: Option<String>,
     },
     /// fetch release history
     #[command(alias = "hist")]
@@ -618,6 +673,7 @@ pub fn run(
     match cmd {
         ReleaseCommand::Install(a) => {
             crate::warn_deprecated("atomic", a.atomic, "use --rollback-on-failure instead");
+            a.render_apply.check()?;
             // Helm's `NameAndChart`.
             let name_template = a.name_template.as_deref().unwrap_or("");
             let failed = |e: &str| Error::message(format!("INSTALLATION FAILED: {e}"));
@@ -657,6 +713,8 @@ pub fn run(
                 force_conflicts: a.force_conflicts,
                 skip_schema_validation: a.skip_schema_validation,
                 enable_dns: a.enable_dns,
+                render_subchart_notes: a.render_apply.render_subchart_notes,
+                hide_secret: a.render_apply.hide_secret,
                 chart: rudder_action::ChartPathOptions {
                     dependency_update: a.dependency_update,
                     ..a.chart_path.options()?
@@ -674,6 +732,7 @@ pub fn run(
         }
         ReleaseCommand::Upgrade(a) => {
             crate::warn_deprecated("atomic", a.atomic, "use --rollback-on-failure instead");
+            a.render_apply.check()?;
             let cluster = connect(kube, namespace)?;
             let opts = rel::UpgradeOptions {
                 install: rel::InstallOptions {
@@ -689,6 +748,9 @@ pub fn run(
                     force_conflicts: a.force_conflicts,
                     skip_schema_validation: a.skip_schema_validation,
                     enable_dns: a.enable_dns,
+                    render_subchart_notes: a.render_apply.render_subchart_notes,
+                    hide_secret: a.render_apply.hide_secret,
+                    skip_crds: a.skip_crds,
                     chart: rudder_action::ChartPathOptions {
                         dependency_update: a.dependency_update,
                         ..a.chart_path.options()?
@@ -740,7 +802,9 @@ pub fn run(
             history_max,
             cleanup_on_fail,
             force_conflicts,
+            server_side,
         } => {
+            server_side_check(server_side.as_deref())?;
             let cluster = connect(kube, namespace)?;
             let opts = rel::RollbackOptions {
                 revision: revision.unwrap_or(0),
@@ -803,6 +867,8 @@ pub fn run(
             reverse,
             max,
             offset,
+            selector,
+            time_format,
         } => {
             let cluster = connect(kube, namespace)?;
             let opts = rel::ListOptions {
@@ -819,6 +885,8 @@ pub fn run(
                 reverse,
                 max,
                 offset,
+                selector,
+                time_format,
             };
             let rows = rel::list(&cluster, &opts)?;
             if short {

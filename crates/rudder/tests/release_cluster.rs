@@ -453,6 +453,142 @@ fn keep_history_and_resource_policy() {
     );
 }
 
+/// `--hide-secret` and `--render-subchart-notes` as Helm's renderResources treats them, and
+/// what rudder refuses rather than pretend (client-side apply).
+#[test]
+fn dry_run_hides_secrets_and_renders_subchart_notes() {
+    let Some(kc) = kubeconfig() else { return };
+    let ns = &unique("rel-notes");
+    let k = kube(&kc);
+    create_namespace(&k, ns);
+    let c = repo_root()
+        .join("tests/fixtures/charts/notes-secret")
+        .to_string_lossy()
+        .into_owned();
+    let shown = must(
+        rudder(
+            &kc,
+            ns,
+            &[
+                "install",
+                "quiet",
+                &c,
+                "--dry-run",
+                "--hide-secret",
+                "--render-subchart-notes",
+            ],
+        ),
+        "install --dry-run --hide-secret",
+    );
+    assert!(
+        shown.contains("# Source: notes-secret/templates/secret.yaml\n# HIDDEN: The Secret output has been suppressed\n"),
+        "{shown}"
+    );
+    assert!(!shown.contains("not-for-your-eyes"), "{shown}");
+    assert!(shown.contains("mode: visible"), "{shown}");
+    assert!(
+        shown.contains("Helper notes.\n\nParent notes for quiet."),
+        "{shown}"
+    );
+    let plain = must(
+        rudder(&kc, ns, &["install", "quiet", &c, "--dry-run"]),
+        "install --dry-run",
+    );
+    assert!(
+        plain.contains("not-for-your-eyes") && !plain.contains("Helper notes."),
+        "{plain}"
+    );
+    // Hiding secrets only makes sense for a dry run; nothing is installed.
+    let refused = rudder(&kc, ns, &["install", "quiet", &c, "--hide-secret"]);
+    assert!(!refused.ok);
+    assert!(
+        refused
+            .stderr
+            .contains("INSTALLATION FAILED: hiding Kubernetes secrets requires a dry-run mode"),
+        "{}",
+        refused.stderr
+    );
+    let refused = rudder(&kc, ns, &["install", "quiet", &c, "--server-side=false"]);
+    assert!(!refused.ok);
+    assert!(
+        refused
+            .stderr
+            .contains("client-side apply is not supported"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(must(rudder(&kc, ns, &["list", "-q"]), "list"), "");
+    // --server-side=true is what rudder does anyway.
+    must(
+        rudder(
+            &kc,
+            ns,
+            &[
+                "install",
+                "quiet",
+                &c,
+                "--server-side",
+                "--render-subchart-notes",
+            ],
+        ),
+        "install",
+    );
+    let notes = must(rudder(&kc, ns, &["get", "notes", "quiet"]), "get notes");
+    assert!(notes.contains("Helper notes."), "{notes}");
+}
+
+/// `list --selector` matches each release's labels (its own and the storage labels Helm's
+/// secret driver lists with), and `--time-format` takes a Go layout.
+#[test]
+fn list_selects_by_labels_and_formats_times() {
+    let Some(kc) = kubeconfig() else { return };
+    let ns = &unique("rel-select");
+    let k = kube(&kc);
+    create_namespace(&k, ns);
+    let c = repo_root()
+        .join("tests/fixtures/charts/notes-secret")
+        .to_string_lossy()
+        .into_owned();
+    must(
+        rudder(
+            &kc,
+            ns,
+            &["install", "alpha", &c, "--labels", "team=search,tier=db"],
+        ),
+        "install alpha",
+    );
+    must(
+        rudder(&kc, ns, &["install", "beta", &c, "-l", "team=ads"]),
+        "install beta",
+    );
+    let selected =
+        |selector: &str| must(rudder(&kc, ns, &["list", "-q", "-l", selector]), selector);
+    assert_eq!(selected("team=search"), "alpha\n");
+    assert_eq!(selected("team!=search"), "beta\n");
+    assert_eq!(
+        selected("team in (ads,search),status=deployed"),
+        "alpha\nbeta\n"
+    );
+    assert_eq!(selected("tier"), "alpha\n");
+    assert_eq!(selected("!tier,name=beta,owner==helm"), "beta\n");
+    assert_eq!(selected("version=2"), "");
+    let bad = rudder(&kc, ns, &["list", "-l", "team in (ads"]);
+    assert!(
+        !bad.ok && bad.stderr.contains("unable to parse requirement"),
+        "{}",
+        bad.stderr
+    );
+    let year = must(
+        rudder(&kc, ns, &["list", "-o", "json", "--time-format", "2006"]),
+        "list --time-format",
+    );
+    let rows: serde_json::Value = serde_json::from_str(&year).unwrap();
+    for row in rows.as_array().unwrap() {
+        let updated = row["updated"].as_str().unwrap();
+        assert!(updated.len() == 4 && updated.starts_with("20"), "{updated}");
+    }
+}
+
 #[test]
 fn refuses_to_adopt_objects_of_others() {
     let Some(kc) = kubeconfig() else { return };

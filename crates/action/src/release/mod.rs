@@ -7,6 +7,7 @@
 mod operations;
 mod query;
 mod resources;
+mod selector;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub use query::{
 pub use resources::{Readiness, WaitOptions};
 pub use rudder_kube::{ConnectOptions, Propagation};
 pub use rudder_storage::Release;
+pub use selector::Selector;
 
 /// How to reach the cluster and where releases are kept: Helm's global flags and
 /// `HELM_DRIVER`.

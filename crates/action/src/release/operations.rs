@@ -42,6 +42,10 @@ pub struct InstallOptions {
     pub force_conflicts: bool,
     pub skip_schema_validation: bool,
     pub enable_dns: bool,
+    /// `--render-subchart-notes`: the notes of every chart, not only the top one's.
+    pub render_subchart_notes: bool,
+    /// `--hide-secret`: v1 Secrets are left out of a dry run's manifest.
+    pub hide_secret: bool,
     /// Where the chart is looked for (`--version`, `--repo`...).
     pub chart: crate::ChartPathOptions,
     /// Where the warnings Helm logs go.
@@ -278,8 +282,18 @@ fn render(
         ..Engine::default()
     };
     let mut files = engine.render(chart, &top).map_err(Error::message)?;
+    // Helm's renderResources (whose map order makes the subcharts' order random; here it is
+    // by path).
     let notes_path = format!("{}/templates/NOTES.txt", chart.name());
-    let notes = files.get(&notes_path).cloned().unwrap_or_default();
+    let mut notes = String::new();
+    for (path, text) in &files {
+        if path.ends_with("NOTES.txt") && (opts.render_subchart_notes || *path == notes_path) {
+            if !notes.is_empty() {
+                notes.push('\n');
+            }
+            notes.push_str(text);
+        }
+    }
     files.retain(|path, _| !path.ends_with("NOTES.txt"));
     let mut logs = Vec::new();
     let sorted = sort_manifests(files.iter(), &mut logs);
@@ -287,7 +301,14 @@ fn render(
     let (hooks, manifests) = sorted.map_err(Error::message)?;
     let mut manifest = String::new();
     for m in &manifests {
-        manifest.push_str(&format!("---\n# Source: {}\n{}\n", m.path, m.content));
+        if opts.hide_secret && m.head.kind == "Secret" && m.head.api_version == "v1" {
+            manifest.push_str(&format!(
+                "---\n# Source: {}\n# HIDDEN: The Secret output has been suppressed\n",
+                m.path
+            ));
+        } else {
+            manifest.push_str(&format!("---\n# Source: {}\n{}\n", m.path, m.content));
+        }
     }
     Ok(Rendered {
         manifest,
@@ -378,9 +399,20 @@ pub fn install(
     opts: &InstallOptions,
     progress: &mut dyn FnMut(&[resources::Readiness]),
 ) -> Result<Release, Error> {
+    check_hide_secret(opts)?;
     let user_values = charts::user_values(&opts.values)?;
     let chart = load_chart(chart_ref, opts, &user_values)?;
     install_chart(cluster, name, chart, user_values, opts, progress)
+}
+
+/// `--hide-secret` only changes what a dry run shows.
+fn check_hide_secret(opts: &InstallOptions) -> Result<(), Error> {
+    if opts.hide_secret && opts.dry_run == DryRun::None {
+        return Err(Error::message(
+            "hiding Kubernetes secrets requires a dry-run mode",
+        ));
+    }
+    Ok(())
 }
 
 fn install_chart(
@@ -596,6 +628,7 @@ pub fn upgrade(
     opts: &UpgradeOptions,
     progress: &mut dyn FnMut(&[resources::Readiness]),
 ) -> Result<(Release, bool), Error> {
+    check_hide_secret(&opts.install)?;
     rudder_chart::validate_release_name(name)
         .map_err(|e| Error::message(format!("release name {name:?}: {e}")))?;
     let namespace = cluster.namespace().to_string();

@@ -27,6 +27,11 @@ pub struct ListOptions {
     pub reverse: bool,
     pub max: usize,
     pub offset: usize,
+    /// `--selector`: a label selector on each release's labels (its own and Helm's `name`,
+    /// `owner`, `status`, `version`).
+    pub selector: Option<String>,
+    /// `--time-format`: a Go time layout for the updated time.
+    pub time_format: Option<String>,
 }
 
 /// One row of `helm list`, with the JSON/YAML field names Helm uses.
@@ -51,11 +56,15 @@ impl ReleaseSummary {
     }
 }
 
-/// Go's `time.Time.String()`: `2006-01-02 15:04:05.999999999 -0700 MST`.
-fn go_time_string(s: &str) -> String {
+/// The updated time as `helm list` prints it: with `--time-format`'s Go layout, else Go's
+/// `time.Time.String()` (`2006-01-02 15:04:05.999999999 -0700 MST`).
+fn updated_time(s: &str, layout: Option<&str>) -> String {
     let Some(t) = parse_time(s) else {
         return "-".into();
     };
+    if let Some(layout) = layout.filter(|l| !l.is_empty()) {
+        return rudder_funcs::format_go_time(&t, layout);
+    }
     let mut out = t.format("%Y-%m-%d %H:%M:%S").to_string();
     let nanos = t.timestamp_subsec_nanos();
     if nanos > 0 {
@@ -105,6 +114,8 @@ pub fn list(cluster: &Cluster, opts: &ListOptions) -> Result<Vec<ReleaseSummary>
         ),
         _ => None,
     };
+    let selector =
+        super::Selector::parse(opts.selector.as_deref().unwrap_or("")).map_err(Error::message)?;
     let namespace = if opts.all_namespaces {
         ""
     } else {
@@ -141,6 +152,7 @@ pub fn list(cluster: &Cluster, opts: &ListOptions) -> Result<Vec<ReleaseSummary>
     }
     releases.extend(latest.into_values());
     releases.retain(|r| state_wanted(opts, r.status()));
+    releases.retain(|r| selector.matches(&rudder_storage::driver::record_labels(r)));
     releases.sort_by(|a, b| a.name.cmp(&b.name));
     if opts.by_date {
         releases.sort_by(|a, b| {
@@ -171,7 +183,7 @@ pub fn list(cluster: &Cluster, opts: &ListOptions) -> Result<Vec<ReleaseSummary>
             updated: r
                 .info
                 .as_ref()
-                .map(|i| go_time_string(&i.last_deployed))
+                .map(|i| updated_time(&i.last_deployed, opts.time_format.as_deref()))
                 .unwrap_or_else(|| "-".into()),
             status: r.status().to_string(),
             chart: r.chart_label(),
@@ -606,8 +618,23 @@ mod tests {
     #[test]
     fn times_print_as_go_prints_them() {
         assert_eq!(
-            go_time_string("2026-11-25T05:44:00.07148577Z"),
+            updated_time("2026-11-25T05:44:00.07148577Z", None),
             "2026-11-25 05:44:00.07148577 +0000 UTC"
+        );
+        // --time-format takes a Go layout, as Time.Format does.
+        assert_eq!(
+            updated_time(
+                "2026-11-25T05:44:00.07148577Z",
+                Some("2006-01-02 15:04:05Z0700")
+            ),
+            "2026-11-25 05:44:00Z"
+        );
+        assert_eq!(
+            updated_time(
+                "2026-11-25T17:04:00+02:00",
+                Some("Jan _2 3:04PM -07:00 MST")
+            ),
+            "Nov 25 5:04PM +02:00 +0200"
         );
         assert_eq!(ansic("2026-11-05T05:44:00Z"), "Thu Nov  5 05:44:00 2026");
     }
