@@ -34,7 +34,7 @@ pub use rudder_repo::search::SearchOptions;
 pub use rudder_repo::HelmPaths;
 pub use show::{show, ShowWhat};
 pub use table::table;
-pub use template::{generate_name, template, template_name, TemplateOptions};
+pub use template::{generate_name, template, template_name, ServerRender, TemplateOptions};
 
 pub use rudder_chart::log::{Level as LogLevel, LogRecord};
 

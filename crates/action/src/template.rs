@@ -29,11 +29,33 @@ pub struct TemplateOptions {
     pub skip_schema_validation: bool,
     pub enable_dns: bool,
     pub hide_secret: bool,
+    /// `--skip-crds` (only matters to a server-side render's CRD warning).
+    pub skip_crds: bool,
     pub debug: bool,
     /// Where the chart is looked for (`--version`, `--repo`...).
     pub chart: crate::ChartPathOptions,
     /// Where the warnings Helm logs go.
     pub log: crate::LogSink,
+    /// `--dry-run=server`: what the cluster gives the render (see
+    /// [`crate::release::server_render`]); `None` renders client-side.
+    pub server: Option<ServerRender>,
+}
+
+/// What a render takes from the cluster under `--dry-run=server`: the cluster's version and
+/// API groups (instead of Helm's defaults, `--kube-version` and `--api-versions`) and
+/// `lookup` answered by the cluster.
+#[derive(Clone)]
+pub struct ServerRender {
+    pub capabilities: Capabilities,
+    pub lookup: std::sync::Arc<dyn rudder_engine::Lookup>,
+}
+
+impl std::fmt::Debug for ServerRender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerRender")
+            .field("capabilities", &self.capabilities)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The release name that `--name-template` gives (Helm's `TemplateName`).
@@ -78,6 +100,11 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
     capabilities
         .api_versions
         .extend(opts.api_versions.iter().cloned());
+    // A server-side render takes the cluster's capabilities; Helm then ignores
+    // --kube-version and --api-versions.
+    if let Some(server) = &opts.server {
+        capabilities = server.capabilities.clone();
+    }
 
     let user_values = charts::user_values(&opts.values)?;
     let mut chart = charts::load_with_dependencies(
@@ -89,6 +116,11 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
     validate_release_name(&opts.release_name)?;
     charts::process_dependencies(&mut chart, &user_values, &opts.log)
         .map_err(|e| Error::message(format!("chart dependencies processing failed: {e}")))?;
+    if opts.server.is_some() && !opts.skip_crds && !charts::crd_objects(&chart).is_empty() {
+        opts.log.emit(crate::LogRecord::warn(
+            "This chart or one of its subcharts contains CRDs. Rendering may fail or contain inaccuracies.",
+        ));
+    }
 
     let release = ReleaseOptions {
         name: opts.release_name.clone(),
@@ -124,6 +156,7 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
 
     let engine = Engine {
         enable_dns: opts.enable_dns,
+        lookup: opts.server.as_ref().map(|s| s.lookup.clone()),
         ..Engine::default()
     };
     let mut files = engine.render(&chart, &top).map_err(with_hint)?;

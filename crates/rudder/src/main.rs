@@ -433,11 +433,6 @@ impl TemplateInstallArgs {
         warn_deprecated("validate", self.validate, "use '--dry-run=server' instead");
         self.wait.options()?;
         action::release::parse_labels(&self.labels)?;
-        if self.validate > 0 {
-            return Err(action::Error::message(
-                "--validate: validating against a cluster (--dry-run=server) is not supported by rudder template yet",
-            ));
-        }
         if self.post_renderer.as_deref().is_some_and(|p| !p.is_empty()) {
             return Err(action::Error::message(
                 "--post-renderer: post-renderer plugins are not supported by rudder yet",
@@ -547,6 +542,13 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                     t.dry_run
                 )));
             }
+            // --validate is the deprecated spelling of --dry-run=server.
+            let server = if t.dry_run == "server" || t.install.validate > 0 {
+                let cluster = release_cmd::connect(&cli.kube, &cli.namespace)?;
+                Some(action::release::server_render(&cluster)?)
+            } else {
+                None
+            };
             let options = action::TemplateOptions {
                 release_name: name,
                 namespace,
@@ -569,8 +571,9 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                     ..t.chart_path.options()?
                 },
                 log: slog::stderr_sink(),
+                server,
+                skip_crds: t.skip_crds,
             };
-            let _ = t.skip_crds;
             let text = action::template(&chart, &options)?;
             out.write_all(text.as_bytes()).map_err(action::Error::io)?;
         }

@@ -509,7 +509,7 @@ pub enum GetCommand {
     },
 }
 
-fn connect(kube: &KubeArgs, namespace: &Option<String>) -> Result<Cluster, Error> {
+pub(crate) fn connect(kube: &KubeArgs, namespace: &Option<String>) -> Result<Cluster, Error> {
     // rudder does not throttle its requests, so --burst-limit and --qps have nothing to set.
     if kube.kube_as_user.is_some() || !kube.kube_as_group.is_empty() {
         return Err(Error::message(

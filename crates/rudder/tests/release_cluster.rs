@@ -589,6 +589,56 @@ fn list_selects_by_labels_and_formats_times() {
     }
 }
 
+/// `template --dry-run=server` renders with the cluster's capabilities and answers `lookup`
+/// from it, as Helm's server-side dry-run install does (compared with helm-python-sdk).
+#[test]
+fn template_dry_run_server_reads_the_cluster_like_helm() {
+    let Some(kc) = kubeconfig() else { return };
+    let ns = &unique("tpl-server");
+    let k = kube(&kc);
+    create_namespace(&k, ns);
+    k.create(
+        &json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "preexisting", "namespace": ns},
+                "data": {"value": "42"}}),
+        ns,
+    )
+    .unwrap();
+    let c = repo_root()
+        .join("tests/fixtures/charts/server-render")
+        .to_string_lossy()
+        .into_owned();
+    let ours = must(
+        rudder(&kc, ns, &["template", "probe", &c, "--dry-run=server"]),
+        "template --dry-run=server",
+    );
+    assert!(ours.contains("preexisting: \"42\""), "{ours}");
+    assert!(ours.contains("namespaceFound: \"yes\""), "{ours}");
+    // --validate is the deprecated spelling of the same.
+    let validate = rudder(&kc, ns, &["template", "probe", &c, "--validate"]);
+    assert!(validate.ok, "{}", validate.stderr);
+    assert_eq!(validate.stdout, ours);
+    assert!(validate
+        .stderr
+        .contains("Flag --validate has been deprecated"));
+    // Client-side, lookup finds nothing.
+    let offline = must(rudder(&kc, ns, &["template", "probe", &c]), "template");
+    assert!(offline.contains("preexisting: \"none\""), "{offline}");
+    let script = format!(
+        r#"
+import json, helm_python as h
+c = h.Config(kubeconfig_path={kc:?}, namespace={ns:?})
+rel = c.install({c:?}, "probe", {{}}, dry_run="server", namespace={ns:?})
+print(json.dumps(rel["manifest"]))
+"#
+    );
+    let Some(out) = helm_python(&kc, &script) else {
+        return;
+    };
+    let helm_manifest: String = serde_json::from_str(out.trim().lines().last().unwrap()).unwrap();
+    assert_eq!(ours.trim_end(), helm_manifest.trim_end());
+}
+
 #[test]
 fn refuses_to_adopt_objects_of_others() {
     let Some(kc) = kubeconfig() else { return };

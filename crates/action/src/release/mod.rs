@@ -119,6 +119,17 @@ impl Cluster {
 }
 
 /// `lookup` against the live cluster.
+/// What `helm template --dry-run=server` takes from the cluster: a reachability check, the
+/// cluster's version and API groups, and `lookup`.
+pub fn server_render(cluster: &Cluster) -> Result<crate::ServerRender, Error> {
+    let capabilities = operations::capabilities(cluster, DryRun::Server)
+        .map_err(|e| Error::message(format!("cluster reachability check failed: {e}")))?;
+    Ok(crate::ServerRender {
+        capabilities,
+        lookup: Arc::new(ClusterLookup(cluster.kube.clone())),
+    })
+}
+
 struct ClusterLookup(Arc<Kube>);
 
 impl rudder_engine::Lookup for ClusterLookup {

@@ -224,7 +224,7 @@ struct Rendered {
     notes: String,
 }
 
-fn capabilities(cluster: &Cluster, dry_run: DryRun) -> Result<Capabilities, Error> {
+pub(super) fn capabilities(cluster: &Cluster, dry_run: DryRun) -> Result<Capabilities, Error> {
     let mut caps = Capabilities::default();
     if dry_run == DryRun::Client {
         return Ok(caps);
