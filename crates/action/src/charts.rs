@@ -153,7 +153,7 @@ impl ChartReference {
     }
 }
 
-fn same_origin(a: &str, b: &str) -> bool {
+pub(crate) fn same_origin(a: &str, b: &str) -> bool {
     let origin = |u: &str| {
         let (scheme, rest) = u.split_once("://")?;
         let host = rest.split(['/', '?', '#']).next()?;

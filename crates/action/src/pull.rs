@@ -27,6 +27,12 @@ pub struct PullOptions {
     /// saving or expanding, and report the signer.
     pub verify: bool,
     pub keyring: PathBuf,
+    /// `--repo`: find the chart by name in this repository instead of a configured one.
+    pub repo_url: String,
+    /// `--pass-credentials`: send `--username`/`--password` to every host, not only `--repo`'s.
+    pub pass_credentials_all: bool,
+    /// `--prov`: save the chart's provenance file beside it, without verifying.
+    pub prov: bool,
 }
 
 impl Default for PullOptions {
@@ -40,6 +46,9 @@ impl Default for PullOptions {
             registry: RegistryOptions::default(),
             verify: false,
             keyring: rudder_repo::provenance::default_keyring(),
+            repo_url: String::new(),
+            pass_credentials_all: false,
+            prov: false,
         }
     }
 }
@@ -77,11 +86,13 @@ pub fn pull_with_output(
             let dest = Path::new(&options.destination);
             std::fs::create_dir_all(dest).map_err(Error::io)?;
             std::fs::write(dest.join(format!("{file_name}.prov")), &prov).map_err(Error::io)?;
-            let keyring =
-                rudder_repo::provenance::load_keyring(&options.keyring).map_err(Error::message)?;
-            let verified = rudder_repo::provenance::verify(&data, &prov, &file_name, &keyring)
-                .map_err(Error::message)?;
-            output = verified.report();
+            if options.verify {
+                let keyring = rudder_repo::provenance::load_keyring(&options.keyring)
+                    .map_err(Error::message)?;
+                let verified = rudder_repo::provenance::verify(&data, &prov, &file_name, &keyring)
+                    .map_err(Error::message)?;
+                output = verified.report();
+            }
         }
         (data, file_name, output)
     };
@@ -100,19 +111,48 @@ fn fetch_repo_chart(
     options: &PullOptions,
 ) -> Result<Fetched, Error> {
     // A missing repositories.yaml only matters for `repo/chart` references.
-    let repositories = RepoFile::load(&paths.repository_config)
-        .or_else(|_| RepoFile::parse(""))
+    let (url, get_options) = if options.repo_url.is_empty() {
+        let repositories = RepoFile::load(&paths.repository_config)
+            .or_else(|_| RepoFile::parse(""))
+            .map_err(Error::message)?;
+        let resolved = resolve_chart(&repositories, &paths.repository_cache, reference, version)
+            .map_err(Error::message)?;
+        let get_options = resolved
+            .repo
+            .as_ref()
+            .map(GetOptions::from)
+            .unwrap_or_default();
+        (resolved.url, get_options)
+    } else {
+        let registry = &options.registry;
+        let mut get_options = GetOptions {
+            username: registry.username.clone(),
+            password: registry.password.clone(),
+            pass_credentials_all: options.pass_credentials_all,
+            ca_file: registry.ca_file.clone(),
+            cert_file: registry.cert_file.clone(),
+            key_file: registry.key_file.clone(),
+            insecure_skip_tls_verify: registry.insecure_skip_tls_verify,
+            ..GetOptions::default()
+        };
+        let url = rudder_repo::downloader::find_chart_in_repo_url(
+            &paths.repository_cache,
+            &options.repo_url,
+            reference,
+            version,
+            &get_options,
+        )
         .map_err(Error::message)?;
-    let resolved = resolve_chart(&repositories, &paths.repository_cache, reference, version)
-        .map_err(Error::message)?;
-    let get_options = resolved
-        .repo
-        .as_ref()
-        .map(GetOptions::from)
-        .unwrap_or_default();
-    let data = getter::get(&resolved.url, &get_options).map_err(Error::message)?;
-    let prov = if options.verify {
-        let url = provenance_url(&resolved.url);
+        // As for install: the credentials go only to the repository's own origin.
+        if !(options.pass_credentials_all || crate::charts::same_origin(&options.repo_url, &url)) {
+            get_options.username.clear();
+            get_options.password.clear();
+        }
+        (url, get_options)
+    };
+    let data = getter::get(&url, &get_options).map_err(Error::message)?;
+    let prov = if options.verify || options.prov {
+        let url = provenance_url(&url);
         Some(
             getter::get(&url, &get_options)
                 .map_err(|e| Error::message(format!("failed to fetch provenance {url:?}: {e}")))?,
@@ -120,7 +160,7 @@ fn fetch_repo_chart(
     } else {
         None
     };
-    Ok((data, archive_name(&resolved.url), prov))
+    Ok((data, archive_name(&url), prov))
 }
 
 /// The provenance file's URL: the archive's with `.prov` added to its path.

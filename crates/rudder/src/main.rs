@@ -131,6 +131,15 @@ struct PullArgs {
     /// location of public keys used for verification
     #[arg(long, default_value_os_t = action::provenance::default_keyring())]
     keyring: std::path::PathBuf,
+    /// chart repository url where to locate the requested chart
+    #[arg(long, default_value = "")]
+    repo: String,
+    /// pass credentials to all domains
+    #[arg(long)]
+    pass_credentials: bool,
+    /// fetch the provenance file, but don't perform verification
+    #[arg(long)]
+    prov: bool,
 }
 
 #[derive(Args)]
@@ -180,6 +189,9 @@ enum RepoCommand {
     Update {
         /// [REPO1 [REPO2 ...]]
         names: Vec<String>,
+        /// time to wait for the index file download to complete
+        #[arg(long, default_value = "2m0s")]
+        timeout: String,
     },
     /// generate an index file given a directory containing packaged charts
     Index(RepoIndexArgs),
@@ -248,6 +260,49 @@ struct RepoAddArgs {
     /// replace (overwrite) the repo if it already exists
     #[arg(long)]
     force_update: bool,
+    /// read chart repository password from stdin
+    #[arg(long)]
+    password_stdin: bool,
+    /// add repositories which are known to be deprecated (the old Kubernetes chart hosts)
+    #[arg(long)]
+    allow_deprecated_repos: bool,
+    /// time to wait for the index file download to complete
+    #[arg(long, default_value = "2m0s")]
+    timeout: String,
+}
+
+/// The chart hosts Helm refuses without `--allow-deprecated-repos`, and where they moved.
+const DEPRECATED_REPOS: &[(&str, &str)] = &[
+    (
+        "//kubernetes-charts.storage.googleapis.com",
+        "https://charts.helm.sh/stable",
+    ),
+    (
+        "//kubernetes-charts-incubator.storage.googleapis.com",
+        "https://charts.helm.sh/incubator",
+    ),
+];
+
+/// Helm's `repo add` password: from `--password`, else (with a username) from standard
+/// input with `--password-stdin` or a prompt.
+fn repo_add_password(a: &RepoAddArgs) -> Result<String, action::Error> {
+    if a.username.is_empty() || !a.password.is_empty() {
+        return Ok(a.password.clone());
+    }
+    let mut line = String::new();
+    if a.password_stdin {
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut line)
+            .map_err(action::Error::io)?;
+    } else {
+        print!("Password: ");
+        let _ = std::io::stdout().flush();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(action::Error::io)?;
+        println!();
+    }
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    Ok(password.strip_suffix('\r').unwrap_or(password).to_string())
 }
 
 #[derive(Args)]
@@ -616,6 +671,9 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                 registry: p.registry.options(),
                 verify: p.verify,
                 keyring: p.keyring,
+                repo_url: p.repo,
+                pass_credentials_all: p.pass_credentials,
+                prov: p.prov,
             };
             for chart in &p.charts {
                 let (_, text) =
@@ -644,9 +702,21 @@ fn run(cli: Cli) -> Result<(), action::Error> {
             }
         }
         Command::Repo(RepoCommand::Add(a)) => {
+            if !a.allow_deprecated_repos {
+                if let Some((_, moved)) =
+                    DEPRECATED_REPOS.iter().find(|(old, _)| a.url.contains(old))
+                {
+                    return Err(action::Error::message(format!(
+                        "repo {:?} is no longer available; try {moved:?} instead",
+                        a.url
+                    )));
+                }
+            }
+            release_cmd::parse_duration_flag(&a.timeout, "timeout")?;
+            let password = repo_add_password(&a)?;
             let options = action::RepoAddOptions {
                 username: a.username,
-                password: a.password,
+                password,
                 ca_file: a.ca_file,
                 cert_file: a.cert_file,
                 key_file: a.key_file,
@@ -686,7 +756,8 @@ fn run(cli: Cli) -> Result<(), action::Error> {
             let text = action::repo_remove(&action::HelmPaths::from_env(), &names)?;
             out.write_all(text.as_bytes()).map_err(action::Error::io)?;
         }
-        Command::Repo(RepoCommand::Update { names }) => {
+        Command::Repo(RepoCommand::Update { names, timeout }) => {
+            release_cmd::parse_duration_flag(&timeout, "timeout")?;
             action::repo_update(&action::HelmPaths::from_env(), &names, &mut out)?;
         }
         Command::Verify(v) => provenance_cmd::verify(&v, &mut out)?,

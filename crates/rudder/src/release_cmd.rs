@@ -92,9 +92,14 @@ impl WaitArgs {
 
 /// Go's `time.ParseDuration` for the forms Helm users write (`300s`, `5m0s`, `1h`, `1.5m`).
 fn parse_duration(text: &str) -> Result<Duration, Error> {
+    parse_duration_flag(text, "timeout")
+}
+
+/// [`parse_duration`] for the flag `--{flag}`, with pflag's error.
+pub(crate) fn parse_duration_flag(text: &str, flag: &str) -> Result<Duration, Error> {
     let bad = || {
         Error::message(format!(
-            "invalid argument {text:?} for \"--timeout\" flag: time: invalid duration {text:?}"
+            "invalid argument {text:?} for \"--{flag}\" flag: time: invalid duration {text:?}"
         ))
     };
     if text == "0" {

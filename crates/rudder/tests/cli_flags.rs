@@ -4,6 +4,8 @@
 //! command line, so the expectations here come from Helm v4.2.3's sources (pkg/cmd/install.go,
 //! template.go, pkg/cli/environment.go, pkg/action/install.go), not from a golden.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -188,4 +190,91 @@ fn repository_config_flag_is_read_like_helm_repository_config() {
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         assert!(stdout(&out).contains("flagged"), "{}", stdout(&out));
     }
+}
+
+#[test]
+fn repo_add_refuses_the_old_kubernetes_chart_hosts_and_bad_timeouts() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home
+        .path()
+        .join("repositories.yaml")
+        .to_string_lossy()
+        .into_owned();
+    let out = rudder(&[
+        "repo",
+        "add",
+        "stable",
+        "https://kubernetes-charts.storage.googleapis.com",
+        "--repository-config",
+        &config,
+    ]);
+    assert!(!out.status.success());
+    assert_eq!(
+        stderr(&out).trim(),
+        r#"Error: repo "https://kubernetes-charts.storage.googleapis.com" is no longer available; try "https://charts.helm.sh/stable" instead"#
+    );
+    let out = rudder(&[
+        "repo",
+        "add",
+        "x",
+        "http://127.0.0.1:1",
+        "--timeout",
+        "1 minute",
+    ]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains(r#"invalid argument "1 minute" for "--timeout" flag"#));
+}
+
+#[test]
+fn pull_finds_a_chart_by_name_with_repo_and_keeps_its_provenance_with_prov() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let archive = std::fs::read(root.join("tests/template/charts/hooks-1.2.3.tgz")).unwrap();
+    let index = "apiVersion: v1\nentries:\n  hooks:\n  - apiVersion: v2\n    name: hooks\n    version: 1.2.3\n    urls:\n    - charts/hooks-1.2.3.tgz\n";
+    let base = common::serve_files(vec![
+        ("/index.yaml".into(), index.as_bytes().to_vec()),
+        ("/charts/hooks-1.2.3.tgz".into(), archive.clone()),
+        (
+            "/charts/hooks-1.2.3.tgz.prov".into(),
+            b"not checked".to_vec(),
+        ),
+    ]);
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("cache").to_string_lossy().into_owned();
+    let dest = home.path().join("out");
+    let dest_s = dest.to_string_lossy().into_owned();
+    let out = rudder(&[
+        "pull",
+        "hooks",
+        "--repo",
+        &base,
+        "--version",
+        "1.2.3",
+        "-d",
+        &dest_s,
+        "--prov",
+        "--repository-cache",
+        &cache,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read(dest.join("hooks-1.2.3.tgz")).unwrap(),
+        archive
+    );
+    assert_eq!(
+        std::fs::read(dest.join("hooks-1.2.3.tgz.prov")).unwrap(),
+        b"not checked"
+    );
+    // Not in that repository: Helm's error for a chart it cannot find.
+    let out = rudder(&[
+        "pull",
+        "nope",
+        "--repo",
+        &base,
+        "-d",
+        &dest_s,
+        "--repository-cache",
+        &cache,
+    ]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("nope"), "{}", stderr(&out));
 }
