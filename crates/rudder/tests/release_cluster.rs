@@ -20,10 +20,24 @@ fn repo_root() -> PathBuf {
 }
 
 fn chart() -> String {
+    fixture_chart("release-demo")
+}
+
+fn fixture_chart(name: &str) -> String {
     repo_root()
-        .join("tests/fixtures/charts/release-demo")
+        .join("tests/fixtures/charts")
+        .join(name)
         .to_string_lossy()
         .into_owned()
+}
+
+/// The kubeconfig, a new namespace named after `prefix` and a client, or `None` to skip.
+fn fresh_namespace(prefix: &str) -> Option<(String, String, Kube)> {
+    let kc = kubeconfig()?;
+    let ns = unique(prefix);
+    let k = kube(&kc);
+    create_namespace(&k, &ns);
+    Some((kc, ns, k))
 }
 
 fn kubeconfig() -> Option<String> {
@@ -457,14 +471,11 @@ fn keep_history_and_resource_policy() {
 /// what rudder refuses rather than pretend (client-side apply).
 #[test]
 fn dry_run_hides_secrets_and_renders_subchart_notes() {
-    let Some(kc) = kubeconfig() else { return };
-    let ns = &unique("rel-notes");
-    let k = kube(&kc);
-    create_namespace(&k, ns);
-    let c = repo_root()
-        .join("tests/fixtures/charts/notes-secret")
-        .to_string_lossy()
-        .into_owned();
+    let Some((kc, ns, _)) = fresh_namespace("rel-notes") else {
+        return;
+    };
+    let ns = &ns;
+    let c = fixture_chart("notes-secret");
     let shown = must(
         rudder(
             &kc,
@@ -541,14 +552,11 @@ fn dry_run_hides_secrets_and_renders_subchart_notes() {
 /// secret driver lists with), and `--time-format` takes a Go layout.
 #[test]
 fn list_selects_by_labels_and_formats_times() {
-    let Some(kc) = kubeconfig() else { return };
-    let ns = &unique("rel-select");
-    let k = kube(&kc);
-    create_namespace(&k, ns);
-    let c = repo_root()
-        .join("tests/fixtures/charts/notes-secret")
-        .to_string_lossy()
-        .into_owned();
+    let Some((kc, ns, _)) = fresh_namespace("rel-select") else {
+        return;
+    };
+    let ns = &ns;
+    let c = fixture_chart("notes-secret");
     must(
         rudder(
             &kc,
@@ -593,10 +601,10 @@ fn list_selects_by_labels_and_formats_times() {
 /// from it, as Helm's server-side dry-run install does (compared with helm-python-sdk).
 #[test]
 fn template_dry_run_server_reads_the_cluster_like_helm() {
-    let Some(kc) = kubeconfig() else { return };
-    let ns = &unique("tpl-server");
-    let k = kube(&kc);
-    create_namespace(&k, ns);
+    let Some((kc, ns, k)) = fresh_namespace("tpl-server") else {
+        return;
+    };
+    let ns = &ns;
     k.create(
         &json!({"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {"name": "preexisting", "namespace": ns},
@@ -604,10 +612,7 @@ fn template_dry_run_server_reads_the_cluster_like_helm() {
         ns,
     )
     .unwrap();
-    let c = repo_root()
-        .join("tests/fixtures/charts/server-render")
-        .to_string_lossy()
-        .into_owned();
+    let c = fixture_chart("server-render");
     let ours = must(
         rudder(&kc, ns, &["template", "probe", &c, "--dry-run=server"]),
         "template --dry-run=server",
