@@ -15,14 +15,17 @@ pub enum ShowWhat {
 const README_NAMES: &[&str] = &["readme.md", "readme.txt", "readme"];
 
 /// What `helm show WHAT CHART` prints; a non-empty `jsonpath` (`show values --jsonpath`)
-/// prints what that template selects from the chart's values instead of values.yaml.
+/// prints what that template selects from the chart's values instead of values.yaml. What
+/// Helm's loader logs goes to `log`.
 pub fn show(
     chart_ref: &str,
     what: ShowWhat,
     jsonpath: &str,
     chart_path: &charts::ChartPathOptions,
+    log: &crate::LogSink,
 ) -> Result<String, Error> {
-    let chart = charts::load(chart_ref, chart_path)?;
+    let mut chart = charts::load(chart_ref, chart_path)?;
+    log.emit_all(std::mem::take(&mut chart.load_logs));
     let mut out = String::new();
     let all = what == ShowWhat::All;
     if what == ShowWhat::Chart || all {

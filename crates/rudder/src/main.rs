@@ -658,7 +658,13 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                 ShowCommand::Readme(a) => (action::ShowWhat::Readme, a, String::new()),
                 ShowCommand::Crds(a) => (action::ShowWhat::Crds, a, String::new()),
             };
-            let text = action::show(&args.chart, what, &jsonpath, &args.chart_path.options()?)?;
+            let text = action::show(
+                &args.chart,
+                what,
+                &jsonpath,
+                &args.chart_path.options()?,
+                &slog::stderr_sink(),
+            )?;
             out.write_all(text.as_bytes()).map_err(action::Error::io)?;
         }
         Command::Pull(p) => {
