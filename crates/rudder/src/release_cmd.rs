@@ -151,12 +151,37 @@ pub struct RenderApplyArgs {
     /// previous release; rudder always applies server-side)
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     server_side: Option<String>,
+    /// force resource updates by replacement
+    #[arg(long)]
+    force_replace: bool,
+    /// deprecated: --force-replace
+    #[arg(long, hide = true, action = clap::ArgAction::Count)]
+    force: u8,
 }
 
 impl RenderApplyArgs {
     fn check(&self) -> Result<(), Error> {
+        crate::warn_deprecated("force", self.force, "use --force-replace instead");
         server_side_check(self.server_side.as_deref())
     }
+
+    fn force_replace(&self) -> bool {
+        self.force_replace || self.force > 0
+    }
+}
+
+/// Helm's kube client refuses to replace objects it server-side applies, and rudder always
+/// applies server-side, so an update that asks for replacement fails as Helm's would (before
+/// anything changes, where Helm fails at the update step).
+fn force_replace_check(force_replace: bool, force_conflicts: bool) -> Result<(), Error> {
+    if !force_replace {
+        return Ok(());
+    }
+    Err(Error::message(if force_conflicts {
+        "invalid operation: cannot use force conflicts and force replace together"
+    } else {
+        "invalid operation: cannot use server-side apply and force replace together"
+    }))
 }
 
 /// rudder applies with server-side apply only.
@@ -351,6 +376,12 @@ pub enum ReleaseCommand {
         /// the previous release; rudder always applies server-side)
         #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
         server_side: Option<String>,
+        /// force resource updates by replacement
+        #[arg(long)]
+        force_replace: bool,
+        /// deprecated: --force-replace
+        #[arg(long, hide = true, action = clap::ArgAction::Count)]
+        force: u8,
     },
     /// uninstall a release
     #[command(alias = "un", alias = "delete", alias = "del")]
@@ -738,6 +769,8 @@ pub fn run(
         ReleaseCommand::Upgrade(a) => {
             crate::warn_deprecated("atomic", a.atomic, "use --rollback-on-failure instead");
             a.render_apply.check()?;
+            force_replace_check(a.render_apply.force_replace(), a.force_conflicts)
+                .map_err(|e| Error::message(format!("UPGRADE FAILED: {e}")))?;
             let cluster = connect(kube, namespace)?;
             let opts = rel::UpgradeOptions {
                 install: rel::InstallOptions {
@@ -808,7 +841,11 @@ pub fn run(
             cleanup_on_fail,
             force_conflicts,
             server_side,
+            force_replace,
+            force,
         } => {
+            crate::warn_deprecated("force", force, "use --force-replace instead");
+            force_replace_check(force_replace || force > 0, force_conflicts)?;
             server_side_check(server_side.as_deref())?;
             let cluster = connect(kube, namespace)?;
             let opts = rel::RollbackOptions {

@@ -278,3 +278,23 @@ fn pull_finds_a_chart_by_name_with_repo_and_keeps_its_provenance_with_prov() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("nope"), "{}", stderr(&out));
 }
+
+#[test]
+fn replacing_objects_is_refused_as_helm_refuses_it_under_server_side_apply() {
+    // Helm v4's kube client cannot replace what it server-side applies; rudder always
+    // applies server-side, so upgrade and rollback refuse --force-replace (and --force).
+    let chart = chart();
+    let out = rudder(&["upgrade", "r", &chart, "--force"]);
+    assert!(!out.status.success());
+    assert_eq!(
+        stderr(&out),
+        "Flag --force has been deprecated, use --force-replace instead\n\
+         Error: UPGRADE FAILED: invalid operation: cannot use server-side apply and force replace together\n"
+    );
+    let out = rudder(&["rollback", "r", "--force-replace", "--force-conflicts"]);
+    assert!(!out.status.success());
+    assert_eq!(
+        stderr(&out),
+        "Error: invalid operation: cannot use force conflicts and force replace together\n"
+    );
+}
