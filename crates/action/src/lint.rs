@@ -470,6 +470,8 @@ fn lint_templates(
             return;
         }
     };
+    // This rule loads the chart itself in Helm, which logs what its loader logs.
+    opts.log.emit_all(std::mem::take(&mut chart.load_logs));
     let mut caps = Capabilities::default();
     if let Some(v) = &opts.kube_version {
         if let Ok(k) = KubeVersion::parse(v) {
@@ -734,7 +736,10 @@ fn lint_one(path: &str, opts: &LintOptions, values: &Value) -> Result<Linter, St
         values,
     );
     match (&chart, &load_error) {
-        (Some(c), _) => lint_dependencies(&mut l, c, dir),
+        (Some(c), _) => {
+            opts.log.emit_all(c.load_logs.clone());
+            lint_dependencies(&mut l, c, dir);
+        }
         (None, Some(e)) => {
             l.rule(
                 Severity::Error,
@@ -744,7 +749,90 @@ fn lint_one(path: &str, opts: &LintOptions, values: &Value) -> Result<Linter, St
         }
         (None, None) => {}
     }
+    lint_crds(
+        &mut l,
+        dir,
+        chart.as_ref().ok_or(load_error.unwrap_or_default()),
+        opts,
+    );
     Ok(l)
+}
+
+/// Helm's `Crds` rule: every YAML document of every file under crds/ (the chart's and its
+/// subcharts', named within their own chart) must be a CustomResourceDefinition of
+/// apiextensions.k8s.io; the first file that does not parse ends the rule.
+fn lint_crds(l: &mut Linter, dir: &Path, chart: Result<&Chart, String>, opts: &LintOptions) {
+    let cdir = "crds/";
+    let crds = dir.join("crds");
+    if !crds.exists() {
+        return;
+    }
+    if !crds.is_dir() {
+        l.rule(Severity::Error, cdir, Err("not a directory".into()));
+        return;
+    }
+    let chart = match chart {
+        Ok(c) => c,
+        Err(e) => {
+            l.rule(Severity::Error, cdir, Err(e));
+            return;
+        }
+    };
+    opts.log.emit_all(chart.load_logs.clone());
+    fn crd_files(chart: &Chart, out: &mut Vec<(String, String)>) {
+        for f in &chart.files {
+            let lower = f.name.to_ascii_lowercase();
+            if f.name.starts_with("crds/")
+                && (lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json"))
+            {
+                out.push((
+                    f.name.clone(),
+                    String::from_utf8_lossy(&f.data).into_owned(),
+                ));
+            }
+        }
+        for d in &chart.dependencies {
+            crd_files(d, out);
+        }
+    }
+    let mut files = Vec::new();
+    crd_files(chart, &mut files);
+    for (name, text) in files {
+        let documents = match rudder_value::yaml::from_yaml_documents(&text) {
+            Ok(d) => d,
+            Err(e) => {
+                l.rule(
+                    Severity::Error,
+                    &name,
+                    Err(format!("unable to parse YAML: {e}")),
+                );
+                return;
+            }
+        };
+        for doc in documents {
+            let Some(object) = doc.as_dict() else {
+                continue;
+            };
+            let field = |key: &str| match object.get(key) {
+                Some(Value::String(s)) => s.to_string(),
+                _ => String::new(),
+            };
+            if !field("apiVersion").starts_with("apiextensions.k8s.io") {
+                l.rule(
+                    Severity::Error,
+                    &name,
+                    Err("apiVersion is not in 'apiextensions.k8s.io'".into()),
+                );
+            }
+            if field("kind") != "CustomResourceDefinition" {
+                l.rule(
+                    Severity::Error,
+                    &name,
+                    Err("object kind is not 'CustomResourceDefinition'".into()),
+                );
+            }
+        }
+    }
 }
 
 /// Lints each path (and, with `with_subcharts`, the charts under their charts/) as
