@@ -62,6 +62,10 @@ pub struct ConnectOptions {
     pub ca_file: Option<PathBuf>,
     pub tls_server_name: Option<String>,
     pub insecure_skip_tls_verify: bool,
+    /// `--kube-as-user`: the user to act as (sent as `Impersonate-User`).
+    pub impersonate_user: Option<String>,
+    /// `--kube-as-group`, repeatable (sent as `Impersonate-Group`).
+    pub impersonate_groups: Vec<String>,
 }
 
 /// A served resource: where objects of one apiVersion/kind live.
@@ -187,6 +191,12 @@ impl Kube {
         }
         if opts.insecure_skip_tls_verify {
             config.accept_invalid_certs = true;
+        }
+        if let Some(user) = &opts.impersonate_user {
+            config.auth_info.impersonate = Some(user.clone());
+        }
+        if !opts.impersonate_groups.is_empty() {
+            config.auth_info.impersonate_groups = Some(opts.impersonate_groups.clone());
         }
         config.read_timeout = Some(Duration::from_secs(60));
         let default_namespace = config.default_namespace.clone();

@@ -547,11 +547,6 @@ pub enum GetCommand {
 
 pub(crate) fn connect(kube: &KubeArgs, namespace: &Option<String>) -> Result<Cluster, Error> {
     // rudder does not throttle its requests, so --burst-limit and --qps have nothing to set.
-    if kube.kube_as_user.is_some() || !kube.kube_as_group.is_empty() {
-        return Err(Error::message(
-            "--kube-as-user/--kube-as-group: impersonation is not supported by rudder yet",
-        ));
-    }
     let opts = ClusterOptions {
         connect: rel::ConnectOptions {
             kubeconfig: kube.kubeconfig.clone(),
@@ -561,6 +556,8 @@ pub(crate) fn connect(kube: &KubeArgs, namespace: &Option<String>) -> Result<Clu
             ca_file: kube.kube_ca_file.clone(),
             tls_server_name: kube.kube_tls_server_name.clone(),
             insecure_skip_tls_verify: kube.kube_insecure_skip_tls_verify,
+            impersonate_user: kube.kube_as_user.clone().filter(|u| !u.is_empty()),
+            impersonate_groups: kube.kube_as_group.clone(),
         },
         namespace: namespace.clone(),
         driver: std::env::var("HELM_DRIVER").ok().filter(|d| !d.is_empty()),

@@ -644,6 +644,44 @@ print(json.dumps(rel["manifest"]))
     assert_eq!(ours.trim_end(), helm_manifest.trim_end());
 }
 
+/// `--kube-as-user`/`--kube-as-group` act as another user (the control plane runs RBAC), and a
+/// refused list reads as Helm's storage driver words it.
+#[test]
+fn impersonates_users_and_groups() {
+    let Some((kc, ns, _)) = fresh_namespace("rel-imp") else {
+        return;
+    };
+    let nobody = rudder(&kc, &ns, &["list", "--kube-as-user", "nobody"]);
+    assert!(!nobody.ok);
+    assert!(
+        nobody.stderr.starts_with(
+            "Error: list: failed to list: secrets is forbidden: User \"nobody\" cannot list resource \"secrets\""
+        ),
+        "{}",
+        nobody.stderr
+    );
+    let history = rudder(&kc, &ns, &["history", "x", "--kube-as-user=nobody"]);
+    assert!(
+        history
+            .stderr
+            .starts_with("Error: query: failed to query with labels: secrets is forbidden"),
+        "{}",
+        history.stderr
+    );
+    let admin = rudder(
+        &kc,
+        &ns,
+        &[
+            "list",
+            "--kube-as-user",
+            "nobody",
+            "--kube-as-group",
+            "system:masters",
+        ],
+    );
+    assert!(admin.ok, "{}", admin.stderr);
+}
+
 #[test]
 fn refuses_to_adopt_objects_of_others() {
     let Some(kc) = kubeconfig() else { return };

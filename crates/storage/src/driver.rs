@@ -264,11 +264,14 @@ impl Driver for KubeObjects<'_> {
 
     fn list(&self) -> Result<Vec<Release>, Error> {
         self.list_selected("owner=helm")
+            .map_err(|e| Error::Other(format!("list: failed to list: {e}")))
     }
 
     fn query(&self, labels: &[(&str, &str)]) -> Result<Vec<Release>, Error> {
         let selector: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let found = self.list_selected(&selector.join(","))?;
+        let found = self
+            .list_selected(&selector.join(","))
+            .map_err(|e| Error::Other(format!("query: failed to query with labels: {e}")))?;
         if found.is_empty() {
             return Err(Error::NotFound);
         }
