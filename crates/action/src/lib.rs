@@ -15,6 +15,7 @@ mod repo;
 mod show;
 mod table;
 mod template;
+mod version;
 
 pub use charts::{locate_chart, ChartPathOptions};
 pub use dependency::{
@@ -35,6 +36,7 @@ pub use rudder_repo::HelmPaths;
 pub use show::{show, ShowWhat};
 pub use table::table;
 pub use template::{generate_name, template, template_name, ServerRender, TemplateOptions};
+pub use version::{version_text, HELM_COMPATIBLE_VERSION};
 
 pub use rudder_chart::log::{Level as LogLevel, LogRecord};
 

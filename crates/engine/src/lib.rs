@@ -13,5 +13,6 @@ pub mod render;
 pub use capabilities::{Capabilities, HelmVersion, KubeVersion};
 pub use manifest::{sort_manifests, split_manifests, Head, Hook, Manifest, INSTALL_ORDER};
 pub use render::{
-    metadata_to_value, render_name_template, render_values, Engine, Lookup, ReleaseOptions,
+    metadata_to_value, render_name_template, render_plain_template, render_values, Engine, Lookup,
+    ReleaseOptions,
 };

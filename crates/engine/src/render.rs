@@ -403,6 +403,19 @@ fn go_quote(s: &str) -> String {
     rudder_value::gofmt::sprintf("%q", &[Value::str(s)])
 }
 
+/// Go's plain `text/template` (no Sprig, no Helm functions) executed on `data`, as
+/// `helm version --template` runs it.
+pub fn render_plain_template(text: &str, data: &Value) -> Result<String, String> {
+    let funcs = rudder_gotmpl::FuncMap::new();
+    let mut templates = Templates::new();
+    templates
+        .parse("_", text, &funcs)
+        .map_err(|e| e.to_string())?;
+    templates
+        .execute("_", data, &funcs, &ExecOptions::default())
+        .map_err(|e| e.to_string())
+}
+
 /// Helm's `TemplateName`: a release name from `--name-template`, a template with Sprig's
 /// functions (not Helm's) executed with no data.
 pub fn render_name_template(text: &str) -> Result<String, String> {

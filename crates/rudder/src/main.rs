@@ -97,6 +97,20 @@ enum Command {
     Repo(RepoCommand),
     /// verify that a chart at the given path has been signed and is valid
     Verify(provenance_cmd::VerifyArgs),
+    /// Helm client environment information
+    Env {
+        /// [NAME]
+        name: Option<String>,
+    },
+    /// print the version information (that of the Helm release rudder follows, with rudder's own as build metadata)
+    Version {
+        /// print the version number
+        #[arg(long)]
+        short: bool,
+        /// template for version string format
+        #[arg(long)]
+        template: Option<String>,
+    },
     #[command(flatten)]
     Release(Box<release_cmd::ReleaseCommand>),
     #[command(flatten)]
@@ -767,6 +781,14 @@ fn run(cli: Cli) -> Result<(), action::Error> {
             action::repo_update(&action::HelmPaths::from_env(), &names, &mut out)?;
         }
         Command::Verify(v) => provenance_cmd::verify(&v, &mut out)?,
+        Command::Env { name } => {
+            let text = release_cmd::env_text(&cli.kube, &cli.namespace, cli.debug, name.as_deref());
+            out.write_all(text.as_bytes()).map_err(action::Error::io)?;
+        }
+        Command::Version { short, template } => {
+            let text = action::version_text(short, template.as_deref())?;
+            out.write_all(text.as_bytes()).map_err(action::Error::io)?;
+        }
         Command::Release(r) => {
             release_cmd::run(*r, &cli.kube, &cli.namespace, cli.debug, &mut out)?
         }

@@ -545,6 +545,85 @@ pub enum GetCommand {
     },
 }
 
+/// `helm env`: Helm's settings as environment variables, sorted by name, or one value.
+pub(crate) fn env_text(
+    kube: &KubeArgs,
+    namespace: &Option<String>,
+    debug: bool,
+    name: Option<&str>,
+) -> String {
+    let paths = action::HelmPaths::from_env();
+    let path = |p: &std::path::Path| p.display().to_string();
+    // Helm's Namespace(): the flag, else the kubeconfig context's, else "default".
+    let namespace = namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| {
+            let opts = ClusterOptions {
+                connect: rel::ConnectOptions {
+                    kubeconfig: kube.kubeconfig.clone(),
+                    context: kube.kube_context.clone(),
+                    ..rel::ConnectOptions::default()
+                },
+                namespace: None,
+                // Only the kubeconfig is read: no database, nothing sent to a server.
+                driver: Some("secret".into()),
+            };
+            Cluster::connect(&opts)
+                .map(|c| c.namespace().to_string())
+                .unwrap_or_else(|_| "default".into())
+        });
+    let max_history = std::env::var("HELM_MAX_HISTORY")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(10);
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut vars: Vec<(&str, String)> = vec![
+        ("HELM_BIN", std::env::args().next().unwrap_or_default()),
+        ("HELM_CACHE_HOME", path(&paths.cache_home)),
+        ("HELM_CONFIG_HOME", path(&paths.config_home)),
+        ("HELM_DATA_HOME", path(&paths.data_home)),
+        ("HELM_DEBUG", debug.to_string()),
+        ("HELM_PLUGINS", path(&paths.plugins)),
+        ("HELM_REGISTRY_CONFIG", path(&paths.registry_config)),
+        ("HELM_REPOSITORY_CACHE", path(&paths.repository_cache)),
+        ("HELM_CONTENT_CACHE", path(&paths.content_cache)),
+        ("HELM_REPOSITORY_CONFIG", path(&paths.repository_config)),
+        ("HELM_NAMESPACE", namespace),
+        ("HELM_MAX_HISTORY", max_history.to_string()),
+        ("HELM_BURST_LIMIT", kube.burst_limit.to_string()),
+        ("HELM_QPS", format!("{:.2}", kube.qps)),
+        ("HELM_KUBECONTEXT", text(&kube.kube_context)),
+        ("HELM_KUBETOKEN", text(&kube.kube_token)),
+        ("HELM_KUBEASUSER", text(&kube.kube_as_user)),
+        ("HELM_KUBEASGROUPS", kube.kube_as_group.join(",")),
+        ("HELM_KUBEAPISERVER", text(&kube.kube_apiserver)),
+        (
+            "HELM_KUBECAFILE",
+            kube.kube_ca_file.as_deref().map(path).unwrap_or_default(),
+        ),
+        (
+            "HELM_KUBEINSECURE_SKIP_TLS_VERIFY",
+            kube.kube_insecure_skip_tls_verify.to_string(),
+        ),
+        ("HELM_KUBETLS_SERVER_NAME", text(&kube.kube_tls_server_name)),
+    ];
+    if let Some(kubeconfig) = &kube.kubeconfig {
+        vars.push(("KUBECONFIG", path(kubeconfig)));
+    }
+    vars.sort();
+    match name {
+        Some(name) => format!(
+            "{}\n",
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or("")
+        ),
+        None => vars.iter().map(|(k, v)| format!("{k}=\"{v}\"\n")).collect(),
+    }
+}
+
 pub(crate) fn connect(kube: &KubeArgs, namespace: &Option<String>) -> Result<Cluster, Error> {
     // rudder does not throttle its requests, so --burst-limit and --qps have nothing to set.
     let opts = ClusterOptions {

@@ -298,3 +298,50 @@ fn replacing_objects_is_refused_as_helm_refuses_it_under_server_side_apply() {
         "Error: invalid operation: cannot use force conflicts and force replace together\n"
     );
 }
+
+#[test]
+fn version_and_env_answer_as_helm_does() {
+    let v = format!("v4.2.3+rudder.{}", env!("CARGO_PKG_VERSION"));
+    assert_eq!(stdout(&rudder(&["version", "--short"])), format!("{v}\n"));
+    assert_eq!(
+        stdout(&rudder(&["version"])),
+        format!("version.BuildInfo{{Version:\"{v}\", GitCommit:\"\", GitTreeState:\"\", GoVersion:\"\", KubeClientVersion:\"\"}}\n")
+    );
+    assert_eq!(
+        stdout(&rudder(&["version", "--template", "{{ .Version }}!"])),
+        format!("{v}!")
+    );
+
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("cache").to_string_lossy().into_owned();
+    let env = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_rudder"))
+            .args(args)
+            .env("HELM_CACHE_HOME", &cache)
+            .env("KUBECONFIG", home.path().join("none"))
+            .env_remove("HELM_NAMESPACE")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let all = env(&["env", "--kube-context", "ctx"]);
+    let keys: Vec<&str> = all.lines().map(|l| l.split('=').next().unwrap()).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "{all}");
+    assert!(
+        all.contains(&format!("HELM_REPOSITORY_CACHE=\"{cache}/repository\"\n")),
+        "{all}"
+    );
+    assert!(all.contains("HELM_KUBECONTEXT=\"ctx\"\n") && all.contains("HELM_QPS=\"0.00\"\n"));
+    assert!(
+        !all.contains("KUBECONFIG="),
+        "only --kubeconfig sets it: {all}"
+    );
+    assert_eq!(env(&["env", "HELM_NAMESPACE"]), "default\n");
+    assert_eq!(env(&["env", "HELM_NAMESPACE", "-n", "milvus"]), "milvus\n");
+    assert_eq!(
+        env(&["env", "HELM_CONTENT_CACHE"]),
+        format!("{cache}/content\n")
+    );
+}
