@@ -4,12 +4,14 @@ use std::fmt;
 #[derive(Debug)]
 pub struct Error {
     message: String,
+    broken_pipe: bool,
 }
 
 impl Error {
     pub fn message(message: impl Into<String>) -> Error {
         Error {
             message: message.into(),
+            broken_pipe: false,
         }
     }
 
@@ -19,7 +21,16 @@ impl Error {
     }
 
     pub fn io(e: std::io::Error) -> Error {
-        Error::message(e.to_string())
+        Error {
+            broken_pipe: e.kind() == std::io::ErrorKind::BrokenPipe,
+            ..Error::message(e.to_string())
+        }
+    }
+
+    /// Writing failed because the reader went away (`rudder template ... | head`): Helm, a Go
+    /// program, is then ended by SIGPIPE without a word, and so is rudder's CLI.
+    pub fn is_broken_pipe(&self) -> bool {
+        self.broken_pipe
     }
 }
 
@@ -33,6 +44,6 @@ impl std::error::Error for Error {}
 
 impl From<String> for Error {
     fn from(message: String) -> Error {
-        Error { message }
+        Error::message(message)
     }
 }

@@ -97,6 +97,15 @@ enum Command {
     Repo(RepoCommand),
     /// verify that a chart at the given path has been signed and is valid
     Verify(provenance_cmd::VerifyArgs),
+    /// generate autocompletion scripts for the specified shell
+    Completion {
+        /// bash, zsh, fish or powershell
+        #[arg(value_parser = ["bash", "zsh", "fish", "powershell"])]
+        shell: String,
+        /// disable completion descriptions (accepted for Helm's sake; the scripts carry none)
+        #[arg(long)]
+        no_descriptions: bool,
+    },
     /// Helm client environment information
     Env {
         /// [NAME]
@@ -781,6 +790,19 @@ fn run(cli: Cli) -> Result<(), action::Error> {
             action::repo_update(&action::HelmPaths::from_env(), &names, &mut out)?;
         }
         Command::Verify(v) => provenance_cmd::verify(&v, &mut out)?,
+        Command::Completion { shell, .. } => {
+            use clap::CommandFactory;
+            use clap_complete::Shell;
+            let shell = match shell.as_str() {
+                "bash" => Shell::Bash,
+                "zsh" => Shell::Zsh,
+                "fish" => Shell::Fish,
+                _ => Shell::PowerShell,
+            };
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "rudder", &mut script);
+            out.write_all(&script).map_err(action::Error::io)?;
+        }
         Command::Env { name } => {
             let text = release_cmd::env_text(&cli.kube, &cli.namespace, cli.debug, name.as_deref());
             out.write_all(text.as_bytes()).map_err(action::Error::io)?;
@@ -832,6 +854,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The shell's status for a process ended by SIGPIPE, as Helm's would be.
+        Err(e) if e.is_broken_pipe() => ExitCode::from(141),
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "Error: {e}");
             ExitCode::FAILURE

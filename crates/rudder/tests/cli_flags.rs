@@ -345,3 +345,30 @@ fn version_and_env_answer_as_helm_does() {
         format!("{cache}/content\n")
     );
 }
+
+#[test]
+fn completion_scripts_and_a_reader_that_goes_away() {
+    let bash = rudder(&["completion", "bash"]);
+    assert!(bash.status.success(), "{}", stderr(&bash));
+    let script = stdout(&bash);
+    assert!(script.starts_with("_rudder() {"), "{}", &script[..80]);
+    assert!(script.contains("--kube-context") && script.contains("template"));
+    for shell in ["zsh", "fish", "powershell"] {
+        let out = rudder(&["completion", shell]);
+        assert!(out.status.success() && !out.stdout.is_empty(), "{shell}");
+    }
+    // `rudder completion bash | head -c 10`: the script is larger than a pipe holds, so the
+    // write fails; like Helm (ended by SIGPIPE) rudder says nothing and exits with 141.
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rudder"))
+        .args(["completion", "bash"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
