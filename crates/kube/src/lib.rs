@@ -213,6 +213,30 @@ impl Kube {
         })
     }
 
+    /// A client with no kubeconfig, for work that never reaches a server (Helm's client-side
+    /// dry run works without one): it points where client-go points without configuration,
+    /// `http://localhost:8080`, so a request that is made after all fails as a connection
+    /// error, and its namespace is `default`.
+    pub fn unconfigured() -> Result<Kube> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Config(format!("starting the I/O runtime: {e}")))?;
+        let url = "http://localhost:8080".parse().expect("a valid URL");
+        let config = kube::Config::new(url);
+        let client = {
+            let _guard = runtime.enter();
+            kube::Client::try_from(config)
+                .map_err(|e| Error::Config(format!("building the Kubernetes client: {e}")))?
+        };
+        Ok(Kube {
+            runtime,
+            client,
+            default_namespace: "default".into(),
+            resources: Mutex::new(HashMap::new()),
+        })
+    }
+
     /// The namespace of the kubeconfig's current context (`default` if it names none).
     pub fn default_namespace(&self) -> &str {
         &self.default_namespace

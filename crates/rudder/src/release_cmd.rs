@@ -568,6 +568,7 @@ pub(crate) fn env_text(
                 namespace: None,
                 // Only the kubeconfig is read: no database, nothing sent to a server.
                 driver: Some("secret".into()),
+                offline_ok: false,
             };
             Cluster::connect(&opts)
                 .map(|c| c.namespace().to_string())
@@ -625,6 +626,16 @@ pub(crate) fn env_text(
 }
 
 pub(crate) fn connect(kube: &KubeArgs, namespace: &Option<String>) -> Result<Cluster, Error> {
+    connect_or_offline(kube, namespace, false)
+}
+
+/// [`connect`]; with `offline_ok`, a missing kubeconfig is no error (a client-side dry run
+/// never reaches a server, and Helm's works without one).
+fn connect_or_offline(
+    kube: &KubeArgs,
+    namespace: &Option<String>,
+    offline_ok: bool,
+) -> Result<Cluster, Error> {
     // rudder does not throttle its requests, so --burst-limit and --qps have nothing to set.
     let opts = ClusterOptions {
         connect: rel::ConnectOptions {
@@ -640,6 +651,7 @@ pub(crate) fn connect(kube: &KubeArgs, namespace: &Option<String>) -> Result<Clu
         },
         namespace: namespace.clone(),
         driver: std::env::var("HELM_DRIVER").ok().filter(|d| !d.is_empty()),
+        offline_ok,
     };
     Cluster::connect(&opts)
 }
@@ -809,11 +821,12 @@ pub fn run(
                 }
                 _ => unreachable!("clap allows one or two arguments"),
             };
-            let cluster = connect(kube, namespace)?;
+            let dry_run = dry_run_of(&a.dry_run)?;
+            let cluster = connect_or_offline(kube, namespace, dry_run == rel::DryRun::Client)?;
             let opts = rel::InstallOptions {
                 values: a.values.into(),
                 create_namespace: a.create_namespace,
-                dry_run: dry_run_of(&a.dry_run)?,
+                dry_run,
                 description: a.description,
                 labels: rel::parse_labels(&a.labels)?,
                 wait: a.wait.options()?,

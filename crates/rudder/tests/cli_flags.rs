@@ -372,3 +372,33 @@ fn completion_scripts_and_a_reader_that_goes_away() {
     assert_eq!(out.status.code(), Some(141));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+#[test]
+fn a_client_side_dry_run_install_needs_no_cluster() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |dry_run: &str| {
+        Command::new(env!("CARGO_BIN_EXE_rudder"))
+            .args(["install", "offline", &chart(), dry_run])
+            .env("KUBECONFIG", home.path().join("none"))
+            .env("HOME", home.path())
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .output()
+            .unwrap()
+    };
+    let out = run("--dry-run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("NAME: offline\n"), "{text}");
+    assert!(
+        text.contains("NAMESPACE: default\n") && text.contains("MANIFEST:"),
+        "{text}"
+    );
+    // A server-side dry run does need one.
+    let out = run("--dry-run=server");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("Kubernetes cluster unreachable"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -43,6 +43,8 @@ pub struct ClusterOptions {
     /// `secret` (default), `configmap`, `memory` or `sql` (PostgreSQL, at the connection
     /// string in `HELM_DRIVER_SQL_CONNECTION_STRING`, as Helm reads it).
     pub driver: Option<String>,
+    /// Go on without a kubeconfig (for a client-side dry run, which never reaches a server).
+    pub offline_ok: bool,
 }
 
 /// A connection to one cluster and its release storage (Helm's `action.Configuration`).
@@ -58,7 +60,13 @@ pub struct Cluster {
 impl Cluster {
     /// Prepares the connection; nothing is sent to the server until a command needs it.
     pub fn connect(opts: &ClusterOptions) -> Result<Cluster, Error> {
-        let kube = Kube::connect(&opts.connect).map_err(|e| Error::message(e.to_string()))?;
+        let kube = match Kube::connect(&opts.connect) {
+            Ok(kube) => kube,
+            Err(_) if opts.offline_ok => {
+                Kube::unconfigured().map_err(|e| Error::message(e.to_string()))?
+            }
+            Err(e) => return Err(Error::message(e.to_string())),
+        };
         let namespace = opts
             .namespace
             .clone()
