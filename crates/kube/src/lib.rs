@@ -199,6 +199,10 @@ impl Kube {
             config.auth_info.impersonate_groups = Some(opts.impersonate_groups.clone());
         }
         config.read_timeout = Some(Duration::from_secs(60));
+        Kube::with_config(runtime, config)
+    }
+
+    fn with_config(runtime: tokio::runtime::Runtime, config: kube::Config) -> Result<Kube> {
         let default_namespace = config.default_namespace.clone();
         let client = {
             let _guard = runtime.enter();
@@ -223,18 +227,8 @@ impl Kube {
             .build()
             .map_err(|e| Error::Config(format!("starting the I/O runtime: {e}")))?;
         let url = "http://localhost:8080".parse().expect("a valid URL");
-        let config = kube::Config::new(url);
-        let client = {
-            let _guard = runtime.enter();
-            kube::Client::try_from(config)
-                .map_err(|e| Error::Config(format!("building the Kubernetes client: {e}")))?
-        };
-        Ok(Kube {
-            runtime,
-            client,
-            default_namespace: "default".into(),
-            resources: Mutex::new(HashMap::new()),
-        })
+        // kube-rs's own default namespace for a bare config is "default".
+        Kube::with_config(runtime, kube::Config::new(url))
     }
 
     /// The namespace of the kubeconfig's current context (`default` if it names none).

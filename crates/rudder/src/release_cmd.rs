@@ -147,6 +147,20 @@ pub struct RenderApplyArgs {
     /// Kubernetes OpenAPI Schema (rudder never validates them on the client: the API server does)
     #[arg(long)]
     disable_openapi_validation: bool,
+    #[command(flatten)]
+    apply: ApplyMethodArgs,
+}
+
+impl RenderApplyArgs {
+    fn check(&self) -> Result<(), Error> {
+        self.apply.check()
+    }
+}
+
+/// How objects are written: `--server-side` and `--force-replace` (install, upgrade,
+/// rollback).
+#[derive(Args)]
+pub struct ApplyMethodArgs {
     /// object updates run in the server instead of the client ("true", or "auto" to follow the
     /// previous release; rudder always applies server-side)
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
@@ -159,7 +173,7 @@ pub struct RenderApplyArgs {
     force: u8,
 }
 
-impl RenderApplyArgs {
+impl ApplyMethodArgs {
     fn check(&self) -> Result<(), Error> {
         crate::warn_deprecated("force", self.force, "use --force-replace instead");
         server_side_check(self.server_side.as_deref())
@@ -372,16 +386,8 @@ pub enum ReleaseCommand {
         /// if set server-side apply will force changes against conflicts
         #[arg(long)]
         force_conflicts: bool,
-        /// object updates run in the server instead of the client ("true", or "auto" to follow
-        /// the previous release; rudder always applies server-side)
-        #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
-        server_side: Option<String>,
-        /// force resource updates by replacement
-        #[arg(long)]
-        force_replace: bool,
-        /// deprecated: --force-replace
-        #[arg(long, hide = true, action = clap::ArgAction::Count)]
-        force: u8,
+        #[command(flatten)]
+        apply: ApplyMethodArgs,
     },
     /// uninstall a release
     #[command(alias = "un", alias = "delete", alias = "del")]
@@ -858,7 +864,7 @@ pub fn run(
         ReleaseCommand::Upgrade(a) => {
             crate::warn_deprecated("atomic", a.atomic, "use --rollback-on-failure instead");
             a.render_apply.check()?;
-            force_replace_check(a.render_apply.force_replace(), a.force_conflicts)
+            force_replace_check(a.render_apply.apply.force_replace(), a.force_conflicts)
                 .map_err(|e| Error::message(format!("UPGRADE FAILED: {e}")))?;
             let cluster = connect(kube, namespace)?;
             let opts = rel::UpgradeOptions {
@@ -929,13 +935,10 @@ pub fn run(
             history_max,
             cleanup_on_fail,
             force_conflicts,
-            server_side,
-            force_replace,
-            force,
+            apply,
         } => {
-            crate::warn_deprecated("force", force, "use --force-replace instead");
-            force_replace_check(force_replace || force > 0, force_conflicts)?;
-            server_side_check(server_side.as_deref())?;
+            apply.check()?;
+            force_replace_check(apply.force_replace(), force_conflicts)?;
             let cluster = connect(kube, namespace)?;
             let opts = rel::RollbackOptions {
                 revision: revision.unwrap_or(0),
