@@ -347,7 +347,3 @@ pub(crate) fn warn_if_deprecated(chart: &Chart, log: &crate::LogSink) {
 pub(crate) fn kube_version_compatible(constraint: &str, version: &str) -> bool {
     rudder_semver::is_compatible_range(constraint, version)
 }
-
-pub(crate) fn crd_objects(chart: &Chart) -> Vec<(String, String)> {
-    chart.crd_objects()
-}

@@ -779,31 +779,13 @@ fn lint_crds(l: &mut Linter, dir: &Path, chart: Result<&Chart, String>, opts: &L
         }
     };
     opts.log.emit_all(chart.load_logs.clone());
-    fn crd_files(chart: &Chart, out: &mut Vec<(String, String)>) {
-        for f in &chart.files {
-            let lower = f.name.to_ascii_lowercase();
-            if f.name.starts_with("crds/")
-                && (lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json"))
-            {
-                out.push((
-                    f.name.clone(),
-                    String::from_utf8_lossy(&f.data).into_owned(),
-                ));
-            }
-        }
-        for d in &chart.dependencies {
-            crd_files(d, out);
-        }
-    }
-    let mut files = Vec::new();
-    crd_files(chart, &mut files);
-    for (name, text) in files {
-        let documents = match rudder_value::yaml::from_yaml_documents(&text) {
+    for crd in chart.crd_objects() {
+        let documents = match rudder_value::yaml::from_yaml_documents(&crd.text) {
             Ok(d) => d,
             Err(e) => {
                 l.rule(
                     Severity::Error,
-                    &name,
+                    &crd.name,
                     Err(format!("unable to parse YAML: {e}")),
                 );
                 return;
@@ -820,14 +802,14 @@ fn lint_crds(l: &mut Linter, dir: &Path, chart: Result<&Chart, String>, opts: &L
             if !field("apiVersion").starts_with("apiextensions.k8s.io") {
                 l.rule(
                     Severity::Error,
-                    &name,
+                    &crd.name,
                     Err("apiVersion is not in 'apiextensions.k8s.io'".into()),
                 );
             }
             if field("kind") != "CustomResourceDefinition" {
                 l.rule(
                     Severity::Error,
-                    &name,
+                    &crd.name,
                     Err("object kind is not 'CustomResourceDefinition'".into()),
                 );
             }

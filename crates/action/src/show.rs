@@ -70,11 +70,11 @@ pub fn show(
         }
     }
     if what == ShowWhat::Crds || all {
-        for (_, text) in chart.crd_objects() {
-            if !text.starts_with("---") {
+        for crd in chart.crd_objects() {
+            if !crd.text.starts_with("---") {
                 out.push_str("---\n");
             }
-            out.push_str(&text);
+            out.push_str(&crd.text);
             out.push('\n');
         }
     }

@@ -116,7 +116,7 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
     validate_release_name(&opts.release_name)?;
     charts::process_dependencies(&mut chart, &user_values, &opts.log)
         .map_err(|e| Error::message(format!("chart dependencies processing failed: {e}")))?;
-    if opts.server.is_some() && !opts.skip_crds && !charts::crd_objects(&chart).is_empty() {
+    if opts.server.is_some() && !opts.skip_crds && !chart.crd_objects().is_empty() {
         opts.log.emit(crate::LogRecord::warn(
             "This chart or one of its subcharts contains CRDs. Rendering may fail or contain inaccuracies.",
         ));
@@ -177,12 +177,15 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
         }
     };
     if opts.include_crds {
-        for crd in charts::crd_objects(&chart) {
+        for crd in chart.crd_objects() {
             match &opts.output_dir {
-                None => manifest.push_str(&format!("---\n# Source: {}\n{}\n", crd.0, crd.1)),
+                None => {
+                    manifest.push_str(&format!("---\n# Source: {}\n{}\n", crd.filename, crd.text))
+                }
                 Some(dir) => {
-                    write_to_file(dir, &crd.0, &crd.1, written.contains_key(&crd.0), &mut out)?;
-                    written.insert(crd.0.clone(), true);
+                    let seen = written.contains_key(&crd.filename);
+                    write_to_file(dir, &crd.filename, &crd.text, seen, &mut out)?;
+                    written.insert(crd.filename, true);
                 }
             }
         }

@@ -159,18 +159,19 @@ impl Chart {
     }
 
     /// Helm's `CRDObjects`: files under `crds/` ending in `.yaml`, `.yml` or `.json` (any
-    /// case) of this chart and its subcharts, as (`fullpath/crds/file`, text).
-    pub fn crd_objects(&self) -> Vec<(String, String)> {
+    /// case) of this chart and its subcharts.
+    pub fn crd_objects(&self) -> Vec<Crd> {
         let mut out = Vec::new();
         for f in &self.files {
             let lower = f.name.to_ascii_lowercase();
             if f.name.starts_with("crds/")
                 && (lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json"))
             {
-                out.push((
-                    format!("{}/{}", self.full_path(), f.name),
-                    String::from_utf8_lossy(&f.data).into_owned(),
-                ));
+                out.push(Crd {
+                    name: f.name.clone(),
+                    filename: format!("{}/{}", self.full_path(), f.name),
+                    text: String::from_utf8_lossy(&f.data).into_owned(),
+                });
             }
         }
         for d in &self.dependencies {
@@ -178,6 +179,16 @@ impl Chart {
         }
         out
     }
+}
+
+/// One CRD file of a chart (Helm's `chart.CRD`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Crd {
+    /// The file's name within its own chart (`crds/x.yaml`), as `helm lint` names it.
+    pub name: String,
+    /// Its path from the top chart (`top/charts/sub/crds/x.yaml`), as `# Source:` names it.
+    pub filename: String,
+    pub text: String,
 }
 
 /// Go's `filepath.Match` (Unix): `*` and `?` do not match `/`, `[...]` classes with `^`

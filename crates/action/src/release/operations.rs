@@ -366,18 +366,23 @@ fn create_namespace(cluster: &Cluster, namespace: &str) -> Result<(), Error> {
 }
 
 fn install_crds(cluster: &Cluster, chart: &Chart) -> Result<(), Error> {
-    let crds = charts::crd_objects(chart);
+    let crds = chart.crd_objects();
     if crds.is_empty() {
         return Ok(());
     }
     let kube = cluster.kube();
     let mut created = Vec::new();
-    for (path, text) in crds {
-        for obj in resources::parse_manifest(&text, "")? {
+    for crd in crds {
+        for obj in resources::parse_manifest(&crd.text, "")? {
             match kube.create(&obj.json, "") {
                 Ok(_) => created.push(obj.reference),
                 Err(e) if e.is_already_exists() => {}
-                Err(e) => return Err(Error::message(format!("failed to install CRD {path}: {e}"))),
+                Err(e) => {
+                    return Err(Error::message(format!(
+                        "failed to install CRD {}: {e}",
+                        crd.filename
+                    )))
+                }
             }
         }
     }
