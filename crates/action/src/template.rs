@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rudder_engine::{
-    sort_manifests, split_manifests, Capabilities, Engine, KubeVersion, ReleaseOptions,
+    sort_manifests, split_manifests, Capabilities, Engine, KubeVersion, Manifest, ReleaseOptions,
 };
 
 use crate::{charts, Error, ValueOptions};
@@ -55,6 +55,21 @@ impl std::fmt::Debug for ServerRender {
         f.debug_struct("ServerRender")
             .field("capabilities", &self.capabilities)
             .finish_non_exhaustive()
+    }
+}
+
+/// One document as Helm frames it in a release's manifest and in `helm template`'s output.
+pub(crate) fn source_block(path: &str, body: &str) -> String {
+    format!("---\n# Source: {path}\n{body}\n")
+}
+
+/// [`source_block`] for a rendered manifest; with `hide_secret` (`--hide-secret`), a v1
+/// Secret's body gives way to Helm's HIDDEN line.
+pub(crate) fn manifest_block(m: &Manifest, hide_secret: bool) -> String {
+    if hide_secret && m.head.kind == "Secret" && m.head.api_version == "v1" {
+        source_block(&m.path, "# HIDDEN: The Secret output has been suppressed")
+    } else {
+        source_block(&m.path, &m.content)
     }
 }
 
@@ -179,9 +194,7 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
     if opts.include_crds {
         for crd in chart.crd_objects() {
             match &opts.output_dir {
-                None => {
-                    manifest.push_str(&format!("---\n# Source: {}\n{}\n", crd.filename, crd.text))
-                }
+                None => manifest.push_str(&source_block(&crd.filename, &crd.text)),
                 Some(dir) => {
                     let seen = written.contains_key(&crd.filename);
                     write_to_file(dir, &crd.filename, &crd.text, seen, &mut out)?;
@@ -192,13 +205,7 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
     }
     for m in &manifests {
         match &opts.output_dir {
-            None if opts.hide_secret && m.head.kind == "Secret" && m.head.api_version == "v1" => {
-                manifest.push_str(&format!(
-                    "---\n# Source: {}\n# HIDDEN: The Secret output has been suppressed\n",
-                    m.path
-                ));
-            }
-            None => manifest.push_str(&format!("---\n# Source: {}\n{}\n", m.path, m.content)),
+            None => manifest.push_str(&manifest_block(m, opts.hide_secret)),
             Some(dir) => {
                 let dir = release_dir(dir);
                 write_to_file(
@@ -223,7 +230,7 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
                 continue;
             }
             match &opts.output_dir {
-                None => printed.push_str(&format!("---\n# Source: {}\n{}\n", h.path, h.manifest)),
+                None => printed.push_str(&source_block(&h.path, &h.manifest)),
                 Some(dir) => {
                     let dir = release_dir(dir);
                     let target = Path::new(&dir).join(&h.path);
@@ -300,7 +307,7 @@ fn write_to_file(
         std::fs::File::create(&path)
     }
     .map_err(|e| Error::message(format!("open {path}: {e}")))?;
-    write!(file, "---\n# Source: {name}\n{data}\n")
+    file.write_all(source_block(name, data).as_bytes())
         .map_err(|e| Error::message(format!("write {path}: {e}")))?;
     report.push_str(&format!("wrote {path}\n"));
     Ok(())

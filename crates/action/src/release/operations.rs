@@ -301,14 +301,7 @@ fn render(
     let (hooks, manifests) = sorted.map_err(Error::message)?;
     let mut manifest = String::new();
     for m in &manifests {
-        if opts.hide_secret && m.head.kind == "Secret" && m.head.api_version == "v1" {
-            manifest.push_str(&format!(
-                "---\n# Source: {}\n# HIDDEN: The Secret output has been suppressed\n",
-                m.path
-            ));
-        } else {
-            manifest.push_str(&format!("---\n# Source: {}\n{}\n", m.path, m.content));
-        }
+        manifest.push_str(&crate::template::manifest_block(m, opts.hide_secret));
     }
     Ok(Rendered {
         manifest,

@@ -333,7 +333,7 @@ pub fn status_text_with_resources(
     if info.description.eq_ignore_ascii_case("Dry run complete") || debug {
         out.push_str("HOOKS:\n");
         for h in &release.hooks {
-            out.push_str(&format!("---\n# Source: {}\n{}\n", h.path, h.manifest));
+            out.push_str(&crate::template::source_block(&h.path, &h.manifest));
         }
         out.push_str(&format!("MANIFEST:\n{}\n", release.manifest));
     }
@@ -402,7 +402,7 @@ pub fn get_hooks(cluster: &Cluster, name: &str, revision: i64) -> Result<String,
     let release = get_release(cluster, name, revision)?;
     let mut out = String::new();
     for h in &release.hooks {
-        out.push_str(&format!("---\n# Source: {}\n{}\n", h.path, h.manifest));
+        out.push_str(&crate::template::source_block(&h.path, &h.manifest));
     }
     Ok(out)
 }
