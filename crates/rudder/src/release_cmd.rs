@@ -85,17 +85,13 @@ impl WaitArgs {
         Ok(rel::WaitOptions {
             wait: wait || self.wait_for_jobs,
             wait_for_jobs: self.wait_for_jobs,
-            timeout: parse_duration(&self.timeout)?,
+            timeout: parse_duration_flag(&self.timeout, "timeout")?,
         })
     }
 }
 
-/// Go's `time.ParseDuration` for the forms Helm users write (`300s`, `5m0s`, `1h`, `1.5m`).
-fn parse_duration(text: &str) -> Result<Duration, Error> {
-    parse_duration_flag(text, "timeout")
-}
-
-/// [`parse_duration`] for the flag `--{flag}`, with pflag's error.
+/// Go's `time.ParseDuration` for the forms Helm users write (`300s`, `5m0s`, `1h`, `1.5m`),
+/// given to the flag `--{flag}`, with pflag's error.
 pub(crate) fn parse_duration_flag(text: &str, flag: &str) -> Result<Duration, Error> {
     let bad = || {
         Error::message(format!(
@@ -149,12 +145,6 @@ pub struct RenderApplyArgs {
     disable_openapi_validation: bool,
     #[command(flatten)]
     apply: ApplyMethodArgs,
-}
-
-impl RenderApplyArgs {
-    fn check(&self) -> Result<(), Error> {
-        self.apply.check()
-    }
 }
 
 /// How objects are written: `--server-side` and `--force-replace` (install, upgrade,
@@ -803,7 +793,7 @@ pub fn run(
     match cmd {
         ReleaseCommand::Install(a) => {
             crate::warn_deprecated("atomic", a.atomic, "use --rollback-on-failure instead");
-            a.render_apply.check()?;
+            a.render_apply.apply.check()?;
             // Helm's `NameAndChart`.
             let name_template = a.name_template.as_deref().unwrap_or("");
             let failed = |e: &str| Error::message(format!("INSTALLATION FAILED: {e}"));
@@ -863,7 +853,7 @@ pub fn run(
         }
         ReleaseCommand::Upgrade(a) => {
             crate::warn_deprecated("atomic", a.atomic, "use --rollback-on-failure instead");
-            a.render_apply.check()?;
+            a.render_apply.apply.check()?;
             force_replace_check(a.render_apply.apply.force_replace(), a.force_conflicts)
                 .map_err(|e| Error::message(format!("UPGRADE FAILED: {e}")))?;
             let cluster = connect(kube, namespace)?;
@@ -1144,7 +1134,7 @@ pub fn run(
             let cluster = connect(kube, namespace)?;
             let (include, exclude) = rel::parse_test_filters(&filter);
             let opts = rel::TestOptions {
-                timeout: parse_duration(&timeout)?,
+                timeout: parse_duration_flag(&timeout, "timeout")?,
                 include,
                 exclude,
                 logs,
@@ -1219,12 +1209,24 @@ mod tests {
 
     #[test]
     fn durations_parse_as_go_does() {
-        assert_eq!(parse_duration("5m0s").unwrap(), Duration::from_secs(300));
-        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
-        assert_eq!(parse_duration("1.5m").unwrap(), Duration::from_secs(90));
-        assert!(parse_duration("5x").is_err());
-        assert!(parse_duration("").is_err());
+        assert_eq!(
+            parse_duration_flag("5m0s", "timeout").unwrap(),
+            Duration::from_secs(300)
+        );
+        assert_eq!(
+            parse_duration_flag("90s", "timeout").unwrap(),
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            parse_duration_flag("1h30m", "timeout").unwrap(),
+            Duration::from_secs(5400)
+        );
+        assert_eq!(
+            parse_duration_flag("1.5m", "timeout").unwrap(),
+            Duration::from_secs(90)
+        );
+        assert!(parse_duration_flag("5x", "timeout").is_err());
+        assert!(parse_duration_flag("", "timeout").is_err());
     }
 
     fn state(resource: &str, ready: bool, detail: &str) -> rel::Readiness {

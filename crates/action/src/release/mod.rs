@@ -126,7 +126,6 @@ impl Cluster {
     }
 }
 
-/// `lookup` against the live cluster.
 /// What `helm template --dry-run=server` takes from the cluster: a reachability check, the
 /// cluster's version and API groups, and `lookup`.
 pub fn server_render(cluster: &Cluster) -> Result<crate::ServerRender, Error> {
@@ -138,6 +137,7 @@ pub fn server_render(cluster: &Cluster) -> Result<crate::ServerRender, Error> {
     })
 }
 
+/// `lookup` against the live cluster.
 struct ClusterLookup(Arc<Kube>);
 
 impl rudder_engine::Lookup for ClusterLookup {
