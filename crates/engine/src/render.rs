@@ -406,31 +406,23 @@ fn go_quote(s: &str) -> String {
 /// Go's plain `text/template` (no Sprig, no Helm functions) executed on `data`, as
 /// `helm version --template` runs it.
 pub fn render_plain_template(text: &str, data: &Value) -> Result<String, String> {
-    let funcs = rudder_gotmpl::FuncMap::new();
-    let mut templates = Templates::new();
-    templates
-        .parse("_", text, &funcs)
-        .map_err(|e| e.to_string())?;
-    templates
-        .execute("_", data, &funcs, &ExecOptions::default())
-        .map_err(|e| e.to_string())
+    execute_alone("_", text, data, &FuncMap::new())
 }
 
 /// Helm's `TemplateName`: a release name from `--name-template`, a template with Sprig's
 /// functions (not Helm's) executed with no data.
 pub fn render_name_template(text: &str) -> Result<String, String> {
-    let funcs = rudder_funcs::sprig();
+    execute_alone("name-template", text, &Value::Nil, &rudder_funcs::sprig())
+}
+
+/// Parses `text` as the only template of a set named `name` and executes it on `data`.
+fn execute_alone(name: &str, text: &str, data: &Value, funcs: &FuncMap) -> Result<String, String> {
     let mut templates = Templates::new();
     templates
-        .parse("name-template", text, &funcs)
+        .parse(name, text, funcs)
         .map_err(|e| e.to_string())?;
     templates
-        .execute(
-            "name-template",
-            &Value::Nil,
-            &funcs,
-            &ExecOptions::default(),
-        )
+        .execute(name, data, funcs, &ExecOptions::default())
         .map_err(|e| e.to_string())
 }
 

@@ -168,10 +168,7 @@ impl Kube {
     /// Connects as kubectl and Helm do: the given kubeconfig, else `KUBECONFIG` / `~/.kube/config`,
     /// else the in-cluster service account. Nothing is sent to the server yet.
     pub fn connect(opts: &ConnectOptions) -> Result<Kube> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Config(format!("starting the I/O runtime: {e}")))?;
+        let runtime = io_runtime()?;
         let mut config = runtime.block_on(load_config(opts))?;
         if let Some(server) = &opts.apiserver {
             config.cluster_url = server
@@ -222,13 +219,9 @@ impl Kube {
     /// `http://localhost:8080`, so a request that is made after all fails as a connection
     /// error, and its namespace is `default`.
     pub fn unconfigured() -> Result<Kube> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Config(format!("starting the I/O runtime: {e}")))?;
         let url = "http://localhost:8080".parse().expect("a valid URL");
         // kube-rs's own default namespace for a bare config is "default".
-        Kube::with_config(runtime, kube::Config::new(url))
+        Kube::with_config(io_runtime()?, kube::Config::new(url))
     }
 
     /// The namespace of the kubeconfig's current context (`default` if it names none).
@@ -559,6 +552,14 @@ impl Kube {
             .block_on(self.client.request::<Json>(request))
             .map_err(convert)
     }
+}
+
+/// The single-threaded runtime a blocking [`Kube`] drives its requests on.
+fn io_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Config(format!("starting the I/O runtime: {e}")))
 }
 
 async fn load_config(opts: &ConnectOptions) -> Result<kube::Config> {
