@@ -68,6 +68,23 @@ fn milvus_renders_are_accepted_by_kube_apiserver() {
     );
     assert!(ok, "CRD not established: {out}");
 
+    // The chart picks HPA and PDB API versions from Capabilities.KubeVersion (v2beta2 and
+    // policy/v1beta1 before 1.23 and 1.21): render for the server's version, as an install would.
+    let (ok, version) = kubectl(&kubeconfig, &["version", "-o", "json"], None);
+    assert!(ok, "kubectl version failed: {version}");
+    // Output is stdout then stderr: read the first JSON value only.
+    let version: serde_json::Value = serde_json::Deserializer::from_str(
+        &version[version.find('{').expect("kubectl version prints JSON")..],
+    )
+    .into_iter()
+    .next()
+    .expect("a JSON value")
+    .expect("kubectl version JSON");
+    let server_version = version["serverVersion"]["gitVersion"]
+        .as_str()
+        .expect("serverVersion.gitVersion")
+        .to_string();
+
     for (env, file) in [
         ("dev", "dev-values.yaml"),
         ("test", "test-values.yaml"),
@@ -83,6 +100,8 @@ fn milvus_renders_are_accepted_by_kube_apiserver() {
                 "charts/milvus",
                 "-n",
                 &ns,
+                "--kube-version",
+                &server_version,
                 "-f",
             ])
             .arg(format!("charts/milvus/values/{file}"))
