@@ -134,3 +134,153 @@ fn milvus_renders_are_accepted_by_kube_apiserver() {
         );
     }
 }
+
+/// Runs rudder against the test control plane and returns (success, stdout + stderr).
+fn rudder(kubeconfig: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_rudder"))
+        .current_dir(repo_root())
+        .env("KUBECONFIG", kubeconfig)
+        .env_remove("HELM_NAMESPACE")
+        .args(args)
+        .output()
+        .expect("run rudder");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// The `milvus.io/message-queue` annotation of a release's ConfigMap, and the `mq.type` of
+/// the user.yaml in it.
+fn installed_message_queue(kubeconfig: &str, ns: &str, configmap: &str) -> (String, String) {
+    let (ok, annotation) = kubectl(
+        kubeconfig,
+        &[
+            "get",
+            "configmap",
+            configmap,
+            "-n",
+            ns,
+            "-o",
+            "jsonpath={.metadata.annotations.milvus\\.io/message-queue}",
+        ],
+        None,
+    );
+    assert!(ok, "reading ConfigMap {configmap}: {annotation}");
+    let (ok, user_yaml) = kubectl(
+        kubeconfig,
+        &[
+            "get",
+            "configmap",
+            configmap,
+            "-n",
+            ns,
+            "-o",
+            "jsonpath={.data.user\\.yaml}",
+        ],
+        None,
+    );
+    assert!(ok, "reading ConfigMap {configmap}: {user_yaml}");
+    let config = rudder_value::yaml::from_yaml(&user_yaml).expect("user.yaml parses");
+    let mq = config
+        .get_path(&["mq", "type"])
+        .map(|v| v.to_go_string())
+        .unwrap_or_default();
+    (annotation, mq)
+}
+
+/// Upgrading a 2.5 standalone release (rocksmq) to a 2.6 image keeps rocksmq: the chart looks
+/// up the queue the installed release uses (its ConfigMap's annotation) instead of switching to
+/// Woodpecker, the 2.6 default that a fresh install gets. This needs `lookup` against a live
+/// API server, which no offline render (and so no Helm golden) can show.
+#[test]
+fn milvus_upgrade_to_2_6_keeps_the_installed_message_queue() {
+    let Ok(kubeconfig) = std::env::var("RUDDER_TEST_KUBECONFIG") else {
+        eprintln!("SKIPPED: RUDDER_TEST_KUBECONFIG is not set (scripts/test starts a local control plane)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run this test against a real control plane"
+        );
+        return;
+    };
+    let ns = "rudder-milvus-mq";
+    let dev = "charts/milvus/values/dev-values.yaml";
+    // Left over by an earlier run that failed half-way.
+    for release in ["keep-mq", "fresh-mq"] {
+        let _ = rudder(&kubeconfig, &["uninstall", release, "-n", ns]);
+    }
+    let (ok, out) = rudder(
+        &kubeconfig,
+        &[
+            "install",
+            "keep-mq",
+            "charts/milvus",
+            "-n",
+            ns,
+            "--create-namespace",
+            "-f",
+            dev,
+            "--set",
+            "image.tag=v2.5.4",
+        ],
+    );
+    assert!(ok, "install of 2.5 failed: {out}");
+    assert_eq!(
+        installed_message_queue(&kubeconfig, ns, "keep-mq-milvus"),
+        ("rocksmq".to_string(), "rocksmq".to_string())
+    );
+
+    let (ok, out) = rudder(
+        &kubeconfig,
+        &[
+            "upgrade",
+            "keep-mq",
+            "charts/milvus",
+            "-n",
+            ns,
+            "-f",
+            dev,
+            "--set",
+            "image.tag=v2.6.15",
+        ],
+    );
+    assert!(ok, "upgrade to 2.6 failed: {out}");
+    assert_eq!(
+        installed_message_queue(&kubeconfig, ns, "keep-mq-milvus"),
+        ("rocksmq".to_string(), "rocksmq".to_string()),
+        "the upgrade switched the message queue"
+    );
+    let (ok, annotation) = kubectl(
+        &kubeconfig,
+        &[
+            "get",
+            "deployment",
+            "keep-mq-milvus-standalone",
+            "-n",
+            ns,
+            "-o",
+            "jsonpath={.metadata.annotations.milvus\\.io/message-queue} {.spec.template.spec.containers[0].image}",
+        ],
+        None,
+    );
+    assert!(ok, "reading the Deployment: {annotation}");
+    assert_eq!(annotation, "rocksmq milvusdb/milvus:v2.6.15");
+
+    // A fresh 2.6 install, by contrast, gets Woodpecker.
+    let (ok, out) = rudder(
+        &kubeconfig,
+        &["install", "fresh-mq", "charts/milvus", "-n", ns, "-f", dev],
+    );
+    assert!(ok, "install of 2.6 failed: {out}");
+    assert_eq!(
+        installed_message_queue(&kubeconfig, ns, "fresh-mq-milvus"),
+        ("woodpecker".to_string(), "woodpecker".to_string())
+    );
+
+    for release in ["keep-mq", "fresh-mq"] {
+        let (ok, out) = rudder(&kubeconfig, &["uninstall", release, "-n", ns]);
+        assert!(ok, "uninstall {release} failed: {out}");
+    }
+}
