@@ -373,6 +373,9 @@ spec:
             {{- if eq .component "standalone" }}
             - name: data
               mountPath: {{ $v.persistence.mountPath }}
+              {{- with ($v.persistence.persistentVolumeClaim | default dict).subPath }}
+              subPath: {{ . }}
+              {{- end }}
             {{- else if has .component (list "querynode" "indexnode") }}
             - name: disk
               mountPath: /var/lib/milvus/data
