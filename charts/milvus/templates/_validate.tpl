@@ -61,6 +61,9 @@ render has.
 {{- if and (include "milvus.isSingleton" $name) (ne $name "standalone") (gt (int $c.replicas) 1) (not (dig "activeStandby" "enabled" false $c)) -}}
 {{- fail (printf "%s.replicas is %v: Milvus allows one active %s; set %s.activeStandby.enabled=true for standby replicas, or replicas: 1" $key $c.replicas $name $key) -}}
 {{- end -}}
+{{- if and (include "milvus.isSingleton" $name) (not (dig "activeStandby" "enabled" false $c)) $c.strategy -}}
+{{- fail (printf "%s.strategy: %s rolls with Recreate (one active session); RollingUpdate parameters apply with %s.activeStandby.enabled=true" $key $name $key) -}}
+{{- end -}}
 {{- end -}}
 {{- if and $v.proxy.tls.enabled (not $v.proxy.tls.secretName) -}}
 {{- fail "proxy.tls.enabled needs proxy.tls.secretName: a kubernetes.io/tls Secret (keys tls.crt and tls.key)" -}}
