@@ -284,3 +284,86 @@ fn milvus_upgrade_to_2_6_keeps_the_installed_message_queue() {
         assert!(ok, "uninstall {release} failed: {out}");
     }
 }
+
+/// The pod template's `checksum/credentials` of a Deployment.
+fn credentials_checksum(kubeconfig: &str, ns: &str, deployment: &str) -> String {
+    let (ok, out) = kubectl(
+        kubeconfig,
+        &[
+            "get",
+            "deployment",
+            deployment,
+            "-n",
+            ns,
+            "-o",
+            "jsonpath={.spec.template.metadata.annotations.checksum/credentials}",
+        ],
+        None,
+    );
+    assert!(ok, "reading Deployment {deployment}: {out}");
+    assert_eq!(out.len(), 64, "not a sha256: {out:?}");
+    out
+}
+
+/// A change of an existing credentials Secret rolls the Milvus pods at the next upgrade, as a
+/// configuration change does: the chart hashes the Secret's data (looked up in the cluster)
+/// into the pod template. An upgrade without a change leaves the pod template alone.
+#[test]
+fn milvus_credentials_secret_change_rolls_the_pods() {
+    let Ok(kubeconfig) = std::env::var("RUDDER_TEST_KUBECONFIG") else {
+        eprintln!("SKIPPED: RUDDER_TEST_KUBECONFIG is not set (scripts/test starts a local control plane)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run this test against a real control plane"
+        );
+        return;
+    };
+    let ns = "rudder-milvus-creds";
+    let _ = rudder(&kubeconfig, &["uninstall", "creds", "-n", ns]);
+    let _ = kubectl(&kubeconfig, &["create", "namespace", ns], None);
+    let secret = |secretkey: &str| {
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s3-credentials\n  namespace: {ns}\n\
+             stringData:\n  accesskey: milvus\n  secretkey: {secretkey}\n"
+        )
+    };
+    let (ok, out) = kubectl(&kubeconfig, &["apply", "-f", "-"], Some(&secret("first")));
+    assert!(ok, "creating the Secret failed: {out}");
+    let args = |verb: &'static str| {
+        vec![
+            verb,
+            "creds",
+            "charts/milvus",
+            "-n",
+            ns,
+            "-f",
+            "charts/milvus/values/dev-values.yaml",
+            "--set",
+            "minio.enabled=false,externalS3.enabled=true,externalS3.host=s3.example,externalS3.bucketName=b,externalS3.existingSecret=s3-credentials",
+        ]
+    };
+    let (ok, out) = rudder(&kubeconfig, &args("install"));
+    assert!(ok, "install failed: {out}");
+    let installed = credentials_checksum(&kubeconfig, ns, "creds-milvus-standalone");
+
+    let (ok, out) = rudder(&kubeconfig, &args("upgrade"));
+    assert!(ok, "upgrade failed: {out}");
+    assert_eq!(
+        credentials_checksum(&kubeconfig, ns, "creds-milvus-standalone"),
+        installed,
+        "an upgrade without a change altered the pod template"
+    );
+
+    let (ok, out) = kubectl(&kubeconfig, &["apply", "-f", "-"], Some(&secret("rotated")));
+    assert!(ok, "updating the Secret failed: {out}");
+    let (ok, out) = rudder(&kubeconfig, &args("upgrade"));
+    assert!(ok, "upgrade failed: {out}");
+    assert_ne!(
+        credentials_checksum(&kubeconfig, ns, "creds-milvus-standalone"),
+        installed,
+        "the rotated Secret did not change the pod template"
+    );
+
+    let (ok, out) = rudder(&kubeconfig, &["uninstall", "creds", "-n", ns]);
+    assert!(ok, "uninstall failed: {out}");
+}
