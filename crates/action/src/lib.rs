@@ -4,6 +4,7 @@
 
 mod charts;
 mod dependency;
+pub mod diff;
 mod error;
 mod jsonpath;
 mod lint;

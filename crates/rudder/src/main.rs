@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use rudder_action as action;
 
 mod dependency_cmd;
+mod diff_cmd;
 mod provenance_cmd;
 mod registry_cmd;
 mod release_cmd;
@@ -120,6 +121,9 @@ enum Command {
         #[arg(long)]
         template: Option<String>,
     },
+    /// Preview what an upgrade or rollback changes (the helm-diff plugin's commands, built in)
+    #[command(subcommand)]
+    Diff(diff_cmd::DiffCommand),
     #[command(flatten)]
     Release(Box<release_cmd::ReleaseCommand>),
     #[command(flatten)]
@@ -813,6 +817,14 @@ fn run(cli: Cli) -> Result<(), action::Error> {
         }
         Command::Release(r) => {
             release_cmd::run(*r, &cli.kube, &cli.namespace, cli.debug, &mut out)?
+        }
+        Command::Diff(d) => {
+            let code = diff_cmd::run(d, &cli.kube, &cli.namespace, &mut out)?;
+            if code != 0 {
+                // helm-diff's --detailed-exitcode status, once the report is out.
+                out.flush().map_err(action::Error::io)?;
+                std::process::exit(code.into());
+            }
         }
         Command::Registry(r) => registry_cmd::run(r, &mut out)?,
         Command::Repo(RepoCommand::Index(r)) => {

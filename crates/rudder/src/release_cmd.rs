@@ -625,6 +625,14 @@ pub(crate) fn connect(kube: &KubeArgs, namespace: &Option<String>) -> Result<Clu
     connect_or_offline(kube, namespace, false)
 }
 
+/// [`connect`] for a client-side dry run: no kubeconfig is needed.
+pub(crate) fn connect_offline(
+    kube: &KubeArgs,
+    namespace: &Option<String>,
+) -> Result<Cluster, Error> {
+    connect_or_offline(kube, namespace, true)
+}
+
 /// [`connect`]; with `offline_ok`, a missing kubeconfig is no error (a client-side dry run
 /// never reaches a server, and Helm's works without one).
 fn connect_or_offline(

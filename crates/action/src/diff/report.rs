@@ -1,0 +1,392 @@
+//! Printing a diff in helm-diff's output formats: `diff` (the default: a header per object,
+//! then its lines with `+ `/`- `/two-space prefixes), `simple` (one line per object and a
+//! Terraform-style plan line), `json` and `template` (one record per object).
+
+use super::lines::{Delta, Line};
+use super::{Change, DiffOptions, Entry};
+
+/// `--output`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Diff,
+    Simple,
+    Json,
+    Template,
+}
+
+impl Format {
+    /// The formats rudder prints; helm-diff's `dyff` and `structured` are not among them yet.
+    pub fn parse(name: &str) -> Result<Format, String> {
+        match name {
+            "diff" => Ok(Format::Diff),
+            "simple" => Ok(Format::Simple),
+            "json" => Ok(Format::Json),
+            "template" => Ok(Format::Template),
+            "dyff" | "structured" => Err(format!(
+                "output format {name:?} is not supported by rudder yet (use diff, simple, json or template)"
+            )),
+            other => Err(format!(
+                "unknown output format {other:?} (use diff, simple, json or template)"
+            )),
+        }
+    }
+}
+
+/// The changes found, ready to print.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub entries: Vec<Entry>,
+    /// Whether anything changed before line suppression (what `--detailed-exitcode` reports).
+    pub seen_changes: bool,
+}
+
+/// ANSI colours as helm-diff's colour library writes them.
+#[derive(Clone, Copy)]
+enum Color {
+    Red,
+    Green,
+    Yellow,
+    Magenta,
+    BrightBlue,
+}
+
+fn paint(text: &str, color: Color, on: bool) -> String {
+    if !on {
+        return text.to_string();
+    }
+    let code = match color {
+        Color::Red => "31",
+        Color::Green => "32",
+        Color::Yellow => "33",
+        Color::Magenta => "35",
+        Color::BrightBlue => "94",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+fn style(change: Change, format: Format) -> (Color, &'static str) {
+    let simple = format == Format::Simple;
+    match change {
+        Change::Add => (
+            Color::Green,
+            if simple {
+                "to be added."
+            } else {
+                "has been added:"
+            },
+        ),
+        Change::Remove => (
+            Color::Red,
+            if simple {
+                "to be removed."
+            } else {
+                "has been removed:"
+            },
+        ),
+        Change::Modify => (
+            Color::Yellow,
+            if simple {
+                "to be changed."
+            } else {
+                "has changed:"
+            },
+        ),
+        Change::Ownership => (
+            Color::Magenta,
+            if simple {
+                "to change ownership."
+            } else {
+                "changed ownership:"
+            },
+        ),
+        Change::ModifySuppressed => (
+            Color::BrightBlue,
+            "has changed, but diff is empty after suppression.",
+        ),
+    }
+}
+
+impl Report {
+    /// The text helm-diff prints for these changes.
+    pub fn render(&self, opts: &DiffOptions) -> Result<String, String> {
+        let mut out = String::new();
+        match opts.format {
+            Format::Diff => {
+                for e in &self.entries {
+                    let (color, message) = style(e.change, opts.format);
+                    out.push_str(&paint(&format!("{} {message}", e.key), color, opts.color));
+                    out.push('\n');
+                    render_lines(e, opts, &mut out);
+                }
+            }
+            Format::Simple => {
+                let mut counts = [0usize; 4];
+                for e in &self.entries {
+                    let (color, message) = style(e.change, opts.format);
+                    out.push_str(&paint(&format!("{} {message}", e.key), color, opts.color));
+                    out.push('\n');
+                    match e.change {
+                        Change::Add => counts[0] += 1,
+                        Change::Modify => counts[1] += 1,
+                        Change::Remove => counts[2] += 1,
+                        Change::Ownership => counts[3] += 1,
+                        Change::ModifySuppressed => {}
+                    }
+                }
+                out.push_str(&format!(
+                    "Plan: {} to add, {} to change, {} to destroy, {} to change ownership.\n",
+                    counts[0], counts[1], counts[2], counts[3]
+                ));
+            }
+            Format::Json | Format::Template => match (&opts.template, opts.format) {
+                (Some(template), Format::Template) => {
+                    out.push_str(&render_template(template, &self.entries)?);
+                    out.push('\n');
+                }
+                _ => {
+                    out.push_str(&render_json(&self.entries));
+                    out.push('\n');
+                }
+            },
+        }
+        Ok(out)
+    }
+}
+
+fn render_lines(entry: &Entry, opts: &DiffOptions, out: &mut String) {
+    if opts.suppressed_kinds.contains(&entry.kind) {
+        let text = format!(
+            "+ Changes suppressed on sensitive content of type {}\n",
+            entry.kind
+        );
+        out.push_str(&paint(&text, Color::Yellow, opts.color));
+        return;
+    }
+    if opts.context < 0 {
+        for line in &entry.lines {
+            render_line(line, opts.color, out);
+        }
+        return;
+    }
+    let distances = distances_to_change(&entry.lines);
+    let mut omitting = false;
+    for (line, distance) in entry.lines.iter().zip(distances) {
+        if distance > opts.context as usize {
+            if !omitting {
+                out.push_str("...\n");
+                omitting = true;
+            }
+        } else {
+            omitting = false;
+            render_line(line, opts.color, out);
+        }
+    }
+}
+
+fn render_line(line: &Line, color: bool, out: &mut String) {
+    match line.delta {
+        Delta::Added => out.push_str(&paint(&format!("+ {}", line.text), Color::Green, color)),
+        Delta::Removed => out.push_str(&paint(&format!("- {}", line.text), Color::Red, color)),
+        Delta::Common if line.text.is_empty() => {}
+        Delta::Common => {
+            out.push_str("  ");
+            out.push_str(&line.text);
+        }
+    }
+    out.push('\n');
+}
+
+/// For each line, how far the nearest changed line is (`usize::MAX` when none is).
+fn distances_to_change(lines: &[Line]) -> Vec<usize> {
+    let mut distances = vec![usize::MAX; lines.len()];
+    let mut last = None;
+    for (i, l) in lines.iter().enumerate() {
+        if l.delta != Delta::Common {
+            last = Some(i);
+        }
+        if let Some(c) = last {
+            distances[i] = i - c;
+        }
+    }
+    let mut next = None;
+    for (i, l) in lines.iter().enumerate().rev() {
+        if l.delta != Delta::Common {
+            next = Some(i);
+        }
+        if let Some(c) = next {
+            distances[i] = distances[i].min(c - i);
+        }
+    }
+    distances
+}
+
+/// An entry's key split back into its parts (helm-diff's template data); `None` for keys
+/// that are not of the `NAMESPACE, NAME, KIND (API)` form (helm-diff skips those).
+fn key_parts(key: &str) -> Option<[&str; 4]> {
+    let (namespace, rest) = key.split_once(", ")?;
+    let (name, rest) = rest.split_once(", ")?;
+    let (kind, rest) = rest.split_once(" (")?;
+    let api = rest.strip_suffix(')')?;
+    let ok = !namespace.is_empty()
+        && namespace
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && !kind.is_empty()
+        && kind.chars().all(|c| c.is_alphanumeric() || c == '_')
+        && !api.is_empty();
+    ok.then_some([namespace, name, kind, api])
+}
+
+/// helm-diff's default template output: a JSON array, one object per change.
+fn render_json(entries: &[Entry]) -> String {
+    let records: Vec<String> = entries
+        .iter()
+        .filter_map(|e| {
+            let [namespace, name, kind, api] = key_parts(&e.key)?;
+            Some(format!(
+                "{{\n  \"api\": \"{api}\",\n  \"kind\": \"{kind}\",\n  \"namespace\": \"{namespace}\",\n  \"name\": \"{name}\",\n  \"change\": \"{}\"\n}}",
+                e.change.name()
+            ))
+        })
+        .collect();
+    format!("[{}]", records.join(",\n"))
+}
+
+/// `--output template` with HELM_DIFF_TPL: the template gets a list of records with the
+/// fields Namespace, Name, Kind, API and Change.
+fn render_template(template: &str, entries: &[Entry]) -> Result<String, String> {
+    use rudder_value::{Map, Value};
+    let records: Vec<Value> = entries
+        .iter()
+        .filter_map(|e| {
+            let [namespace, name, kind, api] = key_parts(&e.key)?;
+            let mut m = Map::new();
+            m.insert("Namespace".into(), Value::str(namespace));
+            m.insert("Name".into(), Value::str(name));
+            m.insert("Kind".into(), Value::str(kind));
+            m.insert("API".into(), Value::str(api));
+            m.insert("Change".into(), Value::str(e.change.name()));
+            Some(Value::map(m))
+        })
+        .collect();
+    rudder_engine::render_plain_template(template, &Value::list(records))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::lines::diff_texts;
+    use super::*;
+
+    fn entry(change: Change, old: &str, new: &str) -> Entry {
+        Entry {
+            key: "ns, a, ConfigMap (v1)".into(),
+            kind: "ConfigMap".into(),
+            change,
+            lines: diff_texts(old, new, false),
+        }
+    }
+
+    #[test]
+    fn diff_format_prints_a_header_and_prefixed_lines() {
+        let r = Report {
+            entries: vec![entry(Change::Modify, "a: 1\nb: 2", "a: 1\nb: 3")],
+            seen_changes: true,
+        };
+        let text = r.render(&DiffOptions::default()).unwrap();
+        assert_eq!(
+            text,
+            "ns, a, ConfigMap (v1) has changed:\n  a: 1\n- b: 2\n+ b: 3\n"
+        );
+    }
+
+    #[test]
+    fn context_elides_far_lines_with_dots() {
+        let old = "1\n2\n3\n4\n5\n6\n7";
+        let new = "1\n2\n3\nX\n5\n6\n7";
+        let r = Report {
+            entries: vec![entry(Change::Modify, old, new)],
+            seen_changes: true,
+        };
+        let opts = DiffOptions {
+            context: 1,
+            ..Default::default()
+        };
+        assert_eq!(
+            r.render(&opts).unwrap(),
+            "ns, a, ConfigMap (v1) has changed:\n...\n  3\n- 4\n+ X\n  5\n...\n"
+        );
+    }
+
+    #[test]
+    fn colours_wrap_headers_and_lines() {
+        let r = Report {
+            entries: vec![entry(Change::Add, "", "x")],
+            seen_changes: true,
+        };
+        let opts = DiffOptions {
+            color: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            r.render(&opts).unwrap(),
+            "\x1b[32mns, a, ConfigMap (v1) has been added:\x1b[0m\n\x1b[31m- \x1b[0m\n\x1b[32m+ x\x1b[0m\n"
+        );
+    }
+
+    #[test]
+    fn simple_format_counts_the_plan() {
+        let r = Report {
+            entries: vec![
+                entry(Change::Add, "", "x"),
+                entry(Change::Remove, "x", ""),
+                entry(Change::Modify, "x", "y"),
+            ],
+            seen_changes: true,
+        };
+        let opts = DiffOptions {
+            format: Format::Simple,
+            ..Default::default()
+        };
+        let text = r.render(&opts).unwrap();
+        assert!(
+            text.ends_with("Plan: 1 to add, 1 to change, 1 to destroy, 0 to change ownership.\n")
+        );
+        assert!(text.starts_with("ns, a, ConfigMap (v1) to be added.\n"));
+    }
+
+    #[test]
+    fn json_format_lists_records() {
+        let r = Report {
+            entries: vec![entry(Change::Modify, "x", "y")],
+            seen_changes: true,
+        };
+        let opts = DiffOptions {
+            format: Format::Json,
+            ..Default::default()
+        };
+        assert_eq!(
+            r.render(&opts).unwrap(),
+            "[{\n  \"api\": \"v1\",\n  \"kind\": \"ConfigMap\",\n  \"namespace\": \"ns\",\n  \"name\": \"a\",\n  \"change\": \"MODIFY\"\n}]\n"
+        );
+    }
+
+    #[test]
+    fn suppressed_kinds_hide_lines() {
+        let r = Report {
+            entries: vec![entry(Change::Modify, "x", "y")],
+            seen_changes: true,
+        };
+        let opts = DiffOptions {
+            suppressed_kinds: vec!["ConfigMap".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            r.render(&opts).unwrap(),
+            "ns, a, ConfigMap (v1) has changed:\n+ Changes suppressed on sensitive content of type ConfigMap\n"
+        );
+    }
+}

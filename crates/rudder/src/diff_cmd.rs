@@ -1,0 +1,332 @@
+//! `rudder diff`: the helm-diff plugin's command line (databus23/helm-diff v3), built in.
+//! `rudder diff upgrade RELEASE CHART` previews an upgrade; `rollback`, `revision` and
+//! `release` compare stored revisions. Flags, defaults and HELM_DIFF_* variables follow
+//! helm-diff's cmd/ package; the comparison lives in `rudder_action::diff`.
+
+use std::io::{IsTerminal, Write};
+
+use clap::{Args, Subcommand};
+use rudder_action::diff::{self, release as sources, DiffOptions, Format, SecretView};
+use rudder_action::release as rel;
+use rudder_action::Error;
+
+use crate::dependency_cmd::ChartPathArgs;
+use crate::release_cmd::{connect, KubeArgs};
+use crate::ValueArgs;
+
+/// The version of helm-diff whose command line rudder follows (`rudder diff version`).
+const HELM_DIFF_VERSION: &str = "3.15.11";
+
+#[derive(Subcommand)]
+pub enum DiffCommand {
+    /// Show a diff explaining what a helm upgrade would change
+    Upgrade(Box<UpgradeArgs>),
+    /// Show a diff explaining what a helm rollback could perform
+    Rollback {
+        /// RELEASE
+        release: String,
+        /// [REVISION] (default: the revision before the last)
+        revision: Option<i64>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Shows diff between revision's manifests
+    Revision {
+        /// RELEASE
+        release: String,
+        /// REVISION1 [REVISION2]
+        #[arg(required = true, num_args = 1..=2)]
+        revisions: Vec<i64>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Shows diff between release's manifests
+    Release {
+        /// [NAMESPACE/]RELEASE1 [NAMESPACE/]RELEASE2
+        #[arg(required = true, num_args = 2)]
+        releases: Vec<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Show version of the helm diff plugin
+    Version,
+}
+
+/// Flags every diff subcommand takes (helm-diff's `AddDiffOptions` and the colour flags).
+#[derive(Args, Clone)]
+pub struct CommonArgs {
+    /// suppress secrets in the output
+    #[arg(short = 'q', long)]
+    suppress_secrets: bool,
+    /// do not redact secret values in the output
+    #[arg(long)]
+    show_secrets: bool,
+    /// decode secret values in the output
+    #[arg(long)]
+    show_secrets_decoded: bool,
+    /// allows suppression of the kinds listed in the diff output (can specify multiple, like '--suppress Deployment --suppress Service')
+    #[arg(long = "suppress")]
+    suppress: Vec<String>,
+    /// output NUM lines of context around changes
+    #[arg(short = 'C', long, allow_negative_numbers = true)]
+    context: Option<i64>,
+    /// Possible values: diff, simple, template, json. When set to "template", use the env var HELM_DIFF_TPL to specify the template.
+    #[arg(long)]
+    output: Option<String>,
+    /// strip trailing carriage return on input
+    #[arg(long)]
+    strip_trailing_cr: bool,
+    /// Enable rename detection if set to any value greater than 0: the maximum fraction of changed lines for two objects of one kind to be shown as a rename
+    #[arg(short = 'D', long, default_value_t = 0.0)]
+    find_renames: f32,
+    /// a regex to suppress diff output lines that match
+    #[arg(long)]
+    suppress_output_line_regex: Vec<String>,
+    /// normalize manifests before running diff to exclude style differences from the output
+    #[arg(long)]
+    normalize_manifests: bool,
+    /// enable the diffing of the helm test hooks
+    #[arg(long)]
+    include_tests: bool,
+    /// return a non-zero exit code when there are changes (2)
+    #[arg(long)]
+    detailed_exitcode: bool,
+    /// remove colors from the output
+    #[arg(long)]
+    no_color: bool,
+    /// color output. You can control the value for this flag via HELM_DIFF_COLOR=[true|false]
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    color: Option<bool>,
+}
+
+#[derive(Args)]
+pub struct UpgradeArgs {
+    /// RELEASE
+    release: String,
+    /// CHART
+    chart: String,
+    #[command(flatten)]
+    values: ValueArgs,
+    #[command(flatten)]
+    chart_path: ChartPathArgs,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// reuse the last release's values and merge in any new values. If '--reset-values' is specified, this is ignored
+    #[arg(long)]
+    reuse_values: bool,
+    /// reset the values to the ones built into the chart and merge in any new values
+    #[arg(long)]
+    reset_values: bool,
+    /// reset the values to the ones built into the chart, apply the last release's values and merge in any new values
+    #[arg(long)]
+    reset_then_reuse_values: bool,
+    /// enables diffing of releases that are not yet deployed via Helm
+    #[arg(long)]
+    allow_unreleased: bool,
+    /// enables diffing of releases that are not yet deployed via Helm (equivalent to --allow-unreleased)
+    #[arg(long)]
+    install: bool,
+    /// disable diffing of hooks
+    #[arg(long)]
+    no_hooks: bool,
+    /// --dry-run or --dry-run=client: no cluster access, the diff shown as if it was an install
+    #[arg(long, num_args = 0..=1, default_missing_value = "client", require_equals = true)]
+    dry_run: Option<String>,
+    /// if set, upgrade will ignore the check for helm annotations and take ownership of the existing resources
+    #[arg(long)]
+    take_ownership: bool,
+    /// skip validation of the values against the chart's schema
+    #[arg(long)]
+    skip_schema_validation: bool,
+    /// enable DNS lookups when rendering templates
+    #[arg(long)]
+    enable_dns: bool,
+}
+
+/// Reads the shared flags and helm-diff's environment variables (HELM_DIFF_OUTPUT,
+/// HELM_DIFF_OUTPUT_CONTEXT, HELM_DIFF_NORMALIZE_MANIFESTS, HELM_DIFF_COLOR, HELM_DIFF_TPL):
+/// a flag given wins over its variable.
+fn read_options(c: &CommonArgs) -> Result<sources::ReadOptions, Error> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let output = c
+        .output
+        .clone()
+        .or_else(|| env("HELM_DIFF_OUTPUT"))
+        .unwrap_or_else(|| "diff".into());
+    let format = Format::parse(output.trim()).map_err(Error::usage)?;
+    let context = match c.context {
+        Some(n) => n,
+        None => env("HELM_DIFF_OUTPUT_CONTEXT")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(-1),
+    };
+    let normalize =
+        c.normalize_manifests || env("HELM_DIFF_NORMALIZE_MANIFESTS").as_deref() == Some("true");
+    let color_env = env("HELM_DIFF_COLOR").and_then(|v| parse_go_bool(&v));
+    let color = if c.no_color {
+        false
+    } else if let Some(forced) = c.color.or(color_env) {
+        forced
+    } else {
+        std::io::stdout().is_terminal() && std::env::var("TERM").as_deref() != Ok("dumb")
+    };
+    let secrets = if c.show_secrets_decoded {
+        SecretView::Decoded
+    } else if c.show_secrets {
+        SecretView::AsIs
+    } else {
+        SecretView::Masked
+    };
+    let mut suppressed_kinds = c.suppress.clone();
+    if c.suppress_secrets {
+        suppressed_kinds.push("Secret".into());
+    }
+    let suppressed_lines =
+        diff::compile_line_patterns(&c.suppress_output_line_regex).map_err(Error::usage)?;
+    let template = match (format, env("HELM_DIFF_TPL")) {
+        (Format::Template, Some(path)) => {
+            Some(std::fs::read_to_string(&path).map_err(|e| {
+                Error::message(format!("Error loading custom template {path:?}: {e}"))
+            })?)
+        }
+        _ => None,
+    };
+    Ok(sources::ReadOptions {
+        include_tests: c.include_tests,
+        normalize,
+        diff: DiffOptions {
+            format,
+            context,
+            strip_trailing_cr: c.strip_trailing_cr,
+            secrets,
+            suppressed_kinds,
+            find_renames: c.find_renames,
+            suppressed_lines,
+            color,
+            template,
+        },
+    })
+}
+
+/// Go's `strconv.ParseBool`.
+fn parse_go_bool(v: &str) -> Option<bool> {
+    match v.trim() {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// Runs a diff command; returns the process exit code (2 for changes under
+/// `--detailed-exitcode`).
+pub fn run(
+    command: DiffCommand,
+    kube: &KubeArgs,
+    namespace: &Option<String>,
+    out: &mut dyn Write,
+) -> Result<u8, Error> {
+    let (outcome, common) = match command {
+        DiffCommand::Version => {
+            writeln!(out, "{HELM_DIFF_VERSION}").map_err(Error::io)?;
+            return Ok(0);
+        }
+        DiffCommand::Upgrade(a) => {
+            let a = *a;
+            let read = read_options(&a.common)?;
+            let client_only = match a.dry_run.as_deref() {
+                None | Some("false") | Some("none") => false,
+                Some("client") | Some("true") => true,
+                Some("server") => false,
+                Some(other) => {
+                    return Err(Error::usage(format!(
+                        "flag \"dry-run\" must take a bool value or either \"client\" or \"server\", but got {other:?}"
+                    )))
+                }
+            };
+            let cluster = if client_only {
+                crate::release_cmd::connect_offline(kube, namespace)?
+            } else {
+                connect(kube, namespace)?
+            };
+            let opts = sources::DiffUpgradeOptions {
+                upgrade: rel::UpgradeOptions {
+                    install: rel::InstallOptions {
+                        values: a.values.into(),
+                        no_hooks: a.no_hooks,
+                        take_ownership: a.take_ownership,
+                        skip_schema_validation: a.skip_schema_validation,
+                        enable_dns: a.enable_dns,
+                        chart: a.chart_path.options()?,
+                        log: crate::slog::stderr_sink(),
+                        ..rel::InstallOptions::default()
+                    },
+                    reuse_values: a.reuse_values,
+                    reset_values: a.reset_values,
+                    reset_then_reuse_values: a.reset_then_reuse_values,
+                    ..rel::UpgradeOptions::default()
+                },
+                allow_unreleased: a.allow_unreleased || a.install,
+                client_only,
+                read,
+            };
+            let outcome = sources::diff_upgrade(&cluster, &a.release, &a.chart, &opts)?;
+            (outcome, (a.common, opts.read))
+        }
+        DiffCommand::Rollback {
+            release,
+            revision,
+            common,
+        } => {
+            let read = read_options(&common)?;
+            let cluster = connect(kube, namespace)?;
+            let outcome = sources::diff_rollback(&cluster, &release, revision, &read)?;
+            (outcome, (common, read))
+        }
+        DiffCommand::Revision {
+            release,
+            revisions,
+            common,
+        } => {
+            let read = read_options(&common)?;
+            let cluster = connect(kube, namespace)?;
+            let outcome = sources::diff_revision(&cluster, &release, &revisions, &read)?;
+            (outcome, (common, read))
+        }
+        DiffCommand::Release { releases, common } => {
+            let read = read_options(&common)?;
+            let cluster = connect(kube, namespace)?;
+            let outcome = sources::diff_releases(&cluster, &releases[0], &releases[1], &read)?;
+            (outcome, (common, read))
+        }
+    };
+    let (common, read) = common;
+    for w in &outcome.warnings {
+        eprintln!("{w}");
+    }
+    let text = outcome.report.render(&read.diff).map_err(Error::message)?;
+    out.write_all(text.as_bytes()).map_err(Error::io)?;
+    if common.detailed_exitcode && outcome.report.seen_changes {
+        out.flush().map_err(Error::io)?;
+        eprintln!("Error: identified at least one change, exiting with non-zero exit code (detailed-exitcode parameter enabled)");
+        return Ok(2);
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_booleans_parse_as_strconv_does() {
+        assert_eq!(parse_go_bool("T"), Some(true));
+        assert_eq!(parse_go_bool("0"), Some(false));
+        assert_eq!(parse_go_bool("yes"), None);
+    }
+
+    #[test]
+    fn unsupported_formats_are_refused_by_name() {
+        let err = Format::parse("dyff").unwrap_err();
+        assert!(err.contains("\"dyff\" is not supported"));
+    }
+}

@@ -1,0 +1,421 @@
+//! `rudder diff` against a real kube-apiserver (scripts/local-cluster, started by
+//! scripts/test, which sets RUDDER_TEST_KUBECONFIG).
+//!
+//! The expected texts follow databus23/helm-diff v3.15.11, whose output no tool here can
+//! produce (it is a Helm plugin binary, not in helm-python-sdk); each expectation names the
+//! helm-diff source lines it follows:
+//! - object keys `NAMESPACE, NAME, KIND (GROUP)`: manifest/parse.go, `metadata.String`;
+//! - report order (changed objects by key, then removed, then added): diff/diff.go,
+//!   `generateReport`;
+//! - headers `KEY has changed:` / `has been added:` / `has been removed:` and the simple
+//!   format's `to be changed.` lines and `Plan:` line: diff/report.go, `setupDiffReport`,
+//!   `setupSimpleReport`, `printSimpleReport`;
+//! - line prefixes `+ `, `- `, two spaces, and an empty line for an empty common line:
+//!   diff/diff.go, `printDiffRecord`; `...` for elided context: `printDiffRecords`;
+//! - Secret values masked as `REDACTED # (N bytes)` / `-------- # (N bytes)` /
+//!   `++++++++ # (N bytes)`, the Secret re-serialised with sorted keys: diff/diff.go,
+//!   `redactSecrets`;
+//! - exit status 2 with `--detailed-exitcode` when something changed: cmd/upgrade.go.
+
+mod common;
+use common::env_or_skip;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn kubeconfig() -> Option<String> {
+    env_or_skip(
+        "RUDDER_TEST_KUBECONFIG",
+        "scripts/test starts a local control plane",
+    )
+}
+
+fn rudder(kubeconfig: &str, ns: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rudder"))
+        .env("KUBECONFIG", kubeconfig)
+        .env_remove("HELM_DRIVER")
+        .env_remove("HELM_DIFF_OUTPUT")
+        .env_remove("HELM_DIFF_COLOR")
+        .env_remove("HELM_DIFF_OUTPUT_CONTEXT")
+        .args(args)
+        .args(["-n", ns])
+        .output()
+        .expect("run rudder")
+}
+
+fn ok(out: Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A chart with a Deployment (replicas from values), an optional ConfigMap and Service,
+/// and a Secret whose password comes from values.
+fn write_chart(dir: &Path) {
+    let t = dir.join("templates");
+    std::fs::create_dir_all(&t).unwrap();
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("values.yaml"),
+        "replicas: 1\nconfig: false\nservice: true\npassword: s3cret\n",
+    )
+    .unwrap();
+    std::fs::write(
+        t.join("deployment.yaml"),
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: {{ .Values.replicas }}
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+",
+    )
+    .unwrap();
+    std::fs::write(
+        t.join("configmap.yaml"),
+        "{{- if .Values.config }}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-config
+data:
+  mode: fast
+{{- end }}
+",
+    )
+    .unwrap();
+    std::fs::write(
+        t.join("service.yaml"),
+        "{{- if .Values.service }}
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector:
+    app: web
+  ports:
+    - port: 80
+      protocol: TCP
+{{- end }}
+",
+    )
+    .unwrap();
+    std::fs::write(
+        t.join("secret.yaml"),
+        "apiVersion: v1
+kind: Secret
+metadata:
+  name: web-auth
+type: Opaque
+data:
+  password: {{ .Values.password | b64enc }}
+  user: {{ \"admin\" | b64enc }}
+",
+    )
+    .unwrap();
+}
+
+fn setup(prefix: &str) -> Option<(String, String, tempfile::TempDir)> {
+    let kc = kubeconfig()?;
+    let ns = format!("{prefix}-{}", std::process::id());
+    ok(
+        Command::new(env!("CARGO_BIN_EXE_rudder"))
+            .env("KUBECONFIG", &kc)
+            .args(["install", "diff-web", "--create-namespace", "-n", &ns])
+            .arg({
+                let dir = tempfile::tempdir().unwrap();
+                write_chart(dir.path());
+                let p = dir.path().to_path_buf();
+                std::mem::forget(dir);
+                p
+            })
+            .output()
+            .unwrap(),
+        "install",
+    );
+    let chart = tempfile::tempdir().unwrap();
+    write_chart(chart.path());
+    Some((kc, ns, chart))
+}
+
+#[test]
+fn diff_upgrade_shows_exactly_the_changes_with_secrets_masked() {
+    let Some((kc, ns, chart)) = setup("diff-upgrade") else {
+        return;
+    };
+    let chart_path = chart.path().to_str().unwrap();
+    let changes = [
+        "--set",
+        "replicas=3",
+        "--set",
+        "config=true",
+        "--set",
+        "service=false",
+        "--set",
+        "password=n3w",
+    ];
+    let mut args = vec!["diff", "upgrade", "diff-web", chart_path, "--no-color"];
+    args.extend(changes);
+    let out = ok(rudder(&kc, &ns, &args), "diff upgrade");
+    let expected = format!(
+        "{ns}, web, Deployment (apps) has changed:
+  # Source: web/templates/deployment.yaml
+  apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: web
+  spec:
+-   replicas: 1
++   replicas: 3
+    selector:
+      matchLabels:
+        app: web
+    template:
+      metadata:
+        labels:
+          app: web
+      spec:
+        containers:
+          - name: web
+            image: nginx:1.27
+{ns}, web-auth, Secret (v1) has changed:
+  # Source: web/templates/secret.yaml
+  apiVersion: v1
+  kind: Secret
+  metadata:
+    name: web-auth
+  data:
+-   password: '-------- # (6 bytes)'
++   password: '++++++++ # (3 bytes)'
+    user: 'REDACTED # (5 bytes)'
+  type: Opaque
+
+{ns}, web, Service (v1) has been removed:
+- # Source: web/templates/service.yaml
+- apiVersion: v1
+- kind: Service
+- metadata:
+-   name: web
+- spec:
+-   selector:
+-     app: web
+-   ports:
+-     - port: 80
+-       protocol: TCP
++ 
+{ns}, web-config, ConfigMap (v1) has been added:
+- 
++ # Source: web/templates/configmap.yaml
++ apiVersion: v1
++ kind: ConfigMap
++ metadata:
++   name: web-config
++ data:
++   mode: fast
+"
+    );
+    assert_eq!(out, expected);
+    assert!(!out.contains("s3cret") && !out.contains("czNjcmV0"));
+
+    // The simple format: one line per object and the plan.
+    let mut args = vec![
+        "diff",
+        "upgrade",
+        "diff-web",
+        chart_path,
+        "--no-color",
+        "--output",
+        "simple",
+    ];
+    args.extend(changes);
+    let out = ok(rudder(&kc, &ns, &args), "diff upgrade --output simple");
+    assert_eq!(
+        out,
+        format!(
+            "{ns}, web, Deployment (apps) to be changed.
+{ns}, web-auth, Secret (v1) to be changed.
+{ns}, web, Service (v1) to be removed.
+{ns}, web-config, ConfigMap (v1) to be added.
+Plan: 1 to add, 2 to change, 1 to destroy, 0 to change ownership.
+"
+        )
+    );
+
+    // Nothing was changed by the diff: the release still has one revision.
+    let history = ok(
+        rudder(&kc, &ns, &["history", "diff-web", "-o", "json"]),
+        "history",
+    );
+    let history: serde_json::Value = serde_json::from_str(&history).unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn detailed_exitcode_is_0_without_changes_2_with_and_1_on_error() {
+    let Some((kc, ns, chart)) = setup("diff-exit") else {
+        return;
+    };
+    let chart_path = chart.path().to_str().unwrap();
+    let same = rudder(
+        &kc,
+        &ns,
+        &[
+            "diff",
+            "upgrade",
+            "diff-web",
+            chart_path,
+            "--detailed-exitcode",
+        ],
+    );
+    assert_eq!(same.status.code(), Some(0), "{same:?}");
+    assert!(same.stdout.is_empty());
+    let changed = rudder(
+        &kc,
+        &ns,
+        &[
+            "diff",
+            "upgrade",
+            "diff-web",
+            chart_path,
+            "--detailed-exitcode",
+            "--set",
+            "replicas=2",
+        ],
+    );
+    assert_eq!(changed.status.code(), Some(2), "{changed:?}");
+    assert!(String::from_utf8_lossy(&changed.stdout).contains("+   replicas: 2"));
+    let failed = rudder(
+        &kc,
+        &ns,
+        &[
+            "diff",
+            "upgrade",
+            "diff-web",
+            "/nonexistent/chart",
+            "--detailed-exitcode",
+        ],
+    );
+    assert_eq!(failed.status.code(), Some(1), "{failed:?}");
+}
+
+#[test]
+fn diff_revision_and_rollback_compare_stored_revisions() {
+    let Some((kc, ns, chart)) = setup("diff-rev") else {
+        return;
+    };
+    let chart_path = chart.path().to_str().unwrap();
+    ok(
+        rudder(
+            &kc,
+            &ns,
+            &["upgrade", "diff-web", chart_path, "--set", "replicas=4"],
+        ),
+        "upgrade",
+    );
+    let rev = ok(
+        rudder(
+            &kc,
+            &ns,
+            &["diff", "revision", "diff-web", "1", "2", "-C", "1"],
+        ),
+        "diff revision",
+    );
+    assert_eq!(
+        rev,
+        format!(
+            "{ns}, web, Deployment (apps) has changed:
+...
+  spec:
+-   replicas: 1
++   replicas: 4
+    selector:
+...
+"
+        )
+    );
+    // A rollback to revision 1 undoes exactly that.
+    let back = ok(
+        rudder(&kc, &ns, &["diff", "rollback", "diff-web", "-C", "0"]),
+        "diff rollback",
+    );
+    assert_eq!(
+        back,
+        format!(
+            "{ns}, web, Deployment (apps) has changed:
+...
+-   replicas: 4
++   replicas: 1
+...
+"
+        )
+    );
+}
+
+#[test]
+fn an_unreleased_release_needs_allow_unreleased() {
+    let Some(kc) = kubeconfig() else {
+        return;
+    };
+    let ns = format!("diff-new-{}", std::process::id());
+    let chart = tempfile::tempdir().unwrap();
+    write_chart(chart.path());
+    let chart_path = chart.path().to_str().unwrap();
+    let refused = rudder(&kc, &ns, &["diff", "upgrade", "nothing-here", chart_path]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--allow-unreleased"));
+    let out = ok(
+        rudder(
+            &kc,
+            &ns,
+            &[
+                "diff",
+                "upgrade",
+                "nothing-here",
+                chart_path,
+                "--allow-unreleased",
+                "--output",
+                "simple",
+                "--no-color",
+            ],
+        ),
+        "diff upgrade --allow-unreleased",
+    );
+    assert!(out.ends_with("Plan: 3 to add, 0 to change, 0 to destroy, 0 to change ownership.\n"));
+    // The secret is masked on the added side too.
+    let full = ok(
+        rudder(
+            &kc,
+            &ns,
+            &[
+                "diff",
+                "upgrade",
+                "nothing-here",
+                chart_path,
+                "--install",
+                "--no-color",
+            ],
+        ),
+        "diff upgrade --install",
+    );
+    assert!(full.contains("+   password: '++++++++ # (6 bytes)'"));
+}
