@@ -430,16 +430,40 @@ impl Kube {
         field_manager: &str,
         force: bool,
     ) -> Result<Json> {
+        self.apply_with(obj, namespace, field_manager, force, false)
+    }
+
+    /// [`Kube::apply`] as a server-side dry run (`dryRun=All`): the object as the server would
+    /// store it (defaults, admission and field ownership applied), nothing changed.
+    pub fn apply_dry_run(
+        &self,
+        obj: &Json,
+        namespace: &str,
+        field_manager: &str,
+        force: bool,
+    ) -> Result<Json> {
+        self.apply_with(obj, namespace, field_manager, force, true)
+    }
+
+    fn apply_with(
+        &self,
+        obj: &Json,
+        namespace: &str,
+        field_manager: &str,
+        force: bool,
+        dry_run: bool,
+    ) -> Result<Json> {
         let (resource, r) = self.locate(&ObjectRef::of(obj, namespace))?;
         let mut body = obj.clone();
         if resource.namespaced {
             body["metadata"]["namespace"] = Json::String(r.namespace.clone());
         }
         let url = format!(
-            "{}?fieldManager={}{}",
+            "{}?fieldManager={}{}{}",
             resource.object_url(&r.namespace, &r.name),
             percent_encode(field_manager),
-            if force { "&force=true" } else { "" }
+            if force { "&force=true" } else { "" },
+            if dry_run { "&dryRun=All" } else { "" }
         );
         self.send_json(
             http::Method::PATCH,

@@ -48,6 +48,13 @@ pub enum DiffCommand {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Show the objects of a release changed or deleted behind its back (drift), and who changed them
+    Drift {
+        /// RELEASE
+        release: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// Show version of the helm diff plugin
     Version,
 }
@@ -168,7 +175,7 @@ fn read_options(c: &CommonArgs) -> Result<sources::ReadOptions, Error> {
     } else if let Some(forced) = c.color.or(color_env) {
         forced
     } else {
-        std::io::stdout().is_terminal() && std::env::var("TERM").as_deref() != Ok("dumb")
+        terminal_colour()
     };
     let secrets = if c.show_secrets_decoded {
         SecretView::Decoded
@@ -206,6 +213,75 @@ fn read_options(c: &CommonArgs) -> Result<sources::ReadOptions, Error> {
             template,
         },
     })
+}
+
+/// Colour when stdout is a terminal (and TERM is not dumb), as helm-diff decides.
+fn terminal_colour() -> bool {
+    std::io::stdout().is_terminal() && std::env::var("TERM").as_deref() != Ok("dumb")
+}
+
+/// `rudder upgrade --diff`: what the upgrade changes, in the diff format, before it runs.
+pub fn upgrade_plan(
+    cluster: &rel::Cluster,
+    name: &str,
+    chart: &str,
+    upgrade: &rel::UpgradeOptions,
+    install: bool,
+) -> Result<String, Error> {
+    let read = sources::ReadOptions {
+        diff: DiffOptions {
+            color: terminal_colour(),
+            ..DiffOptions::default()
+        },
+        ..Default::default()
+    };
+    let opts = sources::DiffUpgradeOptions {
+        upgrade: upgrade.clone(),
+        allow_unreleased: install,
+        client_only: false,
+        read,
+    };
+    let outcome = sources::diff_upgrade(cluster, name, chart, &opts)?;
+    let text = outcome
+        .report
+        .render(&opts.read.diff)
+        .map_err(Error::message)?;
+    Ok(if outcome.report.seen_changes {
+        text
+    } else {
+        "No changes.\n".to_string()
+    })
+}
+
+/// `--confirm`: asks on the terminal; without one (a pipeline) the answer is yes, since the
+/// plan was printed and nobody can answer.
+pub fn confirmed() -> Result<bool, Error> {
+    if !std::io::stdin().is_terminal() {
+        return Ok(true);
+    }
+    eprint!("Apply these changes? [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).map_err(Error::io)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
+}
+
+/// `rudder status --drift`: a DRIFT section after the status.
+pub fn drift_section(cluster: &rel::Cluster, name: &str) -> Result<String, Error> {
+    let read = sources::ReadOptions {
+        diff: DiffOptions {
+            color: terminal_colour(),
+            context: 3,
+            ..DiffOptions::default()
+        },
+        ..Default::default()
+    };
+    let outcome = diff::drift(cluster, name, &read)?;
+    let body = if outcome.report.entries.is_empty() {
+        "none: every object is as the release applied it\n".to_string()
+    } else {
+        outcome.report.render(&read.diff).map_err(Error::message)?
+    };
+    Ok(format!("DRIFT:\n{body}"))
 }
 
 /// Go's `strconv.ParseBool`.
@@ -290,6 +366,12 @@ pub fn run(
             let read = read_options(&common)?;
             let cluster = connect(kube, namespace)?;
             let outcome = sources::diff_revision(&cluster, &release, &revisions, &read)?;
+            (outcome, (common, read))
+        }
+        DiffCommand::Drift { release, common } => {
+            let read = read_options(&common)?;
+            let cluster = connect(kube, namespace)?;
+            let outcome = diff::drift(&cluster, &release, &read)?;
             (outcome, (common, read))
         }
         DiffCommand::Release { releases, common } => {

@@ -331,6 +331,12 @@ pub struct UpgradeArgs {
     /// if set server-side apply will force changes against conflicts
     #[arg(long)]
     force_conflicts: bool,
+    /// print what the upgrade changes (as `rudder diff upgrade` does) before applying it
+    #[arg(long)]
+    diff: bool,
+    /// with --diff, ask before applying when on a terminal
+    #[arg(long, requires = "diff")]
+    confirm: bool,
     /// if set, disables JSON schema validation
     #[arg(long)]
     skip_schema_validation: bool,
@@ -483,6 +489,9 @@ pub enum ReleaseCommand {
         /// if set, display the status of the named release with revision
         #[arg(long, default_value_t = 0)]
         revision: i64,
+        /// also list the release's objects changed or deleted behind its back, and by whom
+        #[arg(long)]
+        drift: bool,
     },
     /// download extended information of a named release
     #[command(subcommand)]
@@ -896,6 +905,16 @@ pub fn run(
                 history_max: a.history_max,
                 cleanup_on_fail: a.cleanup_on_fail,
             };
+            if a.diff {
+                write(&crate::diff_cmd::upgrade_plan(
+                    &cluster, &a.release, &a.chart, &opts, a.install,
+                )?);
+                if a.confirm && !crate::diff_cmd::confirmed()? {
+                    return Err(Error::message(
+                        "upgrade cancelled: the changes were not confirmed",
+                    ));
+                }
+            }
             let (release, installed) = rel::upgrade(
                 &cluster,
                 &a.release,
@@ -1120,6 +1139,7 @@ pub fn run(
             release,
             output,
             revision,
+            drift,
         } => {
             let cluster = connect(kube, namespace)?;
             let r = rel::status(&cluster, &release, revision)?;
@@ -1131,6 +1151,9 @@ pub fn run(
                 ));
             } else {
                 write(&print_release(&r, &output.output, false, debug)?);
+            }
+            if drift {
+                write(&crate::diff_cmd::drift_section(&cluster, &release)?);
             }
         }
         ReleaseCommand::Test {

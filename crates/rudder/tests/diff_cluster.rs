@@ -419,3 +419,126 @@ fn an_unreleased_release_needs_allow_unreleased() {
     );
     assert!(full.contains("+   password: '++++++++ # (6 bytes)'"));
 }
+
+fn kubectl(kubeconfig: &str, ns: &str, args: &[&str]) {
+    let out = Command::new("kubectl")
+        .args(["--kubeconfig", kubeconfig, "-n", ns])
+        .args(args)
+        .output()
+        .expect("kubectl (scripts/local-cluster installs it)");
+    assert!(
+        out.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn drift_names_the_changed_fields_their_manager_and_deleted_objects() {
+    let Some((kc, ns, _chart)) = setup("diff-drift") else {
+        return;
+    };
+    // Right after the install nothing has drifted.
+    let clean = rudder(
+        &kc,
+        &ns,
+        &["diff", "drift", "diff-web", "--detailed-exitcode"],
+    );
+    assert_eq!(clean.status.code(), Some(0), "{clean:?}");
+    assert!(clean.stdout.is_empty(), "{clean:?}");
+
+    // A patch, as `kubectl edit` makes one (kube-apiserver 1.20 records no field manager for
+    // changes through the scale subresource, so `kubectl scale` would show without a name).
+    kubectl(
+        &kc,
+        &ns,
+        &[
+            "patch",
+            "deployment",
+            "web",
+            "-p",
+            r#"{"spec":{"replicas":5}}"#,
+        ],
+    );
+    kubectl(&kc, &ns, &["delete", "service", "web"]);
+    let drift = rudder(
+        &kc,
+        &ns,
+        &[
+            "diff",
+            "drift",
+            "diff-web",
+            "--detailed-exitcode",
+            "-C",
+            "0",
+            "--no-color",
+        ],
+    );
+    assert_eq!(drift.status.code(), Some(2), "{drift:?}");
+    let text = String::from_utf8_lossy(&drift.stdout);
+    let deployment = format!("{ns}, web, Deployment (apps) has drifted (changed by kubectl");
+    assert!(text.contains(&deployment), "{text}");
+    assert!(
+        text.contains("-   replicas: 1\n+   replicas: 5\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{ns}, web, Service (v1) has been deleted.\n")),
+        "{text}"
+    );
+    // The ConfigMap-free chart's Secret and the untouched objects are not reported.
+    assert!(!text.contains("web-auth"), "{text}");
+}
+
+#[test]
+fn status_drift_and_upgrade_diff_print_the_plan_and_the_drift() {
+    let Some((kc, ns, chart)) = setup("diff-status") else {
+        return;
+    };
+    let chart_path = chart.path().to_str().unwrap();
+    let status = ok(
+        rudder(&kc, &ns, &["status", "diff-web", "--drift"]),
+        "status --drift",
+    );
+    assert!(
+        status.ends_with("DRIFT:\nnone: every object is as the release applied it\n"),
+        "{status}"
+    );
+    // upgrade --diff prints the plan, then upgrades (no terminal: no question asked).
+    let upgraded = ok(
+        rudder(
+            &kc,
+            &ns,
+            &[
+                "upgrade",
+                "diff-web",
+                chart_path,
+                "--diff",
+                "--confirm",
+                "--set",
+                "replicas=2",
+            ],
+        ),
+        "upgrade --diff",
+    );
+    assert!(
+        upgraded.starts_with(&format!("{ns}, web, Deployment (apps) has changed:\n")),
+        "{upgraded}"
+    );
+    assert!(
+        upgraded.contains("-   replicas: 1\n+   replicas: 2\n"),
+        "{upgraded}"
+    );
+    assert!(upgraded.contains("has been upgraded"), "{upgraded}");
+    kubectl(&kc, &ns, &["delete", "secret", "web-auth"]);
+    let status = ok(
+        rudder(&kc, &ns, &["status", "diff-web", "--drift"]),
+        "status --drift",
+    );
+    assert!(
+        status.ends_with(&format!(
+            "DRIFT:\n{ns}, web-auth, Secret (v1) has been deleted.\n"
+        )),
+        "{status}"
+    );
+}

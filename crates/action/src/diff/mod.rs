@@ -3,6 +3,7 @@
 //! `helm diff` switch by alias. This module compares two manifests; where they come from
 //! (a release revision, a dry-run render) is the caller's business.
 
+mod drift;
 pub mod lines;
 pub mod objects;
 pub mod release;
@@ -11,6 +12,7 @@ pub mod secrets;
 
 use std::collections::BTreeMap;
 
+pub use drift::drift;
 pub use objects::{Object, ParseOptions, TEST_HOOKS};
 pub use report::{Format, Report};
 pub use secrets::SecretView;
@@ -27,6 +29,10 @@ pub enum Change {
     Ownership,
     /// Changed, but every changed line was suppressed by `--suppress-output-line-regex`.
     ModifySuppressed,
+    /// Drift: the live object differs from what the release applied.
+    Drifted,
+    /// Drift: the release's object is gone from the cluster.
+    Deleted,
 }
 
 impl Change {
@@ -38,6 +44,8 @@ impl Change {
             Change::Modify => "MODIFY",
             Change::Ownership => "OWNERSHIP",
             Change::ModifySuppressed => "MODIFY_SUPPRESSED",
+            Change::Drifted => "DRIFTED",
+            Change::Deleted => "DELETED",
         }
     }
 }
@@ -49,6 +57,8 @@ pub struct Entry {
     pub kind: String,
     pub change: Change,
     pub lines: Vec<Line>,
+    /// For drift: the field managers that changed the object's fields.
+    pub managers: Vec<String>,
 }
 
 /// The flags that shape a diff (helm-diff's `diff.Options`).
@@ -125,6 +135,7 @@ pub fn compare(
             kind: String::new(),
             change: Change::Ownership,
             lines,
+            managers: Vec::new(),
         });
     }
     let mut possibly_removed = Vec::new();
@@ -251,6 +262,7 @@ fn push_change(
         kind,
         change,
         lines,
+        managers: Vec::new(),
     });
 }
 

@@ -103,6 +103,33 @@ fn style(change: Change, format: Format) -> (Color, &'static str) {
             Color::BrightBlue,
             "has changed, but diff is empty after suppression.",
         ),
+        Change::Drifted => (
+            Color::Yellow,
+            if simple {
+                "has drifted."
+            } else {
+                "has drifted"
+            },
+        ),
+        Change::Deleted => (Color::Red, "has been deleted."),
+    }
+}
+
+/// An entry's header line, before colouring.
+fn header(e: &Entry, format: Format) -> String {
+    let (_, message) = style(e.change, format);
+    if e.change == Change::Drifted && format != Format::Simple {
+        if e.managers.is_empty() {
+            format!("{} {message}:", e.key)
+        } else {
+            format!(
+                "{} {message} (changed by {}):",
+                e.key,
+                e.managers.join(", ")
+            )
+        }
+    } else {
+        format!("{} {message}", e.key)
     }
 }
 
@@ -113,8 +140,8 @@ impl Report {
         match opts.format {
             Format::Diff => {
                 for e in &self.entries {
-                    let (color, message) = style(e.change, opts.format);
-                    out.push_str(&paint(&format!("{} {message}", e.key), color, opts.color));
+                    let (color, _) = style(e.change, opts.format);
+                    out.push_str(&paint(&header(e, opts.format), color, opts.color));
                     out.push('\n');
                     render_lines(e, opts, &mut out);
                 }
@@ -122,12 +149,13 @@ impl Report {
             Format::Simple => {
                 let mut counts = [0usize; 4];
                 for e in &self.entries {
-                    let (color, message) = style(e.change, opts.format);
-                    out.push_str(&paint(&format!("{} {message}", e.key), color, opts.color));
+                    let (color, _) = style(e.change, opts.format);
+                    out.push_str(&paint(&header(e, opts.format), color, opts.color));
                     out.push('\n');
+                    // Drift counts as what applying the release again would do.
                     match e.change {
-                        Change::Add => counts[0] += 1,
-                        Change::Modify => counts[1] += 1,
+                        Change::Add | Change::Deleted => counts[0] += 1,
+                        Change::Modify | Change::Drifted => counts[1] += 1,
                         Change::Remove => counts[2] += 1,
                         Change::Ownership => counts[3] += 1,
                         Change::ModifySuppressed => {}
@@ -287,6 +315,7 @@ mod tests {
             kind: "ConfigMap".into(),
             change,
             lines: diff_texts(old, new, false),
+            managers: Vec::new(),
         }
     }
 

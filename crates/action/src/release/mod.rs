@@ -6,7 +6,7 @@
 
 mod operations;
 mod query;
-mod resources;
+pub(crate) mod resources;
 mod selector;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,218 @@
+//! Drift: objects of a release whose live state no longer matches what the release applied.
+//!
+//! For each object of the release's last manifest, the server is asked (a server-side apply
+//! as a dry run, with the release's field manager and forced ownership) what the object
+//! would be if the release were applied again now; that is compared with the live object.
+//! Both sides come from the server, so its defaulting and canonical forms (quantities,
+//! ports...) cause no false alarms, and fields the release never set are not reported.
+//! Who changed a drifted field is read from the live object's `managedFields`.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value as Json;
+
+use super::lines::{self, Delta};
+use super::objects::Object as Indexed;
+use super::release::{Outcome, ReadOptions};
+use super::{secrets, Change, Entry, Report};
+use crate::release::{self, Cluster};
+use crate::Error;
+
+/// The fields that differ between any two reads of one object, whatever changed it.
+const VOLATILE_METADATA: [&str; 5] = [
+    "managedFields",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "uid",
+];
+
+/// `rudder diff drift RELEASE`: every object of the release's last revision that was
+/// changed or deleted behind its back.
+pub fn drift(cluster: &Cluster, name: &str, read: &ReadOptions) -> Result<Outcome, Error> {
+    let namespace = cluster.namespace().to_string();
+    let last = release::status(cluster, name, 0)?;
+    let mut objects = release::resources::parse_manifest(&last.manifest, &last.namespace)?;
+    release::resources::stamp_ownership(&mut objects, name, &last.namespace);
+    let kube = cluster.kube();
+    let mut entries = Vec::new();
+    for o in &objects {
+        let key = object_key(&o.json, &o.reference.namespace, &namespace);
+        let kind = o.reference.kind.clone();
+        let live = kube
+            .get(&o.reference)
+            .map_err(|e| Error::message(format!("reading {key}: {e}")))?;
+        let Some(live) = live else {
+            entries.push(Entry {
+                key,
+                kind,
+                change: Change::Deleted,
+                lines: Vec::new(),
+                managers: Vec::new(),
+            });
+            continue;
+        };
+        let planned = kube
+            .apply_dry_run(
+                &o.json,
+                &o.reference.namespace,
+                release::resources::FIELD_MANAGER,
+                true,
+            )
+            .map_err(|e| Error::message(format!("dry-run apply of {key}: {e}")))?;
+        let mut wanted = side(&key, &kind, &planned)?;
+        let mut found = side(&key, &kind, &live)?;
+        if wanted.content == found.content {
+            continue;
+        }
+        secrets::prepare(Some(&mut wanted), Some(&mut found), read.diff.secrets);
+        let diff = lines::diff_texts(&wanted.content, &found.content, false);
+        if diff.iter().all(|l| l.delta == Delta::Common) {
+            continue;
+        }
+        let managers = managers_of_changes(&planned, &live);
+        entries.push(Entry {
+            key,
+            kind,
+            change: Change::Drifted,
+            lines: diff,
+            managers: managers.into_iter().collect(),
+        });
+    }
+    let seen_changes = !entries.is_empty();
+    Ok(Outcome {
+        report: Report {
+            entries,
+            seen_changes,
+        },
+        warnings: Vec::new(),
+    })
+}
+
+fn object_key(obj: &Json, namespace: &str, default_namespace: &str) -> String {
+    let api = obj["apiVersion"].as_str().unwrap_or_default();
+    let group = api.rsplit_once('/').map(|(g, _)| g).unwrap_or(api);
+    let ns = if namespace.is_empty() {
+        default_namespace
+    } else {
+        namespace
+    };
+    format!(
+        "{ns}, {}, {} ({group})",
+        obj["metadata"]["name"].as_str().unwrap_or_default(),
+        obj["kind"].as_str().unwrap_or_default()
+    )
+}
+
+/// One side of the comparison: the object without its status and volatile metadata, as YAML.
+fn side(key: &str, kind: &str, obj: &Json) -> Result<Indexed, Error> {
+    let mut obj = obj.clone();
+    if let Some(map) = obj.as_object_mut() {
+        map.remove("status");
+    }
+    if let Some(meta) = obj["metadata"].as_object_mut() {
+        for field in VOLATILE_METADATA {
+            meta.remove(field);
+        }
+    }
+    let value = crate::release::json_to_value(&obj);
+    let content = rudder_value::yaml::to_yaml(&value).map_err(Error::message)?;
+    Ok(Indexed {
+        key: key.to_string(),
+        kind: kind.to_string(),
+        content,
+        resource_policy: String::new(),
+    })
+}
+
+/// The field managers (other than the release's own) that own a field whose value differs
+/// between what the release wants and the live object.
+fn managers_of_changes(planned: &Json, live: &Json) -> BTreeSet<String> {
+    let mut paths = Vec::new();
+    differing_paths(planned, live, &mut Vec::new(), &mut paths);
+    let mut managers = BTreeSet::new();
+    let Some(entries) = live["metadata"]["managedFields"].as_array() else {
+        return managers;
+    };
+    for entry in entries {
+        let manager = entry["manager"].as_str().unwrap_or_default();
+        if manager.is_empty() || manager == release::resources::FIELD_MANAGER {
+            continue;
+        }
+        if paths.iter().any(|p| owns(&entry["fieldsV1"], p)) {
+            managers.insert(manager.to_string());
+        }
+    }
+    managers
+}
+
+/// Map keys leading to each value that differs (lists are compared whole).
+fn differing_paths(a: &Json, b: &Json, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    match (a, b) {
+        (Json::Object(x), Json::Object(y)) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                if at.is_empty() && k == "status" {
+                    continue;
+                }
+                let (va, vb) = (x.get(k.as_str()), y.get(k.as_str()));
+                if va == vb {
+                    continue;
+                }
+                at.push(k.clone());
+                match (va, vb) {
+                    (Some(va), Some(vb)) => differing_paths(va, vb, at, out),
+                    _ => out.push(at.clone()),
+                }
+                at.pop();
+            }
+        }
+        _ if a != b => out.push(at.clone()),
+        _ => {}
+    }
+}
+
+/// Whether a `fieldsV1` set covers `path` (or something under it).
+fn owns(fields: &Json, path: &[String]) -> bool {
+    let mut node = fields;
+    for key in path {
+        match node.get(format!("f:{key}")) {
+            Some(next) => node = next,
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_manager_of_a_changed_field_is_found() {
+        let planned = json!({"spec": {"replicas": 1, "template": {"x": 1}}});
+        let live = json!({
+            "spec": {"replicas": 5, "template": {"x": 1}},
+            "metadata": {"managedFields": [
+                {"manager": "helm", "fieldsV1": {"f:spec": {"f:replicas": {}, "f:template": {}}}},
+                {"manager": "kubectl", "fieldsV1": {"f:spec": {"f:replicas": {}}}},
+                {"manager": "other", "fieldsV1": {"f:spec": {"f:paused": {}}}}
+            ]}
+        });
+        let managers: Vec<String> = managers_of_changes(&planned, &live).into_iter().collect();
+        assert_eq!(managers, ["kubectl"]);
+    }
+
+    #[test]
+    fn status_and_volatile_metadata_are_left_out() {
+        let obj = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "c", "resourceVersion": "9", "managedFields": []},
+            "status": {"x": 1}, "data": {"a": "b"}});
+        let s = side("k", "ConfigMap", &obj).unwrap();
+        assert_eq!(
+            s.content,
+            "apiVersion: v1\ndata:\n  a: b\nkind: ConfigMap\nmetadata:\n  name: c\n"
+        );
+    }
+}
