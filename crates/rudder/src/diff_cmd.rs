@@ -142,6 +142,9 @@ pub struct UpgradeArgs {
     /// if set, upgrade will ignore the check for helm annotations and take ownership of the existing resources
     #[arg(long)]
     take_ownership: bool,
+    /// compare the live objects with what a server-side apply of the new render would store (HELM_DIFF_THREE_WAY_MERGE)
+    #[arg(long)]
+    three_way_merge: bool,
     /// skip validation of the values against the chart's schema
     #[arg(long)]
     skip_schema_validation: bool,
@@ -239,6 +242,7 @@ pub fn upgrade_plan(
         upgrade: upgrade.clone(),
         allow_unreleased: install,
         client_only: false,
+        three_way_merge: false,
         read,
     };
     let outcome = sources::diff_upgrade(cluster, name, chart, &opts)?;
@@ -343,6 +347,8 @@ pub fn run(
                 },
                 allow_unreleased: a.allow_unreleased || a.install,
                 client_only,
+                three_way_merge: a.three_way_merge
+                    || std::env::var("HELM_DIFF_THREE_WAY_MERGE").as_deref() == Ok("true"),
                 read,
             };
             let outcome = sources::diff_upgrade(&cluster, &a.release, &a.chart, &opts)?;

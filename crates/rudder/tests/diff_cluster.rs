@@ -542,3 +542,54 @@ fn status_drift_and_upgrade_diff_print_the_plan_and_the_drift() {
         "{status}"
     );
 }
+
+#[test]
+fn three_way_merge_compares_with_the_live_objects() {
+    let Some((kc, ns, chart)) = setup("diff-3way") else {
+        return;
+    };
+    let chart_path = chart.path().to_str().unwrap();
+    kubectl(
+        &kc,
+        &ns,
+        &[
+            "patch",
+            "deployment",
+            "web",
+            "-p",
+            r#"{"spec":{"replicas":5}}"#,
+        ],
+    );
+    // Against the release's manifest nothing changes...
+    let two_way = ok(
+        rudder(
+            &kc,
+            &ns,
+            &["diff", "upgrade", "diff-web", chart_path, "--no-color"],
+        ),
+        "diff upgrade",
+    );
+    assert_eq!(two_way, "");
+    // ...but the upgrade would set the live 5 replicas back to 1.
+    let three_way = ok(
+        rudder(
+            &kc,
+            &ns,
+            &[
+                "diff",
+                "upgrade",
+                "diff-web",
+                chart_path,
+                "--no-color",
+                "--three-way-merge",
+                "-C",
+                "0",
+            ],
+        ),
+        "diff upgrade --three-way-merge",
+    );
+    assert_eq!(
+        three_way,
+        format!("{ns}, web, Deployment (apps) has changed:\n...\n-   replicas: 5\n+   replicas: 1\n...\n")
+    );
+}

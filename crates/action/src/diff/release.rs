@@ -36,6 +36,9 @@ pub struct DiffUpgradeOptions {
     pub allow_unreleased: bool,
     /// `--dry-run[=client]`: no cluster access; the release diffs as a new install.
     pub client_only: bool,
+    /// `--three-way-merge`: compare the live objects with what a server-side apply of the
+    /// new render would store (hooks are left out, as helm-diff leaves them).
+    pub three_way_merge: bool,
     pub read: ReadOptions,
 }
 
@@ -129,6 +132,20 @@ pub fn diff_upgrade(
         upgrade.install.dry_run = DryRun::Server;
         release::upgrade(cluster, name, chart_ref, &upgrade, &mut |_| {})?.0
     };
+    if opts.three_way_merge && !opts.client_only {
+        let old_manifest = current.as_ref().map(|r| r.manifest.as_str()).unwrap_or("");
+        let (old, new) = super::drift::live_and_planned(
+            cluster,
+            name,
+            &planned.namespace,
+            old_manifest,
+            &planned.manifest,
+        )?;
+        return Ok(Outcome {
+            report: compare(old, new, &[], &opts.read.diff),
+            warnings,
+        });
+    }
     let old = match &current {
         Some(r) => index(
             &manifest_with_hooks(r, hooks),
