@@ -89,6 +89,9 @@ pub fn drift(cluster: &Cluster, name: &str, read: &ReadOptions) -> Result<Outcom
     })
 }
 
+/// Objects by key, as the diff compares them.
+type ObjectIndex = BTreeMap<String, Indexed>;
+
 /// `--three-way-merge`: for each object of the old and the new manifest, the live object
 /// (old side) and what a forced server-side dry-run apply of the new render would store
 /// (new side), both without status and volatile metadata; an object the new render drops
@@ -99,27 +102,26 @@ pub(crate) fn live_and_planned(
     release_namespace: &str,
     old_manifest: &str,
     new_manifest: &str,
-) -> Result<(BTreeMap<String, Indexed>, BTreeMap<String, Indexed>), Error> {
+) -> Result<(ObjectIndex, ObjectIndex), Error> {
     let default_namespace = cluster.namespace().to_string();
     let kube = cluster.kube();
     let mut new_objects = release::resources::parse_manifest(new_manifest, release_namespace)?;
     release::resources::stamp_ownership(&mut new_objects, name, release_namespace);
     let old_objects = release::resources::parse_manifest(old_manifest, release_namespace)?;
     let (mut old, mut new) = (BTreeMap::new(), BTreeMap::new());
-    let live_side = |o: &release::resources::Object,
-                     old: &mut BTreeMap<String, Indexed>|
-     -> Result<String, Error> {
-        let key = object_key(&o.json, &o.reference.namespace, &default_namespace);
-        if !old.contains_key(&key) {
-            let live = kube
-                .get(&o.reference)
-                .map_err(|e| Error::message(format!("reading {key}: {e}")))?;
-            if let Some(live) = live {
-                old.insert(key.clone(), side(&key, &o.reference.kind, &live)?);
+    let live_side =
+        |o: &release::resources::Object, old: &mut ObjectIndex| -> Result<String, Error> {
+            let key = object_key(&o.json, &o.reference.namespace, &default_namespace);
+            if !old.contains_key(&key) {
+                let live = kube
+                    .get(&o.reference)
+                    .map_err(|e| Error::message(format!("reading {key}: {e}")))?;
+                if let Some(live) = live {
+                    old.insert(key.clone(), side(&key, &o.reference.kind, &live)?);
+                }
             }
-        }
-        Ok(key)
-    };
+            Ok(key)
+        };
     for o in &new_objects {
         let key = live_side(o, &mut old)?;
         let planned = kube
