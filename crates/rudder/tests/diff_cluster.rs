@@ -593,3 +593,76 @@ fn three_way_merge_compares_with_the_live_objects() {
         format!("{ns}, web, Deployment (apps) has changed:\n...\n-   replicas: 5\n+   replicas: 1\n...\n")
     );
 }
+
+#[test]
+fn take_ownership_lists_objects_taken_from_their_owner() {
+    let Some((kc, ns, chart)) = setup("diff-owner") else {
+        return;
+    };
+    // A ConfigMap made by hand, which the chart's config=true would take over.
+    kubectl(
+        &kc,
+        &ns,
+        &[
+            "create",
+            "configmap",
+            "web-config",
+            "--from-literal=mode=slow",
+        ],
+    );
+    let out = ok(
+        rudder(
+            &kc,
+            &ns,
+            &[
+                "diff",
+                "upgrade",
+                "diff-web",
+                chart.path().to_str().unwrap(),
+                "--take-ownership",
+                "--set",
+                "config=true",
+                "--no-color",
+                "--output",
+                "simple",
+            ],
+        ),
+        "diff upgrade --take-ownership",
+    );
+    assert_eq!(
+        out,
+        format!(
+            "{ns}, web-config, ConfigMap (v1) to change ownership.
+{ns}, web-config, ConfigMap (v1) to be changed.
+Plan: 0 to add, 1 to change, 0 to destroy, 1 to change ownership.
+"
+        )
+    );
+    let full = ok(
+        rudder(
+            &kc,
+            &ns,
+            &[
+                "diff",
+                "upgrade",
+                "diff-web",
+                chart.path().to_str().unwrap(),
+                "--take-ownership",
+                "--set",
+                "config=true",
+                "--no-color",
+            ],
+        ),
+        "diff upgrade --take-ownership",
+    );
+    assert!(
+        full.starts_with(&format!(
+            "{ns}, web-config, ConfigMap (v1) changed ownership:\n- \n+ {ns}/diff-web\n"
+        )),
+        "{full}"
+    );
+    // The live object (status and volatile metadata left out, keys sorted) against the render.
+    assert!(full.contains("\n-   mode: slow\n"), "{full}");
+    assert!(full.contains("\n+   mode: fast\n"), "{full}");
+    assert!(full.contains(&format!("\n-   namespace: {ns}\n")), "{full}");
+}

@@ -14,7 +14,7 @@ use serde_json::Value as Json;
 use super::lines::{self, Delta};
 use super::objects::Object as Indexed;
 use super::release::{Outcome, ReadOptions};
-use super::{secrets, Change, Entry, Report};
+use super::{secrets, Change, Entry, OwnershipChange, Report};
 use crate::release::{self, Cluster};
 use crate::Error;
 
@@ -90,7 +90,7 @@ pub fn drift(cluster: &Cluster, name: &str, read: &ReadOptions) -> Result<Outcom
 }
 
 /// Objects by key, as the diff compares them.
-type ObjectIndex = BTreeMap<String, Indexed>;
+pub(super) type ObjectIndex = BTreeMap<String, Indexed>;
 
 /// `--three-way-merge`: for each object of the old and the new manifest, the live object
 /// (old side) and what a forced server-side dry-run apply of the new render would store
@@ -140,7 +140,7 @@ pub(crate) fn live_and_planned(
     Ok((old, new))
 }
 
-fn object_key(obj: &Json, namespace: &str, default_namespace: &str) -> String {
+pub(super) fn object_key(obj: &Json, namespace: &str, default_namespace: &str) -> String {
     let api = obj["apiVersion"].as_str().unwrap_or_default();
     let group = api.rsplit_once('/').map(|(g, _)| g).unwrap_or(api);
     let ns = if namespace.is_empty() {
@@ -156,7 +156,7 @@ fn object_key(obj: &Json, namespace: &str, default_namespace: &str) -> String {
 }
 
 /// One side of the comparison: the object without its status and volatile metadata, as YAML.
-fn side(key: &str, kind: &str, obj: &Json) -> Result<Indexed, Error> {
+pub(super) fn side(key: &str, kind: &str, obj: &Json) -> Result<Indexed, Error> {
     let mut obj = obj.clone();
     if let Some(map) = obj.as_object_mut() {
         map.remove("status");
@@ -178,6 +178,56 @@ fn side(key: &str, kind: &str, obj: &Json) -> Result<Indexed, Error> {
 
 /// The field managers (other than the release's own) that own a field whose value differs
 /// between what the release wants and the live object.
+/// `--take-ownership`: the objects of a render that exist already but belong to another
+/// release (or to none), with their live state, as helm-diff's `checkOwnership` lists them.
+pub(crate) fn ownership_changes(
+    cluster: &Cluster,
+    name: &str,
+    release_namespace: &str,
+    manifest: &str,
+) -> Result<(Vec<OwnershipChange>, ObjectIndex), Error> {
+    let default_namespace = cluster.namespace().to_string();
+    let objects = release::resources::parse_manifest(manifest, release_namespace)?;
+    let new_owner = format!("{release_namespace}/{name}");
+    let (mut changes, mut live_objects) = (Vec::new(), ObjectIndex::new());
+    for o in &objects {
+        let key = object_key(&o.json, &o.reference.namespace, &default_namespace);
+        let Some(live) = cluster
+            .kube()
+            .get(&o.reference)
+            .map_err(|e| Error::message(format!("reading {key}: {e}")))?
+        else {
+            continue;
+        };
+        let annotations = &live["metadata"]["annotations"];
+        let owner_namespace = annotations["meta.helm.sh/release-namespace"]
+            .as_str()
+            .map(|ns| format!("{ns}/"))
+            .unwrap_or_default();
+        let owner = format!(
+            "{owner_namespace}{}",
+            annotations["meta.helm.sh/release-name"]
+                .as_str()
+                .unwrap_or_default()
+        );
+        if owner == new_owner {
+            continue;
+        }
+        // Compared with rendered text, which has no final line break (helm-diff trims it too).
+        let mut current = side(&key, &o.reference.kind, &live)?;
+        current
+            .content
+            .truncate(current.content.trim_end_matches('\n').len());
+        live_objects.insert(key.clone(), current);
+        changes.push(OwnershipChange {
+            key,
+            old_release: owner,
+            new_release: new_owner.clone(),
+        });
+    }
+    Ok((changes, live_objects))
+}
+
 fn managers_of_changes(planned: &Json, live: &Json) -> BTreeSet<String> {
     let mut paths = Vec::new();
     differing_paths(planned, live, &mut Vec::new(), &mut paths);

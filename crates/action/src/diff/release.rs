@@ -146,7 +146,7 @@ pub fn diff_upgrade(
             warnings,
         });
     }
-    let old = match &current {
+    let mut old = match &current {
         Some(r) => index(
             &manifest_with_hooks(r, hooks),
             &namespace,
@@ -161,8 +161,16 @@ pub fn diff_upgrade(
         &opts.read,
         &mut warnings,
     )?;
+    let mut ownership = Vec::new();
+    if opts.upgrade.install.take_ownership && !opts.client_only {
+        // Objects taken over from another owner are compared with their live state.
+        let (changes, live) =
+            super::drift::ownership_changes(cluster, name, &planned.namespace, &planned.manifest)?;
+        old.extend(live);
+        ownership = changes;
+    }
     Ok(Outcome {
-        report: compare(old, new, &[], &opts.read.diff),
+        report: compare(old, new, &ownership, &opts.read.diff),
         warnings,
     })
 }
