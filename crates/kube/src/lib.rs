@@ -8,8 +8,12 @@
 //! callers above (release storage, actions) stay synchronous; the async runtime lives here.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -34,6 +38,10 @@ pub enum Error {
     /// No resource of this apiVersion and kind is served.
     #[error("resource mapping not found for kind \"{kind}\" in version \"{api_version}\": ensure CRDs are installed first")]
     UnknownKind { api_version: String, kind: String },
+    /// A request inside [`Kube::cancellable`] after its [`Cancel`] fired (Go's
+    /// `context.Canceled`, which is what Helm reports).
+    #[error("context canceled")]
+    Cancelled,
 }
 
 impl Error {
@@ -45,6 +53,52 @@ impl Error {
     }
     pub fn is_conflict(&self) -> bool {
         matches!(self, Error::Api { code: 409, .. })
+    }
+    /// The API server could not be reached (it may be restarting): worth trying again.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Error::Transport(_))
+    }
+}
+
+/// Interrupts the requests a [`Kube`] makes inside [`Kube::cancellable`], as Helm's cancelled
+/// context does when it gets SIGINT or SIGTERM: a request under way is abandoned and every
+/// later one fails at once with [`Error::Cancelled`]. Requests outside such a section (the
+/// release record's final status) are not affected. Clones share one state.
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(Arc<CancelState>);
+
+#[derive(Debug, Default)]
+struct CancelState {
+    cancelled: AtomicBool,
+    wake: tokio::sync::Notify,
+}
+
+impl Cancel {
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    /// Fires the token; callable from any thread (a signal handler's).
+    pub fn cancel(&self) {
+        self.0.cancelled.store(true, Ordering::SeqCst);
+        self.0.wake.notify_waiters();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Completes once the token fires.
+    async fn cancelled(&self) {
+        loop {
+            let mut notified = pin!(self.0.wake.notified());
+            // Registered before the check, so a `cancel` in between still wakes it.
+            notified.as_mut().enable();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
     }
 }
 
@@ -162,6 +216,8 @@ pub struct Kube {
     client: kube::Client,
     default_namespace: String,
     resources: Mutex<HashMap<String, Vec<Resource>>>,
+    /// The token of the [`Kube::cancellable`] section under way, if any.
+    cancel: Mutex<Option<Cancel>>,
 }
 
 impl Kube {
@@ -211,6 +267,53 @@ impl Kube {
             client,
             default_namespace,
             resources: Mutex::new(HashMap::new()),
+            cancel: Mutex::new(None),
+        })
+    }
+
+    /// Runs `work` with every request it makes through this client interruptible by `cancel`.
+    pub fn cancellable<T>(&self, cancel: &Cancel, work: impl FnOnce() -> T) -> T {
+        struct Restore<'k>(&'k Kube, Option<Cancel>);
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                *self.0.cancel.lock().unwrap_or_else(|e| e.into_inner()) = self.1.take();
+            }
+        }
+        let previous = self
+            .cancel
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(cancel.clone());
+        let _restore = Restore(self, previous);
+        work()
+    }
+
+    /// Drives one request to its end, or until the section's [`Cancel`] fires.
+    fn block_on<T>(&self, request: impl Future<Output = kube::Result<T>>) -> Result<T> {
+        let cancel = self
+            .cancel
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let Some(cancel) = cancel else {
+            return self.runtime.block_on(request).map_err(convert);
+        };
+        if cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        self.runtime.block_on(async {
+            let mut request = pin!(request);
+            let mut cancelled = pin!(cancel.cancelled());
+            std::future::poll_fn(|cx| {
+                if let Poll::Ready(outcome) = request.as_mut().poll(cx) {
+                    return Poll::Ready(outcome.map_err(convert));
+                }
+                if cancelled.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(Error::Cancelled));
+                }
+                Poll::Pending
+            })
+            .await
         })
     }
 
@@ -231,10 +334,7 @@ impl Kube {
 
     /// `GET /version`: (major, minor, gitVersion).
     pub fn server_version(&self) -> Result<(String, String, String)> {
-        let info = self
-            .runtime
-            .block_on(self.client.apiserver_version())
-            .map_err(convert)?;
+        let info = self.block_on(self.client.apiserver_version())?;
         Ok((info.major, info.minor, info.git_version))
     }
 
@@ -506,9 +606,7 @@ impl Kube {
             )
             .body(Vec::new())
             .map_err(|e| Error::Transport(format!("building request for {url}: {e}")))?;
-        self.runtime
-            .block_on(self.client.request::<Json>(request))
-            .map_err(convert)
+        self.block_on(self.client.request::<Json>(request))
     }
 
     /// The log of one container of a pod (`GET .../pods/NAME/log?container=C`), as text.
@@ -522,9 +620,7 @@ impl Kube {
         let request = http::Request::get(&url)
             .body(Vec::new())
             .map_err(|e| Error::Transport(format!("building request for {url}: {e}")))?;
-        self.runtime
-            .block_on(self.client.request_text(request))
-            .map_err(convert)
+        self.block_on(self.client.request_text(request))
     }
 
     fn get_json(&self, url: &str) -> Result<Json> {
@@ -548,9 +644,7 @@ impl Kube {
         let request = request
             .body(body)
             .map_err(|e| Error::Transport(format!("building request for {url}: {e}")))?;
-        self.runtime
-            .block_on(self.client.request::<Json>(request))
-            .map_err(convert)
+        self.block_on(self.client.request::<Json>(request))
     }
 }
 
@@ -675,6 +769,42 @@ mod tests {
             percent_encode("name=a,owner=helm"),
             "name%3Da%2Cowner%3Dhelm"
         );
+    }
+
+    /// A server that accepts connections and never answers: only cancellation ends a
+    /// request to it.
+    fn silent_server() -> (std::net::TcpListener, String) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        (listener, url)
+    }
+
+    #[test]
+    fn cancel_interrupts_requests_inside_a_cancellable_section_only() {
+        let (_listener, url) = silent_server();
+        let kube = Kube::with_config(
+            io_runtime().unwrap(),
+            kube::Config::new(url.parse().unwrap()),
+        )
+        .unwrap();
+        let cancel = Cancel::new();
+        let trigger = cancel.clone();
+        let firing = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            trigger.cancel();
+        });
+        let started = std::time::Instant::now();
+        let outcome = kube.cancellable(&cancel, || kube.server_version());
+        firing.join().unwrap();
+        assert!(matches!(outcome, Err(Error::Cancelled)), "{outcome:?}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(Error::Cancelled.to_string(), "context canceled");
+        // Later requests in a section fail at once; outside one, the token is not consulted.
+        assert!(matches!(
+            kube.cancellable(&cancel, || kube.get_json("/api")),
+            Err(Error::Cancelled)
+        ));
+        assert!(kube.cancel.lock().unwrap().is_none());
     }
 
     #[test]
