@@ -11,6 +11,7 @@ mod dependency_cmd;
 mod provenance_cmd;
 mod registry_cmd;
 mod release_cmd;
+mod signals;
 mod slog;
 
 #[derive(Parser)]

@@ -765,8 +765,12 @@ fn failed_upgrade_keeps_history_intact() {
         ],
     );
     assert!(!bad_port.ok, "{}", bad_port.stdout);
+    // After Helm's warning (pkg/action/upgrade.go failRelease logs "upgrade failed").
     assert!(
-        bad_port.stderr.starts_with("Error: UPGRADE FAILED: "),
+        bad_port
+            .stderr
+            .starts_with("level=WARN msg=\"upgrade failed\" name=f error=")
+            && bad_port.stderr.contains("\nError: UPGRADE FAILED: "),
         "{}",
         bad_port.stderr
     );
