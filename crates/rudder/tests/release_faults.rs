@@ -802,4 +802,35 @@ except Exception as e:
 
     must(run(rudder_cmd(&kc, ns, &["uninstall", "big"])), "uninstall");
     assert!(secrets(&k, ns, "name=big").is_empty());
+
+    // The ConfigMap driver: the same refusal (the API server words it for ConfigMaps), the
+    // same split when opted in.
+    let configmaps = |args: &[&str], split: bool| {
+        let mut cmd = rudder_cmd(&kc, ns, args);
+        cmd.env("HELM_DRIVER", "configmap");
+        if split {
+            cmd.env("RUDDER_SPLIT_LARGE_RELEASES", "true");
+        }
+        cmd
+    };
+    let out = run(configmaps(&["install", "cm", &big], false));
+    assert!(
+        text(&out.stderr).starts_with(
+            "Error: INSTALLATION FAILED: create: failed to create: ConfigMap \"sh.helm.release.v1.cm.v1\" is invalid: "
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    must(
+        run(configmaps(&["install", "cm", &big], true)),
+        "split install",
+    );
+    let parts = k
+        .list("v1", "ConfigMap", ns, "owner=rudder,name=cm")
+        .unwrap();
+    assert_eq!(parts.len(), 2);
+    let rows = history(configmaps(&["history", "cm"], false));
+    assert_eq!(rows, [(1, "deployed".into(), "Install complete".into())]);
+    must(run(configmaps(&["uninstall", "cm"], false)), "uninstall");
+    assert!(k.list("v1", "ConfigMap", ns, "name=cm").unwrap().is_empty());
 }
