@@ -9,7 +9,9 @@
 //! at each test. The size limit is checked against real Helm.
 
 mod common;
-use common::{env_or_skip, helm_cli_python, helm_python_path, python_output, revisions};
+use common::{
+    env_or_skip, helm_cli_python, helm_python_path, obj, python_output, revisions, secret_record,
+};
 #[path = "../../storage/tests/support/postgres_db.rs"]
 mod postgres_db;
 
@@ -17,8 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use rudder_kube::{ConnectOptions, Kube, ObjectRef};
-use serde_json::{json, Value as Json};
+use rudder_kube::{ConnectOptions, Kube};
+use serde_json::json;
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -56,15 +58,6 @@ fn create_namespace(k: &Kube, ns: &str) {
         &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
         "",
     );
-}
-
-fn obj(api_version: &str, kind: &str, ns: &str, name: &str) -> ObjectRef {
-    ObjectRef {
-        api_version: api_version.into(),
-        kind: kind.into(),
-        namespace: ns.into(),
-        name: name.into(),
-    }
 }
 
 fn rudder_cmd(kubeconfig: &str, ns: &str, args: &[&str]) -> Command {
@@ -119,30 +112,6 @@ fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(100));
     }
     panic!("timed out waiting for {what}");
-}
-
-/// The labels and decoded record of a release revision stored in a Secret (Helm's format).
-fn secret_record(k: &Kube, ns: &str, release: &str, version: i64) -> Option<(Json, Json)> {
-    let secret = k
-        .get(&obj(
-            "v1",
-            "Secret",
-            ns,
-            &format!("sh.helm.release.v1.{release}.v{version}"),
-        ))
-        .expect("get secret")?;
-    use base64::Engine as _;
-    use std::io::Read;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let once = b64
-        .decode(secret["data"]["release"].as_str().unwrap_or_default())
-        .expect("base64");
-    let twice = b64.decode(once).expect("base64 inside");
-    let mut json = String::new();
-    flate2::read::GzDecoder::new(&twice[..])
-        .read_to_string(&mut json)
-        .ok()?;
-    Some((secret, serde_json::from_str(&json).expect("json")))
 }
 
 fn record_status(k: &Kube, ns: &str, release: &str, version: i64) -> Option<String> {
