@@ -218,6 +218,8 @@ pub struct Kube {
     resources: Mutex<HashMap<String, Vec<Resource>>>,
     /// The token of the [`Kube::cancellable`] section under way, if any.
     cancel: Mutex<Option<Cancel>>,
+    /// The longest one request may take inside a [`Kube::within`] section.
+    request_limit: Mutex<Option<Duration>>,
 }
 
 impl Kube {
@@ -268,7 +270,31 @@ impl Kube {
             default_namespace,
             resources: Mutex::new(HashMap::new()),
             cancel: Mutex::new(None),
+            request_limit: Mutex::new(None),
         })
+    }
+
+    /// Runs `work` with each request it makes through this client limited to `limit`: an API
+    /// server that accepts connections and never answers (stopped, overloaded) then fails
+    /// the request as unreachable instead of holding it for the transport's read timeout.
+    pub fn within<T>(&self, limit: Duration, work: impl FnOnce() -> T) -> T {
+        struct Restore<'k>(&'k Kube, Option<Duration>);
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                *self
+                    .0
+                    .request_limit
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = self.1;
+            }
+        }
+        let previous = self
+            .request_limit
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(limit);
+        let _restore = Restore(self, previous);
+        work()
     }
 
     /// Runs `work` with every request it makes through this client interruptible by `cancel`.
@@ -288,28 +314,47 @@ impl Kube {
         work()
     }
 
-    /// Drives one request to its end, or until the section's [`Cancel`] fires.
+    /// Drives one request to its end, or until the section's [`Cancel`] fires or its
+    /// request limit passes.
     fn block_on<T>(&self, request: impl Future<Output = kube::Result<T>>) -> Result<T> {
         let cancel = self
             .cancel
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let Some(cancel) = cancel else {
-            return self.runtime.block_on(request).map_err(convert);
-        };
-        if cancel.is_cancelled() {
+        let limit = *self.request_limit.lock().unwrap_or_else(|e| e.into_inner());
+        if cancel.as_ref().is_some_and(Cancel::is_cancelled) {
             return Err(Error::Cancelled);
+        }
+        if cancel.is_none() && limit.is_none() {
+            return self.runtime.block_on(request).map_err(convert);
         }
         self.runtime.block_on(async {
             let mut request = pin!(request);
-            let mut cancelled = pin!(cancel.cancelled());
+            let mut cancelled = pin!(async {
+                match &cancel {
+                    Some(cancel) => cancel.cancelled().await,
+                    None => std::future::pending().await,
+                }
+            });
+            let mut expired = pin!(async {
+                match limit {
+                    Some(limit) => tokio::time::sleep(limit).await,
+                    None => std::future::pending().await,
+                }
+            });
             std::future::poll_fn(|cx| {
                 if let Poll::Ready(outcome) = request.as_mut().poll(cx) {
                     return Poll::Ready(outcome.map_err(convert));
                 }
                 if cancelled.as_mut().poll(cx).is_ready() {
                     return Poll::Ready(Err(Error::Cancelled));
+                }
+                if expired.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(Error::Transport(format!(
+                        "Kubernetes cluster unreachable: no answer within {}s",
+                        limit.unwrap_or_default().as_secs_f64()
+                    ))));
                 }
                 Poll::Pending
             })
@@ -805,6 +850,30 @@ mod tests {
             Err(Error::Cancelled)
         ));
         assert!(kube.cancel.lock().unwrap().is_none());
+    }
+
+    #[test]
+    fn within_limits_each_request() {
+        let (_listener, url) = silent_server();
+        let kube = Kube::with_config(
+            io_runtime().unwrap(),
+            kube::Config::new(url.parse().unwrap()),
+        )
+        .unwrap();
+        let started = std::time::Instant::now();
+        let outcome = kube.within(Duration::from_millis(300), || kube.server_version());
+        assert!(started.elapsed() < Duration::from_secs(10));
+        match outcome {
+            Err(e) => {
+                assert!(e.is_unreachable(), "{e:?}");
+                assert_eq!(
+                    e.to_string(),
+                    "Kubernetes cluster unreachable: no answer within 0.3s"
+                );
+            }
+            Ok(v) => panic!("answered: {v:?}"),
+        }
+        assert!(kube.request_limit.lock().unwrap().is_none());
     }
 
     #[test]

@@ -612,6 +612,57 @@ fn api_server_going_away_mid_upgrade() {
     let rows = history(rudder_cmd(kc, ns, &["history", "o"]));
     assert_eq!(rows.len(), 5);
     assert_eq!(rows[4].1, "deployed");
+
+    // 3. The API server stops answering (SIGSTOP) mid-upgrade: connections are accepted and
+    // never answered, and no request outlasts --timeout, so rudder ends within a few timeouts
+    // instead of the transport's 60 s per request.
+    let child = spawn(rudder_cmd(
+        kc,
+        ns,
+        &[
+            "upgrade",
+            "o",
+            &c,
+            "--set",
+            "deployment=true,message=stalled",
+            "--wait",
+            "--timeout",
+            "3s",
+        ],
+    ));
+    eventually("the third upgrade to wait", || {
+        record_status(&k, ns, "o", 6).as_deref() == Some("pending-upgrade")
+    });
+    let apiserver_pid = std::fs::read_to_string(cluster.dir.path().join("cluster/apiserver.pid"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let signal = |which: &str| {
+        assert!(Command::new("kill")
+            .args([which, &apiserver_pid])
+            .status()
+            .unwrap()
+            .success())
+    };
+    signal("-STOP");
+    let stopped = Instant::now();
+    let out = finish_within(child, Duration::from_secs(40));
+    let held = stopped.elapsed();
+    signal("-CONT");
+    assert!(held < Duration::from_secs(15), "held {held:?}");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("Kubernetes cluster unreachable: no answer within 3s"),
+        "{}",
+        text(&out.stderr)
+    );
+    eventually("the API server to answer again", || {
+        run(rudder_cmd(kc, ns, &["status", "o"])).status.success()
+    });
+    must(run(rudder_cmd(kc, ns, &["rollback", "o"])), "rollback");
+    let rows = history(rudder_cmd(kc, ns, &["history", "o"]));
+    assert_eq!(rows.len(), 7);
+    assert_eq!(rows[6].1, "deployed");
 }
 
 /// A chart whose release record is over 1 MiB: a file of `size` bytes that do not compress.

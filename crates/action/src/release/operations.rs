@@ -330,25 +330,36 @@ const RECORD_PATIENCE_LIMIT: Duration = Duration::from_secs(60);
 /// it, never dropped silently.
 struct Recorder<'s, 'd> {
     storage: &'s Storage<'d>,
+    kube: &'s Kube,
     patience: Duration,
     log: &'s LogSink,
 }
 
 impl<'s, 'd> Recorder<'s, 'd> {
-    fn new(storage: &'s Storage<'d>, timeout: Duration, log: &'s LogSink) -> Recorder<'s, 'd> {
+    fn new(
+        storage: &'s Storage<'d>,
+        kube: &'s Kube,
+        timeout: Duration,
+        log: &'s LogSink,
+    ) -> Recorder<'s, 'd> {
         Recorder {
             storage,
+            kube,
             patience: timeout.min(RECORD_PATIENCE_LIMIT),
             log,
         }
     }
 
-    /// Writes `release`, retrying while the store is unreachable.
+    /// Writes `release`, retrying while the store is unreachable; no attempt outlasts the
+    /// patience (an API server that stopped answering holds requests open).
     fn write(&self, release: &Release) -> Result<(), rudder_storage::Error> {
         let deadline = Instant::now() + self.patience;
         let mut pause = Duration::from_millis(250);
         loop {
-            match self.storage.update(release) {
+            let left = deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_secs(1));
+            match self.kube.within(left, || self.storage.update(release)) {
                 Err(e) if e.is_unreachable() && Instant::now() + pause < deadline => {
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_secs(2));
@@ -373,10 +384,13 @@ impl<'s, 'd> Recorder<'s, 'd> {
 
 /// Runs the part of an operation that Helm runs under its cancellable context (hooks,
 /// applying, waiting): once `cancel` fires, every request fails, and the failure reads as
-/// Go's `context.Canceled` whatever step it surfaced in, as Helm reports `ctx.Err()`.
+/// Go's `context.Canceled` whatever step it surfaced in, as Helm reports `ctx.Err()`. No
+/// single request may take longer than the operation's `timeout` (Helm sets no such limit,
+/// so a stopped API server holds it until the transport gives up).
 fn interruptible(
     kube: &Kube,
     cancel: &Cancel,
+    timeout: Duration,
     work: impl FnOnce() -> Result<(), Error>,
 ) -> Result<(), Error> {
     let cancelled = || Error::message(rudder_kube::Error::Cancelled.to_string());
@@ -384,7 +398,7 @@ fn interruptible(
         if cancel.is_cancelled() {
             return Err(cancelled());
         }
-        work()
+        kube.within(timeout, work)
     });
     match outcome {
         Err(_) if cancel.is_cancelled() => Err(cancelled()),
@@ -586,8 +600,8 @@ fn install_chart(
         .create(&release)
         .map_err(|e| Error::message(e.to_string()))?;
     let timeout = timeout_of(&opts.wait);
-    let recorder = Recorder::new(storage, timeout, &opts.log);
-    let outcome = interruptible(kube, &opts.cancel, || {
+    let recorder = Recorder::new(storage, kube, timeout, &opts.log);
+    let outcome = interruptible(kube, &opts.cancel, timeout, || {
         if !opts.no_hooks {
             resources::run_hooks(kube, &mut release.hooks, "pre-install", &namespace, timeout)
                 .map_err(|e| Error::message(format!("failed pre-install: {e}")))?;
@@ -836,9 +850,9 @@ pub fn upgrade(
         e => Error::message(e.to_string()),
     })?;
     let timeout = timeout_of(&opts.install.wait);
-    let recorder = Recorder::new(&storage, timeout, &opts.install.log);
+    let recorder = Recorder::new(&storage, kube, timeout, &opts.install.log);
     let mut created = Vec::new();
-    let outcome = interruptible(kube, &opts.install.cancel, || {
+    let outcome = interruptible(kube, &opts.install.cancel, timeout, || {
         if !opts.install.no_hooks {
             resources::run_hooks(
                 kube,
@@ -1016,9 +1030,9 @@ pub fn rollback(
         .create(&target)
         .map_err(|e| Error::message(e.to_string()))?;
     let timeout = timeout_of(&opts.wait);
-    let recorder = Recorder::new(&storage, timeout, &opts.log);
+    let recorder = Recorder::new(&storage, kube, timeout, &opts.log);
     let mut created = Vec::new();
-    let outcome = interruptible(kube, &opts.cancel, || {
+    let outcome = interruptible(kube, &opts.cancel, timeout, || {
         if !opts.no_hooks {
             resources::run_hooks(
                 kube,
@@ -1128,10 +1142,10 @@ pub fn uninstall(
         info.deleted = rudder_storage::release::now();
     }
     let timeout = timeout_of(&opts.wait);
-    let recorder = Recorder::new(&storage, timeout, &opts.log);
+    let kube = cluster.kube();
+    let recorder = Recorder::new(&storage, kube, timeout, &opts.log);
     recorder.record(&rel);
 
-    let kube = cluster.kube();
     let mut errors = Vec::new();
     if !opts.no_hooks {
         resources::run_hooks(kube, &mut rel.hooks, "pre-delete", &rel.namespace, timeout)?;
