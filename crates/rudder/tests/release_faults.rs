@@ -156,8 +156,8 @@ fn finish_within(mut child: Child, limit: Duration) -> Output {
 
 // Helm v4.2.3, pkg/cmd/upgrade.go 238-251 and install.go 333-345: on SIGINT/SIGTERM the CLI
 // prints "Release NAME has been cancelled." and cancels the context; pkg/action/upgrade.go
-// 440-449 (handleContext) then fails the release with ctx.Err(), whose text is "context
-// canceled", through failRelease (526-537: description `Upgrade "NAME" failed: ...`), and
+// 442-451 (handleContext) then fails the release with ctx.Err(), whose text is "context
+// canceled", through failRelease (528-539: description `Upgrade "NAME" failed: ...`), and
 // install.go 479-498 with 581-582 (`Release "NAME" failed: ...`). The command fails with
 // "UPGRADE FAILED: context canceled" / "INSTALLATION FAILED: context canceled".
 #[test]
@@ -381,7 +381,7 @@ fn assert_one_winner(losers: &[Output], winner: &Output) {
     assert!(winner.status.success(), "{}", text(&winner.stderr));
 }
 
-// Helm v4.2.3, pkg/action/upgrade.go 253-257: "Concurrent `helm upgrade`s will either fail
+// Helm v4.2.3, pkg/action/upgrade.go 246-249: "Concurrent `helm upgrade`s will either fail
 // here with `errPending` or when creating the release with "already exists"" (the record's
 // Create, 409). rudder answers both with errPending, whose text the test expects.
 #[test]
