@@ -8,8 +8,12 @@
 //! callers above (release storage, actions) stay synchronous; the async runtime lives here.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -34,6 +38,10 @@ pub enum Error {
     /// No resource of this apiVersion and kind is served.
     #[error("resource mapping not found for kind \"{kind}\" in version \"{api_version}\": ensure CRDs are installed first")]
     UnknownKind { api_version: String, kind: String },
+    /// A request inside [`Kube::cancellable`] after its [`Cancel`] fired (Go's
+    /// `context.Canceled`, which is what Helm reports).
+    #[error("context canceled")]
+    Cancelled,
 }
 
 impl Error {
@@ -45,6 +53,52 @@ impl Error {
     }
     pub fn is_conflict(&self) -> bool {
         matches!(self, Error::Api { code: 409, .. })
+    }
+    /// The API server could not be reached (it may be restarting): worth trying again.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Error::Transport(_))
+    }
+}
+
+/// Interrupts the requests a [`Kube`] makes inside [`Kube::cancellable`], as Helm's cancelled
+/// context does when it gets SIGINT or SIGTERM: a request under way is abandoned and every
+/// later one fails at once with [`Error::Cancelled`]. Requests outside such a section (the
+/// release record's final status) are not affected. Clones share one state.
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(Arc<CancelState>);
+
+#[derive(Debug, Default)]
+struct CancelState {
+    cancelled: AtomicBool,
+    wake: tokio::sync::Notify,
+}
+
+impl Cancel {
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    /// Fires the token; callable from any thread (a signal handler's).
+    pub fn cancel(&self) {
+        self.0.cancelled.store(true, Ordering::SeqCst);
+        self.0.wake.notify_waiters();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Completes once the token fires.
+    async fn cancelled(&self) {
+        loop {
+            let mut notified = pin!(self.0.wake.notified());
+            // Registered before the check, so a `cancel` in between still wakes it.
+            notified.as_mut().enable();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
     }
 }
 
@@ -162,6 +216,10 @@ pub struct Kube {
     client: kube::Client,
     default_namespace: String,
     resources: Mutex<HashMap<String, Vec<Resource>>>,
+    /// The token of the [`Kube::cancellable`] section under way, if any.
+    cancel: Mutex<Option<Cancel>>,
+    /// The longest one request may take inside a [`Kube::within`] section.
+    request_limit: Mutex<Option<Duration>>,
 }
 
 impl Kube {
@@ -211,6 +269,96 @@ impl Kube {
             client,
             default_namespace,
             resources: Mutex::new(HashMap::new()),
+            cancel: Mutex::new(None),
+            request_limit: Mutex::new(None),
+        })
+    }
+
+    /// Runs `work` with each request it makes through this client limited to `limit`: an API
+    /// server that accepts connections and never answers (stopped, overloaded) then fails
+    /// the request as unreachable instead of holding it for the transport's read timeout.
+    pub fn within<T>(&self, limit: Duration, work: impl FnOnce() -> T) -> T {
+        struct Restore<'k>(&'k Kube, Option<Duration>);
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                *self
+                    .0
+                    .request_limit
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = self.1;
+            }
+        }
+        let previous = self
+            .request_limit
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(limit);
+        let _restore = Restore(self, previous);
+        work()
+    }
+
+    /// Runs `work` with every request it makes through this client interruptible by `cancel`.
+    pub fn cancellable<T>(&self, cancel: &Cancel, work: impl FnOnce() -> T) -> T {
+        struct Restore<'k>(&'k Kube, Option<Cancel>);
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                *self.0.cancel.lock().unwrap_or_else(|e| e.into_inner()) = self.1.take();
+            }
+        }
+        let previous = self
+            .cancel
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(cancel.clone());
+        let _restore = Restore(self, previous);
+        work()
+    }
+
+    /// Drives one request to its end, or until the section's [`Cancel`] fires or its
+    /// request limit passes.
+    fn block_on<T>(&self, request: impl Future<Output = kube::Result<T>>) -> Result<T> {
+        let cancel = self
+            .cancel
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let limit = *self.request_limit.lock().unwrap_or_else(|e| e.into_inner());
+        if cancel.as_ref().is_some_and(Cancel::is_cancelled) {
+            return Err(Error::Cancelled);
+        }
+        if cancel.is_none() && limit.is_none() {
+            return self.runtime.block_on(request).map_err(convert);
+        }
+        self.runtime.block_on(async {
+            let mut request = pin!(request);
+            let mut cancelled = pin!(async {
+                match &cancel {
+                    Some(cancel) => cancel.cancelled().await,
+                    None => std::future::pending().await,
+                }
+            });
+            let mut expired = pin!(async {
+                match limit {
+                    Some(limit) => tokio::time::sleep(limit).await,
+                    None => std::future::pending().await,
+                }
+            });
+            std::future::poll_fn(|cx| {
+                if let Poll::Ready(outcome) = request.as_mut().poll(cx) {
+                    return Poll::Ready(outcome.map_err(convert));
+                }
+                if cancelled.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(Error::Cancelled));
+                }
+                if expired.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(Error::Transport(format!(
+                        "Kubernetes cluster unreachable: no answer within {}s",
+                        limit.unwrap_or_default().as_secs_f64()
+                    ))));
+                }
+                Poll::Pending
+            })
+            .await
         })
     }
 
@@ -231,10 +379,7 @@ impl Kube {
 
     /// `GET /version`: (major, minor, gitVersion).
     pub fn server_version(&self) -> Result<(String, String, String)> {
-        let info = self
-            .runtime
-            .block_on(self.client.apiserver_version())
-            .map_err(convert)?;
+        let info = self.block_on(self.client.apiserver_version())?;
         Ok((info.major, info.minor, info.git_version))
     }
 
@@ -530,9 +675,7 @@ impl Kube {
             )
             .body(Vec::new())
             .map_err(|e| Error::Transport(format!("building request for {url}: {e}")))?;
-        self.runtime
-            .block_on(self.client.request::<Json>(request))
-            .map_err(convert)
+        self.block_on(self.client.request::<Json>(request))
     }
 
     /// The log of one container of a pod (`GET .../pods/NAME/log?container=C`), as text.
@@ -546,9 +689,7 @@ impl Kube {
         let request = http::Request::get(&url)
             .body(Vec::new())
             .map_err(|e| Error::Transport(format!("building request for {url}: {e}")))?;
-        self.runtime
-            .block_on(self.client.request_text(request))
-            .map_err(convert)
+        self.block_on(self.client.request_text(request))
     }
 
     fn get_json(&self, url: &str) -> Result<Json> {
@@ -572,9 +713,7 @@ impl Kube {
         let request = request
             .body(body)
             .map_err(|e| Error::Transport(format!("building request for {url}: {e}")))?;
-        self.runtime
-            .block_on(self.client.request::<Json>(request))
-            .map_err(convert)
+        self.block_on(self.client.request::<Json>(request))
     }
 }
 
@@ -699,6 +838,66 @@ mod tests {
             percent_encode("name=a,owner=helm"),
             "name%3Da%2Cowner%3Dhelm"
         );
+    }
+
+    /// A server that accepts connections and never answers: only cancellation ends a
+    /// request to it.
+    fn silent_server() -> (std::net::TcpListener, String) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        (listener, url)
+    }
+
+    #[test]
+    fn cancel_interrupts_requests_inside_a_cancellable_section_only() {
+        let (_listener, url) = silent_server();
+        let kube = Kube::with_config(
+            io_runtime().unwrap(),
+            kube::Config::new(url.parse().unwrap()),
+        )
+        .unwrap();
+        let cancel = Cancel::new();
+        let trigger = cancel.clone();
+        let firing = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            trigger.cancel();
+        });
+        let started = std::time::Instant::now();
+        let outcome = kube.cancellable(&cancel, || kube.server_version());
+        firing.join().unwrap();
+        assert!(matches!(outcome, Err(Error::Cancelled)), "{outcome:?}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(Error::Cancelled.to_string(), "context canceled");
+        // Later requests in a section fail at once; outside one, the token is not consulted.
+        assert!(matches!(
+            kube.cancellable(&cancel, || kube.get_json("/api")),
+            Err(Error::Cancelled)
+        ));
+        assert!(kube.cancel.lock().unwrap().is_none());
+    }
+
+    #[test]
+    fn within_limits_each_request() {
+        let (_listener, url) = silent_server();
+        let kube = Kube::with_config(
+            io_runtime().unwrap(),
+            kube::Config::new(url.parse().unwrap()),
+        )
+        .unwrap();
+        let started = std::time::Instant::now();
+        let outcome = kube.within(Duration::from_millis(300), || kube.server_version());
+        assert!(started.elapsed() < Duration::from_secs(10));
+        match outcome {
+            Err(e) => {
+                assert!(e.is_unreachable(), "{e:?}");
+                assert_eq!(
+                    e.to_string(),
+                    "Kubernetes cluster unreachable: no answer within 0.3s"
+                );
+            }
+            Ok(v) => panic!("answered: {v:?}"),
+        }
+        assert!(kube.request_limit.lock().unwrap().is_none());
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod diff_cmd;
 mod provenance_cmd;
 mod registry_cmd;
 mod release_cmd;
+mod signals;
 mod slog;
 
 #[derive(Parser)]

@@ -858,6 +858,7 @@ pub fn run(
                     ..a.chart_path.options()?
                 },
                 log: crate::slog::stderr_sink(),
+                cancel: crate::signals::cancel_on_signal(&a.args[0]),
             };
             let release = rel::install(&cluster, &name, &chart, &opts, &mut progress_printer())
                 .map_err(|e| Error::message(format!("INSTALLATION FAILED: {e}")))?;
@@ -896,6 +897,7 @@ pub fn run(
                         ..a.chart_path.options()?
                     },
                     log: crate::slog::stderr_sink(),
+                    cancel: crate::signals::cancel_on_signal(&a.release),
                     ..rel::InstallOptions::default()
                 },
                 install_if_missing: a.install,
@@ -965,6 +967,8 @@ pub fn run(
                 history_max,
                 cleanup_on_fail,
                 force_conflicts,
+                cancel: crate::signals::cancel_on_signal(&release),
+                log: crate::slog::stderr_sink(),
             };
             rel::rollback(&cluster, &release, &opts, &mut progress_printer())?;
             write("Rollback was a success! Happy Helming!\n");
@@ -992,6 +996,7 @@ pub fn run(
                     _ => rel::Propagation::Background,
                 },
                 wait: wait.options()?,
+                log: crate::slog::stderr_sink(),
             };
             for name in releases {
                 let report = rel::uninstall(&cluster, &name, &opts)?;

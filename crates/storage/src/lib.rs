@@ -8,7 +8,7 @@ pub mod sql;
 
 use std::sync::Arc;
 
-pub use driver::{Driver, KubeObjects, Memory, ObjectKind};
+pub use driver::{Driver, KubeObjects, Memory, ObjectKind, MAX_OBJECT_DATA};
 pub use release::{status, Hook, HookExecution, Info, Release};
 pub use sql::Sql;
 
@@ -26,11 +26,34 @@ pub enum Error {
     Codec(String),
     #[error("{0}")]
     Kube(#[from] rudder_kube::Error),
+    /// Helm's Secret and ConfigMap drivers' wording for a record they could not store.
+    #[error("create: failed to create: {0}")]
+    Create(#[source] rudder_kube::Error),
+    #[error("update: failed to update: {0}")]
+    Update(#[source] rudder_kube::Error),
+    /// The API server refused a record over the 1 MiB an object may hold (as it refuses
+    /// Helm's); says how rudder can store it anyway.
+    #[error("{refused} (the release record is {size} bytes, over the {MAX_OBJECT_DATA} bytes a {kind} may hold; with RUDDER_SPLIT_LARGE_RELEASES=true rudder stores it across several {kind}s, which Helm cannot read)")]
+    TooLarge {
+        refused: Box<Error>,
+        size: usize,
+        kind: &'static str,
+    },
     /// The SQL driver's database.
     #[error("{0}")]
     Sql(#[from] postgres::Error),
     #[error("{0}")]
     Other(String),
+}
+
+impl Error {
+    /// The store could not be reached (an API server restarting, say): worth trying again.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            Error::Kube(e) | Error::Create(e) | Error::Update(e) => e.is_unreachable(),
+            _ => false,
+        }
+    }
 }
 
 /// `sh.helm.release.v1.<name>.v<version>`.
@@ -109,12 +132,13 @@ impl<'d> Storage<'d> {
             .ok_or_else(|| Error::NoDeployedReleases(name.to_string()))
     }
 
-    /// The highest revision of `name`.
+    /// The highest revision of `name` ([`Error::NotFound`] when it has none; a store that
+    /// cannot be read is its own error).
     pub fn last(&self, name: &str) -> Result<Release, Error> {
         self.history(name)?
             .into_iter()
             .max_by_key(|r| r.version)
-            .ok_or_else(|| Error::Other(format!("no revision for release {name:?}")))
+            .ok_or(Error::NotFound)
     }
 
     /// Deletes the oldest revisions until `maximum` remain, never the deployed one.

@@ -29,7 +29,7 @@ pub use query::{
     HistoryEntry, ListOptions, ReleaseSummary,
 };
 pub use resources::{Readiness, WaitOptions};
-pub use rudder_kube::{ConnectOptions, Propagation};
+pub use rudder_kube::{Cancel, ConnectOptions, Propagation};
 pub use rudder_storage::Release;
 pub use selector::Selector;
 
@@ -55,6 +55,9 @@ pub struct Cluster {
     memory: Arc<Memory>,
     /// The database of the `sql` driver, connected (and migrated) up front as Helm does.
     sql: Option<Sql>,
+    /// `RUDDER_SPLIT_LARGE_RELEASES`: records over 1 MiB go across several Secrets (or
+    /// ConfigMaps) instead of being refused.
+    split_large_releases: bool,
 }
 
 impl Cluster {
@@ -96,6 +99,7 @@ impl Cluster {
             driver,
             memory: Arc::new(Memory::new("")),
             sql,
+            split_large_releases: split_large_releases_setting()?,
         })
     }
 
@@ -110,19 +114,36 @@ impl Cluster {
     /// Release storage for `namespace` (empty: every namespace, for `list -A`).
     pub(crate) fn storage(&self, namespace: &str) -> Storage<'_> {
         let driver: Arc<dyn Driver + '_> = match self.driver.as_str() {
-            "configmap" | "configmaps" => Arc::new(KubeObjects::new(
-                &self.kube,
-                ObjectKind::ConfigMap,
-                namespace,
-            )),
+            "configmap" | "configmaps" => Arc::new(
+                KubeObjects::new(&self.kube, ObjectKind::ConfigMap, namespace)
+                    .split_large_records(self.split_large_releases),
+            ),
             "memory" => self.memory.clone(),
             "sql" => match &self.sql {
                 Some(db) => Arc::new(db.with_namespace(namespace)),
                 None => unreachable!("connect opens the database of the sql driver"),
             },
-            _ => Arc::new(KubeObjects::new(&self.kube, ObjectKind::Secret, namespace)),
+            _ => Arc::new(
+                KubeObjects::new(&self.kube, ObjectKind::Secret, namespace)
+                    .split_large_records(self.split_large_releases),
+            ),
         };
         Storage::new(driver)
+    }
+}
+
+/// The environment variable that turns on splitting records over 1 MiB (rudder's own; Helm
+/// has no such thing and cannot read split records).
+pub const SPLIT_LARGE_RELEASES_VAR: &str = "RUDDER_SPLIT_LARGE_RELEASES";
+
+fn split_large_releases_setting() -> Result<bool, Error> {
+    let value = std::env::var(SPLIT_LARGE_RELEASES_VAR).unwrap_or_default();
+    match value.to_ascii_lowercase().as_str() {
+        "" | "0" | "false" => Ok(false),
+        "1" | "true" => Ok(true),
+        _ => Err(Error::message(format!(
+            "{SPLIT_LARGE_RELEASES_VAR}={value:?}: expected true or false"
+        ))),
     }
 }
 

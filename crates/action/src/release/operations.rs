@@ -2,19 +2,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use rudder_chart::Chart;
 use rudder_engine::{sort_manifests, Capabilities, Engine, KubeVersion, ReleaseOptions};
-use rudder_kube::{ObjectRef, Propagation};
+use rudder_kube::{Cancel, Kube, ObjectRef, Propagation};
 use rudder_storage::{make_key, status, Info, Release, Storage};
 use rudder_value::Value;
 use serde_json::{json, Value as Json};
 
 use super::resources::{self, WaitOptions};
 use super::{json_to_value, value_to_json, Cluster, ClusterLookup};
-use crate::{charts, Error, ValueOptions};
+use crate::{charts, Error, LogRecord, LogSink, ValueOptions};
 
 /// `--dry-run`: none, or `client` (render only, no cluster), or `server` (render with the
 /// cluster's capabilities and lookups, change nothing).
@@ -50,6 +50,9 @@ pub struct InstallOptions {
     pub chart: crate::ChartPathOptions,
     /// Where the warnings Helm logs go.
     pub log: crate::LogSink,
+    /// Fired on SIGINT/SIGTERM: the operation stops and its revision is recorded as failed
+    /// ("context canceled"), as Helm does with the context it cancels.
+    pub cancel: Cancel,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -75,6 +78,9 @@ pub struct RollbackOptions {
     pub history_max: usize,
     pub cleanup_on_fail: bool,
     pub force_conflicts: bool,
+    /// As [`InstallOptions::cancel`] (Helm's rollback has no signal handling; rudder's does).
+    pub cancel: Cancel,
+    pub log: LogSink,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -86,6 +92,7 @@ pub struct UninstallOptions {
     pub description: Option<String>,
     pub cascade: Propagation,
     pub wait: WaitOptions,
+    pub log: LogSink,
 }
 
 /// What `uninstall` reports besides success: the kept resources.
@@ -311,10 +318,96 @@ fn render(
     })
 }
 
-fn record(storage: &Storage, release: &Release) {
-    // Helm logs and carries on when the final record cannot be written.
-    let _ = storage.update(release);
+/// The longest a status write waits for an unreachable store to come back.
+const RECORD_PATIENCE_LIMIT: Duration = Duration::from_secs(60);
+
+/// Helm's `recordRelease`: writes a revision's new status.
+///
+/// Helm writes once; when the API server is away (restarting, say) that leaves the revision
+/// pending and the release locked until someone rolls it back. rudder tries again while the
+/// store is unreachable, for the operation's timeout (at most a minute), which Helm's own
+/// install.go names as the better strategy. A write that still fails is logged as Helm logs
+/// it, never dropped silently.
+struct Recorder<'s, 'd> {
+    storage: &'s Storage<'d>,
+    kube: &'s Kube,
+    patience: Duration,
+    log: &'s LogSink,
 }
+
+impl<'s, 'd> Recorder<'s, 'd> {
+    fn new(
+        storage: &'s Storage<'d>,
+        kube: &'s Kube,
+        timeout: Duration,
+        log: &'s LogSink,
+    ) -> Recorder<'s, 'd> {
+        Recorder {
+            storage,
+            kube,
+            patience: timeout.min(RECORD_PATIENCE_LIMIT),
+            log,
+        }
+    }
+
+    /// Writes `release`, retrying while the store is unreachable; no attempt outlasts the
+    /// patience (an API server that stopped answering holds requests open).
+    fn write(&self, release: &Release) -> Result<(), rudder_storage::Error> {
+        let deadline = Instant::now() + self.patience;
+        let mut pause = Duration::from_millis(250);
+        loop {
+            let left = deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_secs(1));
+            match self.kube.within(left, || self.storage.update(release)) {
+                Err(e) if e.is_unreachable() && Instant::now() + pause < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// Writes `release`; a failure becomes Helm's warning.
+    fn record(&self, release: &Release) {
+        if let Err(e) = self.write(release) {
+            self.log.emit(
+                LogRecord::warn("failed to update release")
+                    .with("name", release.name.clone())
+                    .with("revision", release.version.to_string())
+                    .with("error", e.to_string()),
+            );
+        }
+    }
+}
+
+/// Runs the part of an operation that Helm runs under its cancellable context (hooks,
+/// applying, waiting): once `cancel` fires, every request fails, and the failure reads as
+/// Go's `context.Canceled` whatever step it surfaced in, as Helm reports `ctx.Err()`. No
+/// single request may take longer than the operation's `timeout` (Helm sets no such limit,
+/// so a stopped API server holds it until the transport gives up).
+fn interruptible(
+    kube: &Kube,
+    cancel: &Cancel,
+    timeout: Duration,
+    work: impl FnOnce() -> Result<(), Error>,
+) -> Result<(), Error> {
+    let cancelled = || Error::message(rudder_kube::Error::Cancelled.to_string());
+    let outcome = kube.cancellable(cancel, || {
+        if cancel.is_cancelled() {
+            return Err(cancelled());
+        }
+        kube.within(timeout, work)
+    });
+    match outcome {
+        Err(_) if cancel.is_cancelled() => Err(cancelled()),
+        outcome => outcome,
+    }
+}
+
+/// Helm's `errPending`.
+const ANOTHER_OPERATION: &str = "another operation (install/upgrade/rollback) is in progress";
 
 fn load_chart(chart_ref: &str, opts: &InstallOptions, user_values: &Value) -> Result<Chart, Error> {
     let mut chart = charts::load_with_dependencies(
@@ -507,7 +600,8 @@ fn install_chart(
         .create(&release)
         .map_err(|e| Error::message(e.to_string()))?;
     let timeout = timeout_of(&opts.wait);
-    let outcome = (|| -> Result<(), Error> {
+    let recorder = Recorder::new(storage, kube, timeout, &opts.log);
+    let outcome = interruptible(kube, &opts.cancel, timeout, || {
         if !opts.no_hooks {
             resources::run_hooks(kube, &mut release.hooks, "pre-install", &namespace, timeout)
                 .map_err(|e| Error::message(format!("failed pre-install: {e}")))?;
@@ -536,7 +630,7 @@ fn install_chart(
             .map_err(|e| Error::message(format!("failed post-install: {e}")))?;
         }
         Ok(())
-    })();
+    });
     match outcome {
         Ok(()) => {
             let description = opts
@@ -544,16 +638,22 @@ fn install_chart(
                 .clone()
                 .unwrap_or_else(|| "Install complete".into());
             release.set_status(status::DEPLOYED, &description);
-            record(storage, &release);
+            // Helm logs this one (at ERROR) and reports the install as done, which it is.
+            if let Err(e) = recorder.write(&release) {
+                opts.log.emit(
+                    LogRecord::warn("failed to record the release").with("error", e.to_string()),
+                );
+            }
             Ok(release)
         }
         Err(e) => {
             release.set_status(status::FAILED, &format!("Release {name:?} failed: {e}"));
             if opts.rollback_on_failure {
-                record(storage, &release);
+                recorder.record(&release);
                 let un = UninstallOptions {
                     no_hooks: opts.no_hooks,
                     wait: opts.wait.clone(),
+                    log: opts.log.clone(),
                     ..UninstallOptions::default()
                 };
                 if let Err(ue) = uninstall(cluster, name, &un) {
@@ -565,7 +665,7 @@ fn install_chart(
                     "release {name} failed, and has been uninstalled due to rollback-on-failure being set: {e}"
                 )));
             }
-            record(storage, &release);
+            recorder.record(&release);
             Err(e)
         }
     }
@@ -654,9 +754,7 @@ pub fn upgrade(
         return Err(Error::message(format!("{name:?} has no deployed releases")));
     };
     if status::is_pending(last.status()) {
-        return Err(Error::message(
-            "another operation (install/upgrade/rollback) is in progress",
-        ));
+        return Err(Error::message(ANOTHER_OPERATION));
     }
     let mut current = if last.status() == status::DEPLOYED {
         last.clone()
@@ -744,12 +842,17 @@ pub fn upgrade(
     )
     .map_err(|e| Error::message(format!("Unable to continue with update: {e}")))?;
 
-    storage
-        .create(&upgraded)
-        .map_err(|e| Error::message(e.to_string()))?;
+    // Two upgrades that both passed the pending check race for this revision's record; the
+    // store lets one create it. Helm says "release: already exists" to the other; its
+    // cause is the same as the pending check's, so rudder gives the same error for both.
+    storage.create(&upgraded).map_err(|e| match e {
+        rudder_storage::Error::Exists => Error::message(ANOTHER_OPERATION),
+        e => Error::message(e.to_string()),
+    })?;
     let timeout = timeout_of(&opts.install.wait);
+    let recorder = Recorder::new(&storage, kube, timeout, &opts.install.log);
     let mut created = Vec::new();
-    let outcome = (|| -> Result<(), Error> {
+    let outcome = interruptible(kube, &opts.install.cancel, timeout, || {
         if !opts.install.no_hooks {
             resources::run_hooks(
                 kube,
@@ -781,23 +884,31 @@ pub fn upgrade(
             .map_err(|e| Error::message(format!("post-upgrade hooks failed: {e}")))?;
         }
         Ok(())
-    })();
+    });
     match outcome {
         Ok(()) => {
             current.set_status(status::SUPERSEDED, "");
-            record(&storage, &current);
+            recorder.record(&current);
             let description = opts
                 .install
                 .description
                 .clone()
                 .unwrap_or_else(|| "Upgrade complete".into());
             upgraded.set_status(status::DEPLOYED, &description);
-            record(&storage, &upgraded);
+            // Helm's upgrade fails when its final record cannot be written.
+            recorder
+                .write(&upgraded)
+                .map_err(|e| Error::message(e.to_string()))?;
             Ok((upgraded, false))
         }
         Err(e) => {
+            opts.install.log.emit(
+                LogRecord::warn("upgrade failed")
+                    .with("name", name)
+                    .with("error", e.to_string()),
+            );
             upgraded.set_status(status::FAILED, &format!("Upgrade {name:?} failed: {e}"));
-            record(&storage, &upgraded);
+            recorder.record(&upgraded);
             if opts.cleanup_on_fail {
                 for r in &created {
                     let _ = kube.delete(r, Propagation::Background);
@@ -822,6 +933,7 @@ pub fn upgrade(
                     no_hooks: opts.install.no_hooks,
                     history_max: opts.history_max,
                     force_conflicts: opts.install.force_conflicts,
+                    log: opts.install.log.clone(),
                     ..RollbackOptions::default()
                 };
                 if let Err(re) = rollback(cluster, name, &rb, progress) {
@@ -851,7 +963,7 @@ pub fn rollback(
     let mut storage = cluster.storage(&namespace);
     storage.max_history = opts.history_max;
     let mut current = storage.last(name).map_err(|e| match e {
-        rudder_storage::Error::Other(_) => Error::message("release: not found"),
+        rudder_storage::Error::NotFound => Error::message("release: not found"),
         e => Error::message(e.to_string()),
     })?;
     let previous_version = if opts.revision > 0 {
@@ -918,8 +1030,9 @@ pub fn rollback(
         .create(&target)
         .map_err(|e| Error::message(e.to_string()))?;
     let timeout = timeout_of(&opts.wait);
+    let recorder = Recorder::new(&storage, kube, timeout, &opts.log);
     let mut created = Vec::new();
-    let outcome = (|| -> Result<(), Error> {
+    let outcome = interruptible(kube, &opts.cancel, timeout, || {
         if !opts.no_hooks {
             resources::run_hooks(
                 kube,
@@ -949,12 +1062,12 @@ pub fn rollback(
             )?;
         }
         Ok(())
-    })();
+    });
     if let Err(e) = outcome {
         current.set_status(status::SUPERSEDED, "");
-        record(&storage, &current);
+        recorder.record(&current);
         target.set_status(status::FAILED, &format!("Rollback {name:?} failed: {e}"));
-        record(&storage, &target);
+        recorder.record(&target);
         if opts.cleanup_on_fail {
             for r in &created {
                 let _ = kube.delete(r, Propagation::Background);
@@ -974,11 +1087,11 @@ pub fn rollback(
             )
         {
             r.set_status(status::SUPERSEDED, "");
-            record(&storage, &r);
+            recorder.record(&r);
         }
     }
     target.set_status(status::DEPLOYED, "");
-    record(&storage, &target);
+    recorder.record(&target);
     Ok(target)
 }
 
@@ -1028,10 +1141,11 @@ pub fn uninstall(
     if let Some(info) = rel.info.as_mut() {
         info.deleted = rudder_storage::release::now();
     }
-    record(&storage, &rel);
-
-    let kube = cluster.kube();
     let timeout = timeout_of(&opts.wait);
+    let kube = cluster.kube();
+    let recorder = Recorder::new(&storage, kube, timeout, &opts.log);
+    recorder.record(&rel);
+
     let mut errors = Vec::new();
     if !opts.no_hooks {
         resources::run_hooks(kube, &mut rel.hooks, "pre-delete", &rel.namespace, timeout)?;
@@ -1073,7 +1187,7 @@ pub fn uninstall(
             .unwrap_or("Uninstallation complete"),
     );
     if opts.keep_history {
-        record(&storage, &rel);
+        recorder.record(&rel);
     } else {
         purge(&storage, name, &storage.history(name).unwrap_or_default())?;
     }

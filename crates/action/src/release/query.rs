@@ -258,7 +258,7 @@ pub(crate) fn get_release(cluster: &Cluster, name: &str, revision: i64) -> Resul
             .map_err(|e| Error::message(e.to_string()));
     }
     storage.last(name).map_err(|e| match e {
-        rudder_storage::Error::Other(_) => Error::message("release: not found"),
+        rudder_storage::Error::NotFound => Error::message("release: not found"),
         e => Error::message(e.to_string()),
     })
 }

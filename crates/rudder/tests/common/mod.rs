@@ -176,3 +176,44 @@ pub fn revisions(history: &serde_json::Value) -> Vec<(i64, String, String)> {
         })
         .collect()
 }
+
+/// The identity of an object, for `Kube` calls.
+pub fn obj(api_version: &str, kind: &str, ns: &str, name: &str) -> rudder_kube::ObjectRef {
+    rudder_kube::ObjectRef {
+        api_version: api_version.into(),
+        kind: kind.into(),
+        namespace: ns.into(),
+        name: name.into(),
+    }
+}
+
+/// The Secret of a release revision and its record, decoded from Helm's format (base64 of
+/// base64 of gzip of JSON); `None` when there is no such Secret or its data is not a record
+/// in that format (a split record's).
+pub fn secret_record(
+    k: &rudder_kube::Kube,
+    ns: &str,
+    release: &str,
+    version: i64,
+) -> Option<(serde_json::Value, serde_json::Value)> {
+    use base64::Engine as _;
+    use std::io::Read;
+    let secret = k
+        .get(&obj(
+            "v1",
+            "Secret",
+            ns,
+            &format!("sh.helm.release.v1.{release}.v{version}"),
+        ))
+        .expect("get secret")?;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let once = b64
+        .decode(secret["data"]["release"].as_str().expect("release data"))
+        .expect("base64");
+    let twice = b64.decode(once).expect("base64 inside");
+    let mut json = String::new();
+    flate2::read::GzDecoder::new(&twice[..])
+        .read_to_string(&mut json)
+        .ok()?;
+    Some((secret, serde_json::from_str(&json).expect("json")))
+}
