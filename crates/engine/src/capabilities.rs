@@ -128,10 +128,24 @@ impl Object for CapabilitiesObject {
         let c = &self.0;
         Some(match name {
             "KubeVersion" => Value::Object(Arc::new(KubeVersionObject(c.kube_version.clone()))),
-            "APIVersions" => Value::Object(Arc::new(VersionSet(c.api_versions.clone()))),
+            "APIVersions" => Value::version_set(c.api_versions.clone()),
             "HelmVersion" => Value::Object(Arc::new(HelmVersionObject(c.helm_version.clone()))),
             _ => return None,
         })
+    }
+    fn json_fields(&self) -> Option<Vec<(&'static str, Value)>> {
+        let c = &self.0;
+        Some(vec![
+            (
+                "KubeVersion",
+                Value::Object(Arc::new(KubeVersionObject(c.kube_version.clone()))),
+            ),
+            ("APIVersions", Value::version_set(c.api_versions.clone())),
+            (
+                "HelmVersion",
+                Value::Object(Arc::new(HelmVersionObject(c.helm_version.clone()))),
+            ),
+        ])
     }
     fn fmt_v(&self, out: &mut String) {
         out.push('&');
@@ -165,6 +179,9 @@ impl Object for KubeVersionObject {
     fn has_method(&self, name: &str) -> bool {
         matches!(name, "String" | "GitVersion")
     }
+    fn method_params(&self, _name: &str) -> Option<&'static [rudder_value::ParamType]> {
+        Some(&[])
+    }
     fn call_method(&self, name: &str, _args: &[Value]) -> Result<Value, String> {
         match name {
             "String" => Ok(Value::str(&self.0.normalized)),
@@ -180,9 +197,23 @@ impl Object for KubeVersionObject {
             _ => return None,
         }))
     }
-    /// `{{ .Capabilities.KubeVersion }}` prints through the `String()` method.
+    /// A copy of the struct (what functions and `printf` get) has no `String()`: that method
+    /// is on `*KubeVersion`. So `%v` prints the fields, the unexported one too.
     fn fmt_v(&self, out: &mut String) {
+        self.fmt_struct(out);
+    }
+    /// `{{ .Capabilities.KubeVersion }}` prints through the pointer's `String()` method.
+    fn fmt_printed(&self, out: &mut String) {
         out.push_str(&self.0.normalized);
+    }
+    /// The exported fields, in declaration order (the struct has no JSON tags).
+    fn json_fields(&self) -> Option<Vec<(&'static str, Value)>> {
+        let k = &self.0;
+        Some(vec![
+            ("Version", Value::str(&k.version)),
+            ("Major", Value::str(&k.major)),
+            ("Minor", Value::str(&k.minor)),
+        ])
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -220,65 +251,24 @@ impl Object for HelmVersionObject {
             ],
         );
     }
-    fn to_data(&self) -> Option<Value> {
+    /// `json:"version,omitempty"`, ..., `json:"kube_client_version"` (the only one without
+    /// omitempty), in declaration order.
+    fn json_fields(&self) -> Option<Vec<(&'static str, Value)>> {
         let h = &self.0;
-        let mut m = rudder_value::Map::new();
-        m.insert("version".into(), Value::str(&h.version));
-        if !h.git_commit.is_empty() {
-            m.insert("git_commit".into(), Value::str(&h.git_commit));
-        }
-        if !h.git_tree_state.is_empty() {
-            m.insert("git_tree_state".into(), Value::str(&h.git_tree_state));
-        }
-        m.insert("go_version".into(), Value::str(&h.go_version));
-        m.insert(
-            "kube_client_version".into(),
-            Value::str(&h.kube_client_version),
-        );
-        Some(Value::map(m))
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
-
-/// `.Capabilities.APIVersions`: a `[]string` with a `Has` method.
-#[derive(Debug)]
-struct VersionSet(Vec<String>);
-
-impl Object for VersionSet {
-    fn type_name(&self) -> &str {
-        "common.VersionSet"
-    }
-    fn kind(&self) -> Kind {
-        Kind::Slice
-    }
-    fn has_method(&self, name: &str) -> bool {
-        name == "Has"
-    }
-    fn call_method(&self, name: &str, args: &[Value]) -> Result<Value, String> {
-        match (name, args) {
-            ("Has", [Value::String(s)]) => Ok(Value::Bool(self.0.iter().any(|v| **v == **s))),
-            ("Has", [other]) => Err(format!(
-                "wrong type for value; expected string; got {}",
-                other.type_name()
-            )),
-            _ => Err(format!(
-                "wrong number of args for {name}: want 1 got {}",
-                args.len()
-            )),
-        }
-    }
-    fn fmt_v(&self, out: &mut String) {
-        out.push('[');
-        out.push_str(&self.0.join(" "));
-        out.push(']');
-    }
-    fn is_true(&self) -> bool {
-        !self.0.is_empty()
-    }
-    fn to_data(&self) -> Option<Value> {
-        Some(Value::strings(self.0.clone()))
+        let fields = [
+            ("version", &h.version, true),
+            ("git_commit", &h.git_commit, true),
+            ("git_tree_state", &h.git_tree_state, true),
+            ("go_version", &h.go_version, true),
+            ("kube_client_version", &h.kube_client_version, false),
+        ];
+        Some(
+            fields
+                .into_iter()
+                .filter(|(_, v, omit_empty)| !(*omit_empty && v.is_empty()))
+                .map(|(k, v, _)| (k, Value::str(v)))
+                .collect(),
+        )
     }
     fn as_any(&self) -> &dyn Any {
         self

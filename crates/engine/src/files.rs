@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use rudder_value::{Kind, Map, Object, Value};
+use rudder_value::{Kind, Map, Object, ParamType, Value};
 
 /// The files of one chart, by path relative to the chart root.
 #[derive(Debug, Clone, Default)]
@@ -93,28 +93,19 @@ impl Object for Files {
             "Get" | "GetBytes" | "Glob" | "Lines" | "AsConfig" | "AsSecrets"
         )
     }
+    fn method_params(&self, name: &str) -> Option<&'static [ParamType]> {
+        Some(match name {
+            "AsConfig" | "AsSecrets" => &[],
+            _ => &[ParamType::String],
+        })
+    }
+    /// The arguments were checked against [`Object::method_params`].
     fn call_method(&self, name: &str, args: &[Value]) -> Result<Value, String> {
-        let want = if matches!(name, "AsConfig" | "AsSecrets") {
-            0
-        } else {
-            1
-        };
-        if args.len() != want {
-            return Err(format!(
-                "wrong number of args for {name}: want {want} got {}",
-                args.len()
-            ));
-        }
-        let arg = match args.first() {
-            Some(Value::String(s)) => s.to_string(),
-            Some(other) => {
-                return Err(format!(
-                    "wrong type for value; expected string; got {}",
-                    other.type_name()
-                ))
-            }
-            None => String::new(),
-        };
+        let arg = args
+            .first()
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         match name {
             "Get" => Ok(Value::str(String::from_utf8_lossy(&self.get_bytes(&arg)))),
             "GetBytes" => Ok(Value::Bytes(self.get_bytes(&arg))),

@@ -116,9 +116,15 @@ pub fn metadata_to_value(m: &Metadata, is_root: Option<bool>) -> Value {
     map.insert("Tags".into(), s(&m.tags));
     map.insert("AppVersion".into(), s(&m.app_version));
     map.insert("Deprecated".into(), Value::Bool(m.deprecated));
+    // Absent annotations are a nil map in Go (`toJson` writes null); the chart model does not
+    // keep `annotations: {}` apart from absent, so empty is taken as absent.
     map.insert(
         "Annotations".into(),
-        Value::StrMap(Arc::new(m.annotations.clone())),
+        if m.annotations.is_empty() {
+            Value::nil_str_map()
+        } else {
+            Value::StrMap(Arc::new(m.annotations.clone()))
+        },
     );
     map.insert("KubeVersion".into(), s(&m.kube_version));
     let deps = m
@@ -279,7 +285,9 @@ impl Engine {
             let mut template = Map::new();
             template.insert("Name".into(), Value::str(name));
             template.insert("BasePath".into(), Value::str(&r.base_path));
-            r.context.insert("Template", Value::map(template));
+            // Helm's `.Template` is a common.Values, methods included.
+            r.context
+                .insert("Template", Value::Map(Dict::new(template).as_helm_values()));
             let out = templates
                 .execute(name, &Value::Map(r.context.clone()), &funcs, &options)
                 .map_err(|e| reformat_exec_error(name, &e.to_string()))?;

@@ -342,7 +342,11 @@ pub(crate) fn register(m: &mut FuncMap) {
             }
             let part = l[start as usize..end as usize].to_vec();
             Ok(match &a[0] {
-                Value::Strings(_) => Value::strings(part.iter().map(strval).collect()),
+                // reflect's Slice keeps the slice's Go type (a common.VersionSet stays one).
+                Value::Strings(s) => Value::Strings(rudder_value::StringSlice::new(
+                    part.iter().map(strval).collect(),
+                    s.go_type(),
+                )),
                 Value::Ints(_) => Value::Ints(Arc::new(part.iter().map(to_int64).collect())),
                 _ => Value::list(part),
             })

@@ -66,7 +66,7 @@ pub(crate) fn empty(v: &Value) -> bool {
 /// Sprig's `strslice`: a list as strings, nil elements dropped; a non-list as one string.
 pub(crate) fn strslice(v: &Value) -> Vec<String> {
     match v {
-        Value::Strings(s) => s.as_ref().clone(),
+        Value::Strings(s) => s.to_vec(),
         Value::Nil => Vec::new(),
         other => match other.to_list() {
             Some(l) => l.iter().filter(|x| !x.is_nil()).map(strval).collect(),
@@ -91,8 +91,9 @@ pub(crate) fn register(m: &mut FuncMap) {
         Ok(Value::from(strval(&a[0])))
     });
     add(m, "toStrings", &[Any], None, |a| {
-        if matches!(a[0], Value::Strings(_)) {
-            // Sprig returns a []string as it is (a nil one stays nil).
+        if matches!(&a[0], Value::Strings(s) if s.is_plain()) {
+            // Sprig returns a []string as it is (a nil one stays nil); a named string-slice
+            // type (common.VersionSet) fails its type switch and is copied into a []string.
             return Ok(a[0].clone());
         }
         Ok(Value::strings(strslice(&a[0])))

@@ -360,6 +360,12 @@ impl Object for TimeObject {
                 | "IsZero"
         )
     }
+    fn method_params(&self, name: &str) -> Option<&'static [rudder_gotmpl::ParamType]> {
+        Some(match name {
+            "Format" => &[rudder_gotmpl::ParamType::String],
+            _ => &[],
+        })
+    }
     fn call_method(&self, name: &str, args: &[Value]) -> Result<Value, String> {
         let t = &self.0;
         Ok(match name {

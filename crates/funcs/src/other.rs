@@ -273,6 +273,14 @@ impl Object for SemverObject {
                 | "Compare"
         )
     }
+    /// The comparisons take a `*semver.Version`, which `ParamType` does not name: they
+    /// check their argument themselves.
+    fn method_params(&self, name: &str) -> Option<&'static [rudder_gotmpl::ParamType]> {
+        match name {
+            "LessThan" | "GreaterThan" | "Equal" | "Compare" => None,
+            _ => Some(&[]),
+        }
+    }
     fn call_method(&self, name: &str, args: &[Value]) -> Result<Value, String> {
         let v = &self.0;
         let other = || -> Result<Version, String> {

@@ -631,6 +631,7 @@ impl<'a, 'o> State<'a, 'o> {
                     format!("can't print {node} of type {}", o.type_name()),
                 ));
             }
+            Some(Value::Object(o)) => o.fmt_printed(self.out),
             Some(v) => gofmt::write_v(self.out, v),
         }
         Ok(())
@@ -707,14 +708,8 @@ impl<'a, 'o> State<'a, 'o> {
                 };
                 (0..(*n).max(0)).map(|i| (make(i), Some(make(i)))).collect()
             }
-            Some(Value::Object(o))
-                if o.to_data().is_some()
-                    && matches!(
-                        o.kind(),
-                        rudder_value::Kind::Map | rudder_value::Kind::Slice
-                    ) =>
-            {
-                let data = o.to_data().expect("checked");
+            Some(Value::Object(o)) if container_data(o.as_ref()).is_some() => {
+                let data = container_data(o.as_ref()).expect("checked");
                 match data {
                     Value::Map(m) => m
                         .read()
@@ -1024,6 +1019,16 @@ impl<'a, 'o> State<'a, 'o> {
             return Ok(None);
         };
         let has_args = args.len() > 1 || !matches!(final_, Final::Missing);
+        // Go looks a method of the value's type up before a map key.
+        if let Some(method) = recv.method(name) {
+            let call_args = if args.is_empty() { &[][..] } else { &args[1..] };
+            let argv =
+                self.eval_call_args(dot, node, name, method.params, None, call_args, final_)?;
+            return match (method.call)(&recv, &argv) {
+                Ok(v) => Ok(Some(v)),
+                Err(e) => Err(self.err(node.pos, node, format!("error calling {name}: {e}"))),
+            };
+        }
         match &recv {
             Value::Nil => Err(self.err(
                 node.pos,
@@ -1034,13 +1039,21 @@ impl<'a, 'o> State<'a, 'o> {
                 if o.has_method(name) {
                     let o = o.clone();
                     let call_args = if args.is_empty() { &[][..] } else { &args[1..] };
-                    let mut argv = Vec::new();
-                    for a in call_args {
-                        argv.push(self.eval_arg(dot, ParamType::Any, a)?);
-                    }
-                    if let Final::Val(v) = final_ {
-                        argv.push(v.unwrap_or(Value::Nil));
-                    }
+                    let argv = match o.method_params(name) {
+                        Some(params) => {
+                            self.eval_call_args(dot, node, name, params, None, call_args, final_)?
+                        }
+                        None => {
+                            let mut argv = Vec::new();
+                            for a in call_args {
+                                argv.push(self.eval_arg(dot, ParamType::Any, a)?);
+                            }
+                            if let Final::Val(v) = final_ {
+                                argv.push(v.unwrap_or(Value::Nil));
+                            }
+                            argv
+                        }
+                    };
                     return match o.call_method(name, &argv) {
                         Ok(v) => Ok(Some(v)),
                         Err(e) => {
@@ -1272,9 +1285,14 @@ impl<'a, 'o> State<'a, 'o> {
                     )),
                 }
             }
+            ArgKind::Pipe(_) => {
+                // Go checks the type where evaluating the pipeline left its error location.
+                let v = self.eval_arg_untyped(dot, node)?;
+                let at = last_visited(node);
+                return self.validate_type(at.pos, at, v, t);
+            }
             ArgKind::Field(_)
             | ArgKind::Variable(..)
-            | ArgKind::Pipe(_)
             | ArgKind::Identifier(_)
             | ArgKind::Chain(..) => {
                 let v = self.eval_arg_untyped(dot, node)?;
@@ -1418,7 +1436,7 @@ impl<'a, 'o> State<'a, 'o> {
                     Some(Value::Ints(l)) => l.len(),
                     Some(Value::Map(m)) => m.len(),
                     Some(Value::StrMap(m)) => m.len(),
-                    Some(Value::Object(o)) => match o.to_data() {
+                    Some(Value::Object(o)) => match container_data(o.as_ref()) {
                         Some(Value::Map(m)) => m.len(),
                         Some(d) if d.to_list().is_some() => d.to_list().map_or(0, |l| l.len()),
                         _ => return Err(call_err(self, format!("len of type {}", o.type_name()))),
@@ -1593,14 +1611,14 @@ fn builtin_index(item: &Val, indexes: &[Val]) -> Result<Val, String> {
             },
             other => {
                 let list = match other {
-                    Value::Object(o) => o
-                        .to_data()
-                        .and_then(|d| d.to_list().map(|l| l.into_owned())),
+                    Value::Object(o) => {
+                        container_data(o.as_ref()).and_then(|d| d.to_list().map(|l| l.into_owned()))
+                    }
                     v => v.to_list().map(|l| l.into_owned()),
                 };
                 let Some(list) = list else {
                     if let Value::Object(o) = other {
-                        if let Some(Value::Map(m)) = o.to_data() {
+                        if let Some(Value::Map(m)) = container_data(o.as_ref()) {
                             let key = index
                                 .as_ref()
                                 .and_then(|v| v.as_str().map(str::to_string))
@@ -1620,6 +1638,15 @@ fn builtin_index(item: &Val, indexes: &[Val]) -> Result<Val, String> {
         };
     }
     Ok(Some(item))
+}
+
+/// What `len`, `index` and `range` see of an object of a map or slice kind (`.Files`); a
+/// struct's serialised form is not a container to them.
+fn container_data(o: &dyn rudder_value::Object) -> Option<Value> {
+    match o.kind() {
+        rudder_value::Kind::Map | rudder_value::Kind::Slice => o.to_data(),
+        _ => None,
+    }
 }
 
 /// Go's `slice` builtin.
@@ -1658,7 +1685,11 @@ fn builtin_slice(item: &Val, indexes: &[Val]) -> Result<Value, String> {
     Ok(match item {
         Value::String(s) => Value::from(String::from_utf8_lossy(&s.as_bytes()[a..b]).into_owned()),
         Value::List(l) => Value::list(l[a..b].to_vec()),
-        Value::Strings(l) => Value::strings(l[a..b].to_vec()),
+        // A slice keeps its Go type (a `common.VersionSet` stays one).
+        Value::Strings(l) => Value::Strings(rudder_value::StringSlice::new(
+            l[a..b].to_vec(),
+            l.go_type(),
+        )),
         Value::Ints(l) => Value::Ints(Arc::new(l[a..b].to_vec())),
         Value::Bytes(l) => Value::Bytes(Arc::from(&l[a..b])),
         _ => unreachable!(),

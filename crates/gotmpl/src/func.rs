@@ -12,45 +12,7 @@ use std::sync::Arc;
 
 use rudder_value::Value;
 
-/// The Go type of one function parameter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ParamType {
-    /// `interface{}`: anything, including nil.
-    Any,
-    /// `string`
-    String,
-    /// `int`
-    Int,
-    /// `int64`
-    Int64,
-    /// `float64`
-    Float64,
-    /// `bool`
-    Bool,
-    /// `map[string]interface{}` (nil is allowed: a nil map).
-    Map,
-    /// `[]interface{}` (nil is allowed: a nil slice).
-    List,
-    /// `[]byte`
-    Bytes,
-}
-
-impl ParamType {
-    /// The Go spelling of the type, as Go's error messages print it.
-    pub fn go_name(self) -> &'static str {
-        match self {
-            ParamType::Any => "interface {}",
-            ParamType::String => "string",
-            ParamType::Int => "int",
-            ParamType::Int64 => "int64",
-            ParamType::Float64 => "float64",
-            ParamType::Bool => "bool",
-            ParamType::Map => "map[string]interface {}",
-            ParamType::List => "[]interface {}",
-            ParamType::Bytes => "[]uint8",
-        }
-    }
-}
+pub use rudder_value::ParamType;
 
 /// A function's parameter list: fixed parameters, then optionally a variadic tail.
 #[derive(Clone, Debug)]

@@ -660,11 +660,12 @@ fn go_syntax(v: &Value, top: bool) -> String {
         Value::Bytes(b) => items("[]byte", b.iter().map(|x| format!("0x{x:x}")).collect()),
         Value::List(_) if v.is_nil_slice() => "[]interface {}(nil)".into(),
         Value::Strings(_) if v.is_nil_slice() => "[]string(nil)".into(),
+        Value::StrMap(_) if v.is_nil_map() => "map[string]string(nil)".into(),
         Value::List(l) => items(
             "[]interface {}",
             l.iter().map(|x| go_syntax(x, false)).collect(),
         ),
-        Value::Strings(l) => items("[]string", l.iter().map(|x| quote(x)).collect()),
+        Value::Strings(l) => items(l.go_type().go_name(), l.iter().map(|x| quote(x)).collect()),
         Value::Ints(l) => items("[]int", l.iter().map(|x| x.to_string()).collect()),
         Value::Map(d) => items(
             if d.is_helm_values() {

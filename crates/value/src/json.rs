@@ -56,6 +56,34 @@ impl Writer<'_> {
         }
     }
 
+    /// A JSON object with the entries in the order given.
+    fn object<'v>(
+        &mut self,
+        entries: impl ExactSizeIterator<Item = (&'v str, &'v Value)>,
+        depth: usize,
+    ) -> Result<(), String> {
+        if entries.len() == 0 {
+            self.out.push_str("{}");
+            return Ok(());
+        }
+        self.out.push('{');
+        for (i, (k, x)) in entries.enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            self.newline(depth + 1);
+            write_string(&mut self.out, k, self.escape_html);
+            self.out.push(':');
+            if self.indent.is_some() {
+                self.out.push(' ');
+            }
+            self.value(x, depth + 1)?;
+        }
+        self.newline(depth);
+        self.out.push('}');
+        Ok(())
+    }
+
     fn value(&mut self, v: &Value, depth: usize) -> Result<(), String> {
         if depth > 10_000 {
             return Err("json: unsupported value: encountered a cycle".into());
@@ -84,6 +112,7 @@ impl Writer<'_> {
             }
             // Go's json.Marshal writes a nil slice as null.
             Value::List(_) | Value::Strings(_) if v.is_nil_slice() => self.out.push_str("null"),
+            Value::StrMap(_) if v.is_nil_map() => self.out.push_str("null"),
             Value::List(_) | Value::Strings(_) | Value::Ints(_) => {
                 let items = v.to_list().unwrap_or_default();
                 if items.is_empty() {
@@ -103,30 +132,18 @@ impl Writer<'_> {
             }
             Value::Map(_) | Value::StrMap(_) => {
                 let m = v.to_map().unwrap_or_default();
-                if m.is_empty() {
-                    self.out.push_str("{}");
-                    return Ok(());
-                }
-                self.out.push('{');
-                for (i, (k, x)) in m.iter().enumerate() {
-                    if i > 0 {
-                        self.out.push(',');
-                    }
-                    self.newline(depth + 1);
-                    write_string(&mut self.out, k, self.escape_html);
-                    self.out.push(':');
-                    if self.indent.is_some() {
-                        self.out.push(' ');
-                    }
-                    self.value(x, depth + 1)?;
-                }
-                self.newline(depth);
-                self.out.push('}');
+                self.object(m.iter().map(|(k, x)| (k.as_str(), x)), depth)?;
             }
-            Value::Object(o) => match o.to_data() {
-                Some(d) => self.value(&d, depth + 1)?,
-                None => self.out.push_str("{}"),
-            },
+            Value::Object(o) => {
+                if let Some(fields) = o.json_fields() {
+                    self.object(fields.iter().map(|(k, x)| (*k, x)), depth)?;
+                } else {
+                    match o.to_data() {
+                        Some(d) => self.value(&d, depth + 1)?,
+                        None => self.out.push_str("{}"),
+                    }
+                }
+            }
         }
         Ok(())
     }

@@ -29,12 +29,18 @@ use std::sync::{Arc, LazyLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub mod gofmt;
 pub mod json;
+pub mod methods;
 pub mod yaml;
+
+pub use methods::{Method, ParamType};
 
 /// The one allocation behind every Go nil `[]interface{}` (see [`Value::nil_list`]).
 static NIL_LIST: LazyLock<Arc<Vec<Value>>> = LazyLock::new(|| Arc::new(Vec::new()));
 /// The one allocation behind every Go nil `[]string` (see [`Value::nil_strings`]).
 static NIL_STRINGS: LazyLock<Arc<Vec<String>>> = LazyLock::new(|| Arc::new(Vec::new()));
+/// The one allocation behind every Go nil `map[string]string` (see [`Value::nil_str_map`]).
+static NIL_STR_MAP: LazyLock<Arc<BTreeMap<String, String>>> =
+    LazyLock::new(|| Arc::new(BTreeMap::new()));
 
 /// A `map[string]interface{}`.
 pub type Map = BTreeMap<String, Value>;
@@ -61,8 +67,9 @@ pub enum Value {
     List(Arc<Vec<Value>>),
     /// Go `map[string]interface{}`: shared and mutable, see [`Dict`].
     Map(Dict),
-    /// Go `[]string` (`splitList`, `keys`, `sortAlpha`, `regexSplit`, ...).
-    Strings(Arc<Vec<String>>),
+    /// Go `[]string` (`splitList`, `keys`, `sortAlpha`, `regexSplit`, ...), or a named
+    /// string-slice type (Helm's `common.VersionSet`), see [`StringSlice`].
+    Strings(StringSlice),
     /// Go `[]int` (`until`, `untilStep`).
     Ints(Arc<Vec<i64>>),
     /// Go `map[string]string` (`split`, `splitn`).
@@ -126,6 +133,13 @@ pub trait Object: Send + Sync + fmt::Debug {
     fn has_method(&self, _name: &str) -> bool {
         false
     }
+    /// The parameter types of method `name`, when each is one [`ParamType`] names: the
+    /// evaluator then counts and checks the arguments as text/template does before the call
+    /// (`wrong number of args for Get: want 1 got 0`, `expected string; found 1`). `None`
+    /// leaves the checking to [`Object::call_method`].
+    fn method_params(&self, _name: &str) -> Option<&'static [ParamType]> {
+        None
+    }
     /// Calls a method. Only called when [`Object::has_method`] said yes. The error string is
     /// the Go error's text.
     fn call_method(&self, name: &str, _args: &[Value]) -> Result<Value, String> {
@@ -138,13 +152,27 @@ pub trait Object: Send + Sync + fmt::Debug {
     /// How Go's `%v` prints it (a struct as `{a b}`, a pointer to struct as `&{a b}`, or its
     /// `String()` method's result when Go would call it).
     fn fmt_v(&self, out: &mut String);
+    /// How `{{ x }}` prints it when the template reached it through a field: text/template
+    /// then takes the field's address, so a `String()` method on the pointer type is used
+    /// (`{{ .Capabilities.KubeVersion }}` prints `v1.36.0`, while `printf "%v"` and every
+    /// function get a copy of the struct and print its fields).
+    fn fmt_printed(&self, out: &mut String) {
+        self.fmt_v(out)
+    }
+    /// For a struct: its exported fields as `json.Marshal` writes them, in declaration order
+    /// with their JSON names (`toJson` keeps that order; `toYaml` sorts the keys).
+    fn json_fields(&self) -> Option<Vec<(&'static str, Value)>> {
+        None
+    }
     /// Go's truth for `if`/`with`: false only for zero values of non-struct kinds.
     fn is_true(&self) -> bool {
         true
     }
     /// The value that `toYaml`/`toJson` serialise (Go's `json.Marshal` of the object), if any.
+    /// A struct whose field order matters answers [`Object::json_fields`] instead.
     fn to_data(&self) -> Option<Value> {
-        None
+        self.json_fields()
+            .map(|fields| Value::map(fields.into_iter().map(|(k, v)| (k.into(), v)).collect()))
     }
     fn as_any(&self) -> &dyn Any;
 }
@@ -282,6 +310,89 @@ impl PartialEq for Dict {
     }
 }
 
+/// The Go type of a [`StringSlice`]: `[]string` itself or a named type whose underlying type
+/// is `[]string`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StringsType {
+    /// `[]string`.
+    Plain,
+    /// Helm's `common.VersionSet` (`.Capabilities.APIVersions`): a `[]string` with a `Has`
+    /// method. Every list function takes it as the `[]string` it is; only its type name, its
+    /// method and `slice` (which keeps the type) tell it apart.
+    VersionSet,
+}
+
+impl StringsType {
+    /// The type name `%T`, `typeOf` and `%#v` print.
+    pub fn go_name(self) -> &'static str {
+        match self {
+            StringsType::Plain => "[]string",
+            StringsType::VersionSet => "common.VersionSet",
+        }
+    }
+}
+
+/// A Go slice of strings with its Go type (the type belongs to the handle, as with
+/// [`Dict`]'s `common.Values` view). Dereferences to the strings.
+#[derive(Clone)]
+pub struct StringSlice {
+    items: Arc<Vec<String>>,
+    go_type: StringsType,
+}
+
+impl StringSlice {
+    pub fn new(items: Vec<String>, go_type: StringsType) -> StringSlice {
+        StringSlice {
+            items: Arc::new(items),
+            go_type,
+        }
+    }
+
+    pub fn go_type(&self) -> StringsType {
+        self.go_type
+    }
+
+    /// True for `[]string` itself (not a named type).
+    pub fn is_plain(&self) -> bool {
+        self.go_type == StringsType::Plain
+    }
+
+    /// The same strings with another Go type (Go's conversion `T(s)`, or `slice`'s result).
+    pub fn with_type(&self, go_type: StringsType) -> StringSlice {
+        StringSlice {
+            items: Arc::clone(&self.items),
+            go_type,
+        }
+    }
+
+    fn is_nil(&self) -> bool {
+        self.items.is_empty() && Arc::ptr_eq(&self.items, &NIL_STRINGS)
+    }
+}
+
+impl std::ops::Deref for StringSlice {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        &self.items
+    }
+}
+
+impl fmt::Debug for StringSlice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.go_type {
+            StringsType::Plain => write!(f, "{:?}", self.items),
+            other => write!(f, "{}({:?})", other.go_name(), self.items),
+        }
+    }
+}
+
+/// Like `reflect.DeepEqual`: the Go types must match too.
+impl PartialEq for StringSlice {
+    fn eq(&self, other: &StringSlice) -> bool {
+        self.go_type == other.go_type && self.items == other.items
+    }
+}
+
 impl Value {
     pub fn str(s: impl AsRef<str>) -> Value {
         Value::String(Arc::from(s.as_ref()))
@@ -311,7 +422,12 @@ impl Value {
     }
 
     pub fn strings(items: Vec<String>) -> Value {
-        Value::Strings(Arc::new(items))
+        Value::Strings(StringSlice::new(items, StringsType::Plain))
+    }
+
+    /// Helm's `common.VersionSet` (`.Capabilities.APIVersions`).
+    pub fn version_set(items: Vec<String>) -> Value {
+        Value::Strings(StringSlice::new(items, StringsType::VersionSet))
     }
 
     /// Go's nil `[]interface{}` (Sprig's `rest` of an empty list, `concat` of nothing): an
@@ -322,7 +438,21 @@ impl Value {
 
     /// Go's nil `[]string` (`regexFindAll` without a match).
     pub fn nil_strings() -> Value {
-        Value::Strings(Arc::clone(&NIL_STRINGS))
+        Value::Strings(StringSlice {
+            items: Arc::clone(&NIL_STRINGS),
+            go_type: StringsType::Plain,
+        })
+    }
+
+    /// Go's nil `map[string]string` (a chart's absent `annotations`): empty everywhere except
+    /// where Go tells nil from empty (JSON writes `null`, `%#v`, `deepEqual`).
+    pub fn nil_str_map() -> Value {
+        Value::StrMap(Arc::clone(&NIL_STR_MAP))
+    }
+
+    /// True for a nil map from [`Value::nil_str_map`].
+    pub fn is_nil_map(&self) -> bool {
+        matches!(self, Value::StrMap(m) if m.is_empty() && Arc::ptr_eq(m, &NIL_STR_MAP))
     }
 
     /// True for a typed nil slice from [`Value::nil_list`] or [`Value::nil_strings`] (not for
@@ -330,14 +460,14 @@ impl Value {
     pub fn is_nil_slice(&self) -> bool {
         match self {
             Value::List(l) => l.is_empty() && Arc::ptr_eq(l, &NIL_LIST),
-            Value::Strings(l) => l.is_empty() && Arc::ptr_eq(l, &NIL_STRINGS),
+            Value::Strings(l) => l.is_nil(),
             _ => false,
         }
     }
 
-    /// Go's `isNil` on an interface's content: the nil interface or a nil slice.
+    /// Go's `isNil` on an interface's content: the nil interface, a nil slice or map.
     pub fn is_go_nil(&self) -> bool {
-        self.is_nil() || self.is_nil_slice()
+        self.is_nil() || self.is_nil_slice() || self.is_nil_map()
     }
 
     pub fn is_nil(&self) -> bool {
@@ -437,7 +567,7 @@ impl Value {
             Value::List(_) => "[]interface {}",
             Value::Map(d) if d.is_helm_values() => "common.Values",
             Value::Map(_) => "map[string]interface {}",
-            Value::Strings(_) => "[]string",
+            Value::Strings(l) => l.go_type().go_name(),
             Value::Ints(_) => "[]int",
             Value::StrMap(_) => "map[string]string",
             Value::Object(o) => return Cow::Owned(o.type_name().to_string()),
@@ -510,6 +640,7 @@ impl PartialEq for Value {
             {
                 false
             }
+            (StrMap(_), StrMap(_)) if self.is_nil_map() != other.is_nil_map() => false,
             (List(a), List(b)) => a == b,
             (Map(a), Map(b)) => a == b,
             (Strings(a), Strings(b)) => a == b,

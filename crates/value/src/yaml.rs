@@ -909,6 +909,7 @@ fn to_data_with(v: &Value, depth: usize, json: bool) -> Result<Data, String> {
         }
         // A nil slice is null after the JSON round trip; go-yaml v3 itself writes [].
         Value::List(_) | Value::Strings(_) if json && v.is_nil_slice() => Data::Null,
+        Value::StrMap(_) if json && v.is_nil_map() => Data::Null,
         Value::List(l) => Data::Seq(
             l.iter()
                 .map(|x| to_data_with(x, depth + 1, json))
