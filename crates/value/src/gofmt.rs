@@ -750,25 +750,18 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         let mut bad_width = false;
         if i < chars.len() && chars[i] == '*' {
             i += 1;
-            match args.get(arg_num) {
-                Some(Value::Int(n)) | Some(Value::Int64(n)) => {
-                    if *n < 0 {
+            match int_from_arg(args, &mut arg_num) {
+                Some(n) => {
+                    if n < 0 {
                         f.minus = true;
                         f.zero = false;
                     }
                     f.width = Some(n.unsigned_abs() as usize);
                 }
-                _ => bad_width = true,
+                None => bad_width = true,
             }
-            arg_num += 1;
         } else {
-            let start = i;
-            while i < chars.len() && chars[i].is_ascii_digit() {
-                i += 1;
-            }
-            if i > start {
-                f.width = chars[start..i].iter().collect::<String>().parse().ok();
-            }
+            (f.width, i) = parse_num(&chars, i);
         }
         if bad_width {
             out.push_str("%!(BADWIDTH)");
@@ -779,25 +772,14 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             parse_index(&mut i, &mut arg_num, &mut reordered, &mut good_arg_num);
             if i < chars.len() && chars[i] == '*' {
                 i += 1;
-                match args.get(arg_num) {
-                    Some(Value::Int(n)) | Some(Value::Int64(n)) if *n >= 0 => {
-                        f.prec = Some(*n as usize)
-                    }
+                match int_from_arg(args, &mut arg_num) {
+                    Some(n) if n >= 0 => f.prec = Some(n as usize),
                     _ => out.push_str("%!(BADPREC)"),
                 }
-                arg_num += 1;
             } else {
-                let start = i;
-                while i < chars.len() && chars[i].is_ascii_digit() {
-                    i += 1;
-                }
-                f.prec = Some(
-                    chars[start..i]
-                        .iter()
-                        .collect::<String>()
-                        .parse()
-                        .unwrap_or(0),
-                );
+                let (prec, end) = parse_num(&chars, i);
+                f.prec = Some(prec.unwrap_or(0));
+                i = end;
             }
         }
         parse_index(&mut i, &mut arg_num, &mut reordered, &mut good_arg_num);
@@ -843,6 +825,37 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         out.push(')');
     }
     out
+}
+
+/// Go's `fmt` refuses widths and precisions past a million (`tooLarge`), so that a format
+/// cannot ask for gigabytes of padding.
+const MAX_WIDTH: i64 = 1_000_000;
+
+/// Go's `parsenum`: the decimal number starting at `start`, if there is one, and where
+/// scanning stopped. Past [`MAX_WIDTH`] (checked before each digit, so seven digits still
+/// pass) Go gives up and takes the rest of the format with it, which then has no verb.
+fn parse_num(chars: &[char], start: usize) -> (Option<usize>, usize) {
+    let mut num: i64 = 0;
+    let mut i = start;
+    while let Some(digit) = chars.get(i).and_then(|c| c.to_digit(10)) {
+        if num > MAX_WIDTH {
+            return (None, chars.len());
+        }
+        num = num * 10 + i64::from(digit);
+        i += 1;
+    }
+    ((i > start).then_some(num as usize), i)
+}
+
+/// Go's `intFromArg` for a `*` width or precision: the argument when it is an integer within
+/// [`MAX_WIDTH`]; the argument is used up only when there is one.
+fn int_from_arg(args: &[Value], arg_num: &mut usize) -> Option<i64> {
+    let arg = args.get(*arg_num)?;
+    *arg_num += 1;
+    match arg {
+        Value::Int(n) | Value::Int64(n) if (-MAX_WIDTH..=MAX_WIDTH).contains(n) => Some(*n),
+        _ => None,
+    }
 }
 
 /// The radix Go's base-0 integer syntax gives an unsigned literal (`0x`, `0o`, `0b`, a
@@ -1017,5 +1030,42 @@ mod tests {
         );
         assert_eq!(parse_float("1.5"), Ok(1.5));
         assert!(parse_float("abc").is_err());
+    }
+
+    #[test]
+    fn widths_and_precisions_are_capped_as_go_caps_them() {
+        // Go's fmt refuses widths and precisions past 1e6 (tests/conformance/cases/
+        // hostile-input.case has Helm's outputs for these through printf).
+        let s = |f: &str, a: &[Value]| sprintf(f, a);
+        let huge = Value::Int(99_999_999_999);
+        assert_eq!(
+            s("%.*f", &[huge.clone(), Value::Float(1.0)]),
+            "%!(BADPREC)1.000000"
+        );
+        assert_eq!(s("%*d", &[huge.clone(), Value::Int(1)]), "%!(BADWIDTH)1");
+        assert_eq!(
+            s("%*d|", &[Value::Int(-99_999_999_999), Value::Int(1)]),
+            "%!(BADWIDTH)1|"
+        );
+        assert_eq!(
+            s("%9999999999d", &[Value::Int(1)]),
+            "%!(NOVERB)%!(EXTRA int=1)"
+        );
+        assert_eq!(
+            s("%.9999999999f", &[Value::Float(1.0)]),
+            "%!(NOVERB)%!(EXTRA float64=1)"
+        );
+        assert_eq!(
+            s("%*d", &[Value::Int(1_000_001), Value::Int(1)]),
+            "%!(BADWIDTH)1"
+        );
+        assert_eq!(
+            s("%*d", &[Value::Int(1_000_000), Value::Int(1)]).len(),
+            1_000_000
+        );
+        // Go checks before each digit: seven digits still pass.
+        assert_eq!(s("%9999999d", &[Value::Int(1)]).len(), 9_999_999);
+        // A `*` without an argument uses none up.
+        assert_eq!(s("%*d", &[]), "%!(BADWIDTH)%!d(MISSING)");
     }
 }

@@ -178,6 +178,7 @@ fn parse_documents_with_libyaml(text: &str) -> Result<Vec<Node>, String> {
     }
 
     let mut builder = Builder::default();
+    let mut depth = NestingDepth::new(text.len());
     let mut raw = Box::new(MaybeUninit::<unsafe_sys::yaml_parser_t>::uninit());
     // SAFETY: libyaml's documented life cycle: initialise, set a string input that outlives
     // the parser (`text` is borrowed for this whole function), pull events, delete each event
@@ -195,6 +196,14 @@ fn parse_documents_with_libyaml(text: &str) -> Result<Vec<Node>, String> {
                 return Err(go_yaml_parse_error(&*p));
             }
             let mut event = event.assume_init();
+            let opens_or_holds = !matches!(
+                event.type_,
+                unsafe_sys::YAML_SEQUENCE_END_EVENT | unsafe_sys::YAML_MAPPING_END_EVENT
+            );
+            if let Err(e) = depth.charge(opens_or_holds, &event.start_mark) {
+                unsafe_sys::yaml_event_delete(&mut event);
+                return Err(e);
+            }
             let mut done = false;
             match event.type_ {
                 unsafe_sys::YAML_STREAM_END_EVENT => done = true,
@@ -210,14 +219,25 @@ fn parse_documents_with_libyaml(text: &str) -> Result<Vec<Node>, String> {
                     builder.scalar(node, c_str(d.anchor));
                 }
                 unsafe_sys::YAML_SEQUENCE_START_EVENT => {
-                    let anchor = c_str(event.data.sequence_start.anchor);
-                    builder.start_collection(Frame::Seq(Vec::new()), anchor);
+                    let data = event.data.sequence_start;
+                    let flow = data.style == unsafe_sys::YAML_FLOW_SEQUENCE_STYLE;
+                    if let Err(e) = depth.open(flow, &event.start_mark) {
+                        unsafe_sys::yaml_event_delete(&mut event);
+                        return Err(e);
+                    }
+                    builder.start_collection(Frame::Seq(Vec::new()), c_str(data.anchor));
                 }
                 unsafe_sys::YAML_MAPPING_START_EVENT => {
-                    let anchor = c_str(event.data.mapping_start.anchor);
-                    builder.start_collection(Frame::Map(Vec::new(), None), anchor);
+                    let data = event.data.mapping_start;
+                    let flow = data.style == unsafe_sys::YAML_FLOW_MAPPING_STYLE;
+                    if let Err(e) = depth.open(flow, &event.start_mark) {
+                        unsafe_sys::yaml_event_delete(&mut event);
+                        return Err(e);
+                    }
+                    builder.start_collection(Frame::Map(Vec::new(), None), c_str(data.anchor));
                 }
                 unsafe_sys::YAML_SEQUENCE_END_EVENT | unsafe_sys::YAML_MAPPING_END_EVENT => {
+                    depth.close();
                     builder.end_collection()
                 }
                 unsafe_sys::YAML_ALIAS_EVENT => {
@@ -236,6 +256,108 @@ fn parse_documents_with_libyaml(text: &str) -> Result<Vec<Node>, String> {
         }
     }
     Ok(builder.docs)
+}
+
+/// go-yaml's nesting limits (`max_flow_level` and `max_indents`, 10000 each): it refuses a
+/// document nested deeper while scanning it, before building anything. Counted here from the
+/// parser's events as they come, so that a hostile document stops at the limit instead of
+/// being read whole first.
+///
+/// libyaml also spends time proportional to the flow depth on every token (it rechecks one
+/// possible simple key per open flow level; go-yaml indexes them instead), so a document of
+/// many tokens deep inside flow collections costs depth × tokens: 28 s for 100k scalars
+/// 9990 levels down. That work is counted too, and a document that would need more than
+/// [`FLOW_WORK_BASE`] plus [`FLOW_WORK_PER_BYTE`] per byte of it is refused, which keeps
+/// reading any document within about two seconds plus a fraction of a microsecond per byte
+/// (release build).
+/// Helm reads such documents (go-yaml is linear there): here rudder is stricter, and says so.
+struct NestingDepth {
+    /// For each open collection: `None` for a flow one, else its column and whether it
+    /// opened an indentation level.
+    open: Vec<Option<(u64, bool)>>,
+    flow_levels: usize,
+    indents: usize,
+    /// libyaml's simple-key checks so far (the flow depth summed over events) and the most
+    /// allowed for this document.
+    flow_work: u64,
+    flow_work_budget: u64,
+}
+
+const MAX_NESTING: usize = 10_000;
+/// Enough for a plain nest of 10000 flow mappings (two events a level) to reach go-yaml's
+/// depth error.
+const FLOW_WORK_BASE: u64 = 110_000_000;
+/// Real documents stay far below: a deeply nested JSON index does about one unit a byte.
+const FLOW_WORK_PER_BYTE: u64 = 16;
+
+impl NestingDepth {
+    fn new(text_len: usize) -> NestingDepth {
+        NestingDepth {
+            open: Vec::new(),
+            flow_levels: 0,
+            indents: 0,
+            flow_work: 0,
+            flow_work_budget: FLOW_WORK_BASE
+                .saturating_add(FLOW_WORK_PER_BYTE.saturating_mul(text_len as u64)),
+        }
+    }
+
+    /// Counts libyaml's work for one event at the current flow depth (ends of collections
+    /// are not counted: their starts were).
+    fn charge(&mut self, counted: bool, mark: &unsafe_libyaml::yaml_mark_t) -> Result<(), String> {
+        if !counted {
+            return Ok(());
+        }
+        self.flow_work += self.flow_levels as u64;
+        if self.flow_work > self.flow_work_budget {
+            return Err(format!(
+                "yaml: line {}: flow collections nested too deep for a document of this size \
+                 (rudder refuses what libyaml cannot read in linear time; see README)",
+                mark.line + 1
+            ));
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, flow: bool, mark: &unsafe_libyaml::yaml_mark_t) -> Result<(), String> {
+        if flow {
+            self.flow_levels += 1;
+            self.open.push(None);
+            if self.flow_levels > MAX_NESTING {
+                // go-yaml reports the flow level's error at an empty mark: no line.
+                return Err(format!("yaml: exceeded max depth of {MAX_NESTING}"));
+            }
+            return Ok(());
+        }
+        // A block collection indents further than the block one around it, except a
+        // sequence written at its mapping's own column (an "indentless" sequence), which
+        // libyaml reads without a new indentation level.
+        let outer = self
+            .open
+            .iter()
+            .rev()
+            .find_map(|o| o.map(|(column, _)| column));
+        let indents = outer.is_none_or(|outer| mark.column > outer);
+        self.open.push(Some((mark.column, indents)));
+        if indents {
+            self.indents += 1;
+            if self.indents > MAX_NESTING {
+                return Err(format!(
+                    "yaml: line {}: exceeded max depth of {MAX_NESTING}",
+                    mark.line + 1
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) {
+        match self.open.pop() {
+            Some(None) => self.flow_levels -= 1,
+            Some(Some((_, true))) => self.indents -= 1,
+            _ => {}
+        }
+    }
 }
 
 /// go-yaml v2's wording of a libyaml error: `yaml: line N: problem`, where N is the
@@ -596,9 +718,20 @@ fn is_merge_key(node: &Node) -> bool {
     matches!(node, Node::Scalar { text, plain: true, tag: None, .. } if text == "<<")
 }
 
+/// sigs.k8s.io/yaml's error when the JSON it made from the YAML nests deeper than
+/// encoding/json's limit of 10000 (YAML nesting counts flow and block levels apart, JSON both).
+fn json_too_deep(node: &Node) -> String {
+    let open = if matches!(node, Node::Map(_)) {
+        '{'
+    } else {
+        '['
+    };
+    format!("error unmarshaling JSON: while decoding JSON: invalid character '{open}' exceeded max depth")
+}
+
 fn to_value(node: &Node, depth: usize) -> Result<Value, String> {
-    if depth > 10_000 {
-        return Err("yaml: exceeded max depth of 10000".into());
+    if depth >= MAX_NESTING && !matches!(node, Node::Scalar { .. }) {
+        return Err(json_too_deep(node));
     }
     match node {
         Node::Scalar {
@@ -624,11 +757,11 @@ fn fill_map(map: &mut Map, entries: &[(Node, Node)], depth: usize) -> Result<(),
     for (k, v) in entries {
         if is_merge_key(k) {
             match v {
-                Node::Map(inner) => fill_map(map, inner, depth + 1)?,
+                Node::Map(inner) => fill_map(map, inner, depth)?,
                 Node::Seq(items) => {
                     for item in items.iter() {
                         match item {
-                            Node::Map(inner) => fill_map(map, &inner[..], depth + 1)?,
+                            Node::Map(inner) => fill_map(map, &inner[..], depth)?,
                             _ => {
                                 return Err(
                                     "yaml: map merge requires map or sequence of maps as the value"
@@ -659,7 +792,7 @@ pub fn from_yaml(text: &str) -> Result<Value, String> {
     match docs.first() {
         None => Ok(Value::Nil),
         Some(node) => to_value(node, 0).map_err(|e| {
-            if e.starts_with("error converting") {
+            if e.starts_with("error converting") || e.starts_with("error unmarshaling") {
                 e
             } else {
                 format!("error converting YAML to JSON: {e}")
@@ -680,7 +813,7 @@ pub fn from_yaml_top_keys(text: &str, keys: &[&str]) -> Result<Value, String> {
     }
     .map_err(|e| format!("error converting YAML to JSON: {e}"))?;
     let wrap = |e: String| {
-        if e.starts_with("error converting") {
+        if e.starts_with("error converting") || e.starts_with("error unmarshaling") {
             e
         } else {
             format!("error converting YAML to JSON: {e}")
@@ -706,7 +839,15 @@ pub fn from_yaml_top_keys(text: &str, keys: &[&str]) -> Result<Value, String> {
 pub fn from_yaml_documents(text: &str) -> Result<Vec<Value>, String> {
     let docs = parse_documents(text).map_err(|e| format!("error converting YAML to JSON: {e}"))?;
     docs.iter()
-        .map(|d| to_value(d, 0).map_err(|e| format!("error converting YAML to JSON: {e}")))
+        .map(|d| {
+            to_value(d, 0).map_err(|e| {
+                if e.starts_with("error unmarshaling") {
+                    e
+                } else {
+                    format!("error converting YAML to JSON: {e}")
+                }
+            })
+        })
         .collect()
 }
 
@@ -1783,6 +1924,119 @@ mod tests {
             err("k: \"unterminated\n"),
             "error converting YAML to JSON: yaml: line 2: found unexpected end of stream"
         );
+    }
+
+    /// Runs `f` on a stack as large as the one `rudder` gives its work (main.rs): values
+    /// nested 10000 deep are legal, and building and dropping them recurses that deep.
+    fn on_rudders_stack(f: impl FnOnce() + Send) {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .stack_size(1 << 30)
+                .spawn_scoped(scope, f)
+                .expect("thread starts")
+                .join()
+                .expect("test passes");
+        });
+    }
+
+    #[test]
+    fn nesting_is_refused_at_go_yamls_limits_while_reading() {
+        on_rudders_stack(nesting_limits);
+    }
+
+    fn nesting_limits() {
+        // Expected texts from Helm v4.2.3 (helm.values_from_yaml, the values-file reader):
+        // go-yaml refuses a 10001st flow level or indentation level while scanning; a
+        // document within both limits whose JSON nests deeper than 10000 fails in
+        // encoding/json instead.
+        let flow = |open: &str, close: &str, n: usize| {
+            format!("a: {}{}\n", open.repeat(n), close.repeat(n))
+        };
+        for n in [10_001, 1_000_000] {
+            assert_eq!(
+                from_yaml(&flow("[", "]", n)).unwrap_err(),
+                "error converting YAML to JSON: yaml: exceeded max depth of 10000",
+                "{n} flow sequences"
+            );
+        }
+        let maps = format!("a: {}1{}\n", "{a: ".repeat(10_001), "}".repeat(10_001));
+        assert_eq!(
+            from_yaml(&maps).unwrap_err(),
+            "error converting YAML to JSON: yaml: exceeded max depth of 10000"
+        );
+        assert_eq!(
+            from_yaml(&flow("[", "]", 10_000)).unwrap_err(),
+            "error unmarshaling JSON: while decoding JSON: invalid character '[' exceeded max depth"
+        );
+        let maps = format!("a: {}1{}\n", "{a: ".repeat(10_000), "}".repeat(10_000));
+        assert_eq!(
+            from_yaml(&maps).unwrap_err(),
+            "error unmarshaling JSON: while decoding JSON: invalid character '{' exceeded max depth"
+        );
+        assert!(from_yaml(&flow("[", "]", 9_999)).is_ok());
+        // Sequences written at their key's column open no indentation level, those on one
+        // line (`- - x`) one each (Helm's outputs: tests/conformance/cases/hostile-input.case).
+        let dashes = |n: usize| format!("a:\n  {}x\n", "- ".repeat(n));
+        assert!(from_yaml(&dashes(9_999)).is_ok());
+        assert_eq!(
+            from_yaml(&dashes(10_000)).unwrap_err(),
+            "error converting YAML to JSON: yaml: line 2: exceeded max depth of 10000"
+        );
+        let indentless = |n: usize| format!("a:\n- b:\n  - c:\n    {}x\n", "- ".repeat(n));
+        assert_eq!(
+            from_yaml(&indentless(9_998)).unwrap_err(),
+            "error unmarshaling JSON: while decoding JSON: invalid character '[' exceeded max depth"
+        );
+        assert_eq!(
+            from_yaml(&indentless(9_999)).unwrap_err(),
+            "error converting YAML to JSON: yaml: line 4: exceeded max depth of 10000"
+        );
+        let mixed = format!(
+            "a:\n  {}{}{}\n",
+            "- ".repeat(5_000),
+            "[".repeat(5_000),
+            "]".repeat(5_000)
+        );
+        assert_eq!(
+            from_yaml(&mixed).unwrap_err(),
+            "error unmarshaling JSON: while decoding JSON: invalid character '[' exceeded max depth"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_costs_bounded_time() {
+        // A hundred thousand levels were read whole before the depth check (14 s at 80k in
+        // a release build); the limit now stops the reader at the 10001st level.
+        let timed = |text: String| {
+            let started = std::time::Instant::now();
+            let result = from_yaml(&text);
+            (started.elapsed(), result)
+        };
+        let (took, result) = timed(format!(
+            "a: {}{}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        ));
+        assert!(result.unwrap_err().ends_with("exceeded max depth of 10000"));
+        assert!(took < std::time::Duration::from_secs(30), "took {took:?}");
+        // Within the depth limit, libyaml's work grows with depth × tokens (28 s in a
+        // release build for this one): refused once it passes the budget for its size.
+        let wide = vec!["a"; 100_000].join(",");
+        let (took, result) = timed(format!(
+            "a: {}{wide}{}\n",
+            "[".repeat(9_990),
+            "]".repeat(9_990)
+        ));
+        assert!(result
+            .unwrap_err()
+            .contains("flow collections nested too deep"));
+        assert!(took < std::time::Duration::from_secs(30), "took {took:?}");
+        // Nesting as real documents have it is nowhere near the budget.
+        let items: Vec<String> = (0..20_000)
+            .map(|i| format!("{{\"k{i}\": [[1, 2], {{\"x\": [\"y\"]}}]}}"))
+            .collect();
+        let deep_json = format!("{}[{}]{}", "[".repeat(20), items.join(", "), "]".repeat(20));
+        assert!(from_yaml(&deep_json).is_ok());
     }
 
     #[test]
