@@ -1,0 +1,734 @@
+//! Releases on a local cluster where things run: kube-apiserver with kube-controller-manager,
+//! kube-scheduler and simulated nodes (scripts/local-cluster start, crates/node-sim), whose
+//! kubeconfig scripts/test puts in RUDDER_TEST_CONTROLLERS_KUBECONFIG. Nothing here writes an
+//! object's status: Deployments roll out through the real Deployment and ReplicaSet
+//! controllers, pods are placed by the scheduler, and the simulated kubelet reports them
+//! Running, Ready after their readiness probe's initial delay, finished (Jobs, test pods), or
+//! failing when the pod carries `sim.rudder.dev/fail: "true"`.
+//!
+//! The behaviour expected is Helm's: `--wait` returns once every Deployment has its ready,
+//! available and updated replicas (helm pkg/kube/ready.go, deploymentReady), hooks wait for
+//! their Job to complete or fail (pkg/kube/wait.go, waitForJob), `--rollback-on-failure`
+//! (`--atomic`) uninstalls a failed install and rolls a failed upgrade back
+//! (pkg/action/install.go failRelease, pkg/action/upgrade.go failRelease), and `helm test`
+//! fails when a test pod ends in phase Failed (pkg/action/release_testing.go).
+//!
+//! Each test works in its own namespace, deleted at the end (the namespace controller runs
+//! here), so they run in parallel.
+
+mod common;
+use common::env_or_skip;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rudder_kube::{ConnectOptions, Kube, ObjectRef, Propagation};
+use serde_json::{json, Value as Json};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn rollout_chart() -> String {
+    repo_root()
+        .join("tests/fixtures/charts/rollout-demo")
+        .to_string_lossy()
+        .into_owned()
+}
+
+struct Run {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn must(self, what: &str) -> Run {
+        assert!(self.ok, "{what} failed:\n{}\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+/// A namespace of one test on the cluster, deleted when the test ends.
+struct Scope {
+    kubeconfig: String,
+    ns: String,
+    kube: Kube,
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        let _ = self.kube.delete(
+            &obj("v1", "Namespace", "", &self.ns),
+            Propagation::Background,
+        );
+    }
+}
+
+impl Scope {
+    /// A new namespace named after `prefix`, once pods can be created in it, or `None` to
+    /// skip the test when no such cluster is configured.
+    fn new(prefix: &str) -> Option<Scope> {
+        let kubeconfig = env_or_skip(
+            "RUDDER_TEST_CONTROLLERS_KUBECONFIG",
+            "scripts/test starts a local cluster with controllers and simulated nodes",
+        )?;
+        let kube = Kube::connect(&ConnectOptions {
+            kubeconfig: Some(kubeconfig.clone().into()),
+            ..ConnectOptions::default()
+        })
+        .expect("connect");
+        let ns = format!("{prefix}-{}", std::process::id());
+        kube.create(
+            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+            "",
+        )
+        .expect("create namespace");
+        let scope = Scope {
+            kubeconfig,
+            ns,
+            kube,
+        };
+        // The ServiceAccount admission refuses pods until the controllers have made the
+        // namespace's default ServiceAccount and its token.
+        eventually("the default ServiceAccount's token", || {
+            scope
+                .get("v1", "ServiceAccount", "default")
+                .is_some_and(|sa| sa["secrets"].as_array().is_some_and(|s| !s.is_empty()))
+        });
+        Some(scope)
+    }
+
+    fn rudder(&self, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_rudder"))
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env_remove("HELM_DRIVER")
+            .args(args)
+            .args(["-n", &self.ns])
+            .output()
+            .expect("run rudder");
+        Run {
+            ok: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn get(&self, api_version: &str, kind: &str, name: &str) -> Option<Json> {
+        self.kube
+            .get(&obj(api_version, kind, &self.ns, name))
+            .expect("get")
+    }
+
+    fn pods(&self, label_selector: &str) -> Vec<Json> {
+        self.kube
+            .list("v1", "Pod", &self.ns, label_selector)
+            .expect("list pods")
+    }
+
+    /// The release's status as `rudder status` prints it (`deployed`, `failed`, ...).
+    fn release_status(&self, release: &str) -> Option<String> {
+        let run = self.rudder(&["status", release, "-o", "json"]);
+        if !run.ok {
+            return None;
+        }
+        let status: Json = serde_json::from_str(&run.stdout).expect("status JSON");
+        status["info"]["status"].as_str().map(str::to_string)
+    }
+}
+
+fn obj(api_version: &str, kind: &str, ns: &str, name: &str) -> ObjectRef {
+    ObjectRef {
+        api_version: api_version.into(),
+        kind: kind.into(),
+        namespace: ns.into(),
+        name: name.into(),
+    }
+}
+
+fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while Instant::now() < deadline {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn condition_true(obj: &Json, kind: &str) -> bool {
+    obj["status"]["conditions"].as_array().is_some_and(|cs| {
+        cs.iter()
+            .any(|c| c["type"] == kind && c["status"] == "True")
+    })
+}
+
+fn annotation<'a>(obj: &'a Json, key: &str) -> &'a str {
+    obj["metadata"]["annotations"][key].as_str().unwrap_or("")
+}
+
+#[test]
+fn install_with_wait_becomes_ready_through_the_controllers_and_the_scheduler() {
+    let Some(s) = Scope::new("ctl-wait") else {
+        return;
+    };
+    let started = Instant::now();
+    let run = s
+        .rudder(&[
+            "install",
+            "web",
+            &rollout_chart(),
+            "--set",
+            "replicas=3,readyAfterSeconds=3",
+            "--wait",
+            "--timeout",
+            "120s",
+        ])
+        .must("install --wait");
+    // The pods only turn Ready 3 s after they start: returning earlier would mean the wait
+    // did not wait.
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("Deployment/web-app (0/3 replicas ready)")
+            || run
+                .stderr
+                .contains("Deployment/web-app (1/3 replicas ready)")
+            || run
+                .stderr
+                .contains("Deployment/web-app (2/3 replicas ready)"),
+        "no progress while waiting:\n{}",
+        run.stderr
+    );
+
+    let deployment = s.get("apps/v1", "Deployment", "web-app").unwrap();
+    assert_eq!(deployment["status"]["readyReplicas"], 3, "{deployment}");
+    assert_eq!(deployment["status"]["updatedReplicas"], 3);
+    assert!(condition_true(&deployment, "Available"), "{deployment}");
+    let pods = s.pods("app=web-app");
+    assert_eq!(pods.len(), 3);
+    for pod in &pods {
+        let node = pod["spec"]["nodeName"].as_str().unwrap_or("");
+        assert!(node.starts_with("sim-"), "not scheduled on a node: {pod}");
+        assert_eq!(pod["status"]["phase"], "Running");
+        assert!(condition_true(pod, "Ready"), "{pod}");
+        let owner = &pod["metadata"]["ownerReferences"][0];
+        assert_eq!(
+            owner["kind"], "ReplicaSet",
+            "made by the ReplicaSet controller"
+        );
+    }
+    // The endpoints controller saw the ready pods behind the Service.
+    eventually("the Service's endpoints", || {
+        s.get("v1", "Endpoints", "web-app").is_some_and(|e| {
+            e["subsets"][0]["addresses"]
+                .as_array()
+                .is_some_and(|a| a.len() == 3)
+        })
+    });
+    assert_eq!(s.release_status("web").as_deref(), Some("deployed"));
+
+    // Uninstall: the garbage collector removes the ReplicaSet and its pods.
+    s.rudder(&["uninstall", "web", "--wait", "--timeout", "60s"])
+        .must("uninstall");
+    eventually("the pods to go", || s.pods("app=web-app").is_empty());
+}
+
+/// What a pod observer saw during an upgrade: the pods of the old and of the new template at
+/// the same moment, at any poll.
+struct Overlap {
+    old_and_new_together: bool,
+    saw_new: bool,
+    saw_old_gone: bool,
+}
+
+/// Polls the release's pods every 50 ms while `upgrade` runs, and tells whether pods of the old
+/// (`old_revision`) and the new template ever existed together (pods being deleted count as
+/// existing: their containers still run until the kubelet confirms the deletion).
+fn observe_upgrade(s: &Scope, old_revision: &str, upgrade: impl FnOnce() -> Run) -> Overlap {
+    let done = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(Overlap {
+        old_and_new_together: false,
+        saw_new: false,
+        saw_old_gone: false,
+    }));
+    let observer = {
+        let done = done.clone();
+        let seen = seen.clone();
+        let kube = Kube::connect(&ConnectOptions {
+            kubeconfig: Some(s.kubeconfig.clone().into()),
+            ..ConnectOptions::default()
+        })
+        .expect("connect");
+        let ns = s.ns.clone();
+        let old_revision = old_revision.to_string();
+        std::thread::spawn(move || {
+            while !done.load(Ordering::SeqCst) {
+                let pods = kube.list("v1", "Pod", &ns, "app=web-app").expect("list");
+                let old = pods
+                    .iter()
+                    .filter(|p| annotation(p, "rollout-demo/revision") == old_revision.as_str())
+                    .count();
+                let new = pods.len() - old;
+                let mut seen = seen.lock().unwrap();
+                seen.old_and_new_together |= old > 0 && new > 0;
+                seen.saw_new |= new > 0;
+                seen.saw_old_gone |= old == 0;
+                drop(seen);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    let run = upgrade();
+    done.store(true, Ordering::SeqCst);
+    observer.join().unwrap();
+    run.must("upgrade");
+    Arc::try_unwrap(seen).ok().unwrap().into_inner().unwrap()
+}
+
+#[test]
+fn recreate_removes_the_old_pods_before_the_new_ones_exist() {
+    let Some(s) = Scope::new("ctl-recreate") else {
+        return;
+    };
+    let chart = rollout_chart();
+    s.rudder(&[
+        "install",
+        "web",
+        &chart,
+        "--set",
+        "replicas=2,strategy=Recreate,revision=1",
+        "--wait",
+        "--timeout",
+        "120s",
+    ])
+    .must("install");
+
+    let recreate = observe_upgrade(&s, "1", || {
+        s.rudder(&[
+            "upgrade",
+            "web",
+            &chart,
+            "--set",
+            "replicas=2,strategy=Recreate,revision=2",
+            "--wait",
+            "--timeout",
+            "120s",
+        ])
+    });
+    assert!(recreate.saw_new && recreate.saw_old_gone);
+    assert!(
+        !recreate.old_and_new_together,
+        "Recreate: a pod of the new template existed while an old one was still there"
+    );
+    let pods = s.pods("app=web-app");
+    assert_eq!(pods.len(), 2);
+    assert!(pods
+        .iter()
+        .all(|p| annotation(p, "rollout-demo/revision") == "2" && condition_true(p, "Ready")));
+
+    // The same observer on a RollingUpdate does see both generations at once: the check
+    // above can tell the two strategies apart.
+    s.rudder(&[
+        "upgrade",
+        "web",
+        &chart,
+        "--set",
+        "replicas=2,strategy=RollingUpdate,revision=2",
+        "--wait",
+        "--timeout",
+        "120s",
+    ])
+    .must("switch to RollingUpdate");
+    let rolling = observe_upgrade(&s, "2", || {
+        s.rudder(&[
+            "upgrade",
+            "web",
+            &chart,
+            "--set",
+            "replicas=2,strategy=RollingUpdate,revision=3,readyAfterSeconds=2",
+            "--wait",
+            "--timeout",
+            "120s",
+        ])
+    });
+    assert!(
+        rolling.old_and_new_together,
+        "RollingUpdate: old and new pods were never seen together"
+    );
+}
+
+#[test]
+fn rollback_on_failure_undoes_a_failing_install_and_a_failing_upgrade() {
+    let Some(s) = Scope::new("ctl-atomic") else {
+        return;
+    };
+    let chart = rollout_chart();
+
+    // The app's pods crash-loop: the install never becomes ready and is uninstalled.
+    let run = s.rudder(&[
+        "install",
+        "bad",
+        &chart,
+        "--set",
+        "appFails=true",
+        "--wait",
+        "--timeout",
+        "8s",
+        "--atomic",
+    ]);
+    assert!(!run.ok, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(
+            "release bad failed, and has been uninstalled due to rollback-on-failure being set"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.release_status("bad"), None, "the release is gone");
+    assert!(s.get("apps/v1", "Deployment", "bad-app").is_none());
+    eventually("the failed install's pods to go", || {
+        s.pods("app=bad-app").is_empty()
+    });
+
+    // A good release, then an upgrade whose pods crash-loop: rolled back to the good one.
+    s.rudder(&[
+        "install",
+        "web",
+        &chart,
+        "--set",
+        "revision=1",
+        "--wait",
+        "--timeout",
+        "120s",
+    ])
+    .must("install");
+    let run = s.rudder(&[
+        "upgrade",
+        "web",
+        &chart,
+        "--set",
+        "revision=2,appFails=true",
+        "--wait",
+        "--timeout",
+        "8s",
+        "--atomic",
+    ]);
+    assert!(!run.ok, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("has been rolled back due to rollback-on-failure being set"),
+        "{}",
+        run.stderr
+    );
+    let history = s
+        .rudder(&["history", "web", "-o", "json"])
+        .must("history")
+        .stdout;
+    let history: Json = serde_json::from_str(&history).unwrap();
+    let statuses: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["superseded", "failed", "deployed"], "{history}");
+    // The rollback restored the first template, which the controllers roll out again.
+    eventually("the rolled-back pods to be ready", || {
+        let pods = s.pods("app=web-app");
+        pods.len() == 2
+            && pods.iter().all(|p| {
+                annotation(p, "rollout-demo/revision") == "1" && condition_true(p, "Ready")
+            })
+    });
+}
+
+#[test]
+fn hook_jobs_complete_or_fail_through_the_job_controller() {
+    let Some(s) = Scope::new("ctl-hooks") else {
+        return;
+    };
+    let chart = rollout_chart();
+    s.rudder(&[
+        "install",
+        "web",
+        &chart,
+        "--set",
+        "hookJob.enabled=true,hookJob.runSeconds=2",
+        "--wait",
+        "--timeout",
+        "120s",
+    ])
+    .must("install with a post-install Job");
+    let job = s
+        .get("batch/v1", "Job", "web-migrate")
+        .expect("the hook Job");
+    assert!(condition_true(&job, "Complete"), "{job}");
+    assert_eq!(job["status"]["succeeded"], 1);
+    let job_pods = s.pods("job-name=web-migrate");
+    assert_eq!(job_pods.len(), 1);
+    assert_eq!(job_pods[0]["status"]["phase"], "Succeeded");
+    assert_eq!(s.release_status("web").as_deref(), Some("deployed"));
+
+    // A Job whose pod fails (backoffLimit 0): the job controller marks it Failed and the
+    // upgrade fails with it.
+    let run = s.rudder(&[
+        "upgrade",
+        "web",
+        &chart,
+        "--set",
+        "hookJob.enabled=true,hookJob.fails=true",
+        "--wait",
+        "--timeout",
+        "60s",
+    ]);
+    assert!(!run.ok, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("post-upgrade hooks failed")
+            && run
+                .stderr
+                .contains("job web-migrate failed: BackoffLimitExceeded"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.release_status("web").as_deref(), Some("failed"));
+}
+
+#[test]
+fn release_tests_pass_or_fail_by_the_test_pods_phase() {
+    let Some(s) = Scope::new("ctl-test") else {
+        return;
+    };
+    let chart = rollout_chart();
+    s.rudder(&["install", "web", &chart, "--wait", "--timeout", "120s"])
+        .must("install");
+    let run = s.rudder(&["test", "web", "--timeout", "60s"]).must("test");
+    assert!(
+        run.stdout.contains("TEST SUITE:     web-test-connection")
+            && run.stdout.contains("Phase:          Succeeded"),
+        "{}",
+        run.stdout
+    );
+    let pod = s.get("v1", "Pod", "web-test-connection").unwrap();
+    assert_eq!(pod["status"]["phase"], "Succeeded");
+
+    s.rudder(&[
+        "upgrade",
+        "web",
+        &chart,
+        "--set",
+        "testPod.fails=true",
+        "--wait",
+        "--timeout",
+        "120s",
+    ])
+    .must("upgrade");
+    // The old test pod is replaced (Helm deletes test pods before running them again).
+    let run = s.rudder(&["test", "web", "--timeout", "60s"]);
+    assert!(
+        !run.ok,
+        "a failing test pod must fail the command:\n{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("pod web-test-connection failed"),
+        "{}",
+        run.stderr
+    );
+    let pod = s.get("v1", "Pod", "web-test-connection").unwrap();
+    assert_eq!(pod["status"]["phase"], "Failed");
+}
+
+/// What one tool made of the same four steps on this cluster: an install that becomes ready,
+/// an install whose pods crash-loop (with rollback on failure), a release test that passes, and
+/// one whose pod fails. `ok` or the error's text.
+#[derive(Debug)]
+struct Outcomes {
+    ready_install: Result<(), String>,
+    failing_install: Result<(), String>,
+    passing_test: Result<(), String>,
+    failing_test: Result<(), String>,
+}
+
+#[test]
+fn helm_and_rudder_judge_the_same_rollouts_alike() {
+    let Some(s) = Scope::new("ctl-helm") else {
+        return;
+    };
+    let Some(python) = common::helm_python_path() else {
+        return;
+    };
+    let chart = rollout_chart();
+    let (kc, ns) = (&s.kubeconfig, &s.ns);
+    let script = format!(
+        r#"
+import json, helm_python as h
+c = h.Config(kubeconfig_path={kc:?}, namespace={ns:?})
+def outcome(step):
+    try:
+        step()
+        return None
+    except h.HelmError as e:
+        return str(e)
+out = {{
+  "ready_install": outcome(lambda: c.install({chart:?}, "h-good", {{"readyAfterSeconds": 2}}, wait="watcher", timeout=120)),
+  "failing_install": outcome(lambda: c.install({chart:?}, "h-bad", {{"appFails": "true"}}, wait="watcher", timeout=8, rollback_on_failure=True)),
+  "passing_test": outcome(lambda: c.test("h-good", timeout=60)),
+}}
+c.upgrade({chart:?}, "h-good", {{"readyAfterSeconds": 2, "testPod": {{"fails": "true"}}}}, wait="watcher", timeout=120)
+out["failing_test"] = outcome(lambda: c.test("h-good", timeout=60))
+print(json.dumps(out))
+"#
+    );
+    let mut cmd = common::helm_cli_python(&python);
+    cmd.env("KUBECONFIG", kc).args(["-c", &script]);
+    let out = common::python_output(cmd);
+    let seen: Json = serde_json::from_str(out.trim().lines().last().unwrap()).unwrap();
+    let of = |key: &str| match &seen[key] {
+        Json::Null => Ok(()),
+        e => Err(e.as_str().unwrap_or("").to_string()),
+    };
+    let helm = Outcomes {
+        ready_install: of("ready_install"),
+        failing_install: of("failing_install"),
+        passing_test: of("passing_test"),
+        failing_test: of("failing_test"),
+    };
+
+    let result = |run: Run| if run.ok { Ok(()) } else { Err(run.stderr) };
+    let ready_install = result(s.rudder(&[
+        "install",
+        "r-good",
+        &chart,
+        "--set",
+        "readyAfterSeconds=2",
+        "--wait",
+        "--timeout",
+        "120s",
+    ]));
+    let failing_install = result(s.rudder(&[
+        "install",
+        "r-bad",
+        &chart,
+        "--set",
+        "appFails=true",
+        "--wait",
+        "--timeout",
+        "8s",
+        "--rollback-on-failure",
+    ]));
+    let passing_test = result(s.rudder(&["test", "r-good", "--timeout", "60s"]));
+    s.rudder(&[
+        "upgrade",
+        "r-good",
+        &chart,
+        "--set",
+        "readyAfterSeconds=2,testPod.fails=true",
+        "--wait",
+        "--timeout",
+        "120s",
+    ])
+    .must("upgrade");
+    let failing_test = result(s.rudder(&["test", "r-good", "--timeout", "60s"]));
+    let rudder = Outcomes {
+        ready_install,
+        failing_install,
+        passing_test,
+        failing_test,
+    };
+
+    for (tool, o) in [("helm", &helm), ("rudder", &rudder)] {
+        assert!(o.ready_install.is_ok(), "{tool}: {o:?}");
+        assert!(o.passing_test.is_ok(), "{tool}: {o:?}");
+        let failed_install = o.failing_install.as_ref().unwrap_err();
+        assert!(
+            failed_install.contains("has been uninstalled due to rollback-on-failure being set"),
+            "{tool}: {o:?}"
+        );
+        let failed_test = o.failing_test.as_ref().unwrap_err();
+        assert!(failed_test.contains("test-connection"), "{tool}: {o:?}");
+    }
+    // Both left the same releases behind: the good ones, not the rolled-back ones.
+    assert_eq!(s.release_status("h-good").as_deref(), Some("deployed"));
+    assert_eq!(s.release_status("r-good").as_deref(), Some("deployed"));
+    assert_eq!(s.release_status("h-bad"), None);
+    assert_eq!(s.release_status("r-bad"), None);
+}
+
+#[test]
+fn a_dev_install_of_the_milvus_chart_becomes_ready_under_wait() {
+    let Some(s) = Scope::new("ctl-milvus") else {
+        return;
+    };
+    let chart = repo_root().join("charts/milvus");
+    let dev_values = chart.join("values/dev-values.yaml");
+    let started = Instant::now();
+    s.rudder(&[
+        "install",
+        "mv",
+        &chart.to_string_lossy(),
+        "-f",
+        &dev_values.to_string_lossy(),
+        "--wait",
+        "--timeout",
+        "300s",
+    ])
+    .must("install the Milvus chart with its dev values");
+    let waited = started.elapsed();
+    assert_eq!(s.release_status("mv").as_deref(), Some("deployed"));
+
+    let workloads: Vec<Json> = ["Deployment", "StatefulSet"]
+        .iter()
+        .flat_map(|kind| {
+            s.kube
+                .list("apps/v1", kind, &s.ns, "app.kubernetes.io/instance=mv")
+                .expect("list workloads")
+        })
+        .collect();
+    assert!(
+        workloads
+            .iter()
+            .any(|w| w["metadata"]["name"] == "mv-milvus-standalone"),
+        "no standalone Deployment among {workloads:?}"
+    );
+    let mut longest_delay = 0;
+    for w in &workloads {
+        let wanted = w["spec"]["replicas"].as_i64().unwrap_or(1);
+        assert_eq!(
+            w["status"]["readyReplicas"].as_i64().unwrap_or(0),
+            wanted,
+            "{} {} not ready: {}",
+            w["kind"],
+            w["metadata"]["name"],
+            w["status"]
+        );
+        for c in w["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap()
+        {
+            longest_delay = longest_delay.max(
+                c["readinessProbe"]["initialDelaySeconds"]
+                    .as_u64()
+                    .unwrap_or(0),
+            );
+        }
+    }
+    // The pods turn Ready only after their readiness probes' initial delay: the wait lasted
+    // at least that long.
+    assert!(
+        waited >= Duration::from_secs(longest_delay),
+        "returned after {waited:?}, before the {longest_delay}s readiness delay"
+    );
+    for pod in s.pods("app.kubernetes.io/instance=mv") {
+        assert_eq!(pod["status"]["phase"], "Running", "{pod}");
+        assert!(condition_true(&pod, "Ready"), "{pod}");
+    }
+}
