@@ -463,7 +463,7 @@ impl OwnCluster {
     fn start() -> OwnCluster {
         let dir = tempfile::tempdir().unwrap();
         let out = Command::new(repo_root().join("scripts/local-cluster"))
-            .arg("start")
+            .args(["start", "--apiserver-only"])
             .env("RUDDER_CLUSTER_DIR", dir.path().join("cluster"))
             .output()
             .expect("run scripts/local-cluster");
