@@ -50,6 +50,8 @@ pub struct InstallOptions {
     pub chart: crate::ChartPathOptions,
     /// Where the warnings Helm logs go.
     pub log: crate::LogSink,
+    /// `--post-renderer`: the plugin that rewrites the rendered files.
+    pub post_renderer: Option<crate::PostRenderer>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -295,6 +297,9 @@ fn render(
         }
     }
     files.retain(|path, _| !path.ends_with("NOTES.txt"));
+    if let Some(renderer) = &opts.post_renderer {
+        crate::post_render_files(&mut files, renderer)?;
+    }
     let mut logs = Vec::new();
     let sorted = sort_manifests(files.iter(), &mut logs);
     opts.log.emit_all(logs);
