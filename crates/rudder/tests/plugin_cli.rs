@@ -354,3 +354,28 @@ fn post_renderer_failures_as_helm_words_them() {
     assert!(!out.status.success());
     assert!(stderr(&out).starts_with("Error: error while running post render on files: post-renderer \"silent\" produced empty output"), "{}", stderr(&out));
 }
+
+#[test]
+fn legacy_hooks_run_on_install_and_uninstall() {
+    let home = Home::new();
+    // metadata.go buildLegacyRuntimeConfig: a legacy hook runs as `sh -c HOOK`, unexpanded
+    // (the shell expands it); plugin_install.go and plugin_uninstall.go run the install
+    // hook before "Installed plugin" and the delete hook after removing the plugin.
+    let src = home.plugin_source(
+        "hooked",
+        "name: hooked\nversion: 0.1.0\ncommand: $HELM_PLUGIN_DIR/run.sh\nhooks:\n  install: echo \"install hook for $HELM_PLUGIN_NAME\"\n  delete: echo \"delete hook for $HELM_PLUGIN_NAME\"\n",
+        "#!/bin/sh\n",
+    );
+    let out = home.rudder(&["plugin", "install", src.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "Installing plugin from local directory (development mode)\ninstall hook for hooked\nInstalled plugin: hooked\n"
+    );
+    let out = home.rudder(&["plugin", "uninstall", "hooked"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "delete hook for hooked\nUninstalled plugin: hooked\n"
+    );
+}
