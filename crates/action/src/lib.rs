@@ -9,6 +9,7 @@ mod error;
 mod jsonpath;
 mod lint;
 mod package;
+mod post_render;
 mod pull;
 mod registry;
 pub mod release;
@@ -25,12 +26,14 @@ pub use dependency::{
 pub use error::Error;
 pub use lint::{lint, LintOptions, LintReport};
 pub use package::{package, repo_index, PackageOptions};
+pub use post_render::{plugin_list_table, post_render_files, PostRenderer};
 pub use pull::{pull, pull_with_output, PullOptions};
 pub use registry::{push, registry_login, registry_logout, RegistryOptions};
 pub use repo::{
     repo_add, repo_list, repo_list_as, repo_remove, repo_update, search_repo, RepoAddOptions,
     SearchRepoOptions,
 };
+pub use rudder_plugin as plugin;
 pub use rudder_repo::provenance;
 pub use rudder_repo::search::SearchOptions;
 pub use rudder_repo::HelmPaths;

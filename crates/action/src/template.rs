@@ -14,6 +14,8 @@ use crate::{charts, Error, ValueOptions};
 /// Options of `rudder template` (the flags of `helm template`).
 #[derive(Clone, Debug, Default)]
 pub struct TemplateOptions {
+    /// `--post-renderer`: the plugin that rewrites the rendered files.
+    pub post_renderer: Option<crate::PostRenderer>,
     pub release_name: String,
     pub namespace: String,
     pub values: ValueOptions,
@@ -176,6 +178,9 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
     };
     let mut files = engine.render(&chart, &top).map_err(with_hint)?;
     files.retain(|path, _| !path.ends_with("NOTES.txt"));
+    if let Some(renderer) = &opts.post_renderer {
+        crate::post_render_files(&mut files, renderer)?;
+    }
     let mut logs = Vec::new();
     let sorted = sort_manifests(files.iter(), &mut logs);
     opts.log.emit_all(logs);

@@ -118,6 +118,8 @@ pub struct UpgradeArgs {
     chart_path: ChartPathArgs,
     #[command(flatten)]
     common: CommonArgs,
+    #[command(flatten)]
+    post_render: crate::plugin_cmd::PostRenderArgs,
     /// reuse the last release's values and merge in any new values. If '--reset-values' is specified, this is ignored
     #[arg(long)]
     reuse_values: bool,
@@ -338,6 +340,7 @@ pub fn run(
                         enable_dns: a.enable_dns,
                         chart: a.chart_path.options()?,
                         log: crate::slog::stderr_sink(),
+                        post_renderer: a.post_render.renderer(kube, namespace, false)?,
                         ..rel::InstallOptions::default()
                     },
                     reuse_values: a.reuse_values,

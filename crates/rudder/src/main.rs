@@ -9,6 +9,7 @@ use rudder_action as action;
 
 mod dependency_cmd;
 mod diff_cmd;
+mod plugin_cmd;
 mod provenance_cmd;
 mod registry_cmd;
 mod release_cmd;
@@ -129,6 +130,12 @@ enum Command {
     Release(Box<release_cmd::ReleaseCommand>),
     #[command(flatten)]
     Registry(registry_cmd::RegistryCommand),
+    /// install, list, or uninstall Helm plugins
+    #[command(subcommand)]
+    Plugin(plugin_cmd::PluginCommand),
+    /// A plugin's name: Helm's plugins are subcommands.
+    #[command(external_subcommand)]
+    External(Vec<String>),
 }
 
 #[derive(Args)]
@@ -482,12 +489,8 @@ struct TemplateInstallArgs {
     take_ownership: bool,
     #[command(flatten)]
     wait: release_cmd::WaitArgs,
-    /// the name of a postrenderer type plugin to be used for post rendering. If it exists, the plugin will be used
-    #[arg(long)]
-    post_renderer: Option<String>,
-    /// an argument to the post-renderer (can specify multiple)
-    #[arg(long)]
-    post_renderer_args: Vec<String>,
+    #[command(flatten)]
+    post_render: plugin_cmd::PostRenderArgs,
     // Deprecated flags: hidden, and warned about each time they are given (as pflag does).
     #[arg(long, hide = true, action = clap::ArgAction::Count)]
     atomic: u8,
@@ -516,11 +519,6 @@ impl TemplateInstallArgs {
         warn_deprecated("validate", self.validate, "use '--dry-run=server' instead");
         self.wait.options()?;
         action::release::parse_labels(&self.labels)?;
-        if self.post_renderer.as_deref().is_some_and(|p| !p.is_empty()) {
-            return Err(action::Error::message(
-                "--post-renderer: post-renderer plugins are not supported by rudder yet",
-            ));
-        }
         Ok(())
     }
 }
@@ -656,6 +654,11 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                 log: slog::stderr_sink(),
                 server,
                 skip_crds: t.skip_crds,
+                post_renderer: t.install.post_render.renderer(
+                    &cli.kube,
+                    &cli.namespace,
+                    cli.debug,
+                )?,
             };
             let text = action::template(&chart, &options)?;
             out.write_all(text.as_bytes()).map_err(action::Error::io)?;
@@ -828,6 +831,9 @@ fn run(cli: Cli) -> Result<(), action::Error> {
             }
         }
         Command::Registry(r) => registry_cmd::run(r, &mut out)?,
+        Command::Plugin(p) => plugin_cmd::run(p, &cli.kube, &cli.namespace, cli.debug, &mut out)?,
+        // Handled in main, before the worker thread.
+        Command::External(_) => {}
         Command::Repo(RepoCommand::Index(r)) => {
             action::repo_index(&r.dir, &r.url, r.merge.as_deref())?;
         }
@@ -854,6 +860,15 @@ fn main() -> ExitCode {
     use_one_malloc_arena();
     let cli = Cli::parse();
     cli.settings.export();
+    if let Command::External(external) = &cli.command {
+        let args: Vec<String> = std::env::args().collect();
+        let before = &args[..args.len().saturating_sub(external.len())];
+        return plugin_cmd::run_external(external, before, |mut argv| {
+            argv.push("env".into());
+            let parsed = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+            Ok((parsed.kube, parsed.namespace, parsed.debug))
+        });
+    }
     // Templates may recurse deeply (Go allows 100000 nested template calls); give the work a
     // large stack instead of risking an overflow.
     let worker = std::thread::Builder::new()

@@ -145,6 +145,8 @@ pub struct RenderApplyArgs {
     disable_openapi_validation: bool,
     #[command(flatten)]
     apply: ApplyMethodArgs,
+    #[command(flatten)]
+    pub(crate) post_render: crate::plugin_cmd::PostRenderArgs,
 }
 
 /// How objects are written: `--server-side` and `--force-replace` (install, upgrade,
@@ -557,6 +559,25 @@ pub(crate) fn env_text(
     debug: bool,
     name: Option<&str>,
 ) -> String {
+    let vars = env_vars(kube, namespace, debug);
+    match name {
+        Some(name) => format!(
+            "{}\n",
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or("")
+        ),
+        None => vars.iter().map(|(k, v)| format!("{k}=\"{v}\"\n")).collect(),
+    }
+}
+
+/// Helm's `EnvSettings.EnvVars()`: what `rudder env` prints and plugins get, sorted.
+pub(crate) fn env_vars(
+    kube: &KubeArgs,
+    namespace: &Option<String>,
+    debug: bool,
+) -> Vec<(&'static str, String)> {
     let paths = action::HelmPaths::from_env();
     let path = |p: &std::path::Path| p.display().to_string();
     // Helm's Namespace(): the flag, else the kubeconfig context's, else "default".
@@ -618,16 +639,7 @@ pub(crate) fn env_text(
         vars.push(("KUBECONFIG", path(kubeconfig)));
     }
     vars.sort();
-    match name {
-        Some(name) => format!(
-            "{}\n",
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.as_str())
-                .unwrap_or("")
-        ),
-        None => vars.iter().map(|(k, v)| format!("{k}=\"{v}\"\n")).collect(),
-    }
+    vars
 }
 
 pub(crate) fn connect(kube: &KubeArgs, namespace: &Option<String>) -> Result<Cluster, Error> {
@@ -852,6 +864,10 @@ pub fn run(
                 skip_schema_validation: a.skip_schema_validation,
                 enable_dns: a.enable_dns,
                 render_subchart_notes: a.render_apply.render_subchart_notes,
+                post_renderer: a
+                    .render_apply
+                    .post_render
+                    .renderer(kube, namespace, debug)?,
                 hide_secret: a.render_apply.hide_secret,
                 chart: rudder_action::ChartPathOptions {
                     dependency_update: a.dependency_update,
@@ -890,6 +906,10 @@ pub fn run(
                     skip_schema_validation: a.skip_schema_validation,
                     enable_dns: a.enable_dns,
                     render_subchart_notes: a.render_apply.render_subchart_notes,
+                    post_renderer: a
+                        .render_apply
+                        .post_render
+                        .renderer(kube, namespace, debug)?,
                     hide_secret: a.render_apply.hide_secret,
                     skip_crds: a.skip_crds,
                     chart: rudder_action::ChartPathOptions {

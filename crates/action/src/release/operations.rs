@@ -53,6 +53,8 @@ pub struct InstallOptions {
     /// Fired on SIGINT/SIGTERM: the operation stops and its revision is recorded as failed
     /// ("context canceled"), as Helm does with the context it cancels.
     pub cancel: Cancel,
+    /// `--post-renderer`: the plugin that rewrites the rendered files.
+    pub post_renderer: Option<crate::PostRenderer>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -302,6 +304,9 @@ fn render(
         }
     }
     files.retain(|path, _| !path.ends_with("NOTES.txt"));
+    if let Some(renderer) = &opts.post_renderer {
+        crate::post_render_files(&mut files, renderer)?;
+    }
     let mut logs = Vec::new();
     let sorted = sort_manifests(files.iter(), &mut logs);
     opts.log.emit_all(logs);

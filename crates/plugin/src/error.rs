@@ -1,0 +1,71 @@
+use std::path::PathBuf;
+
+/// What can go wrong with a plugin; the Display texts are Helm's.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("failed to read plugin at {path:?}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("failed to load plugin {dir:?}: {reason}")]
+    Load { dir: PathBuf, reason: String },
+    #[error("two plugins claim the name {name:?} at {first:?} and {second:?}")]
+    Duplicate {
+        name: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    /// Helm prints its descriptor with `%+v`.
+    #[error("plugin: {{Name:{name} Type:{kind}}} not found")]
+    NotFound { name: String, kind: String },
+    #[error("no plugin command is applicable")]
+    NoCommand,
+    #[error("plugin {name:?} exited with error")]
+    Exited { name: String, exit_code: i32 },
+    #[error("plugin {name:?}: cannot run {command:?}: {source}")]
+    Spawn {
+        name: String,
+        command: String,
+        source: std::io::Error,
+    },
+    /// Helm embeds Wasm (extism/wazero); rudder does not.
+    #[error("plugin {name:?}: runtime \"extism/v1\" (WebAssembly) is not supported by rudder")]
+    WasmUnsupported { name: String },
+    #[error("unsupported subprocess plugin type {kind:?}")]
+    UnsupportedType { kind: String },
+    #[error("plugin {name:?} hook for {event:?} exited with error")]
+    Hook { name: String, event: String },
+    #[error("expected plugin to be a directory (containing a file 'plugin.yaml')")]
+    NotADirectory,
+    #[error("plugin metadata (plugin.yaml) missing")]
+    MissingMetadata,
+    #[error("plugin already exists")]
+    AlreadyExists,
+    #[error("cannot get information about plugin source {source_ref:?} (if it's a local directory, does it exist?), last error was: {reason}")]
+    Source { source_ref: String, reason: String },
+    #[error("plugin is installed but unusable: {0}")]
+    Unusable(Box<Error>),
+    #[error("cannot get information about plugin source")]
+    UnknownSource,
+    #[error("{path:?}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// The exit code a failed plugin process had, to pass on as Helm does.
+    pub fn exit_code(&self) -> Option<i32> {
+        match self {
+            Error::Exited { exit_code, .. } => Some(*exit_code),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { path, source }
+    }
+}

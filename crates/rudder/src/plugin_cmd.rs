@@ -1,0 +1,329 @@
+//! `rudder plugin ...`, plugins as subcommands, and `--post-renderer` (Helm's
+//! pkg/cmd/plugin*.go, load_plugins.go and flags.go).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use rudder_action as action;
+use rudder_action::plugin::{self as plugins, Descriptor};
+
+use crate::release_cmd::KubeArgs;
+
+#[derive(Subcommand)]
+pub enum PluginCommand {
+    /// install a Helm plugin (from a local directory, in development mode)
+    #[command(alias = "add")]
+    Install(InstallArgs),
+    /// list installed Helm plugins
+    #[command(alias = "ls")]
+    List {
+        /// Plugin type
+        #[arg(long = "type", default_value = "")]
+        kind: String,
+    },
+    /// uninstall one or more Helm plugins
+    #[command(alias = "rm", alias = "remove")]
+    Uninstall {
+        /// <plugin>...
+        names: Vec<String>,
+    },
+    /// update one or more Helm plugins
+    #[command(alias = "up")]
+    Update {
+        /// <plugin>...
+        names: Vec<String>,
+    },
+}
+
+#[derive(Args)]
+pub struct InstallArgs {
+    /// <path|url>
+    source: String,
+    /// specify a version constraint. If this is not specified, the latest version is installed
+    #[arg(long, default_value = "")]
+    version: String,
+    /// verify the plugin signature before installing (only archives are verified; rudder installs directories)
+    #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set)]
+    verify: bool,
+}
+
+/// `--post-renderer` and `--post-renderer-args` (template, install, upgrade, diff upgrade).
+#[derive(Args, Clone, Default)]
+pub struct PostRenderArgs {
+    /// the name of a postrenderer type plugin to be used for post rendering. If it exists, the plugin will be used
+    #[arg(long)]
+    pub post_renderer: Option<String>,
+    /// an argument to the post-renderer (can specify multiple)
+    #[arg(long)]
+    pub post_renderer_args: Vec<String>,
+}
+
+impl PostRenderArgs {
+    /// The post-renderer to use, if one is named. As in Helm, a name that is no installed
+    /// `postrenderer/v1` plugin is an error about the flag.
+    pub fn renderer(
+        &self,
+        kube: &KubeArgs,
+        namespace: &Option<String>,
+        debug: bool,
+    ) -> Result<Option<action::PostRenderer>, action::Error> {
+        let Some(name) = self.post_renderer.as_deref().filter(|n| !n.is_empty()) else {
+            return Ok(None);
+        };
+        let paths = action::HelmPaths::from_env();
+        action::PostRenderer::find(
+            &paths.plugins,
+            name,
+            self.post_renderer_args.clone(),
+            settings(kube, namespace, debug),
+        )
+        .map(Some)
+        .map_err(|e| {
+            action::Error::usage(format!(
+                "invalid argument {name:?} for \"--post-renderer\" flag: {e}"
+            ))
+        })
+    }
+}
+
+/// Helm's settings for a plugin's environment; `HELM_BIN` is the running rudder (so that a
+/// plugin calling `$HELM_BIN` runs this binary wherever it changes directory to).
+fn settings(kube: &KubeArgs, namespace: &Option<String>, debug: bool) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = crate::release_cmd::env_vars(kube, namespace, debug)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    if let Ok(exe) = std::env::current_exe() {
+        for (k, v) in vars.iter_mut() {
+            if k == "HELM_BIN" {
+                *v = exe.display().to_string();
+            }
+        }
+    }
+    // Helm exports its unset settings as empty variables; rudder's own flags read an empty
+    // variable as a flag without a value, so a plugin calling `$HELM_BIN` would fail. Unset
+    // reads the same in a shell.
+    vars.retain(|(_, v)| !v.is_empty());
+    vars
+}
+
+fn warn(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("level=WARN msg={w}");
+    }
+}
+
+fn plugin_error(e: plugins::Error) -> action::Error {
+    action::Error::message(e.to_string())
+}
+
+pub fn run(
+    cmd: PluginCommand,
+    kube: &KubeArgs,
+    namespace: &Option<String>,
+    debug: bool,
+    out: &mut dyn Write,
+) -> Result<(), action::Error> {
+    let paths = action::HelmPaths::from_env();
+    let mut write = |s: &str| out.write_all(s.as_bytes()).map_err(action::Error::io);
+    match cmd {
+        PluginCommand::List { kind } => {
+            let dirs = plugins::split_plugin_dirs(&paths.plugins);
+            let descriptor = Descriptor {
+                name: String::new(),
+                kind,
+            };
+            let found = plugins::find_plugins(&dirs, &descriptor).map_err(plugin_error)?;
+            warn(&found.warnings);
+            write(&action::plugin_list_table(&found.plugins))?;
+        }
+        PluginCommand::Install(a) => {
+            let local = std::path::Path::new(&a.source);
+            if !local.exists() {
+                return Err(action::Error::message(
+                    plugins::Error::Source {
+                        source_ref: a.source.clone(),
+                        reason: "rudder installs plugins from local directories only".into(),
+                    }
+                    .to_string(),
+                ));
+            }
+            if local.is_file() {
+                return Err(action::Error::message(format!(
+                    "{}: rudder installs plugins from local directories only (not archives)",
+                    a.source
+                )));
+            }
+            // A directory is development mode: Helm neither verifies nor warns.
+            write("Installing plugin from local directory (development mode)\n")?;
+            let installed = plugins::install_from_directory(&a.source, &paths.data_home)
+                .map_err(plugin_error)?;
+            installed
+                .plugin
+                .run_hook("install", &settings(kube, namespace, debug))
+                .map_err(plugin_error)?;
+            write(&format!(
+                "Installed plugin: {}\n",
+                installed.plugin.metadata.name
+            ))?;
+        }
+        PluginCommand::Uninstall { names } | PluginCommand::Update { names }
+            if names.is_empty() =>
+        {
+            return Err(action::Error::message(
+                "please provide plugin name to uninstall",
+            ))
+        }
+        PluginCommand::Uninstall { names } => {
+            let found = plugins::load_all(&paths.plugins).map_err(plugin_error)?;
+            warn(&found.warnings);
+            let mut errors = Vec::new();
+            for name in &names {
+                let Some(p) = found.plugins.iter().find(|p| &p.metadata.name == name) else {
+                    errors.push(format!("plugin: {name} not found"));
+                    continue;
+                };
+                let result = plugins::uninstall(p, &paths.plugins)
+                    .and_then(|()| p.run_hook("delete", &settings(kube, namespace, debug)));
+                match result {
+                    Ok(()) => write(&format!("Uninstalled plugin: {name}\n"))?,
+                    Err(e) => errors.push(format!(
+                        "failed to uninstall plugin {name}, got error ({e})"
+                    )),
+                }
+            }
+            if !errors.is_empty() {
+                return Err(action::Error::message(errors.join("\n")));
+            }
+        }
+        PluginCommand::Update { names } => {
+            let found = plugins::load_all(&paths.plugins).map_err(plugin_error)?;
+            warn(&found.warnings);
+            let mut errors = Vec::new();
+            for name in &names {
+                let Some(p) = found.plugins.iter().find(|p| &p.metadata.name == name) else {
+                    errors.push(format!("plugin: {name} not found"));
+                    continue;
+                };
+                match plugins::update(p) {
+                    Ok(()) => write(&format!("Updated plugin: {name}\n"))?,
+                    Err(e) => {
+                        errors.push(format!("failed to update plugin {name}, got error ({e})"))
+                    }
+                }
+            }
+            if !errors.is_empty() {
+                return Err(action::Error::message(errors.join("\n")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Helm's `manuallyProcessArgs`: the global flags Helm reads itself out of a plugin's
+/// arguments (known), the rest for the plugin (unknown).
+fn split_known_flags(args: &[String]) -> (Vec<String>, Vec<String>) {
+    const WITH_VALUE: &[&str] = &[
+        "--kube-context",
+        "--namespace",
+        "-n",
+        "--kubeconfig",
+        "--kube-apiserver",
+        "--kube-token",
+        "--kube-as-user",
+        "--kube-as-group",
+        "--kube-ca-file",
+        "--registry-config",
+        "--repository-cache",
+        "--repository-config",
+        "--kube-insecure-skip-tls-verify",
+        "--kube-tls-server-name",
+    ];
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if a == "--debug" {
+            known.push(a.clone());
+        } else if WITH_VALUE.contains(&a.as_str()) {
+            known.push(a.clone());
+            i += 1;
+            if let Some(v) = args.get(i) {
+                known.push(v.clone());
+            }
+        } else if WITH_VALUE.iter().any(|f| a.starts_with(&format!("{f}="))) {
+            known.push(a.clone());
+        } else {
+            unknown.push(a.clone());
+        }
+        i += 1;
+    }
+    (known, unknown)
+}
+
+/// `rudder NAME ARGS...` for a `cli/v1` plugin NAME: runs it with Helm's environment and
+/// passes on its exit code. `before` are rudder's arguments before NAME (global flags).
+pub fn run_external(
+    external: &[String],
+    before: &[String],
+    parse: impl Fn(Vec<String>) -> Result<(KubeArgs, Option<String>, bool), String>,
+) -> ExitCode {
+    let fail = |message: String, code: u8| {
+        let _ = writeln!(std::io::stderr(), "Error: {message}");
+        ExitCode::from(code)
+    };
+    let Some((name, args)) = external.split_first() else {
+        return fail("unknown command".into(), 1);
+    };
+    let unknown_command = || format!("unknown command {name:?} for \"rudder\"");
+    if std::env::var("HELM_NO_PLUGINS").as_deref() == Ok("1") {
+        return fail(unknown_command(), 1);
+    }
+    let paths = action::HelmPaths::from_env();
+    let descriptor = Descriptor {
+        name: name.clone(),
+        kind: "cli/v1".into(),
+    };
+    let found =
+        match plugins::find_plugins(&plugins::split_plugin_dirs(&paths.plugins), &descriptor) {
+            Ok(found) => found,
+            Err(e) => return fail(e.to_string(), 1),
+        };
+    let Some(plugin) = found.plugins.into_iter().next() else {
+        return fail(unknown_command(), 1);
+    };
+    let (known, unknown) = split_known_flags(args);
+    // The global flags given after NAME count as if given before it.
+    let mut argv = before.to_vec();
+    argv.extend(known);
+    let (kube, namespace, debug) = match parse(argv) {
+        Ok(parsed) => parsed,
+        Err(e) => return fail(e, 1),
+    };
+    let ignore_flags = matches!(&plugin.metadata.config, plugins::Config::Cli(c) if c.ignore_flags);
+    let extra: Vec<String> = if ignore_flags { Vec::new() } else { unknown };
+    match plugin.run_cli(&extra, &settings(&kube, &namespace, debug)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = e.exit_code().unwrap_or(1);
+            // Go's os.Exit keeps the low byte (a signalled plugin's -1 gives 255).
+            fail(e.to_string(), code as u8)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_flags_are_helms() {
+        let args: Vec<String> = ["a", "-n", "ns", "--kube-context=c", "--debug", "--x", "y"]
+            .map(String::from)
+            .to_vec();
+        let (known, unknown) = split_known_flags(&args);
+        assert_eq!(known, ["-n", "ns", "--kube-context=c", "--debug"]);
+        assert_eq!(unknown, ["a", "--x", "y"]);
+    }
+}
