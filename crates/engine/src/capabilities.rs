@@ -104,7 +104,10 @@ impl Default for Capabilities {
 impl Capabilities {
     /// The template value `.Capabilities`.
     pub fn to_value(&self) -> Value {
-        Value::Object(Arc::new(CapabilitiesObject(self.clone())))
+        Value::Object(Arc::new(CapabilitiesObject {
+            api_versions: Value::version_set(self.api_versions.clone()),
+            caps: self.clone(),
+        }))
     }
 }
 
@@ -115,7 +118,11 @@ fn struct_v(out: &mut String, fields: &[&str]) {
 }
 
 #[derive(Debug)]
-struct CapabilitiesObject(Capabilities);
+struct CapabilitiesObject {
+    caps: Capabilities,
+    /// `.APIVersions`, built once: charts ask it many times, and the value shares its list.
+    api_versions: Value,
+}
 
 impl Object for CapabilitiesObject {
     fn type_name(&self) -> &str {
@@ -125,22 +132,22 @@ impl Object for CapabilitiesObject {
         Kind::Ptr
     }
     fn field(&self, name: &str) -> Option<Value> {
-        let c = &self.0;
+        let c = &self.caps;
         Some(match name {
             "KubeVersion" => Value::Object(Arc::new(KubeVersionObject(c.kube_version.clone()))),
-            "APIVersions" => Value::version_set(c.api_versions.clone()),
+            "APIVersions" => self.api_versions.clone(),
             "HelmVersion" => Value::Object(Arc::new(HelmVersionObject(c.helm_version.clone()))),
             _ => return None,
         })
     }
     fn json_fields(&self) -> Option<Vec<(&'static str, Value)>> {
-        let c = &self.0;
+        let c = &self.caps;
         Some(vec![
             (
                 "KubeVersion",
                 Value::Object(Arc::new(KubeVersionObject(c.kube_version.clone()))),
             ),
-            ("APIVersions", Value::version_set(c.api_versions.clone())),
+            ("APIVersions", self.api_versions.clone()),
             (
                 "HelmVersion",
                 Value::Object(Arc::new(HelmVersionObject(c.helm_version.clone()))),
@@ -150,11 +157,11 @@ impl Object for CapabilitiesObject {
     fn fmt_v(&self, out: &mut String) {
         out.push('&');
         out.push('{');
-        KubeVersionObject(self.0.kube_version.clone()).fmt_struct(out);
+        KubeVersionObject(self.caps.kube_version.clone()).fmt_struct(out);
         out.push_str(" [");
-        out.push_str(&self.0.api_versions.join(" "));
+        out.push_str(&self.caps.api_versions.join(" "));
         out.push_str("] ");
-        HelmVersionObject(self.0.helm_version.clone()).fmt_v(out);
+        HelmVersionObject(self.caps.helm_version.clone()).fmt_v(out);
         out.push('}');
     }
     fn as_any(&self) -> &dyn Any {
