@@ -155,6 +155,8 @@ struct Simulator {
     next_ip: u32,
     last_answer: Instant,
     last_error: String,
+    /// When the nodes were registered: their conditions have not changed since.
+    registered_at: String,
 }
 
 async fn run(args: Args) -> Result<(), Error> {
@@ -176,6 +178,7 @@ async fn run(args: Args) -> Result<(), Error> {
         next_ip: 0,
         last_answer: Instant::now(),
         last_error: String::new(),
+        registered_at: pod::rfc3339(now_seconds()),
         args,
     };
     for index in 0..sim.node_names.len() {
@@ -312,9 +315,10 @@ impl Simulator {
             .patch_status(
                 &name,
                 &PatchParams::default(),
-                &Patch::Merge(
-                    json!({"status": {"conditions": node::conditions(&pod::rfc3339(now_seconds()))}}),
-                )
+                &Patch::Merge(json!({"status": {"conditions": node::conditions(
+                    &pod::rfc3339(now_seconds()),
+                    &self.registered_at,
+                )}})),
             )
             .await;
         match patched {

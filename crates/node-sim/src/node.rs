@@ -47,7 +47,7 @@ pub fn node_object(name: &str, index: usize, shape: &NodeShape, pool: &str, now:
         "status": {
             "capacity": resources,
             "allocatable": resources,
-            "conditions": conditions(now),
+            "conditions": conditions(now, now),
             "addresses": [
                 {"type": "InternalIP", "address": host_ip(index)},
                 {"type": "Hostname", "address": name},
@@ -70,12 +70,12 @@ pub fn node_object(name: &str, index: usize, shape: &NodeShape, pool: &str, now:
     })
 }
 
-/// A healthy node's conditions, heartbeat at `now`.
-pub fn conditions(now: &str) -> Json {
+/// A healthy node's conditions, heartbeat at `now`, unchanged `since`.
+pub fn conditions(now: &str, since: &str) -> Json {
     let condition = |kind: &str, status: &str, reason: &str| {
         json!({
             "type": kind, "status": status, "reason": reason,
-            "lastHeartbeatTime": now, "lastTransitionTime": now,
+            "lastHeartbeatTime": now, "lastTransitionTime": since,
         })
     };
     json!([

@@ -732,3 +732,79 @@ fn a_dev_install_of_the_milvus_chart_becomes_ready_under_wait() {
         assert!(condition_true(&pod, "Ready"), "{pod}");
     }
 }
+
+#[test]
+fn claims_get_volumes_and_load_balancers_addresses_as_in_a_cloud() {
+    let Some(s) = Scope::new("ctl-cloud") else {
+        return;
+    };
+    s.rudder(&[
+        "install",
+        "web",
+        &rollout_chart(),
+        "--set",
+        "store.enabled=true,serviceType=LoadBalancer",
+        "--wait",
+        "--timeout",
+        "120s",
+    ])
+    .must("install a StatefulSet with claims and a LoadBalancer");
+    let service = s.get("v1", "Service", "web-app").unwrap();
+    assert_eq!(
+        service["status"]["loadBalancer"]["ingress"][0]["ip"],
+        "192.0.2.1"
+    );
+    let store = s.get("apps/v1", "StatefulSet", "web-store").unwrap();
+    assert_eq!(store["status"]["readyReplicas"], 2, "{store}");
+    let claims = s
+        .kube
+        .list("v1", "PersistentVolumeClaim", &s.ns, "app=web-store")
+        .unwrap();
+    assert_eq!(claims.len(), 2);
+    let mut volumes = Vec::new();
+    for claim in &claims {
+        assert_eq!(claim["status"]["phase"], "Bound", "{claim}");
+        let volume = s
+            .kube
+            .get(&obj(
+                "v1",
+                "PersistentVolume",
+                "",
+                claim["spec"]["volumeName"].as_str().unwrap(),
+            ))
+            .unwrap()
+            .expect("the bound volume");
+        assert_eq!(
+            volume["metadata"]["labels"]["sim.rudder.dev/provisioned"],
+            "true"
+        );
+        assert_eq!(volume["spec"]["capacity"]["storage"], "1Gi");
+        volumes.push(volume["metadata"]["name"].as_str().unwrap().to_string());
+    }
+
+    // The claims outlive the release, as on a real cluster; once they are deleted, their
+    // volumes go too.
+    s.rudder(&["uninstall", "web", "--wait", "--timeout", "60s"])
+        .must("uninstall");
+    for claim in &claims {
+        s.kube
+            .delete(
+                &obj(
+                    "v1",
+                    "PersistentVolumeClaim",
+                    &s.ns,
+                    claim["metadata"]["name"].as_str().unwrap(),
+                ),
+                Propagation::Background,
+            )
+            .unwrap();
+    }
+    eventually("the released volumes to be removed", || {
+        volumes.iter().all(|v| {
+            s.kube
+                .get(&obj("v1", "PersistentVolume", "", v))
+                .unwrap()
+                .is_none()
+        })
+    });
+}
