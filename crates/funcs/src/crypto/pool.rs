@@ -80,8 +80,9 @@ fn generator(bits: RsaBits) {
         let pool = &mut sizes[slot(bits)];
         pool.ready.push(key);
         POOL.done.notify_all();
-        // The keys ready and those the other generators are making cover the demand.
-        if pool.ready.len() + pool.generators - 1 >= pool.waiting + SPARES {
+        // The keys ready and those the other generators (all but this one) are making
+        // cover the demand.
+        if pool.ready.len() + pool.generators > pool.waiting + SPARES {
             pool.generators -= 1;
             return;
         }
