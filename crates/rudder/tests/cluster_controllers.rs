@@ -254,6 +254,24 @@ struct Overlap {
 /// (`old_revision`) and the new template ever existed together (pods being deleted count as
 /// existing: their containers still run until the kubelet confirms the deletion).
 fn observe_upgrade(s: &Scope, old_revision: &str, upgrade: impl FnOnce() -> Run) -> Overlap {
+    observe_pods(
+        s,
+        "app=web-app",
+        "rollout-demo/revision",
+        old_revision,
+        upgrade,
+    )
+}
+
+/// [`observe_upgrade`] for any pods: those matching `selector`, old when their annotation
+/// `key` has the value `old_value`.
+fn observe_pods(
+    s: &Scope,
+    selector: &str,
+    key: &str,
+    old_value: &str,
+    upgrade: impl FnOnce() -> Run,
+) -> Overlap {
     let done = Arc::new(AtomicBool::new(false));
     let seen = Arc::new(Mutex::new(Overlap {
         old_and_new_together: false,
@@ -269,13 +287,14 @@ fn observe_upgrade(s: &Scope, old_revision: &str, upgrade: impl FnOnce() -> Run)
         })
         .expect("connect");
         let ns = s.ns.clone();
-        let old_revision = old_revision.to_string();
+        let (selector, key, old_value) =
+            (selector.to_string(), key.to_string(), old_value.to_string());
         std::thread::spawn(move || {
             while !done.load(Ordering::SeqCst) {
-                let pods = kube.list("v1", "Pod", &ns, "app=web-app").expect("list");
+                let pods = kube.list("v1", "Pod", &ns, &selector).expect("list");
                 let old = pods
                     .iter()
-                    .filter(|p| annotation(p, "rollout-demo/revision") == old_revision.as_str())
+                    .filter(|p| annotation(p, &key) == old_value.as_str())
                     .count();
                 let new = pods.len() - old;
                 let mut seen = seen.lock().unwrap();
@@ -731,6 +750,34 @@ fn a_dev_install_of_the_milvus_chart_becomes_ready_under_wait() {
         assert_eq!(pod["status"]["phase"], "Running", "{pod}");
         assert!(condition_true(&pod, "Ready"), "{pod}");
     }
+
+    // An upgrade that changes the configuration rolls standalone with Recreate: Milvus holds
+    // one ReadWriteOnce volume and one coordinator session, so the old pod must be gone
+    // before the new one starts (issue 15, point 1).
+    let standalone = "app.kubernetes.io/instance=mv,app.kubernetes.io/component=standalone";
+    let before = s.pods(standalone);
+    assert_eq!(before.len(), 1, "{before:?}");
+    let old_config = annotation(&before[0], "checksum/config").to_string();
+    assert!(!old_config.is_empty());
+    let rolled = observe_pods(&s, standalone, "checksum/config", &old_config, || {
+        s.rudder(&[
+            "upgrade",
+            "mv",
+            &chart.to_string_lossy(),
+            "-f",
+            &dev_values.to_string_lossy(),
+            "--set",
+            "log.format=json",
+            "--wait",
+            "--timeout",
+            "300s",
+        ])
+    });
+    assert!(rolled.saw_new && rolled.saw_old_gone);
+    assert!(
+        !rolled.old_and_new_together,
+        "standalone: a pod of the new configuration existed while the old one was still there"
+    );
 }
 
 #[test]
