@@ -9,6 +9,7 @@ use rudder_action as action;
 
 mod dependency_cmd;
 mod diff_cmd;
+mod get_template;
 mod provenance_cmd;
 mod registry_cmd;
 mod release_cmd;
