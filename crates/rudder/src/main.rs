@@ -15,6 +15,8 @@ mod registry_cmd;
 mod release_cmd;
 mod signals;
 mod slog;
+#[cfg(test)]
+mod surface;
 
 #[derive(Parser)]
 #[command(
@@ -344,6 +346,9 @@ struct RepoIndexArgs {
     /// merge the generated index into the given index
     #[arg(long)]
     merge: Option<String>,
+    /// output in JSON format
+    #[arg(long)]
+    json: bool,
 }
 
 /// Flags that set values (Helm's `addValueOptionsFlags`).
@@ -830,7 +835,7 @@ fn run(cli: Cli) -> Result<(), action::Error> {
         }
         Command::Registry(r) => registry_cmd::run(r, &mut out)?,
         Command::Repo(RepoCommand::Index(r)) => {
-            action::repo_index(&r.dir, &r.url, r.merge.as_deref())?;
+            action::repo_index(&r.dir, &r.url, r.merge.as_deref(), r.json)?;
         }
     }
     Ok(())
