@@ -5,7 +5,8 @@
 Writes tests/repo-golden/: the packaged charts (charts/*.tgz), the index files Helm made
 (index-*.yaml), the chart sources (src/), the merge input, and loading/loaded.tsv: how Helm loads the hand-written
 loading/index.yaml served over HTTP (invalid entries skipped, versions sorted). `created` and `generated` are times of the run; tests
-compare everything else. Run: scripts/gen-repo-goldens.py (uses scripts/helm-venv).
+compare everything else. index-merge.json is the merge case with --json.
+Run: scripts/gen-repo-goldens.py [--json-only] (uses scripts/helm-venv).
 """
 import os
 import shutil
@@ -119,5 +120,22 @@ def main():
                         os.path.join(OUT, f"index-{label}.yaml"))
 
 
+
+def json_golden():
+    """`helm repo index --json --merge` over the packaged charts: index-merge.json. The SDK
+    writes Helm's JSON (IndexFile.WriteJSONFile) as index.json beside index.yaml; the helm CLI
+    writes the same bytes to index.yaml (pkg/cmd/repo_index.go, writeIndexFile)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as work:
+        charts = os.path.join(work, "charts")
+        shutil.copytree(os.path.join(OUT, "charts"), charts)
+        helm.repo_index_generate(charts, base_url="https://charts.example.com/stable",
+                                 merge=os.path.join(OUT, "merge-from.yaml"), json_index=True)
+        shutil.copy(os.path.join(charts, "index.json"), os.path.join(OUT, "index-merge.json"))
+
+
 if __name__ == "__main__":
-    main()
+    # `--json-only` adds the JSON golden without remaking the others.
+    if sys.argv[1:] != ["--json-only"]:
+        main()
+    json_golden()

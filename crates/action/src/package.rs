@@ -64,9 +64,9 @@ pub fn package(chart_dir: &str, options: &PackageOptions) -> Result<PathBuf, Err
 }
 
 /// `helm repo index DIR [--url URL] [--merge FILE]`: writes DIR/index.yaml.
-pub fn repo_index(dir: &str, url: &str, merge: Option<&str>) -> Result<(), Error> {
+pub fn repo_index(dir: &str, url: &str, merge: Option<&str>, json: bool) -> Result<(), Error> {
     let dir = std::path::absolute(dir).map_err(Error::io)?;
-    rudder_repo::directory::repo_index(&dir, url, merge.map(Path::new))
+    rudder_repo::directory::repo_index(&dir, url, merge.map(Path::new), json)
         .map(|_| ())
         .map_err(Error::message)
 }

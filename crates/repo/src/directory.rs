@@ -117,8 +117,23 @@ pub fn index_directory(dir: &Path, base_url: &str) -> Result<IndexFile, String> 
 }
 
 /// `helm repo index`: index `dir`, optionally merging an existing index (whose versions
-/// the folder does not have are kept), sorted, written to `dir/index.yaml`.
-pub fn repo_index(dir: &Path, base_url: &str, merge: Option<&Path>) -> Result<IndexFile, String> {
+/// the folder does not have are kept), sorted, written to `dir/index.yaml`. With `json`
+/// (`--json`) the files hold JSON, under the same names: Helm v4.2.3's `pkg/cmd/repo_index.go`
+/// (`index`, `writeIndexFile`) writes `WriteJSONFile` output to `index.yaml` and to the
+/// missing merge file alike.
+pub fn repo_index(
+    dir: &Path,
+    base_url: &str,
+    merge: Option<&Path>,
+    json: bool,
+) -> Result<IndexFile, String> {
+    let write = |index: &IndexFile, path: &Path| {
+        if json {
+            index.write_json(path)
+        } else {
+            index.write(path)
+        }
+    };
     let mut index = index_directory(dir, base_url)?;
     if let Some(merge) = merge {
         if merge.exists() {
@@ -126,10 +141,10 @@ pub fn repo_index(dir: &Path, base_url: &str, merge: Option<&Path>) -> Result<In
             index.merge(&old);
         } else {
             // Helm creates the missing merge file as an empty index.
-            IndexFile::default().write(merge)?;
+            write(&IndexFile::default(), merge)?;
         }
     }
     index.sort_entries();
-    index.write(&dir.join("index.yaml"))?;
+    write(&index, &dir.join("index.yaml"))?;
     Ok(index)
 }

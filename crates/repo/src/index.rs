@@ -11,7 +11,7 @@ use std::fs;
 use std::path::Path;
 
 use rudder_semver::Version;
-use rudder_value::{yaml, Map, Value};
+use rudder_value::{json, yaml, Map, Value};
 
 use crate::repofile::{io_error_text, json_kind};
 use crate::time;
@@ -147,6 +147,47 @@ impl ChartVersion {
             digest: digest.to_string(),
             fields: map,
         })
+    }
+
+    /// The entry as Go's JSON encoder writes `ChartVersion`: `chart.Metadata`'s fields in
+    /// their struct order (all `omitempty`), then `urls` (`null` when unset) and `created`
+    /// (always), then the `omitempty` rest.
+    fn to_json_node(&self) -> JsonNode<'_> {
+        let written = self.to_value();
+        let written = written.to_map().unwrap_or_default();
+        let mut fields = Vec::new();
+        for key in METADATA_KEYS.iter().chain(VERSION_KEYS) {
+            let always = matches!(*key, "urls" | "created");
+            let Some(value) = written.get(*key) else {
+                continue;
+            };
+            if !always && is_empty_value(value) {
+                continue;
+            }
+            let node = match *key {
+                // `[]*Maintainer`: name, email, url, each omitempty.
+                "maintainers" => {
+                    struct_list(value, &[("name", false), ("email", false), ("url", false)])
+                }
+                // `[]*Dependency`: name and repository are not omitempty.
+                "dependencies" => struct_list(
+                    value,
+                    &[
+                        ("name", true),
+                        ("version", false),
+                        ("repository", true),
+                        ("condition", false),
+                        ("tags", false),
+                        ("enabled", false),
+                        ("import-values", false),
+                        ("alias", false),
+                    ],
+                ),
+                _ => JsonNode::Leaf(value.clone()),
+            };
+            fields.push((*key, node));
+        }
+        JsonNode::Struct(fields)
     }
 
     /// A field as read (`home`, `icon`, `maintainers`, `annotations`...).
@@ -401,9 +442,133 @@ impl IndexFile {
         yaml::to_yaml(&Value::map(m))
     }
 
+    /// The index as `json.MarshalIndent(IndexFile, "", "  ")` writes it (`helm repo index
+    /// --json`): keys in the order of Go's struct fields (`IndexFile`, then the embedded
+    /// `chart.Metadata` before `ChartVersion`'s own), map keys sorted, no final newline.
+    pub fn to_json(&self) -> Result<String, String> {
+        let mut fields = Vec::new();
+        if let Some(info) = self.server_info.as_ref().filter(|v| !is_empty_value(v)) {
+            fields.push(("serverInfo", JsonNode::Leaf(info.clone())));
+        }
+        fields.push(("apiVersion", JsonNode::Leaf(Value::str(&self.api_version))));
+        fields.push(("generated", JsonNode::Leaf(Value::str(&self.generated))));
+        let entries = self
+            .entries
+            .iter()
+            .map(|(name, versions)| {
+                let list = versions.iter().map(ChartVersion::to_json_node).collect();
+                (name.as_str(), JsonNode::List(list))
+            })
+            .collect();
+        fields.push(("entries", JsonNode::Struct(entries)));
+        if !self.public_keys.is_empty() {
+            fields.push((
+                "publicKeys",
+                JsonNode::Leaf(Value::strings(self.public_keys.clone())),
+            ));
+        }
+        if let Some(annotations) = self.annotations.as_ref().filter(|v| !is_empty_value(v)) {
+            fields.push(("annotations", JsonNode::Leaf(annotations.clone())));
+        }
+        let mut out = String::new();
+        JsonNode::Struct(fields).write(0, &mut out)?;
+        Ok(out)
+    }
+
+    /// `IndexFile.WriteJSONFile(dest, 0644)`.
+    pub fn write_json(&self, path: &Path) -> Result<(), String> {
+        let data = self.to_json()?;
+        fs::write(path, data).map_err(|e| format!("open {}: {}", path.display(), io_error_text(&e)))
+    }
+
     /// `IndexFile.WriteFile(dest, 0644)`.
     pub fn write(&self, path: &Path) -> Result<(), String> {
         let data = self.to_yaml()?;
         fs::write(path, data).map_err(|e| format!("open {}: {}", path.display(), io_error_text(&e)))
     }
+}
+
+/// A JSON document whose objects keep a fixed key order (Go structs); leaves are encoded by
+/// [`json::to_json_indent`] (Go's encoder: sorted map keys, HTML-safe escaping).
+enum JsonNode<'a> {
+    Struct(Vec<(&'a str, JsonNode<'a>)>),
+    List(Vec<JsonNode<'a>>),
+    Leaf(Value),
+}
+
+impl JsonNode<'_> {
+    /// `json.MarshalIndent` with a two-space indent, this node at `depth`.
+    fn write(&self, depth: usize, out: &mut String) -> Result<(), String> {
+        let pad = |out: &mut String, depth: usize| {
+            out.push('\n');
+            out.push_str(&"  ".repeat(depth));
+        };
+        match self {
+            JsonNode::Struct(fields) if fields.is_empty() => out.push_str("{}"),
+            JsonNode::List(items) if items.is_empty() => out.push_str("[]"),
+            JsonNode::Struct(fields) => {
+                out.push('{');
+                for (i, (key, node)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    pad(out, depth + 1);
+                    out.push_str(&json::to_json(&Value::str(key))?);
+                    out.push_str(": ");
+                    node.write(depth + 1, out)?;
+                }
+                pad(out, depth);
+                out.push('}');
+            }
+            JsonNode::List(items) => {
+                out.push('[');
+                for (i, node) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    pad(out, depth + 1);
+                    node.write(depth + 1, out)?;
+                }
+                pad(out, depth);
+                out.push(']');
+            }
+            JsonNode::Leaf(value) => {
+                let text = json::to_json_indent(value, "", "  ")?;
+                out.push_str(&text.replace('\n', &format!("\n{}", "  ".repeat(depth))));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A list of Go structs (`[]*Maintainer`, `[]*Dependency`) with their fields in order; a
+/// field marked `true` is written even when empty (no `omitempty`).
+fn struct_list<'a>(value: &Value, order: &[(&'a str, bool)]) -> JsonNode<'a> {
+    let Some(items) = value.to_list() else {
+        return JsonNode::Leaf(value.clone());
+    };
+    JsonNode::List(
+        items
+            .iter()
+            .map(|item| {
+                let Some(map) = item.to_map() else {
+                    return JsonNode::Leaf(item.clone());
+                };
+                let fields = order
+                    .iter()
+                    .filter_map(|(key, always)| {
+                        let v = map.get(*key).cloned().unwrap_or_else(|| {
+                            if *always {
+                                Value::str("")
+                            } else {
+                                Value::Nil
+                            }
+                        });
+                        (*always || !is_empty_value(&v)).then_some((*key, JsonNode::Leaf(v)))
+                    })
+                    .collect();
+                JsonNode::Struct(fields)
+            })
+            .collect(),
+    )
 }

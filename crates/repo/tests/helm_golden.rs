@@ -60,7 +60,7 @@ fn repo_index_matches_helm() {
             Some(golden_dir().join("merge-from.yaml")),
         ),
     ] {
-        repo_index(&work, url, merge.as_deref()).unwrap();
+        repo_index(&work, url, merge.as_deref(), false).unwrap();
         let ours = std::fs::read_to_string(work.join("index.yaml")).unwrap();
         let helms =
             std::fs::read_to_string(golden_dir().join(format!("index-{label}.yaml"))).unwrap();
@@ -68,6 +68,56 @@ fn repo_index_matches_helm() {
         std::fs::remove_file(work.join("index.yaml")).unwrap();
     }
     std::fs::remove_dir_all(&work).unwrap();
+}
+
+/// `repo index --json`: Helm writes `IndexFile.WriteJSONFile` output to `index.yaml`
+/// (v4.2.3 pkg/cmd/repo_index.go `writeIndexFile`); the golden is that JSON from real Helm.
+#[test]
+fn repo_index_json_matches_helm() {
+    let work = std::env::temp_dir().join(format!("rudder-repo-index-json-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    copy_charts(&work);
+    let merge = golden_dir().join("merge-from.yaml");
+    repo_index(
+        &work,
+        "https://charts.example.com/stable",
+        Some(&merge),
+        true,
+    )
+    .unwrap();
+    let ours = std::fs::read_to_string(work.join("index.yaml")).unwrap();
+    let helms = std::fs::read_to_string(golden_dir().join("index-merge.json")).unwrap();
+    assert_eq!(json_without_times(&ours), json_without_times(&helms));
+    // And what it wrote reads back as the same index.
+    let reread = IndexFile::parse(&ours).unwrap();
+    assert_eq!(reread.to_json().unwrap(), ours);
+
+    // A missing merge file is created as an empty index, in JSON too.
+    let missing = work.join("new-merge.yaml");
+    repo_index(&work, "", Some(&missing), true).unwrap();
+    let created = std::fs::read_to_string(&missing).unwrap();
+    assert!(
+        created.starts_with("{\n  \"apiVersion\": \"v1\",\n  \"generated\": "),
+        "{created}"
+    );
+    assert!(created.ends_with("\"entries\": {}\n}"), "{created}");
+    std::fs::remove_dir_all(&work).unwrap();
+}
+
+/// [`without_times`] for Go's indented JSON (`"created": "..."`).
+fn json_without_times(text: &str) -> String {
+    const FIXED: &[&str] = &["\"2020-01-01T00:00:00Z\"", "\"2019-05-06T07:08:09.123Z\""];
+    text.lines()
+        .map(|l| match l.trim_start().split_once(": ") {
+            Some((key @ ("\"created\"" | "\"generated\""), value))
+                if !FIXED.contains(&value.trim_end_matches(',')) =>
+            {
+                format!("{key}: <time>")
+            }
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]

@@ -9,12 +9,15 @@ use rudder_action as action;
 
 mod dependency_cmd;
 mod diff_cmd;
+mod get_template;
 mod plugin_cmd;
 mod provenance_cmd;
 mod registry_cmd;
 mod release_cmd;
 mod signals;
 mod slog;
+#[cfg(test)]
+mod surface;
 
 #[derive(Parser)]
 #[command(
@@ -350,6 +353,9 @@ struct RepoIndexArgs {
     /// merge the generated index into the given index
     #[arg(long)]
     merge: Option<String>,
+    /// output in JSON format
+    #[arg(long)]
+    json: bool,
 }
 
 /// Flags that set values (Helm's `addValueOptionsFlags`).
@@ -835,7 +841,7 @@ fn run(cli: Cli) -> Result<(), action::Error> {
         // Handled in main, before the worker thread.
         Command::External(_) => {}
         Command::Repo(RepoCommand::Index(r)) => {
-            action::repo_index(&r.dir, &r.url, r.merge.as_deref())?;
+            action::repo_index(&r.dir, &r.url, r.merge.as_deref(), r.json)?;
         }
     }
     Ok(())

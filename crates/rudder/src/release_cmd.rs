@@ -526,7 +526,13 @@ pub struct GetArgs {
 #[derive(Subcommand)]
 pub enum GetCommand {
     /// download all information for a named release
-    All(GetArgs),
+    All {
+        #[command(flatten)]
+        get: GetArgs,
+        /// go template for formatting the output, eg: {{.Release.Name}}
+        #[arg(long)]
+        template: Option<String>,
+    },
     /// download the values file for a named release
     Values {
         #[command(flatten)]
@@ -1206,10 +1212,15 @@ pub fn run(
             }
         }
         ReleaseCommand::Get(get) => match get {
-            GetCommand::All(g) => {
+            GetCommand::All { get, template } => {
                 let cluster = connect(kube, namespace)?;
-                let r = rel::status(&cluster, &g.release, g.revision)?;
-                write(&rel::status_text(&r, true, true, false));
+                let r = rel::status(&cluster, &get.release, get.revision)?;
+                match template.filter(|t| !t.is_empty()) {
+                    Some(text) => {
+                        write(&crate::get_template::render(&text, &r).map_err(Error::message)?)
+                    }
+                    None => write(&rel::status_text(&r, true, true, false)),
+                }
             }
             GetCommand::Values { get, output, all } => {
                 let cluster = connect(kube, namespace)?;

@@ -24,9 +24,9 @@ pub use operations::{
     RollbackOptions, TestOptions, TestReport, UninstallOptions, UninstallReport, UpgradeOptions,
 };
 pub use query::{
-    format_values_yaml, get_hooks, get_manifest, get_metadata, get_notes, get_values, history,
-    list, metadata_text, resources_text, status, status_text, status_text_with_resources,
-    HistoryEntry, ListOptions, ReleaseSummary,
+    format_values_yaml, get_hooks, get_manifest, get_metadata, get_notes, get_values,
+    go_time_string, history, list, metadata_text, resources_text, status, status_text,
+    status_text_with_resources, HistoryEntry, ListOptions, ReleaseSummary,
 };
 pub use resources::{Readiness, WaitOptions};
 pub use rudder_kube::{Cancel, ConnectOptions, Propagation};

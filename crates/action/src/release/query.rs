@@ -65,6 +65,19 @@ fn updated_time(s: &str, layout: Option<&str>) -> String {
     if let Some(layout) = layout.filter(|l| !l.is_empty()) {
         return rudder_funcs::format_go_time(&t, layout);
     }
+    go_time_of(&t)
+}
+
+/// A stored release time as Go's `time.Time.String()` prints it; Go's zero time
+/// (`0001-01-01 00:00:00 +0000 UTC`) for an empty or unreadable one, as an unset field reads.
+pub fn go_time_string(s: &str) -> String {
+    match parse_time(s) {
+        Some(t) => go_time_of(&t),
+        None => "0001-01-01 00:00:00 +0000 UTC".into(),
+    }
+}
+
+fn go_time_of(t: &chrono::DateTime<chrono::FixedOffset>) -> String {
     let mut out = t.format("%Y-%m-%d %H:%M:%S").to_string();
     let nanos = t.timestamp_subsec_nanos();
     if nanos > 0 {
