@@ -191,114 +191,179 @@ pub struct Crd {
     pub text: String,
 }
 
-/// Go's `filepath.Match` (Unix): `*` and `?` do not match `/`, `[...]` classes with `^`
-/// negation and ranges, `\` escapes. A malformed pattern matches nothing.
+/// Go's `filepath.Match` (Unix): `*` and `?` do not match `/`, `[...]` classes (which do
+/// match `/`) with `^` negation and ranges, `\` escapes. A malformed pattern matches nothing.
+///
+/// Hand-written after Go's algorithm, not a backtracking one: the pattern is cut into chunks
+/// at its stars and each chunk is placed at the leftmost position where it matches (the last
+/// chunk where it also ends the name), so a match costs at most pattern × name steps however
+/// many stars a hostile `.helmignore` holds. Malformed patterns are found as lazily as Go
+/// finds them (see [`path_match_valid`]).
 pub fn path_match(pattern: &str, name: &str) -> bool {
-    fn class(p: &[char], c: char) -> Option<(bool, usize)> {
-        let mut i = 0;
-        let negated = p.first() == Some(&'^');
-        if negated {
-            i += 1;
-        }
-        let mut matched = false;
-        let mut first = true;
-        loop {
-            let lo = *p.get(i)?;
-            if lo == ']' && !first {
-                i += 1;
-                break;
-            }
-            first = false;
-            let lo = if lo == '\\' {
-                i += 1;
-                *p.get(i)?
-            } else {
-                lo
-            };
-            i += 1;
-            let mut hi = lo;
-            if p.get(i) == Some(&'-') && p.get(i + 1).is_some_and(|&c| c != ']') {
-                hi = p[i + 1];
-                if hi == '\\' {
-                    hi = *p.get(i + 2)?;
-                    i += 1;
-                }
-                i += 2;
-            }
-            if lo <= c && c <= hi {
-                matched = true;
-            }
-        }
-        Some((matched != negated, i))
-    }
-    fn go(p: &[char], n: &[char]) -> Option<bool> {
-        match p.first() {
-            None => Some(n.is_empty()),
-            Some('*') => {
-                let rest = &p[1..];
-                for i in 0..=n.len() {
-                    if go(rest, &n[i..])? {
-                        return Some(true);
-                    }
-                    if i < n.len() && n[i] == '/' {
-                        break;
-                    }
-                }
-                Some(false)
-            }
-            Some('?') => Some(!n.is_empty() && n[0] != '/' && go(&p[1..], &n[1..])?),
-            Some('[') => {
-                let Some(&c) = n.first() else {
-                    return Some(false);
-                };
-                let (ok, used) = class(&p[1..], c)?;
-                Some(ok && c != '/' && go(&p[1 + used..], &n[1..])?)
-            }
-            Some('\\') => {
-                let lit = *p.get(1)?;
-                Some(n.first() == Some(&lit) && go(&p[2..], &n[1..])?)
-            }
-            Some(&c) => Some(n.first() == Some(&c) && go(&p[1..], &n[1..])?),
-        }
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    go(&p, &n).unwrap_or(false)
+    go_path_match(pattern.as_bytes(), name.as_bytes()).unwrap_or(false)
 }
 
-/// Whether Go's `filepath.Match` accepts the pattern (`ErrBadPattern` otherwise).
+/// Whether Go's `filepath.Match` accepts the pattern, tried as Helm's `.helmignore` parser
+/// tries it: against the name `abc` (Go reports `ErrBadPattern` only for the parts it reached).
 pub fn path_match_valid(pattern: &str) -> bool {
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
-            '\\' => {
-                if i + 1 >= chars.len() {
-                    return false;
-                }
-                i += 2;
+    go_path_match(pattern.as_bytes(), b"abc").is_ok()
+}
+
+/// Go's `ErrBadPattern`.
+struct BadPattern;
+
+/// One UTF-8 character at the start of `s` and its length, as Go's `utf8.DecodeRune`:
+/// an invalid byte is U+FFFD of length 1.
+fn decode_rune(s: &[u8]) -> (char, usize) {
+    for len in 1..=s.len().min(4) {
+        if let Ok(text) = std::str::from_utf8(&s[..len]) {
+            if let Some(c) = text.chars().next() {
+                return (c, len);
             }
-            '[' => {
-                let mut j = i + 1;
-                if chars.get(j) == Some(&'^') {
-                    j += 1;
-                }
-                let start = j;
-                while j < chars.len() && (chars[j] != ']' || j == start) {
-                    if chars[j] == '\\' {
-                        j += 1;
-                    }
-                    j += 1;
-                }
-                if j >= chars.len() {
-                    return false;
-                }
-                i = j + 1;
-            }
-            _ => i += 1,
         }
     }
-    true
+    (char::REPLACEMENT_CHARACTER, 1)
+}
+
+fn go_path_match(mut pattern: &[u8], mut name: &[u8]) -> Result<bool, BadPattern> {
+    'chunks: while !pattern.is_empty() {
+        let (star, chunk, rest) = split_chunk(pattern);
+        pattern = rest;
+        if star && chunk.is_empty() {
+            return Ok(!name.contains(&b'/'));
+        }
+        let last = pattern.is_empty();
+        let here = match_chunk(chunk, name);
+        if let Ok(Some(after)) = here {
+            if after.is_empty() || !last {
+                name = after;
+                continue;
+            }
+        }
+        here?;
+        if star {
+            let mut skip = 0;
+            while skip < name.len() && name[skip] != b'/' {
+                skip += 1;
+                match match_chunk(chunk, &name[skip..])? {
+                    Some(after) if !last || after.is_empty() => {
+                        name = after;
+                        continue 'chunks;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        return Ok(false);
+    }
+    Ok(name.is_empty())
+}
+
+/// The leading stars of `pattern` (whether there were any), the chunk up to the next star
+/// outside a class, and the rest.
+fn split_chunk(pattern: &[u8]) -> (bool, &[u8], &[u8]) {
+    let start = pattern.iter().take_while(|&&b| b == b'*').count();
+    let pattern = &pattern[start..];
+    let mut in_class = false;
+    let mut i = 0;
+    while i < pattern.len() {
+        match pattern[i] {
+            b'\\' if i + 1 < pattern.len() => i += 1,
+            b'[' => in_class = true,
+            b']' => in_class = false,
+            b'*' if !in_class => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    (start > 0, &pattern[..i], &pattern[i..])
+}
+
+/// Matches a star-free chunk against the start of `s`: what is left of `s`, or `None`.
+fn match_chunk<'a>(mut chunk: &[u8], mut s: &'a [u8]) -> Result<Option<&'a [u8]>, BadPattern> {
+    while let Some(&op) = chunk.first() {
+        if s.is_empty() {
+            return Ok(None);
+        }
+        match op {
+            b'[' => {
+                let (c, len) = decode_rune(s);
+                s = &s[len..];
+                chunk = &chunk[1..];
+                if chunk.is_empty() {
+                    return Err(BadPattern);
+                }
+                let negated = chunk[0] == b'^';
+                if negated {
+                    chunk = &chunk[1..];
+                }
+                let mut matched = false;
+                let mut ranges = 0;
+                loop {
+                    if ranges > 0 && chunk.first() == Some(&b']') {
+                        chunk = &chunk[1..];
+                        break;
+                    }
+                    let (lo, rest) = class_char(chunk)?;
+                    chunk = rest;
+                    let mut hi = lo;
+                    if chunk[0] == b'-' {
+                        let (end, rest) = class_char(&chunk[1..])?;
+                        hi = end;
+                        chunk = rest;
+                    }
+                    matched |= lo <= c && c <= hi;
+                    ranges += 1;
+                }
+                if matched == negated {
+                    return Ok(None);
+                }
+            }
+            b'?' => {
+                if s[0] == b'/' {
+                    return Ok(None);
+                }
+                s = &s[decode_rune(s).1..];
+                chunk = &chunk[1..];
+            }
+            _ => {
+                if op == b'\\' {
+                    chunk = &chunk[1..];
+                    if chunk.is_empty() {
+                        return Err(BadPattern);
+                    }
+                }
+                if chunk[0] != s[0] {
+                    return Ok(None);
+                }
+                s = &s[1..];
+                chunk = &chunk[1..];
+            }
+        }
+    }
+    Ok(Some(s))
+}
+
+/// One possibly escaped character of a class, and the rest of the chunk, which must not be
+/// empty (a class needs its `]`).
+fn class_char(chunk: &[u8]) -> Result<(char, &[u8]), BadPattern> {
+    let mut chunk = match chunk.first() {
+        None | Some(b'-') | Some(b']') => return Err(BadPattern),
+        Some(_) => chunk,
+    };
+    if chunk[0] == b'\\' {
+        chunk = &chunk[1..];
+        if chunk.is_empty() {
+            return Err(BadPattern);
+        }
+    }
+    let (c, len) = decode_rune(chunk);
+    let invalid = c == char::REPLACEMENT_CHARACTER && len == 1;
+    let rest = &chunk[len..];
+    if invalid || rest.is_empty() {
+        return Err(BadPattern);
+    }
+    Ok((c, rest))
 }
 
 /// Helm's `sanitizeString`: every Unicode space becomes an ASCII space and every other
@@ -800,5 +865,46 @@ mod tests {
         assert!(!path_match("templates/*", "templates/sub/a.yaml"));
         assert!(path_match("[a-c]", "b"));
         assert!(!path_match("[^a-c]", "b"));
+    }
+
+    #[test]
+    fn file_path_match_follows_go() {
+        // Classes match `/`, `?` and `*` do not; a trailing star stops at `/`.
+        assert!(path_match("a[/]b", "a/b"));
+        assert!(!path_match("a?b", "a/b"));
+        assert!(!path_match("a*", "ab/c"));
+        assert!(path_match("a*/b", "abc/b"));
+        assert!(path_match("*.yaml", "x.yaml"));
+        assert!(path_match("*x", "xxx"));
+        assert!(path_match("a*b*c", "aXbYbZc"));
+        assert!(!path_match("a*b*c", "aXbYbZ"));
+        assert!(path_match("\\\\*", "\\x"));
+        assert!(path_match("\\*", "*"));
+        assert!(!path_match("\\*", "x"));
+        assert!(path_match("[\\]]", "]"));
+        assert!(path_match("é?", "éñ"));
+        assert!(path_match("[à-ï]", "é"));
+        // Malformed patterns: Go finds the fault only where matching reaches it, as Helm's
+        // `.helmignore` parser does when it tries each rule on "abc".
+        assert!(!path_match_valid("a["));
+        assert!(!path_match_valid("[]a]"));
+        assert!(!path_match_valid("[a-]"));
+        assert!(!path_match_valid("\\"));
+        assert!(path_match_valid("abc\\"));
+        assert!(path_match_valid("x["));
+        assert!(!path_match("[", "a"));
+    }
+
+    #[test]
+    fn many_stars_cost_pattern_times_name() {
+        let name = "a".repeat(120);
+        let started = std::time::Instant::now();
+        assert!(!path_match("*a*a*a*a*a*a*a*a*a*b", &name));
+        assert!(path_match("*a*a*a*a*a*a*a*a*a*a", &name));
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(50),
+            "took {:?}",
+            started.elapsed()
+        );
     }
 }

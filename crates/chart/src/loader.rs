@@ -162,9 +162,11 @@ pub fn archive_files(data: &[u8]) -> Result<Vec<File>, LoadError> {
                 "chart contains illegally named files: {path:?}"
             )));
         }
-        let size = entry.header().size().unwrap_or(0);
+        // The entry's real size: a PAX `size` record overrides the ustar header's field, as
+        // in Go's archive/tar, so a small header cannot smuggle a large file past the cap.
+        let size = entry.size();
         if size > MAX_DECOMPRESSED_FILE_SIZE {
-            return Err(err(format!("decompressed chart file {name:?} is larger than the maximum file size {MAX_DECOMPRESSED_FILE_SIZE}")));
+            return Err(err(format!("decompressed chart file {path:?} is larger than the maximum file size {MAX_DECOMPRESSED_FILE_SIZE}")));
         }
         total += size;
         if total > MAX_DECOMPRESSED_CHART_SIZE {
@@ -274,8 +276,9 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
     let mut subcharts: std::collections::BTreeMap<String, Vec<File>> =
         std::collections::BTreeMap::new();
     // Chart.yaml first, wherever it is among the files: what the others mean depends on its
-    // apiVersion.
-    if let Some(f) = files.iter().find(|f| f.name == "Chart.yaml") {
+    // apiVersion. Every Chart.yaml entry counts, in archive order, each decoded over the one
+    // before (a second one overrides the fields it sets, as in Helm).
+    for f in files.iter().filter(|f| f.name == "Chart.yaml") {
         has_metadata = true;
         c.metadata
             .merge_yaml(&String::from_utf8_lossy(&f.data))
@@ -449,5 +452,82 @@ mod tests {
         }])
         .unwrap_err();
         assert_eq!(e.0, "Chart.yaml file is missing");
+    }
+
+    /// A gzipped tar of `(path, data)` entries; `pax_size` gives an entry a PAX `size`
+    /// record while its ustar header claims 10 bytes.
+    fn archive(entries: &[(&str, &[u8], bool)]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (path, data, pax_size) in entries {
+            let mut header = tar::Header::new_ustar();
+            header.set_path(path).unwrap();
+            header.set_mode(0o644);
+            header.set_size(data.len() as u64);
+            if *pax_size {
+                let size = data.len().to_string();
+                builder
+                    .append_pax_extensions([("size", size.as_bytes())])
+                    .unwrap();
+                header.set_size(10);
+            }
+            header.set_cksum();
+            builder.append(&header, *data).unwrap();
+        }
+        let tar = builder.into_inner().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &tar).unwrap();
+        gz.finish().unwrap()
+    }
+
+    const CHART_YAML: &[u8] = b"apiVersion: v2\nname: c\nversion: 0.1.0\n";
+
+    #[test]
+    fn the_file_size_cap_reads_the_pax_size() {
+        // Helm v4.2.3 (checked with its SDK on an archive of a 6 MiB template, with and
+        // without a PAX size record): `decompressed chart file "c/templates/big.yaml" is
+        // larger than the maximum file size 5242880`.
+        let big = vec![b'#'; 6 * 1024 * 1024];
+        for pax in [false, true] {
+            let data = archive(&[
+                ("c/Chart.yaml", CHART_YAML, false),
+                ("c/templates/big.yaml", &big, pax),
+            ]);
+            let e = archive_files(&data).unwrap_err();
+            assert_eq!(
+                e.0,
+                "decompressed chart file \"c/templates/big.yaml\" is larger than the maximum file size 5242880"
+            );
+        }
+    }
+
+    #[test]
+    fn a_second_chart_yaml_is_decoded_over_the_first() {
+        // Helm v4.2.3's SDK on the same archive: name second, version 0.2.0, description
+        // first (kept from the first entry), keywords [z]; a broken first entry fails.
+        let data = archive(&[
+            (
+                "c/Chart.yaml",
+                b"apiVersion: v2\nname: c\nversion: 0.1.0\ndescription: first\nkeywords: [a, b]\n",
+                false,
+            ),
+            (
+                "c/Chart.yaml",
+                b"apiVersion: v2\nname: second\nversion: 0.2.0\nkeywords: [z]\n",
+                false,
+            ),
+        ]);
+        let chart = load_archive(&data).unwrap();
+        assert_eq!(chart.metadata.name, "second");
+        assert_eq!(chart.metadata.version, "0.2.0");
+        assert_eq!(chart.metadata.description, "first");
+        assert_eq!(chart.metadata.keywords, vec!["z".to_string()]);
+        let data = archive(&[
+            ("c/Chart.yaml", b"a: [", false),
+            ("c/Chart.yaml", CHART_YAML, false),
+        ]);
+        assert_eq!(
+            load_archive(&data).unwrap_err().0,
+            "cannot load Chart.yaml: error converting YAML to JSON: yaml: line 1: did not find expected node content"
+        );
     }
 }

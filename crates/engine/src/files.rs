@@ -40,7 +40,8 @@ impl Files {
     }
 
     fn glob(&self, pattern: &str) -> Files {
-        let pattern = Glob::parse(pattern).unwrap_or(Glob(vec![Token::AnyDeep]));
+        let pattern = Glob::parse(pattern)
+            .unwrap_or_else(|| Glob(vec![Inst::Star { deep: true }, Inst::Match]));
         Files(
             self.0
                 .iter()
@@ -175,19 +176,146 @@ enum Token {
     Alt(Vec<Vec<Token>>),
 }
 
-struct Glob(Vec<Token>);
+/// A compiled `Glob` pattern: a small NFA run over the name one character at a time
+/// (Thompson's construction), so that matching costs pattern × name steps; trying every way
+/// a `*` could split the name would be exponential in the number of stars.
+struct Glob(Vec<Inst>);
+
+#[derive(Debug, Clone, PartialEq)]
+enum Inst {
+    /// Consumes one character that the token (a literal, `?` or a class) accepts.
+    One(Token),
+    /// `*` (`deep`: `**`): consumes any character (other than `/` unless deep) and stays,
+    /// or moves on without consuming.
+    Star {
+        deep: bool,
+    },
+    /// Moves on to every target without consuming (the branches of `{a,b}`).
+    Split(Vec<usize>),
+    Jump(usize),
+    Match,
+}
 
 impl Glob {
     fn parse(pattern: &str) -> Option<Glob> {
         let chars: Vec<char> = pattern.chars().collect();
         let mut pos = 0;
         let tokens = parse_seq(&chars, &mut pos, false)?;
-        (pos == chars.len()).then_some(Glob(tokens))
+        if pos != chars.len() {
+            return None;
+        }
+        let mut program = Vec::new();
+        compile(&tokens, &mut program);
+        program.push(Inst::Match);
+        Some(Glob(program))
     }
 
     fn matches(&self, name: &str) -> bool {
-        let chars: Vec<char> = name.chars().collect();
-        match_seq(&self.0, &chars, &mut |rest| rest.is_empty())
+        let mut current = StateSet::new(self.0.len());
+        let mut next = StateSet::new(self.0.len());
+        self.add_state(&mut current, 0);
+        for c in name.chars() {
+            next.clear();
+            for &pc in &current.list {
+                match &self.0[pc] {
+                    Inst::One(token) if token_accepts(token, c) => {
+                        self.add_state(&mut next, pc + 1)
+                    }
+                    Inst::Star { deep } if *deep || c != '/' => self.add_state(&mut next, pc),
+                    _ => {}
+                }
+            }
+            std::mem::swap(&mut current, &mut next);
+            if current.list.is_empty() {
+                return false;
+            }
+        }
+        current.list.iter().any(|&pc| self.0[pc] == Inst::Match)
+    }
+
+    /// Adds `pc` and everything reachable from it without consuming a character.
+    fn add_state(&self, set: &mut StateSet, pc: usize) {
+        let mut pending = vec![pc];
+        while let Some(pc) = pending.pop() {
+            if !set.insert(pc) {
+                continue;
+            }
+            match &self.0[pc] {
+                Inst::Star { .. } => pending.push(pc + 1),
+                Inst::Split(targets) => pending.extend(targets.iter().rev()),
+                Inst::Jump(target) => pending.push(*target),
+                Inst::One(_) | Inst::Match => {}
+            }
+        }
+    }
+}
+
+/// The NFA states active at one position of the name.
+struct StateSet {
+    seen: Vec<bool>,
+    list: Vec<usize>,
+}
+
+impl StateSet {
+    fn new(size: usize) -> StateSet {
+        StateSet {
+            seen: vec![false; size],
+            list: Vec::new(),
+        }
+    }
+
+    fn insert(&mut self, pc: usize) -> bool {
+        if self.seen[pc] {
+            return false;
+        }
+        self.seen[pc] = true;
+        self.list.push(pc);
+        true
+    }
+
+    fn clear(&mut self) {
+        for &pc in &self.list {
+            self.seen[pc] = false;
+        }
+        self.list.clear();
+    }
+}
+
+fn compile(tokens: &[Token], program: &mut Vec<Inst>) {
+    for token in tokens {
+        match token {
+            Token::Any => program.push(Inst::Star { deep: false }),
+            Token::AnyDeep => program.push(Inst::Star { deep: true }),
+            Token::Alt(alts) => {
+                let split = program.len();
+                program.push(Inst::Split(Vec::new()));
+                let mut starts = Vec::new();
+                let mut jumps = Vec::new();
+                for alt in alts {
+                    starts.push(program.len());
+                    compile(alt, program);
+                    jumps.push(program.len());
+                    program.push(Inst::Jump(0));
+                }
+                let end = program.len();
+                program[split] = Inst::Split(starts);
+                for j in jumps {
+                    program[j] = Inst::Jump(end);
+                }
+            }
+            one => program.push(Inst::One(one.clone())),
+        }
+    }
+}
+
+fn token_accepts(token: &Token, c: char) -> bool {
+    match token {
+        Token::Literal(l) => *l == c,
+        Token::AnyChar => c != '/',
+        Token::Class(negated, ranges) => {
+            ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated
+        }
+        _ => false,
     }
 }
 
@@ -268,42 +396,6 @@ fn parse_seq(chars: &[char], pos: &mut usize, in_alt: bool) -> Option<Vec<Token>
     Some(out)
 }
 
-/// Matches `tokens` against a prefix of `name`, then asks `rest_ok` about what is left.
-fn match_seq(tokens: &[Token], name: &[char], rest_ok: &mut dyn FnMut(&[char]) -> bool) -> bool {
-    let Some((first, more)) = tokens.split_first() else {
-        return rest_ok(name);
-    };
-    match first {
-        Token::Literal(c) => name.first() == Some(c) && match_seq(more, &name[1..], rest_ok),
-        Token::AnyChar => {
-            name.first().is_some_and(|&c| c != '/') && match_seq(more, &name[1..], rest_ok)
-        }
-        Token::Class(negated, ranges) => {
-            name.first().is_some_and(|&c| {
-                let inside = ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi);
-                inside != *negated
-            }) && match_seq(more, &name[1..], rest_ok)
-        }
-        Token::Any | Token::AnyDeep => {
-            let deep = *first == Token::AnyDeep;
-            for i in 0..=name.len() {
-                if match_seq(more, &name[i..], rest_ok) {
-                    return true;
-                }
-                if i < name.len() && !deep && name[i] == '/' {
-                    return false;
-                }
-            }
-            false
-        }
-        Token::Alt(alts) => alts.iter().any(|alt| {
-            match_seq(alt, name, &mut |rest: &[char]| {
-                match_seq(more, rest, rest_ok)
-            })
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,5 +417,30 @@ mod tests {
         assert!(!matches("[!a-c]x", "bx"));
         assert!(matches("a\\*", "a*"));
         assert!(Glob::parse("{a,b").is_none());
+        assert!(matches("{a,b{c,d}}x", "bdx"));
+        assert!(matches("{,x}y", "y"));
+        assert!(matches("*{.yaml,.yml}", "a.yml"));
+        assert!(!matches("*{.yaml,.yml}", "a/b.yml"));
+        assert!(matches("**/{a,b*}/**", "x/y/bz/q"));
+        assert!(!matches("a", ""));
+        assert!(matches("", ""));
+    }
+
+    #[test]
+    fn many_stars_cost_pattern_times_name() {
+        let name = "a".repeat(120);
+        let started = std::time::Instant::now();
+        assert!(!matches("*a*a*a*a*a*a*a*a*a*b", &name));
+        assert!(!matches("**a**a**a**a**a**a**a**a**a**b", &name));
+        assert!(!matches(
+            "{*a,*a}{*a,*a}{*a,*a}{*a,*a}{*a,*a}{*a,*a}{*a,*a}b",
+            &name
+        ));
+        assert!(matches("*a*a*a*a*a*a*a*a*a*a", &name));
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(50),
+            "took {:?}",
+            started.elapsed()
+        );
     }
 }

@@ -4,6 +4,8 @@ use std::any::Any as StdAny;
 use std::sync::Arc;
 
 use base64::Engine as _;
+use num_bigint::BigInt;
+use num_traits::Zero;
 use rand::Rng;
 use regex::Regex;
 use rudder_gotmpl::FuncMap;
@@ -23,51 +25,122 @@ fn i(v: &Value) -> i64 {
     to_int64(v)
 }
 
-/// Exact decimal arithmetic for Sprig's `addf`, `subf`, `mulf` (shopspring/decimal): each
-/// float is taken at its shortest decimal text, so `addf 0.1 0.2` is `0.3`.
-/// A decimal as (digits, scale): `12.5` is `(125, 1)`.
-type Decimal = (i128, u32);
-
-fn decimal_of(f: f64) -> Decimal {
-    let text = gofmt::format_float(f, 'f', -1);
-    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
-    let digits = format!("{int}{frac}");
-    (digits.parse::<i128>().unwrap_or(0), frac.len() as u32)
+/// Sprig's float arithmetic (`addf`, `add1f`, `subf`, `mulf`, `divf`) is shopspring/decimal's:
+/// each argument becomes the exact decimal of its shortest text (`NewFromFloat`, which refuses
+/// NaN and infinities), sums and products are exact at any size, a quotient is rounded half
+/// away from zero at 16 decimal places (`DivisionPrecision`), and the result is the float64
+/// nearest to the decimal (+Inf past the range). So `addf 0.1 0.2` is `0.3` and
+/// `addf 1e39 1` is `1e+39`. Hand-written over `num-bigint`: the decimal crates either cap
+/// the digits (28-digit `rust_decimal`) or round differently from shopspring.
+#[derive(Clone, Debug)]
+struct Decimal {
+    /// The value is `digits × 10^exp`.
+    digits: BigInt,
+    exp: i64,
 }
 
-fn decimal_to_f64(m: i128, scale: u32) -> f64 {
-    format!("{}e-{}", m, scale).parse().unwrap_or(0.0)
-}
+/// shopspring's `DivisionPrecision`.
+const DIVISION_PRECISION: i64 = 16;
 
-fn decimal_op(args: &[Value], start: f64, op: fn(Decimal, Decimal) -> Decimal) -> Value {
-    let mut acc = decimal_of(start);
-    for a in args {
-        acc = op(acc, decimal_of(to_float64(a)));
+impl Decimal {
+    fn from_f64(f: f64) -> Result<Decimal, String> {
+        if !f.is_finite() {
+            let text = if f.is_nan() {
+                "NaN"
+            } else if f > 0.0 {
+                "+Inf"
+            } else {
+                "-Inf"
+            };
+            return Err(format!("Cannot create a Decimal from {text}"));
+        }
+        // The shortest round-tripping digits, as `d.ddde±x`.
+        let text = gofmt::format_float(f, 'e', -1);
+        let (mantissa, exp) = text.split_once('e').unwrap_or((&text, "0"));
+        let exp: i64 = exp.parse().unwrap_or(0);
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let digits: BigInt = format!("{int}{frac}").parse().unwrap_or_default();
+        Ok(Decimal {
+            digits,
+            exp: exp - frac.len() as i64,
+        })
     }
-    Value::Float(decimal_to_f64(acc.0, acc.1))
+
+    fn to_f64(&self) -> f64 {
+        // Rust's float parsing rounds any number of digits correctly.
+        format!("{}e{}", self.digits, self.exp)
+            .parse()
+            .unwrap_or(0.0)
+    }
+
+    /// Both digit strings at the smaller exponent.
+    fn aligned(&self, other: &Decimal) -> (BigInt, BigInt, i64) {
+        let exp = self.exp.min(other.exp);
+        let scale = |d: &Decimal| &d.digits * pow10(d.exp - exp);
+        (scale(self), scale(other), exp)
+    }
+
+    fn add(&self, other: &Decimal) -> Decimal {
+        let (a, b, exp) = self.aligned(other);
+        Decimal { digits: a + b, exp }
+    }
+
+    fn sub(&self, other: &Decimal) -> Decimal {
+        let (a, b, exp) = self.aligned(other);
+        Decimal { digits: a - b, exp }
+    }
+
+    fn mul(&self, other: &Decimal) -> Decimal {
+        Decimal {
+            digits: &self.digits * &other.digits,
+            exp: self.exp + other.exp,
+        }
+    }
+
+    /// shopspring's `Div`: the quotient truncated at [`DIVISION_PRECISION`] places, then
+    /// rounded away from zero when the remainder is at least half a unit.
+    fn div(&self, other: &Decimal) -> Result<Decimal, String> {
+        if other.digits.is_zero() {
+            return Err("decimal division by 0".into());
+        }
+        // self / other × 10^p = (a / b) × 10^k
+        let k = self.exp - other.exp + DIVISION_PRECISION;
+        let (num, den) = if k >= 0 {
+            (&self.digits * pow10(k), other.digits.clone())
+        } else {
+            (self.digits.clone(), &other.digits * pow10(-k))
+        };
+        let mut quotient = &num / &den;
+        let remainder = &num % &den;
+        if remainder.magnitude() * 2u32 >= *den.magnitude() {
+            if self.digits.sign() != other.digits.sign() {
+                quotient -= 1;
+            } else {
+                quotient += 1;
+            }
+        }
+        Ok(Decimal {
+            digits: quotient,
+            exp: -DIVISION_PRECISION,
+        })
+    }
 }
 
-fn align(a: (i128, u32), b: (i128, u32)) -> (i128, i128, u32) {
-    let scale = a.1.max(b.1);
-    (
-        a.0 * 10i128.pow(scale - a.1),
-        b.0 * 10i128.pow(scale - b.1),
-        scale,
-    )
+fn pow10(n: i64) -> BigInt {
+    BigInt::from(10u32).pow(n as u32)
 }
 
-fn add_dec(a: (i128, u32), b: (i128, u32)) -> (i128, u32) {
-    let (x, y, s) = align(a, b);
-    (x + y, s)
-}
-
-fn sub_dec(a: (i128, u32), b: (i128, u32)) -> (i128, u32) {
-    let (x, y, s) = align(a, b);
-    (x - y, s)
-}
-
-fn mul_dec(a: (i128, u32), b: (i128, u32)) -> (i128, u32) {
-    (a.0 * b.0, a.1 + b.1)
+/// Sprig's `execDecimalOp`: `first` combined with each of `rest` in turn.
+fn decimal_op(
+    first: &Value,
+    rest: &[Value],
+    op: fn(&Decimal, &Decimal) -> Result<Decimal, String>,
+) -> Result<Value, String> {
+    let mut acc = Decimal::from_f64(to_float64(first))?;
+    for x in rest {
+        acc = op(&acc, &Decimal::from_f64(to_float64(x))?)?;
+    }
+    Ok(Value::Float(acc.to_f64()))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -439,35 +512,19 @@ pub(crate) fn register(m: &mut FuncMap) {
     });
     // Float math.
     add(m, "add1f", &[Any], None, |a| {
-        Ok(decimal_op(&[a[0].clone(), Value::Float(1.0)], 0.0, add_dec))
+        decimal_op(&a[0], &[Value::Int(1)], |x, y| Ok(x.add(y)))
     });
     add(m, "addf", &[], Some(Any), |a| {
-        Ok(decimal_op(a, 0.0, add_dec))
+        decimal_op(&Value::Float(0.0), a, |x, y| Ok(x.add(y)))
     });
     add(m, "subf", &[Any], Some(Any), |a| {
-        let mut acc = decimal_of(to_float64(&a[0]));
-        for x in &a[1..] {
-            acc = sub_dec(acc, decimal_of(to_float64(x)));
-        }
-        Ok(Value::Float(decimal_to_f64(acc.0, acc.1)))
+        decimal_op(&a[0], &a[1..], |x, y| Ok(x.sub(y)))
     });
     add(m, "mulf", &[Any], Some(Any), |a| {
-        let mut acc = decimal_of(to_float64(&a[0]));
-        for x in &a[1..] {
-            acc = mul_dec(acc, decimal_of(to_float64(x)));
-        }
-        Ok(Value::Float(decimal_to_f64(acc.0, acc.1)))
+        decimal_op(&a[0], &a[1..], |x, y| Ok(x.mul(y)))
     });
     add(m, "divf", &[Any], Some(Any), |a| {
-        let mut acc = to_float64(&a[0]);
-        for x in &a[1..] {
-            let d = to_float64(x);
-            if d == 0.0 {
-                return Err("decimal division by 0".into());
-            }
-            acc /= d;
-        }
-        Ok(Value::Float((acc * 1e16).round() / 1e16))
+        decimal_op(&a[0], &a[1..], Decimal::div)
     });
     add(m, "maxf", &[Any], Some(Any), |a| {
         Ok(Value::Float(

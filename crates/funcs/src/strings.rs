@@ -401,12 +401,26 @@ pub(crate) fn register(m: &mut FuncMap) {
         }
         Ok(Value::from(byte_slice(t, start as usize, end as usize)))
     });
+    /// Beyond any template's legitimate output (Kubernetes objects stop at 1.5 MiB).
+    const MAX_REPEAT_BYTES: u64 = 1 << 30;
     add(m, "repeat", &[Int, Str], None, |a| {
         let n = i(&a[0]);
+        let text = s(&a[1]);
         if n < 0 {
             return Err("strings: negative Repeat count".into());
         }
-        Ok(Value::from(s(&a[1]).repeat(n as usize)))
+        // Go panics (text/template reports it) when the length overflows an int; rudder
+        // also refuses lengths no machine holds, where Go would die of an allocation failure.
+        let len = (text.len() as u64)
+            .checked_mul(n as u64)
+            .filter(|&len| len <= i64::MAX as u64)
+            .ok_or("strings: Repeat output length overflow")?;
+        if len > MAX_REPEAT_BYTES {
+            return Err(format!(
+                "strings: Repeat output of {len} bytes is over rudder's limit of {MAX_REPEAT_BYTES}"
+            ));
+        }
+        Ok(Value::from(text.repeat(n as usize)))
     });
     add(m, "replace", &[Str, Str, Str], None, |a| {
         Ok(Value::from(s(&a[2]).replace(s(&a[0]), s(&a[1]))))

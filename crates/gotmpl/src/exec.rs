@@ -660,7 +660,8 @@ impl<'a, 'o> State<'a, 'o> {
         let val = self.eval_pipeline(dot, &b.pipe)?;
         let mark = self.vars.len();
         let decl = &b.pipe.decl;
-        let items: Vec<(Value, Val)> = match &val {
+        let mut counted = None;
+        let listed: Vec<(Value, Val)> = match &val {
             None => Vec::new(),
             Some(Value::List(l)) => l
                 .iter()
@@ -699,14 +700,12 @@ impl<'a, 'o> State<'a, 'o> {
                         format!("can't use {n} to iterate over more than one variable"),
                     ));
                 }
-                let make = |i: i64| {
-                    if matches!(val, Some(Value::Int(_))) {
-                        Value::Int(i)
-                    } else {
-                        Value::Int64(i)
-                    }
-                };
-                (0..(*n).max(0)).map(|i| (make(i), Some(make(i)))).collect()
+                // Counted as it goes: `range 9223372036854775807` runs (until a `break`)
+                // as in Go instead of first building a list nobody can hold.
+                let int = matches!(val, Some(Value::Int(_)));
+                let make = move |i: i64| if int { Value::Int(i) } else { Value::Int64(i) };
+                counted = Some((0..(*n).max(0)).map(move |i| (make(i), Some(make(i)))));
+                Vec::new()
             }
             Some(Value::Object(o)) if container_data(o.as_ref()).is_some() => {
                 let data = container_data(o.as_ref()).expect("checked");
@@ -742,7 +741,11 @@ impl<'a, 'o> State<'a, 'o> {
                 ));
             }
         };
-        if items.is_empty() {
+        let mut items: std::iter::Peekable<Box<dyn Iterator<Item = (Value, Val)>>> = match counted {
+            Some(counted) => (Box::new(counted) as Box<dyn Iterator<Item = _>>).peekable(),
+            None => (Box::new(listed.into_iter()) as Box<dyn Iterator<Item = _>>).peekable(),
+        };
+        if items.peek().is_none() {
             let r = match &b.else_list {
                 Some(e) => self.walk_list(dot, e),
                 None => Ok(Flow::Normal),
@@ -1819,6 +1822,19 @@ mod tests {
             "2"
         );
         assert_eq!(run("{{ range 3 }}{{ . }}{{ end }}", data()).unwrap(), "012");
+        // Counted as it goes (Go does too): no list of 2^63 numbers first.
+        assert_eq!(
+            run(
+                "{{ range 9223372036854775807 }}{{ if eq . 3 }}{{ break }}{{ end }}{{ . }}{{ end }}",
+                data()
+            )
+            .unwrap(),
+            "012"
+        );
+        assert_eq!(
+            run("{{ range -5 }}x{{ else }}none{{ end }}", data()).unwrap(),
+            "none"
+        );
         assert_eq!(
             run(
                 "{{ range .l }}{{ if eq . \"y\" }}{{ break }}{{ end }}{{ . }}{{ end }}",

@@ -227,7 +227,12 @@ pub fn format_float(f: f64, fmt: char, prec: i32) -> String {
                 let p = (digits.len() as i32 - dp).max(0) as usize;
                 fmt_f(neg, &digits, dp, p)
             } else {
-                let s = format!("{:.*}", prec as usize, a);
+                // Rust's formatter refuses precisions past u16::MAX; a float64's exact
+                // expansion ends within 1074 fractional digits, so the rest are zeros.
+                const EXACT: usize = 1100;
+                let prec = prec as usize;
+                let mut s = format!("{:.*}", prec.min(EXACT), a);
+                s.extend(std::iter::repeat_n('0', prec.saturating_sub(EXACT)));
                 if neg {
                     format!("-{s}")
                 } else {
@@ -1067,5 +1072,8 @@ mod tests {
         assert_eq!(s("%9999999d", &[Value::Int(1)]).len(), 9_999_999);
         // A `*` without an argument uses none up.
         assert_eq!(s("%*d", &[]), "%!(BADWIDTH)%!d(MISSING)");
+        let long = s("%.1000000f", &[Value::Float(1.5)]);
+        assert_eq!((long.len(), &long[..4]), (1_000_002, "1.50"));
+        assert!(long[3..].bytes().all(|b| b == b'0'));
     }
 }
