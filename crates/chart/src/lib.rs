@@ -4,6 +4,7 @@
 //! validation. Behaviour follows Helm v4.2.3 (pkg/chart/v2 and pkg/chart/common).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rudder_value::{yaml, Map, Value};
 
@@ -21,10 +22,22 @@ pub use values::{
 };
 
 /// One file of a chart: its path relative to the chart root (`/`-separated) and its bytes.
+/// The bytes are shared: a chart's files appear in its `raw` list as well as in `templates`
+/// or `files`, and dependency processing copies subcharts (Helm copies pointers there), so a
+/// clone of a `File` must not copy its content.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct File {
     pub name: String,
-    pub data: Vec<u8>,
+    pub data: Arc<[u8]>,
+}
+
+impl File {
+    pub fn new(name: impl Into<String>, data: impl Into<Arc<[u8]>>) -> File {
+        File {
+            name: name.into(),
+            data: data.into(),
+        }
+    }
 }
 
 /// The JSON field names of Helm's `chart.Metadata`, in its struct order (Chart.yaml's known

@@ -101,7 +101,7 @@ fn walk(root: &Path, dir: &Path, rules: &Rules, out: &mut Vec<File>) -> Result<(
         if data.starts_with(b"\xEF\xBB\xBF") {
             data.drain(..3);
         }
-        out.push(File { name: rel, data });
+        out.push(File::new(rel, data));
     }
     Ok(())
 }
@@ -181,7 +181,7 @@ pub fn archive_files(data: &[u8]) -> Result<Vec<File>, LoadError> {
         if data.starts_with(b"\xEF\xBB\xBF") {
             data.drain(..3);
         }
-        files.push(File { name, data });
+        files.push(File::new(name, data));
     }
     if files.is_empty() {
         return Err(err("no files in chart archive"));
@@ -297,7 +297,7 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
                 c.values = load_values(&text())
                     .map_err(|e| err(format!("cannot load values.yaml: {e}")))?;
             }
-            "values.schema.json" => c.schema = Some(f.data.clone()),
+            "values.schema.json" => c.schema = Some(f.data.to_vec()),
             // Helm v2's dependency files: still read (into the chart's metadata, as Helm
             // does), with a warning when the chart is past apiVersion v1.
             "requirements.yaml" => {
@@ -345,38 +345,81 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
         return Err(err("Chart.yaml file is missing"));
     }
     c.metadata.validate().map_err(err)?;
-    for (n, files) in subcharts {
-        if n.starts_with('_') || n.starts_with('.') {
-            continue;
-        }
-        let mut sub = if n.ends_with(".tgz") || n.ends_with(".tar.gz") {
-            let file = &files[0];
-            if file.name != n {
-                return Err(err(format!(
-                    "error unpacking subchart tar in {}: expected {n}, got {}",
-                    c.name(),
-                    file.name
-                )));
-            }
-            load_archive(&file.data)
-        } else {
-            let inner: Vec<File> = files
+    let subcharts: Vec<(String, Vec<File>)> = subcharts
+        .into_iter()
+        .filter(|(n, _)| !(n.starts_with('_') || n.starts_with('.')))
+        .collect();
+    let parent = c.name().to_string();
+    // Archived subcharts are independent gunzip + tar + YAML work: with more than one, each
+    // is loaded on its own thread. Results are taken in name order, so the first error is
+    // the one a sequential load reports.
+    let archives = subcharts.iter().filter(|(n, _)| is_archive_name(n)).count();
+    let loaded: Vec<Result<Chart, LoadError>> = if archives > 1 {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = subcharts
                 .into_iter()
-                .filter_map(|f| {
-                    f.name.split_once('/').map(|(_, rest)| File {
-                        name: rest.to_string(),
-                        data: f.data,
-                    })
+                .map(|(n, files)| {
+                    let parent = &parent;
+                    std::thread::Builder::new()
+                        // As deep as the main thread's stack: values.yaml nesting is the input's.
+                        .stack_size(8 << 20)
+                        .spawn_scoped(scope, move || load_subchart(parent, &n, files))
                 })
                 .collect();
-            load_files(inner)
-        }
-        .map_err(|e| err(format!("error unpacking subchart {n} in {}: {e}", c.name())))?;
+            handles
+                .into_iter()
+                .map(|h| match h {
+                    Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    Err(e) => Err(err(format!(
+                        "cannot start a thread to load a subchart: {e}"
+                    ))),
+                })
+                .collect()
+        })
+    } else {
+        subcharts
+            .into_iter()
+            .map(|(n, files)| load_subchart(&parent, &n, files))
+            .collect()
+    };
+    for sub in loaded {
+        let mut sub = sub?;
         c.load_logs.extend(std::mem::take(&mut sub.load_logs));
         c.dependencies.push(sub);
     }
     c.set_parents(Vec::new());
     Ok(c)
+}
+
+fn is_archive_name(name: &str) -> bool {
+    name.ends_with(".tgz") || name.ends_with(".tar.gz")
+}
+
+/// Loads the subchart `name` of the chart `parent` from its files under `charts/` (one
+/// archive, or a folder's files named `name/...`).
+fn load_subchart(parent: &str, name: &str, files: Vec<File>) -> Result<Chart, LoadError> {
+    if is_archive_name(name) {
+        let file = &files[0];
+        if file.name != name {
+            return Err(err(format!(
+                "error unpacking subchart tar in {parent}: expected {name}, got {}",
+                file.name
+            )));
+        }
+        load_archive(&file.data)
+    } else {
+        let inner: Vec<File> = files
+            .into_iter()
+            .filter_map(|f| {
+                f.name.split_once('/').map(|(_, rest)| File {
+                    name: rest.to_string(),
+                    data: f.data,
+                })
+            })
+            .collect();
+        load_files(inner)
+    }
+    .map_err(|e| err(format!("error unpacking subchart {name} in {parent}: {e}")))
 }
 
 #[cfg(test)]
@@ -387,7 +430,7 @@ mod tests {
     fn reads_chart_yaml_first_and_warns_about_v1_dependency_files_in_v2_charts() {
         let file = |name: &str, data: &str| File {
             name: name.into(),
-            data: data.as_bytes().to_vec(),
+            data: data.as_bytes().into(),
         };
         let deps = "dependencies:\n- name: sub\n  version: 0.1.0\n";
         // An archive may list requirements.yaml before Chart.yaml: it is still a v1 chart's.
@@ -418,23 +461,23 @@ mod tests {
         let files = vec![
             File {
                 name: "Chart.yaml".into(),
-                data: b"apiVersion: v2\nname: top\nversion: 1.0.0\n".to_vec(),
+                data: b"apiVersion: v2\nname: top\nversion: 1.0.0\n"[..].into(),
             },
             File {
                 name: "values.yaml".into(),
-                data: b"a: 1\n---\nb: 2\n".to_vec(),
+                data: b"a: 1\n---\nb: 2\n"[..].into(),
             },
             File {
                 name: "templates/x.yaml".into(),
-                data: b"x".to_vec(),
+                data: b"x"[..].into(),
             },
             File {
                 name: "README.md".into(),
-                data: b"hi".to_vec(),
+                data: b"hi"[..].into(),
             },
             File {
                 name: "charts/sub/Chart.yaml".into(),
-                data: b"apiVersion: v2\nname: sub\nversion: 0.1.0\n".to_vec(),
+                data: b"apiVersion: v2\nname: sub\nversion: 0.1.0\n"[..].into(),
             },
         ];
         let c = load_files(files).unwrap();
@@ -448,7 +491,7 @@ mod tests {
     fn missing_chart_yaml() {
         let e = load_files(vec![File {
             name: "values.yaml".into(),
-            data: vec![],
+            data: std::sync::Arc::from(&b""[..]),
         }])
         .unwrap_err();
         assert_eq!(e.0, "Chart.yaml file is missing");
@@ -528,6 +571,56 @@ mod tests {
         assert_eq!(
             load_archive(&data).unwrap_err().0,
             "cannot load Chart.yaml: error converting YAML to JSON: yaml: line 1: did not find expected node content"
+        );
+    }
+
+    /// A gzipped tar archive of `files` under the top folder `top`.
+    fn tgz(top: &str, files: &[(&str, &str)]) -> Vec<u8> {
+        let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::fast(),
+        ));
+        for (name, data) in files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            tar.append_data(&mut header, format!("{top}/{name}"), data.as_bytes())
+                .unwrap();
+        }
+        tar.into_inner().unwrap().finish().unwrap()
+    }
+
+    #[test]
+    fn archived_subcharts_load_in_name_order_and_report_the_first_error() {
+        let sub = |name: &str| {
+            let chart_yaml = format!("apiVersion: v2\nname: {name}\nversion: 0.1.0\n");
+            File::new(
+                format!("charts/{name}-0.1.0.tgz"),
+                tgz(
+                    name,
+                    &[("Chart.yaml", &chart_yaml), ("values.yaml", "x: 1\n")],
+                ),
+            )
+        };
+        let top = File::new(
+            "Chart.yaml",
+            &b"apiVersion: v2\nname: top\nversion: 1.0.0\n"[..],
+        );
+        let c = load_files(vec![top.clone(), sub("c"), sub("a"), sub("b")]).unwrap();
+        let names: Vec<&str> = c.dependencies.iter().map(Chart::name).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(c.dependencies[2].full_path(), "top/charts/c");
+        assert_eq!(
+            c.dependencies[0].values.get_path(&["x"]),
+            Some(Value::Float(1.0))
+        );
+
+        let broken = |name: &str| File::new(format!("charts/{name}.tgz"), &b"not gzip"[..]);
+        let e = load_files(vec![top, sub("a"), broken("b"), broken("c")]).unwrap_err();
+        assert_eq!(
+            e.0,
+            "error unpacking subchart b.tgz in top: file does not appear to be a gzipped archive; got 'application/octet-stream'"
         );
     }
 }

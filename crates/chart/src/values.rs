@@ -279,16 +279,11 @@ fn path_value(values: &Map, path: &str) -> Option<Value> {
     }
 }
 
-fn subchart_copy(charts: &[Chart], dep: &crate::Dependency) -> Option<Chart> {
-    let c = charts.iter().find(|c| {
-        c.name() == dep.name
-            && rudder_semver::is_compatible_range(&dep.version, &c.metadata.version)
-    })?;
-    let mut out = c.clone();
-    if !dep.alias.is_empty() {
-        out.metadata.name = dep.alias.clone();
-    }
-    Some(out)
+/// Whether a dependency entry names a loaded subchart (same name, version in the entry's
+/// range), as Helm's `getAliasDependency` and `processDependencyEnabled` match them.
+fn names_chart(dep: &crate::Dependency, chart: &Chart) -> bool {
+    chart.name() == dep.name
+        && rudder_semver::is_compatible_range(&dep.version, &chart.metadata.version)
 }
 
 fn process_enabled(
@@ -300,20 +295,57 @@ fn process_enabled(
     if chart.metadata.dependencies.is_empty() {
         return Ok(());
     }
+    // Helm rebuilds the subchart list: loaded charts no entry refers to, then one copy per
+    // entry (renamed to its alias). Copies are moved out of the loaded list, and cloned only
+    // when two entries name the same chart, so charts are never copied needlessly.
+    let mut loaded: Vec<Option<Chart>> = std::mem::take(&mut chart.dependencies)
+        .into_iter()
+        .map(Some)
+        .collect();
+    // The first loaded chart each entry names.
+    let picks: Vec<Option<usize>> = chart
+        .metadata
+        .dependencies
+        .iter()
+        .map(|req| {
+            loaded
+                .iter()
+                .position(|c| c.as_ref().is_some_and(|c| names_chart(req, c)))
+        })
+        .collect();
     let mut deps: Vec<Chart> = Vec::new();
-    for existing in &chart.dependencies {
-        let referenced = chart.metadata.dependencies.iter().any(|r| {
-            existing.name() == r.name
-                && rudder_semver::is_compatible_range(&r.version, &existing.metadata.version)
+    for slot in &mut loaded {
+        let referenced = slot.as_ref().is_some_and(|c| {
+            chart
+                .metadata
+                .dependencies
+                .iter()
+                .any(|r| names_chart(r, c))
         });
         if !referenced {
-            deps.push(existing.clone());
+            deps.extend(slot.take());
         }
     }
-    let loaded = chart.dependencies.clone();
-    for req in &mut chart.metadata.dependencies {
-        if let Some(c) = subchart_copy(&loaded, req) {
-            deps.push(c);
+    let mut uses_left = vec![0usize; loaded.len()];
+    for i in picks.iter().flatten() {
+        uses_left[*i] += 1;
+    }
+    for (req, pick) in chart.metadata.dependencies.iter_mut().zip(&picks) {
+        if let Some(i) = *pick {
+            uses_left[i] -= 1;
+            let mut copy = if uses_left[i] == 0 {
+                loaded[i]
+                    .take()
+                    .expect("a referenced chart stays until its last use")
+            } else {
+                loaded[i]
+                    .clone()
+                    .expect("a referenced chart stays until its last use")
+            };
+            if !req.alias.is_empty() {
+                copy.metadata.name = req.alias.clone();
+            }
+            deps.push(copy);
         }
         if !req.alias.is_empty() {
             req.name = req.alias.clone();
@@ -519,7 +551,7 @@ mod tests {
                 .iter()
                 .map(|(n, d)| File {
                     name: n.to_string(),
-                    data: d.as_bytes().to_vec(),
+                    data: d.as_bytes().into(),
                 })
                 .collect(),
         )
@@ -570,5 +602,25 @@ mod tests {
         let user = rudder_value::yaml::from_yaml("other: {enabled: false}\n").unwrap();
         process_dependencies(&mut c, &user, &mut Logs::new()).unwrap();
         assert!(c.dependencies.is_empty());
+    }
+
+    #[test]
+    fn aliased_copies_share_the_loaded_chart_files() {
+        let mut c = chart(&[
+            ("Chart.yaml", "apiVersion: v2\nname: top\nversion: 1.0.0\ndependencies:\n- name: sub\n  version: 0.1.0\n  alias: one\n- name: sub\n  version: 0.1.0\n  alias: two\n- name: sub\n  version: 9.0.0\n"),
+            ("charts/sub/Chart.yaml", "apiVersion: v2\nname: sub\nversion: 0.1.0\n"),
+            ("charts/sub/templates/a.yaml", "kind: A\n"),
+            ("charts/other/Chart.yaml", "apiVersion: v2\nname: other\nversion: 0.1.0\n"),
+        ]);
+        let template = c.dependencies[1].templates[0].data.clone();
+        process_dependencies(&mut c, &Value::map(Map::new()), &mut Logs::new()).unwrap();
+        // Helm's order: the unreferenced chart first, then one copy per matching entry; the
+        // entry whose version matches nothing adds none.
+        let names: Vec<&str> = c.dependencies.iter().map(Chart::name).collect();
+        assert_eq!(names, ["other", "one", "two"]);
+        assert_eq!(c.dependencies[1].full_path(), "top/charts/one");
+        for copy in &c.dependencies[1..] {
+            assert!(std::sync::Arc::ptr_eq(&copy.templates[0].data, &template));
+        }
     }
 }

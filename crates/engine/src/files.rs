@@ -23,7 +23,7 @@ impl Files {
         Files(
             files
                 .iter()
-                .map(|f| (f.name.clone(), Arc::from(f.data.as_slice())))
+                .map(|f| (f.name.clone(), f.data.clone()))
                 .collect(),
         )
     }

@@ -258,15 +258,18 @@ impl fmt::Display for Node {
 // ---------------------------------------------------------------------------------------------
 // Lexer
 
+/// A token; its text borrows the template source, so tokens cost no allocation and
+/// peeking (which copies one) is cheap.
 #[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Ident(String),
-    Field(String),
-    Variable(String),
-    Str(String, Arc<str>),
-    RawStr(String, String),
-    Char(String),
-    Number(String),
+enum Tok<'a> {
+    Ident(&'a str),
+    Field(&'a str),
+    Variable(&'a str),
+    /// A quoted string: as written, and its value.
+    Str(&'a str, Arc<str>),
+    RawStr(&'a str, Arc<str>),
+    Char(&'a str),
+    Number(&'a str),
     Dot,
     LParen,
     RParen,
@@ -279,7 +282,7 @@ enum Tok {
     End(bool),
 }
 
-impl Tok {
+impl Tok<'_> {
     fn describe(&self) -> String {
         match self {
             Tok::Ident(s) | Tok::Field(s) | Tok::Variable(s) | Tok::Number(s) | Tok::Char(s) => {
@@ -326,7 +329,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// The next token inside an action. Errors carry Go's lexer messages.
-    fn next(&mut self) -> Result<(usize, Tok), String> {
+    fn next(&mut self) -> Result<(usize, Tok<'a>), String> {
         let start = self.pos;
         let rest = self.rest();
         if rest.starts_with(" -}}")
@@ -394,7 +397,7 @@ impl<'a> Lexer<'a> {
                 }
                 let raw = &self.src[start..self.pos];
                 let value = unquote(raw).map_err(|_| format!("invalid syntax: {raw}"))?;
-                Tok::Str(raw.to_string(), value)
+                Tok::Str(raw, value)
             }
             '`' => {
                 match self.rest().find('`') {
@@ -402,8 +405,13 @@ impl<'a> Lexer<'a> {
                     None => return Err("unterminated raw quoted string".into()),
                 }
                 let raw = &self.src[start..self.pos];
-                let value = raw[1..raw.len() - 1].replace('\r', "");
-                Tok::RawStr(raw.to_string(), value)
+                let body = &raw[1..raw.len() - 1];
+                let value: Arc<str> = if body.contains('\r') {
+                    Arc::from(body.replace('\r', ""))
+                } else {
+                    Arc::from(body)
+                };
+                Tok::RawStr(raw, value)
             }
             '\'' => {
                 loop {
@@ -422,13 +430,13 @@ impl<'a> Lexer<'a> {
                         Some(o) => self.pos += o.len_utf8(),
                     }
                 }
-                Tok::Char(self.src[start..self.pos].to_string())
+                Tok::Char(&self.src[start..self.pos])
             }
             '$' => {
                 while self.peek().is_some_and(is_alnum) {
                     self.pos += self.peek().map_or(1, char::len_utf8);
                 }
-                Tok::Variable(self.src[start..self.pos].to_string())
+                Tok::Variable(&self.src[start..self.pos])
             }
             '.' => {
                 if self.peek().is_some_and(|n| n.is_ascii_digit()) {
@@ -439,7 +447,7 @@ impl<'a> Lexer<'a> {
                     while self.peek().is_some_and(is_alnum) {
                         self.pos += self.peek().map_or(1, char::len_utf8);
                     }
-                    Tok::Field(self.src[start + 1..self.pos].to_string())
+                    Tok::Field(&self.src[start + 1..self.pos])
                 } else {
                     Tok::Dot
                 }
@@ -452,7 +460,7 @@ impl<'a> Lexer<'a> {
                 while self.peek().is_some_and(is_alnum) {
                     self.pos += self.peek().map_or(1, char::len_utf8);
                 }
-                Tok::Ident(self.src[start..self.pos].to_string())
+                Tok::Ident(&self.src[start..self.pos])
             }
             c => {
                 return Err(format!(
@@ -464,7 +472,7 @@ impl<'a> Lexer<'a> {
         Ok((start, tok))
     }
 
-    fn number(&mut self, start: usize) -> Result<(usize, Tok), String> {
+    fn number(&mut self, start: usize) -> Result<(usize, Tok<'a>), String> {
         let b = self.src.as_bytes();
         let mut i = self.pos;
         if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
@@ -521,7 +529,7 @@ impl<'a> Lexer<'a> {
             return Err(format!("bad number syntax: {:?}", &self.src[start..j]));
         }
         self.pos = i;
-        Ok((start, Tok::Number(self.src[start..i].to_string())))
+        Ok((start, Tok::Number(&self.src[start..i])))
     }
 }
 
@@ -814,7 +822,7 @@ struct Parser<'a, 'f> {
     text: Arc<str>,
     lex: Lexer<'a>,
     /// A token pushed back.
-    peeked: Vec<(usize, Tok)>,
+    peeked: Vec<(usize, Tok<'a>)>,
     defines: Vec<Tree>,
     vars: Vec<String>,
     funcs: &'f dyn Fn(&str) -> bool,
@@ -835,9 +843,9 @@ struct Parser<'a, 'f> {
 const MAX_DEPTH: usize = 10_000;
 
 /// Where a list ended: at `{{end}}` or at `{{else ...}}` (with what follows `else`).
-enum ListEnd {
+enum ListEnd<'a> {
     End,
-    Else(Option<Tok>),
+    Else(Option<Tok<'a>>),
     Eof,
 }
 
@@ -906,7 +914,7 @@ impl<'a, 'f> Parser<'a, 'f> {
         line
     }
 
-    fn next(&mut self) -> PResult<(usize, Tok)> {
+    fn next(&mut self) -> PResult<(usize, Tok<'a>)> {
         if let Some(t) = self.peeked.pop() {
             return Ok(t);
         }
@@ -924,7 +932,7 @@ impl<'a, 'f> Parser<'a, 'f> {
         })
     }
 
-    fn next_non_space(&mut self) -> PResult<(usize, Tok)> {
+    fn next_non_space(&mut self) -> PResult<(usize, Tok<'a>)> {
         loop {
             let t = self.next()?;
             if t.1 != Tok::Space {
@@ -933,18 +941,18 @@ impl<'a, 'f> Parser<'a, 'f> {
         }
     }
 
-    fn backup(&mut self, t: (usize, Tok)) {
+    fn backup(&mut self, t: (usize, Tok<'a>)) {
         self.peeked.push(t);
     }
 
-    fn peek_non_space(&mut self) -> PResult<(usize, Tok)> {
+    fn peek_non_space(&mut self) -> PResult<(usize, Tok<'a>)> {
         let t = self.next_non_space()?;
         self.backup(t.clone());
         Ok(t)
     }
 
     /// Parses text and actions until `{{end}}`, `{{else}}` or the end of input.
-    fn list(&mut self, top: bool) -> PResult<(List, ListEnd)> {
+    fn list(&mut self, top: bool) -> PResult<(List, ListEnd<'a>)> {
         let mut list = List::new();
         loop {
             let rest = &self.src[self.lex.pos..];
@@ -1018,10 +1026,10 @@ impl<'a, 'f> Parser<'a, 'f> {
         }
     }
 
-    fn action(&mut self, start: usize, top: bool) -> PResult<Step> {
+    fn action(&mut self, start: usize, top: bool) -> PResult<Step<'a>> {
         let (pos, tok) = self.next_non_space()?;
-        if let Tok::Ident(word) = &tok {
-            match word.as_str() {
+        if let Tok::Ident(word) = tok {
+            match word {
                 "end" => {
                     self.expect_end("end")?;
                     return Ok(Step::End);
@@ -1033,7 +1041,7 @@ impl<'a, 'f> Parser<'a, 'f> {
                             self.trim_next = trim;
                             Ok(Step::Else(None))
                         }
-                        Tok::Ident(ref k) if k == "if" || k == "with" => {
+                        Tok::Ident(k) if k == "if" || k == "with" => {
                             self.backup((p2, t2.clone()));
                             Ok(Step::Else(Some(t2)))
                         }
@@ -1082,8 +1090,7 @@ impl<'a, 'f> Parser<'a, 'f> {
                     }
                     let (p2, t2) = self.next_non_space()?;
                     let name = match t2 {
-                        Tok::Str(_, v) => v.to_string(),
-                        Tok::RawStr(_, v) => v,
+                        Tok::Str(_, v) | Tok::RawStr(_, v) => v.to_string(),
                         other => {
                             return Err((
                                 p2,
@@ -1131,8 +1138,7 @@ impl<'a, 'f> Parser<'a, 'f> {
     fn template(&mut self, pos: usize, context: &str) -> PResult<Node> {
         let (p2, t2) = self.next_non_space()?;
         let name = match t2 {
-            Tok::Str(_, v) => v.to_string(),
-            Tok::RawStr(_, v) => v,
+            Tok::Str(_, v) | Tok::RawStr(_, v) => v.to_string(),
             other => {
                 return Err((
                     p2,
@@ -1236,7 +1242,7 @@ impl<'a, 'f> Parser<'a, 'f> {
             match after.1 {
                 Tok::Declare | Tok::Assign => {
                     is_assign = after.1 == Tok::Assign;
-                    decl.push(v);
+                    decl.push(v.to_string());
                 }
                 Tok::Comma if allow_two_vars => {
                     let (p3, t3) = self.next_non_space()?;
@@ -1247,8 +1253,8 @@ impl<'a, 'f> Parser<'a, 'f> {
                     match t4 {
                         Tok::Declare | Tok::Assign => {
                             is_assign = t4 == Tok::Assign;
-                            decl.push(v);
-                            decl.push(v2);
+                            decl.push(v.to_string());
+                            decl.push(v2.to_string());
                         }
                         other => {
                             return Err((
@@ -1386,7 +1392,7 @@ impl<'a, 'f> Parser<'a, 'f> {
                 if fields.is_empty() {
                     chain_pos = t.0;
                 }
-                fields.push(f);
+                fields.push(f.to_string());
             } else {
                 self.backup(t);
                 break;
@@ -1431,30 +1437,29 @@ impl<'a, 'f> Parser<'a, 'f> {
     fn term(&mut self) -> PResult<Arg> {
         let (pos, t) = self.next_non_space()?;
         let kind = match t {
-            Tok::Ident(name) => match name.as_str() {
+            Tok::Ident(name) => match name {
                 "true" => ArgKind::Bool(true),
                 "false" => ArgKind::Bool(false),
                 "nil" => ArgKind::Nil,
-                _ if KEYWORDS.contains(&name.as_str()) => {
+                _ if KEYWORDS.contains(&name) => {
                     return Err((pos, format!("unexpected <{name}> in operand")));
                 }
                 _ => {
-                    if !(self.funcs)(&name) {
+                    if !(self.funcs)(name) {
                         return Err((pos, format!("function {name:?} not defined")));
                     }
-                    ArgKind::Identifier(name)
+                    ArgKind::Identifier(name.to_string())
                 }
             },
             Tok::Dot => ArgKind::Dot,
-            Tok::Field(f) => ArgKind::Field(vec![f]),
+            Tok::Field(f) => ArgKind::Field(vec![f.to_string()]),
             Tok::Variable(v) => {
-                if !self.vars.contains(&v) {
+                if !self.vars.iter().any(|known| known == v) {
                     return Err((pos, format!("undefined variable {v:?}")));
                 }
-                ArgKind::Variable(v, Vec::new())
+                ArgKind::Variable(v.to_string(), Vec::new())
             }
-            Tok::Str(raw, v) => ArgKind::String(raw, v),
-            Tok::RawStr(raw, v) => ArgKind::String(raw, Arc::from(v)),
+            Tok::Str(raw, v) | Tok::RawStr(raw, v) => ArgKind::String(raw.to_string(), v),
             Tok::Number(text) => {
                 ArgKind::Number(Box::new(parse_number(&text, false).map_err(|m| (pos, m))?))
             }
@@ -1476,21 +1481,24 @@ impl<'a, 'f> Parser<'a, 'f> {
     }
 }
 
-enum Step {
+enum Step<'a> {
     Node(Node),
     None,
     End,
-    Else(Option<Tok>),
+    Else(Option<Tok<'a>>),
 }
 
-/// The names every template set knows without a FuncMap (Go's builtins).
-pub fn builtin_names() -> HashSet<&'static str> {
-    [
-        "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf",
-        "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne",
-    ]
-    .into_iter()
-    .collect()
+/// The names every template set knows without a FuncMap (Go's builtins), built once.
+pub fn builtin_names() -> &'static HashSet<&'static str> {
+    static NAMES: std::sync::LazyLock<HashSet<&'static str>> = std::sync::LazyLock::new(|| {
+        [
+            "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf",
+            "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne",
+        ]
+        .into_iter()
+        .collect()
+    });
+    &NAMES
 }
 
 #[cfg(test)]
