@@ -47,7 +47,7 @@ impl ChartPathOptions {
             cert_file: self.cert_file.clone(),
             key_file: self.key_file.clone(),
             insecure_skip_tls_verify: self.insecure_skip_tls_verify,
-            max_bytes: 0,
+            ..GetOptions::default()
         }
     }
 

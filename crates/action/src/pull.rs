@@ -125,7 +125,10 @@ fn fetch_repo_chart(
         (resolved.url, get_options)
     } else {
         let registry = &options.registry;
+        // The credentials belong to `--repo`'s origin: the chart download gets them when
+        // it is there (or with --pass-credentials), as the index download does.
         let mut get_options = GetOptions {
+            repo_url: options.repo_url.clone(),
             username: registry.username.clone(),
             password: registry.password.clone(),
             pass_credentials_all: options.pass_credentials_all,
@@ -249,14 +252,39 @@ fn expand(dir: &Path, data: &[u8]) -> Result<(), Error> {
             return Err(untar(format!("illegal file name {:?}", f.name)));
         }
         let out = root.join(relative);
-        if let Some(parent) = out.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| untar(e.to_string()))?;
-        }
+        let parent = Path::new(&chart_name).join(relative.parent().unwrap_or(Path::new("")));
+        create_dirs_without_links(dir, &parent).map_err(untar)?;
         // A link planted at the destination beforehand is replaced, never followed.
         if std::fs::symlink_metadata(&out).is_ok_and(|m| m.file_type().is_symlink()) {
             std::fs::remove_file(&out).map_err(|e| untar(e.to_string()))?;
         }
         std::fs::write(&out, &f.data).map_err(|e| untar(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Creates `base/relative` folder by folder, refusing to go through a symbolic link (or a
+/// file) already there: a link planted in the destination must not carry the chart's files
+/// elsewhere. Helm's securejoin resolves such links as if `base` were the root, so its
+/// writes stay inside `base` but land where the link says; rudder refuses instead.
+fn create_dirs_without_links(base: &Path, relative: &Path) -> Result<(), String> {
+    let mut path = base.to_path_buf();
+    for component in relative.components() {
+        path.push(component);
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(format!(
+                    "{} is a symbolic link; refusing to write through it",
+                    path.display()
+                ))
+            }
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(format!("{} exists and is not a directory", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir(&path).map_err(|e| format!("mkdir {}: {e}", path.display()))?
+            }
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        }
     }
     Ok(())
 }
@@ -364,6 +392,43 @@ mod hostile_archive_tests {
             files_under(root.path()),
             ["demo/Chart.yaml", "demo/templates/cm.yaml"]
         );
+    }
+
+    #[test]
+    fn links_already_in_the_destination_are_not_followed() {
+        let root = tempfile::tempdir().unwrap();
+        let dest = root.path().join("dest");
+        let outside = root.path().join("outside");
+        std::fs::create_dir_all(&dest).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        let data = archive(&[
+            ("demo/Chart.yaml", tar::EntryType::Regular, CHART, ""),
+            (
+                "demo/templates/cm.yaml",
+                tar::EntryType::Regular,
+                b"kind: ConfigMap\n",
+                "",
+            ),
+        ]);
+        // The chart's own folder, then a folder inside it, planted as links to elsewhere.
+        std::os::unix::fs::symlink(&outside, dest.join("demo")).unwrap();
+        let e = expand(&dest, &data).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "failed to untar: {} is a symbolic link; refusing to write through it",
+                dest.join("demo").display()
+            )
+        );
+        std::fs::remove_file(dest.join("demo")).unwrap();
+        std::fs::create_dir(dest.join("demo")).unwrap();
+        std::os::unix::fs::symlink(&outside, dest.join("demo/templates")).unwrap();
+        let e = expand(&dest, &data).unwrap_err().to_string();
+        assert!(
+            e.ends_with("templates is a symbolic link; refusing to write through it"),
+            "{e}"
+        );
+        assert!(files_under(&outside).is_empty(), "nothing may land outside");
     }
 
     #[test]

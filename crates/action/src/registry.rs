@@ -32,6 +32,7 @@ fn client(paths: &HelmPaths, options: &RegistryOptions) -> Result<Client, Error>
         username: options.username.clone(),
         password: options.password.clone(),
         credentials_file: paths.registry_config.clone(),
+        ..ClientOptions::default()
     })
     .map_err(|e| Error::message(format!("missing registry client: {e}")))
 }

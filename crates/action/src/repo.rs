@@ -1,7 +1,7 @@
 //! `helm repo add`, `remove` and `update`: repositories.yaml and the index cache, with
 //! Helm's messages (pkg/cmd/repo_*.go).
 
-use rudder_repo::chartrepo::download_index_file;
+use rudder_repo::chartrepo::download_index_file_within;
 use rudder_repo::{HelmPaths, RepoEntry, RepoFile};
 
 use rudder_value::gofmt::quote;
@@ -20,6 +20,8 @@ pub struct RepoAddOptions {
     pub pass_credentials_all: bool,
     /// `--force-update`: replace an entry of the same name.
     pub force_update: bool,
+    /// `--timeout` of the index download; zero means Helm's default (120 s).
+    pub timeout: std::time::Duration,
 }
 
 fn not_found(e: &str) -> bool {
@@ -70,7 +72,7 @@ pub fn repo_add(
             ));
         }
     }
-    download_index_file(&entry, &paths.repository_cache).map_err(|e| {
+    download_index_file_within(&entry, &paths.repository_cache, options.timeout).map_err(|e| {
         Error::message(format!(
             "looks like {} is not a valid chart repository or cannot be reached: {e}",
             quote(url)
@@ -118,10 +120,12 @@ pub fn repo_remove(paths: &HelmPaths, names: &[String]) -> Result<String, Error>
 }
 
 /// Downloads the index of every repository (or of `names`). What Helm prints goes to
-/// `out` as it happens; the error, if any, names the repositories that failed.
+/// `out` as it happens; the error, if any, names the repositories that failed. Each
+/// download may take `timeout` (`--timeout`; zero means Helm's default, 120 s).
 pub fn repo_update(
     paths: &HelmPaths,
     names: &[String],
+    timeout: std::time::Duration,
     out: &mut dyn std::io::Write,
 ) -> Result<(), Error> {
     const NO_REPOSITORIES: &str = "no repositories found. You must add one before updating";
@@ -154,7 +158,7 @@ pub fn repo_update(
         if !names.is_empty() && !names.contains(&entry.name) {
             continue;
         }
-        match download_index_file(entry, &paths.repository_cache) {
+        match download_index_file_within(entry, &paths.repository_cache, timeout) {
             Ok(_) => writeln!(
                 out,
                 "...Successfully got an update from the {} chart repository",

@@ -4,6 +4,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::getter::{self, GetOptions};
 use crate::index::IndexFile;
@@ -16,8 +17,22 @@ pub fn download_index_file(
     repo: &RepoEntry,
     cache_dir: &Path,
 ) -> Result<(PathBuf, IndexFile), String> {
+    download_index_file_within(repo, cache_dir, Duration::ZERO)
+}
+
+/// [`download_index_file`] with a time limit for the download (`--timeout` of `repo add`
+/// and `repo update`; zero means Helm's default, [`getter::DEFAULT_TIMEOUT`]).
+pub fn download_index_file_within(
+    repo: &RepoEntry,
+    cache_dir: &Path,
+    timeout: Duration,
+) -> Result<(PathBuf, IndexFile), String> {
     let url = resolve_reference_url(&repo.url, "index.yaml");
-    let data = getter::get(&url, &GetOptions::from(repo))?;
+    let options = GetOptions {
+        timeout,
+        ..GetOptions::from(repo)
+    };
+    let data = getter::get(&url, &options)?;
     let index = IndexFile::parse(&String::from_utf8_lossy(&data))?;
     fs::create_dir_all(cache_dir)
         .map_err(|e| format!("mkdir {}: {}", cache_dir.display(), io_error_text(&e)))?;

@@ -112,16 +112,21 @@ pub fn content_cache_file(root: &Path, digest: &[u8; 32]) -> PathBuf {
 /// `ChartDownloader.DownloadToCache`: the cached archive when the index's digest is already
 /// in the content cache, else downloaded and stored under its digest (the index's, or the
 /// data's own sha256 when the index gives none). Returns the cached file's path.
+///
+/// The download's own sha256 must be the index's digest, else nothing is stored and the
+/// download fails (Helm stores it under the index's digest unchecked); a cached file whose
+/// content does not match its name is not used, and is replaced by a fresh download.
 pub fn download_to_cache(content_cache: &Path, located: &Located) -> Result<PathBuf, String> {
     let known = decode_digest(&located.digest)?;
     if let Some(d) = known {
         let path = content_cache_file(content_cache, &d);
-        if fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() > 0) {
+        if fs::read(&path).is_ok_and(|data| !data.is_empty() && sha256(&data) == d) {
             return Ok(path);
         }
     }
     let data = getter::get(&located.url, &located.options)?;
-    let digest = known.unwrap_or_else(|| Sha256::digest(&data).into());
+    check_digest(&located.url, known, &data)?;
+    let digest = known.unwrap_or_else(|| sha256(&data));
     let path = content_cache_file(content_cache, &digest);
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)
@@ -138,13 +143,19 @@ pub fn download_to(
     located: &Located,
     dest: &Path,
 ) -> Result<PathBuf, String> {
-    let mut data = None;
-    if let Some(d) = decode_digest(&located.digest)? {
-        data = fs::read(content_cache_file(content_cache, &d)).ok();
-    }
-    let data = match data {
+    let known = decode_digest(&located.digest)?;
+    let cached = known.and_then(|d| {
+        fs::read(content_cache_file(content_cache, &d))
+            .ok()
+            .filter(|data| sha256(data) == d)
+    });
+    let data = match cached {
         Some(d) => d,
-        None => getter::get(&located.url, &located.options)?,
+        None => {
+            let data = getter::get(&located.url, &located.options)?;
+            check_digest(&located.url, known, &data)?;
+            data
+        }
     };
     let path_part = located.url.split(['?', '#']).next().unwrap_or("");
     let path_part = path_part.split_once("://").map_or(path_part, |(_, rest)| {
@@ -158,6 +169,22 @@ pub fn download_to(
     let file = dest.join(name);
     write_atomic(&file, &data)?;
     Ok(file)
+}
+
+fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// Refuses a download whose sha256 is not the digest the index gives for it.
+fn check_digest(url: &str, expected: Option<[u8; 32]>, data: &[u8]) -> Result<(), String> {
+    match expected {
+        Some(d) if sha256(data) != d => Err(format!(
+            "failed to download {url}: digest mismatch: the index says sha256:{}, the download is sha256:{}",
+            hex(&d),
+            hex(&sha256(data))
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn write_atomic(path: &Path, data: &[u8]) -> Result<(), String> {

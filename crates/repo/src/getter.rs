@@ -7,6 +7,7 @@
 
 use std::io::Read;
 use std::sync::Arc;
+use std::time::Duration;
 
 use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
 
@@ -17,6 +18,9 @@ pub const HELM_VERSION: &str = "v4.2.3";
 
 /// Largest download accepted (Helm caps chart archives and indexes similarly).
 pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
+
+/// Helm's `getter.DefaultHTTPTimeout`: a download that has not completed in this time fails.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How to fetch from one repository.
 #[derive(Clone, Debug, Default)]
@@ -32,6 +36,70 @@ pub struct GetOptions {
     pub insecure_skip_tls_verify: bool,
     /// 0 means [`DEFAULT_MAX_BYTES`].
     pub max_bytes: u64,
+    /// How long the whole download (connecting, the response and its body) may take; zero
+    /// means [`DEFAULT_TIMEOUT`] (`--timeout` of `repo add` and `repo update`).
+    pub timeout: Duration,
+}
+
+impl GetOptions {
+    /// The timeout in force: [`GetOptions::timeout`], or Helm's default when it is zero.
+    pub fn effective_timeout(&self) -> Duration {
+        if self.timeout.is_zero() {
+            DEFAULT_TIMEOUT
+        } else {
+            self.timeout
+        }
+    }
+}
+
+/// A duration as Go prints one (`2m0s`, `1.5s`, `250ms`), for error messages.
+pub fn go_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let (hours, minutes) = (ms / 3_600_000, ms / 60_000 % 60);
+    let seconds = (ms % 60_000) as f64 / 1000.0;
+    let mut out = String::new();
+    if hours > 0 {
+        out.push_str(&format!("{hours}h"));
+    }
+    if hours > 0 || minutes > 0 {
+        out.push_str(&format!("{minutes}m"));
+    }
+    out.push_str(&format!("{seconds}s"));
+    out
+}
+
+/// The text of a failed request: a timeout says which limit ran out and how long it was,
+/// anything else is ureq's own text. `io` errors from reading a body may carry ureq's.
+pub(crate) fn request_error_text(error: &ureq::Error, timeout: Duration) -> String {
+    match error {
+        ureq::Error::Timeout(ureq::Timeout::PerRead) => {
+            format!("timed out: no data received for {}", go_duration(timeout))
+        }
+        ureq::Error::Timeout(_) => format!(
+            "timed out: the request did not complete within {}",
+            go_duration(timeout)
+        ),
+        ureq::Error::Io(e) => io_error_text(e, timeout),
+        other => other.to_string(),
+    }
+}
+
+/// [`request_error_text`] of an error met while reading a response body.
+pub(crate) fn io_error_text(error: &std::io::Error, timeout: Duration) -> String {
+    match error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<ureq::Error>())
+    {
+        Some(inner) => request_error_text(inner, timeout),
+        None if error.kind() == std::io::ErrorKind::TimedOut => format!(
+            "timed out: the request did not complete within {}",
+            go_duration(timeout)
+        ),
+        None => error.to_string(),
+    }
 }
 
 impl From<&RepoEntry> for GetOptions {
@@ -46,6 +114,7 @@ impl From<&RepoEntry> for GetOptions {
             key_file: r.key_file.clone(),
             insecure_skip_tls_verify: r.insecure_skip_tls_verify,
             max_bytes: 0,
+            timeout: Duration::ZERO,
         }
     }
 }
@@ -146,9 +215,11 @@ fn basic_auth(user: &str, password: &str) -> String {
 
 /// Fetches `url` and returns its body.
 pub fn get(url: &str, opts: &GetOptions) -> Result<Vec<u8>, String> {
+    let timeout = opts.effective_timeout();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .tls_config(tls_config(opts)?)
         .http_status_as_error(false)
+        .timeout_global(Some(timeout))
         .user_agent(format!("Helm/{}", HELM_VERSION.trim_start_matches('v')))
         .build()
         .into();
@@ -156,9 +227,12 @@ pub fn get(url: &str, opts: &GetOptions) -> Result<Vec<u8>, String> {
     if sends_credentials(url, opts) {
         request = request.header("Authorization", basic_auth(&opts.username, &opts.password));
     }
-    let mut response = request
-        .call()
-        .map_err(|e| format!("failed to fetch {url} : {e}"))?;
+    let mut response = request.call().map_err(|e| {
+        format!(
+            "failed to fetch {url} : {}",
+            request_error_text(&e, timeout)
+        )
+    })?;
     let status = response.status();
     if status.as_u16() != 200 {
         return Err(format!(
@@ -178,7 +252,7 @@ pub fn get(url: &str, opts: &GetOptions) -> Result<Vec<u8>, String> {
         .as_reader()
         .take(limit + 1)
         .read_to_end(&mut body)
-        .map_err(|e| format!("failed to fetch {url} : {e}"))?;
+        .map_err(|e| format!("failed to fetch {url} : {}", io_error_text(&e, timeout)))?;
     if body.len() as u64 > limit {
         return Err(format!(
             "failed to fetch {url} : response larger than {limit} bytes"

@@ -559,7 +559,7 @@ impl Manager<'_> {
                 ca_file: rc.ca_file.clone(),
                 cert_file: rc.cert_file.clone(),
                 key_file: rc.key_file.clone(),
-                max_bytes: 0,
+                ..GetOptions::default()
             };
             return Ok((resolve_reference_url(repo_url, &ve.urls[0]), options));
         }

@@ -755,7 +755,7 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                     )));
                 }
             }
-            release_cmd::parse_duration_flag(&a.timeout, "timeout")?;
+            let timeout = release_cmd::parse_duration_flag(&a.timeout, "timeout")?;
             let password = repo_add_password(&a)?;
             let options = action::RepoAddOptions {
                 username: a.username,
@@ -766,6 +766,7 @@ fn run(cli: Cli) -> Result<(), action::Error> {
                 insecure_skip_tls_verify: a.insecure_skip_tls_verify,
                 pass_credentials_all: a.pass_credentials,
                 force_update: a.force_update,
+                timeout,
             };
             let text = action::repo_add(&action::HelmPaths::from_env(), &a.name, &a.url, &options)?;
             out.write_all(text.as_bytes()).map_err(action::Error::io)?;
@@ -800,8 +801,8 @@ fn run(cli: Cli) -> Result<(), action::Error> {
             out.write_all(text.as_bytes()).map_err(action::Error::io)?;
         }
         Command::Repo(RepoCommand::Update { names, timeout }) => {
-            release_cmd::parse_duration_flag(&timeout, "timeout")?;
-            action::repo_update(&action::HelmPaths::from_env(), &names, &mut out)?;
+            let timeout = release_cmd::parse_duration_flag(&timeout, "timeout")?;
+            action::repo_update(&action::HelmPaths::from_env(), &names, timeout, &mut out)?;
         }
         Command::Verify(v) => provenance_cmd::verify(&v, &mut out)?,
         Command::Completion { shell, .. } => {

@@ -51,6 +51,10 @@ pub struct ClientOptions {
     pub password: String,
     /// Helm's registry config file.
     pub credentials_file: PathBuf,
+    /// How long one request (connecting, sending, the response and its body) may take;
+    /// zero means [`getter::DEFAULT_TIMEOUT`]. Helm's registry client has no such limit
+    /// (only its dialer's), so a registry that stalls would hang it; rudder gives up.
+    pub timeout: Duration,
 }
 
 /// What a push stored.
@@ -289,10 +293,16 @@ impl Client {
             ..Default::default()
         })
         .map_err(|e| format!("can't create TLS config for client: {e}"))?;
+        let timeout = if options.timeout.is_zero() {
+            getter::DEFAULT_TIMEOUT
+        } else {
+            options.timeout
+        };
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .tls_config(tls)
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(30)))
+            .timeout_global(Some(timeout))
             .user_agent(format!(
                 "Helm/{}",
                 getter::HELM_VERSION.trim_start_matches('v')
@@ -336,7 +346,13 @@ impl Client {
         format!("{scheme}://{}", api_host(registry))
     }
 
-    fn credential(&self, host: &str) -> Result<Option<Credential>, String> {
+    /// The credential for requests to `host` (`host[:port]` of the URL) made on behalf of
+    /// `registry`. Explicit and login credentials belong to the registry's own host only (as
+    /// ORAS's static credential); any other host gets what the credentials file holds for it.
+    fn credential(&self, registry: &str, host: &str) -> Result<Option<Credential>, String> {
+        if !same_host(host, api_host(registry)) {
+            return self.store.get(host);
+        }
         if let Some(c) = &self.login_credential {
             return Ok(Some(c.clone()));
         }
@@ -346,7 +362,7 @@ impl Client {
                 password: self.options.password.clone(),
             }));
         }
-        self.store.get(host)
+        self.store.get(registry)
     }
 
     fn raw(
@@ -371,7 +387,13 @@ impl Client {
                 .map_err(|e| e.to_string())
                 .map(|r| self.agent.run(r)),
         }?;
-        let mut response = result.map_err(|e| format!("{method} \"{url}\": {e}"))?;
+        let timeout = self.agent.config().timeouts().global.unwrap_or_default();
+        let mut response = result.map_err(|e| {
+            format!(
+                "{method} \"{url}\": {}",
+                getter::request_error_text(&e, timeout)
+            )
+        })?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let mut data = Vec::new();
@@ -383,7 +405,9 @@ impl Client {
                 .reader()
                 .take(limit + 1)
                 .read_to_end(&mut data)
-                .map_err(|e| format!("{method} \"{url}\": {e}"))?;
+                .map_err(|e| {
+                    format!("{method} \"{url}\": {}", getter::io_error_text(&e, timeout))
+                })?;
             if data.len() as u64 > limit {
                 return Err(format!(
                     "{method} \"{url}\": response larger than {limit} bytes"
@@ -410,13 +434,14 @@ impl Client {
         body: Option<&[u8]>,
         limit: u64,
     ) -> Result<Response, String> {
-        let scope_key = format!("{registry} {}", scopes.join(" "));
+        // Authorizations are kept per host the request goes to, never per registry: a
+        // `Link` or `Location` the registry hands back may name another host, which must
+        // not see this registry's credentials or tokens.
+        let host = url_host(url).ok_or_else(|| format!("{method} \"{url}\": invalid URL"))?;
+        let scope_key = format!("{host} {}", scopes.join(" "));
         let cached = {
             let cache = self.auth_cache.borrow();
-            cache
-                .get(&scope_key)
-                .or_else(|| cache.get(registry))
-                .cloned()
+            cache.get(&scope_key).or_else(|| cache.get(&host)).cloned()
         };
         let mut all_headers: Vec<(&str, String)> = headers.to_vec();
         if let Some(auth) = &cached {
@@ -432,7 +457,7 @@ impl Client {
             .unwrap_or(Challenge::Other);
         let (key, auth) = match challenge {
             Challenge::Basic => {
-                let Some(cred) = self.credential(registry)? else {
+                let Some(cred) = self.credential(registry, &host)? else {
                     return Err(format!("{method} \"{url}\": basic credential not found"));
                 };
                 if cred.username.is_empty() || cred.password.is_empty() {
@@ -444,7 +469,7 @@ impl Client {
                     "Basic {}",
                     base64_encode(format!("{}:{}", cred.username, cred.password).as_bytes())
                 );
-                (registry.to_string(), value)
+                (host.clone(), value)
             }
             Challenge::Bearer {
                 realm,
@@ -457,7 +482,7 @@ impl Client {
                         all_scopes.push(s.to_string());
                     }
                 }
-                let token = self.fetch_token(registry, &realm, &service, &all_scopes)?;
+                let token = self.fetch_token(registry, &host, &realm, &service, &all_scopes)?;
                 (scope_key, format!("Bearer {token}"))
             }
             Challenge::Other => return Ok(resp),
@@ -477,6 +502,7 @@ impl Client {
     fn fetch_token(
         &self,
         registry: &str,
+        host: &str,
         realm: &str,
         service: &str,
         scopes: &[String],
@@ -484,7 +510,7 @@ impl Client {
         if realm.is_empty() {
             return Err(format!("{registry}: bearer challenge without a realm"));
         }
-        validate_realm(realm, self.options.plain_http, api_host(registry))?;
+        validate_realm(realm, self.options.plain_http, host)?;
         let mut query = Vec::new();
         if !service.is_empty() {
             query.push(format!("service={}", query_escape(service)));
@@ -499,7 +525,7 @@ impl Client {
             format!("{realm}{sep}{}", query.join("&"))
         };
         let mut headers = Vec::new();
-        if let Some(cred) = self.credential(registry)? {
+        if let Some(cred) = self.credential(registry, host)? {
             if !cred.username.is_empty() || !cred.password.is_empty() {
                 headers.push((
                     "Authorization",
@@ -1035,6 +1061,37 @@ fn validate_realm(
         }
     }
     Ok(())
+}
+
+/// `host[:port]` of an absolute URL, lower-cased, without user information and without the
+/// scheme's default port, as credentials are keyed.
+fn url_host(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if authority.is_empty() {
+        return None;
+    }
+    let authority = authority.to_ascii_lowercase();
+    let default_port = match scheme.to_ascii_lowercase().as_str() {
+        "http" => ":80",
+        "https" => ":443",
+        _ => "",
+    };
+    Some(match authority.strip_suffix(default_port) {
+        Some(h) if !default_port.is_empty() && !h.ends_with(':') => h.to_string(),
+        _ => authority,
+    })
+}
+
+/// Whether `host` (from [`url_host`]) is the registry host `registry` (`host[:port]`).
+fn same_host(host: &str, registry: &str) -> bool {
+    let registry = registry.to_ascii_lowercase();
+    host == registry
+        || registry
+            .strip_suffix(":443")
+            .or_else(|| registry.strip_suffix(":80"))
+            .is_some_and(|r| r == host)
 }
 
 /// The manifest media types asked for.
