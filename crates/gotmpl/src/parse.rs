@@ -1196,7 +1196,7 @@ impl<'a, 'f> Parser<'a, 'f> {
                 if chain != kind {
                     return Err((p2, format!("unexpected {{{{else {chain}}}}} in {kind}")));
                 }
-                let inner = self.branch(p2, &chain)?;
+                let inner = self.branch(p2, chain)?;
                 let node = if chain == "if" {
                     Node::If(inner)
                 } else {
@@ -1461,10 +1461,10 @@ impl<'a, 'f> Parser<'a, 'f> {
             }
             Tok::Str(raw, v) | Tok::RawStr(raw, v) => ArgKind::String(raw.to_string(), v),
             Tok::Number(text) => {
-                ArgKind::Number(Box::new(parse_number(&text, false).map_err(|m| (pos, m))?))
+                ArgKind::Number(Box::new(parse_number(text, false).map_err(|m| (pos, m))?))
             }
             Tok::Char(text) => {
-                ArgKind::Number(Box::new(parse_number(&text, true).map_err(|m| (pos, m))?))
+                ArgKind::Number(Box::new(parse_number(text, true).map_err(|m| (pos, m))?))
             }
             Tok::LParen => {
                 if self.depth >= MAX_DEPTH {
