@@ -52,14 +52,7 @@ pub fn drift(cluster: &Cluster, name: &str, read: &ReadOptions) -> Result<Outcom
             });
             continue;
         };
-        let planned = kube
-            .apply_dry_run(
-                &o.json,
-                &o.reference.namespace,
-                release::resources::FIELD_MANAGER,
-                true,
-            )
-            .map_err(|e| Error::message(format!("dry-run apply of {key}: {e}")))?;
+        let planned = reapplied(kube, o, &key)?;
         let mut wanted = side(&key, &kind, &planned)?;
         let mut found = side(&key, &kind, &live)?;
         if wanted.content == found.content {
@@ -124,20 +117,29 @@ pub(crate) fn live_and_planned(
         };
     for o in &new_objects {
         let key = live_side(o, &mut old)?;
-        let planned = kube
-            .apply_dry_run(
-                &o.json,
-                &o.reference.namespace,
-                release::resources::FIELD_MANAGER,
-                true,
-            )
-            .map_err(|e| Error::message(format!("dry-run apply of {key}: {e}")))?;
+        let planned = reapplied(kube, o, &key)?;
         new.insert(key.clone(), side(&key, &o.reference.kind, &planned)?);
     }
     for o in &old_objects {
         live_side(o, &mut old)?;
     }
     Ok((old, new))
+}
+
+/// What the server would store if the object were applied now by the release's field
+/// manager, taking over conflicting fields (a server-side apply as a dry run).
+fn reapplied(
+    kube: &rudder_kube::Kube,
+    o: &release::resources::Object,
+    key: &str,
+) -> Result<Json, Error> {
+    kube.apply_dry_run(
+        &o.json,
+        &o.reference.namespace,
+        release::resources::FIELD_MANAGER,
+        true,
+    )
+    .map_err(|e| Error::message(format!("dry-run apply of {key}: {e}")))
 }
 
 pub(super) fn object_key(obj: &Json, namespace: &str, default_namespace: &str) -> String {
