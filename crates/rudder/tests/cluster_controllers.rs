@@ -149,15 +149,14 @@ fn obj(api_version: &str, kind: &str, ns: &str, name: &str) -> ObjectRef {
     }
 }
 
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while Instant::now() < deadline {
-        if cond() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!("timed out waiting for {what}");
+/// Waits for `cond` for up to 90 s.
+fn eventually(what: &str, cond: impl FnMut() -> bool) {
+    common::eventually_within(
+        what,
+        Duration::from_secs(90),
+        Duration::from_millis(200),
+        cond,
+    );
 }
 
 fn condition_true(obj: &Json, kind: &str) -> bool {

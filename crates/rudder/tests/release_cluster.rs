@@ -10,7 +10,7 @@ use common::{env_or_skip, helm_cli_python, helm_python_path, obj, python_output,
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rudder_kube::{ConnectOptions, Kube};
 use serde_json::{json, Value as Json};
@@ -761,15 +761,13 @@ fn failed_upgrade_keeps_history_intact() {
 }
 
 /// Waits for `cond` for up to 60 s.
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if cond() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!("timed out waiting for {what}");
+fn eventually(what: &str, cond: impl FnMut() -> bool) {
+    common::eventually_within(
+        what,
+        Duration::from_secs(60),
+        Duration::from_millis(200),
+        cond,
+    );
 }
 
 fn spawn_rudder(kc: &str, ns: &str, args: &[&str]) -> Child {

@@ -103,15 +103,13 @@ fn history(mut cmd: Command) -> Vec<(i64, String, String)> {
 }
 
 /// Waits for `cond` for up to 60 s.
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if cond() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
+fn eventually(what: &str, cond: impl FnMut() -> bool) {
+    common::eventually_within(
+        what,
+        Duration::from_secs(60),
+        Duration::from_millis(100),
+        cond,
+    );
 }
 
 fn record_status(k: &Kube, ns: &str, release: &str, version: i64) -> Option<String> {

@@ -217,3 +217,21 @@ pub fn secret_record(
         .ok()?;
     Some((secret, serde_json::from_str(&json).expect("json")))
 }
+
+/// Polls `cond` every `poll` until it holds, failing the test after `timeout` with what was
+/// awaited.
+pub fn eventually_within(
+    what: &str,
+    timeout: std::time::Duration,
+    poll: std::time::Duration,
+    mut cond: impl FnMut() -> bool,
+) {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(poll);
+    }
+    panic!("timed out waiting for {what}");
+}
