@@ -176,49 +176,62 @@ pub fn run(
             ))
         }
         PluginCommand::Uninstall { names } => {
-            let found = plugins::load_all(&paths.plugins).map_err(plugin_error)?;
-            warn(&found.warnings);
-            let mut errors = Vec::new();
-            for name in &names {
-                let Some(p) = found.plugins.iter().find(|p| &p.metadata.name == name) else {
-                    errors.push(format!("plugin: {name} not found"));
-                    continue;
-                };
-                let result = plugins::uninstall(p, &paths.plugins)
-                    .and_then(|()| p.run_hook("delete", &settings(kube, namespace, debug)));
-                match result {
-                    Ok(()) => write(&format!("Uninstalled plugin: {name}\n"))?,
-                    Err(e) => errors.push(format!(
-                        "failed to uninstall plugin {name}, got error ({e})"
-                    )),
-                }
-            }
-            if !errors.is_empty() {
-                return Err(action::Error::message(errors.join("\n")));
-            }
+            let settings = settings(kube, namespace, debug);
+            for_each_named(
+                &paths.plugins,
+                &names,
+                "uninstall",
+                "Uninstalled",
+                &mut write,
+                |p| {
+                    plugins::uninstall(p, &paths.plugins)
+                        .and_then(|()| p.run_hook("delete", &settings))
+                },
+            )?;
         }
         PluginCommand::Update { names } => {
-            let found = plugins::load_all(&paths.plugins).map_err(plugin_error)?;
-            warn(&found.warnings);
-            let mut errors = Vec::new();
-            for name in &names {
-                let Some(p) = found.plugins.iter().find(|p| &p.metadata.name == name) else {
-                    errors.push(format!("plugin: {name} not found"));
-                    continue;
-                };
-                match plugins::update(p) {
-                    Ok(()) => write(&format!("Updated plugin: {name}\n"))?,
-                    Err(e) => {
-                        errors.push(format!("failed to update plugin {name}, got error ({e})"))
-                    }
-                }
-            }
-            if !errors.is_empty() {
-                return Err(action::Error::message(errors.join("\n")));
-            }
+            for_each_named(
+                &paths.plugins,
+                &names,
+                "update",
+                "Updated",
+                &mut write,
+                plugins::update,
+            )?;
         }
     }
     Ok(())
+}
+
+/// Runs `act` on each installed plugin named, as Helm's uninstall and update do: every name
+/// is tried, "DONE plugin: NAME" for each success, and the failures (unknown names included)
+/// reported together at the end.
+fn for_each_named(
+    plugins_dir: &std::path::Path,
+    names: &[String],
+    verb: &str,
+    done: &str,
+    write: &mut dyn FnMut(&str) -> Result<(), action::Error>,
+    mut act: impl FnMut(&plugins::Plugin) -> Result<(), plugins::Error>,
+) -> Result<(), action::Error> {
+    let found = plugins::load_all(plugins_dir).map_err(plugin_error)?;
+    warn(&found.warnings);
+    let mut errors = Vec::new();
+    for name in names {
+        let Some(p) = found.plugins.iter().find(|p| &p.metadata.name == name) else {
+            errors.push(format!("plugin: {name} not found"));
+            continue;
+        };
+        match act(p) {
+            Ok(()) => write(&format!("{done} plugin: {name}\n"))?,
+            Err(e) => errors.push(format!("failed to {verb} plugin {name}, got error ({e})")),
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(action::Error::message(errors.join("\n")))
+    }
 }
 
 /// Helm's `manuallyProcessArgs`: the global flags Helm reads itself out of a plugin's
