@@ -43,6 +43,9 @@ pub use template::{generate_name, template, template_name, ServerRender, Templat
 pub use version::{version_text, HELM_COMPATIBLE_VERSION};
 
 pub use rudder_chart::log::{Level as LogLevel, LogRecord};
+/// For a command-line process: renders leave their working structures to the process's end
+/// (see `rudder_engine::teardown`).
+pub use rudder_engine::teardown::skip as skip_render_teardown;
 
 /// Where an action hands the diagnostics Helm would log (coalescing warnings, a deprecated
 /// chart...) as they happen, so that they come before an error that follows them. The

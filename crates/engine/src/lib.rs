@@ -9,6 +9,7 @@ pub mod errors;
 pub mod files;
 pub mod manifest;
 pub mod render;
+pub mod teardown;
 
 pub use capabilities::{Capabilities, HelmVersion, KubeVersion};
 pub use manifest::{sort_manifests, split_manifests, Head, Hook, Manifest, INSTALL_ORDER};

@@ -293,6 +293,12 @@ impl Engine {
                 .map_err(|e| reformat_exec_error(name, &e.to_string()))?;
             rendered.insert(name.clone(), out.replace("<no value>", ""));
         }
+        if crate::teardown::skipped() {
+            // Parse trees, function table and contexts: thousands of small allocations.
+            std::mem::forget(templates);
+            std::mem::forget(funcs);
+            std::mem::forget(renderables);
+        }
         Ok(rendered)
     }
 

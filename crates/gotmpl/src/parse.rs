@@ -901,15 +901,19 @@ impl<'a, 'f> Parser<'a, 'f> {
         }
     }
 
-    /// The line of a byte offset. Parsing moves forward, so counting resumes from the last
-    /// answer instead of the start of the text.
+    /// The line of a byte offset, counted from the last answer (forwards or backwards), not
+    /// from the start of the text: parsing asks near where it last asked, but not always
+    /// forwards (a branch's line is asked after its body), and counting from the start each
+    /// time made parsing quadratic in the file's length.
     fn line_of(&self, pos: usize) -> usize {
         let pos = pos.min(self.src.len());
-        let (from, line) = match self.line_cache.get() {
-            (p, l) if p <= pos => (p, l),
-            _ => (0, 1),
+        let (cached, line) = self.line_cache.get();
+        let bytes = self.src.as_bytes();
+        let line = if cached <= pos {
+            line + count_newlines(&bytes[cached..pos])
+        } else {
+            line - count_newlines(&bytes[pos..cached])
         };
-        let line = line + count_newlines(&self.src.as_bytes()[from..pos]);
         self.line_cache.set((pos, line));
         line
     }
@@ -1552,6 +1556,30 @@ mod tests {
         assert!(parse_number("99999999999999999999", false).is_err());
         let n = parse_number("'a'", true).unwrap();
         assert_eq!(n.int, 97);
+    }
+
+    #[test]
+    fn lines_stay_right_when_asked_out_of_order() {
+        // A branch's line is taken after its body, a pipeline's after its parentheses.
+        let t = p("a\n{{ if (eq 1\n 1) }}\n\n{{ (eq\n 2 2) }}{{ end }}\n{{ 3 }}").unwrap();
+        let Node::If(b) = &t.main.root[1] else {
+            panic!("expected an if node: {:?}", t.main.root);
+        };
+        assert_eq!(b.line, 2);
+        let Node::Action { line, .. } = &b.list[1] else {
+            panic!("expected an action: {:?}", b.list);
+        };
+        assert_eq!(*line, 5);
+        let Node::Action { line, .. } = &t.main.root[3] else {
+            panic!("expected an action: {:?}", t.main.root);
+        };
+        assert_eq!(*line, 7);
+        assert_eq!(
+            p("{{ if (eq 1 1) }}\n\n{{ end }}\n{{ nope }}")
+                .unwrap_err()
+                .to_string(),
+            "template: t:4: function \"nope\" not defined"
+        );
     }
 
     #[test]

@@ -865,6 +865,7 @@ fn use_one_malloc_arena() {}
 
 fn main() -> ExitCode {
     use_one_malloc_arena();
+    action::skip_render_teardown();
     let cli = Cli::parse();
     cli.settings.export();
     if let Command::External(external) = &cli.command {

@@ -1,0 +1,23 @@
+//! Whether a render may leave its working structures to the end of the process.
+//!
+//! A render builds thousands of small allocations (parse trees, the function table, one
+//! context per template) and, dropped at the end, frees them one by one: several percent of
+//! a `rudder template` run, for memory the operating system takes back at once when the
+//! process exits a moment later. Helm never pays this (Go's collector does not run in so
+//! short a process). A command-line program that renders once and exits calls [`skip`];
+//! a long-running user of the library does not, and every render then frees what it used.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static SKIPPED: AtomicBool = AtomicBool::new(false);
+
+/// Declares that this process exits after a bounded number of renders, so renders need not
+/// free their working structures.
+pub fn skip() {
+    SKIPPED.store(true, Ordering::Relaxed);
+}
+
+/// True once [`skip`] was called.
+pub fn skipped() -> bool {
+    SKIPPED.load(Ordering::Relaxed)
+}
