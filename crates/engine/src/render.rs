@@ -262,11 +262,13 @@ impl Engine {
 
         let funcs = self.func_map();
         let mut templates = Templates::new();
-        for name in &names {
-            templates
-                .parse(name, &renderables[*name].text, &funcs)
-                .map_err(|e| cleanup_parse_error(name, &e.to_string()))?;
-        }
+        let sources: Vec<(&str, &str)> = names
+            .iter()
+            .map(|name| (name.as_str(), &*renderables[*name].text))
+            .collect();
+        templates
+            .parse_all(&sources, &funcs)
+            .map_err(|(i, e)| cleanup_parse_error(names[i], &e.to_string()))?;
 
         let options = ExecOptions {
             missing_key: if self.strict {

@@ -93,6 +93,12 @@ pub struct Templates {
     trees: HashMap<String, Arc<Tree>>,
 }
 
+/// Parsing threads: beyond a few, joining and memory cost more than they save.
+const MAX_PARSE_THREADS: usize = 4;
+/// Template text worth one more parsing thread (starting one costs tens of microseconds;
+/// parsing this much takes about a millisecond).
+const PARSE_BYTES_PER_THREAD: usize = 32 * 1024;
+
 /// How deep Rust recursion may go across `template` calls and function calls back into the
 /// engine (`include`, `tpl`): a guard for the process stack, below Go's own limits.
 const MAX_NESTING: usize = 20_000;
@@ -115,6 +121,66 @@ impl Templates {
     /// unless its body is empty.
     pub fn parse(&mut self, name: &str, text: &str, funcs: &FuncMap) -> Result<(), ParseError> {
         self.parse_main(name, text, funcs).map(|_| ())
+    }
+
+    /// Parses several files as [`Templates::parse`] would one after the other, in that order:
+    /// the same definitions win and the first failing file (in order) is the error, with its
+    /// index. Files are independent until their trees join the set, so a large batch is parsed
+    /// on several threads and joined in order afterwards.
+    pub fn parse_all(
+        &mut self,
+        files: &[(&str, &str)],
+        funcs: &FuncMap,
+    ) -> Result<(), (usize, ParseError)> {
+        let builtins = parse::builtin_names();
+        let known = |n: &str| funcs.contains(n) || builtins.contains(n);
+        let parse_one = |&(name, text): &(&str, &str)| parse::parse(name, text, &known);
+        let total: usize = files.iter().map(|(_, text)| text.len()).sum();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_PARSE_THREADS)
+            .min(total / PARSE_BYTES_PER_THREAD)
+            .max(1);
+        let parsed: Vec<Result<parse::Parsed, ParseError>> = if threads == 1 {
+            files.iter().map(parse_one).collect()
+        } else {
+            // Contiguous runs of about equal size, one per thread; this thread takes the first.
+            let share = total.div_ceil(threads);
+            let mut runs: Vec<&[(&str, &str)]> = Vec::with_capacity(threads);
+            let (mut start, mut size) = (0, 0);
+            for (i, (_, text)) in files.iter().enumerate() {
+                size += text.len();
+                if size >= share && runs.len() + 1 < threads {
+                    runs.push(&files[start..=i]);
+                    (start, size) = (i + 1, 0);
+                }
+            }
+            runs.push(&files[start..]);
+            std::thread::scope(|scope| {
+                let parse_run =
+                    |run: &[(&str, &str)]| run.iter().map(parse_one).collect::<Vec<_>>();
+                let others: Vec<_> = runs[1..]
+                    .iter()
+                    .map(|run| scope.spawn(move || parse_run(run)))
+                    .collect();
+                let mut all = parse_run(runs[0]);
+                for handle in others {
+                    match handle.join() {
+                        Ok(results) => all.extend(results),
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    }
+                }
+                all
+            })
+        };
+        for (i, result) in parsed.into_iter().enumerate() {
+            let parsed = result.map_err(|e| (i, e))?;
+            self.associate(Arc::new(parsed.main), None);
+            for tree in parsed.defines {
+                self.associate(Arc::new(tree), None);
+            }
+        }
+        Ok(())
     }
 
     /// [`Templates::parse`], returning the tree of `text` itself, which is what Go's
