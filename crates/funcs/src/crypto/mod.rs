@@ -11,6 +11,7 @@
 mod der;
 mod keys;
 mod pool;
+mod primes;
 mod x509;
 
 use std::any::Any as StdAny;
