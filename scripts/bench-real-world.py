@@ -11,7 +11,8 @@ machine hits every tool alike:
   fresh, then load + render: a lower bound of `helm template`. It takes default values only,
   so it is measured on the default-values renders.
 
-Prints each render's medians and ratios, the totals, the peak memory (GNU time's maximum RSS)
+Prints each render's medians and ratios, the totals (wall clock, and CPU seconds of every
+thread, which a shared machine disturbs less), the peak memory (GNU time's maximum RSS)
 of rudder and of Helm as a process, and the ten renders slowest relative to Helm in-process.
 Charts come from anywhere (scripts/bench-corpus-export.py makes them out of chart
 repositories); none is committed.
@@ -19,7 +20,7 @@ repositories); none is committed.
   scripts/bench-real-world.py [--quick] [--runs N] [--rudder PATH] CHART_OR_FOLDER...
   --quick: default values only, 3 runs (unless --runs says otherwise).
 """
-import argparse, glob, os, statistics, subprocess, sys, time
+import argparse, glob, os, resource, statistics, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 try:
@@ -53,10 +54,20 @@ def peak_kib(cmd):
         return 0
 
 
-def timed(cmd):
+def children_cpu():
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
+
+
+def timed(cmd, cpu=None):
+    """Wall seconds and success; the child's CPU seconds (user + system) go to `cpu`."""
+    c = children_cpu()
     t = time.perf_counter()
     r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t, r.returncode == 0
+    wall = time.perf_counter() - t
+    if cpu is not None:
+        cpu.append(children_cpu() - c)
+    return wall, r.returncode == 0
 
 
 def merge(d, s):
@@ -127,18 +138,21 @@ def main():
                     n for n, ok in (("rudder", rudder_ok), ("helm", helm_ok)) if not ok) + " failed"))
                 continue
             rt, ht, pt = [], [], []
+            rc, hc, pc = [], [], []
             for _ in range(runs):
-                rt.append(timed(rudder_cmd)[0])
-                t = time.perf_counter()
+                rt.append(timed(rudder_cmd, rc)[0])
+                t, c = time.perf_counter(), time.process_time()
                 helm_once()
                 ht.append(time.perf_counter() - t)
+                hc.append(time.process_time() - c)
                 if proc_cmd:
-                    pt.append(timed(proc_cmd)[0])
+                    pt.append(timed(proc_cmd, pc)[0])
             r, h = statistics.median(rt), statistics.median(ht)
             p = statistics.median(pt) if pt else None
             rmem = peak_kib(rudder_cmd) / 1024
             pmem = peak_kib(proc_cmd) / 1024 if proc_cmd else None
-            rows.append((label, r, h, p, rmem, pmem))
+            cpu = (statistics.median(rc), statistics.median(hc), statistics.median(pc) if pc else None)
+            rows.append((label, r, h, p, rmem, pmem, cpu))
             print("%-44s %7.1fms %7.1fms %9s %6.2fx %7s %8.1f %8s" % (
                 label[:44], r * 1e3, h * 1e3, "%7.1fms" % (p * 1e3) if p else "-", h / r,
                 "%6.2fx" % (p / r) if p else "-", rmem, "%.1f" % pmem if pmem else "-"))
@@ -154,6 +168,13 @@ def main():
     if with_proc:
         pr, pp = sum(x[1] for x in with_proc), sum(x[3] for x in with_proc)
         print("default-values renders: rudder %.3f s, Helm as a process %.3f s: Helm as a process / rudder %.2fx" % (pr, pp, pp / pr))
+    # CPU seconds (user + system, every thread) say what the work costs even when other
+    # processes share the machine and stretch the wall-clock figures.
+    cr, ch = sum(x[6][0] for x in rows), sum(x[6][1] for x in rows)
+    print("CPU total: rudder %.3f s, Helm in-process %.3f s: %.2fx" % (cr, ch, ch / cr))
+    if with_proc:
+        cpr, cpp = sum(x[6][0] for x in with_proc), sum(x[6][2] for x in with_proc)
+        print("CPU, default-values renders: rudder %.3f s, Helm as a process %.3f s: %.2fx" % (cpr, cpp, cpp / cpr))
     print("median render: rudder %.1f ms, Helm in-process %.1f ms" % (
         statistics.median(x[1] for x in rows) * 1e3, statistics.median(x[2] for x in rows) * 1e3))
     print("peak memory: rudder max %.1f MiB%s" % (max(x[4] for x in rows),
