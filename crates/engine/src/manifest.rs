@@ -283,64 +283,107 @@ pub fn sort_manifests<'a>(
 ) -> Result<(Vec<Hook>, Vec<Manifest>), String> {
     let mut files: Vec<(&String, &String)> = files.into_iter().collect();
     files.sort_by(|a, b| a.0.cmp(b.0));
+    let docs: Vec<(&String, &str)> = files
+        .into_iter()
+        .filter(|(path, text)| {
+            let base = path.rsplit('/').next().unwrap_or(path);
+            !base.starts_with('_') && !text.trim().is_empty()
+        })
+        .flat_map(|(path, text)| {
+            split_manifests(text)
+                .into_iter()
+                .map(move |doc| (path, doc))
+        })
+        .collect();
+    let heads = parse_heads(&docs);
     let mut hooks = Vec::new();
     let mut manifests = Vec::new();
-    for (path, text) in files {
-        let base = path.rsplit('/').next().unwrap_or(path);
-        if base.starts_with('_') || text.trim().is_empty() {
-            continue;
-        }
-        for doc in split_manifests(text) {
-            let head = parse_head(doc).map_err(|e| format!("YAML parse error on {path}: {e}"))?;
-            let Some(events) = head.annotation(HOOK_ANNOTATION).map(str::to_string) else {
-                manifests.push(Manifest {
-                    path: path.clone(),
-                    content: doc.to_string(),
-                    head,
-                });
-                continue;
-            };
-            let mut hook = Hook {
-                name: head.name.clone().unwrap_or_default(),
-                kind: head.kind.clone(),
+    for ((path, doc), head) in docs.into_iter().zip(heads) {
+        let head = head.map_err(|e| format!("YAML parse error on {path}: {e}"))?;
+        let Some(events) = head.annotation(HOOK_ANNOTATION).map(str::to_string) else {
+            manifests.push(Manifest {
                 path: path.clone(),
-                manifest: doc.to_string(),
-                events: Vec::new(),
-                weight: head
-                    .annotation(HOOK_WEIGHT_ANNOTATION)
-                    .and_then(go_atoi)
-                    .unwrap_or(0),
-                delete_policies: Vec::new(),
-                output_log_policies: Vec::new(),
-            };
-            let mut unknown = false;
-            for event in events.split(',') {
-                let event = event.trim().to_lowercase();
-                match HOOK_EVENTS.iter().find(|(name, _)| *name == event) {
-                    Some((_, canonical)) => hook.events.push(canonical.to_string()),
-                    None => {
-                        unknown = true;
-                        break;
-                    }
+                content: doc.to_string(),
+                head,
+            });
+            continue;
+        };
+        let mut hook = Hook {
+            name: head.name.clone().unwrap_or_default(),
+            kind: head.kind.clone(),
+            path: path.clone(),
+            manifest: doc.to_string(),
+            events: Vec::new(),
+            weight: head
+                .annotation(HOOK_WEIGHT_ANNOTATION)
+                .and_then(go_atoi)
+                .unwrap_or(0),
+            delete_policies: Vec::new(),
+            output_log_policies: Vec::new(),
+        };
+        let mut unknown = false;
+        for event in events.split(',') {
+            let event = event.trim().to_lowercase();
+            match HOOK_EVENTS.iter().find(|(name, _)| *name == event) {
+                Some((_, canonical)) => hook.events.push(canonical.to_string()),
+                None => {
+                    unknown = true;
+                    break;
                 }
             }
-            if unknown {
-                logs.push(LogRecord::info("skipping unknown hooks").with("hookTypes", events));
-                continue;
-            }
-            let list = |key: &str| -> Vec<String> {
-                head.annotation(key)
-                    .map(|v| v.split(',').map(|p| p.trim().to_lowercase()).collect())
-                    .unwrap_or_default()
-            };
-            hook.delete_policies = list(HOOK_DELETE_ANNOTATION);
-            hook.output_log_policies = list(HOOK_OUTPUT_LOG_ANNOTATION);
-            hooks.push(hook);
         }
+        if unknown {
+            logs.push(LogRecord::info("skipping unknown hooks").with("hookTypes", events));
+            continue;
+        }
+        let list = |key: &str| -> Vec<String> {
+            head.annotation(key)
+                .map(|v| v.split(',').map(|p| p.trim().to_lowercase()).collect())
+                .unwrap_or_default()
+        };
+        hook.delete_policies = list(HOOK_DELETE_ANNOTATION);
+        hook.output_log_policies = list(HOOK_OUTPUT_LOG_ANNOTATION);
+        hooks.push(hook);
     }
     hooks.sort_by(|a, b| kind_less(&a.kind, &b.kind));
     manifests.sort_by(|a, b| kind_less(&a.head.kind, &b.head.kind));
     Ok((hooks, manifests))
+}
+
+/// Manifest bytes worth one more thread for reading heads (each document is parsed whole, as
+/// Helm's `yaml.Unmarshal` does, so that invalid YAML fails here as it does there).
+const HEAD_BYTES_PER_THREAD: usize = 64 * 1024;
+const MAX_HEAD_THREADS: usize = 4;
+
+/// [`parse_head`] of every document, in order; a large release's documents are read on
+/// several threads (each is independent).
+fn parse_heads(docs: &[(&String, &str)]) -> Vec<Result<Head, String>> {
+    let total: usize = docs.iter().map(|(_, doc)| doc.len()).sum();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_HEAD_THREADS)
+        .min(total / HEAD_BYTES_PER_THREAD)
+        .max(1);
+    let read = |run: &[(&String, &str)]| -> Vec<Result<Head, String>> {
+        run.iter().map(|(_, doc)| parse_head(doc)).collect()
+    };
+    if threads == 1 {
+        return read(docs);
+    }
+    let chunk = docs.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut runs = docs.chunks(chunk);
+        let first = runs.next().unwrap_or_default();
+        let others: Vec<_> = runs.map(|run| scope.spawn(move || read(run))).collect();
+        let mut heads = read(first);
+        for handle in others {
+            match handle.join() {
+                Ok(more) => heads.extend(more),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        heads
+    })
 }
 
 /// Go's `strconv.Atoi`: optional sign and decimal digits, within 64 bits.
