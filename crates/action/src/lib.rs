@@ -9,6 +9,7 @@ mod error;
 mod jsonpath;
 mod lint;
 mod package;
+mod plugin_install;
 mod post_render;
 mod pull;
 mod registry;
@@ -26,6 +27,7 @@ pub use dependency::{
 pub use error::Error;
 pub use lint::{lint, LintOptions, LintReport};
 pub use package::{package, repo_index, PackageOptions};
+pub use plugin_install::{plugin_install, PluginInstallOptions};
 pub use post_render::{plugin_list_table, post_render_files, PostRenderer};
 pub use pull::{pull, pull_with_output, PullOptions};
 pub use registry::{push, registry_login, registry_logout, RegistryOptions};

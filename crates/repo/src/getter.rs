@@ -213,6 +213,24 @@ fn basic_auth(user: &str, password: &str) -> String {
     format!("Basic {out}")
 }
 
+/// The `Content-Type` a HEAD request for `url` answers (Helm's plugin installer asks it of
+/// a URL without an archive suffix); `None` when the request fails.
+pub fn head_content_type(url: &str, opts: &GetOptions) -> Option<String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .tls_config(tls_config(opts).ok()?)
+        .http_status_as_error(false)
+        .timeout_global(Some(opts.effective_timeout()))
+        .user_agent(format!("Helm/{}", HELM_VERSION.trim_start_matches('v')))
+        .build()
+        .into();
+    let response = agent.head(url).call().ok()?;
+    response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
 /// Fetches `url` and returns its body.
 pub fn get(url: &str, opts: &GetOptions) -> Result<Vec<u8>, String> {
     let timeout = opts.effective_timeout();

@@ -12,7 +12,7 @@ use crate::release_cmd::KubeArgs;
 
 #[derive(Subcommand)]
 pub enum PluginCommand {
-    /// install a Helm plugin (from a local directory, in development mode)
+    /// install a Helm plugin (from a directory, a .tgz file or URL, or an OCI reference)
     #[command(alias = "add")]
     Install(InstallArgs),
     /// list installed Helm plugins
@@ -40,12 +40,55 @@ pub enum PluginCommand {
 pub struct InstallArgs {
     /// <path|url>
     source: String,
-    /// specify a version constraint. If this is not specified, the latest version is installed
+    /// the version (tag) to install from an OCI reference that names none
     #[arg(long, default_value = "")]
     version: String,
-    /// verify the plugin signature before installing (only archives are verified; rudder installs directories)
+    /// verify the plugin signature before installing (archives need NAME-VERSION.tgz.prov beside them; directories are not verified)
     #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set)]
     verify: bool,
+    /// location of public keys used for verification
+    #[arg(long, default_value_os_t = action::provenance::default_keyring())]
+    keyring: std::path::PathBuf,
+    /// identify registry client using this SSL certificate file
+    #[arg(long, default_value = "")]
+    cert_file: String,
+    /// identify registry client using this SSL key file
+    #[arg(long, default_value = "")]
+    key_file: String,
+    /// verify certificates of HTTPS-enabled servers using this CA bundle
+    #[arg(long, default_value = "")]
+    ca_file: String,
+    /// skip tls certificate checks for the plugin download
+    #[arg(long)]
+    insecure_skip_tls_verify: bool,
+    /// use insecure HTTP connections for the plugin download
+    #[arg(long)]
+    plain_http: bool,
+    /// registry username
+    #[arg(long, default_value = "")]
+    username: String,
+    /// registry password
+    #[arg(long, default_value = "")]
+    password: String,
+}
+
+impl InstallArgs {
+    fn options(&self) -> action::PluginInstallOptions {
+        action::PluginInstallOptions {
+            version: self.version.clone(),
+            verify: self.verify,
+            keyring: self.keyring.clone(),
+            registry: action::RegistryOptions {
+                plain_http: self.plain_http,
+                ca_file: self.ca_file.clone(),
+                cert_file: self.cert_file.clone(),
+                key_file: self.key_file.clone(),
+                insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+                username: self.username.clone(),
+                password: self.password.clone(),
+            },
+        }
+    }
 }
 
 /// `--post-renderer` and `--post-renderer-args` (template, install, upgrade, diff upgrade).
@@ -139,34 +182,14 @@ pub fn run(
             write(&action::plugin_list_table(&found.plugins))?;
         }
         PluginCommand::Install(a) => {
-            let local = std::path::Path::new(&a.source);
-            if !local.exists() {
-                return Err(action::Error::message(
-                    plugins::Error::Source {
-                        source_ref: a.source.clone(),
-                        reason: "rudder installs plugins from local directories only".into(),
-                    }
-                    .to_string(),
-                ));
-            }
-            if local.is_file() {
-                return Err(action::Error::message(format!(
-                    "{}: rudder installs plugins from local directories only (not archives)",
-                    a.source
-                )));
-            }
-            // A directory is development mode: Helm neither verifies nor warns.
-            write("Installing plugin from local directory (development mode)\n")?;
-            let installed = plugins::install_from_directory(&a.source, &paths.data_home)
-                .map_err(plugin_error)?;
-            installed
-                .plugin
+            let mut text = Vec::new();
+            let result = action::plugin_install(&paths, &a.source, &a.options(), &mut text);
+            write(&String::from_utf8_lossy(&text))?;
+            let plugin = result?;
+            plugin
                 .run_hook("install", &settings(kube, namespace, debug))
                 .map_err(plugin_error)?;
-            write(&format!(
-                "Installed plugin: {}\n",
-                installed.plugin.metadata.name
-            ))?;
+            write(&format!("Installed plugin: {}\n", plugin.metadata.name))?;
         }
         PluginCommand::Uninstall { names } | PluginCommand::Update { names }
             if names.is_empty() =>
