@@ -10,6 +10,7 @@ mod jsonpath;
 mod lint;
 mod package;
 mod plugin_install;
+mod plugin_package;
 mod post_render;
 mod pull;
 mod registry;
@@ -28,6 +29,9 @@ pub use error::Error;
 pub use lint::{lint, LintOptions, LintReport};
 pub use package::{package, repo_index, PackageOptions};
 pub use plugin_install::{plugin_install, PluginInstallOptions};
+pub use plugin_package::{
+    plugin_package, plugin_verification_report, plugin_verify, sign_plugin_archive, PackagedPlugin,
+};
 pub use post_render::{plugin_list_table, post_render_files, PostRenderer};
 pub use pull::{pull, pull_with_output, PullOptions};
 pub use registry::{push, registry_login, registry_logout, RegistryOptions};

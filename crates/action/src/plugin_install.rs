@@ -200,11 +200,7 @@ pub fn plugin_install(
     )
     .map_err(plugin_error)?;
     if let Some(v) = verification {
-        for name in &v.signed_by {
-            say(&format!("Signed by: {name}\n"))?;
-        }
-        say(&format!("Using Key With Fingerprint: {}\n", v.fingerprint))?;
-        say(&format!("Plugin Hash Verified: {}\n", v.file_hash))?;
+        say(&crate::plugin_verification_report(&v))?;
     }
     Ok(installed.plugin)
 }

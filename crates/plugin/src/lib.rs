@@ -33,7 +33,8 @@ pub use archive::{
 pub use error::Error;
 pub use install::{ensure_not_installed, install_from_archive, ArchiveOrigin, Source};
 pub use metadata::{
-    CliConfig, Config, Metadata, PlatformCommand, RuntimeConfig, SubprocessConfig, PLUGIN_FILE_NAME,
+    signing_yaml, CliConfig, Config, Metadata, PlatformCommand, RuntimeConfig, SubprocessConfig,
+    PLUGIN_FILE_NAME,
 };
 pub use run::{expand, prepare_command, Plugin};
 pub use store::{

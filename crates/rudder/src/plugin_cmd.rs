@@ -34,6 +34,56 @@ pub enum PluginCommand {
         /// <plugin>...
         names: Vec<String>,
     },
+    /// package a plugin directory into a plugin archive
+    Package(PackageArgs),
+    /// verify that a plugin at the given path has been signed and is valid
+    Verify {
+        /// PATH of the plugin archive (its provenance file is PATH.prov)
+        path: std::path::PathBuf,
+        /// keyring containing public keys
+        #[arg(long, default_value_os_t = action::provenance::default_keyring())]
+        keyring: std::path::PathBuf,
+    },
+}
+
+#[derive(Args)]
+pub struct PackageArgs {
+    /// PATH of the plugin directory
+    path: std::path::PathBuf,
+    /// use a PGP private key to sign this plugin (on by default; --sign=false to skip)
+    #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set)]
+    sign: bool,
+    /// name of the key to use when signing. Used if --sign is true
+    #[arg(long, default_value = "")]
+    key: String,
+    /// location of a public keyring
+    #[arg(long, default_value_os_t = action::provenance::default_keyring())]
+    keyring: std::path::PathBuf,
+    /// location of a file which contains the passphrase for the signing key. Use "-" to read from stdin.
+    #[arg(long)]
+    passphrase_file: Option<String>,
+    /// location to write the plugin tarball.
+    #[arg(long, short = 'd', default_value = ".")]
+    destination: std::path::PathBuf,
+}
+
+impl PackageArgs {
+    /// Helm's signer set-up (plugin_package.go): the keyring must load, then the key named
+    /// by --key (none named: no key, as Helm's NewFromKeyring leaves it) is unlocked.
+    fn signer(&self) -> Result<action::provenance::Signer, action::Error> {
+        action::provenance::load_keyring(&self.keyring)
+            .map_err(|e| action::Error::message(format!("error reading from keyring: {e}")))?;
+        if self.key.is_empty() {
+            return Err(action::Error::message("private key not found"));
+        }
+        action::provenance::Signer::from_keyring(&self.keyring, &self.key, |name| {
+            match &self.passphrase_file {
+                Some(file) => crate::provenance_cmd::read_passphrase_file(file),
+                None => crate::provenance_cmd::prompt(name),
+            }
+        })
+        .map_err(action::Error::message)
+    }
 }
 
 #[derive(Args)]
@@ -190,6 +240,29 @@ pub fn run(
                 .run_hook("install", &settings(kube, namespace, debug))
                 .map_err(plugin_error)?;
             write(&format!("Installed plugin: {}\n", plugin.metadata.name))?;
+        }
+        PluginCommand::Package(a) => {
+            let signer = if a.sign {
+                Some(a.signer()?)
+            } else {
+                write("WARNING: Skipping plugin signing. This is not recommended for plugins intended for distribution.\n")?;
+                None
+            };
+            let packaged = action::plugin_package(&a.path, &a.destination, signer.as_ref())?;
+            if let Some(prov) = &packaged.prov {
+                write(&format!(
+                    "Successfully signed. Signature written to: {}\n",
+                    prov.display()
+                ))?;
+            }
+            write(&format!(
+                "Successfully packaged plugin and saved it to: {}\n",
+                packaged.archive.display()
+            ))?;
+        }
+        PluginCommand::Verify { path, keyring } => {
+            let verification = action::plugin_verify(&path, &keyring)?;
+            write(&action::plugin_verification_report(&verification))?;
         }
         PluginCommand::Uninstall { names } | PluginCommand::Update { names }
             if names.is_empty() =>
