@@ -19,6 +19,8 @@ pub enum Error {
     /// Helm prints its descriptor with `%+v`.
     #[error("plugin: {{Name:{name} Type:{kind}}} not found")]
     NotFound { name: String, kind: String },
+    #[error("no downloader found for protocol {protocol:?}")]
+    NoDownloader { protocol: String },
     #[error("no plugin command is applicable")]
     NoCommand,
     #[error("plugin {name:?} exited with error")]

@@ -36,7 +36,7 @@ pub use metadata::{
     signing_yaml, CliConfig, Config, Metadata, PlatformCommand, RuntimeConfig, SubprocessConfig,
     PLUGIN_FILE_NAME,
 };
-pub use run::{expand, prepare_command, Plugin};
+pub use run::{expand, prepare_command, GetterOptions, Plugin};
 pub use store::{
     find_plugin, find_plugins, install_from_directory, load_all, load_dir, split_plugin_dirs,
     uninstall, update, Descriptor, Found, Installed,
