@@ -3,6 +3,7 @@
 //! touching the terminal itself.
 
 mod charts;
+mod create;
 mod dependency;
 pub mod diff;
 mod error;
@@ -22,6 +23,7 @@ mod template;
 mod version;
 
 pub use charts::{locate_chart, ChartPathOptions};
+pub use create::{create, create_from_starter};
 pub use dependency::{
     dependency_build, dependency_list, dependency_update, DependencyStatus, DependencyUpdateOptions,
 };
