@@ -6,6 +6,7 @@
 
 mod operations;
 mod query;
+mod related_pods;
 pub(crate) mod resources;
 mod selector;
 

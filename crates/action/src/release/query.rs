@@ -506,20 +506,25 @@ pub fn resources_text(cluster: &Cluster, release: &Release) -> Result<String, Er
     let mut objects = super::resources::parse_manifest(&release.manifest, &release.namespace)?;
     super::resources::locate(kube, &mut objects)?;
     let mut groups: Vec<(String, Vec<Json>)> = Vec::new();
+    let mut related = super::related_pods::RelatedPods::default();
+    let mut add = |key: String, table: Json| match groups.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, tables)) => tables.push(table),
+        None => groups.push((key, vec![table])),
+    };
     for o in &objects {
         let Ok(table) = kube.get_table(&o.reference) else {
             continue;
         };
+        let pods = related.table_for(kube, &o.json, &o.reference.namespace);
         let version = o
             .reference
             .api_version
             .rsplit('/')
             .next()
             .unwrap_or_default();
-        let key = format!("{version}/{}", o.reference.kind);
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, tables)) => tables.push(table),
-            None => groups.push((key, vec![table])),
+        add(format!("{version}/{}", o.reference.kind), table);
+        if let Some(pods) = pods {
+            add(super::related_pods::RELATED_KEY.to_string(), pods);
         }
     }
     if groups.is_empty() {
@@ -561,6 +566,11 @@ impl TablePrinter {
         let rows = table["rows"].as_array().cloned().unwrap_or_default();
         if !rows.is_empty() {
             self.printed_headers = true;
+        }
+        // kubectl's printTable prints not even the headers of a table without rows (an
+        // empty list of related pods).
+        if rows.is_empty() && !no_headers {
+            return String::new();
         }
         let defs = self
             .last_columns
@@ -662,5 +672,18 @@ mod tests {
         };
         assert!(!state_wanted(&deployed_only, "failed"));
         assert!(state_wanted(&deployed_only, "deployed"));
+    }
+
+    #[test]
+    fn a_table_without_rows_prints_nothing() {
+        let columns =
+            serde_json::json!([{"name": "Name", "priority": 0}, {"name": "Age", "priority": 0}]);
+        let empty = serde_json::json!({"columnDefinitions": columns, "rows": []});
+        let full =
+            serde_json::json!({"columnDefinitions": columns, "rows": [{"cells": ["a", "1s"]}]});
+        let mut printer = TablePrinter::default();
+        assert_eq!(printer.print(&empty), "");
+        assert!(printer.print(&full).starts_with("NAME"));
+        assert_eq!(printer.print(&empty), "");
     }
 }
