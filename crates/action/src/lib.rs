@@ -32,7 +32,8 @@ pub use lint::{lint, LintOptions, LintReport};
 pub use package::{package, repo_index, PackageOptions};
 pub use plugin_install::{plugin_install, PluginInstallOptions};
 pub use plugin_package::{
-    plugin_package, plugin_verification_report, plugin_verify, sign_plugin_archive, PackagedPlugin,
+    plugin_package, plugin_signing_status, plugin_verification_report, plugin_verify,
+    sign_plugin_archive, PackagedPlugin,
 };
 pub use post_render::{plugin_list_table, post_render_files, PostRenderer};
 pub use pull::{pull, pull_with_output, PullOptions};

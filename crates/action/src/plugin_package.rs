@@ -142,3 +142,52 @@ pub fn plugin_verification_report(v: &Verification) -> String {
     out.push_str(&format!("Plugin Hash Verified: {}\n", v.file_hash));
     out
 }
+
+/// `plugin list`'s PROVENANCE column (Helm's `GetPluginSigningInfo`): "local dev" for a
+/// plugin linked in development mode, "unsigned" without its kept archive or provenance,
+/// "invalid provenance" when the provenance is no clear-signed message, "mismatched
+/// provenance" when it does not list the kept archive's digest, else "signed" (the
+/// signature itself is not checked against a keyring here, as in Helm); "unknown" when the
+/// plugin is not at `<data home>/plugins/NAME` or its provenance cannot be read.
+pub fn plugin_signing_status(metadata: &plugin::Metadata, data_home: &Path) -> &'static str {
+    let plugins = data_home.join("plugins");
+    let Ok(meta) = std::fs::symlink_metadata(plugins.join(&metadata.name)) else {
+        return "unknown";
+    };
+    if meta.file_type().is_symlink() {
+        return "local dev";
+    }
+    let tarball = plugins.join(format!("{}-{}.tgz", metadata.name, metadata.version));
+    let Ok(archive) = std::fs::read(&tarball) else {
+        return "unsigned";
+    };
+    let prov = match std::fs::read(tarball.with_extension("tgz.prov")) {
+        Ok(p) => p,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return "unsigned",
+        Err(_) => return "unknown",
+    };
+    let Ok(text) = provenance::signed_text(&String::from_utf8_lossy(&prov)) else {
+        return "invalid provenance";
+    };
+    let base = tarball
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let digest = format!("sha256:{}", provenance::digest(&archive));
+    let listed = text
+        .split_once("\n...\n")
+        .and_then(|(_, sums)| rudder_value::yaml::from_yaml(sums).ok())
+        .and_then(|sums| sums.to_map())
+        .and_then(|m| m.get("files").and_then(|f| f.to_map()))
+        .is_some_and(|files| {
+            files.iter().any(|(name, sum)| {
+                name.contains(&base)
+                    && matches!(sum, rudder_value::Value::String(s) if **s == *digest)
+            })
+        });
+    if listed {
+        "signed"
+    } else {
+        "mismatched provenance"
+    }
+}

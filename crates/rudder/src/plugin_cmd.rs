@@ -229,7 +229,7 @@ pub fn run(
             };
             let found = plugins::find_plugins(&dirs, &descriptor).map_err(plugin_error)?;
             warn(&found.warnings);
-            write(&action::plugin_list_table(&found.plugins))?;
+            write(&action::plugin_list_table(&found.plugins, &paths.data_home))?;
         }
         PluginCommand::Install(a) => {
             let mut text = Vec::new();

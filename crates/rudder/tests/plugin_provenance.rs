@@ -429,6 +429,28 @@ fn install_verifies_signed_archives_from_files_urls_and_registries() {
         stdout(&home.rudder(&["hello", "y"])),
         "hello from hello: y\n"
     );
+    // signing_info.go GetPluginSigningInfo: the kept archive's digest is in the kept
+    // provenance: "signed"; a provenance for other bytes: "mismatched provenance"; no
+    // clear-signed message: "invalid provenance"; none: "unsigned".
+    let provenance_column = |h: &Home| {
+        let out = h.rudder(&["plugin", "list"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let row = stdout(&out).lines().nth(1).unwrap_or_default().to_string();
+        row.split('\t')
+            .nth(4)
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(provenance_column(&home), "signed");
+    let kept = home.path("data/plugins/hello-0.2.0.tgz.prov");
+    let other = String::from_utf8_lossy(&prov).replace(&sha256_hex(&data), &"0".repeat(64));
+    std::fs::write(&kept, other).unwrap();
+    assert_eq!(provenance_column(&home), "mismatched provenance");
+    std::fs::write(&kept, "not signed").unwrap();
+    assert_eq!(provenance_column(&home), "invalid provenance");
+    std::fs::remove_file(&kept).unwrap();
+    assert_eq!(provenance_column(&home), "unsigned");
 
     // A key the keyring does not hold: refused, nothing installed.
     let refused = Home::new();
