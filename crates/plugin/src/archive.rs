@@ -66,7 +66,10 @@ pub fn metadata_from_tgz(data: &[u8]) -> Result<Metadata, Error> {
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         if name.rsplit(['/', '\\']).next() == Some(PLUGIN_FILE_NAME) {
             let mut text = String::new();
-            entry.read_to_string(&mut text).map_err(&fail)?;
+            (&mut entry)
+                .take(MAX_UNPACKED_BYTES)
+                .read_to_string(&mut text)
+                .map_err(&fail)?;
             return Metadata::parse(&text).map_err(Error::Archive);
         }
     }
@@ -92,16 +95,27 @@ fn clean_join(root: &Path, name: &str) -> Result<PathBuf, String> {
     Ok(path)
 }
 
+/// The most an archive may unpack to. Helm sets no limit; rudder refuses a decompression
+/// bomb, with room for plugins that bundle large binaries (the same 1 GiB cap as a
+/// download).
+pub const MAX_UNPACKED_BYTES: u64 = 1 << 30;
+
 /// Helm's `TarGzExtractor.Extract`: unpacks `data` into `target` (created if needed).
 /// Only directories and regular files are allowed (a link or device entry is refused with
 /// Go's `%b` of its type byte, as Helm words it); file modes keep their permission bits.
+/// At most [`MAX_UNPACKED_BYTES`] are written.
 pub fn extract_tgz(data: &[u8], target: &Path) -> Result<(), Error> {
+    extract_tgz_within(data, target, MAX_UNPACKED_BYTES)
+}
+
+fn extract_tgz_within(data: &[u8], target: &Path, limit: u64) -> Result<(), Error> {
     let fail = entries_error(data);
     if data.len() < 2 || data[0] != 0x1f || data[1] != 0x8b {
         return Err(Error::Archive("gzip: invalid header".into()));
     }
     std::fs::create_dir_all(target).map_err(Error::io(target))?;
     let mut archive = tar::Archive::new(GzDecoder::new(data));
+    let mut written: u64 = 0;
     for entry in archive.entries().map_err(&fail)? {
         let mut entry = entry.map_err(&fail)?;
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
@@ -117,7 +131,14 @@ pub fn extract_tgz(data: &[u8], target: &Path) -> Result<(), Error> {
                 }
                 let mode = entry.header().mode().unwrap_or(0o644) & 0o777;
                 let mut file = open_for_writing(&path, mode).map_err(Error::io(&path))?;
-                std::io::copy(&mut entry, &mut file).map_err(&fail)?;
+                let room = limit.saturating_sub(written);
+                written +=
+                    std::io::copy(&mut (&mut entry).take(room + 1), &mut file).map_err(&fail)?;
+                if written > limit {
+                    return Err(Error::Archive(format!(
+                        "plugin archive unpacks to more than {limit} bytes"
+                    )));
+                }
             }
             tar::EntryType::XHeader
             | tar::EntryType::XGlobalHeader
@@ -224,6 +245,27 @@ mod tests {
         ] {
             assert_eq!(clean_join(root, name).unwrap_err(), want, "{name}");
         }
+    }
+
+    #[test]
+    fn unpacking_stops_at_the_limit() {
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut tar = tar::Builder::new(gz);
+        let mut header = tar::Header::new_ustar();
+        header.set_size(64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, "p/big", &[0u8; 64][..])
+            .unwrap();
+        let data = tar.into_inner().unwrap().finish().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            extract_tgz_within(&data, dir.path(), 10)
+                .unwrap_err()
+                .to_string(),
+            "plugin archive unpacks to more than 10 bytes"
+        );
+        extract_tgz_within(&data, &dir.path().join("ok"), 64).unwrap();
     }
 
     #[test]
