@@ -7,30 +7,11 @@
 //! `--starter` follows pkg/chart/v2/util/create.go CreateFrom (named in the test).
 
 mod common;
-use common::{helm_python_path, python_output};
+use common::{helm_python_path, python_output, stderr, stdout, HelmHome};
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn rudder(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rudder"))
-        .args(args)
-        .current_dir(home)
-        .env("HELM_DATA_HOME", home.join("data"))
-        .env("HELM_CONFIG_HOME", home.join("config"))
-        .env("HELM_CACHE_HOME", home.join("cache"))
-        .output()
-        .expect("rudder runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use std::process::Command;
 
 /// Every file and folder under `dir`, relative, sorted.
 fn tree(dir: &Path) -> BTreeSet<String> {
@@ -90,12 +71,12 @@ fn create_matches_helms_scaffold_in_interface_not_text() {
     let Some(python) = helm_python_path() else {
         return;
     };
-    let work = tempfile::tempdir().unwrap();
-    let home = work.path();
+    let work = HelmHome::new();
+    let home = work.dir.path();
     std::fs::create_dir_all(home.join("ours")).unwrap();
     std::fs::create_dir_all(home.join("helms")).unwrap();
 
-    let out = rudder(home, &["create", "ours/demo"]);
+    let out = work.rudder(&["create", "ours/demo"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "Creating ours/demo\n");
     let mut cmd = Command::new(&python);
@@ -142,7 +123,7 @@ fn create_matches_helms_scaffold_in_interface_not_text() {
     );
 
     // rudder's linter and renderer agree on rudder's chart.
-    let out = rudder(home, &["lint", ours.to_str().unwrap()]);
+    let out = work.rudder(&["lint", ours.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
@@ -151,7 +132,7 @@ fn create_matches_helms_scaffold_in_interface_not_text() {
             ours.display()
         )
     );
-    let out = rudder(home, &["template", "rel", ours.to_str().unwrap()]);
+    let out = work.rudder(&["template", "rel", ours.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let kinds: Vec<String> = stdout(&out)
         .lines()
@@ -162,16 +143,16 @@ fn create_matches_helms_scaffold_in_interface_not_text() {
 
 #[test]
 fn create_checks_names_and_overwrites_with_a_warning() {
-    let work = tempfile::tempdir().unwrap();
-    let home = work.path();
+    let work = HelmHome::new();
+    let home = work.dir.path();
     // create.go validateChartName.
-    let out = rudder(home, &["create", "bad name"]);
+    let out = work.rudder(&["create", "bad name"]);
     assert!(!out.status.success());
     assert_eq!(
         stderr(&out),
         "Error: chart name must match the regular expression \"^[a-zA-Z0-9._-]+$\"\n"
     );
-    let out = rudder(home, &["create", "missing/dir/demo"]);
+    let out = work.rudder(&["create", "missing/dir/demo"]);
     assert!(!out.status.success());
     assert_eq!(
         stderr(&out),
@@ -181,7 +162,7 @@ fn create_checks_names_and_overwrites_with_a_warning() {
         )
     );
     std::fs::write(home.join("file"), "x").unwrap();
-    let out = rudder(home, &["create", "file"]);
+    let out = work.rudder(&["create", "file"]);
     assert_eq!(
         stderr(&out),
         format!(
@@ -191,9 +172,9 @@ fn create_checks_names_and_overwrites_with_a_warning() {
     );
     // Create again: each file is overwritten with a warning on standard output (create.go
     // sets chartutil.Stderr to the command's output); other files stay.
-    assert!(rudder(home, &["create", "demo"]).status.success());
+    assert!(work.rudder(&["create", "demo"]).status.success());
     std::fs::write(home.join("demo/README.md"), "mine").unwrap();
-    let out = rudder(home, &["create", "demo"]);
+    let out = work.rudder(&["create", "demo"]);
     assert!(out.status.success());
     let warnings = stdout(&out)
         .lines()
@@ -208,8 +189,8 @@ fn create_checks_names_and_overwrites_with_a_warning() {
 
 #[test]
 fn starters_are_copied_with_the_name_replaced() {
-    let work = tempfile::tempdir().unwrap();
-    let home = work.path();
+    let work = HelmHome::new();
+    let home = work.dir.path();
     let starter = home.join("data/starters/web");
     let write = |rel: &str, text: &str| {
         let p: PathBuf = starter.join(rel);
@@ -230,7 +211,7 @@ fn starters_are_copied_with_the_name_replaced() {
     );
     write("README.md", "About <CHARTNAME>\n");
     // create.go: a starter name is looked up under <data home>/starters.
-    let out = rudder(home, &["create", "shop", "--starter", "web"]);
+    let out = work.rudder(&["create", "shop", "--starter", "web"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "Creating shop\n");
     let made = home.join("shop");
@@ -252,7 +233,7 @@ fn starters_are_copied_with_the_name_replaced() {
         std::fs::read_to_string(made.join("README.md")).unwrap(),
         "About <CHARTNAME>\n"
     );
-    let out = rudder(home, &["template", "rel", made.to_str().unwrap()]);
+    let out = work.rudder(&["template", "rel", made.to_str().unwrap()]);
     assert!(
         stdout(&out).contains("  name: shop-app\n"),
         "{}",
@@ -260,9 +241,9 @@ fn starters_are_copied_with_the_name_replaced() {
     );
 
     // An absolute starter path is used as it is; a missing starter is Helm's error.
-    let out = rudder(home, &["create", "other", "-p", starter.to_str().unwrap()]);
+    let out = work.rudder(&["create", "other", "-p", starter.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = rudder(home, &["create", "third", "--starter", "nope"]);
+    let out = work.rudder(&["create", "third", "--starter", "nope"]);
     assert!(!out.status.success());
     assert!(
         stderr(&out).starts_with(&format!(

@@ -12,47 +12,9 @@ mod common;
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-struct Home {
-    dir: tempfile::TempDir,
-}
-
-impl Home {
-    fn new() -> Home {
-        Home {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn rudder(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_rudder"))
-            .args(args)
-            .env("HELM_DATA_HOME", self.path("data"))
-            .env("HELM_CONFIG_HOME", self.path("config"))
-            .env("HELM_CACHE_HOME", self.path("cache"))
-            .env("DOCKER_CONFIG", self.path("docker"))
-            .env_remove("HELM_PLUGINS")
-            .env_remove("HELM_REGISTRY_CONFIG")
-            .env_remove("HELM_NO_PLUGINS")
-            .env_remove("HELM_DEBUG")
-            .output()
-            .expect("rudder runs")
-    }
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use common::{stderr, stdout, HelmHome as Home};
 
 /// A tar entry whose name is written as given (the tar crate refuses `..` and absolute
 /// names, which a hostile archive has).
@@ -331,28 +293,15 @@ fn oci_references_install_with_version() {
     let Some(registry) = common::env_or_skip("RUDDER_TEST_REGISTRY", "scripts/registry") else {
         return;
     };
-    use rudder_repo::oci::plugin::{ArtifactFile, PLUGIN_ARTIFACT_TYPE};
-    let client = rudder_repo::oci::Client::new(rudder_repo::oci::ClientOptions {
-        plain_http: true,
-        ..Default::default()
-    })
-    .unwrap();
     let repo = format!("{registry}/plugins-{}/greet", std::process::id());
     // As `oras push --artifact-type application/vnd.helm.plugin.v1+json` publishes them
     // (registry/plugin.go processPluginPull: the layer titled NAME-VERSION.tgz).
     for version in ["1.0.0", "2.0.0"] {
         let data = plugin_tgz("greet", "greet");
-        client
-            .push_artifact(
-                &format!("{repo}:{version}"),
-                PLUGIN_ARTIFACT_TYPE,
-                &[ArtifactFile {
-                    title: &format!("greet-{version}.tgz"),
-                    media_type: "application/vnd.oci.image.layer.v1.tar",
-                    data: &data,
-                }],
-            )
-            .unwrap();
+        common::push_plugin(
+            &format!("{repo}:{version}"),
+            &[(&format!("greet-{version}.tgz"), &data)],
+        );
     }
     let home = Home::new();
     let reference = format!("oci://{repo}");

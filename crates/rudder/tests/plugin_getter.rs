@@ -9,12 +9,16 @@
 
 #![cfg(unix)]
 
+mod common;
+use common::{stderr, stdout, HelmHome};
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+/// A Helm home with both getter plugins installed and a chart repository they serve.
 struct Home {
-    dir: tempfile::TempDir,
+    base: HelmHome,
 }
 
 /// Serves `<scheme>://charts/PATH` from `$GETTER_ROOT/PATH`, logging its arguments
@@ -24,7 +28,7 @@ const GETTER: &str = "#!/bin/sh\necho \"$#|$1|$2|$3|$4|$HELM_PLUGIN_NAME\" >> \"
 impl Home {
     fn new() -> Home {
         let home = Home {
-            dir: tempfile::tempdir().unwrap(),
+            base: HelmHome::new(),
         };
         // Both plugins as Helm leaves them under <data>/plugins.
         home.plugin(
@@ -68,22 +72,14 @@ impl Home {
     }
 
     fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
+        self.base.path(rel)
     }
 
     fn rudder(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_rudder"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("HELM_DATA_HOME", self.path("data"))
-            .env("HELM_CONFIG_HOME", self.path("config"))
-            .env("HELM_CACHE_HOME", self.path("cache"))
+        self.base
+            .command(args)
             .env("GETTER_ROOT", self.path("served"))
             .env("GETTER_LOG", self.path("getter.log"))
-            .env_remove("HELM_PLUGINS")
-            .env_remove("HELM_REPOSITORY_CONFIG")
-            .env_remove("HELM_REPOSITORY_CACHE")
-            .env_remove("HELM_NO_PLUGINS")
             .output()
             .expect("rudder runs")
     }
@@ -100,14 +96,6 @@ impl Home {
 fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]

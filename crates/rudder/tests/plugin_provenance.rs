@@ -91,91 +91,53 @@ fn keys() -> Option<&'static Keys> {
     .as_ref()
 }
 
-struct Home {
-    dir: tempfile::TempDir,
+use common::{stderr, stdout, HelmHome as Home};
+
+/// A plugin source directory `src/hello` (legacy schema) with an executable script.
+fn plugin_source(home: &Home) -> PathBuf {
+    let dir = home.path("src/hello");
+    std::fs::create_dir_all(dir.join("bin")).unwrap();
+    std::fs::write(
+        dir.join("plugin.yaml"),
+        "name: hello\nversion: 0.2.0\nusage: say hello\ncommand: $HELM_PLUGIN_DIR/bin/run.sh\n",
+    )
+    .unwrap();
+    let script = dir.join("bin/run.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho \"hello from $HELM_PLUGIN_NAME: $*\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
 }
 
-impl Home {
-    fn new() -> Home {
-        Home {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn rudder(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_rudder"))
-            .args(args)
-            .env("HELM_DATA_HOME", self.path("data"))
-            .env("HELM_CONFIG_HOME", self.path("config"))
-            .env("HELM_CACHE_HOME", self.path("cache"))
-            .env("DOCKER_CONFIG", self.path("docker"))
-            .env("GNUPGHOME", self.path("no-gnupg"))
-            .env_remove("HELM_PLUGINS")
-            .env_remove("HELM_REGISTRY_CONFIG")
-            .env_remove("HELM_NO_PLUGINS")
-            .env_remove("HELM_DEBUG")
-            .output()
-            .expect("rudder runs")
-    }
-
-    /// A plugin source directory `src/hello` (legacy schema) with an executable script.
-    fn plugin_source(&self) -> PathBuf {
-        let dir = self.path("src/hello");
-        std::fs::create_dir_all(dir.join("bin")).unwrap();
-        std::fs::write(
-            dir.join("plugin.yaml"),
-            "name: hello\nversion: 0.2.0\nusage: say hello\ncommand: $HELM_PLUGIN_DIR/bin/run.sh\n",
+fn package_signed(home: &Home, keys: &Keys) -> PathBuf {
+    let src = plugin_source(home);
+    let dest = home.path("dist");
+    let out = home.rudder(&[
+        "plugin",
+        "package",
+        src.to_str().unwrap(),
+        "--key",
+        SIGNER,
+        "--keyring",
+        keys.secring.to_str().unwrap(),
+        "-d",
+        dest.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let archive = dest.join("hello-0.2.0.tgz");
+    // plugin_package.go: the signature line, then the package line.
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "Successfully signed. Signature written to: {}.prov\nSuccessfully packaged plugin and saved it to: {}\n",
+            archive.display(),
+            archive.display()
         )
-        .unwrap();
-        let script = dir.join("bin/run.sh");
-        std::fs::write(
-            &script,
-            "#!/bin/sh\necho \"hello from $HELM_PLUGIN_NAME: $*\"\n",
-        )
-        .unwrap();
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        dir
-    }
-
-    fn package_signed(&self, keys: &Keys) -> PathBuf {
-        let src = self.plugin_source();
-        let dest = self.path("dist");
-        let out = self.rudder(&[
-            "plugin",
-            "package",
-            src.to_str().unwrap(),
-            "--key",
-            SIGNER,
-            "--keyring",
-            keys.secring.to_str().unwrap(),
-            "-d",
-            dest.to_str().unwrap(),
-        ]);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let archive = dest.join("hello-0.2.0.tgz");
-        // plugin_package.go: the signature line, then the package line.
-        assert_eq!(
-            stdout(&out),
-            format!(
-                "Successfully signed. Signature written to: {}.prov\nSuccessfully packaged plugin and saved it to: {}\n",
-                archive.display(),
-                archive.display()
-            )
-        );
-        archive
-    }
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    );
+    archive
 }
 
 fn sha256_hex(data: &[u8]) -> String {
@@ -203,7 +165,7 @@ fn report(keys: &Keys, archive: &[u8]) -> String {
 #[test]
 fn package_writes_helms_archive_layout() {
     let home = Home::new();
-    let src = home.plugin_source();
+    let src = plugin_source(&home);
     let dest = home.path("dist");
     let out = home.rudder(&[
         "plugin",
@@ -286,7 +248,7 @@ fn package_writes_helms_archive_layout() {
 fn signed_packages_verify_with_rudder_and_gnupg() {
     let Some(keys) = keys() else { return };
     let home = Home::new();
-    let archive = home.package_signed(keys);
+    let archive = package_signed(&home, keys);
     let prov = archive.with_extension("tgz.prov");
     let data = std::fs::read(&archive).unwrap();
     // sign.go SignPlugin: the message lists the archive's digest under its file name.
@@ -399,7 +361,7 @@ fn signed_packages_verify_with_rudder_and_gnupg() {
 fn install_verifies_signed_archives_from_files_urls_and_registries() {
     let Some(keys) = keys() else { return };
     let publisher = Home::new();
-    let archive = publisher.package_signed(keys);
+    let archive = package_signed(&publisher, keys);
     let data = std::fs::read(&archive).unwrap();
     let prov = std::fs::read(archive.with_extension("tgz.prov")).unwrap();
     let keyring = keys.pubring.to_str().unwrap();
@@ -490,31 +452,11 @@ fn install_verifies_signed_archives_from_files_urls_and_registries() {
     let Some(registry) = common::env_or_skip("RUDDER_TEST_REGISTRY", "scripts/registry") else {
         return;
     };
-    use rudder_repo::oci::plugin::{ArtifactFile, PLUGIN_ARTIFACT_TYPE};
-    let client = rudder_repo::oci::Client::new(rudder_repo::oci::ClientOptions {
-        plain_http: true,
-        ..Default::default()
-    })
-    .unwrap();
     let repo = format!("{registry}/signed-{}/hello", std::process::id());
-    client
-        .push_artifact(
-            &format!("{repo}:0.2.0"),
-            PLUGIN_ARTIFACT_TYPE,
-            &[
-                ArtifactFile {
-                    title: "hello-0.2.0.tgz",
-                    media_type: "application/vnd.oci.image.layer.v1.tar",
-                    data: &data,
-                },
-                ArtifactFile {
-                    title: "hello-0.2.0.tgz.prov",
-                    media_type: "application/vnd.oci.image.layer.v1.tar",
-                    data: &prov,
-                },
-            ],
-        )
-        .unwrap();
+    common::push_plugin(
+        &format!("{repo}:0.2.0"),
+        &[("hello-0.2.0.tgz", &data), ("hello-0.2.0.tgz.prov", &prov)],
+    );
     let oci = Home::new();
     let out = oci.rudder(&[
         "plugin",

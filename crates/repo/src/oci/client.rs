@@ -718,19 +718,7 @@ impl Client {
         } else {
             r.tag.clone()
         };
-        let url = self.manifest_url(&r, &tag);
-        let resp = self.send(
-            &r.registry,
-            &scopes,
-            "PUT",
-            &url,
-            &[("Content-Type", IMAGE_MANIFEST_MEDIA_TYPE.to_string())],
-            Some(manifest.as_bytes()),
-            1 << 16,
-        )?;
-        if resp.status != 201 {
-            return Err(status_error("PUT", &url, &resp));
-        }
+        self.put_manifest(&r, &scopes, &tag, &manifest)?;
         let reference = r.to_string();
         let mut output = format!("Pushed: {reference}\nDigest: {}\n", manifest_desc.digest);
         if r.tag.contains('_') {
@@ -746,6 +734,30 @@ impl Client {
             prov: prov_desc,
             output,
         })
+    }
+
+    /// Stores `manifest` (an OCI image manifest) under `tag` in `r`'s repository.
+    pub(super) fn put_manifest(
+        &self,
+        r: &Reference,
+        scopes: &[String],
+        tag: &str,
+        manifest: &str,
+    ) -> Result<(), String> {
+        let url = self.manifest_url(r, tag);
+        let resp = self.send(
+            &r.registry,
+            scopes,
+            "PUT",
+            &url,
+            &[("Content-Type", IMAGE_MANIFEST_MEDIA_TYPE.to_string())],
+            Some(manifest.as_bytes()),
+            1 << 16,
+        )?;
+        if resp.status != 201 {
+            return Err(status_error("PUT", &url, &resp));
+        }
+        Ok(())
     }
 
     pub(super) fn fetch_blob(

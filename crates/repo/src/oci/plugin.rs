@@ -207,19 +207,7 @@ impl Client {
             config_desc.size,
             layers.join(",")
         );
-        let url = self.manifest_url(&r, &r.tag);
-        let resp = self.send(
-            &r.registry,
-            &scopes,
-            "PUT",
-            &url,
-            &[("Content-Type", IMAGE_MANIFEST_MEDIA_TYPE.to_string())],
-            Some(manifest.as_bytes()),
-            1 << 16,
-        )?;
-        if resp.status != 201 {
-            return Err(status_error("PUT", &url, &resp));
-        }
+        self.put_manifest(&r, &scopes, &r.tag, &manifest)?;
         Ok(super::sha256_digest(manifest.as_bytes()))
     }
 }
