@@ -300,6 +300,7 @@ fn oci_references_install_with_version() {
         let data = plugin_tgz("greet", "greet");
         common::push_plugin(
             &format!("{repo}:{version}"),
+            None,
             &[(&format!("greet-{version}.tgz"), &data)],
         );
     }
@@ -352,4 +353,46 @@ fn oci_references_install_with_version() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn oci_install_passes_registry_credentials() {
+    let Some(auth) = common::env_or_skip("RUDDER_TEST_REGISTRY_AUTH", "scripts/registry") else {
+        return;
+    };
+    let (credentials, registry) = auth.rsplit_once('@').expect("user:password@host:port");
+    let (user, password) = credentials.split_once(':').expect("user:password");
+    let repo = format!("{registry}/plugins-{}/locked", std::process::id());
+    let data = plugin_tgz("locked", "locked");
+    common::push_plugin(
+        &format!("{repo}:0.1.0"),
+        Some((user, password)),
+        &[("locked-0.1.0.tgz", &data)],
+    );
+    let home = Home::new();
+    let reference = format!("oci://{repo}:0.1.0");
+    let install = |extra: &[&str]| {
+        let mut args = vec![
+            "plugin",
+            "install",
+            &reference,
+            "--plain-http",
+            "--verify=false",
+        ];
+        args.extend_from_slice(extra);
+        home.rudder(&args)
+    };
+    // Without credentials the registry says no; nothing is installed.
+    let out = install(&[]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).starts_with(&format!("Error: failed to pull plugin from {reference}: ")),
+        "{}",
+        stderr(&out)
+    );
+    assert_nothing_installed(&home);
+    // plugin_install.go: --username/--password go to the OCI getter (WithBasicAuth).
+    let out = install(&["--username", user, "--password", password]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_runs(&home, "locked");
 }

@@ -455,6 +455,7 @@ fn install_verifies_signed_archives_from_files_urls_and_registries() {
     let repo = format!("{registry}/signed-{}/hello", std::process::id());
     common::push_plugin(
         &format!("{repo}:0.2.0"),
+        None,
         &[("hello-0.2.0.tgz", &data), ("hello-0.2.0.tgz.prov", &prov)],
     );
     let oci = Home::new();

@@ -293,14 +293,17 @@ pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// Publishes a plugin to the open test registry at `reference` (`host:port/path:tag`) as
-/// `oras push --artifact-type application/vnd.helm.plugin.v1+json` does: one layer per
-/// (file name, bytes), titled by the name (Helm's registry/plugin.go looks for
-/// NAME-VERSION.tgz and NAME-VERSION.tgz.prov).
-pub fn push_plugin(reference: &str, files: &[(&str, &[u8])]) {
+/// Publishes a plugin to a test registry at `reference` (`host:port/path:tag`), with
+/// (user, password) when it asks for them, as `oras push --artifact-type
+/// application/vnd.helm.plugin.v1+json` does: one layer per (file name, bytes), titled by
+/// the name (Helm's registry/plugin.go looks for NAME-VERSION.tgz and .tgz.prov).
+pub fn push_plugin(reference: &str, credentials: Option<(&str, &str)>, files: &[(&str, &[u8])]) {
     use rudder_repo::oci::plugin::{ArtifactFile, PLUGIN_ARTIFACT_TYPE};
+    let (username, password) = credentials.unwrap_or_default();
     let client = rudder_repo::oci::Client::new(rudder_repo::oci::ClientOptions {
         plain_http: true,
+        username: username.into(),
+        password: password.into(),
         ..Default::default()
     })
     .unwrap();
