@@ -911,4 +911,38 @@ fn status_lists_the_pods_related_to_the_release_workloads() {
             .all(|l| l[1] == "1/1" && l[2] == "Running"),
         "{section}"
     );
+
+    // -o json: the same, as the objects themselves in info.resources (action/status.go with
+    // ShowResourcesTable off; Go writes the map's keys sorted), and no chart (cmd/status.go
+    // strips it).
+    let run = s.rudder(&["status", "rel", "-o", "json"]);
+    assert!(run.ok, "{}", run.stderr);
+    let status: Json = serde_json::from_str(&run.stdout).expect("status JSON");
+    assert!(status.get("chart").is_none());
+    let resources = status["info"]["resources"]
+        .as_object()
+        .expect("info.resources");
+    let keys: Vec<&str> = resources.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["v1/Deployment", "v1/Pod(related)", "v1/Service"]);
+    let mut related: Vec<String> = resources["v1/Pod(related)"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    related.sort();
+    assert_eq!(related, pods);
+    assert_eq!(resources["v1/Deployment"][0]["status"]["readyReplicas"], 2);
+
+    // A workload without pods: the section is there, empty (kubectl's printTable prints
+    // no headers for a table without rows).
+    let run = s.rudder(&["install", "none", &rollout_chart(), "--set", "replicas=0"]);
+    assert!(run.ok, "{}", run.stderr);
+    let run = s.rudder(&["status", "none"]);
+    assert!(run.ok, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("==> v1/Pod(related)\n\n"),
+        "{}",
+        run.stdout
+    );
 }

@@ -542,6 +542,26 @@ pub fn resources_text(cluster: &Cluster, release: &Release) -> Result<String, Er
     Ok(format!("RESOURCES:\n{buf}\n"))
 }
 
+/// The release as `helm status -o json|yaml` prints it: the record without its chart, with
+/// `info.resources`
+/// (the live objects and their related pods, see [`super::related_pods::resources_json`])
+/// when any could be read.
+pub fn status_json(cluster: &Cluster, release: &Release) -> Result<Json, Error> {
+    let kube = cluster.kube();
+    let mut objects = super::resources::parse_manifest(&release.manifest, &release.namespace)?;
+    super::resources::locate(kube, &mut objects)?;
+    let resources = super::related_pods::resources_json(kube, &objects);
+    let mut json = serde_json::to_value(release).map_err(|e| Error::message(e.to_string()))?;
+    // cmd/status.go: "strip chart metadata from the output".
+    if let Some(fields) = json.as_object_mut() {
+        fields.remove("chart");
+    }
+    if resources.as_object().is_some_and(|m| !m.is_empty()) {
+        json["info"]["resources"] = resources;
+    }
+    Ok(json)
+}
+
 /// kubectl's printing of server-side tables: headers (upper-cased, priority-0 columns only)
 /// once for a run of tables with the same columns, each table aligned on its own as a
 /// tabwriter with minimum width 6 and padding 3.

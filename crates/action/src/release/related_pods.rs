@@ -45,18 +45,69 @@ pub(crate) struct RelatedPods {
 }
 
 impl RelatedPods {
-    /// The table of the pods related to the manifest object `obj` (in `namespace`), if it
-    /// is a workload whose selector was not listed yet. A failed listing is skipped, as
-    /// Helm only logs it.
-    pub(crate) fn table_for(&mut self, kube: &Kube, obj: &Json, namespace: &str) -> Option<Json> {
+    /// The label selector (`k=v,...`) of the pods related to the manifest object `obj`,
+    /// if it is a workload whose selector was not met yet.
+    fn first_time(&mut self, obj: &Json) -> Option<String> {
         let selector = selector_of(obj)?;
         if self.seen.contains(&selector) {
             return None;
         }
         let text = selector_text(&selector);
         self.seen.push(selector);
-        kube.list_pods_table(namespace, &text).ok()
+        Some(text)
     }
+
+    /// The table of the pods related to the manifest object `obj` (in `namespace`), for
+    /// the table output. A failed listing is skipped, as Helm only logs it.
+    pub(crate) fn table_for(&mut self, kube: &Kube, obj: &Json, namespace: &str) -> Option<Json> {
+        let selector = self.first_time(obj)?;
+        kube.list_pods_table(namespace, &selector).ok()
+    }
+
+    /// The related pods themselves, for `-o json`/`-o yaml`.
+    pub(crate) fn pods_for(
+        &mut self,
+        kube: &Kube,
+        obj: &Json,
+        namespace: &str,
+    ) -> Option<Vec<Json>> {
+        let selector = self.first_time(obj)?;
+        kube.list("v1", "Pod", namespace, &selector).ok()
+    }
+}
+
+/// `info.resources` of `helm status -o json|yaml` (Helm v4.2.3's action/status.go with
+/// ShowResourcesTable off): the live objects of the release's manifest keyed
+/// `VERSION/KIND`, and `v1/Pod(related)`; objects that cannot be read are left out.
+pub(crate) fn resources_json(kube: &Kube, objects: &[super::resources::Object]) -> Json {
+    // Keys sorted, as Go's encoding/json writes a map.
+    let mut groups: BTreeMap<String, Vec<Json>> = BTreeMap::new();
+    let mut related = RelatedPods::default();
+    let mut add = |key: String, obj: Json| groups.entry(key).or_default().push(obj);
+    for o in objects {
+        let Ok(Some(live)) = kube.get(&o.reference) else {
+            continue;
+        };
+        let version = o
+            .reference
+            .api_version
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        add(format!("{version}/{}", o.reference.kind), live);
+        for pod in related
+            .pods_for(kube, &o.json, &o.reference.namespace)
+            .unwrap_or_default()
+        {
+            add(RELATED_KEY.to_string(), pod);
+        }
+    }
+    Json::Object(
+        groups
+            .into_iter()
+            .map(|(k, v)| (k, Json::Array(v)))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
