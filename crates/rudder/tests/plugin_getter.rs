@@ -1,7 +1,7 @@
 //! Getter plugins through the binary: a shell-script getter in each plugin.yaml schema
 //! (Helm 4's `getter/v1` with `protocolCommands`, Helm 3's `downloaders`) serving a custom
-//! scheme, used by `repo add`, `pull` (repo/chart and a chart URL), `template` of a chart
-//! URL and `dependency update`.
+//! scheme, used by `repo add`, `pull` (repo/chart and a chart URL), `template` and
+//! `install` of a chart URL, and `dependency update`.
 //!
 //! helm-python-sdk does not expose plugins, so the expectations follow Helm v4.2.3's
 //! sources: pkg/getter/plugingetter.go (which plugins serve which scheme, the options they
@@ -138,6 +138,15 @@ fn getter_plugins_in_both_schemas_serve_their_scheme_everywhere() {
         assert_eq!(
             stdout(&out),
             "---\n# Source: c/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rel-cm\n"
+        );
+
+        // install of a chart URL (a client-side dry run: the chart is fetched the same way).
+        let out = home.rudder(&["install", "rel", &chart_url, "--dry-run"]);
+        assert!(out.status.success(), "{scheme}: {}", stderr(&out));
+        assert!(
+            stdout(&out).contains("  name: rel-cm\n"),
+            "{}",
+            stdout(&out)
         );
 
         // dependency update with the repository by URL: it is the configured repository
