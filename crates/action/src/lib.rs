@@ -3,12 +3,15 @@
 //! touching the terminal itself.
 
 mod charts;
+mod create;
 mod dependency;
 pub mod diff;
 mod error;
 mod jsonpath;
 mod lint;
 mod package;
+mod plugin_install;
+mod plugin_package;
 mod post_render;
 mod pull;
 mod registry;
@@ -20,12 +23,18 @@ mod template;
 mod version;
 
 pub use charts::{locate_chart, ChartPathOptions};
+pub use create::{create, create_from_starter};
 pub use dependency::{
     dependency_build, dependency_list, dependency_update, DependencyStatus, DependencyUpdateOptions,
 };
 pub use error::Error;
 pub use lint::{lint, LintOptions, LintReport};
 pub use package::{package, repo_index, PackageOptions};
+pub use plugin_install::{plugin_install, PluginInstallOptions};
+pub use plugin_package::{
+    plugin_package, plugin_signing_status, plugin_verification_report, plugin_verify,
+    sign_plugin_archive, PackagedPlugin,
+};
 pub use post_render::{plugin_list_table, post_render_files, PostRenderer};
 pub use pull::{pull, pull_with_output, PullOptions};
 pub use registry::{push, registry_login, registry_logout, RegistryOptions};

@@ -73,7 +73,7 @@ pub fn repo_index(dir: &str, url: &str, merge: Option<&str>, json: bool) -> Resu
 
 /// Go's wording for the common I/O errors (`no such file or directory`), without Rust's
 /// "(os error N)" suffix.
-fn go_io_error(e: &std::io::Error) -> String {
+pub(crate) fn go_io_error(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),

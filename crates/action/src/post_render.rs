@@ -179,9 +179,9 @@ pub fn post_render_files(
     Ok(())
 }
 
-/// `plugin list`'s table (Helm's `newPluginListCmd`). rudder does not check plugin
-/// signatures, so provenance is "unknown", as Helm shows for an unsigned plugin.
-pub fn plugin_list_table(plugins: &[Plugin]) -> String {
+/// `plugin list`'s table (Helm's `newPluginListCmd`), provenance as
+/// [`crate::plugin_signing_status`] judges it for plugins under `data_home`.
+pub fn plugin_list_table(plugins: &[Plugin], data_home: &std::path::Path) -> String {
     let mut rows = vec![[
         "NAME",
         "VERSION",
@@ -204,7 +204,7 @@ pub fn plugin_list_table(plugins: &[Plugin]) -> String {
             m.version.clone(),
             m.kind.clone(),
             m.api_version.clone(),
-            "unknown".into(),
+            crate::plugin_signing_status(m, data_home).into(),
             source,
         ]);
     }

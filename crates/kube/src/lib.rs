@@ -667,6 +667,16 @@ impl Kube {
         ))
     }
 
+    /// The pods of `namespace` that `label_selector` (`k=v,...`) picks, as the server's
+    /// table of them (Helm's related pods of `helm status`).
+    pub fn list_pods_table(&self, namespace: &str, label_selector: &str) -> Result<Json> {
+        self.get_as_table(&format!(
+            "/api/v1/namespaces/{}/pods?labelSelector={}&includeObject=Object",
+            percent_encode(namespace),
+            percent_encode(label_selector)
+        ))
+    }
+
     fn get_as_table(&self, url: &str) -> Result<Json> {
         let request = http::Request::get(url)
             .header(

@@ -19,6 +19,8 @@ pub enum Error {
     /// Helm prints its descriptor with `%+v`.
     #[error("plugin: {{Name:{name} Type:{kind}}} not found")]
     NotFound { name: String, kind: String },
+    #[error("no downloader found for protocol {protocol:?}")]
+    NoDownloader { protocol: String },
     #[error("no plugin command is applicable")]
     NoCommand,
     #[error("plugin {name:?} exited with error")]
@@ -48,6 +50,19 @@ pub enum Error {
     Unusable(Box<Error>),
     #[error("cannot get information about plugin source")]
     UnknownSource,
+    /// A plugin archive that cannot be read or unpacked (Go's gzip/tar wording, or
+    /// Helm's refusal of a hostile entry).
+    #[error("{0}")]
+    Archive(String),
+    /// A step of an install and what went wrong in it, as Helm wraps its errors.
+    #[error("{context}: {source}")]
+    Step { context: String, source: Box<Error> },
+    #[error(
+        "plugin.yaml not found in expected directory {dir}: stat {file}: no such file or directory"
+    )]
+    NotInExpectedDirectory { dir: String, file: String },
+    #[error("plugin.yaml not found in {0} or its immediate subdirectories")]
+    NoPluginRoot(String),
     #[error("{path:?}: {source}")]
     Io {
         path: PathBuf,
@@ -61,6 +76,14 @@ impl Error {
         match self {
             Error::Exited { exit_code, .. } => Some(*exit_code),
             _ => None,
+        }
+    }
+
+    /// This error as the cause of `context`.
+    pub fn within(self, context: impl Into<String>) -> Error {
+        Error::Step {
+            context: context.into(),
+            source: Box::new(self),
         }
     }
 

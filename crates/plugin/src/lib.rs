@@ -9,20 +9,34 @@
 //! common form. Only the `subprocess` runtime runs; Helm's Wasm runtime (`extism/v1`) loads
 //! but refuses to run, naming the plugin.
 //!
+//! Plugins install from a directory (a symlink, "development mode") or from an archive
+//! (a local file, an HTTP download or an OCI pull: [`Source`]), laid out under
+//! `HELM_PLUGINS` as Helm lays them out; the downloads and provenance checks are done by
+//! the caller (rudder-action), since the repository crate that does them uses this one for
+//! getter plugins.
+//!
 //! Hand-written: the schemas are small and read through rudder-value's YAML reader (the one
 //! Helm's chart files go through), and the few Go behaviours plugins depend on (`os.Expand`,
 //! Helm's platform command choice) must be followed exactly, which no crate does.
 
+mod archive;
 mod error;
+mod install;
 mod metadata;
 mod run;
 mod store;
 
-pub use error::Error;
-pub use metadata::{
-    CliConfig, Config, Metadata, PlatformCommand, RuntimeConfig, SubprocessConfig, PLUGIN_FILE_NAME,
+pub use archive::{
+    create_tarball, extract_tgz, is_archive_name, metadata_from_tgz, strip_plugin_name,
+    ARCHIVE_SUFFIXES,
 };
-pub use run::{expand, prepare_command, Plugin};
+pub use error::Error;
+pub use install::{ensure_not_installed, install_from_archive, ArchiveOrigin, Source};
+pub use metadata::{
+    signing_yaml, CliConfig, Config, Metadata, PlatformCommand, RuntimeConfig, SubprocessConfig,
+    PLUGIN_FILE_NAME,
+};
+pub use run::{expand, prepare_command, GetterOptions, Plugin};
 pub use store::{
     find_plugin, find_plugins, install_from_directory, load_all, load_dir, split_plugin_dirs,
     uninstall, update, Descriptor, Found, Installed,

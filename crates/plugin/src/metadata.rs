@@ -370,6 +370,96 @@ impl Metadata {
     }
 }
 
+/// `yaml.Marshal` (sigs.k8s.io/yaml) of Helm's in-memory `plugin.Metadata`, the text a
+/// plugin's provenance file signs: Go's field names (the struct has no JSON tags), keys
+/// sorted, an empty list as `null` (Helm's loaders leave unset lists nil; a list written
+/// empty in plugin.yaml, which Go would keep as `[]`, is not told apart here).
+pub fn signing_yaml(m: &Metadata) -> String {
+    use rudder_value::{Map, Value};
+    fn obj(entries: Vec<(&str, Value)>) -> Value {
+        let mut map = Map::new();
+        for (k, v) in entries {
+            map.insert(k.to_string(), v);
+        }
+        Value::map(map)
+    }
+    fn list_or_null(items: Vec<Value>) -> Value {
+        if items.is_empty() {
+            Value::Nil
+        } else {
+            Value::list(items)
+        }
+    }
+    fn strings(items: &[String]) -> Value {
+        list_or_null(items.iter().map(Value::str).collect())
+    }
+    fn commands(cmds: &[PlatformCommand]) -> Value {
+        list_or_null(
+            cmds.iter()
+                .map(|c| {
+                    obj(vec![
+                        ("OperatingSystem", Value::str(&c.os)),
+                        ("Architecture", Value::str(&c.arch)),
+                        ("Command", Value::str(&c.command)),
+                        ("Args", strings(&c.args)),
+                    ])
+                })
+                .collect(),
+        )
+    }
+    let config = match &m.config {
+        Config::Cli(c) => obj(vec![
+            ("Usage", Value::str(&c.usage)),
+            ("ShortHelp", Value::str(&c.short_help)),
+            ("LongHelp", Value::str(&c.long_help)),
+            ("IgnoreFlags", Value::Bool(c.ignore_flags)),
+        ]),
+        Config::Getter { protocols } => obj(vec![("Protocols", strings(protocols))]),
+        Config::PostRenderer => obj(vec![]),
+    };
+    let runtime_config = match &m.runtime_config {
+        RuntimeConfig::Subprocess(s) => {
+            let hooks = if s.platform_hooks.is_empty() {
+                Value::Nil
+            } else {
+                let mut map = Map::new();
+                for (event, cmds) in &s.platform_hooks {
+                    map.insert(event.clone(), commands(cmds));
+                }
+                Value::map(map)
+            };
+            let protocols = list_or_null(
+                s.protocol_commands
+                    .iter()
+                    .map(|(p, c)| {
+                        obj(vec![
+                            ("Protocols", strings(p)),
+                            ("PlatformCommand", commands(c)),
+                        ])
+                    })
+                    .collect(),
+            );
+            obj(vec![
+                ("PlatformCommand", commands(&s.platform_command)),
+                ("PlatformHooks", hooks),
+                ("ProtocolCommands", protocols),
+            ])
+        }
+        RuntimeConfig::ExtismV1 => obj(vec![]),
+    };
+    let doc = obj(vec![
+        ("APIVersion", Value::str(&m.api_version)),
+        ("Name", Value::str(&m.name)),
+        ("Type", Value::str(&m.kind)),
+        ("Runtime", Value::str(&m.runtime)),
+        ("Version", Value::str(&m.version)),
+        ("SourceURL", Value::str(&m.source_url)),
+        ("Config", config),
+        ("RuntimeConfig", runtime_config),
+    ]);
+    rudder_value::yaml::to_yaml(&doc).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -452,5 +542,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(m.runtime_config, RuntimeConfig::ExtismV1);
+    }
+
+    #[test]
+    fn signing_yaml_uses_go_field_names_sorted() {
+        let m =
+            Metadata::parse("name: hello\nversion: 0.2.0\nusage: say\ncommand: run.sh\n").unwrap();
+        assert_eq!(
+            signing_yaml(&m),
+            "APIVersion: legacy\nConfig:\n  IgnoreFlags: false\n  LongHelp: \"\"\n  ShortHelp: say\n  Usage: \"\"\nName: hello\nRuntime: subprocess\nRuntimeConfig:\n  PlatformCommand:\n  - Architecture: \"\"\n    Args: null\n    Command: run.sh\n    OperatingSystem: \"\"\n  PlatformHooks: null\n  ProtocolCommands: null\nSourceURL: \"\"\nType: cli/v1\nVersion: 0.2.0\n"
+        );
     }
 }

@@ -252,6 +252,90 @@ impl Plugin {
     }
 }
 
+/// The download options a getter plugin receives (Helm's `schema.GetterOptionsV1`, the
+/// part a subprocess getter sees).
+#[derive(Clone, Debug, Default)]
+pub struct GetterOptions {
+    pub cert_file: String,
+    pub key_file: String,
+    pub ca_file: String,
+    pub username: String,
+    pub password: String,
+    pub pass_credentials_all: bool,
+}
+
+/// Go's `filepath.Join(dir, command)`: the command is always taken inside the plugin's
+/// directory, even when it is absolute (Helm's subprocess getter does this; a
+/// `downloaders` command is a path relative to the plugin).
+fn join_in(dir: &std::path::Path, command: &str) -> PathBuf {
+    let mut path = dir.to_path_buf();
+    for part in command.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                path.pop();
+            }
+            p => path.push(p),
+        }
+    }
+    path
+}
+
+impl Plugin {
+    /// Whether this is a getter plugin serving `scheme`.
+    pub fn serves(&self, scheme: &str) -> bool {
+        matches!(&self.metadata.config, crate::Config::Getter { protocols } if protocols.iter().any(|p| p == scheme))
+    }
+
+    /// Downloads `url` with a `getter/v1` plugin as Helm's subprocess getter does
+    /// (`runtime_subprocess_getter.go`): the command of the protocol (the URL's scheme),
+    /// its program expanded and taken inside the plugin directory, its arguments not
+    /// expanded, then the certificate, key and CA files and the URL; credentials in
+    /// `HELM_PLUGIN_USERNAME`/`PASSWORD`/`PASS_CREDENTIALS_ALL`. The content is what the
+    /// command writes to its standard output; its standard error is passed through.
+    pub fn get(
+        &self,
+        url: &str,
+        options: &GetterOptions,
+        settings: &[(String, String)],
+    ) -> Result<Vec<u8>, Error> {
+        let config = self.subprocess()?;
+        let protocol = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
+        let (_, cmds) = config
+            .protocol_commands
+            .iter()
+            .find(|(protocols, _)| protocols.iter().any(|p| p == protocol))
+            .ok_or_else(|| Error::NoDownloader {
+                protocol: protocol.to_string(),
+            })?;
+        let mut env = self.environment(settings);
+        env.insert("HELM_PLUGIN_USERNAME".into(), options.username.clone());
+        env.insert("HELM_PLUGIN_PASSWORD".into(), options.password.clone());
+        env.insert(
+            "HELM_PLUGIN_PASS_CREDENTIALS_ALL".into(),
+            options.pass_credentials_all.to_string(),
+        );
+        let extra = [
+            options.cert_file.clone(),
+            options.key_file.clone(),
+            options.ca_file.clone(),
+            url.to_string(),
+        ];
+        let (program, argv) = prepare_command(cmds, false, &extra, &env)?;
+        let program = join_in(&self.dir, &program);
+        let output = Command::new(&program)
+            .args(&argv)
+            .env_clear()
+            .envs(&env)
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(self.spawn_error(program.display().to_string()))?;
+        self.exited(output.status)?;
+        Ok(output.stdout)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,6 +355,17 @@ mod tests {
         assert_eq!(go_expand("$/x"), "$/x");
         assert_eq!(go_expand("${@}"), "<@>");
         assert_eq!(go_expand("plain"), "plain");
+    }
+
+    #[test]
+    fn getter_commands_are_inside_the_plugin_dir() {
+        let dir = std::path::Path::new("/p/g");
+        assert_eq!(join_in(dir, "bin/get"), PathBuf::from("/p/g/bin/get"));
+        assert_eq!(
+            join_in(dir, "/p/g/get.sh"),
+            PathBuf::from("/p/g/p/g/get.sh")
+        );
+        assert_eq!(join_in(dir, "./x/../get"), PathBuf::from("/p/g/get"));
     }
 
     #[test]

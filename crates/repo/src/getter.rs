@@ -2,6 +2,9 @@
 //! for the repository's own scheme and host unless credentials are passed to all hosts
 //! (`--pass-credentials`), a custom CA, client certificates, and insecure-skip-verify.
 //!
+//! Other schemes (`s3://`, `git+https://`, ...) go to the getter plugin that serves them,
+//! as Helm's `getter.All` adds plugins to its built-in getters.
+//!
 //! `ureq` (blocking, rustls) does the HTTP; responses other than 200 are errors worded as
 //! Helm words them.
 
@@ -12,6 +15,7 @@ use std::time::Duration;
 use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
 
 use crate::repofile::RepoEntry;
+use crate::HelmPaths;
 
 /// The Helm version whose behaviour rudder follows, for the User-Agent.
 pub const HELM_VERSION: &str = "v4.2.3";
@@ -213,8 +217,90 @@ fn basic_auth(user: &str, password: &str) -> String {
     format!("Basic {out}")
 }
 
-/// Fetches `url` and returns its body.
+/// The `Content-Type` a HEAD request for `url` answers (Helm's plugin installer asks it of
+/// a URL without an archive suffix); `None` when the request fails.
+pub fn head_content_type(url: &str, opts: &GetOptions) -> Option<String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .tls_config(tls_config(opts).ok()?)
+        .http_status_as_error(false)
+        .timeout_global(Some(opts.effective_timeout()))
+        .user_agent(format!("Helm/{}", HELM_VERSION.trim_start_matches('v')))
+        .build()
+        .into();
+    let response = agent.head(url).call().ok()?;
+    response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// The `HELM_*` settings a getter plugin's process gets (Helm's `settings.EnvVars()`),
+/// those this crate knows: the locations and `HELM_BIN`. The rest (namespace, kube
+/// context, ...) reach the plugin through the inherited environment when the user set them.
+fn plugin_settings(paths: &HelmPaths) -> Vec<(String, String)> {
+    let path = |p: &std::path::Path| p.display().to_string();
+    let mut vars = vec![
+        ("HELM_CACHE_HOME", path(&paths.cache_home)),
+        ("HELM_CONFIG_HOME", path(&paths.config_home)),
+        ("HELM_DATA_HOME", path(&paths.data_home)),
+        ("HELM_PLUGINS", path(&paths.plugins)),
+        ("HELM_REGISTRY_CONFIG", path(&paths.registry_config)),
+        ("HELM_REPOSITORY_CACHE", path(&paths.repository_cache)),
+        ("HELM_REPOSITORY_CONFIG", path(&paths.repository_config)),
+        ("HELM_CONTENT_CACHE", path(&paths.content_cache)),
+    ];
+    if let Ok(exe) = std::env::current_exe() {
+        vars.push(("HELM_BIN", path(&exe)));
+    }
+    vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// Fetches `url` with the getter plugin serving its scheme (Helm's `getter.All`: the
+/// `getter/v1` plugins under `HELM_PLUGINS`, legacy `downloaders` included).
+fn get_with_plugin(scheme: &str, url: &str, opts: &GetOptions) -> Result<Vec<u8>, String> {
+    let paths = HelmPaths::from_env();
+    let dirs = rudder_plugin::split_plugin_dirs(&paths.plugins);
+    let descriptor = rudder_plugin::Descriptor {
+        name: String::new(),
+        kind: "getter/v1".into(),
+    };
+    let found = rudder_plugin::find_plugins(&dirs, &descriptor).map_err(|e| e.to_string())?;
+    let plugin = found
+        .plugins
+        .into_iter()
+        .find(|p| p.serves(scheme))
+        .ok_or_else(|| format!("scheme {scheme:?} not supported"))?;
+    let options = rudder_plugin::GetterOptions {
+        cert_file: opts.cert_file.clone(),
+        key_file: opts.key_file.clone(),
+        ca_file: opts.ca_file.clone(),
+        username: opts.username.clone(),
+        password: opts.password.clone(),
+        pass_credentials_all: opts.pass_credentials_all,
+    };
+    plugin
+        .get(url, &options, &plugin_settings(&paths))
+        .map_err(|e| format!("plugin {:?} failed to invoke: {e}", plugin.metadata.name))
+}
+
+/// The scheme of `url` when it is not one the built-in getters serve (http, https, oci).
+fn plugin_scheme(url: &str) -> Option<String> {
+    let (scheme, _) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let valid = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    (valid && !matches!(scheme.as_str(), "http" | "https" | "oci")).then_some(scheme)
+}
+
+/// Fetches `url` and returns its body: http(s) here, any other scheme with the getter
+/// plugin that serves it.
 pub fn get(url: &str, opts: &GetOptions) -> Result<Vec<u8>, String> {
+    if let Some(scheme) = plugin_scheme(url) {
+        return get_with_plugin(&scheme, url, opts);
+    }
     let timeout = opts.effective_timeout();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .tls_config(tls_config(opts)?)

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use rudder_action as action;
 
+mod create_cmd;
 mod dependency_cmd;
 mod diff_cmd;
 mod get_template;
@@ -103,6 +104,8 @@ enum Command {
     Repo(RepoCommand),
     /// verify that a chart at the given path has been signed and is valid
     Verify(provenance_cmd::VerifyArgs),
+    /// create a new chart with the given name
+    Create(create_cmd::CreateArgs),
     /// generate autocompletion scripts for the specified shell
     Completion {
         /// bash, zsh, fish or powershell
@@ -805,6 +808,7 @@ fn run(cli: Cli) -> Result<(), action::Error> {
             action::repo_update(&action::HelmPaths::from_env(), &names, timeout, &mut out)?;
         }
         Command::Verify(v) => provenance_cmd::verify(&v, &mut out)?,
+        Command::Create(c) => create_cmd::run(&c, &mut out)?,
         Command::Completion { shell, .. } => {
             use clap::CommandFactory;
             use clap_complete::Shell;

@@ -12,7 +12,7 @@ use crate::release_cmd::KubeArgs;
 
 #[derive(Subcommand)]
 pub enum PluginCommand {
-    /// install a Helm plugin (from a local directory, in development mode)
+    /// install a Helm plugin (from a directory, a .tgz file or URL, or an OCI reference)
     #[command(alias = "add")]
     Install(InstallArgs),
     /// list installed Helm plugins
@@ -34,18 +34,111 @@ pub enum PluginCommand {
         /// <plugin>...
         names: Vec<String>,
     },
+    /// package a plugin directory into a plugin archive
+    Package(PackageArgs),
+    /// verify that a plugin at the given path has been signed and is valid
+    Verify {
+        /// PATH of the plugin archive (its provenance file is PATH.prov)
+        path: std::path::PathBuf,
+        /// keyring containing public keys
+        #[arg(long, default_value_os_t = action::provenance::default_keyring())]
+        keyring: std::path::PathBuf,
+    },
+}
+
+#[derive(Args)]
+pub struct PackageArgs {
+    /// PATH of the plugin directory
+    path: std::path::PathBuf,
+    /// use a PGP private key to sign this plugin (on by default; --sign=false to skip)
+    #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set)]
+    sign: bool,
+    /// name of the key to use when signing. Used if --sign is true
+    #[arg(long, default_value = "")]
+    key: String,
+    /// location of a public keyring
+    #[arg(long, default_value_os_t = action::provenance::default_keyring())]
+    keyring: std::path::PathBuf,
+    /// location of a file which contains the passphrase for the signing key. Use "-" to read from stdin.
+    #[arg(long)]
+    passphrase_file: Option<String>,
+    /// location to write the plugin tarball.
+    #[arg(long, short = 'd', default_value = ".")]
+    destination: std::path::PathBuf,
+}
+
+impl PackageArgs {
+    /// Helm's signer set-up (plugin_package.go): the keyring must load, then the key named
+    /// by --key (none named: no key, as Helm's NewFromKeyring leaves it) is unlocked.
+    fn signer(&self) -> Result<action::provenance::Signer, action::Error> {
+        action::provenance::load_keyring(&self.keyring)
+            .map_err(|e| action::Error::message(format!("error reading from keyring: {e}")))?;
+        if self.key.is_empty() {
+            return Err(action::Error::message("private key not found"));
+        }
+        action::provenance::Signer::from_keyring(&self.keyring, &self.key, |name| {
+            match &self.passphrase_file {
+                Some(file) => crate::provenance_cmd::read_passphrase_file(file),
+                None => crate::provenance_cmd::prompt(name),
+            }
+        })
+        .map_err(action::Error::message)
+    }
 }
 
 #[derive(Args)]
 pub struct InstallArgs {
     /// <path|url>
     source: String,
-    /// specify a version constraint. If this is not specified, the latest version is installed
+    /// the version (tag) to install from an OCI reference that names none
     #[arg(long, default_value = "")]
     version: String,
-    /// verify the plugin signature before installing (only archives are verified; rudder installs directories)
+    /// verify the plugin signature before installing (archives need NAME-VERSION.tgz.prov beside them; directories are not verified)
     #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set)]
     verify: bool,
+    /// location of public keys used for verification
+    #[arg(long, default_value_os_t = action::provenance::default_keyring())]
+    keyring: std::path::PathBuf,
+    /// identify registry client using this SSL certificate file
+    #[arg(long, default_value = "")]
+    cert_file: String,
+    /// identify registry client using this SSL key file
+    #[arg(long, default_value = "")]
+    key_file: String,
+    /// verify certificates of HTTPS-enabled servers using this CA bundle
+    #[arg(long, default_value = "")]
+    ca_file: String,
+    /// skip tls certificate checks for the plugin download
+    #[arg(long)]
+    insecure_skip_tls_verify: bool,
+    /// use insecure HTTP connections for the plugin download
+    #[arg(long)]
+    plain_http: bool,
+    /// registry username
+    #[arg(long, default_value = "")]
+    username: String,
+    /// registry password
+    #[arg(long, default_value = "")]
+    password: String,
+}
+
+impl InstallArgs {
+    fn options(&self) -> action::PluginInstallOptions {
+        action::PluginInstallOptions {
+            version: self.version.clone(),
+            verify: self.verify,
+            keyring: self.keyring.clone(),
+            registry: action::RegistryOptions {
+                plain_http: self.plain_http,
+                ca_file: self.ca_file.clone(),
+                cert_file: self.cert_file.clone(),
+                key_file: self.key_file.clone(),
+                insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+                username: self.username.clone(),
+                password: self.password.clone(),
+            },
+        }
+    }
 }
 
 /// `--post-renderer` and `--post-renderer-args` (template, install, upgrade, diff upgrade).
@@ -136,37 +229,40 @@ pub fn run(
             };
             let found = plugins::find_plugins(&dirs, &descriptor).map_err(plugin_error)?;
             warn(&found.warnings);
-            write(&action::plugin_list_table(&found.plugins))?;
+            write(&action::plugin_list_table(&found.plugins, &paths.data_home))?;
         }
         PluginCommand::Install(a) => {
-            let local = std::path::Path::new(&a.source);
-            if !local.exists() {
-                return Err(action::Error::message(
-                    plugins::Error::Source {
-                        source_ref: a.source.clone(),
-                        reason: "rudder installs plugins from local directories only".into(),
-                    }
-                    .to_string(),
-                ));
-            }
-            if local.is_file() {
-                return Err(action::Error::message(format!(
-                    "{}: rudder installs plugins from local directories only (not archives)",
-                    a.source
-                )));
-            }
-            // A directory is development mode: Helm neither verifies nor warns.
-            write("Installing plugin from local directory (development mode)\n")?;
-            let installed = plugins::install_from_directory(&a.source, &paths.data_home)
-                .map_err(plugin_error)?;
-            installed
-                .plugin
+            let mut text = Vec::new();
+            let result = action::plugin_install(&paths, &a.source, &a.options(), &mut text);
+            write(&String::from_utf8_lossy(&text))?;
+            let plugin = result?;
+            plugin
                 .run_hook("install", &settings(kube, namespace, debug))
                 .map_err(plugin_error)?;
+            write(&format!("Installed plugin: {}\n", plugin.metadata.name))?;
+        }
+        PluginCommand::Package(a) => {
+            let signer = if a.sign {
+                Some(a.signer()?)
+            } else {
+                write("WARNING: Skipping plugin signing. This is not recommended for plugins intended for distribution.\n")?;
+                None
+            };
+            let packaged = action::plugin_package(&a.path, &a.destination, signer.as_ref())?;
+            if let Some(prov) = &packaged.prov {
+                write(&format!(
+                    "Successfully signed. Signature written to: {}\n",
+                    prov.display()
+                ))?;
+            }
             write(&format!(
-                "Installed plugin: {}\n",
-                installed.plugin.metadata.name
+                "Successfully packaged plugin and saved it to: {}\n",
+                packaged.archive.display()
             ))?;
+        }
+        PluginCommand::Verify { path, keyring } => {
+            let verification = action::plugin_verify(&path, &keyring)?;
+            write(&action::plugin_verification_report(&verification))?;
         }
         PluginCommand::Uninstall { names } | PluginCommand::Update { names }
             if names.is_empty() =>

@@ -80,7 +80,7 @@ impl SignArgs {
 }
 
 /// The first line of the passphrase file (`-` is standard input).
-fn read_passphrase_file(file: &str) -> Result<String, String> {
+pub(crate) fn read_passphrase_file(file: &str) -> Result<String, String> {
     let mut line = String::new();
     if file == "-" {
         std::io::stdin()
@@ -99,7 +99,7 @@ fn read_passphrase_file(file: &str) -> Result<String, String> {
 
 /// Asks for the passphrase on the terminal as Helm does. The input is read as a line
 /// (not hidden); use --passphrase-file to avoid typing it.
-fn prompt(name: &str) -> Result<String, String> {
+pub(crate) fn prompt(name: &str) -> Result<String, String> {
     print!("Password for key {name:?} >  ");
     let _ = std::io::stdout().flush();
     let mut line = String::new();

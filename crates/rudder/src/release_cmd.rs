@@ -1181,7 +1181,12 @@ pub fn run(
                     &r, false, debug, false, &resources,
                 ));
             } else {
-                write(&print_release(&r, &output.output, false, debug)?);
+                // As Helm v4, -o json/yaml carry the live objects in info.resources.
+                let json = rel::status_json(&cluster, &r)?;
+                write(&match output.output.as_str() {
+                    "json" => format!("{json}\n"),
+                    _ => json_to_yaml(&json),
+                });
             }
             if drift {
                 write(&crate::diff_cmd::drift_section(&cluster, &release)?);

@@ -854,3 +854,95 @@ fn claims_get_volumes_and_load_balancers_addresses_as_in_a_cloud() {
         })
     });
 }
+
+#[test]
+fn status_lists_the_pods_related_to_the_release_workloads() {
+    let Some(s) = Scope::new("ctl-related") else {
+        return;
+    };
+    let run = s.rudder(&[
+        "install",
+        "rel",
+        &rollout_chart(),
+        "--wait",
+        "--timeout",
+        "90s",
+    ]);
+    assert!(run.ok, "{}", run.stderr);
+    let run = s.rudder(&["status", "rel"]);
+    assert!(run.ok, "{}", run.stderr);
+    // pkg/kube/client.go (v4.2.3) Get with related=true: after a Deployment (ReplicaSet,
+    // StatefulSet, DaemonSet, Job: spec.selector.matchLabels), the pods its selector picks,
+    // as the server tables them, under "v1/Pod(related)"; a selector seen before is skipped
+    // (getSelectRelationPod), so the section appears once per distinct selector.
+    let deployment = s
+        .get("apps/v1", "Deployment", "rel-app")
+        .expect("deployment");
+    let selector: Vec<String> = deployment["spec"]["selector"]["matchLabels"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap()))
+        .collect();
+    let mut pods: Vec<String> = s
+        .pods(&selector.join(","))
+        .iter()
+        .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    pods.sort();
+    assert_eq!(pods.len(), 2);
+    let section = run
+        .stdout
+        .split("==> v1/Pod(related)\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no related pods in:\n{}", run.stdout));
+    let lines: Vec<Vec<&str>> = section
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(lines[0], ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
+    let mut listed: Vec<String> = lines[1..].iter().map(|l| l[0].to_string()).collect();
+    listed.sort();
+    assert_eq!(listed, pods);
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l[1] == "1/1" && l[2] == "Running"),
+        "{section}"
+    );
+
+    // -o json: the same, as the objects themselves in info.resources (action/status.go with
+    // ShowResourcesTable off; Go writes the map's keys sorted), and no chart (cmd/status.go
+    // strips it).
+    let run = s.rudder(&["status", "rel", "-o", "json"]);
+    assert!(run.ok, "{}", run.stderr);
+    let status: Json = serde_json::from_str(&run.stdout).expect("status JSON");
+    assert!(status.get("chart").is_none());
+    let resources = status["info"]["resources"]
+        .as_object()
+        .expect("info.resources");
+    let keys: Vec<&str> = resources.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["v1/Deployment", "v1/Pod(related)", "v1/Service"]);
+    let mut related: Vec<String> = resources["v1/Pod(related)"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    related.sort();
+    assert_eq!(related, pods);
+    assert_eq!(resources["v1/Deployment"][0]["status"]["readyReplicas"], 2);
+
+    // A workload without pods: the section is there, empty (kubectl's printTable prints
+    // no headers for a table without rows).
+    let run = s.rudder(&["install", "none", &rollout_chart(), "--set", "replicas=0"]);
+    assert!(run.ok, "{}", run.stderr);
+    let run = s.rudder(&["status", "none"]);
+    assert!(run.ok, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("==> v1/Pod(related)\n\n"),
+        "{}",
+        run.stdout
+    );
+}

@@ -165,15 +165,17 @@ fn cli_plugins_in_both_schemas_run_as_subcommands_calling_helm_bin() {
                 "PROVENANCE",
                 "SOURCE"
             ],
+            // signing_info.go GetPluginSigningInfo: a symlink is "local dev".
             vec![
                 "tpl-legacy",
                 "0.1.0",
                 "cli/v1",
                 "legacy",
-                "unknown",
+                "local",
+                "dev",
                 "unknown"
             ],
-            vec!["tpl-v1", "1.0.0", "cli/v1", "v1", "unknown", "unknown"],
+            vec!["tpl-v1", "1.0.0", "cli/v1", "v1", "local", "dev", "unknown"],
         ]
     );
     let out = home.rudder(&["plugin", "list", "--type", "postrenderer/v1"]);

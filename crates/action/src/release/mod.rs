@@ -6,6 +6,7 @@
 
 mod operations;
 mod query;
+mod related_pods;
 pub(crate) mod resources;
 mod selector;
 
@@ -25,7 +26,7 @@ pub use operations::{
 };
 pub use query::{
     format_values_yaml, get_hooks, get_manifest, get_metadata, get_notes, get_values,
-    go_time_string, history, list, metadata_text, resources_text, status, status_text,
+    go_time_string, history, list, metadata_text, resources_text, status, status_json, status_text,
     status_text_with_resources, HistoryEntry, ListOptions, ReleaseSummary,
 };
 pub use resources::{Readiness, WaitOptions};

@@ -506,20 +506,25 @@ pub fn resources_text(cluster: &Cluster, release: &Release) -> Result<String, Er
     let mut objects = super::resources::parse_manifest(&release.manifest, &release.namespace)?;
     super::resources::locate(kube, &mut objects)?;
     let mut groups: Vec<(String, Vec<Json>)> = Vec::new();
+    let mut related = super::related_pods::RelatedPods::default();
+    let mut add = |key: String, table: Json| match groups.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, tables)) => tables.push(table),
+        None => groups.push((key, vec![table])),
+    };
     for o in &objects {
         let Ok(table) = kube.get_table(&o.reference) else {
             continue;
         };
+        let pods = related.table_for(kube, &o.json, &o.reference.namespace);
         let version = o
             .reference
             .api_version
             .rsplit('/')
             .next()
             .unwrap_or_default();
-        let key = format!("{version}/{}", o.reference.kind);
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, tables)) => tables.push(table),
-            None => groups.push((key, vec![table])),
+        add(format!("{version}/{}", o.reference.kind), table);
+        if let Some(pods) = pods {
+            add(super::related_pods::RELATED_KEY.to_string(), pods);
         }
     }
     if groups.is_empty() {
@@ -535,6 +540,26 @@ pub fn resources_text(cluster: &Cluster, release: &Release) -> Result<String, Er
         buf.push('\n');
     }
     Ok(format!("RESOURCES:\n{buf}\n"))
+}
+
+/// The release as `helm status -o json|yaml` prints it: the record without its chart, with
+/// `info.resources`
+/// (the live objects and their related pods, see [`super::related_pods::resources_json`])
+/// when any could be read.
+pub fn status_json(cluster: &Cluster, release: &Release) -> Result<Json, Error> {
+    let kube = cluster.kube();
+    let mut objects = super::resources::parse_manifest(&release.manifest, &release.namespace)?;
+    super::resources::locate(kube, &mut objects)?;
+    let resources = super::related_pods::resources_json(kube, &objects);
+    let mut json = serde_json::to_value(release).map_err(|e| Error::message(e.to_string()))?;
+    // cmd/status.go: "strip chart metadata from the output".
+    if let Some(fields) = json.as_object_mut() {
+        fields.remove("chart");
+    }
+    if resources.as_object().is_some_and(|m| !m.is_empty()) {
+        json["info"]["resources"] = resources;
+    }
+    Ok(json)
 }
 
 /// kubectl's printing of server-side tables: headers (upper-cased, priority-0 columns only)
@@ -561,6 +586,11 @@ impl TablePrinter {
         let rows = table["rows"].as_array().cloned().unwrap_or_default();
         if !rows.is_empty() {
             self.printed_headers = true;
+        }
+        // kubectl's printTable prints not even the headers of a table without rows (an
+        // empty list of related pods).
+        if rows.is_empty() && !no_headers {
+            return String::new();
         }
         let defs = self
             .last_columns
@@ -662,5 +692,18 @@ mod tests {
         };
         assert!(!state_wanted(&deployed_only, "failed"));
         assert!(state_wanted(&deployed_only, "deployed"));
+    }
+
+    #[test]
+    fn a_table_without_rows_prints_nothing() {
+        let columns =
+            serde_json::json!([{"name": "Name", "priority": 0}, {"name": "Age", "priority": 0}]);
+        let empty = serde_json::json!({"columnDefinitions": columns, "rows": []});
+        let full =
+            serde_json::json!({"columnDefinitions": columns, "rows": [{"cells": ["a", "1s"]}]});
+        let mut printer = TablePrinter::default();
+        assert_eq!(printer.print(&empty), "");
+        assert!(printer.print(&full).starts_with("NAME"));
+        assert_eq!(printer.print(&empty), "");
     }
 }

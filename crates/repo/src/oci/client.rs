@@ -84,14 +84,14 @@ pub struct PullResult {
     pub output: String,
 }
 
-struct Response {
-    status: u16,
+pub(super) struct Response {
+    pub(super) status: u16,
     headers: http::HeaderMap,
-    body: Vec<u8>,
+    pub(super) body: Vec<u8>,
 }
 
 impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
@@ -222,7 +222,7 @@ fn go_value(v: &Value) -> String {
 
 /// ORAS's `ErrorResponse` text: the method, the quoted URL, the status and the registry's
 /// error list (`code in lower case: message[: detail]`), or Go's status text.
-fn status_error(method: &str, url: &str, resp: &Response) -> String {
+pub(super) fn status_error(method: &str, url: &str, resp: &Response) -> String {
     let mut details = Vec::new();
     if let Ok(Value::Map(d)) = from_json(&String::from_utf8_lossy(&resp.body)) {
         if let Some(errors) = d
@@ -320,7 +320,7 @@ impl Client {
     }
 
     /// The distribution API's address of a manifest (by tag or digest) in `r`'s repository.
-    fn manifest_url(&self, r: &Reference, reference: &str) -> String {
+    pub(super) fn manifest_url(&self, r: &Reference, reference: &str) -> String {
         format!(
             "{}/v2/{}/manifests/{reference}",
             self.base_url(&r.registry),
@@ -424,7 +424,7 @@ impl Client {
     /// Sends a request to `registry`, answering its authentication challenge once.
     // The request's parts are passed as they are built at each call site.
     #[allow(clippy::too_many_arguments)]
-    fn send(
+    pub(super) fn send(
         &self,
         registry: &str,
         scopes: &[String],
@@ -607,7 +607,7 @@ impl Client {
         }
     }
 
-    fn upload_blob(
+    pub(super) fn upload_blob(
         &self,
         r: &Reference,
         scopes: &[String],
@@ -718,19 +718,7 @@ impl Client {
         } else {
             r.tag.clone()
         };
-        let url = self.manifest_url(&r, &tag);
-        let resp = self.send(
-            &r.registry,
-            &scopes,
-            "PUT",
-            &url,
-            &[("Content-Type", IMAGE_MANIFEST_MEDIA_TYPE.to_string())],
-            Some(manifest.as_bytes()),
-            1 << 16,
-        )?;
-        if resp.status != 201 {
-            return Err(status_error("PUT", &url, &resp));
-        }
+        self.put_manifest(&r, &scopes, &tag, &manifest)?;
         let reference = r.to_string();
         let mut output = format!("Pushed: {reference}\nDigest: {}\n", manifest_desc.digest);
         if r.tag.contains('_') {
@@ -748,7 +736,31 @@ impl Client {
         })
     }
 
-    fn fetch_blob(
+    /// Stores `manifest` (an OCI image manifest) under `tag` in `r`'s repository.
+    pub(super) fn put_manifest(
+        &self,
+        r: &Reference,
+        scopes: &[String],
+        tag: &str,
+        manifest: &str,
+    ) -> Result<(), String> {
+        let url = self.manifest_url(r, tag);
+        let resp = self.send(
+            &r.registry,
+            scopes,
+            "PUT",
+            &url,
+            &[("Content-Type", IMAGE_MANIFEST_MEDIA_TYPE.to_string())],
+            Some(manifest.as_bytes()),
+            1 << 16,
+        )?;
+        if resp.status != 201 {
+            return Err(status_error("PUT", &url, &resp));
+        }
+        Ok(())
+    }
+
+    pub(super) fn fetch_blob(
         &self,
         r: &Reference,
         scopes: &[String],
@@ -1095,7 +1107,7 @@ fn same_host(host: &str, registry: &str) -> bool {
 }
 
 /// The manifest media types asked for.
-fn manifest_accept() -> String {
+pub(super) fn manifest_accept() -> String {
     [
         IMAGE_MANIFEST_MEDIA_TYPE,
         IMAGE_INDEX_MEDIA_TYPE,

@@ -8,10 +8,12 @@
 //! - [`client::Client`]: the OCI distribution API over ureq: ping/login, push, pull, tags,
 //!   with basic and bearer-token authentication and `--plain-http`.
 //! - [`credentials`]: Helm's registry config file (Docker's `config.json` format).
+//! - [`plugin`]: Helm plugins stored as OCI artifacts (`plugin install oci://...`).
 
 pub mod client;
 pub mod credentials;
 pub mod manifest;
+pub mod plugin;
 
 pub use client::{Client, ClientOptions, PullResult, PushResult};
 

@@ -235,3 +235,87 @@ pub fn eventually_within(
     }
     panic!("timed out waiting for {what}");
 }
+
+/// A Helm home of its own for one test (data, config and cache folders, Docker's config
+/// and GnuPG's home pointed inside it), and `rudder` run in it without the caller's
+/// `HELM_*` settings that would change what it does.
+pub struct HelmHome {
+    pub dir: tempfile::TempDir,
+}
+
+impl HelmHome {
+    pub fn new() -> HelmHome {
+        HelmHome {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> std::path::PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// `rudder ARGS` in this home, working in its folder; callers may add to it.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rudder"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("HELM_DATA_HOME", self.path("data"))
+            .env("HELM_CONFIG_HOME", self.path("config"))
+            .env("HELM_CACHE_HOME", self.path("cache"))
+            .env("DOCKER_CONFIG", self.path("docker"))
+            .env("GNUPGHOME", self.path("gnupg"));
+        for var in [
+            "HELM_PLUGINS",
+            "HELM_REGISTRY_CONFIG",
+            "HELM_REPOSITORY_CONFIG",
+            "HELM_REPOSITORY_CACHE",
+            "HELM_NO_PLUGINS",
+            "HELM_NAMESPACE",
+            "HELM_DEBUG",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd
+    }
+
+    pub fn rudder(&self, args: &[&str]) -> std::process::Output {
+        self.command(args).output().expect("rudder runs")
+    }
+}
+
+/// A command's standard output, as text.
+pub fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A command's standard error, as text.
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Publishes a plugin to a test registry at `reference` (`host:port/path:tag`), with
+/// (user, password) when it asks for them, as `oras push --artifact-type
+/// application/vnd.helm.plugin.v1+json` does: one layer per (file name, bytes), titled by
+/// the name (Helm's registry/plugin.go looks for NAME-VERSION.tgz and .tgz.prov).
+pub fn push_plugin(reference: &str, credentials: Option<(&str, &str)>, files: &[(&str, &[u8])]) {
+    use rudder_repo::oci::plugin::{ArtifactFile, PLUGIN_ARTIFACT_TYPE};
+    let (username, password) = credentials.unwrap_or_default();
+    let client = rudder_repo::oci::Client::new(rudder_repo::oci::ClientOptions {
+        plain_http: true,
+        username: username.into(),
+        password: password.into(),
+        ..Default::default()
+    })
+    .unwrap();
+    let layers: Vec<ArtifactFile> = files
+        .iter()
+        .map(|(title, data)| ArtifactFile {
+            title,
+            media_type: "application/vnd.oci.image.layer.v1.tar",
+            data,
+        })
+        .collect();
+    client
+        .push_artifact(reference, PLUGIN_ARTIFACT_TYPE, &layers)
+        .expect("push the plugin");
+}
