@@ -251,6 +251,23 @@ pub fn ensure_schema(client: &mut Client) -> Result<(), Error> {
     if all_applied {
         return Ok(());
     }
+    // Several clients starting together against a new database would each create the
+    // tables, and all but one fail on the others' half-made ones: one migrates at a time
+    // (a session lock, as the migrations commit one by one), and each reads what is applied
+    // only once it holds the lock.
+    client.execute("SELECT pg_advisory_lock($1)", &[&SCHEMA_LOCK])?;
+    let migrated = migrate(client);
+    let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&SCHEMA_LOCK]);
+    migrated?;
+    unlocked?;
+    Ok(())
+}
+
+/// The advisory lock rudder holds while it creates Helm's tables (any fixed number; the
+/// bytes of "rudder-m").
+const SCHEMA_LOCK: i64 = 0x7275_6464_6572_2d6d;
+
+fn migrate(client: &mut Client) -> Result<(), Error> {
     client.batch_execute(
         r#"create table if not exists "gorp_migrations" ("id" text not null primary key, "applied_at" timestamp with time zone)"#,
     )?;
