@@ -12,6 +12,7 @@ mod dependency_cmd;
 mod diff_cmd;
 mod get_template;
 mod plugin_cmd;
+mod prompt;
 mod provenance_cmd;
 mod registry_cmd;
 mod release_cmd;
@@ -335,12 +336,7 @@ fn repo_add_password(a: &RepoAddArgs) -> Result<String, action::Error> {
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut line)
             .map_err(action::Error::io)?;
     } else {
-        print!("Password: ");
-        let _ = std::io::stdout().flush();
-        std::io::stdin()
-            .read_line(&mut line)
-            .map_err(action::Error::io)?;
-        println!();
+        line = prompt::read_hidden("Password: ").map_err(action::Error::io)?;
     }
     let password = line.strip_suffix('\n').unwrap_or(&line);
     Ok(password.strip_suffix('\r').unwrap_or(password).to_string())

@@ -97,16 +97,7 @@ pub(crate) fn read_passphrase_file(file: &str) -> Result<String, String> {
     Ok(line.strip_suffix('\r').unwrap_or(line).to_string())
 }
 
-/// Asks for the passphrase on the terminal as Helm does. The input is read as a line
-/// (not hidden); use --passphrase-file to avoid typing it.
+/// Asks for the passphrase on the terminal as Helm does, without echoing it.
 pub(crate) fn prompt(name: &str) -> Result<String, String> {
-    print!("Password for key {name:?} >  ");
-    let _ = std::io::stdout().flush();
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| e.to_string())?;
-    println!();
-    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    crate::prompt::read_hidden(&format!("Password for key {name:?} >  ")).map_err(|e| e.to_string())
 }

@@ -143,7 +143,7 @@ fn username_password(args: &LoginArgs) -> Result<(String, String), Error> {
     } else {
         ("Password: ", "password required")
     };
-    let password = read_line(prompt)?;
+    let password = crate::prompt::read_hidden(prompt).map_err(Error::io)?;
     if password.is_empty() {
         return Err(Error::message(missing));
     }

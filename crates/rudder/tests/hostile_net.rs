@@ -5,9 +5,11 @@
 //!   never answers;
 //! - `pull --repo` with `--username/--password` sends them with the chart download when the
 //!   chart is on the repository's origin (Helm's pull sends them to wherever the index
-//!   points; rudder keeps them to the origin unless `--pass-credentials`).
+//!   points; rudder keeps them to the origin unless `--pass-credentials`);
+//! - the password prompt of `repo add` does not echo what is typed (run on a
+//!   pseudo-terminal, as a person would type it).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -271,5 +273,110 @@ fn pull_with_repo_keeps_credentials_from_other_hosts() {
     assert_eq!(
         elsewhere_log.lock().unwrap().last().unwrap(),
         &("/demo-0.1.0.tgz".to_string(), Some(ALICE.to_string()))
+    );
+}
+
+/// Runs `cmd` with its standard streams on a new pseudo-terminal, types `input` once the
+/// prompt `prompt` shows, and returns everything the terminal displayed (the program's
+/// output and, had echo been on, what was typed) and whether it succeeded.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn on_terminal(mut cmd: Command, prompt: &str, input: &str) -> (bool, String) {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::unix::process::CommandExt;
+
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two new descriptors into the given integers; the other
+    // arguments may be null.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    // SAFETY: both descriptors were just opened and are owned by nobody else.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    cmd.stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave.try_clone().unwrap());
+    // SAFETY: setsid and ioctl are async-signal-safe; the terminal becomes the child's
+    // controlling terminal (/dev/tty), as in a login session.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY as _, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().expect("rudder runs");
+    // The terminal reads end (EIO) only once no one holds its other side: not this
+    // process, nor the Command's copies.
+    drop(cmd);
+    drop(slave);
+    // Should rudder wait for input that never comes, end it so the test fails, not hangs.
+    let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let (finished, pid) = (finished.clone(), child.id() as libc::pid_t);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(60));
+            if !finished.load(std::sync::atomic::Ordering::SeqCst) {
+                // SAFETY: the child is not reaped before `finished` is set, so the pid is
+                // still the child's.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        });
+    }
+    let mut terminal = std::fs::File::from(master);
+    let mut shown = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut typed = false;
+    loop {
+        match terminal.read(&mut buf) {
+            Ok(0) | Err(_) => break, // EIO once the child's side is closed
+            Ok(n) => shown.extend_from_slice(&buf[..n]),
+        }
+        if !typed && text(&shown).contains(prompt) {
+            // Give the prompt a moment to turn echo off before typing, as a person would.
+            std::thread::sleep(Duration::from_millis(300));
+            terminal.write_all(input.as_bytes()).unwrap();
+            typed = true;
+        }
+    }
+    finished.store(true, std::sync::atomic::Ordering::SeqCst);
+    let status = child.wait().unwrap();
+    (status.success(), text(&shown))
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn repo_add_password_prompt_does_not_echo() {
+    let (base, log) = guarded_server(
+        vec![(
+            "/charts/index.yaml".into(),
+            index_pointing_at("demo-0.1.0.tgz"),
+        )],
+        ALICE,
+    );
+    let home = Home::new();
+    let repo = format!("{base}/charts");
+    let cmd = home.command(&["repo", "add", "private", &repo, "--username", "alice"]);
+    let (ok, shown) = on_terminal(cmd, "Password: ", "s3cret\n");
+    assert!(ok, "{shown}");
+    assert!(
+        !shown.contains("s3cret"),
+        "the password was echoed: {shown:?}"
+    );
+    assert!(
+        shown.contains("\"private\" has been added to your repositories"),
+        "{shown:?}"
+    );
+    // What was typed is what reached the server.
+    assert_eq!(
+        log.lock().unwrap().clone(),
+        [("/charts/index.yaml".to_string(), Some(ALICE.to_string()))]
     );
 }

@@ -39,9 +39,17 @@ pub enum Error {
         size: usize,
         kind: &'static str,
     },
-    /// The SQL driver's database.
-    #[error("{0}")]
+    /// The SQL driver's database (the `postgres` crate's message names only the kind of
+    /// failure: its causes are part of the text).
+    #[error("{}", sql::describe(.0))]
     Sql(#[from] postgres::Error),
+    /// The SQL driver could not connect; `settings` are the TLS settings in force.
+    #[error("could not connect to PostgreSQL ({settings}): {}", sql::describe(.source))]
+    SqlConnect {
+        settings: String,
+        #[source]
+        source: postgres::Error,
+    },
     #[error("{0}")]
     Other(String),
 }

@@ -29,16 +29,16 @@
 //! found"; and the user labels of listed records are read from each record's namespace (Helm
 //! reads them from the driver's, which finds none when listing all namespaces).
 //!
-//! The connection goes through the `postgres` crate (blocking), without TLS for now: the
-//! connection string must say `sslmode=disable` (or `prefer`, which then connects without
-//! TLS). Without `sslmode`, Helm's client would require TLS, so rudder refuses rather than
-//! connect in the clear.
+//! The connection goes through the `postgres` crate (blocking), over TLS (rustls) unless
+//! the connection string says `sslmode=disable`: see [`tls`] for `sslmode`, `sslrootcert`,
+//! `sslcert` and `sslkey`. As with Helm's client (lib/pq), no `sslmode` means `require`.
+
+mod tls;
 
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use postgres::config::SslMode;
 use postgres::error::SqlState;
 use postgres::{Client, GenericClient, NoTls};
 
@@ -108,6 +108,22 @@ const QUERY_COLUMNS: &[&str] = &[
 ];
 const INTEGER_COLUMNS: &[&str] = &["version", "createdAt", "modifiedAt"];
 
+/// A database error with its causes (`db error: ERROR: ...`, `error performing TLS
+/// handshake: invalid peer certificate: ...`), and for a refused certificate what it means.
+pub(crate) fn describe(error: &postgres::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    if let Some(meaning) = tls::explain(error) {
+        text.push_str(&format!(" ({meaning})"));
+    }
+    text
+}
+
 /// Releases in a PostgreSQL database, seen from one namespace (empty: every namespace, for
 /// listing).
 pub struct Sql {
@@ -120,23 +136,28 @@ impl Sql {
     /// `HELM_DRIVER_SQL_CONNECTION_STRING` (`postgres://user@host:port/db?sslmode=disable` or
     /// `host=... port=... user=... dbname=...`), and creates Helm's tables if they are missing.
     pub fn connect(connection: &str, namespace: &str) -> Result<Sql, Error> {
-        let config = postgres::Config::from_str(connection)?;
-        // Helm's client (lib/pq) uses TLS unless told `sslmode=disable` (its default is
-        // `require`); rudder has no TLS yet, and must not silently connect in the clear where
-        // Helm would not.
-        let tls_wanted = match config.get_ssl_mode() {
-            SslMode::Disable => false,
-            SslMode::Prefer => !connection.contains("sslmode"),
-            _ => true,
-        };
-        if tls_wanted {
-            return Err(Error::Other(
-                "rudder's SQL driver does not support TLS yet: add sslmode=disable to the \
-                 connection string for a server without TLS"
-                    .into(),
-            ));
+        let (rest, mut tls_settings) = tls::split(connection)?;
+        let mut config = postgres::Config::from_str(&rest)?;
+        // As lib/pq: no TLS over a Unix socket (PostgreSQL offers none there).
+        #[cfg(unix)]
+        if config
+            .get_hosts()
+            .iter()
+            .all(|h| matches!(h, postgres::config::Host::Unix(_)))
+        {
+            tls_settings.mode = tls::Mode::Disable;
         }
-        let mut client = config.connect(NoTls)?;
+        config.ssl_mode(tls_settings.ssl_mode());
+        let connected = if tls_settings.mode == tls::Mode::Disable {
+            config.connect(NoTls)
+        } else {
+            let tls_config = tls::client_config(&tls_settings)?;
+            config.connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls_config))
+        };
+        let mut client = connected.map_err(|source| Error::SqlConnect {
+            settings: tls_settings.describe(),
+            source,
+        })?;
         ensure_schema(&mut client)?;
         Ok(Sql {
             client: Arc::new(Mutex::new(client)),
@@ -251,6 +272,23 @@ pub fn ensure_schema(client: &mut Client) -> Result<(), Error> {
     if all_applied {
         return Ok(());
     }
+    // Several clients starting together against a new database would each create the
+    // tables, and all but one fail on the others' half-made ones: one migrates at a time
+    // (a session lock, as the migrations commit one by one), and each reads what is applied
+    // only once it holds the lock.
+    client.execute("SELECT pg_advisory_lock($1)", &[&SCHEMA_LOCK])?;
+    let migrated = migrate(client);
+    let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&SCHEMA_LOCK]);
+    migrated?;
+    unlocked?;
+    Ok(())
+}
+
+/// The advisory lock rudder holds while it creates Helm's tables (any fixed number; the
+/// bytes of "rudder-m").
+const SCHEMA_LOCK: i64 = 0x7275_6464_6572_2d6d;
+
+fn migrate(client: &mut Client) -> Result<(), Error> {
     client.batch_execute(
         r#"create table if not exists "gorp_migrations" ("id" text not null primary key, "applied_at" timestamp with time zone)"#,
     )?;
@@ -447,22 +485,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn refuses_to_drop_the_tls_helm_would_use() {
-        for connection in [
-            "postgres://u@127.0.0.1:1/db",
-            "postgres://u@127.0.0.1:1/db?sslmode=require",
-            "host=127.0.0.1 port=1 user=u sslmode=require",
+    fn a_failed_connection_names_the_tls_settings_and_the_cause() {
+        // Nothing listens on port 1. lib/pq's default mode is require.
+        for (connection, settings) in [
+            ("postgres://u@127.0.0.1:1/db", "sslmode=require"),
+            (
+                "host=127.0.0.1 port=1 user=u sslmode=prefer",
+                "sslmode=prefer",
+            ),
+            (
+                "postgres://u@127.0.0.1:1/db?sslmode=disable",
+                "sslmode=disable",
+            ),
         ] {
             let err = Sql::connect(connection, "default").err().unwrap();
+            assert!(matches!(err, Error::SqlConnect { .. }), "{err}");
             assert!(
-                err.to_string().contains("does not support TLS"),
+                err.to_string().starts_with(&format!(
+                    "could not connect to PostgreSQL ({settings}): error connecting to server: "
+                )),
                 "{connection}: {err}"
             );
         }
-        // Without TLS, it goes on to connect (nothing listens on port 1).
-        let err = Sql::connect("postgres://u@127.0.0.1:1/db?sslmode=disable", "default")
-            .err()
-            .unwrap();
-        assert!(matches!(err, Error::Sql(_)), "{err}");
     }
 }

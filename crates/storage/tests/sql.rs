@@ -481,3 +481,27 @@ fn half_migrated_databases_are_completed() {
         assert!(outcome.ends_with(&err), "Helm: {outcome}\nrudder: {err}");
     }
 }
+
+#[test]
+fn first_connections_at_once_all_get_the_schema() {
+    let Some(server) = server() else { return };
+    let conn = fresh_database(&server, "racing");
+    // Several rudder processes starting together against a new database: each finds the
+    // tables missing and creates them; none may fail on another's half-made table.
+    let start = Arc::new(std::sync::Barrier::new(6));
+    let connecting: Vec<_> = (0..6)
+        .map(|_| {
+            let (conn, start) = (conn.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                Sql::connect(&conn, "default").map(|_| ())
+            })
+        })
+        .collect();
+    for thread in connecting {
+        thread.join().unwrap().unwrap();
+    }
+    let reference = fresh_database(&server, "racing_ref");
+    Sql::connect(&reference, "default").unwrap();
+    assert_eq!(describe_schema(&conn), describe_schema(&reference));
+}
