@@ -1,5 +1,4 @@
-//! The OCI registry commands: `registry login`, `registry logout` and `push`, plus the
-//! registry connection flags `pull` shares.
+//! `rudder registry login|logout` (Helm's pkg/cmd/registry_login.go, registry_logout.go).
 
 use std::io::{Read, Write};
 
@@ -8,15 +7,6 @@ use rudder_action::{self as action, Error, HelmPaths, RegistryOptions};
 
 #[derive(Subcommand)]
 pub enum RegistryCommand {
-    /// login to or logout from a registry
-    #[command(subcommand)]
-    Registry(RegistrySub),
-    /// push a chart to remote
-    Push(PushArgs),
-}
-
-#[derive(Subcommand)]
-pub enum RegistrySub {
     /// login to a registry
     Login(LoginArgs),
     /// logout from a registry
@@ -54,56 +44,6 @@ pub struct LoginArgs {
     /// use insecure HTTP connections for the chart upload
     #[arg(long)]
     plain_http: bool,
-}
-
-#[derive(Args)]
-pub struct PushArgs {
-    /// [chart]
-    chart: String,
-    /// [remote]
-    remote: String,
-    #[command(flatten)]
-    connection: ConnectionArgs,
-}
-
-/// The connection flags of `push` and `pull` for registries.
-#[derive(Args, Clone, Default)]
-pub struct ConnectionArgs {
-    /// identify registry client using this SSL certificate file
-    #[arg(long, default_value = "")]
-    cert_file: String,
-    /// identify registry client using this SSL key file
-    #[arg(long, default_value = "")]
-    key_file: String,
-    /// verify certificates of HTTPS-enabled servers using this CA bundle
-    #[arg(long, default_value = "")]
-    ca_file: String,
-    /// skip tls certificate checks for the chart upload
-    #[arg(long)]
-    insecure_skip_tls_verify: bool,
-    /// use insecure HTTP connections for the chart upload
-    #[arg(long)]
-    plain_http: bool,
-    /// chart repository username where to locate the requested chart
-    #[arg(long, default_value = "")]
-    username: String,
-    /// chart repository password where to locate the requested chart
-    #[arg(long, default_value = "")]
-    password: String,
-}
-
-impl ConnectionArgs {
-    pub fn options(&self) -> RegistryOptions {
-        RegistryOptions {
-            plain_http: self.plain_http,
-            ca_file: self.ca_file.clone(),
-            cert_file: self.cert_file.clone(),
-            key_file: self.key_file.clone(),
-            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
-            username: self.username.clone(),
-            password: self.password.clone(),
-        }
-    }
 }
 
 /// Helm's `getUsernamePassword`: `--password-stdin` reads the password (one trailing
@@ -153,7 +93,7 @@ fn username_password(args: &LoginArgs) -> Result<(String, String), Error> {
 pub fn run(command: RegistryCommand, out: &mut dyn Write) -> Result<(), Error> {
     let paths = HelmPaths::from_env();
     let text = match command {
-        RegistryCommand::Registry(RegistrySub::Login(args)) => {
+        RegistryCommand::Login(args) => {
             let (username, password) = username_password(&args)?;
             let options = RegistryOptions {
                 plain_http: args.plain_http,
@@ -165,15 +105,7 @@ pub fn run(command: RegistryCommand, out: &mut dyn Write) -> Result<(), Error> {
             };
             action::registry_login(&paths, &args.host, &username, &password, &options)?
         }
-        RegistryCommand::Registry(RegistrySub::Logout { host }) => {
-            action::registry_logout(&paths, &host)?
-        }
-        RegistryCommand::Push(args) => action::push(
-            &paths,
-            &args.chart,
-            &args.remote,
-            &args.connection.options(),
-        )?,
+        RegistryCommand::Logout { host } => action::registry_logout(&paths, &host)?,
     };
     out.write_all(text.as_bytes()).map_err(Error::io)
 }

@@ -1,81 +1,9 @@
-//! `rudder dependency list|update|build`, and the chart-locating flags (`--version`,
-//! `--repo`, credentials) that every command taking a CHART argument shares.
+//! `rudder dependency list|update|build` (Helm's pkg/cmd/dependency*.go).
 
 use std::io::Write;
 
 use clap::{Args, Subcommand};
 use rudder_action::{self as action, Error};
-
-/// Helm's `addChartPathOptionsFlags` plus `--devel`: where a CHART argument is looked for.
-#[derive(Args, Clone, Default)]
-pub struct ChartPathArgs {
-    /// specify a version constraint for the chart version to use. This constraint can be a specific tag (e.g. 1.1.1) or it may reference a valid range (e.g. ^2.0.0). If this is not specified, the latest version is used
-    #[arg(long, default_value = "")]
-    version: String,
-    /// use development versions, too. Equivalent to version '>0.0.0-0'. If --version is set, this is ignored
-    #[arg(long)]
-    devel: bool,
-    /// chart repository url where to locate the requested chart
-    #[arg(long, default_value = "")]
-    repo: String,
-    /// chart repository username where to locate the requested chart
-    #[arg(long, default_value = "")]
-    username: String,
-    /// chart repository password where to locate the requested chart
-    #[arg(long, default_value = "")]
-    password: String,
-    /// identify HTTPS client using this SSL certificate file
-    #[arg(long, default_value = "")]
-    cert_file: String,
-    /// identify HTTPS client using this SSL key file
-    #[arg(long, default_value = "")]
-    key_file: String,
-    /// verify certificates of HTTPS-enabled servers using this CA bundle
-    #[arg(long, default_value = "")]
-    ca_file: String,
-    /// skip tls certificate checks for the chart download
-    #[arg(long)]
-    insecure_skip_tls_verify: bool,
-    /// pass credentials to all domains
-    #[arg(long)]
-    pass_credentials: bool,
-    /// use insecure HTTP connections for the chart download
-    #[arg(long)]
-    plain_http: bool,
-    /// verify the package before using it
-    #[arg(long)]
-    verify: bool,
-    /// location of public keys used for verification
-    #[arg(long, default_value = "")]
-    keyring: String,
-}
-
-impl ChartPathArgs {
-    /// The options for the action library; `--verify` is refused as rudder does not check
-    /// provenance yet.
-    pub fn options(self) -> Result<action::ChartPathOptions, Error> {
-        if self.verify {
-            return Err(Error::message(
-                "--verify: provenance verification is not supported by rudder yet",
-            ));
-        }
-        let _ = self.keyring;
-        Ok(action::ChartPathOptions {
-            version: self.version,
-            devel: self.devel,
-            repo_url: self.repo,
-            username: self.username,
-            password: self.password,
-            ca_file: self.ca_file,
-            cert_file: self.cert_file,
-            key_file: self.key_file,
-            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
-            pass_credentials_all: self.pass_credentials,
-            plain_http: self.plain_http,
-            dependency_update: false,
-        })
-    }
-}
 
 #[derive(Subcommand)]
 pub enum DependencyCommand {

@@ -10,9 +10,8 @@ use rudder_action::diff::{self, release as sources, DiffOptions, Format, SecretV
 use rudder_action::release as rel;
 use rudder_action::Error;
 
-use crate::dependency_cmd::ChartPathArgs;
-use crate::release_cmd::{connect, KubeArgs};
-use crate::ValueArgs;
+use crate::flags::{ChartPathArgs, PostRenderArgs, ValueArgs};
+use crate::settings::GlobalArgs;
 
 /// The version of helm-diff whose command line rudder follows (`rudder diff version`).
 const HELM_DIFF_VERSION: &str = "3.15.11";
@@ -119,7 +118,7 @@ pub struct UpgradeArgs {
     #[command(flatten)]
     common: CommonArgs,
     #[command(flatten)]
-    post_render: crate::plugin_cmd::PostRenderArgs,
+    post_render: PostRenderArgs,
     /// reuse the last release's values and merge in any new values. If '--reset-values' is specified, this is ignored
     #[arg(long)]
     reuse_values: bool,
@@ -301,12 +300,7 @@ fn parse_go_bool(v: &str) -> Option<bool> {
 
 /// Runs a diff command; returns the process exit code (2 for changes under
 /// `--detailed-exitcode`).
-pub fn run(
-    command: DiffCommand,
-    kube: &KubeArgs,
-    namespace: &Option<String>,
-    out: &mut dyn Write,
-) -> Result<u8, Error> {
+pub fn run(command: DiffCommand, globals: &GlobalArgs, out: &mut dyn Write) -> Result<u8, Error> {
     let (outcome, common) = match command {
         DiffCommand::Version => {
             writeln!(out, "{HELM_DIFF_VERSION}").map_err(Error::io)?;
@@ -326,9 +320,9 @@ pub fn run(
                 }
             };
             let cluster = if client_only {
-                crate::release_cmd::connect_offline(kube, namespace)?
+                globals.connect_offline()?
             } else {
-                connect(kube, namespace)?
+                globals.connect()?
             };
             let opts = sources::DiffUpgradeOptions {
                 upgrade: rel::UpgradeOptions {
@@ -340,7 +334,10 @@ pub fn run(
                         enable_dns: a.enable_dns,
                         chart: a.chart_path.options()?,
                         log: crate::slog::stderr_sink(),
-                        post_renderer: a.post_render.renderer(kube, namespace, false)?,
+                        post_renderer: a.post_render.renderer(&GlobalArgs {
+                            debug: false,
+                            ..globals.clone()
+                        })?,
                         ..rel::InstallOptions::default()
                     },
                     reuse_values: a.reuse_values,
@@ -363,7 +360,7 @@ pub fn run(
             common,
         } => {
             let read = read_options(&common)?;
-            let cluster = connect(kube, namespace)?;
+            let cluster = globals.connect()?;
             let outcome = sources::diff_rollback(&cluster, &release, revision, &read)?;
             (outcome, (common, read))
         }
@@ -373,19 +370,19 @@ pub fn run(
             common,
         } => {
             let read = read_options(&common)?;
-            let cluster = connect(kube, namespace)?;
+            let cluster = globals.connect()?;
             let outcome = sources::diff_revision(&cluster, &release, &revisions, &read)?;
             (outcome, (common, read))
         }
         DiffCommand::Drift { release, common } => {
             let read = read_options(&common)?;
-            let cluster = connect(kube, namespace)?;
+            let cluster = globals.connect()?;
             let outcome = diff::drift(&cluster, &release, &read)?;
             (outcome, (common, read))
         }
         DiffCommand::Release { releases, common } => {
             let read = read_options(&common)?;
-            let cluster = connect(kube, namespace)?;
+            let cluster = globals.connect()?;
             let outcome = sources::diff_releases(&cluster, &releases[0], &releases[1], &read)?;
             (outcome, (common, read))
         }

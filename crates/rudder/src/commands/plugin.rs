@@ -1,5 +1,5 @@
-//! `rudder plugin ...`, plugins as subcommands, and `--post-renderer` (Helm's
-//! pkg/cmd/plugin*.go, load_plugins.go and flags.go).
+//! `rudder plugin ...` and plugins as subcommands (Helm's pkg/cmd/plugin*.go and
+//! load_plugins.go).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use rudder_action as action;
 use rudder_action::plugin::{self as plugins, Descriptor};
 
-use crate::release_cmd::KubeArgs;
+use crate::settings::GlobalArgs;
 
 #[derive(Subcommand)]
 pub enum PluginCommand {
@@ -78,8 +78,8 @@ impl PackageArgs {
         }
         action::provenance::Signer::from_keyring(&self.keyring, &self.key, |name| {
             match &self.passphrase_file {
-                Some(file) => crate::provenance_cmd::read_passphrase_file(file),
-                None => crate::provenance_cmd::prompt(name),
+                Some(file) => super::package::read_passphrase_file(file),
+                None => super::package::prompt(name),
             }
         })
         .map_err(action::Error::message)
@@ -141,66 +141,6 @@ impl InstallArgs {
     }
 }
 
-/// `--post-renderer` and `--post-renderer-args` (template, install, upgrade, diff upgrade).
-#[derive(Args, Clone, Default)]
-pub struct PostRenderArgs {
-    /// the name of a postrenderer type plugin to be used for post rendering. If it exists, the plugin will be used
-    #[arg(long)]
-    pub post_renderer: Option<String>,
-    /// an argument to the post-renderer (can specify multiple)
-    #[arg(long)]
-    pub post_renderer_args: Vec<String>,
-}
-
-impl PostRenderArgs {
-    /// The post-renderer to use, if one is named. As in Helm, a name that is no installed
-    /// `postrenderer/v1` plugin is an error about the flag.
-    pub fn renderer(
-        &self,
-        kube: &KubeArgs,
-        namespace: &Option<String>,
-        debug: bool,
-    ) -> Result<Option<action::PostRenderer>, action::Error> {
-        let Some(name) = self.post_renderer.as_deref().filter(|n| !n.is_empty()) else {
-            return Ok(None);
-        };
-        let paths = action::HelmPaths::from_env();
-        action::PostRenderer::find(
-            &paths.plugins,
-            name,
-            self.post_renderer_args.clone(),
-            settings(kube, namespace, debug),
-        )
-        .map(Some)
-        .map_err(|e| {
-            action::Error::usage(format!(
-                "invalid argument {name:?} for \"--post-renderer\" flag: {e}"
-            ))
-        })
-    }
-}
-
-/// Helm's settings for a plugin's environment; `HELM_BIN` is the running rudder (so that a
-/// plugin calling `$HELM_BIN` runs this binary wherever it changes directory to).
-fn settings(kube: &KubeArgs, namespace: &Option<String>, debug: bool) -> Vec<(String, String)> {
-    let mut vars: Vec<(String, String)> = crate::release_cmd::env_vars(kube, namespace, debug)
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    if let Ok(exe) = std::env::current_exe() {
-        for (k, v) in vars.iter_mut() {
-            if k == "HELM_BIN" {
-                *v = exe.display().to_string();
-            }
-        }
-    }
-    // Helm exports its unset settings as empty variables; rudder's own flags read an empty
-    // variable as a flag without a value, so a plugin calling `$HELM_BIN` would fail. Unset
-    // reads the same in a shell.
-    vars.retain(|(_, v)| !v.is_empty());
-    vars
-}
-
 fn warn(warnings: &[String]) {
     for w in warnings {
         eprintln!("level=WARN msg={w}");
@@ -213,9 +153,7 @@ fn plugin_error(e: plugins::Error) -> action::Error {
 
 pub fn run(
     cmd: PluginCommand,
-    kube: &KubeArgs,
-    namespace: &Option<String>,
-    debug: bool,
+    globals: &GlobalArgs,
     out: &mut dyn Write,
 ) -> Result<(), action::Error> {
     let paths = action::HelmPaths::from_env();
@@ -237,7 +175,7 @@ pub fn run(
             write(&String::from_utf8_lossy(&text))?;
             let plugin = result?;
             plugin
-                .run_hook("install", &settings(kube, namespace, debug))
+                .run_hook("install", &globals.plugin_env())
                 .map_err(plugin_error)?;
             write(&format!("Installed plugin: {}\n", plugin.metadata.name))?;
         }
@@ -272,7 +210,7 @@ pub fn run(
             ))
         }
         PluginCommand::Uninstall { names } => {
-            let settings = settings(kube, namespace, debug);
+            let settings = globals.plugin_env();
             for_each_named(
                 &paths.plugins,
                 &names,
@@ -376,7 +314,7 @@ fn split_known_flags(args: &[String]) -> (Vec<String>, Vec<String>) {
 pub fn run_external(
     external: &[String],
     before: &[String],
-    parse: impl Fn(Vec<String>) -> Result<(KubeArgs, Option<String>, bool), String>,
+    parse: impl Fn(Vec<String>) -> Result<GlobalArgs, String>,
 ) -> ExitCode {
     let fail = |message: String, code: u8| {
         let _ = writeln!(std::io::stderr(), "Error: {message}");
@@ -406,13 +344,13 @@ pub fn run_external(
     // The global flags given after NAME count as if given before it.
     let mut argv = before.to_vec();
     argv.extend(known);
-    let (kube, namespace, debug) = match parse(argv) {
+    let globals = match parse(argv) {
         Ok(parsed) => parsed,
         Err(e) => return fail(e, 1),
     };
     let ignore_flags = matches!(&plugin.metadata.config, plugins::Config::Cli(c) if c.ignore_flags);
     let extra: Vec<String> = if ignore_flags { Vec::new() } else { unknown };
-    match plugin.run_cli(&extra, &settings(&kube, &namespace, debug)) {
+    match plugin.run_cli(&extra, &globals.plugin_env()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let code = e.exit_code().unwrap_or(1);

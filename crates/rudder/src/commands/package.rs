@@ -1,32 +1,53 @@
-//! Chart provenance on the command line: `rudder verify`, and the signing flags of
-//! `rudder package` (`--sign --key --keyring --passphrase-file`), as Helm's.
+//! `rudder package`: packs chart directories into archives (Helm's pkg/cmd/package.go),
+//! with the signing flags (`--sign --key --keyring --passphrase-file`) as Helm's.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use rudder_action as action;
 use rudder_action::provenance;
+use rudder_action::{self as action, Error};
 
-/// `rudder verify PATH`
 #[derive(Args)]
-pub struct VerifyArgs {
-    /// PATH of the chart archive (its provenance file is PATH.prov)
-    path: String,
-    /// keyring containing public keys
-    #[arg(long, default_value_os_t = provenance::default_keyring())]
-    keyring: PathBuf,
+pub struct PackageArgs {
+    /// CHART_PATH (one or more chart folders)
+    #[arg(required = true)]
+    charts: Vec<String>,
+    /// set the version on the chart to this semver version
+    #[arg(long)]
+    version: Option<String>,
+    /// set the appVersion on the chart to this version
+    #[arg(long)]
+    app_version: Option<String>,
+    /// location to write the chart.
+    #[arg(short = 'd', long, default_value = ".")]
+    destination: String,
+    /// update dependencies from "Chart.yaml" to dir "charts/" before packaging
+    #[arg(short = 'u', long)]
+    dependency_update: bool,
+    #[command(flatten)]
+    sign: SignArgs,
 }
 
-/// Runs `rudder verify`, printing what Helm prints.
-pub fn verify(args: &VerifyArgs, out: &mut impl Write) -> Result<(), action::Error> {
-    let path = Path::new(&args.path);
-    let mut prov = path.as_os_str().to_owned();
-    prov.push(".prov");
-    let verification = provenance::verify_chart(path, Path::new(&prov), &args.keyring)
-        .map_err(action::Error::message)?;
-    out.write_all(verification.report().as_bytes())
-        .map_err(action::Error::io)
+pub fn run(p: PackageArgs, out: &mut dyn Write) -> Result<(), Error> {
+    let options = action::PackageOptions {
+        version: p.version,
+        app_version: p.app_version,
+        destination: p.destination,
+        dependency_update: p.dependency_update,
+    };
+    p.sign.check()?;
+    for chart in &p.charts {
+        let path = action::package(chart, &options)?;
+        p.sign.sign(&path)?;
+        writeln!(
+            out,
+            "Successfully packaged chart and saved it to: {}",
+            path.display()
+        )
+        .map_err(Error::io)?;
+    }
+    Ok(())
 }
 
 /// The signing flags of `rudder package`.

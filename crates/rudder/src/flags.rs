@@ -1,0 +1,394 @@
+//! The flag groups several commands share, each declared once and flattened into the
+//! commands that take it (as Helm's pkg/cmd/flags.go), with its conversion to the action
+//! library's options.
+
+use std::time::Duration;
+
+use clap::Args;
+use rudder_action::release as rel;
+use rudder_action::{self as action, Error, RegistryOptions};
+
+use crate::settings::GlobalArgs;
+
+/// Flags that set values (Helm's `addValueOptionsFlags`).
+#[derive(Args, Clone, Default)]
+pub struct ValueArgs {
+    /// specify values in a YAML file or a URL (can specify multiple)
+    #[arg(short = 'f', long = "values", value_delimiter = ',')]
+    pub values: Vec<String>,
+    /// set values on the command line (can specify multiple or separate values with commas: key1=val1,key2=val2)
+    #[arg(long = "set")]
+    pub set: Vec<String>,
+    /// set STRING values on the command line (can specify multiple or separate values with commas: key1=val1,key2=val2)
+    #[arg(long = "set-string")]
+    pub set_string: Vec<String>,
+    /// set values from respective files specified via the command line (can specify multiple or separate values with commas: key1=path1,key2=path2)
+    #[arg(long = "set-file")]
+    pub set_file: Vec<String>,
+    /// set JSON values on the command line (can specify multiple or separate values with commas: key1=jsonval1,key2=jsonval2 or using json format: {"key1": jsonval1, "key2": "jsonval2"})
+    #[arg(long = "set-json")]
+    pub set_json: Vec<String>,
+    /// set a literal STRING value on the command line
+    #[arg(long = "set-literal")]
+    pub set_literal: Vec<String>,
+}
+
+impl From<ValueArgs> for action::ValueOptions {
+    fn from(v: ValueArgs) -> Self {
+        action::ValueOptions {
+            value_files: v.values,
+            set: v.set,
+            set_string: v.set_string,
+            set_file: v.set_file,
+            set_json: v.set_json,
+            set_literal: v.set_literal,
+        }
+    }
+}
+
+/// `-o/--output`.
+#[derive(Args, Clone)]
+pub struct OutputArgs {
+    /// prints the output in the specified format. Allowed values: table, json, yaml
+    #[arg(short = 'o', long, default_value = "table", value_parser = ["table", "json", "yaml"])]
+    pub output: String,
+}
+
+#[derive(Args, Clone)]
+pub struct WaitArgs {
+    /// wait until all resources are ready (Pods, PVCs, Services, Deployments, StatefulSets, DaemonSets, ReplicaSets) or the timeout passes
+    #[arg(long, num_args = 0..=1, default_missing_value = "watcher", require_equals = true)]
+    pub wait: Option<String>,
+    /// if set and --wait enabled, will wait until all Jobs have been completed before marking the release as successful
+    #[arg(long)]
+    pub wait_for_jobs: bool,
+    /// time to wait for any individual Kubernetes operation (like Jobs for hooks)
+    #[arg(long, default_value = "5m0s")]
+    pub timeout: String,
+}
+
+impl WaitArgs {
+    pub fn options(&self) -> Result<rel::WaitOptions, Error> {
+        let wait = match self.wait.as_deref() {
+            None | Some("hookOnly") | Some("false") => false,
+            Some("watcher") | Some("legacy") | Some("true") => true,
+            Some(other) => {
+                return Err(Error::message(format!(
+                    "invalid wait strategy {other:?}: must be one of watcher, legacy, hookOnly"
+                )))
+            }
+        };
+        Ok(rel::WaitOptions {
+            wait: wait || self.wait_for_jobs,
+            wait_for_jobs: self.wait_for_jobs,
+            timeout: parse_duration_flag(&self.timeout, "timeout")?,
+        })
+    }
+}
+
+/// Go's `time.ParseDuration` for the forms Helm users write (`300s`, `5m0s`, `1h`, `1.5m`),
+/// given to the flag `--{flag}`, with pflag's error.
+pub fn parse_duration_flag(text: &str, flag: &str) -> Result<Duration, Error> {
+    let bad = || {
+        Error::message(format!(
+            "invalid argument {text:?} for \"--{flag}\" flag: time: invalid duration {text:?}"
+        ))
+    };
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let mut total = 0f64;
+    let mut rest = text;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let number: f64 = rest[..num_len].parse().map_err(|_| bad())?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        total += number * scale;
+        rest = &rest[unit_len..];
+    }
+    Ok(Duration::from_secs_f64(total))
+}
+
+/// Install and upgrade flags about rendering and applying that rudder takes as Helm does.
+#[derive(Args)]
+pub struct RenderApplyArgs {
+    /// render subchart notes along with the parent
+    #[arg(long)]
+    pub render_subchart_notes: bool,
+    /// hide Kubernetes Secrets when also using the --dry-run flag
+    #[arg(long)]
+    pub hide_secret: bool,
+    /// if set, the installation process will not validate rendered templates against the
+    /// Kubernetes OpenAPI Schema (rudder never validates them on the client: the API server does)
+    #[arg(long)]
+    pub disable_openapi_validation: bool,
+    #[command(flatten)]
+    pub apply: ApplyMethodArgs,
+    #[command(flatten)]
+    pub post_render: PostRenderArgs,
+}
+
+/// How objects are written: `--server-side` and `--force-replace` (install, upgrade,
+/// rollback).
+#[derive(Args)]
+pub struct ApplyMethodArgs {
+    /// object updates run in the server instead of the client ("true", or "auto" to follow the
+    /// previous release; rudder always applies server-side)
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub server_side: Option<String>,
+    /// force resource updates by replacement
+    #[arg(long)]
+    pub force_replace: bool,
+    /// deprecated: --force-replace
+    #[arg(long, hide = true, action = clap::ArgAction::Count)]
+    pub force: u8,
+}
+
+impl ApplyMethodArgs {
+    pub fn check(&self) -> Result<(), Error> {
+        warn_deprecated("force", self.force, "use --force-replace instead");
+        server_side_check(self.server_side.as_deref())
+    }
+
+    pub fn force_replace(&self) -> bool {
+        self.force_replace || self.force > 0
+    }
+}
+
+/// Helm's kube client refuses to replace objects it server-side applies, and rudder always
+/// applies server-side, so an update that asks for replacement fails as Helm's would (before
+/// anything changes, where Helm fails at the update step).
+pub fn force_replace_check(force_replace: bool, force_conflicts: bool) -> Result<(), Error> {
+    if !force_replace {
+        return Ok(());
+    }
+    Err(Error::message(if force_conflicts {
+        "invalid operation: cannot use force conflicts and force replace together"
+    } else {
+        "invalid operation: cannot use server-side apply and force replace together"
+    }))
+}
+
+/// rudder applies with server-side apply only.
+fn server_side_check(value: Option<&str>) -> Result<(), Error> {
+    match value {
+        None | Some("true") | Some("auto") => Ok(()),
+        Some("false") => Err(Error::message(
+            "--server-side=false: client-side apply is not supported by rudder yet",
+        )),
+        Some(other) => Err(Error::message(format!(
+            "invalid server-side value {other:?}: must be \"true\", \"false\" or \"auto\""
+        ))),
+    }
+}
+
+/// pflag's notice for a deprecated flag, once per use.
+pub fn warn_deprecated(flag: &str, uses: u8, advice: &str) {
+    for _ in 0..uses {
+        eprintln!("Flag --{flag} has been deprecated, {advice}");
+    }
+}
+
+/// `--dry-run` of install, upgrade and rollback.
+pub fn parse_dry_run(flag: &Option<String>) -> Result<rel::DryRun, Error> {
+    match flag.as_deref() {
+        None | Some("none") | Some("false") => Ok(rel::DryRun::None),
+        Some("client") | Some("true") => Ok(rel::DryRun::Client),
+        Some("server") => Ok(rel::DryRun::Server),
+        Some(other) => Err(Error::message(format!(
+            "invalid dry-run value ({other}). Must be \"none\", \"server\", or \"client\""
+        ))),
+    }
+}
+
+/// Helm's `addChartPathOptionsFlags` plus `--devel`: where a CHART argument is looked for.
+#[derive(Args, Clone, Default)]
+pub struct ChartPathArgs {
+    /// specify a version constraint for the chart version to use. This constraint can be a specific tag (e.g. 1.1.1) or it may reference a valid range (e.g. ^2.0.0). If this is not specified, the latest version is used
+    #[arg(long, default_value = "")]
+    pub version: String,
+    /// use development versions, too. Equivalent to version '>0.0.0-0'. If --version is set, this is ignored
+    #[arg(long)]
+    pub devel: bool,
+    /// chart repository url where to locate the requested chart
+    #[arg(long, default_value = "")]
+    pub repo: String,
+    /// chart repository username where to locate the requested chart
+    #[arg(long, default_value = "")]
+    pub username: String,
+    /// chart repository password where to locate the requested chart
+    #[arg(long, default_value = "")]
+    pub password: String,
+    /// identify HTTPS client using this SSL certificate file
+    #[arg(long, default_value = "")]
+    pub cert_file: String,
+    /// identify HTTPS client using this SSL key file
+    #[arg(long, default_value = "")]
+    pub key_file: String,
+    /// verify certificates of HTTPS-enabled servers using this CA bundle
+    #[arg(long, default_value = "")]
+    pub ca_file: String,
+    /// skip tls certificate checks for the chart download
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+    /// pass credentials to all domains
+    #[arg(long)]
+    pub pass_credentials: bool,
+    /// use insecure HTTP connections for the chart download
+    #[arg(long)]
+    pub plain_http: bool,
+    /// verify the package before using it
+    #[arg(long)]
+    pub verify: bool,
+    /// location of public keys used for verification
+    #[arg(long, default_value = "")]
+    pub keyring: String,
+}
+
+impl ChartPathArgs {
+    /// The options for the action library; `--verify` is refused as rudder does not check
+    /// provenance yet.
+    pub fn options(self) -> Result<action::ChartPathOptions, Error> {
+        if self.verify {
+            return Err(Error::message(
+                "--verify: provenance verification is not supported by rudder yet",
+            ));
+        }
+        let _ = self.keyring;
+        Ok(action::ChartPathOptions {
+            version: self.version,
+            devel: self.devel,
+            repo_url: self.repo,
+            username: self.username,
+            password: self.password,
+            ca_file: self.ca_file,
+            cert_file: self.cert_file,
+            key_file: self.key_file,
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            pass_credentials_all: self.pass_credentials,
+            plain_http: self.plain_http,
+            dependency_update: false,
+        })
+    }
+}
+
+/// The connection flags of `push` and `pull` for registries.
+#[derive(Args, Clone, Default)]
+pub struct ConnectionArgs {
+    /// identify registry client using this SSL certificate file
+    #[arg(long, default_value = "")]
+    pub cert_file: String,
+    /// identify registry client using this SSL key file
+    #[arg(long, default_value = "")]
+    pub key_file: String,
+    /// verify certificates of HTTPS-enabled servers using this CA bundle
+    #[arg(long, default_value = "")]
+    pub ca_file: String,
+    /// skip tls certificate checks for the chart upload
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+    /// use insecure HTTP connections for the chart upload
+    #[arg(long)]
+    pub plain_http: bool,
+    /// chart repository username where to locate the requested chart
+    #[arg(long, default_value = "")]
+    pub username: String,
+    /// chart repository password where to locate the requested chart
+    #[arg(long, default_value = "")]
+    pub password: String,
+}
+
+impl ConnectionArgs {
+    pub fn options(&self) -> RegistryOptions {
+        RegistryOptions {
+            plain_http: self.plain_http,
+            ca_file: self.ca_file.clone(),
+            cert_file: self.cert_file.clone(),
+            key_file: self.key_file.clone(),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            username: self.username.clone(),
+            password: self.password.clone(),
+        }
+    }
+}
+
+/// `--post-renderer` and `--post-renderer-args` (template, install, upgrade, diff upgrade).
+#[derive(Args, Clone, Default)]
+pub struct PostRenderArgs {
+    /// the name of a postrenderer type plugin to be used for post rendering. If it exists, the plugin will be used
+    #[arg(long)]
+    pub post_renderer: Option<String>,
+    /// an argument to the post-renderer (can specify multiple)
+    #[arg(long)]
+    pub post_renderer_args: Vec<String>,
+}
+
+impl PostRenderArgs {
+    /// The post-renderer to use, if one is named. As in Helm, a name that is no installed
+    /// `postrenderer/v1` plugin is an error about the flag.
+    pub fn renderer(
+        &self,
+        globals: &GlobalArgs,
+    ) -> Result<Option<action::PostRenderer>, action::Error> {
+        let Some(name) = self.post_renderer.as_deref().filter(|n| !n.is_empty()) else {
+            return Ok(None);
+        };
+        let paths = action::HelmPaths::from_env();
+        action::PostRenderer::find(
+            &paths.plugins,
+            name,
+            self.post_renderer_args.clone(),
+            globals.plugin_env(),
+        )
+        .map(Some)
+        .map_err(|e| {
+            action::Error::usage(format!(
+                "invalid argument {name:?} for \"--post-renderer\" flag: {e}"
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_as_go_does() {
+        assert_eq!(
+            parse_duration_flag("5m0s", "timeout").unwrap(),
+            Duration::from_secs(300)
+        );
+        assert_eq!(
+            parse_duration_flag("90s", "timeout").unwrap(),
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            parse_duration_flag("1h30m", "timeout").unwrap(),
+            Duration::from_secs(5400)
+        );
+        assert_eq!(
+            parse_duration_flag("1.5m", "timeout").unwrap(),
+            Duration::from_secs(90)
+        );
+        assert!(parse_duration_flag("5x", "timeout").is_err());
+        assert!(parse_duration_flag("", "timeout").is_err());
+    }
+}
