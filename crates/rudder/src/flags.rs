@@ -366,6 +366,107 @@ impl PostRenderArgs {
     }
 }
 
+/// The flags install and upgrade share: what goes into the action's `InstallOptions`. The
+/// help texts are install's; upgrade words some differently (its `mut_arg`s).
+#[derive(Args)]
+pub struct InstallUpgradeArgs {
+    #[command(flatten)]
+    pub values: ValueArgs,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub render_apply: RenderApplyArgs,
+    /// create the release namespace if not present
+    #[arg(long)]
+    pub create_namespace: bool,
+    /// simulate an install: "client" renders only, "server" also consults the cluster
+    #[arg(long, num_args = 0..=1, default_missing_value = "client", require_equals = true)]
+    pub dry_run: Option<String>,
+    /// add a custom description
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Labels that would be added to release metadata. Should be divided by comma.
+    #[arg(short = 'l', long)]
+    pub labels: Vec<String>,
+    /// if set, Helm will uninstall the release on failure
+    #[arg(long)]
+    pub rollback_on_failure: bool,
+    /// deprecated: --rollback-on-failure
+    #[arg(long, hide = true, action = clap::ArgAction::Count)]
+    pub atomic: u8,
+    /// prevent hooks from running during install
+    #[arg(long)]
+    pub no_hooks: bool,
+    /// if set, no CRDs will be installed
+    #[arg(long)]
+    pub skip_crds: bool,
+    /// if set, install will ignore the check for helm annotations and take ownership of the existing resources
+    #[arg(long)]
+    pub take_ownership: bool,
+    /// if set server-side apply will force changes against conflicts
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// if set, disables JSON schema validation
+    #[arg(long)]
+    pub skip_schema_validation: bool,
+    /// enable DNS lookups when rendering templates
+    #[arg(long)]
+    pub enable_dns: bool,
+    /// if set, do not show notes in install output
+    #[arg(long)]
+    pub hide_notes: bool,
+    /// update dependencies if they are missing before installing the chart
+    #[arg(long)]
+    pub dependency_update: bool,
+    #[command(flatten)]
+    pub chart_path: ChartPathArgs,
+}
+
+impl InstallUpgradeArgs {
+    /// pflag's notice for `--atomic`, and the checks of the apply flags.
+    pub fn check(&self) -> Result<(), Error> {
+        warn_deprecated("atomic", self.atomic, "use --rollback-on-failure instead");
+        self.render_apply.apply.check()
+    }
+
+    /// The action's options (`--dry-run` already parsed, since install needs it before it
+    /// connects); `cancel_name` names the operation a signal cancels.
+    pub fn install_options(
+        &self,
+        dry_run: rel::DryRun,
+        cancel_name: &str,
+        globals: &GlobalArgs,
+    ) -> Result<rel::InstallOptions, Error> {
+        Ok(rel::InstallOptions {
+            values: self.values.clone().into(),
+            create_namespace: self.create_namespace,
+            dry_run,
+            description: self.description.clone(),
+            labels: rel::parse_labels(&self.labels)?,
+            wait: self.wait.options()?,
+            rollback_on_failure: self.rollback_on_failure || self.atomic > 0,
+            no_hooks: self.no_hooks,
+            skip_crds: self.skip_crds,
+            take_ownership: self.take_ownership,
+            replace: false,
+            force_conflicts: self.force_conflicts,
+            skip_schema_validation: self.skip_schema_validation,
+            enable_dns: self.enable_dns,
+            render_subchart_notes: self.render_apply.render_subchart_notes,
+            post_renderer: self.render_apply.post_render.renderer(globals)?,
+            hide_secret: self.render_apply.hide_secret,
+            chart: action::ChartPathOptions {
+                dependency_update: self.dependency_update,
+                ..self.chart_path.clone().options()?
+            },
+            log: crate::slog::stderr_sink(),
+            cancel: crate::signals::cancel_on_signal(cancel_name),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ use std::io::Write;
 use clap::Args;
 use rudder_action::{self as action, Error};
 
+use super::install::NamingArgs;
 use crate::flags::{warn_deprecated, ChartPathArgs, PostRenderArgs, ValueArgs, WaitArgs};
 use crate::settings::GlobalArgs;
 
@@ -15,9 +16,8 @@ pub struct TemplateArgs {
     args: Vec<String>,
     #[command(flatten)]
     values: ValueArgs,
-    /// generate the name (and omit the NAME parameter)
-    #[arg(short = 'g', long)]
-    generate_name: bool,
+    #[command(flatten)]
+    naming: NamingArgs,
     /// only show manifests rendered from the given templates
     #[arg(short = 's', long = "show-only")]
     show_only: Vec<String>,
@@ -74,9 +74,6 @@ pub struct TemplateArgs {
 /// in Helm.
 #[derive(Args)]
 pub struct TemplateInstallArgs {
-    /// specify template used to name the release
-    #[arg(long)]
-    name_template: Option<String>,
     /// create the release namespace if not present
     #[arg(long)]
     create_namespace: bool,
@@ -148,25 +145,7 @@ pub fn run(t: TemplateArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result
     t.install.check()?;
     // Helm's `NameAndChart` with the release name preset to "release-name", so that
     // --generate-name has no effect with one argument.
-    let name_template = t.install.name_template.as_deref().unwrap_or("");
-    let (name, chart) = match t.args.as_slice() {
-        [_, _] if t.generate_name => {
-            return Err(Error::message(
-                "cannot set --generate-name and also specify a name",
-            ))
-        }
-        [_, _] if !name_template.is_empty() => {
-            return Err(Error::message(
-                "cannot set --name-template and also specify a name",
-            ))
-        }
-        [name, chart] => (name.clone(), chart.clone()),
-        [chart] if !name_template.is_empty() => {
-            (action::template_name(name_template)?, chart.clone())
-        }
-        [chart] => ("release-name".to_string(), chart.clone()),
-        _ => return Err(Error::usage("template takes [NAME] CHART")),
-    };
+    let (name, chart) = t.naming.name_and_chart(&t.args, Some("release-name"))?;
     if t.dry_run != "client" && t.dry_run != "server" {
         return Err(Error::usage(format!(
             "invalid dry-run value ({}). Must be \"server\" or \"client\"",
