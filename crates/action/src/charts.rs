@@ -34,6 +34,9 @@ pub struct ChartPathOptions {
     /// `--dependency-update` (install, upgrade, template): run `dependency update` on a
     /// local chart whose dependencies are missing, then load it again.
     pub dependency_update: bool,
+    /// Where the repositories file, the repository and content caches and the registry
+    /// credentials are (the command line's settings).
+    pub paths: HelmPaths,
 }
 
 impl ChartPathOptions {
@@ -164,7 +167,7 @@ pub(crate) fn same_origin(a: &str, b: &str) -> bool {
 
 /// Locates (see [`locate_chart`]) and loads a chart.
 pub(crate) fn load(chart_ref: &str, opts: &ChartPathOptions) -> Result<Chart, Error> {
-    let path = locate_chart(&HelmPaths::from_env(), chart_ref, opts)?;
+    let path = locate_chart(&opts.paths, chart_ref, opts)?;
     rudder_chart::load(&path).map_err(|e| Error::message(e.to_string()))
 }
 
@@ -246,8 +249,7 @@ pub(crate) fn load_with_dependencies(
     deprecation: DeprecationCheck,
     log: &crate::LogSink,
 ) -> Result<Chart, Error> {
-    let paths = HelmPaths::from_env();
-    let path = locate_chart(&paths, chart_ref, opts)?;
+    let path = locate_chart(&opts.paths, chart_ref, opts)?;
     let load = |p: &Path| {
         let mut chart = rudder_chart::load(p).map_err(|e| Error::message(e.to_string()))?;
         log.emit_all(std::mem::take(&mut chart.load_logs));
@@ -279,12 +281,11 @@ fn load_missing_dependencies(
     opts: &ChartPathOptions,
     load: impl Fn(&Path) -> Result<Chart, Error>,
 ) -> Result<Chart, Error> {
-    let paths = HelmPaths::from_env();
     match check_dependencies(&chart) {
         Err(_) if opts.dependency_update && path.is_dir() => {
             let options = crate::DependencyUpdateOptions::default();
             let mut out = std::io::stdout();
-            crate::dependency_update(&paths, &path.to_string_lossy(), &options, &mut out)?;
+            crate::dependency_update(&opts.paths, &path.to_string_lossy(), &options, &mut out)?;
             load(path).map_err(|e| {
                 Error::message(format!("failed reloading chart after repo update: {e}"))
             })

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use rudder_repo::HelmPaths;
+
 use crate::Error;
 
 /// `--version`, `--app-version` and `-d/--destination` of `rudder package`.
@@ -17,7 +19,11 @@ pub struct PackageOptions {
 }
 
 /// Packages the chart folder at `chart_dir`; returns the archive's path as Helm prints it.
-pub fn package(chart_dir: &str, options: &PackageOptions) -> Result<PathBuf, Error> {
+pub fn package(
+    paths: &HelmPaths,
+    chart_dir: &str,
+    options: &PackageOptions,
+) -> Result<PathBuf, Error> {
     let path = Path::new(chart_dir);
     std::fs::metadata(path)
         .map_err(|e| Error::message(format!("stat {chart_dir}: {}", go_io_error(&e))))?;
@@ -26,7 +32,7 @@ pub fn package(chart_dir: &str, options: &PackageOptions) -> Result<PathBuf, Err
         let mut manager = rudder_repo::manager::Manager {
             out: &mut sink,
             chart_path: std::path::absolute(path).map_err(Error::io)?,
-            paths: rudder_repo::HelmPaths::from_env(),
+            paths: paths.clone(),
             skip_update: false,
             debug: false,
         };

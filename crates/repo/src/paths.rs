@@ -48,6 +48,15 @@ fn platform_default(home: &Path, base: &Base) -> PathBuf {
     }
 }
 
+/// The locations with no environment at all (no home, no variable): relative paths under
+/// the working directory. For options built field by field in tests; the command line
+/// always passes the paths of its settings.
+impl Default for HelmPaths {
+    fn default() -> HelmPaths {
+        HelmPaths::from_lookup(|_| None)
+    }
+}
+
 impl HelmPaths {
     /// Paths from the process environment.
     pub fn from_env() -> HelmPaths {

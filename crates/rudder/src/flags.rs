@@ -8,7 +8,7 @@ use clap::Args;
 use rudder_action::release as rel;
 use rudder_action::{self as action, Error, RegistryOptions};
 
-use crate::settings::GlobalArgs;
+use crate::settings::Settings;
 
 /// Flags that set values (Helm's `addValueOptionsFlags`).
 #[derive(Args, Clone, Default)]
@@ -265,7 +265,7 @@ pub struct ChartPathArgs {
 impl ChartPathArgs {
     /// The options for the action library; `--verify` is refused as rudder does not check
     /// provenance yet.
-    pub fn options(self) -> Result<action::ChartPathOptions, Error> {
+    pub fn options(self, settings: &Settings) -> Result<action::ChartPathOptions, Error> {
         if self.verify {
             return Err(Error::message(
                 "--verify: provenance verification is not supported by rudder yet",
@@ -285,6 +285,7 @@ impl ChartPathArgs {
             pass_credentials_all: self.pass_credentials,
             plain_http: self.plain_http,
             dependency_update: false,
+            paths: settings.paths.clone(),
         })
     }
 }
@@ -345,17 +346,17 @@ impl PostRenderArgs {
     /// `postrenderer/v1` plugin is an error about the flag.
     pub fn renderer(
         &self,
-        globals: &GlobalArgs,
+        settings: &Settings,
     ) -> Result<Option<action::PostRenderer>, action::Error> {
         let Some(name) = self.post_renderer.as_deref().filter(|n| !n.is_empty()) else {
             return Ok(None);
         };
-        let paths = action::HelmPaths::from_env();
+        let paths = &settings.paths;
         action::PostRenderer::find(
             &paths.plugins,
             name,
             self.post_renderer_args.clone(),
-            globals.plugin_env(),
+            settings.plugin_env(),
         )
         .map(Some)
         .map_err(|e| {
@@ -437,7 +438,7 @@ impl InstallUpgradeArgs {
         &self,
         dry_run: rel::DryRun,
         cancel_name: &str,
-        globals: &GlobalArgs,
+        settings: &Settings,
     ) -> Result<rel::InstallOptions, Error> {
         Ok(rel::InstallOptions {
             values: self.values.clone().into(),
@@ -455,11 +456,11 @@ impl InstallUpgradeArgs {
             skip_schema_validation: self.skip_schema_validation,
             enable_dns: self.enable_dns,
             render_subchart_notes: self.render_apply.render_subchart_notes,
-            post_renderer: self.render_apply.post_render.renderer(globals)?,
+            post_renderer: self.render_apply.post_render.renderer(settings)?,
             hide_secret: self.render_apply.hide_secret,
             chart: action::ChartPathOptions {
                 dependency_update: self.dependency_update,
-                ..self.chart_path.clone().options()?
+                ..self.chart_path.clone().options(settings)?
             },
             log: crate::slog::stderr_sink(),
             cancel: crate::signals::cancel_on_signal(cancel_name),

@@ -10,6 +10,7 @@ use clap::Parser;
 use rudder_action as action;
 
 use commands::{Cli, Command};
+use settings::Settings;
 
 mod commands;
 mod flags;
@@ -41,21 +42,21 @@ fn main() -> ExitCode {
     use_one_malloc_arena();
     action::skip_render_teardown();
     let cli = Cli::parse();
-    cli.globals.paths.export();
     if let Command::External(external) = &cli.command {
         let args: Vec<String> = std::env::args().collect();
         let before = &args[..args.len().saturating_sub(external.len())];
-        return commands::plugin::run_external(external, before, |mut argv| {
+        let before_settings = Settings::new(cli.globals.clone());
+        return commands::plugin::run_external(external, before, &before_settings, |mut argv| {
             argv.push("env".into());
             let parsed = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
-            Ok(parsed.globals)
+            Ok(Settings::new(parsed.globals))
         });
     }
     // Templates may recurse deeply (Go allows 100000 nested template calls); give the work a
     // large stack instead of risking an overflow.
     let worker = std::thread::Builder::new()
         .stack_size(1 << 30)
-        .spawn(move || commands::run(cli.command, &cli.globals));
+        .spawn(move || commands::run(cli.command, &Settings::new(cli.globals)));
     let result = match worker {
         Ok(handle) => handle
             .join()

@@ -1,12 +1,14 @@
-//! The global flags (Helm's `EnvSettings`): the namespace, `--debug`, the Kubernetes
-//! connection and where Helm's files are. Every command receives them; this module turns
-//! them into a cluster connection and into the environment Helm gives its plugins.
+//! Helm's `EnvSettings`: the global flags (the namespace, `--debug`, the Kubernetes
+//! connection, where Helm's files are) resolved once against Helm's environment variables
+//! into one [`Settings`] value, which every command receives and passes on to the actions
+//! (nothing below reads those variables again). It also gives the cluster connection and
+//! the environment Helm hands its plugins.
 
 use std::path::PathBuf;
 
 use clap::Args;
 use rudder_action::release::{self as rel, Cluster, ClusterOptions};
-use rudder_action::{self as action, Error};
+use rudder_action::{Error, HelmPaths};
 
 /// The flags every command accepts, before or after its name.
 #[derive(Args, Clone)]
@@ -23,7 +25,59 @@ pub struct GlobalArgs {
     pub paths: PathArgs,
 }
 
-impl GlobalArgs {
+/// The settings of one invocation: the global flags, with what they leave unset taken from
+/// the environment (as Helm's `cli.New()` then its flags).
+#[derive(Clone)]
+pub struct Settings {
+    /// `-n/--namespace` or `HELM_NAMESPACE`.
+    pub namespace: Option<String>,
+    /// `--debug` or `HELM_DEBUG`.
+    pub debug: bool,
+    pub kube: KubeArgs,
+    /// `--registry-config`, `--repository-config`, `--repository-cache`, `--content-cache`,
+    /// else `HELM_*` and the XDG homes.
+    pub paths: HelmPaths,
+    /// `HELM_DRIVER`: where releases are stored.
+    pub driver: Option<String>,
+    /// `HELM_DRIVER_SQL_CONNECTION_STRING`: the `sql` driver's database.
+    pub sql_connection_string: String,
+    /// `HELM_MAX_HISTORY` as `helm env` shows it.
+    pub max_history: i64,
+}
+
+impl Settings {
+    /// The settings from the parsed flags and the process environment.
+    pub fn new(args: GlobalArgs) -> Settings {
+        Settings::from_lookup(args, |name| std::env::var(name).ok())
+    }
+
+    /// The settings from the parsed flags and an environment lookup (a flag wins over its
+    /// variable).
+    pub fn from_lookup(args: GlobalArgs, lookup: impl Fn(&str) -> Option<String>) -> Settings {
+        let path_flags = &args.paths;
+        let paths = HelmPaths::from_lookup(|name| {
+            let flag = match name {
+                "HELM_REGISTRY_CONFIG" => &path_flags.registry_config,
+                "HELM_REPOSITORY_CONFIG" => &path_flags.repository_config,
+                "HELM_REPOSITORY_CACHE" => &path_flags.repository_cache,
+                "HELM_CONTENT_CACHE" => &path_flags.content_cache,
+                _ => &None,
+            };
+            flag.clone().or_else(|| lookup(name))
+        });
+        Settings {
+            paths,
+            driver: lookup("HELM_DRIVER").filter(|d| !d.is_empty()),
+            sql_connection_string: lookup("HELM_DRIVER_SQL_CONNECTION_STRING").unwrap_or_default(),
+            max_history: lookup("HELM_MAX_HISTORY")
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(10),
+            namespace: args.namespace,
+            debug: args.debug,
+            kube: args.kube,
+        }
+    }
+
     /// The namespace given, else "default" (for commands that render without a cluster).
     pub fn namespace_or_default(&self) -> String {
         self.namespace
@@ -49,7 +103,7 @@ impl GlobalArgs {
     /// Helm's `EnvSettings.EnvVars()`: what `rudder env` prints and plugins get, sorted.
     pub fn env_vars(&self) -> Vec<(&'static str, String)> {
         let (kube, namespace, debug) = (&self.kube, &self.namespace, self.debug);
-        let paths = action::HelmPaths::from_env();
+        let paths = &self.paths;
         let path = |p: &std::path::Path| p.display().to_string();
         // Helm's Namespace(): the flag, else the kubeconfig context's, else "default".
         let namespace = namespace
@@ -65,16 +119,14 @@ impl GlobalArgs {
                     namespace: None,
                     // Only the kubeconfig is read: no database, nothing sent to a server.
                     driver: Some("secret".into()),
+                    sql_connection_string: String::new(),
                     offline_ok: false,
                 };
                 Cluster::connect(&opts)
                     .map(|c| c.namespace().to_string())
                     .unwrap_or_else(|_| "default".into())
             });
-        let max_history = std::env::var("HELM_MAX_HISTORY")
-            .ok()
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(10);
+        let max_history = self.max_history;
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
         let mut vars: Vec<(&str, String)> = vec![
             ("HELM_BIN", std::env::args().next().unwrap_or_default()),
@@ -140,7 +192,8 @@ impl GlobalArgs {
                 impersonate_groups: kube.kube_as_group.clone(),
             },
             namespace: namespace.clone(),
-            driver: std::env::var("HELM_DRIVER").ok().filter(|d| !d.is_empty()),
+            driver: self.driver.clone(),
+            sql_connection_string: self.sql_connection_string.clone(),
             offline_ok,
         };
         Cluster::connect(&opts)
@@ -208,8 +261,8 @@ pub struct KubeArgs {
     qps: f32,
 }
 
-/// Helm's global flags for where its files are, which the library reads from Helm's
-/// environment variables (`HELM_REPOSITORY_CONFIG`, ...): a flag given sets its variable.
+/// Helm's global flags for where its files are; one given wins over its environment
+/// variable (`HELM_REPOSITORY_CONFIG`, ...).
 #[derive(Args, Clone)]
 pub struct PathArgs {
     /// path to the registry config file
@@ -229,19 +282,50 @@ pub struct PathArgs {
     color: Option<String>,
 }
 
-impl PathArgs {
-    /// Must run before any other thread starts (it sets environment variables).
-    pub fn export(&self) {
-        let settings = [
-            ("HELM_REGISTRY_CONFIG", &self.registry_config),
-            ("HELM_REPOSITORY_CONFIG", &self.repository_config),
-            ("HELM_REPOSITORY_CACHE", &self.repository_cache),
-            ("HELM_CONTENT_CACHE", &self.content_cache),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn settings(args: &[&str], env: &[(&str, &str)]) -> Settings {
+        let cli = crate::Cli::try_parse_from(["rudder"].iter().chain(args).chain(&["env"]))
+            .expect("flags parse");
+        Settings::from_lookup(cli.globals, |name| {
+            env.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn a_path_flag_wins_over_its_variable_and_the_rest_follow_the_environment() {
+        let env = [
+            ("HOME", "/h"),
+            ("HELM_REPOSITORY_CONFIG", "/env/repositories.yaml"),
+            ("HELM_REGISTRY_CONFIG", "/env/registry.json"),
+            ("HELM_DRIVER", "sql"),
+            ("HELM_DRIVER_SQL_CONNECTION_STRING", "postgres://db"),
+            ("HELM_MAX_HISTORY", "3"),
         ];
-        for (variable, value) in settings {
-            if let Some(value) = value {
-                std::env::set_var(variable, value);
-            }
-        }
+        let s = settings(&["--repository-config=/flag/repositories.yaml"], &env);
+        assert_eq!(
+            s.paths.repository_config,
+            PathBuf::from("/flag/repositories.yaml")
+        );
+        assert_eq!(s.paths.registry_config, PathBuf::from("/env/registry.json"));
+        assert_eq!(s.driver.as_deref(), Some("sql"));
+        assert_eq!(s.sql_connection_string, "postgres://db");
+        assert_eq!(s.max_history, 3);
+    }
+
+    #[test]
+    fn an_empty_flag_or_variable_counts_as_unset() {
+        let s = settings(
+            &["--repository-cache="],
+            &[("HOME", "/h"), ("HELM_DRIVER", "")],
+        );
+        assert!(s.paths.repository_cache.ends_with("helm/repository"));
+        assert_eq!(s.driver, None);
+        assert_eq!(s.max_history, 10);
     }
 }

@@ -41,9 +41,11 @@ pub struct ClusterOptions {
     pub connect: ConnectOptions,
     /// `-n/--namespace`; otherwise the kubeconfig context's namespace.
     pub namespace: Option<String>,
-    /// `secret` (default), `configmap`, `memory` or `sql` (PostgreSQL, at the connection
-    /// string in `HELM_DRIVER_SQL_CONNECTION_STRING`, as Helm reads it).
+    /// `secret` (default), `configmap`, `memory` or `sql` (PostgreSQL, at
+    /// `sql_connection_string`).
     pub driver: Option<String>,
+    /// The `sql` driver's database (Helm's `HELM_DRIVER_SQL_CONNECTION_STRING`).
+    pub sql_connection_string: String,
     /// Go on without a kubeconfig (for a client-side dry run, which never reaches a server).
     pub offline_ok: bool,
 }
@@ -85,9 +87,7 @@ impl Cluster {
         match driver.as_str() {
             "" | "secret" | "secrets" | "configmap" | "configmaps" | "memory" => {}
             "sql" => {
-                let connection =
-                    std::env::var("HELM_DRIVER_SQL_CONNECTION_STRING").unwrap_or_default();
-                let db = Sql::connect(&connection, &namespace).map_err(|e| {
+                let db = Sql::connect(&opts.sql_connection_string, &namespace).map_err(|e| {
                     Error::message(format!("unable to instantiate SQL driver: {e}"))
                 })?;
                 sql = Some(db);

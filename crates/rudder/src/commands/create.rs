@@ -6,6 +6,8 @@ use std::io::Write;
 use clap::Args;
 use rudder_action as action;
 
+use crate::settings::Settings;
+
 #[derive(Args)]
 pub struct CreateArgs {
     /// NAME of the chart (a path: the chart is made in its last folder)
@@ -18,7 +20,11 @@ pub struct CreateArgs {
     chart_api_version: String,
 }
 
-pub fn run(args: &CreateArgs, out: &mut dyn Write) -> Result<(), action::Error> {
+pub fn run(
+    args: &CreateArgs,
+    settings: &Settings,
+    out: &mut dyn Write,
+) -> Result<(), action::Error> {
     writeln!(out, "Creating {}", args.name).map_err(action::Error::io)?;
     match args.chart_api_version.as_str() {
         "v2" | "" => {}
@@ -32,8 +38,7 @@ pub fn run(args: &CreateArgs, out: &mut dyn Write) -> Result<(), action::Error> 
     if args.starter.is_empty() {
         action::create(&args.name, out)?;
     } else {
-        let paths = action::HelmPaths::from_env();
-        action::create_from_starter(&args.name, &args.starter, &paths.data_home)?;
+        action::create_from_starter(&args.name, &args.starter, &settings.paths.data_home)?;
     }
     Ok(())
 }

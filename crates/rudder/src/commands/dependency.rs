@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use crate::settings::Settings;
 use clap::{Args, Subcommand};
 use rudder_action::{self as action, Error};
 
@@ -83,8 +84,8 @@ impl DependencyUpdateArgs {
     }
 }
 
-pub fn run(cmd: DependencyCommand, debug: bool, out: &mut dyn Write) -> Result<(), Error> {
-    let paths = action::HelmPaths::from_env();
+pub fn run(cmd: DependencyCommand, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
+    let paths = settings.paths.clone();
     match cmd {
         DependencyCommand::List {
             chart,
@@ -111,10 +112,10 @@ pub fn run(cmd: DependencyCommand, debug: bool, out: &mut dyn Write) -> Result<(
             }
         }
         DependencyCommand::Update(a) => {
-            action::dependency_update(&paths, &a.chart, &a.options(debug), out)?;
+            action::dependency_update(&paths, &a.chart, &a.options(settings.debug), out)?;
         }
         DependencyCommand::Build(a) => {
-            action::dependency_build(&paths, &a.chart, &a.options(debug), out)?;
+            action::dependency_build(&paths, &a.chart, &a.options(settings.debug), out)?;
         }
     }
     Ok(())

@@ -11,7 +11,7 @@ use rudder_action::release as rel;
 use rudder_action::Error;
 
 use crate::flags::{ChartPathArgs, PostRenderArgs, ValueArgs};
-use crate::settings::GlobalArgs;
+use crate::settings::Settings;
 
 /// The version of helm-diff whose command line rudder follows (`rudder diff version`).
 const HELM_DIFF_VERSION: &str = "3.15.11";
@@ -300,7 +300,7 @@ fn parse_go_bool(v: &str) -> Option<bool> {
 
 /// Runs a diff command; returns the process exit code (2 for changes under
 /// `--detailed-exitcode`).
-pub fn run(command: DiffCommand, globals: &GlobalArgs, out: &mut dyn Write) -> Result<u8, Error> {
+pub fn run(command: DiffCommand, settings: &Settings, out: &mut dyn Write) -> Result<u8, Error> {
     let (outcome, common) = match command {
         DiffCommand::Version => {
             writeln!(out, "{HELM_DIFF_VERSION}").map_err(Error::io)?;
@@ -320,9 +320,9 @@ pub fn run(command: DiffCommand, globals: &GlobalArgs, out: &mut dyn Write) -> R
                 }
             };
             let cluster = if client_only {
-                globals.connect_offline()?
+                settings.connect_offline()?
             } else {
-                globals.connect()?
+                settings.connect()?
             };
             let opts = sources::DiffUpgradeOptions {
                 upgrade: rel::UpgradeOptions {
@@ -332,11 +332,11 @@ pub fn run(command: DiffCommand, globals: &GlobalArgs, out: &mut dyn Write) -> R
                         take_ownership: a.take_ownership,
                         skip_schema_validation: a.skip_schema_validation,
                         enable_dns: a.enable_dns,
-                        chart: a.chart_path.options()?,
+                        chart: a.chart_path.options(settings)?,
                         log: crate::slog::stderr_sink(),
-                        post_renderer: a.post_render.renderer(&GlobalArgs {
+                        post_renderer: a.post_render.renderer(&Settings {
                             debug: false,
-                            ..globals.clone()
+                            ..settings.clone()
                         })?,
                         ..rel::InstallOptions::default()
                     },
@@ -360,7 +360,7 @@ pub fn run(command: DiffCommand, globals: &GlobalArgs, out: &mut dyn Write) -> R
             common,
         } => {
             let read = read_options(&common)?;
-            let cluster = globals.connect()?;
+            let cluster = settings.connect()?;
             let outcome = sources::diff_rollback(&cluster, &release, revision, &read)?;
             (outcome, (common, read))
         }
@@ -370,19 +370,19 @@ pub fn run(command: DiffCommand, globals: &GlobalArgs, out: &mut dyn Write) -> R
             common,
         } => {
             let read = read_options(&common)?;
-            let cluster = globals.connect()?;
+            let cluster = settings.connect()?;
             let outcome = sources::diff_revision(&cluster, &release, &revisions, &read)?;
             (outcome, (common, read))
         }
         DiffCommand::Drift { release, common } => {
             let read = read_options(&common)?;
-            let cluster = globals.connect()?;
+            let cluster = settings.connect()?;
             let outcome = diff::drift(&cluster, &release, &read)?;
             (outcome, (common, read))
         }
         DiffCommand::Release { releases, common } => {
             let read = read_options(&common)?;
-            let cluster = globals.connect()?;
+            let cluster = settings.connect()?;
             let outcome = sources::diff_releases(&cluster, &releases[0], &releases[1], &read)?;
             (outcome, (common, read))
         }

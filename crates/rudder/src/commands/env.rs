@@ -5,7 +5,7 @@ use std::io::Write;
 use clap::Args;
 use rudder_action::Error;
 
-use crate::settings::GlobalArgs;
+use crate::settings::Settings;
 
 #[derive(Args)]
 pub struct EnvArgs {
@@ -13,7 +13,7 @@ pub struct EnvArgs {
     name: Option<String>,
 }
 
-pub fn run(args: &EnvArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result<(), Error> {
-    let text = globals.env_text(args.name.as_deref());
+pub fn run(args: &EnvArgs, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
+    let text = settings.env_text(args.name.as_deref());
     out.write_all(text.as_bytes()).map_err(Error::io)
 }

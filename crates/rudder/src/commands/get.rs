@@ -8,7 +8,7 @@ use rudder_action::Error;
 
 use crate::flags::OutputArgs;
 use crate::output;
-use crate::settings::GlobalArgs;
+use crate::settings::Settings;
 
 #[derive(Args)]
 pub struct GetArgs {
@@ -54,13 +54,13 @@ pub enum GetCommand {
     },
 }
 
-pub fn run(command: GetCommand, globals: &GlobalArgs, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(command: GetCommand, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
     let mut write = |s: &str| {
         let _ = out.write_all(s.as_bytes());
     };
     match command {
         GetCommand::All { get, template } => {
-            let cluster = globals.connect()?;
+            let cluster = settings.connect()?;
             let r = rel::status(&cluster, &get.release, get.revision)?;
             match template.filter(|t| !t.is_empty()) {
                 Some(text) => {
@@ -70,7 +70,7 @@ pub fn run(command: GetCommand, globals: &GlobalArgs, out: &mut dyn Write) -> Re
             }
         }
         GetCommand::Values { get, output, all } => {
-            let cluster = globals.connect()?;
+            let cluster = settings.connect()?;
             let (heading, values) = rel::get_values(&cluster, &get.release, get.revision, all)?;
             match output.output.as_str() {
                 "json" => write(&format!(
@@ -89,22 +89,22 @@ pub fn run(command: GetCommand, globals: &GlobalArgs, out: &mut dyn Write) -> Re
             }
         }
         GetCommand::Manifest(g) => {
-            let cluster = globals.connect()?;
+            let cluster = settings.connect()?;
             write(&format!(
                 "{}\n",
                 rel::get_manifest(&cluster, &g.release, g.revision)?
             ));
         }
         GetCommand::Notes(g) => {
-            let cluster = globals.connect()?;
+            let cluster = settings.connect()?;
             write(&rel::get_notes(&cluster, &g.release, g.revision)?);
         }
         GetCommand::Hooks(g) => {
-            let cluster = globals.connect()?;
+            let cluster = settings.connect()?;
             write(&rel::get_hooks(&cluster, &g.release, g.revision)?);
         }
         GetCommand::Metadata { get, output } => {
-            let cluster = globals.connect()?;
+            let cluster = settings.connect()?;
             let m = rel::get_metadata(&cluster, &get.release, get.revision)?;
             match output.output.as_str() {
                 "json" => write(&format!("{m}\n")),

@@ -8,7 +8,7 @@ use rudder_action::Error;
 
 use crate::flags::OutputArgs;
 use crate::output;
-use crate::settings::GlobalArgs;
+use crate::settings::Settings;
 
 #[derive(Args)]
 pub struct HistoryArgs {
@@ -21,7 +21,7 @@ pub struct HistoryArgs {
     max: usize,
 }
 
-pub fn run(args: HistoryArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(args: HistoryArgs, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
     let mut write = |s: &str| {
         let _ = out.write_all(s.as_bytes());
     };
@@ -30,7 +30,7 @@ pub fn run(args: HistoryArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Resu
         output,
         max,
     } = args;
-    let cluster = globals.connect()?;
+    let cluster = settings.connect()?;
     let entries = rel::history(&cluster, &release, max)?;
     match output.output.as_str() {
         "json" => {

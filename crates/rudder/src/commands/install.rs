@@ -8,7 +8,7 @@ use rudder_action::{self as action, Error};
 
 use crate::flags::{parse_dry_run, InstallUpgradeArgs};
 use crate::output;
-use crate::settings::GlobalArgs;
+use crate::settings::Settings;
 
 #[derive(Args)]
 pub struct InstallArgs {
@@ -68,15 +68,15 @@ impl NamingArgs {
     }
 }
 
-pub fn run(a: InstallArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(a: InstallArgs, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
     let failed = |e: Error| Error::message(format!("INSTALLATION FAILED: {e}"));
     a.common.check()?;
     let (name, chart) = a.naming.name_and_chart(&a.args, None).map_err(failed)?;
     let dry_run = parse_dry_run(&a.common.dry_run)?;
-    let cluster = globals.connect_or_offline(dry_run == rel::DryRun::Client)?;
+    let cluster = settings.connect_or_offline(dry_run == rel::DryRun::Client)?;
     let opts = rel::InstallOptions {
         replace: a.replace,
-        ..a.common.install_options(dry_run, &a.args[0], globals)?
+        ..a.common.install_options(dry_run, &a.args[0], settings)?
     };
     let release = rel::install(
         &cluster,
@@ -90,7 +90,7 @@ pub fn run(a: InstallArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result<
         &release,
         &a.common.output.output,
         a.common.hide_notes,
-        globals.debug,
+        settings.debug,
     )?;
     let _ = out.write_all(text.as_bytes());
     Ok(())

@@ -6,7 +6,7 @@ use clap::Args;
 use rudder_action::{self as action, Error};
 
 use crate::flags::ValueArgs;
-use crate::settings::GlobalArgs;
+use crate::settings::Settings;
 
 #[derive(Args)]
 pub struct LintArgs {
@@ -32,8 +32,8 @@ pub struct LintArgs {
     kube_version: Option<String>,
 }
 
-pub fn run(l: LintArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result<(), Error> {
-    let namespace = globals.namespace_or_default();
+pub fn run(l: LintArgs, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
+    let namespace = settings.namespace_or_default();
     let options = action::LintOptions {
         namespace,
         values: l.values.into(),

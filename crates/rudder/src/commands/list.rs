@@ -8,7 +8,7 @@ use rudder_action::Error;
 
 use crate::flags::OutputArgs;
 use crate::output;
-use crate::settings::GlobalArgs;
+use crate::settings::Settings;
 
 #[derive(Args)]
 pub struct ListArgs {
@@ -67,7 +67,7 @@ pub struct ListArgs {
     time_format: Option<String>,
 }
 
-pub fn run(args: ListArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(args: ListArgs, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
     let mut write = |s: &str| {
         let _ = out.write_all(s.as_bytes());
     };
@@ -91,7 +91,7 @@ pub fn run(args: ListArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result<
         selector,
         time_format,
     } = args;
-    let cluster = globals.connect()?;
+    let cluster = settings.connect()?;
     let opts = rel::ListOptions {
         all_namespaces,
         all,

@@ -12,7 +12,7 @@ use std::io::Write;
 use clap::{Parser, Subcommand};
 use rudder_action::Error;
 
-use crate::settings::GlobalArgs;
+use crate::settings::{GlobalArgs, Settings};
 
 pub mod completion;
 pub mod create;
@@ -127,42 +127,42 @@ pub enum Command {
 
 /// Runs the command; returns the exit status for a command that ends without an error but
 /// not with success (`diff --detailed-exitcode`), else 0.
-pub fn run(command: Command, globals: &GlobalArgs) -> Result<u8, Error> {
+pub fn run(command: Command, settings: &Settings) -> Result<u8, Error> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let out: &mut dyn Write = &mut out;
     match command {
-        Command::Template(args) => template::run(*args, globals, out)?,
-        Command::Lint(args) => lint::run(args, globals, out)?,
-        Command::Show(command) => show::run(command, out)?,
-        Command::Pull(args) => pull::run(args, out)?,
-        Command::Dependency(command) => dependency::run(command, globals.debug, out)?,
-        Command::Package(args) => package::run(args, out)?,
-        Command::Search(command) => search::run(command, out)?,
-        Command::Repo(command) => repo::run(command, out)?,
+        Command::Template(args) => template::run(*args, settings, out)?,
+        Command::Lint(args) => lint::run(args, settings, out)?,
+        Command::Show(command) => show::run(command, settings, out)?,
+        Command::Pull(args) => pull::run(args, settings, out)?,
+        Command::Dependency(command) => dependency::run(command, settings, out)?,
+        Command::Package(args) => package::run(args, settings, out)?,
+        Command::Search(command) => search::run(command, settings, out)?,
+        Command::Repo(command) => repo::run(command, settings, out)?,
         Command::Verify(args) => verify::run(&args, out)?,
-        Command::Create(args) => create::run(&args, out)?,
+        Command::Create(args) => create::run(&args, settings, out)?,
         Command::Completion(args) => completion::run(&args, out)?,
-        Command::Env(args) => env::run(&args, globals, out)?,
+        Command::Env(args) => env::run(&args, settings, out)?,
         Command::Version(args) => version::run(&args, out)?,
         Command::Diff(command) => {
-            let code = diff::run(command, globals, out)?;
+            let code = diff::run(command, settings, out)?;
             // helm-diff's --detailed-exitcode status, once the report is out.
             out.flush().map_err(Error::io)?;
             return Ok(code);
         }
-        Command::Install(args) => install::run(*args, globals, out)?,
-        Command::Upgrade(args) => upgrade::run(*args, globals, out)?,
-        Command::Rollback(args) => rollback::run(args, globals, out)?,
-        Command::Uninstall(args) => uninstall::run(args, globals, out)?,
-        Command::List(args) => list::run(args, globals, out)?,
-        Command::History(args) => history::run(args, globals, out)?,
-        Command::Status(args) => status::run(args, globals, out)?,
-        Command::Get(command) => get::run(command, globals, out)?,
-        Command::Test(args) => test::run(args, globals, out)?,
-        Command::Registry(command) => registry::run(command, out)?,
-        Command::Push(args) => push::run(args, out)?,
-        Command::Plugin(command) => plugin::run(command, globals, out)?,
+        Command::Install(args) => install::run(*args, settings, out)?,
+        Command::Upgrade(args) => upgrade::run(*args, settings, out)?,
+        Command::Rollback(args) => rollback::run(args, settings, out)?,
+        Command::Uninstall(args) => uninstall::run(args, settings, out)?,
+        Command::List(args) => list::run(args, settings, out)?,
+        Command::History(args) => history::run(args, settings, out)?,
+        Command::Status(args) => status::run(args, settings, out)?,
+        Command::Get(command) => get::run(command, settings, out)?,
+        Command::Test(args) => test::run(args, settings, out)?,
+        Command::Registry(command) => registry::run(command, settings, out)?,
+        Command::Push(args) => push::run(args, settings, out)?,
+        Command::Plugin(command) => plugin::run(command, settings, out)?,
         // Run by main before the worker thread starts (see `plugin::run_external`).
         Command::External(_) => {}
     }

@@ -4,6 +4,7 @@
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
+use crate::settings::Settings;
 use clap::Args;
 use rudder_action::provenance;
 use rudder_action::{self as action, Error};
@@ -29,7 +30,7 @@ pub struct PackageArgs {
     sign: SignArgs,
 }
 
-pub fn run(p: PackageArgs, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(p: PackageArgs, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
     let options = action::PackageOptions {
         version: p.version,
         app_version: p.app_version,
@@ -38,7 +39,7 @@ pub fn run(p: PackageArgs, out: &mut dyn Write) -> Result<(), Error> {
     };
     p.sign.check()?;
     for chart in &p.charts {
-        let path = action::package(chart, &options)?;
+        let path = action::package(&settings.paths, chart, &options)?;
         p.sign.sign(&path)?;
         writeln!(
             out,

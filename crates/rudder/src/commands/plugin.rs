@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use rudder_action as action;
 use rudder_action::plugin::{self as plugins, Descriptor};
 
-use crate::settings::GlobalArgs;
+use crate::settings::Settings;
 
 #[derive(Subcommand)]
 pub enum PluginCommand {
@@ -153,10 +153,10 @@ fn plugin_error(e: plugins::Error) -> action::Error {
 
 pub fn run(
     cmd: PluginCommand,
-    globals: &GlobalArgs,
+    settings: &Settings,
     out: &mut dyn Write,
 ) -> Result<(), action::Error> {
-    let paths = action::HelmPaths::from_env();
+    let paths = settings.paths.clone();
     let mut write = |s: &str| out.write_all(s.as_bytes()).map_err(action::Error::io);
     match cmd {
         PluginCommand::List { kind } => {
@@ -175,7 +175,7 @@ pub fn run(
             write(&String::from_utf8_lossy(&text))?;
             let plugin = result?;
             plugin
-                .run_hook("install", &globals.plugin_env())
+                .run_hook("install", &settings.plugin_env())
                 .map_err(plugin_error)?;
             write(&format!("Installed plugin: {}\n", plugin.metadata.name))?;
         }
@@ -210,7 +210,7 @@ pub fn run(
             ))
         }
         PluginCommand::Uninstall { names } => {
-            let settings = globals.plugin_env();
+            let settings = settings.plugin_env();
             for_each_named(
                 &paths.plugins,
                 &names,
@@ -310,11 +310,13 @@ fn split_known_flags(args: &[String]) -> (Vec<String>, Vec<String>) {
 }
 
 /// `rudder NAME ARGS...` for a `cli/v1` plugin NAME: runs it with Helm's environment and
-/// passes on its exit code. `before` are rudder's arguments before NAME (global flags).
+/// passes on its exit code. `before` are rudder's arguments before NAME (global flags), and
+/// `before_settings` what they set (where plugins are).
 pub fn run_external(
     external: &[String],
     before: &[String],
-    parse: impl Fn(Vec<String>) -> Result<GlobalArgs, String>,
+    before_settings: &Settings,
+    parse: impl Fn(Vec<String>) -> Result<Settings, String>,
 ) -> ExitCode {
     let fail = |message: String, code: u8| {
         let _ = writeln!(std::io::stderr(), "Error: {message}");
@@ -327,7 +329,7 @@ pub fn run_external(
     if std::env::var("HELM_NO_PLUGINS").as_deref() == Ok("1") {
         return fail(unknown_command(), 1);
     }
-    let paths = action::HelmPaths::from_env();
+    let paths = &before_settings.paths;
     let descriptor = Descriptor {
         name: name.clone(),
         kind: "cli/v1".into(),
@@ -344,13 +346,13 @@ pub fn run_external(
     // The global flags given after NAME count as if given before it.
     let mut argv = before.to_vec();
     argv.extend(known);
-    let globals = match parse(argv) {
+    let settings = match parse(argv) {
         Ok(parsed) => parsed,
         Err(e) => return fail(e, 1),
     };
     let ignore_flags = matches!(&plugin.metadata.config, plugins::Config::Cli(c) if c.ignore_flags);
     let extra: Vec<String> = if ignore_flags { Vec::new() } else { unknown };
-    match plugin.run_cli(&extra, &globals.plugin_env()) {
+    match plugin.run_cli(&extra, &settings.plugin_env()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let code = e.exit_code().unwrap_or(1);

@@ -6,6 +6,7 @@ use clap::Args;
 use rudder_action::{self as action, Error};
 
 use crate::flags::ConnectionArgs;
+use crate::settings::Settings;
 
 #[derive(Args)]
 pub struct PullArgs {
@@ -46,7 +47,7 @@ pub struct PullArgs {
     prov: bool,
 }
 
-pub fn run(p: PullArgs, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(p: PullArgs, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
     let options = action::PullOptions {
         version: p.version,
         devel: p.devel,
@@ -61,7 +62,7 @@ pub fn run(p: PullArgs, out: &mut dyn Write) -> Result<(), Error> {
         prov: p.prov,
     };
     for chart in &p.charts {
-        let (_, text) = action::pull_with_output(&action::HelmPaths::from_env(), chart, &options)?;
+        let (_, text) = action::pull_with_output(&settings.paths, chart, &options)?;
         out.write_all(text.as_bytes()).map_err(Error::io)?;
     }
     Ok(())

@@ -3,7 +3,9 @@
 use std::io::Write;
 
 use clap::Args;
-use rudder_action::{self as action, Error, HelmPaths};
+use rudder_action::{self as action, Error};
+
+use crate::settings::Settings;
 
 use crate::flags::ConnectionArgs;
 
@@ -17,9 +19,9 @@ pub struct PushArgs {
     connection: ConnectionArgs,
 }
 
-pub fn run(args: PushArgs, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(args: PushArgs, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
     let text = action::push(
-        &HelmPaths::from_env(),
+        &settings.paths,
         &args.chart,
         &args.remote,
         &args.connection.options(),

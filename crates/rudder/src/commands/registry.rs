@@ -3,7 +3,9 @@
 use std::io::{Read, Write};
 
 use clap::{Args, Subcommand};
-use rudder_action::{self as action, Error, HelmPaths, RegistryOptions};
+use rudder_action::{self as action, Error, RegistryOptions};
+
+use crate::settings::Settings;
 
 #[derive(Subcommand)]
 pub enum RegistryCommand {
@@ -90,8 +92,12 @@ fn username_password(args: &LoginArgs) -> Result<(String, String), Error> {
     Ok((username, password))
 }
 
-pub fn run(command: RegistryCommand, out: &mut dyn Write) -> Result<(), Error> {
-    let paths = HelmPaths::from_env();
+pub fn run(
+    command: RegistryCommand,
+    settings: &Settings,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let paths = settings.paths.clone();
     let text = match command {
         RegistryCommand::Login(args) => {
             let (username, password) = username_password(&args)?;

@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use rudder_action::{self as action, Error};
 
 use crate::flags::parse_duration_flag;
+use crate::settings::Settings;
 
 #[derive(Subcommand)]
 pub enum RepoCommand {
@@ -125,7 +126,7 @@ pub struct RepoIndexArgs {
     json: bool,
 }
 
-pub fn run(command: RepoCommand, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(command: RepoCommand, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
     match command {
         RepoCommand::Add(a) => {
             if !a.allow_deprecated_repos {
@@ -151,22 +152,22 @@ pub fn run(command: RepoCommand, out: &mut dyn Write) -> Result<(), Error> {
                 force_update: a.force_update,
                 timeout,
             };
-            let text = action::repo_add(&action::HelmPaths::from_env(), &a.name, &a.url, &options)?;
+            let text = action::repo_add(&settings.paths, &a.name, &a.url, &options)?;
             out.write_all(text.as_bytes()).map_err(Error::io)?;
         }
         RepoCommand::List { no_headers, output } => {
-            match action::repo_list_as(&action::HelmPaths::from_env(), no_headers, &output) {
+            match action::repo_list_as(&settings.paths, no_headers, &output) {
                 Some(text) => out.write_all(text.as_bytes()).map_err(Error::io)?,
                 None => eprintln!("no repositories to show"),
             }
         }
         RepoCommand::Remove { names } => {
-            let text = action::repo_remove(&action::HelmPaths::from_env(), &names)?;
+            let text = action::repo_remove(&settings.paths, &names)?;
             out.write_all(text.as_bytes()).map_err(Error::io)?;
         }
         RepoCommand::Update { names, timeout } => {
             let timeout = parse_duration_flag(&timeout, "timeout")?;
-            action::repo_update(&action::HelmPaths::from_env(), &names, timeout, out)?;
+            action::repo_update(&settings.paths, &names, timeout, out)?;
         }
         RepoCommand::Index(r) => {
             action::repo_index(&r.dir, &r.url, r.merge.as_deref(), r.json)?;

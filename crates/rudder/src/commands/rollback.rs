@@ -8,7 +8,7 @@ use rudder_action::Error;
 
 use crate::flags::{force_replace_check, parse_dry_run, ApplyMethodArgs, WaitArgs};
 use crate::output;
-use crate::settings::GlobalArgs;
+use crate::settings::Settings;
 
 #[derive(Args)]
 pub struct RollbackArgs {
@@ -37,7 +37,7 @@ pub struct RollbackArgs {
     apply: ApplyMethodArgs,
 }
 
-pub fn run(args: RollbackArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(args: RollbackArgs, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
     let mut write = |s: &str| {
         let _ = out.write_all(s.as_bytes());
     };
@@ -54,7 +54,7 @@ pub fn run(args: RollbackArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Res
     } = args;
     apply.check()?;
     force_replace_check(apply.force_replace(), force_conflicts)?;
-    let cluster = globals.connect()?;
+    let cluster = settings.connect()?;
     let opts = rel::RollbackOptions {
         revision: revision.unwrap_or(0),
         wait: wait.options()?,

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use crate::settings::Settings;
 use clap::{Args, Subcommand};
 use rudder_action::{self as action, Error};
 
@@ -38,7 +39,7 @@ pub struct SearchRepoArgs {
     output: String,
 }
 
-pub fn run(command: SearchCommand, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(command: SearchCommand, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
     let SearchCommand::Repo(s) = command;
     let options = action::SearchRepoOptions {
         search: action::SearchOptions {
@@ -51,8 +52,7 @@ pub fn run(command: SearchCommand, out: &mut dyn Write) -> Result<(), Error> {
         fail_on_no_result: s.fail_on_no_result,
         output: s.output,
     };
-    let (text, warnings) =
-        action::search_repo(&action::HelmPaths::from_env(), &s.keywords, &options)?;
+    let (text, warnings) = action::search_repo(&settings.paths, &s.keywords, &options)?;
     for warning in &warnings {
         eprintln!("{}", crate::slog::text_line(warning));
     }

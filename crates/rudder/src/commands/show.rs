@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use rudder_action::{self as action, Error};
 
 use crate::flags::ChartPathArgs;
+use crate::settings::Settings;
 
 #[derive(Subcommand)]
 pub enum ShowCommand {
@@ -38,7 +39,7 @@ pub struct ShowArgs {
     chart_path: ChartPathArgs,
 }
 
-pub fn run(s: ShowCommand, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(s: ShowCommand, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
     let (what, args, jsonpath) = match s {
         ShowCommand::All(a) => (action::ShowWhat::All, a, String::new()),
         ShowCommand::Chart(a) => (action::ShowWhat::Chart, a, String::new()),
@@ -50,7 +51,7 @@ pub fn run(s: ShowCommand, out: &mut dyn Write) -> Result<(), Error> {
         &args.chart,
         what,
         &jsonpath,
-        &args.chart_path.options()?,
+        &args.chart_path.options(settings)?,
         &crate::slog::stderr_sink(),
     )?;
     out.write_all(text.as_bytes()).map_err(Error::io)?;

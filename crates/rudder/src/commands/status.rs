@@ -8,7 +8,7 @@ use rudder_action::Error;
 
 use crate::flags::OutputArgs;
 use crate::output;
-use crate::settings::GlobalArgs;
+use crate::settings::Settings;
 
 #[derive(Args)]
 pub struct StatusArgs {
@@ -24,7 +24,7 @@ pub struct StatusArgs {
     drift: bool,
 }
 
-pub fn run(args: StatusArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(args: StatusArgs, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
     let mut write = |s: &str| {
         let _ = out.write_all(s.as_bytes());
     };
@@ -34,7 +34,7 @@ pub fn run(args: StatusArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Resul
         revision,
         drift,
     } = args;
-    let cluster = globals.connect()?;
+    let cluster = settings.connect()?;
     let r = rel::status(&cluster, &release, revision)?;
     if output.output == "table" {
         // As Helm v4, the table shows the live objects, as the API server tables them.
@@ -42,7 +42,7 @@ pub fn run(args: StatusArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Resul
         write(&rel::status_text_with_resources(
             &r,
             false,
-            globals.debug,
+            settings.debug,
             false,
             &resources,
         ));

@@ -7,7 +7,7 @@ use rudder_action::{self as action, Error};
 
 use super::install::NamingArgs;
 use crate::flags::{warn_deprecated, ChartPathArgs, PostRenderArgs, ValueArgs, WaitArgs};
-use crate::settings::GlobalArgs;
+use crate::settings::Settings;
 
 #[derive(Args)]
 pub struct TemplateArgs {
@@ -140,8 +140,8 @@ impl TemplateInstallArgs {
     }
 }
 
-pub fn run(t: TemplateArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result<(), Error> {
-    let namespace = globals.namespace_or_default();
+pub fn run(t: TemplateArgs, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
+    let namespace = settings.namespace_or_default();
     t.install.check()?;
     // Helm's `NameAndChart` with the release name preset to "release-name", so that
     // --generate-name has no effect with one argument.
@@ -154,7 +154,7 @@ pub fn run(t: TemplateArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result
     }
     // --validate is the deprecated spelling of --dry-run=server.
     let server = if t.dry_run == "server" || t.install.validate > 0 {
-        let cluster = globals.connect()?;
+        let cluster = settings.connect()?;
         Some(action::release::server_render(&cluster)?)
     } else {
         None
@@ -175,15 +175,15 @@ pub fn run(t: TemplateArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result
         skip_schema_validation: t.skip_schema_validation,
         enable_dns: t.enable_dns,
         hide_secret: t.hide_secret,
-        debug: globals.debug,
+        debug: settings.debug,
         chart: action::ChartPathOptions {
             dependency_update: t.dependency_update,
-            ..t.chart_path.options()?
+            ..t.chart_path.options(settings)?
         },
         log: crate::slog::stderr_sink(),
         server,
         skip_crds: t.skip_crds,
-        post_renderer: t.install.post_render.renderer(globals)?,
+        post_renderer: t.install.post_render.renderer(settings)?,
     };
     let text = action::template(&chart, &options)?;
     out.write_all(text.as_bytes()).map_err(Error::io)?;

@@ -7,7 +7,7 @@ use rudder_action::release as rel;
 use rudder_action::Error;
 
 use crate::flags::parse_duration_flag;
-use crate::settings::GlobalArgs;
+use crate::settings::Settings;
 
 #[derive(Args)]
 pub struct TestArgs {
@@ -24,7 +24,7 @@ pub struct TestArgs {
     filter: Vec<String>,
 }
 
-pub fn run(args: TestArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(args: TestArgs, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
     let mut write = |s: &str| {
         let _ = out.write_all(s.as_bytes());
     };
@@ -34,7 +34,7 @@ pub fn run(args: TestArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result<
         logs,
         filter,
     } = args;
-    let cluster = globals.connect()?;
+    let cluster = settings.connect()?;
     let (include, exclude) = rel::parse_test_filters(&filter);
     let opts = rel::TestOptions {
         timeout: parse_duration_flag(&timeout, "timeout")?,
@@ -46,7 +46,7 @@ pub fn run(args: TestArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result<
     write(&rel::status_text(
         &report.release,
         false,
-        globals.debug,
+        settings.debug,
         true,
     ));
     if logs {

@@ -7,7 +7,7 @@ use rudder_action::release as rel;
 use rudder_action::Error;
 
 use crate::flags::WaitArgs;
-use crate::settings::GlobalArgs;
+use crate::settings::Settings;
 
 #[derive(Args)]
 pub struct UninstallArgs {
@@ -36,7 +36,7 @@ pub struct UninstallArgs {
     cascade: String,
 }
 
-pub fn run(args: UninstallArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(args: UninstallArgs, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
     let mut write = |s: &str| {
         let _ = out.write_all(s.as_bytes());
     };
@@ -50,7 +50,7 @@ pub fn run(args: UninstallArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Re
         description,
         cascade,
     } = args;
-    let cluster = globals.connect()?;
+    let cluster = settings.connect()?;
     let opts = rel::UninstallOptions {
         keep_history,
         no_hooks,

@@ -8,7 +8,7 @@ use rudder_action::Error;
 
 use crate::flags::{force_replace_check, parse_dry_run, InstallUpgradeArgs};
 use crate::output;
-use crate::settings::GlobalArgs;
+use crate::settings::Settings;
 
 /// Upgrade words some of the flags it shares with install differently.
 #[derive(Args)]
@@ -55,7 +55,7 @@ pub struct UpgradeArgs {
     confirm: bool,
 }
 
-pub fn run(a: UpgradeArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result<(), Error> {
+pub fn run(a: UpgradeArgs, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
     let mut write = |s: &str| {
         let _ = out.write_all(s.as_bytes());
     };
@@ -65,10 +65,10 @@ pub fn run(a: UpgradeArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result<
         a.common.force_conflicts,
     )
     .map_err(|e| Error::message(format!("UPGRADE FAILED: {e}")))?;
-    let cluster = globals.connect()?;
+    let cluster = settings.connect()?;
     let dry_run = parse_dry_run(&a.common.dry_run)?;
     let opts = rel::UpgradeOptions {
-        install: a.common.install_options(dry_run, &a.release, globals)?,
+        install: a.common.install_options(dry_run, &a.release, settings)?,
         install_if_missing: a.install,
         reuse_values: a.reuse_values,
         reset_values: a.reset_values,
@@ -111,7 +111,7 @@ pub fn run(a: UpgradeArgs, globals: &GlobalArgs, out: &mut dyn Write) -> Result<
         &release,
         &a.common.output.output,
         a.common.hide_notes,
-        globals.debug,
+        settings.debug,
     )?);
     Ok(())
 }
