@@ -50,14 +50,46 @@ pub struct ClusterOptions {
     pub offline_ok: bool,
 }
 
+/// Where releases are kept: Helm's `HELM_DRIVER` (any case; empty is the default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StorageDriver {
+    /// `secret` or `secrets`, the default: one Secret per revision.
+    Secrets,
+    /// `configmap` or `configmaps`.
+    ConfigMaps,
+    /// `memory`: kept for the life of the process (dry runs, tests).
+    Memory,
+    /// `sql`: PostgreSQL, at `ClusterOptions::sql_connection_string`.
+    Sql,
+}
+
+impl StorageDriver {
+    /// The driver Helm's name stands for; an unknown name is Helm's error.
+    pub fn from_name(name: &str) -> Result<StorageDriver, Error> {
+        match name.to_ascii_lowercase().as_str() {
+            "" | "secret" | "secrets" => Ok(StorageDriver::Secrets),
+            "configmap" | "configmaps" => Ok(StorageDriver::ConfigMaps),
+            "memory" => Ok(StorageDriver::Memory),
+            "sql" => Ok(StorageDriver::Sql),
+            other => Err(Error::message(format!("unknown driver {other:?}"))),
+        }
+    }
+}
+
+/// A driver with what it keeps its releases in.
+enum Backend {
+    Secrets,
+    ConfigMaps,
+    Memory(Arc<Memory>),
+    /// The database, connected (and migrated) up front as Helm does.
+    Sql(Sql),
+}
+
 /// A connection to one cluster and its release storage (Helm's `action.Configuration`).
 pub struct Cluster {
     kube: Arc<Kube>,
     namespace: String,
-    driver: String,
-    memory: Arc<Memory>,
-    /// The database of the `sql` driver, connected (and migrated) up front as Helm does.
-    sql: Option<Sql>,
+    backend: Backend,
     /// `RUDDER_SPLIT_LARGE_RELEASES`: records over 1 MiB go across several Secrets (or
     /// ConfigMaps) instead of being refused.
     split_large_releases: bool,
@@ -78,28 +110,24 @@ impl Cluster {
             .clone()
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| kube.default_namespace().to_string());
-        let driver = opts
-            .driver
-            .clone()
-            .unwrap_or_else(|| "secret".into())
-            .to_ascii_lowercase();
-        let mut sql = None;
-        match driver.as_str() {
-            "" | "secret" | "secrets" | "configmap" | "configmaps" | "memory" => {}
-            "sql" => {
-                let db = Sql::connect(&opts.sql_connection_string, &namespace).map_err(|e| {
+        let driver = match &opts.driver {
+            Some(name) => StorageDriver::from_name(name)?,
+            None => StorageDriver::Secrets,
+        };
+        let backend = match driver {
+            StorageDriver::Secrets => Backend::Secrets,
+            StorageDriver::ConfigMaps => Backend::ConfigMaps,
+            StorageDriver::Memory => Backend::Memory(Arc::new(Memory::new(""))),
+            StorageDriver::Sql => Backend::Sql(
+                Sql::connect(&opts.sql_connection_string, &namespace).map_err(|e| {
                     Error::message(format!("unable to instantiate SQL driver: {e}"))
-                })?;
-                sql = Some(db);
-            }
-            other => return Err(Error::message(format!("unknown driver {other:?}"))),
-        }
+                })?,
+            ),
+        };
         Ok(Cluster {
             kube: Arc::new(kube),
             namespace,
-            driver,
-            memory: Arc::new(Memory::new("")),
-            sql,
+            backend,
             split_large_releases: split_large_releases_setting()?,
         })
     }
@@ -114,20 +142,15 @@ impl Cluster {
 
     /// Release storage for `namespace` (empty: every namespace, for `list -A`).
     pub(crate) fn storage(&self, namespace: &str) -> Storage<'_> {
-        let driver: Arc<dyn Driver + '_> = match self.driver.as_str() {
-            "configmap" | "configmaps" => Arc::new(
-                KubeObjects::new(&self.kube, ObjectKind::ConfigMap, namespace)
-                    .split_large_records(self.split_large_releases),
-            ),
-            "memory" => self.memory.clone(),
-            "sql" => match &self.sql {
-                Some(db) => Arc::new(db.with_namespace(namespace)),
-                None => unreachable!("connect opens the database of the sql driver"),
-            },
-            _ => Arc::new(
-                KubeObjects::new(&self.kube, ObjectKind::Secret, namespace)
-                    .split_large_records(self.split_large_releases),
-            ),
+        let objects = |kind| {
+            KubeObjects::new(&self.kube, kind, namespace)
+                .split_large_records(self.split_large_releases)
+        };
+        let driver: Arc<dyn Driver + '_> = match &self.backend {
+            Backend::Secrets => Arc::new(objects(ObjectKind::Secret)),
+            Backend::ConfigMaps => Arc::new(objects(ObjectKind::ConfigMap)),
+            Backend::Memory(memory) => memory.clone(),
+            Backend::Sql(db) => Arc::new(db.with_namespace(namespace)),
         };
         Storage::new(driver)
     }
