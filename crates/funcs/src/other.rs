@@ -144,7 +144,7 @@ fn decimal_op(
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    data_encoding::HEXLOWER.encode(bytes)
 }
 
 /// Go's RE2 syntax through the `regex` crate, with Go's compile error wording. Compiled

@@ -13,6 +13,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use data_encoding::HEXLOWER;
 use sha2::{Digest, Sha256};
 
 use crate::chartrepo::download_index_file;
@@ -99,14 +100,10 @@ fn decode_digest(digest: &str) -> Result<Option<[u8; 32]>, String> {
     Ok(Some(array))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// `DiskCache.fileName`: `<root>/<first byte hex>/<digest hex>.chart`.
 pub fn content_cache_file(root: &Path, digest: &[u8; 32]) -> PathBuf {
-    root.join(format!("{:02x}", digest[0]))
-        .join(format!("{}.chart", hex(digest)))
+    root.join(HEXLOWER.encode(&digest[..1]))
+        .join(format!("{}.chart", HEXLOWER.encode(digest)))
 }
 
 /// `ChartDownloader.DownloadToCache`: the cached archive when the index's digest is already
@@ -180,8 +177,8 @@ fn check_digest(url: &str, expected: Option<[u8; 32]>, data: &[u8]) -> Result<()
     match expected {
         Some(d) if sha256(data) != d => Err(format!(
             "failed to download {url}: digest mismatch: the index says sha256:{}, the download is sha256:{}",
-            hex(&d),
-            hex(&sha256(data))
+            HEXLOWER.encode(&d),
+            HEXLOWER.encode(&sha256(data))
         )),
         _ => Ok(()),
     }

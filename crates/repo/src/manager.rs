@@ -51,12 +51,8 @@ pub struct Manager<'a> {
     pub debug: bool,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 pub fn sha256_hex(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
+    data_encoding::HEXLOWER.encode(&Sha256::digest(data))
 }
 
 fn go_json_string(s: &str) -> String {
