@@ -5,6 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rudder_chart::{strvals, Chart};
+use rudder_value::goio::io_error_text;
 use rudder_value::{Map, Value};
 
 use rudder_repo::downloader;
@@ -178,15 +179,7 @@ fn read_source(path: &str) -> Result<String, Error> {
         return Ok(s);
     }
     std::fs::read_to_string(path)
-        .map_err(|e| Error::message(format!("open {path}: {}", go_io_error(&e))))
-}
-
-fn go_io_error(e: &std::io::Error) -> &'static str {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory",
-        std::io::ErrorKind::PermissionDenied => "permission denied",
-        _ => "read error",
-    }
+        .map_err(|e| Error::message(format!("open {path}: {}", io_error_text(&e))))
 }
 
 /// Helm's `values.Options.MergeValues`: `-f` files, then `--set-json`, `--set`,

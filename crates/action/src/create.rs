@@ -86,7 +86,7 @@ fn io_at(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
         Error::message(format!(
             "{}: {}",
             path.display(),
-            crate::package::go_io_error(&e)
+            rudder_value::goio::io_error_text(&e)
         ))
     }
 }
@@ -117,7 +117,7 @@ fn chart_dir(name_arg: &str) -> Result<(String, PathBuf), Error> {
             return Err(Error::message(format!(
                 "stat {}: {}",
                 parent.display(),
-                crate::package::go_io_error(&e)
+                rudder_value::goio::io_error_text(&e)
             )))
         }
         Ok(m) if !m.is_dir() => {

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use rudder_repo::HelmPaths;
+use rudder_value::goio::io_error_text;
 
 use crate::Error;
 
@@ -26,7 +27,7 @@ pub fn package(
 ) -> Result<PathBuf, Error> {
     let path = Path::new(chart_dir);
     std::fs::metadata(path)
-        .map_err(|e| Error::message(format!("stat {chart_dir}: {}", go_io_error(&e))))?;
+        .map_err(|e| Error::message(format!("stat {chart_dir}: {}", io_error_text(&e))))?;
     if options.dependency_update {
         let mut sink = std::io::sink();
         let mut manager = rudder_repo::manager::Manager {
@@ -75,14 +76,4 @@ pub fn repo_index(dir: &str, url: &str, merge: Option<&str>, json: bool) -> Resu
     rudder_repo::directory::repo_index(&dir, url, merge.map(Path::new), json)
         .map(|_| ())
         .map_err(Error::message)
-}
-
-/// Go's wording for the common I/O errors (`no such file or directory`), without Rust's
-/// "(os error N)" suffix.
-pub(crate) fn go_io_error(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => e.to_string(),
-    }
 }

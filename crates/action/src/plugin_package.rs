@@ -43,7 +43,7 @@ pub fn plugin_package(
         Error::message(format!(
             "stat {}: {}",
             path.display(),
-            crate::package::go_io_error(&e)
+            rudder_value::goio::io_error_text(&e)
         ))
     })?;
     if !meta.is_dir() {
@@ -94,7 +94,7 @@ pub fn plugin_verify(path: &Path, keyring: &Path) -> Result<Verification, Error>
         Error::message(format!(
             "stat {}: {}",
             path.display(),
-            crate::package::go_io_error(&e)
+            rudder_value::goio::io_error_text(&e)
         ))
     })?;
     if meta.is_dir() {
@@ -118,7 +118,7 @@ pub fn plugin_verify(path: &Path, keyring: &Path) -> Result<Verification, Error>
     let prov = std::fs::read(&prov_path).map_err(|e| {
         Error::message(format!(
             "could not find provenance file {p}: stat {p}: {}",
-            crate::package::go_io_error(&e),
+            rudder_value::goio::io_error_text(&e),
             p = prov_path.display()
         ))
     })?;

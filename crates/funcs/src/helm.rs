@@ -423,117 +423,18 @@ pub(crate) fn format_go_zone(
     crate::gotime::format(t, zone, layout)
 }
 
-/// Go's `time.ParseDuration`, in nanoseconds.
-/// Go's `time.ParseDuration` with its error texts.
+/// Go's `time.ParseDuration` with its error texts, in nanoseconds.
 fn go_duration_result(text: &str) -> Result<i128, String> {
-    if let Some(d) = parse_go_duration(text) {
-        return Ok(d);
-    }
-    let q = rudder_value::gofmt::quote(text);
-    let body = text.trim_start_matches(['-', '+']);
-    let num_end = body
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(body.len());
-    if num_end > 0 && body[..num_end] != *"." {
-        let rest = &body[num_end..];
-        if rest.is_empty() {
-            return Err(format!("time: missing unit in duration {q}"));
-        }
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let unit = &rest[..unit_end];
-        if !matches!(unit, "ns" | "us" | "µs" | "μs" | "ms" | "s" | "m" | "h") {
-            return Err(format!(
-                "time: unknown unit {} in duration {q}",
-                rudder_value::gofmt::quote(unit)
-            ));
-        }
-    }
-    Err(format!("time: invalid duration {q}"))
+    rudder_value::goduration::parse(text)
 }
 
 fn parse_go_duration(text: &str) -> Option<i128> {
-    let (neg, mut rest) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    if rest == "0" {
-        return Some(0);
-    }
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total: f64 = 0.0;
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_end == 0 {
-            return None;
-        }
-        let n: f64 = rest[..num_end].parse().ok()?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let mult = match &rest[..unit_end] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        rest = &rest[unit_end..];
-        total += n * mult;
-    }
-    Some(if neg { -(total as i128) } else { total as i128 })
+    rudder_value::goduration::parse(text).ok()
 }
 
 /// Go's `Duration.String` for a whole number of nanoseconds.
 pub(crate) fn go_duration(nanos: i128) -> String {
-    if nanos == 0 {
-        return "0s".into();
-    }
-    let neg = nanos < 0;
-    let u = nanos.unsigned_abs();
-    let mut out = String::new();
-    if u < 1_000_000_000 {
-        let (v, unit) = if u < 1_000 {
-            (u as f64, "ns")
-        } else if u < 1_000_000 {
-            (u as f64 / 1e3, "µs")
-        } else {
-            (u as f64 / 1e6, "ms")
-        };
-        out.push_str(&rudder_value::gofmt::format_float(v, 'g', -1));
-        out.push_str(unit);
-    } else {
-        let secs_total = u / 1_000_000_000;
-        let frac = u % 1_000_000_000;
-        let (h, m, sec) = (secs_total / 3600, secs_total / 60 % 60, secs_total % 60);
-        if h > 0 {
-            out.push_str(&format!("{h}h"));
-        }
-        if h > 0 || m > 0 {
-            out.push_str(&format!("{m}m"));
-        }
-        out.push_str(&sec.to_string());
-        if frac > 0 {
-            let f = format!("{frac:09}");
-            out.push('.');
-            out.push_str(f.trim_end_matches('0'));
-        }
-        out.push('s');
-    }
-    if neg {
-        format!("-{out}")
-    } else {
-        out
-    }
+    rudder_value::goduration::format(nanos)
 }
 
 #[cfg(test)]

@@ -58,21 +58,7 @@ impl GetOptions {
 
 /// A duration as Go prints one (`2m0s`, `1.5s`, `250ms`), for error messages.
 pub fn go_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        return format!("{ms}ms");
-    }
-    let (hours, minutes) = (ms / 3_600_000, ms / 60_000 % 60);
-    let seconds = (ms % 60_000) as f64 / 1000.0;
-    let mut out = String::new();
-    if hours > 0 {
-        out.push_str(&format!("{hours}h"));
-    }
-    if hours > 0 || minutes > 0 {
-        out.push_str(&format!("{minutes}m"));
-    }
-    out.push_str(&format!("{seconds}s"));
-    out
+    rudder_value::goduration::format(d.as_nanos() as i128)
 }
 
 /// The text of a failed request: a timeout says which limit ran out and how long it was,

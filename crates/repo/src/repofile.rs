@@ -4,6 +4,7 @@
 //! `omitempty`, so every entry is written with all nine keys (sorted, as go-yaml writes a
 //! JSON object).
 
+pub(crate) use rudder_value::goio::io_error_text;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
@@ -239,15 +240,6 @@ pub(crate) fn write_private(path: &Path, data: &[u8]) -> Result<(), String> {
         .map_err(|e| format!("open {}: {}", path.display(), io_error_text(&e)))?;
     file.write_all(data)
         .map_err(|e| format!("write {}: {}", path.display(), io_error_text(&e)))
-}
-
-/// Go's wording of common I/O errors.
-pub(crate) fn io_error_text(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => e.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -86,44 +86,15 @@ impl WaitArgs {
     }
 }
 
-/// Go's `time.ParseDuration` for the forms Helm users write (`300s`, `5m0s`, `1h`, `1.5m`),
-/// given to the flag `--{flag}`, with pflag's error.
+/// Go's `time.ParseDuration` of the value given to the flag `--{flag}`, with pflag's error.
+/// A negative duration (which Go accepts) is no time at all.
 pub fn parse_duration_flag(text: &str, flag: &str) -> Result<Duration, Error> {
-    let bad = || {
+    let nanos = rudder_value::goduration::parse(text).map_err(|e| {
         Error::message(format!(
-            "invalid argument {text:?} for \"--{flag}\" flag: time: invalid duration {text:?}"
+            "invalid argument {text:?} for \"--{flag}\" flag: {e}"
         ))
-    };
-    if text == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let mut total = 0f64;
-    let mut rest = text;
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
-        let number: f64 = rest[..num_len].parse().map_err(|_| bad())?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
-        };
-        total += number * scale;
-        rest = &rest[unit_len..];
-    }
-    Ok(Duration::from_secs_f64(total))
+    })?;
+    Ok(Duration::from_nanos(u64::try_from(nanos).unwrap_or(0)))
 }
 
 /// Install and upgrade flags about rendering and applying that rudder takes as Helm does.
@@ -490,7 +461,17 @@ mod tests {
             parse_duration_flag("1.5m", "timeout").unwrap(),
             Duration::from_secs(90)
         );
-        assert!(parse_duration_flag("5x", "timeout").is_err());
+        assert_eq!(
+            parse_duration_flag("-1s", "timeout").unwrap(),
+            Duration::ZERO
+        );
+        // pflag's wording around Go's error.
+        assert_eq!(
+            parse_duration_flag("5x", "timeout")
+                .unwrap_err()
+                .to_string(),
+            r#"invalid argument "5x" for "--timeout" flag: time: unknown unit "x" in duration "5x""#
+        );
         assert!(parse_duration_flag("", "timeout").is_err());
     }
 }

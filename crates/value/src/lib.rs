@@ -27,7 +27,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, LazyLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+pub mod goduration;
 pub mod gofmt;
+pub mod goio;
 pub mod json;
 pub mod methods;
 pub mod yaml;
