@@ -2,6 +2,8 @@
 //! the dev, test and prod values, applied with a server-side dry run to the control plane
 //! started by scripts/local-cluster (scripts/test starts it and sets RUDDER_TEST_KUBECONFIG).
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -38,13 +40,7 @@ fn kubectl(kubeconfig: &str, args: &[&str], stdin: Option<&str>) -> (bool, Strin
 
 #[test]
 fn milvus_renders_are_accepted_by_kube_apiserver() {
-    let Ok(kubeconfig) = std::env::var("RUDDER_TEST_KUBECONFIG") else {
-        // Only local runs without a control plane get here; scripts/test always sets it.
-        eprintln!("SKIPPED: RUDDER_TEST_KUBECONFIG is not set (scripts/test starts a local control plane)");
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run this test against a real control plane"
-        );
+    let Some(kubeconfig) = common::test_kubeconfig() else {
         return;
     };
     let root = repo_root();
@@ -197,12 +193,7 @@ fn installed_message_queue(kubeconfig: &str, ns: &str, configmap: &str) -> (Stri
 /// API server, which no offline render (and so no Helm golden) can show.
 #[test]
 fn milvus_upgrade_to_2_6_keeps_the_installed_message_queue() {
-    let Ok(kubeconfig) = std::env::var("RUDDER_TEST_KUBECONFIG") else {
-        eprintln!("SKIPPED: RUDDER_TEST_KUBECONFIG is not set (scripts/test starts a local control plane)");
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run this test against a real control plane"
-        );
+    let Some(kubeconfig) = common::test_kubeconfig() else {
         return;
     };
     let ns = "rudder-milvus-mq";
@@ -310,12 +301,7 @@ fn credentials_checksum(kubeconfig: &str, ns: &str, deployment: &str) -> String 
 /// into the pod template. An upgrade without a change leaves the pod template alone.
 #[test]
 fn milvus_credentials_secret_change_rolls_the_pods() {
-    let Ok(kubeconfig) = std::env::var("RUDDER_TEST_KUBECONFIG") else {
-        eprintln!("SKIPPED: RUDDER_TEST_KUBECONFIG is not set (scripts/test starts a local control plane)");
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run this test against a real control plane"
-        );
+    let Some(kubeconfig) = common::test_kubeconfig() else {
         return;
     };
     let ns = "rudder-milvus-creds";

@@ -18,16 +18,12 @@
 //! - exit status 2 with `--detailed-exitcode` when something changed: cmd/upgrade.go.
 
 mod common;
-use common::env_or_skip;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
 fn kubeconfig() -> Option<String> {
-    env_or_skip(
-        "RUDDER_TEST_KUBECONFIG",
-        "scripts/test starts a local control plane",
-    )
+    common::test_kubeconfig()
 }
 
 fn rudder(kubeconfig: &str, ns: &str, args: &[&str]) -> Output {

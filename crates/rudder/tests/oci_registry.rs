@@ -10,45 +10,25 @@
 //! a repository path of its own and in its own Helm home, so they run in parallel and rerun.
 
 mod common;
-use common::{helm_python_path, python_output};
+use common::{env_or_skip, helm_python_path, python_output};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-fn skip_notice(var: &str) {
-    eprintln!(
-        "SKIPPED: {var} is not set (scripts/test starts the registries with scripts/registry)"
-    );
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must run the OCI tests against a real registry"
-    );
-}
+/// What starts the registries the tests need.
+const REGISTRIES: &str = "scripts/test starts the registries with scripts/registry";
 
 /// The open registry's `host:port`.
 fn open_registry() -> Option<String> {
-    match std::env::var("RUDDER_TEST_REGISTRY") {
-        Ok(r) if !r.is_empty() => Some(r),
-        _ => {
-            skip_notice("RUDDER_TEST_REGISTRY");
-            None
-        }
-    }
+    env_or_skip("RUDDER_TEST_REGISTRY", REGISTRIES)
 }
 
 /// The authenticated registry: (user, password, `host:port`).
 fn auth_registry() -> Option<(String, String, String)> {
-    match std::env::var("RUDDER_TEST_REGISTRY_AUTH") {
-        Ok(r) if !r.is_empty() => {
-            let (creds, host) = r.rsplit_once('@').expect("user:password@host:port");
-            let (user, password) = creds.split_once(':').expect("user:password");
-            Some((user.into(), password.into(), host.into()))
-        }
-        _ => {
-            skip_notice("RUDDER_TEST_REGISTRY_AUTH");
-            None
-        }
-    }
+    let r = env_or_skip("RUDDER_TEST_REGISTRY_AUTH", REGISTRIES)?;
+    let (creds, host) = r.rsplit_once('@').expect("user:password@host:port");
+    let (user, password) = creds.split_once(':').expect("user:password");
+    Some((user.into(), password.into(), host.into()))
 }
 
 /// A Helm home of its own (config, cache, data, registry config; Docker's config pointed

@@ -6,7 +6,7 @@
 //! Each test works in its own namespace, so they run in parallel.
 
 mod common;
-use common::{env_or_skip, helm_cli_python, helm_python_path, obj, python_output, secret_record};
+use common::{helm_cli_python, helm_python_path, obj, python_output, secret_record};
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -41,10 +41,7 @@ fn fresh_namespace(prefix: &str) -> Option<(String, String, Kube)> {
 }
 
 fn kubeconfig() -> Option<String> {
-    env_or_skip(
-        "RUDDER_TEST_KUBECONFIG",
-        "scripts/test starts a local control plane",
-    )
+    common::test_kubeconfig()
 }
 
 struct Run {

@@ -34,10 +34,7 @@ fn chart() -> String {
 }
 
 fn kubeconfig() -> Option<String> {
-    env_or_skip(
-        "RUDDER_TEST_KUBECONFIG",
-        "scripts/test starts a local control plane",
-    )
+    common::test_kubeconfig()
 }
 
 /// A namespace of its own for each run (the control plane never removes namespaces).

@@ -93,8 +93,7 @@ fn rudder(home: &Path, args: &[&str]) -> (bool, String, String) {
 #[test]
 fn repository_over_tls_with_a_self_signed_ca() {
     if !have("openssl") || !have("python3") {
-        eprintln!("SKIPPED: openssl or python3 is missing");
-        assert!(std::env::var_os("CI").is_none(), "CI must run the TLS test");
+        rudder_test_support::skip("openssl or python3 is missing");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -18,17 +18,10 @@ mod postgres_db;
 use postgres_db::fresh_database;
 
 fn server() -> Option<String> {
-    match std::env::var("RUDDER_TEST_POSTGRES") {
-        Ok(s) => Some(s),
-        Err(_) => {
-            eprintln!("SKIPPED: RUDDER_TEST_POSTGRES is not set (scripts/test starts a PostgreSQL server with scripts/postgres)");
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must run this test against a real PostgreSQL"
-            );
-            None
-        }
-    }
+    rudder_test_support::env_or_skip(
+        "RUDDER_TEST_POSTGRES",
+        "scripts/test starts a PostgreSQL server with scripts/postgres",
+    )
 }
 
 fn release(name: &str, namespace: &str, version: i64, st: &str) -> Release {
@@ -368,17 +361,7 @@ fn describe_schema(conn: &str) -> Vec<String> {
 /// Runs Helm's SQL driver (helm-python-sdk) on `conn` until it needs the cluster, which is
 /// unreachable; returns the error Helm raised (its class and message).
 fn helm_touches(conn: &str) -> Option<String> {
-    let python = match std::env::var("RUDDER_HELM_PYTHON") {
-        Ok(p) => p,
-        Err(_) => {
-            eprintln!("SKIPPED: RUDDER_HELM_PYTHON is not set (scripts/test sets it)");
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must run the Helm interop test"
-            );
-            return None;
-        }
-    };
+    let python = rudder_test_support::env_or_skip("RUDDER_HELM_PYTHON", "scripts/test sets it")?;
     let script = r#"
 import helm_python as h
 try:

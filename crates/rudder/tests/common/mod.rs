@@ -1,24 +1,19 @@
 //! Helpers shared by the binary's integration tests (each test file uses some of them).
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::process::Command;
 
-/// The value of `var`, or `None` after a `SKIPPED:` notice saying what sets it (`what`);
-/// under CI a missing variable is a failure, never a skip.
-pub fn env_or_skip(var: &str, what: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(v) if !v.is_empty() => Some(v),
-        _ => {
-            eprintln!("SKIPPED: {var} is not set ({what})");
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must run this test with {var}"
-            );
-            None
-        }
-    }
+pub use rudder_test_support::{env_or_skip, skip};
+
+/// The local control plane's kubeconfig (`RUDDER_TEST_KUBECONFIG`), or `None` after a skip
+/// notice.
+pub fn test_kubeconfig() -> Option<String> {
+    env_or_skip(
+        "RUDDER_TEST_KUBECONFIG",
+        "scripts/test starts a local control plane",
+    )
 }
 
 /// The venv Python with helm-python-sdk (`RUDDER_HELM_PYTHON`, set by scripts/test).
