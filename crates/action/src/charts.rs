@@ -38,6 +38,8 @@ pub struct ChartPathOptions {
     /// Where the repositories file, the repository and content caches and the registry
     /// credentials are (the command line's settings).
     pub paths: HelmPaths,
+    /// Where `--dependency-update` reports its progress (the command line's standard output).
+    pub progress: crate::Progress,
 }
 
 impl ChartPathOptions {
@@ -253,7 +255,7 @@ pub(crate) fn load_with_dependencies(
     if deprecation == DeprecationCheck::BeforeDependencies {
         warn_if_deprecated(&chart, log);
     }
-    let chart = load_missing_dependencies(chart, &path, opts, load)?;
+    let chart = load_missing_dependencies(chart, &path, opts, log, load)?;
     if deprecation == DeprecationCheck::AfterDependencies {
         warn_if_deprecated(&chart, log);
     }
@@ -272,12 +274,16 @@ fn load_missing_dependencies(
     chart: Chart,
     path: &Path,
     opts: &ChartPathOptions,
+    log: &crate::LogSink,
     load: impl Fn(&Path) -> Result<Chart, Error>,
 ) -> Result<Chart, Error> {
     match check_dependencies(&chart) {
         Err(_) if opts.dependency_update && path.is_dir() => {
-            let options = crate::DependencyUpdateOptions::default();
-            let mut out = std::io::stdout();
+            let options = crate::DependencyUpdateOptions {
+                log: log.clone(),
+                ..Default::default()
+            };
+            let mut out = opts.progress.clone();
             crate::dependency_update(&opts.paths, &path.to_string_lossy(), &options, &mut out)?;
             load(path).map_err(|e| {
                 Error::message(format!("failed reloading chart after repo update: {e}"))

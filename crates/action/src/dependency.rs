@@ -144,6 +144,8 @@ pub struct DependencyUpdateOptions {
     pub verify: bool,
     /// `--debug`.
     pub debug: bool,
+    /// Where Helm's log lines go (a lock file checked against Helm v2's hash).
+    pub log: crate::LogSink,
 }
 
 fn manager<'a>(
@@ -163,7 +165,15 @@ fn manager<'a>(
         paths: paths.clone(),
         skip_update: options.skip_refresh,
         debug: options.debug,
+        log: log_to(&options.log),
     })
+}
+
+/// The repo crate's manager logs through a plain function; this one hands its records to
+/// `sink`.
+pub(crate) fn log_to(sink: &crate::LogSink) -> Box<dyn Fn(crate::LogRecord)> {
+    let sink = sink.clone();
+    Box::new(move |record| sink.emit(record))
 }
 
 /// `filepath.Clean` of the chart argument (`.` when empty).

@@ -82,6 +82,50 @@ impl LogSink {
     }
 }
 
+/// Where an action writes what Helm prints on standard output while it works (the
+/// "Hang tight..." lines of `--dependency-update`): the command line passes its standard
+/// output, so that no action chooses the terminal itself. The default drops it.
+#[derive(Clone, Default)]
+pub struct Progress(Option<std::sync::Arc<std::sync::Mutex<dyn std::io::Write + Send>>>);
+
+impl Progress {
+    pub fn new(out: impl std::io::Write + Send + 'static) -> Self {
+        Progress(Some(std::sync::Arc::new(std::sync::Mutex::new(out))))
+    }
+}
+
+impl std::io::Write for Progress {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &self.0 {
+            Some(out) => out
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .write(buf),
+            None => Ok(buf.len()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &self.0 {
+            Some(out) => out
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Progress(..)"
+        } else {
+            "Progress(dropped)"
+        })
+    }
+}
+
 impl std::fmt::Debug for LogSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(if self.0.is_some() {

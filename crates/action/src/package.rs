@@ -17,6 +17,8 @@ pub struct PackageOptions {
     pub destination: String,
     /// `-u/--dependency-update`: `dependency update` (quietly) before packaging.
     pub dependency_update: bool,
+    /// Where Helm's log lines go.
+    pub log: crate::LogSink,
 }
 
 /// Packages the chart folder at `chart_dir`; returns the archive's path as Helm prints it.
@@ -36,6 +38,7 @@ pub fn package(
             paths: paths.clone(),
             skip_update: false,
             debug: false,
+            log: crate::dependency::log_to(&options.log),
         };
         manager.update().map_err(Error::message)?;
     }

@@ -14,6 +14,7 @@
 //! rudder updates them one after another, in the file's order.
 //! OCI dependencies are reported as not supported here.
 
+use rudder_chart::log::LogRecord;
 use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
@@ -49,6 +50,8 @@ pub struct Manager<'a> {
     pub skip_update: bool,
     /// `--debug`: say which local folders are archived.
     pub debug: bool,
+    /// Helm's log (its `log.Println`), which the command line prints on standard error.
+    pub log: Box<dyn Fn(LogRecord) + 'a>,
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {
@@ -241,9 +244,9 @@ impl Manager<'_> {
             if !legacy {
                 return Err("the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml). Please update the dependencies with 'helm dependency update'".into());
             }
-            eprintln!(
-                "warning: a valid Helm v3 hash was not found. Checking against Helm v2 hash..."
-            );
+            (self.log)(LogRecord::info(
+                "warning: a valid Helm v3 hash was not found. Checking against Helm v2 hash...",
+            ));
             if v2_sum != lock.digest {
                 return Err("the lock file (requirements.lock) is out of sync with the dependencies file (requirements.yaml). Please update the dependencies".into());
             }

@@ -257,6 +257,7 @@ impl ChartPathArgs {
             plain_http: self.plain_http,
             dependency_update: false,
             paths: settings.paths.clone(),
+            progress: action::Progress::new(std::io::stdout()),
         })
     }
 }

@@ -538,3 +538,46 @@ fn template_with_dependency_update_fetches_missing_charts() {
     // The same render as after an explicit `dependency update`.
     assert_eq!(format!("---\n{manifest}"), home.ok(&["template", "rel", c]));
 }
+
+/// A v1 chart whose lock matches neither Helm v3's nor v2's digest: Helm's Manager.Build
+/// (pkg/downloader/manager.go) logs its v2 fallback with `log.Println`, which Helm v4's
+/// slog default handler prints at INFO on standard error, then refuses the lock.
+#[test]
+fn build_logs_the_helm_v2_digest_fallback_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let (chart, sub) = (dir.path().join("c"), dir.path().join("sub"));
+    std::fs::create_dir_all(&chart).unwrap();
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v1\nname: c\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    let dependencies =
+        "dependencies:\n- name: sub\n  version: 0.1.0\n  repository: file://../sub\n";
+    std::fs::write(chart.join("requirements.yaml"), dependencies).unwrap();
+    std::fs::write(
+        chart.join("requirements.lock"),
+        format!("{dependencies}digest: sha256:0000\ngenerated: \"2020-01-01T00:00:00Z\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        sub.join("Chart.yaml"),
+        "apiVersion: v1\nname: sub\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rudder"))
+        .args(["dependency", "build"])
+        .arg(&chart)
+        .env("HOME", dir.path())
+        .env_remove("HELM_REPOSITORY_CONFIG")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "level=INFO msg=\"warning: a valid Helm v3 hash was not found. Checking against Helm v2 hash...\"\n\
+         Error: the lock file (requirements.lock) is out of sync with the dependencies file (requirements.yaml). Please update the dependencies\n"
+    );
+}

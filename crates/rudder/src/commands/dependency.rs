@@ -80,6 +80,7 @@ impl DependencyUpdateArgs {
             skip_refresh: self.skip_refresh,
             verify: self.verify,
             debug,
+            log: crate::slog::stderr_sink(),
         }
     }
 }

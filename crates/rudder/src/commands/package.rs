@@ -36,6 +36,7 @@ pub fn run(p: PackageArgs, settings: &Settings, out: &mut dyn Write) -> Result<(
         app_version: p.app_version,
         destination: p.destination,
         dependency_update: p.dependency_update,
+        log: crate::slog::stderr_sink(),
     };
     p.sign.check()?;
     for chart in &p.charts {
