@@ -2,6 +2,8 @@
 //! function does what one `helm` command does and returns its output as data or text, never
 //! touching the terminal itself.
 
+#![forbid(unsafe_code)]
+
 mod charts;
 mod create;
 mod dependency;

@@ -3,6 +3,8 @@
 //! import-values), values coalescing, Helm's `--set` syntax and `values.schema.json`
 //! validation. Behaviour follows Helm v4.2.3 (pkg/chart/v2 and pkg/chart/common).
 
+#![forbid(unsafe_code)]
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -4,6 +4,8 @@
 //! wording of template errors, and splitting rendered output into manifests and hooks in
 //! Helm's order. Knows nothing of how manifests reach a cluster.
 
+#![forbid(unsafe_code)]
+
 pub mod capabilities;
 pub mod errors;
 pub mod files;

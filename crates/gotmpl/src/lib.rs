@@ -11,6 +11,8 @@
 //! assert_eq!(out.unwrap(), "1,2,");
 //! ```
 
+#![forbid(unsafe_code)]
+
 pub mod exec;
 pub mod func;
 pub mod parse;

@@ -7,6 +7,8 @@
 //! `serde_json::Value`, every kind is found through discovery (CRDs included), and the
 //! callers above (release storage, actions) stay synchronous; the async runtime lives here.
 
+#![forbid(unsafe_code)]
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;

@@ -15,6 +15,8 @@
 //! `--give-up-after` seconds. Hand-written rather than KWOK itself: KWOK is Go and not packaged;
 //! this needs only kube-rs, which the workspace already uses.
 
+#![forbid(unsafe_code)]
+
 mod node;
 mod pod;
 

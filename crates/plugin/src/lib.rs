@@ -19,6 +19,8 @@
 //! Helm's chart files go through), and the few Go behaviours plugins depend on (`os.Expand`,
 //! Helm's platform command choice) must be followed exactly, which no crate does.
 
+#![forbid(unsafe_code)]
+
 mod archive;
 mod error;
 mod install;

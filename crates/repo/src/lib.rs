@@ -25,6 +25,8 @@
 //! - [`oci`]: OCI registries (push, pull, login credentials).
 //! - [`provenance`]: signing and verifying `.prov` files (`package --sign`, `verify`).
 
+#![forbid(unsafe_code)]
+
 pub mod chartrepo;
 pub mod directory;
 pub mod downloader;

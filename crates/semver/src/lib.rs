@@ -7,6 +7,8 @@
 //! The `semver` crate follows Cargo's rules (different prerelease matching, no `v` prefix, no
 //! wildcards in the middle of a comparison), so this is our own.
 
+#![forbid(unsafe_code)]
+
 use std::cmp::Ordering;
 use std::fmt;
 use std::sync::LazyLock;

@@ -2,6 +2,8 @@
 //! drivers (Secrets, ConfigMaps, memory, PostgreSQL; chosen by `HELM_DRIVER`) and the same history
 //! operations ([`Storage`]), so that `helm` and `rudder` read and write each other's releases.
 
+#![forbid(unsafe_code)]
+
 pub mod driver;
 pub mod release;
 pub mod sql;
