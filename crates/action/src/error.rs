@@ -1,10 +1,12 @@
 use std::fmt;
 
-/// An error of a command, worded for the user (the CLI prints it after `Error: `).
+/// An error of a command, worded for the user (the CLI prints it after `Error: `), with
+/// the typed error it comes from when there is one.
 #[derive(Debug)]
 pub struct Error {
     message: String,
     broken_pipe: bool,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl Error {
@@ -12,6 +14,7 @@ impl Error {
         Error {
             message: message.into(),
             broken_pipe: false,
+            source: None,
         }
     }
 
@@ -40,10 +43,21 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
-impl From<String> for Error {
-    fn from(message: String) -> Error {
-        Error::message(message)
+/// A repository error: its `Display` (Helm's text) is the message, the error the cause.
+impl From<rudder_repo::Error> for Error {
+    fn from(e: rudder_repo::Error) -> Error {
+        Error {
+            message: e.to_string(),
+            broken_pipe: false,
+            source: Some(Box::new(e)),
+        }
     }
 }

@@ -24,10 +24,6 @@ pub struct RepoAddOptions {
     pub timeout: std::time::Duration,
 }
 
-fn not_found(e: &str) -> bool {
-    e.contains("no such file or directory")
-}
-
 /// Adds a repository after checking that its index downloads; returns what Helm prints.
 pub fn repo_add(
     paths: &HelmPaths,
@@ -37,10 +33,8 @@ pub fn repo_add(
 ) -> Result<String, Error> {
     // Helm reads a missing file as an empty one here (and only here).
     let mut file = match std::fs::read_to_string(&paths.repository_config) {
-        Ok(text) => RepoFile::parse(&text).map_err(Error::message)?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            RepoFile::parse("").map_err(Error::message)?
-        }
+        Ok(text) => RepoFile::parse(&text)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => RepoFile::parse("")?,
         Err(e) => return Err(Error::io(e)),
     };
     let entry = RepoEntry {
@@ -79,8 +73,7 @@ pub fn repo_add(
         ))
     })?;
     file.update(entry);
-    file.write(&paths.repository_config)
-        .map_err(Error::message)?;
+    file.write(&paths.repository_config)?;
     Ok(format!(
         "{} has been added to your repositories\n",
         quote(name)
@@ -92,8 +85,8 @@ pub fn repo_remove(paths: &HelmPaths, names: &[String]) -> Result<String, Error>
     let mut file = match RepoFile::load(&paths.repository_config) {
         Ok(f) if !f.repositories.is_empty() => f,
         Ok(_) => return Err(Error::message("no repositories configured")),
-        Err(e) if not_found(&e) => return Err(Error::message("no repositories configured")),
-        Err(e) => return Err(Error::message(e)),
+        Err(e) if e.is_not_found() => return Err(Error::message("no repositories configured")),
+        Err(e) => return Err(e.into()),
     };
     let mut out = String::new();
     for name in names {
@@ -103,8 +96,7 @@ pub fn repo_remove(paths: &HelmPaths, names: &[String]) -> Result<String, Error>
                 quote(name)
             )));
         }
-        file.write(&paths.repository_config)
-            .map_err(Error::message)?;
+        file.write(&paths.repository_config)?;
         let _ = std::fs::remove_file(paths.cache_charts_file(name));
         match std::fs::remove_file(paths.cache_index_file(name)) {
             Ok(()) => {}
@@ -132,7 +124,7 @@ pub fn repo_update(
     let file = match RepoFile::load(&paths.repository_config) {
         Ok(f) if !f.repositories.is_empty() => f,
         Ok(_) => return Err(Error::message(NO_REPOSITORIES)),
-        Err(e) if not_found(&e) => return Err(Error::message(NO_REPOSITORIES)),
+        Err(e) if e.is_not_found() => return Err(Error::message(NO_REPOSITORIES)),
         Err(e) => {
             return Err(Error::message(format!(
                 "failed loading file: {}: {e}",

@@ -23,7 +23,7 @@ use crate::repofile::{io_error_text, RepoEntry, RepoFile};
 use crate::resolve::{resolve_chart, resolve_reference_url};
 
 /// `repositories.yaml` as the downloader reads it: a missing file is an empty one.
-pub fn load_repositories(path: &Path) -> Result<RepoFile, String> {
+pub fn load_repositories(path: &Path) -> Result<RepoFile, crate::Error> {
     if !path.exists() {
         return RepoFile::parse("");
     }

@@ -30,6 +30,7 @@
 pub mod chartrepo;
 pub mod directory;
 pub mod downloader;
+mod error;
 pub mod getter;
 pub mod index;
 pub mod manager;
@@ -42,6 +43,7 @@ pub mod resolve;
 pub mod search;
 mod time;
 
+pub use error::Error;
 pub use index::{ChartVersion, IndexFile};
 pub use paths::HelmPaths;
 pub use repofile::{RepoEntry, RepoFile};

@@ -4,14 +4,14 @@
 //! `omitempty`, so every entry is written with all nine keys (sorted, as go-yaml writes a
 //! JSON object).
 
-pub(crate) use rudder_value::goio::io_error_text;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
 
+pub(crate) use rudder_value::goio::io_error_text;
 use rudder_value::{yaml, Map, Value};
 
-use crate::time;
+use crate::{time, Error};
 
 /// One configured repository (`repo.Entry`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -47,25 +47,25 @@ impl Default for RepoFile {
     }
 }
 
-fn text(map: &Map, key: &str) -> Result<String, String> {
+fn text(map: &Map, key: &str) -> Result<String, Error> {
     match map.get(key) {
         None | Some(Value::Nil) => Ok(String::new()),
         Some(Value::String(s)) => Ok(s.to_string()),
-        Some(other) => Err(format!(
-            "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go struct field of type string",
+        Some(other) => Err(Error::Unmarshal(format!(
+            "while decoding JSON: json: cannot unmarshal {} into Go struct field of type string",
             json_kind(other)
-        )),
+        ))),
     }
 }
 
-fn flag(map: &Map, key: &str) -> Result<bool, String> {
+fn flag(map: &Map, key: &str) -> Result<bool, Error> {
     match map.get(key) {
         None | Some(Value::Nil) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
-        Some(other) => Err(format!(
-            "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go struct field of type bool",
+        Some(other) => Err(Error::Unmarshal(format!(
+            "while decoding JSON: json: cannot unmarshal {} into Go struct field of type bool",
             json_kind(other)
-        )),
+        ))),
     }
 }
 
@@ -80,7 +80,7 @@ pub(crate) fn json_kind(v: &Value) -> &'static str {
 }
 
 impl RepoEntry {
-    fn from_map(map: &Map) -> Result<RepoEntry, String> {
+    fn from_map(map: &Map) -> Result<RepoEntry, Error> {
         Ok(RepoEntry {
             name: text(map, "name")?,
             url: text(map, "url")?,
@@ -122,47 +122,42 @@ impl RepoEntry {
 impl RepoFile {
     /// `repo.LoadFile`: a missing or unreadable file is an error (callers such as
     /// `repo add` treat "not found" as an empty file).
-    pub fn load(path: &Path) -> Result<RepoFile, String> {
-        let data = fs::read_to_string(path).map_err(|e| {
-            format!(
-                "couldn't load repositories file ({}): {}",
-                path.display(),
-                io_error_text(&e)
-            )
+    pub fn load(path: &Path) -> Result<RepoFile, Error> {
+        let data = fs::read_to_string(path).map_err(|source| Error::LoadRepositories {
+            path: path.to_path_buf(),
+            source,
         })?;
         RepoFile::parse(&data)
     }
 
     /// Parses the file's text (`sigs.k8s.io/yaml` into `repo.File`).
-    pub fn parse(data: &str) -> Result<RepoFile, String> {
-        let doc = yaml::from_yaml(data)?;
+    pub fn parse(data: &str) -> Result<RepoFile, Error> {
+        let doc = yaml::from_yaml(data).map_err(Error::Yaml)?;
         let map = match &doc {
             Value::Nil => Map::new(),
             Value::Map(d) => d.snapshot(),
-            other => {
-                return Err(format!(
-                    "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type repo.File",
-                    json_kind(other)
-                ))
-            }
+            other => return Err(Error::Unmarshal(format!(
+                "while decoding JSON: json: cannot unmarshal {} into Go value of type repo.File",
+                json_kind(other)
+            ))),
         };
         let mut repositories = Vec::new();
         match map.get("repositories") {
             None | Some(Value::Nil) => {}
             Some(v) => {
-                let items = v.to_list().ok_or_else(|| {
-                    "error unmarshaling JSON: repositories is not a list".to_string()
-                })?;
+                let items = v
+                    .to_list()
+                    .ok_or_else(|| Error::Unmarshal("repositories is not a list".into()))?;
                 for item in items.iter() {
                     match item {
                         // A null entry is a nil *Entry, which Helm skips everywhere.
                         Value::Nil => {}
                         Value::Map(d) => repositories.push(RepoEntry::from_map(&d.snapshot())?),
                         other => {
-                            return Err(format!(
-                                "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go struct field File.repositories of type repo.Entry",
+                            return Err(Error::Unmarshal(format!(
+                                "while decoding JSON: json: cannot unmarshal {} into Go struct field File.repositories of type repo.Entry",
                                 json_kind(other)
-                            ))
+                            )))
                         }
                     }
                 }
@@ -204,7 +199,7 @@ impl RepoFile {
     }
 
     /// The file's YAML as Helm writes it.
-    pub fn to_yaml(&self) -> Result<String, String> {
+    pub fn to_yaml(&self) -> Result<String, Error> {
         let mut m = Map::new();
         m.insert("apiVersion".into(), Value::str(&self.api_version));
         m.insert("generated".into(), Value::str(&self.generated));
@@ -212,21 +207,20 @@ impl RepoFile {
             "repositories".into(),
             Value::list(self.repositories.iter().map(RepoEntry::to_value).collect()),
         );
-        yaml::to_yaml(&Value::map(m))
+        yaml::to_yaml(&Value::map(m)).map_err(Error::Yaml)
     }
 
     /// `File.WriteFile(path, 0600)`: parent directories made, the file owner-only.
-    pub fn write(&self, path: &Path) -> Result<(), String> {
+    pub fn write(&self, path: &Path) -> Result<(), Error> {
         let data = self.to_yaml()?;
         write_private(path, data.as_bytes())
     }
 }
 
 /// Writes `data` to `path` readable and writable by the owner only, creating parents.
-pub(crate) fn write_private(path: &Path, data: &[u8]) -> Result<(), String> {
+pub(crate) fn write_private(path: &Path, data: &[u8]) -> Result<(), Error> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent)
-            .map_err(|e| format!("mkdir {}: {}", parent.display(), io_error_text(&e)))?;
+        fs::create_dir_all(parent).map_err(Error::io("mkdir", parent))?;
     }
     let mut options = fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -235,11 +229,8 @@ pub(crate) fn write_private(path: &Path, data: &[u8]) -> Result<(), String> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(path)
-        .map_err(|e| format!("open {}: {}", path.display(), io_error_text(&e)))?;
-    file.write_all(data)
-        .map_err(|e| format!("write {}: {}", path.display(), io_error_text(&e)))
+    let mut file = options.open(path).map_err(Error::io("open", path))?;
+    file.write_all(data).map_err(Error::io("write", path))
 }
 
 #[cfg(test)]
@@ -278,11 +269,17 @@ mod tests {
             let mode = fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        let missing = RepoFile::load(&dir.join("none.yaml")).unwrap_err();
-        assert!(
-            missing.contains("couldn't load repositories file"),
-            "{missing}"
+        let none = dir.join("none.yaml");
+        let missing = RepoFile::load(&none).unwrap_err();
+        assert!(missing.is_not_found());
+        assert_eq!(
+            missing.to_string(),
+            format!(
+                "couldn't load repositories file ({}): no such file or directory",
+                none.display()
+            )
         );
+        assert!(std::error::Error::source(&missing).is_some());
         fs::remove_dir_all(&dir).unwrap();
     }
 }

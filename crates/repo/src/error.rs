@@ -1,0 +1,66 @@
+//! The errors of rudder-repo, typed by what went wrong and carrying their cause; the text
+//! Helm prints for each is its `Display` and nowhere else, so callers branch on the kind
+//! (`is_not_found`) and print the error as it is.
+//!
+//! Modules move to it one at a time: those still returning `Result<_, String>` take an
+//! [`Error`] through `?` (`From<Error> for String`), and their strings come back as
+//! [`Error::Message`].
+
+use std::path::PathBuf;
+
+use rudder_value::goio::io_error_text;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file system call failed: Go's `*PathError` (`open /x: no such file or directory`),
+    /// `op` being Go's name of the call (`open`, `write`, `mkdir`).
+    #[error("{op} {}: {}", .path.display(), io_error_text(.source))]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// repositories.yaml could not be read (`repo.LoadFile`).
+    #[error("couldn't load repositories file ({}): {}", .path.display(), io_error_text(.source))]
+    LoadRepositories {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A document whose shape does not fit Helm's Go type (`sigs.k8s.io/yaml` decoding the
+    /// JSON it made into a struct): encoding/json's text.
+    #[error("error unmarshaling JSON: {0}")]
+    Unmarshal(String),
+    /// A document that is not YAML, or a value YAML cannot hold: the YAML library's text.
+    #[error("{0}")]
+    Yaml(String),
+    /// What a module not yet moved to typed errors reported, as Helm words it.
+    #[error("{0}")]
+    Message(String),
+}
+
+impl Error {
+    /// The file or directory the operation needed does not exist.
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Error::Io { source, .. } | Error::LoadRepositories { source, .. } => {
+                source.kind() == std::io::ErrorKind::NotFound
+            }
+            _ => false,
+        }
+    }
+
+    /// A failed file system call `op` on `path`.
+    pub(crate) fn io(
+        op: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { op, path, source }
+    }
+}
+
+impl From<Error> for String {
+    fn from(e: Error) -> String {
+        e.to_string()
+    }
+}
