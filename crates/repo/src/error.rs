@@ -33,6 +33,24 @@ pub enum Error {
     /// A document that is not YAML, or a value YAML cannot hold: the YAML library's text.
     #[error("{0}")]
     Yaml(String),
+    /// An index file with nothing in it (`repo.ErrEmptyIndexYaml`).
+    #[error("empty index.yaml file")]
+    EmptyIndex,
+    /// An index without `apiVersion` (`repo.ErrNoAPIVersion`).
+    #[error("no API version specified")]
+    NoApiVersion,
+    /// The index lists no chart of that name (`repo.ErrNoChartName`).
+    #[error("no chart name found")]
+    NoChartName,
+    /// The index lists the chart without versions (`repo.ErrNoChartVersion`).
+    #[error("no chart version found")]
+    NoChartVersion,
+    /// No version of the chart satisfies the constraint.
+    #[error("no chart version found for {name}-{version}")]
+    NoMatchingVersion { name: String, version: String },
+    /// A version constraint that does not parse (Masterminds/semver's text).
+    #[error("{0}")]
+    Constraint(String),
     /// What a module not yet moved to typed errors reported, as Helm words it.
     #[error("{0}")]
     Message(String),

@@ -13,8 +13,8 @@ use std::path::Path;
 use rudder_semver::Version;
 use rudder_value::{json, yaml, Map, Value};
 
-use crate::repofile::{io_error_text, json_kind};
-use crate::time;
+use crate::repofile::json_kind;
+use crate::{time, Error};
 
 /// Keys of Helm's `chart.Metadata` (all `omitempty`).
 pub(crate) const METADATA_KEYS: &[&str] = rudder_chart::METADATA_FIELDS;
@@ -31,9 +31,6 @@ const VERSION_KEYS: &[&str] = &[
     "url",
 ];
 
-pub const NO_CHART_NAME: &str = "no chart name found";
-pub const NO_CHART_VERSION: &str = "no chart version found";
-
 /// One version of one chart in an index.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChartVersion {
@@ -49,36 +46,36 @@ pub struct ChartVersion {
     fields: Map,
 }
 
-fn string_field(map: &Map, key: &str) -> Result<String, String> {
+fn string_field(map: &Map, key: &str) -> Result<String, Error> {
     match map.get(key) {
         None | Some(Value::Nil) => Ok(String::new()),
         Some(Value::String(s)) => Ok(s.to_string()),
-        Some(other) => Err(format!(
-            "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go struct field ChartVersion.entries.{key} of type string",
+        Some(other) => Err(Error::Unmarshal(format!(
+            "while decoding JSON: json: cannot unmarshal {} into Go struct field ChartVersion.entries.{key} of type string",
             json_kind(other)
-        )),
+        ))),
     }
 }
 
-fn strings_field(map: &Map, key: &str) -> Result<Vec<String>, String> {
+fn strings_field(map: &Map, key: &str) -> Result<Vec<String>, Error> {
     match map.get(key) {
         None | Some(Value::Nil) => Ok(Vec::new()),
         Some(v) => {
             let items = v.to_list().ok_or_else(|| {
-                format!(
-                    "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go struct field ChartVersion.entries.{key} of type []string",
+                Error::Unmarshal(format!(
+                    "while decoding JSON: json: cannot unmarshal {} into Go struct field ChartVersion.entries.{key} of type []string",
                     json_kind(v)
-                )
+                ))
             })?;
             items
                 .iter()
                 .map(|item| match item {
                     Value::String(s) => Ok(s.to_string()),
                     Value::Nil => Ok(String::new()),
-                    other => Err(format!(
-                        "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go struct field ChartVersion.entries.{key} of type string",
+                    other => Err(Error::Unmarshal(format!(
+                        "while decoding JSON: json: cannot unmarshal {} into Go struct field ChartVersion.entries.{key} of type string",
                         json_kind(other)
-                    )),
+                    ))),
                 })
                 .collect()
         }
@@ -101,7 +98,7 @@ pub(crate) fn is_empty_value(v: &Value) -> bool {
 }
 
 impl ChartVersion {
-    fn from_map(map: &Map) -> Result<ChartVersion, String> {
+    fn from_map(map: &Map) -> Result<ChartVersion, Error> {
         let mut fields = Map::new();
         for key in METADATA_KEYS.iter().chain(VERSION_KEYS) {
             if let Some(v) = map.get(*key) {
@@ -292,27 +289,26 @@ impl Default for IndexFile {
 
 impl IndexFile {
     /// `repo.LoadIndexFile`.
-    pub fn load(path: &Path) -> Result<IndexFile, String> {
-        let data = fs::read(path)
-            .map_err(|e| format!("open {}: {}", path.display(), io_error_text(&e)))?;
+    pub fn load(path: &Path) -> Result<IndexFile, Error> {
+        let data = fs::read(path).map_err(Error::io("open", path))?;
         IndexFile::parse(&String::from_utf8_lossy(&data))
     }
 
     /// Parses an index (YAML or JSON): invalid entries are skipped, versions sorted newest
     /// first, and a missing `apiVersion` is an error, as in Helm's `loadIndex`.
-    pub fn parse(data: &str) -> Result<IndexFile, String> {
+    pub fn parse(data: &str) -> Result<IndexFile, Error> {
         if data.is_empty() {
-            return Err("empty index.yaml file".into());
+            return Err(Error::EmptyIndex);
         }
-        let doc = yaml::from_yaml(data)?;
+        let doc = yaml::from_yaml(data).map_err(Error::Yaml)?;
         let map = match &doc {
             Value::Map(d) => d.snapshot(),
             Value::Nil => Map::new(),
             other => {
-                return Err(format!(
-                    "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type repo.IndexFile",
+                return Err(Error::Unmarshal(format!(
+                    "while decoding JSON: json: cannot unmarshal {} into Go value of type repo.IndexFile",
                     json_kind(other)
-                ))
+                )))
             }
         };
         let mut entries = BTreeMap::new();
@@ -353,7 +349,7 @@ impl IndexFile {
                 .cloned(),
         };
         if index.api_version.is_empty() {
-            return Err("no API version specified".into());
+            return Err(Error::NoApiVersion);
         }
         Ok(index)
     }
@@ -393,16 +389,14 @@ impl IndexFile {
 
     /// `IndexFile.Get`: an exact version string wins, else the newest version satisfying
     /// `version` as a constraint (`*`, so stable versions only, when empty).
-    pub fn get(&self, name: &str, version: &str) -> Result<&ChartVersion, String> {
-        let versions = self
-            .entries
-            .get(name)
-            .ok_or_else(|| NO_CHART_NAME.to_string())?;
+    pub fn get(&self, name: &str, version: &str) -> Result<&ChartVersion, Error> {
+        let versions = self.entries.get(name).ok_or(Error::NoChartName)?;
         if versions.is_empty() {
-            return Err(NO_CHART_VERSION.into());
+            return Err(Error::NoChartVersion);
         }
         let constraints =
-            rudder_semver::Constraints::parse(if version.is_empty() { "*" } else { version })?;
+            rudder_semver::Constraints::parse(if version.is_empty() { "*" } else { version })
+                .map_err(Error::Constraint)?;
         if !version.is_empty() {
             if let Some(cv) = versions.iter().find(|cv| cv.version == version) {
                 return Ok(cv);
@@ -411,11 +405,14 @@ impl IndexFile {
         versions
             .iter()
             .find(|cv| Version::parse(&cv.version).is_ok_and(|v| constraints.check(&v)))
-            .ok_or_else(|| format!("no chart version found for {name}-{version}"))
+            .ok_or_else(|| Error::NoMatchingVersion {
+                name: name.to_string(),
+                version: version.to_string(),
+            })
     }
 
     /// The index as Helm writes it (`yaml.Marshal(IndexFile)`).
-    pub fn to_yaml(&self) -> Result<String, String> {
+    pub fn to_yaml(&self) -> Result<String, Error> {
         let mut m = Map::new();
         m.insert("apiVersion".into(), Value::str(&self.api_version));
         m.insert("generated".into(), Value::str(&self.generated));
@@ -439,13 +436,13 @@ impl IndexFile {
         if let Some(annotations) = &self.annotations {
             m.insert("annotations".into(), annotations.clone());
         }
-        yaml::to_yaml(&Value::map(m))
+        yaml::to_yaml(&Value::map(m)).map_err(Error::Yaml)
     }
 
     /// The index as `json.MarshalIndent(IndexFile, "", "  ")` writes it (`helm repo index
     /// --json`): keys in the order of Go's struct fields (`IndexFile`, then the embedded
     /// `chart.Metadata` before `ChartVersion`'s own), map keys sorted, no final newline.
-    pub fn to_json(&self) -> Result<String, String> {
+    pub fn to_json(&self) -> Result<String, Error> {
         let mut fields = Vec::new();
         if let Some(info) = self.server_info.as_ref().filter(|v| !is_empty_value(v)) {
             fields.push(("serverInfo", JsonNode::Leaf(info.clone())));
@@ -471,20 +468,22 @@ impl IndexFile {
             fields.push(("annotations", JsonNode::Leaf(annotations.clone())));
         }
         let mut out = String::new();
-        JsonNode::Struct(fields).write(0, &mut out)?;
+        JsonNode::Struct(fields)
+            .write(0, &mut out)
+            .map_err(Error::Message)?;
         Ok(out)
     }
 
     /// `IndexFile.WriteJSONFile(dest, 0644)`.
-    pub fn write_json(&self, path: &Path) -> Result<(), String> {
+    pub fn write_json(&self, path: &Path) -> Result<(), Error> {
         let data = self.to_json()?;
-        fs::write(path, data).map_err(|e| format!("open {}: {}", path.display(), io_error_text(&e)))
+        fs::write(path, data).map_err(Error::io("open", path))
     }
 
     /// `IndexFile.WriteFile(dest, 0644)`.
-    pub fn write(&self, path: &Path) -> Result<(), String> {
+    pub fn write(&self, path: &Path) -> Result<(), Error> {
         let data = self.to_yaml()?;
-        fs::write(path, data).map_err(|e| format!("open {}: {}", path.display(), io_error_text(&e)))
+        fs::write(path, data).map_err(Error::io("open", path))
     }
 }
 

@@ -136,10 +136,12 @@ impl RepoFile {
         let map = match &doc {
             Value::Nil => Map::new(),
             Value::Map(d) => d.snapshot(),
-            other => return Err(Error::Unmarshal(format!(
+            other => {
+                return Err(Error::Unmarshal(format!(
                 "while decoding JSON: json: cannot unmarshal {} into Go value of type repo.File",
                 json_kind(other)
-            ))),
+            )))
+            }
         };
         let mut repositories = Vec::new();
         match map.get("repositories") {

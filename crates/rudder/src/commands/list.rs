@@ -71,44 +71,25 @@ pub fn run(args: ListArgs, settings: &Settings, out: &mut dyn Write) -> Result<(
     let mut write = |s: &str| {
         let _ = out.write_all(s.as_bytes());
     };
-    let ListArgs {
-        output,
-        all,
-        all_namespaces,
-        deployed,
-        failed,
-        pending,
-        superseded,
-        uninstalled,
-        uninstalling,
-        filter,
-        short,
-        no_headers,
-        date,
-        reverse,
-        max,
-        offset,
-        selector,
-        time_format,
-    } = args;
     let cluster = settings.connect()?;
     let opts = rel::ListOptions {
-        all_namespaces,
-        all,
-        deployed,
-        failed,
-        pending,
-        superseded,
-        uninstalled,
-        uninstalling,
-        filter,
-        by_date: date,
-        reverse,
-        max,
-        offset,
-        selector,
-        time_format,
+        all_namespaces: args.all_namespaces,
+        all: args.all,
+        deployed: args.deployed,
+        failed: args.failed,
+        pending: args.pending,
+        superseded: args.superseded,
+        uninstalled: args.uninstalled,
+        uninstalling: args.uninstalling,
+        filter: args.filter,
+        by_date: args.date,
+        reverse: args.reverse,
+        max: args.max,
+        offset: args.offset,
+        selector: args.selector,
+        time_format: args.time_format,
     };
+    let (output, short, no_headers) = (args.output, args.short, args.no_headers);
     let rows = rel::list(&cluster, &opts)?;
     if short {
         let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
