@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use crate::getter::{self, GetOptions};
 use crate::index::IndexFile;
-use crate::repofile::{io_error_text, RepoEntry};
+use crate::repofile::RepoEntry;
 use crate::resolve::resolve_reference_url;
+use crate::Error;
 
 /// Downloads and caches the index of `repo` under `cache_dir`; returns the index file's
 /// path and the parsed index.
@@ -34,8 +35,7 @@ pub fn download_index_file_within(
     };
     let data = getter::get(&url, &options)?;
     let index = IndexFile::parse(&String::from_utf8_lossy(&data))?;
-    fs::create_dir_all(cache_dir)
-        .map_err(|e| format!("mkdir {}: {}", cache_dir.display(), io_error_text(&e)))?;
+    fs::create_dir_all(cache_dir).map_err(Error::io("mkdir", cache_dir))?;
     // Helm lists names in map order, which Go randomises; sorted is one of its orders.
     let charts: String = index
         .entries
@@ -51,12 +51,12 @@ pub fn download_index_file_within(
 
 /// Writes through a temporary file in the same folder then renames, so readers never see a
 /// partial file (Helm's `AtomicWriteFile`).
-fn write_atomic(path: &Path, data: &[u8]) -> Result<(), String> {
+pub(crate) fn write_atomic(path: &Path, data: &[u8]) -> Result<(), Error> {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    fs::write(&tmp, data).map_err(|e| format!("open {}: {}", tmp.display(), io_error_text(&e)))?;
+    fs::write(&tmp, data).map_err(Error::io("open", &tmp))?;
     fs::rename(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
-        format!("rename {}: {}", path.display(), io_error_text(&e))
+        Error::io("rename", path)(e)
     })
 }
 

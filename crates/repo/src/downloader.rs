@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use data_encoding::HEXLOWER;
 use sha2::{Digest, Sha256};
 
-use crate::chartrepo::download_index_file;
+use crate::chartrepo::{download_index_file, write_atomic};
 use crate::getter::{self, GetOptions};
 use crate::paths::HelmPaths;
 use crate::repofile::{io_error_text, RepoEntry, RepoFile};
@@ -184,15 +184,6 @@ fn check_digest(url: &str, expected: Option<[u8; 32]>, data: &[u8]) -> Result<()
     }
 }
 
-fn write_atomic(path: &Path, data: &[u8]) -> Result<(), String> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    fs::write(&tmp, data).map_err(|e| format!("open {}: {}", tmp.display(), io_error_text(&e)))?;
-    fs::rename(&tmp, path).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        format!("rename {}: {}", path.display(), io_error_text(&e))
-    })
-}
-
 /// A random name for a throw-away repository cache entry (20 random bytes in base64 with
 /// `/` replaced, as Helm names it).
 fn throwaway_name() -> String {
@@ -209,24 +200,10 @@ fn throwaway_name() -> String {
             (seed >> 64) as u8
         })
         .collect();
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .encode(bytes)
+        .replace('/', "-")
 }
 
 /// `repo.FindChartInRepoURL`: fetches `repo_url`'s index (credentials and TLS from
