@@ -153,7 +153,7 @@ fn fetch_repo_chart(
         }
         (url, get_options)
     };
-    let data = getter::get(&url, &get_options).map_err(Error::message)?;
+    let data = getter::get(&url, &get_options)?;
     let prov = if options.verify || options.prov {
         let url = provenance_url(&url);
         Some(

@@ -51,6 +51,29 @@ pub enum Error {
     /// A version constraint that does not parse (Masterminds/semver's text).
     #[error("{0}")]
     Constraint(String),
+    /// A TLS file (`--ca-file`, `--cert-file`, `--key-file`) that cannot be read.
+    #[error("can't read {path}: {source}")]
+    TlsFileUnreadable {
+        path: String,
+        source: std::io::Error,
+    },
+    /// A TLS file that is not what it should be: the reason as Helm words it.
+    #[error("{0}")]
+    TlsFile(String),
+    /// A download that did not complete (connection, TLS, timeout): `reason` worded by
+    /// `getter` (a timeout says which limit ran out).
+    #[error("failed to fetch {url} : {reason}")]
+    Fetch { url: String, reason: String },
+    /// A download the server answered with a status other than 200.
+    #[error("failed to fetch {url} : {status} {reason}")]
+    FetchStatus {
+        url: String,
+        status: u16,
+        reason: &'static str,
+    },
+    /// A response over the size limit.
+    #[error("failed to fetch {url} : response larger than {limit} bytes")]
+    TooLarge { url: String, limit: u64 },
     /// What a module not yet moved to typed errors reported, as Helm words it.
     #[error("{0}")]
     Message(String),

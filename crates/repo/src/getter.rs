@@ -15,7 +15,7 @@ use std::time::Duration;
 use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
 
 use crate::repofile::RepoEntry;
-use crate::HelmPaths;
+use crate::{Error, HelmPaths};
 
 /// The Helm version whose behaviour rudder follows, for the User-Agent.
 pub const HELM_VERSION: &str = "v4.2.3";
@@ -125,19 +125,24 @@ pub fn sends_credentials(url: &str, opts: &GetOptions) -> bool {
     opts.pass_credentials_all || (origin(url).is_some() && origin(url) == origin(&opts.repo_url))
 }
 
-fn read_pem(path: &str) -> Result<Vec<PemItem<'static>>, String> {
-    let data = std::fs::read(path).map_err(|e| format!("can't read {path}: {e}"))?;
+fn read_pem(path: &str) -> Result<Vec<PemItem<'static>>, Error> {
+    let data = std::fs::read(path).map_err(|source| Error::TlsFileUnreadable {
+        path: path.to_string(),
+        source,
+    })?;
     ureq::tls::parse_pem(&data)
         .map(|item| match item {
             Ok(PemItem::Certificate(c)) => Ok(PemItem::Certificate(c.to_owned())),
             Ok(PemItem::PrivateKey(k)) => Ok(PemItem::PrivateKey(k.to_owned())),
-            Ok(_) => Err(format!("can't parse {path}: unsupported PEM item")),
-            Err(e) => Err(format!("can't parse {path}: {e}")),
+            Ok(_) => Err(Error::TlsFile(format!(
+                "can't parse {path}: unsupported PEM item"
+            ))),
+            Err(e) => Err(Error::TlsFile(format!("can't parse {path}: {e}"))),
         })
         .collect()
 }
 
-pub(crate) fn tls_config(opts: &GetOptions) -> Result<TlsConfig, String> {
+pub(crate) fn tls_config(opts: &GetOptions) -> Result<TlsConfig, Error> {
     let mut tls = TlsConfig::builder().disable_verification(opts.insecure_skip_tls_verify);
     if !opts.ca_file.is_empty() {
         let certs: Vec<Certificate<'static>> = read_pem(&opts.ca_file)?
@@ -148,10 +153,10 @@ pub(crate) fn tls_config(opts: &GetOptions) -> Result<TlsConfig, String> {
             })
             .collect();
         if certs.is_empty() {
-            return Err(format!(
+            return Err(Error::TlsFile(format!(
                 "can't read CA file: {}: no certificates",
                 opts.ca_file
-            ));
+            )));
         }
         tls = tls.root_certs(RootCerts::Specific(Arc::new(certs)));
     }
@@ -170,10 +175,10 @@ pub(crate) fn tls_config(opts: &GetOptions) -> Result<TlsConfig, String> {
                 _ => None,
             })
             .ok_or_else(|| {
-                format!(
+                Error::TlsFile(format!(
                     "can't load key pair from cert {} and key {}",
                     opts.cert_file, opts.key_file
-                )
+                ))
             })?;
         tls = tls.client_cert(Some(ClientCert::new_with_certs(&certs, key)));
     }
@@ -268,9 +273,9 @@ fn plugin_scheme(url: &str) -> Option<String> {
 
 /// Fetches `url` and returns its body: http(s) here, any other scheme with the getter
 /// plugin that serves it.
-pub fn get(url: &str, opts: &GetOptions) -> Result<Vec<u8>, String> {
+pub fn get(url: &str, opts: &GetOptions) -> Result<Vec<u8>, Error> {
     if let Some(scheme) = plugin_scheme(url) {
-        return get_with_plugin(&scheme, url, opts);
+        return get_with_plugin(&scheme, url, opts).map_err(Error::Message);
     }
     let timeout = opts.effective_timeout();
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -284,19 +289,17 @@ pub fn get(url: &str, opts: &GetOptions) -> Result<Vec<u8>, String> {
     if sends_credentials(url, opts) {
         request = request.header("Authorization", basic_auth(&opts.username, &opts.password));
     }
-    let mut response = request.call().map_err(|e| {
-        format!(
-            "failed to fetch {url} : {}",
-            request_error_text(&e, timeout)
-        )
+    let mut response = request.call().map_err(|e| Error::Fetch {
+        url: url.to_string(),
+        reason: request_error_text(&e, timeout),
     })?;
     let status = response.status();
     if status.as_u16() != 200 {
-        return Err(format!(
-            "failed to fetch {url} : {} {}",
-            status.as_u16(),
-            status.canonical_reason().unwrap_or("")
-        ));
+        return Err(Error::FetchStatus {
+            url: url.to_string(),
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or(""),
+        });
     }
     let limit = if opts.max_bytes == 0 {
         DEFAULT_MAX_BYTES
@@ -309,11 +312,15 @@ pub fn get(url: &str, opts: &GetOptions) -> Result<Vec<u8>, String> {
         .as_reader()
         .take(limit + 1)
         .read_to_end(&mut body)
-        .map_err(|e| format!("failed to fetch {url} : {}", io_error_text(&e, timeout)))?;
+        .map_err(|e| Error::Fetch {
+            url: url.to_string(),
+            reason: io_error_text(&e, timeout),
+        })?;
     if body.len() as u64 > limit {
-        return Err(format!(
-            "failed to fetch {url} : response larger than {limit} bytes"
-        ));
+        return Err(Error::TooLarge {
+            url: url.to_string(),
+            limit,
+        });
     }
     Ok(body)
 }
@@ -417,8 +424,9 @@ mod tests {
             ("/ok/index.yaml".to_string(), basic_auth("user", "pw"))
         );
         let err = get(&format!("{base}/missing.tgz"), &opts).unwrap_err();
+        assert!(matches!(err, Error::FetchStatus { status: 404, .. }));
         assert_eq!(
-            err,
+            err.to_string(),
             format!("failed to fetch {base}/missing.tgz : 404 Not Found")
         );
     }

@@ -302,7 +302,7 @@ fn stalled_downloads_time_out() {
         .unwrap_err();
         let took = start.elapsed();
         assert_eq!(
-            e,
+            e.to_string(),
             format!("failed to fetch {url} : timed out: the request did not complete within 1s"),
             "headers sent: {send_headers}"
         );
