@@ -101,7 +101,7 @@ pub fn locate_chart(
             };
             let chart = crate::registry::fetch_oci_chart(paths, name, &version, &registry)?;
             // Kept in Helm's content cache under the archive's digest, like other downloads.
-            let digest = rudder_repo::manager::sha256_hex(&chart.data);
+            let digest = rudder_repo::provenance::digest(&chart.data);
             let dir = paths.content_cache.join(&digest[..2]);
             std::fs::create_dir_all(&dir).map_err(Error::io)?;
             let file = dir.join(format!("{digest}.chart"));

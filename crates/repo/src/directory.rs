@@ -9,19 +9,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use rudder_value::{yaml, Value};
-use sha2::{Digest, Sha256};
 
 use crate::index::{ChartVersion, IndexFile};
 use crate::repofile::io_error_text;
 use crate::time;
 
-/// Lower-case hex SHA-256 of `data` (Helm's `provenance.Digest`).
-pub fn digest(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::provenance::digest;
 
 /// `*.tgz` in `dir` and in its direct subfolders, each group sorted by name: Go's
 /// `filepath.Glob` with `*.tgz` then `**/*.tgz` (where `**` is just `*`, one level).

@@ -14,22 +14,22 @@
 //! rudder updates them one after another, in the file's order.
 //! OCI dependencies are reported as not supported here.
 
-use rudder_chart::log::LogRecord;
 use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use rudder_chart::log::LogRecord;
 use rudder_chart::{Chart, Dependency, Lock};
 use rudder_semver::{Constraints, Version};
 use rudder_value::{json, Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::chartrepo::download_index_file;
 use crate::downloader::{self, load_repositories, Located};
 use crate::getter::GetOptions;
 use crate::index::IndexFile;
 use crate::paths::HelmPaths;
+use crate::provenance::digest;
 use crate::repofile::{io_error_text, RepoEntry};
 use crate::resolve::{clean_path, has_scheme, resolve_reference_url, url_equal};
 
@@ -52,10 +52,6 @@ pub struct Manager<'a> {
     pub debug: bool,
     /// Helm's log (its `log.Println`), which the command line prints on standard error.
     pub log: Box<dyn Fn(LogRecord) + 'a>,
-}
-
-pub fn sha256_hex(data: &[u8]) -> String {
-    data_encoding::HEXLOWER.encode(&Sha256::digest(data))
 }
 
 fn go_json_string(s: &str) -> String {
@@ -98,13 +94,13 @@ fn dependencies_json(deps: &[Dependency]) -> String {
 /// dependencies.
 pub fn hash_req(req: &[Dependency], locked: &[Dependency]) -> String {
     let data = format!("[{},{}]", dependencies_json(req), dependencies_json(locked));
-    format!("sha256:{}", sha256_hex(data.as_bytes()))
+    format!("sha256:{}", digest(data.as_bytes()))
 }
 
 /// `resolver.HashV2Req`: Helm 2's requirements.lock digest.
 pub fn hash_v2_req(req: &[Dependency]) -> String {
     let data = format!("{{\"dependencies\":{}}}", dependencies_json(req));
-    format!("sha256:{}", sha256_hex(data.as_bytes()))
+    format!("sha256:{}", digest(data.as_bytes()))
 }
 
 /// Chart.lock's text (`yaml.Marshal(chart.Lock)`: keys sorted, each locked dependency
@@ -371,10 +367,7 @@ impl Manager<'_> {
             if dd.repository.is_empty() || names.contains_key(&dd.name) {
                 continue;
             }
-            let rn = format!(
-                "{MANAGER_KEY_PREFIX}{}",
-                sha256_hex(dd.repository.as_bytes())
-            );
+            let rn = format!("{MANAGER_KEY_PREFIX}{}", digest(dd.repository.as_bytes()));
             names.insert(dd.name.clone(), rn.clone());
             unmanaged.push(RepoEntry {
                 name: rn,

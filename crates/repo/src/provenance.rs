@@ -62,12 +62,10 @@ impl Verification {
     }
 }
 
-/// Hex SHA-256 of `data` (Helm's `provenance.Digest`).
+/// Lower-case hex SHA-256 of `data` (Helm's `provenance.Digest`): the one digest function
+/// of index entries, Chart.lock and OCI layers.
 pub fn digest(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    data_encoding::HEXLOWER.encode(&Sha256::digest(data))
 }
 
 /// The text Helm signs: `metadata_yaml`, `\n...\n`, and the `files:` section.

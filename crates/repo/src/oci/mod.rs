@@ -193,14 +193,7 @@ pub(crate) fn field(v: &rudder_value::Value, key: &str) -> Option<rudder_value::
 
 /// `sha256:<hex>` of `data`.
 pub fn sha256_digest(data: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    let hash = Sha256::digest(data);
-    let mut out = String::with_capacity(71);
-    out.push_str("sha256:");
-    for b in hash {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    format!("sha256:{}", crate::provenance::digest(data))
 }
 
 /// Standard base64 with padding.
