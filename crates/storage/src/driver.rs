@@ -190,10 +190,7 @@ pub fn split_record(body: &str) -> Vec<&str> {
 /// Hex SHA-256 of an encoded record.
 pub fn record_digest(body: &str) -> String {
     use sha2::Digest as _;
-    sha2::Sha256::digest(body.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(body.as_bytes()))
 }
 
 /// How a stored record object is split, if it is: (digest, number of parts).
