@@ -76,7 +76,6 @@ pub fn package(
 /// `helm repo index DIR [--url URL] [--merge FILE]`: writes DIR/index.yaml.
 pub fn repo_index(dir: &str, url: &str, merge: Option<&str>, json: bool) -> Result<(), Error> {
     let dir = std::path::absolute(dir).map_err(Error::io)?;
-    rudder_repo::directory::repo_index(&dir, url, merge.map(Path::new), json)
-        .map(|_| ())
-        .map_err(Error::message)
+    rudder_repo::directory::repo_index(&dir, url, merge.map(Path::new), json)?;
+    Ok(())
 }

@@ -17,7 +17,7 @@ use crate::Error;
 pub fn download_index_file(
     repo: &RepoEntry,
     cache_dir: &Path,
-) -> Result<(PathBuf, IndexFile), String> {
+) -> Result<(PathBuf, IndexFile), Error> {
     download_index_file_within(repo, cache_dir, Duration::ZERO)
 }
 
@@ -27,7 +27,7 @@ pub fn download_index_file_within(
     repo: &RepoEntry,
     cache_dir: &Path,
     timeout: Duration,
-) -> Result<(PathBuf, IndexFile), String> {
+) -> Result<(PathBuf, IndexFile), Error> {
     let url = resolve_reference_url(&repo.url, "index.yaml");
     let options = GetOptions {
         timeout,
@@ -126,10 +126,10 @@ mod tests {
             url,
             ..Default::default()
         };
-        assert_eq!(
+        assert!(matches!(
             download_index_file(&repo, &cache).unwrap_err(),
-            "no API version specified"
-        );
+            Error::NoApiVersion
+        ));
         assert!(!cache.join("bad-index.yaml").exists());
     }
 }

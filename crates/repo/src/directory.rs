@@ -11,14 +11,13 @@ use std::path::{Path, PathBuf};
 use rudder_value::{yaml, Value};
 
 use crate::index::{ChartVersion, IndexFile};
-use crate::repofile::io_error_text;
-use crate::time;
+use crate::{time, Error};
 
 pub use crate::provenance::digest;
 
 /// `*.tgz` in `dir` and in its direct subfolders, each group sorted by name: Go's
 /// `filepath.Glob` with `*.tgz` then `**/*.tgz` (where `**` is just `*`, one level).
-fn archives(dir: &Path) -> Result<Vec<PathBuf>, String> {
+fn archives(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     let list = |d: &Path| -> Vec<PathBuf> {
         let mut found: Vec<PathBuf> = fs::read_dir(d)
             .into_iter()
@@ -30,7 +29,7 @@ fn archives(dir: &Path) -> Result<Vec<PathBuf>, String> {
         found
     };
     if !dir.is_dir() {
-        return Err(format!("could not read directory {}", dir.display()));
+        return Err(Error::NotADirectory(dir.to_path_buf()));
     }
     let top = list(dir);
     let mut out: Vec<PathBuf> = top
@@ -71,11 +70,10 @@ fn url_join(base: &str, segment: &str) -> String {
 }
 
 /// `repo.IndexDirectory(dir, base_url)`.
-pub fn index_directory(dir: &Path, base_url: &str) -> Result<IndexFile, String> {
+pub fn index_directory(dir: &Path, base_url: &str) -> Result<IndexFile, Error> {
     let mut index = IndexFile::default();
     for archive in archives(dir)? {
-        let data = fs::read(&archive)
-            .map_err(|e| format!("open {}: {}", archive.display(), io_error_text(&e)))?;
+        let data = fs::read(&archive).map_err(Error::io("open", &archive))?;
         let Ok(chart) = rudder_chart::loader::load_archive(&data) else {
             continue;
         };
@@ -100,9 +98,7 @@ pub fn index_directory(dir: &Path, base_url: &str) -> Result<IndexFile, String> 
         let url = url_join(&parent_url, &file_name);
         let cv = ChartVersion::new(&metadata, vec![url], &digest(&data), &time::now());
         if cv.name.is_empty() || cv.version.is_empty() {
-            return Err(format!(
-                "failed adding to {file_name} to index: validation: chart.metadata.name is required"
-            ));
+            return Err(Error::UnnamedChart { file: file_name });
         }
         index.add(cv);
     }
@@ -119,7 +115,7 @@ pub fn repo_index(
     base_url: &str,
     merge: Option<&Path>,
     json: bool,
-) -> Result<IndexFile, String> {
+) -> Result<IndexFile, Error> {
     let write = |index: &IndexFile, path: &Path| {
         if json {
             index.write_json(path)
@@ -130,7 +126,7 @@ pub fn repo_index(
     let mut index = index_directory(dir, base_url)?;
     if let Some(merge) = merge {
         if merge.exists() {
-            let old = IndexFile::load(merge).map_err(|e| format!("merge failed: {e}"))?;
+            let old = IndexFile::load(merge).map_err(|e| Error::Merge(Box::new(e)))?;
             index.merge(&old);
         } else {
             // Helm creates the missing merge file as an empty index.

@@ -74,6 +74,15 @@ pub enum Error {
     /// A response over the size limit.
     #[error("failed to fetch {url} : response larger than {limit} bytes")]
     TooLarge { url: String, limit: u64 },
+    /// `helm repo index` on what is not a readable folder.
+    #[error("could not read directory {}", .0.display())]
+    NotADirectory(PathBuf),
+    /// `helm repo index` found an archive whose Chart.yaml has no name or version.
+    #[error("failed adding to {file} to index: validation: chart.metadata.name is required")]
+    UnnamedChart { file: String },
+    /// `helm repo index --merge` with an index that does not load.
+    #[error("merge failed: {0}")]
+    Merge(#[source] Box<Error>),
     /// What a module not yet moved to typed errors reported, as Helm words it.
     #[error("{0}")]
     Message(String),
