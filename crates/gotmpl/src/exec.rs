@@ -8,7 +8,8 @@
 //! [`Val`] is `Option<Value>`: `None` is the invalid value, `Some(Value::Nil)` the nil
 //! interface.
 
-use std::collections::HashMap;
+/// Template names are looked up on every `template` and `include` call: a fast hasher.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::fmt;
 use std::sync::Arc;
 

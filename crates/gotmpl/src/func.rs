@@ -7,7 +7,9 @@
 //! the evaluator does the conversion and the checking, and the function body receives
 //! arguments that already have the declared Go types.
 
-use std::collections::HashMap;
+/// Function names are looked up for every identifier parsed and every call executed: a fast
+/// hasher (randomly seeded, as the standard one).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::Arc;
 
 use rudder_value::Value;

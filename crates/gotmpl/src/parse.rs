@@ -5,7 +5,7 @@
 //! does (the column is Go's 0-based byte offset within the line), and each node can print
 //! itself the way Go's `Node.String()` does, for the `at <...>` part of execution errors.
 
-use std::collections::HashSet;
+type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 use std::fmt::{self, Write};
 use std::sync::Arc;
 
