@@ -10,7 +10,7 @@ use rudder_action::{self as action, Error, RegistryOptions};
 
 use crate::settings::Settings;
 
-/// Flags that set values (Helm's `addValueOptionsFlags`).
+// Flags that set values (Helm's `addValueOptionsFlags`).
 #[derive(Args, Clone, Default)]
 pub struct ValueArgs {
     /// specify values in a YAML file or a URL (can specify multiple)
@@ -46,7 +46,7 @@ impl From<ValueArgs> for action::ValueOptions {
     }
 }
 
-/// `-o/--output`.
+// `-o/--output`.
 #[derive(Args, Clone)]
 pub struct OutputArgs {
     /// prints the output in the specified format. Allowed values: table, json, yaml
@@ -97,7 +97,7 @@ pub fn parse_duration_flag(text: &str, flag: &str) -> Result<Duration, Error> {
     Ok(Duration::from_nanos(u64::try_from(nanos).unwrap_or(0)))
 }
 
-/// Install and upgrade flags about rendering and applying that rudder takes as Helm does.
+// Install and upgrade flags about rendering and applying that rudder takes as Helm does.
 #[derive(Args)]
 pub struct RenderApplyArgs {
     /// render subchart notes along with the parent
@@ -116,8 +116,8 @@ pub struct RenderApplyArgs {
     pub post_render: PostRenderArgs,
 }
 
-/// How objects are written: `--server-side` and `--force-replace` (install, upgrade,
-/// rollback).
+// How objects are written: `--server-side` and `--force-replace` (install, upgrade,
+// rollback).
 #[derive(Args)]
 pub struct ApplyMethodArgs {
     /// object updates run in the server instead of the client ("true", or "auto" to follow the
@@ -189,7 +189,7 @@ pub fn parse_dry_run(flag: &Option<String>) -> Result<rel::DryRun, Error> {
     }
 }
 
-/// Helm's `addChartPathOptionsFlags` plus `--devel`: where a CHART argument is looked for.
+// Helm's `addChartPathOptionsFlags` plus `--devel`: where a CHART argument is looked for.
 #[derive(Args, Clone, Default)]
 pub struct ChartPathArgs {
     /// specify a version constraint for the chart version to use. This constraint can be a specific tag (e.g. 1.1.1) or it may reference a valid range (e.g. ^2.0.0). If this is not specified, the latest version is used
@@ -262,7 +262,7 @@ impl ChartPathArgs {
     }
 }
 
-/// The connection flags of `push` and `pull` for registries.
+// The connection flags of `push` and `pull` for registries.
 #[derive(Args, Clone, Default)]
 pub struct ConnectionArgs {
     /// identify registry client using this SSL certificate file
@@ -302,7 +302,7 @@ impl ConnectionArgs {
     }
 }
 
-/// `--post-renderer` and `--post-renderer-args` (template, install, upgrade, diff upgrade).
+// `--post-renderer` and `--post-renderer-args` (template, install, upgrade, diff upgrade).
 #[derive(Args, Clone, Default)]
 pub struct PostRenderArgs {
     /// the name of a postrenderer type plugin to be used for post rendering. If it exists, the plugin will be used
@@ -339,8 +339,8 @@ impl PostRenderArgs {
     }
 }
 
-/// The flags install and upgrade share: what goes into the action's `InstallOptions`. The
-/// help texts are install's; upgrade words some differently (its `mut_arg`s).
+// The flags install and upgrade share: what goes into the action's `InstallOptions`. The
+// help texts are install's; upgrade words some differently (its `mut_arg`s).
 #[derive(Args)]
 pub struct InstallUpgradeArgs {
     #[command(flatten)]

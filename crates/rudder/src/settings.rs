@@ -10,7 +10,7 @@ use clap::Args;
 use rudder_action::release::{self as rel, Cluster, ClusterOptions};
 use rudder_action::{Error, HelmPaths};
 
-/// The flags every command accepts, before or after its name.
+// The flags every command accepts, before or after its name.
 #[derive(Args, Clone)]
 pub struct GlobalArgs {
     /// namespace scope for this request
@@ -222,8 +222,8 @@ impl Settings {
     }
 }
 
-/// Helm's global Kubernetes flags, accepted by every command (before or after its name) and
-/// used by those that talk to a cluster.
+// Helm's global Kubernetes flags, accepted by every command (before or after its name) and
+// used by those that talk to a cluster.
 #[derive(Args, Clone, Default)]
 pub struct KubeArgs {
     /// path to the kubeconfig file
@@ -261,8 +261,8 @@ pub struct KubeArgs {
     qps: f32,
 }
 
-/// Helm's global flags for where its files are; one given wins over its environment
-/// variable (`HELM_REPOSITORY_CONFIG`, ...).
+// Helm's global flags for where its files are; one given wins over its environment
+// variable (`HELM_REPOSITORY_CONFIG`, ...).
 #[derive(Args, Clone)]
 pub struct PathArgs {
     /// path to the registry config file

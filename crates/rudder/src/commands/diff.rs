@@ -58,7 +58,7 @@ pub enum DiffCommand {
     Version,
 }
 
-/// Flags every diff subcommand takes (helm-diff's `AddDiffOptions` and the colour flags).
+// Flags every diff subcommand takes (helm-diff's `AddDiffOptions` and the colour flags).
 #[derive(Args, Clone)]
 pub struct CommonArgs {
     /// suppress secrets in the output

@@ -24,7 +24,7 @@ pub struct InstallArgs {
     replace: bool,
 }
 
-/// How a release is named when NAME is not given (install and template).
+// How a release is named when NAME is not given (install and template).
 #[derive(Args)]
 pub struct NamingArgs {
     /// generate the name (and omit the NAME parameter)

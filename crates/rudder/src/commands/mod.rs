@@ -55,6 +55,8 @@ pub struct Cli {
 }
 
 #[derive(Subcommand)]
+// Only the subcommand used gets its flags built: building them all cost more than a small render.
+#[command(defer = true)]
 pub enum Command {
     /// Locally render templates
     Template(Box<template::TemplateArgs>),

@@ -52,7 +52,7 @@ pub fn run(p: PackageArgs, settings: &Settings, out: &mut dyn Write) -> Result<(
     Ok(())
 }
 
-/// The signing flags of `rudder package`.
+// The signing flags of `rudder package`.
 #[derive(Args)]
 pub struct SignArgs {
     /// use a PGP private key to sign this package

@@ -69,9 +69,9 @@ pub struct TemplateArgs {
     install: TemplateInstallArgs,
 }
 
-/// `helm install`'s flags that `helm template` accepts too. Only `--name-template` changes
-/// what a client-side render prints; the others are checked and otherwise have no effect, as
-/// in Helm.
+// `helm install`'s flags that `helm template` accepts too. Only `--name-template` changes
+// what a client-side render prints; the others are checked and otherwise have no effect, as
+// in Helm.
 #[derive(Args)]
 pub struct TemplateInstallArgs {
     /// create the release namespace if not present

@@ -10,7 +10,7 @@ use crate::flags::{force_replace_check, parse_dry_run, InstallUpgradeArgs};
 use crate::output;
 use crate::settings::Settings;
 
-/// Upgrade words some of the flags it shares with install differently.
+// Upgrade words some of the flags it shares with install differently.
 #[derive(Args)]
 #[command(
     mut_arg("skip_crds", |a| a.help("if set, no CRDs will be installed when an upgrade is performed with install flag enabled")),

@@ -7,7 +7,7 @@ use clap::Args;
 use rudder_action as action;
 use rudder_action::provenance;
 
-/// `rudder verify PATH`
+// `rudder verify PATH`
 #[derive(Args)]
 pub struct VerifyArgs {
     /// PATH of the chart archive (its provenance file is PATH.prov)
