@@ -662,3 +662,120 @@ Plan: 0 to add, 1 to change, 0 to destroy, 1 to change ownership.
     assert!(full.contains("\n+   mode: fast\n"), "{full}");
     assert!(full.contains(&format!("\n-   namespace: {ns}\n")), "{full}");
 }
+
+/// A chart whose ConfigMap branches on `.Capabilities.KubeVersion` and
+/// `.Capabilities.APIVersions.Has`.
+fn write_capabilities_chart(dir: &Path) {
+    let t = dir.join("templates");
+    std::fs::create_dir_all(&t).unwrap();
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: caps\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        t.join("cm.yaml"),
+        "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: caps
+data:
+  kube: {{ .Capabilities.KubeVersion.Version | quote }}
+{{- if .Capabilities.APIVersions.Has \"example.com/v1\" }}
+  example: \"served\"
+{{- end }}
+",
+    )
+    .unwrap();
+}
+
+/// `--kube-version` and `--api-versions` reach the render's `.Capabilities` when it is
+/// client-side (`--disable-validation`, `--dry-run[=client]`), as helm-diff v3.15.11 passes
+/// them to `helm template` (cmd/helm.go lines 370-376, `--dry-run=server` left out per
+/// lines 347-358 and 389-409); a render against the cluster takes the cluster's
+/// capabilities and ignores them (Helm v4.2.3 pkg/action/install.go lines 329-344).
+#[test]
+fn kube_version_and_api_versions_feed_a_client_side_render() {
+    let Some(kc) = kubeconfig() else {
+        return;
+    };
+    let ns = format!("diff-caps-{}", std::process::id());
+    let chart = tempfile::tempdir().unwrap();
+    write_capabilities_chart(chart.path());
+    let chart_path = chart.path().to_str().unwrap();
+    ok(
+        Command::new(env!("CARGO_BIN_EXE_rudder"))
+            .env("KUBECONFIG", &kc)
+            .args([
+                "install",
+                "caps",
+                chart_path,
+                "--create-namespace",
+                "-n",
+                &ns,
+            ])
+            .output()
+            .unwrap(),
+        "install",
+    );
+    let caps = [
+        "--kube-version",
+        "1.31.2",
+        "-a",
+        "example.com/v1",
+        "--no-color",
+    ];
+    let mut args = vec![
+        "diff",
+        "upgrade",
+        "caps",
+        chart_path,
+        "--disable-validation",
+    ];
+    args.extend(caps);
+    let out = ok(rudder(&kc, &ns, &args), "diff upgrade --disable-validation");
+    assert!(
+        out.starts_with(&format!("{ns}, caps, ConfigMap (v1) has changed:\n")),
+        "{out}"
+    );
+    assert!(out.contains("\n+   kube: \"v1.31.2\"\n"), "{out}");
+    assert!(out.contains("\n+   example: \"served\"\n"), "{out}");
+    assert!(out.contains("\n-   kube: \"v1."), "{out}");
+
+    // Rendered against the cluster, the flags are ignored: nothing changes.
+    let mut args = vec!["diff", "upgrade", "caps", chart_path, "--detailed-exitcode"];
+    args.extend(caps);
+    let out = rudder(&kc, &ns, &args);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+
+    // --dry-run=client: no cluster access, the chart diffs as an install.
+    let mut args = vec!["diff", "upgrade", "caps", chart_path, "--dry-run=client"];
+    args.extend(caps);
+    let out = ok(rudder(&kc, &ns, &args), "diff upgrade --dry-run=client");
+    assert!(
+        out.contains("caps, ConfigMap (v1) has been added:\n"),
+        "{out}"
+    );
+    assert!(out.contains("\n+   kube: \"v1.31.2\"\n"), "{out}");
+    assert!(out.contains("\n+   example: \"served\"\n"), "{out}");
+
+    // A malformed version is refused as helm template refuses it.
+    let out = rudder(
+        &kc,
+        &ns,
+        &[
+            "diff",
+            "upgrade",
+            "caps",
+            chart_path,
+            "--kube-version",
+            "one.two",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("invalid kube version 'one.two'"),
+        "{out:?}"
+    );
+}
