@@ -779,3 +779,102 @@ fn kube_version_and_api_versions_feed_a_client_side_render() {
         "{out:?}"
     );
 }
+
+/// `diff upgrade --post-renderer NAME --post-renderer-args ARG`: helm-diff passes both to
+/// the render (v3.15.11 cmd/helm.go lines 209-214); under Helm v4 the name is a
+/// `postrenderer/v1` plugin's. A plugin that adds a label makes the diff show the label.
+#[test]
+fn post_renderer_plugin_output_is_what_the_diff_compares() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(kc) = kubeconfig() else {
+        return;
+    };
+    let ns = format!("diff-post-{}", std::process::id());
+    let home = tempfile::tempdir().unwrap();
+    let chart = home.path().join("chart");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: post\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/cm.yaml"),
+        // Keys in sorted order: rudder's post-render writes them sorted (post_render.rs
+        // module doc), so the label is the only difference.
+        "apiVersion: v1\ndata:\n  k: v\nkind: ConfigMap\nmetadata:\n  name: post\n",
+    )
+    .unwrap();
+    let plugin = home.path().join("src/label");
+    std::fs::create_dir_all(&plugin).unwrap();
+    std::fs::write(
+        plugin.join("plugin.yaml"),
+        "apiVersion: v1\nname: label\ntype: postrenderer/v1\nruntime: subprocess\nversion: 0.1.0\nruntimeConfig:\n  platformCommand:\n  - command: ${HELM_PLUGIN_DIR}/run.sh\n",
+    )
+    .unwrap();
+    // Inserts `labels: {post: ARG}` before each top-level object's name.
+    std::fs::write(
+        plugin.join("run.sh"),
+        "#!/bin/sh\nsed \"s/^  name: /  labels:\\n    post: $1\\n  name: /\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        plugin.join("run.sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_rudder"))
+            .env("KUBECONFIG", &kc)
+            .env("HELM_DATA_HOME", home.path().join("data"))
+            .env("HELM_CONFIG_HOME", home.path().join("config"))
+            .env("HELM_CACHE_HOME", home.path().join("cache"))
+            .env_remove("HELM_PLUGINS")
+            .env_remove("HELM_NO_PLUGINS")
+            .env_remove("HELM_DRIVER")
+            .env_remove("HELM_DIFF_OUTPUT")
+            .env_remove("HELM_DIFF_OUTPUT_CONTEXT")
+            .args(args)
+            .args(["-n", &ns])
+            .output()
+            .expect("run rudder")
+    };
+    ok(
+        run(&["plugin", "install", plugin.to_str().unwrap()]),
+        "plugin install",
+    );
+    let chart = chart.to_str().unwrap();
+    ok(
+        run(&["install", "post", chart, "--create-namespace"]),
+        "install",
+    );
+    let out = ok(
+        run(&[
+            "diff",
+            "upgrade",
+            "post",
+            chart,
+            "--post-renderer",
+            "label",
+            "--post-renderer-args",
+            "blue",
+            "--no-color",
+        ]),
+        "diff upgrade --post-renderer",
+    );
+    assert_eq!(
+        out,
+        format!(
+            "{ns}, post, ConfigMap (v1) has changed:\n  # Source: post/templates/cm.yaml\n  apiVersion: v1\n  data:\n    k: v\n  kind: ConfigMap\n  metadata:\n+   labels:\n+     post: blue\n    name: post\n"
+        )
+    );
+    // A name that is no postrenderer plugin is refused as Helm refuses it.
+    let out = run(&["diff", "upgrade", "post", chart, "--post-renderer", "nope"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "invalid argument \"nope\" for \"--post-renderer\" flag: plugin: {Name:nope Type:postrenderer/v1} not found"
+        ),
+        "{out:?}"
+    );
+}
