@@ -50,7 +50,9 @@ pub use rudder_repo::search::SearchOptions;
 pub use rudder_repo::HelmPaths;
 pub use show::{show, ShowWhat};
 pub use table::table;
-pub use template::{generate_name, template, template_name, ServerRender, TemplateOptions};
+pub use template::{
+    generate_name, parse_kube_version, template, template_name, ServerRender, TemplateOptions,
+};
 pub use version::{version_text, HELM_COMPATIBLE_VERSION};
 
 pub use rudder_chart::log::{Level as LogLevel, LogRecord};

@@ -107,12 +107,16 @@ pub(crate) fn validate_release_name(name: &str) -> Result<(), Error> {
     })
 }
 
+/// `--kube-version`'s value, refused as `helm template` refuses it.
+pub fn parse_kube_version(v: &str) -> Result<KubeVersion, Error> {
+    KubeVersion::parse(v).map_err(|e| Error::message(format!("invalid kube version '{v}': {e}")))
+}
+
 /// Renders `chart_ref` as `helm template` does and returns what it prints on standard output.
 pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error> {
     let mut capabilities = Capabilities::default();
     if let Some(v) = &opts.kube_version {
-        capabilities.kube_version = KubeVersion::parse(v)
-            .map_err(|e| Error::message(format!("invalid kube version '{v}': {e}")))?;
+        capabilities.kube_version = parse_kube_version(v)?;
     }
     capabilities
         .api_versions

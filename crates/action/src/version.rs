@@ -37,8 +37,12 @@ pub fn version_text(short: bool, template: Option<&str>) -> Result<String, Error
         for (k, v) in &info {
             data.insert((*k).to_string(), Value::str(v));
         }
-        return rudder_engine::render_plain_template(template, &Value::map(data))
-            .map_err(Error::message);
+        return rudder_engine::render_plain_template(
+            template,
+            &Value::map(data),
+            &rudder_gotmpl::FuncMap::new(),
+        )
+        .map_err(Error::message);
     }
     if short {
         return Ok(format!("{}\n", info[0].1));

@@ -419,10 +419,10 @@ fn go_quote(s: &str) -> String {
     rudder_value::gofmt::sprintf("%q", &[Value::str(s)])
 }
 
-/// Go's plain `text/template` (no Sprig, no Helm functions) executed on `data`, as
-/// `helm version --template` runs it.
-pub fn render_plain_template(text: &str, data: &Value) -> Result<String, String> {
-    execute_alone("_", text, data, &FuncMap::new())
+/// Go's plain `text/template` (no Sprig, no Helm functions; only `funcs`) executed on
+/// `data`, as `helm version --template` (no functions) and helm-diff's template output run it.
+pub fn render_plain_template(text: &str, data: &Value, funcs: &FuncMap) -> Result<String, String> {
+    execute_alone("_", text, data, funcs)
 }
 
 /// Helm's `TemplateName`: a release name from `--name-template`, a template with Sprig's

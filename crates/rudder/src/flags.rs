@@ -436,6 +436,9 @@ impl InstallUpgradeArgs {
             },
             log: crate::slog::stderr_sink(),
             cancel: crate::signals::cancel_on_signal(cancel_name),
+            // install and upgrade have no --kube-version/--api-versions (template and diff do).
+            kube_version: None,
+            api_versions: Vec::new(),
         })
     }
 }

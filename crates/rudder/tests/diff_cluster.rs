@@ -662,3 +662,219 @@ Plan: 0 to add, 1 to change, 0 to destroy, 1 to change ownership.
     assert!(full.contains("\n+   mode: fast\n"), "{full}");
     assert!(full.contains(&format!("\n-   namespace: {ns}\n")), "{full}");
 }
+
+/// A chart whose ConfigMap branches on `.Capabilities.KubeVersion` and
+/// `.Capabilities.APIVersions.Has`.
+fn write_capabilities_chart(dir: &Path) {
+    let t = dir.join("templates");
+    std::fs::create_dir_all(&t).unwrap();
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: caps\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        t.join("cm.yaml"),
+        "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: caps
+data:
+  kube: {{ .Capabilities.KubeVersion.Version | quote }}
+{{- if .Capabilities.APIVersions.Has \"example.com/v1\" }}
+  example: \"served\"
+{{- end }}
+",
+    )
+    .unwrap();
+}
+
+/// `--kube-version` and `--api-versions` reach the render's `.Capabilities` when it is
+/// client-side (`--disable-validation`, `--dry-run[=client]`), as helm-diff v3.15.11 passes
+/// them to `helm template` (cmd/helm.go lines 370-376, `--dry-run=server` left out per
+/// lines 347-358 and 389-409); a render against the cluster takes the cluster's
+/// capabilities and ignores them (Helm v4.2.3 pkg/action/install.go lines 329-344).
+#[test]
+fn kube_version_and_api_versions_feed_a_client_side_render() {
+    let Some(kc) = kubeconfig() else {
+        return;
+    };
+    let ns = format!("diff-caps-{}", std::process::id());
+    let chart = tempfile::tempdir().unwrap();
+    write_capabilities_chart(chart.path());
+    let chart_path = chart.path().to_str().unwrap();
+    ok(
+        Command::new(env!("CARGO_BIN_EXE_rudder"))
+            .env("KUBECONFIG", &kc)
+            .args([
+                "install",
+                "caps",
+                chart_path,
+                "--create-namespace",
+                "-n",
+                &ns,
+            ])
+            .output()
+            .unwrap(),
+        "install",
+    );
+    let caps = [
+        "--kube-version",
+        "1.31.2",
+        "-a",
+        "example.com/v1",
+        "--no-color",
+    ];
+    let mut args = vec![
+        "diff",
+        "upgrade",
+        "caps",
+        chart_path,
+        "--disable-validation",
+    ];
+    args.extend(caps);
+    let out = ok(rudder(&kc, &ns, &args), "diff upgrade --disable-validation");
+    assert!(
+        out.starts_with(&format!("{ns}, caps, ConfigMap (v1) has changed:\n")),
+        "{out}"
+    );
+    assert!(out.contains("\n+   kube: \"v1.31.2\"\n"), "{out}");
+    assert!(out.contains("\n+   example: \"served\"\n"), "{out}");
+    assert!(out.contains("\n-   kube: \"v1."), "{out}");
+
+    // Rendered against the cluster, the flags are ignored: nothing changes.
+    let mut args = vec!["diff", "upgrade", "caps", chart_path, "--detailed-exitcode"];
+    args.extend(caps);
+    let out = rudder(&kc, &ns, &args);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+
+    // --dry-run=client: no cluster access, the chart diffs as an install.
+    let mut args = vec!["diff", "upgrade", "caps", chart_path, "--dry-run=client"];
+    args.extend(caps);
+    let out = ok(rudder(&kc, &ns, &args), "diff upgrade --dry-run=client");
+    assert!(
+        out.contains("caps, ConfigMap (v1) has been added:\n"),
+        "{out}"
+    );
+    assert!(out.contains("\n+   kube: \"v1.31.2\"\n"), "{out}");
+    assert!(out.contains("\n+   example: \"served\"\n"), "{out}");
+
+    // A malformed version is refused as helm template refuses it.
+    let out = rudder(
+        &kc,
+        &ns,
+        &[
+            "diff",
+            "upgrade",
+            "caps",
+            chart_path,
+            "--kube-version",
+            "one.two",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("invalid kube version 'one.two'"),
+        "{out:?}"
+    );
+}
+
+/// `diff upgrade --post-renderer NAME --post-renderer-args ARG`: helm-diff passes both to
+/// the render (v3.15.11 cmd/helm.go lines 209-214); under Helm v4 the name is a
+/// `postrenderer/v1` plugin's. A plugin that adds a label makes the diff show the label.
+#[test]
+fn post_renderer_plugin_output_is_what_the_diff_compares() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(kc) = kubeconfig() else {
+        return;
+    };
+    let ns = format!("diff-post-{}", std::process::id());
+    let home = tempfile::tempdir().unwrap();
+    let chart = home.path().join("chart");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: post\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/cm.yaml"),
+        // Keys in sorted order: rudder's post-render writes them sorted (post_render.rs
+        // module doc), so the label is the only difference.
+        "apiVersion: v1\ndata:\n  k: v\nkind: ConfigMap\nmetadata:\n  name: post\n",
+    )
+    .unwrap();
+    let plugin = home.path().join("src/label");
+    std::fs::create_dir_all(&plugin).unwrap();
+    std::fs::write(
+        plugin.join("plugin.yaml"),
+        "apiVersion: v1\nname: label\ntype: postrenderer/v1\nruntime: subprocess\nversion: 0.1.0\nruntimeConfig:\n  platformCommand:\n  - command: ${HELM_PLUGIN_DIR}/run.sh\n",
+    )
+    .unwrap();
+    // Inserts `labels: {post: ARG}` before each top-level object's name.
+    std::fs::write(
+        plugin.join("run.sh"),
+        "#!/bin/sh\nsed \"s/^  name: /  labels:\\n    post: $1\\n  name: /\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        plugin.join("run.sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_rudder"))
+            .env("KUBECONFIG", &kc)
+            .env("HELM_DATA_HOME", home.path().join("data"))
+            .env("HELM_CONFIG_HOME", home.path().join("config"))
+            .env("HELM_CACHE_HOME", home.path().join("cache"))
+            .env_remove("HELM_PLUGINS")
+            .env_remove("HELM_NO_PLUGINS")
+            .env_remove("HELM_DRIVER")
+            .env_remove("HELM_DIFF_OUTPUT")
+            .env_remove("HELM_DIFF_OUTPUT_CONTEXT")
+            .args(args)
+            .args(["-n", &ns])
+            .output()
+            .expect("run rudder")
+    };
+    ok(
+        run(&["plugin", "install", plugin.to_str().unwrap()]),
+        "plugin install",
+    );
+    let chart = chart.to_str().unwrap();
+    ok(
+        run(&["install", "post", chart, "--create-namespace"]),
+        "install",
+    );
+    let out = ok(
+        run(&[
+            "diff",
+            "upgrade",
+            "post",
+            chart,
+            "--post-renderer",
+            "label",
+            "--post-renderer-args",
+            "blue",
+            "--no-color",
+        ]),
+        "diff upgrade --post-renderer",
+    );
+    assert_eq!(
+        out,
+        format!(
+            "{ns}, post, ConfigMap (v1) has changed:\n  # Source: post/templates/cm.yaml\n  apiVersion: v1\n  data:\n    k: v\n  kind: ConfigMap\n  metadata:\n+   labels:\n+     post: blue\n    name: post\n"
+        )
+    );
+    // A name that is no postrenderer plugin is refused as Helm refuses it.
+    let out = run(&["diff", "upgrade", "post", chart, "--post-renderer", "nope"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "invalid argument \"nope\" for \"--post-renderer\" flag: plugin: {Name:nope Type:postrenderer/v1} not found"
+        ),
+        "{out:?}"
+    );
+}

@@ -36,6 +36,11 @@ pub struct DiffUpgradeOptions {
     pub allow_unreleased: bool,
     /// `--dry-run[=client]`: no cluster access; the release diffs as a new install.
     pub client_only: bool,
+    /// `--disable-validation` or `--dry-run=false`: the release is read from the cluster but
+    /// the chart is rendered client-side, as helm-diff then runs `helm template` without
+    /// `--dry-run=server` (helm-diff v3.15.11 cmd/helm.go, lines 347-409), so that
+    /// `--kube-version` and `--api-versions` take effect.
+    pub client_render: bool,
     /// `--three-way-merge`: compare the live objects with what a server-side apply of the
     /// new render would store (hooks are left out, as helm-diff leaves them).
     pub three_way_merge: bool,
@@ -118,18 +123,19 @@ pub fn diff_upgrade(
             "release {name:?} was not found in namespace {namespace:?}; add --allow-unreleased (or --install) to diff it as an install"
         )));
     }
+    let render_mode = if opts.client_only || opts.client_render {
+        DryRun::Client
+    } else {
+        DryRun::Server
+    };
     let planned = if opts.client_only || current.is_none() {
         // Nothing deployed (or no cluster to ask): the diff previews an install.
         let mut install = opts.upgrade.install.clone();
-        install.dry_run = if opts.client_only {
-            DryRun::Client
-        } else {
-            DryRun::Server
-        };
+        install.dry_run = render_mode;
         release::install(cluster, name, chart_ref, &install, &mut |_| {})?
     } else {
         let mut upgrade = opts.upgrade.clone();
-        upgrade.install.dry_run = DryRun::Server;
+        upgrade.install.dry_run = render_mode;
         release::upgrade(cluster, name, chart_ref, &upgrade, &mut |_| {})?.0
     };
     if opts.three_way_merge && !opts.client_only {

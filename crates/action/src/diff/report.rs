@@ -301,7 +301,57 @@ fn render_template(template: &str, entries: &[Entry]) -> Result<String, String> 
             Some(Value::map(m))
         })
         .collect();
-    rudder_engine::render_plain_template(template, &Value::list(records))
+    rudder_engine::render_plain_template(template, &Value::list(records), &template_funcs())
+}
+
+/// helm-diff's FuncMap for its templates (diff/report.go, `newTemplate`, v3.15.11): `last`
+/// only, beside Go's builtins. Hand-written: it is one line of Go.
+fn template_funcs() -> rudder_gotmpl::FuncMap {
+    use rudder_gotmpl::{FuncMap, Function, ParamType, Signature};
+    let mut funcs = FuncMap::new();
+    // `last INDEX LIST`: whether INDEX is the last index of LIST (`x ==
+    // reflect.ValueOf(a).Len()-1`; Len's panic on a value without a length becomes the
+    // call's error, as text/template reports a panicking function).
+    funcs.insert(
+        "last",
+        Function::new(
+            Signature::new(&[ParamType::Int, ParamType::Any]),
+            |_, args| {
+                let index = match &args[0] {
+                    rudder_value::Value::Int(i) | rudder_value::Value::Int64(i) => *i,
+                    other => return Err(format!("expected int, got {}", other.type_name())),
+                };
+                let len = go_len(&args[1])?;
+                Ok(rudder_value::Value::Bool(index == len - 1))
+            },
+        ),
+    );
+    funcs
+}
+
+/// Go's `reflect.Value.Len`, with its panic's text for a value that has no length.
+fn go_len(v: &rudder_value::Value) -> Result<i64, String> {
+    use rudder_value::{Kind, Value};
+    let n = match v {
+        Value::String(s) => s.len(),
+        Value::Bytes(b) => b.len(),
+        Value::List(l) => l.len(),
+        Value::Strings(l) => l.len(),
+        Value::Ints(l) => l.len(),
+        Value::Map(m) => m.len(),
+        Value::StrMap(m) => m.len(),
+        Value::Nil => return Err("reflect: call of reflect.Value.Len on zero Value".into()),
+        other => {
+            let kind = match other.kind() {
+                Kind::Invalid => "zero".to_string(),
+                k => k.name().to_string(),
+            };
+            return Err(format!(
+                "reflect: call of reflect.Value.Len on {kind} Value"
+            ));
+        }
+    };
+    Ok(n as i64)
 }
 
 #[cfg(test)]
@@ -417,5 +467,58 @@ mod tests {
             r.render(&opts).unwrap(),
             "ns, a, ConfigMap (v1) has changed:\n+ Changes suppressed on sensitive content of type ConfigMap\n"
         );
+    }
+
+    fn two_entries() -> Vec<Entry> {
+        let mut second = entry(Change::Add, "", "y");
+        second.key = "ns, b, Service (v1)".into();
+        vec![entry(Change::Modify, "x", "y"), second]
+    }
+
+    /// helm-diff's templates get `last` (diff/report.go, `newTemplate`):
+    /// `x == reflect.ValueOf(a).Len()-1`.
+    #[test]
+    fn templates_get_helm_diff_last_function() {
+        let out = render_template(
+            "{{ range $i, $e := . }}{{ $e.Name }}{{ if not (last $i $) }},{{ end }}{{ end }}",
+            &two_entries(),
+        )
+        .unwrap();
+        assert_eq!(out, "a,b");
+        // Len of a string is its byte length, of a map its number of keys.
+        let out = render_template(
+            r#"{{ last 2 "abc" }} {{ last 1 "abc" }} {{ last 0 (index . 0) }} {{ last 4 (index . 0) }}"#,
+            &two_entries(),
+        )
+        .unwrap();
+        assert_eq!(out, "true false false true");
+    }
+
+    /// A value with no length makes reflect's Len panic; text/template reports the panic as
+    /// the call's error.
+    #[test]
+    fn last_of_a_value_without_length_is_an_error() {
+        let err = render_template("{{ last 0 3 }}", &two_entries()).unwrap_err();
+        assert!(
+            err.ends_with("error calling last: reflect: call of reflect.Value.Len on int Value"),
+            "{err}"
+        );
+        let err = render_template("{{ last 0 nil }}", &two_entries()).unwrap_err();
+        assert!(err.contains("reflect.Value.Len on zero Value"), "{err}");
+        let err = render_template(r#"{{ last "0" . }}"#, &two_entries()).unwrap_err();
+        assert!(err.contains("expected int"), "{err}");
+    }
+
+    /// Go's builtins stay available beside `last`; Sprig's are not (helm-diff gives none).
+    #[test]
+    fn templates_have_go_builtins_and_not_sprig() {
+        let out = render_template(
+            r#"{{ len . }} {{ printf "%s/%s" (index . 1).Kind (index . 1).Change }}"#,
+            &two_entries(),
+        )
+        .unwrap();
+        assert_eq!(out, "2 Service/ADD");
+        let err = render_template("{{ upper \"a\" }}", &two_entries()).unwrap_err();
+        assert!(err.contains("function \"upper\" not defined"), "{err}");
     }
 }

@@ -55,6 +55,11 @@ pub struct InstallOptions {
     pub cancel: Cancel,
     /// `--post-renderer`: the plugin that rewrites the rendered files.
     pub post_renderer: Option<crate::PostRenderer>,
+    /// `--kube-version` and `--api-versions` (helm template's, helm-diff's): a client-side
+    /// render's `.Capabilities`; a render against the cluster takes the cluster's and
+    /// ignores them (Helm v4.2.3 pkg/action/install.go, lines 329-344).
+    pub kube_version: Option<KubeVersion>,
+    pub api_versions: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -262,7 +267,13 @@ fn render(
     is_upgrade: bool,
     opts: &InstallOptions,
 ) -> Result<Rendered, Error> {
-    let caps = capabilities(cluster, opts.dry_run)?;
+    let mut caps = capabilities(cluster, opts.dry_run)?;
+    if opts.dry_run == DryRun::Client {
+        if let Some(v) = &opts.kube_version {
+            caps.kube_version = v.clone();
+        }
+        caps.api_versions.extend(opts.api_versions.iter().cloned());
+    }
     let release = ReleaseOptions {
         name: name.to_string(),
         namespace: namespace.to_string(),

@@ -152,6 +152,15 @@ pub struct UpgradeArgs {
     /// enable DNS lookups when rendering templates
     #[arg(long)]
     enable_dns: bool,
+    /// Kubernetes version used for Capabilities.KubeVersion
+    #[arg(long)]
+    kube_version: Option<String>,
+    /// Kubernetes api versions used for Capabilities.APIVersions
+    #[arg(short = 'a', long = "api-versions")]
+    api_versions: Vec<String>,
+    /// disables rendered templates validation against the Kubernetes cluster you are currently pointing to. This is the same validation performed on an install
+    #[arg(long)]
+    disable_validation: bool,
 }
 
 /// Reads the shared flags and helm-diff's environment variables (HELM_DIFF_OUTPUT,
@@ -243,6 +252,7 @@ pub fn upgrade_plan(
         upgrade: upgrade.clone(),
         allow_unreleased: install,
         client_only: false,
+        client_render: false,
         three_way_merge: false,
         read,
     };
@@ -309,10 +319,13 @@ pub fn run(command: DiffCommand, settings: &Settings, out: &mut dyn Write) -> Re
         DiffCommand::Upgrade(a) => {
             let a = *a;
             let read = read_options(&a.common)?;
-            let client_only = match a.dry_run.as_deref() {
-                None | Some("false") | Some("none") => false,
-                Some("client") | Some("true") => true,
-                Some("server") => false,
+            // helm-diff's modes: `false` reads the release but renders client-side, as
+            // `--disable-validation` does (helm-diff v3.15.11 cmd/upgrade.go line 111,
+            // cmd/helm.go lines 347-409).
+            let (client_only, client_render) = match a.dry_run.as_deref() {
+                None | Some("none") | Some("server") => (false, a.disable_validation),
+                Some("false") => (false, true),
+                Some("client") | Some("true") => (true, true),
                 Some(other) => {
                     return Err(Error::usage(format!(
                         "flag \"dry-run\" must take a bool value or either \"client\" or \"server\", but got {other:?}"
@@ -338,6 +351,12 @@ pub fn run(command: DiffCommand, settings: &Settings, out: &mut dyn Write) -> Re
                             debug: false,
                             ..settings.clone()
                         })?,
+                        kube_version: a
+                            .kube_version
+                            .as_deref()
+                            .map(rudder_action::parse_kube_version)
+                            .transpose()?,
+                        api_versions: a.api_versions,
                         ..rel::InstallOptions::default()
                     },
                     reuse_values: a.reuse_values,
@@ -347,6 +366,7 @@ pub fn run(command: DiffCommand, settings: &Settings, out: &mut dyn Write) -> Re
                 },
                 allow_unreleased: a.allow_unreleased || a.install,
                 client_only,
+                client_render,
                 three_way_merge: a.three_way_merge
                     || std::env::var("HELM_DIFF_THREE_WAY_MERGE").as_deref() == Ok("true"),
                 read,
