@@ -214,19 +214,26 @@ fn go_json_error(text: &str, e: &serde_json::Error) -> String {
         return go_json_eof_error(text);
     }
     // serde_json reports 1-based line and column of the offending character.
-    let offset: usize = text
+    let mut offset: usize = (text
         .split_inclusive('\n')
         .take(e.line().saturating_sub(1))
         .map(str::len)
         .sum::<usize>()
-        + e.column().saturating_sub(1);
-    let c = text[offset.min(text.len())..].chars().next();
+        + e.column().saturating_sub(1))
+    .min(text.len());
+    // The column counts bytes: step back to the start of the character it falls in.
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let c = text[offset..].chars().next();
     // Inside `true`, `false` or `null`, Go names the literal and the letter it expected.
     if let Some(c) = c {
-        let start = text[..offset.min(text.len())]
-            .rfind(|ch: char| !ch.is_ascii_lowercase())
-            .map_or(0, |i| i + 1);
-        if let Some((literal, expected)) = inside_literal(&text[start..offset.min(text.len())]) {
+        let start = text[..offset]
+            .char_indices()
+            .rev()
+            .find(|(_, ch)| !ch.is_ascii_lowercase())
+            .map_or(0, |(i, ch)| i + ch.len_utf8());
+        if let Some((literal, expected)) = inside_literal(&text[start..offset]) {
             return format!(
                 "invalid character {} in literal {literal} (expecting {})",
                 quote_char(c),
@@ -361,5 +368,19 @@ mod tests {
             from_json("x").unwrap_err(),
             "invalid character 'x' looking for beginning of value"
         );
+    }
+
+    #[test]
+    fn errors_after_multibyte_characters_do_not_panic() {
+        // Found by the oci and set_values fuzz targets: a control character in a string
+        // after a multi-byte character and lowercase letters.
+        for text in [
+            "\"\u{49c}e\u{0}\"",
+            "{\"na\u{fffd}e\u{0}u\": 1}",
+            "[\u{e9}tru\u{e9}]",
+        ] {
+            let err = from_json(text).unwrap_err();
+            assert!(err.starts_with("invalid character"), "{text:?}: {err}");
+        }
     }
 }

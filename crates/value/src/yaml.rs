@@ -714,8 +714,19 @@ fn float32_key(f: f64) -> Option<String> {
     Some(out)
 }
 
+/// go-yaml's merge key: `<<` that libyaml reports as implicit, i.e. plain and untagged, or
+/// with the non-specific tag `!` in any style (libyaml's `plain_implicit`; Helm's `fromYaml`
+/// refuses `! <<: scalar` as a merge of a scalar).
 fn is_merge_key(node: &Node) -> bool {
-    matches!(node, Node::Scalar { text, plain: true, tag: None, .. } if text == "<<")
+    match node {
+        Node::Scalar {
+            text, plain, tag, ..
+        } if text == "<<" => match tag.as_deref() {
+            None => *plain,
+            Some(t) => t == "!",
+        },
+        _ => false,
+    }
 }
 
 /// sigs.k8s.io/yaml's error when the JSON it made from the YAML nests deeper than
@@ -2167,6 +2178,19 @@ mod unicode_break_tests {
     }
 
     /// Expected values are what Helm v4.2.3's fromYaml gives (func-yaml-unicode.case).
+    #[test]
+    fn a_merge_key_tagged_non_specific_is_still_a_merge() {
+        // Found by the yaml fuzz target; Helm v4.2.3's fromYaml of this text gives the same
+        // error (checked with helm-python-sdk), and with `!` a merge works as without it.
+        let e = from_yaml("x: &a v\n! <<: *a\n").unwrap_err();
+        assert!(
+            e.ends_with("map merge requires map or sequence of maps as the value"),
+            "{e}"
+        );
+        let merged = from_yaml("x: &a {k: v}\ny:\n  ! <<: *a\n").unwrap();
+        assert_eq!(merged, from_yaml("x: {k: v}\ny: {k: v}\n").unwrap());
+    }
+
     #[test]
     fn quoted_scalars_break_lines_as_libyaml_does() {
         assert_eq!(get("a: \"x\ny\"", "a"), Value::str("x y"));
