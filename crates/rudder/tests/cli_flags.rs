@@ -32,6 +32,8 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+// Helm v4.2.3: pkg/cmd/template.go:206 gives `template` install's flags (addInstallFlags,
+// pkg/cmd/install.go:186); pkg/cli/environment.go:165 and around declares the global ones.
 #[test]
 fn template_accepts_helms_install_and_global_flags_without_changing_its_output() {
     let chart = chart();
@@ -85,6 +87,8 @@ fn template_accepts_helms_install_and_global_flags_without_changing_its_output()
     );
 }
 
+// Helm v4.2.3: pkg/cmd/install.go:190 and :205 deprecate --force and --atomic, :218 and :225
+// --hide-notes and --render-subchart-notes for `template`; pflag prints the notice per use.
 #[test]
 fn deprecated_flags_get_pflags_notice_each_time() {
     let chart = chart();
@@ -123,6 +127,7 @@ fn deprecated_flags_get_pflags_notice_each_time() {
     assert!(help.contains("--rollback-on-failure") && help.contains("--name-template"));
 }
 
+// Helm v4.2.3: pkg/action/install.go:766 (`NameAndChart`), its cases in install_test.go:909.
 #[test]
 fn template_names_the_release_as_helm_does() {
     let chart = chart();
@@ -172,6 +177,7 @@ fn template_names_the_release_as_helm_does() {
     );
 }
 
+// Helm v4.2.3: pkg/cli/environment.go:112 (HELM_REPOSITORY_CONFIG) and :165 (the flag).
 #[test]
 fn repository_config_flag_is_read_like_helm_repository_config() {
     let dir = tempfile::tempdir().unwrap();
@@ -192,6 +198,7 @@ fn repository_config_flag_is_read_like_helm_repository_config() {
     }
 }
 
+// Helm v4.2.3: pkg/cmd/repo_add.go:42 (the old hosts), :110 (the refusal), :100 (--timeout).
 #[test]
 fn repo_add_refuses_the_old_kubernetes_chart_hosts_and_bad_timeouts() {
     let home = tempfile::tempdir().unwrap();
@@ -225,6 +232,7 @@ fn repo_add_refuses_the_old_kubernetes_chart_hosts_and_bad_timeouts() {
     assert!(stderr(&out).contains(r#"invalid argument "1 minute" for "--timeout" flag"#));
 }
 
+// Helm v4.2.3: pkg/cmd/pull.go:88-91 (--untar, --prov, --untardir, --destination).
 #[test]
 fn pull_finds_a_chart_by_name_with_repo_and_keeps_its_provenance_with_prov() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -279,6 +287,8 @@ fn pull_finds_a_chart_by_name_with_repo_and_keeps_its_provenance_with_prov() {
     assert!(stderr(&out).contains("nope"), "{}", stderr(&out));
 }
 
+// Helm v4.2.3: pkg/kube/client.go:818 and :822 (the two refusals), pkg/cmd/install.go:189
+// (--force, deprecated for --force-replace).
 #[test]
 fn replacing_objects_is_refused_as_helm_refuses_it_under_server_side_apply() {
     // Helm v4's kube client cannot replace what it server-side applies; rudder always
@@ -299,6 +309,8 @@ fn replacing_objects_is_refused_as_helm_refuses_it_under_server_side_apply() {
     );
 }
 
+// Helm v4.2.3: pkg/cmd/version.go:44-60 (--template and its fields), pkg/cmd/env.go:33-59
+// (`env` prints NAME="value" lines, or one value).
 #[test]
 fn version_and_env_answer_as_helm_does() {
     let v = format!("v4.2.3+rudder.{}", env!("CARGO_PKG_VERSION"));
@@ -346,6 +358,7 @@ fn version_and_env_answer_as_helm_does() {
     );
 }
 
+// Helm v4.2.3: pkg/cmd/completion.go (a script per shell).
 #[test]
 fn completion_scripts_and_a_reader_that_goes_away() {
     let bash = rudder(&["completion", "bash"]);
@@ -373,6 +386,8 @@ fn completion_scripts_and_a_reader_that_goes_away() {
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
 
+// Helm v4.2.3: pkg/cmd/install.go:157 (the dry-run strategy); a client-side dry run builds no
+// kube client.
 #[test]
 fn a_client_side_dry_run_install_needs_no_cluster() {
     let home = tempfile::tempdir().unwrap();
