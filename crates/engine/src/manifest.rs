@@ -358,32 +358,13 @@ const MAX_HEAD_THREADS: usize = 4;
 /// [`parse_head`] of every document, in order; a large release's documents are read on
 /// several threads (each is independent).
 fn parse_heads(docs: &[(&String, &str)]) -> Vec<Result<Head, String>> {
-    let total: usize = docs.iter().map(|(_, doc)| doc.len()).sum();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(MAX_HEAD_THREADS)
-        .min(total / HEAD_BYTES_PER_THREAD)
-        .max(1);
-    let read = |run: &[(&String, &str)]| -> Vec<Result<Head, String>> {
-        run.iter().map(|(_, doc)| parse_head(doc)).collect()
-    };
-    if threads == 1 {
-        return read(docs);
-    }
-    let chunk = docs.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let mut runs = docs.chunks(chunk);
-        let first = runs.next().unwrap_or_default();
-        let others: Vec<_> = runs.map(|run| scope.spawn(move || read(run))).collect();
-        let mut heads = read(first);
-        for handle in others {
-            match handle.join() {
-                Ok(more) => heads.extend(more),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        heads
-    })
+    rudder_value::threads::map_in_order(
+        docs,
+        |(_, doc)| doc.len(),
+        HEAD_BYTES_PER_THREAD,
+        MAX_HEAD_THREADS,
+        |(_, doc)| parse_head(doc),
+    )
 }
 
 /// Go's `strconv.Atoi`: optional sign and decimal digits, within 64 bits.

@@ -135,45 +135,13 @@ impl Templates {
     ) -> Result<(), (usize, ParseError)> {
         let builtins = parse::builtin_names();
         let known = |n: &str| funcs.contains(n) || builtins.contains(n);
-        let parse_one = |&(name, text): &(&str, &str)| parse::parse(name, text, &known);
-        let total: usize = files.iter().map(|(_, text)| text.len()).sum();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(MAX_PARSE_THREADS)
-            .min(total / PARSE_BYTES_PER_THREAD)
-            .max(1);
-        let parsed: Vec<Result<parse::Parsed, ParseError>> = if threads == 1 {
-            files.iter().map(parse_one).collect()
-        } else {
-            // Contiguous runs of about equal size, one per thread; this thread takes the first.
-            let share = total.div_ceil(threads);
-            let mut runs: Vec<&[(&str, &str)]> = Vec::with_capacity(threads);
-            let (mut start, mut size) = (0, 0);
-            for (i, (_, text)) in files.iter().enumerate() {
-                size += text.len();
-                if size >= share && runs.len() + 1 < threads {
-                    runs.push(&files[start..=i]);
-                    (start, size) = (i + 1, 0);
-                }
-            }
-            runs.push(&files[start..]);
-            std::thread::scope(|scope| {
-                let parse_run =
-                    |run: &[(&str, &str)]| run.iter().map(parse_one).collect::<Vec<_>>();
-                let others: Vec<_> = runs[1..]
-                    .iter()
-                    .map(|run| scope.spawn(move || parse_run(run)))
-                    .collect();
-                let mut all = parse_run(runs[0]);
-                for handle in others {
-                    match handle.join() {
-                        Ok(results) => all.extend(results),
-                        Err(panic) => std::panic::resume_unwind(panic),
-                    }
-                }
-                all
-            })
-        };
+        let parsed = rudder_value::threads::map_in_order(
+            files,
+            |(_, text)| text.len(),
+            PARSE_BYTES_PER_THREAD,
+            MAX_PARSE_THREADS,
+            |&(name, text)| parse::parse(name, text, &known),
+        );
         for (i, result) in parsed.into_iter().enumerate() {
             let parsed = result.map_err(|e| (i, e))?;
             self.associate(Arc::new(parsed.main), None);

@@ -76,3 +76,29 @@ fn the_first_failing_file_in_order_is_the_error() {
         "{error}"
     );
 }
+
+#[test]
+fn deep_templates_parse_on_helper_threads_as_on_the_work_thread() {
+    // Nesting within Go's parser limit, in a file that lands on a helper thread (after 120
+    // KiB of other files): helper threads need the work thread's stack, or this overflows.
+    let mut files: Vec<(String, String)> = (0..3)
+        .map(|i| (format!("f{i}"), big_file(&format!("d{i}"), "ok")))
+        .collect();
+    let deep = format!("{{{{ {}1{} }}}}", "(".repeat(9_000), ")".repeat(9_000));
+    files.push(("deep".to_string(), deep));
+    let parsed = std::thread::Builder::new()
+        .stack_size(rudder_value::threads::WORK_STACK)
+        .spawn(move || {
+            let refs: Vec<(&str, &str)> = files
+                .iter()
+                .map(|(n, t)| (n.as_str(), t.as_str()))
+                .collect();
+            Templates::new()
+                .parse_all(&refs, &FuncMap::default())
+                .is_ok()
+        })
+        .unwrap()
+        .join()
+        .expect("no overflow");
+    assert!(parsed);
+}

@@ -69,7 +69,7 @@ fn main() -> ExitCode {
     // Templates may recurse deeply (Go allows 100000 nested template calls); give the work a
     // large stack instead of risking an overflow.
     let worker = std::thread::Builder::new()
-        .stack_size(1 << 30)
+        .stack_size(rudder_value::threads::WORK_STACK)
         .spawn(move || commands::run(cli.command, &Settings::new(cli.globals)));
     let result = match worker {
         Ok(handle) => handle

@@ -32,6 +32,7 @@ pub mod gofmt;
 pub mod goio;
 pub mod json;
 pub mod methods;
+pub mod threads;
 pub mod yaml;
 
 pub use methods::{Method, ParamType};
