@@ -23,20 +23,49 @@ mod slog;
 #[cfg(test)]
 mod surface;
 
-/// glibc gives every thread that allocates an arena of its own, grown one `mprotect` call at
-/// a time (over 200 of them for one render of the Milvus chart); rudder's work runs on one
-/// worker thread, which the main arena (grown with `brk`) serves with far fewer system
-/// calls and page faults.
+/// Allocator settings for a short-lived process that allocates many small objects.
+///
+/// - glibc gives every thread that allocates an arena of its own, grown one `mprotect` call
+///   at a time (over 200 of them for one render of the Milvus chart); one arena, grown with
+///   `brk`, serves rudder's few threads with far fewer system calls and page faults.
+/// - Page faults were a fifth of a render's time (a fresh 4 KiB page for every few small
+///   allocations). The heap is grown in one 64 MiB step (address space only: a page is
+///   backed when first touched) and marked for transparent huge pages, so a fault backs
+///   2 MiB at once where the system allows it (THP `madvise` or `always`): about a third of
+///   the faults and 10-15% less CPU on charts with subcharts. Peak memory grows by at most a
+///   huge page per region in use.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn use_one_malloc_arena() {
-    // SAFETY: mallopt only sets an allocator parameter; no other thread exists yet.
+fn tune_malloc() {
+    const HEAP_STEP: usize = 64 << 20;
+    const HUGE_PAGE: usize = 2 << 20;
+    // SAFETY: no other thread exists yet. mallopt only sets allocator parameters; the block
+    // allocated and freed at once only makes malloc grow the heap; madvise gets a range
+    // inside the heap mapping (from the break before the growth to the break after it),
+    // and MADV_HUGEPAGE changes how pages are backed, never their contents.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+        // Blocks up to 32 MiB come from the heap (and its huge pages), and freed memory
+        // stays there for reuse instead of going back to the system.
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TOP_PAD, HEAP_STEP as libc::c_int);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, (2 * HEAP_STEP) as libc::c_int);
+        let before = libc::sbrk(0) as usize;
+        // black_box: a malloc freed at once may otherwise be optimised away.
+        libc::free(std::hint::black_box(libc::malloc(1 << 20)));
+        let after = libc::sbrk(0) as usize;
+        let start = before.next_multiple_of(HUGE_PAGE);
+        if after > start + HUGE_PAGE {
+            libc::madvise(
+                start as *mut libc::c_void,
+                after - start,
+                libc::MADV_HUGEPAGE,
+            );
+        }
     }
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn use_one_malloc_arena() {}
+fn tune_malloc() {}
 
 /// `Cli::parse()`, except that clap's command tree is kept to the end of the process: freeing
 /// its thousands of strings cost about a tenth of rendering a small chart.
@@ -53,7 +82,7 @@ fn parse_command_line() -> Cli {
 }
 
 fn main() -> ExitCode {
-    use_one_malloc_arena();
+    tune_malloc();
     action::skip_render_teardown();
     let cli = parse_command_line();
     if let Command::External(external) = &cli.command {
