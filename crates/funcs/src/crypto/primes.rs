@@ -4,10 +4,12 @@
 //! every attempt and rejects composites by constant-time trial division, which took a fifth
 //! of a key's time in profiles of charts that generate certificates, and its small sieve lets
 //! more composites through to the expensive Miller-Rabin test. Here one random start is drawn
-//! per window, the next [`WINDOW`] odd numbers are sieved at once by every prime below
-//! [`SIEVE_LIMIT`] (OpenSSL's classic method), and only survivors go to AWS-LC's
-//! Miller-Rabin test, which runs on its Montgomery assembly with the number of rounds AWS-LC
-//! uses for key generation. Keys are assembled as Go's `rsa.GenerateKey` assembles them
+//! per window, the next [`WINDOW`] odd numbers are sieved at once by every prime below a
+//! bound chosen by size ([`sieve_primes`]; OpenSSL's classic method), survivors are filtered
+//! by a base-2 Fermat test, and only those that pass go to AWS-LC's Miller-Rabin test,
+//! which runs on its Montgomery assembly with the number of rounds AWS-LC uses for key
+//! generation. (Sieving to 2^21 instead of 2^15 and the Fermat filter cut a 4096-bit key's
+//! CPU time by about a quarter, a 2048-bit key's by about a seventh.) Keys are assembled as Go's `rsa.GenerateKey` assembles them
 //! (e = 65537, primes with their top two bits set so that N has exactly the bits asked for,
 //! d = e^-1 mod lcm(p-1, q-1), the CRT values) and written as PKCS#1 DER.
 //!
@@ -25,28 +27,67 @@ use super::der;
 /// Odd candidates sieved per random start: the mean gap between 1024-bit primes is about
 /// 710, so a window almost always holds several.
 const WINDOW: usize = 8192;
-/// Sieving primes are those below this bound: larger bounds remove few more composites.
-const SIEVE_LIMIT: u32 = 1 << 15;
 /// The public exponent, as Go's `rsa.GenerateKey` uses.
 const E: u32 = 65537;
 
-static SMALL_PRIMES: LazyLock<Vec<u32>> = LazyLock::new(|| {
-    let limit = SIEVE_LIMIT as usize;
-    let mut composite = vec![false; limit];
-    let mut primes = Vec::new();
-    for n in 3..limit {
-        if composite[n] {
-            continue;
-        }
-        if n % 2 == 1 {
-            primes.push(n as u32);
-        }
-        for m in (n * n..limit).step_by(n) {
-            composite[m] = true;
-        }
+/// The sieving primes for candidates of `bits` bits. A composite survives sieving by the
+/// primes below B with probability about 1.12 / ln B (Mertens), so a larger bound saves
+/// Miller-Rabin tests, each a modular exponentiation whose cost grows with the cube of the
+/// size, while the sieve's cost (a residue per sieving prime) grows only linearly: the
+/// bounds are where the two balance, measured.
+fn sieve_primes(bits: u32) -> &'static SievePrimes {
+    static SMALL: LazyLock<SievePrimes> = LazyLock::new(|| SievePrimes::below(1 << 18));
+    static LARGE: LazyLock<SievePrimes> = LazyLock::new(|| SievePrimes::below(1 << 21));
+    if bits > 1024 {
+        &LARGE
+    } else {
+        &SMALL
     }
-    primes
-});
+}
+
+/// The odd primes below a bound, grouped so that the product of each group fits in 63
+/// bits: one division of the big candidate by the product gives the residues modulo all
+/// the group's primes, which cuts the sieve's big-number divisions by about 3.
+struct SievePrimes {
+    primes: Vec<u32>,
+    /// (product, index of the group's first prime in `primes`, number of primes).
+    groups: Vec<(u64, usize, usize)>,
+}
+
+impl SievePrimes {
+    fn below(limit: usize) -> SievePrimes {
+        let mut composite = vec![false; limit];
+        let mut primes = Vec::new();
+        for n in 3..limit {
+            if composite[n] {
+                continue;
+            }
+            if n % 2 == 1 {
+                primes.push(n as u32);
+            }
+            for m in (n * n..limit).step_by(n) {
+                composite[m] = true;
+            }
+        }
+        let mut groups = Vec::new();
+        let mut i = 0;
+        while i < primes.len() {
+            let (mut product, mut len) = (1u64, 0);
+            while let Some(&p) = primes.get(i + len) {
+                match product.checked_mul(p.into()) {
+                    Some(next) if next < 1 << 63 => {
+                        product = next;
+                        len += 1;
+                    }
+                    _ => break,
+                }
+            }
+            groups.push((product, i, len));
+            i += len;
+        }
+        SievePrimes { primes, groups }
+    }
+}
 
 fn failed() -> String {
     "crypto/rsa: key generation failed".to_string()
@@ -87,10 +128,13 @@ impl Bn {
         unsafe { sys::BN_num_bits(self.0) }
     }
 
-    fn mod_word(&self, w: u32) -> Result<u32, String> {
+    fn mod_word(&self, w: u64) -> Result<u64, String> {
         // SAFETY: `self.0` is a live BIGNUM; a divisor of zero is never passed.
-        let r = unsafe { sys::BN_mod_word(self.0, w.into()) };
-        u32::try_from(r).map_err(|_| failed())
+        let r = unsafe { sys::BN_mod_word(self.0, w) };
+        if r >= w {
+            return Err(failed());
+        }
+        Ok(r)
     }
 }
 
@@ -137,9 +181,11 @@ fn inverse_of_two(m: u32) -> u64 {
 
 /// A random prime of exactly `bits` bits with its top two bits set and p - 1 prime to e.
 fn random_prime(bits: u32, ctx: &Ctx) -> Result<Bn, String> {
-    let primes = &*SMALL_PRIMES;
+    let sieve = sieve_primes(bits);
     let start = Bn::new()?;
     let candidate = Bn::new()?;
+    let fermat = Bn::new()?;
+    let exponent = Bn::new()?;
     let mut composite = vec![false; WINDOW];
     loop {
         // SAFETY: `start` is a live BIGNUM; top = 1 sets the two high bits, bottom = 1 makes
@@ -155,15 +201,18 @@ fn random_prime(bits: u32, ctx: &Ctx) -> Result<Bn, String> {
         // Candidate i is start + 2i. It is divisible by an odd prime p when
         // start + 2i = 0 (mod p), i.e. i = (p - r) * (p + 1) / 2 (mod p) with r = start mod p.
         composite.fill(false);
-        for &p in primes {
-            let r = start.mod_word(p)?;
-            let first = ((p - r) % p) as u64 * inverse_of_two(p) % p as u64;
-            for i in (first as usize..WINDOW).step_by(p as usize) {
-                composite[i] = true;
+        for &(product, first, len) in &sieve.groups {
+            let r_group = start.mod_word(product)?;
+            for &p in &sieve.primes[first..first + len] {
+                let r = (r_group % u64::from(p)) as u32;
+                let first = ((p - r) % p) as u64 * inverse_of_two(p) % p as u64;
+                for i in (first as usize..WINDOW).step_by(p as usize) {
+                    composite[i] = true;
+                }
             }
         }
         // p - 1 must be prime to e: skip start + 2i = 1 (mod e).
-        let r = start.mod_word(E)?;
+        let r = start.mod_word(E.into())? as u32;
         let first = ((E + 1 - r) % E) as u64 * inverse_of_two(E) % E as u64;
         for i in (first as usize..WINDOW).step_by(E as usize) {
             composite[i] = true;
@@ -177,6 +226,9 @@ fn random_prime(bits: u32, ctx: &Ctx) -> Result<Bn, String> {
             check(unsafe { sys::BN_add_word(candidate.0, 2 * i as u64) })?;
             if candidate.bits() != bits {
                 break; // Ran past the top of the range: draw a new start.
+            }
+            if !passes_fermat_base_two(&candidate, &exponent, &fermat, ctx)? {
+                continue;
             }
             let mut is_prime: std::os::raw::c_int = 0;
             // SAFETY: `candidate` and `ctx` are live; no trial division (the sieve did it)
@@ -200,6 +252,31 @@ fn random_prime(bits: u32, ctx: &Ctx) -> Result<Bn, String> {
                 return Ok(prime);
             }
         }
+    }
+}
+
+/// Whether 2^(n-1) = 1 (mod n): a cheap first filter, since nearly every candidate that
+/// survives the sieve is composite and fails it. It runs in variable time (AWS-LC's sliding
+/// window with a one-word base), which is sound here: it only rejects numbers that are
+/// thrown away; the candidate that passes then gets AWS-LC's constant-time Miller-Rabin
+/// test with random bases, as before.
+fn passes_fermat_base_two(n: &Bn, exponent: &Bn, result: &Bn, ctx: &Ctx) -> Result<bool, String> {
+    // SAFETY: all BIGNUMs and the context are live; `exponent` and `result` are scratch
+    // values distinct from `n`; each call's result is checked.
+    unsafe {
+        if sys::BN_copy(exponent.0, n.0).is_null() {
+            return Err(failed());
+        }
+        check(sys::BN_sub_word(exponent.0, 1))?;
+        check(sys::BN_mod_exp_mont_word(
+            result.0,
+            2,
+            exponent.0,
+            n.0,
+            ctx.0,
+            null_mut(),
+        ))?;
+        Ok(sys::BN_is_one(result.0) == 1)
     }
 }
 
@@ -261,9 +338,23 @@ mod tests {
 
     #[test]
     fn sieve_primes_are_the_odd_primes_below_the_limit() {
-        let primes = &*SMALL_PRIMES;
+        let primes = &sieve_primes(2048).primes;
         assert_eq!(&primes[..6], &[3, 5, 7, 11, 13, 17]);
-        assert_eq!(primes.len(), 3511, "π(2^15) = 3512, less the prime 2");
+        assert_eq!(primes.len(), 155_610, "π(2^21) = 155611, less the prime 2");
+        assert_eq!(
+            sieve_primes(1024).primes.len(),
+            22_999,
+            "π(2^18) = 23000, less the prime 2"
+        );
+        let groups = &sieve_primes(2048).groups;
+        assert!(groups.iter().all(|&(product, first, len)| {
+            product
+                == primes[first..first + len]
+                    .iter()
+                    .map(|&p| p as u64)
+                    .product::<u64>()
+        }));
+        assert_eq!(groups.iter().map(|g| g.2).sum::<usize>(), primes.len());
         assert!(primes
             .iter()
             .all(|&p| (2..p).take_while(|d| d * d <= p).all(|d| p % d != 0)));
