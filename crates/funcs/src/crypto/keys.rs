@@ -20,6 +20,15 @@ pub(crate) enum RsaBits {
     B4096,
 }
 
+impl RsaBits {
+    pub(crate) fn bits(self) -> u32 {
+        match self {
+            RsaBits::B2048 => 2048,
+            RsaBits::B4096 => 4096,
+        }
+    }
+}
+
 pub(crate) enum PrivateKey {
     Rsa(RsaKey),
     Ecdsa(p256::SecretKey),
@@ -47,12 +56,10 @@ const OID_ECDSA_WITH_SHA256: &[u64] = &[1, 2, 840, 10045, 4, 3, 2];
 const OID_ED25519: &[u64] = &[1, 3, 101, 112];
 
 impl RsaKey {
-    /// A new key: primes from [`super::primes`], checked and held for signing by AWS-LC.
-    pub(crate) fn generate(bits: RsaBits) -> Result<Self, String> {
-        let pkcs1 = super::primes::generate_pkcs1(match bits {
-            RsaBits::B2048 => 2048,
-            RsaBits::B4096 => 4096,
-        })?;
+    /// The key with the primes `p` and `q` (from [`super::primes::random_key_prime`]),
+    /// checked and held for signing by AWS-LC.
+    pub(crate) fn from_primes(bits: RsaBits, p: &[u8], q: &[u8]) -> Result<Self, String> {
+        let pkcs1 = super::primes::assemble_pkcs1(bits.bits(), p, q)?;
         let pair = aws_lc_rs::rsa::KeyPair::from_der(&pkcs1)
             .map_err(|_| "crypto/rsa: key generation failed".to_string())?;
         Ok(RsaKey {

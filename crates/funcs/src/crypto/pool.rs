@@ -1,21 +1,24 @@
-//! RSA keys generated on every core, ahead of need.
+//! RSA primes searched for on every core, ahead of need.
 //!
-//! A key's two primes cannot be searched for on two threads through AWS-LC's API, so the
-//! cores work on whole keys instead: a request starts one generator per core (at most one
-//! more than the keys wanted, counting one spare), takes the first key that is done, and
-//! the others land as the spare that the next request of that size takes at once. RSA key
-//! generation time varies widely from key to key, so the first of two finishes well before
-//! the average one; a chart that makes several certificates gets them about twice as fast
-//! on two cores. At most one spare per size is kept; a generator stops when it is there.
+//! A key needs two primes, and each prime search takes a widely varying time. Generator
+//! threads (one per core at most) search for primes of one size and hand each one found
+//! to whoever waits; a key takes the first two found, whichever threads found them. On two
+//! cores one key then takes on average about as long as one prime search (the second prime
+//! arrives when either thread finds its next one), where searching for the key's two primes
+//! one after the other takes two, and racing whole keys on both cores one and a quarter.
+//! A chart that makes several certificates keeps every core busy. One prime beyond the
+//! demand is kept in the making as a spare; a generator stops when the primes found and
+//! those being searched for cover the demand.
 
 use std::sync::{Condvar, Mutex};
 
 use super::keys::{RsaBits, RsaKey};
+use super::primes::random_key_prime;
 
 #[derive(Default)]
 struct SizePool {
-    ready: Vec<Result<RsaKey, String>>,
-    /// Requests waiting for a key.
+    ready: Vec<Result<Vec<u8>, String>>,
+    /// Primes requested and not yet handed out.
     waiting: usize,
     /// Generator threads running.
     generators: usize,
@@ -42,7 +45,7 @@ static POOL: Pool = Pool {
     done: Condvar::new(),
 };
 
-/// Keys kept ready beyond the ones requested.
+/// Primes kept in the making beyond the ones requested.
 const SPARES: usize = 1;
 
 fn slot(bits: RsaBits) -> usize {
@@ -58,13 +61,13 @@ fn cores() -> usize {
         .unwrap_or(1)
 }
 
-/// Starts generators until the keys wanted (waiting requests plus the spare), or the cores,
-/// are covered. Called with the pool locked.
+/// Starts generators until the primes wanted (requested plus the spare), or the cores, are
+/// covered. Called with the pool locked.
 fn start_generators(pool: &mut SizePool, bits: RsaBits) {
     let wanted = (pool.waiting + SPARES).saturating_sub(pool.ready.len());
     while pool.generators < wanted.min(cores()) {
         let spawned = std::thread::Builder::new()
-            .name("rudder-rsa-keygen".into())
+            .name("rudder-rsa-primes".into())
             .spawn(move || generator(bits));
         if spawned.is_err() {
             break;
@@ -75,13 +78,13 @@ fn start_generators(pool: &mut SizePool, bits: RsaBits) {
 
 fn generator(bits: RsaBits) {
     loop {
-        let key = RsaKey::generate(bits);
+        let prime = random_key_prime(bits.bits());
         let mut sizes = POOL.sizes.lock().unwrap_or_else(|e| e.into_inner());
         let pool = &mut sizes[slot(bits)];
-        pool.ready.push(key);
+        pool.ready.push(prime);
         POOL.done.notify_all();
-        // The keys ready and those the other generators (all but this one) are making
-        // cover the demand.
+        // The primes ready and those the other generators (all but this one) are searching
+        // for cover the demand.
         if pool.ready.len() + pool.generators > pool.waiting + SPARES {
             pool.generators -= 1;
             return;
@@ -89,23 +92,44 @@ fn generator(bits: RsaBits) {
     }
 }
 
-/// An RSA key of `bits`: the spare if one is ready, else the first one generated.
-pub(crate) fn rsa_key(bits: RsaBits) -> Result<RsaKey, String> {
+/// Counts `count` more primes of `bits` as requested, and starts the generators to find them.
+fn request(bits: RsaBits, count: usize) {
     let mut sizes = POOL.sizes.lock().unwrap_or_else(|e| e.into_inner());
-    sizes[slot(bits)].waiting += 1;
-    start_generators(&mut sizes[slot(bits)], bits);
+    let pool = &mut sizes[slot(bits)];
+    pool.waiting += count;
+    start_generators(pool, bits);
+}
+
+/// One of the primes [`request`]ed: a spare if one is ready, else the next one found.
+fn take_prime(bits: RsaBits) -> Result<Vec<u8>, String> {
+    let mut sizes = POOL.sizes.lock().unwrap_or_else(|e| e.into_inner());
     if sizes[slot(bits)].generators == 0 && sizes[slot(bits)].ready.is_empty() {
-        // No thread could be started: generate here.
+        // No thread could be started: search here.
         sizes[slot(bits)].waiting -= 1;
         drop(sizes);
-        return RsaKey::generate(bits);
+        return random_key_prime(bits.bits());
     }
     while sizes[slot(bits)].ready.is_empty() {
         sizes = POOL.done.wait(sizes).unwrap_or_else(|e| e.into_inner());
     }
     let pool = &mut sizes[slot(bits)];
     pool.waiting -= 1;
-    let key = pool.ready.remove(0);
+    let prime = pool.ready.remove(0);
     start_generators(pool, bits);
-    key
+    prime
+}
+
+/// A new RSA key of `bits` from the first two primes found.
+pub(crate) fn rsa_key(bits: RsaBits) -> Result<RsaKey, String> {
+    // Both primes are asked for at once, so that the search for the second runs on another
+    // core while the first is still being searched for.
+    request(bits, 2);
+    let p = take_prime(bits);
+    let q = take_prime(bits);
+    let (p, mut q) = (p?, q?);
+    while q == p {
+        request(bits, 1);
+        q = take_prime(bits)?;
+    }
+    RsaKey::from_primes(bits, &p, &q)
 }

@@ -113,6 +113,16 @@ impl Bn {
         Ok(bn)
     }
 
+    fn from_bytes(bytes: &[u8]) -> Result<Bn, String> {
+        let bn = Bn::new()?;
+        // SAFETY: `bytes` is a live slice of the length passed; `bn` is a live BIGNUM that
+        // BN_bin2bn fills and returns (null on failure).
+        if unsafe { sys::BN_bin2bn(bytes.as_ptr(), bytes.len(), bn.0) }.is_null() {
+            return Err(failed());
+        }
+        Ok(bn)
+    }
+
     /// Big-endian magnitude.
     fn bytes(&self) -> Vec<u8> {
         // SAFETY: BN_bn2bin writes exactly BN_num_bytes bytes into a buffer of that size.
@@ -280,17 +290,36 @@ fn passes_fermat_base_two(n: &Bn, exponent: &Bn, result: &Bn, ctx: &Ctx) -> Resu
     }
 }
 
-/// A new RSA key of `bits` bits (2048 or 4096), as PKCS#1 RSAPrivateKey DER.
-pub(crate) fn generate_pkcs1(bits: u32) -> Result<Vec<u8>, String> {
+/// A random prime for an RSA key of `key_bits` bits (half that size), big-endian, as
+/// [`assemble_pkcs1`] takes it: primes travel between threads as bytes, since a BIGNUM is
+/// not `Send`.
+pub(crate) fn random_key_prime(key_bits: u32) -> Result<Vec<u8>, String> {
     let ctx = Ctx::new()?;
-    let p = random_prime(bits / 2, &ctx)?;
+    Ok(random_prime(key_bits / 2, &ctx)?.bytes())
+}
+
+/// A new RSA key of `bits` bits (2048 or 4096), as PKCS#1 RSAPrivateKey DER.
+#[cfg(test)]
+pub(crate) fn generate_pkcs1(bits: u32) -> Result<Vec<u8>, String> {
+    let p = random_key_prime(bits)?;
     let q = loop {
-        let q = random_prime(bits - bits / 2, &ctx)?;
-        // SAFETY: both are live BIGNUMs.
-        if unsafe { sys::BN_cmp(p.0, q.0) } != 0 {
+        let q = random_key_prime(bits)?;
+        if q != p {
             break q;
         }
     };
+    assemble_pkcs1(bits, &p, &q)
+}
+
+/// The RSA key of `bits` bits with the primes `p` and `q` (big-endian, distinct, each of
+/// half the size with its top two bits set), as PKCS#1 RSAPrivateKey DER.
+pub(crate) fn assemble_pkcs1(bits: u32, p: &[u8], q: &[u8]) -> Result<Vec<u8>, String> {
+    let ctx = Ctx::new()?;
+    let (p, q) = (Bn::from_bytes(p)?, Bn::from_bytes(q)?);
+    // SAFETY: both are live BIGNUMs.
+    if unsafe { sys::BN_cmp(p.0, q.0) } == 0 {
+        return Err(failed());
+    }
     let (n, e, d) = (Bn::new()?, Bn::from_word(E)?, Bn::new()?);
     let (p1, q1, gcd, phi, lambda) = (Bn::new()?, Bn::new()?, Bn::new()?, Bn::new()?, Bn::new()?);
     let (dp, dq, qinv) = (Bn::new()?, Bn::new()?, Bn::new()?);
