@@ -8,17 +8,20 @@ fn main() {
     }
     let total: usize = files.iter().map(|(_, t)| t.len()).sum();
     let known = |_: &str| true;
-    let runs = 200;
-    let start = Instant::now();
-    for _ in 0..runs {
-        for (name, text) in &files {
-            let parsed = rudder_gotmpl::parse::parse(name, text, &known);
-            std::hint::black_box(&parsed);
+    // The fastest of 20 batches: the machine's other load only ever slows a batch down.
+    let mut per = f64::INFINITY;
+    for _ in 0..20 {
+        let start = Instant::now();
+        for _ in 0..10 {
+            for (name, text) in &files {
+                let parsed = rudder_gotmpl::parse::parse(name, text, &known);
+                std::hint::black_box(&parsed);
+            }
         }
+        per = per.min(start.elapsed().as_secs_f64() / 10.0);
     }
-    let per = start.elapsed().as_secs_f64() / runs as f64;
     println!(
-        "{} files, {} bytes: {:.3} ms per pass, {:.1} MB/s",
+        "{} files, {} bytes: {:.3} ms per pass (fastest batch), {:.1} MB/s",
         files.len(),
         total,
         per * 1e3,
