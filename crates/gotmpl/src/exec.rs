@@ -1025,7 +1025,7 @@ impl<'a, 'o> State<'a, 'o> {
         dot: &Val,
         receiver: Val,
         node: &Arg,
-        idents: &[String],
+        idents: &[crate::parse::Name],
         args: &[Arg],
         final_: Final,
     ) -> R<Val> {

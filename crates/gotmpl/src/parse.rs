@@ -6,11 +6,17 @@
 //! itself the way Go's `Node.String()` does, for the `at <...>` part of execution errors.
 
 type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::fmt::{self, Write};
 use std::sync::Arc;
 
 /// A parsed template body.
 pub type List = Vec<Node>;
+
+/// A field, variable or function name in a tree. Names repeat a great deal (`Values`,
+/// `common`, `include`...), so each parse keeps one shared copy of each name rather than
+/// allocating it at every use.
+pub type Name = Arc<str>;
 
 #[derive(Debug, Clone)]
 pub enum Node {
@@ -88,15 +94,15 @@ pub enum ArgKind {
     /// The quoted text as written, and its value.
     String(String, Arc<str>),
     /// `.a.b`
-    Field(Vec<String>),
+    Field(Vec<Name>),
     /// `$x.a.b`: the name (with `$`) and the fields.
-    Variable(String, Vec<String>),
+    Variable(Name, Vec<Name>),
     /// A function name.
-    Identifier(String),
+    Identifier(Name),
     /// `( pipeline )`
     Pipe(Box<Pipe>),
     /// `(pipeline).a.b` or `$x.a` after a parenthesis: the operand and the fields.
-    Chain(Box<Arg>, Vec<String>),
+    Chain(Box<Arg>, Vec<Name>),
 }
 
 #[derive(Debug, Clone)]
@@ -260,14 +266,15 @@ impl fmt::Display for Node {
 
 /// A token; its text borrows the template source, so tokens cost no allocation and
 /// peeking (which copies one) is cheap.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Tok<'a> {
     Ident(&'a str),
     Field(&'a str),
     Variable(&'a str),
-    /// A quoted string: as written, and its value.
-    Str(&'a str, Arc<str>),
-    RawStr(&'a str, Arc<str>),
+    /// A quoted string as written (checked by the lexer: [`Tok::string_value`] cannot fail).
+    Str(&'a str),
+    /// A raw (back-quoted) string as written.
+    RawStr(&'a str),
     Char(&'a str),
     Number(&'a str),
     Dot,
@@ -283,12 +290,29 @@ enum Tok<'a> {
 }
 
 impl Tok<'_> {
+    /// The value of a string token (`None` for other tokens). The lexer has checked that a
+    /// quoted string unquotes, so that its errors come where Go's do.
+    fn string_value(&self) -> Option<Arc<str>> {
+        match *self {
+            Tok::Str(raw) => unquote(raw).ok(),
+            Tok::RawStr(raw) => {
+                let body = &raw[1..raw.len() - 1];
+                Some(if body.contains('\r') {
+                    Arc::from(body.replace('\r', ""))
+                } else {
+                    Arc::from(body)
+                })
+            }
+            _ => None,
+        }
+    }
+
     fn describe(&self) -> String {
         match self {
             Tok::Ident(s) | Tok::Field(s) | Tok::Variable(s) | Tok::Number(s) | Tok::Char(s) => {
                 format!("{s:?}")
             }
-            Tok::Str(raw, _) | Tok::RawStr(raw, _) => format!("{raw:?}"),
+            Tok::Str(raw) | Tok::RawStr(raw) => format!("{raw:?}"),
             Tok::Dot => "\".\"".into(),
             Tok::LParen => "\"(\"".into(),
             Tok::RParen => "\")\"".into(),
@@ -316,12 +340,36 @@ fn is_space(c: char) -> bool {
 }
 
 fn is_alnum(c: char) -> bool {
-    c == '_' || c.is_alphanumeric()
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric() || c == '_'
+    } else {
+        c.is_alphanumeric()
+    }
 }
 
 impl<'a> Lexer<'a> {
     fn peek(&self) -> Option<char> {
-        self.src[self.pos..].chars().next()
+        // ASCII without decoding: nearly every byte of an action is.
+        match self.src.as_bytes().get(self.pos) {
+            Some(&b) if b.is_ascii() => Some(b as char),
+            Some(_) => self.src[self.pos..].chars().next(),
+            None => None,
+        }
+    }
+
+    /// Moves past letters, digits and underscores (Go's `isAlphaNumeric`).
+    fn skip_alnum(&mut self) {
+        let bytes = self.src.as_bytes();
+        loop {
+            match bytes.get(self.pos) {
+                Some(&b) if b.is_ascii_alphanumeric() || b == b'_' => self.pos += 1,
+                Some(&b) if !b.is_ascii() => match self.peek() {
+                    Some(c) if c.is_alphanumeric() => self.pos += c.len_utf8(),
+                    _ => return,
+                },
+                _ => return,
+            }
+        }
     }
 
     fn rest(&self) -> &'a str {
@@ -396,22 +444,19 @@ impl<'a> Lexer<'a> {
                     }
                 }
                 let raw = &self.src[start..self.pos];
-                let value = unquote(raw).map_err(|_| format!("invalid syntax: {raw}"))?;
-                Tok::Str(raw, value)
+                // Only escapes can make a quoted string invalid; check them now (the value
+                // is made where the string is used).
+                if raw.contains('\\') {
+                    unquote(raw).map_err(|_| format!("invalid syntax: {raw}"))?;
+                }
+                Tok::Str(raw)
             }
             '`' => {
                 match self.rest().find('`') {
                     Some(i) => self.pos += i + 1,
                     None => return Err("unterminated raw quoted string".into()),
                 }
-                let raw = &self.src[start..self.pos];
-                let body = &raw[1..raw.len() - 1];
-                let value: Arc<str> = if body.contains('\r') {
-                    Arc::from(body.replace('\r', ""))
-                } else {
-                    Arc::from(body)
-                };
-                Tok::RawStr(raw, value)
+                Tok::RawStr(&self.src[start..self.pos])
             }
             '\'' => {
                 loop {
@@ -433,9 +478,7 @@ impl<'a> Lexer<'a> {
                 Tok::Char(&self.src[start..self.pos])
             }
             '$' => {
-                while self.peek().is_some_and(is_alnum) {
-                    self.pos += self.peek().map_or(1, char::len_utf8);
-                }
+                self.skip_alnum();
                 Tok::Variable(&self.src[start..self.pos])
             }
             '.' => {
@@ -444,9 +487,7 @@ impl<'a> Lexer<'a> {
                     return self.number(start);
                 }
                 if self.peek().is_some_and(is_alnum) {
-                    while self.peek().is_some_and(is_alnum) {
-                        self.pos += self.peek().map_or(1, char::len_utf8);
-                    }
+                    self.skip_alnum();
                     Tok::Field(&self.src[start + 1..self.pos])
                 } else {
                     Tok::Dot
@@ -457,9 +498,7 @@ impl<'a> Lexer<'a> {
                 return self.number(start);
             }
             c if is_alnum(c) => {
-                while self.peek().is_some_and(is_alnum) {
-                    self.pos += self.peek().map_or(1, char::len_utf8);
-                }
+                self.skip_alnum();
                 Tok::Ident(&self.src[start..self.pos])
             }
             c => {
@@ -548,6 +587,9 @@ pub fn unquote(raw: &str) -> Result<Arc<str>, ()> {
         .strip_prefix('"')
         .and_then(|r| r.strip_suffix('"'))
         .ok_or(())?;
+    if !inner.contains('\\') {
+        return Ok(Arc::from(inner));
+    }
     let mut out = String::with_capacity(inner.len());
     let mut chars = inner.chars().peekable();
     let mut bytes: Vec<u8> = Vec::new();
@@ -837,6 +879,8 @@ struct Parser<'a, 'f> {
     /// Nesting of parentheses and control structures, bounded like Go's parser so that no
     /// input can exhaust the stack.
     depth: usize,
+    /// One shared copy of each name met (see [`Name`]).
+    names: HashMap<&'a str, Name>,
 }
 
 /// Go's `maxStackDepth`.
@@ -865,6 +909,7 @@ pub fn parse(name: &str, src: &str, funcs: &dyn Fn(&str) -> bool) -> Result<Pars
         action_start: 0,
         line_cache: std::cell::Cell::new((0, 1)),
         depth: 0,
+        names: HashMap::default(),
     };
     let (root, end) = p.list(true).map_err(|(pos, m)| p.error(pos, m))?;
     match end {
@@ -885,12 +930,26 @@ pub fn parse(name: &str, src: &str, funcs: &dyn Fn(&str) -> bool) -> Result<Pars
 
 type PResult<T> = Result<T, (usize, String)>;
 
+/// Where `pair` (two given bytes) first occurs in `bytes`: a byte search for the first,
+/// which beats building a substring searcher for every piece of text between actions.
+fn find_two(bytes: &[u8], pair: &[u8; 2]) -> Option<usize> {
+    memchr::memchr_iter(pair[0], bytes).find(|&i| bytes.get(i + 1) == Some(&pair[1]))
+}
+
 /// Line breaks in `bytes` (vectorised: line numbers are computed for every node).
 fn count_newlines(bytes: &[u8]) -> usize {
     memchr::memchr_iter(b'\n', bytes).count()
 }
 
 impl<'a, 'f> Parser<'a, 'f> {
+    /// The shared copy of `name`.
+    fn name(&mut self, name: &'a str) -> Name {
+        self.names
+            .entry(name)
+            .or_insert_with(|| Arc::from(name))
+            .clone()
+    }
+
     fn error(&self, pos: usize, message: String) -> ParseError {
         let pos = pos.min(self.src.len());
         let line = 1 + count_newlines(&self.src.as_bytes()[..pos]);
@@ -939,7 +998,7 @@ impl<'a, 'f> Parser<'a, 'f> {
     fn next_non_space(&mut self) -> PResult<(usize, Tok<'a>)> {
         loop {
             let t = self.next()?;
-            if t.1 != Tok::Space {
+            if !matches!(t.1, Tok::Space) {
                 return Ok(t);
             }
         }
@@ -951,7 +1010,7 @@ impl<'a, 'f> Parser<'a, 'f> {
 
     fn peek_non_space(&mut self) -> PResult<(usize, Tok<'a>)> {
         let t = self.next_non_space()?;
-        self.backup(t.clone());
+        self.backup(t);
         Ok(t)
     }
 
@@ -960,7 +1019,7 @@ impl<'a, 'f> Parser<'a, 'f> {
         let mut list = List::new();
         loop {
             let rest = &self.src[self.lex.pos..];
-            let Some(open) = rest.find("{{") else {
+            let Some(open) = find_two(rest.as_bytes(), b"{{") else {
                 let mut t = rest;
                 if self.trim_next {
                     t = t.trim_start_matches(is_space);
@@ -991,7 +1050,7 @@ impl<'a, 'f> Parser<'a, 'f> {
             // Comments.
             let inner = &self.src[self.lex.pos..];
             if inner.starts_with("/*") {
-                let Some(end) = inner.find("*/") else {
+                let Some(end) = find_two(inner.as_bytes(), b"*/") else {
                     return Err((action_start, "unclosed comment".into()));
                 };
                 let after_comment = &inner[end + 2..];
@@ -1046,7 +1105,7 @@ impl<'a, 'f> Parser<'a, 'f> {
                             Ok(Step::Else(None))
                         }
                         Tok::Ident(k) if k == "if" || k == "with" => {
-                            self.backup((p2, t2.clone()));
+                            self.backup((p2, t2));
                             Ok(Step::Else(Some(t2)))
                         }
                         other => Err((p2, format!("unexpected {} in else", other.describe()))),
@@ -1094,7 +1153,9 @@ impl<'a, 'f> Parser<'a, 'f> {
                     }
                     let (p2, t2) = self.next_non_space()?;
                     let name = match t2 {
-                        Tok::Str(_, v) | Tok::RawStr(_, v) => v.to_string(),
+                        Tok::Str(_) | Tok::RawStr(_) => {
+                            t2.string_value().unwrap_or_default().to_string()
+                        }
                         other => {
                             return Err((
                                 p2,
@@ -1142,7 +1203,7 @@ impl<'a, 'f> Parser<'a, 'f> {
     fn template(&mut self, pos: usize, context: &str) -> PResult<Node> {
         let (p2, t2) = self.next_non_space()?;
         let name = match t2 {
-            Tok::Str(_, v) | Tok::RawStr(_, v) => v.to_string(),
+            Tok::Str(_) | Tok::RawStr(_) => t2.string_value().unwrap_or_default().to_string(),
             other => {
                 return Err((
                     p2,
@@ -1238,14 +1299,14 @@ impl<'a, 'f> Parser<'a, 'f> {
         if let (vpos, Tok::Variable(v)) = self.peek_non_space()? {
             self.next_non_space()?;
             let after = self.next()?;
-            let after = if after.1 == Tok::Space {
+            let after = if matches!(after.1, Tok::Space) {
                 self.next()?
             } else {
                 after
             };
             match after.1 {
                 Tok::Declare | Tok::Assign => {
-                    is_assign = after.1 == Tok::Assign;
+                    is_assign = matches!(after.1, Tok::Assign);
                     decl.push(v.to_string());
                 }
                 Tok::Comma if allow_two_vars => {
@@ -1256,7 +1317,7 @@ impl<'a, 'f> Parser<'a, 'f> {
                     let (p4, t4) = self.next_non_space()?;
                     match t4 {
                         Tok::Declare | Tok::Assign => {
-                            is_assign = t4 == Tok::Assign;
+                            is_assign = matches!(t4, Tok::Assign);
                             decl.push(v.to_string());
                             decl.push(v2.to_string());
                         }
@@ -1396,7 +1457,7 @@ impl<'a, 'f> Parser<'a, 'f> {
                 if fields.is_empty() {
                     chain_pos = t.0;
                 }
-                fields.push(f.to_string());
+                fields.push(self.name(f));
             } else {
                 self.backup(t);
                 break;
@@ -1452,18 +1513,20 @@ impl<'a, 'f> Parser<'a, 'f> {
                     if !(self.funcs)(name) {
                         return Err((pos, format!("function {name:?} not defined")));
                     }
-                    ArgKind::Identifier(name.to_string())
+                    ArgKind::Identifier(self.name(name))
                 }
             },
             Tok::Dot => ArgKind::Dot,
-            Tok::Field(f) => ArgKind::Field(vec![f.to_string()]),
+            Tok::Field(f) => ArgKind::Field(vec![self.name(f)]),
             Tok::Variable(v) => {
                 if !self.vars.iter().any(|known| known == v) {
                     return Err((pos, format!("undefined variable {v:?}")));
                 }
-                ArgKind::Variable(v.to_string(), Vec::new())
+                ArgKind::Variable(self.name(v), Vec::new())
             }
-            Tok::Str(raw, v) | Tok::RawStr(raw, v) => ArgKind::String(raw.to_string(), v),
+            Tok::Str(raw) | Tok::RawStr(raw) => {
+                ArgKind::String(raw.to_string(), t.string_value().unwrap_or_default())
+            }
             Tok::Number(text) => {
                 ArgKind::Number(Box::new(parse_number(text, false).map_err(|m| (pos, m))?))
             }
