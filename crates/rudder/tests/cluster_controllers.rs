@@ -1249,8 +1249,9 @@ fn a_milvus_2_5_cluster_upgrade_recreates_every_coordinator() {
 
 /// A pool of simulated nodes of one shape, added to the cluster for one test: a second
 /// rudder-node-sim (the one scripts/local-cluster starts keeps its own nodes) whose nodes carry
-/// `node.kubernetes.io/instance-type: <prefix>`. Dropping it stops the simulator and deletes
-/// its nodes.
+/// `node.kubernetes.io/instance-type: <prefix>` and the taint `sim.rudder.dev/pool=<prefix>:
+/// NoSchedule`, so that only pods that tolerate it land there (not those of the tests running
+/// alongside). Dropping it stops the simulator and deletes its nodes.
 struct NodePool {
     prefix: String,
     names: Vec<String>,
@@ -1273,6 +1274,7 @@ impl NodePool {
             "{} missing: build it with `cargo build -p rudder-node-sim` (or set RUDDER_NODE_SIM)",
             binary.display()
         );
+        let log = std::env::temp_dir().join(format!("{prefix}-node-sim.log"));
         let simulator = Command::new(&binary)
             .args(["--kubeconfig", &s.kubeconfig, "--prefix", prefix])
             .args([
@@ -1283,10 +1285,15 @@ impl NodePool {
                 "--memory",
                 memory,
             ])
+            .args([
+                "--taint",
+                &format!("sim.rudder.dev/pool={prefix}:NoSchedule"),
+            ])
             // The cluster's own simulator already provisions volumes and load balancers.
             .arg("--no-cloud")
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            // Its messages, read if it stops early (a file: an unread pipe could fill up).
+            .stderr(std::fs::File::create(&log).expect("simulator log"))
             .spawn()
             .expect("start rudder-node-sim");
         let kube = Kube::connect(&ConnectOptions {
@@ -1294,7 +1301,7 @@ impl NodePool {
             ..ConnectOptions::default()
         })
         .expect("connect");
-        let pool = NodePool {
+        let mut pool = NodePool {
             prefix: prefix.to_string(),
             names: (0..count).map(|i| format!("{prefix}-{i}")).collect(),
             simulator,
@@ -1303,6 +1310,13 @@ impl NodePool {
         eventually(
             &format!("the {count} nodes of pool {prefix} to be Ready"),
             || {
+                if let Ok(Some(status)) = pool.simulator.try_wait() {
+                    panic!(
+                        "{} stopped ({status}): {}",
+                        binary.display(),
+                        std::fs::read_to_string(&log).unwrap_or_default()
+                    );
+                }
                 let nodes = pool
                     .kube
                     .list("v1", "Node", "", &pool.selector())
@@ -1310,6 +1324,7 @@ impl NodePool {
                 nodes.len() == count && nodes.iter().all(|n| condition_true(n, "Ready"))
             },
         );
+        let _ = std::fs::remove_file(&log);
         pool
     }
 
@@ -1317,10 +1332,13 @@ impl NodePool {
         format!("node.kubernetes.io/instance-type={}", self.prefix)
     }
 
-    /// `--set` text that keeps every Milvus pod on this pool.
-    fn node_selector_value(&self) -> String {
+    /// `--set` text that puts every Milvus pod on this pool: the chart's `nodeSelector` and
+    /// `tolerations`.
+    fn milvus_placement(&self) -> String {
         format!(
-            "nodeSelector.node\\.kubernetes\\.io/instance-type={}",
+            "nodeSelector.node\\.kubernetes\\.io/instance-type={0},\
+             tolerations[0].key=sim.rudder.dev/pool,tolerations[0].value={0},\
+             tolerations[0].effect=NoSchedule",
             self.prefix
         )
     }
@@ -1404,7 +1422,7 @@ fn milvus_prod(s: &Scope, verb: &str, pool: &NodePool, extra: &str, timeout: &st
         "--set",
         &format!(
             "{},readinessProbe.initialDelaySeconds=5{extra}",
-            pool.node_selector_value()
+            pool.milvus_placement()
         ),
         "--wait",
         "--timeout",
