@@ -1590,3 +1590,89 @@ fn milvus_prod_on_a_pool_too_small_stays_pending_and_wait_names_what_is_not_read
         );
     }
 }
+
+#[test]
+fn a_failing_milvus_install_or_upgrade_with_rollback_on_failure_is_undone() {
+    let Some(s) = Scope::new("ctl-mvatomic") else {
+        return;
+    };
+    let chart = milvus_chart();
+    let dev = repo_root().join("charts/milvus/values/dev-values.yaml");
+    let dev = dev.to_string_lossy();
+    // Milvus's pods crash-loop when they carry the simulator's fail annotation (the chart's
+    // podAnnotations): they never turn Ready, as when Milvus cannot start.
+    let milvus = |verb: &str, release: &str, failing: bool, timeout: &str| {
+        let mut args = vec![
+            verb,
+            release,
+            &chart,
+            "-f",
+            &dev,
+            "--set",
+            "readinessProbe.initialDelaySeconds=3",
+            "--wait",
+            "--timeout",
+            timeout,
+        ];
+        if failing {
+            args.extend([
+                "--set-string",
+                "podAnnotations.sim\\.rudder\\.dev/fail=true",
+                "--atomic",
+            ]);
+        }
+        s.rudder(&args)
+    };
+
+    let run = milvus("install", "bad", true, "20s");
+    assert!(!run.ok, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(
+            "release bad failed, and has been uninstalled due to rollback-on-failure being set"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.release_status("bad"), None);
+    assert!(s
+        .get("apps/v1", "Deployment", "bad-milvus-standalone")
+        .is_none());
+    eventually("the failed install's pods to go", || {
+        s.pods("app.kubernetes.io/instance=bad").is_empty()
+    });
+
+    milvus("install", "mv", false, "300s").must("install the dev values");
+    let standalone = milvus_component("mv", "standalone");
+    let good_pod = s.pods(&standalone);
+    assert_eq!(good_pod.len(), 1);
+    let run = milvus("upgrade", "mv", true, "20s");
+    assert!(!run.ok, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("has been rolled back due to rollback-on-failure being set"),
+        "{}",
+        run.stderr
+    );
+    let history: Json = serde_json::from_str(
+        &s.rudder(&["history", "mv", "-o", "json"])
+            .must("history")
+            .stdout,
+    )
+    .unwrap();
+    let statuses: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["superseded", "failed", "deployed"], "{history}");
+    // Standalone rolls with Recreate: the upgrade removed the good pod before starting the
+    // crash-looping one, and the rollback brings a pod of the first template back.
+    eventually("a ready standalone pod of the first template", || {
+        let pods = s.pods(&standalone);
+        pods.len() == 1
+            && annotation(&pods[0], "sim.rudder.dev/fail").is_empty()
+            && condition_true(&pods[0], "Ready")
+            && pods[0]["metadata"]["name"] != good_pod[0]["metadata"]["name"]
+    });
+}
