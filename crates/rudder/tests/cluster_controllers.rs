@@ -1676,3 +1676,36 @@ fn a_failing_milvus_install_or_upgrade_with_rollback_on_failure_is_undone() {
             && pods[0]["metadata"]["name"] != good_pod[0]["metadata"]["name"]
     });
 }
+
+#[test]
+fn milvus_prod_still_fits_the_recommended_pool_after_losing_a_zone() {
+    let Some(s) = Scope::new("ctl-mvzone") else {
+        return;
+    };
+    // The recommended pool less one zone's three nodes, by capacity (the six nodes left are
+    // still labelled over three zones; the values spread over zones with ScheduleAnyway, so
+    // this does not change where pods may go): the production values at their minimum
+    // (3 proxies) still fit.
+    let (count, cpu, memory) = PROD_POOL;
+    let pool = NodePool::start(
+        &s,
+        &format!("mvzone{}", std::process::id()),
+        count - 3,
+        cpu,
+        memory,
+    );
+    prepare_for_milvus_prod(&s);
+    milvus_prod(&s, "install", &pool, "", "300s").must("install on six nodes");
+    eventually("three ready proxies", || {
+        s.get("apps/v1", "Deployment", "milvus-prod-proxy")
+            .is_some_and(|d| d["status"]["readyReplicas"] == 3)
+    });
+    all_workloads_ready(&s, "milvus-prod");
+    let pods = s.pods("app.kubernetes.io/instance=milvus-prod");
+    assert_eq!(pods.len(), 19);
+    for pod in &pods {
+        let node = pod["spec"]["nodeName"].as_str().unwrap_or("");
+        assert!(pool.names.iter().any(|n| n == node), "{pod}");
+        assert!(condition_true(pod, "Ready"), "{pod}");
+    }
+}
