@@ -58,6 +58,10 @@ struct Args {
     /// Each node's ephemeral storage.
     #[arg(long, default_value = "100Gi")]
     ephemeral_storage: String,
+    /// A taint on every node, `key[=value]:Effect` as `kubectl taint` takes it (repeatable):
+    /// keeps a pool for the pods that tolerate it.
+    #[arg(long = "taint", value_parser = node::parse_taint)]
+    taints: Vec<serde_json::Value>,
     /// How often pods are looked at, in milliseconds.
     #[arg(long, default_value_t = 500)]
     tick_ms: u64,
@@ -168,6 +172,7 @@ async fn run(args: Args) -> Result<(), Error> {
         memory: args.memory.clone(),
         pods: args.pods.clone(),
         ephemeral_storage: args.ephemeral_storage.clone(),
+        taints: args.taints.clone(),
     };
     let node_names = (0..args.nodes)
         .map(|i| format!("{}-{i}", args.prefix))

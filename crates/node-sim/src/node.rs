@@ -10,6 +10,30 @@ pub struct NodeShape {
     pub memory: String,
     pub pods: String,
     pub ephemeral_storage: String,
+    /// Taints every node carries from its registration (`--taint`), as Node `spec.taints`.
+    pub taints: Vec<Json>,
+}
+
+/// A taint given as `key[=value]:Effect` (kubectl taint's syntax), as a Node's `spec.taints`
+/// entry.
+pub fn parse_taint(text: &str) -> Result<Json, String> {
+    let (key_value, effect) = text
+        .rsplit_once(':')
+        .ok_or_else(|| format!("taint {text:?}: expected key[=value]:Effect"))?;
+    if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&effect) {
+        return Err(format!(
+            "taint {text:?}: effect {effect:?} is not NoSchedule, PreferNoSchedule or NoExecute"
+        ));
+    }
+    let (key, value) = key_value.split_once('=').unwrap_or((key_value, ""));
+    if key.is_empty() {
+        return Err(format!("taint {text:?}: the key is empty"));
+    }
+    let mut taint = json!({"key": key, "effect": effect});
+    if !value.is_empty() {
+        taint["value"] = json!(value);
+    }
+    Ok(taint)
 }
 
 /// The label that marks the nodes this program owns (KWOK marks its nodes the same way).
@@ -43,7 +67,7 @@ pub fn node_object(name: &str, index: usize, shape: &NodeShape, pool: &str, now:
             },
             "annotations": {"node.alpha.kubernetes.io/ttl": "0"},
         },
-        "spec": {},
+        "spec": if shape.taints.is_empty() { json!({}) } else { json!({"taints": shape.taints}) },
         "status": {
             "capacity": resources,
             "allocatable": resources,
@@ -112,6 +136,7 @@ mod tests {
             memory: "16Gi".into(),
             pods: "110".into(),
             ephemeral_storage: "100Gi".into(),
+            taints: Vec::new(),
         };
         let node = node_object("sim-1", 1, &shape, "standard", "2026-01-01T00:00:00Z");
         assert_eq!(node["status"]["allocatable"]["cpu"], "4");
@@ -126,5 +151,37 @@ mod tests {
             .unwrap();
         assert_eq!(ready["status"], "True");
         assert_eq!(host_ip(250), "10.240.1.1");
+        assert_eq!(node["spec"], json!({}));
+    }
+
+    #[test]
+    fn taints_are_read_as_kubectl_writes_them_and_registered_with_the_node() {
+        assert_eq!(
+            parse_taint("pool=prod:NoSchedule").unwrap(),
+            json!({"key": "pool", "value": "prod", "effect": "NoSchedule"})
+        );
+        assert_eq!(
+            parse_taint("example.com/gpu:NoExecute").unwrap(),
+            json!({"key": "example.com/gpu", "effect": "NoExecute"})
+        );
+        assert!(parse_taint("pool=prod")
+            .unwrap_err()
+            .contains("expected key[=value]:Effect"));
+        assert!(parse_taint("pool=prod:Never")
+            .unwrap_err()
+            .contains("effect \"Never\" is not"));
+        assert!(parse_taint("=x:NoSchedule")
+            .unwrap_err()
+            .contains("key is empty"));
+
+        let shape = NodeShape {
+            cpu: "4".into(),
+            memory: "16Gi".into(),
+            pods: "110".into(),
+            ephemeral_storage: "100Gi".into(),
+            taints: vec![parse_taint("pool=prod:NoSchedule").unwrap()],
+        };
+        let node = node_object("prod-0", 0, &shape, "prod", "2026-01-01T00:00:00Z");
+        assert_eq!(node["spec"]["taints"][0]["value"], "prod");
     }
 }

@@ -63,3 +63,14 @@ fn a_bad_flag_is_refused() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_bad_taint_is_refused_with_the_syntax_expected() {
+    let (ok, stderr) = node_sim(&["--taint", "pool=prod"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("invalid value 'pool=prod' for '--taint <TAINTS>'")
+            && stderr.contains("expected key[=value]:Effect"),
+        "{stderr}"
+    );
+}
