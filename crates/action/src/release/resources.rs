@@ -329,10 +329,25 @@ pub(crate) fn is_ready(obj: &Json, wait_for_jobs: bool) -> Result<bool, String> 
     match obj["kind"].as_str().unwrap_or("") {
         "Deployment" | "ReplicaSet" | "StatefulSet" => {
             let replicas = spec["replicas"].as_i64().unwrap_or(1);
-            Ok(generation_seen()
+            let kind = obj["kind"].as_str().unwrap_or("");
+            let updated = int(&status["updatedReplicas"]);
+            let counts_reached = generation_seen()
                 && int(&status["readyReplicas"]) >= replicas
                 && int(&status["availableReplicas"]).max(int(&status["readyReplicas"])) >= replicas
-                && (obj["kind"] == "ReplicaSet" || int(&status["updatedReplicas"]) >= replicas))
+                && (kind == "ReplicaSet" || updated >= replicas)
+                // Pods of the old template still terminating (kstatus's "Pending
+                // termination"): during a rolling update `readyReplicas` counts them too,
+                // so without this a rollout looked done while a new pod was not ready yet.
+                && int(&status["replicas"]) <= replicas;
+            if !counts_reached {
+                return Ok(false);
+            }
+            Ok(match kind {
+                // Every updated pod available (kstatus: "Available: x/y").
+                "Deployment" => int(&status["availableReplicas"]) >= updated,
+                "StatefulSet" => statefulset_rolled_out(spec, status, replicas),
+                _ => true,
+            })
         }
         "DaemonSet" => {
             let desired = int(&status["desiredNumberScheduled"]);
@@ -371,6 +386,26 @@ pub(crate) fn is_ready(obj: &Json, wait_for_jobs: bool) -> Result<bool, String> 
         "CustomResourceDefinition" => Ok(condition_true(status, "Established")),
         _ => Ok(true),
     }
+}
+
+/// Whether a StatefulSet's rolling update is over, as kstatus judges it: with a partition,
+/// the pods at or above it are updated; without one, every pod runs the update revision.
+fn statefulset_rolled_out(spec: &Json, status: &Json, replicas: i64) -> bool {
+    let strategy = &spec["updateStrategy"];
+    if strategy["type"]
+        .as_str()
+        .is_some_and(|t| t != "RollingUpdate")
+    {
+        return true;
+    }
+    let int = |v: &Json| v.as_i64().unwrap_or(0);
+    if let Some(partition) = strategy["rollingUpdate"]["partition"].as_i64() {
+        if partition > 0 {
+            return int(&status["updatedReplicas"]) >= replicas - partition;
+        }
+    }
+    int(&status["currentReplicas"]) >= replicas
+        && status["currentRevision"] == status["updateRevision"]
 }
 
 fn condition_true(status: &Json, kind: &str) -> bool {
@@ -758,5 +793,35 @@ mod tests {
         );
         let lb = json!({"kind": "Service", "spec": {"type": "LoadBalancer"}, "status": {}});
         assert_eq!(is_ready(&lb, false), Ok(false));
+    }
+
+    /// kstatus (Helm v4's default `--wait`, sigs.k8s.io/cli-utils pkg/kstatus/status/core.go,
+    /// deploymentConditions and stsConditions) keeps waiting while old pods terminate, while
+    /// an updated pod is not yet available, and until a StatefulSet's pods all run the
+    /// update revision (or those above its partition do).
+    #[test]
+    fn a_rollout_in_progress_is_not_ready() {
+        // Seen on the control plane with controllers: 2 wanted, 2 updated, 2 ready, but one
+        // of the ready ones is an old pod that has not gone yet and one new pod is not ready.
+        let surging = json!({"kind": "Deployment", "metadata": {"generation": 2}, "spec": {"replicas": 2},
+            "status": {"observedGeneration": 2, "replicas": 3, "readyReplicas": 2, "availableReplicas": 2, "updatedReplicas": 2}});
+        assert_eq!(is_ready(&surging, false), Ok(false));
+        let done = json!({"kind": "Deployment", "metadata": {"generation": 2}, "spec": {"replicas": 2},
+            "status": {"observedGeneration": 2, "replicas": 2, "readyReplicas": 2, "availableReplicas": 2, "updatedReplicas": 2}});
+        assert_eq!(is_ready(&done, false), Ok(true));
+        let sts = |current: &str, current_replicas: i64, strategy: serde_json::Value| {
+            json!({"kind": "StatefulSet", "metadata": {"generation": 1}, "spec": {"replicas": 3, "updateStrategy": strategy},
+                "status": {"observedGeneration": 1, "replicas": 3, "readyReplicas": 3, "availableReplicas": 3,
+                    "updatedReplicas": 3, "currentReplicas": current_replicas, "currentRevision": current, "updateRevision": "r2"}})
+        };
+        let rolling = json!({"type": "RollingUpdate"});
+        assert_eq!(is_ready(&sts("r1", 3, rolling.clone()), false), Ok(false));
+        assert_eq!(is_ready(&sts("r2", 3, rolling), false), Ok(true));
+        let partitioned = json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 2}});
+        assert_eq!(is_ready(&sts("r1", 2, partitioned), false), Ok(true));
+        assert_eq!(
+            is_ready(&sts("r1", 0, json!({"type": "OnDelete"})), false),
+            Ok(true)
+        );
     }
 }
