@@ -229,7 +229,12 @@ fn collect(chart: &Chart, parent: &Value, out: &mut BTreeMap<String, Renderable>
         out.insert(
             format!("{full_path}/{}", t.name),
             Renderable {
-                text: Arc::from(String::from_utf8_lossy(&t.data).as_ref()),
+                // `from_utf8` first: its validation is several times faster than the lossy
+                // decoder's, and template files are nearly always valid UTF-8.
+                text: match std::str::from_utf8(&t.data) {
+                    Ok(text) => Arc::from(text),
+                    Err(_) => Arc::from(String::from_utf8_lossy(&t.data).as_ref()),
+                },
                 context: context.clone(),
                 base_path: base_path.clone(),
             },
