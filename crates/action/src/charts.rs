@@ -116,8 +116,7 @@ pub fn locate_chart(
                 name,
                 &version,
                 &base,
-            )
-            .map_err(msg)?;
+            )?;
             // The credentials go along only to the repository's own scheme, host and port,
             // unless passed to every host.
             let mut get = base;
@@ -125,15 +124,14 @@ pub fn locate_chart(
                 get.username.clear();
                 get.password.clear();
             }
-            downloader::resolve_chart_version(paths, &url, &version, &get).map_err(msg)?
+            downloader::resolve_chart_version(paths, &url, &version, &get)?
         }
         ChartReference::Repository => {
-            downloader::resolve_chart_version(paths, name, &version, &opts.get_options())
-                .map_err(msg)?
+            downloader::resolve_chart_version(paths, name, &version, &opts.get_options())?
         }
     };
     std::fs::create_dir_all(&paths.repository_cache).map_err(Error::io)?;
-    let file = downloader::download_to_cache(&paths.content_cache, &located).map_err(msg)?;
+    let file = downloader::download_to_cache(&paths.content_cache, &located)?;
     std::path::absolute(file).map_err(Error::io)
 }
 

@@ -87,10 +87,8 @@ pub fn pull_with_output(
             std::fs::create_dir_all(dest).map_err(Error::io)?;
             std::fs::write(dest.join(format!("{file_name}.prov")), &prov).map_err(Error::io)?;
             if options.verify {
-                let keyring = rudder_repo::provenance::load_keyring(&options.keyring)
-                    .map_err(Error::message)?;
-                let verified = rudder_repo::provenance::verify(&data, &prov, &file_name, &keyring)
-                    .map_err(Error::message)?;
+                let keyring = rudder_repo::provenance::load_keyring(&options.keyring)?;
+                let verified = rudder_repo::provenance::verify(&data, &prov, &file_name, &keyring)?;
                 output = verified.report();
             }
         }

@@ -707,7 +707,8 @@ impl Manager<'_> {
                 dep.name
             ));
         }
-        let data = crate::package::archive(&ch, &crate::package::PackageOptions::default())?;
+        let data = crate::package::archive(&ch, &crate::package::PackageOptions::default())
+            .map_err(|e| e.to_string())?;
         let file = dest.join(format!("{}-{}.tgz", ch.metadata.name, ch.metadata.version));
         fs::write(&file, data)
             .map_err(|e| format!("open {}: {}", file.display(), io_error_text(&e)))?;

@@ -90,14 +90,14 @@ impl SignArgs {
         if !self.sign {
             return Ok(());
         }
-        let signer = provenance::Signer::from_keyring(&self.keyring, &self.key, |name| match &self
-            .passphrase_file
-        {
-            Some(file) => read_passphrase_file(file),
-            None => prompt(name),
-        })
-        .map_err(action::Error::message)?;
-        provenance::sign_chart(archive, &signer).map_err(action::Error::message)?;
+        let signer =
+            provenance::Signer::from_keyring(&self.keyring, &self.key, |name| {
+                match &self.passphrase_file {
+                    Some(file) => read_passphrase_file(file),
+                    None => prompt(name),
+                }
+            })?;
+        provenance::sign_chart(archive, &signer)?;
         Ok(())
     }
 }
