@@ -91,5 +91,6 @@ macro_rules! from_typed {
 from_typed!(
     rudder_repo::Error,
     rudder_repo::oci::Error,
-    rudder_repo::provenance::Error
+    rudder_repo::provenance::Error,
+    rudder_repo::manager::Error
 );

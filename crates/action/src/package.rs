@@ -40,7 +40,7 @@ pub fn package(
             debug: false,
             log: crate::dependency::log_to(&options.log),
         };
-        manager.update().map_err(Error::message)?;
+        manager.update()?;
     }
     let chart = rudder_chart::loader::load(path).map_err(|e| Error::message(e.to_string()))?;
     if let Some(version) = &options.version {
@@ -70,7 +70,7 @@ pub fn package(
         app_version: options.app_version.clone(),
     };
     rudder_repo::package::package(path, &dest, &repo_options)
-        .map_err(|e| Error::message(format!("failed to save: {e}")))
+        .map_err(|e| Error::context(format!("failed to save: {e}"), e))
 }
 
 /// `helm repo index DIR [--url URL] [--merge FILE]`: writes DIR/index.yaml.

@@ -69,7 +69,7 @@ fn fetch(
         }
         Source::Http(url) => {
             let options = GetOptions::default();
-            let archive = getter::get(url, &options)?;
+            let archive = getter::get(url, &options).map_err(|e| e.to_string())?;
             let prov = getter::get(&format!("{url}.prov"), &options).ok();
             Ok(Fetched {
                 archive,

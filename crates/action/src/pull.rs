@@ -110,11 +110,9 @@ fn fetch_repo_chart(
 ) -> Result<Fetched, Error> {
     // A missing repositories.yaml only matters for `repo/chart` references.
     let (url, get_options) = if options.repo_url.is_empty() {
-        let repositories = RepoFile::load(&paths.repository_config)
-            .or_else(|_| RepoFile::parse(""))
-            .map_err(Error::message)?;
-        let resolved = resolve_chart(&repositories, &paths.repository_cache, reference, version)
-            .map_err(Error::message)?;
+        let repositories =
+            RepoFile::load(&paths.repository_config).or_else(|_| RepoFile::parse(""))?;
+        let resolved = resolve_chart(&repositories, &paths.repository_cache, reference, version)?;
         let get_options = resolved
             .repo
             .as_ref()
@@ -142,8 +140,7 @@ fn fetch_repo_chart(
             reference,
             version,
             &get_options,
-        )
-        .map_err(Error::message)?;
+        )?;
         // As for install: the credentials go only to the repository's own origin.
         if !(options.pass_credentials_all || crate::charts::same_origin(&options.repo_url, &url)) {
             get_options.username.clear();

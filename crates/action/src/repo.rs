@@ -282,12 +282,11 @@ pub fn search_repo(
             Err(e) => warnings.push(
                 LogRecord::warn("repo is corrupt or missing")
                     .with("repo", entry.name.as_str())
-                    .with("error", e),
+                    .with("error", e.to_string()),
             ),
         }
     }
-    let results = rudder_repo::search::search_repos(&indexes, keywords, &options.search)
-        .map_err(Error::message)?;
+    let results = rudder_repo::search::search_repos(&indexes, keywords, &options.search)?;
     if results.is_empty() && options.fail_on_no_result {
         return Err(Error::message("no results found"));
     }

@@ -2,9 +2,8 @@
 //! Helm prints for each is its `Display` and nowhere else, so callers branch on the kind
 //! (`is_not_found`) and print the error as it is.
 //!
-//! Modules move to it one at a time: those still returning `Result<_, String>` take an
-//! [`Error`] through `?` (`From<Error> for String`), and their strings come back as
-//! [`Error::Message`].
+//! Modules with errors of their own (`oci`, `provenance`, `package`, `manager`) have their
+//! own enums, which hold this one as a cause where they build on it.
 
 use std::path::PathBuf;
 
@@ -30,6 +29,9 @@ pub enum Error {
     /// JSON it made into a struct): encoding/json's text.
     #[error("error unmarshaling JSON: {0}")]
     Unmarshal(String),
+    /// A value JSON cannot hold (`index --json`): the JSON encoder's text.
+    #[error("{0}")]
+    Json(String),
     /// A document that is not YAML, or a value YAML cannot hold: the YAML library's text.
     #[error("{0}")]
     Yaml(String),
@@ -152,9 +154,6 @@ pub enum Error {
     /// A getter plugin failed.
     #[error("plugin {plugin:?} failed to invoke: {reason}")]
     PluginFailed { plugin: String, reason: String },
-    /// What a module not yet moved to typed errors reported, as Helm words it.
-    #[error("{0}")]
-    Message(String),
 }
 
 /// `chart "NAME"` or `chart "NAME" version "VERSION"`, as Helm names what it looked for.
@@ -184,11 +183,5 @@ impl Error {
     ) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
         move |source| Error::Io { op, path, source }
-    }
-}
-
-impl From<Error> for String {
-    fn from(e: Error) -> String {
-        e.to_string()
     }
 }

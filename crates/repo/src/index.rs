@@ -468,9 +468,7 @@ impl IndexFile {
             fields.push(("annotations", JsonNode::Leaf(annotations.clone())));
         }
         let mut out = String::new();
-        JsonNode::Struct(fields)
-            .write(0, &mut out)
-            .map_err(Error::Message)?;
+        JsonNode::Struct(fields).write(0, &mut out)?;
         Ok(out)
     }
 
@@ -497,7 +495,7 @@ enum JsonNode<'a> {
 
 impl JsonNode<'_> {
     /// `json.MarshalIndent` with a two-space indent, this node at `depth`.
-    fn write(&self, depth: usize, out: &mut String) -> Result<(), String> {
+    fn write(&self, depth: usize, out: &mut String) -> Result<(), Error> {
         let pad = |out: &mut String, depth: usize| {
             out.push('\n');
             out.push_str(&"  ".repeat(depth));
@@ -512,7 +510,7 @@ impl JsonNode<'_> {
                         out.push(',');
                     }
                     pad(out, depth + 1);
-                    out.push_str(&json::to_json(&Value::str(key))?);
+                    out.push_str(&json::to_json(&Value::str(key)).map_err(Error::Json)?);
                     out.push_str(": ");
                     node.write(depth + 1, out)?;
                 }
@@ -532,7 +530,7 @@ impl JsonNode<'_> {
                 out.push(']');
             }
             JsonNode::Leaf(value) => {
-                let text = json::to_json_indent(value, "", "  ")?;
+                let text = json::to_json_indent(value, "", "  ").map_err(Error::Json)?;
                 out.push_str(&text.replace('\n', &format!("\n{}", "  ".repeat(depth))));
             }
         }
