@@ -651,12 +651,32 @@ fn scalar_value(s: Scalar) -> Value {
     }
 }
 
+/// Why a parsed document did not become a value, by the stage sigs.k8s.io/yaml reports it
+/// at, so that each stage's prefix is written once and no caller tests the text for it.
+#[derive(Debug)]
+enum ConvertError {
+    /// Converting the YAML to JSON failed (go-yaml's text, or a key JSON cannot have):
+    /// reported as `error converting YAML to JSON: <text>`.
+    Converting(String),
+    /// encoding/json refused the JSON made of it: the whole text as Go words it.
+    Unmarshaling(String),
+}
+
+impl ConvertError {
+    fn into_text(self) -> String {
+        match self {
+            ConvertError::Converting(e) => format!("error converting YAML to JSON: {e}"),
+            ConvertError::Unmarshaling(e) => e,
+        }
+    }
+}
+
 /// A map key as sigs.k8s.io/yaml turns it into a JSON object key.
-fn key_string(node: &Node) -> Result<String, String> {
+fn key_string(node: &Node) -> Result<String, ConvertError> {
     match node {
         Node::Scalar {
             text, plain, tag, ..
-        } => match scalar_of(text, *plain, tag.as_deref())? {
+        } => match scalar_of(text, *plain, tag.as_deref()).map_err(ConvertError::Converting)? {
             Scalar::Str(s) | Scalar::Time(s) => Ok(s),
             Scalar::Bool(b) => Ok(b.to_string()),
             Scalar::Int(i) => Ok(i.to_string()),
@@ -668,11 +688,11 @@ fn key_string(node: &Node) -> Result<String, String> {
                     other => float32_key(f).unwrap_or_else(|| other.to_string()),
                 },
             ),
-            Scalar::Null => {
-                Err("error converting YAML to JSON: unsupported map key of type: <nil>".into())
-            }
+            Scalar::Null => Err(ConvertError::Converting(
+                "unsupported map key of type: <nil>".into(),
+            )),
         },
-        _ => Err("error converting YAML to JSON: yaml: invalid map key".into()),
+        _ => Err(ConvertError::Converting("yaml: invalid map key".into())),
     }
 }
 
@@ -731,16 +751,18 @@ fn is_merge_key(node: &Node) -> bool {
 
 /// sigs.k8s.io/yaml's error when the JSON it made from the YAML nests deeper than
 /// encoding/json's limit of 10000 (YAML nesting counts flow and block levels apart, JSON both).
-fn json_too_deep(node: &Node) -> String {
+fn json_too_deep(node: &Node) -> ConvertError {
     let open = if matches!(node, Node::Map(_)) {
         '{'
     } else {
         '['
     };
-    format!("error unmarshaling JSON: while decoding JSON: invalid character '{open}' exceeded max depth")
+    ConvertError::Unmarshaling(format!(
+        "error unmarshaling JSON: while decoding JSON: invalid character '{open}' exceeded max depth"
+    ))
 }
 
-fn to_value(node: &Node, depth: usize) -> Result<Value, String> {
+fn to_value(node: &Node, depth: usize) -> Result<Value, ConvertError> {
     if depth >= MAX_NESTING && !matches!(node, Node::Scalar { .. }) {
         return Err(json_too_deep(node));
     }
@@ -748,7 +770,8 @@ fn to_value(node: &Node, depth: usize) -> Result<Value, String> {
         Node::Scalar {
             text, plain, tag, ..
         } => Ok(scalar_value(
-            scalar_of(text, *plain, tag.as_deref()).map_err(|e| format!("yaml: {e}"))?,
+            scalar_of(text, *plain, tag.as_deref())
+                .map_err(|e| ConvertError::Converting(format!("yaml: {e}")))?,
         )),
         Node::Seq(items) => Ok(Value::list(
             items
@@ -764,7 +787,12 @@ fn to_value(node: &Node, depth: usize) -> Result<Value, String> {
     }
 }
 
-fn fill_map(map: &mut Map, entries: &[(Node, Node)], depth: usize) -> Result<(), String> {
+fn fill_map(map: &mut Map, entries: &[(Node, Node)], depth: usize) -> Result<(), ConvertError> {
+    let merge_error = || {
+        ConvertError::Converting(
+            "yaml: map merge requires map or sequence of maps as the value".into(),
+        )
+    };
     for (k, v) in entries {
         if is_merge_key(k) {
             match v {
@@ -773,20 +801,11 @@ fn fill_map(map: &mut Map, entries: &[(Node, Node)], depth: usize) -> Result<(),
                     for item in items.iter() {
                         match item {
                             Node::Map(inner) => fill_map(map, &inner[..], depth)?,
-                            _ => {
-                                return Err(
-                                    "yaml: map merge requires map or sequence of maps as the value"
-                                        .into(),
-                                )
-                            }
+                            _ => return Err(merge_error()),
                         }
                     }
                 }
-                _ => {
-                    return Err(
-                        "yaml: map merge requires map or sequence of maps as the value".into(),
-                    )
-                }
+                _ => return Err(merge_error()),
             }
             continue;
         }
@@ -802,13 +821,7 @@ pub fn from_yaml(text: &str) -> Result<Value, String> {
     let docs = parse_documents(text).map_err(|e| format!("error converting YAML to JSON: {e}"))?;
     match docs.first() {
         None => Ok(Value::Nil),
-        Some(node) => to_value(node, 0).map_err(|e| {
-            if e.starts_with("error converting") || e.starts_with("error unmarshaling") {
-                e
-            } else {
-                format!("error converting YAML to JSON: {e}")
-            }
-        }),
+        Some(node) => to_value(node, 0).map_err(ConvertError::into_text),
     }
 }
 
@@ -823,13 +836,7 @@ pub fn from_yaml_top_keys(text: &str, keys: &[&str]) -> Result<Value, String> {
         None => parse_documents_with_libyaml(text),
     }
     .map_err(|e| format!("error converting YAML to JSON: {e}"))?;
-    let wrap = |e: String| {
-        if e.starts_with("error converting") || e.starts_with("error unmarshaling") {
-            e
-        } else {
-            format!("error converting YAML to JSON: {e}")
-        }
-    };
+    let wrap = ConvertError::into_text;
     match docs.first() {
         None => Ok(Value::Nil),
         Some(Node::Map(entries)) if !entries.iter().any(|(k, _)| is_merge_key(k)) => {
@@ -850,15 +857,7 @@ pub fn from_yaml_top_keys(text: &str, keys: &[&str]) -> Result<Value, String> {
 pub fn from_yaml_documents(text: &str) -> Result<Vec<Value>, String> {
     let docs = parse_documents(text).map_err(|e| format!("error converting YAML to JSON: {e}"))?;
     docs.iter()
-        .map(|d| {
-            to_value(d, 0).map_err(|e| {
-                if e.starts_with("error unmarshaling") {
-                    e
-                } else {
-                    format!("error converting YAML to JSON: {e}")
-                }
-            })
-        })
+        .map(|d| to_value(d, 0).map_err(ConvertError::into_text))
         .collect()
 }
 
@@ -867,18 +866,20 @@ pub fn from_yaml_documents(text: &str) -> Result<Vec<Value>, String> {
 /// integers are printed in decimal (`0777` gives `511`), floats as float32 shortest text
 /// (`1.10` gives `1.1`), booleans as `true`/`false` (`y` gives `true`). Nulls stay `Nil`.
 pub fn from_yaml_raw(text: &str) -> Result<Value, String> {
-    fn conv(node: &Node) -> Result<Value, String> {
+    fn conv(node: &Node) -> Result<Value, ConvertError> {
         Ok(match node {
-            Node::Scalar { text, plain, tag } => match scalar_of(text, *plain, tag.as_deref())? {
-                Scalar::Null => Value::Nil,
-                Scalar::Bool(b) => Value::str(if b { "true" } else { "false" }),
-                Scalar::Int(i) => Value::from(i.to_string()),
-                Scalar::Float(f) if f.is_finite() => Value::from(
-                    float32_key(f).unwrap_or_else(|| crate::gofmt::format_float(f, 'g', -1)),
-                ),
-                Scalar::Float(f) => Value::from(crate::gofmt::format_float(f, 'g', -1)),
-                Scalar::Str(s) | Scalar::Time(s) => Value::from(s),
-            },
+            Node::Scalar { text, plain, tag } => {
+                match scalar_of(text, *plain, tag.as_deref()).map_err(ConvertError::Converting)? {
+                    Scalar::Null => Value::Nil,
+                    Scalar::Bool(b) => Value::str(if b { "true" } else { "false" }),
+                    Scalar::Int(i) => Value::from(i.to_string()),
+                    Scalar::Float(f) if f.is_finite() => Value::from(
+                        float32_key(f).unwrap_or_else(|| crate::gofmt::format_float(f, 'g', -1)),
+                    ),
+                    Scalar::Float(f) => Value::from(crate::gofmt::format_float(f, 'g', -1)),
+                    Scalar::Str(s) | Scalar::Time(s) => Value::from(s),
+                }
+            }
             Node::Seq(items) => Value::list(items.iter().map(conv).collect::<Result<_, _>>()?),
             Node::Map(entries) => {
                 let mut m = Map::new();
@@ -893,7 +894,7 @@ pub fn from_yaml_raw(text: &str) -> Result<Value, String> {
     docs.first()
         .map(conv)
         .unwrap_or(Ok(Value::Nil))
-        .map_err(|e| format!("error converting YAML to JSON: {e}"))
+        .map_err(ConvertError::into_text)
 }
 
 /// go-yaml v2 itself (no JSON round trip) decoding into `interface{}`: integers stay
@@ -911,7 +912,7 @@ pub fn from_yaml_native(text: &str) -> Result<Value, String> {
             Node::Map(entries) => {
                 let mut m = Map::new();
                 for (k, v) in entries.iter() {
-                    m.insert(key_string(k)?, conv(v)?);
+                    m.insert(key_string(k).map_err(ConvertError::into_text)?, conv(v)?);
                 }
                 Value::map(m)
             }
@@ -1018,16 +1019,37 @@ enum Data {
     Map(Vec<(String, Data)>),
 }
 
+/// Why a value could not be encoded, by the step that failed, so that the caller words
+/// each step's prefix without testing the text for it.
+#[derive(Debug)]
+enum EncodeError {
+    /// `json.Marshal` refused a value (Go's `json: ...` text).
+    Marshal(String),
+    /// go-yaml could not read back the JSON text (go-yaml's text).
+    Reread(String),
+}
+
+impl EncodeError {
+    /// The text as the step reports it, without sigs.k8s.io/yaml's prefix.
+    fn into_text(self) -> String {
+        match self {
+            EncodeError::Marshal(e) | EncodeError::Reread(e) => e,
+        }
+    }
+}
+
 /// json.Marshal then yaml.Unmarshal: numbers that JSON prints without a fraction or exponent
 /// come back as integers.
-fn to_data(v: &Value, depth: usize) -> Result<Data, String> {
+fn to_data(v: &Value, depth: usize) -> Result<Data, EncodeError> {
     to_data_with(v, depth, true)
 }
 
 /// With `json` false, numbers keep their Go type (go-yaml v3 encoding the value directly).
-fn to_data_with(v: &Value, depth: usize, json: bool) -> Result<Data, String> {
+fn to_data_with(v: &Value, depth: usize, json: bool) -> Result<Data, EncodeError> {
     if depth > 10_000 {
-        return Err("json: unsupported value: encountered a cycle".into());
+        return Err(EncodeError::Marshal(
+            "json: unsupported value: encountered a cycle".into(),
+        ));
     }
     Ok(match v {
         Value::Nil => Data::Null,
@@ -1036,10 +1058,10 @@ fn to_data_with(v: &Value, depth: usize, json: bool) -> Result<Data, String> {
         Value::Float(f) if !json => Data::Float(*f),
         Value::Float(f) => {
             if !f.is_finite() {
-                return Err(format!(
+                return Err(EncodeError::Marshal(format!(
                     "json: unsupported value: {}",
                     crate::gofmt::format_float(*f, 'g', -1)
-                ));
+                )));
             }
             let json = crate::json::format_json_float(*f);
             if json.contains(['.', 'e', 'E']) {
@@ -1087,11 +1109,13 @@ fn to_data_with(v: &Value, depth: usize, json: bool) -> Result<Data, String> {
                     if json && k.contains('\u{85}') {
                         // The key, with its raw NEL, spans two lines of the JSON text:
                         // go-yaml v2 cannot read it back as a key.
-                        return Err("yaml: line 1: did not find expected ',' or '}'".to_string());
+                        return Err(EncodeError::Reread(
+                            "yaml: line 1: did not find expected ',' or '}'".to_string(),
+                        ));
                     }
                     Ok((k.clone(), to_data_with(x, depth + 1, json)?))
                 })
-                .collect::<Result<_, String>>()?;
+                .collect::<Result<_, EncodeError>>()?;
             sort_keys_naturally(&mut entries);
             Data::Map(entries)
         }
@@ -1838,12 +1862,9 @@ fn resolve_plain_for_encode(s: &str) -> Scalar {
 /// `sigs.k8s.io/yaml.Marshal`: the YAML go-yaml v2 writes for the value after its JSON round
 /// trip, with its final newline.
 pub fn to_yaml(v: &Value) -> Result<String, String> {
-    let data = to_data(v, 0).map_err(|e| {
-        if e.starts_with("json:") {
-            format!("error marshaling into JSON: {e}")
-        } else {
-            e
-        }
+    let data = to_data(v, 0).map_err(|e| match e {
+        EncodeError::Marshal(e) => format!("error marshaling into JSON: {e}"),
+        EncodeError::Reread(e) => e,
     })?;
     emit(&data, false)
 }
@@ -1851,7 +1872,10 @@ pub fn to_yaml(v: &Value) -> Result<String, String> {
 /// Helm's `toYamlPretty` (go-yaml v3's encoder with `SetIndent(2)`): the value is encoded
 /// directly, without the JSON round trip, and sequences are indented inside mappings.
 pub fn to_yaml_pretty(v: &Value) -> Result<String, String> {
-    emit(&to_data_with(v, 0, false)?, true)
+    emit(
+        &to_data_with(v, 0, false).map_err(EncodeError::into_text)?,
+        true,
+    )
 }
 
 fn emit(data: &Data, indent_sequences: bool) -> Result<String, String> {
