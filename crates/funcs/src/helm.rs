@@ -223,11 +223,14 @@ pub(crate) fn register_dates(m: &mut FuncMap) {
     });
     add(m, "toDate", &[Str, Str], None, |a| {
         Ok(time_value(
-            crate::gotime::parse_in_local(s(&a[0]), s(&a[1])).unwrap_or_else(|_| zero_time()),
+            rudder_value::gotime::parse_in_local(s(&a[0]), s(&a[1]))
+                .unwrap_or_else(|_| zero_time()),
         ))
     });
     add(m, "mustToDate", &[Str, Str], None, |a| {
-        crate::gotime::parse_in_local(s(&a[0]), s(&a[1])).map(time_value)
+        rudder_value::gotime::parse_in_local(s(&a[0]), s(&a[1]))
+            .map(time_value)
+            .map_err(|e| e.to_string())
     });
     for name in ["mustDateModify", "must_date_modify"] {
         add(m, name, &[Str, Any], None, |a| {
@@ -381,9 +384,9 @@ impl Object for TimeObject {
             "Minute" => Value::Int(t.minute() as i64),
             "Second" => Value::Int(t.second() as i64),
             "UTC" => time_value(t.with_timezone(&Utc).fixed_offset()),
-            "Month" => Value::from(crate::gotime::MONTHS[t.month0() as usize]),
+            "Month" => Value::from(rudder_value::gotime::MONTHS[t.month0() as usize]),
             "Weekday" => {
-                Value::from(crate::gotime::DAYS[t.weekday().num_days_from_sunday() as usize])
+                Value::from(rudder_value::gotime::DAYS[t.weekday().num_days_from_sunday() as usize])
             }
             "YearDay" => Value::Int(t.ordinal() as i64),
             "Nanosecond" => Value::Int(t.nanosecond() as i64),
@@ -420,7 +423,7 @@ pub(crate) fn format_go_zone(
     zone: Option<&str>,
     layout: &str,
 ) -> String {
-    crate::gotime::format(t, zone, layout)
+    rudder_value::gotime::format(t, zone, layout)
 }
 
 /// Go's `time.ParseDuration` with its error texts, in nanoseconds.
