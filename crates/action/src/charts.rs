@@ -53,6 +53,7 @@ impl ChartPathOptions {
             cert_file: self.cert_file.clone(),
             key_file: self.key_file.clone(),
             insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            plugins: Some(self.paths.clone()),
             ..GetOptions::default()
         }
     }
@@ -110,13 +111,8 @@ pub fn locate_chart(
         }
         ChartReference::InRepoUrl => {
             let base = opts.get_options();
-            let url = downloader::find_chart_in_repo_url(
-                &paths.repository_cache,
-                &opts.repo_url,
-                name,
-                &version,
-                &base,
-            )?;
+            let url =
+                downloader::find_chart_in_repo_url(paths, &opts.repo_url, name, &version, &base)?;
             // The credentials go along only to the repository's own scheme, host and port,
             // unless passed to every host.
             let mut get = base;

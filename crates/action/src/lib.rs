@@ -45,6 +45,7 @@ pub use repo::{
     SearchRepoOptions,
 };
 pub use rudder_plugin as plugin;
+pub use rudder_repo::package::MetadataOverrides;
 pub use rudder_repo::provenance;
 pub use rudder_repo::search::SearchOptions;
 pub use rudder_repo::HelmPaths;

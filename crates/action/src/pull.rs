@@ -113,11 +113,14 @@ fn fetch_repo_chart(
         let repositories =
             RepoFile::load(&paths.repository_config).or_else(|_| RepoFile::parse(""))?;
         let resolved = resolve_chart(&repositories, &paths.repository_cache, reference, version)?;
-        let get_options = resolved
-            .repo
-            .as_ref()
-            .map(GetOptions::from)
-            .unwrap_or_default();
+        let get_options = GetOptions {
+            plugins: Some(paths.clone()),
+            ..resolved
+                .repo
+                .as_ref()
+                .map(GetOptions::from)
+                .unwrap_or_default()
+        };
         (resolved.url, get_options)
     } else {
         let registry = &options.registry;
@@ -132,10 +135,11 @@ fn fetch_repo_chart(
             cert_file: registry.cert_file.clone(),
             key_file: registry.key_file.clone(),
             insecure_skip_tls_verify: registry.insecure_skip_tls_verify,
+            plugins: Some(paths.clone()),
             ..GetOptions::default()
         };
         let url = rudder_repo::downloader::find_chart_in_repo_url(
-            &paths.repository_cache,
+            paths,
             &options.repo_url,
             reference,
             version,

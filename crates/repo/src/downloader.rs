@@ -51,7 +51,10 @@ pub fn resolve_chart_version(
 ) -> Result<Located, Error> {
     let repositories = load_repositories(&paths.repository_config)?;
     let resolved = resolve_chart(&repositories, &paths.repository_cache, reference, version)?;
-    let mut options = base.clone();
+    let mut options = GetOptions {
+        plugins: Some(paths.clone()),
+        ..base.clone()
+    };
     match &resolved.repo {
         Some(rc) => apply_repo(&mut options, rc),
         None => options.repo_url = resolved.url.clone(),
@@ -206,7 +209,7 @@ fn throwaway_name() -> String {
 /// `options`) and returns the absolute URL of `chart` at `version` (a version or
 /// constraint; empty for the newest stable). The index is not kept.
 pub fn find_chart_in_repo_url(
-    repository_cache: &Path,
+    paths: &HelmPaths,
     repo_url: &str,
     chart: &str,
     version: &str,
@@ -223,7 +226,8 @@ pub fn find_chart_in_repo_url(
         insecure_skip_tls_verify: options.insecure_skip_tls_verify,
         pass_credentials_all: options.pass_credentials_all,
     };
-    let downloaded = download_index_file(&entry, repository_cache);
+    let repository_cache = &paths.repository_cache;
+    let downloaded = download_index_file(&entry, paths);
     let _ = fs::remove_file(repository_cache.join(format!("{}-charts.txt", entry.name)));
     let _ = fs::remove_file(repository_cache.join(format!("{}-index.yaml", entry.name)));
     let (_, index) = downloaded.map_err(|e| Error::NotARepository {

@@ -43,6 +43,10 @@ pub struct GetOptions {
     /// How long the whole download (connecting, the response and its body) may take; zero
     /// means [`DEFAULT_TIMEOUT`] (`--timeout` of `repo add` and `repo update`).
     pub timeout: Duration,
+    /// Helm's locations, for URLs a getter plugin serves (where plugins are, and the
+    /// `HELM_*` settings the plugin gets), as Helm's `getter.All(settings)`; without them
+    /// only http(s) is served.
+    pub plugins: Option<HelmPaths>,
 }
 
 impl GetOptions {
@@ -105,6 +109,7 @@ impl From<&RepoEntry> for GetOptions {
             insecure_skip_tls_verify: r.insecure_skip_tls_verify,
             max_bytes: 0,
             timeout: Duration::ZERO,
+            plugins: None,
         }
     }
 }
@@ -235,7 +240,9 @@ fn plugin_settings(paths: &HelmPaths) -> Vec<(String, String)> {
 /// Fetches `url` with the getter plugin serving its scheme (Helm's `getter.All`: the
 /// `getter/v1` plugins under `HELM_PLUGINS`, legacy `downloaders` included).
 fn get_with_plugin(scheme: &str, url: &str, opts: &GetOptions) -> Result<Vec<u8>, Error> {
-    let paths = HelmPaths::from_env();
+    let Some(paths) = &opts.plugins else {
+        return Err(Error::UnsupportedScheme(scheme.to_string()));
+    };
     let dirs = rudder_plugin::split_plugin_dirs(&paths.plugins);
     let descriptor = rudder_plugin::Descriptor {
         name: String::new(),
@@ -257,7 +264,7 @@ fn get_with_plugin(scheme: &str, url: &str, opts: &GetOptions) -> Result<Vec<u8>
         pass_credentials_all: opts.pass_credentials_all,
     };
     plugin
-        .get(url, &options, &plugin_settings(&paths))
+        .get(url, &options, &plugin_settings(paths))
         .map_err(|e| Error::PluginFailed {
             plugin: plugin.metadata.name.clone(),
             reason: e.to_string(),

@@ -535,10 +535,9 @@ impl Manager<'_> {
                 None => unique.push(r.clone()),
             }
         }
-        let cache = self.paths.repository_cache.clone();
         for r in unique {
             let managed = r.name.starts_with(MANAGER_KEY_PREFIX);
-            let line = match download_index_file(&r, &cache) {
+            let line = match download_index_file(&r, &self.paths) {
                 Err(e) if managed => format!(
                     "...Unable to get an update from the {:?} chart repository:\n\t{e}",
                     r.url
@@ -672,23 +671,23 @@ impl Manager<'_> {
                 ca_file: rc.ca_file.clone(),
                 cert_file: rc.cert_file.clone(),
                 key_file: rc.key_file.clone(),
+                plugins: Some(self.paths.clone()),
                 ..GetOptions::default()
             };
             return Ok((resolve_reference_url(repo_url, &ve.urls[0]), options));
         }
-        let url = downloader::find_chart_in_repo_url(
-            &self.paths.repository_cache,
-            repo_url,
-            name,
-            version,
-            &GetOptions::default(),
-        )
-        .map_err(|source| Error::NotFoundAt {
-            name: name.to_string(),
-            url: repo_url.to_string(),
-            source: Box::new(source),
-        })?;
-        Ok((url, GetOptions::default()))
+        let plugins = GetOptions {
+            plugins: Some(self.paths.clone()),
+            ..GetOptions::default()
+        };
+        let url =
+            downloader::find_chart_in_repo_url(&self.paths, repo_url, name, version, &plugins)
+                .map_err(|source| Error::NotFoundAt {
+                    name: name.to_string(),
+                    url: repo_url.to_string(),
+                    source: Box::new(source),
+                })?;
+        Ok((url, plugins))
     }
 
     /// `Manager.downloadAll`: every dependency into a temporary folder, then moved into
@@ -825,7 +824,7 @@ impl Manager<'_> {
         if !constraint.check(&v) {
             return Err(Error::NoValidVersion(dep.name.clone()));
         }
-        let data = crate::package::archive(&ch, &crate::package::PackageOptions::default())?;
+        let data = crate::package::archive(&ch, &crate::package::MetadataOverrides::default())?;
         let file = dest.join(format!("{}-{}.tgz", ch.metadata.name, ch.metadata.version));
         fs::write(&file, data).map_err(crate::Error::io("open", &file))?;
         Ok(ch.metadata.version.clone())

@@ -51,16 +51,16 @@ pub enum Error {
     },
 }
 
-/// `--version` and `--app-version`.
+/// What `--version` and `--app-version` change in the packaged Chart.yaml.
 #[derive(Clone, Debug, Default)]
-pub struct PackageOptions {
+pub struct MetadataOverrides {
     pub version: Option<String>,
     pub app_version: Option<String>,
 }
 
 /// Chart.yaml as Helm writes it back from `chart.Metadata`: known keys only, empty ones
 /// dropped, keys sorted.
-fn chart_yaml(chart: &Chart, overrides: &PackageOptions) -> Result<Vec<u8>, Error> {
+fn chart_yaml(chart: &Chart, overrides: &MetadataOverrides) -> Result<Vec<u8>, Error> {
     let raw = chart
         .raw
         .iter()
@@ -109,7 +109,7 @@ fn write_chart<W: Write>(
     out: &mut tar::Builder<W>,
     chart: &Chart,
     prefix: &str,
-    overrides: &PackageOptions,
+    overrides: &MetadataOverrides,
 ) -> Result<(), Error> {
     let name = &chart.metadata.name;
     if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
@@ -144,14 +144,14 @@ fn write_chart<W: Write>(
             out,
             dep,
             &format!("{base}/charts"),
-            &PackageOptions::default(),
+            &MetadataOverrides::default(),
         )?;
     }
     Ok(())
 }
 
 /// The archive's bytes for an already loaded chart.
-pub fn archive(chart: &Chart, options: &PackageOptions) -> Result<Vec<u8>, Error> {
+pub fn archive(chart: &Chart, options: &MetadataOverrides) -> Result<Vec<u8>, Error> {
     let gz = GzEncoder::new(Vec::new(), Compression::default());
     let mut out = tar::Builder::new(gz);
     write_chart(&mut out, chart, "", options)?;
@@ -160,7 +160,11 @@ pub fn archive(chart: &Chart, options: &PackageOptions) -> Result<Vec<u8>, Error
 }
 
 /// `helm package DIR -d DEST`: returns the written archive's path.
-pub fn package(chart_dir: &Path, dest: &Path, options: &PackageOptions) -> Result<PathBuf, Error> {
+pub fn package(
+    chart_dir: &Path,
+    dest: &Path,
+    options: &MetadataOverrides,
+) -> Result<PathBuf, Error> {
     let chart = rudder_chart::loader::load(chart_dir)?;
     let data = archive(&chart, options)?;
     let version = options

@@ -32,8 +32,10 @@ pub struct PackageArgs {
 
 pub fn run(p: PackageArgs, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
     let options = action::PackageOptions {
-        version: p.version,
-        app_version: p.app_version,
+        overrides: action::MetadataOverrides {
+            version: p.version,
+            app_version: p.app_version,
+        },
         destination: p.destination,
         dependency_update: p.dependency_update,
         log: crate::slog::stderr_sink(),
