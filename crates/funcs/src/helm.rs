@@ -116,19 +116,23 @@ pub(crate) fn register(m: &mut FuncMap) {
     add(m, "toToml", &[Any], None, |a| {
         if a[0].is_nil() {
             // Go's reflection panics on the nil interface: a template error, not a result.
-            return crate::toml_fmt::to_toml(&a[0]).map(Value::from);
+            return crate::toml_fmt::to_toml(&a[0])
+                .map(Value::from)
+                .map_err(|e| e.to_string());
         }
         Ok(Value::from(
-            crate::toml_fmt::to_toml(&a[0]).unwrap_or_else(|e| e),
+            crate::toml_fmt::to_toml(&a[0]).unwrap_or_else(|e| e.to_string()),
         ))
     });
     add(m, "mustToToml", &[Any], None, |a| {
-        crate::toml_fmt::to_toml(&a[0]).map(Value::from)
+        crate::toml_fmt::to_toml(&a[0])
+            .map(Value::from)
+            .map_err(|e| e.to_string())
     });
     add(m, "fromToml", &[Str], None, |a| {
         Ok(match crate::toml_fmt::from_toml(s(&a[0])) {
             Ok(m) => Value::map(m),
-            Err(e) => error_map(e),
+            Err(e) => error_map(e.to_string()),
         })
     });
 }
