@@ -8,13 +8,14 @@
 //! the average one; a chart that makes several certificates gets them about twice as fast
 //! on two cores. At most one spare per size is kept; a generator stops when it is there.
 
+use super::error::CryptoError;
 use std::sync::{Condvar, Mutex};
 
 use super::keys::{RsaBits, RsaKey};
 
 #[derive(Default)]
 struct SizePool {
-    ready: Vec<Result<RsaKey, String>>,
+    ready: Vec<Result<RsaKey, CryptoError>>,
     /// Requests waiting for a key.
     waiting: usize,
     /// Generator threads running.
@@ -90,7 +91,7 @@ fn generator(bits: RsaBits) {
 }
 
 /// An RSA key of `bits`: the spare if one is ready, else the first one generated.
-pub(crate) fn rsa_key(bits: RsaBits) -> Result<RsaKey, String> {
+pub(crate) fn rsa_key(bits: RsaBits) -> Result<RsaKey, CryptoError> {
     let mut sizes = POOL.sizes.lock().unwrap_or_else(|e| e.into_inner());
     sizes[slot(bits)].waiting += 1;
     start_generators(&mut sizes[slot(bits)], bits);

@@ -15,6 +15,7 @@
 //! in how long a key takes. OpenSSL's `BN_generate_prime_ex` has the same property; a local
 //! observer timing a render learns nothing usable about the primes from it.
 
+use super::error::CryptoError;
 use std::ptr::null_mut;
 use std::sync::LazyLock;
 
@@ -48,15 +49,15 @@ static SMALL_PRIMES: LazyLock<Vec<u32>> = LazyLock::new(|| {
     primes
 });
 
-fn failed() -> String {
-    "crypto/rsa: key generation failed".to_string()
+fn failed() -> CryptoError {
+    CryptoError::RsaGeneration
 }
 
 /// An owned BIGNUM.
 struct Bn(*mut sys::BIGNUM);
 
 impl Bn {
-    fn new() -> Result<Bn, String> {
+    fn new() -> Result<Bn, CryptoError> {
         // SAFETY: BN_new has no preconditions; a null result is checked.
         let bn = unsafe { sys::BN_new() };
         if bn.is_null() {
@@ -65,7 +66,7 @@ impl Bn {
         Ok(Bn(bn))
     }
 
-    fn from_word(w: u32) -> Result<Bn, String> {
+    fn from_word(w: u32) -> Result<Bn, CryptoError> {
         let bn = Bn::new()?;
         // SAFETY: `bn` is a live BIGNUM.
         check(unsafe { sys::BN_set_word(bn.0, w.into()) })?;
@@ -87,7 +88,7 @@ impl Bn {
         unsafe { sys::BN_num_bits(self.0) }
     }
 
-    fn mod_word(&self, w: u32) -> Result<u32, String> {
+    fn mod_word(&self, w: u32) -> Result<u32, CryptoError> {
         // SAFETY: `self.0` is a live BIGNUM; a divisor of zero is never passed.
         let r = unsafe { sys::BN_mod_word(self.0, w.into()) };
         u32::try_from(r).map_err(|_| failed())
@@ -105,7 +106,7 @@ impl Drop for Bn {
 struct Ctx(*mut sys::BN_CTX);
 
 impl Ctx {
-    fn new() -> Result<Ctx, String> {
+    fn new() -> Result<Ctx, CryptoError> {
         // SAFETY: BN_CTX_new has no preconditions; a null result is checked.
         let ctx = unsafe { sys::BN_CTX_new() };
         if ctx.is_null() {
@@ -122,7 +123,7 @@ impl Drop for Ctx {
     }
 }
 
-fn check(ok: std::os::raw::c_int) -> Result<(), String> {
+fn check(ok: std::os::raw::c_int) -> Result<(), CryptoError> {
     if ok == 1 {
         Ok(())
     } else {
@@ -136,7 +137,7 @@ fn inverse_of_two(m: u32) -> u64 {
 }
 
 /// A random prime of exactly `bits` bits with its top two bits set and p - 1 prime to e.
-fn random_prime(bits: u32, ctx: &Ctx) -> Result<Bn, String> {
+fn random_prime(bits: u32, ctx: &Ctx) -> Result<Bn, CryptoError> {
     let primes = &*SMALL_PRIMES;
     let start = Bn::new()?;
     let candidate = Bn::new()?;
@@ -204,7 +205,7 @@ fn random_prime(bits: u32, ctx: &Ctx) -> Result<Bn, String> {
 }
 
 /// A new RSA key of `bits` bits (2048 or 4096), as PKCS#1 RSAPrivateKey DER.
-pub(crate) fn generate_pkcs1(bits: u32) -> Result<Vec<u8>, String> {
+pub(crate) fn generate_pkcs1(bits: u32) -> Result<Vec<u8>, CryptoError> {
     let ctx = Ctx::new()?;
     let p = random_prime(bits / 2, &ctx)?;
     let q = loop {
