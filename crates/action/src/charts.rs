@@ -197,24 +197,24 @@ pub(crate) fn user_values(opts: &ValueOptions) -> Result<Value, Error> {
     }
     for s in &opts.set_json {
         strvals::parse_json_into(s, &mut base)
-            .map_err(|e| Error::message(format!("failed parsing --set-json data {s}: {e}")))?;
+            .map_err(|e| Error::context(format!("failed parsing --set-json data {s}: {e}"), e))?;
     }
     for s in &opts.set {
         strvals::parse_into(s, &mut base)
-            .map_err(|e| Error::message(format!("failed parsing --set data: {e}")))?;
+            .map_err(|e| Error::context(format!("failed parsing --set data: {e}"), e))?;
     }
     for s in &opts.set_string {
         strvals::parse_string_into(s, &mut base)
-            .map_err(|e| Error::message(format!("failed parsing --set-string data: {e}")))?;
+            .map_err(|e| Error::context(format!("failed parsing --set-string data: {e}"), e))?;
     }
     for s in &opts.set_file {
         let reader = |p: &str| read_source(p).map_err(|e| e.to_string());
         strvals::parse_file_into(s, &mut base, &reader)
-            .map_err(|e| Error::message(format!("failed parsing --set-file data: {e}")))?;
+            .map_err(|e| Error::context(format!("failed parsing --set-file data: {e}"), e))?;
     }
     for s in &opts.set_literal {
         strvals::parse_literal_into(s, &mut base)
-            .map_err(|e| Error::message(format!("failed parsing --set-literal data: {e}")))?;
+            .map_err(|e| Error::context(format!("failed parsing --set-literal data: {e}"), e))?;
     }
     Ok(Value::map(base))
 }
