@@ -12,7 +12,7 @@ use crate::Error;
 #[derive(Clone, Debug, Default)]
 pub struct PackageOptions {
     /// `--version` and `--app-version`.
-    pub overrides: rudder_repo::package::MetadataOverrides,
+    pub overrides: rudder_chart::package::MetadataOverrides,
     /// Where the archive goes; `.` means the working directory, as in Helm.
     pub destination: String,
     /// `-u/--dependency-update`: `dependency update` (quietly) before packaging.
@@ -65,7 +65,7 @@ pub fn package(
     } else {
         PathBuf::from(&options.destination)
     };
-    rudder_repo::package::package(path, &dest, &options.overrides)
+    rudder_chart::package::package(path, &dest, &options.overrides)
         .map_err(|e| Error::context(format!("failed to save: {e}"), e))
 }
 

@@ -2,7 +2,7 @@
 //! Helm prints for each is its `Display` and nowhere else, so callers branch on the kind
 //! (`is_not_found`) and print the error as it is.
 //!
-//! Modules with errors of their own (`oci`, `provenance`, `package`, `manager`) have their
+//! Modules with errors of their own (`oci`, `provenance`, `manager`) have their
 //! own enums, which hold this one as a cause where they build on it.
 
 use std::path::PathBuf;

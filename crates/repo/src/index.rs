@@ -83,19 +83,7 @@ fn strings_field(map: &Map, key: &str) -> Result<Vec<String>, Error> {
 }
 
 /// Go's `omitempty`: false, 0, "", nil and empty lists and maps are left out.
-pub(crate) fn is_empty_value(v: &Value) -> bool {
-    match v {
-        Value::Nil => true,
-        Value::Bool(b) => !b,
-        Value::String(s) => s.is_empty(),
-        Value::Int(i) | Value::Int64(i) => *i == 0,
-        Value::Float(f) => *f == 0.0,
-        Value::List(l) => l.is_empty(),
-        Value::Strings(l) => l.is_empty(),
-        Value::Map(d) => d.is_empty(),
-        _ => false,
-    }
-}
+pub(crate) use rudder_chart::package::is_empty_value;
 
 impl ChartVersion {
     fn from_map(map: &Map) -> Result<ChartVersion, Error> {

@@ -50,7 +50,7 @@ pub enum Error {
     Load(#[from] rudder_chart::LoadError),
     /// A `file://` dependency that could not be archived.
     #[error(transparent)]
-    Package(#[from] crate::package::Error),
+    Package(#[from] rudder_chart::package::Error),
     /// Chart.lock could not be written as YAML (the YAML library's text).
     #[error("{0}")]
     Yaml(String),
@@ -824,7 +824,10 @@ impl Manager<'_> {
         if !constraint.check(&v) {
             return Err(Error::NoValidVersion(dep.name.clone()));
         }
-        let data = crate::package::archive(&ch, &crate::package::MetadataOverrides::default())?;
+        let data = rudder_chart::package::archive(
+            &ch,
+            &rudder_chart::package::MetadataOverrides::default(),
+        )?;
         let file = dest.join(format!("{}-{}.tgz", ch.metadata.name, ch.metadata.version));
         fs::write(&file, data).map_err(crate::Error::io("open", &file))?;
         Ok(ch.metadata.version.clone())

@@ -181,7 +181,7 @@ fn archive_entries(data: &[u8]) -> Vec<(String, u32, Vec<u8>)> {
 
 #[test]
 fn package_matches_helm_layout_and_contents() {
-    use rudder_repo::package::{package, MetadataOverrides};
+    use rudder_chart::package::{package, MetadataOverrides};
     let dest = std::env::temp_dir().join(format!("rudder-package-{}", std::process::id()));
     for (chart, version) in [
         ("alpine", "0.2.0-rc.1"),

@@ -1,4 +1,4 @@
-//! `helm package`: a chart folder (with `.helmignore` applied by `rudder-chart`'s loader) to
+//! `helm package`: a chart folder (with `.helmignore` applied by the loader) to
 //! `<name>-<version>.tgz`, laid out as Helm's `chartutil.Save`: `<name>/Chart.yaml` first
 //! (rewritten from the metadata, with `--version` / `--app-version` applied), then
 //! `values.yaml`, `values.schema.json`, templates, other files, and subcharts under
@@ -12,18 +12,17 @@ use std::path::{Path, PathBuf};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use rudder_chart::Chart;
+use rudder_value::goio::io_error_text;
 use rudder_value::{yaml, Map, Value};
 
-use crate::index::{is_empty_value, METADATA_KEYS};
-use crate::repofile::io_error_text;
+use crate::{Chart, METADATA_FIELDS};
 
 /// Why a chart could not be packaged, worded as Helm's.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The chart folder does not load.
     #[error(transparent)]
-    Load(#[from] rudder_chart::LoadError),
+    Load(#[from] crate::LoadError),
     /// The loaded chart has no Chart.yaml file.
     #[error("Chart.yaml file is missing")]
     MissingChartYaml,
@@ -51,6 +50,22 @@ pub enum Error {
     },
 }
 
+/// Whether Go's `encoding/json` drops the value of an `omitempty` field: false, 0, "", and
+/// empty lists and maps (how Helm writes Chart.yaml and index entries back).
+pub fn is_empty_value(v: &Value) -> bool {
+    match v {
+        Value::Nil => true,
+        Value::Bool(b) => !b,
+        Value::String(s) => s.is_empty(),
+        Value::Int(i) | Value::Int64(i) => *i == 0,
+        Value::Float(f) => *f == 0.0,
+        Value::List(l) => l.is_empty(),
+        Value::Strings(l) => l.is_empty(),
+        Value::Map(d) => d.is_empty(),
+        _ => false,
+    }
+}
+
 /// What `--version` and `--app-version` change in the packaged Chart.yaml.
 #[derive(Clone, Debug, Default)]
 pub struct MetadataOverrides {
@@ -71,7 +86,7 @@ fn chart_yaml(chart: &Chart, overrides: &MetadataOverrides) -> Result<Vec<u8>, E
             Value::Map(d) => d.snapshot(),
             _ => Map::new(),
         };
-    map.retain(|k, v| METADATA_KEYS.contains(&k.as_str()) && !is_empty_value(v));
+    map.retain(|k, v| METADATA_FIELDS.contains(&k.as_str()) && !is_empty_value(v));
     if let Some(v) = &overrides.version {
         map.insert("version".into(), Value::str(v));
     }
@@ -165,7 +180,7 @@ pub fn package(
     dest: &Path,
     options: &MetadataOverrides,
 ) -> Result<PathBuf, Error> {
-    let chart = rudder_chart::loader::load(chart_dir)?;
+    let chart = crate::loader::load(chart_dir)?;
     let data = archive(&chart, options)?;
     let version = options
         .version
