@@ -184,12 +184,8 @@ pub(crate) fn user_values(opts: &ValueOptions) -> Result<Value, Error> {
     let mut base = Map::new();
     for f in &opts.value_files {
         let text = read_source(f)?;
-        let values = rudder_chart::loader::load_values(&text).map_err(|e| {
-            Error::message(format!(
-                "failed to parse {f}: {}",
-                e.trim_start_matches("cannot unmarshal yaml document: ")
-            ))
-        })?;
+        let values = rudder_chart::loader::load_values(&text)
+            .map_err(|e| Error::context(format!("failed to parse {f}: {}", e.reason), e))?;
         base = rudder_chart::merge_maps(
             base,
             values.as_dict().map(|d| d.snapshot()).unwrap_or_default(),
