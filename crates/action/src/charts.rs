@@ -53,6 +53,7 @@ impl ChartPathOptions {
             cert_file: self.cert_file.clone(),
             key_file: self.key_file.clone(),
             insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            plugins: Some(self.paths.clone()),
             ..GetOptions::default()
         }
     }
@@ -110,14 +111,8 @@ pub fn locate_chart(
         }
         ChartReference::InRepoUrl => {
             let base = opts.get_options();
-            let url = downloader::find_chart_in_repo_url(
-                &paths.repository_cache,
-                &opts.repo_url,
-                name,
-                &version,
-                &base,
-            )
-            .map_err(msg)?;
+            let url =
+                downloader::find_chart_in_repo_url(paths, &opts.repo_url, name, &version, &base)?;
             // The credentials go along only to the repository's own scheme, host and port,
             // unless passed to every host.
             let mut get = base;
@@ -125,15 +120,14 @@ pub fn locate_chart(
                 get.username.clear();
                 get.password.clear();
             }
-            downloader::resolve_chart_version(paths, &url, &version, &get).map_err(msg)?
+            downloader::resolve_chart_version(paths, &url, &version, &get)?
         }
         ChartReference::Repository => {
-            downloader::resolve_chart_version(paths, name, &version, &opts.get_options())
-                .map_err(msg)?
+            downloader::resolve_chart_version(paths, name, &version, &opts.get_options())?
         }
     };
     std::fs::create_dir_all(&paths.repository_cache).map_err(Error::io)?;
-    let file = downloader::download_to_cache(&paths.content_cache, &located).map_err(msg)?;
+    let file = downloader::download_to_cache(&paths.content_cache, &located)?;
     std::path::absolute(file).map_err(Error::io)
 }
 
@@ -190,12 +184,8 @@ pub(crate) fn user_values(opts: &ValueOptions) -> Result<Value, Error> {
     let mut base = Map::new();
     for f in &opts.value_files {
         let text = read_source(f)?;
-        let values = rudder_chart::loader::load_values(&text).map_err(|e| {
-            Error::message(format!(
-                "failed to parse {f}: {}",
-                e.trim_start_matches("cannot unmarshal yaml document: ")
-            ))
-        })?;
+        let values = rudder_chart::loader::load_values(&text)
+            .map_err(|e| Error::context(format!("failed to parse {f}: {}", e.reason), e))?;
         base = rudder_chart::merge_maps(
             base,
             values.as_dict().map(|d| d.snapshot()).unwrap_or_default(),
@@ -203,24 +193,24 @@ pub(crate) fn user_values(opts: &ValueOptions) -> Result<Value, Error> {
     }
     for s in &opts.set_json {
         strvals::parse_json_into(s, &mut base)
-            .map_err(|e| Error::message(format!("failed parsing --set-json data {s}: {e}")))?;
+            .map_err(|e| Error::context(format!("failed parsing --set-json data {s}: {e}"), e))?;
     }
     for s in &opts.set {
         strvals::parse_into(s, &mut base)
-            .map_err(|e| Error::message(format!("failed parsing --set data: {e}")))?;
+            .map_err(|e| Error::context(format!("failed parsing --set data: {e}"), e))?;
     }
     for s in &opts.set_string {
         strvals::parse_string_into(s, &mut base)
-            .map_err(|e| Error::message(format!("failed parsing --set-string data: {e}")))?;
+            .map_err(|e| Error::context(format!("failed parsing --set-string data: {e}"), e))?;
     }
     for s in &opts.set_file {
         let reader = |p: &str| read_source(p).map_err(|e| e.to_string());
         strvals::parse_file_into(s, &mut base, &reader)
-            .map_err(|e| Error::message(format!("failed parsing --set-file data: {e}")))?;
+            .map_err(|e| Error::context(format!("failed parsing --set-file data: {e}"), e))?;
     }
     for s in &opts.set_literal {
         strvals::parse_literal_into(s, &mut base)
-            .map_err(|e| Error::message(format!("failed parsing --set-literal data: {e}")))?;
+            .map_err(|e| Error::context(format!("failed parsing --set-literal data: {e}"), e))?;
     }
     Ok(Value::map(base))
 }

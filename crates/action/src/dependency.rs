@@ -204,9 +204,7 @@ pub fn dependency_update(
     options: &DependencyUpdateOptions,
     out: &mut dyn std::io::Write,
 ) -> Result<(), Error> {
-    manager(paths, chart_dir, options, out)?
-        .update()
-        .map_err(Error::message)
+    Ok(manager(paths, chart_dir, options, out)?.update()?)
 }
 
 /// `helm dependency build CHART`: progress goes to `out`.
@@ -216,9 +214,7 @@ pub fn dependency_build(
     options: &DependencyUpdateOptions,
     out: &mut dyn std::io::Write,
 ) -> Result<(), Error> {
-    manager(paths, chart_dir, options, out)?
-        .build()
-        .map_err(Error::message)
+    Ok(manager(paths, chart_dir, options, out)?.build()?)
 }
 
 #[cfg(test)]

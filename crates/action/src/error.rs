@@ -51,9 +51,10 @@ impl std::error::Error for Error {
     }
 }
 
-/// A repository error: its `Display` (Helm's text) is the message, the error the cause.
-impl From<rudder_repo::Error> for Error {
-    fn from(e: rudder_repo::Error) -> Error {
+impl Error {
+    /// A typed error of a library crate: its `Display` (Helm's text) is the message, the
+    /// error itself the cause.
+    pub fn typed(e: impl std::error::Error + Send + Sync + 'static) -> Error {
         Error {
             message: e.to_string(),
             broken_pipe: false,
@@ -61,3 +62,35 @@ impl From<rudder_repo::Error> for Error {
         }
     }
 }
+
+impl Error {
+    /// `message` (a step's wording around a library error) caused by `e`.
+    pub fn context(
+        message: impl Into<String>,
+        e: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error {
+            message: message.into(),
+            broken_pipe: false,
+            source: Some(Box::new(e)),
+        }
+    }
+}
+
+/// The library errors whose text is what the command reports.
+macro_rules! from_typed {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Error {
+                Error::typed(e)
+            }
+        }
+    )*};
+}
+
+from_typed!(
+    rudder_repo::Error,
+    rudder_repo::oci::Error,
+    rudder_repo::provenance::Error,
+    rudder_repo::manager::Error
+);

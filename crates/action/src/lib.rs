@@ -44,6 +44,7 @@ pub use repo::{
     repo_add, repo_list, repo_list_as, repo_remove, repo_update, search_repo, RepoAddOptions,
     SearchRepoOptions,
 };
+pub use rudder_chart::package::MetadataOverrides;
 pub use rudder_plugin as plugin;
 pub use rudder_repo::provenance;
 pub use rudder_repo::search::SearchOptions;

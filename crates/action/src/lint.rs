@@ -330,10 +330,7 @@ fn lint_values(l: &mut Linter, dir: &Path, overrides: &Value, opts: &LintOptions
             l.rule(
                 Severity::Error,
                 file,
-                Err(format!(
-                    "unable to parse YAML: {}",
-                    e.trim_start_matches("cannot unmarshal yaml document: ")
-                )),
+                Err(format!("unable to parse YAML: {}", e.reason)),
             );
             return;
         }

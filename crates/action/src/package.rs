@@ -8,11 +8,11 @@ use rudder_value::goio::io_error_text;
 
 use crate::Error;
 
-/// `--version`, `--app-version` and `-d/--destination` of `rudder package`.
+/// `--version`, `--app-version`, `-d/--destination` and `-u` of `rudder package`.
 #[derive(Clone, Debug, Default)]
 pub struct PackageOptions {
-    pub version: Option<String>,
-    pub app_version: Option<String>,
+    /// `--version` and `--app-version`.
+    pub overrides: rudder_chart::package::MetadataOverrides,
     /// Where the archive goes; `.` means the working directory, as in Helm.
     pub destination: String,
     /// `-u/--dependency-update`: `dependency update` (quietly) before packaging.
@@ -40,10 +40,10 @@ pub fn package(
             debug: false,
             log: crate::dependency::log_to(&options.log),
         };
-        manager.update().map_err(Error::message)?;
+        manager.update()?;
     }
     let chart = rudder_chart::loader::load(path).map_err(|e| Error::message(e.to_string()))?;
-    if let Some(version) = &options.version {
+    if let Some(version) = &options.overrides.version {
         rudder_semver::Version::parse(version).map_err(Error::message)?;
     }
     // Helm refuses to package a chart whose declared dependencies are not in charts/.
@@ -65,12 +65,8 @@ pub fn package(
     } else {
         PathBuf::from(&options.destination)
     };
-    let repo_options = rudder_repo::package::PackageOptions {
-        version: options.version.clone(),
-        app_version: options.app_version.clone(),
-    };
-    rudder_repo::package::package(path, &dest, &repo_options)
-        .map_err(|e| Error::message(format!("failed to save: {e}")))
+    rudder_chart::package::package(path, &dest, &options.overrides)
+        .map_err(|e| Error::context(format!("failed to save: {e}"), e))
 }
 
 /// `helm repo index DIR [--url URL] [--merge FILE]`: writes DIR/index.yaml.

@@ -69,7 +69,7 @@ fn fetch(
         }
         Source::Http(url) => {
             let options = GetOptions::default();
-            let archive = getter::get(url, &options)?;
+            let archive = getter::get(url, &options).map_err(|e| e.to_string())?;
             let prov = getter::get(&format!("{url}.prov"), &options).ok();
             Ok(Fetched {
                 archive,
@@ -89,7 +89,8 @@ fn fetch(
                 password: r.password.clone(),
                 credentials_file: paths.registry_config.clone(),
                 ..ClientOptions::default()
-            })?;
+            })
+            .map_err(|e| e.to_string())?;
             let reference = oci_reference(reference, &opts.version);
             let pulled = client
                 .pull_plugin(&reference, name)
@@ -182,7 +183,7 @@ pub fn plugin_install(
         };
         let checked = provenance::load_keyring(&opts.keyring)
             .and_then(|ring| provenance::verify(&fetched.archive, prov, &fetched.file_name, &ring));
-        Some(checked.map_err(|e| Error::message(format!("plugin verification failed: {e}")))?)
+        Some(checked.map_err(|e| Error::context(format!("plugin verification failed: {e}"), e))?)
     } else {
         None
     };

@@ -28,7 +28,7 @@ pub fn sign_plugin_archive(
     let metadata = plugin::metadata_from_tgz(archive)
         .map_err(|e| Error::message(format!("failed to extract plugin metadata: {e}")))?;
     let message = provenance::message_block(archive, file_name, &plugin::signing_yaml(&metadata));
-    signer.clear_sign(&message).map_err(Error::message)
+    Ok(signer.clear_sign(&message)?)
 }
 
 /// `helm plugin package PATH`: `PATH` must be a plugin directory; the archive goes to
@@ -124,12 +124,12 @@ pub fn plugin_verify(path: &Path, keyring: &Path) -> Result<Verification, Error>
     })?;
     let archive = std::fs::read(path)
         .map_err(|e| Error::message(format!("failed to read plugin file: {e}")))?;
-    let ring = provenance::load_keyring(keyring).map_err(Error::message)?;
+    let ring = provenance::load_keyring(keyring)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    provenance::verify(&archive, &prov, &name, &ring).map_err(Error::message)
+    Ok(provenance::verify(&archive, &prov, &name, &ring)?)
 }
 
 /// The lines `plugin verify` and `plugin install --verify` print.

@@ -87,10 +87,8 @@ pub fn pull_with_output(
             std::fs::create_dir_all(dest).map_err(Error::io)?;
             std::fs::write(dest.join(format!("{file_name}.prov")), &prov).map_err(Error::io)?;
             if options.verify {
-                let keyring = rudder_repo::provenance::load_keyring(&options.keyring)
-                    .map_err(Error::message)?;
-                let verified = rudder_repo::provenance::verify(&data, &prov, &file_name, &keyring)
-                    .map_err(Error::message)?;
+                let keyring = rudder_repo::provenance::load_keyring(&options.keyring)?;
+                let verified = rudder_repo::provenance::verify(&data, &prov, &file_name, &keyring)?;
                 output = verified.report();
             }
         }
@@ -112,16 +110,17 @@ fn fetch_repo_chart(
 ) -> Result<Fetched, Error> {
     // A missing repositories.yaml only matters for `repo/chart` references.
     let (url, get_options) = if options.repo_url.is_empty() {
-        let repositories = RepoFile::load(&paths.repository_config)
-            .or_else(|_| RepoFile::parse(""))
-            .map_err(Error::message)?;
-        let resolved = resolve_chart(&repositories, &paths.repository_cache, reference, version)
-            .map_err(Error::message)?;
-        let get_options = resolved
-            .repo
-            .as_ref()
-            .map(GetOptions::from)
-            .unwrap_or_default();
+        let repositories =
+            RepoFile::load(&paths.repository_config).or_else(|_| RepoFile::parse(""))?;
+        let resolved = resolve_chart(&repositories, &paths.repository_cache, reference, version)?;
+        let get_options = GetOptions {
+            plugins: Some(paths.clone()),
+            ..resolved
+                .repo
+                .as_ref()
+                .map(GetOptions::from)
+                .unwrap_or_default()
+        };
         (resolved.url, get_options)
     } else {
         let registry = &options.registry;
@@ -136,16 +135,16 @@ fn fetch_repo_chart(
             cert_file: registry.cert_file.clone(),
             key_file: registry.key_file.clone(),
             insecure_skip_tls_verify: registry.insecure_skip_tls_verify,
+            plugins: Some(paths.clone()),
             ..GetOptions::default()
         };
         let url = rudder_repo::downloader::find_chart_in_repo_url(
-            &paths.repository_cache,
+            paths,
             &options.repo_url,
             reference,
             version,
             &get_options,
-        )
-        .map_err(Error::message)?;
+        )?;
         // As for install: the credentials go only to the repository's own origin.
         if !(options.pass_credentials_all || crate::charts::same_origin(&options.repo_url, &url)) {
             get_options.username.clear();

@@ -34,7 +34,7 @@ fn client(paths: &HelmPaths, options: &RegistryOptions) -> Result<Client, Error>
         credentials_file: paths.registry_config.clone(),
         ..ClientOptions::default()
     })
-    .map_err(|e| Error::message(format!("missing registry client: {e}")))
+    .map_err(|e| Error::context(format!("missing registry client: {e}"), e))
 }
 
 /// `helm registry login HOST`: checks the credentials with the registry and saves them in
@@ -54,14 +54,12 @@ pub fn registry_login(
             ..options.clone()
         },
     )?;
-    c.login(host, username, password).map_err(Error::message)
+    Ok(c.login(host, username, password)?)
 }
 
 /// `helm registry logout HOST`. Returns what Helm prints.
 pub fn registry_logout(paths: &HelmPaths, host: &str) -> Result<String, Error> {
-    client(paths, &RegistryOptions::default())?
-        .logout(host)
-        .map_err(Error::message)
+    Ok(client(paths, &RegistryOptions::default())?.logout(host)?)
 }
 
 /// `helm push CHART.tgz oci://host/path`: uploads the archive (and `CHART.tgz.prov` when it
@@ -110,9 +108,7 @@ pub fn push(
     let created = modified.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let base = rest.trim_end_matches('/');
     let reference = format!("{base}/{}:{}", chart.metadata.name, chart.metadata.version);
-    let result = client(paths, options)?
-        .push(&data, prov.as_deref(), &reference, &created)
-        .map_err(Error::message)?;
+    let result = client(paths, options)?.push(&data, prov.as_deref(), &reference, &created)?;
     Ok(result.output)
 }
 
@@ -138,7 +134,7 @@ pub(crate) fn fetch_oci_chart(
 ) -> Result<OciChart, Error> {
     let client = client(paths, options)?;
     let without_scheme = reference.trim_start_matches("oci://");
-    let parsed = Reference::parse(without_scheme).map_err(Error::message)?;
+    let parsed = Reference::parse(without_scheme)?;
     let mut version = version.to_string();
     if version.is_empty() {
         version = parsed.tag.clone();
@@ -169,15 +165,13 @@ pub(crate) fn fetch_oci_chart(
         let tag = if rudder_semver::Version::parse(&version).is_ok() {
             version
         } else {
-            let tags = client
-                .tags(&parsed.repository_ref())
-                .map_err(Error::message)?;
+            let tags = client.tags(&parsed.repository_ref())?;
             if tags.is_empty() {
                 return Err(Error::message(format!(
                     "unable to locate any tags in provided repository: {reference}"
                 )));
             }
-            tag_matching(&tags, &version).map_err(Error::message)?
+            tag_matching(&tags, &version)?
         };
         let tagged = format!("{}:{tag}", parsed.repository_ref());
         (
@@ -185,9 +179,7 @@ pub(crate) fn fetch_oci_chart(
             format!("{}:{tag}", last_segment(&parsed.repository)),
         )
     };
-    let pulled = client
-        .pull(&pull_ref, true, false)
-        .map_err(Error::message)?;
+    let pulled = client.pull(&pull_ref, true, false)?;
     // Helm's name: the segment's last `:` becomes `-` (`name:1.0.0` -> `name-1.0.0.tgz`,
     // `name@sha256:<hex>` -> `name@sha256-<hex>.tgz`).
     let file_name = match base.rsplit_once(':') {

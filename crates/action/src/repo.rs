@@ -66,7 +66,7 @@ pub fn repo_add(
             ));
         }
     }
-    download_index_file_within(&entry, &paths.repository_cache, options.timeout).map_err(|e| {
+    download_index_file_within(&entry, paths, options.timeout).map_err(|e| {
         Error::message(format!(
             "looks like {} is not a valid chart repository or cannot be reached: {e}",
             quote(url)
@@ -150,7 +150,7 @@ pub fn repo_update(
         if !names.is_empty() && !names.contains(&entry.name) {
             continue;
         }
-        match download_index_file_within(entry, &paths.repository_cache, timeout) {
+        match download_index_file_within(entry, paths, timeout) {
             Ok(_) => writeln!(
                 out,
                 "...Successfully got an update from the {} chart repository",
@@ -282,12 +282,11 @@ pub fn search_repo(
             Err(e) => warnings.push(
                 LogRecord::warn("repo is corrupt or missing")
                     .with("repo", entry.name.as_str())
-                    .with("error", e),
+                    .with("error", e.to_string()),
             ),
         }
     }
-    let results = rudder_repo::search::search_repos(&indexes, keywords, &options.search)
-        .map_err(Error::message)?;
+    let results = rudder_repo::search::search_repos(&indexes, keywords, &options.search)?;
     if results.is_empty() && options.fail_on_no_result {
         return Err(Error::message("no results found"));
     }

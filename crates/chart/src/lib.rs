@@ -1,7 +1,8 @@
 //! Helm charts: the chart model ([`Chart`]), loading it from a folder or an archive
 //! ([`load`]), `Chart.yaml` metadata, dependencies (conditions, tags, aliases,
 //! import-values), values coalescing, Helm's `--set` syntax and `values.schema.json`
-//! validation. Behaviour follows Helm v4.2.3 (pkg/chart/v2 and pkg/chart/common).
+//! validation, and writing a chart back as an archive ([`package`]). Behaviour follows Helm
+//! v4.2.3 (pkg/chart/v2 and pkg/chart/common).
 
 #![forbid(unsafe_code)]
 
@@ -13,6 +14,7 @@ use rudder_value::{yaml, Map, Value};
 pub mod ignore;
 pub mod loader;
 pub mod log;
+pub mod package;
 pub mod schema;
 pub mod strvals;
 pub mod values;

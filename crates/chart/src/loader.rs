@@ -215,8 +215,17 @@ fn parse_lock(text: &str, file: &str) -> Result<Lock, LoadError> {
     })
 }
 
+/// A values document that is not a map (Helm's `ReadValues`): `reason` is the decoder's
+/// text, which `-f` and lint report after their own prefix; the `Display` is Helm's whole
+/// message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot unmarshal yaml document: {reason}")]
+pub struct ValuesError {
+    pub reason: String,
+}
+
 /// Helm's `LoadValues`: every YAML document of the file, merged; errors name the problem.
-pub fn load_values(text: &str) -> Result<Value, String> {
+pub fn load_values(text: &str) -> Result<Value, ValuesError> {
     let mut values = Map::new();
     for doc in split_yaml_documents(text) {
         match yaml::from_yaml(&doc) {
@@ -230,11 +239,11 @@ pub fn load_values(text: &str) -> Result<Value, String> {
                 } else {
                     "number"
                 };
-                return Err(format!(
-                    "cannot unmarshal yaml document: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}"
-                ));
+                return Err(ValuesError {
+                    reason: format!("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}"),
+                });
             }
-            Err(e) => return Err(format!("cannot unmarshal yaml document: {e}")),
+            Err(reason) => return Err(ValuesError { reason }),
         }
     }
     Ok(Value::map(values))

@@ -30,12 +30,57 @@ struct Parser<'a> {
 }
 
 /// Go's text for a failed type assertion on a value `--set` already placed at a key.
-fn conversion_error(found: &Value, wanted: &str) -> String {
+/// Why a `--set`-style string could not be read, with Helm's (pkg/strvals) texts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetError {
+    /// `--set-json` (or a JSON list item) that is not JSON (the decoder's text).
+    #[error("failed to parse json: {0}")]
+    Json(String),
+    /// `--set-file` could not read the file (the reader's text).
+    #[error("{0}")]
+    File(String),
+    /// A key without `=value`.
+    #[error("key {0:?} has no value")]
+    NoValue(String),
+    /// A key followed by a comma instead of `=`.
+    #[error("key {0:?} has no value (cannot end with ,)")]
+    TrailingComma(String),
+    /// A key with more dots than Helm allows.
+    #[error("value name nested level is greater than maximum supported nested level of {MAX_NESTED_NAME_LEVEL}")]
+    TooDeep,
+    /// A key whose existing value is of another type (Go's failed type assertion).
+    #[error("unable to parse key: interface conversion: interface {{}} is {found}, not {wanted}")]
+    Conversion { found: String, wanted: &'static str },
+    /// `a.=...`: a map key without a name under it.
+    #[error("key map {0:?} has no value")]
+    EmptyMap(String),
+    /// An index that is not a number.
+    #[error("error parsing index: strconv.Atoi: parsing {0:?}: invalid syntax")]
+    IndexSyntax(String),
+    #[error("negative {0} index not allowed")]
+    NegativeIndex(i64),
+    #[error("index of {0} is greater than maximum supported index of {MAX_INDEX}")]
+    IndexTooLarge(i64),
+    #[error("parse error: unexpected token {0:?}")]
+    UnexpectedToken(char),
+    #[error("list must terminate with '}}'")]
+    UnterminatedList,
+    /// A file reference where files are not read.
+    #[error("reading files is not allowed here")]
+    FilesNotAllowed,
+    #[error("--set-json object form must be a JSON object")]
+    JsonNotObject,
+}
+
+fn conversion_error(found: &Value, wanted: &'static str) -> SetError {
     let found = match found {
         Value::Nil => "nil".into(),
         other => other.type_name(),
     };
-    format!("unable to parse key: interface conversion: interface {{}} is {found}, not {wanted}")
+    SetError::Conversion {
+        found: found.to_string(),
+        wanted,
+    }
 }
 
 /// Why reading stopped: a stop character, or the end of the input.
@@ -96,30 +141,30 @@ impl Parser<'_> {
         (out, Stop::Eof)
     }
 
-    fn value_of(&self, text: &str) -> Result<Value, String> {
+    fn value_of(&self, text: &str) -> Result<Value, SetError> {
         match self.mode {
             Mode::Typed => Ok(typed_val(text, false)),
             Mode::String => Ok(typed_val(text, true)),
-            Mode::File => Ok(Value::from((self.read_file)(text)?)),
-            Mode::Json => json::from_json(text).map_err(|e| format!("failed to parse json: {e}")),
+            Mode::File => Ok(Value::from((self.read_file)(text).map_err(SetError::File)?)),
+            Mode::Json => json::from_json(text).map_err(SetError::Json),
         }
     }
 
-    fn parse(&mut self, data: &mut Map) -> Result<(), String> {
+    fn parse(&mut self, data: &mut Map) -> Result<(), SetError> {
         while self.pos < self.chars.len() {
             self.key(data, 0)?;
         }
         Ok(())
     }
 
-    fn key(&mut self, data: &mut Map, level: usize) -> Result<(), String> {
+    fn key(&mut self, data: &mut Map, level: usize) -> Result<(), SetError> {
         let (k, stop) = self.runes_until(&['=', '[', ',', '.']);
         match stop {
             Stop::Eof => {
                 if k.is_empty() {
                     return Ok(());
                 }
-                Err(format!("key {k:?} has no value"))
+                Err(SetError::NoValue(k))
             }
             Stop::At('[') => {
                 let Some(index) = self.key_index()? else {
@@ -161,14 +206,12 @@ impl Parser<'_> {
             }
             Stop::At(',') => {
                 data.insert(k.clone(), Value::str(""));
-                Err(format!("key {k:?} has no value (cannot end with ,)"))
+                Err(SetError::TrailingComma(k))
             }
             Stop::At('.') => {
                 let level = level + 1;
                 if level > MAX_NESTED_NAME_LEVEL {
-                    return Err(format!(
-                        "value name nested level is greater than maximum supported nested level of {MAX_NESTED_NAME_LEVEL}"
-                    ));
+                    return Err(SetError::TooDeep);
                 }
                 let mut inner = match data.get(&k) {
                     Some(Value::Map(m)) => m.snapshot(),
@@ -177,7 +220,7 @@ impl Parser<'_> {
                 };
                 let r = self.key(&mut inner, level);
                 if r.is_ok() && !self.ended_early && inner.is_empty() {
-                    return Err(format!("key map {k:?} has no value"));
+                    return Err(SetError::EmptyMap(k));
                 }
                 if !inner.is_empty() {
                     data.insert(k, Value::map(inner));
@@ -189,22 +232,18 @@ impl Parser<'_> {
     }
 
     /// The index after a `[`, or `None` (and `ended_early`) if the input ends first.
-    fn key_index(&mut self) -> Result<Option<usize>, String> {
+    fn key_index(&mut self) -> Result<Option<usize>, SetError> {
         let (v, stop) = self.runes_until(&[']']);
         if matches!(stop, Stop::Eof) {
             self.ended_early = true;
             return Ok(None);
         }
-        let i: i64 = v.parse().map_err(|_| {
-            format!("error parsing index: strconv.Atoi: parsing {v:?}: invalid syntax")
-        })?;
+        let i: i64 = v.parse().map_err(|_| SetError::IndexSyntax(v.clone()))?;
         if i < 0 {
-            return Err(format!("negative {i} index not allowed"));
+            return Err(SetError::NegativeIndex(i));
         }
         if i as usize > MAX_INDEX {
-            return Err(format!(
-                "index of {i} is greater than maximum supported index of {MAX_INDEX}"
-            ));
+            return Err(SetError::IndexTooLarge(i));
         }
         Ok(Some(i as usize))
     }
@@ -221,7 +260,7 @@ impl Parser<'_> {
         list: &mut Vec<Value>,
         index: usize,
         level: usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), SetError> {
         match self.next() {
             None => {
                 self.ended_early = true;
@@ -280,12 +319,12 @@ impl Parser<'_> {
                 Self::set_index(list, index, Value::map(inner));
                 r
             }
-            Some(c) => Err(format!("parse error: unexpected token {c:?}")),
+            Some(c) => Err(SetError::UnexpectedToken(c)),
         }
     }
 
     /// A `{a,b}` list value, or `None` if the value is not a list.
-    fn val_list(&mut self) -> Result<Option<Vec<Value>>, String> {
+    fn val_list(&mut self) -> Result<Option<Vec<Value>>, SetError> {
         if self.chars.get(self.pos) != Some(&'{') || self.mode == Mode::File {
             return Ok(None);
         }
@@ -294,7 +333,7 @@ impl Parser<'_> {
         loop {
             let (v, stop) = self.runes_until(&[',', '}']);
             match stop {
-                Stop::Eof => return Err("list must terminate with '}'".into()),
+                Stop::Eof => return Err(SetError::UnterminatedList),
                 Stop::At('}') => {
                     if self.chars.get(self.pos) == Some(&',') {
                         self.pos += 1;
@@ -313,7 +352,7 @@ fn parse_with(
     data: &mut Map,
     mode: Mode,
     read_file: &dyn Fn(&str) -> Result<String, String>,
-) -> Result<(), String> {
+) -> Result<(), SetError> {
     let mut p = Parser {
         chars: text.chars().collect(),
         pos: 0,
@@ -325,16 +364,16 @@ fn parse_with(
 }
 
 fn no_files(_: &str) -> Result<String, String> {
-    Err("reading files is not allowed here".into())
+    Err(SetError::FilesNotAllowed.to_string())
 }
 
 /// `--set`: parses into `data` (values already there are patched, as Helm's `ParseInto`).
-pub fn parse_into(text: &str, data: &mut Map) -> Result<(), String> {
+pub fn parse_into(text: &str, data: &mut Map) -> Result<(), SetError> {
     parse_with(text, data, Mode::Typed, &no_files)
 }
 
 /// `--set-string`.
-pub fn parse_string_into(text: &str, data: &mut Map) -> Result<(), String> {
+pub fn parse_string_into(text: &str, data: &mut Map) -> Result<(), SetError> {
     parse_with(text, data, Mode::String, &no_files)
 }
 
@@ -343,14 +382,14 @@ pub fn parse_file_into(
     text: &str,
     data: &mut Map,
     read_file: &dyn Fn(&str) -> Result<String, String>,
-) -> Result<(), String> {
+) -> Result<(), SetError> {
     parse_with(text, data, Mode::File, read_file)
 }
 
 /// `--set-literal`: `key=everything after the first =`, verbatim.
-pub fn parse_literal_into(text: &str, data: &mut Map) -> Result<(), String> {
+pub fn parse_literal_into(text: &str, data: &mut Map) -> Result<(), SetError> {
     let Some((key, value)) = text.split_once('=') else {
-        return Err(format!("key {text:?} has no value"));
+        return Err(SetError::NoValue(text.to_string()));
     };
     let parts: Vec<&str> = key.split('.').collect();
     let (last, path) = parts.split_last().expect("split yields one part");
@@ -382,7 +421,7 @@ pub fn parse_literal_into(text: &str, data: &mut Map) -> Result<(), String> {
 
 /// `--set-json`: `key=<json>` pairs separated by commas outside JSON, or (Helm v4) a whole
 /// JSON object merged in.
-pub fn parse_json_into(text: &str, data: &mut Map) -> Result<(), String> {
+pub fn parse_json_into(text: &str, data: &mut Map) -> Result<(), SetError> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') {
         match json::from_json(trimmed) {
@@ -391,8 +430,8 @@ pub fn parse_json_into(text: &str, data: &mut Map) -> Result<(), String> {
                 *data = merged;
                 return Ok(());
             }
-            Ok(_) => return Err("--set-json object form must be a JSON object".into()),
-            Err(e) => return Err(format!("failed to parse json: {e}")),
+            Ok(_) => return Err(SetError::JsonNotObject),
+            Err(e) => return Err(SetError::Json(e)),
         }
     }
     // key=value pairs; a value ends at the first comma after which the JSON is complete.
@@ -405,7 +444,7 @@ pub fn parse_json_into(text: &str, data: &mut Map) -> Result<(), String> {
         }
         if pos >= chars.len() {
             let key: String = chars[start..].iter().collect();
-            return Err(format!("key {key:?} has no value"));
+            return Err(SetError::NoValue(key));
         }
         let key: String = chars[start..pos].iter().collect();
         pos += 1;
@@ -423,7 +462,7 @@ pub fn parse_json_into(text: &str, data: &mut Map) -> Result<(), String> {
             probe += 1;
         }
         let raw: String = chars[vstart..end.min(chars.len())].iter().collect();
-        let value = json::from_json(&raw).map_err(|e| format!("failed to parse json: {e}"))?;
+        let value = json::from_json(&raw).map_err(SetError::Json)?;
         let mut p = Parser {
             chars: key.chars().collect(),
             pos: 0,
@@ -474,7 +513,7 @@ mod tests {
 
     fn set(text: &str) -> Result<Value, String> {
         let mut m = Map::new();
-        parse_into(text, &mut m)?;
+        parse_into(text, &mut m).map_err(|e| e.to_string())?;
         Ok(Value::map(m))
     }
 

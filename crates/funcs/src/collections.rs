@@ -318,16 +318,15 @@ pub(crate) fn register(m: &mut FuncMap) {
     for name in ["slice", "mustSlice"] {
         add(m, name, &[Any], Some(Any), |a| {
             // Sprig's own wording (Helm's `slice` is Sprig's, not text/template's).
-            let l = list_of(&a[0], "slice").map_err(|e| {
-                if e.starts_with("Cannot") {
-                    format!(
-                        "list should be type of slice or array but {}",
-                        kind_of(&a[0])
-                    )
-                } else {
-                    e
-                }
-            })?;
+            let not_a_list =
+                !matches!(a[0], Value::Nil | Value::Bytes(_)) && a[0].to_list().is_none();
+            if not_a_list {
+                return Err(format!(
+                    "list should be type of slice or array but {}",
+                    kind_of(&a[0])
+                ));
+            }
+            let l = list_of(&a[0], "slice")?;
             if l.is_empty() {
                 return Ok(Value::Nil);
             }

@@ -68,7 +68,34 @@ fn escape(s: &str, mode: Mode) -> String {
     out
 }
 
-fn unescape(s: &str) -> Result<String, String> {
+/// Go's `*url.Error` from `url.Parse`: the URL and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("parse {}: {source}", rudder_value::gofmt::quote(.url))]
+pub(crate) struct UrlError {
+    url: String,
+    source: UrlProblem,
+}
+
+/// What `url.Parse` found wrong, in Go's words.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum UrlProblem {
+    #[error("invalid URL escape {}", rudder_value::gofmt::quote(.0))]
+    InvalidEscape(String),
+    #[error("missing ']' in host")]
+    MissingBracket,
+    #[error("invalid port {} after host", rudder_value::gofmt::quote(.0))]
+    InvalidPort(String),
+    #[error("net/url: invalid control character in URL")]
+    ControlCharacter,
+    #[error("missing protocol scheme")]
+    MissingScheme,
+    #[error("first path segment in URL cannot contain colon")]
+    ColonInFirstSegment,
+    #[error("net/url: invalid userinfo")]
+    InvalidUserinfo,
+}
+
+fn unescape(s: &str) -> Result<String, UrlProblem> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -82,9 +109,8 @@ fn unescape(s: &str) -> Result<String, String> {
                 }
                 _ => {
                     let end = (i + 3).min(b.len());
-                    return Err(format!(
-                        "invalid URL escape {}",
-                        rudder_value::gofmt::quote(&String::from_utf8_lossy(&b[i..end]))
+                    return Err(UrlProblem::InvalidEscape(
+                        String::from_utf8_lossy(&b[i..end]).into_owned(),
                     ));
                 }
             }
@@ -113,33 +139,27 @@ fn valid_optional_port(port: &str) -> bool {
     port.is_empty() || (port.starts_with(':') && port[1..].bytes().all(|c| c.is_ascii_digit()))
 }
 
-fn parse_host(host: &str) -> Result<String, String> {
+fn parse_host(host: &str) -> Result<String, UrlProblem> {
     if host.starts_with('[') {
         let Some(i) = host.rfind(']') else {
-            return Err("missing ']' in host".into());
+            return Err(UrlProblem::MissingBracket);
         };
         let port = &host[i + 1..];
         if !valid_optional_port(port) {
-            return Err(format!(
-                "invalid port {} after host",
-                rudder_value::gofmt::quote(port)
-            ));
+            return Err(UrlProblem::InvalidPort(port.to_string()));
         }
     } else if let Some(i) = host.rfind(':') {
         let port = &host[i..];
         if !valid_optional_port(port) {
-            return Err(format!(
-                "invalid port {} after host",
-                rudder_value::gofmt::quote(port)
-            ));
+            return Err(UrlProblem::InvalidPort(port.to_string()));
         }
     }
     unescape(host)
 }
 
-fn parse_no_fragment(raw: &str, u: &mut Url) -> Result<(), String> {
+fn parse_no_fragment(raw: &str, u: &mut Url) -> Result<(), UrlProblem> {
     if raw.bytes().any(|c| c < 0x20 || c == 0x7f) {
-        return Err("net/url: invalid control character in URL".into());
+        return Err(UrlProblem::ControlCharacter);
     }
     if raw == "*" {
         u.path = "*".into();
@@ -158,7 +178,7 @@ fn parse_no_fragment(raw: &str, u: &mut Url) -> Result<(), String> {
         }
         if c == b':' {
             if i == 0 {
-                return Err("missing protocol scheme".into());
+                return Err(UrlProblem::MissingScheme);
             }
             u.scheme = raw[..i].to_ascii_lowercase();
             rest = &raw[i + 1..];
@@ -178,7 +198,7 @@ fn parse_no_fragment(raw: &str, u: &mut Url) -> Result<(), String> {
         }
         let seg = rest.split('/').next().unwrap_or("");
         if seg.contains(':') {
-            return Err("first path segment in URL cannot contain colon".into());
+            return Err(UrlProblem::ColonInFirstSegment);
         }
     }
     if (!u.scheme.is_empty() || !rest.starts_with("///")) && rest.starts_with("//") {
@@ -218,7 +238,7 @@ fn parse_no_fragment(raw: &str, u: &mut Url) -> Result<(), String> {
                         || c >= 0x80
                 });
                 if !valid {
-                    return Err("net/url: invalid userinfo".into());
+                    return Err(UrlProblem::InvalidUserinfo);
                 }
                 u.user = Some(match info.split_once(':') {
                     None => (unescape(info)?, None),
@@ -232,9 +252,12 @@ fn parse_no_fragment(raw: &str, u: &mut Url) -> Result<(), String> {
 }
 
 /// `url.Parse`; the error is Go's `*url.Error` text (`parse "URL": reason`).
-pub(crate) fn parse(raw: &str) -> Result<Url, String> {
+pub(crate) fn parse(raw: &str) -> Result<Url, UrlError> {
     let mut u = Url::default();
-    let wrap = |e: String| format!("parse {}: {e}", rudder_value::gofmt::quote(raw));
+    let wrap = |source| UrlError {
+        url: raw.to_string(),
+        source,
+    };
     let (rest, frag) = match raw.split_once('#') {
         Some((r, f)) => (r, Some(f)),
         None => (raw, None),

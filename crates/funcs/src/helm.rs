@@ -116,19 +116,23 @@ pub(crate) fn register(m: &mut FuncMap) {
     add(m, "toToml", &[Any], None, |a| {
         if a[0].is_nil() {
             // Go's reflection panics on the nil interface: a template error, not a result.
-            return crate::toml_fmt::to_toml(&a[0]).map(Value::from);
+            return crate::toml_fmt::to_toml(&a[0])
+                .map(Value::from)
+                .map_err(|e| e.to_string());
         }
         Ok(Value::from(
-            crate::toml_fmt::to_toml(&a[0]).unwrap_or_else(|e| e),
+            crate::toml_fmt::to_toml(&a[0]).unwrap_or_else(|e| e.to_string()),
         ))
     });
     add(m, "mustToToml", &[Any], None, |a| {
-        crate::toml_fmt::to_toml(&a[0]).map(Value::from)
+        crate::toml_fmt::to_toml(&a[0])
+            .map(Value::from)
+            .map_err(|e| e.to_string())
     });
     add(m, "fromToml", &[Str], None, |a| {
         Ok(match crate::toml_fmt::from_toml(s(&a[0])) {
             Ok(m) => Value::map(m),
-            Err(e) => error_map(e),
+            Err(e) => error_map(e.to_string()),
         })
     });
 }
@@ -223,11 +227,14 @@ pub(crate) fn register_dates(m: &mut FuncMap) {
     });
     add(m, "toDate", &[Str, Str], None, |a| {
         Ok(time_value(
-            crate::gotime::parse_in_local(s(&a[0]), s(&a[1])).unwrap_or_else(|_| zero_time()),
+            rudder_value::gotime::parse_in_local(s(&a[0]), s(&a[1]))
+                .unwrap_or_else(|_| zero_time()),
         ))
     });
     add(m, "mustToDate", &[Str, Str], None, |a| {
-        crate::gotime::parse_in_local(s(&a[0]), s(&a[1])).map(time_value)
+        rudder_value::gotime::parse_in_local(s(&a[0]), s(&a[1]))
+            .map(time_value)
+            .map_err(|e| e.to_string())
     });
     for name in ["mustDateModify", "must_date_modify"] {
         add(m, name, &[Str, Any], None, |a| {
@@ -381,9 +388,9 @@ impl Object for TimeObject {
             "Minute" => Value::Int(t.minute() as i64),
             "Second" => Value::Int(t.second() as i64),
             "UTC" => time_value(t.with_timezone(&Utc).fixed_offset()),
-            "Month" => Value::from(crate::gotime::MONTHS[t.month0() as usize]),
+            "Month" => Value::from(rudder_value::gotime::MONTHS[t.month0() as usize]),
             "Weekday" => {
-                Value::from(crate::gotime::DAYS[t.weekday().num_days_from_sunday() as usize])
+                Value::from(rudder_value::gotime::DAYS[t.weekday().num_days_from_sunday() as usize])
             }
             "YearDay" => Value::Int(t.ordinal() as i64),
             "Nanosecond" => Value::Int(t.nanosecond() as i64),
@@ -420,7 +427,7 @@ pub(crate) fn format_go_zone(
     zone: Option<&str>,
     layout: &str,
 ) -> String {
-    crate::gotime::format(t, zone, layout)
+    rudder_value::gotime::format(t, zone, layout)
 }
 
 /// Go's `time.ParseDuration` with its error texts, in nanoseconds.

@@ -12,7 +12,6 @@ use rudder_value::Value;
 mod collections;
 mod convert;
 mod crypto;
-mod gotime;
 mod gourl;
 mod helm;
 mod other;
@@ -20,12 +19,6 @@ mod strings;
 mod toml_fmt;
 
 pub use convert::{strval, to_float64, to_int64};
-
-/// Go's `Time.Format(layout)` (what `date` uses), for callers outside templates such as
-/// `list --time-format`.
-pub fn format_go_time(t: &chrono::DateTime<chrono::FixedOffset>, layout: &str) -> String {
-    gotime::format(t, None, layout)
-}
 
 /// Shorthand for a function body that ignores the runtime.
 pub(crate) type Body = fn(&[Value]) -> Result<Value, String>;

@@ -19,8 +19,26 @@ use rudder_value::{Map, Value};
 
 use crate::helm::{time_of, time_value_of};
 
-const NIL_ELEMENT: &str = "toml: cannot encode array with nil element";
-const NO_KEY: &str = "toml: top-level values must be Go maps or structs";
+/// Why a value could not be written or a document read, with BurntSushi's texts (the
+/// `toml` crate's for parse errors).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TomlError {
+    /// An array with a nil element.
+    #[error("toml: cannot encode array with nil element")]
+    NilElement,
+    /// An array of tables at the top level, where it would need a key.
+    #[error("toml: top-level values must be Go maps or structs")]
+    NoKey,
+    /// A value of a type TOML has no form for.
+    #[error("unexpected type: {0}")]
+    UnexpectedType(String),
+    /// The nil interface (Go's reflection fails before the encoder starts).
+    #[error("reflect: call of reflect.Value.Type on zero Value")]
+    ZeroValue,
+    /// A document that does not parse.
+    #[error("toml: {0}")]
+    Parse(String),
+}
 
 /// The TOML type of a value (BurntSushi's `tomlTypeOfGo`); `None` for nil.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -56,7 +74,7 @@ fn plain(v: &Value) -> Value {
     }
 }
 
-fn ttype(v: &Value) -> Result<Option<TType>, String> {
+fn ttype(v: &Value) -> Result<Option<TType>, TomlError> {
     let v = plain(v);
     Ok(Some(match &v {
         // BurntSushi's encoder treats a nil slice as it treats the nil interface.
@@ -71,7 +89,7 @@ fn ttype(v: &Value) -> Result<Option<TType>, String> {
                     let mut all_hash = true;
                     for it in &items {
                         match ttype(it)? {
-                            None => return Err(NIL_ELEMENT.into()),
+                            None => return Err(TomlError::NilElement),
                             Some(TType::Hash) => {}
                             Some(_) => all_hash = false,
                         }
@@ -172,7 +190,7 @@ impl Encoder {
         "  ".repeat(key.len().saturating_sub(1))
     }
 
-    fn encode(&mut self, key: &[String], v: &Value) -> Result<(), String> {
+    fn encode(&mut self, key: &[String], v: &Value) -> Result<(), TomlError> {
         let v = plain(v);
         match &v {
             Value::Nil => Ok(()),
@@ -189,7 +207,7 @@ impl Encoder {
         }
     }
 
-    fn key_value(&mut self, key: &[String], v: &Value, inline: bool) -> Result<(), String> {
+    fn key_value(&mut self, key: &[String], v: &Value, inline: bool) -> Result<(), TomlError> {
         let Some(last) = key.last() else {
             return self.element(v);
         };
@@ -202,7 +220,7 @@ impl Encoder {
         Ok(())
     }
 
-    fn element(&mut self, v: &Value) -> Result<(), String> {
+    fn element(&mut self, v: &Value) -> Result<(), TomlError> {
         if let Some(t) = time_of(v) {
             let text = crate::helm::format_go(&t, "2006-01-02T15:04:05.999999999Z07:00");
             self.write(&text);
@@ -218,7 +236,7 @@ impl Encoder {
             Value::Int(i) | Value::Int64(i) => self.write(&i.to_string()),
             Value::Float(f) => self.write(&float_text(*f)),
             Value::Map(_) | Value::StrMap(_) => self.map(&[], &v, true)?,
-            Value::Nil => return Err(NIL_ELEMENT.into()),
+            Value::Nil => return Err(TomlError::NilElement),
             _ => match slice_items(&v) {
                 Some(items) => {
                     self.write("[");
@@ -232,16 +250,16 @@ impl Encoder {
                     self.write("]");
                 }
                 None => {
-                    return Err(format!("unexpected type: {}", v.type_name()));
+                    return Err(TomlError::UnexpectedType(v.type_name().to_string()));
                 }
             },
         }
         Ok(())
     }
 
-    fn array_of_tables(&mut self, key: &[String], v: &Value) -> Result<(), String> {
+    fn array_of_tables(&mut self, key: &[String], v: &Value) -> Result<(), TomlError> {
         if key.is_empty() {
-            return Err(NO_KEY.into());
+            return Err(TomlError::NoKey);
         }
         for it in slice_items(v).unwrap_or_default() {
             let it = plain(&it);
@@ -257,7 +275,7 @@ impl Encoder {
         Ok(())
     }
 
-    fn table(&mut self, key: &[String], v: &Value) -> Result<(), String> {
+    fn table(&mut self, key: &[String], v: &Value) -> Result<(), TomlError> {
         if key.len() == 1 {
             self.newline();
         }
@@ -269,7 +287,7 @@ impl Encoder {
         self.map(key, v, false)
     }
 
-    fn map(&mut self, key: &[String], v: &Value, inline: bool) -> Result<(), String> {
+    fn map(&mut self, key: &[String], v: &Value, inline: bool) -> Result<(), TomlError> {
         let entries = map_entries(v).unwrap_or_default();
         let (mut direct, mut sub) = (Vec::new(), Vec::new());
         for (k, val) in &entries {
@@ -309,10 +327,10 @@ impl Encoder {
 }
 
 /// BurntSushi's `NewEncoder(w).Encode(v)`: the document, or the encoder's error text.
-pub fn to_toml(v: &Value) -> Result<String, String> {
+pub fn to_toml(v: &Value) -> Result<String, TomlError> {
     if v.is_nil() {
         // Go's reflection fails on the nil interface before the encoder starts.
-        return Err("reflect: call of reflect.Value.Type on zero Value".into());
+        return Err(TomlError::ZeroValue);
     }
     let mut enc = Encoder { out: String::new() };
     enc.encode(&[], v)?;
@@ -320,10 +338,10 @@ pub fn to_toml(v: &Value) -> Result<String, String> {
 }
 
 /// `fromToml`'s document as template values (a map), or the parse error text.
-pub fn from_toml(text: &str) -> Result<Map, String> {
+pub fn from_toml(text: &str) -> Result<Map, TomlError> {
     let table: ::toml::Table = text
         .parse()
-        .map_err(|e: ::toml::de::Error| format!("toml: {}", e.message()))?;
+        .map_err(|e: ::toml::de::Error| TomlError::Parse(e.message().to_string()))?;
     Ok(table.into_iter().map(|(k, v)| (k, convert(v))).collect())
 }
 

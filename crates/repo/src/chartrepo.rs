@@ -10,27 +10,29 @@ use crate::getter::{self, GetOptions};
 use crate::index::IndexFile;
 use crate::repofile::RepoEntry;
 use crate::resolve::resolve_reference_url;
-use crate::Error;
+use crate::{Error, HelmPaths};
 
-/// Downloads and caches the index of `repo` under `cache_dir`; returns the index file's
-/// path and the parsed index.
+/// Downloads and caches the index of `repo` in the repository cache of `paths`; returns
+/// the index file's path and the parsed index.
 pub fn download_index_file(
     repo: &RepoEntry,
-    cache_dir: &Path,
+    paths: &HelmPaths,
 ) -> Result<(PathBuf, IndexFile), Error> {
-    download_index_file_within(repo, cache_dir, Duration::ZERO)
+    download_index_file_within(repo, paths, Duration::ZERO)
 }
 
 /// [`download_index_file`] with a time limit for the download (`--timeout` of `repo add`
 /// and `repo update`; zero means Helm's default, [`getter::DEFAULT_TIMEOUT`]).
 pub fn download_index_file_within(
     repo: &RepoEntry,
-    cache_dir: &Path,
+    paths: &HelmPaths,
     timeout: Duration,
 ) -> Result<(PathBuf, IndexFile), Error> {
+    let cache_dir = paths.repository_cache.as_path();
     let url = resolve_reference_url(&repo.url, "index.yaml");
     let options = GetOptions {
         timeout,
+        plugins: Some(paths.clone()),
         ..GetOptions::from(repo)
     };
     let data = getter::get(&url, &options)?;
@@ -95,6 +97,12 @@ mod tests {
         format!("http://{addr}/charts")
     }
 
+    /// Helm's locations with the repository cache at `cache`.
+    fn cache_paths(cache: &Path) -> HelmPaths {
+        let cache = cache.display().to_string();
+        HelmPaths::from_lookup(|name| (name == "HELM_REPOSITORY_CACHE").then(|| cache.clone()))
+    }
+
     #[test]
     fn caches_index_and_chart_names() {
         const INDEX: &str = "apiVersion: v1\nentries:\n  zeta:\n  - name: zeta\n    version: 1.0.0\n  alpha:\n  - name: alpha\n    version: 0.1.0\n";
@@ -105,7 +113,7 @@ mod tests {
             url,
             ..Default::default()
         };
-        let (path, index) = download_index_file(&repo, &cache).unwrap();
+        let (path, index) = download_index_file(&repo, &cache_paths(&cache)).unwrap();
         assert_eq!(path, cache.join("demo-index.yaml"));
         assert_eq!(fs::read_to_string(&path).unwrap(), INDEX);
         assert_eq!(
@@ -127,7 +135,7 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(
-            download_index_file(&repo, &cache).unwrap_err(),
+            download_index_file(&repo, &cache_paths(&cache)).unwrap_err(),
             Error::NoApiVersion
         ));
         assert!(!cache.join("bad-index.yaml").exists());

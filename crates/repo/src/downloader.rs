@@ -19,8 +19,9 @@ use sha2::{Digest, Sha256};
 use crate::chartrepo::{download_index_file, write_atomic};
 use crate::getter::{self, GetOptions};
 use crate::paths::HelmPaths;
-use crate::repofile::{io_error_text, RepoEntry, RepoFile};
+use crate::repofile::{RepoEntry, RepoFile};
 use crate::resolve::{resolve_chart, resolve_reference_url};
+use crate::Error;
 
 /// `repositories.yaml` as the downloader reads it: a missing file is an empty one.
 pub fn load_repositories(path: &Path) -> Result<RepoFile, crate::Error> {
@@ -47,10 +48,13 @@ pub fn resolve_chart_version(
     reference: &str,
     version: &str,
     base: &GetOptions,
-) -> Result<Located, String> {
+) -> Result<Located, Error> {
     let repositories = load_repositories(&paths.repository_config)?;
     let resolved = resolve_chart(&repositories, &paths.repository_cache, reference, version)?;
-    let mut options = base.clone();
+    let mut options = GetOptions {
+        plugins: Some(paths.clone()),
+        ..base.clone()
+    };
     match &resolved.repo {
         Some(rc) => apply_repo(&mut options, rc),
         None => options.repo_url = resolved.url.clone(),
@@ -79,15 +83,15 @@ pub fn apply_repo(options: &mut GetOptions, rc: &RepoEntry) {
     }
 }
 
-fn decode_digest(digest: &str) -> Result<Option<[u8; 32]>, String> {
+fn decode_digest(digest: &str) -> Result<Option<[u8; 32]>, Error> {
     let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
     if hex.is_empty() {
         return Ok(None);
     }
     if !hex.len().is_multiple_of(2) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!(
-            "unable to decode digest: encoding/hex: invalid byte: {hex:?}"
-        ));
+        return Err(Error::InvalidDigest {
+            hex: hex.to_string(),
+        });
     }
     let bytes: Vec<u8> = (0..hex.len())
         .step_by(2)
@@ -96,7 +100,7 @@ fn decode_digest(digest: &str) -> Result<Option<[u8; 32]>, String> {
     let array: [u8; 32] = bytes
         .as_slice()
         .try_into()
-        .map_err(|_| format!("invalid digest length: {}", bytes.len()))?;
+        .map_err(|_| Error::DigestLength(bytes.len()))?;
     Ok(Some(array))
 }
 
@@ -113,7 +117,7 @@ pub fn content_cache_file(root: &Path, digest: &[u8; 32]) -> PathBuf {
 /// The download's own sha256 must be the index's digest, else nothing is stored and the
 /// download fails (Helm stores it under the index's digest unchecked); a cached file whose
 /// content does not match its name is not used, and is replaced by a fresh download.
-pub fn download_to_cache(content_cache: &Path, located: &Located) -> Result<PathBuf, String> {
+pub fn download_to_cache(content_cache: &Path, located: &Located) -> Result<PathBuf, Error> {
     let known = decode_digest(&located.digest)?;
     if let Some(d) = known {
         let path = content_cache_file(content_cache, &d);
@@ -126,8 +130,7 @@ pub fn download_to_cache(content_cache: &Path, located: &Located) -> Result<Path
     let digest = known.unwrap_or_else(|| sha256(&data));
     let path = content_cache_file(content_cache, &digest);
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir)
-            .map_err(|e| format!("mkdir {}: {}", dir.display(), io_error_text(&e)))?;
+        fs::create_dir_all(dir).map_err(Error::io("mkdir", dir))?;
     }
     write_atomic(&path, &data)?;
     Ok(path)
@@ -135,11 +138,7 @@ pub fn download_to_cache(content_cache: &Path, located: &Located) -> Result<Path
 
 /// `ChartDownloader.DownloadTo`: the archive written into `dest` under the last segment of
 /// its URL's path (taken from the content cache when the digest is there).
-pub fn download_to(
-    content_cache: &Path,
-    located: &Located,
-    dest: &Path,
-) -> Result<PathBuf, String> {
+pub fn download_to(content_cache: &Path, located: &Located, dest: &Path) -> Result<PathBuf, Error> {
     let known = decode_digest(&located.digest)?;
     let cached = known.and_then(|d| {
         fs::read(content_cache_file(content_cache, &d))
@@ -173,13 +172,13 @@ fn sha256(data: &[u8]) -> [u8; 32] {
 }
 
 /// Refuses a download whose sha256 is not the digest the index gives for it.
-fn check_digest(url: &str, expected: Option<[u8; 32]>, data: &[u8]) -> Result<(), String> {
+fn check_digest(url: &str, expected: Option<[u8; 32]>, data: &[u8]) -> Result<(), Error> {
     match expected {
-        Some(d) if sha256(data) != d => Err(format!(
-            "failed to download {url}: digest mismatch: the index says sha256:{}, the download is sha256:{}",
-            HEXLOWER.encode(&d),
-            HEXLOWER.encode(&sha256(data))
-        )),
+        Some(d) if sha256(data) != d => Err(Error::DigestMismatch {
+            url: url.to_string(),
+            expected: HEXLOWER.encode(&d),
+            actual: HEXLOWER.encode(&sha256(data)),
+        }),
         _ => Ok(()),
     }
 }
@@ -210,12 +209,12 @@ fn throwaway_name() -> String {
 /// `options`) and returns the absolute URL of `chart` at `version` (a version or
 /// constraint; empty for the newest stable). The index is not kept.
 pub fn find_chart_in_repo_url(
-    repository_cache: &Path,
+    paths: &HelmPaths,
     repo_url: &str,
     chart: &str,
     version: &str,
     options: &GetOptions,
-) -> Result<String, String> {
+) -> Result<String, Error> {
     let entry = RepoEntry {
         name: throwaway_name(),
         url: repo_url.to_string(),
@@ -227,23 +226,25 @@ pub fn find_chart_in_repo_url(
         insecure_skip_tls_verify: options.insecure_skip_tls_verify,
         pass_credentials_all: options.pass_credentials_all,
     };
-    let downloaded = download_index_file(&entry, repository_cache);
+    let repository_cache = &paths.repository_cache;
+    let downloaded = download_index_file(&entry, paths);
     let _ = fs::remove_file(repository_cache.join(format!("{}-charts.txt", entry.name)));
     let _ = fs::remove_file(repository_cache.join(format!("{}-index.yaml", entry.name)));
-    let (_, index) = downloaded.map_err(|e| {
-        format!("looks like {repo_url:?} is not a valid chart repository or cannot be reached: {e}")
+    let (_, index) = downloaded.map_err(|e| Error::NotARepository {
+        url: repo_url.to_string(),
+        source: Box::new(e),
     })?;
-    let mut what = format!("chart {chart:?}");
-    if !version.is_empty() {
-        what = format!("{what} version {version:?}");
-    }
     let cv = index
         .get(chart, version)
-        .map_err(|_| format!("{what} not found in {repo_url} repository"))?;
-    let first = cv
-        .urls
-        .first()
-        .ok_or_else(|| format!("{what} has no downloadable URLs"))?;
+        .map_err(|_| Error::NotInRepository {
+            chart: chart.to_string(),
+            version: version.to_string(),
+            url: repo_url.to_string(),
+        })?;
+    let first = cv.urls.first().ok_or_else(|| Error::NoDownloadUrls {
+        chart: chart.to_string(),
+        version: version.to_string(),
+    })?;
     Ok(resolve_reference_url(repo_url, first))
 }
 
@@ -262,7 +263,7 @@ mod tests {
             Path::new("/c/ab").join(format!("{}.chart", "ab".repeat(32)))
         );
         assert_eq!(
-            decode_digest("abcd").unwrap_err(),
+            decode_digest("abcd").unwrap_err().to_string(),
             "invalid digest length: 2"
         );
         assert_eq!(throwaway_name().len(), 28);

@@ -2,9 +2,8 @@
 //! Helm prints for each is its `Display` and nowhere else, so callers branch on the kind
 //! (`is_not_found`) and print the error as it is.
 //!
-//! Modules move to it one at a time: those still returning `Result<_, String>` take an
-//! [`Error`] through `?` (`From<Error> for String`), and their strings come back as
-//! [`Error::Message`].
+//! Modules with errors of their own (`oci`, `provenance`, `manager`) have their
+//! own enums, which hold this one as a cause where they build on it.
 
 use std::path::PathBuf;
 
@@ -30,6 +29,9 @@ pub enum Error {
     /// JSON it made into a struct): encoding/json's text.
     #[error("error unmarshaling JSON: {0}")]
     Unmarshal(String),
+    /// A value JSON cannot hold (`index --json`): the JSON encoder's text.
+    #[error("{0}")]
+    Json(String),
     /// A document that is not YAML, or a value YAML cannot hold: the YAML library's text.
     #[error("{0}")]
     Yaml(String),
@@ -83,9 +85,84 @@ pub enum Error {
     /// `helm repo index --merge` with an index that does not load.
     #[error("merge failed: {0}")]
     Merge(#[source] Box<Error>),
-    /// What a module not yet moved to typed errors reported, as Helm words it.
+    /// An index digest that is not hex.
+    #[error("unable to decode digest: encoding/hex: invalid byte: {hex:?}")]
+    InvalidDigest { hex: String },
+    /// An index digest that is not 32 bytes long.
+    #[error("invalid digest length: {0}")]
+    DigestLength(usize),
+    /// A download whose sha256 is not the one its index gives.
+    #[error("failed to download {url}: digest mismatch: the index says sha256:{expected}, the download is sha256:{actual}")]
+    DigestMismatch {
+        url: String,
+        expected: String,
+        actual: String,
+    },
+    /// `--repo URL` whose index could not be fetched.
+    #[error("looks like {url:?} is not a valid chart repository or cannot be reached: {source}")]
+    NotARepository {
+        url: String,
+        #[source]
+        source: Box<Error>,
+    },
+    /// `--repo URL` whose index lacks the chart (at that version).
+    #[error("{} not found in {url} repository", chart_and_version(.chart, .version))]
+    NotInRepository {
+        chart: String,
+        version: String,
+        url: String,
+    },
+    /// An index entry without URLs.
+    #[error("{} has no downloadable URLs", chart_and_version(.chart, .version))]
+    NoDownloadUrls { chart: String, version: String },
+    /// An `oci://` reference where only repositories are looked up.
+    #[error("unable to lookup ref {reference} at version '{version}', OCI registries are not supported yet")]
+    OciNotSupported { reference: String, version: String },
+    /// A repository whose index is not in the cache.
+    #[error("no cached repo found. (try 'helm repo update'): {0}")]
+    NoCachedIndex(#[source] Box<Error>),
+    /// A relative chart reference that is not `repo/chart`.
+    #[error("non-absolute URLs should be in form of repo_name/path_to_chart, got: {0}")]
+    NotRepoSlashChart(String),
+    /// A repository name repositories.yaml does not list.
+    #[error("repo {0} not found")]
+    UnknownRepository(String),
+    /// A configured repository without a URL.
+    #[error("no URL found for repository {0}")]
+    NoRepositoryUrl(String),
+    /// The cached index lacks the chart at that version.
+    #[error("chart {chart:?} matching {version} not found in {repo} index. (try 'helm repo update'): {source}")]
+    NotInIndex {
+        chart: String,
+        version: String,
+        repo: String,
+        #[source]
+        source: Box<Error>,
+    },
+    /// `search repo --regexp` with an invalid expression.
+    #[error("error parsing regexp: {0}")]
+    Regexp(#[source] regex::Error),
+    /// `search repo --version` with an invalid constraint.
+    #[error("an invalid version/constraint format: {0}")]
+    SearchConstraint(String),
+    /// A URL scheme no built-in getter or getter plugin serves.
+    #[error("scheme {0:?} not supported")]
+    UnsupportedScheme(String),
+    /// The getter plugins could not be listed (the plugin crate's text).
     #[error("{0}")]
-    Message(String),
+    Plugins(String),
+    /// A getter plugin failed.
+    #[error("plugin {plugin:?} failed to invoke: {reason}")]
+    PluginFailed { plugin: String, reason: String },
+}
+
+/// `chart "NAME"` or `chart "NAME" version "VERSION"`, as Helm names what it looked for.
+fn chart_and_version(chart: &str, version: &str) -> String {
+    if version.is_empty() {
+        format!("chart {chart:?}")
+    } else {
+        format!("chart {chart:?} version {version:?}")
+    }
 }
 
 impl Error {
@@ -106,11 +183,5 @@ impl Error {
     ) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
         move |source| Error::Io { op, path, source }
-    }
-}
-
-impl From<Error> for String {
-    fn from(e: Error) -> String {
-        e.to_string()
     }
 }

@@ -43,6 +43,10 @@ pub struct GetOptions {
     /// How long the whole download (connecting, the response and its body) may take; zero
     /// means [`DEFAULT_TIMEOUT`] (`--timeout` of `repo add` and `repo update`).
     pub timeout: Duration,
+    /// Helm's locations, for URLs a getter plugin serves (where plugins are, and the
+    /// `HELM_*` settings the plugin gets), as Helm's `getter.All(settings)`; without them
+    /// only http(s) is served.
+    pub plugins: Option<HelmPaths>,
 }
 
 impl GetOptions {
@@ -105,6 +109,7 @@ impl From<&RepoEntry> for GetOptions {
             insecure_skip_tls_verify: r.insecure_skip_tls_verify,
             max_bytes: 0,
             timeout: Duration::ZERO,
+            plugins: None,
         }
     }
 }
@@ -234,19 +239,22 @@ fn plugin_settings(paths: &HelmPaths) -> Vec<(String, String)> {
 
 /// Fetches `url` with the getter plugin serving its scheme (Helm's `getter.All`: the
 /// `getter/v1` plugins under `HELM_PLUGINS`, legacy `downloaders` included).
-fn get_with_plugin(scheme: &str, url: &str, opts: &GetOptions) -> Result<Vec<u8>, String> {
-    let paths = HelmPaths::from_env();
+fn get_with_plugin(scheme: &str, url: &str, opts: &GetOptions) -> Result<Vec<u8>, Error> {
+    let Some(paths) = &opts.plugins else {
+        return Err(Error::UnsupportedScheme(scheme.to_string()));
+    };
     let dirs = rudder_plugin::split_plugin_dirs(&paths.plugins);
     let descriptor = rudder_plugin::Descriptor {
         name: String::new(),
         kind: "getter/v1".into(),
     };
-    let found = rudder_plugin::find_plugins(&dirs, &descriptor).map_err(|e| e.to_string())?;
+    let found = rudder_plugin::find_plugins(&dirs, &descriptor)
+        .map_err(|e| Error::Plugins(e.to_string()))?;
     let plugin = found
         .plugins
         .into_iter()
         .find(|p| p.serves(scheme))
-        .ok_or_else(|| format!("scheme {scheme:?} not supported"))?;
+        .ok_or_else(|| Error::UnsupportedScheme(scheme.to_string()))?;
     let options = rudder_plugin::GetterOptions {
         cert_file: opts.cert_file.clone(),
         key_file: opts.key_file.clone(),
@@ -256,8 +264,11 @@ fn get_with_plugin(scheme: &str, url: &str, opts: &GetOptions) -> Result<Vec<u8>
         pass_credentials_all: opts.pass_credentials_all,
     };
     plugin
-        .get(url, &options, &plugin_settings(&paths))
-        .map_err(|e| format!("plugin {:?} failed to invoke: {e}", plugin.metadata.name))
+        .get(url, &options, &plugin_settings(paths))
+        .map_err(|e| Error::PluginFailed {
+            plugin: plugin.metadata.name.clone(),
+            reason: e.to_string(),
+        })
 }
 
 /// The scheme of `url` when it is not one the built-in getters serve (http, https, oci).
@@ -275,7 +286,7 @@ fn plugin_scheme(url: &str) -> Option<String> {
 /// plugin that serves it.
 pub fn get(url: &str, opts: &GetOptions) -> Result<Vec<u8>, Error> {
     if let Some(scheme) = plugin_scheme(url) {
-        return get_with_plugin(&scheme, url, opts).map_err(Error::Message);
+        return get_with_plugin(&scheme, url, opts);
     }
     let timeout = opts.effective_timeout();
     let agent: ureq::Agent = ureq::Agent::config_builder()

@@ -83,19 +83,7 @@ fn strings_field(map: &Map, key: &str) -> Result<Vec<String>, Error> {
 }
 
 /// Go's `omitempty`: false, 0, "", nil and empty lists and maps are left out.
-pub(crate) fn is_empty_value(v: &Value) -> bool {
-    match v {
-        Value::Nil => true,
-        Value::Bool(b) => !b,
-        Value::String(s) => s.is_empty(),
-        Value::Int(i) | Value::Int64(i) => *i == 0,
-        Value::Float(f) => *f == 0.0,
-        Value::List(l) => l.is_empty(),
-        Value::Strings(l) => l.is_empty(),
-        Value::Map(d) => d.is_empty(),
-        _ => false,
-    }
-}
+pub(crate) use rudder_chart::package::is_empty_value;
 
 impl ChartVersion {
     fn from_map(map: &Map) -> Result<ChartVersion, Error> {
@@ -468,9 +456,7 @@ impl IndexFile {
             fields.push(("annotations", JsonNode::Leaf(annotations.clone())));
         }
         let mut out = String::new();
-        JsonNode::Struct(fields)
-            .write(0, &mut out)
-            .map_err(Error::Message)?;
+        JsonNode::Struct(fields).write(0, &mut out)?;
         Ok(out)
     }
 
@@ -497,7 +483,7 @@ enum JsonNode<'a> {
 
 impl JsonNode<'_> {
     /// `json.MarshalIndent` with a two-space indent, this node at `depth`.
-    fn write(&self, depth: usize, out: &mut String) -> Result<(), String> {
+    fn write(&self, depth: usize, out: &mut String) -> Result<(), Error> {
         let pad = |out: &mut String, depth: usize| {
             out.push('\n');
             out.push_str(&"  ".repeat(depth));
@@ -512,7 +498,7 @@ impl JsonNode<'_> {
                         out.push(',');
                     }
                     pad(out, depth + 1);
-                    out.push_str(&json::to_json(&Value::str(key))?);
+                    out.push_str(&json::to_json(&Value::str(key)).map_err(Error::Json)?);
                     out.push_str(": ");
                     node.write(depth + 1, out)?;
                 }
@@ -532,7 +518,7 @@ impl JsonNode<'_> {
                 out.push(']');
             }
             JsonNode::Leaf(value) => {
-                let text = json::to_json_indent(value, "", "  ")?;
+                let text = json::to_json_indent(value, "", "  ").map_err(Error::Json)?;
                 out.push_str(&text.replace('\n', &format!("\n{}", "  ".repeat(depth))));
             }
         }

@@ -15,7 +15,6 @@
 //! to JSON to Go structs, and go-yaml v2's layout with sorted keys on the way out), so index
 //! and repository files come out laid out as Helm's.
 //!
-//! - [`package`]: `helm package` (layout, order, modes and Chart.yaml rewriting as Helm's).
 //! - [`oci`]: charts in OCI registries (push, pull, tags, login) with Helm's media types,
 //!   annotations and registry credentials file.
 //!
@@ -35,7 +34,6 @@ pub mod getter;
 pub mod index;
 pub mod manager;
 pub mod oci;
-pub mod package;
 pub mod paths;
 pub mod provenance;
 pub mod repofile;

@@ -39,6 +39,163 @@ const MANAGER_KEY_PREFIX: &str = "helm-manager-";
 /// Reports a missing repository definition (`downloader.ErrRepoNotFound`).
 pub const REPO_NOT_FOUND_HINT: &str = ". Please add the missing repos via 'helm repo add'";
 
+/// Why `dependency update/build` failed, worded as Helm's downloader manager.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Repositories, indexes, downloads and file system calls.
+    #[error(transparent)]
+    Repo(#[from] crate::Error),
+    /// A chart (the parent or a `file://` dependency) that does not load.
+    #[error(transparent)]
+    Load(#[from] rudder_chart::LoadError),
+    /// A `file://` dependency that could not be archived.
+    #[error(transparent)]
+    Package(#[from] rudder_chart::package::Error),
+    /// Chart.lock could not be written as YAML (the YAML library's text).
+    #[error("{0}")]
+    Yaml(String),
+    /// A `file://` (or `charts/<name>`) dependency whose folder is missing.
+    #[error("directory {} not found", .0.display())]
+    NoDirectory(PathBuf),
+    /// A dependency in an OCI registry.
+    #[error("dependency {name:?} is in an OCI registry ({repository}), which rudder does not support yet")]
+    OciUnsupported { name: String, repository: String },
+    /// A dependency whose version constraint does not parse.
+    #[error("dependency {name:?} has an invalid version/constraint format: {reason}")]
+    Constraint { name: String, reason: String },
+    /// The chart folder is missing.
+    #[error("could not find {}: stat {}: {}", .path.display(), .path.display(), io_error_text(.source))]
+    ChartNotFound {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The chart is an archive.
+    #[error("only unpacked charts can be updated")]
+    NotUnpacked,
+    /// Chart.lock does not match Chart.yaml's dependencies.
+    #[error("the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml). Please update the dependencies with 'helm dependency update'")]
+    LockOutOfSync,
+    /// requirements.lock does not match requirements.yaml (apiVersion v1).
+    #[error("the lock file (requirements.lock) is out of sync with the dependencies file (requirements.yaml). Please update the dependencies")]
+    LegacyLockOutOfSync,
+    /// Locked dependencies whose repository URLs are not configured.
+    #[error("no repository definition for {}{REPO_NOT_FOUND_HINT}", .0.join(", "))]
+    MissingRepositories(Vec<String>),
+    /// Dependencies whose repositories are neither configured, URLs nor aliases.
+    #[error("{}", unresolved_repositories(.0))]
+    UnresolvedRepositories(Vec<String>),
+    /// A repository whose index is not in the cache.
+    #[error("no cached repository for {repo} found. (try 'helm repo update'): {source}")]
+    NoCachedIndex {
+        repo: String,
+        #[source]
+        source: Box<crate::Error>,
+    },
+    /// The repository's index does not list the dependency.
+    #[error("{name} chart not found in repo {repository}")]
+    NotInRepo { name: String, repository: String },
+    /// Dependencies no version of which satisfies the constraint (`"name" (repository
+    /// "...", version "...")` each).
+    #[error("can't get a valid version for {} subchart(s): {}. Make sure a matching chart version exists in the repo, or change the version constraint in Chart.yaml", .0.len(), .0.join(", "))]
+    NoValidVersions(Vec<String>),
+    /// repositories.yaml does not load.
+    #[error("failed to load {}: {source}", .path.display())]
+    LoadRepositories {
+        path: PathBuf,
+        #[source]
+        source: Box<crate::Error>,
+    },
+    /// The repository's index has no entry of that name.
+    #[error("entry not found")]
+    EntryNotFound,
+    /// The repository's index has no such version.
+    #[error("no matching version")]
+    NoMatchingVersion,
+    /// The chart could not be found at a repository that is not configured.
+    #[error("chart {name} not found in {url}: {source}")]
+    NotFoundAt {
+        name: String,
+        url: String,
+        #[source]
+        source: Box<crate::Error>,
+    },
+    /// `charts` is a file.
+    #[error("{:?} is not a directory", .0.display().to_string())]
+    NotADirectory(PathBuf),
+    /// `charts` could not be looked at.
+    #[error("unable to retrieve file info for '{}': {}", .path.display(), io_error_text(.source))]
+    Stat {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A dependency kept in `charts/` that does not load.
+    #[error("unable to load chart '{}': {source}", .path.display())]
+    LoadDependency {
+        path: PathBuf,
+        #[source]
+        source: rudder_chart::LoadError,
+    },
+    /// A dependency kept in `charts/` whose version is not semantic.
+    #[error("invalid version {version} for dependency {name}: {reason}")]
+    InvalidVersion {
+        version: String,
+        name: String,
+        reason: String,
+    },
+    /// A dependency kept in `charts/` outside its constraint.
+    #[error("dependency {name} at version {version} does not satisfy the constraint {constraint}")]
+    Unsatisfied {
+        name: String,
+        version: String,
+        constraint: String,
+    },
+    /// Finding a dependency's archive URL failed.
+    #[error("could not find : {0}")]
+    CouldNotFind(#[source] Box<Error>),
+    /// Downloading a dependency failed.
+    #[error("could not download {url}: {source}")]
+    Download {
+        url: String,
+        #[source]
+        source: Box<crate::Error>,
+    },
+    /// A `file://` dependency whose version is not semantic (semver's text).
+    #[error("{0}")]
+    Version(String),
+    /// A `file://` dependency outside its constraint.
+    #[error("can't get a valid version for dependency {0}")]
+    NoValidVersion(String),
+    /// The lock file is a symbolic link that cannot be read.
+    #[error("error reading symlink for {:?}: {source}", .path.display().to_string())]
+    ReadSymlink {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The lock file is a symbolic link.
+    #[error("the {name} file is a symlink to {:?}", .target.display().to_string())]
+    LockIsSymlink { name: &'static str, target: PathBuf },
+}
+
+/// Helm's message for dependency repositories it cannot resolve, with its note when one of
+/// them looks like a bare repository name.
+fn unresolved_repositories(missing: &[String]) -> String {
+    let mut message = format!(
+        "no repository definition for {}. Please add them via 'helm repo add'",
+        missing.join(", ")
+    );
+    let non_url = missing
+        .iter()
+        .any(|r| !r.contains("//") && !r.starts_with('@') && !r.starts_with("alias:"));
+    if non_url {
+        message.push_str(concat!(
+            "\nNote that repositories must be URLs or aliases. For example, to refer to the \"example\"\n",
+            "repository, use \"https://charts.example.com/\" or \"@example\" instead of\n",
+            "\"example\". Don't forget to add the repo, too ('helm repo add')."
+        ));
+    }
+    message
+}
+
 /// One `dependency update`/`build` run.
 pub struct Manager<'a> {
     /// Progress and warnings, as Helm prints them to standard output.
@@ -105,7 +262,7 @@ pub fn hash_v2_req(req: &[Dependency]) -> String {
 
 /// Chart.lock's text (`yaml.Marshal(chart.Lock)`: keys sorted, each locked dependency
 /// with `name`, `repository` and, when set, `version`).
-pub fn lock_yaml(lock: &Lock) -> Result<String, String> {
+pub fn lock_yaml(lock: &Lock) -> Result<String, Error> {
     let deps: Vec<Value> = lock
         .dependencies
         .iter()
@@ -123,7 +280,7 @@ pub fn lock_yaml(lock: &Lock) -> Result<String, String> {
     m.insert("dependencies".into(), Value::list(deps));
     m.insert("digest".into(), Value::str(&lock.digest));
     m.insert("generated".into(), Value::str(&lock.generated));
-    rudder_value::yaml::to_yaml(&Value::map(m))
+    rudder_value::yaml::to_yaml(&Value::map(m)).map_err(Error::Yaml)
 }
 
 /// `filepath.Join(base, rel)` cleaned as Go cleans it.
@@ -132,7 +289,7 @@ fn join_clean(base: &Path, rel: &str) -> PathBuf {
 }
 
 /// `resolver.GetLocalPath`: the folder a `file://` repository (or `charts/<name>`) names.
-pub fn local_path(repository: &str, chart_path: &Path) -> Result<PathBuf, String> {
+pub fn local_path(repository: &str, chart_path: &Path) -> Result<PathBuf, Error> {
     let p = repository.strip_prefix("file://").unwrap_or(repository);
     let dep_path = if p.starts_with('/') {
         PathBuf::from(clean_path(p))
@@ -141,14 +298,8 @@ pub fn local_path(repository: &str, chart_path: &Path) -> Result<PathBuf, String
     };
     match fs::metadata(&dep_path) {
         Ok(_) => Ok(dep_path),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(format!("directory {} not found", dep_path.display()))
-        }
-        Err(e) => Err(format!(
-            "stat {}: {}",
-            dep_path.display(),
-            io_error_text(&e)
-        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::NoDirectory(dep_path)),
+        Err(e) => Err(crate::Error::io("stat", dep_path)(e).into()),
     }
 }
 
@@ -156,19 +307,17 @@ fn is_oci(repository: &str) -> bool {
     repository.starts_with("oci://")
 }
 
-fn oci_unsupported(d: &Dependency) -> String {
-    format!(
-        "dependency {:?} is in an OCI registry ({}), which rudder does not support yet",
-        d.name, d.repository
-    )
+fn oci_unsupported(d: &Dependency) -> Error {
+    Error::OciUnsupported {
+        name: d.name.clone(),
+        repository: d.repository.clone(),
+    }
 }
 
-fn parse_constraint(d: &Dependency) -> Result<Constraints, String> {
-    Constraints::parse(&d.version).map_err(|e| {
-        format!(
-            "dependency {:?} has an invalid version/constraint format: {e}",
-            d.name
-        )
+fn parse_constraint(d: &Dependency) -> Result<Constraints, Error> {
+    Constraints::parse(&d.version).map_err(|reason| Error::Constraint {
+        name: d.name.clone(),
+        reason,
     })
 }
 
@@ -186,22 +335,19 @@ impl Manager<'_> {
         let _ = writeln!(self.out, "{line}");
     }
 
-    fn load_chart_dir(&self) -> Result<Chart, String> {
-        let shown = self.chart_path.display();
-        let meta = fs::metadata(&self.chart_path).map_err(|e| {
-            format!(
-                "could not find {shown}: stat {shown}: {}",
-                io_error_text(&e)
-            )
+    fn load_chart_dir(&self) -> Result<Chart, Error> {
+        let meta = fs::metadata(&self.chart_path).map_err(|source| Error::ChartNotFound {
+            path: self.chart_path.clone(),
+            source,
         })?;
         if !meta.is_dir() {
-            return Err("only unpacked charts can be updated".into());
+            return Err(Error::NotUnpacked);
         }
-        rudder_chart::loader::load_dir(&self.chart_path).map_err(|e| e.to_string())
+        Ok(rudder_chart::loader::load_dir(&self.chart_path)?)
     }
 
     /// `Manager.Update`: resolve, download, and write the lock when it changed.
-    pub fn update(&mut self) -> Result<(), String> {
+    pub fn update(&mut self) -> Result<(), Error> {
         let chart = self.load_chart_dir()?;
         let mut req = chart.metadata.dependencies.clone();
         if req.is_empty() {
@@ -227,7 +373,7 @@ impl Manager<'_> {
 
     /// `Manager.Build`: fetch what Chart.lock records, refusing an out-of-date lock; with no
     /// lock, an update.
-    pub fn build(&mut self) -> Result<(), String> {
+    pub fn build(&mut self) -> Result<(), Error> {
         let chart = self.load_chart_dir()?;
         let Some(lock) = chart.lock.clone() else {
             return self.update();
@@ -238,13 +384,13 @@ impl Manager<'_> {
         self.resolve_repo_names(&mut req)?;
         if hash_req(&req, &lock.dependencies) != lock.digest {
             if !legacy {
-                return Err("the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml). Please update the dependencies with 'helm dependency update'".into());
+                return Err(Error::LockOutOfSync);
             }
             (self.log)(LogRecord::info(
                 "warning: a valid Helm v3 hash was not found. Checking against Helm v2 hash...",
             ));
             if v2_sum != lock.digest {
-                return Err("the lock file (requirements.lock) is out of sync with the dependencies file (requirements.yaml). Please update the dependencies".into());
+                return Err(Error::LegacyLockOutOfSync);
             }
         }
         self.has_all_repos(&lock.dependencies)?;
@@ -255,14 +401,14 @@ impl Manager<'_> {
         self.download_all(&mut deps)
     }
 
-    fn repositories(&self) -> Result<Vec<RepoEntry>, String> {
+    fn repositories(&self) -> Result<Vec<RepoEntry>, Error> {
         Ok(load_repositories(&self.paths.repository_config)?.repositories)
     }
 
     /// `Manager.hasAllRepos`: every locked dependency's repository URL is configured.
-    fn has_all_repos(&self, deps: &[Dependency]) -> Result<(), String> {
+    fn has_all_repos(&self, deps: &[Dependency]) -> Result<(), Error> {
         let repos = self.repositories()?;
-        let missing: Vec<&str> = deps
+        let missing: Vec<String> = deps
             .iter()
             .filter(|d| {
                 !d.repository.is_empty()
@@ -274,15 +420,12 @@ impl Manager<'_> {
                     .iter()
                     .any(|r| url_equal(&r.url, d.repository.trim_end_matches('/')))
             })
-            .map(|d| d.repository.as_str())
+            .map(|d| d.repository.clone())
             .collect();
         if missing.is_empty() {
             return Ok(());
         }
-        Err(format!(
-            "no repository definition for {}{REPO_NOT_FOUND_HINT}",
-            missing.join(", ")
-        ))
+        Err(Error::MissingRepositories(missing))
     }
 
     /// `Manager.resolveRepoNames`: the configured repository name for each dependency (by
@@ -290,7 +433,7 @@ impl Manager<'_> {
     fn resolve_repo_names(
         &mut self,
         deps: &mut [Dependency],
-    ) -> Result<HashMap<String, String>, String> {
+    ) -> Result<HashMap<String, String>, Error> {
         let mut names = HashMap::new();
         if !self.paths.repository_config.exists() {
             return Ok(names);
@@ -338,21 +481,7 @@ impl Manager<'_> {
         if missing.is_empty() {
             return Ok(names);
         }
-        let mut message = format!(
-            "no repository definition for {}. Please add them via 'helm repo add'",
-            missing.join(", ")
-        );
-        let non_url = missing
-            .iter()
-            .any(|r| !r.contains("//") && !r.starts_with('@') && !r.starts_with("alias:"));
-        if non_url {
-            message.push_str(concat!(
-                "\nNote that repositories must be URLs or aliases. For example, to refer to the \"example\"\n",
-                "repository, use \"https://charts.example.com/\" or \"@example\" instead of\n",
-                "\"example\". Don't forget to add the repo, too ('helm repo add')."
-            ));
-        }
-        Err(message)
+        Err(Error::UnresolvedRepositories(missing))
     }
 
     /// `Manager.ensureMissingRepos`: repositories that are not configured get a cache
@@ -361,7 +490,7 @@ impl Manager<'_> {
         &mut self,
         mut names: HashMap<String, String>,
         deps: &[Dependency],
-    ) -> Result<HashMap<String, String>, String> {
+    ) -> Result<HashMap<String, String>, Error> {
         let mut unmanaged = Vec::new();
         for dd in deps {
             if dd.repository.is_empty() || names.contains_key(&dd.name) {
@@ -383,7 +512,7 @@ impl Manager<'_> {
     }
 
     /// `Manager.UpdateRepositories`: refresh every configured repository's index.
-    pub fn update_repositories(&mut self) -> Result<(), String> {
+    pub fn update_repositories(&mut self) -> Result<(), Error> {
         let repos = self.repositories()?;
         if !repos.is_empty() {
             self.say("Hang tight while we grab the latest from your chart repositories...");
@@ -406,10 +535,9 @@ impl Manager<'_> {
                 None => unique.push(r.clone()),
             }
         }
-        let cache = self.paths.repository_cache.clone();
         for r in unique {
             let managed = r.name.starts_with(MANAGER_KEY_PREFIX);
-            let line = match download_index_file(&r, &cache) {
+            let line = match download_index_file(&r, &self.paths) {
                 Err(e) if managed => format!(
                     "...Unable to get an update from the {:?} chart repository:\n\t{e}",
                     r.url
@@ -432,11 +560,7 @@ impl Manager<'_> {
     }
 
     /// `Resolver.Resolve`: each dependency pinned to one version.
-    fn resolve(
-        &self,
-        reqs: &[Dependency],
-        names: &HashMap<String, String>,
-    ) -> Result<Lock, String> {
+    fn resolve(&self, reqs: &[Dependency], names: &HashMap<String, String>) -> Result<Lock, Error> {
         let mut out = Vec::with_capacity(reqs.len());
         let mut missing = Vec::new();
         for d in reqs {
@@ -454,7 +578,7 @@ impl Manager<'_> {
             }
             if d.repository.starts_with("file://") {
                 let dir = local_path(&d.repository, &self.chart_path)?;
-                let ch = rudder_chart::loader::load_dir(&dir).map_err(|e| e.to_string())?;
+                let ch = rudder_chart::loader::load_dir(&dir)?;
                 let Ok(v) = Version::parse(&ch.metadata.version) else {
                     continue;
                 };
@@ -474,14 +598,15 @@ impl Manager<'_> {
                 continue;
             }
             let index_path = self.paths.cache_index_file(&repo_name);
-            let index = IndexFile::load(&index_path).map_err(|e| {
-                format!("no cached repository for {repo_name} found. (try 'helm repo update'): {e}")
+            let index = IndexFile::load(&index_path).map_err(|source| Error::NoCachedIndex {
+                repo: repo_name.clone(),
+                source: Box::new(source),
             })?;
             let Some(versions) = index.entries.get(&d.name) else {
-                return Err(format!(
-                    "{} chart not found in repo {}",
-                    d.name, d.repository
-                ));
+                return Err(Error::NotInRepo {
+                    name: d.name.clone(),
+                    repository: d.repository.clone(),
+                });
             };
             // Newest first: the first version that satisfies the constraint wins.
             let chosen = versions.iter().find(|cv| {
@@ -497,11 +622,7 @@ impl Manager<'_> {
             }
         }
         if !missing.is_empty() {
-            return Err(format!(
-                "can't get a valid version for {} subchart(s): {}. Make sure a matching chart version exists in the repo, or change the version constraint in Chart.yaml",
-                missing.len(),
-                missing.join(", ")
-            ));
+            return Err(Error::NoValidVersions(missing));
         }
         Ok(Lock {
             generated: crate::time::now(),
@@ -510,10 +631,12 @@ impl Manager<'_> {
         })
     }
 
-    fn load_chart_repositories(&self) -> Result<Vec<(RepoEntry, IndexFile)>, String> {
+    fn load_chart_repositories(&self) -> Result<Vec<(RepoEntry, IndexFile)>, Error> {
         let config = &self.paths.repository_config;
-        let file = load_repositories(config)
-            .map_err(|e| format!("failed to load {}: {e}", config.display()))?;
+        let file = load_repositories(config).map_err(|source| Error::LoadRepositories {
+            path: config.clone(),
+            source: Box::new(source),
+        })?;
         file.repositories
             .into_iter()
             .map(|r| {
@@ -531,17 +654,14 @@ impl Manager<'_> {
         version: &str,
         repo_url: &str,
         repos: &[(RepoEntry, IndexFile)],
-    ) -> Result<(String, GetOptions), String> {
+    ) -> Result<(String, GetOptions), Error> {
         if let Some((rc, index)) = repos.iter().find(|(rc, _)| url_equal(repo_url, &rc.url)) {
-            let versions = index
-                .entries
-                .get(name)
-                .ok_or_else(|| "entry not found".to_string())?;
+            let versions = index.entries.get(name).ok_or(Error::EntryNotFound)?;
             let ve = versions
                 .iter()
                 .filter(|cv| !cv.urls.is_empty())
                 .find(|cv| version.is_empty() || version_equals(version, &cv.version))
-                .ok_or_else(|| "no matching version".to_string())?;
+                .ok_or(Error::NoMatchingVersion)?;
             let options = GetOptions {
                 repo_url: rc.url.clone(),
                 username: rc.username.clone(),
@@ -551,52 +671,43 @@ impl Manager<'_> {
                 ca_file: rc.ca_file.clone(),
                 cert_file: rc.cert_file.clone(),
                 key_file: rc.key_file.clone(),
+                plugins: Some(self.paths.clone()),
                 ..GetOptions::default()
             };
             return Ok((resolve_reference_url(repo_url, &ve.urls[0]), options));
         }
-        let url = downloader::find_chart_in_repo_url(
-            &self.paths.repository_cache,
-            repo_url,
-            name,
-            version,
-            &GetOptions::default(),
-        )
-        .map_err(|e| format!("chart {name} not found in {repo_url}: {e}"))?;
-        Ok((url, GetOptions::default()))
+        let plugins = GetOptions {
+            plugins: Some(self.paths.clone()),
+            ..GetOptions::default()
+        };
+        let url =
+            downloader::find_chart_in_repo_url(&self.paths, repo_url, name, version, &plugins)
+                .map_err(|source| Error::NotFoundAt {
+                    name: name.to_string(),
+                    url: repo_url.to_string(),
+                    source: Box::new(source),
+                })?;
+        Ok((url, plugins))
     }
 
     /// `Manager.downloadAll`: every dependency into a temporary folder, then moved into
     /// `charts/` (see [`Manager::safe_move_deps`]). Versions of `file://` dependencies are
     /// set to the archived chart's.
-    fn download_all(&mut self, deps: &mut [Dependency]) -> Result<(), String> {
+    fn download_all(&mut self, deps: &mut [Dependency]) -> Result<(), Error> {
         let repos = self.load_chart_repositories()?;
         let dest = self.chart_path.join("charts");
         match fs::metadata(&dest) {
-            Ok(m) if !m.is_dir() => {
-                return Err(format!(
-                    "{:?} is not a directory",
-                    dest.display().to_string()
-                ))
-            }
+            Ok(m) if !m.is_dir() => return Err(Error::NotADirectory(dest)),
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                fs::create_dir_all(&dest)
-                    .map_err(|e| format!("mkdir {}: {}", dest.display(), io_error_text(&e)))?;
+                fs::create_dir_all(&dest).map_err(crate::Error::io("mkdir", &dest))?;
             }
-            Err(e) => {
-                return Err(format!(
-                    "unable to retrieve file info for '{}': {}",
-                    dest.display(),
-                    io_error_text(&e)
-                ))
-            }
+            Err(source) => return Err(Error::Stat { path: dest, source }),
         }
         let tmp = self
             .chart_path
             .join(format!("tmpcharts-{}", std::process::id()));
-        fs::create_dir_all(&tmp)
-            .map_err(|e| format!("mkdir {}: {}", tmp.display(), io_error_text(&e)))?;
+        fs::create_dir_all(&tmp).map_err(crate::Error::io("mkdir", &tmp))?;
         let result = self.download_into(deps, &repos, &dest, &tmp);
         let result = result.and_then(|()| self.safe_move_deps(deps, &tmp, &dest));
         let _ = fs::remove_dir_all(&tmp);
@@ -609,7 +720,7 @@ impl Manager<'_> {
         repos: &[(RepoEntry, IndexFile)],
         dest: &Path,
         tmp: &Path,
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         let line = format!("Saving {} charts", deps.len());
         self.say(&line);
         let mut fetched: Vec<String> = Vec::new();
@@ -622,20 +733,26 @@ impl Manager<'_> {
                 );
                 self.say(&line);
                 let path = dest.join(&dep.name);
-                let ch = rudder_chart::loader::load_dir(&path)
-                    .map_err(|e| format!("unable to load chart '{}': {e}", path.display()))?;
+                let ch = rudder_chart::loader::load_dir(&path).map_err(|source| {
+                    Error::LoadDependency {
+                        path: path.clone(),
+                        source,
+                    }
+                })?;
                 let constraint = parse_constraint(dep)?;
-                let v = Version::parse(&ch.metadata.version).map_err(|e| {
-                    format!(
-                        "invalid version {} for dependency {}: {e}",
-                        dep.version, dep.name
-                    )
+                let v = Version::parse(&ch.metadata.version).map_err(|reason| {
+                    Error::InvalidVersion {
+                        version: dep.version.clone(),
+                        name: dep.name.clone(),
+                        reason,
+                    }
                 })?;
                 if !constraint.check(&v) {
-                    save_error = Some(format!(
-                        "dependency {} at version {} does not satisfy the constraint {}",
-                        dep.name, ch.metadata.version, dep.version
-                    ));
+                    save_error = Some(Error::Unsatisfied {
+                        name: dep.name.clone(),
+                        version: ch.metadata.version.clone(),
+                        constraint: dep.version.clone(),
+                    });
                     break;
                 }
                 continue;
@@ -662,7 +779,7 @@ impl Manager<'_> {
                 match self.find_chart_url(&dep.name, &dep.version, &dep.repository, repos) {
                     Ok(found) => found,
                     Err(e) => {
-                        save_error = Some(format!("could not find : {e}"));
+                        save_error = Some(Error::CouldNotFind(Box::new(e)));
                         break;
                     }
                 };
@@ -681,8 +798,11 @@ impl Manager<'_> {
                     downloader::download_to(&self.paths.content_cache, &located, tmp)
                 },
             );
-            if let Err(e) = got {
-                save_error = Some(format!("could not download {url}: {e}"));
+            if let Err(source) = got {
+                save_error = Some(Error::Download {
+                    url,
+                    source: Box::new(source),
+                });
                 break;
             }
             fetched.push(url);
@@ -696,21 +816,20 @@ impl Manager<'_> {
     }
 
     /// `tarFromLocalDir`: a `file://` dependency packaged into `dest`; returns its version.
-    fn tar_from_local_dir(&self, dep: &Dependency, dest: &Path) -> Result<String, String> {
+    fn tar_from_local_dir(&self, dep: &Dependency, dest: &Path) -> Result<String, Error> {
         let dir = local_path(&dep.repository, &self.chart_path)?;
-        let ch = rudder_chart::loader::load_dir(&dir).map_err(|e| e.to_string())?;
+        let ch = rudder_chart::loader::load_dir(&dir)?;
         let constraint = parse_constraint(dep)?;
-        let v = Version::parse(&ch.metadata.version)?;
+        let v = Version::parse(&ch.metadata.version).map_err(Error::Version)?;
         if !constraint.check(&v) {
-            return Err(format!(
-                "can't get a valid version for dependency {}",
-                dep.name
-            ));
+            return Err(Error::NoValidVersion(dep.name.clone()));
         }
-        let data = crate::package::archive(&ch, &crate::package::PackageOptions::default())?;
+        let data = rudder_chart::package::archive(
+            &ch,
+            &rudder_chart::package::MetadataOverrides::default(),
+        )?;
         let file = dest.join(format!("{}-{}.tgz", ch.metadata.name, ch.metadata.version));
-        fs::write(&file, data)
-            .map_err(|e| format!("open {}: {}", file.display(), io_error_text(&e)))?;
+        fs::write(&file, data).map_err(crate::Error::io("open", &file))?;
         Ok(ch.metadata.version.clone())
     }
 
@@ -722,10 +841,10 @@ impl Manager<'_> {
         deps: &[Dependency],
         source: &Path,
         dest: &Path,
-    ) -> Result<(), String> {
-        let list = |dir: &Path| -> Result<Vec<(String, bool)>, String> {
+    ) -> Result<(), Error> {
+        let list = |dir: &Path| -> Result<Vec<(String, bool)>, Error> {
             let mut v: Vec<(String, bool)> = fs::read_dir(dir)
-                .map_err(|e| format!("open {}: {}", dir.display(), io_error_text(&e)))?
+                .map_err(crate::Error::io("open", dir))?
                 .filter_map(Result::ok)
                 .map(|e| {
                     let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
@@ -805,7 +924,7 @@ impl Manager<'_> {
 
     /// `writeLock`: Chart.lock (requirements.lock for apiVersion v1), refusing to write
     /// through a symbolic link.
-    fn write_lock(&self, lock: &Lock, legacy: bool) -> Result<(), String> {
+    fn write_lock(&self, lock: &Lock, legacy: bool) -> Result<(), Error> {
         let text = lock_yaml(lock)?;
         let name = if legacy {
             "requirements.lock"
@@ -815,20 +934,14 @@ impl Manager<'_> {
         let dest = self.chart_path.join(name);
         if let Ok(meta) = fs::symlink_metadata(&dest) {
             if meta.file_type().is_symlink() {
-                let link = fs::read_link(&dest).map_err(|e| {
-                    format!(
-                        "error reading symlink for {:?}: {e}",
-                        dest.display().to_string()
-                    )
+                let link = fs::read_link(&dest).map_err(|source| Error::ReadSymlink {
+                    path: dest.clone(),
+                    source,
                 })?;
-                return Err(format!(
-                    "the {name} file is a symlink to {:?}",
-                    link.display().to_string()
-                ));
+                return Err(Error::LockIsSymlink { name, target: link });
             }
         }
-        fs::write(&dest, text)
-            .map_err(|e| format!("open {}: {}", dest.display(), io_error_text(&e)))
+        Ok(fs::write(&dest, text).map_err(crate::Error::io("open", &dest))?)
     }
 }
 

@@ -33,6 +33,93 @@ use sha2::{Digest, Sha256};
 
 use crate::repofile::io_error_text;
 
+/// Why signing or verifying failed, with Helm's (and its OpenPGP library's) wording.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file that could not be read or written (Go's `*PathError` wording).
+    #[error(transparent)]
+    Io(#[from] crate::Error),
+    /// The archive to sign does not load as a chart.
+    #[error("failed to load chart for signing: {0}")]
+    LoadChart(#[source] rudder_chart::LoadError),
+    /// Keyring bytes that are not OpenPGP keys.
+    #[error("openpgp: invalid keyring: {0}")]
+    InvalidKeyring(#[source] pgp::errors::Error),
+    /// A keyring without keys.
+    #[error("openpgp: invalid keyring: no keys found")]
+    EmptyKeyring,
+    /// Several keys' user IDs contain the name, none is exactly it.
+    #[error("more than one key contain the id {name:?}")]
+    AmbiguousKey { name: String },
+    /// No key of the keyring has the name.
+    #[error("private key not found")]
+    PrivateKeyNotFound,
+    /// The key named is a public key.
+    #[error("provided key is not a private key. Try providing a keyring with secret keys")]
+    NotPrivateKey,
+    /// Asking for the passphrase failed (the caller's wording).
+    #[error("{0}")]
+    Passphrase(String),
+    /// The passphrase does not unlock the key.
+    #[error("openpgp: invalid data: private key checksum failure")]
+    WrongPassphrase,
+    /// A signature subpacket could not be made.
+    #[error("{0}")]
+    Subpacket(#[source] pgp::errors::Error),
+    /// Signing or armouring the message failed.
+    #[error("failed to either sign or armor message block: {0}")]
+    Sign(#[source] pgp::errors::Error),
+    /// The archive to sign could not be read.
+    #[error("failed to read chart archive: {0}")]
+    ReadArchiveToSign(#[source] crate::Error),
+    /// A `.prov` file without a cleartext signature.
+    #[error("signature block not found")]
+    NoSignatureBlock,
+    /// The signing key is in the keyring but the signature does not check.
+    #[error("openpgp: invalid signature: {0}")]
+    InvalidSignature(#[source] pgp::errors::Error),
+    /// No key of the keyring made the signature.
+    #[error("openpgp: signature made by unknown entity")]
+    UnknownSigner,
+    /// A signed message without its `...` separator.
+    #[error("message block must have at least two parts")]
+    MessageParts,
+    /// The file sums of the message are not YAML (the YAML library's text).
+    #[error("{0}")]
+    Sums(String),
+    /// The message lists no digest for the archive.
+    #[error("provenance does not contain a SHA for a file named {file_name:?}")]
+    NoDigest { file_name: String },
+    /// The archive's digest is not the one listed.
+    #[error("sha256 sum does not match for {file_name}: {listed:?} != {actual:?}")]
+    DigestMismatch {
+        file_name: String,
+        listed: String,
+        actual: String,
+    },
+    /// `verify` of a chart folder.
+    #[error("unpacked charts cannot be verified")]
+    UnpackedChart,
+    /// `verify` of a file that is not `.tgz`.
+    #[error("chart must be a tgz file")]
+    NotTgz,
+    /// No `.prov` file beside the archive.
+    #[error("could not load provenance file {}: stat {}: {}", .path.display(), .path.display(), io_error_text(.source))]
+    NoProvenance {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The keyring given to `verify` does not load.
+    #[error("failed to load keyring: {0}")]
+    LoadKeyring(#[source] Box<Error>),
+    /// The archive to verify could not be read.
+    #[error("failed to read chart archive: {}", io_error_text(.0))]
+    ReadArchive(#[source] std::io::Error),
+    /// The `.prov` file could not be read.
+    #[error("failed to read provenance file: {}", io_error_text(.0))]
+    ReadProvenance(#[source] std::io::Error),
+}
+
 /// What a successful verification established.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Verification {
@@ -83,28 +170,25 @@ pub fn message_block(archive: &[u8], file_name: &str, metadata_yaml: &str) -> St
 
 /// The message block for a chart archive: its metadata is read from the archive (with
 /// Helm's loader rules) and written back as `yaml.Marshal(chart.Metadata)` does.
-pub fn chart_message_block(archive: &[u8], file_name: &str) -> Result<String, String> {
-    let chart = rudder_chart::loader::load_archive(archive)
-        .map_err(|e| format!("failed to load chart for signing: {e}"))?;
+pub fn chart_message_block(archive: &[u8], file_name: &str) -> Result<String, Error> {
+    let chart = rudder_chart::loader::load_archive(archive).map_err(Error::LoadChart)?;
     Ok(message_block(archive, file_name, &chart.metadata.to_yaml()))
 }
 
 /// The entries of a keyring file (public and/or secret keys).
-pub fn load_keyring(path: &Path) -> Result<Vec<PublicOrSecret>, String> {
-    let data =
-        fs::read(path).map_err(|e| format!("open {}: {}", path.display(), io_error_text(&e)))?;
+pub fn load_keyring(path: &Path) -> Result<Vec<PublicOrSecret>, Error> {
+    let data = fs::read(path).map_err(crate::Error::io("open", path))?;
     parse_keyring(&data)
 }
 
 /// Parses keyring bytes (binary or armoured, any number of keys).
-pub fn parse_keyring(data: &[u8]) -> Result<Vec<PublicOrSecret>, String> {
-    let (keys, _) = PublicOrSecret::from_reader_many(data)
-        .map_err(|e| format!("openpgp: invalid keyring: {e}"))?;
+pub fn parse_keyring(data: &[u8]) -> Result<Vec<PublicOrSecret>, Error> {
+    let (keys, _) = PublicOrSecret::from_reader_many(data).map_err(Error::InvalidKeyring)?;
     let keys = keys
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("openpgp: invalid keyring: {e}"))?;
+        .map_err(Error::InvalidKeyring)?;
     if keys.is_empty() {
-        return Err("openpgp: invalid keyring: no keys found".into());
+        return Err(Error::EmptyKeyring);
     }
     Ok(keys)
 }
@@ -126,7 +210,7 @@ fn user_ids(key: &PublicOrSecret) -> Vec<String> {
 pub fn select_key<'a>(
     ring: &'a [PublicOrSecret],
     name: &str,
-) -> Result<Option<&'a PublicOrSecret>, String> {
+) -> Result<Option<&'a PublicOrSecret>, Error> {
     let mut candidate = None;
     let mut vague = false;
     for key in ring {
@@ -143,7 +227,9 @@ pub fn select_key<'a>(
         }
     }
     if vague {
-        return Err(format!("more than one key contain the id {name:?}"));
+        return Err(Error::AmbiguousKey {
+            name: name.to_string(),
+        });
     }
     Ok(candidate)
 }
@@ -161,17 +247,13 @@ impl Signer {
         keyring: &Path,
         name: &str,
         passphrase: impl FnOnce(&str) -> Result<String, String>,
-    ) -> Result<Signer, String> {
+    ) -> Result<Signer, Error> {
         let ring = load_keyring(keyring)?;
-        let key =
-            match select_key(&ring, name)? {
-                None => return Err("private key not found".into()),
-                Some(PublicOrSecret::Public(_)) => return Err(
-                    "provided key is not a private key. Try providing a keyring with secret keys"
-                        .into(),
-                ),
-                Some(PublicOrSecret::Secret(k)) => k.clone(),
-            };
+        let key = match select_key(&ring, name)? {
+            None => return Err(Error::PrivateKeyNotFound),
+            Some(PublicOrSecret::Public(_)) => return Err(Error::NotPrivateKey),
+            Some(PublicOrSecret::Secret(k)) => k.clone(),
+        };
         let password = match key.primary_key.secret_params() {
             SecretParams::Plain(_) => Password::empty(),
             SecretParams::Encrypted(_) => {
@@ -180,14 +262,12 @@ impl Signer {
                     .into_iter()
                     .find(|i| !i.is_empty())
                     .unwrap_or_else(|| "Unknown".into());
-                let pass = passphrase(&shown)?;
+                let pass = passphrase(&shown).map_err(Error::Passphrase)?;
                 let password = Password::from(pass);
                 key.primary_key
                     .unlock(&password, |_, _| Ok(()))
                     .and_then(|r| r)
-                    .map_err(|_| {
-                        "openpgp: invalid data: private key checksum failure".to_string()
-                    })?;
+                    .map_err(|_| Error::WrongPassphrase)?;
                 password
             }
         };
@@ -200,14 +280,14 @@ impl Signer {
     }
 
     /// Cleartext-signs `text` as Helm's signer does (SHA-512, text signature).
-    pub fn clear_sign(&self, text: &str) -> Result<String, String> {
+    pub fn clear_sign(&self, text: &str) -> Result<String, Error> {
         let key = &self.key.primary_key;
         // As Helm's library does, the whole text (its final line break included) is signed,
         // and one more line break separates it from the signature.
         let body = text;
         let mut config =
             SignatureConfig::v4(SignatureType::Text, key.algorithm(), HashAlgorithm::Sha512);
-        let sub = |d| Subpacket::regular(d).map_err(|e| e.to_string());
+        let sub = |d| Subpacket::regular(d).map_err(Error::Subpacket);
         config.hashed_subpackets = vec![
             sub(SubpacketData::SignatureCreationTime(Timestamp::now()))?,
             sub(SubpacketData::IssuerFingerprint(key.fingerprint()))?,
@@ -218,10 +298,10 @@ impl Signer {
         let message = CleartextSignedMessage::new_many(body, |_| {
             Ok(vec![config.sign(key, password, hashed.as_bytes())?])
         })
-        .map_err(|e| format!("failed to either sign or armor message block: {e}"))?;
+        .map_err(Error::Sign)?;
         message
             .to_armored_string(Default::default())
-            .map_err(|e| format!("failed to either sign or armor message block: {e}"))
+            .map_err(Error::Sign)
     }
 }
 
@@ -235,14 +315,9 @@ fn signed_form(text: &str) -> String {
 }
 
 /// `helm package --sign`: writes `<archive>.prov` beside the archive; returns its path.
-pub fn sign_chart(archive_path: &Path, signer: &Signer) -> Result<PathBuf, String> {
-    let archive = fs::read(archive_path).map_err(|e| {
-        format!(
-            "failed to read chart archive: open {}: {}",
-            archive_path.display(),
-            io_error_text(&e)
-        )
-    })?;
+pub fn sign_chart(archive_path: &Path, signer: &Signer) -> Result<PathBuf, Error> {
+    let archive = fs::read(archive_path)
+        .map_err(|e| Error::ReadArchiveToSign(crate::Error::io("open", archive_path)(e)))?;
     let name = archive_path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -252,15 +327,14 @@ pub fn sign_chart(archive_path: &Path, signer: &Signer) -> Result<PathBuf, Strin
     let mut prov = archive_path.as_os_str().to_owned();
     prov.push(".prov");
     let prov = PathBuf::from(prov);
-    fs::write(&prov, signed)
-        .map_err(|e| format!("open {}: {}", prov.display(), io_error_text(&e)))?;
+    fs::write(&prov, signed).map_err(crate::Error::io("open", &prov))?;
     Ok(prov)
 }
 
 /// The signed text of a `.prov` file (dash-escaping undone), as Helm's parser returns it.
-pub fn signed_text(prov: &str) -> Result<String, String> {
-    let (message, _) = CleartextSignedMessage::from_string(prov)
-        .map_err(|_| "signature block not found".to_string())?;
+pub fn signed_text(prov: &str) -> Result<String, Error> {
+    let (message, _) =
+        CleartextSignedMessage::from_string(prov).map_err(|_| Error::NoSignatureBlock)?;
     Ok(unescape(message.text()))
 }
 
@@ -286,15 +360,15 @@ pub fn verify(
     prov: &[u8],
     file_name: &str,
     keyring: &[PublicOrSecret],
-) -> Result<Verification, String> {
+) -> Result<Verification, Error> {
     let prov = String::from_utf8_lossy(prov);
-    let (message, _) = CleartextSignedMessage::from_string(&prov)
-        .map_err(|_| "signature block not found".to_string())?;
+    let (message, _) =
+        CleartextSignedMessage::from_string(&prov).map_err(|_| Error::NoSignatureBlock)?;
     let keys = public_keys(keyring);
     let signature = message
         .signatures()
         .first()
-        .ok_or_else(|| "signature block not found".to_string())?;
+        .ok_or(Error::NoSignatureBlock)?;
     let ids = signature.issuer_key_id();
     let fps = signature.issuer_fingerprint();
     let matches = |k: &dyn KeyDetails| {
@@ -327,17 +401,17 @@ pub fn verify(
     }
     let signer = match (signer, last_error) {
         (Some(s), _) => s,
-        (None, Some(e)) => return Err(format!("openpgp: invalid signature: {e}")),
-        (None, None) => return Err("openpgp: signature made by unknown entity".into()),
+        (None, Some(e)) => return Err(Error::InvalidSignature(e)),
+        (None, None) => return Err(Error::UnknownSigner),
     };
 
     let sum = format!("sha256:{}", digest(archive));
     let text = unescape(message.text());
     let parts: Vec<&str> = text.split("\n...\n").collect();
     if parts.len() < 2 {
-        return Err("message block must have at least two parts".into());
+        return Err(Error::MessageParts);
     }
-    let sums = yaml::from_yaml(parts[1])?;
+    let sums = yaml::from_yaml(parts[1]).map_err(Error::Sums)?;
     let listed = sums
         .to_map()
         .and_then(|m| m.get("files").cloned())
@@ -345,15 +419,17 @@ pub fn verify(
     let listed = match listed {
         Some(Value::String(s)) => s.to_string(),
         _ => {
-            return Err(format!(
-                "provenance does not contain a SHA for a file named {file_name:?}"
-            ))
+            return Err(Error::NoDigest {
+                file_name: file_name.to_string(),
+            })
         }
     };
     if listed != sum {
-        return Err(format!(
-            "sha256 sum does not match for {file_name}: {listed:?} != {sum:?}"
-        ));
+        return Err(Error::DigestMismatch {
+            file_name: file_name.to_string(),
+            listed,
+            actual: sum,
+        });
     }
     Ok(Verification {
         signed_by: signer
@@ -371,24 +447,24 @@ pub fn verify(
 /// A primary key or subkey that can check the message's signature.
 trait VerifyingKeyDetails {
     fn details(&self) -> &dyn KeyDetails;
-    fn check(&self, message: &CleartextSignedMessage) -> Result<(), String>;
+    fn check(&self, message: &CleartextSignedMessage) -> pgp::errors::Result<()>;
 }
 
 impl<K: VerifyingKey> VerifyingKeyDetails for K {
     fn details(&self) -> &dyn KeyDetails {
         self
     }
-    fn check(&self, message: &CleartextSignedMessage) -> Result<(), String> {
-        message.verify(self).map(|_| ()).map_err(|e| e.to_string())
+    fn check(&self, message: &CleartextSignedMessage) -> pgp::errors::Result<()> {
+        message.verify(self).map(|_| ())
     }
 }
 
 /// `helm verify PATH` (also run by `pull --verify`): the archive must be a `.tgz` file
 /// with `PATH.prov` beside it; `keyring` holds the trusted public keys.
-pub fn verify_chart(path: &Path, prov: &Path, keyring: &Path) -> Result<Verification, String> {
+pub fn verify_chart(path: &Path, prov: &Path, keyring: &Path) -> Result<Verification, Error> {
     match fs::metadata(path) {
-        Err(e) => return Err(format!("stat {}: {}", path.display(), io_error_text(&e))),
-        Ok(m) if m.is_dir() => return Err("unpacked charts cannot be verified".into()),
+        Err(e) => return Err(crate::Error::io("stat", path)(e).into()),
+        Ok(m) if m.is_dir() => return Err(Error::UnpackedChart),
         Ok(_) => {}
     }
     let is_tgz = path
@@ -396,21 +472,17 @@ pub fn verify_chart(path: &Path, prov: &Path, keyring: &Path) -> Result<Verifica
         .map(|e| e.to_string_lossy().eq_ignore_ascii_case("tgz"))
         .unwrap_or(false);
     if !is_tgz {
-        return Err("chart must be a tgz file".into());
+        return Err(Error::NotTgz);
     }
-    if let Err(e) = fs::metadata(prov) {
-        return Err(format!(
-            "could not load provenance file {}: stat {}: {}",
-            prov.display(),
-            prov.display(),
-            io_error_text(&e)
-        ));
+    if let Err(source) = fs::metadata(prov) {
+        return Err(Error::NoProvenance {
+            path: prov.to_path_buf(),
+            source,
+        });
     }
-    let ring = load_keyring(keyring).map_err(|e| format!("failed to load keyring: {e}"))?;
-    let archive = fs::read(path)
-        .map_err(|e| format!("failed to read chart archive: {}", io_error_text(&e)))?;
-    let prov_data = fs::read(prov)
-        .map_err(|e| format!("failed to read provenance file: {}", io_error_text(&e)))?;
+    let ring = load_keyring(keyring).map_err(|e| Error::LoadKeyring(Box::new(e)))?;
+    let archive = fs::read(path).map_err(Error::ReadArchive)?;
+    let prov_data = fs::read(prov).map_err(Error::ReadProvenance)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

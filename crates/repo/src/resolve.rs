@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::index::IndexFile;
 use crate::repofile::{RepoEntry, RepoFile};
+use crate::Error;
 
 /// Where to download a chart from and with which repository's settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,11 +144,12 @@ pub fn resolve_chart(
     repository_cache: &Path,
     reference: &str,
     version: &str,
-) -> Result<ResolvedChart, String> {
+) -> Result<ResolvedChart, Error> {
     if reference.starts_with("oci://") {
-        return Err(format!(
-            "unable to lookup ref {reference} at version '{version}', OCI registries are not supported yet"
-        ));
+        return Err(Error::OciNotSupported {
+            reference: reference.to_string(),
+            version: version.to_string(),
+        });
     }
     if has_scheme(reference) {
         // The configured repository whose index lists this very URL lends its settings
@@ -155,8 +157,8 @@ pub fn resolve_chart(
         let mut owner = None;
         for rc in &repositories.repositories {
             let index_path = repository_cache.join(format!("{}-index.yaml", rc.name));
-            let index = IndexFile::load(&index_path)
-                .map_err(|e| format!("no cached repo found. (try 'helm repo update'): {e}"))?;
+            let index =
+                IndexFile::load(&index_path).map_err(|e| Error::NoCachedIndex(Box::new(e)))?;
             let listed = index
                 .entries
                 .values()
@@ -175,29 +177,28 @@ pub fn resolve_chart(
         });
     }
     let Some((repo_name, chart_name)) = reference.split_once('/') else {
-        return Err(format!(
-            "non-absolute URLs should be in form of repo_name/path_to_chart, got: {reference}"
-        ));
+        return Err(Error::NotRepoSlashChart(reference.to_string()));
     };
     let repo = repositories
         .get(repo_name)
-        .ok_or_else(|| format!("repo {repo_name} not found"))?;
+        .ok_or_else(|| Error::UnknownRepository(repo_name.to_string()))?;
     if repo.url.is_empty() {
-        return Err(format!("no URL found for repository {repo_name}"));
+        return Err(Error::NoRepositoryUrl(repo_name.to_string()));
     }
     let index_path = repository_cache.join(format!("{}-index.yaml", repo.name));
-    let index = IndexFile::load(&index_path)
-        .map_err(|e| format!("no cached repo found. (try 'helm repo update'): {e}"))?;
-    let cv = index.get(chart_name, version).map_err(|e| {
-        format!(
-            "chart {chart_name:?} matching {version} not found in {} index. (try 'helm repo update'): {e}",
-            repo.name
-        )
+    let index = IndexFile::load(&index_path).map_err(|e| Error::NoCachedIndex(Box::new(e)))?;
+    let cv = index
+        .get(chart_name, version)
+        .map_err(|e| Error::NotInIndex {
+            chart: chart_name.to_string(),
+            version: version.to_string(),
+            repo: repo.name.clone(),
+            source: Box::new(e),
+        })?;
+    let first = cv.urls.first().ok_or_else(|| Error::NoDownloadUrls {
+        chart: reference.to_string(),
+        version: String::new(),
     })?;
-    let first = cv
-        .urls
-        .first()
-        .ok_or_else(|| format!("chart {reference:?} has no downloadable URLs"))?;
     Ok(ResolvedChart {
         url: resolve_reference_url(&repo.url, first),
         digest: cv.digest.clone(),
@@ -272,12 +273,14 @@ mod tests {
         let pre = resolve_chart(&repos, &cache, "st/web", ">=1.1.0-0").unwrap();
         assert_eq!(pre.url, "https://charts.example.com/st/web-1.1.0-rc.1.tgz");
         assert_eq!(
-            resolve_chart(&repos, &cache, "nope/web", "").unwrap_err(),
+            resolve_chart(&repos, &cache, "nope/web", "")
+                .unwrap_err()
+                .to_string(),
             "repo nope not found"
         );
         let missing = resolve_chart(&repos, &cache, "st/other", "").unwrap_err();
         assert_eq!(
-            missing,
+            missing.to_string(),
             "chart \"other\" matching  not found in st index. (try 'helm repo update'): no chart name found"
         );
         assert!(resolve_chart(&repos, &cache, "web", "").is_err());

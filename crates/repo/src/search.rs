@@ -13,6 +13,7 @@ use regex::Regex;
 use rudder_semver::{Constraints, Version};
 
 use crate::index::{ChartVersion, IndexFile};
+use crate::Error;
 
 const SEP: char = '\u{0b}';
 /// Helm's `searchMaxScore`.
@@ -86,9 +87,9 @@ impl SearchIndex {
         term: &str,
         threshold: usize,
         regexp: bool,
-    ) -> Result<Vec<SearchResult>, String> {
+    ) -> Result<Vec<SearchResult>, Error> {
         let matcher = if regexp {
-            Some(Regex::new(term).map_err(|e| format!("error parsing regexp: {e}"))?)
+            Some(Regex::new(term).map_err(Error::Regexp)?)
         } else {
             None
         };
@@ -163,7 +164,7 @@ pub fn search_repos(
     repos: &[(String, IndexFile)],
     keywords: &[String],
     options: &SearchOptions,
-) -> Result<Vec<SearchResult>, String> {
+) -> Result<Vec<SearchResult>, Error> {
     let version = if !options.version.is_empty() {
         options.version.clone()
     } else if options.devel {
@@ -182,8 +183,7 @@ pub fn search_repos(
         index.search(&keywords.join(" "), MAX_SCORE, options.regexp)?
     };
     sort_results(&mut results);
-    let constraint = Constraints::parse(&version)
-        .map_err(|e| format!("an invalid version/constraint format: {e}"))?;
+    let constraint = Constraints::parse(&version).map_err(Error::SearchConstraint)?;
     let mut seen = std::collections::HashSet::new();
     let mut kept = Vec::new();
     for r in results {
@@ -311,7 +311,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            search_repos(&repos(), &[], &bad).unwrap_err(),
+            search_repos(&repos(), &[], &bad).unwrap_err().to_string(),
             "an invalid version/constraint format: improper constraint: \"abc\""
         );
     }

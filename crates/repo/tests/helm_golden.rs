@@ -181,14 +181,14 @@ fn archive_entries(data: &[u8]) -> Vec<(String, u32, Vec<u8>)> {
 
 #[test]
 fn package_matches_helm_layout_and_contents() {
-    use rudder_repo::package::{package, PackageOptions};
+    use rudder_chart::package::{package, MetadataOverrides};
     let dest = std::env::temp_dir().join(format!("rudder-package-{}", std::process::id()));
     for (chart, version) in [
         ("alpine", "0.2.0-rc.1"),
         ("nginx", "1.1.0"),
         ("lib", "2.0.0"),
     ] {
-        let options = PackageOptions {
+        let options = MetadataOverrides {
             version: Some(version.into()),
             app_version: None,
         };

@@ -193,7 +193,10 @@ fn tag_list_link_to_another_host_gets_no_credentials() {
         let result = client("link").tags(&format!("{registry}/charts/demo"));
         if other_asks {
             let e = result.unwrap_err();
-            assert!(e.contains("basic credential not found"), "{e}");
+            assert!(
+                matches!(e, rudder_repo::oci::Error::NoBasicCredential { .. }),
+                "{e}"
+            );
         } else {
             assert_eq!(result.unwrap(), ["2.0.0", "1.0.0"]);
         }
@@ -325,7 +328,7 @@ fn stalled_registry_requests_time_out() {
         let e = client.tags(&format!("{addr}/charts/demo")).unwrap_err();
         let took = start.elapsed();
         assert_eq!(
-            e,
+            e.to_string(),
             format!(
                 "GET \"http://{addr}/v2/charts/demo/tags/list\": timed out: the request did not complete within 1s"
             ),
@@ -371,7 +374,7 @@ fn content_cache_stores_only_what_matches_the_digest() {
     };
     let e = download_to_cache(&cache, &located).unwrap_err();
     assert_eq!(
-        e,
+        e.to_string(),
         format!(
             "failed to download {url}: digest mismatch: the index says sha256:{claimed}, the download is sha256:{}",
             sha256_hex(&served)

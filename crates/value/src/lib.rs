@@ -30,6 +30,7 @@ use std::sync::{Arc, LazyLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub mod goduration;
 pub mod gofmt;
 pub mod goio;
+pub mod gotime;
 pub mod json;
 pub mod methods;
 pub mod threads;

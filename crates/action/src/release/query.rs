@@ -63,7 +63,7 @@ fn updated_time(s: &str, layout: Option<&str>) -> String {
         return "-".into();
     };
     if let Some(layout) = layout.filter(|l| !l.is_empty()) {
-        return rudder_funcs::format_go_time(&t, layout);
+        return rudder_value::gotime::format(&t, None, layout);
     }
     go_time_of(&t)
 }

@@ -7,6 +7,7 @@
 //! signs with keys a chart supplies whose size AWS-LC refuses (below 2048 or above 8192
 //! bits), which Go accepts.
 
+use super::error::CryptoError;
 use ed25519_dalek::pkcs8::DecodePrivateKey as _;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use rsa::pkcs1::DecodeRsaPrivateKey;
@@ -58,10 +59,10 @@ const OID_ED25519: &[u64] = &[1, 3, 101, 112];
 impl RsaKey {
     /// The key with the primes `p` and `q` (from [`super::primes::random_key_prime`]),
     /// checked and held for signing by AWS-LC.
-    pub(crate) fn from_primes(bits: RsaBits, p: &[u8], q: &[u8]) -> Result<Self, String> {
+    pub(crate) fn from_primes(bits: RsaBits, p: &[u8], q: &[u8]) -> Result<Self, CryptoError> {
         let pkcs1 = super::primes::assemble_pkcs1(bits.bits(), p, q)?;
-        let pair = aws_lc_rs::rsa::KeyPair::from_der(&pkcs1)
-            .map_err(|_| "crypto/rsa: key generation failed".to_string())?;
+        let pair =
+            aws_lc_rs::rsa::KeyPair::from_der(&pkcs1).map_err(|_| CryptoError::RsaGeneration)?;
         Ok(RsaKey {
             pkcs1,
             signer: RsaSigner::AwsLc(pair),
@@ -69,11 +70,12 @@ impl RsaKey {
     }
 
     /// A key from PKCS#1 DER; the error is the parser's text.
-    pub(crate) fn from_pkcs1(der: &[u8]) -> Result<Self, String> {
+    pub(crate) fn from_pkcs1(der: &[u8]) -> Result<Self, CryptoError> {
         let signer = match aws_lc_rs::rsa::KeyPair::from_der(der) {
             Ok(pair) => RsaSigner::AwsLc(pair),
             Err(_) => RsaSigner::Portable(Box::new(
-                rsa::RsaPrivateKey::from_pkcs1_der(der).map_err(|e| e.to_string())?,
+                rsa::RsaPrivateKey::from_pkcs1_der(der)
+                    .map_err(|e| CryptoError::Rsa(e.to_string()))?,
             )),
         };
         Ok(RsaKey {
@@ -83,17 +85,16 @@ impl RsaKey {
     }
 
     /// PKCS#1 RSAPublicKey DER: the modulus and exponent of the private key structure.
-    fn public_key_der(&self) -> Result<Vec<u8>, String> {
-        let bad = || "x509: malformed RSA private key".to_string();
-        let (outer, _) = der::read(&self.pkcs1).ok_or_else(bad)?;
-        let fields = der::children(outer.content).ok_or_else(bad)?;
+    fn public_key_der(&self) -> Result<Vec<u8>, CryptoError> {
+        let (outer, _) = der::read(&self.pkcs1).ok_or(CryptoError::MalformedRsaKey)?;
+        let fields = der::children(outer.content).ok_or(CryptoError::MalformedRsaKey)?;
         match fields.as_slice() {
             [_, n, e, ..] => Ok(der::seq(&[n.raw, e.raw])),
-            _ => Err(bad()),
+            _ => Err(CryptoError::MalformedRsaKey),
         }
     }
 
-    fn sign_sha256(&self, message: &[u8]) -> Result<Vec<u8>, String> {
+    fn sign_sha256(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
         match &self.signer {
             RsaSigner::AwsLc(pair) => {
                 let mut signature = vec![0; pair.public_modulus_len()];
@@ -103,14 +104,14 @@ impl RsaKey {
                     message,
                     &mut signature,
                 )
-                .map_err(|_| "crypto/rsa: signing failed".to_string())?;
+                .map_err(|_| CryptoError::RsaSigning)?;
                 Ok(signature)
             }
             RsaSigner::Portable(key) => {
                 use sha2::Digest;
                 let digest = sha2::Sha256::digest(message);
                 key.sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &digest)
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| CryptoError::Rsa(e.to_string()))
             }
         }
     }
@@ -137,7 +138,7 @@ fn oid_content(arcs: &[u64]) -> Vec<u8> {
 }
 
 impl PrivateKey {
-    pub(crate) fn generate_rsa(bits: RsaBits) -> Result<Self, String> {
+    pub(crate) fn generate_rsa(bits: RsaBits) -> Result<Self, CryptoError> {
         super::pool::rsa_key(bits).map(PrivateKey::Rsa)
     }
 
@@ -146,7 +147,7 @@ impl PrivateKey {
     }
 
     /// `dsa.GenerateParameters(L2048N256)` then `dsa.GenerateKey`, as Sprig asks Go for.
-    pub(crate) fn generate_dsa() -> Result<Self, String> {
+    pub(crate) fn generate_dsa() -> Result<Self, CryptoError> {
         generate_dsa_der().map(PrivateKey::Dsa)
     }
 
@@ -156,43 +157,43 @@ impl PrivateKey {
 
     /// Sprig's `parsePrivateKeyPEM`: PKCS#8, PKCS#1 RSA, SEC1 EC or Sprig's DSA structure,
     /// by the PEM block's type; the error is Sprig's text.
-    pub(crate) fn from_pem(text: &str) -> Result<Self, String> {
-        let (typ, der) = pem_decode(text).ok_or("no PEM data in input")?;
+    pub(crate) fn from_pem(text: &str) -> Result<Self, CryptoError> {
+        let (typ, der) = pem_decode(text).ok_or(CryptoError::NoPem)?;
         if typ == "PRIVATE KEY" {
-            return Self::from_pkcs8(&der).map_err(|e| format!("decoding PEM as PKCS#8: {e}"));
+            return Self::from_pkcs8(&der).map_err(|e| e.within(CryptoError::Pkcs8));
         }
         let Some(kind) = typ.strip_suffix(" PRIVATE KEY") else {
-            return Err(format!("no private key data in PEM block of type {typ}"));
+            return Err(CryptoError::NotAPrivateKey(typ));
         };
         match kind {
             "RSA" => RsaKey::from_pkcs1(&der)
                 .map(PrivateKey::Rsa)
-                .map_err(|e| format!("parsing RSA private key from PEM: {e}")),
+                .map_err(|e| e.within(CryptoError::RsaPem)),
             "EC" => p256::SecretKey::from_sec1_der(&der)
                 .map(PrivateKey::Ecdsa)
-                .map_err(|e| format!("parsing EC private key from PEM: {e}")),
+                .map_err(|e| CryptoError::EcPem(e.to_string())),
             "DSA" => parse_dsa(&der)
                 .map(|()| PrivateKey::Dsa(der))
-                .map_err(|e| format!("parsing DSA private key from PEM: {e}")),
-            _ => Err(format!("invalid private key type {typ}")),
+                .map_err(|e| e.within(CryptoError::DsaPem)),
+            _ => Err(CryptoError::UnknownKeyType(typ)),
         }
     }
 
-    fn from_pkcs8(der: &[u8]) -> Result<Self, String> {
-        let algorithm = pkcs8_algorithm(der).ok_or("x509: malformed PKCS#8 private key")?;
+    fn from_pkcs8(der: &[u8]) -> Result<Self, CryptoError> {
+        let algorithm = pkcs8_algorithm(der).ok_or(CryptoError::MalformedPkcs8)?;
         if algorithm == oid_content(OID_RSA_ENCRYPTION) {
-            let inner = pkcs8_inner_key(der).ok_or("x509: malformed PKCS#8 private key")?;
+            let inner = pkcs8_inner_key(der).ok_or(CryptoError::MalformedPkcs8)?;
             RsaKey::from_pkcs1(inner).map(PrivateKey::Rsa)
         } else if algorithm == oid_content(OID_EC_PUBLIC_KEY) {
             p256::SecretKey::from_pkcs8_der(der)
                 .map(PrivateKey::Ecdsa)
-                .map_err(|e| e.to_string())
+                .map_err(|e| CryptoError::Pkcs8Key(e.to_string()))
         } else if algorithm == oid_content(OID_ED25519) {
             ed25519_dalek::SigningKey::from_pkcs8_der(der)
                 .map(PrivateKey::Ed25519)
-                .map_err(|e| e.to_string())
+                .map_err(|e| CryptoError::Pkcs8Key(e.to_string()))
         } else {
-            Err("x509: PKCS#8 wrapping contained private key with unknown algorithm".into())
+            Err(CryptoError::UnknownPkcs8Algorithm)
         }
     }
 
@@ -207,7 +208,7 @@ impl PrivateKey {
     }
 
     /// SubjectPublicKeyInfo's algorithm and key bits, as Go's `marshalPublicKey` writes them.
-    pub(crate) fn public_key_info(&self) -> Result<(Vec<u8>, Vec<u8>), String> {
+    pub(crate) fn public_key_info(&self) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
         match self {
             PrivateKey::Rsa(k) => Ok((
                 der::seq(&[&der::oid(OID_RSA_ENCRYPTION), &der::tlv(der::NULL, &[])]),
@@ -221,12 +222,12 @@ impl PrivateKey {
                 der::seq(&[&der::oid(OID_ED25519)]),
                 k.verifying_key().to_bytes().to_vec(),
             )),
-            PrivateKey::Dsa(_) => Err("x509: unsupported public key type: *dsa.PublicKey".into()),
+            PrivateKey::Dsa(_) => Err(CryptoError::DsaPublicKey),
         }
     }
 
     /// The signature AlgorithmIdentifier Go picks for this key (`signingParamsForKey`).
-    pub(crate) fn signature_algorithm(&self) -> Result<Vec<u8>, String> {
+    pub(crate) fn signature_algorithm(&self) -> Result<Vec<u8>, CryptoError> {
         match self {
             PrivateKey::Rsa(_) => Ok(der::seq(&[
                 &der::oid(OID_SHA256_WITH_RSA),
@@ -234,11 +235,11 @@ impl PrivateKey {
             ])),
             PrivateKey::Ecdsa(_) => Ok(der::seq(&[&der::oid(OID_ECDSA_WITH_SHA256)])),
             PrivateKey::Ed25519(_) => Ok(der::seq(&[&der::oid(OID_ED25519)])),
-            PrivateKey::Dsa(_) => Err(NOT_A_SIGNER.into()),
+            PrivateKey::Dsa(_) => Err(CryptoError::NotASigner),
         }
     }
 
-    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, String> {
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
         match self {
             PrivateKey::Rsa(k) => k.sign_sha256(message),
             PrivateKey::Ecdsa(k) => {
@@ -251,20 +252,16 @@ impl PrivateKey {
                 use ed25519_dalek::Signer;
                 Ok(k.sign(message).to_bytes().to_vec())
             }
-            PrivateKey::Dsa(_) => Err(NOT_A_SIGNER.into()),
+            PrivateKey::Dsa(_) => Err(CryptoError::NotASigner),
         }
     }
 }
-
-/// Go's error when `CreateCertificate` is handed a key that cannot sign (DSA).
-pub(crate) const NOT_A_SIGNER: &str =
-    "x509: certificate private key does not implement crypto.Signer";
 
 /// A DSA key with 2048-bit P and 256-bit Q from AWS-LC (FIPS 186-3 parameters, as Go's
 /// `dsa.L2048N256`), in Sprig's six-integer structure. Neither RustCrypto's `dsa` crate
 /// (pure-Rust big integers, many seconds per 2048-bit prime search) nor aws-lc-rs (no DSA
 /// API) serves, so this calls AWS-LC's C API directly.
-fn generate_dsa_der() -> Result<Vec<u8>, String> {
+fn generate_dsa_der() -> Result<Vec<u8>, CryptoError> {
     use aws_lc_sys as sys;
     use std::ptr::{null, null_mut};
 
@@ -301,14 +298,14 @@ fn generate_dsa_der() -> Result<Vec<u8>, String> {
             ) != 1
             || sys::DSA_generate_key(dsa.0) != 1
         {
-            return Err("crypto/dsa: key generation failed".into());
+            return Err(CryptoError::DsaGeneration);
         }
         let (mut p, mut q, mut g) = (null(), null(), null());
         sys::DSA_get0_pqg(dsa.0, &mut p, &mut q, &mut g);
         let (mut y, mut x) = (null(), null());
         sys::DSA_get0_key(dsa.0, &mut y, &mut x);
         if [p, q, g, y, x].iter().any(|bn| bn.is_null()) {
-            return Err("crypto/dsa: key generation failed".into());
+            return Err(CryptoError::DsaGeneration);
         }
         Ok(der::seq(&[
             &der::tlv(der::INTEGER, &[0]),
@@ -322,16 +319,15 @@ fn generate_dsa_der() -> Result<Vec<u8>, String> {
 }
 
 /// Sprig's DSA structure: a SEQUENCE of six INTEGERs.
-fn parse_dsa(der: &[u8]) -> Result<(), String> {
-    let bad = || "asn1: structure error: DSA key is not a sequence of six integers".to_string();
-    let (outer, rest) = der::read(der).ok_or_else(bad)?;
-    let fields = der::children(outer.content).ok_or_else(bad)?;
+fn parse_dsa(der: &[u8]) -> Result<(), CryptoError> {
+    let (outer, rest) = der::read(der).ok_or(CryptoError::MalformedDsaKey)?;
+    let fields = der::children(outer.content).ok_or(CryptoError::MalformedDsaKey)?;
     if outer.tag != der::SEQUENCE
         || !rest.is_empty()
         || fields.len() != 6
         || fields.iter().any(|f| f.tag != der::INTEGER)
     {
-        return Err(bad());
+        return Err(CryptoError::MalformedDsaKey);
     }
     Ok(())
 }

@@ -9,6 +9,7 @@
 //! match Helm's for the same inputs; only the key, serial, signature and times differ.
 
 mod der;
+mod error;
 mod keys;
 mod pool;
 mod primes;
@@ -25,6 +26,7 @@ use rudder_gotmpl::ParamType::{Any, Bool, Float64, Int, Map as MapT, String as S
 use rudder_value::{Kind, Map, Object, Value};
 
 use crate::add;
+use error::CryptoError;
 use keys::{PrivateKey, RsaBits};
 
 /// Sprig's `certificate` struct: `.Cert` and `.Key` in PEM.
@@ -79,41 +81,40 @@ fn cert_value(cert: String, key: String) -> Value {
 }
 
 /// Sprig's `getNetIPs`.
-fn net_ips(ips: &Value) -> Result<Vec<IpAddr>, String> {
+fn net_ips(ips: &Value) -> Result<Vec<IpAddr>, CryptoError> {
     list(ips)
         .iter()
         .map(|ip| match ip {
             Value::String(text) => text
                 .parse()
-                .map_err(|_| format!("error parsing ip: {text}")),
-            other => Err(format!(
-                "error parsing ip: {} is not a string",
-                other.to_go_string()
-            )),
+                .map_err(|_| CryptoError::InvalidIp(text.to_string())),
+            other => Err(CryptoError::IpNotString {
+                value: other.to_go_string(),
+            }),
         })
         .collect()
 }
 
 /// Sprig's `getAlternateDNSStrs`.
-fn dns_names(names: &Value) -> Result<Vec<String>, String> {
+fn dns_names(names: &Value) -> Result<Vec<String>, CryptoError> {
     list(names)
         .iter()
         .map(|name| match name {
             Value::String(text) => Ok(text.to_string()),
-            other => Err(format!(
-                "error processing alternate dns name: {} is not a string",
-                other.to_go_string()
-            )),
+            other => Err(CryptoError::DnsNameNotString {
+                value: other.to_go_string(),
+            }),
         })
         .collect()
 }
 
 /// A certificate function's key: parsed from the PEM given, else a new 2048-bit RSA key.
-fn subject_key(pem: Option<&str>) -> Result<PrivateKey, String> {
+fn subject_key(pem: Option<&str>) -> Result<PrivateKey, CryptoError> {
     match pem {
-        Some(text) => PrivateKey::from_pem(text).map_err(|e| format!("parsing private key: {e}")),
-        None => PrivateKey::generate_rsa(RsaBits::B2048)
-            .map_err(|e| format!("error generating rsa key: {e}")),
+        Some(text) => PrivateKey::from_pem(text).map_err(|e| e.within(CryptoError::SubjectKey)),
+        None => {
+            PrivateKey::generate_rsa(RsaBits::B2048).map_err(|e| e.within(CryptoError::GenerateRsa))
+        }
     }
 }
 
@@ -122,21 +123,21 @@ fn cert_and_key(
     template: &x509::Template,
     key: &PrivateKey,
     signer: Option<(&x509::Parent, &PrivateKey)>,
-) -> Result<Value, String> {
+) -> Result<Value, CryptoError> {
     let der = match signer {
         None => x509::create_certificate(template, key, key, None),
         Some((parent, signing_key)) => {
             x509::create_certificate(template, key, signing_key, Some(parent))
         }
     }
-    .map_err(|e| format!("error creating certificate: {e}"))?;
+    .map_err(|e| e.within(CryptoError::CreateCertificate))?;
     Ok(cert_value(
         keys::pem_encode("CERTIFICATE", &der),
         key.to_pem(),
     ))
 }
 
-fn gen_ca(cn: &str, days: i64, key_pem: Option<&str>) -> Result<Value, String> {
+fn gen_ca(cn: &str, days: i64, key_pem: Option<&str>) -> Result<Value, CryptoError> {
     let key = subject_key(key_pem)?;
     let template = x509::Template::new(cn, Vec::new(), Vec::new(), days, true);
     cert_and_key(&template, &key, None)
@@ -148,24 +149,23 @@ fn gen_self_signed(
     dns: &Value,
     days: i64,
     key_pem: Option<&str>,
-) -> Result<Value, String> {
+) -> Result<Value, CryptoError> {
     let key = subject_key(key_pem)?;
     let template = x509::Template::new(cn, net_ips(ips)?, dns_names(dns)?, days, false);
     cert_and_key(&template, &key, None)
 }
 
 /// The signing CA of `genSignedCert`: its parsed certificate and key.
-fn signer_of(ca: &Value) -> Result<(x509::Parent, PrivateKey), String> {
+fn signer_of(ca: &Value) -> Result<(x509::Parent, PrivateKey), CryptoError> {
     let ca = match ca {
         Value::Object(o) => o.as_any().downcast_ref::<Certificate>(),
         _ => None,
     }
-    .ok_or("wrong type for value; expected sprig.certificate")?;
-    let (_, cert_der) = keys::pem_decode(&ca.cert).ok_or("unable to decode certificate")?;
-    let parent = x509::parse_parent(&cert_der)
-        .map_err(|e| format!("error parsing certificate: decodedSignerCert.Bytes: {e}"))?;
-    let key =
-        PrivateKey::from_pem(&ca.key).map_err(|e| format!("error parsing private key: {e}"))?;
+    .ok_or(CryptoError::NotACertificate)?;
+    let (_, cert_der) = keys::pem_decode(&ca.cert).ok_or(CryptoError::UndecodableCertificate)?;
+    let parent =
+        x509::parse_parent(&cert_der).map_err(|e| e.within(CryptoError::SignerCertificate))?;
+    let key = PrivateKey::from_pem(&ca.key).map_err(|e| e.within(CryptoError::PrivateKey))?;
     Ok((parent, key))
 }
 
@@ -176,7 +176,7 @@ fn gen_signed(
     days: i64,
     ca: &Value,
     key_pem: Option<&str>,
-) -> Result<Value, String> {
+) -> Result<Value, CryptoError> {
     let key = subject_key(key_pem)?;
     let (parent, signing_key) = signer_of(ca)?;
     let template = x509::Template::new(cn, net_ips(ips)?, dns_names(dns)?, days, false);
@@ -203,13 +203,19 @@ pub(crate) fn register(m: &mut FuncMap) {
         Ok(Value::from(generate_private_key(s(&a[0]))))
     });
     add(m, "genCA", &[Str, Int], None, |a| {
-        gen_ca(s(&a[0]), crate::to_int64(&a[1]), None)
+        Ok(gen_ca(s(&a[0]), crate::to_int64(&a[1]), None)?)
     });
     add(m, "genCAWithKey", &[Str, Int, Str], None, |a| {
-        gen_ca(s(&a[0]), crate::to_int64(&a[1]), Some(s(&a[2])))
+        Ok(gen_ca(s(&a[0]), crate::to_int64(&a[1]), Some(s(&a[2])))?)
     });
     add(m, "genSelfSignedCert", &[Str, Any, Any, Int], None, |a| {
-        gen_self_signed(s(&a[0]), &a[1], &a[2], crate::to_int64(&a[3]), None)
+        Ok(gen_self_signed(
+            s(&a[0]),
+            &a[1],
+            &a[2],
+            crate::to_int64(&a[3]),
+            None,
+        )?)
     });
     add(
         m,
@@ -217,17 +223,24 @@ pub(crate) fn register(m: &mut FuncMap) {
         &[Str, Any, Any, Int, Str],
         None,
         |a| {
-            gen_self_signed(
+            Ok(gen_self_signed(
                 s(&a[0]),
                 &a[1],
                 &a[2],
                 crate::to_int64(&a[3]),
                 Some(s(&a[4])),
-            )
+            )?)
         },
     );
     add(m, "genSignedCert", &[Str, Any, Any, Int, Any], None, |a| {
-        gen_signed(s(&a[0]), &a[1], &a[2], crate::to_int64(&a[3]), &a[4], None)
+        Ok(gen_signed(
+            s(&a[0]),
+            &a[1],
+            &a[2],
+            crate::to_int64(&a[3]),
+            &a[4],
+            None,
+        )?)
     });
     add(
         m,
@@ -235,14 +248,14 @@ pub(crate) fn register(m: &mut FuncMap) {
         &[Str, Any, Any, Int, Any, Str],
         None,
         |a| {
-            gen_signed(
+            Ok(gen_signed(
                 s(&a[0]),
                 &a[1],
                 &a[2],
                 crate::to_int64(&a[3]),
                 &a[4],
                 Some(s(&a[5])),
-            )
+            )?)
         },
     );
     add(m, "buildCustomCert", &[Str, Str], None, |a| {
@@ -255,10 +268,9 @@ pub(crate) fn register(m: &mut FuncMap) {
             .map_err(|_| "unable to decode base64 private key".to_string())?;
         let cert_text = String::from_utf8_lossy(&cert).into_owned();
         let key_text = String::from_utf8_lossy(&key).into_owned();
-        let (_, der) = keys::pem_decode(&cert_text).ok_or("unable to decode certificate")?;
-        x509::check_certificate(&der)
-            .map_err(|e| format!("error parsing certificate: decodedCert.Bytes: {e}"))?;
-        PrivateKey::from_pem(&key_text).map_err(|e| format!("error parsing private key: {e}"))?;
+        let (_, der) = keys::pem_decode(&cert_text).ok_or(CryptoError::UndecodableCertificate)?;
+        x509::check_certificate(&der).map_err(|e| e.within(CryptoError::CustomCertificate))?;
+        PrivateKey::from_pem(&key_text).map_err(|e| e.within(CryptoError::PrivateKey))?;
         Ok(cert_value(cert_text, key_text))
     });
 }

@@ -12,12 +12,13 @@
 
 use std::sync::{Condvar, Mutex};
 
+use super::error::CryptoError;
 use super::keys::{RsaBits, RsaKey};
 use super::primes::random_key_prime;
 
 #[derive(Default)]
 struct SizePool {
-    ready: Vec<Result<Vec<u8>, String>>,
+    ready: Vec<Result<Vec<u8>, CryptoError>>,
     /// Primes requested and not yet handed out.
     waiting: usize,
     /// Generator threads running.
@@ -101,7 +102,7 @@ fn request(bits: RsaBits, count: usize) {
 }
 
 /// One of the primes [`request`]ed: a spare if one is ready, else the next one found.
-fn take_prime(bits: RsaBits) -> Result<Vec<u8>, String> {
+fn take_prime(bits: RsaBits) -> Result<Vec<u8>, CryptoError> {
     let mut sizes = POOL.sizes.lock().unwrap_or_else(|e| e.into_inner());
     if sizes[slot(bits)].generators == 0 && sizes[slot(bits)].ready.is_empty() {
         // No thread could be started: search here.
@@ -120,7 +121,7 @@ fn take_prime(bits: RsaBits) -> Result<Vec<u8>, String> {
 }
 
 /// A new RSA key of `bits` from the first two primes found.
-pub(crate) fn rsa_key(bits: RsaBits) -> Result<RsaKey, String> {
+pub(crate) fn rsa_key(bits: RsaBits) -> Result<RsaKey, CryptoError> {
     // Both primes are asked for at once, so that the search for the second runs on another
     // core while the first is still being searched for.
     request(bits, 2);

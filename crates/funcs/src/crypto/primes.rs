@@ -22,6 +22,8 @@ use std::sync::LazyLock;
 
 use aws_lc_sys as sys;
 
+use super::error::CryptoError;
+
 use super::der;
 
 /// Odd candidates sieved per random start: the mean gap between 1024-bit primes is about
@@ -89,15 +91,15 @@ impl SievePrimes {
     }
 }
 
-fn failed() -> String {
-    "crypto/rsa: key generation failed".to_string()
+fn failed() -> CryptoError {
+    CryptoError::RsaGeneration
 }
 
 /// An owned BIGNUM.
 struct Bn(*mut sys::BIGNUM);
 
 impl Bn {
-    fn new() -> Result<Bn, String> {
+    fn new() -> Result<Bn, CryptoError> {
         // SAFETY: BN_new has no preconditions; a null result is checked.
         let bn = unsafe { sys::BN_new() };
         if bn.is_null() {
@@ -106,14 +108,14 @@ impl Bn {
         Ok(Bn(bn))
     }
 
-    fn from_word(w: u32) -> Result<Bn, String> {
+    fn from_word(w: u32) -> Result<Bn, CryptoError> {
         let bn = Bn::new()?;
         // SAFETY: `bn` is a live BIGNUM.
         check(unsafe { sys::BN_set_word(bn.0, w.into()) })?;
         Ok(bn)
     }
 
-    fn from_bytes(bytes: &[u8]) -> Result<Bn, String> {
+    fn from_bytes(bytes: &[u8]) -> Result<Bn, CryptoError> {
         let bn = Bn::new()?;
         // SAFETY: `bytes` is a live slice of the length passed; `bn` is a live BIGNUM that
         // BN_bin2bn fills and returns (null on failure).
@@ -138,7 +140,7 @@ impl Bn {
         unsafe { sys::BN_num_bits(self.0) }
     }
 
-    fn mod_word(&self, w: u64) -> Result<u64, String> {
+    fn mod_word(&self, w: u64) -> Result<u64, CryptoError> {
         // SAFETY: `self.0` is a live BIGNUM; a divisor of zero is never passed.
         let r = unsafe { sys::BN_mod_word(self.0, w) };
         if r >= w {
@@ -159,7 +161,7 @@ impl Drop for Bn {
 struct Ctx(*mut sys::BN_CTX);
 
 impl Ctx {
-    fn new() -> Result<Ctx, String> {
+    fn new() -> Result<Ctx, CryptoError> {
         // SAFETY: BN_CTX_new has no preconditions; a null result is checked.
         let ctx = unsafe { sys::BN_CTX_new() };
         if ctx.is_null() {
@@ -176,7 +178,7 @@ impl Drop for Ctx {
     }
 }
 
-fn check(ok: std::os::raw::c_int) -> Result<(), String> {
+fn check(ok: std::os::raw::c_int) -> Result<(), CryptoError> {
     if ok == 1 {
         Ok(())
     } else {
@@ -190,7 +192,7 @@ fn inverse_of_two(m: u32) -> u64 {
 }
 
 /// A random prime of exactly `bits` bits with its top two bits set and p - 1 prime to e.
-fn random_prime(bits: u32, ctx: &Ctx) -> Result<Bn, String> {
+fn random_prime(bits: u32, ctx: &Ctx) -> Result<Bn, CryptoError> {
     let sieve = sieve_primes(bits);
     let start = Bn::new()?;
     let candidate = Bn::new()?;
@@ -270,7 +272,12 @@ fn random_prime(bits: u32, ctx: &Ctx) -> Result<Bn, String> {
 /// window with a one-word base), which is sound here: it only rejects numbers that are
 /// thrown away; the candidate that passes then gets AWS-LC's constant-time Miller-Rabin
 /// test with random bases, as before.
-fn passes_fermat_base_two(n: &Bn, exponent: &Bn, result: &Bn, ctx: &Ctx) -> Result<bool, String> {
+fn passes_fermat_base_two(
+    n: &Bn,
+    exponent: &Bn,
+    result: &Bn,
+    ctx: &Ctx,
+) -> Result<bool, CryptoError> {
     // SAFETY: all BIGNUMs and the context are live; `exponent` and `result` are scratch
     // values distinct from `n`; each call's result is checked.
     unsafe {
@@ -293,14 +300,14 @@ fn passes_fermat_base_two(n: &Bn, exponent: &Bn, result: &Bn, ctx: &Ctx) -> Resu
 /// A random prime for an RSA key of `key_bits` bits (half that size), big-endian, as
 /// [`assemble_pkcs1`] takes it: primes travel between threads as bytes, since a BIGNUM is
 /// not `Send`.
-pub(crate) fn random_key_prime(key_bits: u32) -> Result<Vec<u8>, String> {
+pub(crate) fn random_key_prime(key_bits: u32) -> Result<Vec<u8>, CryptoError> {
     let ctx = Ctx::new()?;
     Ok(random_prime(key_bits / 2, &ctx)?.bytes())
 }
 
 /// A new RSA key of `bits` bits (2048 or 4096), as PKCS#1 RSAPrivateKey DER.
 #[cfg(test)]
-pub(crate) fn generate_pkcs1(bits: u32) -> Result<Vec<u8>, String> {
+pub(crate) fn generate_pkcs1(bits: u32) -> Result<Vec<u8>, CryptoError> {
     let p = random_key_prime(bits)?;
     let q = loop {
         let q = random_key_prime(bits)?;
@@ -313,7 +320,7 @@ pub(crate) fn generate_pkcs1(bits: u32) -> Result<Vec<u8>, String> {
 
 /// The RSA key of `bits` bits with the primes `p` and `q` (big-endian, distinct, each of
 /// half the size with its top two bits set), as PKCS#1 RSAPrivateKey DER.
-pub(crate) fn assemble_pkcs1(bits: u32, p: &[u8], q: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn assemble_pkcs1(bits: u32, p: &[u8], q: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let ctx = Ctx::new()?;
     let (p, q) = (Bn::from_bytes(p)?, Bn::from_bytes(q)?);
     // SAFETY: both are live BIGNUMs.

@@ -14,7 +14,8 @@ use std::net::IpAddr;
 use sha2::Digest;
 
 use super::der;
-use super::keys::{PrivateKey, NOT_A_SIGNER};
+use super::error::CryptoError;
+use super::keys::PrivateKey;
 
 const OID_COMMON_NAME: &[u64] = &[2, 5, 4, 3];
 const OID_KEY_USAGE: &[u64] = &[2, 5, 29, 15];
@@ -114,12 +115,12 @@ fn is_printable(b: u8) -> bool {
 }
 
 /// Go's `asn1` time: UTCTime for 1950 <= year < 2050, GeneralizedTime otherwise.
-fn time(nanos: i128) -> Result<Vec<u8>, String> {
+fn time(nanos: i128) -> Result<Vec<u8>, CryptoError> {
     let seconds = nanos.div_euclid(1_000_000_000);
     let t = i64::try_from(seconds)
         .ok()
         .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
-        .ok_or("asn1: structure error: cannot represent time as GeneralizedTime")?;
+        .ok_or(CryptoError::TimeOutOfRange)?;
     use chrono::Datelike;
     let year = t.year();
     if (1950..2050).contains(&year) {
@@ -133,7 +134,7 @@ fn time(nanos: i128) -> Result<Vec<u8>, String> {
             t.format("%Y%m%d%H%M%SZ").to_string().as_bytes(),
         ))
     } else {
-        Err("asn1: structure error: cannot represent time as GeneralizedTime".into())
+        Err(CryptoError::TimeOutOfRange)
     }
 }
 
@@ -159,14 +160,13 @@ fn key_usage(usage: u8) -> Vec<u8> {
     der::tlv(der::BIT_STRING, &[unused, bits])
 }
 
-fn subject_alt_names(dns_names: &[String], ips: &[IpAddr]) -> Result<Vec<u8>, String> {
+fn subject_alt_names(dns_names: &[String], ips: &[IpAddr]) -> Result<Vec<u8>, CryptoError> {
     let mut names = Vec::new();
     for dns in dns_names {
         if !dns.is_ascii() {
-            return Err(format!(
-                "x509: {} cannot be encoded as an IA5String",
-                go_quote(dns)
-            ));
+            return Err(CryptoError::NotIa5 {
+                quoted: go_quote(dns),
+            });
         }
         names.extend(der::tlv(0x82, dns.as_bytes()));
     }
@@ -212,9 +212,9 @@ pub(crate) fn create_certificate(
     subject_key: &PrivateKey,
     signer: &PrivateKey,
     parent: Option<&Parent>,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, CryptoError> {
     if matches!(signer, PrivateKey::Dsa(_)) {
-        return Err(NOT_A_SIGNER.into());
+        return Err(CryptoError::NotASigner);
     }
     let signature_algorithm = signer.signature_algorithm()?;
     let (key_algorithm, public_key) = subject_key.public_key_info()?;
@@ -233,7 +233,7 @@ pub(crate) fn create_certificate(
     if let Some(p) = parent {
         let (_, signer_public_key) = signer.public_key_info()?;
         if signer_public_key != p.public_key {
-            return Err("x509: provided PrivateKey doesn't match parent's PublicKey".into());
+            return Err(CryptoError::KeyMismatch);
         }
     }
 
@@ -298,9 +298,10 @@ pub(crate) fn create_certificate(
 
 /// Reads what `CreateCertificate` needs from a parent certificate's DER; the error is the
 /// parser's text.
-pub(crate) fn parse_parent(cert_der: &[u8]) -> Result<Parent, String> {
+pub(crate) fn parse_parent(cert_der: &[u8]) -> Result<Parent, CryptoError> {
     use x509_parser::prelude::{FromDer, ParsedExtension, X509Certificate};
-    let (_, cert) = X509Certificate::from_der(cert_der).map_err(|e| e.to_string())?;
+    let (_, cert) =
+        X509Certificate::from_der(cert_der).map_err(|e| CryptoError::Certificate(e.to_string()))?;
     let tbs = &cert.tbs_certificate;
     let subject_key_id = tbs
         .extensions()
@@ -317,11 +318,11 @@ pub(crate) fn parse_parent(cert_der: &[u8]) -> Result<Parent, String> {
 }
 
 /// Checks a certificate parses, as Go's `x509.ParseCertificate` must for `buildCustomCert`.
-pub(crate) fn check_certificate(cert_der: &[u8]) -> Result<(), String> {
+pub(crate) fn check_certificate(cert_der: &[u8]) -> Result<(), CryptoError> {
     use x509_parser::prelude::{FromDer, X509Certificate};
     X509Certificate::from_der(cert_der)
         .map(|_| ())
-        .map_err(|e| e.to_string())
+        .map_err(|e| CryptoError::Certificate(e.to_string()))
 }
 
 #[cfg(test)]

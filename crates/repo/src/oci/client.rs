@@ -25,6 +25,7 @@ use rudder_value::Value;
 use ureq::http;
 
 use super::credentials::{Credential, Store};
+use super::error::Error;
 use super::manifest::{annotations, config_json, manifest_json, Descriptor};
 use super::{
     base64_encode, field, sha256_digest, Reference, CHART_LAYER_MEDIA_TYPE, CONFIG_MEDIA_TYPE,
@@ -222,7 +223,7 @@ fn go_value(v: &Value) -> String {
 
 /// ORAS's `ErrorResponse` text: the method, the quoted URL, the status and the registry's
 /// error list (`code in lower case: message[: detail]`), or Go's status text.
-pub(super) fn status_error(method: &str, url: &str, resp: &Response) -> String {
+pub(super) fn status_error(method: &'static str, url: &str, resp: &Response) -> Error {
     let mut details = Vec::new();
     if let Ok(Value::Map(d)) = from_json(&String::from_utf8_lossy(&resp.body)) {
         if let Some(errors) = d
@@ -257,10 +258,12 @@ pub(super) fn status_error(method: &str, url: &str, resp: &Response) -> String {
     } else {
         details.join("; ")
     };
-    format!(
-        "{method} \"{url}\": response status code {}: {text}",
-        resp.status
-    )
+    Error::Status {
+        method,
+        url: url.to_string(),
+        status: resp.status,
+        text,
+    }
 }
 
 /// A client for one command run; remembers the authorization each host asked for.
@@ -284,7 +287,7 @@ fn api_host(registry: &str) -> &str {
 }
 
 impl Client {
-    pub fn new(options: ClientOptions) -> Result<Client, String> {
+    pub fn new(options: ClientOptions) -> Result<Client, Error> {
         let tls = getter::tls_config(&GetOptions {
             ca_file: options.ca_file.clone(),
             cert_file: options.cert_file.clone(),
@@ -292,7 +295,7 @@ impl Client {
             insecure_skip_tls_verify: options.insecure_skip_tls_verify,
             ..Default::default()
         })
-        .map_err(|e| format!("can't create TLS config for client: {e}"))?;
+        .map_err(|e| Error::TlsConfig(Box::new(e)))?;
         let timeout = if options.timeout.is_zero() {
             getter::DEFAULT_TIMEOUT
         } else {
@@ -349,7 +352,7 @@ impl Client {
     /// The credential for requests to `host` (`host[:port]` of the URL) made on behalf of
     /// `registry`. Explicit and login credentials belong to the registry's own host only (as
     /// ORAS's static credential); any other host gets what the credentials file holds for it.
-    fn credential(&self, registry: &str, host: &str) -> Result<Option<Credential>, String> {
+    fn credential(&self, registry: &str, host: &str) -> Result<Option<Credential>, Error> {
         if !same_host(host, api_host(registry)) {
             return self.store.get(host);
         }
@@ -367,12 +370,12 @@ impl Client {
 
     fn raw(
         &self,
-        method: &str,
+        method: &'static str,
         url: &str,
         headers: &[(&str, String)],
         body: Option<&[u8]>,
         limit: u64,
-    ) -> Result<Response, String> {
+    ) -> Result<Response, Error> {
         let mut builder = http::Request::builder().method(method).uri(url);
         for (k, v) in headers {
             builder = builder.header(*k, v);
@@ -380,19 +383,18 @@ impl Client {
         let result = match body {
             Some(data) => builder
                 .body(data)
-                .map_err(|e| e.to_string())
+                .map_err(|e| Error::BadRequest(e.to_string()))
                 .map(|r| self.agent.run(r)),
             None => builder
                 .body(())
-                .map_err(|e| e.to_string())
+                .map_err(|e| Error::BadRequest(e.to_string()))
                 .map(|r| self.agent.run(r)),
         }?;
         let timeout = self.agent.config().timeouts().global.unwrap_or_default();
-        let mut response = result.map_err(|e| {
-            format!(
-                "{method} \"{url}\": {}",
-                getter::request_error_text(&e, timeout)
-            )
+        let mut response = result.map_err(|e| Error::Request {
+            method,
+            url: url.to_string(),
+            reason: getter::request_error_text(&e, timeout),
         })?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
@@ -405,13 +407,17 @@ impl Client {
                 .reader()
                 .take(limit + 1)
                 .read_to_end(&mut data)
-                .map_err(|e| {
-                    format!("{method} \"{url}\": {}", getter::io_error_text(&e, timeout))
+                .map_err(|e| Error::Request {
+                    method,
+                    url: url.to_string(),
+                    reason: getter::io_error_text(&e, timeout),
                 })?;
             if data.len() as u64 > limit {
-                return Err(format!(
-                    "{method} \"{url}\": response larger than {limit} bytes"
-                ));
+                return Err(Error::TooLarge {
+                    method,
+                    url: url.to_string(),
+                    limit,
+                });
             }
         }
         Ok(Response {
@@ -428,16 +434,19 @@ impl Client {
         &self,
         registry: &str,
         scopes: &[String],
-        method: &str,
+        method: &'static str,
         url: &str,
         headers: &[(&str, String)],
         body: Option<&[u8]>,
         limit: u64,
-    ) -> Result<Response, String> {
+    ) -> Result<Response, Error> {
         // Authorizations are kept per host the request goes to, never per registry: a
         // `Link` or `Location` the registry hands back may name another host, which must
         // not see this registry's credentials or tokens.
-        let host = url_host(url).ok_or_else(|| format!("{method} \"{url}\": invalid URL"))?;
+        let host = url_host(url).ok_or_else(|| Error::InvalidUrl {
+            method,
+            url: url.to_string(),
+        })?;
         let scope_key = format!("{host} {}", scopes.join(" "));
         let cached = {
             let cache = self.auth_cache.borrow();
@@ -458,12 +467,16 @@ impl Client {
         let (key, auth) = match challenge {
             Challenge::Basic => {
                 let Some(cred) = self.credential(registry, &host)? else {
-                    return Err(format!("{method} \"{url}\": basic credential not found"));
+                    return Err(Error::NoBasicCredential {
+                        method,
+                        url: url.to_string(),
+                    });
                 };
                 if cred.username.is_empty() || cred.password.is_empty() {
-                    return Err(format!(
-                        "{method} \"{url}\": missing username or password for basic auth"
-                    ));
+                    return Err(Error::IncompleteBasicCredential {
+                        method,
+                        url: url.to_string(),
+                    });
                 }
                 let value = format!(
                     "Basic {}",
@@ -506,9 +519,11 @@ impl Client {
         realm: &str,
         service: &str,
         scopes: &[String],
-    ) -> Result<String, String> {
+    ) -> Result<String, Error> {
         if realm.is_empty() {
-            return Err(format!("{registry}: bearer challenge without a realm"));
+            return Err(Error::NoRealm {
+                registry: registry.to_string(),
+            });
         }
         validate_realm(realm, self.options.plain_http, host)?;
         let mut query = Vec::new();
@@ -540,8 +555,12 @@ impl Client {
         if resp.status != 200 {
             return Err(status_error("GET", &url, &resp));
         }
-        let body = from_json(&String::from_utf8_lossy(&resp.body))
-            .map_err(|e| format!("GET \"{url}\": decoding the token response: {e}"))?;
+        let body = from_json(&String::from_utf8_lossy(&resp.body)).map_err(|reason| {
+            Error::TokenResponse {
+                url: url.clone(),
+                reason,
+            }
+        })?;
         for key in ["access_token", "token"] {
             if let Some(t) = field(&body, key).and_then(|v| v.as_str().map(str::to_string)) {
                 if !t.is_empty() {
@@ -549,17 +568,18 @@ impl Client {
                 }
             }
         }
-        Err(format!("GET \"{url}\": empty token returned"))
+        Err(Error::EmptyToken { url })
     }
 
     /// `helm registry login`: checks the credentials against `GET /v2/` and stores them.
     /// Returns what Helm prints.
-    pub fn login(&mut self, host: &str, username: &str, password: &str) -> Result<String, String> {
+    pub fn login(&mut self, host: &str, username: &str, password: &str) -> Result<String, Error> {
         let registry = host.to_string();
         if registry.contains('/') || registry.is_empty() {
-            return Err(format!(
-                "invalid reference: invalid registry \"{registry}\""
-            ));
+            return Err(Error::InvalidReference {
+                part: "registry",
+                value: registry,
+            });
         }
         self.login_credential = Some(Credential {
             username: username.to_string(),
@@ -569,12 +589,15 @@ impl Client {
         let url = format!("{}/v2/", self.base_url(&registry));
         let resp = self
             .send(&registry, &[], "GET", &url, &[], None, MAX_MANIFEST_BYTES)
-            .map_err(|e| format!("authenticating to \"{host}\": {e}"))?;
+            .map_err(|e| Error::Authenticating {
+                host: host.to_string(),
+                source: Box::new(e),
+            })?;
         if resp.status != 200 {
-            return Err(format!(
-                "authenticating to \"{host}\": {}",
-                status_error("GET", &url, &resp)
-            ));
+            return Err(Error::Authenticating {
+                host: host.to_string(),
+                source: Box::new(status_error("GET", &url, &resp)),
+            });
         }
         self.store.put(
             &registry,
@@ -587,7 +610,7 @@ impl Client {
     }
 
     /// `helm registry logout`: forgets the host's stored credentials. Returns what Helm prints.
-    pub fn logout(&self, host: &str) -> Result<String, String> {
+    pub fn logout(&self, host: &str) -> Result<String, Error> {
         self.store.remove(host)?;
         Ok(format!("Removing login credentials for {host}\n"))
     }
@@ -597,7 +620,7 @@ impl Client {
         r: &Reference,
         scopes: &[String],
         desc: &Descriptor,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, Error> {
         let url = self.blob_url(r, &desc.digest);
         let resp = self.send(&r.registry, scopes, "HEAD", &url, &[], None, 0)?;
         match resp.status {
@@ -613,7 +636,7 @@ impl Client {
         scopes: &[String],
         desc: &Descriptor,
         data: &[u8],
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         if self.blob_exists(r, scopes, desc)? {
             return Ok(());
         }
@@ -625,7 +648,7 @@ impl Client {
         }
         let location = resp
             .header("location")
-            .ok_or_else(|| format!("POST \"{url}\": missing Location header"))?;
+            .ok_or_else(|| Error::MissingLocation { url: url.clone() })?;
         let location = if location.starts_with("http://") || location.starts_with("https://") {
             location.to_string()
         } else {
@@ -661,16 +684,13 @@ impl Client {
         prov: Option<&[u8]>,
         reference: &str,
         created: &str,
-    ) -> Result<PushResult, String> {
+    ) -> Result<PushResult, Error> {
         let r = Reference::parse(reference)?;
         let meta = rudder_chart::load_archive(chart)
-            .map_err(|e| e.to_string())?
+            .map_err(Error::Chart)?
             .metadata;
         if !reference.ends_with(&format!("/{}:{}", meta.name, meta.version)) {
-            return Err(
-                "strict mode enabled, ref basename and tag must match the chart name and version"
-                    .into(),
-            );
+            return Err(Error::StrictMode);
         }
         let chart_desc = Descriptor::of(CHART_LAYER_MEDIA_TYPE, chart);
         let config = config_json(&meta);
@@ -697,14 +717,15 @@ impl Client {
                 None,
                 0,
             )
-            .map_err(|e| format!("failed to perform \"Exists\" on destination: {e}"))?;
+            .map_err(|e| Error::Exists(Box::new(e)))?;
         match resp.status {
             200 | 404 => {}
             _ => {
-                return Err(format!(
-                    "failed to perform \"Exists\" on destination: {}",
-                    status_error("HEAD", &exists_url, &resp)
-                ))
+                return Err(Error::Exists(Box::new(status_error(
+                    "HEAD",
+                    &exists_url,
+                    &resp,
+                ))))
             }
         }
         if resp.status == 404 {
@@ -743,7 +764,7 @@ impl Client {
         scopes: &[String],
         tag: &str,
         manifest: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         let url = self.manifest_url(r, tag);
         let resp = self.send(
             &r.registry,
@@ -765,7 +786,7 @@ impl Client {
         r: &Reference,
         scopes: &[String],
         desc: &Descriptor,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, Error> {
         let url = self.blob_url(r, &desc.digest);
         let resp = self.send(
             &r.registry,
@@ -777,17 +798,15 @@ impl Client {
             desc.size.clamp(1, getter::DEFAULT_MAX_BYTES),
         )?;
         if resp.status != 200 {
-            return Err(format!(
-                "unable to retrieve blob with digest {}: {}",
-                desc.digest,
-                status_error("GET", &url, &resp)
-            ));
+            return Err(Error::Blob {
+                digest: desc.digest.clone(),
+                source: Box::new(status_error("GET", &url, &resp)),
+            });
         }
         if resp.body.len() as u64 != desc.size || sha256_digest(&resp.body) != desc.digest {
-            return Err(format!(
-                "unable to retrieve blob with digest {}: content does not match the descriptor",
-                desc.digest
-            ));
+            return Err(Error::BlobMismatch {
+                digest: desc.digest.clone(),
+            });
         }
         Ok(resp.body)
     }
@@ -799,12 +818,12 @@ impl Client {
         reference: &str,
         with_chart: bool,
         with_prov: bool,
-    ) -> Result<PullResult, String> {
+    ) -> Result<PullResult, Error> {
         let r = Reference::parse(reference)?;
         let scopes = vec![format!("repository:{}:pull", r.repository)];
         let url = self.manifest_url(&r, r.reference());
         let accept = manifest_accept();
-        let fail = |e: String| format!("failed to perform \"FetchReference\" on source: {e}");
+        let fail = |e: Error| Error::FetchReference(Box::new(e));
         let resp = self
             .send(
                 &r.registry,
@@ -818,7 +837,11 @@ impl Client {
             .map_err(fail)?;
         match resp.status {
             200 => {}
-            404 => return Err(fail(format!("{r}: not found"))),
+            404 => {
+                return Err(fail(Error::NotFound {
+                    reference: r.to_string(),
+                }))
+            }
             _ => return Err(fail(status_error("GET", &url, &resp))),
         }
         let manifest_digest = sha256_digest(&resp.body);
@@ -829,22 +852,28 @@ impl Client {
         };
         if let Some(expected) = expected.filter(|d| d.starts_with("sha256:")) {
             if expected != manifest_digest {
-                return Err(fail(format!(
-                    "{r}: manifest digest mismatch: {manifest_digest} is not {expected}"
-                )));
+                return Err(fail(Error::DigestMismatch {
+                    reference: r.to_string(),
+                    actual: manifest_digest,
+                    expected,
+                }));
             }
         }
-        let manifest = from_json(&String::from_utf8_lossy(&resp.body))
-            .map_err(|e| format!("{r}: invalid manifest: {e}"))?;
+        let manifest = from_json(&String::from_utf8_lossy(&resp.body)).map_err(|reason| {
+            Error::InvalidManifest {
+                reference: r.to_string(),
+                reason,
+            }
+        })?;
         let media_type = field(&manifest, "mediaType")
             .and_then(|v| v.as_str().map(str::to_string))
             .or_else(|| resp.header("content-type").map(str::to_string))
             .unwrap_or_default();
         if media_type.starts_with(IMAGE_INDEX_MEDIA_TYPE) || field(&manifest, "manifests").is_some()
         {
-            return Err(format!(
-                "{r}: an image index is not a chart (no manifest with mediatype {CONFIG_MEDIA_TYPE})"
-            ));
+            return Err(Error::ImageIndex {
+                reference: r.to_string(),
+            });
         }
         let descriptor = |v: &Value| -> Option<Descriptor> {
             Some(Descriptor {
@@ -882,10 +911,10 @@ impl Client {
         descriptors.retain(|d| allowed.contains(&d.media_type.as_str()));
         let minimum = 1 + usize::from(with_chart) + usize::from(with_prov);
         if descriptors.len() < minimum {
-            return Err(format!(
-                "manifest does not contain minimum number of descriptors ({minimum}), descriptors found: {}",
-                descriptors.len()
-            ));
+            return Err(Error::TooFewDescriptors {
+                minimum,
+                found: descriptors.len(),
+            });
         }
         let (mut config, mut chart, mut prov) = (None, None, None);
         for d in descriptors.into_iter().skip(1) {
@@ -902,21 +931,24 @@ impl Client {
                 _ => {}
             }
         }
-        let config = config
-            .ok_or_else(|| format!("could not load config with mediatype {CONFIG_MEDIA_TYPE}"))?;
+        let config = config.ok_or(Error::NoConfig)?;
         if with_chart && chart.is_none() {
-            return Err(format!(
-                "manifest does not contain a layer with mediatype {CHART_LAYER_MEDIA_TYPE}"
-            ));
+            return Err(Error::MissingLayer {
+                media_type: CHART_LAYER_MEDIA_TYPE,
+            });
         }
         if with_prov && prov.is_none() {
-            return Err(format!(
-                "manifest does not contain a layer with mediatype {PROV_LAYER_MEDIA_TYPE}"
-            ));
+            return Err(Error::MissingLayer {
+                media_type: PROV_LAYER_MEDIA_TYPE,
+            });
         }
         let config_data = self.fetch_blob(&r, &scopes, &config)?;
-        from_json(&String::from_utf8_lossy(&config_data))
-            .map_err(|e| format!("{r}: invalid chart config: {e}"))?;
+        from_json(&String::from_utf8_lossy(&config_data)).map_err(|reason| {
+            Error::InvalidConfig {
+                reference: r.to_string(),
+                reason,
+            }
+        })?;
         let chart_data = match (&chart, with_chart) {
             (Some(d), true) => Some(self.fetch_blob(&r, &scopes, d)?),
             _ => None,
@@ -944,7 +976,7 @@ impl Client {
 
     /// Helm's `Resolve`: the digest of the manifest `reference` names (a HEAD request; the
     /// manifest is fetched and hashed when the registry does not say).
-    pub fn resolve(&self, reference: &str) -> Result<String, String> {
+    pub fn resolve(&self, reference: &str) -> Result<String, Error> {
         let r = Reference::parse(reference)?;
         let scopes = vec![format!("repository:{}:pull", r.repository)];
         let url = self.manifest_url(&r, r.reference());
@@ -960,7 +992,11 @@ impl Client {
         )?;
         match resp.status {
             200 => {}
-            404 => return Err(format!("{r}: not found")),
+            404 => {
+                return Err(Error::NotFound {
+                    reference: r.to_string(),
+                })
+            }
             _ => return Err(status_error("HEAD", &url, &resp)),
         }
         if let Some(d) = resp.header("docker-content-digest") {
@@ -983,7 +1019,7 @@ impl Client {
 
     /// The repository's tags that are strict semantic versions (`_` read as `+`), newest
     /// first, as Helm lists them.
-    pub fn tags(&self, repository_ref: &str) -> Result<Vec<String>, String> {
+    pub fn tags(&self, repository_ref: &str) -> Result<Vec<String>, Error> {
         let r = Reference::parse(repository_ref)?;
         let scopes = vec![format!("repository:{}:pull", r.repository)];
         let base = self.base_url(&r.registry);
@@ -994,8 +1030,12 @@ impl Client {
             if resp.status != 200 {
                 return Err(status_error("GET", &url, &resp));
             }
-            let body = from_json(&String::from_utf8_lossy(&resp.body))
-                .map_err(|e| format!("GET \"{url}\": {e}"))?;
+            let body = from_json(&String::from_utf8_lossy(&resp.body)).map_err(|reason| {
+                Error::TagList {
+                    url: url.clone(),
+                    reason,
+                }
+            })?;
             for tag in field(&body, "tags")
                 .and_then(|t| t.to_list().map(|l| l.to_vec()))
                 .unwrap_or_default()
@@ -1024,22 +1064,24 @@ fn validate_realm(
     realm: &str,
     registry_plain_http: bool,
     registry_host: &str,
-) -> Result<(), String> {
-    let (scheme, rest) = realm
-        .split_once("://")
-        .ok_or_else(|| format!("bearer realm {realm:?} uses unsupported scheme \"\""))?;
+) -> Result<(), Error> {
+    let (scheme, rest) = realm.split_once("://").ok_or_else(|| Error::RealmScheme {
+        realm: realm.to_string(),
+        scheme: String::new(),
+    })?;
     match scheme.to_ascii_lowercase().as_str() {
         "https" => {}
         "http" if registry_plain_http => {}
         "http" => {
-            return Err(format!(
-                "bearer realm {realm:?} uses http but registry was contacted over https"
-            ))
+            return Err(Error::RealmDowngrade {
+                realm: realm.to_string(),
+            })
         }
         other => {
-            return Err(format!(
-                "bearer realm {realm:?} uses unsupported scheme {other:?}"
-            ))
+            return Err(Error::RealmScheme {
+                realm: realm.to_string(),
+                scheme: other.to_string(),
+            })
         }
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
@@ -1067,9 +1109,7 @@ fn validate_realm(
             }
         };
         if internal && realm_host != hostname(registry_host) {
-            return Err(format!(
-                "bearer realm host {realm_host:?} is a loopback, link-local, private, or unspecified address"
-            ));
+            return Err(Error::RealmInternalHost { host: realm_host });
         }
     }
     Ok(())
@@ -1144,14 +1184,14 @@ fn query_escape(s: &str) -> String {
 
 /// Helm's `GetTagMatchingVersionOrConstraint`: an exact tag first, else the first (newest)
 /// tag within the constraint (`*` when empty).
-pub fn tag_matching(tags: &[String], version: &str) -> Result<String, String> {
+pub fn tag_matching(tags: &[String], version: &str) -> Result<String, Error> {
     let constraint = if version.is_empty() {
-        Constraints::parse("*")?
+        Constraints::parse("*").map_err(Error::Constraint)?
     } else {
         if let Some(t) = tags.iter().find(|t| *t == version) {
             return Ok(t.clone());
         }
-        Constraints::parse(version)?
+        Constraints::parse(version).map_err(Error::Constraint)?
     };
     for t in tags {
         if let Ok(v) = Version::parse(t) {
@@ -1160,9 +1200,9 @@ pub fn tag_matching(tags: &[String], version: &str) -> Result<String, String> {
             }
         }
     }
-    Err(format!(
-        "could not locate a version matching provided version string {version}"
-    ))
+    Err(Error::NoMatchingTag {
+        version: version.to_string(),
+    })
 }
 
 /// The chart metadata of a pulled config blob, for callers that want it.
@@ -1201,11 +1241,15 @@ mod tests {
         assert!(validate_realm("https://auth.example.com/token", false, "r.example.com").is_ok());
         assert!(validate_realm("http://127.0.0.1:5001/token", true, "127.0.0.1:5000").is_ok());
         assert_eq!(
-            validate_realm("http://auth.example.com/token", false, "r.example.com").unwrap_err(),
+            validate_realm("http://auth.example.com/token", false, "r.example.com")
+                .unwrap_err()
+                .to_string(),
             "bearer realm \"http://auth.example.com/token\" uses http but registry was contacted over https"
         );
         assert_eq!(
-            validate_realm("https://10.0.0.1/token", false, "r.example.com").unwrap_err(),
+            validate_realm("https://10.0.0.1/token", false, "r.example.com")
+                .unwrap_err()
+                .to_string(),
             "bearer realm host \"10.0.0.1\" is a loopback, link-local, private, or unspecified address"
         );
         assert!(validate_realm("https://[::1]:8443/t", false, "[::1]:5000").is_ok());
@@ -1220,7 +1264,7 @@ mod tests {
             body: br#"{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry","detail":{"name":"helm/nope"}}]}"#.to_vec(),
         };
         assert_eq!(
-            status_error("GET", "http://h/v2/helm/nope/tags/list", &resp),
+            status_error("GET", "http://h/v2/helm/nope/tags/list", &resp).to_string(),
             "GET \"http://h/v2/helm/nope/tags/list\": response status code 404: name unknown: repository name not known to registry: map[name:helm/nope]"
         );
         let resp = Response {
@@ -1229,7 +1273,7 @@ mod tests {
             body: Vec::new(),
         };
         assert_eq!(
-            status_error("HEAD", "http://h/v2/", &resp),
+            status_error("HEAD", "http://h/v2/", &resp).to_string(),
             "HEAD \"http://h/v2/\": response status code 401: Unauthorized"
         );
     }
@@ -1244,7 +1288,7 @@ mod tests {
         assert_eq!(tag_matching(&tags, "2.0.0-rc.1").unwrap(), "2.0.0-rc.1");
         assert_eq!(tag_matching(&tags, "~1.0").unwrap(), "1.0.0");
         assert_eq!(
-            tag_matching(&tags, "^3").unwrap_err(),
+            tag_matching(&tags, "^3").unwrap_err().to_string(),
             "could not locate a version matching provided version string ^3"
         );
         assert_eq!(

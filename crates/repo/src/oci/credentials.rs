@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use rudder_value::json::{from_json, to_json_indent};
 use rudder_value::{Map, Value};
 
-use super::{base64_decode, base64_encode, field};
+use super::{base64_decode, base64_encode, field, Error};
 
 /// A user name and password (or identity token) for one registry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,15 +41,15 @@ fn key_host(key: &str) -> &str {
     key.split('/').next().unwrap_or(key)
 }
 
-fn read_config(path: &Path) -> Result<Option<Map>, String> {
+fn read_config(path: &Path) -> Result<Option<Map>, Error> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(format!(
-                "failed to read config file {}: {e}",
-                path.display()
-            ))
+        Err(source) => {
+            return Err(Error::ReadConfig {
+                path: path.to_path_buf(),
+                source,
+            })
         }
     };
     if text.trim().is_empty() {
@@ -57,14 +57,14 @@ fn read_config(path: &Path) -> Result<Option<Map>, String> {
     }
     match from_json(&text) {
         Ok(Value::Map(d)) => Ok(Some(d.snapshot())),
-        Ok(_) => Err(format!(
-            "failed to decode config file at {}: invalid config format",
-            path.display()
-        )),
-        Err(e) => Err(format!(
-            "failed to decode config file at {}: {e}",
-            path.display()
-        )),
+        Ok(_) => Err(Error::DecodeConfig {
+            path: path.to_path_buf(),
+            reason: "invalid config format".into(),
+        }),
+        Err(reason) => Err(Error::DecodeConfig {
+            path: path.to_path_buf(),
+            reason,
+        }),
     }
 }
 
@@ -129,7 +129,7 @@ impl Store {
     }
 
     /// The credential stored for `host`, if any.
-    pub fn get(&self, host: &str) -> Result<Option<Credential>, String> {
+    pub fn get(&self, host: &str) -> Result<Option<Credential>, Error> {
         if let Some(config) = read_config(&self.path)? {
             if let Some(c) = lookup(&config, host) {
                 return Ok(Some(c));
@@ -145,7 +145,7 @@ impl Store {
     }
 
     /// Stores `credential` for `host` in Helm's file.
-    pub fn put(&self, host: &str, credential: &Credential) -> Result<(), String> {
+    pub fn put(&self, host: &str, credential: &Credential) -> Result<(), Error> {
         let mut config = read_config(&self.path)?.unwrap_or_default();
         let mut auths = config
             .get("auths")
@@ -165,7 +165,7 @@ impl Store {
 
     /// Removes `host`'s credential from Helm's file; the file is left untouched when there
     /// is none.
-    pub fn remove(&self, host: &str) -> Result<bool, String> {
+    pub fn remove(&self, host: &str) -> Result<bool, Error> {
         let Some(mut config) = read_config(&self.path)? else {
             return Ok(false);
         };
@@ -180,15 +180,16 @@ impl Store {
         Ok(true)
     }
 
-    fn write(&self, config: &Map) -> Result<(), String> {
-        let text = to_json_indent(&Value::map(config.clone()), "", "\t")?;
+    fn write(&self, config: &Map) -> Result<(), Error> {
+        let text =
+            to_json_indent(&Value::map(config.clone()), "", "\t").map_err(Error::EncodeConfig)?;
         write_private_atomic(&self.path, text.as_bytes())
     }
 }
 
 /// Writes `data` to `path` through a temporary file in the same folder, owner-only; the
 /// folder is created owner-only when missing.
-fn write_private_atomic(path: &Path, data: &[u8]) -> Result<(), String> {
+fn write_private_atomic(path: &Path, data: &[u8]) -> Result<(), Error> {
     use std::io::Write;
     let dir = path
         .parent()
@@ -203,7 +204,10 @@ fn write_private_atomic(path: &Path, data: &[u8]) -> Result<(), String> {
     }
     builder
         .create(dir)
-        .map_err(|e| format!("failed to create config folder {}: {e}", dir.display()))?;
+        .map_err(|source| Error::CreateConfigFolder {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -220,12 +224,12 @@ fn write_private_atomic(path: &Path, data: &[u8]) -> Result<(), String> {
         .open(&tmp)
         .and_then(|mut f| f.write_all(data).and_then(|_| f.sync_all()))
         .and_then(|_| std::fs::rename(&tmp, path));
-    if let Err(e) = result {
+    if let Err(source) = result {
         let _ = std::fs::remove_file(&tmp);
-        return Err(format!(
-            "failed to save config file {}: {e}",
-            path.display()
-        ));
+        return Err(Error::SaveConfig {
+            path: path.to_path_buf(),
+            source,
+        });
     }
     Ok(())
 }

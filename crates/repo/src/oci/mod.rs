@@ -12,10 +12,12 @@
 
 pub mod client;
 pub mod credentials;
+mod error;
 pub mod manifest;
 pub mod plugin;
 
 pub use client::{Client, ClientOptions, PullResult, PushResult};
+pub use error::Error;
 
 /// The URL scheme of OCI references.
 pub const OCI_SCHEME: &str = "oci";
@@ -120,7 +122,7 @@ fn registry_is_valid(host: &str) -> bool {
 impl Reference {
     /// Helm's `newReference`: the `oci://` prefix dropped, a trailing `@digest` split off,
     /// `+` in the tag turned into `_`, then validated as ORAS validates references.
-    pub fn parse(raw: &str) -> Result<Reference, String> {
+    pub fn parse(raw: &str) -> Result<Reference, Error> {
         let raw = raw.strip_prefix("oci://").unwrap_or(raw);
         let (rest, digest) = match raw.rfind('@') {
             Some(i) => (&raw[..i], raw[i + 1..].to_string()),
@@ -128,29 +130,29 @@ impl Reference {
         };
         let (registry, path) = rest
             .split_once('/')
-            .ok_or("invalid reference: missing registry or repository")?;
+            .ok_or(Error::MissingRegistryOrRepository)?;
         if registry.is_empty() || path.is_empty() {
-            return Err("invalid reference: missing registry or repository".into());
+            return Err(Error::MissingRegistryOrRepository);
         }
         let (repository, tag) = match path.rsplit_once(':') {
             Some((repo, tag)) if !tag.contains('/') => (repo, tag.replace('+', "_")),
             _ => (path, String::new()),
         };
+        let invalid = |part, value: &str| Error::InvalidReference {
+            part,
+            value: value.to_string(),
+        };
         if !registry_is_valid(registry) {
-            return Err(format!(
-                "invalid reference: invalid registry \"{registry}\""
-            ));
+            return Err(invalid("registry", registry));
         }
         if !repository_is_valid(repository) {
-            return Err(format!(
-                "invalid reference: invalid repository \"{repository}\""
-            ));
+            return Err(invalid("repository", repository));
         }
         if !tag.is_empty() && !tag_is_valid(&tag) {
-            return Err(format!("invalid reference: invalid tag \"{tag}\""));
+            return Err(invalid("tag", &tag));
         }
         if !digest.is_empty() && !digest_is_valid(&digest) {
-            return Err(format!("invalid reference: invalid digest \"{digest}\""));
+            return Err(invalid("digest", &digest));
         }
         Ok(Reference {
             registry: registry.to_string(),
@@ -225,17 +227,22 @@ mod tests {
         assert_eq!(r.tag, "1.2.3_build.7");
         assert_eq!(r.to_string(), "localhost:5000/charts/demo:1.2.3_build.7");
         let r = Reference::parse("ghcr.io/a/b@sha256:".to_string().as_str()).unwrap_err();
-        assert_eq!(r, "invalid reference: invalid digest \"sha256:\"");
+        assert_eq!(
+            r.to_string(),
+            "invalid reference: invalid digest \"sha256:\""
+        );
         let digest = format!("sha256:{}", "a".repeat(64));
         let r = Reference::parse(&format!("ghcr.io/a/b@{digest}")).unwrap();
         assert_eq!(r.tag, "");
         assert_eq!(r.to_string(), format!("ghcr.io/a/b@{digest}"));
         assert_eq!(
-            Reference::parse("127.0.0.1:44731/Helm/demo:1.0.0").unwrap_err(),
+            Reference::parse("127.0.0.1:44731/Helm/demo:1.0.0")
+                .unwrap_err()
+                .to_string(),
             "invalid reference: invalid repository \"Helm/demo\""
         );
         assert_eq!(
-            Reference::parse("oci://host").unwrap_err(),
+            Reference::parse("oci://host").unwrap_err().to_string(),
             "invalid reference: missing registry or repository"
         );
         assert_eq!(

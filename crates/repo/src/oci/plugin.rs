@@ -11,7 +11,7 @@ use rudder_value::Value;
 
 use super::client::{manifest_accept, status_error, Client};
 use super::manifest::Descriptor;
-use super::{field, Reference, IMAGE_MANIFEST_MEDIA_TYPE};
+use super::{field, Error, Reference, IMAGE_MANIFEST_MEDIA_TYPE};
 
 /// The artifact type of a Helm plugin.
 pub const PLUGIN_ARTIFACT_TYPE: &str = "application/vnd.helm.plugin.v1+json";
@@ -53,11 +53,11 @@ impl Client {
     /// Helm's `PullPlugin`: the manifest of `reference` must be a plugin artifact; the
     /// first layer titled `<plugin_name>-*.tgz` is the archive (required), the first
     /// titled `<plugin_name>-*.tgz.prov` its provenance.
-    pub fn pull_plugin(&self, reference: &str, plugin_name: &str) -> Result<PluginPull, String> {
+    pub fn pull_plugin(&self, reference: &str, plugin_name: &str) -> Result<PluginPull, Error> {
         let r = Reference::parse(reference)?;
         let scopes = vec![format!("repository:{}:pull", r.repository)];
         let url = self.manifest_url(&r, r.reference());
-        let fail = |e: String| format!("failed to perform \"FetchReference\" on source: {e}");
+        let fail = |e: Error| Error::FetchReference(Box::new(e));
         let resp = self
             .send(
                 &r.registry,
@@ -71,7 +71,11 @@ impl Client {
             .map_err(fail)?;
         match resp.status {
             200 => {}
-            404 => return Err(fail(format!("{r}: not found"))),
+            404 => {
+                return Err(fail(Error::NotFound {
+                    reference: r.to_string(),
+                }))
+            }
             _ => return Err(fail(status_error("GET", &url, &resp))),
         }
         let manifest_digest = super::sha256_digest(&resp.body);
@@ -80,32 +84,37 @@ impl Client {
             .filter(|d| r.digest.is_empty() && d.starts_with("sha256:"))
         {
             if expected != manifest_digest {
-                return Err(fail(format!(
-                    "{r}: manifest digest mismatch: {manifest_digest} is not {expected}"
-                )));
+                return Err(fail(Error::DigestMismatch {
+                    reference: r.to_string(),
+                    actual: manifest_digest,
+                    expected: expected.to_string(),
+                }));
             }
         }
         if !r.digest.is_empty() && r.digest != manifest_digest {
-            return Err(fail(format!(
-                "{r}: manifest digest mismatch: {manifest_digest} is not {}",
-                r.digest
-            )));
+            return Err(fail(Error::DigestMismatch {
+                reference: r.to_string(),
+                actual: manifest_digest,
+                expected: r.digest.clone(),
+            }));
         }
         let manifest = from_json(&String::from_utf8_lossy(&resp.body))
-            .map_err(|e| format!("unable to parse manifest: {e}"))?;
+            .map_err(|reason| Error::UnparsableManifest { reason })?;
         let artifact_type = text(field(&manifest, "artifactType"));
         if !artifact_type.is_empty() && artifact_type != PLUGIN_ARTIFACT_TYPE {
-            return Err(format!(
-                "expected artifact type {PLUGIN_ARTIFACT_TYPE}, got {artifact_type}"
-            ));
+            return Err(Error::ArtifactType {
+                expected: PLUGIN_ARTIFACT_TYPE,
+                actual: artifact_type,
+            });
         }
         let config_type = field(&manifest, "config")
             .map(|c| text(field(&c, "mediaType")))
             .unwrap_or_default();
         if artifact_type.is_empty() && config_type != PLUGIN_ARTIFACT_TYPE {
-            return Err(format!(
-                "expected config media type {PLUGIN_ARTIFACT_TYPE} for legacy compatibility, got {config_type}"
-            ));
+            return Err(Error::LegacyConfigType {
+                expected: PLUGIN_ARTIFACT_TYPE,
+                actual: config_type,
+            });
         }
         let layers = field(&manifest, "layers")
             .and_then(|l| l.to_list().map(|l| l.to_vec()))
@@ -140,24 +149,25 @@ impl Client {
                 prov = descriptor();
             }
         }
-        let archive = archive.ok_or_else(|| {
-            format!(
-                "required layer matching pattern {plugin_name}-VERSION.tgz not found in manifest"
-            )
+        let archive = archive.ok_or_else(|| Error::NoPluginLayer {
+            plugin: plugin_name.to_string(),
         })?;
-        let archive_data = self.fetch_blob(&r, &scopes, &archive).map_err(|e| {
-            format!(
-                "unable to retrieve plugin data with digest {}: {e}",
-                archive.digest
-            )
-        })?;
+        let archive_data =
+            self.fetch_blob(&r, &scopes, &archive)
+                .map_err(|e| Error::PluginData {
+                    digest: archive.digest.clone(),
+                    source: Box::new(e),
+                })?;
         let prov_data = match prov {
-            Some(d) => Some(self.fetch_blob(&r, &scopes, &d).map_err(|e| {
-                format!(
-                    "unable to retrieve provenance data with digest {}: {e}",
-                    d.digest
+            Some(d) => {
+                Some(
+                    self.fetch_blob(&r, &scopes, &d)
+                        .map_err(|e| Error::PluginProvenance {
+                            digest: d.digest.clone(),
+                            source: Box::new(e),
+                        })?,
                 )
-            })?),
+            }
             None => None,
         };
         Ok(PluginPull {
@@ -176,10 +186,12 @@ impl Client {
         reference: &str,
         artifact_type: &str,
         files: &[ArtifactFile<'_>],
-    ) -> Result<String, String> {
+    ) -> Result<String, Error> {
         let r = Reference::parse(reference)?;
         if r.tag.is_empty() {
-            return Err(format!("{reference}: a tag is required"));
+            return Err(Error::TagRequired {
+                reference: reference.to_string(),
+            });
         }
         let scopes = vec![format!("repository:{}:pull,push", r.repository)];
         let config = b"{}";

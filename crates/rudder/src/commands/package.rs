@@ -32,8 +32,10 @@ pub struct PackageArgs {
 
 pub fn run(p: PackageArgs, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
     let options = action::PackageOptions {
-        version: p.version,
-        app_version: p.app_version,
+        overrides: action::MetadataOverrides {
+            version: p.version,
+            app_version: p.app_version,
+        },
         destination: p.destination,
         dependency_update: p.dependency_update,
         log: crate::slog::stderr_sink(),
@@ -90,14 +92,14 @@ impl SignArgs {
         if !self.sign {
             return Ok(());
         }
-        let signer = provenance::Signer::from_keyring(&self.keyring, &self.key, |name| match &self
-            .passphrase_file
-        {
-            Some(file) => read_passphrase_file(file),
-            None => prompt(name),
-        })
-        .map_err(action::Error::message)?;
-        provenance::sign_chart(archive, &signer).map_err(action::Error::message)?;
+        let signer =
+            provenance::Signer::from_keyring(&self.keyring, &self.key, |name| {
+                match &self.passphrase_file {
+                    Some(file) => read_passphrase_file(file),
+                    None => prompt(name),
+                }
+            })?;
+        provenance::sign_chart(archive, &signer)?;
         Ok(())
     }
 }

@@ -72,7 +72,7 @@ impl PackageArgs {
     /// by --key (none named: no key, as Helm's NewFromKeyring leaves it) is unlocked.
     fn signer(&self) -> Result<action::provenance::Signer, action::Error> {
         action::provenance::load_keyring(&self.keyring)
-            .map_err(|e| action::Error::message(format!("error reading from keyring: {e}")))?;
+            .map_err(|e| action::Error::context(format!("error reading from keyring: {e}"), e))?;
         if self.key.is_empty() {
             return Err(action::Error::message("private key not found"));
         }
@@ -82,7 +82,7 @@ impl PackageArgs {
                 None => super::package::prompt(name),
             }
         })
-        .map_err(action::Error::message)
+        .map_err(action::Error::from)
     }
 }
 

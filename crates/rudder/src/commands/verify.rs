@@ -22,8 +22,7 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<(), action::Error> 
     let path = Path::new(&args.path);
     let mut prov = path.as_os_str().to_owned();
     prov.push(".prov");
-    let verification = provenance::verify_chart(path, Path::new(&prov), &args.keyring)
-        .map_err(action::Error::message)?;
+    let verification = provenance::verify_chart(path, Path::new(&prov), &args.keyring)?;
     out.write_all(verification.report().as_bytes())
         .map_err(action::Error::io)
 }

@@ -1,4 +1,5 @@
-//! Go's `time.ParseInLocation(layout, value, time.Local)` (Sprig's `toDate`/`mustToDate`):
+//! Go's time layouts: `Time.Format(layout)` (Sprig's `date`, `list --time-format`) and
+//! `time.ParseInLocation(layout, value, time.Local)` (Sprig's `toDate`/`mustToDate`), with
 //! the reference-time layout elements, Go's leniencies (one- or two-digit fields, spaces in
 //! the layout matching any run of spaces, fractional seconds after seconds even when the
 //! layout has none) and its exact error texts. Written by hand because chrono's parser has
@@ -185,7 +186,7 @@ fn getnum3(s: &[u8], fixed: bool) -> Option<(i64, usize)> {
 }
 
 /// Go's month and weekday names (`time.Month.String`, `time.Weekday.String`).
-pub(crate) const MONTHS: [&str; 12] = [
+pub const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",
@@ -199,7 +200,7 @@ pub(crate) const MONTHS: [&str; 12] = [
     "November",
     "December",
 ];
-pub(crate) const DAYS: [&str; 7] = [
+pub const DAYS: [&str; 7] = [
     "Sunday",
     "Monday",
     "Tuesday",
@@ -263,18 +264,35 @@ fn tz_len(v: &[u8]) -> Option<usize> {
     }
 }
 
+/// Go's `*time.ParseError`, worded as its `Error()`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// The value does not fit the layout element.
+    #[error("parsing time {} as {}: cannot parse {} as {}", quote(.value), quote(.layout), quote(.value_elem), quote(.layout_elem))]
+    CannotParse {
+        layout: String,
+        value: String,
+        layout_elem: String,
+        value_elem: String,
+    },
+    /// The value fits the layout but not the calendar (`message` starts with `: `, or is
+    /// ` extra text: ...`).
+    #[error("parsing time {}{message}", quote(.value))]
+    Invalid { value: String, message: String },
+}
+
 /// `time.ParseInLocation(layout, value, time.Local)`.
-pub(crate) fn parse_in_local(layout0: &str, value0: &str) -> Result<DateTime<FixedOffset>, String> {
-    let cannot = |lay_elem: &str, val_elem: &[u8]| {
-        format!(
-            "parsing time {} as {}: cannot parse {} as {}",
-            quote(value0),
-            quote(layout0),
-            quote(&String::from_utf8_lossy(val_elem)),
-            quote(lay_elem)
-        )
+pub fn parse_in_local(layout0: &str, value0: &str) -> Result<DateTime<FixedOffset>, ParseError> {
+    let cannot = |lay_elem: &str, val_elem: &[u8]| ParseError::CannotParse {
+        layout: layout0.to_string(),
+        value: value0.to_string(),
+        layout_elem: lay_elem.to_string(),
+        value_elem: String::from_utf8_lossy(val_elem).into_owned(),
     };
-    let msg = |m: &str| format!("parsing time {}{m}", quote(value0));
+    let msg = |m: &str| ParseError::Invalid {
+        value: value0.to_string(),
+        message: m.to_string(),
+    };
     let short_months: Vec<String> = MONTHS.iter().map(|m| m[..3].to_string()).collect();
     let long_months: Vec<String> = MONTHS.iter().map(|m| m.to_string()).collect();
     let short_days: Vec<String> = DAYS.iter().map(|d| d[..3].to_string()).collect();
@@ -677,7 +695,7 @@ pub(crate) fn parse_in_local(layout0: &str, value0: &str) -> Result<DateTime<Fix
 
 /// Go's `Time.Format(layout)` for a time at a fixed offset; `zone` is the zone's name for
 /// `MST` (none: `UTC` at offset 0, the local zone here, else the numeric offset).
-pub(crate) fn format(t: &DateTime<FixedOffset>, zone: Option<&str>, layout: &str) -> String {
+pub fn format(t: &DateTime<FixedOffset>, zone: Option<&str>, layout: &str) -> String {
     use chrono::{Datelike, Timelike};
     let mut out = String::new();
     let mut layout = layout;

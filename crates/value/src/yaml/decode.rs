@@ -1,0 +1,279 @@
+//! Reading, second step: nodes into [`Value`]s as sigs.k8s.io/yaml makes them (the JSON
+//! round trip: string keys, merge keys, float64 numbers), and the public readers.
+
+use crate::{Map, Value};
+
+use super::block_subset;
+use super::parse::*;
+use super::scalar::*;
+
+/// Why a parsed document did not become a value, by the stage sigs.k8s.io/yaml reports it
+/// at, so that each stage's prefix is written once and no caller tests the text for it.
+#[derive(Debug)]
+enum ConvertError {
+    /// Converting the YAML to JSON failed (go-yaml's text, or a key JSON cannot have):
+    /// reported as `error converting YAML to JSON: <text>`.
+    Converting(String),
+    /// encoding/json refused the JSON made of it: the whole text as Go words it.
+    Unmarshaling(String),
+}
+
+impl ConvertError {
+    fn into_text(self) -> String {
+        match self {
+            ConvertError::Converting(e) => format!("error converting YAML to JSON: {e}"),
+            ConvertError::Unmarshaling(e) => e,
+        }
+    }
+}
+
+/// A map key as sigs.k8s.io/yaml turns it into a JSON object key.
+fn key_string(node: &Node) -> Result<String, ConvertError> {
+    match node {
+        Node::Scalar {
+            text, plain, tag, ..
+        } => match scalar_of(text, *plain, tag.as_deref()).map_err(ConvertError::Converting)? {
+            Scalar::Str(s) | Scalar::Time(s) => Ok(s),
+            Scalar::Bool(b) => Ok(b.to_string()),
+            Scalar::Int(i) => Ok(i.to_string()),
+            Scalar::Float(f) => Ok(
+                match crate::gofmt::format_float(f as f32 as f64, 'g', -1).as_str() {
+                    "+Inf" => ".inf".into(),
+                    "-Inf" => "-.inf".into(),
+                    "NaN" => ".nan".into(),
+                    other => float32_key(f).unwrap_or_else(|| other.to_string()),
+                },
+            ),
+            Scalar::Null => Err(ConvertError::Converting(
+                "unsupported map key of type: <nil>".into(),
+            )),
+        },
+        _ => Err(ConvertError::Converting("yaml: invalid map key".into())),
+    }
+}
+
+/// `strconv.FormatFloat(f, 'g', -1, 32)`: the shortest text that round-trips as a float32.
+fn float32_key(f: f64) -> Option<String> {
+    let v = f as f32;
+    let s = format!("{v:e}");
+    let (mant, exp) = s.split_once('e')?;
+    let exp: i32 = exp.parse().ok()?;
+    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let neg = v < 0.0;
+    let dp = exp + 1;
+    let nd = digits.len() as i32;
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    if exp < -4 || exp >= 21.max(nd) {
+        out.push_str(&digits[..1]);
+        if nd > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        out.push_str(&format!("{:02}", exp.abs()));
+    } else if dp <= 0 {
+        out.push_str("0.");
+        out.push_str(&"0".repeat((-dp) as usize));
+        out.push_str(&digits);
+    } else if dp >= nd {
+        out.push_str(&digits);
+        out.push_str(&"0".repeat((dp - nd) as usize));
+    } else {
+        out.push_str(&digits[..dp as usize]);
+        out.push('.');
+        out.push_str(&digits[dp as usize..]);
+    }
+    Some(out)
+}
+
+/// go-yaml's merge key: `<<` that libyaml reports as implicit, i.e. plain and untagged, or
+/// with the non-specific tag `!` in any style (libyaml's `plain_implicit`; Helm's `fromYaml`
+/// refuses `! <<: scalar` as a merge of a scalar).
+pub(super) fn is_merge_key(node: &Node) -> bool {
+    match node {
+        Node::Scalar {
+            text, plain, tag, ..
+        } if text == "<<" => match tag.as_deref() {
+            None => *plain,
+            Some(t) => t == "!",
+        },
+        _ => false,
+    }
+}
+
+/// sigs.k8s.io/yaml's error when the JSON it made from the YAML nests deeper than
+/// encoding/json's limit of 10000 (YAML nesting counts flow and block levels apart, JSON both).
+fn json_too_deep(node: &Node) -> ConvertError {
+    let open = if matches!(node, Node::Map(_)) {
+        '{'
+    } else {
+        '['
+    };
+    ConvertError::Unmarshaling(format!(
+        "error unmarshaling JSON: while decoding JSON: invalid character '{open}' exceeded max depth"
+    ))
+}
+
+fn to_value(node: &Node, depth: usize) -> Result<Value, ConvertError> {
+    if depth >= MAX_NESTING && !matches!(node, Node::Scalar { .. }) {
+        return Err(json_too_deep(node));
+    }
+    match node {
+        Node::Scalar {
+            text, plain, tag, ..
+        } => Ok(scalar_value(
+            scalar_of(text, *plain, tag.as_deref())
+                .map_err(|e| ConvertError::Converting(format!("yaml: {e}")))?,
+        )),
+        Node::Seq(items) => Ok(Value::list(
+            items
+                .iter()
+                .map(|n| to_value(n, depth + 1))
+                .collect::<Result<_, _>>()?,
+        )),
+        Node::Map(entries) => {
+            let mut map = Map::new();
+            fill_map(&mut map, entries, depth)?;
+            Ok(Value::map(map))
+        }
+    }
+}
+
+fn fill_map(map: &mut Map, entries: &[(Node, Node)], depth: usize) -> Result<(), ConvertError> {
+    let merge_error = || {
+        ConvertError::Converting(
+            "yaml: map merge requires map or sequence of maps as the value".into(),
+        )
+    };
+    for (k, v) in entries {
+        if is_merge_key(k) {
+            match v {
+                Node::Map(inner) => fill_map(map, inner, depth)?,
+                Node::Seq(items) => {
+                    for item in items.iter() {
+                        match item {
+                            Node::Map(inner) => fill_map(map, &inner[..], depth)?,
+                            _ => return Err(merge_error()),
+                        }
+                    }
+                }
+                _ => return Err(merge_error()),
+            }
+            continue;
+        }
+        let key = key_string(k)?;
+        map.insert(key, to_value(v, depth + 1)?);
+    }
+    Ok(())
+}
+
+/// `sigs.k8s.io/yaml.Unmarshal` into `interface{}` (values files, `fromYaml`): the first
+/// document, `Nil` for an empty one.
+pub fn from_yaml(text: &str) -> Result<Value, String> {
+    let docs = parse_documents(text).map_err(|e| format!("error converting YAML to JSON: {e}"))?;
+    match docs.first() {
+        None => Ok(Value::Nil),
+        Some(node) => to_value(node, 0).map_err(ConvertError::into_text),
+    }
+}
+
+/// Like [`from_yaml`], but converts only the top-level keys named in `keys` (compared
+/// without case, as Go's JSON decoding matches struct fields): cheaper when a caller needs a
+/// few fields of a large document. The whole document is still parsed, so syntax errors are
+/// reported as `from_yaml` reports them. Documents that are not plain mappings (or use a
+/// top-level merge key) are converted whole.
+pub fn from_yaml_top_keys(text: &str, keys: &[&str]) -> Result<Value, String> {
+    let docs = match block_subset::parse_top_keys(text, keys) {
+        Some(docs) => Ok(docs),
+        None => parse_documents_with_libyaml(text),
+    }
+    .map_err(|e| format!("error converting YAML to JSON: {e}"))?;
+    let wrap = ConvertError::into_text;
+    match docs.first() {
+        None => Ok(Value::Nil),
+        Some(Node::Map(entries)) if !entries.iter().any(|(k, _)| is_merge_key(k)) => {
+            let mut map = Map::new();
+            for (k, v) in entries.iter() {
+                let key = key_string(k).map_err(wrap)?;
+                if keys.iter().any(|want| want.eq_ignore_ascii_case(&key)) {
+                    map.insert(key, to_value(v, 1).map_err(wrap)?);
+                }
+            }
+            Ok(Value::map(map))
+        }
+        Some(node) => to_value(node, 0).map_err(wrap),
+    }
+}
+
+/// Every document of a stream (Helm v4 merges the documents of a values file).
+pub fn from_yaml_documents(text: &str) -> Result<Vec<Value>, String> {
+    let docs = parse_documents(text).map_err(|e| format!("error converting YAML to JSON: {e}"))?;
+    docs.iter()
+        .map(|d| to_value(d, 0).map_err(ConvertError::into_text))
+        .collect()
+}
+
+/// Every scalar as a string, the way sigs.k8s.io/yaml fills `string` fields of a Go struct
+/// (Chart.yaml's `version`, `appVersion`, annotations): the scalar is resolved first, then
+/// integers are printed in decimal (`0777` gives `511`), floats as float32 shortest text
+/// (`1.10` gives `1.1`), booleans as `true`/`false` (`y` gives `true`). Nulls stay `Nil`.
+pub fn from_yaml_raw(text: &str) -> Result<Value, String> {
+    fn conv(node: &Node) -> Result<Value, ConvertError> {
+        Ok(match node {
+            Node::Scalar { text, plain, tag } => {
+                match scalar_of(text, *plain, tag.as_deref()).map_err(ConvertError::Converting)? {
+                    Scalar::Null => Value::Nil,
+                    Scalar::Bool(b) => Value::str(if b { "true" } else { "false" }),
+                    Scalar::Int(i) => Value::from(i.to_string()),
+                    Scalar::Float(f) if f.is_finite() => Value::from(
+                        float32_key(f).unwrap_or_else(|| crate::gofmt::format_float(f, 'g', -1)),
+                    ),
+                    Scalar::Float(f) => Value::from(crate::gofmt::format_float(f, 'g', -1)),
+                    Scalar::Str(s) | Scalar::Time(s) => Value::from(s),
+                }
+            }
+            Node::Seq(items) => Value::list(items.iter().map(conv).collect::<Result<_, _>>()?),
+            Node::Map(entries) => {
+                let mut m = Map::new();
+                for (k, v) in entries.iter() {
+                    m.insert(key_string(k)?, conv(v)?);
+                }
+                Value::map(m)
+            }
+        })
+    }
+    let docs = parse_documents(text).map_err(|e| format!("error converting YAML to JSON: {e}"))?;
+    docs.first()
+        .map(conv)
+        .unwrap_or(Ok(Value::Nil))
+        .map_err(ConvertError::into_text)
+}
+
+/// go-yaml v2 itself (no JSON round trip) decoding into `interface{}`: integers stay
+/// integers (Go `int`). Used where Helm reads YAML with go-yaml directly.
+pub fn from_yaml_native(text: &str) -> Result<Value, String> {
+    fn conv(node: &Node) -> Result<Value, String> {
+        Ok(match node {
+            Node::Scalar {
+                text, plain, tag, ..
+            } => match scalar_of(text, *plain, tag.as_deref())? {
+                Scalar::Int(i) => Value::Int(i as i64),
+                other => scalar_value(other),
+            },
+            Node::Seq(items) => Value::list(items.iter().map(conv).collect::<Result<_, _>>()?),
+            Node::Map(entries) => {
+                let mut m = Map::new();
+                for (k, v) in entries.iter() {
+                    m.insert(key_string(k).map_err(ConvertError::into_text)?, conv(v)?);
+                }
+                Value::map(m)
+            }
+        })
+    }
+    let docs = parse_documents(text)?;
+    docs.first().map(conv).unwrap_or(Ok(Value::Nil))
+}

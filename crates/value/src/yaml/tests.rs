@@ -1,0 +1,503 @@
+use super::*;
+use crate::{Map, Value};
+
+fn y(text: &str) -> Value {
+    from_yaml(text).unwrap()
+}
+
+#[test]
+fn resolves_like_go_yaml_v2() {
+    // Checked against helm-python-sdk's values_from_yaml (go-yaml v2 through sigs.k8s.io/yaml).
+    let v = y("a: yes\nb: off\nc: 0777\nd: 1_000\ne: 1.5\nf: ~\ng: '1'\nh: 2020-01-02\ni: 0x1F\nn: x\nm: 08\nz: 1:30\n");
+    let m = v.as_map().unwrap();
+    assert_eq!(m["a"], Value::Bool(true));
+    assert_eq!(m["b"], Value::Bool(false));
+    assert_eq!(m["c"], Value::Float(511.0));
+    assert_eq!(m["d"], Value::Float(1000.0));
+    assert_eq!(m["e"], Value::Float(1.5));
+    assert_eq!(m["f"], Value::Nil);
+    assert_eq!(m["g"], Value::str("1"));
+    assert_eq!(m["h"], Value::str("2020-01-02"));
+    assert_eq!(m["m"], Value::Float(8.0));
+    assert_eq!(m["z"], Value::str("1:30"));
+    assert_eq!(m["i"], Value::Float(31.0));
+    // The key `n` resolves to false.
+    assert!(m.contains_key("false"));
+}
+
+#[test]
+fn reads_and_rejects_what_go_yaml_does() {
+    // Expected values and messages from Helm 4.2.3 (helm-python-sdk `values_from_yaml`).
+    // A flow sequence closed below its key's indentation: libyaml accepts it (a real
+    // chart's values.yaml does this), a spec-strict parser would not.
+    let v = from_yaml(
+        "vault:\n  server:\n    args: [\n      \"server\",\n      \"-dev\"\n    ]\n    x: 1\n",
+    )
+    .unwrap();
+    assert_eq!(
+        crate::json::to_json(&v).unwrap(),
+        r#"{"vault":{"server":{"args":["server","-dev"],"x":1}}}"#
+    );
+    let err = |t: &str| from_yaml(t).unwrap_err();
+    assert_eq!(
+        err("a: &x 1\nb: *y\n"),
+        "error converting YAML to JSON: yaml: unknown anchor 'y' referenced"
+    );
+    assert_eq!(
+        err("a: b: c\n"),
+        "error converting YAML to JSON: yaml: mapping values are not allowed in this context"
+    );
+    assert_eq!(
+        err("a:\n\t- b\n"),
+        "error converting YAML to JSON: yaml: line 2: found character that cannot start any token"
+    );
+    assert_eq!(
+        err("k: \"unterminated\n"),
+        "error converting YAML to JSON: yaml: line 2: found unexpected end of stream"
+    );
+}
+
+/// Runs `f` on a stack as large as the one `rudder` gives its work (main.rs): values
+/// nested 10000 deep are legal, and building and dropping them recurses that deep.
+fn on_rudders_stack(f: impl FnOnce() + Send) {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(1 << 30)
+            .spawn_scoped(scope, f)
+            .expect("thread starts")
+            .join()
+            .expect("test passes");
+    });
+}
+
+#[test]
+fn nesting_is_refused_at_go_yamls_limits_while_reading() {
+    on_rudders_stack(nesting_limits);
+}
+
+fn nesting_limits() {
+    // Expected texts from Helm v4.2.3 (helm.values_from_yaml, the values-file reader):
+    // go-yaml refuses a 10001st flow level or indentation level while scanning; a
+    // document within both limits whose JSON nests deeper than 10000 fails in
+    // encoding/json instead.
+    let flow =
+        |open: &str, close: &str, n: usize| format!("a: {}{}\n", open.repeat(n), close.repeat(n));
+    for n in [10_001, 1_000_000] {
+        assert_eq!(
+            from_yaml(&flow("[", "]", n)).unwrap_err(),
+            "error converting YAML to JSON: yaml: exceeded max depth of 10000",
+            "{n} flow sequences"
+        );
+    }
+    let maps = format!("a: {}1{}\n", "{a: ".repeat(10_001), "}".repeat(10_001));
+    assert_eq!(
+        from_yaml(&maps).unwrap_err(),
+        "error converting YAML to JSON: yaml: exceeded max depth of 10000"
+    );
+    assert_eq!(
+        from_yaml(&flow("[", "]", 10_000)).unwrap_err(),
+        "error unmarshaling JSON: while decoding JSON: invalid character '[' exceeded max depth"
+    );
+    let maps = format!("a: {}1{}\n", "{a: ".repeat(10_000), "}".repeat(10_000));
+    assert_eq!(
+        from_yaml(&maps).unwrap_err(),
+        "error unmarshaling JSON: while decoding JSON: invalid character '{' exceeded max depth"
+    );
+    assert!(from_yaml(&flow("[", "]", 9_999)).is_ok());
+    // Sequences written at their key's column open no indentation level, those on one
+    // line (`- - x`) one each (Helm's outputs: tests/conformance/cases/hostile-input.case).
+    let dashes = |n: usize| format!("a:\n  {}x\n", "- ".repeat(n));
+    assert!(from_yaml(&dashes(9_999)).is_ok());
+    assert_eq!(
+        from_yaml(&dashes(10_000)).unwrap_err(),
+        "error converting YAML to JSON: yaml: line 2: exceeded max depth of 10000"
+    );
+    let indentless = |n: usize| format!("a:\n- b:\n  - c:\n    {}x\n", "- ".repeat(n));
+    assert_eq!(
+        from_yaml(&indentless(9_998)).unwrap_err(),
+        "error unmarshaling JSON: while decoding JSON: invalid character '[' exceeded max depth"
+    );
+    assert_eq!(
+        from_yaml(&indentless(9_999)).unwrap_err(),
+        "error converting YAML to JSON: yaml: line 4: exceeded max depth of 10000"
+    );
+    let mixed = format!(
+        "a:\n  {}{}{}\n",
+        "- ".repeat(5_000),
+        "[".repeat(5_000),
+        "]".repeat(5_000)
+    );
+    assert_eq!(
+        from_yaml(&mixed).unwrap_err(),
+        "error unmarshaling JSON: while decoding JSON: invalid character '[' exceeded max depth"
+    );
+}
+
+#[test]
+fn deep_nesting_costs_bounded_time() {
+    // A hundred thousand levels were read whole before the depth check (14 s at 80k in
+    // a release build); the limit now stops the reader at the 10001st level.
+    let timed = |text: String| {
+        let started = std::time::Instant::now();
+        let result = from_yaml(&text);
+        (started.elapsed(), result)
+    };
+    let (took, result) = timed(format!(
+        "a: {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    ));
+    assert!(result.unwrap_err().ends_with("exceeded max depth of 10000"));
+    assert!(took < std::time::Duration::from_secs(30), "took {took:?}");
+    // Within the depth limit, libyaml's work grows with depth × tokens (28 s in a
+    // release build for this one): refused once it passes the budget for its size.
+    let wide = vec!["a"; 100_000].join(",");
+    let (took, result) = timed(format!(
+        "a: {}{wide}{}\n",
+        "[".repeat(9_990),
+        "]".repeat(9_990)
+    ));
+    assert!(result
+        .unwrap_err()
+        .contains("flow collections nested too deep"));
+    assert!(took < std::time::Duration::from_secs(30), "took {took:?}");
+    // Nesting as real documents have it is nowhere near the budget.
+    let items: Vec<String> = (0..20_000)
+        .map(|i| format!("{{\"k{i}\": [[1, 2], {{\"x\": [\"y\"]}}]}}"))
+        .collect();
+    let deep_json = format!("{}[{}]{}", "[".repeat(20), items.join(", "), "]".repeat(20));
+    assert!(from_yaml(&deep_json).is_ok());
+}
+
+#[test]
+fn alias_bombs_are_refused_as_go_yaml_refuses_them() {
+    // Nine levels of ten aliases each: a billion laughs. Helm says the same.
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..9 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    assert_eq!(
+        from_yaml(&text).unwrap_err(),
+        "error converting YAML to JSON: yaml: document contains excessive aliasing"
+    );
+    // Ordinary reuse of an anchor is fine.
+    let mut text = String::from("base: &b {a: 1, b: 2}\n");
+    for i in 0..50 {
+        text.push_str(&format!("k{i}: *b\n"));
+    }
+    let v = from_yaml(&text).unwrap();
+    assert_eq!(v.as_dict().unwrap().len(), 51);
+}
+
+#[test]
+fn key_order_survives_overflowing_digit_runs() {
+    // Found by fuzzing: go-yaml's key order is not total once digit runs overflow, and
+    // writing must neither panic nor lose keys.
+    // The fuzzer's inputs hold raw control characters, which libyaml and go-yaml refuse
+    // to read (checked against Helm); the keys they produced are built directly below.
+    let text = include_str!("../../tests/data/fuzz-yaml-key-order-overflow.yaml");
+    assert_eq!(
+        from_yaml(text).unwrap_err(),
+        "error converting YAML to JSON: yaml: control characters are not allowed"
+    );
+    let overflowing: Map = [
+        "1",
+        "99999999999999999999999a",
+        "99999999999999999999998",
+        "a10",
+        "a2",
+    ]
+    .iter()
+    .map(|k| (k.to_string(), Value::Int(1)))
+    .collect();
+    let v = Value::map(overflowing);
+    assert_eq!(
+        from_yaml(&to_yaml(&v).unwrap()).unwrap(),
+        from_yaml(&to_yaml(&v).unwrap()).unwrap()
+    );
+    assert_eq!(
+        from_yaml(&to_yaml(&v).unwrap())
+            .unwrap()
+            .as_dict()
+            .unwrap()
+            .len(),
+        5
+    );
+    // Found by fuzzing: a key longer than 128 bytes must be written as a complex key,
+    // or the output does not read back.
+    let text = include_str!("../../tests/data/fuzz-yaml-long-control-key.yaml");
+    assert_eq!(
+        from_yaml(text).unwrap_err(),
+        "error converting YAML to JSON: yaml: control characters are not allowed"
+    );
+    let long_key = format!("\u{e}\u{6}Y{}:\n", "x".repeat(140));
+    let v = Value::map([(long_key, Value::Int(1))].into_iter().collect::<Map>());
+    let back = from_yaml(&to_yaml(&v).unwrap()).unwrap();
+    assert_eq!(back.as_dict().unwrap().keys(), v.as_dict().unwrap().keys());
+    let mut keys: Vec<String> = (0..40)
+        .map(|i| format!("{}7{i}", "9".repeat(i % 25)))
+        .collect();
+    keys.push("x".into());
+    let m: Map = keys.iter().map(|k| (k.clone(), Value::Int(1))).collect();
+    let out = to_yaml(&Value::map(m)).unwrap();
+    assert_eq!(out.lines().count(), keys.len());
+}
+
+#[test]
+fn merges_and_anchors() {
+    let v = y("base: &b {x: 1, q: 2}\nd:\n  <<: *b\n  q: 3\ny: 1\n");
+    let d = v.get_path(&["d"]).unwrap();
+    let m = d.as_map().unwrap();
+    assert_eq!(m["x"], Value::Float(1.0));
+    assert_eq!(m["q"], Value::Float(3.0));
+    // `y` is a boolean key in YAML 1.1.
+    assert!(v.as_map().unwrap().contains_key("true"));
+}
+
+#[test]
+fn writes_like_go_yaml_v2() {
+    let v = y("b: 1\na:\n  - x\n  - k: v\n    j: 2\nc: {}\nd: []\ne: \"yes\"\nf: \"\"\ng: \"l1\\nl2\"\nh: 1000000\ni: 0.5\nj: null\nk: \"- x\"\n");
+    assert_eq!(
+        to_yaml(&v).unwrap(),
+        "a:\n- x\n- j: 2\n  k: v\nb: 1\nc: {}\nd: []\ne: \"yes\"\nf: \"\"\ng: |-\n  l1\n  l2\nh: 1000000\ni: 0.5\nj: null\nk: '- x'\n"
+    );
+}
+
+#[test]
+fn natural_key_order() {
+    let mut keys = vec!["a10", "a9", "b", "_x", "B"];
+    keys.sort_by(|a, b| natural_less(a, b));
+    assert_eq!(keys, vec!["_x", "B", "a9", "a10", "b"]);
+}
+
+#[test]
+fn folds_long_strings() {
+    let long = "word ".repeat(30);
+    let v = Value::map(
+        [("k".to_string(), Value::str(long.trim()))]
+            .into_iter()
+            .collect(),
+    );
+    let out = to_yaml(&v).unwrap();
+    assert!(out.lines().count() > 1, "{out}");
+    assert_eq!(
+        from_yaml(&out).unwrap().get_path(&["k"]).unwrap(),
+        Value::str(long.trim())
+    );
+}
+
+mod unicode_breaks {
+    use super::{from_yaml, to_yaml};
+    use crate::{Map, Value};
+
+    fn get(text: &str, key: &str) -> Value {
+        from_yaml(text).unwrap().get_path(&[key]).unwrap()
+    }
+
+    /// Expected values are what Helm v4.2.3's fromYaml gives (func-yaml-unicode.case).
+    #[test]
+    fn a_merge_key_tagged_non_specific_is_still_a_merge() {
+        // Found by the yaml fuzz target; Helm v4.2.3's fromYaml of this text gives the same
+        // error (checked with helm-python-sdk), and with `!` a merge works as without it.
+        let e = from_yaml("x: &a v\n! <<: *a\n").unwrap_err();
+        assert!(
+            e.ends_with("map merge requires map or sequence of maps as the value"),
+            "{e}"
+        );
+        let merged = from_yaml("x: &a {k: v}\ny:\n  ! <<: *a\n").unwrap();
+        assert_eq!(merged, from_yaml("x: {k: v}\ny: {k: v}\n").unwrap());
+    }
+
+    #[test]
+    fn quoted_scalars_break_lines_as_libyaml_does() {
+        assert_eq!(get("a: \"x\ny\"", "a"), Value::str("x y"));
+        assert_eq!(get("a: \"x\u{2028}  y\"", "a"), Value::str("x\u{2028}y"));
+        assert_eq!(
+            get("a: 'x\u{2028}\u{2028}y'", "a"),
+            Value::str("x\u{2028}\u{2028}y")
+        );
+        assert_eq!(get("a: 'x\u{85}y'", "a"), Value::str("x y"));
+        assert_eq!(get("a: 'x\u{2029}\ny'", "a"), Value::str("x\u{2029}\ny"));
+        assert_eq!(get("a: \"x\\\u{2028}y\"", "a"), Value::str("xy"));
+        assert_eq!(get("a: 'p\u{85}\u{85}q'", "a"), Value::str("p\nq"));
+    }
+
+    /// Helm's values for block scalars that end the input (func-yaml-unicode.case).
+    #[test]
+    fn block_scalars_at_the_end_of_input_as_libyaml() {
+        assert_eq!(get("k: |\n  a", "k"), Value::str("a"));
+        assert_eq!(get("k: |+\n  a", "k"), Value::str("a"));
+        assert_eq!(get("k: |+\n", "k"), Value::str(""));
+        assert_eq!(get("k: |+\n\n", "k"), Value::str("\n"));
+        assert_eq!(get("k: |\n  a\n# c", "k"), Value::str("a\n"));
+        assert_eq!(get("k: |+\n  a\n\n", "k"), Value::str("a\n\n"));
+        assert_eq!(get("k: |\n  a\nj: 1", "k"), Value::str("a\n"));
+    }
+
+    /// Where Helm's fromYaml takes or rejects tabs (func-yaml-unicode.case, yaml-tabs).
+    #[test]
+    fn tabs_as_libyaml() {
+        assert_eq!(get("a:\tb", "a"), Value::str("b"));
+        assert_eq!(get("a: 'x\n\ty'", "a"), Value::str("x y"));
+        let err = |t: &str| from_yaml(t).unwrap_err();
+        assert!(err("\ta: 1").ends_with("yaml: found character that cannot start any token"));
+        assert!(err("a: |\n  \tx").ends_with(
+            "yaml: line 2: found a tab character where an indentation space is expected"
+        ));
+        assert!(err("a:\n  b: 1\n\tc: 2")
+            .ends_with("yaml: line 3: found a tab character that violates indentation"));
+    }
+
+    #[test]
+    fn line_separators_round_trip_and_nel_folds_like_helm() {
+        for s in [
+            "x\u{2028}y",
+            "\u{2029}",
+            "a\nb\u{2028}c",
+            " \u{2028} ",
+            "x\u{2028}\u{2028}y",
+        ] {
+            let mut m = Map::new();
+            m.insert("k".into(), Value::str(s));
+            let y = to_yaml(&Value::map(m)).unwrap();
+            assert_eq!(get(&y, "k"), Value::str(s), "{y:?}");
+        }
+        let mut m = Map::new();
+        m.insert("c".into(), Value::str("x\u{85}y"));
+        assert_eq!(to_yaml(&Value::map(m)).unwrap(), "c: x y\n");
+    }
+}
+
+mod block_subset {
+    use super::check_block_subset;
+
+    fn agrees(text: &str) -> bool {
+        match check_block_subset(text) {
+            Ok(read) => read,
+            Err(e) => panic!("{text:?}\n{e}"),
+        }
+    }
+
+    #[test]
+    fn reads_plain_block_yaml_as_libyaml_does() {
+        let read = [
+            "a: 1\n",
+            "a: 1",
+            "---\na: 1\n",
+            "# c\n\na: 1 # c\nb:\n  c: 'x''y' # c\n  d: \"q # not a comment\"\n",
+            "a:\n- 1\n- -2\n-\n- x: 1\n  y:\n  - z\nb: ~\n",
+            "- - a\n  - b\n- c: d\n  e: f\n-   g: h\n    i: j\n",
+            "a b:  c d  \n'q k': v\n\"dq\": ''\nurl: http://x:80/y\n",
+            "  a: 1\n  b: 2\n",
+            "a:\n    b:\n        c: x]\nd: 1\n",
+            "k: v#not-comment\nk2: a :b\n-x: 1\n<<: 1\n",
+            "a:\n  - b\n  -\n  - # c\n    c: 1\n",
+            "list:\n- a: 1\n  b:\n  - c\n- d\n",
+            "a: {}\nb: [] # c\nc:\n- {}\n- []\n",
+            "a: |\n  x\n   y\n\n  # z\nb: |-\n    q\n\n\nc: |+\n  k\n\n\nd: 1\n",
+            "- |\n  x\n  \n    \n  y\n- |-\n   a\n- k: |\n    v\n  l: 2\n",
+            "a: |\n\n  x\nb: | # c\n  y\n",
+            "a: |\n  x",
+            "a: |-\n  x",
+            "a: [x, \"y z\", 'w', -1, 1.5, a/b]\nb: [x] # c\nc:\n- [a,b]\n",
+            "a: {b: 1, c: [x, {d: e f}], 'g': \"h\"}\nb: { }\nc: [ ]\nd:\n- [{}]\ne: [x y,  z  w ]\n",
+            "- {a: [1, 2], b: {c: {}}}\n- [[x], []]\n",
+            "a: |+\n  x\n\n  ",
+            "a:\n  b: |+\n    x\n\n  ",
+        ];
+        for text in read {
+            assert!(agrees(text), "not read by the fast reader: {text:?}");
+        }
+    }
+
+    #[test]
+    fn leaves_everything_else_to_libyaml() {
+        let left = [
+            "",
+            "# only a comment\n",
+            "plain\n",
+            "a: >-\n  x\n",
+            "a: |2\n   x\n",
+            "a: |\nb: 1\n",
+            "a: |\n     \n  x\n",
+            "a: |\n  x\n b: 1\n",
+            "a: [x, ]\n",
+            "a: [x: y]\n",
+            "a: [x]]\n",
+            "a: [x\n",
+            "a: {}x\n",
+            "a: &x 1\nb: *x\n",
+            "a: !!str 1\n",
+            "a: {b:1}\n",
+            "a: {b: 1,}\n",
+            "a: {b}\n",
+            "a: {b: }\n",
+            "a: {b: 1\n  , c: 2}\n",
+            "a: {b: 1} x\n",
+            "a: {b: 1}}\n",
+            "a: {\"b\":1}\n",
+            "a: {b: c #d}\n",
+            "a: b\n  c\n",
+            "a:\n  b\n",
+            "a: \"x\\ty\"\n",
+            "a: \"x\n  y\"\n",
+            "a: 1\n---\nb: 2\n",
+            "---\n---\n-\n",
+            "---\n# c\n---\na: 1\n",
+            "a: 1\n...\n",
+            "%YAML 1.1\n---\na: 1\n",
+            "a:\tb\n",
+            "a: b\r\n",
+            "a: é\n",
+            "a: b: c\n",
+            "a:\n  b: 1\n c: 2\n",
+            "- a\nb: 1\n",
+            "a: 1\n- b\n",
+            "? a\n: b\n",
+            "a: 'x\n",
+            "a: \"x\"y\n",
+            "a: -\n",
+            "a: x:\n",
+            "- a\n  b\n",
+        ];
+        for text in left {
+            assert!(!agrees(text), "read by the fast reader: {text:?}");
+        }
+    }
+
+    #[test]
+    fn reads_the_repositorys_yaml_files_as_libyaml_does() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut stack = vec![root.join("charts"), root.join("tests")];
+        let (mut files, mut read) = (0, 0);
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path
+                    .extension()
+                    .is_some_and(|e| e == "yaml" || e == "yml" || e == "out")
+                {
+                    let Ok(text) = std::fs::read_to_string(&path) else {
+                        continue;
+                    };
+                    files += 1;
+                    // Rendered manifests are read one document at a time.
+                    for doc in text.split("\n---") {
+                        if check_block_subset(doc)
+                            .unwrap_or_else(|e| panic!("{}: {doc:?}\n{e}", path.display()))
+                        {
+                            read += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            files > 100 && read > 300,
+            "{files} files, {read} documents read"
+        );
+    }
+}
