@@ -23,6 +23,7 @@ mod search_hub;
 mod show;
 mod table;
 mod template;
+mod verify;
 mod version;
 
 pub use charts::{locate_chart, ChartPathOptions};
