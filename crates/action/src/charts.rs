@@ -40,6 +40,10 @@ pub struct ChartPathOptions {
     pub paths: HelmPaths,
     /// Where `--dependency-update` reports its progress (the command line's standard output).
     pub progress: crate::Progress,
+    /// `--verify`: check the chart's provenance file against `keyring` before using it.
+    pub verify: bool,
+    /// `--keyring`; empty for Helm's default keyring.
+    pub keyring: PathBuf,
 }
 
 impl ChartPathOptions {
@@ -83,7 +87,11 @@ pub fn locate_chart(
     if opts.repo_url.is_empty() {
         let path = Path::new(name);
         if path.exists() {
-            return std::path::absolute(path).map_err(Error::io);
+            let abs = std::path::absolute(path).map_err(Error::io)?;
+            if opts.verify {
+                crate::verify::verify_local(&abs, &opts.keyring)?;
+            }
+            return Ok(abs);
         }
         if path.is_absolute() || name.starts_with('.') {
             return Err(msg(format!("path {name:?} not found")));
@@ -100,7 +108,17 @@ pub fn locate_chart(
                 username: opts.username.clone(),
                 password: opts.password.clone(),
             };
-            let chart = crate::registry::fetch_oci_chart(paths, name, &version, &registry)?;
+            let chart = crate::registry::fetch_oci_chart_with_prov(
+                paths,
+                name,
+                &version,
+                &registry,
+                opts.verify,
+            )?;
+            if opts.verify {
+                let prov = chart.required_prov()?;
+                crate::verify::verify_archive(&chart.data, prov, &chart.file_name, &opts.keyring)?;
+            }
             // Kept in Helm's content cache under the archive's digest, like other downloads.
             let digest = rudder_repo::provenance::digest(&chart.data);
             let dir = paths.content_cache.join(&digest[..2]);
@@ -128,6 +146,14 @@ pub fn locate_chart(
     };
     std::fs::create_dir_all(&paths.repository_cache).map_err(Error::io)?;
     let file = downloader::download_to_cache(&paths.content_cache, &located)?;
+    if opts.verify {
+        // DownloadToCache with VerifyAlways: URL.prov next to the archive, checked under the
+        // name the URL gives the archive.
+        let archive = std::fs::read(&file).map_err(Error::io)?;
+        let prov = crate::verify::fetch_provenance(&located.url, &located.options)?;
+        let file_name = crate::verify::url_file_name(&located.url);
+        crate::verify::verify_archive(&archive, &prov, &file_name, &opts.keyring)?;
+    }
     std::path::absolute(file).map_err(Error::io)
 }
 

@@ -19,9 +19,11 @@ mod pull;
 mod registry;
 pub mod release;
 mod repo;
+mod search_hub;
 mod show;
 mod table;
 mod template;
+mod verify;
 mod version;
 
 pub use charts::{locate_chart, ChartPathOptions};
@@ -49,6 +51,10 @@ pub use rudder_plugin as plugin;
 pub use rudder_repo::provenance;
 pub use rudder_repo::search::SearchOptions;
 pub use rudder_repo::HelmPaths;
+pub use search_hub::{
+    format_results as format_hub_results, search_hub, SearchHubError, SearchHubOptions,
+    DEFAULT_HUB_ENDPOINT,
+};
 pub use show::{show, ShowWhat};
 pub use table::table;
 pub use template::{

@@ -8,7 +8,7 @@ use rudder_repo::getter::{self, GetOptions};
 use rudder_repo::resolve::resolve_chart;
 use rudder_repo::{HelmPaths, RepoFile};
 
-use crate::registry::{fetch_oci_chart, RegistryOptions};
+use crate::registry::{fetch_oci_chart_with_prov, RegistryOptions};
 use crate::Error;
 
 /// The flags of `rudder pull`.
@@ -71,13 +71,38 @@ pub fn pull_with_output(
         options.version.clone()
     };
     let (data, file_name, output) = if rudder_repo::oci::is_oci(reference) {
-        if options.verify {
-            return Err(Error::message(
-                "--verify of charts in OCI registries is not supported by rudder yet",
-            ));
+        let with_prov = options.verify || options.prov;
+        let chart =
+            fetch_oci_chart_with_prov(paths, reference, &version, &options.registry, with_prov)?;
+        let mut output = chart.output.clone();
+        if with_prov {
+            match (&chart.prov, options.verify) {
+                (Some(prov), _) => {
+                    let dest = Path::new(&options.destination);
+                    std::fs::create_dir_all(dest).map_err(Error::io)?;
+                    let prov_file = dest.join(format!("{}.prov", chart.file_name));
+                    std::fs::write(prov_file, prov).map_err(Error::io)?;
+                    if options.verify {
+                        let verified = crate::verify::verify_archive(
+                            &chart.data,
+                            prov,
+                            &chart.file_name,
+                            &options.keyring,
+                        )?;
+                        output.push_str(&verified.report());
+                    }
+                }
+                (None, true) => {
+                    chart.required_prov()?;
+                }
+                // VerifyLater (`--prov`): a warning, and the chart all the same.
+                (None, false) => output.push_str(&format!(
+                    "WARNING: Verification not found for {reference}: {}\n",
+                    chart.prov_error.as_deref().unwrap_or("")
+                )),
+            }
         }
-        let chart = fetch_oci_chart(paths, reference, &version, &options.registry)?;
-        (chart.data, chart.file_name, chart.output)
+        (chart.data, chart.file_name, output)
     } else {
         let (data, file_name, prov) = fetch_repo_chart(paths, reference, &version, options)?;
         let mut output = String::new();

@@ -117,8 +117,24 @@ pub(crate) struct OciChart {
     /// `<name>-<version>.tgz`, as Helm names the saved archive.
     pub file_name: String,
     pub data: Vec<u8>,
-    /// What Helm prints (`Pulled:`, `Digest:`).
+    /// What Helm prints (`Pulled:`, `Digest:`; twice when the provenance file is pulled too,
+    /// as Helm pulls it with a second request).
     pub output: String,
+    /// The provenance layer, when asked for and found.
+    pub prov: Option<Vec<u8>>,
+    /// Why the provenance layer could not be had, when asked for.
+    pub prov_error: Option<String>,
+    /// What Helm names the provenance file in its errors (`oci://REF.prov`).
+    pub prov_url: String,
+}
+
+impl OciChart {
+    /// The provenance file `--verify` needs, or Helm's error without it.
+    pub fn required_prov(&self) -> Result<&[u8], Error> {
+        self.prov.as_deref().ok_or_else(|| {
+            Error::message(format!("failed to fetch provenance {:?}", self.prov_url))
+        })
+    }
 }
 
 /// The OCI side of Helm's `ChartDownloader` (`ValidateReference`, then the OCI getter):
@@ -126,11 +142,17 @@ pub(crate) struct OciChart {
 /// empty for the reference's tag, else the newest tag) resolved against the repository's
 /// tags, then pulled. A digest pins the manifest; with a version too, the version's tag must
 /// resolve to that digest when it exists.
-pub(crate) fn fetch_oci_chart(
+///
+/// With `with_prov`, the manifest's provenance layer too. Helm's
+/// `DownloadTo` asks the OCI getter for `REF.prov`, which pulls the same manifest again for
+/// its provenance layer alone (pkg/getter/ocigetter.go); with `--verify`, a chart without
+/// one fails with `failed to fetch provenance "oci://REF.prov"` (see [`OciChart::prov_error`]).
+pub(crate) fn fetch_oci_chart_with_prov(
     paths: &HelmPaths,
     reference: &str,
     version: &str,
     options: &RegistryOptions,
+    with_prov: bool,
 ) -> Result<OciChart, Error> {
     let client = client(paths, options)?;
     let without_scheme = reference.trim_start_matches("oci://");
@@ -186,10 +208,24 @@ pub(crate) fn fetch_oci_chart(
         Some((name, tag)) => format!("{name}-{tag}.tgz"),
         None => format!("{base}.tgz"),
     };
+    let mut output = pulled.output;
+    let (mut prov, mut prov_error) = (None, None);
+    if with_prov {
+        match client.pull(&pull_ref, false, true) {
+            Ok(p) => {
+                output.push_str(&p.output);
+                prov = p.prov;
+            }
+            Err(e) => prov_error = Some(e.to_string()),
+        }
+    }
     Ok(OciChart {
         file_name,
         data: pulled.chart.unwrap_or_default(),
-        output: pulled.output,
+        output,
+        prov,
+        prov_error,
+        prov_url: format!("oci://{pull_ref}.prov"),
     })
 }
 

@@ -31,6 +31,7 @@ pub mod directory;
 pub mod downloader;
 mod error;
 pub mod getter;
+pub mod hub;
 pub mod index;
 pub mod manager;
 pub mod oci;

@@ -234,15 +234,8 @@ pub struct ChartPathArgs {
 }
 
 impl ChartPathArgs {
-    /// The options for the action library; `--verify` is refused as rudder does not check
-    /// provenance yet.
+    /// The options for the action library.
     pub fn options(self, settings: &Settings) -> Result<action::ChartPathOptions, Error> {
-        if self.verify {
-            return Err(Error::message(
-                "--verify: provenance verification is not supported by rudder yet",
-            ));
-        }
-        let _ = self.keyring;
         Ok(action::ChartPathOptions {
             version: self.version,
             devel: self.devel,
@@ -258,6 +251,8 @@ impl ChartPathArgs {
             dependency_update: false,
             paths: settings.paths.clone(),
             progress: action::Progress::new(std::io::stdout()),
+            verify: self.verify,
+            keyring: self.keyring.into(),
         })
     }
 }

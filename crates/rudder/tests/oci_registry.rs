@@ -479,6 +479,22 @@ fn login_logout_and_basic_auth() {
     let mut with_flags: Vec<&str> = pull.to_vec();
     with_flags.extend(["--username", &user, "--password", &password]);
     home.must(&with_flags);
+    // So does push (pkg/cmd/push.go passes them to its registry client), and a wrong password
+    // is refused without a login to fall back on.
+    let v2 = home.chart("secured", "1.0.1");
+    let push = ["push", v2.to_str().unwrap(), &remote, "--plain-http"];
+    let mut wrong: Vec<&str> = push.to_vec();
+    wrong.extend(["--username", &user, "--password", "not-the-password"]);
+    assert!(!home.rudder(&wrong).ok);
+    let mut right: Vec<&str> = push.to_vec();
+    right.extend(["--username", &user, "--password", &password]);
+    let out = home.must(&right);
+    assert!(
+        out.starts_with(&format!(
+            "Pushed: {reg}/{repo}/secured:1.0.1\nDigest: sha256:"
+        )),
+        "{out}"
+    );
 }
 
 /// Runs a Python snippet with real Helm (helm-python-sdk); prints go to stdout.

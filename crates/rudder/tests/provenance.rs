@@ -506,3 +506,270 @@ fn pull_verify_checks_the_provenance_before_saving() {
         "a chart that fails is not saved"
     );
 }
+
+/// A rudder run with a Helm home of its own under `home` (registry credentials included).
+fn rudder_in(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rudder"))
+        .env("HELM_CONFIG_HOME", home.join("config"))
+        .env("HELM_CACHE_HOME", home.join("cache"))
+        .env("HELM_DATA_HOME", home.join("data"))
+        .env_remove("HELM_REGISTRY_CONFIG")
+        .env("DOCKER_CONFIG", home.join("docker"))
+        .args(args)
+        .output()
+        .expect("run rudder")
+}
+
+/// `template`/`install`/`upgrade --verify` (they share Helm's `ChartPathOptions.LocateChart`,
+/// pkg/action/install.go): a local archive is checked against PATH.prov with
+/// `downloader.VerifyChart`, a folder cannot be verified, and a downloaded archive is checked
+/// against URL.prov (pkg/downloader/chart_downloader.go `DownloadToCache` with
+/// `VerifyAlways`: `failed to fetch provenance %q` when it is missing). helm-python-sdk's
+/// template takes no --verify, so the expectations follow those lines.
+#[test]
+fn template_verify_checks_local_and_downloaded_charts() {
+    let Some(keys) = keys() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let archive = package(
+        dir.path(),
+        &dir.path().join("out"),
+        &sign_flags(keys, RSA_ID),
+    );
+    let keyring = keys.pubring.to_str().unwrap();
+    let template = |chart: &str, keyring: &str| {
+        rudder_in(
+            &home,
+            &["template", "r", chart, "--verify", "--keyring", keyring],
+        )
+    };
+    // A signed local archive renders; the same with a key it was not signed with does not.
+    let rendered = ok(template(archive.to_str().unwrap(), keyring));
+    assert!(rendered.contains("kind: ConfigMap"), "{rendered}");
+    let err = failed(template(
+        archive.to_str().unwrap(),
+        keys.other_pubring.to_str().unwrap(),
+    ));
+    assert!(
+        err.contains("openpgp: signature made by unknown entity"),
+        "{err}"
+    );
+    // A folder cannot be verified (VerifyChart: "unpacked charts cannot be verified").
+    let folder = dir.path().join("signed");
+    let err = failed(template(folder.to_str().unwrap(), keyring));
+    assert!(err.contains("unpacked charts cannot be verified"), "{err}");
+    // An archive without its .prov: VerifyChart's "could not load provenance file".
+    let unsigned_dir = dir.path().join("unsigned");
+    let unsigned = package(dir.path(), &unsigned_dir, &[]);
+    let err = failed(template(unsigned.to_str().unwrap(), keyring));
+    assert!(err.contains("could not load provenance file"), "{err}");
+    // Without --verify the same archive renders.
+    ok(rudder_in(
+        &home,
+        &["template", "r", unsigned.to_str().unwrap()],
+    ));
+
+    // Downloaded: URL.prov next to the archive.
+    let data = std::fs::read(&archive).unwrap();
+    let prov = std::fs::read(dir.path().join("out/signed-0.3.1.tgz.prov")).unwrap();
+    let mut tampered = data.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    let url = serve_files(vec![
+        ("/signed-0.3.1.tgz".into(), data.clone()),
+        ("/signed-0.3.1.tgz.prov".into(), prov.clone()),
+        ("/bad/signed-0.3.1.tgz".into(), tampered),
+        ("/bad/signed-0.3.1.tgz.prov".into(), prov),
+        ("/noprov/signed-0.3.1.tgz".into(), data),
+    ]);
+    let rendered = ok(template(&format!("{url}/signed-0.3.1.tgz"), keyring));
+    assert!(rendered.contains("kind: ConfigMap"), "{rendered}");
+    let err = failed(template(&format!("{url}/bad/signed-0.3.1.tgz"), keyring));
+    assert!(err.contains("sha256 sum does not match"), "{err}");
+    let err = failed(template(&format!("{url}/noprov/signed-0.3.1.tgz"), keyring));
+    assert!(
+        err.contains(&format!(
+            "failed to fetch provenance \"{url}/noprov/signed-0.3.1.tgz.prov\""
+        )),
+        "{err}"
+    );
+}
+
+/// `pull --verify`, `pull --prov` and `template --verify` of charts in an OCI registry
+/// (Debian's docker-registry from scripts/registry). Helm's `DownloadTo` asks the OCI getter
+/// for `REF.prov`, which pulls the manifest a second time for its provenance layer only
+/// (pkg/getter/ocigetter.go `get`: PullOptWithChart(false), PullOptWithProv(true)), so the
+/// registry client prints `Pulled:`/`Digest:` twice (pkg/registry/client.go
+/// processChartPull); then pkg/action/pull.go prints `Signed by`, `Using Key With
+/// Fingerprint` and `Chart Hash Verified`. Without a provenance layer `--verify` fails with
+/// `failed to fetch provenance %q` and `--prov` (VerifyLater) prints
+/// `WARNING: Verification not found for REF: ERR`.
+#[test]
+fn oci_pull_and_template_verify() {
+    let Some(reg) = common::env_or_skip(
+        "RUDDER_TEST_REGISTRY",
+        "scripts/test starts the registries with scripts/registry",
+    ) else {
+        return;
+    };
+    let Some(keys) = keys() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let archive = package(
+        dir.path(),
+        &dir.path().join("out"),
+        &sign_flags(keys, RSA_ID),
+    );
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let repo = format!("rudder-tests/verify-{}-{nanos}", std::process::id());
+    // The .prov beside the archive is pushed as the provenance layer.
+    let pushed = ok(rudder_in(
+        &home,
+        &[
+            "push",
+            archive.to_str().unwrap(),
+            &format!("oci://{reg}/{repo}"),
+            "--plain-http",
+        ],
+    ));
+    let digest = pushed
+        .lines()
+        .find_map(|l| l.strip_prefix("Digest: "))
+        .unwrap()
+        .to_string();
+    let keyring = keys.pubring.to_str().unwrap();
+    let reference = format!("oci://{reg}/{repo}/signed");
+    let dest = dir.path().join("pulled");
+    let out = ok(rudder_in(
+        &home,
+        &[
+            "pull",
+            &reference,
+            "--version",
+            "0.3.1",
+            "--verify",
+            "--keyring",
+            keyring,
+            "--plain-http",
+            "-d",
+            dest.to_str().unwrap(),
+        ],
+    ));
+    let pulled = format!("Pulled: {reg}/{repo}/signed:0.3.1\nDigest: {digest}\n");
+    assert_eq!(
+        out,
+        format!(
+            "{pulled}{pulled}{}",
+            expected_report(keys, RSA_ID, &archive)
+        )
+    );
+    assert_eq!(
+        std::fs::read(dest.join("signed-0.3.1.tgz")).unwrap(),
+        std::fs::read(&archive).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(dest.join("signed-0.3.1.tgz.prov")).unwrap(),
+        std::fs::read(dir.path().join("out/signed-0.3.1.tgz.prov")).unwrap()
+    );
+    // The wrong keyring: refused, and the chart is not saved.
+    let other_dest = dir.path().join("other");
+    let err = failed(rudder_in(
+        &home,
+        &[
+            "pull",
+            &format!("{reference}:0.3.1"),
+            "--verify",
+            "--keyring",
+            keys.other_pubring.to_str().unwrap(),
+            "--plain-http",
+            "-d",
+            other_dest.to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        err.contains("openpgp: signature made by unknown entity"),
+        "{err}"
+    );
+    assert!(!other_dest.join("signed-0.3.1.tgz").exists());
+    // template of the OCI reference with --verify renders it.
+    let rendered = ok(rudder_in(
+        &home,
+        &[
+            "template",
+            "r",
+            &format!("{reference}:0.3.1"),
+            "--verify",
+            "--keyring",
+            keyring,
+            "--plain-http",
+        ],
+    ));
+    assert!(rendered.contains("kind: ConfigMap"), "{rendered}");
+
+    // An unsigned chart (no provenance layer).
+    let unsigned = package(dir.path(), &dir.path().join("unsigned"), &[]);
+    let unsigned_repo = format!("{repo}-unsigned");
+    ok(rudder_in(
+        &home,
+        &[
+            "push",
+            unsigned.to_str().unwrap(),
+            &format!("oci://{reg}/{unsigned_repo}"),
+            "--plain-http",
+        ],
+    ));
+    let unsigned_ref = format!("oci://{reg}/{unsigned_repo}/signed:0.3.1");
+    let err = failed(rudder_in(
+        &home,
+        &[
+            "pull",
+            &unsigned_ref,
+            "--verify",
+            "--keyring",
+            keyring,
+            "--plain-http",
+            "-d",
+            dir.path().join("u1").to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        err.contains(&format!(
+            "failed to fetch provenance \"oci://{reg}/{unsigned_repo}/signed:0.3.1.prov\""
+        )),
+        "{err}"
+    );
+    let err = failed(rudder_in(
+        &home,
+        &[
+            "template",
+            "r",
+            &unsigned_ref,
+            "--verify",
+            "--keyring",
+            keyring,
+            "--plain-http",
+        ],
+    ));
+    assert!(err.contains("failed to fetch provenance"), "{err}");
+    let out = ok(rudder_in(
+        &home,
+        &[
+            "pull",
+            &unsigned_ref,
+            "--prov",
+            "--plain-http",
+            "-d",
+            dir.path().join("u2").to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        out.contains(&format!(
+            "WARNING: Verification not found for {unsigned_ref}: manifest does not contain a layer with mediatype application/vnd.cncf.helm.chart.provenance.v1.prov"
+        )),
+        "{out}"
+    );
+    assert!(dir.path().join("u2/signed-0.3.1.tgz").exists());
+}

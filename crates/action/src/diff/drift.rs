@@ -35,42 +35,50 @@ pub fn drift(cluster: &Cluster, name: &str, read: &ReadOptions) -> Result<Outcom
     let mut objects = release::resources::parse_manifest(&last.manifest, &last.namespace)?;
     release::resources::stamp_ownership(&mut objects, name, &last.namespace);
     let kube = cluster.kube();
-    let mut entries = Vec::new();
-    for o in &objects {
-        let key = object_key(&o.json, &o.reference.namespace, &namespace);
-        let kind = o.reference.kind.clone();
-        let live = kube
-            .get(&o.reference)
-            .map_err(|e| Error::message(format!("reading {key}: {e}")))?;
-        let Some(live) = live else {
-            entries.push(Entry {
+    // Each object costs two requests (a read and a dry-run apply); they are sent a few at a
+    // time, as the server answers them independently.
+    let results = map_concurrently(
+        &objects,
+        CONCURRENT_REQUESTS,
+        |o| -> Result<Option<Entry>, Error> {
+            let key = object_key(&o.json, &o.reference.namespace, &namespace);
+            let kind = o.reference.kind.clone();
+            let live = kube
+                .get(&o.reference)
+                .map_err(|e| Error::message(format!("reading {key}: {e}")))?;
+            let Some(live) = live else {
+                return Ok(Some(Entry {
+                    key,
+                    kind,
+                    change: Change::Deleted,
+                    lines: Vec::new(),
+                    managers: Vec::new(),
+                }));
+            };
+            let planned = reapplied(kube, o, &key)?;
+            let mut wanted = side(&key, &kind, &planned)?;
+            let mut found = side(&key, &kind, &live)?;
+            if wanted.content == found.content {
+                return Ok(None);
+            }
+            secrets::prepare(Some(&mut wanted), Some(&mut found), read.diff.secrets);
+            let diff = lines::diff_texts(&wanted.content, &found.content, false);
+            if diff.iter().all(|l| l.delta == Delta::Common) {
+                return Ok(None);
+            }
+            let managers = managers_of_changes(&planned, &live);
+            Ok(Some(Entry {
                 key,
                 kind,
-                change: Change::Deleted,
-                lines: Vec::new(),
-                managers: Vec::new(),
-            });
-            continue;
-        };
-        let planned = reapplied(kube, o, &key)?;
-        let mut wanted = side(&key, &kind, &planned)?;
-        let mut found = side(&key, &kind, &live)?;
-        if wanted.content == found.content {
-            continue;
-        }
-        secrets::prepare(Some(&mut wanted), Some(&mut found), read.diff.secrets);
-        let diff = lines::diff_texts(&wanted.content, &found.content, false);
-        if diff.iter().all(|l| l.delta == Delta::Common) {
-            continue;
-        }
-        let managers = managers_of_changes(&planned, &live);
-        entries.push(Entry {
-            key,
-            kind,
-            change: Change::Drifted,
-            lines: diff,
-            managers: managers.into_iter().collect(),
-        });
+                change: Change::Drifted,
+                lines: diff,
+                managers: managers.into_iter().collect(),
+            }))
+        },
+    );
+    let mut entries = Vec::new();
+    for result in results {
+        entries.extend(result?);
     }
     let seen_changes = !entries.is_empty();
     Ok(Outcome {
@@ -101,29 +109,99 @@ pub(crate) fn live_and_planned(
     let mut new_objects = release::resources::parse_manifest(new_manifest, release_namespace)?;
     release::resources::stamp_ownership(&mut new_objects, name, release_namespace);
     let old_objects = release::resources::parse_manifest(old_manifest, release_namespace)?;
-    let (mut old, mut new) = (BTreeMap::new(), BTreeMap::new());
-    let live_side =
-        |o: &release::resources::Object, old: &mut ObjectIndex| -> Result<String, Error> {
-            let key = object_key(&o.json, &o.reference.namespace, &default_namespace);
-            if !old.contains_key(&key) {
-                let live = kube
-                    .get(&o.reference)
-                    .map_err(|e| Error::message(format!("reading {key}: {e}")))?;
-                if let Some(live) = live {
-                    old.insert(key.clone(), side(&key, &o.reference.kind, &live)?);
-                }
-            }
-            Ok(key)
-        };
-    for o in &new_objects {
-        let key = live_side(o, &mut old)?;
-        let planned = reapplied(kube, o, &key)?;
-        new.insert(key.clone(), side(&key, &o.reference.kind, &planned)?);
+    // Every object's live read (once per key), and for the new render's objects the dry-run
+    // apply too, a few requests at a time; the results are used in manifest order.
+    let mut seen = BTreeSet::new();
+    // (object, key, read its live state, dry-run apply it)
+    let mut work: Vec<(&release::resources::Object, String, bool, bool)> = Vec::new();
+    for (o, planned) in new_objects
+        .iter()
+        .map(|o| (o, true))
+        .chain(old_objects.iter().map(|o| (o, false)))
+    {
+        let key = object_key(&o.json, &o.reference.namespace, &default_namespace);
+        let first = seen.insert(key.clone());
+        if first || planned {
+            work.push((o, key, first, planned));
+        }
     }
-    for o in &old_objects {
-        live_side(o, &mut old)?;
+    let results = map_concurrently(&work, CONCURRENT_REQUESTS, |(o, key, read_live, apply)| {
+        let live = if *read_live {
+            kube.get(&o.reference)
+                .map_err(|e| Error::message(format!("reading {key}: {e}")))?
+                .map(|live| side(key, &o.reference.kind, &live))
+                .transpose()?
+        } else {
+            None
+        };
+        let planned = if *apply {
+            Some(side(key, &o.reference.kind, &reapplied(kube, o, key)?)?)
+        } else {
+            None
+        };
+        Ok::<_, Error>((live, planned))
+    });
+    let (mut old, mut new) = (BTreeMap::new(), BTreeMap::new());
+    for ((_, key, _, _), result) in work.iter().zip(results) {
+        let (live, planned) = result?;
+        if let Some(live) = live {
+            old.insert(key.clone(), live);
+        }
+        if let Some(planned) = planned {
+            new.insert(key.clone(), planned);
+        }
     }
     Ok((old, new))
+}
+
+/// How many requests drift and `--three-way-merge` keep in flight at once: enough to hide
+/// the round trips of a release with hundreds of objects, few enough for the API server's
+/// default per-client fairness.
+const CONCURRENT_REQUESTS: usize = 8;
+
+/// `items.iter().map(f).collect()`, with up to `limit` items in flight at once on scoped
+/// threads (each takes the next item when it is done with one, so slow requests do not hold
+/// up a whole share). For I/O-bound work: rudder_value's `map_in_order` splits CPU-bound work
+/// by the number of cores instead.
+fn map_concurrently<T: Sync, R: Send>(
+    items: &[T],
+    limit: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let threads = limit.min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(item) = items.get(i) else { break };
+        let r = f(item);
+        results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            // The work thread's stack, as for rudder's other helper threads: the objects
+            // read are nested as deep as the server allows.
+            let _ = std::thread::Builder::new()
+                .stack_size(rudder_value::threads::WORK_STACK)
+                .spawn_scoped(scope, work);
+        }
+    });
+    // Items no thread took (none could be started) are mapped here.
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    for (slot, item) in results.iter_mut().zip(items) {
+        if slot.is_none() {
+            *slot = Some(f(item));
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.expect("every item was mapped"))
+        .collect()
 }
 
 /// What the server would store if the object were applied now by the release's field
@@ -290,6 +368,22 @@ fn owns(fields: &Json, path: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn concurrent_mapping_keeps_the_order_and_maps_every_item_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let calls = AtomicUsize::new(0);
+        let items: Vec<u64> = (0..200).collect();
+        let out = map_concurrently(&items, 8, |i| {
+            calls.fetch_add(1, Ordering::Relaxed);
+            // Uneven latencies, as requests have.
+            std::thread::sleep(std::time::Duration::from_micros((i % 7) * 300));
+            i * 2
+        });
+        assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+        assert_eq!(calls.load(Ordering::Relaxed), items.len());
+        assert!(map_concurrently(&Vec::<u8>::new(), 8, |_| 0).is_empty());
+    }
     use serde_json::json;
 
     #[test]

@@ -6,6 +6,26 @@ fn y(text: &str) -> Value {
 }
 
 #[test]
+fn a_string_key_spelled_like_the_merge_key_is_written_plain_as_helm_writes_it() {
+    // Found by the yaml fuzz target (input "xIp:\n!xIp: <<:"): a quoted or tagged `<<`
+    // reads as an ordinary key, and toYaml writes it back plain, which then reads as a
+    // merge key. Helm does the same: a chart with values `x: {"<<": 1, a: 1}` renders
+    // `{{ toYaml .Values.x }}`, `toYamlPretty` and a toJson/fromJson/toYaml round trip
+    // all as "<<: 1\na: 1" (helm-oracle, Helm v4.2.3). So the writer keeps Helm's text and
+    // the round trip fails as Helm's does.
+    let v = y("'<<': 1\na: 1\n");
+    assert_eq!(v.as_map().unwrap()["<<"], Value::Float(1.0));
+    assert_eq!(to_yaml(&v).unwrap(), "<<: 1\na: 1\n");
+    assert_eq!(to_yaml_pretty(&v).unwrap(), "<<: 1\na: 1\n");
+    let tagged = y("xIp:\n!xIp: <<:\n");
+    assert_eq!(to_yaml(&tagged).unwrap(), "<<: null\nxIp: null\n");
+    assert_eq!(
+        from_yaml(&to_yaml(&tagged).unwrap()).unwrap_err().to_string(),
+        "error converting YAML to JSON: yaml: map merge requires map or sequence of maps as the value"
+    );
+}
+
+#[test]
 fn resolves_like_go_yaml_v2() {
     // Checked against helm-python-sdk's values_from_yaml (go-yaml v2 through sigs.k8s.io/yaml).
     let v = y("a: yes\nb: off\nc: 0777\nd: 1_000\ne: 1.5\nf: ~\ng: '1'\nh: 2020-01-02\ni: 0x1F\nn: x\nm: 08\nz: 1:30\n");
