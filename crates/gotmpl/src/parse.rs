@@ -1152,16 +1152,8 @@ impl<'a, 'f> Parser<'a, 'f> {
                         return Err((pos, "unexpected <define> in command".into()));
                     }
                     let (p2, t2) = self.next_non_space()?;
-                    let name = match t2 {
-                        Tok::Str(_) | Tok::RawStr(_) => {
-                            t2.string_value().unwrap_or_default().to_string()
-                        }
-                        other => {
-                            return Err((
-                                p2,
-                                format!("unexpected {} in define clause", other.describe()),
-                            ))
-                        }
+                    let Some(name) = t2.string_value() else {
+                        return Err((p2, format!("unexpected {} in define clause", t2.describe())));
                     };
                     self.expect_end("define clause")?;
                     let saved_vars = std::mem::replace(&mut self.vars, vec!["$".into()]);
@@ -1202,15 +1194,13 @@ impl<'a, 'f> Parser<'a, 'f> {
 
     fn template(&mut self, pos: usize, context: &str) -> PResult<Node> {
         let (p2, t2) = self.next_non_space()?;
-        let name = match t2 {
-            Tok::Str(_) | Tok::RawStr(_) => t2.string_value().unwrap_or_default().to_string(),
-            other => {
-                return Err((
-                    p2,
-                    format!("unexpected {} in {context} clause", other.describe()),
-                ))
-            }
+        let Some(name) = t2.string_value() else {
+            return Err((
+                p2,
+                format!("unexpected {} in {context} clause", t2.describe()),
+            ));
         };
+        let name = name.to_string();
         let (p3, t3) = self.next_non_space()?;
         let pipe = if let Tok::End(trim) = t3 {
             self.trim_next = trim;

@@ -9,7 +9,8 @@
 //! by a base-2 Fermat test, and only those that pass go to AWS-LC's Miller-Rabin test,
 //! which runs on its Montgomery assembly with the number of rounds AWS-LC uses for key
 //! generation. (Sieving to 2^21 instead of 2^15 and the Fermat filter cut a 4096-bit key's
-//! CPU time by about a quarter, a 2048-bit key's by about a seventh.) Keys are assembled as Go's `rsa.GenerateKey` assembles them
+//! CPU time by about a quarter, a 2048-bit key's by about a seventh.) Keys are assembled as
+//! Go's `rsa.GenerateKey` assembles them
 //! (e = 65537, primes with their top two bits set so that N has exactly the bits asked for,
 //! d = e^-1 mod lcm(p-1, q-1), the CRT values) and written as PKCS#1 DER.
 //!
