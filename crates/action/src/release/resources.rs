@@ -311,12 +311,16 @@ pub struct WaitOptions {
     pub timeout: Duration,
 }
 
+/// A count in an object's status (absent counts as 0, as in Go's zero values).
+fn int(v: &Json) -> i64 {
+    v.as_i64().unwrap_or(0)
+}
+
 /// Readiness of one live object, as Helm's status checks judge it: `Ok(true)` ready,
 /// `Ok(false)` not yet, `Err` failed for good.
 pub(crate) fn is_ready(obj: &Json, wait_for_jobs: bool) -> Result<bool, String> {
     let status = &obj["status"];
     let spec = &obj["spec"];
-    let int = |v: &Json| v.as_i64().unwrap_or(0);
     let generation_seen = || {
         let observed = status["observedGeneration"].as_i64();
         let generation = obj["metadata"]["generation"].as_i64();
@@ -398,7 +402,6 @@ fn statefulset_rolled_out(spec: &Json, status: &Json, replicas: i64) -> bool {
     {
         return true;
     }
-    let int = |v: &Json| v.as_i64().unwrap_or(0);
     if let Some(partition) = strategy["rollingUpdate"]["partition"].as_i64() {
         if partition > 0 {
             return int(&status["updatedReplicas"]) >= replicas - partition;
@@ -445,7 +448,6 @@ pub struct Readiness {
 /// A short account of an object's status for a progress display.
 fn readiness_detail(obj: &Json) -> String {
     let status = &obj["status"];
-    let int = |v: &Json| v.as_i64().unwrap_or(0);
     match obj["kind"].as_str().unwrap_or("") {
         "Deployment" | "ReplicaSet" | "StatefulSet" => format!(
             "{}/{} replicas ready",
