@@ -3,8 +3,15 @@
 //! dependencies (aliases, tags, conditions, import-values), as Helm v4.2.3 does in
 //! pkg/chart/common/util/coalesce.go and pkg/chart/v2/util/dependencies.go.
 //!
-//! Helm mutates Go maps in place here; these functions work on owned [`Map`] trees
-//! (copied out of shared [`Value`] maps) and rebuild values at the end.
+//! Helm mutates Go maps in place here, on deep copies of the chart's and the user's values
+//! made for each coalescing. These functions never change a shared map: they copy one level
+//! ([`Dict::snapshot`]) where they change it and share everything they leave alone, so the
+//! chart's defaults are not copied for every coalescing (dependency processing coalesces the
+//! whole chart tree several times, disabled subcharts included). Only the values handed out
+//! by the public functions are deep copies, since templates may change them in place
+//! (`set`, `merge`), which must not reach the chart's defaults or the user's values.
+//!
+//! [`Dict::snapshot`]: rudder_value::Dict::snapshot
 
 use rudder_value::{Map, Value};
 
@@ -25,11 +32,6 @@ pub fn merge_maps(a: Map, b: Map) -> Map {
         out.insert(k, v);
     }
     out
-}
-
-/// A deep, unshared copy of a value tree as owned maps.
-fn owned(v: &Value) -> Value {
-    v.deep_clone()
 }
 
 fn is_table(v: &Value) -> bool {
@@ -164,7 +166,7 @@ fn child_merge(chart: &Chart, key: &str, merge: bool) -> bool {
 /// chart's parent.
 fn coalesce_chart_values(chart: &Chart, v: &mut Map, prefix: &str, merge: bool, logs: &mut Logs) {
     let sub_prefix = concat_prefix(prefix, chart.name());
-    let defaults = table_of(&owned(&chart.values));
+    let defaults = table_of(&chart.values);
     for (key, val) in defaults {
         match v.get(&key) {
             Some(value) => {
@@ -242,24 +244,28 @@ fn coalesce(
 /// (enabled) subchart, `null` deleting keys. Where a table meets a non-table, Helm logs a
 /// warning and keeps the user's value; those warnings go to `logs`.
 pub fn coalesce_values(chart: &Chart, user: &Value, logs: &mut Logs) -> Result<Value, String> {
-    let mut dest = table_of(&owned(user));
-    coalesce(chart, &mut dest, "", false, logs)?;
-    Ok(Value::map(dest))
+    Ok(coalesced(chart, user, false, logs)?.deep_clone())
 }
 
 /// Helm's `MergeValues` (coalescing that keeps `null`s), used for import-values.
 pub fn merge_values(chart: &Chart, user: &Value, logs: &mut Logs) -> Result<Value, String> {
-    let mut dest = table_of(&owned(user));
-    coalesce(chart, &mut dest, "", true, logs)?;
+    Ok(coalesced(chart, user, true, logs)?.deep_clone())
+}
+
+/// Coalesced values that share every map they do not change with the chart's and the
+/// user's values: for reading, or for values that stay inside this module.
+fn coalesced(chart: &Chart, user: &Value, merge: bool, logs: &mut Logs) -> Result<Value, String> {
+    let mut dest = table_of(user);
+    coalesce(chart, &mut dest, "", merge, logs)?;
     Ok(Value::map(dest))
 }
 
 /// Helm's `CoalesceTables`: `dst` over `src` at the top level of a values tree (as
 /// `--reuse-values` and lint's values check use it), `null` in `dst` deleting keys.
 pub fn coalesce_tables_top(dst: &Value, src: &Value, logs: &mut Logs) -> Value {
-    let mut out = table_of(&owned(dst));
-    coalesce_tables(&mut out, table_of(&owned(src)), "", false, logs);
-    Value::map(out)
+    let mut out = table_of(dst);
+    coalesce_tables(&mut out, table_of(src), "", false, logs);
+    Value::map(out).deep_clone()
 }
 
 /// Helm's `Values.PathValue`: a non-table value at a dotted path.
@@ -355,7 +361,7 @@ fn process_enabled(
     for r in &mut chart.metadata.dependencies {
         r.enabled = true;
     }
-    let cvals = table_of(&coalesce_values(chart, values, logs)?);
+    let cvals = table_of(&coalesced(chart, values, false, logs)?);
     // Tags.
     if let Some(Value::Map(tags)) = cvals.get("tags") {
         let tags = tags.snapshot();
@@ -450,7 +456,7 @@ fn process_import_values(chart: &mut Chart, logs: &mut Logs) -> Result<(), Strin
     if chart.metadata.dependencies.is_empty() {
         return Ok(());
     }
-    let cvals = table_of(&merge_values(chart, &Value::map(Map::new()), logs)?);
+    let cvals = table_of(&coalesced(chart, &Value::map(Map::new()), true, logs)?);
     let mut b = Map::new();
     for r in &mut chart.metadata.dependencies {
         let mut out = Vec::new();
@@ -556,6 +562,31 @@ mod tests {
                 .collect(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn coalesced_values_share_no_map_with_the_chart_or_the_user() {
+        // Templates may change .Values in place (`set`, `merge`); coalescing shares maps
+        // internally, so what it hands out must be a copy.
+        let mut c = chart(&[
+            ("Chart.yaml", "apiVersion: v2\nname: top\nversion: 1.0.0\ndependencies:\n- name: sub\n  version: 0.1.0\n"),
+            ("values.yaml", "a: {b: 1}\n"),
+            ("charts/sub/Chart.yaml", "apiVersion: v2\nname: sub\nversion: 0.1.0\n"),
+            ("charts/sub/values.yaml", "x: {y: 2}\n"),
+        ]);
+        let user = rudder_value::yaml::from_yaml("u: {v: 3}\n").unwrap();
+        let mut logs = Logs::new();
+        process_dependencies(&mut c, &user, &mut logs).unwrap();
+        let v = coalesce_values(&c, &user, &mut logs).unwrap();
+        for path in [&["a"][..], &["sub", "x"], &["u"]] {
+            let Some(Value::Map(d)) = v.get_path(path) else {
+                panic!("{path:?} is not a table in {}", v.to_go_string());
+            };
+            d.insert("changed", Value::Bool(true));
+        }
+        assert_eq!(c.values.get_path(&["a", "changed"]), None);
+        assert_eq!(c.dependencies[0].values.get_path(&["x", "changed"]), None);
+        assert_eq!(user.get_path(&["u", "changed"]), None);
     }
 
     #[test]
