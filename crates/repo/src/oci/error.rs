@@ -146,6 +146,15 @@ pub enum Error {
     /// A version constraint that does not parse (Masterminds/semver's text).
     #[error("{0}")]
     Constraint(String),
+    /// A version that is not the reference's own tag.
+    #[error("chart reference and version mismatch: {version} is not {tag}")]
+    VersionMismatch { version: String, tag: String },
+    /// A version whose tag points at another manifest than the reference's digest.
+    #[error("chart reference digest mismatch: {found} is not {expected}")]
+    ReferenceDigestMismatch { found: String, expected: String },
+    /// A repository without any semantic-version tag.
+    #[error("unable to locate any tags in provided repository: {reference}")]
+    NoTags { reference: String },
     /// No tag is the version or within the constraint.
     #[error("could not locate a version matching provided version string {version}")]
     NoMatchingTag { version: String },
