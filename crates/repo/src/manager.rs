@@ -858,15 +858,10 @@ impl Manager<'_> {
             }
             if is_oci(&dep.repository) {
                 // `findChartURL` gives `REPO/NAME:VERSION`, which `parseOCIRef` splits again.
+                // Helm then records the reference without its tag as downloaded, so its
+                // "Already downloaded" check (made with the tag) never matches an OCI
+                // dependency: each one is pulled, even twice the same version.
                 let url = format!("{}/{}:{}", dep.repository, dep.name, dep.version);
-                if fetched.contains(&url) {
-                    let line = format!(
-                        "Already downloaded {} from repo {}",
-                        dep.name, dep.repository
-                    );
-                    self.say(&line);
-                    continue;
-                }
                 let line = format!("Downloading {} from repo {}", dep.name, dep.repository);
                 self.say(&line);
                 let (reference, version) = parse_oci_ref(&url)?;
@@ -877,7 +872,6 @@ impl Manager<'_> {
                     });
                     break;
                 }
-                fetched.push(url);
                 continue;
             }
             let (url, options) =

@@ -238,6 +238,7 @@ fn oci_dependencies_resolve_download_and_lock_as_helm_does() {
     let deps = format!(
         "- name: web\n  version: ^1.1.0\n  repository: oci://{open}/{public}\n\
          - name: web\n  alias: pinned\n  version: 2.0.0\n  repository: oci://{open}/{public}\n\
+         - name: web\n  alias: again\n  version: 2.0.0\n  repository: oci://{open}/{public}\n\
          - name: db\n  version: \">=0.3.0\"\n  repository: oci://{guarded}/{private}\n"
     );
     let mine = home.path("mine/parent");
@@ -260,11 +261,18 @@ fn oci_dependencies_resolve_download_and_lock_as_helm_does() {
     ] {
         assert!(out.contains(&pulled), "{pulled:?} not in\n{out}");
     }
-    assert!(out.contains("Saving 3 charts\n"), "{out}");
+    assert!(out.contains("Saving 4 charts\n"), "{out}");
+    // The same OCI chart and version twice is pulled twice: Helm's downloadAll records
+    // an OCI dependency under its reference without the tag but looks it up with the tag
+    // (pkg/downloader/manager.go: `churls[churl]` after `parseOCIRef`), so it never says
+    // "Already downloaded" for one.
+    assert_eq!(out.matches("/web:2.0.0\n").count(), 2, "{out}");
+    assert!(!out.contains("Already downloaded"), "{out}");
     let lock = lock_without_time(&mine);
     assert!(
         lock.starts_with(&format!(
             "dependencies:\n- name: web\n  repository: oci://{open}/{public}\n  version: 1.2.0+build.3\n\
+             - name: web\n  repository: oci://{open}/{public}\n  version: 2.0.0\n\
              - name: web\n  repository: oci://{open}/{public}\n  version: 2.0.0\n\
              - name: db\n  repository: oci://{guarded}/{private}\n  version: 0.3.1\ndigest: sha256:"
         )),
@@ -436,7 +444,32 @@ fn oci_dependency_errors_and_credential_flags() {
         )
     );
 
+    // An exact version is locked without asking the registry; the pull then fails.
+    let missing_deps =
+        format!("- name: web\n  version: 1.0.1\n  repository: oci://{open}/{public}\n");
+    let missing = home.path("missing/parent");
+    parent(&missing, &missing_deps);
+    let not_found = refused(
+        &home,
+        &[
+            "dependency",
+            "update",
+            missing.to_str().unwrap(),
+            "--plain-http",
+        ],
+    );
+    assert!(
+        not_found.starts_with(&format!("could not download oci://{open}/{public}/web: ")),
+        "{not_found}"
+    );
+
     if let Some(python) = &python {
+        let helms = home.path("helm-missing/parent");
+        parent(&helms, &missing_deps);
+        assert_eq!(
+            helm_dependency(python, &home, false, &helms, None),
+            Err(not_found)
+        );
         let helms = home.path("helm-guarded/parent");
         parent(&helms, &guarded_deps);
         assert_eq!(
