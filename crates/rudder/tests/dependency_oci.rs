@@ -693,3 +693,250 @@ fn verify_checks_dependencies_from_chart_repositories_too() {
         );
     }
 }
+
+fn have(cmd: &str, arg: &str) -> bool {
+    Command::new(cmd)
+        .arg(arg)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok()
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(out.status.success(), "openssl {args:?}: {}", stderr(&out));
+}
+
+/// A docker-registry process, stopped when dropped.
+struct Registry(std::process::Child);
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A docker-registry over TLS on loopback that also asks for a client certificate signed
+/// by the same CA; returns it and its `host:port`.
+fn tls_registry(dir: &Path) -> (Registry, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dir.join("registry.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n\
+             storage:\n  filesystem:\n    rootdirectory: {storage}\n\
+             http:\n  addr: 127.0.0.1:{port}\n  tls:\n    certificate: {cert}\n    key: {key}\n    clientcas:\n      - {ca}\n",
+            storage = dir.join("storage").display(),
+            cert = dir.join("server.pem").display(),
+            key = dir.join("server.key").display(),
+            ca = dir.join("ca.pem").display(),
+        ),
+    )
+    .unwrap();
+    let child = Command::new("docker-registry")
+        .args(["serve", config.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("docker-registry runs");
+    let registry = Registry(child);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the TLS registry did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    (registry, format!("127.0.0.1:{port}"))
+}
+
+/// `--ca-file`, `--cert-file`/`--key-file` and `--insecure-skip-tls-verify` of `dependency
+/// update` reach the registry client (pkg/cmd/dependency_update.go hands them to
+/// newRegistryClient, which pkg/cmd/root.go turns into the client's TLS configuration when
+/// a CA, a certificate and key, or insecure is given). helm-python-sdk's dependency_update
+/// has no TLS options, so this is rudder's side only.
+#[test]
+fn registry_tls_flags_reach_oci_dependencies() {
+    if !have("docker-registry", "--version") || !have("openssl", "version") {
+        common::skip("docker-registry or openssl is missing (scripts/registry installs the first)");
+        return;
+    }
+    let home = HelmHome::new();
+    let d = home.path("tls");
+    std::fs::create_dir_all(&d).unwrap();
+    openssl(
+        &d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=rudder test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ],
+    );
+    std::fs::write(d.join("server.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    std::fs::write(d.join("client.cnf"), "extendedKeyUsage=clientAuth\n").unwrap();
+    for (who, subject) in [("server", "/CN=127.0.0.1"), ("client", "/CN=rudder client")] {
+        openssl(
+            &d,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                subject,
+                "-keyout",
+                &format!("{who}.key"),
+                "-out",
+                &format!("{who}.csr"),
+            ],
+        );
+        openssl(
+            &d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{who}.csr"),
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                &format!("{who}.cnf"),
+                "-out",
+                &format!("{who}.pem"),
+            ],
+        );
+    }
+    let (_registry, host) = tls_registry(&d);
+    let path = |f: &str| d.join(f).to_str().unwrap().to_string();
+    let (ca, cert, key) = (path("ca.pem"), path("client.pem"), path("client.key"));
+    let web = chart_archive(&home, "web", "1.0.0", None);
+    must(
+        &home,
+        &[
+            "push",
+            web.to_str().unwrap(),
+            &format!("oci://{host}/charts"),
+            "--ca-file",
+            &ca,
+            "--cert-file",
+            &cert,
+            "--key-file",
+            &key,
+        ],
+    );
+    let chart = home.path("tls-parent/parent");
+    parent(
+        &chart,
+        &format!("- name: web\n  version: ^1.0.0\n  repository: oci://{host}/charts\n"),
+    );
+    let chart_s = chart.to_str().unwrap();
+
+    // Without the CA the server is not trusted; without the client certificate the
+    // registry refuses the handshake.
+    let untrusted = refused(&home, &["dependency", "update", chart_s]);
+    assert!(
+        untrusted.starts_with(&format!(
+            "could not retrieve list of tags for repository oci://{host}/charts: "
+        )),
+        "{untrusted}"
+    );
+    let no_client_cert = refused(&home, &["dependency", "update", chart_s, "--ca-file", &ca]);
+    assert!(
+        no_client_cert.starts_with(&format!(
+            "could not retrieve list of tags for repository oci://{host}/charts: "
+        )),
+        "{no_client_cert}"
+    );
+    // (The TLS failure itself is worded by rustls, not as Go's crypto/tls words it.)
+    for refusal in [&untrusted, &no_client_cert] {
+        assert!(refusal.to_lowercase().contains("certificate"), "{refusal}");
+    }
+    assert!(!chart.join("charts").exists() || charts_dir(&chart).is_empty());
+
+    let out = must(
+        &home,
+        &[
+            "dependency",
+            "update",
+            chart_s,
+            "--ca-file",
+            &ca,
+            "--cert-file",
+            &cert,
+            "--key-file",
+            &key,
+        ],
+    );
+    assert!(
+        out.contains(&format!("Pulled: {host}/charts/web:1.0.0\n")),
+        "{out}"
+    );
+    assert_eq!(
+        charts_dir(&chart),
+        [("web-1.0.0.tgz".to_string(), std::fs::read(&web).unwrap())]
+    );
+    // --insecure-skip-tls-verify in place of the CA.
+    std::fs::remove_dir_all(chart.join("charts")).unwrap();
+    must(
+        &home,
+        &[
+            "dependency",
+            "build",
+            chart_s,
+            "--insecure-skip-tls-verify",
+            "--cert-file",
+            &cert,
+            "--key-file",
+            &key,
+        ],
+    );
+    assert_eq!(names(&charts_dir(&chart)), ["web-1.0.0.tgz"]);
+    // package -u takes the same flags.
+    std::fs::remove_dir_all(chart.join("charts")).unwrap();
+    let dest = home.path("tls-packaged");
+    must(
+        &home,
+        &[
+            "package",
+            chart_s,
+            "-u",
+            "--ca-file",
+            &ca,
+            "--cert-file",
+            &cert,
+            "--key-file",
+            &key,
+            "-d",
+            dest.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(names(&charts_dir(&chart)), ["web-1.0.0.tgz"]);
+    assert!(dest.join("parent-0.1.0.tgz").exists());
+}
