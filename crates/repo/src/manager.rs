@@ -338,6 +338,19 @@ fn is_oci(repository: &str) -> bool {
     repository.starts_with("oci://")
 }
 
+/// Why Helm cannot fetch `index.yaml` of an `oci://` repository: its OCI getter pulls
+/// `REPO/index.yaml` as a reference without a tag, which the registry library parses and
+/// then refuses before any request (oras-go v2.6.1 `Repository.ParseReference`: an empty
+/// reference is `invalid reference`, reported by `oras.Copy` as a failed `FetchReference`).
+fn oci_index_error(url: &str) -> String {
+    let index = crate::resolve::resolve_reference_url(url, "index.yaml");
+    match crate::oci::Reference::parse(index.trim_start_matches("oci://")) {
+        Err(e) => e.to_string(),
+        Ok(_) => crate::oci::Error::FetchReference(Box::new(crate::oci::Error::EmptyReference))
+            .to_string(),
+    }
+}
+
 /// `parseOCIRef`: `oci://host[:port]/path/name:tag` split into the reference and the tag
 /// (at the first `:` after the host and port).
 fn parse_oci_ref(url: &str) -> Result<(String, String), Error> {
@@ -592,7 +605,12 @@ impl Manager<'_> {
         }
         for r in unique {
             let managed = r.name.starts_with(MANAGER_KEY_PREFIX);
-            let line = match download_index_file(&r, &self.paths) {
+            let fetched = if is_oci(&r.url) {
+                Err(oci_index_error(&r.url))
+            } else {
+                download_index_file(&r, &self.paths).map_err(|e| e.to_string())
+            };
+            let line = match fetched {
                 Err(e) if managed => format!(
                     "...Unable to get an update from the {:?} chart repository:\n\t{e}",
                     r.url
@@ -1211,6 +1229,14 @@ mod tests {
         assert_eq!(
             parse_oci_ref("oci://host/web").unwrap_err().to_string(),
             "could not parse OCI reference: improperly formatted oci chart reference: oci://host/web"
+        );
+    }
+
+    #[test]
+    fn oci_repositories_have_no_index() {
+        assert_eq!(
+            oci_index_error("oci://127.0.0.1:5000/charts"),
+            "failed to perform \"FetchReference\" on source: invalid reference"
         );
     }
 

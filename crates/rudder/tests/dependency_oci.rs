@@ -261,6 +261,18 @@ fn oci_dependencies_resolve_download_and_lock_as_helm_does() {
     ] {
         assert!(out.contains(&pulled), "{pulled:?} not in\n{out}");
     }
+    // Without a repositories.yaml, Helm treats each OCI repository as an unmanaged chart
+    // repository and tries its index.yaml first; its OCI getter refuses the untagged
+    // reference (pkg/downloader/manager.go ensureMissingRepos and parallelRepoUpdate,
+    // pkg/getter/ocigetter.go, oras-go v2.6.1 Repository.ParseReference and copyerror.go).
+    assert!(
+        out.starts_with(&format!(
+            "Getting updates for unmanaged Helm repositories...\n\
+             ...Unable to get an update from the \"oci://{open}/{public}\" chart repository:\n\
+             \tfailed to perform \"FetchReference\" on source: invalid reference\n"
+        )),
+        "{out}"
+    );
     assert!(out.contains("Saving 4 charts\n"), "{out}");
     // The same OCI chart and version twice is pulled twice: Helm's downloadAll records
     // an OCI dependency under its reference without the tag but looks it up with the tag

@@ -9,6 +9,10 @@ pub enum Error {
     /// A reference without a registry or a repository part.
     #[error("invalid reference: missing registry or repository")]
     MissingRegistryOrRepository,
+    /// A reference without a tag or digest where one is needed (oras-go's bare
+    /// `ErrInvalidReference`).
+    #[error("invalid reference")]
+    EmptyReference,
     /// A reference whose `part` (registry, repository, tag, digest) is malformed.
     #[error("invalid reference: invalid {part} \"{value}\"")]
     InvalidReference { part: &'static str, value: String },
