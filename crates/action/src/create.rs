@@ -163,7 +163,9 @@ pub fn create(name_arg: &str, out: &mut dyn Write) -> Result<PathBuf, Error> {
 /// `helm create NAME --starter STARTER`: the starter chart (a name under
 /// `<data home>/starters`, or an absolute path) copied as Helm's `CreateFrom` copies it:
 /// a new Chart.yaml (name, Helm's description, type application, version and appVersion
-/// 0.1.0), the placeholder replaced in templates and values.yaml, other files as they are.
+/// 0.1.0), the placeholder replaced in templates and values.yaml, other files as they are,
+/// subcharts as archives in charts/. The starter's Chart.lock is not copied (Helm's loader
+/// keeps it apart from the files SaveDir writes).
 pub fn create_from_starter(
     name_arg: &str,
     starter: &str,
@@ -177,12 +179,6 @@ pub fn create_from_starter(
     let chart = rudder_chart::load(&source)
         .map_err(|e| Error::message(format!("could not load {}: {e}", source.display())))?;
     let (name, dir) = chart_dir(name_arg)?;
-    if !chart.dependencies.is_empty() {
-        return Err(Error::message(format!(
-            "could not load {}: starters with subcharts are not supported by rudder",
-            source.display()
-        )));
-    }
     std::fs::create_dir_all(&dir).map_err(io_at(&dir))?;
     let metadata = rudder_chart::Metadata {
         name: name.clone(),
@@ -206,6 +202,21 @@ pub fn create_from_starter(
     }
     for f in &chart.files {
         write_file(&dir.join(&f.name), &f.data)?;
+    }
+    // SaveDir writes each subchart of the starter (a folder or an archive in its charts/)
+    // as an archive, `charts/NAME-VERSION.tgz`, the placeholder left as it is
+    // (pkg/chart/v2/util/save.go SaveDir: `Save(dep, base)` for `c.Dependencies()`).
+    for dep in &chart.dependencies {
+        let data = rudder_chart::package::archive(
+            dep,
+            &rudder_chart::package::MetadataOverrides::default(),
+        )
+        .map_err(|e| Error::message(format!("saving {name}/charts/{}: {e}", dep.metadata.name)))?;
+        let file = dir.join("charts").join(format!(
+            "{}-{}.tgz",
+            dep.metadata.name, dep.metadata.version
+        ));
+        write_file(&file, &data)?;
     }
     Ok(dir)
 }

@@ -140,8 +140,15 @@ fn status(charts_dir: &Path, dep: &Dependency, parent: &Chart) -> &'static str {
 pub struct DependencyUpdateOptions {
     /// `--skip-refresh`: use the cached repository indexes as they are.
     pub skip_refresh: bool,
-    /// `--verify`: provenance checks, which rudder does not do yet (refused).
+    /// `--verify`: check each downloaded dependency's provenance file against `keyring`.
     pub verify: bool,
+    /// `--keyring` (empty: Helm's default keyring).
+    pub keyring: PathBuf,
+    /// The registry client's flags (`--username`, `--password`, `--cert-file`,
+    /// `--key-file`, `--ca-file`, `--insecure-skip-tls-verify`, `--plain-http`), which in
+    /// Helm apply to OCI dependencies only; chart repositories keep their repositories.yaml
+    /// settings.
+    pub registry: crate::RegistryOptions,
     /// `--debug`.
     pub debug: bool,
     /// Where Helm's log lines go (a lock file checked against Helm v2's hash).
@@ -154,11 +161,9 @@ fn manager<'a>(
     options: &DependencyUpdateOptions,
     out: &'a mut dyn std::io::Write,
 ) -> Result<Manager<'a>, Error> {
-    if options.verify {
-        return Err(Error::message(
-            "--verify: provenance verification is not supported by rudder yet",
-        ));
-    }
+    // As Helm, the registry client is made before anything else, so bad TLS files fail
+    // first.
+    let registry = crate::registry::client(paths, &options.registry)?;
     Ok(Manager {
         out,
         chart_path: PathBuf::from(clean_chart_path(chart_dir)),
@@ -166,6 +171,10 @@ fn manager<'a>(
         skip_update: options.skip_refresh,
         debug: options.debug,
         log: log_to(&options.log),
+        registry: Some(registry),
+        registry_out: None,
+        verify: options.verify,
+        keyring: crate::verify::keyring_or_default(&options.keyring),
     })
 }
 

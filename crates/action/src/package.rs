@@ -17,16 +17,25 @@ pub struct PackageOptions {
     pub destination: String,
     /// `-u/--dependency-update`: `dependency update` (quietly) before packaging.
     pub dependency_update: bool,
+    /// The registry client's flags, for OCI dependencies with `-u`.
+    pub registry: crate::RegistryOptions,
+    /// `--keyring` (only kept for the update: Helm's `package -u` does not verify).
+    pub keyring: PathBuf,
     /// Where Helm's log lines go.
     pub log: crate::LogSink,
 }
 
 /// Packages the chart folder at `chart_dir`; returns the archive's path as Helm prints it.
+/// With `-u`, what the registry client prints while pulling OCI dependencies goes to
+/// `out` (Helm discards the rest of the update's output).
 pub fn package(
     paths: &HelmPaths,
     chart_dir: &str,
     options: &PackageOptions,
+    out: &mut dyn std::io::Write,
 ) -> Result<PathBuf, Error> {
+    // Helm's package command makes its registry client before looking at any chart.
+    let registry = crate::registry::client(paths, &options.registry)?;
     let path = Path::new(chart_dir);
     std::fs::metadata(path)
         .map_err(|e| Error::message(format!("stat {chart_dir}: {}", io_error_text(&e))))?;
@@ -39,6 +48,10 @@ pub fn package(
             skip_update: false,
             debug: false,
             log: crate::dependency::log_to(&options.log),
+            registry: Some(registry),
+            registry_out: Some(out),
+            verify: false,
+            keyring: crate::verify::keyring_or_default(&options.keyring),
         };
         manager.update()?;
     }

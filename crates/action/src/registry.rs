@@ -3,8 +3,7 @@
 
 use std::path::Path;
 
-use rudder_repo::oci::client::tag_matching;
-use rudder_repo::oci::{self, Client, ClientOptions, Reference};
+use rudder_repo::oci::{self, Client, ClientOptions};
 use rudder_repo::HelmPaths;
 
 use crate::Error;
@@ -22,7 +21,8 @@ pub struct RegistryOptions {
     pub password: String,
 }
 
-fn client(paths: &HelmPaths, options: &RegistryOptions) -> Result<Client, Error> {
+/// Helm's `newRegistryClient`: the flags, and the credentials of Helm's registry config.
+pub(crate) fn client(paths: &HelmPaths, options: &RegistryOptions) -> Result<Client, Error> {
     Client::new(ClientOptions {
         plain_http: options.plain_http,
         ca_file: options.ca_file.clone(),
@@ -137,16 +137,8 @@ impl OciChart {
     }
 }
 
-/// The OCI side of Helm's `ChartDownloader` (`ValidateReference`, then the OCI getter):
-/// `oci://host/repo/name[:tag][@digest]` with `version` (an exact version, a constraint, or
-/// empty for the reference's tag, else the newest tag) resolved against the repository's
-/// tags, then pulled. A digest pins the manifest; with a version too, the version's tag must
-/// resolve to that digest when it exists.
-///
-/// With `with_prov`, the manifest's provenance layer too. Helm's
-/// `DownloadTo` asks the OCI getter for `REF.prov`, which pulls the same manifest again for
-/// its provenance layer alone (pkg/getter/ocigetter.go); with `--verify`, a chart without
-/// one fails with `failed to fetch provenance "oci://REF.prov"` (see [`OciChart::prov_error`]).
+/// The OCI side of Helm's `ChartDownloader`: `reference` at `version` fetched through
+/// [`oci::fetch::fetch_chart`] with a client made of `options` and Helm's registry config.
 pub(crate) fn fetch_oci_chart_with_prov(
     paths: &HelmPaths,
     reference: &str,
@@ -155,80 +147,13 @@ pub(crate) fn fetch_oci_chart_with_prov(
     with_prov: bool,
 ) -> Result<OciChart, Error> {
     let client = client(paths, options)?;
-    let without_scheme = reference.trim_start_matches("oci://");
-    let parsed = Reference::parse(without_scheme)?;
-    let mut version = version.to_string();
-    if version.is_empty() {
-        version = parsed.tag.clone();
-    } else if !parsed.tag.is_empty() && parsed.tag != version {
-        return Err(Error::message(format!(
-            "chart reference and version mismatch: {version} is not {}",
-            parsed.tag
-        )));
-    }
-    // What is pulled, and the last path segment Helm names the saved archive after.
-    let (pull_ref, base) = if !parsed.digest.is_empty() {
-        if !version.is_empty() {
-            let tagged = format!("{}:{version}", parsed.repository_ref());
-            // An untagged manifest is fine: only a tag pointing elsewhere is an error.
-            if let Ok(found) = client.resolve(&tagged) {
-                if found != parsed.digest {
-                    return Err(Error::message(format!(
-                        "chart reference digest mismatch: {found} is not {}",
-                        parsed.digest
-                    )));
-                }
-            }
-        }
-        let pinned = format!("{}@{}", parsed.repository_ref(), parsed.digest);
-        let base = format!("{}@{}", last_segment(&parsed.repository), parsed.digest);
-        (pinned, base)
-    } else {
-        let tag = if rudder_semver::Version::parse(&version).is_ok() {
-            version
-        } else {
-            let tags = client.tags(&parsed.repository_ref())?;
-            if tags.is_empty() {
-                return Err(Error::message(format!(
-                    "unable to locate any tags in provided repository: {reference}"
-                )));
-            }
-            tag_matching(&tags, &version)?
-        };
-        let tagged = format!("{}:{tag}", parsed.repository_ref());
-        (
-            tagged,
-            format!("{}:{tag}", last_segment(&parsed.repository)),
-        )
-    };
-    let pulled = client.pull(&pull_ref, true, false)?;
-    // Helm's name: the segment's last `:` becomes `-` (`name:1.0.0` -> `name-1.0.0.tgz`,
-    // `name@sha256:<hex>` -> `name@sha256-<hex>.tgz`).
-    let file_name = match base.rsplit_once(':') {
-        Some((name, tag)) => format!("{name}-{tag}.tgz"),
-        None => format!("{base}.tgz"),
-    };
-    let mut output = pulled.output;
-    let (mut prov, mut prov_error) = (None, None);
-    if with_prov {
-        match client.pull(&pull_ref, false, true) {
-            Ok(p) => {
-                output.push_str(&p.output);
-                prov = p.prov;
-            }
-            Err(e) => prov_error = Some(e.to_string()),
-        }
-    }
+    let fetched = oci::fetch::fetch_chart(&client, reference, version, with_prov)?;
     Ok(OciChart {
-        file_name,
-        data: pulled.chart.unwrap_or_default(),
-        output,
-        prov,
-        prov_error,
-        prov_url: format!("oci://{pull_ref}.prov"),
+        file_name: fetched.file_name,
+        data: fetched.data,
+        output: fetched.output,
+        prov: fetched.prov,
+        prov_error: fetched.prov_error.map(|e| e.to_string()),
+        prov_url: fetched.prov_url,
     })
-}
-
-fn last_segment(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
 }

@@ -12,7 +12,13 @@
 //!
 //! Helm updates repository indexes in parallel goroutines, printing in completion order;
 //! rudder updates them one after another, in the file's order.
-//! OCI dependencies are reported as not supported here.
+//!
+//! Dependencies in OCI registries (`repository: oci://host/path`) are resolved against the
+//! registry's tags (an exact version is taken as it is) and pulled with the registry client
+//! the command made (its credentials and TLS flags, and Helm's registry config), as
+//! `internal/resolver` and `Manager.downloadAll` do. With `verify`, every downloaded
+//! dependency's provenance file is fetched beside it and checked against the keyring
+//! (`ChartDownloader.DownloadTo` with `VerifyAlways`).
 
 use std::collections::HashMap;
 use std::fs;
@@ -32,6 +38,9 @@ use crate::paths::HelmPaths;
 use crate::provenance::digest;
 use crate::repofile::{io_error_text, RepoEntry};
 use crate::resolve::{clean_path, has_scheme, resolve_reference_url, url_equal};
+
+/// Why one dependency could not be downloaded (or verified).
+type DownloadFailure = Box<dyn std::error::Error + Send + Sync>;
 
 /// The prefix of the cache names Helm gives repositories that are not configured.
 const MANAGER_KEY_PREFIX: &str = "helm-manager-";
@@ -57,9 +66,22 @@ pub enum Error {
     /// A `file://` (or `charts/<name>`) dependency whose folder is missing.
     #[error("directory {} not found", .0.display())]
     NoDirectory(PathBuf),
-    /// A dependency in an OCI registry.
-    #[error("dependency {name:?} is in an OCI registry ({repository}), which rudder does not support yet")]
-    OciUnsupported { name: String, repository: String },
+    /// The tags of an OCI dependency's repository could not be listed.
+    #[error("could not retrieve list of tags for repository {repository}: {source}")]
+    Tags {
+        repository: String,
+        #[source]
+        source: crate::oci::Error,
+    },
+    /// An OCI dependency with no registry client to fetch it.
+    #[error("unable to lookup ref {reference} at version '{version}', missing registry client")]
+    NoRegistryClient { reference: String, version: String },
+    /// An OCI dependency URL without a tag (`parseOCIRef`).
+    #[error("could not parse OCI reference: improperly formatted oci chart reference: {0}")]
+    OciReference(String),
+    /// A dependency's provenance file could not be fetched (`--verify`).
+    #[error("failed to fetch provenance {0:?}")]
+    NoProvenance(String),
     /// A dependency whose version constraint does not parse.
     #[error("dependency {name:?} has an invalid version/constraint format: {reason}")]
     Constraint { name: String, reason: String },
@@ -152,12 +174,12 @@ pub enum Error {
     /// Finding a dependency's archive URL failed.
     #[error("could not find : {0}")]
     CouldNotFind(#[source] Box<Error>),
-    /// Downloading a dependency failed.
+    /// Downloading (or, with `verify`, checking) a dependency failed.
     #[error("could not download {url}: {source}")]
     Download {
         url: String,
         #[source]
-        source: Box<crate::Error>,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A `file://` dependency whose version is not semantic (semver's text).
     #[error("{0}")]
@@ -209,6 +231,15 @@ pub struct Manager<'a> {
     pub debug: bool,
     /// Helm's log (its `log.Println`), which the command line prints on standard error.
     pub log: Box<dyn Fn(LogRecord) + 'a>,
+    /// The registry client for `oci://` dependencies (`None`: they fail as in Helm without
+    /// one).
+    pub registry: Option<crate::oci::Client>,
+    /// Where the registry client prints `Pulled:`/`Digest:`; `None` is `out`. (`package
+    /// -u` discards the manager's output but not its registry client's.)
+    pub registry_out: Option<&'a mut dyn Write>,
+    /// `--verify`: check each downloaded dependency's provenance against `keyring`.
+    pub verify: bool,
+    pub keyring: PathBuf,
 }
 
 fn go_json_string(s: &str) -> String {
@@ -307,11 +338,48 @@ fn is_oci(repository: &str) -> bool {
     repository.starts_with("oci://")
 }
 
-fn oci_unsupported(d: &Dependency) -> Error {
-    Error::OciUnsupported {
-        name: d.name.clone(),
-        repository: d.repository.clone(),
+/// Why Helm cannot fetch `index.yaml` of an `oci://` repository: its OCI getter pulls
+/// `REPO/index.yaml` as a reference without a tag, which the registry library parses and
+/// then refuses before any request (oras-go v2.6.1 `Repository.ParseReference`: an empty
+/// reference is `invalid reference`, reported by `oras.Copy` as a failed `FetchReference`).
+fn oci_index_error(url: &str) -> String {
+    let index = crate::resolve::resolve_reference_url(url, "index.yaml");
+    match crate::oci::Reference::parse(index.trim_start_matches("oci://")) {
+        Err(e) => e.to_string(),
+        Ok(_) => crate::oci::Error::FetchReference(Box::new(crate::oci::Error::EmptyReference))
+            .to_string(),
     }
+}
+
+/// `parseOCIRef`: `oci://host[:port]/path/name:tag` split into the reference and the tag
+/// (at the first `:` after the host and port).
+fn parse_oci_ref(url: &str) -> Result<(String, String), Error> {
+    let bad = || Error::OciReference(url.to_string());
+    let rest = url.strip_prefix("oci://").ok_or_else(bad)?;
+    // The host runs to the first `:` or `/`; a port of 1 to 5 digits may follow.
+    let host_end = rest.find([':', '/']).ok_or_else(bad)?;
+    let mut path_start = host_end;
+    if rest[host_end..].starts_with(':') {
+        let digits = rest[host_end + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        if (1..=5).contains(&digits) && rest[host_end + 1 + digits..].starts_with('/') {
+            path_start = host_end + 1 + digits;
+        }
+    }
+    let colon = match rest[path_start..].find(':') {
+        Some(i) if i > 0 => i + path_start,
+        Some(_) => return Err(bad()),
+        // No tag after the port: the regular expression backtracks and takes the port's
+        // colon as the tag's (`oci://host:5000/web` -> `oci://host`, `5000/web`).
+        None if path_start != host_end && host_end >= 2 => host_end,
+        None => return Err(bad()),
+    };
+    Ok((
+        format!("oci://{}", &rest[..colon]),
+        rest[colon + 1..].to_string(),
+    ))
 }
 
 fn parse_constraint(d: &Dependency) -> Result<Constraints, Error> {
@@ -537,7 +605,12 @@ impl Manager<'_> {
         }
         for r in unique {
             let managed = r.name.starts_with(MANAGER_KEY_PREFIX);
-            let line = match download_index_file(&r, &self.paths) {
+            let fetched = if is_oci(&r.url) {
+                Err(oci_index_error(&r.url))
+            } else {
+                download_index_file(&r, &self.paths).map_err(|e| e.to_string())
+            };
+            let line = match fetched {
                 Err(e) if managed => format!(
                     "...Unable to get an update from the {:?} chart repository:\n\t{e}",
                     r.url
@@ -589,12 +662,17 @@ impl Manager<'_> {
                 out.push(locked(&d.name, &d.repository, &ch.metadata.version));
                 continue;
             }
-            if is_oci(&d.repository) {
-                return Err(oci_unsupported(d));
-            }
             let repo_name = names.get(&d.name).cloned().unwrap_or_default();
             if repo_name.is_empty() {
                 out.push(locked(&d.name, &d.repository, &d.version));
+                continue;
+            }
+            if is_oci(&d.repository) {
+                // Helm counts an OCI dependency as found even when no tag is within the
+                // constraint (resolver.go keeps `found` true on that path): the constraint
+                // itself is locked, and the download reports that no tag matches.
+                let version = self.resolve_oci(d, &constraint)?;
+                out.push(locked(&d.name, &d.repository, &version));
                 continue;
             }
             let index_path = self.paths.cache_index_file(&repo_name);
@@ -629,6 +707,31 @@ impl Manager<'_> {
             digest: hash_req(reqs, &out),
             dependencies: out,
         })
+    }
+
+    /// The version of an OCI dependency: an exact version as it is, else the newest tag
+    /// within the constraint, else the constraint as it is.
+    fn resolve_oci(&self, d: &Dependency, constraint: &Constraints) -> Result<String, Error> {
+        let tags = if Version::parse(&d.version).is_ok() {
+            vec![d.version.clone()]
+        } else {
+            let reference = format!("{}/{}", d.repository.trim_start_matches("oci://"), d.name);
+            let client = self
+                .registry
+                .as_ref()
+                .ok_or_else(|| Error::NoRegistryClient {
+                    reference: reference.clone(),
+                    version: d.version.clone(),
+                })?;
+            client.tags(&reference).map_err(|source| Error::Tags {
+                repository: d.repository.clone(),
+                source,
+            })?
+        };
+        Ok(tags
+            .into_iter()
+            .find(|t| Version::parse(t).is_ok_and(|v| constraint.check(&v)))
+            .unwrap_or_else(|| d.version.clone()))
     }
 
     fn load_chart_repositories(&self) -> Result<Vec<(RepoEntry, IndexFile)>, Error> {
@@ -772,8 +875,22 @@ impl Manager<'_> {
                 continue;
             }
             if is_oci(&dep.repository) {
-                save_error = Some(oci_unsupported(dep));
-                break;
+                // `findChartURL` gives `REPO/NAME:VERSION`, which `parseOCIRef` splits again.
+                // Helm then records the reference without its tag as downloaded, so its
+                // "Already downloaded" check (made with the tag) never matches an OCI
+                // dependency: each one is pulled, even twice the same version.
+                let url = format!("{}/{}:{}", dep.repository, dep.name, dep.version);
+                let line = format!("Downloading {} from repo {}", dep.name, dep.repository);
+                self.say(&line);
+                let (reference, version) = parse_oci_ref(&url)?;
+                if let Err(source) = self.download_oci(&reference, &version, tmp) {
+                    save_error = Some(Error::Download {
+                        url: reference,
+                        source,
+                    });
+                    break;
+                }
+                continue;
             }
             let (url, options) =
                 match self.find_chart_url(&dep.name, &dep.version, &dep.repository, repos) {
@@ -795,14 +912,17 @@ impl Manager<'_> {
             self.say(&line);
             let got = downloader::resolve_chart_version(&self.paths, &url, "", &options).and_then(
                 |located: Located| {
-                    downloader::download_to(&self.paths.content_cache, &located, tmp)
+                    let saved = downloader::download_to(&self.paths.content_cache, &located, tmp)?;
+                    Ok((located, saved))
                 },
             );
-            if let Err(source) = got {
-                save_error = Some(Error::Download {
-                    url,
-                    source: Box::new(source),
-                });
+            let checked = match got {
+                Ok((located, saved)) if self.verify => self.verify_download(&located, &saved),
+                Ok(_) => Ok(()),
+                Err(source) => Err(Box::new(source) as DownloadFailure),
+            };
+            if let Err(source) = checked {
+                save_error = Some(Error::Download { url, source });
                 break;
             }
             fetched.push(url);
@@ -812,6 +932,59 @@ impl Manager<'_> {
             self.say(&line);
             return Err(e);
         }
+        Ok(())
+    }
+
+    /// An OCI dependency pulled into `dest` as `NAME-VERSION.tgz` (with `verify`, its
+    /// provenance layer beside it as `.prov`, then checked).
+    fn download_oci(
+        &mut self,
+        reference: &str,
+        version: &str,
+        dest: &Path,
+    ) -> Result<(), DownloadFailure> {
+        let Some(client) = self.registry.as_ref() else {
+            return Err(Box::new(Error::NoRegistryClient {
+                reference: reference.to_string(),
+                version: version.to_string(),
+            }));
+        };
+        let chart = crate::oci::fetch::fetch_chart(client, reference, version, self.verify)?;
+        let out: &mut dyn Write = match self.registry_out.as_mut() {
+            Some(w) => &mut **w,
+            None => &mut *self.out,
+        };
+        let _ = out.write_all(chart.output.as_bytes());
+        let file = dest.join(&chart.file_name);
+        fs::write(&file, &chart.data).map_err(crate::Error::io("open", &file))?;
+        if !self.verify {
+            return Ok(());
+        }
+        let prov = chart
+            .prov
+            .ok_or_else(|| Error::NoProvenance(chart.prov_url.clone()))?;
+        self.check_provenance(&file, &prov)
+    }
+
+    /// `--verify` of a dependency downloaded from a chart repository: `URL.prov` fetched
+    /// with the archive's options, saved beside it, and checked.
+    fn verify_download(&self, located: &Located, saved: &Path) -> Result<(), DownloadFailure> {
+        let prov_url = match located.url.find(['?', '#']) {
+            Some(i) => format!("{}.prov{}", &located.url[..i], &located.url[i..]),
+            None => format!("{}.prov", located.url),
+        };
+        let prov = crate::getter::get(&prov_url, &located.options)
+            .map_err(|_| Error::NoProvenance(prov_url.clone()))?;
+        self.check_provenance(saved, &prov)
+    }
+
+    /// `VerifyChart(file, file+".prov", keyring)` after saving the provenance file.
+    fn check_provenance(&self, archive: &Path, prov: &[u8]) -> Result<(), DownloadFailure> {
+        let mut prov_path = archive.as_os_str().to_owned();
+        prov_path.push(".prov");
+        let prov_path = PathBuf::from(prov_path);
+        fs::write(&prov_path, prov).map_err(crate::Error::io("open", &prov_path))?;
+        crate::provenance::verify_chart(archive, &prov_path, &self.keyring)?;
         Ok(())
     }
 
@@ -869,7 +1042,7 @@ impl Manager<'_> {
             let from = source.join(name);
             let to = dest.join(name);
             in_source.push(name.clone());
-            if let Err(e) = rudder_chart::loader::load(&from) {
+            if let Err(e) = load_file(&from) {
                 let line = format!(
                     "Could not verify {} for moving: {e} (Skipping)",
                     from.display()
@@ -896,7 +1069,7 @@ impl Manager<'_> {
                 continue;
             }
             let file = dest.join(name);
-            let ch = match rudder_chart::loader::load(&file) {
+            let ch = match load_file(&file) {
                 Ok(ch) => ch,
                 Err(e) => {
                     let line = format!(
@@ -942,6 +1115,44 @@ impl Manager<'_> {
             }
         }
         Ok(fs::write(&dest, text).map_err(crate::Error::io("open", &dest))?)
+    }
+}
+
+/// Helm's `loader.LoadFile` as the move and clean-up steps use it: a file that is not
+/// gzip is refused first with `archive.EnsureArchive`'s words, which name the file and the
+/// content type Go's `http.DetectContentType` gives it (only its text/binary split is
+/// rebuilt here: what lands in charts/ or tmpcharts/ is an archive, a provenance file, or
+/// some other file; a text file is `text/plain; charset=utf-8`).
+fn load_file(path: &Path) -> Result<Chart, String> {
+    let data =
+        fs::read(path).map_err(|e| format!("open {}: {}", path.display(), io_error_text(&e)))?;
+    if !data.starts_with(&[0x1f, 0x8b]) {
+        let name = path.display();
+        let text = name.to_string();
+        if text.ends_with(".yml") || text.ends_with(".yaml") {
+            return Err(format!(
+                "file '{name}' seems to be a YAML file, but expected a gzipped archive"
+            ));
+        }
+        return Err(format!(
+            "file '{name}' does not appear to be a gzipped archive; got '{}'",
+            sniffed_type(&data)
+        ));
+    }
+    rudder_chart::loader::load_archive(&data).map_err(|e| e.to_string())
+}
+
+/// `http.DetectContentType` for what is not an archive: text when the first 512 bytes hold
+/// none of the bytes Go calls binary (empty data is text too), else octet-stream.
+fn sniffed_type(data: &[u8]) -> &'static str {
+    let head = &data[..data.len().min(512)];
+    let binary = head.iter().any(|&b| {
+        b <= 0x08 || b == 0x0B || (0x0E..=0x1A).contains(&b) || (0x1C..=0x1F).contains(&b)
+    });
+    if binary {
+        "application/octet-stream"
+    } else {
+        "text/plain; charset=utf-8"
     }
 }
 
@@ -994,6 +1205,48 @@ mod tests {
             lock_yaml(&lock).unwrap(),
             "dependencies:\n- name: a\n  repository: https://x.io\n  version: 1.0.0\ndigest: sha256:00\ngenerated: \"2026-01-02T03:04:05.5Z\"\n"
         );
+    }
+
+    #[test]
+    fn oci_references_split_at_the_tag() {
+        assert_eq!(
+            parse_oci_ref("oci://127.0.0.1:5000/charts/web:1.2.3").unwrap(),
+            ("oci://127.0.0.1:5000/charts/web".into(), "1.2.3".into())
+        );
+        assert_eq!(
+            parse_oci_ref("oci://ghcr.io/org/web:^1.0").unwrap(),
+            ("oci://ghcr.io/org/web".into(), "^1.0".into())
+        );
+        assert_eq!(
+            parse_oci_ref("oci://host/web:1.0.0+build").unwrap(),
+            ("oci://host/web".into(), "1.0.0+build".into())
+        );
+        // As Go's regexp backtracks for `^(oci://[^:]+(:[0-9]{1,5})?[^:]+):(.*)$`.
+        assert_eq!(
+            parse_oci_ref("oci://host:5000/web").unwrap(),
+            ("oci://host".into(), "5000/web".into())
+        );
+        assert_eq!(
+            parse_oci_ref("oci://host/web").unwrap_err().to_string(),
+            "could not parse OCI reference: improperly formatted oci chart reference: oci://host/web"
+        );
+    }
+
+    #[test]
+    fn oci_repositories_have_no_index() {
+        assert_eq!(
+            oci_index_error("oci://127.0.0.1:5000/charts"),
+            "failed to perform \"FetchReference\" on source: invalid reference"
+        );
+    }
+
+    #[test]
+    fn non_archives_are_named_with_their_sniffed_type() {
+        assert_eq!(
+            sniffed_type(b"-----BEGIN PGP SIGNED MESSAGE-----\n"),
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(sniffed_type(b"\x00\x01binary"), "application/octet-stream");
     }
 
     #[test]

@@ -254,3 +254,153 @@ fn starters_are_copied_with_the_name_replaced() {
         stderr(&out)
     );
 }
+
+/// The entries of a gzipped tar archive: (path, bytes), in archive order.
+fn archive_entries(path: &Path) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let gz = flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap());
+    let mut archive = tar::Archive::new(gz);
+    archive
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let mut e = e.unwrap();
+            let name = e.path().unwrap().display().to_string();
+            let mut data = Vec::new();
+            e.read_to_end(&mut data).unwrap();
+            (name, data)
+        })
+        .collect()
+}
+
+#[test]
+fn starters_with_subcharts_and_other_files_are_copied_as_helm_copies_them() {
+    let work = HelmHome::new();
+    let home = work.dir.path();
+    let starter = home.join("data/starters/web");
+    let write = |rel: &str, data: &[u8]| {
+        let p: PathBuf = starter.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    };
+    write(
+        "Chart.yaml",
+        b"apiVersion: v2\nname: web\nversion: 9.9.9\ndependencies:\n- name: db\n  version: 0.2.0\n- name: cache\n  version: 1.0.0\n",
+    );
+    write("values.yaml", b"name: <CHARTNAME>-app\n");
+    write("templates/cm.yaml", b"kind: ConfigMap\nname: <CHARTNAME>\n");
+    write("README.md", b"About <CHARTNAME>\n");
+    write("values.schema.json", br#"{"type":"object"}"#);
+    write("crds/crd.yaml", b"kind: CustomResourceDefinition\n");
+    write("files/config.txt", b"cfg <CHARTNAME>\n");
+    write(".helmignore", b"*.bak\n");
+    write("notes.bak", b"ignored\n");
+    write(
+        "Chart.lock",
+        b"dependencies:\n- name: db\n  repository: \"\"\n  version: 0.2.0\ndigest: sha256:0\ngenerated: \"2020-01-01T00:00:00Z\"\n",
+    );
+    // A subchart as a folder, with a subchart of its own, and one as an archive.
+    write(
+        "charts/db/Chart.yaml",
+        b"apiVersion: v2\nname: db\nversion: 0.2.0\n",
+    );
+    write("charts/db/values.yaml", b"x: <CHARTNAME>\n");
+    write(
+        "charts/db/templates/s.yaml",
+        b"kind: Secret\nname: <CHARTNAME>\n",
+    );
+    write(
+        "charts/db/charts/inner/Chart.yaml",
+        b"apiVersion: v2\nname: inner\nversion: 3.0.0\n",
+    );
+    write("charts/db/charts/inner/templates/x.yaml", b"kind: X\n");
+    let cache_src = home.join("cache-src/cache");
+    std::fs::create_dir_all(cache_src.join("templates")).unwrap();
+    std::fs::write(
+        cache_src.join("Chart.yaml"),
+        "apiVersion: v2\nname: cache\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    std::fs::write(cache_src.join("templates/c.yaml"), "kind: C\n").unwrap();
+    let out = work.rudder(&[
+        "package",
+        cache_src.to_str().unwrap(),
+        "-d",
+        starter.join("charts").to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = work.rudder(&["create", "shop", "--starter", "web"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let made = home.join("shop");
+    // Chart.yaml is create.go's new metadata (pkg/cmd/create.go createV2Chart: name,
+    // description, type, version, appVersion, apiVersion), without the starter's
+    // dependencies; the starter's Chart.lock is not written (SaveDir writes Chart.yaml,
+    // values.yaml, the schema, templates, files and subcharts only).
+    assert_eq!(
+        std::fs::read_to_string(made.join("Chart.yaml")).unwrap(),
+        "apiVersion: v2\nappVersion: 0.1.0\ndescription: A Helm chart for Kubernetes\nname: shop\ntype: application\nversion: 0.1.0\n"
+    );
+    // Each subchart becomes charts/NAME-VERSION.tgz (save.go SaveDir: `Save(dep, base)`),
+    // its placeholders untouched.
+    let db = archive_entries(&made.join("charts/db-0.2.0.tgz"));
+    assert!(
+        db.contains(&(
+            "db/templates/s.yaml".to_string(),
+            b"kind: Secret\nname: <CHARTNAME>\n".to_vec()
+        )),
+        "{db:?}"
+    );
+    assert!(db
+        .iter()
+        .any(|(n, _)| n == "db/charts/inner/templates/x.yaml"));
+    // The chart made from the starter renders its subcharts.
+    let out = work.rudder(&["template", "rel", made.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for kind in [
+        "kind: ConfigMap\nname: shop\n",
+        "kind: Secret\n",
+        "kind: X\n",
+        "kind: C\n",
+    ] {
+        assert!(stdout(&out).contains(kind), "{kind:?} in {}", stdout(&out));
+    }
+
+    // Real Helm's CreateFrom (helm-python-sdk's Chart.create_from) on the same starter:
+    // the same files, the same bytes but for Chart.yaml (the SDK passes its own metadata,
+    // without create.go's description and type) and the archives, whose entries (names
+    // and contents) are the same.
+    let Some(python) = helm_python_path() else {
+        return;
+    };
+    let helms = home.join("helms");
+    std::fs::create_dir_all(&helms).unwrap();
+    let mut cmd = Command::new(&python);
+    cmd.args([
+        "-c",
+        "import sys, helm_python as h; h.Chart.create_from('shop', sys.argv[1], sys.argv[2])",
+        helms.to_str().unwrap(),
+        starter.to_str().unwrap(),
+    ]);
+    python_output(cmd);
+    let helms = helms.join("shop");
+    assert_eq!(tree(&made), tree(&helms));
+    for file in tree(&made) {
+        if file.ends_with('/') || file == "Chart.yaml" {
+            continue;
+        }
+        if file.ends_with(".tgz") {
+            assert_eq!(
+                archive_entries(&made.join(&file)),
+                archive_entries(&helms.join(&file)),
+                "{file}"
+            );
+        } else {
+            assert_eq!(
+                std::fs::read(made.join(&file)).unwrap(),
+                std::fs::read(helms.join(&file)).unwrap(),
+                "{file}"
+            );
+        }
+    }
+}

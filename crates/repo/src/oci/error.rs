@@ -9,6 +9,10 @@ pub enum Error {
     /// A reference without a registry or a repository part.
     #[error("invalid reference: missing registry or repository")]
     MissingRegistryOrRepository,
+    /// A reference without a tag or digest where one is needed (oras-go's bare
+    /// `ErrInvalidReference`).
+    #[error("invalid reference")]
+    EmptyReference,
     /// A reference whose `part` (registry, repository, tag, digest) is malformed.
     #[error("invalid reference: invalid {part} \"{value}\"")]
     InvalidReference { part: &'static str, value: String },
@@ -146,6 +150,15 @@ pub enum Error {
     /// A version constraint that does not parse (Masterminds/semver's text).
     #[error("{0}")]
     Constraint(String),
+    /// A version that is not the reference's own tag.
+    #[error("chart reference and version mismatch: {version} is not {tag}")]
+    VersionMismatch { version: String, tag: String },
+    /// A version whose tag points at another manifest than the reference's digest.
+    #[error("chart reference digest mismatch: {found} is not {expected}")]
+    ReferenceDigestMismatch { found: String, expected: String },
+    /// A repository without any semantic-version tag.
+    #[error("unable to locate any tags in provided repository: {reference}")]
+    NoTags { reference: String },
     /// No tag is the version or within the constraint.
     #[error("could not locate a version matching provided version string {version}")]
     NoMatchingTag { version: String },

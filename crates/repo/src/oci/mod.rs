@@ -7,12 +7,14 @@
 //!   so the same archive pushed by Helm and by rudder gets the same manifest digest).
 //! - [`client::Client`]: the OCI distribution API over ureq: ping/login, push, pull, tags,
 //!   with basic and bearer-token authentication and `--plain-http`.
+//! - [`fetch::fetch_chart`]: a chart by reference and version (tag lookup, pull, provenance).
 //! - [`credentials`]: Helm's registry config file (Docker's `config.json` format).
 //! - [`plugin`]: Helm plugins stored as OCI artifacts (`plugin install oci://...`).
 
 pub mod client;
 pub mod credentials;
 mod error;
+pub mod fetch;
 pub mod manifest;
 pub mod plugin;
 

@@ -34,8 +34,8 @@ pub struct DependencyUpdateArgs {
     #[arg(long)]
     verify: bool,
     /// keyring containing public keys
-    #[arg(long, default_value = "")]
-    keyring: String,
+    #[arg(long, default_value_os_t = rudder_action::provenance::default_keyring())]
+    keyring: std::path::PathBuf,
     /// do not refresh the local repository cache
     #[arg(long)]
     skip_refresh: bool,
@@ -64,21 +64,21 @@ pub struct DependencyUpdateArgs {
 
 impl DependencyUpdateArgs {
     fn options(&self, debug: bool) -> action::DependencyUpdateOptions {
-        // The credential and TLS flags are for OCI registries in Helm; chart repositories
-        // use the settings in repositories.yaml. The keyring only matters with --verify.
-        let _ = (
-            &self.keyring,
-            &self.username,
-            &self.password,
-            &self.cert_file,
-            &self.key_file,
-            self.insecure_skip_tls_verify,
-            self.plain_http,
-            &self.ca_file,
-        );
         action::DependencyUpdateOptions {
             skip_refresh: self.skip_refresh,
             verify: self.verify,
+            keyring: self.keyring.clone(),
+            // Helm hands these to the registry client only (OCI dependencies); chart
+            // repositories use their settings in repositories.yaml.
+            registry: action::RegistryOptions {
+                plain_http: self.plain_http,
+                ca_file: self.ca_file.clone(),
+                cert_file: self.cert_file.clone(),
+                key_file: self.key_file.clone(),
+                insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+                username: self.username.clone(),
+                password: self.password.clone(),
+            },
             debug,
             log: crate::slog::stderr_sink(),
         }

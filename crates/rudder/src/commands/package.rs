@@ -28,6 +28,27 @@ pub struct PackageArgs {
     dependency_update: bool,
     #[command(flatten)]
     sign: SignArgs,
+    /// chart repository username where to locate the requested chart
+    #[arg(long, default_value = "")]
+    username: String,
+    /// chart repository password where to locate the requested chart
+    #[arg(long, default_value = "")]
+    password: String,
+    /// identify HTTPS client using this SSL certificate file
+    #[arg(long, default_value = "")]
+    cert_file: String,
+    /// identify HTTPS client using this SSL key file
+    #[arg(long, default_value = "")]
+    key_file: String,
+    /// skip tls certificate checks for the chart download
+    #[arg(long)]
+    insecure_skip_tls_verify: bool,
+    /// use insecure HTTP connections for the chart download
+    #[arg(long)]
+    plain_http: bool,
+    /// verify certificates of HTTPS-enabled servers using this CA bundle
+    #[arg(long, default_value = "")]
+    ca_file: String,
 }
 
 pub fn run(p: PackageArgs, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
@@ -38,11 +59,22 @@ pub fn run(p: PackageArgs, settings: &Settings, out: &mut dyn Write) -> Result<(
         },
         destination: p.destination,
         dependency_update: p.dependency_update,
+        // The registry client pulls OCI dependencies with -u.
+        registry: action::RegistryOptions {
+            plain_http: p.plain_http,
+            ca_file: p.ca_file.clone(),
+            cert_file: p.cert_file.clone(),
+            key_file: p.key_file.clone(),
+            insecure_skip_tls_verify: p.insecure_skip_tls_verify,
+            username: p.username.clone(),
+            password: p.password.clone(),
+        },
+        keyring: p.sign.keyring.clone(),
         log: crate::slog::stderr_sink(),
     };
     p.sign.check()?;
     for chart in &p.charts {
-        let path = action::package(&settings.paths, chart, &options)?;
+        let path = action::package(&settings.paths, chart, &options, out)?;
         p.sign.sign(&path)?;
         writeln!(
             out,
