@@ -76,7 +76,7 @@ pub struct CommonArgs {
     /// output NUM lines of context around changes
     #[arg(short = 'C', long, allow_negative_numbers = true)]
     context: Option<i64>,
-    /// Possible values: diff, simple, template, json. When set to "template", use the env var HELM_DIFF_TPL to specify the template.
+    /// Possible values: diff, simple, template, json, structured, dyff. When set to "template", use the env var HELM_DIFF_TPL to specify the template.
     #[arg(long)]
     output: Option<String>,
     /// strip trailing carriage return on input
@@ -183,10 +183,15 @@ fn read_options(c: &CommonArgs) -> Result<sources::ReadOptions, Error> {
     let normalize =
         c.normalize_manifests || env("HELM_DIFF_NORMALIZE_MANIFESTS").as_deref() == Some("true");
     let color_env = env("HELM_DIFF_COLOR").and_then(|v| parse_go_bool(&v));
+    let forced = c.color.or(color_env);
     let color = if c.no_color {
         false
-    } else if let Some(forced) = c.color.or(color_env) {
+    } else if let Some(forced) = forced {
         forced
+    } else if format == Format::Dyff {
+        // dyff colours only when asked (helm-diff v3.15.11 cmd/root.go lines 65-78 turn
+        // bunt off unless --color or HELM_DIFF_COLOR says true).
+        false
     } else {
         terminal_colour()
     };
@@ -224,8 +229,18 @@ fn read_options(c: &CommonArgs) -> Result<sources::ReadOptions, Error> {
             suppressed_lines,
             color,
             template,
+            terminal_width: terminal_width(),
         },
     })
+}
+
+/// The terminal's width for dyff's layout, or dyff's fallback of 80 columns when stdout is
+/// not a terminal (gonvenience/term `GetTerminalSize`).
+fn terminal_width() -> usize {
+    match terminal_size::terminal_size_of(std::io::stdout()) {
+        Some((terminal_size::Width(w), _)) if w > 0 => w as usize,
+        _ => 80,
+    }
 }
 
 /// Colour when stdout is a terminal (and TERM is not dumb), as helm-diff decides.
@@ -408,7 +423,7 @@ pub fn run(command: DiffCommand, settings: &Settings, out: &mut dyn Write) -> Re
         }
     };
     let (common, read) = common;
-    for w in &outcome.warnings {
+    for w in outcome.warnings.iter().chain(&outcome.report.warnings) {
         eprintln!("{w}");
     }
     let text = outcome.report.render(&read.diff).map_err(Error::message)?;
@@ -432,9 +447,14 @@ mod tests {
         assert_eq!(parse_go_bool("yes"), None);
     }
 
+    /// helm-diff v3.15.11 cmd/options.go: `--output` takes diff, simple, template, json,
+    /// structured and dyff.
     #[test]
-    fn unsupported_formats_are_refused_by_name() {
-        let err = Format::parse("dyff").unwrap_err();
-        assert!(err.contains("\"dyff\" is not supported"));
+    fn every_helm_diff_format_is_accepted_and_others_refused() {
+        for name in ["diff", "simple", "template", "json", "structured", "dyff"] {
+            assert!(Format::parse(name).is_ok(), "{name}");
+        }
+        let err = Format::parse("yaml").unwrap_err();
+        assert!(err.contains("unknown output format \"yaml\""), "{err}");
     }
 }
