@@ -101,8 +101,10 @@ pub struct CommonArgs {
     #[arg(long)]
     no_color: bool,
     /// color output. You can control the value for this flag via HELM_DIFF_COLOR=[true|false]
+    // A string: it shares its id with the global `--color` (Helm's never/auto/always), which
+    // this definition replaces under `diff`; a bool here made reading the global one panic.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
-    color: Option<bool>,
+    color: Option<String>,
 }
 
 #[derive(Args)]
@@ -183,7 +185,10 @@ fn read_options(c: &CommonArgs) -> Result<sources::ReadOptions, Error> {
     let normalize =
         c.normalize_manifests || env("HELM_DIFF_NORMALIZE_MANIFESTS").as_deref() == Some("true");
     let color_env = env("HELM_DIFF_COLOR").and_then(|v| parse_go_bool(&v));
-    let forced = c.color.or(color_env);
+    let forced = match c.color.as_deref() {
+        Some(v) => Some(parse_colour_flag(v)?),
+        None => color_env,
+    };
     let color = if c.no_color {
         false
     } else if let Some(forced) = forced {
@@ -314,6 +319,19 @@ pub fn drift_section(cluster: &rel::Cluster, name: &str) -> Result<String, Error
     Ok(format!("DRIFT:\n{body}"))
 }
 
+/// `--color[=BOOL]` (pflag's bool syntax), also taking Helm's global `always`/`never`.
+fn parse_colour_flag(v: &str) -> Result<bool, Error> {
+    match v {
+        "always" => Ok(true),
+        "never" => Ok(false),
+        other => parse_go_bool(other).ok_or_else(|| {
+            Error::usage(format!(
+                "invalid argument {other:?} for \"--color\" flag: strconv.ParseBool: parsing {other:?}: invalid syntax"
+            ))
+        }),
+    }
+}
+
 /// Go's `strconv.ParseBool`.
 fn parse_go_bool(v: &str) -> Option<bool> {
     match v.trim() {
@@ -439,6 +457,13 @@ pub fn run(command: DiffCommand, settings: &Settings, out: &mut dyn Write) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_flag_takes_booleans_and_helm_words() {
+        assert!(parse_colour_flag("true").unwrap());
+        assert!(!parse_colour_flag("never").unwrap());
+        assert!(parse_colour_flag("auto").is_err());
+    }
 
     #[test]
     fn go_booleans_parse_as_strconv_does() {
