@@ -629,6 +629,52 @@ fn drift_names_the_changed_fields_their_manager_and_deleted_objects() {
     );
     // The ConfigMap-free chart's Secret and the untouched objects are not reported.
     assert!(!text.contains("web-auth"), "{text}");
+
+    // Drift is rudder's own, so helm-diff has no structured or dyff output for it: the same
+    // records and reports as for an upgrade that would undo it, DRIFTED (the live object as
+    // the new side) and DELETED (the applied object as the old side).
+    let structured = ok(
+        rudder(
+            &kc,
+            &ns,
+            &["diff", "drift", "diff-web", "--output", "structured"],
+        ),
+        "diff drift --output structured",
+    );
+    let changes: serde_json::Value = serde_json::from_str(&structured).unwrap();
+    let records = changes.as_array().unwrap();
+    assert_eq!(records.len(), 2, "{structured}");
+    // In the release's manifest order: the Service before the Deployment.
+    let (deleted, drifted) = (&records[0], &records[1]);
+    assert_eq!(drifted["changeType"], "DRIFTED", "{structured}");
+    assert_eq!(drifted["kind"], "Deployment");
+    assert_eq!(
+        drifted["changes"],
+        serde_json::json!([{"path": "spec", "field": "replicas", "change": "replace", "oldValue": 1, "newValue": 5}]),
+        "{structured}"
+    );
+    assert_eq!(deleted["changeType"], "DELETED");
+    assert_eq!(
+        (&deleted["kind"], &deleted["name"]),
+        (&"Service".into(), &"web".into())
+    );
+    assert_eq!(deleted["resourceStatus"]["oldExists"], true);
+    assert_eq!(deleted["resourceStatus"]["newExists"], false);
+    let dyff = ok(
+        rudder(&kc, &ns, &["diff", "drift", "diff-web", "--output", "dyff"]),
+        "diff drift --output dyff",
+    );
+    // The live objects name their namespace, so the document's name has it.
+    assert!(
+        dyff.contains(&format!(
+            "\nspec.replicas  (apps/v1/Deployment/{ns}/web)\n± value change\n- 1\n+ 5\n"
+        )),
+        "{dyff}"
+    );
+    assert!(
+        dyff.contains("\n(root level)  (v1/Service/web)\n- one document removed:\napiVersion: v1\nkind: Service\n"),
+        "{dyff}"
+    );
 }
 
 #[test]

@@ -47,14 +47,29 @@ pub fn drift(cluster: &Cluster, name: &str, read: &ReadOptions) -> Result<Outcom
                 .get(&o.reference)
                 .map_err(|e| Error::message(format!("reading {key}: {e}")))?;
             let Some(live) = live else {
+                // The diff format prints a deletion as its header alone; dyff needs the
+                // object's lines to show it removed, structured its identity.
+                let (mut lines, mut structured) = (Vec::new(), None);
+                if matches!(read.diff.format, Format::Dyff | Format::Structured) {
+                    let mut applied = side(&key, &kind, &o.json)?;
+                    secrets::prepare(Some(&mut applied), None, read.diff.secrets);
+                    if read.diff.format == Format::Dyff {
+                        lines = lines::diff_texts(&applied.content, "", false);
+                    } else {
+                        let suppressed = read.diff.suppressed_kinds.contains(&kind);
+                        structured =
+                            structured::build(&key, "DELETED", suppressed, Some(&applied), None)
+                                .ok();
+                    }
+                }
                 return Ok(Some((
                     Entry {
                         key,
                         kind,
                         change: Change::Deleted,
-                        lines: Vec::new(),
+                        lines,
                         managers: Vec::new(),
-                        structured: None,
+                        structured,
                     },
                     None,
                 )));
