@@ -12,7 +12,7 @@
 //! of added and removed parts laid out as gonvenience/neat does, keys ordered as ytbx's
 //! `RestructureObject` orders them; blocks side by side when they fit the terminal width, 80
 //! columns when stdout is not a terminal). Scalars are typed as go-yaml v3 types them. See
-//! the README for what differs (colours, certificates, rename detection). No Rust crate
+//! the README for what differs (colours, comments, rename detection). No Rust crate
 //! renders dyff's format, hence this module.
 
 use std::collections::{BTreeMap, HashMap};
@@ -873,6 +873,8 @@ const RED: (u8, u8, u8) = (0xB9, 0x31, 0x1B);
 const LIME_GREEN: (u8, u8, u8) = (50, 205, 50);
 const LIGHT_CORAL: (u8, u8, u8) = (240, 128, 128);
 const LIGHT_STEEL_BLUE: (u8, u8, u8) = (176, 196, 222);
+const LIGHT_SALMON: (u8, u8, u8) = (255, 160, 122);
+const LIGHT_GREEN: (u8, u8, u8) = (144, 238, 144);
 
 impl Paint {
     /// Each line coloured on its own, as bunt's `EachLine` does.
@@ -1327,10 +1329,16 @@ impl Writer<'_> {
         out.push_str(&p.color(GREEN, &with_prefix("+ ", t.trim_end_matches('\n'))));
     }
 
-    /// dyff's `writeStringDiff` (a PEM certificate's summary is not shown; see the module).
+    /// dyff's `writeStringDiff`.
     fn string_change(&self, out: &mut String, from: &str, to: &str) {
         let p = &self.paint;
-        if whitespace_only_change(from, to) {
+        if let (Some(from_cert), Some(to_cert)) =
+            (certificate_summary(from), certificate_summary(to))
+        {
+            out.push_str(&p.color(YELLOW, "± certificate change"));
+            out.push('\n');
+            self.lines_side_by_side(out, &from_cert, &to_cert);
+        } else if whitespace_only_change(from, to) {
             out.push_str(&p.color(YELLOW, "± whitespace only change"));
             out.push('\n');
             let show = |s: &str| s.replace('\n', "↵\n").replace(' ', "·");
@@ -1379,6 +1387,104 @@ impl Writer<'_> {
             out.push_str(&p.color(GREEN, &with_prefix("+ ", to)));
         }
     }
+}
+
+impl Writer<'_> {
+    /// dyff's `highlightByLine`: two texts of as many lines in two columns (changed lines in
+    /// the strong colour); otherwise one after the other.
+    fn lines_side_by_side(&self, out: &mut String, from: &str, to: &str) {
+        let p = &self.paint;
+        let (from_lines, to_lines): (Vec<&str>, Vec<&str>) =
+            (from.split('\n').collect(), to.split('\n').collect());
+        if from_lines.len() != to_lines.len() {
+            self.text_blocks(
+                out,
+                0,
+                &[
+                    p.color(RED, &with_prefix("- ", from)),
+                    p.color(GREEN, &with_prefix("+ ", to)),
+                ],
+            );
+            return;
+        }
+        let (mut left, mut right) = (Vec::new(), Vec::new());
+        for (f, t) in from_lines.iter().zip(&to_lines) {
+            let (fc, tc) = if f != t {
+                (RED, GREEN)
+            } else {
+                (LIGHT_SALMON, LIGHT_GREEN)
+            };
+            left.push(p.color(fc, f));
+            right.push(p.color(tc, t));
+        }
+        self.text_blocks(
+            out,
+            0,
+            &[
+                with_prefix(&p.color(RED, "- "), &left.join("\n")),
+                with_prefix(&p.color(GREEN, "+ "), &right.join("\n")),
+            ],
+        );
+    }
+}
+
+/// dyff's `LoadX509Certs` and `certificateSummaryAsYAML`: the first PEM block of a text read
+/// as an X.509 certificate (whatever the block's type, as Go's `pem.Decode` and
+/// `x509.ParseCertificate` take it), summarised as subject, validity, issuer and serial.
+fn certificate_summary(text: &str) -> Option<String> {
+    use base64::Engine as _;
+    use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
+    let start = text.find("-----BEGIN ")?;
+    let rest = &text[start + "-----BEGIN ".len()..];
+    let (kind, rest) = rest.split_once("-----")?;
+    let end = rest.find(&format!("-----END {kind}-----"))?;
+    let body: String = rest[..end].chars().filter(|c| !c.is_whitespace()).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .ok()?;
+    let (_, cert) = X509Certificate::from_der(&der).ok()?;
+    let values = |name: &X509Name, oid: &x509_parser::der_parser::oid::Oid| -> Vec<String> {
+        name.iter_attributes()
+            .filter(|a| a.attr_type() == oid)
+            .filter_map(|a| a.as_str().ok().map(str::to_string))
+            .collect()
+    };
+    use x509_parser::oid_registry as oids;
+    let (subject, issuer) = (cert.subject(), cert.issuer());
+    // Go's pkix.Name keeps the last common name and every value of the other attributes.
+    let last = |v: Vec<String>| v.last().cloned().unwrap_or_default();
+    let joined = |v: Vec<String>| v.join(" ");
+    let time = |t: &x509_parser::time::ASN1Time| {
+        let t = t.to_datetime();
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        format!(
+            "{} {} {:02}:{:02}:{:02} {} UTC",
+            MONTHS[t.month() as usize - 1],
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.year()
+        )
+    };
+    let serial = &cert.tbs_certificate.serial;
+    Some(format!(
+        "Subject:\n  Common Name: {}\n  Organization: {}\n  Organization Unit: {}\n  Locality: {}\n  State: {}\n  Country: {}\nValidity Period:\n  NotBefore: {}\n  NotAfter: {}\nIssuer: {}, {}\nSerial Number: {} (0x{})\n",
+        last(values(subject, &oids::OID_X509_COMMON_NAME)),
+        joined(values(subject, &oids::OID_X509_ORGANIZATION_NAME)),
+        joined(values(subject, &oids::OID_X509_ORGANIZATIONAL_UNIT)),
+        joined(values(subject, &oids::OID_X509_LOCALITY_NAME)),
+        joined(values(subject, &oids::OID_X509_STATE_OR_PROVINCE_NAME)),
+        joined(values(subject, &oids::OID_X509_COUNTRY_NAME)),
+        time(&cert.validity().not_before),
+        time(&cert.validity().not_after),
+        last(values(issuer, &oids::OID_X509_COMMON_NAME)),
+        joined(values(issuer, &oids::OID_X509_ORGANIZATION_NAME)),
+        serial.to_str_radix(10),
+        serial.to_str_radix(16),
+    ))
 }
 
 /// A line diff of two texts as diff-match-patch's line mode groups it: between two runs of
@@ -1647,5 +1753,54 @@ mod tests {
         ]);
         neat(&node, "", false, &Paint { on: false }, GREEN, &mut out);
         assert_eq!(out, "a: \"true\"\nb: \"a: b\"\nc: plain\nd: |\n  x\n  y\n");
+    }
+
+    /// output_human.go `writeStringDiff` and `certificateSummaryAsYAML`: two PEM certificates
+    /// print as their summaries, in two columns when they fit. The certificates were made for
+    /// this test with `openssl req -x509 -subj "/CN=one.example/O=Rudder Test/C=DE"
+    /// -set_serial 4660 -days 30` (and `two.example`).
+    #[test]
+    fn certificates_print_as_their_summaries() {
+        const ONE: &str = "-----BEGIN CERTIFICATE-----\nMIIBtjCCAVugAwIBAgICEjQwCgYIKoZIzj0EAwIwOTEUMBIGA1UEAwwLb25lLmV4\nYW1wbGUxFDASBgNVBAoMC1J1ZGRlciBUZXN0MQswCQYDVQQGEwJERTAeFw0yNjEy\nMDUyMjU3MjhaFw0yNzAxMDQyMjU3MjhaMDkxFDASBgNVBAMMC29uZS5leGFtcGxl\nMRQwEgYDVQQKDAtSdWRkZXIgVGVzdDELMAkGA1UEBhMCREUwWTATBgcqhkjOPQIB\nBggqhkjOPQMBBwNCAAQoXrWDn71+mCV0BlkH4uB0bygTWblGhS7mANWT0C9nB4hV\nhIs3DfsAFmPnIwL7VCpAjcaWRK4ivJA2cNnuKWOso1MwUTAdBgNVHQ4EFgQUdLyV\nUSSazPtWrV7od+Ooq8UyQp4wHwYDVR0jBBgwFoAUdLyVUSSazPtWrV7od+Ooq8Uy\nQp4wDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEAxhgDv6zsC1BJ\nBMRIUojKoPtvn1kAJ0du/FjKwQOphfMCIQCkNlfbDMwr5Y3G1NyIg98LBl3EcMEL\nJlBiYoM+DCV3CQ==\n-----END CERTIFICATE-----\n";
+        const TWO: &str = "-----BEGIN CERTIFICATE-----\nMIIBtjCCAVugAwIBAgICEjQwCgYIKoZIzj0EAwIwOTEUMBIGA1UEAwwLdHdvLmV4\nYW1wbGUxFDASBgNVBAoMC1J1ZGRlciBUZXN0MQswCQYDVQQGEwJERTAeFw0yNjEy\nMDUyMjU3MjlaFw0yNzAxMDQyMjU3MjlaMDkxFDASBgNVBAMMC3R3by5leGFtcGxl\nMRQwEgYDVQQKDAtSdWRkZXIgVGVzdDELMAkGA1UEBhMCREUwWTATBgcqhkjOPQIB\nBggqhkjOPQMBBwNCAAR6AmmNKT3+QWTH46ZYHYhLdf1J9r7lOaRae6JR5+/JNvRx\n4IWji/8rbpW318CAHiW/1u1i2jGVnLej2yvyWk/Xo1MwUTAdBgNVHQ4EFgQUQbGW\nHrB6WbsrSWhpeLOGdiR9MVEwHwYDVR0jBBgwFoAUQbGWHrB6WbsrSWhpeLOGdiR9\nMVEwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEAziCiBFBTC7x3\nhZjM58/6rP9I8YPPfioSKySOcWqGgCgCIQDcaG0WsFgvrIDAr/HUN8+L5VYWz0gb\n7WQEZfR03eZUhw==\n-----END CERTIFICATE-----\n";
+        let doc = |pem: &str| {
+            let block: String = pem.lines().map(|l| format!("    {l}\n")).collect();
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ca\ndata:\n  ca.crt: |\n{block}")
+        };
+        let out = render_plain(&[entry(&doc(ONE), &doc(TWO))]);
+        let summary = |cn: &str| certificate_summary(if cn == "one" { ONE } else { TWO }).unwrap();
+        assert!(summary("one").starts_with("Subject:\n  Common Name: one.example\n  Organization: Rudder Test\n  Organization Unit: \n  Locality: \n  State: \n  Country: DE\nValidity Period:\n  NotBefore: "), "{}", summary("one"));
+        assert!(
+            summary("two")
+                .ends_with("\nIssuer: two.example, Rudder Test\nSerial Number: 4660 (0x1234)\n"),
+            "{}",
+            summary("two")
+        );
+        // Lines after the first are indented as far as the `- ` prefix; the two columns fit
+        // in 80, padded to the wider left line, three spaces apart.
+        let expected = [
+            "",
+            "data.ca.crt",
+            "± certificate change",
+            "- Subject:                               + Subject:",
+            "    Common Name: one.example                 Common Name: two.example",
+            "    Organization: Rudder Test                Organization: Rudder Test",
+            "    Organization Unit:                       Organization Unit:",
+            "    Locality:                                Locality:",
+            "    State:                                   State:",
+            "    Country: DE                              Country: DE",
+            "  Validity Period:                         Validity Period:",
+            "    NotBefore: Dec 5 22:57:28 2026 UTC       NotBefore: Dec 5 22:57:29 2026 UTC",
+            "    NotAfter: Jan 4 22:57:28 2027 UTC        NotAfter: Jan 4 22:57:29 2027 UTC",
+            "  Issuer: one.example, Rudder Test         Issuer: two.example, Rudder Test",
+            "  Serial Number: 4660 (0x1234)             Serial Number: 4660 (0x1234)",
+            // The summaries end with a newline, which createStringWithPrefix turns into an
+            // indented empty line: one empty row, then the end of the block and the report.
+            "",
+            "",
+            "",
+        ];
+        assert_eq!(out, expected.join("\n"));
+        assert_eq!(certificate_summary("not a certificate"), None);
     }
 }
