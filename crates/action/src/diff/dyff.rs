@@ -1803,4 +1803,28 @@ mod tests {
         assert_eq!(out, expected.join("\n"));
         assert_eq!(certificate_summary("not a certificate"), None);
     }
+
+    /// helm-diff v3.15.11 diff/report_test.go `TestPrintDyffReportWithAddAndRemove` (lines
+    /// 70-105): a removed and an added Deployment. The removal and the addition print as
+    /// documents; since each stream then has one named document and the names differ, dyff
+    /// also reports the file-level order change (core.go `documentNodes`, lines 409-423).
+    #[test]
+    fn helm_diff_add_and_remove_test() {
+        let old = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: old-app";
+        let new = old.replace("old-app", "new-app");
+        let removed = Entry {
+            change: Change::Remove,
+            ..entry(old, "")
+        };
+        let added = Entry {
+            change: Change::Add,
+            ..entry("", &new)
+        };
+        assert_eq!(
+            render_plain(&[removed, added]),
+            "\n(root level)\n- one document removed:\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: old-app\n\
+             \n(root level)\n+ one document added:\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: new-app\n\
+             \n(file level)\n⇆ order changed\n- apps/v1/Deployment/old-app\n+ apps/v1/Deployment/new-app\n\n"
+        );
+    }
 }
