@@ -189,7 +189,14 @@ fn resolve(text: &str, plain: bool, explicit: Option<&str>) -> &'static str {
         _ => {}
     }
     let first = text.as_bytes()[0];
-    if !(first.is_ascii_digit() || first == b'+' || first == b'-' || first == b'.') {
+    if first == b'.' {
+        return if gofmt::parse_float(text).is_ok() {
+            FLOAT
+        } else {
+            STR
+        };
+    }
+    if !(first.is_ascii_digit() || first == b'+' || first == b'-') {
         return STR;
     }
     if is_timestamp(text) {
@@ -229,27 +236,86 @@ fn is_yaml_float(s: &str) -> bool {
     mantissa_ok && exponent_ok
 }
 
-/// go-yaml v3's timestamp layouts: a date `YYYY-M-D`, optionally followed by a time.
+/// go-yaml v3's `parseTimestamp`: Go's `time.Parse` with the layouts `2006-1-2`,
+/// `2006-1-2 15:4:5.999999999` and `2006-1-2T15:4:5.999999999Z07:00` (also with `t`): one- or
+/// two-digit fields, dates and times in range.
 fn is_timestamp(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+    fn number(s: &str, min: usize, max: usize) -> Option<(u32, &str)> {
+        let n = s.bytes().take(max).take_while(u8::is_ascii_digit).count();
+        (n >= min)
+            .then(|| (s[..n].parse().ok(), &s[n..]))
+            .and_then(|(v, r)| Some((v?, r)))
+    }
+    fn field(s: &str, sep: char) -> Option<(u32, &str)> {
+        let (v, rest) = number(s, 1, 2)?;
+        Some((v, rest.strip_prefix(sep)?))
+    }
+    let Some((year, rest)) = number(s, 4, 4) else {
+        return false;
+    };
+    let Some(rest) = rest.strip_prefix('-') else {
+        return false;
+    };
+    let Some((month, rest)) = field(rest, '-') else {
+        return false;
+    };
+    let Some((day, rest)) = number(rest, 1, 2) else {
+        return false;
+    };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&month) || day < 1 || day > days[month as usize - 1] {
         return false;
     }
-    let rest = &s[5..];
-    let (date, time) = match rest.find(['T', 't', ' ']) {
-        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-        None => (rest, None),
+    let (zoned, time) = match rest.chars().next() {
+        None => return true,
+        Some('T') | Some('t') => (true, &rest[1..]),
+        Some(' ') => (false, &rest[1..]),
+        Some(_) => return false,
     };
-    let Some((month, day)) = date.split_once('-') else {
+    let clock = || -> Option<&str> {
+        let (hour, r) = field(time, ':')?;
+        let (minute, r) = field(r, ':')?;
+        let (second, mut r) = number(r, 1, 2)?;
+        if hour > 23 || minute > 59 || second > 59 {
+            return None;
+        }
+        if let Some(frac) = r.strip_prefix(['.', ',']) {
+            let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+            if n == 0 {
+                return None;
+            }
+            r = &frac[n..];
+        }
+        Some(r)
+    };
+    let Some(zone) = clock() else {
         return false;
     };
-    let small = |t: &str| (1..=2).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit());
-    small(month)
-        && small(day)
-        && time.is_none_or(|t| {
-            let t = t.trim_start();
-            t.len() >= 5 && t.as_bytes()[..1].iter().all(u8::is_ascii_digit) && t.contains(':')
-        })
+    if !zoned {
+        return zone.is_empty();
+    }
+    zone == "Z"
+        || zone.len() == 6
+            && zone.starts_with(['+', '-'])
+            && zone.as_bytes()[3] == b':'
+            && zone[1..3]
+                .bytes()
+                .chain(zone[4..].bytes())
+                .all(|b| b.is_ascii_digit())
 }
 
 fn convert(raw: &RawNode) -> Node {
@@ -1691,6 +1757,17 @@ mod tests {
         assert_eq!(resolve("1_000", true, None), INT);
         assert_eq!(resolve("1.5e3", true, None), FLOAT);
         assert_eq!(resolve("2001-12-14", true, None), TIMESTAMP);
+        assert_eq!(
+            resolve("2001-12-14t21:59:43.10-05:00", true, None),
+            TIMESTAMP
+        );
+        assert_eq!(resolve("2001-12-14 21:59:43.10", true, None), TIMESTAMP);
+        // time.Parse cannot read these (go-yaml v3's resolve.go says as much of the first).
+        assert_eq!(resolve("2001-12-14 21:59:43.10 -5", true, None), STR);
+        assert_eq!(resolve("2001-02-30", true, None), STR);
+        assert_eq!(resolve(".5", true, None), FLOAT);
+        assert_eq!(resolve(".x", true, None), STR);
+        assert_eq!(resolve("08", true, None), FLOAT);
         assert_eq!(resolve("on", true, None), STR);
         assert_eq!(resolve("1.2.3", true, None), STR);
     }
