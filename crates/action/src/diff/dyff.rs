@@ -12,7 +12,7 @@
 //! of added and removed parts laid out as gonvenience/neat does, keys ordered as ytbx's
 //! `RestructureObject` orders them; blocks side by side when they fit the terminal width, 80
 //! columns when stdout is not a terminal). Scalars are typed as go-yaml v3 types them. See
-//! the README for what differs (colours, comments, rename detection). No Rust crate
+//! the README for what differs (comments, rename detection). No Rust crate
 //! renders dyff's format, hence this module.
 
 use std::collections::{BTreeMap, HashMap};
@@ -928,46 +928,179 @@ fn documents(cmp: &Compare, s: &Streams) -> Result<Vec<Difference>, String> {
     Ok(result)
 }
 
-/// dyff's colours (colors.go) as 24-bit escapes, or nothing.
+type Rgb = (u8, u8, u8);
+
+// dyff's colours (pkg/dyff/colors.go) and the bunt colours dyff and neat name.
+const YELLOW: Rgb = (0xC7, 0xC4, 0x3F);
+const GREEN: Rgb = (0x58, 0xBF, 0x38);
+const RED: Rgb = (0xB9, 0x31, 0x1B);
+const LIGHT_STEEL_BLUE: Rgb = (0xB0, 0xC4, 0xDE);
+const LIGHT_SALMON: Rgb = (0xFF, 0xA0, 0x7A);
+const LIGHT_GREEN: Rgb = (0x90, 0xEE, 0x90);
+
+/// The text attributes bunt keeps per character.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Attributes {
+    bold: bool,
+    italic: bool,
+    foreground: Option<Rgb>,
+}
+
+/// gonvenience/bunt's styling, with true colour on (helm-diff turns it on for dyff when
+/// colour is forced): a text is read back into characters with attributes, restyled, and
+/// written with an escape sequence wherever the attributes change (with a reset first when
+/// bold or italic ends) and a reset at the end. Without colour every text stays plain.
 struct Paint {
     on: bool,
 }
 
-const YELLOW: (u8, u8, u8) = (0xC7, 0xC4, 0x3F);
-const GREEN: (u8, u8, u8) = (0x58, 0xBF, 0x38);
-const RED: (u8, u8, u8) = (0xB9, 0x31, 0x1B);
-const LIME_GREEN: (u8, u8, u8) = (50, 205, 50);
-const LIGHT_CORAL: (u8, u8, u8) = (240, 128, 128);
-const LIGHT_STEEL_BLUE: (u8, u8, u8) = (176, 196, 222);
-const LIGHT_SALMON: (u8, u8, u8) = (255, 160, 122);
-const LIGHT_GREEN: (u8, u8, u8) = (144, 238, 144);
-
 impl Paint {
-    /// Each line coloured on its own, as bunt's `EachLine` does.
-    fn color(&self, rgb: (u8, u8, u8), text: &str) -> String {
+    fn style(
+        &self,
+        text: &str,
+        foreground: Option<Rgb>,
+        bold: bool,
+        italic: bool,
+        each_line: bool,
+    ) -> String {
         if !self.on {
             return text.to_string();
         }
-        text.split('\n')
-            .map(|line| {
-                if line.is_empty() {
-                    String::new()
-                } else {
-                    format!("\x1b[38;2;{};{};{}m{line}\x1b[0m", rgb.0, rgb.1, rgb.2)
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        let mut chars = read_attributes(text);
+        for (c, a) in chars.iter_mut() {
+            if each_line && *c == '\n' {
+                continue;
+            }
+            a.bold |= bold;
+            a.italic |= italic;
+            if foreground.is_some() {
+                a.foreground = foreground;
+            }
+        }
+        write_attributes(&chars)
     }
 
+    /// dyff's `colored`: a foreground colour, line by line.
+    fn color(&self, rgb: Rgb, text: &str) -> String {
+        self.style(text, Some(rgb), false, false, true)
+    }
+
+    /// dyff's `Bold`, line by line (also bunt's `*text*` markup, used for single lines).
     fn bold(&self, text: &str) -> String {
-        if self.on && !text.is_empty() {
-            format!("\x1b[1m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+        self.style(text, None, true, false, true)
+    }
+
+    fn italic(&self, text: &str) -> String {
+        self.style(text, None, false, true, true)
     }
 }
+
+/// bunt's `ParseString`, for the escape sequences this module writes.
+fn read_attributes(text: &str) -> Vec<(char, Attributes)> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut current = Attributes::default();
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if let Some(seq) = rest.strip_prefix("\x1b[") {
+            if let Some(end) = seq.find('m') {
+                let params: Vec<u8> = seq[..end]
+                    .split(';')
+                    .filter_map(|p| p.parse().ok())
+                    .collect();
+                let mut i = 0;
+                while i < params.len() {
+                    match params[i] {
+                        0 => current = Attributes::default(),
+                        1 => current.bold = true,
+                        3 => current.italic = true,
+                        38 if params.get(i + 1) == Some(&2) && i + 4 < params.len() => {
+                            current.foreground =
+                                Some((params[i + 2], params[i + 3], params[i + 4]));
+                            i += 4;
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                rest = &seq[end + 1..];
+                continue;
+            }
+        }
+        out.push((c, current));
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// bunt's `String.String`.
+fn write_attributes(chars: &[(char, Attributes)]) -> String {
+    let mut out = String::new();
+    let mut current = Attributes::default();
+    for (c, a) in chars {
+        if *a != current {
+            if *a == Attributes::default() {
+                out.push_str("\x1b[0m");
+            } else {
+                let mut params: Vec<String> = Vec::new();
+                if (current.bold && !a.bold) || (current.italic && !a.italic) {
+                    params.push("0".into());
+                }
+                if a.bold {
+                    params.push("1".into());
+                }
+                if a.italic {
+                    params.push("3".into());
+                }
+                if let Some((r, g, b)) = a.foreground {
+                    params.extend([
+                        "38".into(),
+                        "2".into(),
+                        r.to_string(),
+                        g.to_string(),
+                        b.to_string(),
+                    ]);
+                }
+                out.push_str(&format!("\x1b[{}m", params.join(";")));
+            }
+            current = *a;
+        }
+        out.push(*c);
+    }
+    if current != Attributes::default() {
+        out.push_str("\x1b[0m");
+    }
+    out
+}
+
+/// neat's colour schema: dyff's greenish one for added YAML, its reddish one for removed
+/// YAML (colors.go `YAMLInGreenishColors`, `YAMLInRedishColors`); none for values shown in a
+/// change, which are then coloured whole.
+struct Schema {
+    key: Rgb,
+    indent: Rgb,
+    scalar: Rgb,
+    multi_line: Rgb,
+    null: Rgb,
+    empty: Rgb,
+}
+
+const GREENISH: Schema = Schema {
+    key: (0x00, 0x80, 0x00),
+    indent: (0, 51, 0),
+    scalar: (0x32, 0xCD, 0x32),
+    multi_line: (0x6B, 0x8E, 0x23),
+    null: (0x80, 0x80, 0x00),
+    empty: (0x55, 0x6B, 0x2F),
+};
+
+const REDDISH: Schema = Schema {
+    key: (0xB2, 0x22, 0x22),
+    indent: (51, 0, 0),
+    scalar: (0xF0, 0x80, 0x80),
+    multi_line: (0xE9, 0x96, 0x7A),
+    null: (0xFA, 0x80, 0x72),
+    empty: (0xFF, 0xA0, 0x7A),
+};
 
 /// The width of a text as printed: characters, escape sequences left out.
 fn plain_length(text: &str) -> usize {
@@ -1101,83 +1234,113 @@ fn max_depth(node: &Node, depth: usize) -> Option<usize> {
 
 /// gonvenience/neat's YAML (`neatYAMLofNode`), without indent lines or a document marker:
 /// lists not indented under their key, strings quoted (Go `%q`) only where they would read
-/// as another type, multi-line strings as `|` blocks.
-fn neat(
-    node: &Node,
-    prefix: &str,
-    skip_first_indent: bool,
-    paint: &Paint,
-    color: (u8, u8, u8),
-    out: &mut String,
-) {
-    match node {
-        Node::Document(inner) => neat(inner, prefix, false, paint, color, out),
-        Node::Sequence(items) => {
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 || !skip_first_indent {
-                    out.push_str(prefix);
-                }
-                out.push_str(&paint.color(color, "-"));
-                out.push(' ');
-                neat(item, &format!("{prefix}  "), true, paint, color, out);
-            }
+/// as another type, multi-line strings as `|` blocks, keys bold.
+struct Neat<'a> {
+    paint: &'a Paint,
+    schema: Option<&'a Schema>,
+}
+
+impl Neat<'_> {
+    fn colorize(&self, pick: fn(&Schema) -> Rgb, text: &str) -> String {
+        match self.schema {
+            Some(schema) => self
+                .paint
+                .style(text, Some(pick(schema)), false, false, false),
+            None => text.to_string(),
         }
-        Node::Mapping(pairs) => {
-            for (i, pair) in pairs.iter().enumerate() {
-                if i > 0 || !skip_first_indent {
-                    out.push_str(prefix);
-                }
-                if let Some(comment) = &pair.comment {
-                    out.push_str(comment);
-                    out.push('\n');
-                }
-                out.push_str(&paint.bold(&paint.color(color, &format!("{}:", pair.key))));
-                match &pair.value {
-                    Node::Mapping(p) if p.is_empty() => out.push_str(" {}\n"),
-                    Node::Sequence(l) if l.is_empty() => out.push_str(" []\n"),
-                    Node::Mapping(_) => {
-                        out.push('\n');
-                        neat(
-                            &pair.value,
-                            &format!("{prefix}  "),
-                            false,
-                            paint,
-                            color,
-                            out,
-                        );
+    }
+
+    fn indent(&self) -> String {
+        self.colorize(|s| s.indent, "  ")
+    }
+
+    fn node(&self, node: &Node, prefix: &str, skip_first_indent: bool, out: &mut String) {
+        match node {
+            Node::Document(inner) => self.node(inner, prefix, false, out),
+            Node::Sequence(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 || !skip_first_indent {
+                        out.push_str(prefix);
                     }
-                    Node::Sequence(_) => {
-                        out.push('\n');
-                        neat(&pair.value, prefix, false, paint, color, out);
-                    }
-                    value => {
-                        out.push(' ');
-                        neat(value, &format!("{prefix}  "), false, paint, color, out);
-                    }
+                    out.push_str(&self.colorize(|s| s.key, "-"));
+                    out.push(' ');
+                    self.node(item, &format!("{prefix}{}", self.indent()), true, out);
                 }
             }
-        }
-        Node::Scalar { tag, value } => {
-            let lines: Vec<&str> = value.split('\n').collect();
-            if lines.len() == 1 {
-                let text = if needs_quotes(tag, value) {
-                    gofmt::quote(value)
-                } else {
-                    value.clone()
+            Node::Mapping(pairs) => {
+                for (i, pair) in pairs.iter().enumerate() {
+                    if i > 0 || !skip_first_indent {
+                        out.push_str(prefix);
+                    }
+                    if let Some(comment) = &pair.comment {
+                        out.push_str(comment);
+                        out.push('\n');
+                    }
+                    let key = self.colorize(|s| s.key, &format!("{}:", pair.key));
+                    out.push_str(&self.paint.style(&key, None, true, false, false));
+                    match &pair.value {
+                        Node::Mapping(p) if p.is_empty() => {
+                            out.push(' ');
+                            out.push_str(&self.colorize(|s| s.empty, "{}"));
+                            out.push('\n');
+                        }
+                        Node::Sequence(l) if l.is_empty() => {
+                            out.push(' ');
+                            out.push_str(&self.colorize(|s| s.empty, "[]"));
+                            out.push('\n');
+                        }
+                        Node::Mapping(_) => {
+                            out.push('\n');
+                            self.node(
+                                &pair.value,
+                                &format!("{prefix}{}", self.indent()),
+                                false,
+                                out,
+                            );
+                        }
+                        Node::Sequence(_) => {
+                            out.push('\n');
+                            self.node(&pair.value, prefix, false, out);
+                        }
+                        value => {
+                            out.push(' ');
+                            self.node(value, &format!("{prefix}{}", self.indent()), false, out);
+                        }
+                    }
+                }
+            }
+            Node::Scalar { tag, value } => {
+                // dyff's schemas colour every scalar type alike, except null; binary values
+                // have no colour in them.
+                let pick: fn(&Schema) -> Rgb = match *tag {
+                    NULL => |s| s.null,
+                    _ => |s| s.scalar,
                 };
-                out.push_str(&paint.color(color, &text));
-            } else {
-                out.push_str(&paint.color(color, "|"));
-                out.push('\n');
-                for (i, line) in lines.iter().enumerate() {
-                    out.push_str(prefix);
-                    out.push_str(&paint.color(color, line));
-                    if i != lines.len() - 1 {
-                        out.push('\n');
+                let lines: Vec<&str> = value.split('\n').collect();
+                if lines.len() == 1 {
+                    let text = if needs_quotes(tag, value) {
+                        gofmt::quote(value)
+                    } else {
+                        value.clone()
+                    };
+                    if *tag == "!!binary" {
+                        out.push_str(&text);
+                    } else {
+                        out.push_str(&self.colorize(pick, &text));
+                    }
+                } else {
+                    out.push_str(&self.colorize(|s| s.multi_line, "|"));
+                    out.push('\n');
+                    for (i, line) in lines.iter().enumerate() {
+                        out.push_str(prefix);
+                        out.push_str(&self.colorize(|s| s.multi_line, line));
+                        if i != lines.len() - 1 {
+                            out.push('\n');
+                        }
                     }
                 }
+                out.push('\n');
             }
-            out.push('\n');
         }
     }
 }
@@ -1201,17 +1364,33 @@ fn needs_quotes(tag: &str, value: &str) -> bool {
         || value.contains([' ', '*', '&', ':', ','])
 }
 
-/// dyff's `yamlString`: `<nil>` for nothing or null, else neat's YAML.
-fn yaml_string(node: Option<&Node>, paint: &Paint, color: (u8, u8, u8)) -> String {
+/// dyff's `yamlString`: `<nil>` for nothing or null, else neat's YAML (bold keys, no
+/// colours).
+fn yaml_string(node: Option<&Node>, paint: &Paint) -> String {
     match node {
         None => "<nil>".into(),
         Some(n) if n.is_null() => "<nil>".into(),
         Some(n) => {
             let mut out = String::new();
-            neat(n, "", false, paint, color, &mut out);
+            Neat {
+                paint,
+                schema: None,
+            }
+            .node(n, "", false, &mut out);
             out
         }
     }
+}
+
+/// neat's YAML in one of dyff's schemas, for added and removed parts.
+fn yaml_in_colors(node: &Node, paint: &Paint, schema: &Schema) -> String {
+    let mut out = String::new();
+    Neat {
+        paint,
+        schema: Some(schema),
+    }
+    .node(node, "", false, &mut out);
+    out
 }
 
 /// dyff's `createStringWithPrefix`: the prefix on the first line, the others indented as far.
@@ -1291,6 +1470,7 @@ impl Writer<'_> {
                 .cloned()
                 .unwrap_or_else(|| format!("document #{}", path.document + 1));
             text.push_str("  ");
+            // bunt's `LightSteelBlue{...}` markup: no line splitting, the same for one line.
             text.push_str(&self.paint.color(LIGHT_STEEL_BLUE, &format!("({root})")));
         }
         text
@@ -1310,9 +1490,9 @@ impl Writer<'_> {
         match d.kind {
             DetailKind::Addition | DetailKind::Removal => {
                 let (node, verb, mark, color) = if d.kind == DetailKind::Addition {
-                    (d.to.as_ref(), "added", '+', LIME_GREEN)
+                    (d.to.as_ref(), "added", '+', &GREENISH)
                 } else {
-                    (d.from.as_ref(), "removed", '-', LIGHT_CORAL)
+                    (d.from.as_ref(), "removed", '-', &REDDISH)
                 };
                 let Some(node) = node else { return out };
                 let what = match node {
@@ -1325,7 +1505,7 @@ impl Writer<'_> {
                 out.push('\n');
                 let mut node = node.clone();
                 restructure(&mut node);
-                let yaml = yaml_string(Some(&node), p, color);
+                let yaml = yaml_in_colors(&node, p, color);
                 self.text_blocks(&mut out, 0, &[yaml]);
             }
             DetailKind::Modification => self.modification(&mut out, d.from.as_ref(), d.to.as_ref()),
@@ -1337,7 +1517,7 @@ impl Writer<'_> {
                         Some(Node::Sequence(items)) => items
                             .iter()
                             .map(|i| match i.value() {
-                                "" => yaml_string(Some(i), &Paint { on: false }, GREEN),
+                                "" => yaml_string(Some(i), p),
                                 v => v.to_string(),
                             })
                             .collect(),
@@ -1383,14 +1563,18 @@ impl Writer<'_> {
             return;
         }
         let header = if from_type != to_type {
-            format!("± type change from {from_type} to {to_type}")
+            format!(
+                "± type change from {} to {}",
+                p.italic(from_type),
+                p.italic(to_type)
+            )
         } else {
             "± value change".to_string()
         };
         out.push_str(&p.color(YELLOW, &header));
         out.push('\n');
-        let f = yaml_string(from, p, LIGHT_CORAL);
-        let t = yaml_string(to, p, LIME_GREEN);
+        let f = yaml_string(from, p);
+        let t = yaml_string(to, p);
         out.push_str(&p.color(RED, &with_prefix("- ", f.trim_end_matches('\n'))));
         out.push_str(&p.color(GREEN, &with_prefix("+ ", t.trim_end_matches('\n'))));
     }
@@ -1407,7 +1591,7 @@ impl Writer<'_> {
         } else if whitespace_only_change(from, to) {
             out.push_str(&p.color(YELLOW, "± whitespace only change"));
             out.push('\n');
-            let show = |s: &str| s.replace('\n', "↵\n").replace(' ', "·");
+            let show = |s: &str| s.replace('\n', &p.bold("↵\n")).replace(' ', &p.bold("·"));
             self.text_blocks(
                 out,
                 0,
@@ -1444,9 +1628,28 @@ impl Writer<'_> {
             out.push('\n');
             out.push_str(&body);
             out.push('\n');
+        } else if p.on && is_minor_change(from, to) {
+            // `highlightRemovals` and `highlightAdditions`: the changed characters bold.
+            // Without colour this prints as any other value change, so it is only worked out
+            // with colour.
+            out.push_str(&p.color(YELLOW, "± value change"));
+            out.push('\n');
+            let parts = char_chunks(from, to);
+            for (mark, color, light, shown) in [
+                ("- ", RED, LIGHT_SALMON, Delta::Removed),
+                ("+ ", GREEN, LIGHT_GREEN, Delta::Added),
+            ] {
+                out.push_str(&p.color(color, mark));
+                for (delta, text) in &parts {
+                    if *delta == Delta::Common {
+                        out.push_str(&p.color(light, text));
+                    } else if *delta == shown {
+                        out.push_str(&p.bold(&p.color(color, text)));
+                    }
+                }
+                out.push('\n');
+            }
         } else {
-            // A minor change highlights the changed characters in colour; without colour
-            // it prints as any other value change.
             out.push_str(&p.color(YELLOW, "± value change"));
             out.push('\n');
             out.push_str(&p.color(RED, &with_prefix("- ", from)));
@@ -1553,11 +1756,42 @@ fn certificate_summary(text: &str) -> Option<String> {
     ))
 }
 
+/// dyff's `isMinorChange`: a Levenshtein distance (a substitution costing two) of at most
+/// four, or under a tenth of the shorter text's length in bytes.
+fn is_minor_change(from: &str, to: &str) -> bool {
+    let parts = char_chunks(from, to);
+    let distance: usize = parts
+        .iter()
+        .filter(|(d, _)| *d != Delta::Common)
+        .map(|(_, t)| t.chars().count())
+        .sum();
+    if distance <= 4 {
+        return true;
+    }
+    let reference = from.len().min(to.len());
+    reference > 0 && (distance as f64) / (reference as f64) < 0.1
+}
+
+/// A character diff grouped as diff-match-patch groups it (see [`line_chunks`]).
+fn char_chunks(from: &str, to: &str) -> Vec<(Delta, String)> {
+    let chars = |s: &str| -> Vec<String> { s.chars().map(String::from).collect() };
+    let (a, b) = (chars(from), chars(to));
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let b: Vec<&str> = b.iter().map(String::as_str).collect();
+    group(&a, &b)
+}
+
 /// A line diff of two texts as diff-match-patch's line mode groups it: between two runs of
 /// equal lines, one deletion then one insertion (lines keep their line ends).
 fn line_chunks(from: &str, to: &str) -> Vec<(Delta, String)> {
     let a: Vec<&str> = from.split_inclusive('\n').collect();
     let b: Vec<&str> = to.split_inclusive('\n').collect();
+    group(&a, &b)
+}
+
+/// The diff of two token lists, runs merged: between equal runs, the removed tokens, then
+/// the added ones.
+fn group(a: &[&str], b: &[&str]) -> Vec<(Delta, String)> {
     let mut chunks: Vec<(Delta, String)> = Vec::new();
     let (mut removed, mut added) = (String::new(), String::new());
     let flush = |chunks: &mut Vec<(Delta, String)>, removed: &mut String, added: &mut String| {
@@ -1568,7 +1802,7 @@ fn line_chunks(from: &str, to: &str) -> Vec<(Delta, String)> {
             chunks.push((Delta::Added, std::mem::take(added)));
         }
     };
-    for line in lines::diff_lines(&a, &b) {
+    for line in lines::diff_lines(a, b) {
         match line.delta {
             Delta::Removed => removed.push_str(&line.text),
             Delta::Added => added.push_str(&line.text),
@@ -1828,7 +2062,11 @@ mod tests {
                 value: Node::text("x\ny"),
             },
         ]);
-        neat(&node, "", false, &Paint { on: false }, GREEN, &mut out);
+        Neat {
+            paint: &Paint { on: false },
+            schema: Some(&GREENISH),
+        }
+        .node(&node, "", false, &mut out);
         assert_eq!(out, "a: \"true\"\nb: \"a: b\"\nc: plain\nd: |\n  x\n  y\n");
     }
 
@@ -1902,6 +2140,60 @@ mod tests {
             "\n(root level)\n- one document removed:\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: old-app\n\
              \n(root level)\n+ one document added:\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: new-app\n\
              \n(file level)\n⇆ order changed\n- apps/v1/Deployment/old-app\n+ apps/v1/Deployment/new-app\n\n"
+        );
+    }
+
+    /// With colour (forced), bunt writes an escape sequence wherever a character's attributes
+    /// change, a reset (`0`) first when bold or italic ends, and a reset at the end (bunt
+    /// render.go `String`); dyff's colours (colors.go), neat's greenish schema for added YAML
+    /// (keys bold and green, values lime), italic type names in a type change.
+    #[test]
+    fn colours_follow_bunt_and_dyff_palette() {
+        let old = "apiVersion: v1\nkind: X\nmetadata:\n  name: x\n  labels:\n    a: x\nv: 3\n";
+        let new = "apiVersion: v1\nkind: X\nmetadata:\n  name: x\n  labels:\n    a: x\n    b: y\nv: \"3\"\n";
+        let opts = DiffOptions {
+            color: true,
+            ..DiffOptions::default()
+        };
+        let out = render(&[entry(old, new)], &opts).unwrap();
+        let yellow = "\x1b[38;2;199;196;63m";
+        let expected = format!(
+            "\n\x1b[1mmetadata\x1b[0m.\x1b[1mlabels\x1b[0m\n\
+             {yellow}+ one map entry added:\x1b[0m\n\
+             \x1b[1;38;2;0;128;0mb:\x1b[0m \x1b[38;2;50;205;50my\x1b[0m\n\
+             \n\x1b[1mv\x1b[0m\n\
+             {yellow}± type change from \x1b[3;38;2;199;196;63mint\x1b[0;38;2;199;196;63m to \x1b[3;38;2;199;196;63mstring\x1b[0m\n\
+             \x1b[38;2;185;49;27m- 3\x1b[0m\n\
+             \x1b[38;2;88;191;56m+ \"3\"\x1b[0m\n\n"
+        );
+        assert_eq!(out, expected);
+    }
+
+    /// A minor change (a Levenshtein distance of at most four) highlights the changed
+    /// characters in bold (output_human.go `highlightRemovals`, `highlightAdditions`).
+    #[test]
+    fn minor_changes_highlight_the_changed_characters() {
+        assert!(is_minor_change("nginx:1.27", "nginx:1.28"));
+        assert!(!is_minor_change("abcdefgh", "stuvwxyz"));
+        let paint = Paint { on: true };
+        let streams = Streams {
+            from: Vec::new(),
+            to: Vec::new(),
+            from_names: Vec::new(),
+            to_names: Vec::new(),
+        };
+        let w = Writer {
+            paint,
+            width: 80,
+            streams: &streams,
+        };
+        let mut out = String::new();
+        w.string_change(&mut out, "app:1", "app:2");
+        assert_eq!(
+            out,
+            "\x1b[38;2;199;196;63m± value change\x1b[0m\n\
+             \x1b[38;2;185;49;27m- \x1b[0m\x1b[38;2;255;160;122mapp:\x1b[0m\x1b[1;38;2;185;49;27m1\x1b[0m\n\
+             \x1b[38;2;88;191;56m+ \x1b[0m\x1b[38;2;144;238;144mapp:\x1b[0m\x1b[1;38;2;88;191;56m2\x1b[0m\n"
         );
     }
 }
