@@ -257,6 +257,136 @@ Plan: 1 to add, 2 to change, 1 to destroy, 0 to change ownership.
         )
     );
 
+    // The structured format: one JSON record per object, a modification with its changed
+    // fields, Secret values masked (helm-diff v3.15.11 diff/structured.go
+    // `buildStructuredEntry`, `populateMetadata` (namespace from the key when the manifest
+    // names none), `calculateFieldChanges`; diff/report.go `printStructuredReport`: a
+    // json.Encoder with two-space indent; diff/diff.go `doDiff` masks before building).
+    let out = ok(
+        rudder(&kc, &ns, &with_output(chart_path, "structured", &changes)),
+        "diff upgrade --output structured",
+    );
+    let record = |kind: &str, api: &str, name: &str, change: &str, old: bool, new: bool| {
+        format!(
+            "  {{
+    \"apiVersion\": \"{api}\",
+    \"kind\": \"{kind}\",
+    \"namespace\": \"{ns}\",
+    \"name\": \"{name}\",
+    \"changeType\": \"{change}\",
+    \"resourceStatus\": {{
+      \"oldExists\": {old},
+      \"newExists\": {new}
+    }}"
+        )
+    };
+    let field = |path: &str, field: &str, old: &str, new: &str| {
+        format!(
+            ",
+    \"changes\": [
+      {{
+        \"path\": \"{path}\",
+        \"field\": \"{field}\",
+        \"change\": \"replace\",
+        \"oldValue\": {old},
+        \"newValue\": {new}
+      }}
+    ]"
+        )
+    };
+    let expected = format!(
+        "[\n{}{}\n  }},\n{}{}\n  }},\n{}\n  }},\n{}\n  }}\n]\n",
+        record("Deployment", "apps/v1", "web", "MODIFY", true, true),
+        field("spec", "replicas", "1", "3"),
+        record("Secret", "v1", "web-auth", "MODIFY", true, true),
+        field(
+            "data",
+            "password",
+            "\"-------- # (6 bytes)\"",
+            "\"++++++++ # (3 bytes)\""
+        ),
+        record("Service", "v1", "web", "REMOVE", true, false),
+        record("ConfigMap", "v1", "web-config", "ADD", false, true),
+    );
+    assert_eq!(out, expected);
+    // --suppress-secrets: the Secret's record says its changes are suppressed and lists none.
+    let mut args = with_output(chart_path, "structured", &changes);
+    args.push("--suppress-secrets");
+    let out = ok(
+        rudder(&kc, &ns, &args),
+        "diff upgrade --output structured -q",
+    );
+    let secret = format!(
+        "{},\n    \"changesSuppressed\": true\n  }}",
+        record("Secret", "v1", "web-auth", "MODIFY", true, true)
+    );
+    assert!(out.contains(&secret), "{out}");
+    assert!(!out.contains("bytes)"), "{out}");
+
+    // The dyff format: dyff v1.12.0's human report without its banner, as helm-diff prints it
+    // (diff/report.go `printDyffReport`: Kubernetes entity detection, whitespace changes
+    // ignored, minor change threshold 0.1). Documents are matched by apiVersion/kind/name and
+    // named after the path when there are several (dyff pkg/dyff/core.go `documentNodes`,
+    // `pathToString`); a changed value is `± value change` with `-`/`+` lines, a removed or
+    // added document its YAML (output_human.go `generateHumanDetailOutput*`); documents not
+    // in the same places in both streams give a file-level order change, printed as two
+    // columns when the names do not fit half the 80-column width (`CreateTableStyleString`).
+    let out = ok(
+        rudder(&kc, &ns, &with_output(chart_path, "dyff", &changes)),
+        "diff upgrade --output dyff",
+    );
+    assert_eq!(
+        out,
+        "
+spec.replicas  (apps/v1/Deployment/web)
+± value change
+- 1
++ 3
+
+data.password  (v1/Secret/web-auth)
+± value change
+- -------- # (6 bytes)
++ ++++++++ # (3 bytes)
+
+(root level)  (v1/Service/web)
+- one document removed:
+# Source: web/templates/service.yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector:
+    app: web
+  ports:
+  - port: 80
+    protocol: TCP
+
+(root level)  (v1/ConfigMap/web-config)
++ one document added:
+# Source: web/templates/configmap.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-config
+data:
+  mode: fast
+
+(file level)
+⇆ order changed
+  apps/v1/Deployment/web   apps/v1/Deployment/web
+  v1/Secret/web-auth       v1/Secret/web-auth
+  v1/Service/web           v1/ConfigMap/web-config
+"
+    );
+    assert!(!out.contains("s3cret") && !out.contains("czNjcmV0"));
+    // --detailed-exitcode counts the changes whatever the format.
+    for format in ["structured", "dyff"] {
+        let mut args = with_output(chart_path, format, &changes);
+        args.push("--detailed-exitcode");
+        assert_eq!(rudder(&kc, &ns, &args).status.code(), Some(2), "{format}");
+    }
+
     // Nothing was changed by the diff: the release still has one revision.
     let history = ok(
         rudder(&kc, &ns, &["history", "diff-web", "-o", "json"]),
@@ -264,6 +394,21 @@ Plan: 1 to add, 2 to change, 1 to destroy, 0 to change ownership.
     );
     let history: serde_json::Value = serde_json::from_str(&history).unwrap();
     assert_eq!(history.as_array().unwrap().len(), 1);
+}
+
+/// `diff upgrade diff-web CHART --no-color --output FORMAT CHANGES...`.
+fn with_output<'a>(chart: &'a str, format: &'a str, changes: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "diff",
+        "upgrade",
+        "diff-web",
+        chart,
+        "--no-color",
+        "--output",
+        format,
+    ];
+    args.extend(changes);
+    args
 }
 
 #[test]
@@ -484,6 +629,52 @@ fn drift_names_the_changed_fields_their_manager_and_deleted_objects() {
     );
     // The ConfigMap-free chart's Secret and the untouched objects are not reported.
     assert!(!text.contains("web-auth"), "{text}");
+
+    // Drift is rudder's own, so helm-diff has no structured or dyff output for it: the same
+    // records and reports as for an upgrade that would undo it, DRIFTED (the live object as
+    // the new side) and DELETED (the applied object as the old side).
+    let structured = ok(
+        rudder(
+            &kc,
+            &ns,
+            &["diff", "drift", "diff-web", "--output", "structured"],
+        ),
+        "diff drift --output structured",
+    );
+    let changes: serde_json::Value = serde_json::from_str(&structured).unwrap();
+    let records = changes.as_array().unwrap();
+    assert_eq!(records.len(), 2, "{structured}");
+    // In the release's manifest order: the Service before the Deployment.
+    let (deleted, drifted) = (&records[0], &records[1]);
+    assert_eq!(drifted["changeType"], "DRIFTED", "{structured}");
+    assert_eq!(drifted["kind"], "Deployment");
+    assert_eq!(
+        drifted["changes"],
+        serde_json::json!([{"path": "spec", "field": "replicas", "change": "replace", "oldValue": 1, "newValue": 5}]),
+        "{structured}"
+    );
+    assert_eq!(deleted["changeType"], "DELETED");
+    assert_eq!(
+        (&deleted["kind"], &deleted["name"]),
+        (&"Service".into(), &"web".into())
+    );
+    assert_eq!(deleted["resourceStatus"]["oldExists"], true);
+    assert_eq!(deleted["resourceStatus"]["newExists"], false);
+    let dyff = ok(
+        rudder(&kc, &ns, &["diff", "drift", "diff-web", "--output", "dyff"]),
+        "diff drift --output dyff",
+    );
+    // The live objects name their namespace, so the document's name has it.
+    assert!(
+        dyff.contains(&format!(
+            "\nspec.replicas  (apps/v1/Deployment/{ns}/web)\n± value change\n- 1\n+ 5\n"
+        )),
+        "{dyff}"
+    );
+    assert!(
+        dyff.contains("\n(root level)  (v1/Service/web)\n- one document removed:\napiVersion: v1\nkind: Service\n"),
+        "{dyff}"
+    );
 }
 
 #[test]

@@ -34,9 +34,17 @@ pub use decode::{
 };
 pub use emit::{to_yaml, to_yaml_arc, to_yaml_pretty};
 pub use encode::natural_less;
+pub use parse::Node;
+
+/// Every document of a stream as unresolved nodes (keys in their order, scalars with their
+/// style and explicit tag, aliases expanded): for readers that resolve scalars by other
+/// rules than go-yaml v2's (the diff's dyff format follows go-yaml v3).
+pub fn parse_nodes(text: &str) -> Result<Vec<Node>, String> {
+    parse::parse_documents(text)
+}
 
 use decode::is_merge_key;
-use parse::{parse_documents_with_libyaml, Node};
+use parse::parse_documents_with_libyaml;
 
 /// The fast reader against libyaml: whenever [`block_subset`] reads a text, libyaml must read
 /// it to the same nodes.

@@ -14,7 +14,7 @@ use serde_json::Value as Json;
 use super::lines::{self, Delta};
 use super::objects::Object as Indexed;
 use super::release::{Outcome, ReadOptions};
-use super::{secrets, Change, Entry, OwnershipChange, Report};
+use super::{secrets, structured, Change, Entry, Format, OwnershipChange, Report};
 use crate::release::{self, Cluster};
 use crate::Error;
 
@@ -40,20 +40,39 @@ pub fn drift(cluster: &Cluster, name: &str, read: &ReadOptions) -> Result<Outcom
     let results = map_concurrently(
         &objects,
         CONCURRENT_REQUESTS,
-        |o| -> Result<Option<Entry>, Error> {
+        |o| -> Result<Option<(Entry, Option<String>)>, Error> {
             let key = object_key(&o.json, &o.reference.namespace, &namespace);
             let kind = o.reference.kind.clone();
             let live = kube
                 .get(&o.reference)
                 .map_err(|e| Error::message(format!("reading {key}: {e}")))?;
             let Some(live) = live else {
-                return Ok(Some(Entry {
-                    key,
-                    kind,
-                    change: Change::Deleted,
-                    lines: Vec::new(),
-                    managers: Vec::new(),
-                }));
+                // The diff format prints a deletion as its header alone; dyff needs the
+                // object's lines to show it removed, structured its identity.
+                let (mut lines, mut structured) = (Vec::new(), None);
+                if matches!(read.diff.format, Format::Dyff | Format::Structured) {
+                    let mut applied = side(&key, &kind, &o.json)?;
+                    secrets::prepare(Some(&mut applied), None, read.diff.secrets);
+                    if read.diff.format == Format::Dyff {
+                        lines = lines::diff_texts(&applied.content, "", false);
+                    } else {
+                        let suppressed = read.diff.suppressed_kinds.contains(&kind);
+                        structured =
+                            structured::build(&key, "DELETED", suppressed, Some(&applied), None)
+                                .ok();
+                    }
+                }
+                return Ok(Some((
+                    Entry {
+                        key,
+                        kind,
+                        change: Change::Deleted,
+                        lines,
+                        managers: Vec::new(),
+                        structured,
+                    },
+                    None,
+                )));
             };
             let planned = reapplied(kube, o, &key)?;
             let mut wanted = side(&key, &kind, &planned)?;
@@ -67,24 +86,48 @@ pub fn drift(cluster: &Cluster, name: &str, read: &ReadOptions) -> Result<Outcom
                 return Ok(None);
             }
             let managers = managers_of_changes(&planned, &live);
-            Ok(Some(Entry {
-                key,
-                kind,
-                change: Change::Drifted,
-                lines: diff,
-                managers: managers.into_iter().collect(),
-            }))
+            let (structured, warning) = if read.diff.format == Format::Structured {
+                let suppressed = read.diff.suppressed_kinds.contains(&kind);
+                match structured::build(&key, "DRIFTED", suppressed, Some(&wanted), Some(&found)) {
+                    Ok(r) => (Some(r), None),
+                    Err(e) => (
+                        None,
+                        Some(format!(
+                            "Warning: failed to build structured entry for {key} (kind: {kind}, changeType: DRIFTED): {}",
+                            e.0
+                        )),
+                    ),
+                }
+            } else {
+                (None, None)
+            };
+            Ok(Some((
+                Entry {
+                    key,
+                    kind,
+                    change: Change::Drifted,
+                    lines: diff,
+                    managers: managers.into_iter().collect(),
+                    structured,
+                },
+                warning,
+            )))
         },
     );
     let mut entries = Vec::new();
+    let mut warnings = Vec::new();
     for result in results {
-        entries.extend(result?);
+        if let Some((entry, warning)) = result? {
+            entries.push(entry);
+            warnings.extend(warning);
+        }
     }
     let seen_changes = !entries.is_empty();
     Ok(Outcome {
         report: Report {
             entries,
             seen_changes,
+            warnings,
         },
         warnings: Vec::new(),
     })

@@ -4,11 +4,13 @@
 //! (a release revision, a dry-run render) is the caller's business.
 
 mod drift;
+mod dyff;
 pub mod lines;
 pub mod objects;
 pub mod release;
 mod report;
 pub mod secrets;
+pub mod structured;
 
 use std::collections::BTreeMap;
 
@@ -59,6 +61,10 @@ pub struct Entry {
     pub lines: Vec<Line>,
     /// For drift: the field managers that changed the object's fields.
     pub managers: Vec<String>,
+    /// `--output structured`: the object's record, built from the two sides as they are
+    /// compared (`None` where helm-diff has none, e.g. an ownership change, or where the
+    /// manifests could not be read; the entry then prints as a bare record).
+    pub structured: Option<structured::Record>,
 }
 
 /// The flags that shape a diff (helm-diff's `diff.Options`).
@@ -81,6 +87,9 @@ pub struct DiffOptions {
     pub color: bool,
     /// HELM_DIFF_TPL's template text for `--output template`.
     pub template: Option<String>,
+    /// The terminal's width, which decides whether dyff puts blocks side by side (80, dyff's
+    /// fallback, when stdout is not a terminal).
+    pub terminal_width: usize,
 }
 
 impl Default for DiffOptions {
@@ -95,6 +104,7 @@ impl Default for DiffOptions {
             suppressed_lines: Vec::new(),
             color: false,
             template: None,
+            terminal_width: 80,
         }
     }
 }
@@ -127,15 +137,20 @@ pub fn compare(
     ownership: &[OwnershipChange],
     opts: &DiffOptions,
 ) -> Report {
-    let mut entries = Vec::new();
+    let mut report = Report {
+        entries: Vec::new(),
+        seen_changes: false,
+        warnings: Vec::new(),
+    };
     for o in ownership {
         let lines = lines::diff_texts(&o.old_release, &o.new_release, true);
-        entries.push(Entry {
+        report.entries.push(Entry {
             key: o.key.clone(),
             kind: String::new(),
             change: Change::Ownership,
             lines,
             managers: Vec::new(),
+            structured: None,
         });
     }
     let mut possibly_removed = Vec::new();
@@ -143,7 +158,7 @@ pub fn compare(
     for key in &keys {
         if new.contains_key(key) {
             let (mut o, mut n) = (old[key].clone(), new[key].clone());
-            push_change(&mut entries, key, Some(&mut o), Some(&mut n), opts);
+            push_change(&mut report, key, Some(&mut o), Some(&mut n), opts);
         } else {
             possibly_removed.push(key.clone());
         }
@@ -159,7 +174,7 @@ pub fn compare(
             Some(target) => {
                 possibly_added.retain(|k| *k != target);
                 let (mut o, mut n) = (old[&key].clone(), new[&target].clone());
-                push_change(&mut entries, &key, Some(&mut o), Some(&mut n), opts);
+                push_change(&mut report, &key, Some(&mut o), Some(&mut n), opts);
             }
             None => removed.push(key),
         }
@@ -167,21 +182,18 @@ pub fn compare(
     for key in removed {
         let mut o = old.remove(&key).expect("key from the old index");
         if o.resource_policy != "keep" {
-            push_change(&mut entries, &key, Some(&mut o), None, opts);
+            push_change(&mut report, &key, Some(&mut o), None, opts);
         }
     }
     for key in possibly_added {
         let mut n = new.remove(&key).expect("key from the new index");
-        push_change(&mut entries, &key, None, Some(&mut n), opts);
+        push_change(&mut report, &key, None, Some(&mut n), opts);
     }
-    let seen_changes = !entries.is_empty();
+    report.seen_changes = !report.entries.is_empty();
     if !opts.suppressed_lines.is_empty() {
-        entries = suppress_lines(entries, &opts.suppressed_lines);
+        report.entries = suppress_lines(report.entries, &opts.suppressed_lines);
     }
-    Report {
-        entries,
-        seen_changes,
-    }
+    report
 }
 
 /// The added object a removed one was renamed to, if rename detection is on and one is
@@ -229,7 +241,7 @@ fn rename_target(
 }
 
 fn push_change(
-    entries: &mut Vec<Entry>,
+    report: &mut Report,
     key: &str,
     old: Option<&mut Object>,
     new: Option<&mut Object>,
@@ -253,16 +265,52 @@ fn push_change(
         ),
         (None, None) => return,
     };
+    if opts.format == Format::Structured {
+        // helm-diff builds the record instead of the line diff (diff/diff.go `doDiff`): a
+        // modification whose objects differ only in layout is no change.
+        let suppressed = opts.suppressed_kinds.contains(&kind);
+        let record = structured::build(
+            key,
+            change.name(),
+            suppressed,
+            old.as_deref(),
+            new.as_deref(),
+        );
+        let structured = match record {
+            Ok(r) if change == Change::Modify && !r.changes_suppressed && r.changes.is_empty() => {
+                return
+            }
+            Ok(r) => Some(r),
+            Err(e) => {
+                report.warnings.push(format!(
+                    "Warning: failed to build structured entry for {key} (kind: {kind}, changeType: {}): {}",
+                    change.name(),
+                    e.0
+                ));
+                None
+            }
+        };
+        report.entries.push(Entry {
+            key: key.to_string(),
+            kind,
+            change,
+            lines: Vec::new(),
+            managers: Vec::new(),
+            structured,
+        });
+        return;
+    }
     let lines = lines::diff_texts(old_text, new_text, opts.strip_trailing_cr);
     if change == Change::Modify && lines.iter().all(|l| l.delta == Delta::Common) {
         return;
     }
-    entries.push(Entry {
+    report.entries.push(Entry {
         key: key.to_string(),
         kind,
         change,
         lines,
         managers: Vec::new(),
+        structured: None,
     });
 }
 

@@ -1,9 +1,11 @@
 //! Printing a diff in helm-diff's output formats: `diff` (the default: a header per object,
 //! then its lines with `+ `/`- `/two-space prefixes), `simple` (one line per object and a
-//! Terraform-style plan line), `json` and `template` (one record per object).
+//! Terraform-style plan line), `json` and `template` (one record per object), `structured`
+//! (JSON with the changed fields, see [`super::structured`]) and `dyff` (dyff's human
+//! report, see [`super::dyff`]).
 
 use super::lines::{Delta, Line};
-use super::{Change, DiffOptions, Entry};
+use super::{structured, Change, DiffOptions, Entry};
 
 /// `--output`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,21 +14,24 @@ pub enum Format {
     Simple,
     Json,
     Template,
+    Structured,
+    Dyff,
 }
 
 impl Format {
-    /// The formats rudder prints; helm-diff's `dyff` and `structured` are not among them yet.
+    /// helm-diff's formats (cmd/options.go, `--output`). helm-diff prints the `diff` format
+    /// for any other name; rudder refuses a name it does not know, so that a typo does not
+    /// pass unnoticed in a pipeline.
     pub fn parse(name: &str) -> Result<Format, String> {
         match name {
             "diff" => Ok(Format::Diff),
             "simple" => Ok(Format::Simple),
             "json" => Ok(Format::Json),
             "template" => Ok(Format::Template),
-            "dyff" | "structured" => Err(format!(
-                "output format {name:?} is not supported by rudder yet (use diff, simple, json or template)"
-            )),
+            "structured" => Ok(Format::Structured),
+            "dyff" => Ok(Format::Dyff),
             other => Err(format!(
-                "unknown output format {other:?} (use diff, simple, json or template)"
+                "unknown output format {other:?} (use diff, simple, template, json, structured or dyff)"
             )),
         }
     }
@@ -38,6 +43,9 @@ pub struct Report {
     pub entries: Vec<Entry>,
     /// Whether anything changed before line suppression (what `--detailed-exitcode` reports).
     pub seen_changes: bool,
+    /// What helm-diff writes to stderr while building the report (a structured record that
+    /// could not be built).
+    pub warnings: Vec<String>,
 }
 
 /// ANSI colours as helm-diff's colour library writes them.
@@ -166,6 +174,18 @@ impl Report {
                     counts[0], counts[1], counts[2], counts[3]
                 ));
             }
+            Format::Structured => {
+                let records: Vec<structured::Record> = self
+                    .entries
+                    .iter()
+                    .map(|e| match &e.structured {
+                        Some(r) => r.clone(),
+                        None => structured::Record::bare(&e.key, e.change.name()),
+                    })
+                    .collect();
+                out.push_str(&structured::render(&records));
+            }
+            Format::Dyff => out.push_str(&super::dyff::render(&self.entries, opts)?),
             Format::Json | Format::Template => match (&opts.template, opts.format) {
                 (Some(template), Format::Template) => {
                     out.push_str(&render_template(template, &self.entries)?);
@@ -250,7 +270,7 @@ fn distances_to_change(lines: &[Line]) -> Vec<usize> {
 
 /// An entry's key split back into its parts (helm-diff's template data); `None` for keys
 /// that are not of the `NAMESPACE, NAME, KIND (API)` form (helm-diff skips those).
-fn key_parts(key: &str) -> Option<[&str; 4]> {
+pub(super) fn key_parts(key: &str) -> Option<[&str; 4]> {
     let (namespace, rest) = key.split_once(", ")?;
     let (name, rest) = rest.split_once(", ")?;
     let (kind, rest) = rest.split_once(" (")?;
@@ -366,6 +386,7 @@ mod tests {
             change,
             lines: diff_texts(old, new, false),
             managers: Vec::new(),
+            structured: None,
         }
     }
 
@@ -374,6 +395,7 @@ mod tests {
         let r = Report {
             entries: vec![entry(Change::Modify, "a: 1\nb: 2", "a: 1\nb: 3")],
             seen_changes: true,
+            warnings: Vec::new(),
         };
         let text = r.render(&DiffOptions::default()).unwrap();
         assert_eq!(
@@ -389,6 +411,7 @@ mod tests {
         let r = Report {
             entries: vec![entry(Change::Modify, old, new)],
             seen_changes: true,
+            warnings: Vec::new(),
         };
         let opts = DiffOptions {
             context: 1,
@@ -405,6 +428,7 @@ mod tests {
         let r = Report {
             entries: vec![entry(Change::Add, "", "x")],
             seen_changes: true,
+            warnings: Vec::new(),
         };
         let opts = DiffOptions {
             color: true,
@@ -425,6 +449,7 @@ mod tests {
                 entry(Change::Modify, "x", "y"),
             ],
             seen_changes: true,
+            warnings: Vec::new(),
         };
         let opts = DiffOptions {
             format: Format::Simple,
@@ -442,6 +467,7 @@ mod tests {
         let r = Report {
             entries: vec![entry(Change::Modify, "x", "y")],
             seen_changes: true,
+            warnings: Vec::new(),
         };
         let opts = DiffOptions {
             format: Format::Json,
@@ -458,6 +484,7 @@ mod tests {
         let r = Report {
             entries: vec![entry(Change::Modify, "x", "y")],
             seen_changes: true,
+            warnings: Vec::new(),
         };
         let opts = DiffOptions {
             suppressed_kinds: vec!["ConfigMap".into()],

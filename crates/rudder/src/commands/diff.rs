@@ -76,7 +76,7 @@ pub struct CommonArgs {
     /// output NUM lines of context around changes
     #[arg(short = 'C', long, allow_negative_numbers = true)]
     context: Option<i64>,
-    /// Possible values: diff, simple, template, json. When set to "template", use the env var HELM_DIFF_TPL to specify the template.
+    /// Possible values: diff, simple, template, json, structured, dyff. When set to "template", use the env var HELM_DIFF_TPL to specify the template.
     #[arg(long)]
     output: Option<String>,
     /// strip trailing carriage return on input
@@ -101,8 +101,10 @@ pub struct CommonArgs {
     #[arg(long)]
     no_color: bool,
     /// color output. You can control the value for this flag via HELM_DIFF_COLOR=[true|false]
+    // A string: it shares its id with the global `--color` (Helm's never/auto/always), which
+    // this definition replaces under `diff`; a bool here made reading the global one panic.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
-    color: Option<bool>,
+    color: Option<String>,
 }
 
 #[derive(Args)]
@@ -183,10 +185,18 @@ fn read_options(c: &CommonArgs) -> Result<sources::ReadOptions, Error> {
     let normalize =
         c.normalize_manifests || env("HELM_DIFF_NORMALIZE_MANIFESTS").as_deref() == Some("true");
     let color_env = env("HELM_DIFF_COLOR").and_then(|v| parse_go_bool(&v));
+    let forced = match c.color.as_deref() {
+        Some(v) => Some(parse_colour_flag(v)?),
+        None => color_env,
+    };
     let color = if c.no_color {
         false
-    } else if let Some(forced) = c.color.or(color_env) {
+    } else if let Some(forced) = forced {
         forced
+    } else if format == Format::Dyff {
+        // dyff colours only when asked (helm-diff v3.15.11 cmd/root.go lines 65-78 turn
+        // bunt off unless --color or HELM_DIFF_COLOR says true).
+        false
     } else {
         terminal_colour()
     };
@@ -224,8 +234,18 @@ fn read_options(c: &CommonArgs) -> Result<sources::ReadOptions, Error> {
             suppressed_lines,
             color,
             template,
+            terminal_width: terminal_width(),
         },
     })
+}
+
+/// The terminal's width for dyff's layout, or dyff's fallback of 80 columns when stdout is
+/// not a terminal (gonvenience/term `GetTerminalSize`).
+fn terminal_width() -> usize {
+    match terminal_size::terminal_size_of(std::io::stdout()) {
+        Some((terminal_size::Width(w), _)) if w > 0 => w as usize,
+        _ => 80,
+    }
 }
 
 /// Colour when stdout is a terminal (and TERM is not dumb), as helm-diff decides.
@@ -297,6 +317,19 @@ pub fn drift_section(cluster: &rel::Cluster, name: &str) -> Result<String, Error
         outcome.report.render(&read.diff).map_err(Error::message)?
     };
     Ok(format!("DRIFT:\n{body}"))
+}
+
+/// `--color[=BOOL]` (pflag's bool syntax), also taking Helm's global `always`/`never`.
+fn parse_colour_flag(v: &str) -> Result<bool, Error> {
+    match v {
+        "always" => Ok(true),
+        "never" => Ok(false),
+        other => parse_go_bool(other).ok_or_else(|| {
+            Error::usage(format!(
+                "invalid argument {other:?} for \"--color\" flag: strconv.ParseBool: parsing {other:?}: invalid syntax"
+            ))
+        }),
+    }
 }
 
 /// Go's `strconv.ParseBool`.
@@ -408,7 +441,7 @@ pub fn run(command: DiffCommand, settings: &Settings, out: &mut dyn Write) -> Re
         }
     };
     let (common, read) = common;
-    for w in &outcome.warnings {
+    for w in outcome.warnings.iter().chain(&outcome.report.warnings) {
         eprintln!("{w}");
     }
     let text = outcome.report.render(&read.diff).map_err(Error::message)?;
@@ -426,15 +459,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn colour_flag_takes_booleans_and_helm_words() {
+        assert!(parse_colour_flag("true").unwrap());
+        assert!(!parse_colour_flag("never").unwrap());
+        assert!(parse_colour_flag("auto").is_err());
+    }
+
+    #[test]
     fn go_booleans_parse_as_strconv_does() {
         assert_eq!(parse_go_bool("T"), Some(true));
         assert_eq!(parse_go_bool("0"), Some(false));
         assert_eq!(parse_go_bool("yes"), None);
     }
 
+    /// helm-diff v3.15.11 cmd/options.go: `--output` takes diff, simple, template, json,
+    /// structured and dyff.
     #[test]
-    fn unsupported_formats_are_refused_by_name() {
-        let err = Format::parse("dyff").unwrap_err();
-        assert!(err.contains("\"dyff\" is not supported"));
+    fn every_helm_diff_format_is_accepted_and_others_refused() {
+        for name in ["diff", "simple", "template", "json", "structured", "dyff"] {
+            assert!(Format::parse(name).is_ok(), "{name}");
+        }
+        let err = Format::parse("yaml").unwrap_err();
+        assert!(err.contains("unknown output format \"yaml\""), "{err}");
     }
 }

@@ -10,7 +10,7 @@ use super::block_subset;
 /// costs a pointer, not a copy (the alias-ratio check below bounds what expanding them into
 /// values may cost).
 #[derive(Clone, Debug, PartialEq)]
-pub(super) enum Node {
+pub enum Node {
     Scalar {
         text: String,
         plain: bool,
