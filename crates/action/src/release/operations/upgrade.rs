@@ -119,7 +119,7 @@ pub fn upgrade(
     )?;
     let values = upgrade_values(&mut chart, &current, user_values, opts)?;
     charts::process_dependencies(&mut chart, &values, &opts.install.log)
-        .map_err(|e| Error::message(format!("chart dependencies processing failed: {e}")))?;
+        .map_err(|e| Error::context(format!("chart dependencies processing failed: {e}"), e))?;
 
     let revision = last.version + 1;
     let rendered = render(
