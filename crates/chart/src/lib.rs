@@ -446,9 +446,9 @@ fn type_error(path: &str, v: &Value, want: &str) -> MetadataError {
 /// the metadata fails Helm's `Metadata.Validate`; the `Display` is Helm's text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MetadataError {
-    /// The text is not YAML (the decoder's text).
-    #[error("{0}")]
-    Yaml(String),
+    /// The text is not YAML.
+    #[error(transparent)]
+    Yaml(#[from] yaml::DecodeError),
     /// A field of another type than Helm's struct has (encoding/json's `UnmarshalTypeError`).
     #[error("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {got} into Go struct field {path} of type {want}")]
     FieldType {

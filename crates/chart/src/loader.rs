@@ -243,7 +243,11 @@ pub fn load_values(text: &str) -> Result<Value, ValuesError> {
                     reason: format!("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}"),
                 });
             }
-            Err(reason) => return Err(ValuesError { reason }),
+            Err(e) => {
+                return Err(ValuesError {
+                    reason: e.to_string(),
+                })
+            }
         }
     }
     Ok(Value::map(values))

@@ -35,9 +35,9 @@ pub type ReadFile = dyn Fn(&str) -> Result<String, Box<dyn std::error::Error + S
 /// Why a `--set`-style string could not be read, with Helm's (pkg/strvals) texts.
 #[derive(Debug, thiserror::Error)]
 pub enum SetError {
-    /// `--set-json` (or a JSON list item) that is not JSON (the decoder's text).
+    /// `--set-json` (or a JSON list item) that is not JSON.
     #[error("failed to parse json: {0}")]
-    Json(String),
+    Json(#[source] json::DecodeError),
     /// `--set-file` could not read the file (the reader's text).
     #[error("{0}")]
     File(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -381,11 +381,7 @@ pub fn parse_string_into(text: &str, data: &mut Map) -> Result<(), SetError> {
 }
 
 /// `--set-file`: each value is a path whose contents become the value.
-pub fn parse_file_into(
-    text: &str,
-    data: &mut Map,
-    read_file: &ReadFile,
-) -> Result<(), SetError> {
+pub fn parse_file_into(text: &str, data: &mut Map, read_file: &ReadFile) -> Result<(), SetError> {
     parse_with(text, data, Mode::File, read_file)
 }
 

@@ -217,7 +217,9 @@ pub enum CoalesceError {
         type_name: String,
         value: String,
     },
-    #[error("values don't meet the specifications of the schema(s) in the following chart(s):\n{0}")]
+    #[error(
+        "values don't meet the specifications of the schema(s) in the following chart(s):\n{0}"
+    )]
     Schema(#[from] crate::schema::ChartSchemaErrors),
 }
 
@@ -272,11 +274,7 @@ pub fn coalesce_values(
 }
 
 /// Helm's `MergeValues` (coalescing that keeps `null`s), used for import-values.
-pub fn merge_values(
-    chart: &Chart,
-    user: &Value,
-    logs: &mut Logs,
-) -> Result<Value, CoalesceError> {
+pub fn merge_values(chart: &Chart, user: &Value, logs: &mut Logs) -> Result<Value, CoalesceError> {
     let mut dest = table_of(&owned(user));
     coalesce(chart, &mut dest, "", true, logs)?;
     Ok(Value::map(dest))
@@ -515,8 +513,10 @@ fn process_import_values(chart: &mut Chart, logs: &mut Logs) -> Result<(), Coale
                     out.push(Value::map(entry));
                     match table_at(&cvals, &format!("{}.{child}", r.name)) {
                         Ok(vm) => coalesce_tables(&mut b, vm, "", true, logs),
-                        Err(e) => logs
-                            .push(LogRecord::warn("ImportValues missing table").with("error", e.to_string())),
+                        Err(e) => logs.push(
+                            LogRecord::warn("ImportValues missing table")
+                                .with("error", e.to_string()),
+                        ),
                     }
                 }
                 _ => {}
