@@ -18,7 +18,7 @@ use rudder_value::{gofmt, Value};
 
 mod funcs;
 
-use funcs::{container_data, truth, BUILTINS};
+use funcs::{container_data, truth};
 
 use crate::func::{FuncMap, ParamType, Runtime, TextError};
 use crate::parse::{
@@ -260,8 +260,8 @@ impl<'a> Scope<'a> {
             return Err(ExecError {
                 message: format!(
                     "template: no template {} associated with template {}",
-                    go_quote(name),
-                    go_quote(&opts.set_name)
+                    gofmt::quote(name),
+                    gofmt::quote(&opts.set_name)
                 ),
             });
         };
@@ -322,31 +322,6 @@ struct State<'a, 'o> {
 
 type R<T> = Result<T, ExecError>;
 
-/// Go's `%q` of a string.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\x07' => out.push_str("\\a"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            '\x0b' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// The node Go's evaluator last pointed its error location at (`state.at`) after evaluating
 /// `node`: errors in the fields of a chain `(pipeline).a.b` are reported there, not at the
 /// chain (e.g. `(index .Values "x").y` fails `at <"x">`). Short-circuiting `and`/`or` are
@@ -374,7 +349,7 @@ impl<'a, 'o> State<'a, 'o> {
             message: format!(
                 "template: {}: executing {} at <{}>: {}",
                 self.tree.location(pos),
-                go_quote(&self.tree.name),
+                gofmt::quote(&self.tree.name),
                 ctx,
                 message.into()
             ),
@@ -598,7 +573,7 @@ impl<'a, 'o> State<'a, 'o> {
             return Err(self.err(
                 pos,
                 node,
-                format!("template {} not defined", go_quote(name)),
+                format!("template {} not defined", gofmt::quote(name)),
             ));
         };
         if self.depth >= self.opts.max_depth {
@@ -821,7 +796,7 @@ impl<'a, 'o> State<'a, 'o> {
                 return Err(self.err(
                     node.pos,
                     node,
-                    format!("nil data; no entry for key {}", go_quote(name)),
+                    format!("nil data; no entry for key {}", gofmt::quote(name)),
                 ));
             }
             return Ok(None);
@@ -887,54 +862,80 @@ impl<'a, 'o> State<'a, 'o> {
                     )),
                 }
             }
-            Value::Map(m) => {
-                if has_args {
-                    return Err(self.err(
-                        node.pos,
-                        node,
-                        format!("{name} is not a method but has arguments"),
-                    ));
-                }
-                match m.get(name) {
-                    Some(v) => Ok(Some(v)),
-                    None => match self.opts.missing_key {
-                        MissingKey::Default => Ok(None),
-                        MissingKey::Zero => Ok(Some(Value::Nil)),
-                        MissingKey::Error => Err(self.err(
-                            node.pos,
-                            node,
-                            format!("map has no entry for key {}", go_quote(name)),
-                        )),
-                    },
-                }
-            }
-            Value::StrMap(m) => {
-                if has_args {
-                    return Err(self.err(
-                        node.pos,
-                        node,
-                        format!("{name} is not a method but has arguments"),
-                    ));
-                }
-                match m.get(name) {
-                    Some(v) => Ok(Some(Value::str(v))),
-                    None => match self.opts.missing_key {
-                        MissingKey::Default => Ok(None),
-                        MissingKey::Zero => Ok(Some(Value::str(""))),
-                        MissingKey::Error => Err(self.err(
-                            node.pos,
-                            node,
-                            format!("map has no entry for key {}", go_quote(name)),
-                        )),
-                    },
-                }
-            }
+            Value::Map(m) => self.map_entry(node, name, has_args, m.get(name), Value::Nil),
+            Value::StrMap(m) => self.map_entry(
+                node,
+                name,
+                has_args,
+                m.get(name).map(Value::str),
+                Value::str(""),
+            ),
             other => Err(self.err(
                 node.pos,
                 node,
                 format!("can't evaluate field {name} in type {}", other.type_name()),
             )),
         }
+    }
+
+    /// A field of a map: its entry, or what Go's `missingkey` option makes of a missing one
+    /// (`zero` is the map's zero value).
+    fn map_entry(
+        &self,
+        node: &Arg,
+        name: &str,
+        has_args: bool,
+        entry: Option<Value>,
+        zero: Value,
+    ) -> R<Val> {
+        if has_args {
+            return Err(self.err(
+                node.pos,
+                node,
+                format!("{name} is not a method but has arguments"),
+            ));
+        }
+        match entry {
+            Some(v) => Ok(Some(v)),
+            None => match self.opts.missing_key {
+                MissingKey::Default => Ok(None),
+                MissingKey::Zero => Ok(Some(zero)),
+                MissingKey::Error => Err(self.err(
+                    node.pos,
+                    node,
+                    format!("map has no entry for key {}", gofmt::quote(name)),
+                )),
+            },
+        }
+    }
+
+    /// Go's check of a call's argument count (`evalCall`); `num_in` counts a value piped in,
+    /// `given` does not (Go's message for a variadic function names only the written ones).
+    fn check_arg_count(
+        &self,
+        ident: &Arg,
+        name: &str,
+        given: usize,
+        num_in: usize,
+        fixed: usize,
+        variadic: bool,
+    ) -> R<()> {
+        if variadic {
+            if num_in < fixed {
+                return Err(self.err(
+                    ident.pos,
+                    ident,
+                    format!("wrong number of args for {name}: want at least {fixed} got {given}"),
+                ));
+            }
+        } else if num_in != fixed {
+            return Err(self.err(
+                ident.pos,
+                ident,
+                format!("wrong number of args for {name}: want {fixed} got {num_in}"),
+            ));
+        }
+        Ok(())
     }
 
     fn eval_function(
@@ -975,13 +976,13 @@ impl<'a, 'o> State<'a, 'o> {
                 Err(e) => Err(self.err(cmd.pos, cmd, format!("error calling {name}: {e}"))),
             };
         }
-        if BUILTINS.contains(&name) {
+        if parse::builtin_names().contains(name) {
             return self.eval_builtin(dot, ident, name, cmd, &args[1..], final_);
         }
         Err(self.err(
             ident.pos,
             ident,
-            format!("{} is not a defined function", go_quote(name)),
+            format!("{} is not a defined function", gofmt::quote(name)),
         ))
     }
 
@@ -999,24 +1000,7 @@ impl<'a, 'o> State<'a, 'o> {
     ) -> R<Vec<Value>> {
         let num_in = args.len() + usize::from(!matches!(final_, Final::Missing));
         let fixed = params.len();
-        if variadic.is_some() {
-            if num_in < fixed {
-                return Err(self.err(
-                    ident.pos,
-                    ident,
-                    format!(
-                        "wrong number of args for {name}: want at least {fixed} got {}",
-                        args.len()
-                    ),
-                ));
-            }
-        } else if num_in != fixed {
-            return Err(self.err(
-                ident.pos,
-                ident,
-                format!("wrong number of args for {name}: want {fixed} got {num_in}"),
-            ));
-        }
+        self.check_arg_count(ident, name, args.len(), num_in, fixed, variadic.is_some())?;
         let param_at = |i: usize| {
             if i < fixed {
                 params[i]

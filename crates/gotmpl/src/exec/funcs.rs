@@ -8,14 +8,9 @@ use std::sync::Arc;
 
 use rudder_value::{gofmt, Value};
 
-use super::{go_quote, Final, State, Val, R};
+use super::{Final, State, Val, R};
 use crate::func::ParamType;
 use crate::parse::{Arg, ArgKind, Command};
-
-pub(super) const BUILTINS: &[&str] = &[
-    "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf",
-    "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne",
-];
 
 /// Go's `basicKind` classes for comparisons.
 #[derive(PartialEq, Eq, Clone, Copy)]
@@ -258,26 +253,8 @@ impl State<'_, '_> {
         final_: Final,
     ) -> R<Val> {
         let num_in = args.len() + usize::from(!matches!(final_, Final::Missing));
-        let want = |min: usize, variadic: bool| -> R<()> {
-            if variadic {
-                if num_in < min {
-                    return Err(self.err(
-                        ident.pos,
-                        ident,
-                        format!(
-                            "wrong number of args for {name}: want at least {min} got {}",
-                            args.len()
-                        ),
-                    ));
-                }
-            } else if num_in != min {
-                return Err(self.err(
-                    ident.pos,
-                    ident,
-                    format!("wrong number of args for {name}: want {min} got {num_in}"),
-                ));
-            }
-            Ok(())
+        let want = |min: usize, variadic: bool| {
+            self.check_arg_count(ident, name, args.len(), num_in, min, variadic)
         };
         let call_err =
             |s: &Self, e: String| s.err(cmd.pos, cmd, format!("error calling {name}: {e}"));
@@ -439,7 +416,7 @@ impl State<'_, '_> {
             _ => Err(self.err(
                 ident.pos,
                 ident,
-                format!("{} is not a defined function", go_quote(name)),
+                format!("{} is not a defined function", gofmt::quote(name)),
             )),
         }
     }
