@@ -328,16 +328,17 @@ pub(crate) fn check_dependencies(chart: &Chart) -> Result<(), Error> {
     )))
 }
 
-/// Helm's `ProcessDependencies`, its warnings handed to `log`.
+/// Helm's `ProcessDependencies`, its warnings handed to `log`, its failure worded as
+/// install, upgrade and template report it.
 pub(crate) fn process_dependencies(
     chart: &mut Chart,
     values: &Value,
     log: &crate::LogSink,
-) -> Result<(), rudder_chart::CoalesceError> {
+) -> Result<(), Error> {
     let mut logs = Vec::new();
     let result = rudder_chart::process_dependencies(chart, values, &mut logs);
     log.emit_all(logs);
-    result
+    result.map_err(|e| Error::context(format!("chart dependencies processing failed: {e}"), e))
 }
 
 /// Coalesces and validates the values to render with, its warnings handed to `log`.

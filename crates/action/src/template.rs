@@ -136,8 +136,7 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
         &opts.log,
     )?;
     validate_release_name(&opts.release_name)?;
-    charts::process_dependencies(&mut chart, &user_values, &opts.log)
-        .map_err(|e| Error::context(format!("chart dependencies processing failed: {e}"), e))?;
+    charts::process_dependencies(&mut chart, &user_values, &opts.log)?;
     if opts.server.is_some() && !opts.skip_crds && !chart.crd_objects().is_empty() {
         opts.log.emit(crate::LogRecord::warn(
             "This chart or one of its subcharts contains CRDs. Rendering may fail or contain inaccuracies.",

@@ -52,8 +52,7 @@ pub(super) fn load_chart(
     if chart.metadata.api_version != "v2" && chart.metadata.api_version != "v1" {
         return Err(Error::message("invalid chart apiVersion"));
     }
-    charts::process_dependencies(&mut chart, user_values, &opts.log)
-        .map_err(|e| Error::context(format!("chart dependencies processing failed: {e}"), e))?;
+    charts::process_dependencies(&mut chart, user_values, &opts.log)?;
     Ok(chart)
 }
 
