@@ -215,55 +215,65 @@ pub fn from_yaml_documents(text: &str) -> Result<Vec<Value>, DecodeError> {
 /// integers are printed in decimal (`0777` gives `511`), floats as float32 shortest text
 /// (`1.10` gives `1.1`), booleans as `true`/`false` (`y` gives `true`). Nulls stay `Nil`.
 pub fn from_yaml_raw(text: &str) -> Result<Value, DecodeError> {
-    fn conv(node: &Node) -> Result<Value, DecodeError> {
-        Ok(match node {
-            Node::Scalar { text, plain, tag } => {
-                match scalar_of(text, *plain, tag.as_deref()).map_err(DecodeError::Converting)? {
-                    Scalar::Null => Value::Nil,
-                    Scalar::Bool(b) => Value::str(if b { "true" } else { "false" }),
-                    Scalar::Int(i) => Value::from(i.to_string()),
-                    Scalar::Float(f) if f.is_finite() => Value::from(
-                        float32_key(f).unwrap_or_else(|| crate::gofmt::format_float(f, 'g', -1)),
-                    ),
-                    Scalar::Float(f) => Value::from(crate::gofmt::format_float(f, 'g', -1)),
-                    Scalar::Str(s) | Scalar::Time(s) => Value::from(s),
-                }
-            }
-            Node::Seq(items) => Value::list(items.iter().map(conv).collect::<Result<_, _>>()?),
-            Node::Map(entries) => {
-                let mut m = Map::new();
-                for (k, v) in entries.iter() {
-                    m.insert(key_string(k)?, conv(v)?);
-                }
-                Value::map(m)
-            }
-        })
-    }
     let docs = parse_documents(text).map_err(DecodeError::Converting)?;
-    docs.first().map(conv).unwrap_or(Ok(Value::Nil))
+    let scalar = |text: &str, plain: bool, tag: Option<&str>| {
+        Ok(
+            match scalar_of(text, plain, tag).map_err(DecodeError::Converting)? {
+                Scalar::Null => Value::Nil,
+                Scalar::Bool(b) => Value::str(if b { "true" } else { "false" }),
+                Scalar::Int(i) => Value::from(i.to_string()),
+                Scalar::Float(f) if f.is_finite() => Value::from(
+                    float32_key(f).unwrap_or_else(|| crate::gofmt::format_float(f, 'g', -1)),
+                ),
+                Scalar::Float(f) => Value::from(crate::gofmt::format_float(f, 'g', -1)),
+                Scalar::Str(s) | Scalar::Time(s) => Value::from(s),
+            },
+        )
+    };
+    docs.first()
+        .map(|d| tree_value(d, &scalar))
+        .unwrap_or(Ok(Value::Nil))
 }
 
 /// go-yaml v2 itself (no JSON round trip) decoding into `interface{}`: integers stay
 /// integers (Go `int`). Used where Helm reads YAML with go-yaml directly.
 pub fn from_yaml_native(text: &str) -> Result<Value, DecodeError> {
-    fn conv(node: &Node) -> Result<Value, DecodeError> {
-        Ok(match node {
-            Node::Scalar {
-                text, plain, tag, ..
-            } => match scalar_of(text, *plain, tag.as_deref()).map_err(DecodeError::Yaml)? {
+    let docs = parse_documents(text).map_err(DecodeError::Yaml)?;
+    let scalar = |text: &str, plain: bool, tag: Option<&str>| {
+        Ok(
+            match scalar_of(text, plain, tag).map_err(DecodeError::Yaml)? {
                 Scalar::Int(i) => Value::Int(i as i64),
                 other => scalar_value(other),
             },
-            Node::Seq(items) => Value::list(items.iter().map(conv).collect::<Result<_, _>>()?),
-            Node::Map(entries) => {
-                let mut m = Map::new();
-                for (k, v) in entries.iter() {
-                    m.insert(key_string(k)?, conv(v)?);
-                }
-                Value::map(m)
+        )
+    };
+    docs.first()
+        .map(|d| tree_value(d, &scalar))
+        .unwrap_or(Ok(Value::Nil))
+}
+
+/// A node tree as values, without the JSON round trip: keys as JSON object keys, each
+/// scalar by `scalar` (the readers above differ only there).
+fn tree_value<F>(node: &Node, scalar: &F) -> Result<Value, DecodeError>
+where
+    F: Fn(&str, bool, Option<&str>) -> Result<Value, DecodeError>,
+{
+    Ok(match node {
+        Node::Scalar {
+            text, plain, tag, ..
+        } => scalar(text, *plain, tag.as_deref())?,
+        Node::Seq(items) => Value::list(
+            items
+                .iter()
+                .map(|n| tree_value(n, scalar))
+                .collect::<Result<_, _>>()?,
+        ),
+        Node::Map(entries) => {
+            let mut m = Map::new();
+            for (k, v) in entries.iter() {
+                m.insert(key_string(k)?, tree_value(v, scalar)?);
             }
-        })
-    }
-    let docs = parse_documents(text).map_err(DecodeError::Yaml)?;
-    docs.first().map(conv).unwrap_or(Ok(Value::Nil))
+            Value::map(m)
+        }
+    })
 }
