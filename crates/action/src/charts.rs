@@ -230,7 +230,7 @@ pub(crate) fn user_values(opts: &ValueOptions) -> Result<Value, Error> {
             .map_err(|e| Error::context(format!("failed parsing --set-string data: {e}"), e))?;
     }
     for s in &opts.set_file {
-        let reader = |p: &str| read_source(p).map_err(|e| e.to_string());
+        let reader = |p: &str| read_source(p).map_err(Into::into);
         strvals::parse_file_into(s, &mut base, &reader)
             .map_err(|e| Error::context(format!("failed parsing --set-file data: {e}"), e))?;
     }
@@ -328,16 +328,17 @@ pub(crate) fn check_dependencies(chart: &Chart) -> Result<(), Error> {
     )))
 }
 
-/// Helm's `ProcessDependencies`, its warnings handed to `log`.
+/// Helm's `ProcessDependencies`, its warnings handed to `log`, its failure worded as
+/// install, upgrade and template report it.
 pub(crate) fn process_dependencies(
     chart: &mut Chart,
     values: &Value,
     log: &crate::LogSink,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let mut logs = Vec::new();
     let result = rudder_chart::process_dependencies(chart, values, &mut logs);
     log.emit_all(logs);
-    result
+    result.map_err(|e| Error::context(format!("chart dependencies processing failed: {e}"), e))
 }
 
 /// Coalesces and validates the values to render with, its warnings handed to `log`.
@@ -350,7 +351,7 @@ pub(crate) fn coalesce(
     let mut logs = Vec::new();
     let result = rudder_chart::to_render_values_check(chart, values, skip_schema, &mut logs);
     log.emit_all(logs);
-    result.map_err(Error::message)
+    result.map_err(Error::typed)
 }
 
 /// What `helm install` and `helm upgrade` log about a chart marked deprecated.

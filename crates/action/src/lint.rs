@@ -348,7 +348,7 @@ fn lint_values(l: &mut Linter, dir: &Path, overrides: &Value, opts: &LintOptions
     l.rule(
         Severity::Error,
         file,
-        rudder_chart::schema::validate_single(&merged, &schema),
+        rudder_chart::schema::validate_single(&merged, &schema).map_err(|e| e.to_string()),
     );
 }
 
@@ -463,7 +463,7 @@ fn lint_templates(
     let mut chart = match chart {
         Ok(c) => c,
         Err(e) => {
-            l.rule(Severity::Error, tdir, Err(e));
+            l.rule(Severity::Error, tdir, Err(e.to_string()));
             return;
         }
     };
@@ -494,7 +494,7 @@ fn lint_templates(
     let coalesced = match coalesced {
         Ok(v) => v,
         Err(e) => {
-            l.rule(Severity::Error, tdir, Err(e));
+            l.rule(Severity::Error, tdir, Err(e.to_string()));
             return;
         }
     };
@@ -518,7 +518,7 @@ fn lint_templates(
     let rendered = match engine.render(&chart, &top) {
         Ok(r) => r,
         Err(e) => {
-            l.rule(Severity::Error, tdir, Err(e));
+            l.rule(Severity::Error, tdir, Err(e.to_string()));
             return;
         }
     };

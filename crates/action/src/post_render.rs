@@ -93,7 +93,7 @@ fn is_empty(v: &Value) -> bool {
 }
 
 fn yaml_text(doc: &Value) -> Result<String, String> {
-    rudder_value::yaml::to_yaml(doc)
+    rudder_value::yaml::to_yaml(doc).map_err(|e| e.to_string())
 }
 
 /// Helm's `annotateAndMerge`: the files' documents, in file name order, each annotated with
@@ -108,7 +108,9 @@ fn annotate_and_merge(files: &BTreeMap<String, String>) -> Result<String, Error>
         for piece in rudder_engine::split_manifests(content) {
             let parse_error =
                 |e: String| Error::message(format!("error merging manifests: parsing {name}: {e}"));
-            for doc in rudder_value::yaml::from_yaml_documents(piece).map_err(parse_error)? {
+            for doc in rudder_value::yaml::from_yaml_documents(piece)
+                .map_err(|e| parse_error(e.to_string()))?
+            {
                 if doc.is_nil() {
                     continue;
                 }
@@ -128,7 +130,8 @@ fn annotate_and_merge(files: &BTreeMap<String, String>) -> Result<String, Error>
 fn split_and_deannotate(output: &str) -> Result<BTreeMap<String, String>, Error> {
     let parse_error =
         |e: String| Error::message(format!("error while parsing post rendered output: {e}"));
-    let docs = rudder_value::yaml::from_yaml_documents(output).map_err(parse_error)?;
+    let docs =
+        rudder_value::yaml::from_yaml_documents(output).map_err(|e| parse_error(e.to_string()))?;
     let mut by_file: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (i, doc) in docs.iter().filter(|d| !d.is_nil()).enumerate() {
         let Value::Map(top) = doc else {

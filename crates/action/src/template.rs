@@ -101,9 +101,10 @@ pub fn generate_name(chart: &str) -> String {
 /// Helm's release name check, worded as `helm template` reports it.
 pub(crate) fn validate_release_name(name: &str) -> Result<(), Error> {
     rudder_chart::validate_release_name(name).map_err(|e| {
-        Error::message(format!(
-            "release name check failed: release name {name:?}: {e}"
-        ))
+        Error::context(
+            format!("release name check failed: release name {name:?}: {e}"),
+            e,
+        )
     })
 }
 
@@ -135,8 +136,7 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
         &opts.log,
     )?;
     validate_release_name(&opts.release_name)?;
-    charts::process_dependencies(&mut chart, &user_values, &opts.log)
-        .map_err(|e| Error::message(format!("chart dependencies processing failed: {e}")))?;
+    charts::process_dependencies(&mut chart, &user_values, &opts.log)?;
     if opts.server.is_some() && !opts.skip_crds && !chart.crd_objects().is_empty() {
         opts.log.emit(crate::LogRecord::warn(
             "This chart or one of its subcharts contains CRDs. Rendering may fail or contain inaccuracies.",

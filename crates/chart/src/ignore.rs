@@ -14,6 +14,15 @@ struct Rule {
     whole_path: bool,
 }
 
+/// A `.helmignore` line Helm refuses, with Helm's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    #[error("double-star (**) syntax is not supported")]
+    DoubleStar,
+    #[error("syntax error in pattern")]
+    Syntax,
+}
+
 /// A parsed `.helmignore`.
 #[derive(Debug, Clone, Default)]
 pub struct Rules {
@@ -22,7 +31,7 @@ pub struct Rules {
 
 impl Rules {
     /// Parses the file's text; errors as Helm's.
-    pub fn parse(text: &str) -> Result<Rules, String> {
+    pub fn parse(text: &str) -> Result<Rules, RuleError> {
         let mut rules = Rules::default();
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for line in text.lines() {
@@ -37,16 +46,16 @@ impl Rules {
         self
     }
 
-    fn add(&mut self, line: &str) -> Result<(), String> {
+    fn add(&mut self, line: &str) -> Result<(), RuleError> {
         let mut rule = line.trim();
         if rule.is_empty() || rule.starts_with('#') {
             return Ok(());
         }
         if rule.contains("**") {
-            return Err("double-star (**) syntax is not supported".into());
+            return Err(RuleError::DoubleStar);
         }
         if !crate::path_match_valid(rule) {
-            return Err("syntax error in pattern".into());
+            return Err(RuleError::Syntax);
         }
         let negate = rule.starts_with('!');
         if negate {

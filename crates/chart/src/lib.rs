@@ -23,6 +23,7 @@ pub use loader::{load, load_archive, load_dir, load_files, LoadError};
 pub use log::{LogRecord, Logs};
 pub use values::{
     coalesce_tables_top, coalesce_values, merge_maps, process_dependencies, to_render_values_check,
+    CoalesceError,
 };
 
 /// One file of a chart: its path relative to the chart root (`/`-separated) and its bytes.
@@ -426,7 +427,7 @@ fn field<'a>(map: &'a Map, name: &str) -> Option<&'a Value> {
     })
 }
 
-fn type_error(path: &str, v: &Value, want: &str) -> String {
+fn type_error(path: &str, v: &Value, want: &str) -> MetadataError {
     let got = match v {
         Value::List(_) => "array",
         Value::Map(_) => "object",
@@ -434,10 +435,50 @@ fn type_error(path: &str, v: &Value, want: &str) -> String {
         Value::String(_) => "string",
         _ => "number",
     };
-    format!("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {got} into Go struct field {path} of type {want}")
+    MetadataError::FieldType {
+        path: path.to_string(),
+        got,
+        want: want.to_string(),
+    }
 }
 
-fn string_field(map: &Map, name: &str, path: &str) -> Result<String, String> {
+/// Why a `Chart.yaml` (or `requirements.yaml`) could not be read into [`Metadata`], or why
+/// the metadata fails Helm's `Metadata.Validate`; the `Display` is Helm's text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetadataError {
+    /// The text is not YAML.
+    #[error(transparent)]
+    Yaml(#[from] yaml::DecodeError),
+    /// A field of another type than Helm's struct has (encoding/json's `UnmarshalTypeError`).
+    #[error("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {got} into Go struct field {path} of type {want}")]
+    FieldType {
+        path: String,
+        got: &'static str,
+        want: String,
+    },
+    #[error("validation: chart.metadata.apiVersion is required")]
+    ApiVersionRequired,
+    #[error("validation: chart.metadata.name is required")]
+    NameRequired,
+    #[error("validation: chart.metadata.name {0:?} is not allowed")]
+    NameNotAllowed(String),
+    #[error("validation: chart.metadata.name {0:?} is invalid")]
+    NameInvalid(String),
+    #[error("validation: chart.metadata.version is required")]
+    VersionRequired,
+    #[error("validation: chart.metadata.version {0:?} is invalid")]
+    VersionInvalid(String),
+    #[error("validation: chart.metadata.type must be application or library")]
+    TypeInvalid,
+    #[error("validation: dependencies must have a name")]
+    DependencyNameRequired,
+    #[error("validation: dependency {0:?} has disallowed characters in the alias")]
+    AliasDisallowed(String),
+    #[error("validation: more than one dependency with name or alias {0:?}")]
+    DuplicateDependency(String),
+}
+
+fn string_field(map: &Map, name: &str, path: &str) -> Result<String, MetadataError> {
     match field(map, name) {
         None | Some(Value::Nil) => Ok(String::new()),
         Some(Value::String(s)) => Ok(s.to_string()),
@@ -445,7 +486,7 @@ fn string_field(map: &Map, name: &str, path: &str) -> Result<String, String> {
     }
 }
 
-fn bool_field(map: &Map, name: &str, path: &str) -> Result<bool, String> {
+fn bool_field(map: &Map, name: &str, path: &str) -> Result<bool, MetadataError> {
     match field(map, name) {
         None | Some(Value::Nil) => Ok(false),
         Some(Value::String(s)) => match yaml::from_yaml(s) {
@@ -456,7 +497,7 @@ fn bool_field(map: &Map, name: &str, path: &str) -> Result<bool, String> {
     }
 }
 
-fn strings_field(map: &Map, name: &str, path: &str) -> Result<Vec<String>, String> {
+fn strings_field(map: &Map, name: &str, path: &str) -> Result<Vec<String>, MetadataError> {
     match field(map, name) {
         None | Some(Value::Nil) => Ok(Vec::new()),
         Some(Value::List(l)) => l
@@ -487,7 +528,7 @@ fn typed(v: &Value) -> Value {
     }
 }
 
-fn parse_dependencies(map: &Map, key: &str) -> Result<Vec<Dependency>, String> {
+fn parse_dependencies(map: &Map, key: &str) -> Result<Vec<Dependency>, MetadataError> {
     let list = match field(map, key) {
         None | Some(Value::Nil) => return Ok(Vec::new()),
         Some(Value::List(l)) => l.clone(),
@@ -529,8 +570,8 @@ fn parse_dependencies(map: &Map, key: &str) -> Result<Vec<Dependency>, String> {
 impl Metadata {
     /// Fills fields from a `Chart.yaml` (or, for v1 charts, `requirements.yaml`) text, as
     /// sigs.k8s.io/yaml unmarshals into Helm's struct: fields present replace, absent stay.
-    pub fn merge_yaml(&mut self, text: &str) -> Result<(), String> {
-        let raw = yaml::from_yaml_raw(text)?;
+    pub fn merge_yaml(&mut self, text: &str) -> Result<(), MetadataError> {
+        let raw = yaml::from_yaml_raw(text).map_err(MetadataError::Yaml)?;
         let map = match raw {
             Value::Nil => return Ok(()),
             Value::Map(m) => m.snapshot(),
@@ -634,7 +675,7 @@ impl Metadata {
     }
 
     /// Helm's `Metadata.Validate` (strings sanitised first).
-    pub fn validate(&mut self) -> Result<(), String> {
+    pub fn validate(&mut self) -> Result<(), MetadataError> {
         // The fields Helm sanitises: not version, apiVersion or type, which are checked as
         // they are written.
         for s in [
@@ -668,39 +709,30 @@ impl Metadata {
             *s = sanitize(s);
         }
         if self.api_version.is_empty() {
-            return Err("validation: chart.metadata.apiVersion is required".into());
+            return Err(MetadataError::ApiVersionRequired);
         }
         if self.name.is_empty() {
-            return Err("validation: chart.metadata.name is required".into());
+            return Err(MetadataError::NameRequired);
         }
         if self.name == "." || self.name == ".." {
-            return Err(format!(
-                "validation: chart.metadata.name {:?} is not allowed",
-                self.name
-            ));
+            return Err(MetadataError::NameNotAllowed(self.name.clone()));
         }
         if self.name.contains('/') {
-            return Err(format!(
-                "validation: chart.metadata.name {:?} is invalid",
-                self.name
-            ));
+            return Err(MetadataError::NameInvalid(self.name.clone()));
         }
         if self.version.is_empty() {
-            return Err("validation: chart.metadata.version is required".into());
+            return Err(MetadataError::VersionRequired);
         }
         if rudder_semver::Version::parse(&self.version).is_err() {
-            return Err(format!(
-                "validation: chart.metadata.version {:?} is invalid",
-                self.version
-            ));
+            return Err(MetadataError::VersionInvalid(self.version.clone()));
         }
         if !matches!(self.chart_type.as_str(), "" | "application" | "library") {
-            return Err("validation: chart.metadata.type must be application or library".into());
+            return Err(MetadataError::TypeInvalid);
         }
         let mut seen = std::collections::HashSet::new();
         for d in &self.dependencies {
             if d.name.is_empty() {
-                return Err("validation: dependencies must have a name".into());
+                return Err(MetadataError::DependencyNameRequired);
             }
             let key = if d.alias.is_empty() {
                 &d.name
@@ -713,15 +745,10 @@ impl Metadata {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             {
-                return Err(format!(
-                    "validation: dependency {:?} has disallowed characters in the alias",
-                    d.name
-                ));
+                return Err(MetadataError::AliasDisallowed(d.name.clone()));
             }
             if !seen.insert(key.clone()) {
-                return Err(format!(
-                    "validation: more than one dependency with name or alias {key:?}"
-                ));
+                return Err(MetadataError::DuplicateDependency(key.clone()));
             }
         }
         Ok(())
@@ -827,8 +854,13 @@ impl Metadata {
     }
 }
 
+/// A release name Helm refuses (`chartutil.ValidateReleaseName`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("invalid release name, must match regex ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be longer than 53")]
+pub struct InvalidReleaseName;
+
 /// Helm's `chartutil.ValidateReleaseName`.
-pub fn validate_release_name(name: &str) -> Result<(), String> {
+pub fn validate_release_name(name: &str) -> Result<(), InvalidReleaseName> {
     let valid_label = |label: &str| {
         let b = label.as_bytes();
         !b.is_empty()
@@ -838,7 +870,7 @@ pub fn validate_release_name(name: &str) -> Result<(), String> {
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
     };
     if name.is_empty() || name.len() > 53 || !name.split('.').all(valid_label) {
-        return Err("invalid release name, must match regex ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be longer than 53".into());
+        return Err(InvalidReleaseName);
     }
     Ok(())
 }
@@ -871,7 +903,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            m.validate().unwrap_err(),
+            m.validate().unwrap_err().to_string(),
             "validation: chart.metadata.version \"abc\" is invalid"
         );
     }

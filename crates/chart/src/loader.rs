@@ -52,7 +52,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<Chart, LoadError> {
 /// Loads a chart folder, honouring its `.helmignore`.
 pub fn load_dir(dir: &Path) -> Result<Chart, LoadError> {
     let rules = match std::fs::read_to_string(dir.join(".helmignore")) {
-        Ok(text) => Rules::parse(&text).map_err(err)?,
+        Ok(text) => Rules::parse(&text).map_err(|e| err(e.to_string()))?,
         Err(_) => Rules::default(),
     }
     .with_defaults();
@@ -243,7 +243,11 @@ pub fn load_values(text: &str) -> Result<Value, ValuesError> {
                     reason: format!("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}"),
                 });
             }
-            Err(reason) => return Err(ValuesError { reason }),
+            Err(e) => {
+                return Err(ValuesError {
+                    reason: e.to_string(),
+                })
+            }
         }
     }
     Ok(Value::map(values))
@@ -353,7 +357,7 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
     if !has_metadata {
         return Err(err("Chart.yaml file is missing"));
     }
-    c.metadata.validate().map_err(err)?;
+    c.metadata.validate().map_err(|e| err(e.to_string()))?;
     let subcharts: Vec<(String, Vec<File>)> = subcharts
         .into_iter()
         .filter(|(n, _)| !(n.starts_with('_') || n.starts_with('.')))

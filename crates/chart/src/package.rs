@@ -26,9 +26,12 @@ pub enum Error {
     /// The loaded chart has no Chart.yaml file.
     #[error("Chart.yaml file is missing")]
     MissingChartYaml,
-    /// Chart.yaml could not be read or written back (the YAML library's text).
-    #[error("{0}")]
-    Yaml(String),
+    /// Chart.yaml could not be read.
+    #[error(transparent)]
+    ReadYaml(#[from] rudder_value::yaml::DecodeError),
+    /// Chart.yaml could not be written back.
+    #[error(transparent)]
+    WriteYaml(#[from] rudder_value::yaml::EncodeError),
     /// A chart name that cannot be a folder of the archive.
     #[error("chart name {name:?} is invalid")]
     InvalidName { name: String },
@@ -81,11 +84,10 @@ fn chart_yaml(chart: &Chart, overrides: &MetadataOverrides) -> Result<Vec<u8>, E
         .iter()
         .find(|f| f.name == "Chart.yaml")
         .ok_or(Error::MissingChartYaml)?;
-    let mut map: Map =
-        match yaml::from_yaml(&String::from_utf8_lossy(&raw.data)).map_err(Error::Yaml)? {
-            Value::Map(d) => d.snapshot(),
-            _ => Map::new(),
-        };
+    let mut map: Map = match yaml::from_yaml(&String::from_utf8_lossy(&raw.data))? {
+        Value::Map(d) => d.snapshot(),
+        _ => Map::new(),
+    };
     map.retain(|k, v| METADATA_FIELDS.contains(&k.as_str()) && !is_empty_value(v));
     if let Some(v) = &overrides.version {
         map.insert("version".into(), Value::str(v));
@@ -97,9 +99,7 @@ fn chart_yaml(chart: &Chart, overrides: &MetadataOverrides) -> Result<Vec<u8>, E
     if map.get("apiVersion").and_then(Value::as_str) == Some("v1") {
         map.remove("dependencies");
     }
-    Ok(yaml::to_yaml(&Value::map(map))
-        .map_err(Error::Yaml)?
-        .into_bytes())
+    Ok(yaml::to_yaml(&Value::map(map))?.into_bytes())
 }
 
 fn append<W: Write>(out: &mut tar::Builder<W>, name: &str, data: &[u8]) -> Result<(), Error> {

@@ -60,12 +60,29 @@ fn describe(e: &jsonschema::ValidationError) -> String {
     }
 }
 
+/// Why values failed one schema; the `Display` is Helm's text.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    #[error("unable to parse schema: {0}")]
+    Parse(#[source] serde_json::Error),
+    #[error("unable to compile schema: {0}")]
+    Compile(#[source] Box<jsonschema::ValidationError<'static>>),
+    /// Every violation, one `- at '<path>': <what>` line each.
+    #[error("{}\n", .0.join("\n"))]
+    Violations(Vec<String>),
+}
+
+/// The charts whose values failed their schema, each with why, in Helm's order (the chart,
+/// then its subcharts); the `Display` is Helm's text.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.iter().map(|(chart, e)| format!("{chart}:\n{e}")).collect::<String>())]
+pub struct ChartSchemaErrors(pub Vec<(String, SchemaError)>);
+
 /// Validates `values` against one schema; the error lists every violation.
-pub fn validate_single(values: &Value, schema: &[u8]) -> Result<(), String> {
-    let schema: serde_json::Value =
-        serde_json::from_slice(schema).map_err(|e| format!("unable to parse schema: {e}"))?;
+pub fn validate_single(values: &Value, schema: &[u8]) -> Result<(), SchemaError> {
+    let schema: serde_json::Value = serde_json::from_slice(schema).map_err(SchemaError::Parse)?;
     let validator =
-        jsonschema::validator_for(&schema).map_err(|e| format!("unable to compile schema: {e}"))?;
+        jsonschema::validator_for(&schema).map_err(|e| SchemaError::Compile(Box::new(e)))?;
     let instance = to_serde(values);
     let errors: Vec<String> = validator
         .iter_errors(&instance)
@@ -74,30 +91,32 @@ pub fn validate_single(values: &Value, schema: &[u8]) -> Result<(), String> {
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(format!("{}\n", errors.join("\n")))
+        Err(SchemaError::Violations(errors))
     }
 }
 
 /// Helm's `ValidateAgainstSchema`: the chart's schema against its values, then each
 /// subchart's against its own part of the values.
-pub fn validate_against_schema(chart: &Chart, values: &Value) -> Result<(), String> {
-    let mut out = String::new();
+pub fn validate_against_schema(chart: &Chart, values: &Value) -> Result<(), ChartSchemaErrors> {
+    let mut failed = Vec::new();
+    collect_schema_errors(chart, values, &mut failed);
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(ChartSchemaErrors(failed))
+    }
+}
+
+fn collect_schema_errors(chart: &Chart, values: &Value, failed: &mut Vec<(String, SchemaError)>) {
     if let Some(schema) = &chart.schema {
         if let Err(e) = validate_single(values, schema) {
-            out.push_str(&format!("{}:\n{e}", chart.name()));
+            failed.push((chart.name().to_string(), e));
         }
     }
     for sub in &chart.dependencies {
         let sub_values = values
             .get_path(&[sub.name()])
             .unwrap_or_else(|| Value::map(Default::default()));
-        if let Err(e) = validate_against_schema(sub, &sub_values) {
-            out.push_str(&e);
-        }
-    }
-    if out.is_empty() {
-        Ok(())
-    } else {
-        Err(out)
+        collect_schema_errors(sub, &sub_values, failed);
     }
 }

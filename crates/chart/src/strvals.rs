@@ -21,7 +21,7 @@ struct Parser<'a> {
     chars: Vec<char>,
     pos: usize,
     mode: Mode,
-    read_file: &'a dyn Fn(&str) -> Result<String, String>,
+    read_file: &'a ReadFile,
     /// The input ended where Go's parser reports io.EOF as an error: right after a key's `=`
     /// (`a.b[0].c=`), inside an index (`a[0`), or right after one (`a[0]`). Parsing then ends
     /// quietly, but whatever was being built up to there is kept only where Go had already
@@ -29,16 +29,18 @@ struct Parser<'a> {
     ended_early: bool,
 }
 
-/// Go's text for a failed type assertion on a value `--set` already placed at a key.
+/// How `--set-file` reads a file: its text, or why it could not be read.
+pub type ReadFile = dyn Fn(&str) -> Result<String, Box<dyn std::error::Error + Send + Sync>>;
+
 /// Why a `--set`-style string could not be read, with Helm's (pkg/strvals) texts.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum SetError {
-    /// `--set-json` (or a JSON list item) that is not JSON (the decoder's text).
+    /// `--set-json` (or a JSON list item) that is not JSON.
     #[error("failed to parse json: {0}")]
-    Json(String),
+    Json(#[source] json::DecodeError),
     /// `--set-file` could not read the file (the reader's text).
     #[error("{0}")]
-    File(String),
+    File(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A key without `=value`.
     #[error("key {0:?} has no value")]
     NoValue(String),
@@ -72,6 +74,7 @@ pub enum SetError {
     JsonNotObject,
 }
 
+/// Go's text for a failed type assertion on a value `--set` already placed at a key.
 fn conversion_error(found: &Value, wanted: &'static str) -> SetError {
     let found = match found {
         Value::Nil => "nil".into(),
@@ -351,7 +354,7 @@ fn parse_with(
     text: &str,
     data: &mut Map,
     mode: Mode,
-    read_file: &dyn Fn(&str) -> Result<String, String>,
+    read_file: &ReadFile,
 ) -> Result<(), SetError> {
     let mut p = Parser {
         chars: text.chars().collect(),
@@ -363,8 +366,8 @@ fn parse_with(
     p.parse(data)
 }
 
-fn no_files(_: &str) -> Result<String, String> {
-    Err(SetError::FilesNotAllowed.to_string())
+fn no_files(_: &str) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    Err(Box::new(SetError::FilesNotAllowed))
 }
 
 /// `--set`: parses into `data` (values already there are patched, as Helm's `ParseInto`).
@@ -378,11 +381,7 @@ pub fn parse_string_into(text: &str, data: &mut Map) -> Result<(), SetError> {
 }
 
 /// `--set-file`: each value is a path whose contents become the value.
-pub fn parse_file_into(
-    text: &str,
-    data: &mut Map,
-    read_file: &dyn Fn(&str) -> Result<String, String>,
-) -> Result<(), SetError> {
+pub fn parse_file_into(text: &str, data: &mut Map, read_file: &ReadFile) -> Result<(), SetError> {
     parse_with(text, data, Mode::File, read_file)
 }
 

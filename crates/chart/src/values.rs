@@ -208,13 +208,35 @@ fn coalesce_chart_values(chart: &Chart, v: &mut Map, prefix: &str, merge: bool, 
     }
 }
 
+/// Why values could not be coalesced or do not meet the charts' schemas; the `Display` is
+/// Helm's text.
+#[derive(Debug, thiserror::Error)]
+pub enum CoalesceError {
+    /// A subchart's key holds something other than a table (Helm's `%!t` of the value).
+    #[error("type mismatch on {name}: %!t({type_name}={value})")]
+    TypeMismatch {
+        name: String,
+        type_name: String,
+        value: String,
+    },
+    #[error(
+        "values don't meet the specifications of the schema(s) in the following chart(s):\n{0}"
+    )]
+    Schema(#[from] crate::schema::ChartSchemaErrors),
+}
+
+/// A dotted path that does not lead to a table (Helm's `ErrNoTable`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} is not a table", rudder_value::gofmt::quote(.0))]
+struct NoTable(String);
+
 fn coalesce(
     chart: &Chart,
     dest: &mut Map,
     prefix: &str,
     merge: bool,
     logs: &mut Logs,
-) -> Result<(), String> {
+) -> Result<(), CoalesceError> {
     coalesce_chart_values(chart, dest, prefix, merge, logs);
     let sub_prefix = concat_prefix(prefix, chart.name());
     for sub in &chart.dependencies {
@@ -224,11 +246,11 @@ fn coalesce(
                 dest.insert(name.clone(), Value::map(Map::new()));
             }
             Some(v) if !is_table(v) => {
-                return Err(format!(
-                    "type mismatch on {name}: %!t({}={})",
-                    v.type_name(),
-                    v.to_go_string()
-                ));
+                return Err(CoalesceError::TypeMismatch {
+                    type_name: v.type_name().into_owned(),
+                    value: v.to_go_string(),
+                    name,
+                });
             }
             _ => {}
         }
@@ -243,18 +265,27 @@ fn coalesce(
 /// Helm's `CoalesceValues`: user values over chart defaults, for the chart and every
 /// (enabled) subchart, `null` deleting keys. Where a table meets a non-table, Helm logs a
 /// warning and keeps the user's value; those warnings go to `logs`.
-pub fn coalesce_values(chart: &Chart, user: &Value, logs: &mut Logs) -> Result<Value, String> {
+pub fn coalesce_values(
+    chart: &Chart,
+    user: &Value,
+    logs: &mut Logs,
+) -> Result<Value, CoalesceError> {
     Ok(coalesced(chart, user, false, logs)?.deep_clone())
 }
 
 /// Helm's `MergeValues` (coalescing that keeps `null`s), used for import-values.
-pub fn merge_values(chart: &Chart, user: &Value, logs: &mut Logs) -> Result<Value, String> {
+pub fn merge_values(chart: &Chart, user: &Value, logs: &mut Logs) -> Result<Value, CoalesceError> {
     Ok(coalesced(chart, user, true, logs)?.deep_clone())
 }
 
 /// Coalesced values that share every map they do not change with the chart's and the
 /// user's values: for reading, or for values that stay inside this module.
-fn coalesced(chart: &Chart, user: &Value, merge: bool, logs: &mut Logs) -> Result<Value, String> {
+fn coalesced(
+    chart: &Chart,
+    user: &Value,
+    merge: bool,
+    logs: &mut Logs,
+) -> Result<Value, CoalesceError> {
     let mut dest = table_of(user);
     coalesce(chart, &mut dest, "", merge, logs)?;
     Ok(Value::map(dest))
@@ -297,7 +328,7 @@ fn process_enabled(
     values: &Value,
     path: &str,
     logs: &mut Logs,
-) -> Result<(), String> {
+) -> Result<(), CoalesceError> {
     if chart.metadata.dependencies.is_empty() {
         return Ok(());
     }
@@ -441,18 +472,18 @@ fn path_to_map(path: &str, data: Map) -> Map {
 
 /// Helm's `Values.Table`: the table at a dotted path, or the error naming the first key
 /// that is missing or not a table.
-fn table_at(values: &Map, path: &str) -> Result<Map, String> {
+fn table_at(values: &Map, path: &str) -> Result<Map, NoTable> {
     let mut cur = values.clone();
     for p in path.split('.') {
         cur = match cur.get(p) {
             Some(Value::Map(m)) => m.snapshot(),
-            _ => return Err(format!("{} is not a table", rudder_value::gofmt::quote(p))),
+            _ => return Err(NoTable(p.to_string())),
         };
     }
     Ok(cur)
 }
 
-fn process_import_values(chart: &mut Chart, logs: &mut Logs) -> Result<(), String> {
+fn process_import_values(chart: &mut Chart, logs: &mut Logs) -> Result<(), CoalesceError> {
     if chart.metadata.dependencies.is_empty() {
         return Ok(());
     }
@@ -481,7 +512,7 @@ fn process_import_values(chart: &mut Chart, logs: &mut Logs) -> Result<(), Strin
                         Err(e) => logs.push(
                             LogRecord::warn("ImportValues missing table from chart")
                                 .with("chart", r.name.as_str())
-                                .with("error", e),
+                                .with("error", e.to_string()),
                         ),
                     }
                 }
@@ -493,8 +524,10 @@ fn process_import_values(chart: &mut Chart, logs: &mut Logs) -> Result<(), Strin
                     out.push(Value::map(entry));
                     match table_at(&cvals, &format!("{}.{child}", r.name)) {
                         Ok(vm) => coalesce_tables(&mut b, vm, "", true, logs),
-                        Err(e) => logs
-                            .push(LogRecord::warn("ImportValues missing table").with("error", e)),
+                        Err(e) => logs.push(
+                            LogRecord::warn("ImportValues missing table")
+                                .with("error", e.to_string()),
+                        ),
                     }
                 }
                 _ => {}
@@ -508,7 +541,7 @@ fn process_import_values(chart: &mut Chart, logs: &mut Logs) -> Result<(), Strin
     Ok(())
 }
 
-fn process_import_values_rec(chart: &mut Chart, logs: &mut Logs) -> Result<(), String> {
+fn process_import_values_rec(chart: &mut Chart, logs: &mut Logs) -> Result<(), CoalesceError> {
     for d in &mut chart.dependencies {
         process_import_values_rec(d, logs)?;
     }
@@ -522,7 +555,7 @@ pub fn process_dependencies(
     chart: &mut Chart,
     values: &Value,
     logs: &mut Logs,
-) -> Result<(), String> {
+) -> Result<(), CoalesceError> {
     process_enabled(chart, values, "", logs)?;
     let parents = chart.parents.clone();
     chart.set_parents(parents);
@@ -536,12 +569,10 @@ pub fn to_render_values_check(
     user: &Value,
     skip_schema: bool,
     logs: &mut Logs,
-) -> Result<Value, String> {
+) -> Result<Value, CoalesceError> {
     let values = coalesce_values(chart, user, logs)?;
     if !skip_schema {
-        crate::schema::validate_against_schema(chart, &values).map_err(|e| {
-            format!("values don't meet the specifications of the schema(s) in the following chart(s):\n{e}")
-        })?;
+        crate::schema::validate_against_schema(chart, &values)?;
     }
     Ok(values)
 }

@@ -210,7 +210,8 @@ fn unmarshal_error(field: &str, got: &Value, want: &str) -> String {
 /// Reads a document's head the way `yaml.Unmarshal(doc, &SimpleHead{})` does, with its
 /// errors for fields of the wrong type.
 pub fn parse_head(doc: &str) -> Result<Head, String> {
-    let value = rudder_value::yaml::from_yaml_top_keys(doc, &["apiVersion", "kind", "metadata"])?;
+    let value = rudder_value::yaml::from_yaml_top_keys(doc, &["apiVersion", "kind", "metadata"])
+        .map_err(|e| e.to_string())?;
     let mut head = Head::default();
     let map = match &value {
         Value::Nil => return Ok(head),

@@ -107,7 +107,8 @@ fn render_chart_dir(dir: &Path) -> Result<BTreeMap<String, String>, String> {
     let mut chart = rudder_chart::load(dir).map_err(|e| e.to_string())?;
     let mut logs = Vec::new();
     rudder_chart::process_dependencies(&mut chart, &user, &mut logs).map_err(|e| e.to_string())?;
-    let values = rudder_chart::to_render_values_check(&chart, &user, false, &mut logs)?;
+    let values = rudder_chart::to_render_values_check(&chart, &user, false, &mut logs)
+        .map_err(|e| e.to_string())?;
     let top = render_values(
         &chart,
         values,

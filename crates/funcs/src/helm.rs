@@ -36,11 +36,11 @@ fn error_map(msg: String) -> Value {
 /// sigs.k8s.io/yaml wraps the JSON decoder's errors; encoding/json (fromJson) does not.
 const YAML_JSON_PREFIX: &str = "error unmarshaling JSON: while decoding JSON: ";
 
-fn as_map_result(parsed: Result<Value, String>) -> Value {
+fn as_map_result(parsed: Result<Value, impl std::fmt::Display>) -> Value {
     as_map_result_with(parsed, YAML_JSON_PREFIX)
 }
 
-fn as_map_result_with(parsed: Result<Value, String>, prefix: &str) -> Value {
+fn as_map_result_with(parsed: Result<Value, impl std::fmt::Display>, prefix: &str) -> Value {
     match parsed {
         Ok(v @ Value::Map(_)) => v,
         Ok(Value::Nil) => Value::map(Map::new()),
@@ -48,15 +48,15 @@ fn as_map_result_with(parsed: Result<Value, String>, prefix: &str) -> Value {
             "{prefix}json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
             go_json_kind(&other)
         )),
-        Err(e) => error_map(e),
+        Err(e) => error_map(e.to_string()),
     }
 }
 
-fn as_list_result(parsed: Result<Value, String>) -> Value {
+fn as_list_result(parsed: Result<Value, impl std::fmt::Display>) -> Value {
     as_list_result_with(parsed, YAML_JSON_PREFIX)
 }
 
-fn as_list_result_with(parsed: Result<Value, String>, prefix: &str) -> Value {
+fn as_list_result_with(parsed: Result<Value, impl std::fmt::Display>, prefix: &str) -> Value {
     match parsed {
         Ok(v @ Value::List(_)) => v,
         Ok(Value::Nil) => Value::list(Vec::new()),
@@ -64,7 +64,7 @@ fn as_list_result_with(parsed: Result<Value, String>, prefix: &str) -> Value {
             "{prefix}json: cannot unmarshal {} into Go value of type []interface {{}}",
             go_json_kind(&other)
         ))]),
-        Err(e) => Value::list(vec![Value::from(e)]),
+        Err(e) => Value::list(vec![Value::from(e.to_string())]),
     }
 }
 
@@ -79,7 +79,9 @@ pub(crate) fn register(m: &mut FuncMap) {
         ))
     });
     add(m, "mustToYaml", &[Any], None, |a| {
-        yaml::to_yaml(&a[0]).map(|y| Value::from(trim_newline(y)))
+        yaml::to_yaml(&a[0])
+            .map(|y| Value::from(trim_newline(y)))
+            .map_err(|e| e.to_string())
     });
     add(m, "toYamlPretty", &[Any], None, |a| {
         Ok(Value::from(
@@ -89,9 +91,7 @@ pub(crate) fn register(m: &mut FuncMap) {
         ))
     });
     add(m, "fromYaml", &[Str], None, |a| {
-        Ok(as_map_result(
-            yaml::from_yaml(s(&a[0])).map_err(|e| e.to_string()),
-        ))
+        Ok(as_map_result(yaml::from_yaml(s(&a[0]))))
     });
     add(m, "fromYamlArray", &[Str], None, |a| {
         Ok(as_list_result(yaml::from_yaml(s(&a[0]))))
@@ -100,7 +100,9 @@ pub(crate) fn register(m: &mut FuncMap) {
         Ok(Value::from(json::to_json(&a[0]).unwrap_or_default()))
     });
     add(m, "mustToJson", &[Any], None, |a| {
-        json::to_json(&a[0]).map(Value::from)
+        json::to_json(&a[0])
+            .map(Value::from)
+            .map_err(|e| e.to_string())
     });
     add(m, "fromJson", &[Str], None, |a| {
         Ok(as_map_result_with(json::from_json(s(&a[0])), ""))
@@ -145,17 +147,23 @@ pub(crate) fn register_dates(m: &mut FuncMap) {
         ))
     });
     add(m, "mustToPrettyJson", &[Any], None, |a| {
-        json::to_json_indent(&a[0], "", "  ").map(Value::from)
+        json::to_json_indent(&a[0], "", "  ")
+            .map(Value::from)
+            .map_err(|e| e.to_string())
     });
     // Sprig's toRawJson panics where toJson would return "".
     add(m, "toRawJson", &[Any], None, |a| {
-        json::to_raw_json(&a[0]).map(Value::from)
+        json::to_raw_json(&a[0])
+            .map(Value::from)
+            .map_err(|e| e.to_string())
     });
     add(m, "mustToRawJson", &[Any], None, |a| {
-        json::to_raw_json(&a[0]).map(Value::from)
+        json::to_raw_json(&a[0])
+            .map(Value::from)
+            .map_err(|e| e.to_string())
     });
     add(m, "mustFromJson", &[Str], None, |a| {
-        json::from_json(s(&a[0]))
+        json::from_json(s(&a[0])).map_err(|e| e.to_string())
     });
 
     add(m, "now", &[], None, |_| {
@@ -432,7 +440,7 @@ pub(crate) fn format_go_zone(
 
 /// Go's `time.ParseDuration` with its error texts, in nanoseconds.
 fn go_duration_result(text: &str) -> Result<i128, String> {
-    rudder_value::goduration::parse(text)
+    rudder_value::goduration::parse(text).map_err(|e| e.to_string())
 }
 
 fn parse_go_duration(text: &str) -> Option<i128> {

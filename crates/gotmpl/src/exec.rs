@@ -1,4 +1,5 @@
-//! Executing parsed templates (Go's `text/template/exec.go` and `funcs.go`).
+//! Executing parsed templates (Go's `text/template/exec.go`); the built-in functions are in
+//! `funcs` (Go's `funcs.go`).
 //!
 //! Go distinguishes an *invalid* `reflect.Value` (no value at all: what a pipeline yields for
 //! a nil interface, an unset variable, the dot of `{{template "x"}}`) from a *nil interface*
@@ -14,6 +15,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use rudder_value::{gofmt, Value};
+
+mod funcs;
+
+use funcs::{container_data, truth};
 
 use crate::func::{FuncMap, ParamType, Runtime, TextError};
 use crate::parse::{
@@ -255,8 +260,8 @@ impl<'a> Scope<'a> {
             return Err(ExecError {
                 message: format!(
                     "template: no template {} associated with template {}",
-                    go_quote(name),
-                    go_quote(&opts.set_name)
+                    gofmt::quote(name),
+                    gofmt::quote(&opts.set_name)
                 ),
             });
         };
@@ -317,261 +322,6 @@ struct State<'a, 'o> {
 
 type R<T> = Result<T, ExecError>;
 
-/// Go's `%q` of a string.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\x07' => out.push_str("\\a"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            '\x0b' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Go's `basicKind` classes for comparisons.
-#[derive(PartialEq, Eq, Clone, Copy)]
-enum Basic {
-    Bool,
-    Int,
-    Float,
-    String,
-    Invalid,
-}
-
-fn basic(v: &Val) -> Basic {
-    match v {
-        Some(Value::Bool(_)) => Basic::Bool,
-        Some(Value::Int(_)) | Some(Value::Int64(_)) => Basic::Int,
-        Some(Value::Float(_)) => Basic::Float,
-        Some(Value::String(_)) => Basic::String,
-        _ => Basic::Invalid,
-    }
-}
-
-fn as_int(v: &Val) -> i64 {
-    match v {
-        Some(Value::Int(i)) | Some(Value::Int64(i)) => *i,
-        _ => 0,
-    }
-}
-
-fn as_float(v: &Val) -> f64 {
-    match v {
-        Some(Value::Float(f)) => *f,
-        _ => 0.0,
-    }
-}
-
-fn as_str(v: &Val) -> &str {
-    match v {
-        Some(Value::String(s)) => s,
-        _ => "",
-    }
-}
-
-fn is_nil_like(v: &Val) -> bool {
-    matches!(v, None | Some(Value::Nil))
-}
-
-/// Go's `isNil` in `eq`: no value, the nil interface, or a nil slice.
-fn is_go_nil(v: &Val) -> bool {
-    v.as_ref().is_none_or(Value::is_go_nil)
-}
-
-/// A value as Go's `%s` prints it (Go's `eq` errors format the first value with `%s`).
-fn go_s(v: &Value) -> String {
-    gofmt::sprintf("%s", std::slice::from_ref(v))
-}
-
-/// Go's `eq` builtin.
-fn builtin_eq(a: &Val, rest: &[Val]) -> Result<bool, String> {
-    if rest.is_empty() {
-        return Err("missing argument for comparison".into());
-    }
-    let ka = basic(a);
-    for b in rest {
-        let kb = basic(b);
-        let truth = if ka != kb {
-            if a.is_some()
-                && b.is_some()
-                && !matches!(a, Some(Value::Nil))
-                && !matches!(b, Some(Value::Nil))
-            {
-                return Err(incompatible(a, b));
-            }
-            false
-        } else {
-            match ka {
-                Basic::Bool => {
-                    a.as_ref().and_then(Value::as_bool) == b.as_ref().and_then(Value::as_bool)
-                }
-                Basic::Int => as_int(a) == as_int(b),
-                Basic::Float => as_float(a) == as_float(b),
-                Basic::String => as_str(a) == as_str(b),
-                Basic::Invalid => {
-                    if is_nil_like(a) || is_nil_like(b) {
-                        is_go_nil(a) == is_go_nil(b)
-                    } else {
-                        let (va, vb) = (a.as_ref().expect("valid"), b.as_ref().expect("valid"));
-                        if va.kind() != vb.kind() {
-                            return Err(format!(
-                                "non-comparable types {}: {}, {}: {}",
-                                go_s(va),
-                                va.type_name(),
-                                vb.type_name(),
-                                vb.to_go_string()
-                            ));
-                        }
-                        if va.is_nil_slice() || vb.is_nil_slice() {
-                            // Slices compare only by being nil.
-                            if va.is_nil_slice() == vb.is_nil_slice() {
-                                return Ok(true);
-                            }
-                            continue;
-                        }
-                        match (va, vb) {
-                            (Value::Map(_), _)
-                            | (Value::List(_), _)
-                            | (Value::Strings(_), _)
-                            | (Value::Ints(_), _)
-                            | (Value::StrMap(_), _)
-                            | (Value::Bytes(_), _) => {
-                                // Go names the argument compared with the first one.
-                                return Err(format!(
-                                    "non-comparable type {}: {}",
-                                    go_s(vb),
-                                    vb.type_name()
-                                ));
-                            }
-                            (Value::Object(x), Value::Object(y)) => Arc::ptr_eq(x, y),
-                            _ => false,
-                        }
-                    }
-                }
-            }
-        };
-        if truth {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
-fn incompatible(a: &Val, b: &Val) -> String {
-    let t = |v: &Val| {
-        v.as_ref()
-            .map(|x| x.type_name().into_owned())
-            .unwrap_or_else(|| "<nil>".into())
-    };
-    format!("incompatible types for comparison: {} and {}", t(a), t(b))
-}
-
-/// Go's `lt` builtin.
-fn builtin_lt(a: &Val, b: &Val) -> Result<bool, String> {
-    let ka = basic(a);
-    if ka == Basic::Invalid {
-        return Err("invalid type for comparison".into());
-    }
-    let kb = basic(b);
-    if kb == Basic::Invalid {
-        return Err("invalid type for comparison".into());
-    }
-    if ka != kb {
-        return Err(incompatible(a, b));
-    }
-    Ok(match ka {
-        Basic::Bool => return Err("invalid type for comparison".into()),
-        Basic::Int => as_int(a) < as_int(b),
-        Basic::Float => as_float(a) < as_float(b),
-        Basic::String => as_str(a) < as_str(b),
-        Basic::Invalid => unreachable!(),
-    })
-}
-
-fn truth(v: &Val) -> bool {
-    v.as_ref().is_some_and(Value::is_true)
-}
-
-/// Go's `evalArgs` for `html`, `js`, `urlquery`.
-fn eval_args_string(args: &[Val]) -> String {
-    if let [Some(Value::String(s))] = args {
-        return s.to_string();
-    }
-    let vals: Vec<Value> = args
-        .iter()
-        .map(|v| match v {
-            None | Some(Value::Nil) => Value::str("<no value>"),
-            Some(v) => v.clone(),
-        })
-        .collect();
-    gofmt::sprint(&vals)
-}
-
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\0' => out.push('\u{FFFD}'),
-            '"' => out.push_str("&#34;"),
-            '\'' => out.push_str("&#39;"),
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn js_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '"' => out.push_str("\\\""),
-            '<' => out.push_str("\\u003C"),
-            '>' => out.push_str("\\u003E"),
-            '&' => out.push_str("\\u0026"),
-            '=' => out.push_str("\\u003D"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn url_query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            b => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 /// The node Go's evaluator last pointed its error location at (`state.at`) after evaluating
 /// `node`: errors in the fields of a chain `(pipeline).a.b` are reported there, not at the
 /// chain (e.g. `(index .Values "x").y` fails `at <"x">`). Short-circuiting `and`/`or` are
@@ -591,11 +341,6 @@ fn last_visited(node: &Arg) -> &Arg {
     }
 }
 
-const BUILTINS: &[&str] = &[
-    "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf",
-    "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne",
-];
-
 impl<'a, 'o> State<'a, 'o> {
     fn err(&self, pos: usize, context: &dyn fmt::Display, message: impl Into<String>) -> ExecError {
         // Go 1.26 no longer truncates the node text.
@@ -604,7 +349,7 @@ impl<'a, 'o> State<'a, 'o> {
             message: format!(
                 "template: {}: executing {} at <{}>: {}",
                 self.tree.location(pos),
-                go_quote(&self.tree.name),
+                gofmt::quote(&self.tree.name),
                 ctx,
                 message.into()
             ),
@@ -828,7 +573,7 @@ impl<'a, 'o> State<'a, 'o> {
             return Err(self.err(
                 pos,
                 node,
-                format!("template {} not defined", go_quote(name)),
+                format!("template {} not defined", gofmt::quote(name)),
             ));
         };
         if self.depth >= self.opts.max_depth {
@@ -1051,7 +796,7 @@ impl<'a, 'o> State<'a, 'o> {
                 return Err(self.err(
                     node.pos,
                     node,
-                    format!("nil data; no entry for key {}", go_quote(name)),
+                    format!("nil data; no entry for key {}", gofmt::quote(name)),
                 ));
             }
             return Ok(None);
@@ -1117,54 +862,80 @@ impl<'a, 'o> State<'a, 'o> {
                     )),
                 }
             }
-            Value::Map(m) => {
-                if has_args {
-                    return Err(self.err(
-                        node.pos,
-                        node,
-                        format!("{name} is not a method but has arguments"),
-                    ));
-                }
-                match m.get(name) {
-                    Some(v) => Ok(Some(v)),
-                    None => match self.opts.missing_key {
-                        MissingKey::Default => Ok(None),
-                        MissingKey::Zero => Ok(Some(Value::Nil)),
-                        MissingKey::Error => Err(self.err(
-                            node.pos,
-                            node,
-                            format!("map has no entry for key {}", go_quote(name)),
-                        )),
-                    },
-                }
-            }
-            Value::StrMap(m) => {
-                if has_args {
-                    return Err(self.err(
-                        node.pos,
-                        node,
-                        format!("{name} is not a method but has arguments"),
-                    ));
-                }
-                match m.get(name) {
-                    Some(v) => Ok(Some(Value::str(v))),
-                    None => match self.opts.missing_key {
-                        MissingKey::Default => Ok(None),
-                        MissingKey::Zero => Ok(Some(Value::str(""))),
-                        MissingKey::Error => Err(self.err(
-                            node.pos,
-                            node,
-                            format!("map has no entry for key {}", go_quote(name)),
-                        )),
-                    },
-                }
-            }
+            Value::Map(m) => self.map_entry(node, name, has_args, m.get(name), Value::Nil),
+            Value::StrMap(m) => self.map_entry(
+                node,
+                name,
+                has_args,
+                m.get(name).map(Value::str),
+                Value::str(""),
+            ),
             other => Err(self.err(
                 node.pos,
                 node,
                 format!("can't evaluate field {name} in type {}", other.type_name()),
             )),
         }
+    }
+
+    /// A field of a map: its entry, or what Go's `missingkey` option makes of a missing one
+    /// (`zero` is the map's zero value).
+    fn map_entry(
+        &self,
+        node: &Arg,
+        name: &str,
+        has_args: bool,
+        entry: Option<Value>,
+        zero: Value,
+    ) -> R<Val> {
+        if has_args {
+            return Err(self.err(
+                node.pos,
+                node,
+                format!("{name} is not a method but has arguments"),
+            ));
+        }
+        match entry {
+            Some(v) => Ok(Some(v)),
+            None => match self.opts.missing_key {
+                MissingKey::Default => Ok(None),
+                MissingKey::Zero => Ok(Some(zero)),
+                MissingKey::Error => Err(self.err(
+                    node.pos,
+                    node,
+                    format!("map has no entry for key {}", gofmt::quote(name)),
+                )),
+            },
+        }
+    }
+
+    /// Go's check of a call's argument count (`evalCall`); `num_in` counts a value piped in,
+    /// `given` does not (Go's message for a variadic function names only the written ones).
+    fn check_arg_count(
+        &self,
+        ident: &Arg,
+        name: &str,
+        given: usize,
+        num_in: usize,
+        fixed: usize,
+        variadic: bool,
+    ) -> R<()> {
+        if variadic {
+            if num_in < fixed {
+                return Err(self.err(
+                    ident.pos,
+                    ident,
+                    format!("wrong number of args for {name}: want at least {fixed} got {given}"),
+                ));
+            }
+        } else if num_in != fixed {
+            return Err(self.err(
+                ident.pos,
+                ident,
+                format!("wrong number of args for {name}: want {fixed} got {num_in}"),
+            ));
+        }
+        Ok(())
     }
 
     fn eval_function(
@@ -1205,13 +976,13 @@ impl<'a, 'o> State<'a, 'o> {
                 Err(e) => Err(self.err(cmd.pos, cmd, format!("error calling {name}: {e}"))),
             };
         }
-        if BUILTINS.contains(&name) {
+        if parse::builtin_names().contains(name) {
             return self.eval_builtin(dot, ident, name, cmd, &args[1..], final_);
         }
         Err(self.err(
             ident.pos,
             ident,
-            format!("{} is not a defined function", go_quote(name)),
+            format!("{} is not a defined function", gofmt::quote(name)),
         ))
     }
 
@@ -1229,24 +1000,7 @@ impl<'a, 'o> State<'a, 'o> {
     ) -> R<Vec<Value>> {
         let num_in = args.len() + usize::from(!matches!(final_, Final::Missing));
         let fixed = params.len();
-        if variadic.is_some() {
-            if num_in < fixed {
-                return Err(self.err(
-                    ident.pos,
-                    ident,
-                    format!(
-                        "wrong number of args for {name}: want at least {fixed} got {}",
-                        args.len()
-                    ),
-                ));
-            }
-        } else if num_in != fixed {
-            return Err(self.err(
-                ident.pos,
-                ident,
-                format!("wrong number of args for {name}: want {fixed} got {num_in}"),
-            ));
-        }
+        self.check_arg_count(ident, name, args.len(), num_in, fixed, variadic.is_some())?;
         let param_at = |i: usize| {
             if i < fixed {
                 params[i]
@@ -1396,342 +1150,6 @@ impl<'a, 'o> State<'a, 'o> {
         }
         Ok(out)
     }
-
-    fn eval_builtin(
-        &mut self,
-        dot: &Val,
-        ident: &Arg,
-        name: &str,
-        cmd: &Command,
-        args: &[Arg],
-        final_: Final,
-    ) -> R<Val> {
-        let num_in = args.len() + usize::from(!matches!(final_, Final::Missing));
-        let want = |min: usize, variadic: bool| -> R<()> {
-            if variadic {
-                if num_in < min {
-                    return Err(self.err(
-                        ident.pos,
-                        ident,
-                        format!(
-                            "wrong number of args for {name}: want at least {min} got {}",
-                            args.len()
-                        ),
-                    ));
-                }
-            } else if num_in != min {
-                return Err(self.err(
-                    ident.pos,
-                    ident,
-                    format!("wrong number of args for {name}: want {min} got {num_in}"),
-                ));
-            }
-            Ok(())
-        };
-        let call_err =
-            |s: &Self, e: String| s.err(cmd.pos, cmd, format!("error calling {name}: {e}"));
-        match name {
-            "and" | "or" => {
-                want(1, true)?;
-                let is_or = name == "or";
-                let mut v: Val = None;
-                for a in args {
-                    // Their parameters are reflect.Values, which take `nil` as the invalid
-                    // value (false).
-                    v = match a.kind {
-                        ArgKind::Nil => None,
-                        _ => self.eval_arg_untyped(dot, a)?,
-                    };
-                    if truth(&v) == is_or {
-                        return Ok(v);
-                    }
-                }
-                if let Final::Val(f) = final_ {
-                    v = f;
-                }
-                Ok(v)
-            }
-            "not" => {
-                want(1, false)?;
-                let v = self.eval_raw_args(dot, args, &final_)?;
-                Ok(Some(Value::Bool(!truth(&v[0]))))
-            }
-            "len" => {
-                want(1, false)?;
-                let v = self.eval_raw_args(dot, args, &final_)?;
-                let n = match &v[0] {
-                    None => {
-                        return Err(call_err(
-                            self,
-                            "reflect: call of reflect.Value.Type on zero Value".into(),
-                        ))
-                    }
-                    Some(Value::Nil) => return Err(call_err(self, "len of nil pointer".into())),
-                    Some(Value::String(s)) => s.len(),
-                    Some(Value::Bytes(b)) => b.len(),
-                    Some(Value::List(l)) => l.len(),
-                    Some(Value::Strings(l)) => l.len(),
-                    Some(Value::Ints(l)) => l.len(),
-                    Some(Value::Map(m)) => m.len(),
-                    Some(Value::StrMap(m)) => m.len(),
-                    Some(Value::Object(o)) => match container_data(o.as_ref()) {
-                        Some(Value::Map(m)) => m.len(),
-                        Some(d) if d.to_list().is_some() => d.to_list().map_or(0, |l| l.len()),
-                        _ => return Err(call_err(self, format!("len of type {}", o.type_name()))),
-                    },
-                    Some(other) => {
-                        return Err(call_err(self, format!("len of type {}", other.type_name())))
-                    }
-                };
-                Ok(Some(Value::Int(n as i64)))
-            }
-            "index" => {
-                want(1, true)?;
-                let v = self.eval_raw_args(dot, args, &final_)?;
-                builtin_index(&v[0], &v[1..]).map_err(|e| call_err(self, e))
-            }
-            "slice" => {
-                want(1, true)?;
-                let v = self.eval_raw_args(dot, args, &final_)?;
-                builtin_slice(&v[0], &v[1..])
-                    .map(Some)
-                    .map_err(|e| call_err(self, e))
-            }
-            "print" | "println" => {
-                let v = self.eval_any_args(dot, args, &final_)?;
-                let vals: Vec<Value> = v.into_iter().map(|x| x.unwrap_or(Value::Nil)).collect();
-                Ok(Some(Value::from(if name == "print" {
-                    gofmt::sprint(&vals)
-                } else {
-                    gofmt::sprintln(&vals)
-                })))
-            }
-            "printf" => {
-                want(1, true)?;
-                let format = if let Some(a) = args.first() {
-                    self.eval_arg(dot, ParamType::String, a)?
-                } else if let Final::Val(f) = &final_ {
-                    self.validate_type(ident.pos, ident, f.clone(), ParamType::String)?
-                } else {
-                    Value::str("")
-                };
-                let rest_args = if args.is_empty() { &[][..] } else { &args[1..] };
-                let final_rest = if args.is_empty() {
-                    Final::Missing
-                } else {
-                    final_
-                };
-                let v = self.eval_any_args(dot, rest_args, &final_rest)?;
-                let vals: Vec<Value> = v.into_iter().map(|x| x.unwrap_or(Value::Nil)).collect();
-                Ok(Some(Value::from(gofmt::sprintf(
-                    format.as_str().unwrap_or_default(),
-                    &vals,
-                ))))
-            }
-            "html" | "js" | "urlquery" => {
-                let v = self.eval_any_args(dot, args, &final_)?;
-                let s = eval_args_string(&v);
-                Ok(Some(Value::from(match name {
-                    "html" => html_escape(&s),
-                    "js" => js_escape(&s),
-                    _ => url_query_escape(&s),
-                })))
-            }
-            "eq" | "ne" => {
-                want(1, true)?;
-                let v = self.eval_raw_args(dot, args, &final_)?;
-                let r = builtin_eq(&v[0], &v[1..]).map_err(|e| call_err(self, e))?;
-                Ok(Some(Value::Bool(if name == "eq" { r } else { !r })))
-            }
-            "lt" | "le" | "gt" | "ge" => {
-                want(2, false)?;
-                let v = self.eval_raw_args(dot, args, &final_)?;
-                let (a, b) = (&v[0], &v[1]);
-                let r = match name {
-                    "lt" => builtin_lt(a, b),
-                    "ge" => builtin_lt(a, b).map(|x| !x),
-                    "le" => builtin_lt(a, b).and_then(|lt| {
-                        if lt {
-                            Ok(true)
-                        } else {
-                            builtin_eq(a, std::slice::from_ref(b))
-                        }
-                    }),
-                    _ => builtin_lt(a, b)
-                        .and_then(|lt| {
-                            if lt {
-                                Ok(true)
-                            } else {
-                                builtin_eq(a, std::slice::from_ref(b))
-                            }
-                        })
-                        .map(|le| !le),
-                };
-                r.map(|x| Some(Value::Bool(x)))
-                    .map_err(|e| call_err(self, e))
-            }
-            "call" => {
-                want(1, true)?;
-                let v = self.eval_raw_args(dot, args, &final_)?;
-                let what = v[0]
-                    .as_ref()
-                    .map(|x| x.type_name().into_owned())
-                    .unwrap_or_else(|| "<nil>".into());
-                Err(call_err(
-                    self,
-                    format!(
-                        "non-function {} of type {what}",
-                        args.first().map(|a| a.to_string()).unwrap_or_default()
-                    ),
-                ))
-            }
-            _ => Err(self.err(
-                ident.pos,
-                ident,
-                format!("{} is not a defined function", go_quote(name)),
-            )),
-        }
-    }
-}
-
-fn index_arg(v: &Val, cap: usize) -> Result<usize, String> {
-    let x = match v {
-        Some(Value::Int(i)) | Some(Value::Int64(i)) => *i,
-        None | Some(Value::Nil) => return Err("cannot index slice/array with nil".into()),
-        Some(other) => {
-            return Err(format!(
-                "cannot index slice/array with type {}",
-                other.type_name()
-            ))
-        }
-    };
-    if x < 0 || x as u64 > cap as u64 {
-        return Err(format!("index out of range: {x}"));
-    }
-    Ok(x as usize)
-}
-
-/// Go's `index` builtin.
-fn builtin_index(item: &Val, indexes: &[Val]) -> Result<Val, String> {
-    let mut item = match item {
-        None | Some(Value::Nil) => return Err("index of untyped nil".into()),
-        Some(v) => v.clone(),
-    };
-    for index in indexes {
-        item = match &item {
-            Value::Nil => return Err("index of nil pointer".into()),
-            Value::String(s) => {
-                let x = index_arg(index, s.len())?;
-                match s.as_bytes().get(x) {
-                    Some(b) => Value::Int(*b as i64),
-                    None => return Err("reflect: string index out of range".into()),
-                }
-            }
-            Value::Map(m) => match index {
-                Some(Value::String(k)) => m.get(k).unwrap_or(Value::Nil),
-                None | Some(Value::Nil) => Value::Nil,
-                Some(other) => {
-                    return Err(format!(
-                        "value has type {}; should be string",
-                        other.type_name()
-                    ));
-                }
-            },
-            Value::StrMap(m) => match index {
-                Some(Value::String(k)) => Value::str(m.get(&**k).map(String::as_str).unwrap_or("")),
-                Some(other) => {
-                    return Err(format!(
-                        "value has type {}; should be string",
-                        other.type_name()
-                    ))
-                }
-                None => Value::str(""),
-            },
-            other => {
-                let list = match other {
-                    Value::Object(o) => {
-                        container_data(o.as_ref()).and_then(|d| d.to_list().map(|l| l.into_owned()))
-                    }
-                    v => v.to_list().map(|l| l.into_owned()),
-                };
-                let Some(list) = list else {
-                    if let Value::Object(o) = other {
-                        if let Some(Value::Map(m)) = container_data(o.as_ref()) {
-                            let key = index
-                                .as_ref()
-                                .and_then(|v| v.as_str().map(str::to_string))
-                                .unwrap_or_default();
-                            item = m.get(&key).unwrap_or(Value::Nil);
-                            continue;
-                        }
-                    }
-                    return Err(format!("can't index item of type {}", other.type_name()));
-                };
-                let x = index_arg(index, list.len())?;
-                match list.get(x) {
-                    Some(v) => v.clone(),
-                    None => return Err("reflect: slice index out of range".into()),
-                }
-            }
-        };
-    }
-    Ok(Some(item))
-}
-
-/// What `len`, `index` and `range` see of an object of a map or slice kind (`.Files`); a
-/// struct's serialised form is not a container to them.
-fn container_data(o: &dyn rudder_value::Object) -> Option<Value> {
-    match o.kind() {
-        rudder_value::Kind::Map | rudder_value::Kind::Slice => o.to_data(),
-        _ => None,
-    }
-}
-
-/// Go's `slice` builtin.
-fn builtin_slice(item: &Val, indexes: &[Val]) -> Result<Value, String> {
-    let item = match item {
-        None | Some(Value::Nil) => return Err("slice of untyped nil".into()),
-        Some(v) => v,
-    };
-    if indexes.len() > 3 {
-        return Err(format!("too many slice indexes: {}", indexes.len()));
-    }
-    let len = match item {
-        Value::String(s) => {
-            if indexes.len() == 3 {
-                return Err("cannot 3-index slice a string".into());
-            }
-            s.len()
-        }
-        Value::List(l) => l.len(),
-        Value::Strings(l) => l.len(),
-        Value::Ints(l) => l.len(),
-        Value::Bytes(l) => l.len(),
-        other => return Err(format!("can't slice item of type {}", other.type_name())),
-    };
-    let mut idx = [0usize, len, len];
-    for (i, x) in indexes.iter().enumerate() {
-        idx[i] = index_arg(x, len)?;
-    }
-    if idx[0] > idx[1] {
-        return Err(format!("invalid slice index: {} > {}", idx[0], idx[1]));
-    }
-    if indexes.len() == 3 && idx[1] > idx[2] {
-        return Err(format!("invalid slice index: {} > {}", idx[1], idx[2]));
-    }
-    let (a, b) = (idx[0], idx[1]);
-    Ok(match item {
-        Value::String(s) => Value::from(String::from_utf8_lossy(&s.as_bytes()[a..b]).into_owned()),
-        Value::List(l) => Value::list(l[a..b].to_vec()),
-        // A slice keeps its Go type (a `common.VersionSet` stays one).
-        Value::Strings(l) => Value::Strings(rudder_value::StringSlice::new(
-            l[a..b].to_vec(),
-            l.go_type(),
-        )),
-        Value::Ints(l) => Value::Ints(Arc::new(l[a..b].to_vec())),
-        Value::Bytes(l) => Value::Bytes(Arc::from(&l[a..b])),
-        _ => unreachable!(),
-    })
 }
 
 impl Runtime for State<'_, '_> {

@@ -29,12 +29,15 @@ pub enum Error {
     /// JSON it made into a struct): encoding/json's text.
     #[error("error unmarshaling JSON: {0}")]
     Unmarshal(String),
-    /// A value JSON cannot hold (`index --json`): the JSON encoder's text.
+    /// A value JSON cannot hold (`index --json`).
     #[error("{0}")]
-    Json(String),
-    /// A document that is not YAML, or a value YAML cannot hold: the YAML library's text.
+    Json(#[source] rudder_value::json::EncodeError),
+    /// A document that is not YAML.
     #[error("{0}")]
-    Yaml(String),
+    Yaml(#[source] rudder_value::yaml::DecodeError),
+    /// A value YAML cannot hold.
+    #[error("{0}")]
+    YamlWrite(#[source] rudder_value::yaml::EncodeError),
     /// An index file with nothing in it (`repo.ErrEmptyIndexYaml`).
     #[error("empty index.yaml file")]
     EmptyIndex,

@@ -424,7 +424,7 @@ impl IndexFile {
         if let Some(annotations) = &self.annotations {
             m.insert("annotations".into(), annotations.clone());
         }
-        yaml::to_yaml(&Value::map(m)).map_err(Error::Yaml)
+        yaml::to_yaml(&Value::map(m)).map_err(Error::YamlWrite)
     }
 
     /// The index as `json.MarshalIndent(IndexFile, "", "  ")` writes it (`helm repo index

@@ -60,9 +60,9 @@ pub enum Error {
     /// A `file://` dependency that could not be archived.
     #[error(transparent)]
     Package(#[from] rudder_chart::package::Error),
-    /// Chart.lock could not be written as YAML (the YAML library's text).
+    /// Chart.lock could not be written as YAML.
     #[error("{0}")]
-    Yaml(String),
+    Yaml(#[source] rudder_value::yaml::EncodeError),
     /// A `file://` (or `charts/<name>`) dependency whose folder is missing.
     #[error("directory {} not found", .0.display())]
     NoDirectory(PathBuf),

@@ -84,9 +84,9 @@ pub enum Error {
     /// A signed message without its `...` separator.
     #[error("message block must have at least two parts")]
     MessageParts,
-    /// The file sums of the message are not YAML (the YAML library's text).
+    /// The file sums of the message are not YAML.
     #[error("{0}")]
-    Sums(String),
+    Sums(#[source] rudder_value::yaml::DecodeError),
     /// The message lists no digest for the archive.
     #[error("provenance does not contain a SHA for a file named {file_name:?}")]
     NoDigest { file_name: String },

@@ -209,7 +209,7 @@ impl RepoFile {
             "repositories".into(),
             Value::list(self.repositories.iter().map(RepoEntry::to_value).collect()),
         );
-        yaml::to_yaml(&Value::map(m)).map_err(Error::Yaml)
+        yaml::to_yaml(&Value::map(m)).map_err(Error::YamlWrite)
     }
 
     /// `File.WriteFile(path, 0600)`: parent directories made, the file owner-only.

@@ -2,13 +2,25 @@
 //! `Duration.String`, in nanoseconds. Template functions (`duration`, `dateModify`), the
 //! `--timeout` flags and error messages all go through these two.
 
+use crate::gofmt::quote;
+
+/// Why `time.ParseDuration` refused a text, with Go's error texts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("time: invalid duration {}", quote(.0))]
+    Invalid(String),
+    #[error("time: unknown unit {} in duration {}", quote(.unit), quote(.text))]
+    UnknownUnit { unit: String, text: String },
+    #[error("time: missing unit in duration {}", quote(.0))]
+    MissingUnit(String),
+}
+
 /// Go's `time.ParseDuration`, in nanoseconds, with Go's error texts (`time: invalid
 /// duration "x"`, `time: unknown unit "x" in duration "5x"`, `time: missing unit ...`).
-pub fn parse(text: &str) -> Result<i128, String> {
+pub fn parse(text: &str) -> Result<i128, DurationError> {
     if let Some(d) = parse_valid(text) {
         return Ok(d);
     }
-    let q = crate::gofmt::quote(text);
     let body = text.trim_start_matches(['-', '+']);
     let num_end = body
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -16,20 +28,20 @@ pub fn parse(text: &str) -> Result<i128, String> {
     if num_end > 0 && body[..num_end] != *"." {
         let rest = &body[num_end..];
         if rest.is_empty() {
-            return Err(format!("time: missing unit in duration {q}"));
+            return Err(DurationError::MissingUnit(text.to_string()));
         }
         let unit_end = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
             .unwrap_or(rest.len());
         let unit = &rest[..unit_end];
         if !matches!(unit, "ns" | "us" | "µs" | "μs" | "ms" | "s" | "m" | "h") {
-            return Err(format!(
-                "time: unknown unit {} in duration {q}",
-                crate::gofmt::quote(unit)
-            ));
+            return Err(DurationError::UnknownUnit {
+                unit: unit.to_string(),
+                text: text.to_string(),
+            });
         }
     }
-    Err(format!("time: invalid duration {q}"))
+    Err(DurationError::Invalid(text.to_string()))
 }
 
 /// A text `time.ParseDuration` accepts, in nanoseconds.
@@ -135,18 +147,10 @@ mod tests {
 
     #[test]
     fn bad_durations_get_gos_errors() {
-        assert_eq!(parse(""), Err(r#"time: invalid duration """#.into()));
-        assert_eq!(
-            parse("soon"),
-            Err(r#"time: invalid duration "soon""#.into())
-        );
-        assert_eq!(
-            parse("5x"),
-            Err(r#"time: unknown unit "x" in duration "5x""#.into())
-        );
-        assert_eq!(
-            parse("5"),
-            Err(r#"time: missing unit in duration "5""#.into())
-        );
+        let text = |d: &str| parse(d).unwrap_err().to_string();
+        assert_eq!(text(""), r#"time: invalid duration """#);
+        assert_eq!(text("soon"), r#"time: invalid duration "soon""#);
+        assert_eq!(text("5x"), r#"time: unknown unit "x" in duration "5x""#);
+        assert_eq!(text("5"), r#"time: missing unit in duration "5""#);
     }
 }

@@ -879,9 +879,31 @@ pub fn go_int_radix(body: &str) -> (u32, &str) {
     }
 }
 
+/// Go's `*strconv.NumError`: the function, its input and why it failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("strconv.{func}: parsing {}: {reason}", quote(.input))]
+pub struct NumError {
+    pub func: &'static str,
+    pub input: String,
+    pub reason: NumErrorReason,
+}
+
+/// Go's `strconv.ErrSyntax` and `strconv.ErrRange`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NumErrorReason {
+    #[error("invalid syntax")]
+    Syntax,
+    #[error("value out of range")]
+    Range,
+}
+
 /// Go's `strconv.ParseInt(s, base, 64)` with its error text.
-pub fn parse_int(s: &str, base: u32) -> Result<i64, String> {
-    let err = |kind: &str| format!("strconv.ParseInt: parsing {}: {kind}", quote(s));
+pub fn parse_int(s: &str, base: u32) -> Result<i64, NumError> {
+    let err = |reason| NumError {
+        func: "ParseInt",
+        input: s.to_string(),
+        reason,
+    };
     let (neg, body) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),
@@ -898,20 +920,24 @@ pub fn parse_int(s: &str, base: u32) -> Result<i64, String> {
         digits.to_string()
     };
     if clean.is_empty() || !clean.chars().all(|c| c.is_digit(radix)) {
-        return Err(err("invalid syntax"));
+        return Err(err(NumErrorReason::Syntax));
     }
     match i128::from_str_radix(&clean, radix) {
         Ok(v) => {
             let v = if neg { -v } else { v };
-            i64::try_from(v).map_err(|_| err("value out of range"))
+            i64::try_from(v).map_err(|_| err(NumErrorReason::Range))
         }
-        Err(_) => Err(err("value out of range")),
+        Err(_) => Err(err(NumErrorReason::Range)),
     }
 }
 
 /// Go's `strconv.ParseFloat(s, 64)` with its error text.
-pub fn parse_float(s: &str) -> Result<f64, String> {
-    let err = |kind: &str| format!("strconv.ParseFloat: parsing {}: {kind}", quote(s));
+pub fn parse_float(s: &str) -> Result<f64, NumError> {
+    let err = |reason| NumError {
+        func: "ParseFloat",
+        input: s.to_string(),
+        reason,
+    };
     let lower = s.to_ascii_lowercase();
     let t = lower.trim_start_matches(['+', '-']);
     match t {
@@ -926,13 +952,13 @@ pub fn parse_float(s: &str) -> Result<f64, String> {
         _ => {}
     }
     if s.is_empty() || s.contains(|c: char| c.is_whitespace()) || lower.contains("0x") {
-        return Err(err("invalid syntax"));
+        return Err(err(NumErrorReason::Syntax));
     }
     let clean = s.replace('_', "");
     match clean.parse::<f64>() {
-        Ok(v) if v.is_infinite() => Err(err("value out of range")),
+        Ok(v) if v.is_infinite() => Err(err(NumErrorReason::Range)),
         Ok(v) => Ok(v),
-        Err(_) => Err(err("invalid syntax")),
+        Err(_) => Err(err(NumErrorReason::Syntax)),
     }
 }
 
@@ -1030,7 +1056,7 @@ mod tests {
         assert_eq!(parse_int("42", 10), Ok(42));
         assert_eq!(parse_int("0x1f", 0), Ok(31));
         assert_eq!(
-            parse_int("x", 10).unwrap_err(),
+            parse_int("x", 10).unwrap_err().to_string(),
             "strconv.ParseInt: parsing \"x\": invalid syntax"
         );
         assert_eq!(parse_float("1.5"), Ok(1.5));

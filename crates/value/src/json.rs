@@ -39,6 +39,27 @@ fn write_string(out: &mut String, s: &str, escape_html: bool) {
     out.push('"');
 }
 
+/// Why `json.Marshal` refused a value, worded as Go's `*json.UnsupportedValueError`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EncodeError {
+    /// Nesting deeper than Go's cycle check allows.
+    #[error("json: unsupported value: encountered a cycle")]
+    Cycle,
+    /// A float JSON has no text for (`+Inf`, `NaN`), printed as Go's `%g` prints it.
+    #[error("json: unsupported value: {}", format_float(*.0, 'g', -1))]
+    Float(f64),
+}
+
+/// Why `json.Unmarshal` refused a text: Go's words for it (made from serde_json's error and
+/// the text, by [`go_json_error`]), and serde_json's error.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct DecodeError {
+    message: String,
+    #[source]
+    source: serde_json::Error,
+}
+
 struct Writer<'a> {
     out: String,
     escape_html: bool,
@@ -61,7 +82,7 @@ impl Writer<'_> {
         &mut self,
         entries: impl ExactSizeIterator<Item = (&'v str, &'v Value)>,
         depth: usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), EncodeError> {
         if entries.len() == 0 {
             self.out.push_str("{}");
             return Ok(());
@@ -84,9 +105,9 @@ impl Writer<'_> {
         Ok(())
     }
 
-    fn value(&mut self, v: &Value, depth: usize) -> Result<(), String> {
+    fn value(&mut self, v: &Value, depth: usize) -> Result<(), EncodeError> {
         if depth > 10_000 {
-            return Err("json: unsupported value: encountered a cycle".into());
+            return Err(EncodeError::Cycle);
         }
         match v {
             Value::Nil => self.out.push_str("null"),
@@ -94,10 +115,7 @@ impl Writer<'_> {
             Value::Int(i) | Value::Int64(i) => self.out.push_str(&i.to_string()),
             Value::Float(f) => {
                 if !f.is_finite() {
-                    return Err(format!(
-                        "json: unsupported value: {}",
-                        format_float(*f, 'g', -1)
-                    ));
+                    return Err(EncodeError::Float(*f));
                 }
                 self.out.push_str(&format_json_float(*f));
             }
@@ -151,7 +169,7 @@ impl Writer<'_> {
 
 /// Go's `json.Marshal`: map keys sorted, `<`, `>`, `&`, U+2028 and U+2029 escaped, floats as
 /// Go formats them.
-pub fn to_json(v: &Value) -> Result<String, String> {
+pub fn to_json(v: &Value) -> Result<String, EncodeError> {
     let mut w = Writer {
         out: String::new(),
         escape_html: true,
@@ -162,7 +180,7 @@ pub fn to_json(v: &Value) -> Result<String, String> {
 }
 
 /// Go's `json.MarshalIndent(v, prefix, indent)`.
-pub fn to_json_indent(v: &Value, prefix: &str, indent: &str) -> Result<String, String> {
+pub fn to_json_indent(v: &Value, prefix: &str, indent: &str) -> Result<String, EncodeError> {
     let mut w = Writer {
         out: String::new(),
         escape_html: true,
@@ -173,7 +191,7 @@ pub fn to_json_indent(v: &Value, prefix: &str, indent: &str) -> Result<String, S
 }
 
 /// JSON without HTML escaping (a `json.Encoder` with `SetEscapeHTML(false)`), no newline.
-pub fn to_raw_json(v: &Value) -> Result<String, String> {
+pub fn to_raw_json(v: &Value) -> Result<String, EncodeError> {
     let mut w = Writer {
         out: String::new(),
         escape_html: false,
@@ -202,10 +220,13 @@ fn from_serde(v: serde_json::Value) -> Value {
 
 /// Go's `json.Unmarshal` into `interface{}`: every number becomes a float64; errors worded
 /// as Go's.
-pub fn from_json(text: &str) -> Result<Value, String> {
+pub fn from_json(text: &str) -> Result<Value, DecodeError> {
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(v) => Ok(from_serde(v)),
-        Err(e) => Err(go_json_error(text, &e)),
+        Err(source) => Err(DecodeError {
+            message: go_json_error(text, &source),
+            source,
+        }),
     }
 }
 
@@ -363,9 +384,12 @@ mod tests {
             from_json("{\"a\": 3}").unwrap().get_path(&["a"]),
             Some(Value::Float(3.0))
         );
-        assert_eq!(from_json("{").unwrap_err(), "unexpected end of JSON input");
         assert_eq!(
-            from_json("x").unwrap_err(),
+            from_json("{").unwrap_err().to_string(),
+            "unexpected end of JSON input"
+        );
+        assert_eq!(
+            from_json("x").unwrap_err().to_string(),
             "invalid character 'x' looking for beginning of value"
         );
     }
@@ -379,7 +403,7 @@ mod tests {
             "{\"na\u{fffd}e\u{0}u\": 1}",
             "[\u{e9}tru\u{e9}]",
         ] {
-            let err = from_json(text).unwrap_err();
+            let err = from_json(text).unwrap_err().to_string();
             assert!(err.starts_with("invalid character"), "{text:?}: {err}");
         }
     }

@@ -119,7 +119,9 @@ fn values_as_map(recv: &Value, _args: &[Value]) -> Result<Value, String> {
 
 /// `YAML`: `sigs.k8s.io/yaml.Marshal` of the values, final newline kept.
 fn values_yaml(recv: &Value, _args: &[Value]) -> Result<Value, String> {
-    crate::yaml::to_yaml(recv).map(Value::from)
+    crate::yaml::to_yaml(recv)
+        .map(Value::from)
+        .map_err(|e| e.to_string())
 }
 
 /// `ErrNoTable`'s text.

@@ -31,9 +31,10 @@ mod tests;
 
 pub use decode::{
     from_yaml, from_yaml_documents, from_yaml_native, from_yaml_raw, from_yaml_top_keys,
+    DecodeError,
 };
 pub use emit::{to_yaml, to_yaml_arc, to_yaml_pretty};
-pub use encode::natural_less;
+pub use encode::{natural_less, EncodeError};
 pub use parse::Node;
 
 /// Every document of a stream as unresolved nodes (keys in their order, scalars with their

@@ -290,7 +290,7 @@ pub(super) fn side(key: &str, kind: &str, obj: &Json) -> Result<Indexed, Error> 
         }
     }
     let value = crate::release::json_to_value(&obj);
-    let content = rudder_value::yaml::to_yaml(&value).map_err(Error::message)?;
+    let content = rudder_value::yaml::to_yaml(&value).map_err(Error::typed)?;
     Ok(Indexed {
         key: key.to_string(),
         kind: kind.to_string(),

@@ -89,14 +89,14 @@ fn read_document(doc: &str, opts: &ParseOptions<'_>) -> Result<Vec<Object>, Stri
             .and_then(|v| v.to_list().map(|l| l.to_vec()))
         {
             for item in items {
-                let text = yaml::to_yaml(&item)?;
+                let text = yaml::to_yaml(&item).map_err(|e| e.to_string())?;
                 objects.extend(read_document(text.trim_end(), opts)?);
             }
         }
         return Ok(objects);
     }
     let content = if opts.normalize {
-        yaml::to_yaml(&value)?
+        yaml::to_yaml(&value).map_err(|e| e.to_string())?
     } else {
         doc.to_string()
     };

@@ -83,7 +83,7 @@ fn decode(object: &mut Object, side: &str) -> Option<Decoded> {
 }
 
 fn try_decode(content: &str) -> Result<Decoded, String> {
-    let value = yaml::from_yaml(content)?;
+    let value = yaml::from_yaml(content).map_err(|e| e.to_string())?;
     let map = value.to_map().unwrap_or_default();
     let mut head = Map::new();
     for key in ["apiVersion", "kind", "immutable", "type"] {

@@ -274,7 +274,7 @@ fn document(o: Option<&Object>) -> Result<Option<Json>, String> {
     let Some(o) = o.filter(|o| !o.content.trim().is_empty()) else {
         return Ok(None);
     };
-    let value = rudder_value::yaml::from_yaml(&o.content)?;
+    let value = rudder_value::yaml::from_yaml(&o.content).map_err(|e| e.to_string())?;
     match Json::from_value(&value) {
         Json::Null => Ok(Some(Json::Null)),
         doc @ Json::Object(_) => Ok(Some(doc)),

@@ -218,7 +218,7 @@ impl rudder_engine::Lookup for ClusterLookup {
                 None => return Ok(empty()),
             }
         };
-        rudder_value::json::from_json(&json.to_string())
+        rudder_value::json::from_json(&json.to_string()).map_err(|e| e.to_string())
     }
 }
 

@@ -32,11 +32,11 @@ impl Object {
 
 /// Reads a YAML document as Kubernetes reads it (go-yaml, integers stay integers) into JSON.
 pub(crate) fn yaml_to_json(doc: &str) -> Result<Json, String> {
-    let value = rudder_value::yaml::from_yaml_native(doc)?;
+    let value = rudder_value::yaml::from_yaml_native(doc).map_err(|e| e.to_string())?;
     if value.is_nil() {
         return Ok(Json::Null);
     }
-    let text = rudder_value::json::to_json(&value)?;
+    let text = rudder_value::json::to_json(&value).map_err(|e| e.to_string())?;
     serde_json::from_str(&text).map_err(|e| e.to_string())
 }
 

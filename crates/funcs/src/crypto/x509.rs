@@ -165,7 +165,7 @@ fn subject_alt_names(dns_names: &[String], ips: &[IpAddr]) -> Result<Vec<u8>, Cr
     for dns in dns_names {
         if !dns.is_ascii() {
             return Err(CryptoError::NotIa5 {
-                quoted: go_quote(dns),
+                quoted: rudder_value::gofmt::quote(dns),
             });
         }
         names.extend(der::tlv(0x82, dns.as_bytes()));
@@ -182,27 +182,6 @@ fn subject_alt_names(dns_names: &[String], ips: &[IpAddr]) -> Result<Vec<u8>, Cr
         names.extend(der::tlv(0x87, &bytes));
     }
     Ok(der::tlv(der::SEQUENCE, &names))
-}
-
-/// Go's `%q` of a string of printable characters: quotes, with `"` and `\` escaped.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// `x509.CreateCertificate(rand, template, parent, subjectKey.Public(), signer)` as DER;

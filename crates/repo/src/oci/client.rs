@@ -555,10 +555,10 @@ impl Client {
         if resp.status != 200 {
             return Err(status_error("GET", &url, &resp));
         }
-        let body = from_json(&String::from_utf8_lossy(&resp.body)).map_err(|reason| {
+        let body = from_json(&String::from_utf8_lossy(&resp.body)).map_err(|source| {
             Error::TokenResponse {
                 url: url.clone(),
-                reason,
+                source,
             }
         })?;
         for key in ["access_token", "token"] {
@@ -859,10 +859,10 @@ impl Client {
                 }));
             }
         }
-        let manifest = from_json(&String::from_utf8_lossy(&resp.body)).map_err(|reason| {
+        let manifest = from_json(&String::from_utf8_lossy(&resp.body)).map_err(|source| {
             Error::InvalidManifest {
                 reference: r.to_string(),
-                reason,
+                source,
             }
         })?;
         let media_type = field(&manifest, "mediaType")
@@ -943,10 +943,10 @@ impl Client {
             });
         }
         let config_data = self.fetch_blob(&r, &scopes, &config)?;
-        from_json(&String::from_utf8_lossy(&config_data)).map_err(|reason| {
+        from_json(&String::from_utf8_lossy(&config_data)).map_err(|source| {
             Error::InvalidConfig {
                 reference: r.to_string(),
-                reason,
+                source,
             }
         })?;
         let chart_data = match (&chart, with_chart) {
@@ -1030,10 +1030,10 @@ impl Client {
             if resp.status != 200 {
                 return Err(status_error("GET", &url, &resp));
             }
-            let body = from_json(&String::from_utf8_lossy(&resp.body)).map_err(|reason| {
+            let body = from_json(&String::from_utf8_lossy(&resp.body)).map_err(|source| {
                 Error::TagList {
                     url: url.clone(),
-                    reason,
+                    source,
                 }
             })?;
             for tag in field(&body, "tags")

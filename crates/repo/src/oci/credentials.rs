@@ -57,13 +57,12 @@ fn read_config(path: &Path) -> Result<Option<Map>, Error> {
     }
     match from_json(&text) {
         Ok(Value::Map(d)) => Ok(Some(d.snapshot())),
-        Ok(_) => Err(Error::DecodeConfig {
+        Ok(_) => Err(Error::ConfigNotObject {
             path: path.to_path_buf(),
-            reason: "invalid config format".into(),
         }),
-        Err(reason) => Err(Error::DecodeConfig {
+        Err(source) => Err(Error::DecodeConfig {
             path: path.to_path_buf(),
-            reason,
+            source,
         }),
     }
 }

@@ -75,9 +75,12 @@ pub enum Error {
         "bearer realm host {host:?} is a loopback, link-local, private, or unspecified address"
     )]
     RealmInternalHost { host: String },
-    /// A token answer that is not JSON (`reason`: the JSON decoder's text).
-    #[error("GET \"{url}\": decoding the token response: {reason}")]
-    TokenResponse { url: String, reason: String },
+    /// A token answer that is not JSON.
+    #[error("GET \"{url}\": decoding the token response: {source}")]
+    TokenResponse {
+        url: String,
+        source: rudder_value::json::DecodeError,
+    },
     /// A token answer without a token.
     #[error("GET \"{url}\": empty token returned")]
     EmptyToken { url: String },
@@ -105,11 +108,16 @@ pub enum Error {
         expected: String,
     },
     /// A manifest that is not JSON.
-    #[error("{reference}: invalid manifest: {reason}")]
-    InvalidManifest { reference: String, reason: String },
+    #[error("{reference}: invalid manifest: {source}")]
+    InvalidManifest {
+        reference: String,
+        source: rudder_value::json::DecodeError,
+    },
     /// A plugin manifest that is not JSON.
-    #[error("unable to parse manifest: {reason}")]
-    UnparsableManifest { reason: String },
+    #[error("unable to parse manifest: {source}")]
+    UnparsableManifest {
+        source: rudder_value::json::DecodeError,
+    },
     /// An image index where a chart manifest was expected.
     #[error(
         "{reference}: an image index is not a chart (no manifest with mediatype {})",
@@ -126,11 +134,17 @@ pub enum Error {
     #[error("manifest does not contain a layer with mediatype {media_type}")]
     MissingLayer { media_type: &'static str },
     /// A chart config blob that is not JSON.
-    #[error("{reference}: invalid chart config: {reason}")]
-    InvalidConfig { reference: String, reason: String },
+    #[error("{reference}: invalid chart config: {source}")]
+    InvalidConfig {
+        reference: String,
+        source: rudder_value::json::DecodeError,
+    },
     /// A tag list that is not JSON.
-    #[error("GET \"{url}\": {reason}")]
-    TagList { url: String, reason: String },
+    #[error("GET \"{url}\": {source}")]
+    TagList {
+        url: String,
+        source: rudder_value::json::DecodeError,
+    },
     /// Fetching a blob failed.
     #[error("unable to retrieve blob with digest {digest}: {source}")]
     Blob {
@@ -197,13 +211,18 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// The registry credentials file is not JSON (`reason`), or not an object (`reason`
-    /// "invalid config format").
-    #[error("failed to decode config file at {}: {reason}", .path.display())]
-    DecodeConfig { path: PathBuf, reason: String },
-    /// The registry credentials could not be encoded (the JSON encoder's text).
+    /// The registry credentials file is not JSON.
+    #[error("failed to decode config file at {}: {source}", .path.display())]
+    DecodeConfig {
+        path: PathBuf,
+        source: rudder_value::json::DecodeError,
+    },
+    /// The registry credentials file is JSON but not an object.
+    #[error("failed to decode config file at {}: invalid config format", .path.display())]
+    ConfigNotObject { path: PathBuf },
+    /// The registry credentials could not be encoded.
     #[error("{0}")]
-    EncodeConfig(String),
+    EncodeConfig(#[source] rudder_value::json::EncodeError),
     /// The folder of the credentials file could not be made.
     #[error("failed to create config folder {}: {source}", .dir.display())]
     CreateConfigFolder {

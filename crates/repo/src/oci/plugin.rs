@@ -99,7 +99,7 @@ impl Client {
             }));
         }
         let manifest = from_json(&String::from_utf8_lossy(&resp.body))
-            .map_err(|reason| Error::UnparsableManifest { reason })?;
+            .map_err(|source| Error::UnparsableManifest { source })?;
         let artifact_type = text(field(&manifest, "artifactType"));
         if !artifact_type.is_empty() && artifact_type != PLUGIN_ARTIFACT_TYPE {
             return Err(Error::ArtifactType {

@@ -7,32 +7,28 @@ use super::block_subset;
 use super::parse::*;
 use super::scalar::*;
 
-/// Why a parsed document did not become a value, by the stage sigs.k8s.io/yaml reports it
-/// at, so that each stage's prefix is written once and no caller tests the text for it.
-#[derive(Debug)]
-enum ConvertError {
-    /// Converting the YAML to JSON failed (go-yaml's text, or a key JSON cannot have):
-    /// reported as `error converting YAML to JSON: <text>`.
+/// Why a YAML text did not become a value, by the stage sigs.k8s.io/yaml (or go-yaml) reports
+/// it at, so that each stage's prefix is written once and no caller tests the text for it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// Converting the YAML to JSON failed (go-yaml's text, or a key JSON cannot have).
+    #[error("error converting YAML to JSON: {0}")]
     Converting(String),
     /// encoding/json refused the JSON made of it: the whole text as Go words it.
+    #[error("{0}")]
     Unmarshaling(String),
-}
-
-impl ConvertError {
-    fn into_text(self) -> String {
-        match self {
-            ConvertError::Converting(e) => format!("error converting YAML to JSON: {e}"),
-            ConvertError::Unmarshaling(e) => e,
-        }
-    }
+    /// go-yaml itself refused the text, read without the JSON round trip
+    /// ([`from_yaml_native`]): go-yaml's text.
+    #[error("{0}")]
+    Yaml(String),
 }
 
 /// A map key as sigs.k8s.io/yaml turns it into a JSON object key.
-fn key_string(node: &Node) -> Result<String, ConvertError> {
+fn key_string(node: &Node) -> Result<String, DecodeError> {
     match node {
         Node::Scalar {
             text, plain, tag, ..
-        } => match scalar_of(text, *plain, tag.as_deref()).map_err(ConvertError::Converting)? {
+        } => match scalar_of(text, *plain, tag.as_deref()).map_err(DecodeError::Converting)? {
             Scalar::Str(s) | Scalar::Time(s) => Ok(s),
             Scalar::Bool(b) => Ok(b.to_string()),
             Scalar::Int(i) => Ok(i.to_string()),
@@ -44,11 +40,11 @@ fn key_string(node: &Node) -> Result<String, ConvertError> {
                     other => float32_key(f).unwrap_or_else(|| other.to_string()),
                 },
             ),
-            Scalar::Null => Err(ConvertError::Converting(
+            Scalar::Null => Err(DecodeError::Converting(
                 "unsupported map key of type: <nil>".into(),
             )),
         },
-        _ => Err(ConvertError::Converting("yaml: invalid map key".into())),
+        _ => Err(DecodeError::Converting("yaml: invalid map key".into())),
     }
 }
 
@@ -107,18 +103,18 @@ pub(super) fn is_merge_key(node: &Node) -> bool {
 
 /// sigs.k8s.io/yaml's error when the JSON it made from the YAML nests deeper than
 /// encoding/json's limit of 10000 (YAML nesting counts flow and block levels apart, JSON both).
-fn json_too_deep(node: &Node) -> ConvertError {
+fn json_too_deep(node: &Node) -> DecodeError {
     let open = if matches!(node, Node::Map(_)) {
         '{'
     } else {
         '['
     };
-    ConvertError::Unmarshaling(format!(
+    DecodeError::Unmarshaling(format!(
         "error unmarshaling JSON: while decoding JSON: invalid character '{open}' exceeded max depth"
     ))
 }
 
-fn to_value(node: &Node, depth: usize) -> Result<Value, ConvertError> {
+fn to_value(node: &Node, depth: usize) -> Result<Value, DecodeError> {
     if depth >= MAX_NESTING && !matches!(node, Node::Scalar { .. }) {
         return Err(json_too_deep(node));
     }
@@ -127,7 +123,7 @@ fn to_value(node: &Node, depth: usize) -> Result<Value, ConvertError> {
             text, plain, tag, ..
         } => Ok(scalar_value(
             scalar_of(text, *plain, tag.as_deref())
-                .map_err(|e| ConvertError::Converting(format!("yaml: {e}")))?,
+                .map_err(|e| DecodeError::Converting(format!("yaml: {e}")))?,
         )),
         Node::Seq(items) => Ok(Value::list(
             items
@@ -143,9 +139,9 @@ fn to_value(node: &Node, depth: usize) -> Result<Value, ConvertError> {
     }
 }
 
-fn fill_map(map: &mut Map, entries: &[(Node, Node)], depth: usize) -> Result<(), ConvertError> {
+fn fill_map(map: &mut Map, entries: &[(Node, Node)], depth: usize) -> Result<(), DecodeError> {
     let merge_error = || {
-        ConvertError::Converting(
+        DecodeError::Converting(
             "yaml: map merge requires map or sequence of maps as the value".into(),
         )
     };
@@ -173,11 +169,11 @@ fn fill_map(map: &mut Map, entries: &[(Node, Node)], depth: usize) -> Result<(),
 
 /// `sigs.k8s.io/yaml.Unmarshal` into `interface{}` (values files, `fromYaml`): the first
 /// document, `Nil` for an empty one.
-pub fn from_yaml(text: &str) -> Result<Value, String> {
-    let docs = parse_documents(text).map_err(|e| format!("error converting YAML to JSON: {e}"))?;
+pub fn from_yaml(text: &str) -> Result<Value, DecodeError> {
+    let docs = parse_documents(text).map_err(DecodeError::Converting)?;
     match docs.first() {
         None => Ok(Value::Nil),
-        Some(node) => to_value(node, 0).map_err(ConvertError::into_text),
+        Some(node) => to_value(node, 0),
     }
 }
 
@@ -186,94 +182,98 @@ pub fn from_yaml(text: &str) -> Result<Value, String> {
 /// few fields of a large document. The whole document is still parsed, so syntax errors are
 /// reported as `from_yaml` reports them. Documents that are not plain mappings (or use a
 /// top-level merge key) are converted whole.
-pub fn from_yaml_top_keys(text: &str, keys: &[&str]) -> Result<Value, String> {
+pub fn from_yaml_top_keys(text: &str, keys: &[&str]) -> Result<Value, DecodeError> {
     let docs = match block_subset::parse_top_keys(text, keys) {
         Some(docs) => Ok(docs),
         None => parse_documents_with_libyaml(text),
     }
-    .map_err(|e| format!("error converting YAML to JSON: {e}"))?;
-    let wrap = ConvertError::into_text;
+    .map_err(DecodeError::Converting)?;
     match docs.first() {
         None => Ok(Value::Nil),
         Some(Node::Map(entries)) if !entries.iter().any(|(k, _)| is_merge_key(k)) => {
             let mut map = Map::new();
             for (k, v) in entries.iter() {
-                let key = key_string(k).map_err(wrap)?;
+                let key = key_string(k)?;
                 if keys.iter().any(|want| want.eq_ignore_ascii_case(&key)) {
-                    map.insert(key, to_value(v, 1).map_err(wrap)?);
+                    map.insert(key, to_value(v, 1)?);
                 }
             }
             Ok(Value::map(map))
         }
-        Some(node) => to_value(node, 0).map_err(wrap),
+        Some(node) => to_value(node, 0),
     }
 }
 
 /// Every document of a stream (Helm v4 merges the documents of a values file).
-pub fn from_yaml_documents(text: &str) -> Result<Vec<Value>, String> {
-    let docs = parse_documents(text).map_err(|e| format!("error converting YAML to JSON: {e}"))?;
-    docs.iter()
-        .map(|d| to_value(d, 0).map_err(ConvertError::into_text))
-        .collect()
+pub fn from_yaml_documents(text: &str) -> Result<Vec<Value>, DecodeError> {
+    let docs = parse_documents(text).map_err(DecodeError::Converting)?;
+    docs.iter().map(|d| to_value(d, 0)).collect()
 }
 
 /// Every scalar as a string, the way sigs.k8s.io/yaml fills `string` fields of a Go struct
 /// (Chart.yaml's `version`, `appVersion`, annotations): the scalar is resolved first, then
 /// integers are printed in decimal (`0777` gives `511`), floats as float32 shortest text
 /// (`1.10` gives `1.1`), booleans as `true`/`false` (`y` gives `true`). Nulls stay `Nil`.
-pub fn from_yaml_raw(text: &str) -> Result<Value, String> {
-    fn conv(node: &Node) -> Result<Value, ConvertError> {
-        Ok(match node {
-            Node::Scalar { text, plain, tag } => {
-                match scalar_of(text, *plain, tag.as_deref()).map_err(ConvertError::Converting)? {
-                    Scalar::Null => Value::Nil,
-                    Scalar::Bool(b) => Value::str(if b { "true" } else { "false" }),
-                    Scalar::Int(i) => Value::from(i.to_string()),
-                    Scalar::Float(f) if f.is_finite() => Value::from(
-                        float32_key(f).unwrap_or_else(|| crate::gofmt::format_float(f, 'g', -1)),
-                    ),
-                    Scalar::Float(f) => Value::from(crate::gofmt::format_float(f, 'g', -1)),
-                    Scalar::Str(s) | Scalar::Time(s) => Value::from(s),
-                }
-            }
-            Node::Seq(items) => Value::list(items.iter().map(conv).collect::<Result<_, _>>()?),
-            Node::Map(entries) => {
-                let mut m = Map::new();
-                for (k, v) in entries.iter() {
-                    m.insert(key_string(k)?, conv(v)?);
-                }
-                Value::map(m)
-            }
-        })
-    }
-    let docs = parse_documents(text).map_err(|e| format!("error converting YAML to JSON: {e}"))?;
+pub fn from_yaml_raw(text: &str) -> Result<Value, DecodeError> {
+    let docs = parse_documents(text).map_err(DecodeError::Converting)?;
+    let scalar = |text: &str, plain: bool, tag: Option<&str>| {
+        Ok(
+            match scalar_of(text, plain, tag).map_err(DecodeError::Converting)? {
+                Scalar::Null => Value::Nil,
+                Scalar::Bool(b) => Value::str(if b { "true" } else { "false" }),
+                Scalar::Int(i) => Value::from(i.to_string()),
+                Scalar::Float(f) if f.is_finite() => Value::from(
+                    float32_key(f).unwrap_or_else(|| crate::gofmt::format_float(f, 'g', -1)),
+                ),
+                Scalar::Float(f) => Value::from(crate::gofmt::format_float(f, 'g', -1)),
+                Scalar::Str(s) | Scalar::Time(s) => Value::from(s),
+            },
+        )
+    };
     docs.first()
-        .map(conv)
+        .map(|d| tree_value(d, &scalar))
         .unwrap_or(Ok(Value::Nil))
-        .map_err(ConvertError::into_text)
 }
 
 /// go-yaml v2 itself (no JSON round trip) decoding into `interface{}`: integers stay
 /// integers (Go `int`). Used where Helm reads YAML with go-yaml directly.
-pub fn from_yaml_native(text: &str) -> Result<Value, String> {
-    fn conv(node: &Node) -> Result<Value, String> {
-        Ok(match node {
-            Node::Scalar {
-                text, plain, tag, ..
-            } => match scalar_of(text, *plain, tag.as_deref())? {
+pub fn from_yaml_native(text: &str) -> Result<Value, DecodeError> {
+    let docs = parse_documents(text).map_err(DecodeError::Yaml)?;
+    let scalar = |text: &str, plain: bool, tag: Option<&str>| {
+        Ok(
+            match scalar_of(text, plain, tag).map_err(DecodeError::Yaml)? {
                 Scalar::Int(i) => Value::Int(i as i64),
                 other => scalar_value(other),
             },
-            Node::Seq(items) => Value::list(items.iter().map(conv).collect::<Result<_, _>>()?),
-            Node::Map(entries) => {
-                let mut m = Map::new();
-                for (k, v) in entries.iter() {
-                    m.insert(key_string(k).map_err(ConvertError::into_text)?, conv(v)?);
-                }
-                Value::map(m)
+        )
+    };
+    docs.first()
+        .map(|d| tree_value(d, &scalar))
+        .unwrap_or(Ok(Value::Nil))
+}
+
+/// A node tree as values, without the JSON round trip: keys as JSON object keys, each
+/// scalar by `scalar` (the readers above differ only there).
+fn tree_value<F>(node: &Node, scalar: &F) -> Result<Value, DecodeError>
+where
+    F: Fn(&str, bool, Option<&str>) -> Result<Value, DecodeError>,
+{
+    Ok(match node {
+        Node::Scalar {
+            text, plain, tag, ..
+        } => scalar(text, *plain, tag.as_deref())?,
+        Node::Seq(items) => Value::list(
+            items
+                .iter()
+                .map(|n| tree_value(n, scalar))
+                .collect::<Result<_, _>>()?,
+        ),
+        Node::Map(entries) => {
+            let mut m = Map::new();
+            for (k, v) in entries.iter() {
+                m.insert(key_string(k)?, tree_value(v, scalar)?);
             }
-        })
-    }
-    let docs = parse_documents(text)?;
-    docs.first().map(conv).unwrap_or(Ok(Value::Nil))
+            Value::map(m)
+        }
+    })
 }

@@ -592,24 +592,17 @@ fn resolve_plain_for_encode(s: &str) -> Scalar {
 
 /// `sigs.k8s.io/yaml.Marshal`: the YAML go-yaml v2 writes for the value after its JSON round
 /// trip, with its final newline.
-pub fn to_yaml(v: &Value) -> Result<String, String> {
-    let data = to_data(v, 0).map_err(|e| match e {
-        EncodeError::Marshal(e) => format!("error marshaling into JSON: {e}"),
-        EncodeError::Reread(e) => e,
-    })?;
-    emit(&data, false)
+pub fn to_yaml(v: &Value) -> Result<String, EncodeError> {
+    Ok(emit(&to_data(v, 0)?, false))
 }
 
 /// Helm's `toYamlPretty` (go-yaml v3's encoder with `SetIndent(2)`): the value is encoded
 /// directly, without the JSON round trip, and sequences are indented inside mappings.
-pub fn to_yaml_pretty(v: &Value) -> Result<String, String> {
-    emit(
-        &to_data_with(v, 0, false).map_err(EncodeError::into_text)?,
-        true,
-    )
+pub fn to_yaml_pretty(v: &Value) -> Result<String, EncodeError> {
+    Ok(emit(&to_data_with(v, 0, false)?, true))
 }
 
-fn emit(data: &Data, indent_sequences: bool) -> Result<String, String> {
+fn emit(data: &Data, indent_sequences: bool) -> String {
     let mut e = Emitter {
         indent_sequences,
         out: String::new(),
@@ -624,10 +617,10 @@ fn emit(data: &Data, indent_sequences: bool) -> Result<String, String> {
     if e.column != 0 || !e.out.ends_with('\n') {
         e.put_break();
     }
-    Ok(e.out)
+    e.out
 }
 
 /// For callers that hold a shared string.
-pub fn to_yaml_arc(v: &Value) -> Result<Arc<str>, String> {
+pub fn to_yaml_arc(v: &Value) -> Result<Arc<str>, EncodeError> {
     to_yaml(v).map(Arc::from)
 }

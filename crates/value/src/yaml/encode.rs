@@ -99,23 +99,20 @@ pub(super) enum Data {
     Map(Vec<(String, Data)>),
 }
 
-/// Why a value could not be encoded, by the step that failed, so that the caller words
-/// each step's prefix without testing the text for it.
-#[derive(Debug)]
-pub(super) enum EncodeError {
-    /// `json.Marshal` refused a value (Go's `json: ...` text).
-    Marshal(String),
+/// Why a value could not be written as YAML, by the step that failed, so that each step's
+/// prefix is written once and no caller tests the text for it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EncodeError {
+    /// `json.Marshal` refused a value (sigs.k8s.io/yaml's first step).
+    #[error("error marshaling into JSON: {0}")]
+    Marshal(#[source] crate::json::EncodeError),
     /// go-yaml could not read back the JSON text (go-yaml's text).
+    #[error("{0}")]
     Reread(String),
-}
-
-impl EncodeError {
-    /// The text as the step reports it, without sigs.k8s.io/yaml's prefix.
-    pub(super) fn into_text(self) -> String {
-        match self {
-            EncodeError::Marshal(e) | EncodeError::Reread(e) => e,
-        }
-    }
+    /// go-yaml v3 encoding the value directly (`toYamlPretty`) refused it: Go's text, without
+    /// sigs.k8s.io/yaml's prefix.
+    #[error("{0}")]
+    Unsupported(#[source] crate::json::EncodeError),
 }
 
 /// json.Marshal then yaml.Unmarshal: numbers that JSON prints without a fraction or exponent
@@ -127,9 +124,11 @@ pub(super) fn to_data(v: &Value, depth: usize) -> Result<Data, EncodeError> {
 /// With `json` false, numbers keep their Go type (go-yaml v3 encoding the value directly).
 pub(super) fn to_data_with(v: &Value, depth: usize, json: bool) -> Result<Data, EncodeError> {
     if depth > 10_000 {
-        return Err(EncodeError::Marshal(
-            "json: unsupported value: encountered a cycle".into(),
-        ));
+        return Err(if json {
+            EncodeError::Marshal(crate::json::EncodeError::Cycle)
+        } else {
+            EncodeError::Unsupported(crate::json::EncodeError::Cycle)
+        });
     }
     Ok(match v {
         Value::Nil => Data::Null,
@@ -138,10 +137,7 @@ pub(super) fn to_data_with(v: &Value, depth: usize, json: bool) -> Result<Data, 
         Value::Float(f) if !json => Data::Float(*f),
         Value::Float(f) => {
             if !f.is_finite() {
-                return Err(EncodeError::Marshal(format!(
-                    "json: unsupported value: {}",
-                    crate::gofmt::format_float(*f, 'g', -1)
-                )));
+                return Err(EncodeError::Marshal(crate::json::EncodeError::Float(*f)));
             }
             let json = crate::json::format_json_float(*f);
             if json.contains(['.', 'e', 'E']) {

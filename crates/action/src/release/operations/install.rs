@@ -52,8 +52,7 @@ pub(super) fn load_chart(
     if chart.metadata.api_version != "v2" && chart.metadata.api_version != "v1" {
         return Err(Error::message("invalid chart apiVersion"));
     }
-    charts::process_dependencies(&mut chart, user_values, &opts.log)
-        .map_err(|e| Error::message(format!("chart dependencies processing failed: {e}")))?;
+    charts::process_dependencies(&mut chart, user_values, &opts.log)?;
     Ok(chart)
 }
 
@@ -61,7 +60,7 @@ pub(super) fn load_chart(
 /// or failed and `--replace` is given.
 fn check_name_available(storage: &Storage, name: &str, replace: bool) -> Result<(), Error> {
     rudder_chart::validate_release_name(name)
-        .map_err(|e| Error::message(format!("release name {name:?}: {e}")))?;
+        .map_err(|e| Error::context(format!("release name {name:?}: {e}"), e))?;
     let history = storage
         .history(name)
         .map_err(|e| Error::message(e.to_string()))?;

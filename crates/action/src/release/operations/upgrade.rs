@@ -118,8 +118,7 @@ pub fn upgrade(
         &opts.install.log,
     )?;
     let values = upgrade_values(&mut chart, &current, user_values, opts)?;
-    charts::process_dependencies(&mut chart, &values, &opts.install.log)
-        .map_err(|e| Error::message(format!("chart dependencies processing failed: {e}")))?;
+    charts::process_dependencies(&mut chart, &values, &opts.install.log)?;
 
     let revision = last.version + 1;
     let rendered = render(
