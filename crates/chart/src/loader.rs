@@ -300,16 +300,25 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
             c.metadata.api_version = "v1".into();
         }
     }
+    // values.yaml is parsed after the other files, beside the subcharts' loading (it can be
+    // most of a chart's loading time); an error from it still comes first wherever Helm,
+    // which parses it in file order, would have stopped at it.
+    let mut values_files: Vec<File> = Vec::new();
     for f in files {
         c.raw.push(f.clone());
         let text = || String::from_utf8_lossy(&f.data).into_owned();
+        let earlier_values_error = |e: LoadError, values_files: &[File]| {
+            parse_values_files(values_files).err().unwrap_or(e)
+        };
         match f.name.as_str() {
             "Chart.yaml" => {}
-            "Chart.lock" => c.lock = Some(parse_lock(&text(), "Chart.lock")?),
-            "values.yaml" => {
-                c.values = load_values(&text())
-                    .map_err(|e| err(format!("cannot load values.yaml: {e}")))?;
+            "Chart.lock" => {
+                c.lock = Some(
+                    parse_lock(&text(), "Chart.lock")
+                        .map_err(|e| earlier_values_error(e, &values_files))?,
+                )
             }
+            "values.yaml" => values_files.push(f),
             "values.schema.json" => c.schema = Some(f.data.to_vec()),
             // Helm v2's dependency files: still read (into the chart's metadata, as Helm
             // does), with a warning when the chart is past apiVersion v1.
@@ -320,15 +329,21 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
                         "Warning: Dependencies are handled in Chart.yaml since apiVersion \"v2\". We recommend migrating dependencies to Chart.yaml.",
                     ));
                 }
-                c.metadata
-                    .merge_yaml(&text())
-                    .map_err(|e| err(format!("cannot load requirements.yaml: {e}")))?;
+                c.metadata.merge_yaml(&text()).map_err(|e| {
+                    earlier_values_error(
+                        err(format!("cannot load requirements.yaml: {e}")),
+                        &values_files,
+                    )
+                })?;
                 if c.metadata.api_version == "v1" {
                     c.files.push(f);
                 }
             }
             "requirements.lock" => {
-                c.lock = Some(parse_lock(&text(), "requirements.lock")?);
+                c.lock = Some(
+                    parse_lock(&text(), "requirements.lock")
+                        .map_err(|e| earlier_values_error(e, &values_files))?,
+                );
                 if c.metadata.api_version != "v1" {
                     c.load_logs.push(LogRecord::info(
                         "Warning: Dependency locking is handled in Chart.lock since apiVersion \"v2\". We recommend migrating to Chart.lock.",
@@ -355,46 +370,68 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
         }
     }
     if !has_metadata {
-        return Err(err("Chart.yaml file is missing"));
+        return Err(parse_values_files(&values_files)
+            .err()
+            .unwrap_or_else(|| err("Chart.yaml file is missing")));
     }
-    c.metadata.validate().map_err(|e| err(e.to_string()))?;
+    if let Err(e) = c.metadata.validate() {
+        return Err(parse_values_files(&values_files)
+            .err()
+            .unwrap_or_else(|| err(e.to_string())));
+    }
     let subcharts: Vec<(String, Vec<File>)> = subcharts
         .into_iter()
         .filter(|(n, _)| !(n.starts_with('_') || n.starts_with('.')))
         .collect();
     let parent = c.name().to_string();
-    // Archived subcharts are independent gunzip + tar + YAML work: with more than one, each
-    // is loaded on its own thread. Results are taken in name order, so the first error is
-    // the one a sequential load reports.
-    let archives = subcharts.iter().filter(|(n, _)| is_archive_name(n)).count();
-    let loaded: Vec<Result<Chart, LoadError>> = if archives > 1 {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = subcharts
-                .into_iter()
-                .map(|(n, files)| {
-                    let parent = &parent;
-                    std::thread::Builder::new()
-                        // As deep as the main thread's stack: values.yaml nesting is the input's.
-                        .stack_size(8 << 20)
-                        .spawn_scoped(scope, move || load_subchart(parent, &n, files))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| match h {
-                    Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                    Err(e) => Err(err(format!(
-                        "cannot start a thread to load a subchart: {e}"
-                    ))),
-                })
-                .collect()
-        })
-    } else {
-        subcharts
-            .into_iter()
-            .map(|(n, files)| load_subchart(&parent, &n, files))
-            .collect()
-    };
+    // Archived subcharts are independent gunzip + tar + YAML work, and so are large folder
+    // subcharts (whose values.yaml files are most of their cost): with more than one such,
+    // each subchart is loaded on its own thread. Results are taken in name order, so the
+    // first error is the one a sequential load reports.
+    let heavy = subcharts
+        .iter()
+        .filter(|(n, files)| is_archive_name(n) || files_size(files) > HEAVY_SUBCHART)
+        .count();
+    let (values, loaded): (_, Vec<Result<Chart, LoadError>>) =
+        if heavy > 0 && heavy + usize::from(files_size(&values_files) > HEAVY_SUBCHART) > 1 {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = subcharts
+                    .into_iter()
+                    .map(|(n, files)| {
+                        let parent = &parent;
+                        std::thread::Builder::new()
+                            // As deep as the main thread's stack: values.yaml nesting is the input's.
+                            .stack_size(8 << 20)
+                            .spawn_scoped(scope, move || load_subchart(parent, &n, files))
+                    })
+                    .collect();
+                let values = parse_values_files(&values_files);
+                let loaded = handles
+                    .into_iter()
+                    .map(|h| match h {
+                        Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                        Err(e) => Err(err(format!(
+                            "cannot start a thread to load a subchart: {e}"
+                        ))),
+                    })
+                    .collect();
+                (values, loaded)
+            })
+        } else {
+            let values = parse_values_files(&values_files);
+            let loaded = match values {
+                // Helm stops at a broken values.yaml before loading any subchart.
+                Err(_) => Vec::new(),
+                Ok(_) => subcharts
+                    .into_iter()
+                    .map(|(n, files)| load_subchart(&parent, &n, files))
+                    .collect(),
+            };
+            (values, loaded)
+        };
+    if let Some(values) = values? {
+        c.values = values;
+    }
     for sub in loaded {
         let mut sub = sub?;
         c.load_logs.extend(std::mem::take(&mut sub.load_logs));
@@ -402,6 +439,27 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
     }
     c.set_parents(Vec::new());
     Ok(c)
+}
+
+/// The chart's values from its values.yaml entries, parsed in order as Helm's loader
+/// parses them (the last one wins); `None` without any.
+fn parse_values_files(files: &[File]) -> Result<Option<Value>, LoadError> {
+    let mut values = None;
+    for f in files {
+        values = Some(
+            load_values(&String::from_utf8_lossy(&f.data))
+                .map_err(|e| err(format!("cannot load values.yaml: {e}")))?,
+        );
+    }
+    Ok(values)
+}
+
+/// Bytes of files from which a folder subchart is loaded on a thread of its own (when
+/// there are others): below this, starting the thread costs more than it saves.
+const HEAVY_SUBCHART: usize = 64 << 10;
+
+fn files_size(files: &[File]) -> usize {
+    files.iter().map(|f| f.data.len()).sum()
 }
 
 fn is_archive_name(name: &str) -> bool {
@@ -438,6 +496,55 @@ fn load_subchart(parent: &str, name: &str, files: Vec<File>) -> Result<Chart, Lo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reports_a_broken_values_file_where_helms_file_order_reaches_it() {
+        // values.yaml is parsed beside the subcharts' loading, but its error still comes
+        // first wherever Helm's loader, reading the files in order, would stop at it.
+        let file = |name: &str, data: &str| File {
+            name: name.into(),
+            data: data.as_bytes().into(),
+        };
+        let chart_yaml = || file("Chart.yaml", "apiVersion: v2\nname: top\nversion: 1.0.0\n");
+        let bad_values = || file("values.yaml", "a: [\n");
+        let bad_lock = || file("Chart.lock", "- [\n");
+        let big_sub = |name: &str| {
+            vec![
+                file(
+                    &format!("charts/{name}/Chart.yaml"),
+                    "apiVersion: v2\nname: x\nversion: 1.0.0\n",
+                ),
+                file(
+                    &format!("charts/{name}/values.yaml"),
+                    &"k: v\n".repeat(20_000),
+                ),
+            ]
+        };
+        let load = |files: Vec<File>| load_files(files).unwrap_err().to_string();
+        let values_error = load(vec![chart_yaml(), bad_values()]);
+        assert!(
+            values_error.starts_with("cannot load values.yaml: "),
+            "{values_error}"
+        );
+        assert_eq!(
+            load(vec![chart_yaml(), bad_values(), bad_lock()]),
+            values_error
+        );
+        assert!(load(vec![chart_yaml(), bad_lock(), bad_values()])
+            .starts_with("cannot load Chart.lock"));
+        assert_eq!(load(vec![bad_values()]), values_error);
+        // Loaded on threads (two large subcharts): a broken subchart does not hide it.
+        let mut files = vec![chart_yaml(), bad_values()];
+        files.extend(big_sub("a"));
+        files.push(file("charts/b/Chart.yaml", "name: [\n"));
+        files.extend(big_sub("c"));
+        assert_eq!(load(files), values_error);
+        // Without the broken values, the subchart's error is the one.
+        let mut files = vec![chart_yaml(), file("values.yaml", &"k: v\n".repeat(20_000))];
+        files.extend(big_sub("a"));
+        files.push(file("charts/b/Chart.yaml", "name: [\n"));
+        assert!(load(files).starts_with("error unpacking subchart b in top"));
+    }
 
     #[test]
     fn reads_chart_yaml_first_and_warns_about_v1_dependency_files_in_v2_charts() {
