@@ -41,14 +41,10 @@ pub(super) fn parse_top_keys(text: &str, keys: &[&str]) -> Option<Vec<Node>> {
 }
 
 fn parse_with(text: &str, keep_top: Option<&[&str]>) -> Option<Vec<Node>> {
-    let bytes = text.as_bytes();
-    if !bytes
-        .iter()
-        .all(|&b| (0x20..0x7f).contains(&b) || b == b'\n')
-    {
+    let mut rows: Vec<&str> = text.split('\n').collect();
+    if !rows.iter().all(|row| row_in_subset(row)) {
         return None;
     }
-    let mut rows: Vec<&str> = text.split('\n').collect();
     // The piece after a final line break is not a line; one without a final break is.
     let last_row_unterminated = rows.last() != Some(&"");
     if !last_row_unterminated {
@@ -96,6 +92,33 @@ fn parse_with(text: &str, keep_top: Option<&[&str]>) -> Option<Vec<Node>> {
         return None;
     }
     Some(vec![root])
+}
+
+/// Whether a line's characters are in the subset: printable ASCII (no tabs or control
+/// characters), and anything else libyaml reads as printable text in a whole-line comment,
+/// where it means nothing (curly quotes in values files' comments are common). Not
+/// U+0085, U+2028 and U+2029, which libyaml reads as line breaks, nor U+FEFF.
+fn row_in_subset(row: &str) -> bool {
+    if row.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return true;
+    }
+    row.trim_start_matches(' ').starts_with('#')
+        && row.chars().all(|c| {
+            matches!(u32::from(c),
+                0x20..=0x7e
+                | 0xa0..=0x2027
+                | 0x202a..=0xd7ff
+                | 0xe000..=0xfefe
+                | 0xff00..=0xfffd
+                | 0x10000..=0x10ffff)
+        })
+}
+
+/// How a block scalar keeps its line breaks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Literal,
+    Folded,
 }
 
 /// A line with content: its indentation and the text after it. The content of a compact
@@ -252,7 +275,8 @@ impl<'a> Reader<'a> {
                 }
                 node
             }
-            b'|' => return self.literal_block(text, indent),
+            b'|' => return self.block_scalar(text, indent, Style::Literal),
+            b'>' => return self.block_scalar(text, indent, Style::Folded),
             _ if self.skipping => {
                 scalar_text(text)?;
                 empty_scalar()
@@ -263,12 +287,15 @@ impl<'a> Reader<'a> {
         Some(node)
     }
 
-    /// A literal block scalar (`|`, `|-`, `|+`) whose header is `header`, inside a collection
-    /// indented by `indent`. Its indentation is that of its first non-blank line; blank
-    /// lines are line breaks; it ends at the first non-blank line indented less. Explicit
-    /// indentation indicators and the rarer corners (no content, leading blank lines indented
-    /// deeper than the content) are left to libyaml.
-    fn literal_block(&mut self, header: &str, indent: usize) -> Option<Node> {
+    /// A literal (`|`, `|-`, `|+`) or folded (`>`, `>-`, `>+`) block scalar whose header is
+    /// `header`, inside a collection indented by `indent`. Its indentation is that of its
+    /// first non-blank line; blank lines are line breaks; it ends at the first non-blank line
+    /// indented less. Folding joins two lines with one space when no blank line is between
+    /// them, and otherwise drops the first line break (libyaml's
+    /// `yaml_parser_scan_block_scalar`). Explicit indentation indicators, folded lines
+    /// indented deeper than the first (kept unfolded by YAML) and the rarer corners (no
+    /// content, leading blank lines indented deeper than the content) are left to libyaml.
+    fn block_scalar(&mut self, header: &str, indent: usize, style: Style) -> Option<Node> {
         let (chomp, after) = match header.as_bytes().get(1) {
             Some(b'-') => (Chomp::Strip, &header[2..]),
             Some(b'+') => (Chomp::Keep, &header[2..]),
@@ -299,8 +326,21 @@ impl<'a> Reader<'a> {
             if is_blank(row) && row.len() <= block_indent {
                 breaks_after_content += breaks;
             } else if spaces(row) >= block_indent {
-                for _ in 0..breaks_after_content {
-                    text.push('\n');
+                match style {
+                    Style::Folded if spaces(row) > block_indent => return None,
+                    Style::Folded if !text.is_empty() && breaks_after_content == 1 => {
+                        text.push(' ')
+                    }
+                    Style::Folded if !text.is_empty() => {
+                        for _ in 1..breaks_after_content {
+                            text.push('\n');
+                        }
+                    }
+                    _ => {
+                        for _ in 0..breaks_after_content {
+                            text.push('\n');
+                        }
+                    }
                 }
                 breaks_after_content = breaks;
                 text.push_str(&row[block_indent..]);

@@ -429,6 +429,12 @@ mod block_subset {
             "- {a: [1, 2], b: {c: {}}}\n- [[x], []]\n",
             "a: |+\n  x\n\n  ",
             "a:\n  b: |+\n    x\n\n  ",
+            "a: >-\n  x\n",
+            "a: >\n  x\n  y\n\n  z\n\n\n  w\nb: >-\n  p\n  q\n\nc: >+\n  k\n  l\n\n\nd: 1\n",
+            "- >\n\n  x\n  y\n- k: >\n    v\n    w\n  l: 2\n",
+            "a: > # c\n  x\n",
+            "a: >\n  x",
+            "# \u{2019}curly\u{2019} quotes, caf\u{e9}, \u{1f600}\na: 1 # c\n  # \u{a0}indented\nb: |\n  # \u{e9} is content here\n",
         ];
         for text in read {
             assert!(agrees(text), "not read by the fast reader: {text:?}");
@@ -441,7 +447,13 @@ mod block_subset {
             "",
             "# only a comment\n",
             "plain\n",
-            "a: >-\n  x\n",
+            "a: >\n  x\n    deeper\n  y\n",
+            "a: >\n   \n  x\n",
+            "# line\u{2028}separator\na: 1\n",
+            "# next line\u{85}a: 1\n",
+            "# bom \u{feff}\na: 1\n",
+            "a: caf\u{e9}\n",
+            "a: 1 # inline caf\u{e9}\n",
             "a: |2\n   x\n",
             "a: |\nb: 1\n",
             "a: |\n     \n  x\n",
