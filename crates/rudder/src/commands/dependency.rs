@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use crate::flags::ConnectionArgs;
 use crate::settings::Settings;
 use clap::{Args, Subcommand};
 use rudder_action::{self as action, Error};
@@ -26,6 +27,12 @@ pub enum DependencyCommand {
 }
 
 #[derive(Args)]
+#[command(
+    mut_arg("cert_file", |a| a.help("identify HTTPS client using this SSL certificate file")),
+    mut_arg("key_file", |a| a.help("identify HTTPS client using this SSL key file")),
+    mut_arg("insecure_skip_tls_verify", |a| a.help("skip tls certificate checks for the chart download")),
+    mut_arg("plain_http", |a| a.help("use insecure HTTP connections for the chart download")),
+)]
 pub struct DependencyUpdateArgs {
     /// CHART
     #[arg(default_value = ".")]
@@ -39,27 +46,8 @@ pub struct DependencyUpdateArgs {
     /// do not refresh the local repository cache
     #[arg(long)]
     skip_refresh: bool,
-    /// chart repository username where to locate the requested chart
-    #[arg(long, default_value = "")]
-    username: String,
-    /// chart repository password where to locate the requested chart
-    #[arg(long, default_value = "")]
-    password: String,
-    /// identify HTTPS client using this SSL certificate file
-    #[arg(long, default_value = "")]
-    cert_file: String,
-    /// identify HTTPS client using this SSL key file
-    #[arg(long, default_value = "")]
-    key_file: String,
-    /// skip tls certificate checks for the chart download
-    #[arg(long)]
-    insecure_skip_tls_verify: bool,
-    /// use insecure HTTP connections for the chart download
-    #[arg(long)]
-    plain_http: bool,
-    /// verify certificates of HTTPS-enabled servers using this CA bundle
-    #[arg(long, default_value = "")]
-    ca_file: String,
+    #[command(flatten)]
+    registry: ConnectionArgs,
 }
 
 impl DependencyUpdateArgs {
@@ -70,15 +58,7 @@ impl DependencyUpdateArgs {
             keyring: self.keyring.clone(),
             // Helm hands these to the registry client only (OCI dependencies); chart
             // repositories use their settings in repositories.yaml.
-            registry: action::RegistryOptions {
-                plain_http: self.plain_http,
-                ca_file: self.ca_file.clone(),
-                cert_file: self.cert_file.clone(),
-                key_file: self.key_file.clone(),
-                insecure_skip_tls_verify: self.insecure_skip_tls_verify,
-                username: self.username.clone(),
-                password: self.password.clone(),
-            },
+            registry: self.registry.options(),
             debug,
             log: crate::slog::stderr_sink(),
         }

@@ -4,12 +4,19 @@
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
+use crate::flags::ConnectionArgs;
 use crate::settings::Settings;
 use clap::Args;
 use rudder_action::provenance;
 use rudder_action::{self as action, Error};
 
 #[derive(Args)]
+#[command(
+    mut_arg("cert_file", |a| a.help("identify HTTPS client using this SSL certificate file")),
+    mut_arg("key_file", |a| a.help("identify HTTPS client using this SSL key file")),
+    mut_arg("insecure_skip_tls_verify", |a| a.help("skip tls certificate checks for the chart download")),
+    mut_arg("plain_http", |a| a.help("use insecure HTTP connections for the chart download")),
+)]
 pub struct PackageArgs {
     /// CHART_PATH (one or more chart folders)
     #[arg(required = true)]
@@ -28,27 +35,8 @@ pub struct PackageArgs {
     dependency_update: bool,
     #[command(flatten)]
     sign: SignArgs,
-    /// chart repository username where to locate the requested chart
-    #[arg(long, default_value = "")]
-    username: String,
-    /// chart repository password where to locate the requested chart
-    #[arg(long, default_value = "")]
-    password: String,
-    /// identify HTTPS client using this SSL certificate file
-    #[arg(long, default_value = "")]
-    cert_file: String,
-    /// identify HTTPS client using this SSL key file
-    #[arg(long, default_value = "")]
-    key_file: String,
-    /// skip tls certificate checks for the chart download
-    #[arg(long)]
-    insecure_skip_tls_verify: bool,
-    /// use insecure HTTP connections for the chart download
-    #[arg(long)]
-    plain_http: bool,
-    /// verify certificates of HTTPS-enabled servers using this CA bundle
-    #[arg(long, default_value = "")]
-    ca_file: String,
+    #[command(flatten)]
+    registry: ConnectionArgs,
 }
 
 pub fn run(p: PackageArgs, settings: &Settings, out: &mut dyn Write) -> Result<(), Error> {
@@ -60,15 +48,7 @@ pub fn run(p: PackageArgs, settings: &Settings, out: &mut dyn Write) -> Result<(
         destination: p.destination,
         dependency_update: p.dependency_update,
         // The registry client pulls OCI dependencies with -u.
-        registry: action::RegistryOptions {
-            plain_http: p.plain_http,
-            ca_file: p.ca_file.clone(),
-            cert_file: p.cert_file.clone(),
-            key_file: p.key_file.clone(),
-            insecure_skip_tls_verify: p.insecure_skip_tls_verify,
-            username: p.username.clone(),
-            password: p.password.clone(),
-        },
+        registry: p.registry.options(),
         keyring: p.sign.keyring.clone(),
         log: crate::slog::stderr_sink(),
     };
