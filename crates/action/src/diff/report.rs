@@ -322,6 +322,7 @@ fn render_template(template: &str, entries: &[Entry]) -> Result<String, String> 
         })
         .collect();
     rudder_engine::render_plain_template(template, &Value::list(records), &template_funcs())
+        .map_err(|e| e.to_string())
 }
 
 /// helm-diff's FuncMap for its templates (diff/report.go, `newTemplate`, v3.15.11): `last`
