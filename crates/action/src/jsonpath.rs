@@ -103,7 +103,7 @@ impl<'a> Parser<'a> {
         text
     }
 
-    fn parse(mut self) -> Result<Vec<Piece>, String> {
+    fn parse(mut self) -> Result<Vec<Piece>, JsonPathError> {
         let mut pieces = Vec::new();
         loop {
             if self.rest().starts_with('{') {
@@ -128,17 +128,17 @@ impl<'a> Parser<'a> {
     }
 
     /// Parses `text` as the inside of one action.
-    fn action(text: &str) -> Result<Vec<Node>, String> {
+    fn action(text: &str) -> Result<Vec<Node>, JsonPathError> {
         let wrapped = format!("{{{text}}}");
         let mut pieces = Parser::new(&wrapped).parse()?;
         match pieces.remove(0) {
             Piece::Action(nodes) => Ok(nodes),
-            Piece::Text(_) => Err("invalid syntax".into()),
+            Piece::Text(_) => Err(JsonPathError::InvalidSyntax),
         }
     }
 
     /// Reads the nodes of an action up to and including its closing `}`.
-    fn inside_action(&mut self, cur: &mut Vec<Node>) -> Result<(), String> {
+    fn inside_action(&mut self, cur: &mut Vec<Node>) -> Result<(), JsonPathError> {
         loop {
             let rest = self.rest();
             if rest.starts_with('}') {
@@ -152,7 +152,7 @@ impl<'a> Parser<'a> {
             }
             if rest.starts_with("..") {
                 if matches!(cur.last(), Some(Node::Recursive)) {
-                    return Err("invalid multiple recursive descent".into());
+                    return Err(JsonPathError::MultipleRecursiveDescent);
                 }
                 self.pos += 2;
                 self.consume();
@@ -163,7 +163,7 @@ impl<'a> Parser<'a> {
                 continue;
             }
             match self.next() {
-                None | Some('\r' | '\n') => return Err("unclosed action".into()),
+                None | Some('\r' | '\n') => return Err(JsonPathError::UnclosedAction),
                 Some(' ' | '@' | '$') => {
                     self.consume();
                 }
@@ -188,12 +188,7 @@ impl<'a> Parser<'a> {
                         _ => Node::Identifier(word.to_string()),
                     });
                 }
-                Some(c) => {
-                    return Err(format!(
-                        "unrecognized character in action: {}",
-                        go_unicode(c)
-                    ))
-                }
+                Some(c) => return Err(JsonPathError::UnrecognizedChar(c)),
             }
         }
     }
@@ -221,7 +216,7 @@ impl<'a> Parser<'a> {
         });
     }
 
-    fn number(&mut self, cur: &mut Vec<Node>) -> Result<(), String> {
+    fn number(&mut self, cur: &mut Vec<Node>) -> Result<(), JsonPathError> {
         if matches!(self.peek(), Some('+' | '-')) {
             self.next();
         }
@@ -239,15 +234,15 @@ impl<'a> Parser<'a> {
         {
             cur.push(Node::Float(f));
         } else {
-            return Err(format!("cannot parse number {text}"));
+            return Err(JsonPathError::BadNumber(text.to_string()));
         }
         Ok(())
     }
 
-    fn array(&mut self, cur: &mut Vec<Node>) -> Result<(), String> {
+    fn array(&mut self, cur: &mut Vec<Node>) -> Result<(), JsonPathError> {
         loop {
             match self.next() {
-                None | Some('\n') => return Err("unterminated array".into()),
+                None | Some('\n') => return Err(JsonPathError::UnterminatedArray),
                 Some(']') => break,
                 _ => {}
             }
@@ -278,16 +273,16 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn filter(&mut self, cur: &mut Vec<Node>) -> Result<(), String> {
+    fn filter(&mut self, cur: &mut Vec<Node>) -> Result<(), JsonPathError> {
         self.pos += 3;
         self.consume();
         let (mut begin, mut end, mut pair) = (false, false, '\0');
         loop {
             let Some(c) = self.next() else {
-                return Err("unterminated filter".into());
+                return Err(JsonPathError::UnterminatedFilter);
             };
             match c {
-                '\n' => return Err("unterminated filter".into()),
+                '\n' => return Err(JsonPathError::UnterminatedFilter),
                 '"' | '\'' if !begin => {
                     begin = true;
                     pair = c;
@@ -300,7 +295,7 @@ impl<'a> Parser<'a> {
             }
         }
         if self.next() != Some(']') {
-            return Err("unclosed array expect ]".into());
+            return Err(JsonPathError::UnclosedArray);
         }
         let text = self.consume();
         let text = &text[..text.len() - 2];
@@ -319,17 +314,17 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn quote(&mut self, cur: &mut Vec<Node>, quote: char) -> Result<(), String> {
+    fn quote(&mut self, cur: &mut Vec<Node>, quote: char) -> Result<(), JsonPathError> {
         loop {
             match self.next() {
-                None | Some('\n') => return Err("unterminated quoted string".into()),
+                None | Some('\n') => return Err(JsonPathError::UnterminatedString),
                 Some(c) if c == quote && self.input.as_bytes()[self.pos - 2] != b'\\' => break,
                 _ => {}
             }
         }
         let text = self.consume();
-        let unquoted = unquote(text, quote)
-            .ok_or_else(|| format!("unquote string {text} error invalid syntax"))?;
+        let unquoted =
+            unquote(text, quote).ok_or_else(|| JsonPathError::BadQuotedString(text.to_string()))?;
         cur.push(Node::Text(unquoted));
         Ok(())
     }
@@ -355,23 +350,24 @@ fn split_comparison(text: &str) -> Option<(&str, &str, &str)> {
 }
 
 /// `[start:end:step]`, where each part may be missing; a plain `[i]` is `[i:i+1]`.
-fn slice_params(text: &str) -> Result<[Param; 3], String> {
+fn slice_params(text: &str) -> Result<[Param; 3], JsonPathError> {
     let parts: Vec<&str> = text.split(':').collect();
     let number = |s: &str| {
         let digits = s.strip_prefix('-').unwrap_or(s);
         digits.chars().all(|c| c.is_ascii_digit())
     };
     if parts.len() > 3 || !parts.iter().all(|p| number(p)) {
-        return Err(format!("invalid array index {text}"));
+        return Err(JsonPathError::InvalidArrayIndex(text.to_string()));
     }
     let mut params = [Param::default(); 3];
     for i in 0..3 {
         match parts.get(i) {
             Some(p) if !p.is_empty() => {
                 params[i].known = true;
-                params[i].value = p
-                    .parse()
-                    .map_err(|_| format!("array index {p} is not a number"))?;
+                params[i].value = p.parse().map_err(|source| JsonPathError::IndexNotANumber {
+                    index: p.to_string(),
+                    source,
+                })?;
             }
             Some(_) if i > 0 => {}
             // A missing end after a lone index: the one element at that index.
@@ -437,9 +433,45 @@ fn unquote(text: &str, quote: char) -> Option<String> {
     Some(out)
 }
 
+/// Why a JSONPath template does not parse, worded as client-go's `jsonpath` parser words it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JsonPathError {
+    #[error("invalid syntax")]
+    InvalidSyntax,
+    #[error("invalid multiple recursive descent")]
+    MultipleRecursiveDescent,
+    #[error("unclosed action")]
+    UnclosedAction,
+    #[error("unrecognized character in action: {}", go_unicode(*.0))]
+    UnrecognizedChar(char),
+    /// The number as written.
+    #[error("cannot parse number {0}")]
+    BadNumber(String),
+    #[error("unterminated array")]
+    UnterminatedArray,
+    #[error("unterminated filter")]
+    UnterminatedFilter,
+    #[error("unclosed array expect ]")]
+    UnclosedArray,
+    #[error("unterminated quoted string")]
+    UnterminatedString,
+    /// The quoted string as written.
+    #[error("unquote string {0} error invalid syntax")]
+    BadQuotedString(String),
+    /// What is between the brackets.
+    #[error("invalid array index {0}")]
+    InvalidArrayIndex(String),
+    #[error("array index {index} is not a number")]
+    IndexNotANumber {
+        index: String,
+        #[source]
+        source: std::num::ParseIntError,
+    },
+}
+
 impl JsonPath {
-    /// Parses a template; the error is the parser's message.
-    pub fn parse(template: &str) -> Result<Self, String> {
+    /// Parses a template.
+    pub fn parse(template: &str) -> Result<Self, JsonPathError> {
         Ok(JsonPath {
             pieces: Parser::new(template).parse()?,
         })
@@ -740,15 +772,17 @@ mod tests {
 
     #[test]
     fn parse_errors() {
-        assert_eq!(JsonPath::parse("{.a").unwrap_err(), "unclosed action");
-        assert_eq!(JsonPath::parse("{.a[1}").unwrap_err(), "unterminated array");
+        let message = |template: &str| JsonPath::parse(template).unwrap_err().to_string();
+        assert_eq!(message("{.a"), "unclosed action");
+        assert_eq!(message("{.a[1}"), "unterminated array");
         assert_eq!(
-            JsonPath::parse("{#}").unwrap_err(),
+            message("{#}"),
             "unrecognized character in action: U+0023 '#'"
         );
-        assert_eq!(
-            JsonPath::parse("{[x]}").unwrap_err(),
-            "invalid array index x"
-        );
+        assert_eq!(message("{[x]}"), "invalid array index x");
+        assert!(matches!(
+            JsonPath::parse("{[99999999999999999999]}").unwrap_err(),
+            JsonPathError::IndexNotANumber { .. }
+        ));
     }
 }

@@ -57,7 +57,7 @@ pub fn package(
     }
     let chart = rudder_chart::loader::load(path).map_err(|e| Error::message(e.to_string()))?;
     if let Some(version) = &options.overrides.version {
-        rudder_semver::Version::parse(version).map_err(Error::message)?;
+        rudder_semver::Version::parse(version).map_err(Error::typed)?;
     }
     // Helm refuses to package a chart whose declared dependencies are not in charts/.
     let missing: Vec<&str> = chart

@@ -40,25 +40,56 @@ struct Fetched {
     file_name: String,
 }
 
+/// Why a plugin archive could not be fetched (Helm's wording), with the cause.
+#[derive(Debug, thiserror::Error)]
+enum FetchError {
+    #[error("failed to read archive: open {}: {source}", .path.display())]
+    ReadArchive {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("failed to access provenance file {}: {source}", .path.display())]
+    Provenance {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Get(rudder_repo::Error),
+    #[error(transparent)]
+    Registry(rudder_repo::oci::Error),
+    #[error("failed to pull plugin from {reference}: {source}")]
+    Pull {
+        reference: String,
+        #[source]
+        source: rudder_repo::oci::Error,
+    },
+    #[error("failed to extract plugin metadata from tarball: {0}")]
+    Metadata(#[source] plugin::Error),
+}
+
 fn fetch(
     source: &Source,
     opts: &PluginInstallOptions,
     paths: &HelmPaths,
-) -> Result<Fetched, String> {
+) -> Result<Fetched, FetchError> {
     match source {
         Source::LocalArchive(path) => {
-            let archive = std::fs::read(path)
-                .map_err(|e| format!("failed to read archive: open {}: {e}", path.display()))?;
+            let archive = std::fs::read(path).map_err(|source| FetchError::ReadArchive {
+                path: path.clone(),
+                source,
+            })?;
             let mut prov_path = path.as_os_str().to_owned();
             prov_path.push(".prov");
             let prov = match std::fs::read(&prov_path) {
                 Ok(p) => Some(p),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => {
-                    return Err(format!(
-                        "failed to access provenance file {}: {e}",
-                        PathBuf::from(prov_path).display()
-                    ))
+                Err(source) => {
+                    return Err(FetchError::Provenance {
+                        path: PathBuf::from(prov_path),
+                        source,
+                    })
                 }
             };
             Ok(Fetched {
@@ -69,7 +100,7 @@ fn fetch(
         }
         Source::Http(url) => {
             let options = GetOptions::default();
-            let archive = getter::get(url, &options).map_err(|e| e.to_string())?;
+            let archive = getter::get(url, &options).map_err(FetchError::Get)?;
             let prov = getter::get(&format!("{url}.prov"), &options).ok();
             Ok(Fetched {
                 archive,
@@ -90,13 +121,17 @@ fn fetch(
                 credentials_file: paths.registry_config.clone(),
                 ..ClientOptions::default()
             })
-            .map_err(|e| e.to_string())?;
+            .map_err(FetchError::Registry)?;
             let reference = oci_reference(reference, &opts.version);
-            let pulled = client
-                .pull_plugin(&reference, name)
-                .map_err(|e| format!("failed to pull plugin from {reference}: {e}"))?;
-            let metadata = plugin::metadata_from_tgz(&pulled.archive)
-                .map_err(|e| format!("failed to extract plugin metadata from tarball: {e}"))?;
+            let pulled =
+                client
+                    .pull_plugin(&reference, name)
+                    .map_err(|source| FetchError::Pull {
+                        reference: reference.clone(),
+                        source,
+                    })?;
+            let metadata =
+                plugin::metadata_from_tgz(&pulled.archive).map_err(FetchError::Metadata)?;
             Ok(Fetched {
                 archive: pulled.archive,
                 prov: pulled.prov,
@@ -170,9 +205,9 @@ pub fn plugin_install(
     plugin::ensure_not_installed(&dest).map_err(plugin_error)?;
     let fetched = fetch(&classified, opts, paths).map_err(|e| {
         if opts.verify {
-            Error::message(format!("failed to get verification data: {e}"))
+            Error::context(format!("failed to get verification data: {e}"), e)
         } else {
-            Error::message(e)
+            Error::typed(e)
         }
     })?;
     let verification = if opts.verify {

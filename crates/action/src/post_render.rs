@@ -92,10 +92,6 @@ fn is_empty(v: &Value) -> bool {
     }
 }
 
-fn yaml_text(doc: &Value) -> Result<String, String> {
-    rudder_value::yaml::to_yaml(doc).map_err(|e| e.to_string())
-}
-
 /// Helm's `annotateAndMerge`: the files' documents, in file name order, each annotated with
 /// its file, as one stream.
 fn annotate_and_merge(files: &BTreeMap<String, String>) -> Result<String, Error> {
@@ -119,7 +115,9 @@ fn annotate_and_merge(files: &BTreeMap<String, String>) -> Result<String, Error>
                 };
                 let annotations = child_dict(&child_dict(top, "metadata"), "annotations");
                 annotations.insert(FILENAME_ANNOTATION, Value::str(name));
-                docs.push(yaml_text(&doc).map_err(parse_error)?);
+                docs.push(
+                    rudder_value::yaml::to_yaml(&doc).map_err(|e| parse_error(e.to_string()))?,
+                );
             }
         }
     }
@@ -161,7 +159,7 @@ fn split_and_deannotate(output: &str) -> Result<BTreeMap<String, String>, Error>
         by_file
             .entry(file)
             .or_default()
-            .push(yaml_text(doc).map_err(parse_error)?);
+            .push(rudder_value::yaml::to_yaml(doc).map_err(|e| parse_error(e.to_string()))?);
     }
     Ok(by_file
         .into_iter()

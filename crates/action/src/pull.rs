@@ -277,7 +277,8 @@ fn expand(dir: &Path, data: &[u8]) -> Result<(), Error> {
         }
         let out = root.join(relative);
         let parent = Path::new(&chart_name).join(relative.parent().unwrap_or(Path::new("")));
-        create_dirs_without_links(dir, &parent).map_err(untar)?;
+        create_dirs_without_links(dir, &parent)
+            .map_err(|e| Error::context(format!("failed to untar: {e}"), e))?;
         // A link planted at the destination beforehand is replaced, never followed.
         if std::fs::symlink_metadata(&out).is_ok_and(|m| m.file_type().is_symlink()) {
             std::fs::remove_file(&out).map_err(|e| untar(e.to_string()))?;
@@ -291,26 +292,44 @@ fn expand(dir: &Path, data: &[u8]) -> Result<(), Error> {
 /// file) already there: a link planted in the destination must not carry the chart's files
 /// elsewhere. Helm's securejoin resolves such links as if `base` were the root, so its
 /// writes stay inside `base` but land where the link says; rudder refuses instead.
-fn create_dirs_without_links(base: &Path, relative: &Path) -> Result<(), String> {
+fn create_dirs_without_links(base: &Path, relative: &Path) -> Result<(), DirError> {
     let mut path = base.to_path_buf();
     for component in relative.components() {
         path.push(component);
         match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(format!(
-                    "{} is a symbolic link; refusing to write through it",
-                    path.display()
-                ))
-            }
+            Ok(m) if m.file_type().is_symlink() => return Err(DirError::Link(path)),
             Ok(m) if m.is_dir() => {}
-            Ok(_) => return Err(format!("{} exists and is not a directory", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir(&path).map_err(|e| format!("mkdir {}: {e}", path.display()))?
-            }
-            Err(e) => return Err(format!("{}: {e}", path.display())),
+            Ok(_) => return Err(DirError::NotADirectory(path)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir(&path)
+                .map_err(|source| DirError::Create {
+                    path: path.clone(),
+                    source,
+                })?,
+            Err(source) => return Err(DirError::Stat { path, source }),
         }
     }
     Ok(())
+}
+
+/// Why [`create_dirs_without_links`] refused or failed, at which path.
+#[derive(Debug, thiserror::Error)]
+enum DirError {
+    #[error("{} is a symbolic link; refusing to write through it", .0.display())]
+    Link(PathBuf),
+    #[error("{} exists and is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+    #[error("mkdir {}: {source}", .path.display())]
+    Create {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: {source}", .path.display())]
+    Stat {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 #[cfg(test)]

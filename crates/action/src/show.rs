@@ -45,8 +45,9 @@ pub fn show(
         }
         if !jsonpath.is_empty() {
             // Parsed only here, as Helm does: a chart without values.yaml never reads it.
-            let template = JsonPath::parse(jsonpath)
-                .map_err(|e| Error::message(format!("error parsing jsonpath {jsonpath}: {e}")))?;
+            let template = JsonPath::parse(jsonpath).map_err(|e| {
+                Error::context(format!("error parsing jsonpath {jsonpath}: {e}"), e)
+            })?;
             // Helm ignores a failure to run the template: it then prints nothing.
             out.push_str(&template.execute(&chart.values).unwrap_or_default());
         } else {

@@ -77,7 +77,7 @@ pub(crate) fn manifest_block(m: &Manifest, hide_secret: bool) -> String {
 
 /// The release name that `--name-template` gives (Helm's `TemplateName`).
 pub fn template_name(name_template: &str) -> Result<String, Error> {
-    rudder_engine::render_name_template(name_template).map_err(Error::message)
+    rudder_engine::render_name_template(name_template).map_err(Error::typed)
 }
 
 /// Helm's `--generate-name`: the chart argument's base name up to its first dot, and the
@@ -154,13 +154,14 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
     let top = rudder_engine::render_values(&chart, values, &release, &capabilities);
 
     // From here on Helm has a release to show, so its errors suggest --debug.
-    let with_hint = |e: String| {
+    let with_hint = |e: Error| {
         if opts.debug {
-            Error::message(e)
+            e
         } else {
-            Error::message(format!(
-                "{e}\n\nUse --debug flag to render out invalid YAML"
-            ))
+            Error::context(
+                format!("{e}\n\nUse --debug flag to render out invalid YAML"),
+                e,
+            )
         }
     };
     if !chart.metadata.kube_version.is_empty()
@@ -169,10 +170,10 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
             &capabilities.kube_version.normalized,
         )
     {
-        return Err(with_hint(format!(
+        return Err(with_hint(Error::message(format!(
             "chart requires kubeVersion: {} which is incompatible with Kubernetes {}",
             chart.metadata.kube_version, capabilities.kube_version.version
-        )));
+        ))));
     }
 
     let engine = Engine {
@@ -180,7 +181,9 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
         lookup: opts.server.as_ref().map(|s| s.lookup.clone()),
         ..Engine::default()
     };
-    let mut files = engine.render(&chart, &top).map_err(with_hint)?;
+    let mut files = engine
+        .render(&chart, &top)
+        .map_err(|e| with_hint(Error::typed(e)))?;
     files.retain(|path, _| !path.ends_with("NOTES.txt"));
     if let Some(renderer) = &opts.post_renderer {
         crate::post_render_files(&mut files, renderer)?;
@@ -188,7 +191,7 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
     let mut logs = Vec::new();
     let sorted = sort_manifests(files.iter(), &mut logs);
     opts.log.emit_all(logs);
-    let (hooks, manifests) = sorted.map_err(with_hint)?;
+    let (hooks, manifests) = sorted.map_err(|e| with_hint(Error::typed(e)))?;
 
     let mut out = String::new();
     let mut manifest = String::new();

@@ -42,7 +42,7 @@ pub fn version_text(short: bool, template: Option<&str>) -> Result<String, Error
             &Value::map(data),
             &rudder_gotmpl::FuncMap::new(),
         )
-        .map_err(Error::message);
+        .map_err(Error::typed);
     }
     if short {
         return Ok(format!("{}\n", info[0].1));

@@ -21,10 +21,16 @@ pub struct KubeVersion {
     pub minor: String,
 }
 
+/// A Kubernetes version that does not parse (the text as given), worded as Helm's
+/// `ParseKubeVersion` words it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("could not parse {0:?} as version")]
+pub struct KubeVersionError(pub String);
+
 impl KubeVersion {
     /// Helm's `ParseKubeVersion` (Kubernetes' generic version parsing: `1.20`, `v1.20.3`,
     /// `1.20.3-gke.1`; at least major and minor).
-    pub fn parse(text: &str) -> Result<KubeVersion, String> {
+    pub fn parse(text: &str) -> Result<KubeVersion, KubeVersionError> {
         let bare = text.strip_prefix('v').unwrap_or(text);
         let core_end = bare
             .find(|c: char| c != '.' && !c.is_ascii_digit())
@@ -37,11 +43,11 @@ impl KubeVersion {
                 .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
             && parts.iter().all(|p| p.len() == 1 || !p.starts_with('0'));
         if !valid {
-            return Err(format!("could not parse {text:?} as version"));
+            return Err(KubeVersionError(text.to_string()));
         }
         let num = |s: &str| {
             s.parse::<u64>()
-                .map_err(|_| format!("could not parse {text:?} as version"))
+                .map_err(|_| KubeVersionError(text.to_string()))
         };
         let (major, minor) = (num(parts[0])?, num(parts[1])?);
         let patch = if parts.len() == 3 { num(parts[2])? } else { 0 };
@@ -293,7 +299,10 @@ mod tests {
         assert_eq!(v.normalized, "v1.33.4");
         assert_eq!((v.major.as_str(), v.minor.as_str()), ("1", "33"));
         assert_eq!(KubeVersion::parse("v1.20").unwrap().normalized, "v1.20.0");
-        assert!(KubeVersion::parse("one").is_err());
+        assert_eq!(
+            KubeVersion::parse("one").unwrap_err().to_string(),
+            "could not parse \"one\" as version"
+        );
         assert!(KubeVersion::parse("1").is_err());
     }
 

@@ -13,9 +13,11 @@ pub mod manifest;
 pub mod render;
 pub mod teardown;
 
-pub use capabilities::{Capabilities, HelmVersion, KubeVersion};
-pub use manifest::{sort_manifests, split_manifests, Head, Hook, Manifest, INSTALL_ORDER};
+pub use capabilities::{Capabilities, HelmVersion, KubeVersion, KubeVersionError};
+pub use manifest::{
+    sort_manifests, split_manifests, Head, HeadError, Hook, Manifest, SortError, INSTALL_ORDER,
+};
 pub use render::{
     metadata_to_value, render_name_template, render_plain_template, render_values, Engine, Lookup,
-    ReleaseOptions,
+    ReleaseOptions, RenderError,
 };

@@ -200,30 +200,53 @@ fn go_type_of_json(v: &Value) -> &'static str {
     }
 }
 
-fn unmarshal_error(field: &str, got: &Value, want: &str) -> String {
-    format!(
-        "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go struct field {field} of type {want}",
-        go_type_of_json(got)
-    )
+fn unmarshal_error(field: &'static str, got: &Value, want: &'static str) -> HeadError {
+    HeadError::FieldType {
+        field,
+        json_type: go_type_of_json(got),
+        want,
+    }
+}
+
+/// Why a document's head does not read, worded as Helm's `yaml.Unmarshal` into
+/// `SimpleHead` words it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HeadError {
+    #[error(transparent)]
+    Yaml(rudder_value::yaml::DecodeError),
+    /// The document is not a mapping (the JSON type it is).
+    #[error("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {0} into Go value of type util.SimpleHead")]
+    NotAnObject(&'static str),
+    /// A field of the wrong type: its Go path, the JSON type found, the Go type wanted.
+    #[error("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {json_type} into Go struct field {field} of type {want}")]
+    FieldType {
+        field: &'static str,
+        json_type: &'static str,
+        want: &'static str,
+    },
+}
+
+/// Why [`sort_manifests`] failed: a document of `path` whose head does not read.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("YAML parse error on {path}: {source}")]
+pub struct SortError {
+    pub path: String,
+    #[source]
+    pub source: HeadError,
 }
 
 /// Reads a document's head the way `yaml.Unmarshal(doc, &SimpleHead{})` does, with its
 /// errors for fields of the wrong type.
-pub fn parse_head(doc: &str) -> Result<Head, String> {
+pub fn parse_head(doc: &str) -> Result<Head, HeadError> {
     let value = rudder_value::yaml::from_yaml_top_keys(doc, &["apiVersion", "kind", "metadata"])
-        .map_err(|e| e.to_string())?;
+        .map_err(HeadError::Yaml)?;
     let mut head = Head::default();
     let map = match &value {
         Value::Nil => return Ok(head),
         Value::Map(m) => m.snapshot(),
-        other => {
-            return Err(format!(
-                "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type util.SimpleHead",
-                go_type_of_json(other)
-            ))
-        }
+        other => return Err(HeadError::NotAnObject(go_type_of_json(other))),
     };
-    let string_field = |key: &str, path: &str| -> Result<String, String> {
+    let string_field = |key: &str, path: &'static str| -> Result<String, HeadError> {
         match map.get(key) {
             None | Some(Value::Nil) => Ok(String::new()),
             Some(Value::String(s)) => Ok(s.to_string()),
@@ -281,7 +304,7 @@ pub fn parse_head(doc: &str) -> Result<Head, String> {
 pub fn sort_manifests<'a>(
     files: impl IntoIterator<Item = (&'a String, &'a String)>,
     logs: &mut Logs,
-) -> Result<(Vec<Hook>, Vec<Manifest>), String> {
+) -> Result<(Vec<Hook>, Vec<Manifest>), SortError> {
     let mut files: Vec<(&String, &String)> = files.into_iter().collect();
     files.sort_by(|a, b| a.0.cmp(b.0));
     let docs: Vec<(&String, &str)> = files
@@ -300,7 +323,10 @@ pub fn sort_manifests<'a>(
     let mut hooks = Vec::new();
     let mut manifests = Vec::new();
     for ((path, doc), head) in docs.into_iter().zip(heads) {
-        let head = head.map_err(|e| format!("YAML parse error on {path}: {e}"))?;
+        let head = head.map_err(|source| SortError {
+            path: path.clone(),
+            source,
+        })?;
         let Some(events) = head.annotation(HOOK_ANNOTATION).map(str::to_string) else {
             manifests.push(Manifest {
                 path: path.clone(),
@@ -358,7 +384,7 @@ const MAX_HEAD_THREADS: usize = 4;
 
 /// [`parse_head`] of every document, in order; a large release's documents are read on
 /// several threads (each is independent).
-fn parse_heads(docs: &[(&String, &str)]) -> Vec<Result<Head, String>> {
+fn parse_heads(docs: &[(&String, &str)]) -> Vec<Result<Head, HeadError>> {
     rudder_value::threads::map_in_order(
         docs,
         |(_, doc)| doc.len(),

@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex};
 use rudder_chart::log::LogRecord;
 use rudder_chart::{Chart, Metadata};
 use rudder_gotmpl::{
-    ExecOptions, FuncMap, Function, MissingKey, ParamType, Signature, Templates, TextError,
+    ExecError, ExecOptions, FuncMap, Function, MissingKey, ParamType, ParseError, Signature,
+    Templates, TextError,
 };
 use rudder_value::{Dict, Map, Value};
 
@@ -36,6 +37,26 @@ pub trait Lookup: Send + Sync {
         namespace: &str,
         name: &str,
     ) -> Result<Value, String>;
+}
+
+/// Why a chart's templates did not render, worded as Helm rewords Go's template errors
+/// (`cleanupParseError`, `reformatExecErrorMsg`).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RenderError {
+    /// A template that does not parse.
+    #[error("{}", cleanup_parse_error(.template, &.source.to_string()))]
+    Parse {
+        template: String,
+        #[source]
+        source: ParseError,
+    },
+    /// A template whose execution failed.
+    #[error("{}", reformat_exec_error(.template, &.source.to_string()))]
+    Exec {
+        template: String,
+        #[source]
+        source: ExecError,
+    },
 }
 
 /// Helm's `common.ReleaseOptions`: what `.Release` says.
@@ -259,7 +280,11 @@ impl Engine {
     /// Renders every template of `chart` (already processed: disabled subcharts removed)
     /// with `top` from [`render_values`]. Returns each non-partial template's output by path.
     /// Errors are worded as Helm words them.
-    pub fn render(&self, chart: &Chart, top: &Value) -> Result<BTreeMap<String, String>, String> {
+    pub fn render(
+        &self,
+        chart: &Chart,
+        top: &Value,
+    ) -> Result<BTreeMap<String, String>, RenderError> {
         let mut renderables = BTreeMap::new();
         collect(chart, top, &mut renderables);
         let mut names: Vec<&String> = renderables.keys().collect();
@@ -273,7 +298,10 @@ impl Engine {
             .collect();
         templates
             .parse_all(&sources, &funcs)
-            .map_err(|(i, e)| cleanup_parse_error(names[i], &e.to_string()))?;
+            .map_err(|(i, source)| RenderError::Parse {
+                template: names[i].clone(),
+                source,
+            })?;
 
         let options = ExecOptions {
             missing_key: if self.strict {
@@ -297,7 +325,10 @@ impl Engine {
                 .insert("Template", Value::Map(Dict::new(template).as_helm_values()));
             let out = templates
                 .execute(name, &Value::Map(r.context.clone()), &funcs, &options)
-                .map_err(|e| reformat_exec_error(name, &e.to_string()))?;
+                .map_err(|source| RenderError::Exec {
+                    template: name.clone(),
+                    source,
+                })?;
             rendered.insert(name.clone(), out.replace("<no value>", ""));
         }
         if crate::teardown::skipped() {
@@ -426,25 +457,34 @@ fn go_quote(s: &str) -> String {
 
 /// Go's plain `text/template` (no Sprig, no Helm functions; only `funcs`) executed on
 /// `data`, as `helm version --template` (no functions) and helm-diff's template output run it.
-pub fn render_plain_template(text: &str, data: &Value, funcs: &FuncMap) -> Result<String, String> {
+pub fn render_plain_template(
+    text: &str,
+    data: &Value,
+    funcs: &FuncMap,
+) -> Result<String, rudder_gotmpl::Error> {
     execute_alone("_", text, data, funcs)
 }
 
 /// Helm's `TemplateName`: a release name from `--name-template`, a template with Sprig's
 /// functions (not Helm's) executed with no data.
-pub fn render_name_template(text: &str) -> Result<String, String> {
+pub fn render_name_template(text: &str) -> Result<String, rudder_gotmpl::Error> {
     execute_alone("name-template", text, &Value::Nil, &rudder_funcs::sprig())
 }
 
 /// Parses `text` as the only template of a set named `name` and executes it on `data`.
-fn execute_alone(name: &str, text: &str, data: &Value, funcs: &FuncMap) -> Result<String, String> {
+fn execute_alone(
+    name: &str,
+    text: &str,
+    data: &Value,
+    funcs: &FuncMap,
+) -> Result<String, rudder_gotmpl::Error> {
     let mut templates = Templates::new();
     templates
         .parse(name, text, funcs)
-        .map_err(|e| e.to_string())?;
+        .map_err(rudder_gotmpl::Error::Parse)?;
     templates
         .execute(name, data, funcs, &ExecOptions::default())
-        .map_err(|e| e.to_string())
+        .map_err(rudder_gotmpl::Error::Exec)
 }
 
 #[cfg(test)]

@@ -115,7 +115,11 @@ fn render_chart_dir(dir: &Path) -> Result<BTreeMap<String, String>, String> {
         &ReleaseOptions::default(),
         &Capabilities::default(),
     );
-    let run = move || Engine::default().render(&chart, &top);
+    let run = move || {
+        Engine::default()
+            .render(&chart, &top)
+            .map_err(|e| e.to_string())
+    };
     // Deep template recursion needs a deep stack, as the CLI provides.
     std::thread::Builder::new()
         .stack_size(256 << 20)

@@ -684,11 +684,13 @@ pub(crate) fn register(m: &mut FuncMap) {
 
     // Semver.
     add(m, "semver", &[Str], None, |a| {
-        Version::parse(s(&a[0])).map(|v| Value::Object(Arc::new(SemverObject(v))))
+        Version::parse(s(&a[0]))
+            .map(|v| Value::Object(Arc::new(SemverObject(v))))
+            .map_err(|e| e.to_string())
     });
     add(m, "semverCompare", &[Str, Str], None, |a| {
-        let c = Constraints::parse(s(&a[0]))?;
-        let v = Version::parse(s(&a[1]))?;
+        let c = Constraints::parse(s(&a[0])).map_err(|e| e.to_string())?;
+        let v = Version::parse(s(&a[1])).map_err(|e| e.to_string())?;
         Ok(Value::Bool(c.check(&v)))
     });
 

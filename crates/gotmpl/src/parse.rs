@@ -16,7 +16,7 @@ pub use node::*;
 use std::fmt;
 use std::sync::Arc;
 
-use lex::{is_space, Lexer, Tok, KEYWORDS};
+use lex::{is_space, LexError, Lexer, Tok, KEYWORDS};
 use node::parse_number;
 
 type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
@@ -205,16 +205,15 @@ impl<'a, 'f> Parser<'a, 'f> {
             return Ok(t);
         }
         let pos = self.lex.pos;
-        self.lex.next().map_err(|m| {
-            if m == "unclosed action" {
+        self.lex.next().map_err(|e| match e {
+            LexError::UnclosedAction => {
                 let line = self.line_of(self.action_start);
                 (
                     pos,
                     format!("unclosed action started at {}:{line}", self.name),
                 )
-            } else {
-                (pos, m)
             }
+            other => (pos, other.to_string()),
         })
     }
 
@@ -740,12 +739,12 @@ impl<'a, 'f> Parser<'a, 'f> {
             Tok::Str(raw) | Tok::RawStr(raw) => {
                 ArgKind::String(raw.to_string(), t.string_value().unwrap_or_default())
             }
-            Tok::Number(text) => {
-                ArgKind::Number(Box::new(parse_number(text, false).map_err(|m| (pos, m))?))
-            }
-            Tok::Char(text) => {
-                ArgKind::Number(Box::new(parse_number(text, true).map_err(|m| (pos, m))?))
-            }
+            Tok::Number(text) => ArgKind::Number(Box::new(
+                parse_number(text, false).map_err(|e| (pos, e.to_string()))?,
+            )),
+            Tok::Char(text) => ArgKind::Number(Box::new(
+                parse_number(text, true).map_err(|e| (pos, e.to_string()))?,
+            )),
             Tok::LParen => {
                 if self.depth >= MAX_DEPTH {
                     return Err((pos, "max expression depth exceeded".into()));

@@ -54,8 +54,8 @@ pub enum Error {
     #[error("no chart version found for {name}-{version}")]
     NoMatchingVersion { name: String, version: String },
     /// A version constraint that does not parse (Masterminds/semver's text).
-    #[error("{0}")]
-    Constraint(String),
+    #[error(transparent)]
+    Constraint(rudder_semver::ConstraintError),
     /// A TLS file (`--ca-file`, `--cert-file`, `--key-file`) that cannot be read.
     #[error("can't read {path}: {source}")]
     TlsFileUnreadable {
@@ -147,7 +147,7 @@ pub enum Error {
     Regexp(#[source] regex::Error),
     /// `search repo --version` with an invalid constraint.
     #[error("an invalid version/constraint format: {0}")]
-    SearchConstraint(String),
+    SearchConstraint(#[source] rudder_semver::ConstraintError),
     /// A URL scheme no built-in getter or getter plugin serves.
     #[error("scheme {0:?} not supported")]
     UnsupportedScheme(String),

@@ -84,7 +84,11 @@ pub enum Error {
     NoProvenance(String),
     /// A dependency whose version constraint does not parse.
     #[error("dependency {name:?} has an invalid version/constraint format: {reason}")]
-    Constraint { name: String, reason: String },
+    Constraint {
+        name: String,
+        #[source]
+        reason: rudder_semver::ConstraintError,
+    },
     /// The chart folder is missing.
     #[error("could not find {}: stat {}: {}", .path.display(), .path.display(), io_error_text(.source))]
     ChartNotFound {
@@ -162,7 +166,8 @@ pub enum Error {
     InvalidVersion {
         version: String,
         name: String,
-        reason: String,
+        #[source]
+        reason: rudder_semver::VersionError,
     },
     /// A dependency kept in `charts/` outside its constraint.
     #[error("dependency {name} at version {version} does not satisfy the constraint {constraint}")]
@@ -182,8 +187,8 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A `file://` dependency whose version is not semantic (semver's text).
-    #[error("{0}")]
-    Version(String),
+    #[error(transparent)]
+    Version(rudder_semver::VersionError),
     /// A `file://` dependency outside its constraint.
     #[error("can't get a valid version for dependency {0}")]
     NoValidVersion(String),

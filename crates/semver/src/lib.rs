@@ -26,7 +26,123 @@ pub struct Version {
     original: String,
 }
 
-pub const INVALID_VERSION: &str = "invalid semantic version";
+/// Why a version does not parse, with Masterminds' error texts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VersionError {
+    /// The text is not a version at all (Masterminds' `ErrInvalidSemVer`).
+    #[error("invalid semantic version")]
+    Invalid,
+    #[error("version string empty")]
+    Empty,
+    #[error("invalid characters in version")]
+    InvalidCharacters,
+    #[error("version segment starts with 0")]
+    LeadingZero,
+    #[error("invalid prerelease string")]
+    InvalidPrerelease,
+    #[error("invalid metadata string")]
+    InvalidMetadata,
+    /// A number too large for a `uint64`, as the lenient parser words it.
+    #[error("error parsing version segment: {0}")]
+    Segment(#[source] SegmentError),
+    /// A number that is empty or too large, as the strict parser words it (Go's own error).
+    #[error(transparent)]
+    StrictSegment(SegmentError),
+}
+
+/// Go's `strconv.ParseUint` failing on a version number (its digits as written).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SegmentError {
+    #[error("strconv.ParseUint: parsing {0:?}: invalid syntax")]
+    Syntax(String),
+    #[error("strconv.ParseUint: parsing {0:?}: value out of range")]
+    OutOfRange(String),
+}
+
+/// Why a constraint does not parse, with Masterminds' error texts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConstraintError {
+    /// An OR group that is not a list of comparisons (the group as written).
+    #[error("improper constraint: {0:?}")]
+    ImproperGroup(String),
+    /// One comparison whose operator or version is malformed (operator and version as
+    /// written, quoted without escaping as Masterminds prints it).
+    #[error("improper constraint: \"{0}\"")]
+    Improper(String),
+    /// The version of a comparison, once its wildcards are filled in, does not parse.
+    #[error("constraint parser error")]
+    Version(#[source] VersionError),
+}
+
+/// Why a version does not satisfy one comparison of a constraint (Masterminds' `Validate`
+/// reasons).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unsatisfied {
+    /// A prerelease version against a constraint that names none (the version).
+    #[error(
+        "{0:?} is a prerelease version and the constraint is only looking for release versions"
+    )]
+    Prerelease(String),
+    /// The version, how it relates to the constraint, and the constraint's version text.
+    #[error("{version:?} {relation} {constraint:?}{}", relation.note())]
+    Relation {
+        version: String,
+        relation: Relation,
+        constraint: String,
+    },
+}
+
+/// How a version fails a comparison, as Masterminds words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    NotEqual,
+    Equal,
+    LessOrEqual,
+    GreaterOrEqual,
+    Less,
+    Greater,
+    OtherMajor,
+    OtherMajorOrMinor,
+    OtherMinor,
+    /// `^0.x`: the minor versions differ.
+    OtherMinorUnderZeroMajor,
+    /// `^0.0.x`: the patch versions differ.
+    OtherPatchUnderZeroMinor,
+}
+
+impl Relation {
+    /// What Masterminds appends after the constraint.
+    fn note(self) -> &'static str {
+        match self {
+            Relation::OtherMinorUnderZeroMajor => {
+                ". Expected minor versions to match when constraint major version is 0"
+            }
+            Relation::OtherPatchUnderZeroMinor => {
+                ". Expect version and constraint to equal when major and minor versions are 0"
+            }
+            _ => "",
+        }
+    }
+}
+
+impl fmt::Display for Relation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Relation::NotEqual => "is not equal to",
+            Relation::Equal => "is equal to",
+            Relation::LessOrEqual => "is less than or equal to",
+            Relation::GreaterOrEqual => "is greater than or equal to",
+            Relation::Less => "is less than",
+            Relation::Greater => "is greater than",
+            Relation::OtherMajor => "does not have same major version as",
+            Relation::OtherMajorOrMinor => "does not have same major and minor version as",
+            Relation::OtherMinor | Relation::OtherMinorUnderZeroMajor => {
+                "does not have same minor version as"
+            }
+            Relation::OtherPatchUnderZeroMinor => "does not equal",
+        })
+    }
+}
 
 /// The parts of a version as Masterminds' loose pattern
 /// `^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-(ID(\.ID)*))?(\+(ID(\.ID)*))?$` (ID is `[0-9A-Za-z-]+`)
@@ -89,7 +205,7 @@ fn is_ident_char(b: u8) -> bool {
 }
 
 /// Numeric prerelease identifiers may not have leading zeros.
-fn validate_prerelease(pre: &str) -> Result<(), String> {
+fn validate_prerelease(pre: &str) -> Result<(), VersionError> {
     if pre.is_empty() {
         return Ok(());
     }
@@ -97,22 +213,22 @@ fn validate_prerelease(pre: &str) -> Result<(), String> {
 }
 
 /// Strict parsing checks whatever follows a `-`, even nothing.
-fn validate_prerelease_strict(pre: &str) -> Result<(), String> {
+fn validate_prerelease_strict(pre: &str) -> Result<(), VersionError> {
     for part in pre.split('.') {
         if part.is_empty() {
-            return Err("invalid prerelease string".into());
+            return Err(VersionError::InvalidPrerelease);
         } else if part.bytes().all(|b| b.is_ascii_digit()) {
             if part.len() > 1 && part.starts_with('0') {
-                return Err("version segment starts with 0".into());
+                return Err(VersionError::LeadingZero);
             }
         } else if !part.bytes().all(is_ident_char) {
-            return Err("invalid prerelease string".into());
+            return Err(VersionError::InvalidPrerelease);
         }
     }
     Ok(())
 }
 
-fn validate_metadata(metadata: &str) -> Result<(), String> {
+fn validate_metadata(metadata: &str) -> Result<(), VersionError> {
     if metadata.is_empty() {
         return Ok(());
     }
@@ -120,12 +236,12 @@ fn validate_metadata(metadata: &str) -> Result<(), String> {
 }
 
 /// Strict parsing checks whatever follows a `+`, even nothing.
-fn validate_metadata_strict(metadata: &str) -> Result<(), String> {
+fn validate_metadata_strict(metadata: &str) -> Result<(), VersionError> {
     if metadata
         .split('.')
         .any(|p| p.is_empty() || !p.bytes().all(is_ident_char))
     {
-        return Err("invalid metadata string".into());
+        return Err(VersionError::InvalidMetadata);
     }
     Ok(())
 }
@@ -133,18 +249,17 @@ fn validate_metadata_strict(metadata: &str) -> Result<(), String> {
 impl Version {
     /// Masterminds' `NewVersion` (with its default coercion): an optional `v`, one to three
     /// numbers (leading zeros allowed), then an optional `-prerelease` and `+metadata`.
-    pub fn parse(text: &str) -> Result<Version, String> {
+    pub fn parse(text: &str) -> Result<Version, VersionError> {
         let [major, minor, patch, pre, metadata] =
-            split_loose(text).ok_or_else(|| INVALID_VERSION.to_string())?;
-        let number = |digits: &str| -> Result<u64, String> {
+            split_loose(text).ok_or(VersionError::Invalid)?;
+        let number = |digits: &str| -> Result<u64, VersionError> {
             if digits.is_empty() {
                 return Ok(0);
             }
-            digits.parse().map_err(|_| {
-                format!(
-                    "error parsing version segment: strconv.ParseUint: parsing {digits:?}: value out of range"
-                )
-            })
+            // Only digits reach here: the one failure is overflow.
+            digits
+                .parse()
+                .map_err(|_| VersionError::Segment(SegmentError::OutOfRange(digits.to_string())))
         };
         let version = Version {
             major: number(major)?,
@@ -161,14 +276,14 @@ impl Version {
 
     /// Masterminds' `StrictNewVersion`: exactly `MAJOR.MINOR.PATCH`, no `v`, no leading
     /// zeros, with its error texts (metadata is checked before the prerelease, as there).
-    pub fn parse_strict(text: &str) -> Result<Version, String> {
+    pub fn parse_strict(text: &str) -> Result<Version, VersionError> {
         if text.is_empty() {
-            return Err("version string empty".into());
+            return Err(VersionError::Empty);
         }
         let mut parts = text.splitn(3, '.');
         let (Some(major), Some(minor), Some(rest)) = (parts.next(), parts.next(), parts.next())
         else {
-            return Err(INVALID_VERSION.into());
+            return Err(VersionError::Invalid);
         };
         let (rest, metadata) = match rest.split_once('+') {
             Some((rest, metadata)) => {
@@ -186,19 +301,19 @@ impl Version {
         };
         for part in [major, minor, patch] {
             if !part.bytes().all(|b| b.is_ascii_digit()) {
-                return Err("invalid characters in version".into());
+                return Err(VersionError::InvalidCharacters);
             }
             if part.len() > 1 && part.starts_with('0') {
-                return Err("version segment starts with 0".into());
+                return Err(VersionError::LeadingZero);
             }
         }
-        let number = |digits: &str| -> Result<u64, String> {
+        let number = |digits: &str| -> Result<u64, VersionError> {
             digits.parse().map_err(|_| {
-                if digits.is_empty() {
-                    format!("strconv.ParseUint: parsing {digits:?}: invalid syntax")
+                VersionError::StrictSegment(if digits.is_empty() {
+                    SegmentError::Syntax(String::new())
                 } else {
-                    format!("strconv.ParseUint: parsing {digits:?}: value out of range")
-                }
+                    SegmentError::OutOfRange(digits.to_string())
+                })
             })
         };
         Ok(Version {
@@ -469,11 +584,11 @@ fn rewrite_ranges(text: &str) -> String {
     out
 }
 
-fn parse_one(op_text: &str, version: &str) -> Result<Constraint, String> {
-    let op = Op::from_text(op_text)
-        .ok_or_else(|| format!("improper constraint: \"{op_text}{version}\""))?;
-    let [major, minor, patch, pre, _] = split_version(version, is_constraint_number)
-        .ok_or_else(|| format!("improper constraint: \"{op_text}{version}\""))?;
+fn parse_one(op_text: &str, version: &str) -> Result<Constraint, ConstraintError> {
+    let improper = || ConstraintError::Improper(format!("{op_text}{version}"));
+    let op = Op::from_text(op_text).ok_or_else(improper)?;
+    let [major, minor, patch, pre, _] =
+        split_version(version, is_constraint_number).ok_or_else(improper)?;
     let pre = if pre.is_empty() {
         String::new()
     } else {
@@ -494,7 +609,7 @@ fn parse_one(op_text: &str, version: &str) -> Result<Constraint, String> {
     } else {
         version.to_string()
     };
-    let con = Version::parse(&normalized).map_err(|_| "constraint parser error".to_string())?;
+    let con = Version::parse(&normalized).map_err(ConstraintError::Version)?;
     Ok(Constraint {
         op,
         op_text: op_text.to_string(),
@@ -508,13 +623,13 @@ fn parse_one(op_text: &str, version: &str) -> Result<Constraint, String> {
 
 impl Constraints {
     /// Masterminds' `NewConstraint`, with its error texts.
-    pub fn parse(text: &str) -> Result<Constraints, String> {
+    pub fn parse(text: &str) -> Result<Constraints, ConstraintError> {
         let text = rewrite_ranges(text);
         let mut groups = Vec::new();
         let mut group_has_pre = Vec::new();
         for or in text.split("||") {
             let tokens =
-                tokenize_group(or).ok_or_else(|| format!("improper constraint: {or:?}"))?;
+                tokenize_group(or).ok_or_else(|| ConstraintError::ImproperGroup(or.to_string()))?;
             let group = tokens
                 .into_iter()
                 .map(|(op, version)| parse_one(op, version))
@@ -541,7 +656,7 @@ impl Constraints {
     }
 
     /// Masterminds' `Validate`: `Ok` when `v` satisfies the constraints, else the reasons.
-    pub fn validate(&self, v: &Version) -> Result<(), Vec<String>> {
+    pub fn validate(&self, v: &Version) -> Result<(), Vec<Unsatisfied>> {
         let mut reasons = Vec::new();
         let mut told_prerelease = false;
         for (g, &pre) in self.groups.iter().zip(&self.group_has_pre) {
@@ -586,20 +701,26 @@ impl fmt::Display for Constraints {
     }
 }
 
-fn prerelease_reason(v: &Version) -> String {
-    format!(
-        "{:?} is a prerelease version and the constraint is only looking for release versions",
-        v.to_string()
-    )
+fn prerelease_reason(v: &Version) -> Unsatisfied {
+    Unsatisfied::Prerelease(v.to_string())
 }
 
 impl Constraint {
-    fn check(&self, v: &Version, include_pre: bool) -> Result<(), String> {
+    /// `v` failing this comparison by `relation`.
+    fn unsatisfied(&self, v: &Version, relation: Relation) -> Result<(), Unsatisfied> {
+        Err(Unsatisfied::Relation {
+            version: v.to_string(),
+            relation,
+            constraint: self.orig.clone(),
+        })
+    }
+
+    fn check(&self, v: &Version, include_pre: bool) -> Result<(), Unsatisfied> {
         if !v.pre.is_empty() && !include_pre {
             return Err(prerelease_reason(v));
         }
         let c = &self.con;
-        let fail = |what: &str| Err(format!("{:?} {what} {:?}", v.to_string(), self.orig));
+        let fail = |relation| self.unsatisfied(v, relation);
         match self.op {
             Op::Eq => {
                 if self.dirty {
@@ -608,7 +729,7 @@ impl Constraint {
                 if v.compare(c) == Ordering::Equal {
                     Ok(())
                 } else {
-                    fail("is not equal to")
+                    fail(Relation::NotEqual)
                 }
             }
             Op::Ne => {
@@ -619,7 +740,7 @@ impl Constraint {
                     if c.minor != v.minor && !self.minor_dirty {
                         return Ok(());
                     } else if self.minor_dirty {
-                        return fail("is equal to");
+                        return fail(Relation::Equal);
                     } else if c.patch != v.patch && !self.patch_dirty {
                         return Ok(());
                     } else if self.patch_dirty {
@@ -628,11 +749,11 @@ impl Constraint {
                         {
                             return Ok(());
                         }
-                        return fail("is equal to");
+                        return fail(Relation::Equal);
                     }
                 }
                 if v.compare(c) == Ordering::Equal {
-                    fail("is equal to")
+                    fail(Relation::Equal)
                 } else {
                     Ok(())
                 }
@@ -652,21 +773,21 @@ impl Constraint {
                 if greater {
                     Ok(())
                 } else {
-                    fail("is less than or equal to")
+                    fail(Relation::LessOrEqual)
                 }
             }
             Op::Lt => {
                 if v.compare(c) == Ordering::Less {
                     Ok(())
                 } else {
-                    fail("is greater than or equal to")
+                    fail(Relation::GreaterOrEqual)
                 }
             }
             Op::Ge => {
                 if v.compare(c) != Ordering::Less {
                     Ok(())
                 } else {
-                    fail("is less than")
+                    fail(Relation::Less)
                 }
             }
             Op::Le => {
@@ -679,7 +800,7 @@ impl Constraint {
                 if within {
                     Ok(())
                 } else {
-                    fail("is greater than")
+                    fail(Relation::Greater)
                 }
             }
             Op::Tilde => self.tilde(v),
@@ -687,61 +808,55 @@ impl Constraint {
         }
     }
 
-    fn tilde(&self, v: &Version) -> Result<(), String> {
+    fn tilde(&self, v: &Version) -> Result<(), Unsatisfied> {
         let c = &self.con;
-        let fail = |what: &str| Err(format!("{:?} {what} {:?}", v.to_string(), self.orig));
+        let fail = |relation| self.unsatisfied(v, relation);
         if v.compare(c) == Ordering::Less {
-            return fail("is less than");
+            return fail(Relation::Less);
         }
         // `~0`, `~*`: anything at or above 0.0.0.
         if c.major == 0 && c.minor == 0 && c.patch == 0 && !self.minor_dirty && !self.patch_dirty {
             return Ok(());
         }
         if v.major != c.major {
-            return fail("does not have same major version as");
+            return fail(Relation::OtherMajor);
         }
         if v.minor != c.minor && !self.minor_dirty {
-            return fail("does not have same major and minor version as");
+            return fail(Relation::OtherMajorOrMinor);
         }
         Ok(())
     }
 
-    fn caret(&self, v: &Version) -> Result<(), String> {
+    fn caret(&self, v: &Version) -> Result<(), Unsatisfied> {
         let c = &self.con;
-        let fail = |what: &str| Err(format!("{:?} {what} {:?}", v.to_string(), self.orig));
+        let fail = |relation| self.unsatisfied(v, relation);
         if v.compare(c) == Ordering::Less {
-            return fail("is less than");
+            return fail(Relation::Less);
         }
         if c.major > 0 || self.minor_dirty {
             return if v.major == c.major {
                 Ok(())
             } else {
-                fail("does not have same major version as")
+                fail(Relation::OtherMajor)
             };
         }
         if v.major > 0 {
-            return fail("does not have same major version as");
+            return fail(Relation::OtherMajor);
         }
         if c.minor > 0 || self.patch_dirty {
             return if v.minor == c.minor {
                 Ok(())
             } else {
-                fail("does not have same minor version as").map_err(|e| {
-                    format!(
-                        "{e}. Expected minor versions to match when constraint major version is 0"
-                    )
-                })
+                fail(Relation::OtherMinorUnderZeroMajor)
             };
         }
         if v.minor > 0 {
-            return fail("does not have same minor version as");
+            return fail(Relation::OtherMinor);
         }
         if v.patch == c.patch {
             Ok(())
         } else {
-            fail("does not equal").map_err(|e| {
-                format!("{e}. Expect version and constraint to equal when major and minor versions are 0")
-            })
+            fail(Relation::OtherPatchUnderZeroMinor)
         }
     }
 }
@@ -888,27 +1003,45 @@ mod tests {
             Version::parse_strict("1.2.3-rc.1+b").unwrap().to_string(),
             "1.2.3-rc.1+b"
         );
+        let cases = [
+            (
+                "v1.2.3",
+                VersionError::InvalidCharacters,
+                "invalid characters in version",
+            ),
+            ("1.2", VersionError::Invalid, "invalid semantic version"),
+            ("", VersionError::Empty, "version string empty"),
+            (
+                "1.02.3",
+                VersionError::LeadingZero,
+                "version segment starts with 0",
+            ),
+            (
+                "1.2.3+",
+                VersionError::InvalidMetadata,
+                "invalid metadata string",
+            ),
+            (
+                "1.2.3-",
+                VersionError::InvalidPrerelease,
+                "invalid prerelease string",
+            ),
+            (
+                "1..3",
+                VersionError::StrictSegment(SegmentError::Syntax(String::new())),
+                "strconv.ParseUint: parsing \"\": invalid syntax",
+            ),
+        ];
+        for (text, kind, message) in cases {
+            let e = Version::parse_strict(text).unwrap_err();
+            assert_eq!((&e, e.to_string().as_str()), (&kind, message), "{text:?}");
+        }
+        let e = Version::parse("1.99999999999999999999.0").unwrap_err();
         assert_eq!(
-            Version::parse_strict("v1.2.3").unwrap_err(),
-            "invalid characters in version"
+            e.to_string(),
+            "error parsing version segment: strconv.ParseUint: parsing \"99999999999999999999\": value out of range"
         );
-        assert_eq!(Version::parse_strict("1.2").unwrap_err(), INVALID_VERSION);
-        assert_eq!(
-            Version::parse_strict("").unwrap_err(),
-            "version string empty"
-        );
-        assert_eq!(
-            Version::parse_strict("1.02.3").unwrap_err(),
-            "version segment starts with 0"
-        );
-        assert_eq!(
-            Version::parse_strict("1.2.3+").unwrap_err(),
-            "invalid metadata string"
-        );
-        assert_eq!(
-            Version::parse_strict("1.2.3-").unwrap_err(),
-            "invalid prerelease string"
-        );
+        assert!(std::error::Error::source(&e).is_some());
     }
 
     #[test]
@@ -929,7 +1062,7 @@ mod tests {
         assert!(c.validate(&Version::parse("1.5.0").unwrap()).is_ok());
         let reasons = c.validate(&Version::parse("2.1.0").unwrap()).unwrap_err();
         assert_eq!(
-            reasons,
+            reasons.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
             vec![
                 "\"2.1.0\" is greater than or equal to \"2\"".to_string(),
                 "\"2.1.0\" is less than \"3\"".to_string(),
@@ -939,7 +1072,11 @@ mod tests {
             .validate(&Version::parse("1.5.0-rc.1").unwrap())
             .unwrap_err();
         assert_eq!(reasons.len(), 1);
-        assert!(reasons[0].contains("is a prerelease version"));
+        assert_eq!(reasons[0], Unsatisfied::Prerelease("1.5.0-rc.1".into()));
+        assert_eq!(
+            reasons[0].to_string(),
+            "\"1.5.0-rc.1\" is a prerelease version and the constraint is only looking for release versions"
+        );
         assert_eq!(c.to_string(), ">=1.2 <2 || ^3");
     }
 

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 pub use drift::drift;
 pub use objects::{Object, ParseOptions, TEST_HOOKS};
-pub use report::{Format, Report};
+pub use report::{Format, RenderError, Report};
 pub use secrets::SecretView;
 
 use lines::{Delta, Line};

@@ -47,8 +47,24 @@ pub struct Parsed {
     pub duplicates: Vec<String>,
 }
 
+/// Why a manifest could not be read into objects (helm-diff's wording).
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// A document that is not YAML, followed by the document itself.
+    #[error("YAML parse error: {source}\n{document}")]
+    Yaml {
+        document: String,
+        #[source]
+        source: yaml::DecodeError,
+    },
+    /// An object that could not be written back as YAML (a list's item, or a normalised
+    /// object).
+    #[error(transparent)]
+    Encode(yaml::EncodeError),
+}
+
 /// Reads every object of a manifest (documents split on `\n---\n`).
-pub fn parse(manifest: &str, opts: &ParseOptions<'_>) -> Result<Parsed, String> {
+pub fn parse(manifest: &str, opts: &ParseOptions<'_>) -> Result<Parsed, ParseError> {
     let mut parsed = Parsed::default();
     let text = format!("\n{manifest}");
     for doc in text.split("\n---\n") {
@@ -75,8 +91,11 @@ fn go_space(c: char) -> bool {
     ) || c.is_whitespace()
 }
 
-fn read_document(doc: &str, opts: &ParseOptions<'_>) -> Result<Vec<Object>, String> {
-    let value = yaml::from_yaml(doc).map_err(|e| format!("YAML parse error: {e}\n{doc}"))?;
+fn read_document(doc: &str, opts: &ParseOptions<'_>) -> Result<Vec<Object>, ParseError> {
+    let value = yaml::from_yaml(doc).map_err(|source| ParseError::Yaml {
+        document: doc.to_string(),
+        source,
+    })?;
     let api_version = string_at(&value, &["apiVersion"]);
     let kind = string_at(&value, &["kind"]);
     if api_version.is_empty() && kind.is_empty() {
@@ -89,14 +108,14 @@ fn read_document(doc: &str, opts: &ParseOptions<'_>) -> Result<Vec<Object>, Stri
             .and_then(|v| v.to_list().map(|l| l.to_vec()))
         {
             for item in items {
-                let text = yaml::to_yaml(&item).map_err(|e| e.to_string())?;
+                let text = yaml::to_yaml(&item).map_err(ParseError::Encode)?;
                 objects.extend(read_document(text.trim_end(), opts)?);
             }
         }
         return Ok(objects);
     }
     let content = if opts.normalize {
-        yaml::to_yaml(&value).map_err(|e| e.to_string())?
+        yaml::to_yaml(&value).map_err(ParseError::Encode)?
     } else {
         doc.to_string()
     };

@@ -62,7 +62,7 @@ fn index(
             excluded_hooks: excluded,
         },
     )
-    .map_err(Error::message)?;
+    .map_err(Error::typed)?;
     warnings.extend(
         parsed
             .duplicates

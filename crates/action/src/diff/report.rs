@@ -141,9 +141,18 @@ fn header(e: &Entry, format: Format) -> String {
     }
 }
 
+/// Why a report could not be printed: the user's `--output template` or dyff failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Template(#[from] rudder_gotmpl::Error),
+    #[error(transparent)]
+    Dyff(#[from] super::dyff::Error),
+}
+
 impl Report {
     /// The text helm-diff prints for these changes.
-    pub fn render(&self, opts: &DiffOptions) -> Result<String, String> {
+    pub fn render(&self, opts: &DiffOptions) -> Result<String, RenderError> {
         let mut out = String::new();
         match opts.format {
             Format::Diff => {
@@ -306,7 +315,7 @@ fn render_json(entries: &[Entry]) -> String {
 
 /// `--output template` with HELM_DIFF_TPL: the template gets a list of records with the
 /// fields Namespace, Name, Kind, API and Change.
-fn render_template(template: &str, entries: &[Entry]) -> Result<String, String> {
+fn render_template(template: &str, entries: &[Entry]) -> Result<String, rudder_gotmpl::Error> {
     use rudder_value::{Map, Value};
     let records: Vec<Value> = entries
         .iter()
@@ -525,14 +534,19 @@ mod tests {
     /// the call's error.
     #[test]
     fn last_of_a_value_without_length_is_an_error() {
-        let err = render_template("{{ last 0 3 }}", &two_entries()).unwrap_err();
+        let message = |template: &str| {
+            render_template(template, &two_entries())
+                .unwrap_err()
+                .to_string()
+        };
+        let err = message("{{ last 0 3 }}");
         assert!(
             err.ends_with("error calling last: reflect: call of reflect.Value.Len on int Value"),
             "{err}"
         );
-        let err = render_template("{{ last 0 nil }}", &two_entries()).unwrap_err();
+        let err = message("{{ last 0 nil }}");
         assert!(err.contains("reflect.Value.Len on zero Value"), "{err}");
-        let err = render_template(r#"{{ last "0" . }}"#, &two_entries()).unwrap_err();
+        let err = message(r#"{{ last "0" . }}"#);
         assert!(err.contains("expected int"), "{err}");
     }
 
@@ -545,7 +559,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, "2 Service/ADD");
-        let err = render_template("{{ upper \"a\" }}", &two_entries()).unwrap_err();
+        let err = render_template("{{ upper \"a\" }}", &two_entries())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("function \"upper\" not defined"), "{err}");
     }
 }

@@ -82,8 +82,21 @@ fn decode(object: &mut Object, side: &str) -> Option<Decoded> {
     }
 }
 
-fn try_decode(content: &str) -> Result<Decoded, String> {
-    let value = yaml::from_yaml(content).map_err(|e| e.to_string())?;
+/// Why a Secret does not decode as `v1.Secret`.
+#[derive(Debug, thiserror::Error)]
+enum SecretError {
+    #[error(transparent)]
+    Yaml(yaml::DecodeError),
+    #[error("illegal base64 data for key {key:?}: {source}")]
+    Base64 {
+        key: String,
+        #[source]
+        source: base64::DecodeError,
+    },
+}
+
+fn try_decode(content: &str) -> Result<Decoded, SecretError> {
+    let value = yaml::from_yaml(content).map_err(SecretError::Yaml)?;
     let map = value.to_map().unwrap_or_default();
     let mut head = Map::new();
     for key in ["apiVersion", "kind", "immutable", "type"] {
@@ -131,7 +144,10 @@ fn try_decode(content: &str) -> Result<Decoded, String> {
             let text = v.as_str().unwrap_or_default();
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(text)
-                .map_err(|e| format!("illegal base64 data for key {k:?}: {e}"))?;
+                .map_err(|source| SecretError::Base64 {
+                    key: k.clone(),
+                    source,
+                })?;
             data.insert(k.clone(), bytes);
         }
     }

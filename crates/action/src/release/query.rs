@@ -128,7 +128,7 @@ pub fn list(cluster: &Cluster, opts: &ListOptions) -> Result<Vec<ReleaseSummary>
         _ => None,
     };
     let selector =
-        super::Selector::parse(opts.selector.as_deref().unwrap_or("")).map_err(Error::message)?;
+        super::Selector::parse(opts.selector.as_deref().unwrap_or("")).map_err(Error::typed)?;
     let namespace = if opts.all_namespaces {
         ""
     } else {

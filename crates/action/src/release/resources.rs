@@ -30,14 +30,25 @@ impl Object {
     }
 }
 
+/// Why a manifest document does not become JSON (each step's own wording).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum DocumentError {
+    #[error(transparent)]
+    Yaml(rudder_value::yaml::DecodeError),
+    #[error(transparent)]
+    Encode(rudder_value::json::EncodeError),
+    #[error(transparent)]
+    Json(serde_json::Error),
+}
+
 /// Reads a YAML document as Kubernetes reads it (go-yaml, integers stay integers) into JSON.
-pub(crate) fn yaml_to_json(doc: &str) -> Result<Json, String> {
-    let value = rudder_value::yaml::from_yaml_native(doc).map_err(|e| e.to_string())?;
+pub(crate) fn yaml_to_json(doc: &str) -> Result<Json, DocumentError> {
+    let value = rudder_value::yaml::from_yaml_native(doc).map_err(DocumentError::Yaml)?;
     if value.is_nil() {
         return Ok(Json::Null);
     }
-    let text = rudder_value::json::to_json(&value).map_err(|e| e.to_string())?;
-    serde_json::from_str(&text).map_err(|e| e.to_string())
+    let text = rudder_value::json::to_json(&value).map_err(DocumentError::Encode)?;
+    serde_json::from_str(&text).map_err(DocumentError::Json)
 }
 
 /// Every object of a release manifest (`---`-separated documents), in manifest order.
@@ -45,10 +56,13 @@ pub(crate) fn parse_manifest(manifest: &str, namespace: &str) -> Result<Vec<Obje
     let mut out = Vec::new();
     for doc in split_manifests(manifest) {
         let json = yaml_to_json(doc).map_err(|e| {
-            Error::message(format!(
-                "unable to build kubernetes objects from release manifest: error parsing {}: {e}",
-                source_of(doc)
-            ))
+            Error::context(
+                format!(
+                    "unable to build kubernetes objects from release manifest: error parsing {}: {e}",
+                    source_of(doc)
+                ),
+                e,
+            )
         })?;
         if json.is_null() {
             continue;
@@ -102,36 +116,71 @@ pub(crate) fn stamp_ownership(objects: &mut [Object], release: &str, namespace: 
     }
 }
 
+/// Why a live object does not belong to the release (Helm's `checkOwnership` wording):
+/// every label or annotation that is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid ownership metadata; {}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
+pub(crate) struct OwnershipError(Vec<OwnershipProblem>);
+
+/// One wrong label (`label`) or annotation (`annotation`) of [`OwnershipError`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum OwnershipProblem {
+    #[error("{place} validation error: missing key {key:?}: must be set to {want:?}")]
+    Missing {
+        place: &'static str,
+        key: &'static str,
+        want: String,
+    },
+    #[error(
+        "{place} validation error: key {key:?} must equal {want:?}: current value is {actual:?}"
+    )]
+    Differs {
+        place: &'static str,
+        key: &'static str,
+        want: String,
+        actual: String,
+    },
+}
+
 /// Helm's `checkOwnership` of a live object.
-pub(crate) fn check_ownership(live: &Json, release: &str, namespace: &str) -> Result<(), String> {
-    let mut errors = Vec::new();
-    let require = |map: &Json, key: &str, want: &str| -> Option<String> {
+pub(crate) fn check_ownership(
+    live: &Json,
+    release: &str,
+    namespace: &str,
+) -> Result<(), OwnershipError> {
+    let require = |place: &'static str, key: &'static str, want: &str| {
+        let map = &live["metadata"][if place == "label" {
+            "labels"
+        } else {
+            "annotations"
+        }];
         match map[key].as_str() {
-            None => Some(format!("missing key {key:?}: must be set to {want:?}")),
-            Some(actual) if actual != want => Some(format!(
-                "key {key:?} must equal {want:?}: current value is {actual:?}"
-            )),
+            None => Some(OwnershipProblem::Missing {
+                place,
+                key,
+                want: want.to_string(),
+            }),
+            Some(actual) if actual != want => Some(OwnershipProblem::Differs {
+                place,
+                key,
+                want: want.to_string(),
+                actual: actual.to_string(),
+            }),
             Some(_) => None,
         }
     };
-    let meta = &live["metadata"];
-    if let Some(e) = require(&meta["labels"], MANAGED_BY_LABEL, "Helm") {
-        errors.push(format!("label validation error: {e}"));
-    }
-    if let Some(e) = require(&meta["annotations"], RELEASE_NAME_ANNOTATION, release) {
-        errors.push(format!("annotation validation error: {e}"));
-    }
-    if let Some(e) = require(
-        &meta["annotations"],
-        RELEASE_NAMESPACE_ANNOTATION,
-        namespace,
-    ) {
-        errors.push(format!("annotation validation error: {e}"));
-    }
-    if errors.is_empty() {
+    let problems: Vec<OwnershipProblem> = [
+        require("label", MANAGED_BY_LABEL, "Helm"),
+        require("annotation", RELEASE_NAME_ANNOTATION, release),
+        require("annotation", RELEASE_NAMESPACE_ANNOTATION, namespace),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!("invalid ownership metadata; {}", errors.join("; ")))
+        Err(OwnershipError(problems))
     }
 }
 
@@ -165,10 +214,13 @@ pub(crate) fn check_conflicts(
         })?;
         if let Some(live) = live {
             check_ownership(&live, release, namespace).map_err(|e| {
-                Error::message(format!(
-                    "{} exists and cannot be imported into the current release: {e}",
-                    describe(&o.reference)
-                ))
+                Error::context(
+                    format!(
+                        "{} exists and cannot be imported into the current release: {e}",
+                        describe(&o.reference)
+                    ),
+                    e,
+                )
             })?;
         }
     }
@@ -316,9 +368,18 @@ fn int(v: &Json) -> i64 {
     v.as_i64().unwrap_or(0)
 }
 
+/// An object waited on that failed for good.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Failed {
+    #[error("pod {0} failed")]
+    Pod(String),
+    #[error("job {name} failed: {reason}")]
+    Job { name: String, reason: String },
+}
+
 /// Readiness of one live object, as Helm's status checks judge it: `Ok(true)` ready,
 /// `Ok(false)` not yet, `Err` failed for good.
-pub(crate) fn is_ready(obj: &Json, wait_for_jobs: bool) -> Result<bool, String> {
+pub(crate) fn is_ready(obj: &Json, wait_for_jobs: bool) -> Result<bool, Failed> {
     let status = &obj["status"];
     let spec = &obj["spec"];
     let generation_seen = || {
@@ -365,9 +426,8 @@ pub(crate) fn is_ready(obj: &Json, wait_for_jobs: bool) -> Result<bool, String> 
                 return Ok(true);
             }
             if status["phase"] == "Failed" {
-                return Err(format!(
-                    "pod {} failed",
-                    obj["metadata"]["name"].as_str().unwrap_or("")
+                return Err(Failed::Pod(
+                    obj["metadata"]["name"].as_str().unwrap_or("").to_string(),
                 ));
             }
             Ok(condition_true(status, "Ready"))
@@ -419,7 +479,7 @@ fn condition_true(status: &Json, kind: &str) -> bool {
 }
 
 /// A Job has completed (`Ok(true)`), is running (`Ok(false)`) or failed (`Err`).
-pub(crate) fn job_done(obj: &Json) -> Result<bool, String> {
+pub(crate) fn job_done(obj: &Json) -> Result<bool, Failed> {
     let status = &obj["status"];
     if condition_true(status, "Failed") {
         let reason = status["conditions"]
@@ -427,10 +487,10 @@ pub(crate) fn job_done(obj: &Json) -> Result<bool, String> {
             .and_then(|cs| cs.iter().find(|c| c["type"] == "Failed"))
             .and_then(|c| c["reason"].as_str())
             .unwrap_or("");
-        return Err(format!(
-            "job {} failed: {reason}",
-            obj["metadata"]["name"].as_str().unwrap_or("")
-        ));
+        return Err(Failed::Job {
+            name: obj["metadata"]["name"].as_str().unwrap_or("").to_string(),
+            reason: reason.to_string(),
+        });
     }
     Ok(condition_true(status, "Complete"))
 }
@@ -483,7 +543,7 @@ pub(crate) fn wait_ready(
                 Ok(Some(live)) => match is_ready(&live, opts.wait_for_jobs) {
                     Ok(true) => (true, "ready".to_string()),
                     Ok(false) => (false, readiness_detail(&live)),
-                    Err(e) => return Err(Error::message(e)),
+                    Err(e) => return Err(Error::typed(e)),
                 },
                 Ok(None) => (false, "missing".to_string()),
                 Err(e) => return Err(Error::message(e.to_string())),
@@ -682,12 +742,12 @@ fn wait_hook(kube: &Kube, r: &ObjectRef, timeout: Duration) -> Result<(), Error>
             .map_err(|e| Error::message(e.to_string()))?
             .ok_or_else(|| Error::message(format!("{} disappeared", describe(r))))?;
         let done = if r.kind == "Job" {
-            job_done(&live).map_err(Error::message)?
+            job_done(&live).map_err(Error::typed)?
         } else {
             match live["status"]["phase"].as_str() {
                 Some("Succeeded") => true,
                 Some("Failed") => {
-                    return Err(Error::message(format!("pod {} failed", r.name)));
+                    return Err(Error::typed(Failed::Pod(r.name.clone())));
                 }
                 _ => false,
             }
@@ -746,7 +806,7 @@ mod tests {
     fn ownership_errors_read_like_helms() {
         let live = json!({"metadata": {"labels": {}, "annotations": {"meta.helm.sh/release-name": "other"}}});
         assert_eq!(
-            check_ownership(&live, "mine", "ns").unwrap_err(),
+            check_ownership(&live, "mine", "ns").unwrap_err().to_string(),
             "invalid ownership metadata; label validation error: missing key \"app.kubernetes.io/managed-by\": must be set to \"Helm\"; annotation validation error: key \"meta.helm.sh/release-name\" must equal \"mine\": current value is \"other\"; annotation validation error: missing key \"meta.helm.sh/release-namespace\": must be set to \"ns\""
         );
     }
@@ -791,7 +851,10 @@ mod tests {
         assert_eq!(is_ready(&job, false), Ok(true));
         assert_eq!(
             is_ready(&job, true),
-            Err("job j failed: BackoffLimitExceeded".into())
+            Err(Failed::Job {
+                name: "j".into(),
+                reason: "BackoffLimitExceeded".into()
+            })
         );
         let lb = json!({"kind": "Service", "spec": {"type": "LoadBalancer"}, "status": {}});
         assert_eq!(is_ready(&lb, false), Ok(false));

@@ -20,12 +20,23 @@ enum Requirement {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Selector(Vec<Requirement>);
 
-fn bad(text: &str, why: &str) -> String {
-    format!("unable to parse requirement: {why} in selector {text:?}")
+/// A selector that does not parse: what is wrong, and the whole selector.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unable to parse requirement: {reason} in selector {selector:?}")]
+pub struct SelectorError {
+    pub reason: &'static str,
+    pub selector: String,
+}
+
+fn bad(text: &str, reason: &'static str) -> SelectorError {
+    SelectorError {
+        reason,
+        selector: text.to_string(),
+    }
 }
 
 /// Splits at commas that are not inside parentheses.
-fn split_requirements(text: &str) -> Result<Vec<&str>, String> {
+fn split_requirements(text: &str) -> Result<Vec<&str>, SelectorError> {
     let mut parts = Vec::new();
     let mut depth = 0usize;
     let mut start = 0;
@@ -57,7 +68,7 @@ fn is_label_text(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
 }
 
-fn values_in_parentheses(text: &str, whole: &str) -> Result<Vec<String>, String> {
+fn values_in_parentheses(text: &str, whole: &str) -> Result<Vec<String>, SelectorError> {
     let inner = text
         .trim()
         .strip_prefix('(')
@@ -71,7 +82,7 @@ fn values_in_parentheses(text: &str, whole: &str) -> Result<Vec<String>, String>
 }
 
 impl Selector {
-    pub fn parse(text: &str) -> Result<Selector, String> {
+    pub fn parse(text: &str) -> Result<Selector, SelectorError> {
         let mut requirements = Vec::new();
         if text.trim().is_empty() {
             return Ok(Selector(requirements));

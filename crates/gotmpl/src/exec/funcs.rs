@@ -67,10 +67,64 @@ fn go_s(v: &Value) -> String {
     gofmt::sprintf("%s", std::slice::from_ref(v))
 }
 
+/// Why a comparison, `index` or `slice` failed, worded as Go's `funcs.go` words it; the
+/// evaluator prefixes `error calling NAME: `.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum BuiltinError {
+    #[error("missing argument for comparison")]
+    MissingComparisonArgument,
+    #[error("invalid type for comparison")]
+    InvalidComparisonType,
+    /// The Go type names of both sides (`<nil>` for no value).
+    #[error("incompatible types for comparison: {0} and {1}")]
+    IncompatibleTypes(String, String),
+    /// Values of different kinds that are not basic: the first value (as `%s`) and its type,
+    /// the second's type and value (as Go's `%v`).
+    #[error("non-comparable types {first}: {first_type}, {second_type}: {second}")]
+    NonComparableTypes {
+        first: String,
+        first_type: String,
+        second_type: String,
+        second: String,
+    },
+    /// A map or slice compared: the value (as `%s`) and its type.
+    #[error("non-comparable type {value}: {type_name}")]
+    NonComparableType { value: String, type_name: String },
+    #[error("cannot index slice/array with nil")]
+    IndexWithNil,
+    #[error("cannot index slice/array with type {0}")]
+    IndexWithType(String),
+    #[error("index out of range: {0}")]
+    IndexOutOfRange(i64),
+    #[error("index of untyped nil")]
+    IndexOfUntypedNil,
+    #[error("index of nil pointer")]
+    IndexOfNilPointer,
+    #[error("reflect: string index out of range")]
+    StringIndexOutOfRange,
+    #[error("reflect: slice index out of range")]
+    SliceIndexOutOfRange,
+    /// A map indexed with a key of this type.
+    #[error("value has type {0}; should be string")]
+    MapKeyType(String),
+    #[error("can't index item of type {0}")]
+    CannotIndex(String),
+    #[error("slice of untyped nil")]
+    SliceOfUntypedNil,
+    #[error("too many slice indexes: {0}")]
+    TooManySliceIndexes(usize),
+    #[error("cannot 3-index slice a string")]
+    ThreeIndexString,
+    #[error("can't slice item of type {0}")]
+    CannotSlice(String),
+    #[error("invalid slice index: {0} > {1}")]
+    InvalidSliceIndex(usize, usize),
+}
+
 /// Go's `eq` builtin.
-fn builtin_eq(a: &Val, rest: &[Val]) -> Result<bool, String> {
+fn builtin_eq(a: &Val, rest: &[Val]) -> Result<bool, BuiltinError> {
     if rest.is_empty() {
-        return Err("missing argument for comparison".into());
+        return Err(BuiltinError::MissingComparisonArgument);
     }
     let ka = basic(a);
     for b in rest {
@@ -98,13 +152,12 @@ fn builtin_eq(a: &Val, rest: &[Val]) -> Result<bool, String> {
                     } else {
                         let (va, vb) = (a.as_ref().expect("valid"), b.as_ref().expect("valid"));
                         if va.kind() != vb.kind() {
-                            return Err(format!(
-                                "non-comparable types {}: {}, {}: {}",
-                                go_s(va),
-                                va.type_name(),
-                                vb.type_name(),
-                                vb.to_go_string()
-                            ));
+                            return Err(BuiltinError::NonComparableTypes {
+                                first: go_s(va),
+                                first_type: va.type_name().into_owned(),
+                                second_type: vb.type_name().into_owned(),
+                                second: vb.to_go_string(),
+                            });
                         }
                         if va.is_nil_slice() || vb.is_nil_slice() {
                             // Slices compare only by being nil.
@@ -121,11 +174,10 @@ fn builtin_eq(a: &Val, rest: &[Val]) -> Result<bool, String> {
                             | (Value::StrMap(_), _)
                             | (Value::Bytes(_), _) => {
                                 // Go names the argument compared with the first one.
-                                return Err(format!(
-                                    "non-comparable type {}: {}",
-                                    go_s(vb),
-                                    vb.type_name()
-                                ));
+                                return Err(BuiltinError::NonComparableType {
+                                    value: go_s(vb),
+                                    type_name: vb.type_name().into_owned(),
+                                });
                             }
                             (Value::Object(x), Value::Object(y)) => Arc::ptr_eq(x, y),
                             _ => false,
@@ -141,30 +193,30 @@ fn builtin_eq(a: &Val, rest: &[Val]) -> Result<bool, String> {
     Ok(false)
 }
 
-fn incompatible(a: &Val, b: &Val) -> String {
+fn incompatible(a: &Val, b: &Val) -> BuiltinError {
     let t = |v: &Val| {
         v.as_ref()
             .map(|x| x.type_name().into_owned())
             .unwrap_or_else(|| "<nil>".into())
     };
-    format!("incompatible types for comparison: {} and {}", t(a), t(b))
+    BuiltinError::IncompatibleTypes(t(a), t(b))
 }
 
 /// Go's `lt` builtin.
-fn builtin_lt(a: &Val, b: &Val) -> Result<bool, String> {
+fn builtin_lt(a: &Val, b: &Val) -> Result<bool, BuiltinError> {
     let ka = basic(a);
     if ka == Basic::Invalid {
-        return Err("invalid type for comparison".into());
+        return Err(BuiltinError::InvalidComparisonType);
     }
     let kb = basic(b);
     if kb == Basic::Invalid {
-        return Err("invalid type for comparison".into());
+        return Err(BuiltinError::InvalidComparisonType);
     }
     if ka != kb {
         return Err(incompatible(a, b));
     }
     Ok(match ka {
-        Basic::Bool => return Err("invalid type for comparison".into()),
+        Basic::Bool => return Err(BuiltinError::InvalidComparisonType),
         Basic::Int => as_int(a) < as_int(b),
         Basic::Float => as_float(a) < as_float(b),
         Basic::String => as_str(a) < as_str(b),
@@ -316,14 +368,14 @@ impl State<'_, '_> {
             "index" => {
                 want(1, true)?;
                 let v = self.eval_raw_args(dot, args, &final_)?;
-                builtin_index(&v[0], &v[1..]).map_err(|e| call_err(self, e))
+                builtin_index(&v[0], &v[1..]).map_err(|e| call_err(self, e.to_string()))
             }
             "slice" => {
                 want(1, true)?;
                 let v = self.eval_raw_args(dot, args, &final_)?;
                 builtin_slice(&v[0], &v[1..])
                     .map(Some)
-                    .map_err(|e| call_err(self, e))
+                    .map_err(|e| call_err(self, e.to_string()))
             }
             "print" | "println" => {
                 let v = self.eval_any_args(dot, args, &final_)?;
@@ -368,7 +420,7 @@ impl State<'_, '_> {
             "eq" | "ne" => {
                 want(1, true)?;
                 let v = self.eval_raw_args(dot, args, &final_)?;
-                let r = builtin_eq(&v[0], &v[1..]).map_err(|e| call_err(self, e))?;
+                let r = builtin_eq(&v[0], &v[1..]).map_err(|e| call_err(self, e.to_string()))?;
                 Ok(Some(Value::Bool(if name == "eq" { r } else { !r })))
             }
             "lt" | "le" | "gt" | "ge" => {
@@ -396,7 +448,7 @@ impl State<'_, '_> {
                         .map(|le| !le),
                 };
                 r.map(|x| Some(Value::Bool(x)))
-                    .map_err(|e| call_err(self, e))
+                    .map_err(|e| call_err(self, e.to_string()))
             }
             "call" => {
                 want(1, true)?;
@@ -422,56 +474,45 @@ impl State<'_, '_> {
     }
 }
 
-fn index_arg(v: &Val, cap: usize) -> Result<usize, String> {
+fn index_arg(v: &Val, cap: usize) -> Result<usize, BuiltinError> {
     let x = match v {
         Some(Value::Int(i)) | Some(Value::Int64(i)) => *i,
-        None | Some(Value::Nil) => return Err("cannot index slice/array with nil".into()),
-        Some(other) => {
-            return Err(format!(
-                "cannot index slice/array with type {}",
-                other.type_name()
-            ))
-        }
+        None | Some(Value::Nil) => return Err(BuiltinError::IndexWithNil),
+        Some(other) => return Err(BuiltinError::IndexWithType(other.type_name().into_owned())),
     };
     if x < 0 || x as u64 > cap as u64 {
-        return Err(format!("index out of range: {x}"));
+        return Err(BuiltinError::IndexOutOfRange(x));
     }
     Ok(x as usize)
 }
 
 /// Go's `index` builtin.
-fn builtin_index(item: &Val, indexes: &[Val]) -> Result<Val, String> {
+fn builtin_index(item: &Val, indexes: &[Val]) -> Result<Val, BuiltinError> {
     let mut item = match item {
-        None | Some(Value::Nil) => return Err("index of untyped nil".into()),
+        None | Some(Value::Nil) => return Err(BuiltinError::IndexOfUntypedNil),
         Some(v) => v.clone(),
     };
     for index in indexes {
         item = match &item {
-            Value::Nil => return Err("index of nil pointer".into()),
+            Value::Nil => return Err(BuiltinError::IndexOfNilPointer),
             Value::String(s) => {
                 let x = index_arg(index, s.len())?;
                 match s.as_bytes().get(x) {
                     Some(b) => Value::Int(*b as i64),
-                    None => return Err("reflect: string index out of range".into()),
+                    None => return Err(BuiltinError::StringIndexOutOfRange),
                 }
             }
             Value::Map(m) => match index {
                 Some(Value::String(k)) => m.get(k).unwrap_or(Value::Nil),
                 None | Some(Value::Nil) => Value::Nil,
                 Some(other) => {
-                    return Err(format!(
-                        "value has type {}; should be string",
-                        other.type_name()
-                    ));
+                    return Err(BuiltinError::MapKeyType(other.type_name().into_owned()));
                 }
             },
             Value::StrMap(m) => match index {
                 Some(Value::String(k)) => Value::str(m.get(&**k).map(String::as_str).unwrap_or("")),
                 Some(other) => {
-                    return Err(format!(
-                        "value has type {}; should be string",
-                        other.type_name()
-                    ))
+                    return Err(BuiltinError::MapKeyType(other.type_name().into_owned()))
                 }
                 None => Value::str(""),
             },
@@ -493,12 +534,12 @@ fn builtin_index(item: &Val, indexes: &[Val]) -> Result<Val, String> {
                             continue;
                         }
                     }
-                    return Err(format!("can't index item of type {}", other.type_name()));
+                    return Err(BuiltinError::CannotIndex(other.type_name().into_owned()));
                 };
                 let x = index_arg(index, list.len())?;
                 match list.get(x) {
                     Some(v) => v.clone(),
-                    None => return Err("reflect: slice index out of range".into()),
+                    None => return Err(BuiltinError::SliceIndexOutOfRange),
                 }
             }
         };
@@ -516,18 +557,18 @@ pub(super) fn container_data(o: &dyn rudder_value::Object) -> Option<Value> {
 }
 
 /// Go's `slice` builtin.
-fn builtin_slice(item: &Val, indexes: &[Val]) -> Result<Value, String> {
+fn builtin_slice(item: &Val, indexes: &[Val]) -> Result<Value, BuiltinError> {
     let item = match item {
-        None | Some(Value::Nil) => return Err("slice of untyped nil".into()),
+        None | Some(Value::Nil) => return Err(BuiltinError::SliceOfUntypedNil),
         Some(v) => v,
     };
     if indexes.len() > 3 {
-        return Err(format!("too many slice indexes: {}", indexes.len()));
+        return Err(BuiltinError::TooManySliceIndexes(indexes.len()));
     }
     let len = match item {
         Value::String(s) => {
             if indexes.len() == 3 {
-                return Err("cannot 3-index slice a string".into());
+                return Err(BuiltinError::ThreeIndexString);
             }
             s.len()
         }
@@ -535,17 +576,17 @@ fn builtin_slice(item: &Val, indexes: &[Val]) -> Result<Value, String> {
         Value::Strings(l) => l.len(),
         Value::Ints(l) => l.len(),
         Value::Bytes(l) => l.len(),
-        other => return Err(format!("can't slice item of type {}", other.type_name())),
+        other => return Err(BuiltinError::CannotSlice(other.type_name().into_owned())),
     };
     let mut idx = [0usize, len, len];
     for (i, x) in indexes.iter().enumerate() {
         idx[i] = index_arg(x, len)?;
     }
     if idx[0] > idx[1] {
-        return Err(format!("invalid slice index: {} > {}", idx[0], idx[1]));
+        return Err(BuiltinError::InvalidSliceIndex(idx[0], idx[1]));
     }
     if indexes.len() == 3 && idx[1] > idx[2] {
-        return Err(format!("invalid slice index: {} > {}", idx[1], idx[2]));
+        return Err(BuiltinError::InvalidSliceIndex(idx[1], idx[2]));
     }
     let (a, b) = (idx[0], idx[1]);
     Ok(match item {

@@ -66,6 +66,30 @@ impl Tok<'_> {
     }
 }
 
+/// Why the lexer stopped, worded as Go's lexer words it (`lex.go`'s `errorf` calls).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum LexError {
+    /// The source ended inside an action; the parser names where the action started.
+    #[error("unclosed action")]
+    UnclosedAction,
+    #[error("expected :=")]
+    ExpectedDeclare,
+    #[error("unterminated quoted string")]
+    UnterminatedString,
+    #[error("unterminated raw quoted string")]
+    UnterminatedRawString,
+    #[error("unterminated character constant")]
+    UnterminatedChar,
+    /// A quoted string whose escapes do not unquote (the string as written).
+    #[error("invalid syntax: {0}")]
+    InvalidString(String),
+    #[error("unrecognized character in action: {}", go_quote_rune(*.0))]
+    UnrecognizedChar(char),
+    /// The number as written, up to the end of the word.
+    #[error("bad number syntax: {0:?}")]
+    BadNumber(String),
+}
+
 pub(super) const KEYWORDS: &[&str] = &[
     "block", "break", "continue", "define", "else", "end", "if", "range", "nil", "template", "with",
 ];
@@ -117,7 +141,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// The next token inside an action. Errors carry Go's lexer messages.
-    pub(super) fn next(&mut self) -> Result<(usize, Tok<'a>), String> {
+    pub(super) fn next(&mut self) -> Result<(usize, Tok<'a>), LexError> {
         let start = self.pos;
         let rest = self.rest();
         if rest.starts_with(" -}}")
@@ -133,7 +157,7 @@ impl<'a> Lexer<'a> {
             return Ok((start, Tok::End(false)));
         }
         let Some(c) = self.peek() else {
-            return Err("unclosed action".into());
+            return Err(LexError::UnclosedAction);
         };
         if is_space(c) {
             while self.peek().is_some_and(is_space) {
@@ -154,7 +178,7 @@ impl<'a> Lexer<'a> {
             '=' => Tok::Assign,
             ':' => {
                 if self.peek() != Some('=') {
-                    return Err("expected :=".into());
+                    return Err(LexError::ExpectedDeclare);
                 }
                 self.pos += 1;
                 Tok::Declare
@@ -166,13 +190,11 @@ impl<'a> Lexer<'a> {
             '"' => {
                 loop {
                     match self.peek() {
-                        None | Some('\n') => return Err("unterminated quoted string".into()),
+                        None | Some('\n') => return Err(LexError::UnterminatedString),
                         Some('\\') => {
                             self.pos += 1;
                             match self.peek() {
-                                None | Some('\n') => {
-                                    return Err("unterminated quoted string".into())
-                                }
+                                None | Some('\n') => return Err(LexError::UnterminatedString),
                                 Some(e) => self.pos += e.len_utf8(),
                             }
                         }
@@ -187,21 +209,21 @@ impl<'a> Lexer<'a> {
                 // Only escapes can make a quoted string invalid; check them now (the value
                 // is made where the string is used).
                 if raw.contains('\\') {
-                    unquote(raw).map_err(|_| format!("invalid syntax: {raw}"))?;
+                    unquote(raw).map_err(|_| LexError::InvalidString(raw.to_string()))?;
                 }
                 Tok::Str(raw)
             }
             '`' => {
                 match self.rest().find('`') {
                     Some(i) => self.pos += i + 1,
-                    None => return Err("unterminated raw quoted string".into()),
+                    None => return Err(LexError::UnterminatedRawString),
                 }
                 Tok::RawStr(&self.src[start..self.pos])
             }
             '\'' => {
                 loop {
                     match self.peek() {
-                        None | Some('\n') => return Err("unterminated character constant".into()),
+                        None | Some('\n') => return Err(LexError::UnterminatedChar),
                         Some('\\') => {
                             self.pos += 1;
                             if let Some(e) = self.peek() {
@@ -241,17 +263,12 @@ impl<'a> Lexer<'a> {
                 self.skip_alnum();
                 Tok::Ident(&self.src[start..self.pos])
             }
-            c => {
-                return Err(format!(
-                    "unrecognized character in action: {}",
-                    go_quote_rune(c)
-                ))
-            }
+            c => return Err(LexError::UnrecognizedChar(c)),
         };
         Ok((start, tok))
     }
 
-    fn number(&mut self, start: usize) -> Result<(usize, Tok<'a>), String> {
+    fn number(&mut self, start: usize) -> Result<(usize, Tok<'a>), LexError> {
         let b = self.src.as_bytes();
         let mut i = self.pos;
         if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
@@ -305,7 +322,7 @@ impl<'a> Lexer<'a> {
             while j < b.len() && is_alnum(self.src[j..].chars().next().unwrap_or(' ')) {
                 j += self.src[j..].chars().next().map_or(1, char::len_utf8);
             }
-            return Err(format!("bad number syntax: {:?}", &self.src[start..j]));
+            return Err(LexError::BadNumber(self.src[start..j].to_string()));
         }
         self.pos = i;
         Ok((start, Tok::Number(&self.src[start..i])))

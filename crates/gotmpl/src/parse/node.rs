@@ -207,10 +207,24 @@ impl fmt::Display for Node {
     }
 }
 
+/// Why a number or character constant does not parse, worded as Go's parser words it
+/// (`parse/node.go`'s `newNumber`); each carries the constant as written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum NumberError {
+    #[error("malformed character constant: {0}")]
+    MalformedChar(String),
+    #[error("complex numbers are not supported: {0:?}")]
+    Complex(String),
+    #[error("integer overflow: {0:?}")]
+    IntegerOverflow(String),
+    #[error("illegal number syntax: {0:?}")]
+    Illegal(String),
+}
+
 /// Go's `strconv.UnquoteChar` of a character constant `'x'`: its rune value.
-fn unquote_char(raw: &str) -> Result<u32, String> {
+fn unquote_char(raw: &str) -> Result<u32, NumberError> {
     let inner = &raw[1..raw.len() - 1];
-    let err = || format!("malformed character constant: {raw}");
+    let err = || NumberError::MalformedChar(raw.to_string());
     if let Some(esc) = inner.strip_prefix('\\') {
         let v = match esc {
             "a" => 7,
@@ -275,7 +289,7 @@ fn parse_go_int(text: &str) -> Option<i128> {
     Some(if neg { -v } else { v })
 }
 
-pub(super) fn parse_number(text: &str, is_char: bool) -> Result<Number, String> {
+pub(super) fn parse_number(text: &str, is_char: bool) -> Result<Number, NumberError> {
     let mut n = Number {
         text: text.to_string(),
         is_int: false,
@@ -296,7 +310,7 @@ pub(super) fn parse_number(text: &str, is_char: bool) -> Result<Number, String> 
         return Ok(n);
     }
     if text.ends_with('i') {
-        return Err(format!("complex numbers are not supported: {text:?}"));
+        return Err(NumberError::Complex(text.to_string()));
     }
     if let Some(v) = parse_go_int(text) {
         if v >= 0 && v <= u64::MAX as i128 {
@@ -323,7 +337,7 @@ pub(super) fn parse_number(text: &str, is_char: bool) -> Result<Number, String> 
         };
         if let Some(f) = parsed.filter(|f| f.is_finite()) {
             if !text.contains(['.', 'e', 'E', 'p', 'P']) {
-                return Err(format!("integer overflow: {text:?}"));
+                return Err(NumberError::IntegerOverflow(text.to_string()));
             }
             n.is_float = true;
             n.float = f;
@@ -338,7 +352,7 @@ pub(super) fn parse_number(text: &str, is_char: bool) -> Result<Number, String> 
         }
     }
     if !n.is_int && !n.is_uint && !n.is_float {
-        return Err(format!("illegal number syntax: {text:?}"));
+        return Err(NumberError::Illegal(text.to_string()));
     }
     Ok(n)
 }
@@ -419,7 +433,10 @@ mod tests {
         assert!(n.is_int && n.is_float && n.int == 1000);
         let n = parse_number("1.5", false).unwrap();
         assert!(!n.is_int && n.is_float);
-        assert!(parse_number("99999999999999999999", false).is_err());
+        assert_eq!(
+            parse_number("99999999999999999999", false).unwrap_err(),
+            NumberError::IntegerOverflow("99999999999999999999".into())
+        );
         let n = parse_number("'a'", true).unwrap();
         assert_eq!(n.int, 97);
     }

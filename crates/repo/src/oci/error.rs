@@ -162,8 +162,8 @@ pub enum Error {
     #[error("strict mode enabled, ref basename and tag must match the chart name and version")]
     StrictMode,
     /// A version constraint that does not parse (Masterminds/semver's text).
-    #[error("{0}")]
-    Constraint(String),
+    #[error(transparent)]
+    Constraint(rudder_semver::ConstraintError),
     /// A version that is not the reference's own tag.
     #[error("chart reference and version mismatch: {version} is not {tag}")]
     VersionMismatch { version: String, tag: String },

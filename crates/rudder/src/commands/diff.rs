@@ -280,7 +280,7 @@ pub fn upgrade_plan(
     let text = outcome
         .report
         .render(&opts.read.diff)
-        .map_err(Error::message)?;
+        .map_err(Error::typed)?;
     Ok(if outcome.report.seen_changes {
         text
     } else {
@@ -314,7 +314,7 @@ pub fn drift_section(cluster: &rel::Cluster, name: &str) -> Result<String, Error
     let body = if outcome.report.entries.is_empty() {
         "none: every object is as the release applied it\n".to_string()
     } else {
-        outcome.report.render(&read.diff).map_err(Error::message)?
+        outcome.report.render(&read.diff).map_err(Error::typed)?
     };
     Ok(format!("DRIFT:\n{body}"))
 }
@@ -444,7 +444,7 @@ pub fn run(command: DiffCommand, settings: &Settings, out: &mut dyn Write) -> Re
     for w in outcome.warnings.iter().chain(&outcome.report.warnings) {
         eprintln!("{w}");
     }
-    let text = outcome.report.render(&read.diff).map_err(Error::message)?;
+    let text = outcome.report.render(&read.diff).map_err(Error::typed)?;
     out.write_all(text.as_bytes()).map_err(Error::io)?;
     if common.detailed_exitcode && outcome.report.seen_changes {
         out.flush().map_err(Error::io)?;

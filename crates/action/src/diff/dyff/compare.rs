@@ -5,6 +5,28 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::nodes::*;
 
+/// Why dyff could not compare two streams (dyff's wording).
+#[derive(Debug, thiserror::Error)]
+pub enum DyffError {
+    /// A side's manifests do not read as YAML (`old` or `new`, and the reader's message).
+    #[error("reading the {side} manifests: {message}")]
+    Read { side: &'static str, message: String },
+    #[error("provided node is not a mapping node")]
+    NotAMapping,
+    /// A Kubernetes object without this key.
+    #[error("no key {0:?} found")]
+    NoKey(String),
+    /// A list entry without the identifying field.
+    #[error("no key {0:?} found in map")]
+    NoMapKey(String),
+    #[error("failed to identify name: {0}")]
+    Unidentified(#[source] Box<DyffError>),
+    #[error("not a valid boolean value: '{0}'")]
+    NotABool(String),
+    #[error("comparing YAMLs with a different number of documents is currently not supported")]
+    DocumentCounts,
+}
+
 /// Which stream a path's document belongs to.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum Side {
@@ -76,15 +98,15 @@ pub(super) enum Identifier {
 }
 
 impl Identifier {
-    pub(super) fn name(&self, node: &Node) -> Result<String, String> {
+    pub(super) fn name(&self, node: &Node) -> Result<String, DyffError> {
         match self {
             Identifier::Field(field) => match node {
                 Node::Mapping(pairs) => pairs
                     .iter()
                     .find(|p| p.key == *field)
                     .map(|p| p.value.value().to_string())
-                    .ok_or_else(|| format!("no key {field:?} found in map")),
-                _ => Err(format!("no key {field:?} found in map")),
+                    .ok_or_else(|| DyffError::NoMapKey(field.to_string())),
+                _ => Err(DyffError::NoMapKey(field.to_string())),
             },
             Identifier::Kubernetes => kubernetes_name(node),
         }
@@ -103,17 +125,19 @@ impl Identifier {
 }
 
 /// dyff's `k8sItemIdentifier.Name`: `apiVersion/kind[/namespace]/name`.
-pub(super) fn kubernetes_name(node: &Node) -> Result<String, String> {
+pub(super) fn kubernetes_name(node: &Node) -> Result<String, DyffError> {
     if !matches!(node, Node::Mapping(_)) {
-        return Err("provided node is not a mapping node".into());
+        return Err(DyffError::NotAMapping);
     }
-    let field = |n: &Node, k: &str| -> Result<String, String> {
+    let field = |n: &Node, k: &str| -> Result<String, DyffError> {
         n.get(k)
             .map(|v| v.value().to_string())
-            .ok_or_else(|| format!("no key {k:?} found"))
+            .ok_or_else(|| DyffError::NoKey(k.to_string()))
     };
     let mut parts = vec![field(node, "apiVersion")?, field(node, "kind")?];
-    let metadata = node.get("metadata").ok_or("no key \"metadata\" found")?;
+    let metadata = node
+        .get("metadata")
+        .ok_or_else(|| DyffError::NoKey("metadata".into()))?;
     if let Ok(namespace) = field(metadata, "namespace") {
         parts.push(namespace);
     }
@@ -132,7 +156,7 @@ impl Compare {
         path: &Path,
         from: &Node,
         to: &Node,
-    ) -> Result<Vec<Difference>, String> {
+    ) -> Result<Vec<Difference>, DyffError> {
         if from.shape() != to.shape() {
             return Ok(modification(path, from, to));
         }
@@ -157,7 +181,7 @@ impl Compare {
         path: &Path,
         from: &[Pair],
         to: &[Pair],
-    ) -> Result<Vec<Difference>, String> {
+    ) -> Result<Vec<Difference>, DyffError> {
         let mut result = Vec::new();
         let mut removals = Vec::new();
         for pair in from {
@@ -207,7 +231,7 @@ impl Compare {
         path: &Path,
         from: &[Node],
         to: &[Node],
-    ) -> Result<Vec<Difference>, String> {
+    ) -> Result<Vec<Difference>, DyffError> {
         if from.is_empty() && to.is_empty() {
             return Ok(Vec::new());
         }
@@ -294,13 +318,13 @@ impl Compare {
         id: &Identifier,
         from: &[Node],
         to: &[Node],
-    ) -> Result<Vec<Difference>, String> {
+    ) -> Result<Vec<Difference>, DyffError> {
         let (mut result, mut removals, mut additions) = (Vec::new(), Vec::new(), Vec::new());
         let (mut from_names, mut to_names) = (Vec::new(), Vec::new());
         for entry in from {
             let name = id
                 .name(entry)
-                .map_err(|e| format!("failed to identify name: {e}"))?;
+                .map_err(|e| DyffError::Unidentified(Box::new(e)))?;
             match id.find(to, &name) {
                 Some(other) => {
                     result.extend(self.objects(
@@ -316,7 +340,7 @@ impl Compare {
         for entry in to {
             let name = id
                 .name(entry)
-                .map_err(|e| format!("failed to identify name: {e}"))?;
+                .map_err(|e| DyffError::Unidentified(Box::new(e)))?;
             match id.find(from, &name) {
                 Some(_) => to_names.push(name),
                 None => additions.push(entry.clone()),
@@ -344,7 +368,7 @@ impl Compare {
         path: &Path,
         from: &[Node],
         to: &[Node],
-    ) -> Result<Vec<Difference>, String> {
+    ) -> Result<Vec<Difference>, DyffError> {
         if from.len() == 1 && to.len() == 1 {
             return self.objects(&path.with(Element::Index(0)), &from[0], &to[0]);
         }
@@ -451,7 +475,7 @@ pub(super) fn whitespace_only_change(from: &str, to: &str) -> bool {
     from.trim_matches([' ', '\n']) == to.trim_matches([' ', '\n'])
 }
 
-pub(super) fn to_bool(s: &str) -> Result<bool, String> {
+pub(super) fn to_bool(s: &str) -> Result<bool, DyffError> {
     match s {
         "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
             Ok(true)
@@ -459,7 +483,7 @@ pub(super) fn to_bool(s: &str) -> Result<bool, String> {
         "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
             Ok(false)
         }
-        _ => Err(format!("not a valid boolean value: '{s}'")),
+        _ => Err(DyffError::NotABool(s.to_string())),
     }
 }
 
@@ -476,7 +500,7 @@ pub(super) struct Streams {
 pub(super) fn compare_streams(
     from: Vec<Node>,
     to: Vec<Node>,
-) -> Result<(Streams, Vec<Difference>), String> {
+) -> Result<(Streams, Vec<Difference>), DyffError> {
     let cmp = Compare {
         non_standard_identifier_threshold: 3,
     };
@@ -496,10 +520,7 @@ pub(super) fn compare_streams(
         return Ok((streams, diffs));
     }
     if from.len() != to.len() {
-        return Err(
-            "comparing YAMLs with a different number of documents is currently not supported"
-                .into(),
-        );
+        return Err(DyffError::DocumentCounts);
     }
     let mut diffs = Vec::new();
     for (i, (f, t)) in from.iter().zip(&to).enumerate() {
@@ -520,7 +541,7 @@ pub(super) fn compare_streams(
 }
 
 /// dyff's `documentNodes`: documents matched by their Kubernetes names.
-pub(super) fn documents(cmp: &Compare, s: &Streams) -> Result<Vec<Difference>, String> {
+pub(super) fn documents(cmp: &Compare, s: &Streams) -> Result<Vec<Difference>, DyffError> {
     let index = |names: &[String]| -> HashMap<String, usize> {
         names
             .iter()

@@ -51,18 +51,21 @@ fn streams(entries: &[Entry]) -> (Vec<String>, Vec<String>) {
     (old, new)
 }
 
+/// A dyff failure, as helm-diff prints it.
+#[derive(Debug, thiserror::Error)]
+#[error("dyff: {0}")]
+pub struct Error(#[source] DyffError);
+
 /// The dyff report of a diff's entries.
-pub fn render(entries: &[Entry], opts: &DiffOptions) -> Result<String, String> {
+pub fn render(entries: &[Entry], opts: &DiffOptions) -> Result<String, Error> {
     let (old, new) = streams(entries);
-    let read = |docs: &[String], side: &str| -> Result<Vec<Node>, String> {
+    let read = |docs: &[String], side: &'static str| -> Result<Vec<Node>, Error> {
         docs.iter()
-            .map(|d| {
-                read_document(d).map_err(|e| format!("dyff: reading the {side} manifests: {e}"))
-            })
+            .map(|d| read_document(d).map_err(|message| Error(DyffError::Read { side, message })))
             .collect()
     };
     let (from, to) = (read(&old, "old")?, read(&new, "new")?);
-    let (streams, diffs) = compare_streams(from, to).map_err(|e| format!("dyff: {e}"))?;
+    let (streams, diffs) = compare_streams(from, to).map_err(Error)?;
     let writer = Writer {
         paint: Paint { on: opts.color },
         width: opts.terminal_width,

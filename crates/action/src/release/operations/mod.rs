@@ -233,7 +233,7 @@ fn render(
         }),
         ..Engine::default()
     };
-    let mut files = engine.render(chart, &top).map_err(Error::message)?;
+    let mut files = engine.render(chart, &top).map_err(Error::typed)?;
     // Helm's renderResources (whose map order makes the subcharts' order random; here it is
     // by path).
     let notes_path = format!("{}/templates/NOTES.txt", chart.name());
@@ -253,7 +253,7 @@ fn render(
     let mut logs = Vec::new();
     let sorted = sort_manifests(files.iter(), &mut logs);
     opts.log.emit_all(logs);
-    let (hooks, manifests) = sorted.map_err(Error::message)?;
+    let (hooks, manifests) = sorted.map_err(Error::typed)?;
     let mut manifest = String::new();
     for m in &manifests {
         manifest.push_str(&crate::template::manifest_block(m, opts.hide_secret));

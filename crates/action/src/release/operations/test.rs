@@ -75,17 +75,47 @@ pub fn test(cluster: &Cluster, name: &str, opts: &TestOptions) -> Result<TestRep
     cleanup.run(kube);
     rel.hooks = skipped.into_iter().chain(running).collect();
     let stored = storage.update(&rel);
-    let error = match (outcome, logs.as_ref().err(), stored) {
+    let (logs, logs_error) = match logs {
+        Ok(logs) => (logs, None),
+        Err(e) => (String::new(), Some(e)),
+    };
+    let error = match (outcome, logs_error, stored) {
         (Err(e), _, _) => Some(e),
-        (Ok(()), Some(e), _) => Some(Error::message(e.clone())),
+        (Ok(()), Some(e), _) => Some(Error::typed(e)),
         (Ok(()), None, Err(e)) => Some(Error::message(e.to_string())),
         _ => None,
     };
     Ok(TestReport {
         release: rel,
-        logs: logs.unwrap_or_default(),
+        logs,
         error,
     })
+}
+
+/// Why `test --logs` could not collect the logs (Helm's wording).
+#[derive(Debug, thiserror::Error)]
+enum PodLogsError {
+    #[error("unable to get pod {0}: not found")]
+    PodMissing(String),
+    #[error("unable to get pod {pod}: {source}")]
+    Pod {
+        pod: String,
+        #[source]
+        source: rudder_kube::Error,
+    },
+    /// Every container whose logs could not be read, one line each.
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Containers(Vec<ContainerLogsError>),
+}
+
+/// One container whose logs could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("unable to get logs for pod {pod}, container {container}: {source}")]
+struct ContainerLogsError {
+    pod: String,
+    container: String,
+    #[source]
+    source: rudder_kube::Error,
 }
 
 /// The logs of every container of the test pods, by hook weight, as `helm test --logs`
@@ -94,7 +124,7 @@ fn test_pod_logs(
     kube: &rudder_kube::Kube,
     namespace: &str,
     hooks: &[rudder_storage::Hook],
-) -> Result<String, String> {
+) -> Result<String, PodLogsError> {
     let mut ordered: Vec<&rudder_storage::Hook> = hooks
         .iter()
         .filter(|h| h.kind == "Pod" && h.events.iter().any(|e| e == "test"))
@@ -111,8 +141,13 @@ fn test_pod_logs(
         };
         let live = match kube.get(&pod) {
             Ok(Some(live)) => live,
-            Ok(None) => return Err(format!("unable to get pod {}: not found", h.name)),
-            Err(e) => return Err(format!("unable to get pod {}: {e}", h.name)),
+            Ok(None) => return Err(PodLogsError::PodMissing(h.name.clone())),
+            Err(source) => {
+                return Err(PodLogsError::Pod {
+                    pod: h.name.clone(),
+                    source,
+                })
+            }
         };
         let containers = live["spec"]["initContainers"]
             .as_array()
@@ -125,16 +160,17 @@ fn test_pod_logs(
                 Ok(text) => {
                     out.push_str(&format!("POD LOGS: {} ({container})\n{text}\n", h.name));
                 }
-                Err(e) => errors.push(format!(
-                    "unable to get logs for pod {}, container {container}: {e}",
-                    h.name
-                )),
+                Err(source) => errors.push(ContainerLogsError {
+                    pod: h.name.clone(),
+                    container: container.to_string(),
+                    source,
+                }),
             }
         }
     }
     if errors.is_empty() {
         Ok(out)
     } else {
-        Err(errors.join("\n"))
+        Err(PodLogsError::Containers(errors))
     }
 }
