@@ -304,80 +304,66 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
     // most of a chart's loading time); an error from it still comes first wherever Helm,
     // which parses it in file order, would have stopped at it.
     let mut values_files: Vec<File> = Vec::new();
-    for f in files {
-        c.raw.push(f.clone());
-        let text = || String::from_utf8_lossy(&f.data).into_owned();
-        let earlier_values_error = |e: LoadError, values_files: &[File]| {
-            parse_values_files(values_files).err().unwrap_or(e)
-        };
-        match f.name.as_str() {
-            "Chart.yaml" => {}
-            "Chart.lock" => {
-                c.lock = Some(
-                    parse_lock(&text(), "Chart.lock")
-                        .map_err(|e| earlier_values_error(e, &values_files))?,
-                )
-            }
-            "values.yaml" => values_files.push(f),
-            "values.schema.json" => c.schema = Some(f.data.to_vec()),
-            // Helm v2's dependency files: still read (into the chart's metadata, as Helm
-            // does), with a warning when the chart is past apiVersion v1.
-            "requirements.yaml" => {
-                has_metadata = true;
-                if c.metadata.api_version != "v1" {
-                    c.load_logs.push(LogRecord::info(
+    let sort_files = || -> Result<(), LoadError> {
+        for f in files {
+            c.raw.push(f.clone());
+            let text = || String::from_utf8_lossy(&f.data).into_owned();
+            match f.name.as_str() {
+                "Chart.yaml" => {}
+                "Chart.lock" => c.lock = Some(parse_lock(&text(), "Chart.lock")?),
+                "values.yaml" => values_files.push(f),
+                "values.schema.json" => c.schema = Some(f.data.to_vec()),
+                // Helm v2's dependency files: still read (into the chart's metadata, as Helm
+                // does), with a warning when the chart is past apiVersion v1.
+                "requirements.yaml" => {
+                    has_metadata = true;
+                    if c.metadata.api_version != "v1" {
+                        c.load_logs.push(LogRecord::info(
                         "Warning: Dependencies are handled in Chart.yaml since apiVersion \"v2\". We recommend migrating dependencies to Chart.yaml.",
                     ));
+                    }
+                    c.metadata
+                        .merge_yaml(&text())
+                        .map_err(|e| err(format!("cannot load requirements.yaml: {e}")))?;
+                    if c.metadata.api_version == "v1" {
+                        c.files.push(f);
+                    }
                 }
-                c.metadata.merge_yaml(&text()).map_err(|e| {
-                    earlier_values_error(
-                        err(format!("cannot load requirements.yaml: {e}")),
-                        &values_files,
-                    )
-                })?;
-                if c.metadata.api_version == "v1" {
-                    c.files.push(f);
-                }
-            }
-            "requirements.lock" => {
-                c.lock = Some(
-                    parse_lock(&text(), "requirements.lock")
-                        .map_err(|e| earlier_values_error(e, &values_files))?,
-                );
-                if c.metadata.api_version != "v1" {
-                    c.load_logs.push(LogRecord::info(
+                "requirements.lock" => {
+                    c.lock = Some(parse_lock(&text(), "requirements.lock")?);
+                    if c.metadata.api_version != "v1" {
+                        c.load_logs.push(LogRecord::info(
                         "Warning: Dependency locking is handled in Chart.lock since apiVersion \"v2\". We recommend migrating to Chart.lock.",
                     ));
+                    }
+                    if c.metadata.api_version == "v1" {
+                        c.files.push(f);
+                    }
                 }
-                if c.metadata.api_version == "v1" {
-                    c.files.push(f);
+                name if name.starts_with("templates/") => c.templates.push(f),
+                name if name.starts_with("charts/") => {
+                    if name.ends_with(".prov") {
+                        c.files.push(f);
+                        continue;
+                    }
+                    let rest = &name["charts/".len()..];
+                    let sub = rest.split('/').next().unwrap_or(rest).to_string();
+                    subcharts.entry(sub).or_default().push(File {
+                        name: rest.to_string(),
+                        data: f.data,
+                    });
                 }
+                _ => c.files.push(f),
             }
-            name if name.starts_with("templates/") => c.templates.push(f),
-            name if name.starts_with("charts/") => {
-                if name.ends_with(".prov") {
-                    c.files.push(f);
-                    continue;
-                }
-                let rest = &name["charts/".len()..];
-                let sub = rest.split('/').next().unwrap_or(rest).to_string();
-                subcharts.entry(sub).or_default().push(File {
-                    name: rest.to_string(),
-                    data: f.data,
-                });
-            }
-            _ => c.files.push(f),
         }
-    }
-    if !has_metadata {
-        return Err(parse_values_files(&values_files)
-            .err()
-            .unwrap_or_else(|| err("Chart.yaml file is missing")));
-    }
-    if let Err(e) = c.metadata.validate() {
-        return Err(parse_values_files(&values_files)
-            .err()
-            .unwrap_or_else(|| err(e.to_string())));
+        if !has_metadata {
+            return Err(err("Chart.yaml file is missing"));
+        }
+        c.metadata.validate().map_err(|e| err(e.to_string()))
+    };
+    if let Err(e) = sort_files() {
+        // The values.yaml files read before the failure come first in Helm's loader.
+        return Err(parse_values_files(&values_files).err().unwrap_or(e));
     }
     let subcharts: Vec<(String, Vec<File>)> = subcharts
         .into_iter()
