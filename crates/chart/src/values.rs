@@ -273,13 +273,9 @@ pub fn coalesce_values(
     Ok(coalesced(chart, user, false, logs)?.deep_clone())
 }
 
-/// Helm's `MergeValues` (coalescing that keeps `null`s), used for import-values.
-pub fn merge_values(chart: &Chart, user: &Value, logs: &mut Logs) -> Result<Value, CoalesceError> {
-    Ok(coalesced(chart, user, true, logs)?.deep_clone())
-}
-
 /// Coalesced values that share every map they do not change with the chart's and the
-/// user's values: for reading, or for values that stay inside this module.
+/// user's values: for reading, or for values that stay inside this module. With `merge`,
+/// Helm's `MergeValues` (coalescing that keeps `null`s), which import-values uses.
 fn coalesced(
     chart: &Chart,
     user: &Value,
