@@ -18,7 +18,12 @@ fn main() {
         while lo + 1 < hi {
             let mid = (lo + hi) / 2;
             let t: String = lines[..mid].concat();
-            if matches!(rudder_value::yaml::check_block_subset(&t), Ok(true)) {
+            // A prefix of only comments and blank lines has no document to read yet.
+            let empty = t.lines().all(|l| {
+                let l = l.trim_start_matches(' ');
+                l.is_empty() || l.starts_with('#')
+            });
+            if empty || matches!(rudder_value::yaml::check_block_subset(&t), Ok(true)) {
                 lo = mid
             } else {
                 hi = mid

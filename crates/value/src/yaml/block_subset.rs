@@ -7,9 +7,10 @@
 //! `rudder template` on large charts (every rendered manifest is read back for its head).
 //! This reader accepts only a conservative subset whose meaning is unambiguous: block
 //! mappings and sequences indented with spaces, plain scalars on one line, single- or
-//! double-quoted scalars on one line without escapes, literal block scalars, one-line flow
-//! collections of such scalars, plus comments. Anything else (multi-line flow collections,
-//! folded scalars, anchors, aliases, tags, multi-line scalars,
+//! double-quoted scalars on one line without escapes, literal and folded block scalars,
+//! one-line flow collections of such scalars (after their key or on the next line), plus
+//! comments; a text of only comments has no document. Anything else (multi-line flow
+//! collections, anchors, aliases, tags, multi-line scalars,
 //! several documents, tabs, non-ASCII text, control characters, bad indentation) makes it
 //! give up and leave the text to libyaml, so it never has to know how libyaml reports an
 //! error.
@@ -77,7 +78,16 @@ fn parse_with(text: &str, keep_top: Option<&[&str]>) -> Option<Vec<Node>> {
             row,
         });
     }
-    let first_indent = lines.first()?.indent;
+    let Some(first) = lines.first() else {
+        // Only comments and blank lines (a template that rendered nothing but its licence
+        // header): no document at all. A bare `---` opens one, which is left to libyaml.
+        return if document_started {
+            None
+        } else {
+            Some(Vec::new())
+        };
+    };
+    let first_indent = first.indent;
     let mut reader = Reader {
         rows,
         last_row_unterminated,
@@ -291,10 +301,10 @@ impl<'a> Reader<'a> {
     /// `header`, inside a collection indented by `indent`. Its indentation is that of its
     /// first non-blank line; blank lines are line breaks; it ends at the first non-blank line
     /// indented less. Folding joins two lines with one space when no blank line is between
-    /// them, and otherwise drops the first line break (libyaml's
-    /// `yaml_parser_scan_block_scalar`). Explicit indentation indicators, folded lines
-    /// indented deeper than the first (kept unfolded by YAML) and the rarer corners (no
-    /// content, leading blank lines indented deeper than the content) are left to libyaml.
+    /// them, and otherwise drops the first line break, but never next to a line indented
+    /// deeper than the block (libyaml's `yaml_parser_scan_block_scalar`). Explicit
+    /// indentation indicators and the rarer corners (no content, leading blank lines indented
+    /// deeper than the content) are left to libyaml.
     fn block_scalar(&mut self, header: &str, indent: usize, style: Style) -> Option<Node> {
         let (chomp, after) = match header.as_bytes().get(1) {
             Some(b'-') => (Chomp::Strip, &header[2..]),
@@ -318,6 +328,9 @@ impl<'a> Reader<'a> {
         }
         let mut text = String::new();
         let mut breaks_after_content = 0;
+        // Whether the last line with content was indented deeper than the block (libyaml's
+        // `leading_blank`): folding never joins such a line to its neighbours.
+        let mut last_deeper = false;
         let mut end = start;
         while end < self.rows.len() {
             let row = self.rows[end];
@@ -326,12 +339,12 @@ impl<'a> Reader<'a> {
             if is_blank(row) && row.len() <= block_indent {
                 breaks_after_content += breaks;
             } else if spaces(row) >= block_indent {
+                let deeper = spaces(row) > block_indent;
+                let folds = style == Style::Folded && !text.is_empty() && !last_deeper && !deeper;
+                last_deeper = deeper;
                 match style {
-                    Style::Folded if spaces(row) > block_indent => return None,
-                    Style::Folded if !text.is_empty() && breaks_after_content == 1 => {
-                        text.push(' ')
-                    }
-                    Style::Folded if !text.is_empty() => {
+                    _ if folds && breaks_after_content == 1 => text.push(' '),
+                    _ if folds => {
                         for _ in 1..breaks_after_content {
                             text.push('\n');
                         }
@@ -372,6 +385,10 @@ impl<'a> Reader<'a> {
     /// sequence at the mapping's own indentation.
     fn nested_value(&mut self, indent: usize, in_mapping: bool) -> Option<Node> {
         match self.lines.get(self.pos).copied() {
+            // A one-line flow collection on the next line (`resources:` then `  {}`).
+            Some(next) if next.indent > indent && next.text.starts_with(['{', '[']) => {
+                self.value(next.text, indent)
+            }
             Some(next) if next.indent > indent => self.block(next.indent),
             Some(next) if in_mapping && next.indent == indent && is_sequence_item(next.text) => {
                 self.depth += 1;

@@ -435,6 +435,19 @@ mod block_subset {
             "a: > # c\n  x\n",
             "a: >\n  x",
             "# \u{2019}curly\u{2019} quotes, caf\u{e9}, \u{1f600}\na: 1 # c\n  # \u{a0}indented\nb: |\n  # \u{e9} is content here\n",
+            // No document: an empty text, or only comments (a template that rendered only
+            // its licence header).
+            "",
+            "# only a comment\n",
+            "#\n# Licensed\n#\n\n# note\n  # indented\n",
+            // Folded lines indented deeper than the block are kept, with their line breaks.
+            "a: >\n  x\n    deeper\n  y\n",
+            "- >-\n  sleep 3;\n    if x; then\n      y;\n    fi\n  z\n  w\n",
+            "a: >\n  x\n\n    deeper\n\n  y\n  z\n",
+            "a: >+\n  x\n    deeper last\n\n",
+            "a: >\n  x\n     \n  y\n",
+            // A one-line flow collection on the line after its key or dash.
+            "resources:\n  {}\nb:\n    [x, y] # c\nc:\n- \n  {a: 1}\n",
         ];
         for text in read {
             assert!(agrees(text), "not read by the fast reader: {text:?}");
@@ -444,10 +457,10 @@ mod block_subset {
     #[test]
     fn leaves_everything_else_to_libyaml() {
         let left = [
-            "",
-            "# only a comment\n",
             "plain\n",
-            "a: >\n  x\n    deeper\n  y\n",
+            "---\n# only a comment\n",
+            "a:\n  {}\n  b: 1\n",
+            "a:\n  {} x\n",
             "a: >\n   \n  x\n",
             "# line\u{2028}separator\na: 1\n",
             "# next line\u{85}a: 1\n",
