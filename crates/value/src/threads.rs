@@ -11,9 +11,12 @@
 pub const WORK_STACK: usize = 1 << 30;
 
 /// `items.iter().map(f).collect()`, on up to `max_threads` threads when the items' total
-/// `size` is large: one more thread per `size_per_thread`. Items are split into contiguous
-/// runs of about equal size; the calling thread takes the first. A thread that cannot be
-/// started leaves its run to the calling thread.
+/// `size` is large: one more thread per `size_per_thread`. Items are cut into contiguous
+/// chunks, several per thread, that the threads (the calling one among them) claim one at a
+/// time: the cost of an item is not proportional to its size (a template of long text
+/// parses faster per byte than one of dense actions), so fixed equal shares left one thread
+/// working long after the other had finished. A thread that cannot be started leaves its
+/// chunks to the others.
 pub fn map_in_order<T: Sync, R: Send>(
     items: &[T],
     size: impl Fn(&T) -> usize,
@@ -21,6 +24,9 @@ pub fn map_in_order<T: Sync, R: Send>(
     max_threads: usize,
     f: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
+    /// Chunks per thread: enough to even out the threads' finishing times, few enough that
+    /// claiming one costs nothing next to its work.
+    const CHUNKS_PER_THREAD: usize = 4;
     let total: usize = items.iter().map(&size).sum();
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -30,41 +36,55 @@ pub fn map_in_order<T: Sync, R: Send>(
     if threads == 1 {
         return items.iter().map(f).collect();
     }
-    let share = total.div_ceil(threads);
-    let mut runs: Vec<&[T]> = Vec::with_capacity(threads);
-    let (mut start, mut run_size) = (0, 0);
+    let share = total.div_ceil(threads * CHUNKS_PER_THREAD).max(1);
+    let mut chunks: Vec<&[T]> = Vec::with_capacity(threads * CHUNKS_PER_THREAD + 1);
+    let (mut start, mut chunk_size) = (0, 0);
     for (i, item) in items.iter().enumerate() {
-        run_size += size(item);
-        if run_size >= share && runs.len() + 1 < threads {
-            runs.push(&items[start..=i]);
-            (start, run_size) = (i + 1, 0);
+        chunk_size += size(item);
+        if chunk_size >= share {
+            chunks.push(&items[start..=i]);
+            (start, chunk_size) = (i + 1, 0);
         }
     }
-    runs.push(&items[start..]);
-    let f = &f;
-    let map_run = move |run: &[T]| run.iter().map(f).collect::<Vec<R>>();
+    if start < items.len() {
+        chunks.push(&items[start..]);
+    }
+    // A mutex per chunk only to hand its results across threads (`R` need not be `Sync`);
+    // each is locked once, by the thread that mapped the chunk.
+    let results: Vec<std::sync::Mutex<Option<Vec<R>>>> =
+        chunks.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || loop {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(chunk) = chunks.get(i) else { break };
+        let mapped = chunk.iter().map(&f).collect();
+        *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(mapped);
+    };
     std::thread::scope(|scope| {
-        let others: Vec<_> = runs[1..]
-            .iter()
-            .map(|&run| {
-                let spawned = std::thread::Builder::new()
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| {
+                std::thread::Builder::new()
                     .stack_size(WORK_STACK)
-                    .spawn_scoped(scope, move || map_run(run));
-                (run, spawned)
+                    .spawn_scoped(scope, work)
+                    .ok()
             })
             .collect();
-        let mut all = map_run(runs[0]);
-        for (run, spawned) in others {
-            match spawned {
-                Ok(handle) => match handle.join() {
-                    Ok(results) => all.extend(results),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                },
-                Err(_) => all.extend(map_run(run)),
+        work();
+        for helper in helpers {
+            if let Err(panic) = helper.join() {
+                std::panic::resume_unwind(panic);
             }
         }
-        all
-    })
+    });
+    results
+        .into_iter()
+        .flat_map(|chunk| {
+            chunk
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every chunk is claimed and mapped")
+        })
+        .collect()
 }
 
 #[cfg(test)]
