@@ -482,37 +482,15 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
     let parent = c.name().to_string();
     // Archived subcharts are independent gunzip + tar + YAML work, and so are large folder
     // subcharts (whose values.yaml files are most of their cost): with more than one such,
-    // each subchart is loaded on its own thread. Results are taken in name order, so the
-    // first error is the one a sequential load reports.
+    // they and the chart's own values.yaml are shared out over the cores. Results are taken
+    // in name order, so the first error is the one a sequential load reports.
     let heavy = subcharts
         .iter()
         .filter(|(n, files)| is_archive_name(n) || files_size(files) > HEAVY_SUBCHART)
         .count();
     let (values, loaded): (_, Vec<Result<Chart, LoadError>>) =
         if heavy > 0 && heavy + usize::from(files_size(&values_files) > HEAVY_SUBCHART) > 1 {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = subcharts
-                    .into_iter()
-                    .map(|(n, files)| {
-                        let parent = &parent;
-                        std::thread::Builder::new()
-                            // As deep as the main thread's stack: values.yaml nesting is the input's.
-                            .stack_size(8 << 20)
-                            .spawn_scoped(scope, move || load_subchart(parent, &n, files))
-                    })
-                    .collect();
-                let values = parse_values_files(&values_files);
-                let loaded = handles
-                    .into_iter()
-                    .map(|h| match h {
-                        Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                        Err(e) => Err(err(format!(
-                            "cannot start a thread to load a subchart: {e}"
-                        ))),
-                    })
-                    .collect();
-                (values, loaded)
-            })
+            load_in_parallel(&parent, &values_files, subcharts)
         } else {
             let values = parse_values_files(&values_files);
             let loaded = match values {
@@ -535,6 +513,98 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
     }
     c.set_parents(Vec::new());
     Ok(c)
+}
+
+/// A chart's own values.yaml and its subcharts, loaded by as many threads as there are
+/// cores (the calling one among them), largest job first: the longest job (often one large
+/// archive, such as Pulsar's in the Milvus chart) starts at once and has a core to itself,
+/// where a thread per subchart had it share the cores with every small one until the end.
+fn load_in_parallel(
+    parent: &str,
+    values_files: &[File],
+    subcharts: Vec<(String, Vec<File>)>,
+) -> (
+    Result<Option<Value>, LoadError>,
+    Vec<Result<Chart, LoadError>>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    /// What loading a subchart costs, roughly.
+    fn cost(name: &str, files: &[File]) -> usize {
+        match files {
+            // The inflated size, from gzip's trailer: most of an archive's cost grows with it.
+            [archive] if is_archive_name(name) && archive.data.len() >= 4 => {
+                let at = archive.data.len() - 4;
+                u32::from_le_bytes(archive.data[at..].try_into().unwrap_or_default()) as usize
+            }
+            _ => files_size(files),
+        }
+    }
+    // Jobs are numbered as the subcharts are, and one more for the values files.
+    let values_job = subcharts.len();
+    let mut order: Vec<(usize, usize)> = subcharts
+        .iter()
+        .enumerate()
+        .map(|(i, (name, files))| (cost(name, files), i))
+        .collect();
+    // YAML costs several times more per byte than the rest of a subchart's loading.
+    order.push((files_size(values_files) * 8, values_job));
+    order.sort_by(|a, b| b.0.cmp(&a.0));
+    let names: Vec<String> = subcharts.iter().map(|(n, _)| n.clone()).collect();
+    let jobs: Vec<Mutex<Option<Vec<File>>>> = subcharts
+        .into_iter()
+        .map(|(_, files)| Mutex::new(Some(files)))
+        .collect();
+    let loaded: Vec<Mutex<Option<Result<Chart, LoadError>>>> =
+        names.iter().map(|_| Mutex::new(None)).collect();
+    let values = Mutex::new(None);
+    let next = AtomicUsize::new(0);
+    let work = || {
+        while let Some(&(_, job)) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            if job == values_job {
+                *values.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(parse_values_files(values_files));
+                continue;
+            }
+            let files = jobs[job]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+                .unwrap_or_default();
+            let chart = load_subchart(parent, &names[job], files);
+            *loaded[job].lock().unwrap_or_else(|e| e.into_inner()) = Some(chart);
+        }
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(order.len());
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    // As deep as the main thread's stack: values.yaml nesting is the input's.
+                    .stack_size(8 << 20)
+                    .spawn_scoped(scope, work)
+                    .ok()
+            })
+            .collect();
+        work();
+        for helper in helpers {
+            if let Err(panic) = helper.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
+    let take = |slot: Mutex<Option<Result<Chart, LoadError>>>| {
+        slot.into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .expect("every job is claimed and run")
+    };
+    let values = values
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .expect("every job is claimed and run");
+    (values, loaded.into_iter().map(take).collect())
 }
 
 /// The chart's values from its values.yaml entries, parsed in order as Helm's loader
