@@ -523,10 +523,7 @@ fn load_in_parallel(
     parent: &str,
     values_files: &[File],
     subcharts: Vec<(String, Vec<File>)>,
-) -> (
-    Result<Option<Value>, LoadError>,
-    Vec<Result<Chart, LoadError>>,
-) {
+) -> (ValuesResult, Vec<Result<Chart, LoadError>>) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
     /// What loading a subchart costs, roughly.
@@ -607,9 +604,12 @@ fn load_in_parallel(
     (values, loaded.into_iter().map(take).collect())
 }
 
+/// What [`parse_values_files`] gives.
+type ValuesResult = Result<Option<Value>, LoadError>;
+
 /// The chart's values from its values.yaml entries, parsed in order as Helm's loader
 /// parses them (the last one wins); `None` without any.
-fn parse_values_files(files: &[File]) -> Result<Option<Value>, LoadError> {
+fn parse_values_files(files: &[File]) -> ValuesResult {
     let mut values = None;
     for f in files {
         values = Some(
