@@ -546,7 +546,7 @@ fn load_in_parallel(
         .collect();
     // YAML costs several times more per byte than the rest of a subchart's loading.
     order.push((files_size(values_files) * 8, values_job));
-    order.sort_by(|a, b| b.0.cmp(&a.0));
+    order.sort_by_key(|&(cost, _)| std::cmp::Reverse(cost));
     let names: Vec<String> = subcharts.iter().map(|(n, _)| n.clone()).collect();
     let jobs: Vec<Mutex<Option<Vec<File>>>> = subcharts
         .into_iter()
