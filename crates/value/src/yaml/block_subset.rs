@@ -43,7 +43,7 @@ pub(super) fn parse_top_keys(text: &str, keys: &[&str]) -> Option<Vec<Node>> {
 
 fn parse_with(text: &str, keep_top: Option<&[&str]>) -> Option<Vec<Node>> {
     let mut rows: Vec<&str> = text.split('\n').collect();
-    if !rows.iter().all(|row| row_in_subset(row)) {
+    if !is_printable_ascii(text) && !rows.iter().all(|row| row_in_subset(row)) {
         return None;
     }
     // The piece after a final line break is not a line; one without a final break is.
@@ -102,6 +102,20 @@ fn parse_with(text: &str, keep_top: Option<&[&str]>) -> Option<Vec<Node>> {
         return None;
     }
     Some(vec![root])
+}
+
+/// Whether `text` is only printable ASCII and line breaks, the common case of
+/// [`row_in_subset`] for every line, checked a block at a time without branches (several
+/// times faster than a byte-by-byte test that stops at the first miss).
+fn is_printable_ascii(text: &str) -> bool {
+    let outside = |b: u8| (b < 0x20 && b != b'\n') | (b >= 0x7f);
+    let mut blocks = text.as_bytes().chunks_exact(64);
+    for block in &mut blocks {
+        if block.iter().fold(false, |any, &b| any | outside(b)) {
+            return false;
+        }
+    }
+    !blocks.remainder().iter().any(|&b| outside(b))
 }
 
 /// Whether a line's characters are in the subset: printable ASCII (no tabs or control
@@ -633,5 +647,23 @@ fn quoted_text(text: &str) -> Option<(Cow<'_, str>, &str)> {
         }
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_printable_ascii;
+
+    #[test]
+    fn printable_ascii_is_found_wherever_the_odd_byte_is() {
+        let base = "a: b # c\n".repeat(20);
+        assert!(is_printable_ascii(&base));
+        for odd in ['\t', '\r', '\u{7f}', '\u{e9}', '\u{0}'] {
+            for at in [0, 63, 64, 100, base.len()] {
+                let mut text = base.clone();
+                text.insert(at, odd);
+                assert!(!is_printable_ascii(&text), "{odd:?} at {at}");
+            }
+        }
     }
 }
