@@ -129,12 +129,13 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
     }
 
     let user_values = charts::user_values(&opts.values)?;
-    let mut chart = charts::load_with_dependencies(
-        chart_ref,
-        &opts.chart,
-        charts::DeprecationCheck::BeforeDependencies,
-        &opts.log,
-    )?;
+    let mut chart =
+        rudder_engine::teardown::FreedUnlessSkipped::new(charts::load_with_dependencies(
+            chart_ref,
+            &opts.chart,
+            charts::DeprecationCheck::BeforeDependencies,
+            &opts.log,
+        )?);
     validate_release_name(&opts.release_name)?;
     charts::process_dependencies(&mut chart, &user_values, &opts.log)?;
     if opts.server.is_some() && !opts.skip_crds && !chart.crd_objects().is_empty() {
