@@ -404,7 +404,7 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
     for f in files.iter().filter(|f| f.name == "Chart.yaml") {
         has_metadata = true;
         c.metadata
-            .merge_yaml(&String::from_utf8_lossy(&f.data))
+            .merge_yaml(&text_of(&f.data))
             .map_err(|e| err(format!("cannot load Chart.yaml: {e}")))?;
         if c.metadata.api_version.is_empty() {
             c.metadata.api_version = "v1".into();
@@ -417,7 +417,7 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
     let sort_files = || -> Result<(), LoadError> {
         for f in files {
             c.raw.push(f.clone());
-            let text = || String::from_utf8_lossy(&f.data).into_owned();
+            let text = || text_of(&f.data).into_owned();
             match f.name.as_str() {
                 "Chart.yaml" => {}
                 "Chart.lock" => c.lock = Some(parse_lock(&text(), "Chart.lock")?),
@@ -604,6 +604,16 @@ fn load_in_parallel(
     (values, loaded.into_iter().map(take).collect())
 }
 
+/// A file's text, with invalid UTF-8 replaced by U+FFFD (`from_utf8_lossy`). Valid text,
+/// nearly always, is checked by `from_utf8` first, several times faster than the lossy
+/// decoder's chunk-by-chunk walk (which was 2% of a Milvus render, on values files).
+fn text_of(data: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(data) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(data),
+    }
+}
+
 /// What [`parse_values_files`] gives.
 type ValuesResult = Result<Option<Value>, LoadError>;
 
@@ -613,7 +623,7 @@ fn parse_values_files(files: &[File]) -> ValuesResult {
     let mut values = None;
     for f in files {
         values = Some(
-            load_values(&String::from_utf8_lossy(&f.data))
+            load_values(&text_of(&f.data))
                 .map_err(|e| err(format!("cannot load values.yaml: {e}")))?,
         );
     }
