@@ -42,7 +42,15 @@ pub(super) fn parse_top_keys(text: &str, keys: &[&str]) -> Option<Vec<Node>> {
 }
 
 fn parse_with(text: &str, keep_top: Option<&[&str]>) -> Option<Vec<Node>> {
-    let mut rows: Vec<&str> = text.split('\n').collect();
+    // One vectorised pass for every line break: `split('\n')` starts a new search per line,
+    // and values files are mostly short lines.
+    let mut rows: Vec<&str> = Vec::new();
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        rows.push(&text[start..end]);
+        start = end + 1;
+    }
+    rows.push(&text[start..]);
     if !is_printable_ascii(text) && !rows.iter().all(|row| row_in_subset(row)) {
         return None;
     }
