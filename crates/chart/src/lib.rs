@@ -33,11 +33,13 @@ pub use values::{
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct File {
     pub name: String,
-    pub data: Arc<[u8]>,
+    /// Reference-counted, and possibly a slice of a larger buffer: the files of an archive
+    /// are slices of its inflated tar, never copied out of it.
+    pub data: bytes::Bytes,
 }
 
 impl File {
-    pub fn new(name: impl Into<String>, data: impl Into<Arc<[u8]>>) -> File {
+    pub fn new(name: impl Into<String>, data: impl Into<bytes::Bytes>) -> File {
         File {
             name: name.into(),
             data: data.into(),

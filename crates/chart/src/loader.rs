@@ -182,7 +182,7 @@ pub fn archive_files(data: &[u8]) -> Result<Vec<File>, LoadError> {
             .slice(entry.raw_file_position(), size)
             .map_err(|e| err(format!("error reading archive: {e}")))?;
         if data.starts_with(b"\xEF\xBB\xBF") {
-            data = &data[3..];
+            data = data.slice(3..);
         }
         files.push(File::new(name, data));
     }
@@ -197,7 +197,7 @@ pub fn archive_files(data: &[u8]) -> Result<Vec<File>, LoadError> {
 /// gives the inflated bytes and then that error, where the stream itself would have given
 /// it, so that errors come in the order that reading the archive entry by entry gives.
 struct Inflated {
-    bytes: Vec<u8>,
+    bytes: bytes::Bytes,
     error: Option<std::io::Error>,
 }
 
@@ -219,7 +219,10 @@ impl Inflated {
             let mut bytes = vec![0; hint as usize];
             let inflated = libdeflater::Decompressor::new().gzip_decompress(gzipped, &mut bytes);
             if inflated.is_ok_and(|n| n as u64 == hint) {
-                return Inflated { bytes, error: None };
+                return Inflated {
+                    bytes: bytes.into(),
+                    error: None,
+                };
             }
         }
         let mut bytes = Vec::with_capacity(hint.min(cap) as usize);
@@ -227,7 +230,10 @@ impl Inflated {
             .take(cap)
             .read_to_end(&mut bytes)
             .err();
-        Inflated { bytes, error }
+        Inflated {
+            bytes: bytes.into(),
+            error,
+        }
     }
 
     fn reader(&self) -> InflatedReader<'_> {
@@ -237,9 +243,10 @@ impl Inflated {
         }
     }
 
-    /// `len` bytes from `at`: as many as there are when the stream ended cleanly before
+    /// `len` bytes from `at`, sharing the inflated buffer: as many as there are when the
+    /// stream ended cleanly before
     /// (as reading to the end would give), the stream's error when it broke before.
-    fn slice(&self, at: u64, len: u64) -> std::io::Result<&[u8]> {
+    fn slice(&self, at: u64, len: u64) -> std::io::Result<bytes::Bytes> {
         let start = (at as usize).min(self.bytes.len());
         let end = at.saturating_add(len).min(self.bytes.len() as u64) as usize;
         if end < at.saturating_add(len) as usize {
@@ -247,7 +254,7 @@ impl Inflated {
                 return Err(std::io::Error::new(e.kind(), e.to_string()));
             }
         }
-        Ok(&self.bytes[start..end])
+        Ok(self.bytes.slice(start..end))
     }
 }
 
@@ -679,7 +686,7 @@ mod tests {
         // first wherever Helm's loader, reading the files in order, would stop at it.
         let file = |name: &str, data: &str| File {
             name: name.into(),
-            data: data.as_bytes().into(),
+            data: bytes::Bytes::copy_from_slice(data.as_bytes()),
         };
         let chart_yaml = || file("Chart.yaml", "apiVersion: v2\nname: top\nversion: 1.0.0\n");
         let bad_values = || file("values.yaml", "a: [\n");
@@ -726,7 +733,7 @@ mod tests {
     fn reads_chart_yaml_first_and_warns_about_v1_dependency_files_in_v2_charts() {
         let file = |name: &str, data: &str| File {
             name: name.into(),
-            data: data.as_bytes().into(),
+            data: bytes::Bytes::copy_from_slice(data.as_bytes()),
         };
         let deps = "dependencies:\n- name: sub\n  version: 0.1.0\n";
         // An archive may list requirements.yaml before Chart.yaml: it is still a v1 chart's.
@@ -787,7 +794,7 @@ mod tests {
     fn missing_chart_yaml() {
         let e = load_files(vec![File {
             name: "values.yaml".into(),
-            data: std::sync::Arc::from(&b""[..]),
+            data: bytes::Bytes::new(),
         }])
         .unwrap_err();
         assert_eq!(e.0, "Chart.yaml file is missing");

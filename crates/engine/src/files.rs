@@ -16,7 +16,7 @@ use rudder_value::{Kind, Map, Object, ParamType, Value};
 
 /// The files of one chart, by path relative to the chart root.
 #[derive(Debug, Clone, Default)]
-pub struct Files(pub BTreeMap<String, Arc<[u8]>>);
+pub struct Files(pub BTreeMap<String, bytes::Bytes>);
 
 impl Files {
     pub fn new(files: &[rudder_chart::File]) -> Files {
@@ -33,10 +33,7 @@ impl Files {
     }
 
     fn get_bytes(&self, name: &str) -> Arc<[u8]> {
-        self.0
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| Arc::from(&b""[..]))
+        Arc::from(self.0.get(name).map_or(&b""[..], |data| &data[..]))
     }
 
     fn glob(&self, pattern: &str) -> Files {
@@ -128,7 +125,7 @@ impl Object for Files {
         Some(
             self.0
                 .get(name)
-                .map(|b| Value::Bytes(b.clone()))
+                .map(|b| Value::Bytes(Arc::from(&b[..])))
                 .unwrap_or(Value::Nil),
         )
     }
@@ -140,7 +137,7 @@ impl Object for Files {
             }
             out.push_str(k);
             out.push(':');
-            rudder_value::gofmt::write_v(out, &Value::Bytes(v.clone()));
+            rudder_value::gofmt::write_v(out, &Value::Bytes(Arc::from(&v[..])));
         }
         out.push(']');
     }
@@ -152,7 +149,7 @@ impl Object for Files {
         Some(Value::map(
             self.0
                 .iter()
-                .map(|(k, v)| (k.clone(), Value::Bytes(v.clone())))
+                .map(|(k, v)| (k.clone(), Value::Bytes(Arc::from(&v[..]))))
                 .collect(),
         ))
     }
