@@ -7,7 +7,6 @@
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use rudder_value::{yaml, Map, Value};
 
