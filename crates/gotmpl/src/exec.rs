@@ -630,7 +630,7 @@ impl<'a, 'o> State<'a, 'o> {
             if pipe.is_assign {
                 self.set_var(name, value.clone());
             } else {
-                self.vars.push((name.clone(), value.clone()));
+                self.vars.push((name.to_string(), value.clone()));
             }
         }
         Ok(value)
