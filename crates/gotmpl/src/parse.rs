@@ -26,9 +26,9 @@ type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState
 #[derive(Debug)]
 pub struct Tree {
     /// The name of the template (a file path, or a `define`d name).
-    pub name: String,
+    pub name: Arc<str>,
     /// The name of the file it was parsed from (Go's `ParseName`), used in error locations.
-    pub parse_name: String,
+    pub parse_name: Arc<str>,
     /// The whole source text of that file, for computing columns.
     pub text: Arc<str>,
     pub root: List,
@@ -89,8 +89,12 @@ struct Parser<'a, 'f> {
     /// A token pushed back.
     peeked: Vec<(usize, Tok<'a>)>,
     defines: Vec<Tree>,
-    /// Variables in scope (Go's `vars`), as written in the source.
+    /// Variables in scope (Go's `vars`), as written in the source: those from `vars_base`
+    /// on (a definition's body starts a new scope above the enclosing one).
     vars: Vec<&'a str>,
+    vars_base: usize,
+    /// The file's name, shared by its trees.
+    parse_name: Arc<str>,
     funcs: &'f dyn Fn(&str) -> bool,
     /// Names of the enclosing range loops (for break/continue checks).
     range_depth: usize,
@@ -124,6 +128,7 @@ enum ListEnd<'a> {
 
 pub fn parse(name: &str, src: &str, funcs: &dyn Fn(&str) -> bool) -> Result<Parsed, ParseError> {
     let text: Arc<str> = Arc::from(src);
+    let parse_name: Arc<str> = Arc::from(name);
     let mut p = Parser {
         name,
         src,
@@ -132,6 +137,8 @@ pub fn parse(name: &str, src: &str, funcs: &dyn Fn(&str) -> bool) -> Result<Pars
         peeked: Vec::new(),
         defines: Vec::new(),
         vars: vec!["$"],
+        vars_base: 0,
+        parse_name: parse_name.clone(),
         funcs,
         range_depth: 0,
         trim_next: false,
@@ -150,8 +157,8 @@ pub fn parse(name: &str, src: &str, funcs: &dyn Fn(&str) -> bool) -> Result<Pars
     }
     Ok(Parsed {
         main: Tree {
-            name: name.to_string(),
-            parse_name: name.to_string(),
+            name: parse_name.clone(),
+            parse_name,
             text,
             root,
         },
@@ -256,11 +263,17 @@ impl<'a, 'f> Parser<'a, 'f> {
 
     #[inline]
     fn next_non_space(&mut self) -> PResult<(usize, Tok<'a>)> {
-        loop {
-            let t = self.next()?;
+        while let Some(t) = self.peeked.pop() {
             if !matches!(t.1, Tok::Space) {
                 return Ok(t);
             }
+        }
+        // Spaces in the source are skipped rather than lexed into a token.
+        self.lex.skip_spaces();
+        let pos = self.lex.pos;
+        match self.lex.next() {
+            Ok(t) => Ok(t),
+            Err(e) => Err(self.lex_error(pos, e)),
         }
     }
 
@@ -399,13 +412,11 @@ impl<'a, 'f> Parser<'a, 'f> {
                         unreachable!()
                     };
                     let name = name.clone();
-                    let saved_vars = std::mem::replace(&mut self.vars, vec!["$"]);
-                    let (body, end) = self.list(false)?;
-                    self.vars = saved_vars;
+                    let (body, end) = self.definition_body()?;
                     if !matches!(end, ListEnd::End) {
                         return Err((self.lex.pos, "unexpected EOF".into()));
                     }
-                    self.add_define(&name, body);
+                    self.add_define(name, body);
                     return Ok(Step::Node(node));
                 }
                 "define" => {
@@ -413,13 +424,12 @@ impl<'a, 'f> Parser<'a, 'f> {
                         return Err((pos, "unexpected <define> in command".into()));
                     }
                     let (p2, t2) = self.next_non_space()?;
-                    let Some(name) = t2.string_value() else {
+                    if !matches!(t2, Tok::Str(_) | Tok::RawStr(_)) {
                         return Err((p2, format!("unexpected {} in define clause", t2.describe())));
-                    };
+                    }
+                    let name = self.string_value(t2);
                     self.expect_end("define clause")?;
-                    let saved_vars = std::mem::replace(&mut self.vars, vec!["$"]);
-                    let (body, end) = self.list(false)?;
-                    self.vars = saved_vars;
+                    let (body, end) = self.definition_body()?;
                     match end {
                         ListEnd::End => {}
                         ListEnd::Eof => return Err((self.lex.pos, "unexpected EOF".into())),
@@ -427,7 +437,7 @@ impl<'a, 'f> Parser<'a, 'f> {
                             return Err((self.lex.pos, "unexpected {{else}}".into()))
                         }
                     }
-                    self.add_define(&name, body);
+                    self.add_define(name, body);
                     return Ok(Step::None);
                 }
                 _ => {}
@@ -444,10 +454,25 @@ impl<'a, 'f> Parser<'a, 'f> {
         }))
     }
 
-    fn add_define(&mut self, name: &str, body: List) {
+    /// The body of a `define` or `block`, which sees only its own variables and `$`.
+    fn definition_body(&mut self) -> PResult<(List, ListEnd<'a>)> {
+        let outer_base = std::mem::replace(&mut self.vars_base, self.vars.len());
+        self.vars.push("$");
+        let body = self.list(false)?;
+        self.vars.truncate(self.vars_base);
+        self.vars_base = outer_base;
+        Ok(body)
+    }
+
+    /// Whether the variable `name` is in scope.
+    fn is_declared(&self, name: &str) -> bool {
+        self.vars[self.vars_base..].contains(&name)
+    }
+
+    fn add_define(&mut self, name: Arc<str>, body: List) {
         self.defines.push(Tree {
-            name: name.to_string(),
-            parse_name: self.name.to_string(),
+            name,
+            parse_name: self.parse_name.clone(),
             text: self.text.clone(),
             root: body,
         });
@@ -596,7 +621,7 @@ impl<'a, 'f> Parser<'a, 'f> {
         let declared = &declared[..n_declared];
         if is_assign {
             for d in declared {
-                if !self.vars.contains(d) {
+                if !self.is_declared(d) {
                     return Err((start, format!("undefined variable {:?}", d)));
                 }
             }
@@ -664,9 +689,8 @@ impl<'a, 'f> Parser<'a, 'f> {
         let (pos, _) = self.peek_non_space()?;
         let mut args = Vec::new();
         loop {
-            let t = self.next()?;
+            let t = self.next_non_space()?;
             match t.1 {
-                Tok::Space => continue,
                 Tok::Pipe => {
                     if args.is_empty() {
                         return Err((t.0, "missing command".into()));
@@ -778,7 +802,7 @@ impl<'a, 'f> Parser<'a, 'f> {
                 });
             }
             Tok::Variable(v) => {
-                if !self.vars.contains(&v) {
+                if !self.is_declared(v) {
                     return Err((pos, format!("undefined variable {v:?}")));
                 }
                 let name = self.name(v);
@@ -901,6 +925,6 @@ mod tests {
     fn defines_are_collected() {
         let t = p("{{ define \"x\" }}X{{ end }}rest").unwrap();
         assert_eq!(t.defines.len(), 1);
-        assert_eq!(t.defines[0].name, "x");
+        assert_eq!(&*t.defines[0].name, "x");
     }
 }

@@ -99,6 +99,10 @@ pub(super) struct Lexer<'a> {
     pub(super) pos: usize,
 }
 
+fn is_space_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
 pub(super) fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
 }
@@ -138,6 +142,19 @@ impl<'a> Lexer<'a> {
             }
         }
         self.pos = pos;
+    }
+
+    /// Moves past spaces, up to the one that begins a trimming `-}}`.
+    pub(super) fn skip_spaces(&mut self) {
+        let bytes = self.src.as_bytes();
+        let mut end = self.pos;
+        while bytes.get(end).is_some_and(|&b| is_space_byte(b)) {
+            end += 1;
+        }
+        if end > self.pos && bytes[end..].starts_with(b"-}}") {
+            end -= 1;
+        }
+        self.pos = end;
     }
 
     fn rest(&self) -> &'a str {
