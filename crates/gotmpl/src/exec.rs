@@ -96,7 +96,7 @@ impl std::error::Error for Error {}
 /// map). Cloning is cheap: trees are shared.
 #[derive(Clone, Default)]
 pub struct Templates {
-    trees: HashMap<String, Arc<Tree>>,
+    trees: HashMap<Arc<str>, Arc<Tree>>,
 }
 
 /// Parsing threads: beyond a few, joining and memory cost more than they save.
@@ -119,7 +119,7 @@ impl Templates {
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.trees.keys().map(String::as_str)
+        self.trees.keys().map(|name| &**name)
     }
 
     /// Parses `text` as the template `name` and adds it and its `define`s to the set, as Go's
@@ -630,7 +630,7 @@ impl<'a, 'o> State<'a, 'o> {
             if pipe.is_assign {
                 self.set_var(name, value.clone());
             } else {
-                self.vars.push((name.clone(), value.clone()));
+                self.vars.push((name.to_string(), value.clone()));
             }
         }
         Ok(value)

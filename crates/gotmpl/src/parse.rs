@@ -26,9 +26,9 @@ type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState
 #[derive(Debug)]
 pub struct Tree {
     /// The name of the template (a file path, or a `define`d name).
-    pub name: String,
+    pub name: Arc<str>,
     /// The name of the file it was parsed from (Go's `ParseName`), used in error locations.
-    pub parse_name: String,
+    pub parse_name: Arc<str>,
     /// The whole source text of that file, for computing columns.
     pub text: Arc<str>,
     pub root: List,
@@ -89,7 +89,12 @@ struct Parser<'a, 'f> {
     /// A token pushed back.
     peeked: Vec<(usize, Tok<'a>)>,
     defines: Vec<Tree>,
-    vars: Vec<String>,
+    /// Variables in scope (Go's `vars`), as written in the source: those from `vars_base`
+    /// on (a definition's body starts a new scope above the enclosing one).
+    vars: Vec<&'a str>,
+    vars_base: usize,
+    /// The file's name, shared by its trees.
+    parse_name: Arc<str>,
     funcs: &'f dyn Fn(&str) -> bool,
     /// Names of the enclosing range loops (for break/continue checks).
     range_depth: usize,
@@ -104,6 +109,11 @@ struct Parser<'a, 'f> {
     depth: usize,
     /// One shared copy of each name met (see [`Name`]).
     names: HashMap<&'a str, Name>,
+    /// The function names met and found defined, so that each is looked up once.
+    functions: HashMap<&'a str, Name>,
+    /// The field chain being read, collected here so that each chain's `Vec` is allocated
+    /// once at its final size.
+    chain: Vec<Name>,
 }
 
 /// Go's `maxStackDepth`.
@@ -118,6 +128,7 @@ enum ListEnd<'a> {
 
 pub fn parse(name: &str, src: &str, funcs: &dyn Fn(&str) -> bool) -> Result<Parsed, ParseError> {
     let text: Arc<str> = Arc::from(src);
+    let parse_name: Arc<str> = Arc::from(name);
     let mut p = Parser {
         name,
         src,
@@ -125,14 +136,18 @@ pub fn parse(name: &str, src: &str, funcs: &dyn Fn(&str) -> bool) -> Result<Pars
         lex: Lexer { src, pos: 0 },
         peeked: Vec::new(),
         defines: Vec::new(),
-        vars: vec!["$".into()],
+        vars: vec!["$"],
+        vars_base: 0,
+        parse_name: parse_name.clone(),
         funcs,
         range_depth: 0,
         trim_next: false,
         action_start: 0,
         line_cache: std::cell::Cell::new((0, 1)),
         depth: 0,
-        names: HashMap::default(),
+        names: HashMap::with_capacity_and_hasher(64, Default::default()),
+        chain: Vec::new(),
+        functions: HashMap::default(),
     };
     let (root, end) = p.list(true).map_err(|(pos, m)| p.error(pos, m))?;
     match end {
@@ -142,8 +157,8 @@ pub fn parse(name: &str, src: &str, funcs: &dyn Fn(&str) -> bool) -> Result<Pars
     }
     Ok(Parsed {
         main: Tree {
-            name: name.to_string(),
-            parse_name: name.to_string(),
+            name: parse_name.clone(),
+            parse_name,
             text,
             root,
         },
@@ -173,6 +188,26 @@ impl<'a, 'f> Parser<'a, 'f> {
             .clone()
     }
 
+    /// `piece`, a slice of the source, as a span of the shared source.
+    fn span(&self, piece: &str) -> Span {
+        let start = piece.as_ptr() as usize - self.src.as_ptr() as usize;
+        Span::new(&self.text, start, start + piece.len())
+    }
+
+    fn text_node(&self, t: &str) -> Node {
+        Node::Text(self.span(t))
+    }
+
+    /// The value of a string token; one shared copy per distinct string without escapes
+    /// (template names such as `"common.names.fullname"` repeat a great deal).
+    fn string_value(&mut self, t: Tok<'a>) -> Arc<str> {
+        match t {
+            Tok::Str(raw) if !raw.contains('\\') => self.name(&raw[1..raw.len() - 1]),
+            Tok::RawStr(raw) if !raw.contains('\r') => self.name(&raw[1..raw.len() - 1]),
+            _ => t.string_value().unwrap_or_default(),
+        }
+    }
+
     fn error(&self, pos: usize, message: String) -> ParseError {
         let pos = pos.min(self.src.len());
         let line = 1 + count_newlines(&self.src.as_bytes()[..pos]);
@@ -200,12 +235,21 @@ impl<'a, 'f> Parser<'a, 'f> {
         line
     }
 
+    #[inline]
     fn next(&mut self) -> PResult<(usize, Tok<'a>)> {
         if let Some(t) = self.peeked.pop() {
             return Ok(t);
         }
         let pos = self.lex.pos;
-        self.lex.next().map_err(|e| match e {
+        match self.lex.next() {
+            Ok(t) => Ok(t),
+            Err(e) => Err(self.lex_error(pos, e)),
+        }
+    }
+
+    #[cold]
+    fn lex_error(&self, pos: usize, e: LexError) -> (usize, String) {
+        match e {
             LexError::UnclosedAction => {
                 let line = self.line_of(self.action_start);
                 (
@@ -214,18 +258,26 @@ impl<'a, 'f> Parser<'a, 'f> {
                 )
             }
             other => (pos, other.to_string()),
-        })
+        }
     }
 
+    #[inline]
     fn next_non_space(&mut self) -> PResult<(usize, Tok<'a>)> {
-        loop {
-            let t = self.next()?;
+        while let Some(t) = self.peeked.pop() {
             if !matches!(t.1, Tok::Space) {
                 return Ok(t);
             }
         }
+        // Spaces in the source are skipped rather than lexed into a token.
+        self.lex.skip_spaces();
+        let pos = self.lex.pos;
+        match self.lex.next() {
+            Ok(t) => Ok(t),
+            Err(e) => Err(self.lex_error(pos, e)),
+        }
     }
 
+    #[inline]
     fn backup(&mut self, t: (usize, Tok<'a>)) {
         self.peeked.push(t);
     }
@@ -248,7 +300,7 @@ impl<'a, 'f> Parser<'a, 'f> {
                     self.trim_next = false;
                 }
                 if !t.is_empty() {
-                    list.push(Node::Text(Arc::from(t)));
+                    list.push(self.text_node(t));
                 }
                 self.lex.pos = self.src.len();
                 return Ok((list, ListEnd::Eof));
@@ -264,7 +316,7 @@ impl<'a, 'f> Parser<'a, 'f> {
                 t = t.trim_end_matches(is_space);
             }
             if !t.is_empty() {
-                list.push(Node::Text(Arc::from(t)));
+                list.push(self.text_node(t));
             }
             let action_start = self.lex.pos + open;
             self.action_start = action_start;
@@ -360,13 +412,11 @@ impl<'a, 'f> Parser<'a, 'f> {
                         unreachable!()
                     };
                     let name = name.clone();
-                    let saved_vars = std::mem::replace(&mut self.vars, vec!["$".into()]);
-                    let (body, end) = self.list(false)?;
-                    self.vars = saved_vars;
+                    let (body, end) = self.definition_body()?;
                     if !matches!(end, ListEnd::End) {
                         return Err((self.lex.pos, "unexpected EOF".into()));
                     }
-                    self.add_define(&name, body);
+                    self.add_define(name, body);
                     return Ok(Step::Node(node));
                 }
                 "define" => {
@@ -374,13 +424,12 @@ impl<'a, 'f> Parser<'a, 'f> {
                         return Err((pos, "unexpected <define> in command".into()));
                     }
                     let (p2, t2) = self.next_non_space()?;
-                    let Some(name) = t2.string_value() else {
+                    if !matches!(t2, Tok::Str(_) | Tok::RawStr(_)) {
                         return Err((p2, format!("unexpected {} in define clause", t2.describe())));
-                    };
+                    }
+                    let name = self.string_value(t2);
                     self.expect_end("define clause")?;
-                    let saved_vars = std::mem::replace(&mut self.vars, vec!["$".into()]);
-                    let (body, end) = self.list(false)?;
-                    self.vars = saved_vars;
+                    let (body, end) = self.definition_body()?;
                     match end {
                         ListEnd::End => {}
                         ListEnd::Eof => return Err((self.lex.pos, "unexpected EOF".into())),
@@ -388,16 +437,16 @@ impl<'a, 'f> Parser<'a, 'f> {
                             return Err((self.lex.pos, "unexpected {{else}}".into()))
                         }
                     }
-                    self.add_define(&name, body);
+                    self.add_define(name, body);
                     return Ok(Step::None);
                 }
                 _ => {}
             }
         }
         self.backup((pos, tok));
-        let pipe = self.pipeline("command", false)?;
+        // Lines are asked in source order, so that `line_of` counts only what lies between.
         let line = self.line_of(start);
-        let _ = start;
+        let pipe = self.pipeline("command", false)?;
         Ok(Step::Node(Node::Action {
             pos: pipe.pos,
             line,
@@ -405,10 +454,25 @@ impl<'a, 'f> Parser<'a, 'f> {
         }))
     }
 
-    fn add_define(&mut self, name: &str, body: List) {
+    /// The body of a `define` or `block`, which sees only its own variables and `$`.
+    fn definition_body(&mut self) -> PResult<(List, ListEnd<'a>)> {
+        let outer_base = std::mem::replace(&mut self.vars_base, self.vars.len());
+        self.vars.push("$");
+        let body = self.list(false)?;
+        self.vars.truncate(self.vars_base);
+        self.vars_base = outer_base;
+        Ok(body)
+    }
+
+    /// Whether the variable `name` is in scope.
+    fn is_declared(&self, name: &str) -> bool {
+        self.vars[self.vars_base..].contains(&name)
+    }
+
+    fn add_define(&mut self, name: Arc<str>, body: List) {
         self.defines.push(Tree {
-            name: name.to_string(),
-            parse_name: self.name.to_string(),
+            name,
+            parse_name: self.parse_name.clone(),
             text: self.text.clone(),
             root: body,
         });
@@ -416,13 +480,14 @@ impl<'a, 'f> Parser<'a, 'f> {
 
     fn template(&mut self, pos: usize, context: &str) -> PResult<Node> {
         let (p2, t2) = self.next_non_space()?;
-        let Some(name) = t2.string_value() else {
+        if !matches!(t2, Tok::Str(_) | Tok::RawStr(_)) {
             return Err((
                 p2,
                 format!("unexpected {} in {context} clause", t2.describe()),
             ));
-        };
-        let name = name.to_string();
+        }
+        let name = self.string_value(t2);
+        let line = self.line_of(p2);
         let (p3, t3) = self.next_non_space()?;
         let pipe = if let Tok::End(trim) = t3 {
             self.trim_next = trim;
@@ -434,7 +499,7 @@ impl<'a, 'f> Parser<'a, 'f> {
         let _ = pos;
         Ok(Node::Template {
             pos: p2,
-            line: self.line_of(p2),
+            line,
             name,
             pipe,
         })
@@ -451,6 +516,7 @@ impl<'a, 'f> Parser<'a, 'f> {
     }
 
     fn branch_inner(&mut self, pos: usize, kind: &str) -> PResult<Branch> {
+        let line = self.line_of(pos);
         let mark = self.vars.len();
         let pipe = self.pipeline(kind, kind == "range")?;
         let (list, end) = self.list(false)?;
@@ -486,7 +552,7 @@ impl<'a, 'f> Parser<'a, 'f> {
         self.vars.truncate(mark);
         Ok(Branch {
             pos,
-            line: self.line_of(pos),
+            line,
             pipe,
             list,
             else_list,
@@ -505,7 +571,10 @@ impl<'a, 'f> Parser<'a, 'f> {
         in_paren: bool,
     ) -> PResult<Pipe> {
         let (start, _) = self.peek_non_space()?;
-        let mut decl = Vec::new();
+        let line = self.line_of(start);
+        // The declared variables as written: at most two.
+        let mut declared: [&'a str; 2] = ["", ""];
+        let mut n_declared = 0;
         let mut is_assign = false;
         // Declarations: `$x :=`, `$x =`, `$i, $v :=`.
         if let (vpos, Tok::Variable(v)) = self.peek_non_space()? {
@@ -519,7 +588,8 @@ impl<'a, 'f> Parser<'a, 'f> {
             match after.1 {
                 Tok::Declare | Tok::Assign => {
                     is_assign = matches!(after.1, Tok::Assign);
-                    decl.push(v.to_string());
+                    declared[0] = v;
+                    n_declared = 1;
                 }
                 Tok::Comma if allow_two_vars => {
                     let (p3, t3) = self.next_non_space()?;
@@ -530,8 +600,8 @@ impl<'a, 'f> Parser<'a, 'f> {
                     match t4 {
                         Tok::Declare | Tok::Assign => {
                             is_assign = matches!(t4, Tok::Assign);
-                            decl.push(v.to_string());
-                            decl.push(v2.to_string());
+                            declared = [v, v2];
+                            n_declared = 2;
                         }
                         other => {
                             return Err((
@@ -548,9 +618,10 @@ impl<'a, 'f> Parser<'a, 'f> {
                 }
             }
         }
+        let declared = &declared[..n_declared];
         if is_assign {
-            for d in &decl {
-                if !self.vars.contains(d) {
+            for d in declared {
+                if !self.is_declared(d) {
                     return Err((start, format!("undefined variable {:?}", d)));
                 }
             }
@@ -581,10 +652,9 @@ impl<'a, 'f> Parser<'a, 'f> {
             }
         }
         if !is_assign {
-            for d in &decl {
-                self.vars.push(d.clone());
-            }
+            self.vars.extend_from_slice(declared);
         }
+        let decl = declared.iter().map(|d| self.name(d)).collect();
         if cmds.is_empty() {
             return Err((start, format!("missing value for {context}")));
         }
@@ -608,7 +678,7 @@ impl<'a, 'f> Parser<'a, 'f> {
         }
         Ok(Pipe {
             pos: start,
-            line: self.line_of(start),
+            line,
             is_assign,
             decl,
             cmds,
@@ -619,9 +689,8 @@ impl<'a, 'f> Parser<'a, 'f> {
         let (pos, _) = self.peek_non_space()?;
         let mut args = Vec::new();
         loop {
-            let t = self.next()?;
+            let t = self.next_non_space()?;
             match t.1 {
-                Tok::Space => continue,
                 Tok::Pipe => {
                     if args.is_empty() {
                         return Err((t.0, "missing command".into()));
@@ -657,58 +726,44 @@ impl<'a, 'f> Parser<'a, 'f> {
         Ok(Command { pos, args })
     }
 
-    fn operand(&mut self) -> PResult<Arg> {
-        let term = self.term()?;
-        // Field chains directly after the term; Go positions the combined node at the first
-        // chained field.
-        let mut fields = Vec::new();
-        let mut chain_pos = term.pos;
+    /// Reads the field names that directly follow (`.a.b`) onto `self.chain`, giving where
+    /// the first was.
+    fn read_fields(&mut self) -> PResult<Option<usize>> {
+        let mut first = None;
         loop {
             let t = self.next()?;
-            if let Tok::Field(f) = t.1 {
-                if fields.is_empty() {
-                    chain_pos = t.0;
-                }
-                fields.push(self.name(f));
-            } else {
+            let Tok::Field(f) = t.1 else {
                 self.backup(t);
-                break;
-            }
+                return Ok(first);
+            };
+            first.get_or_insert(t.0);
+            let name = self.name(f);
+            self.chain.push(name);
         }
-        if fields.is_empty() {
+    }
+
+    fn operand(&mut self) -> PResult<Arg> {
+        // Field and variable terms take the fields chained to them themselves.
+        let term = self.term()?;
+        self.chain.clear();
+        let Some(pos) = self.read_fields()? else {
             return Ok(term);
-        }
-        let pos = chain_pos;
-        Ok(match term.kind {
-            ArgKind::Field(mut f) => {
-                f.extend(fields);
-                Arg {
-                    pos,
-                    kind: ArgKind::Field(f),
-                }
-            }
-            ArgKind::Variable(name, mut f) => {
-                f.extend(fields);
-                Arg {
-                    pos,
-                    kind: ArgKind::Variable(name, f),
-                }
-            }
+        };
+        // Go positions the combined node at the first chained field.
+        match term.kind {
             ArgKind::Bool(_)
             | ArgKind::String(..)
             | ArgKind::Number(_)
             | ArgKind::Nil
-            | ArgKind::Dot => {
-                return Err((
-                    pos,
-                    format!("unexpected . after term {:?}", term.to_string()),
-                ));
-            }
-            _ => Arg {
+            | ArgKind::Dot => Err((
                 pos,
-                kind: ArgKind::Chain(Box::new(term), fields),
-            },
-        })
+                format!("unexpected . after term {:?}", term.to_string()),
+            )),
+            _ => Ok(Arg {
+                pos,
+                kind: ArgKind::Chain(Box::new(term), self.chain.to_vec()),
+            }),
+        }
     }
 
     fn term(&mut self) -> PResult<Arg> {
@@ -718,32 +773,55 @@ impl<'a, 'f> Parser<'a, 'f> {
                 "true" => ArgKind::Bool(true),
                 "false" => ArgKind::Bool(false),
                 "nil" => ArgKind::Nil,
-                _ if KEYWORDS.contains(&name) => {
-                    return Err((pos, format!("unexpected <{name}> in operand")));
-                }
-                _ => {
-                    if !(self.funcs)(name) {
-                        return Err((pos, format!("function {name:?} not defined")));
+                _ => match self.functions.get(name) {
+                    Some(known) => ArgKind::Identifier(known.clone()),
+                    None => {
+                        if KEYWORDS.contains(&name) {
+                            return Err((pos, format!("unexpected <{name}> in operand")));
+                        }
+                        if !(self.funcs)(name) {
+                            return Err((pos, format!("function {name:?} not defined")));
+                        }
+                        let shared = self.name(name);
+                        self.functions.insert(name, shared.clone());
+                        ArgKind::Identifier(shared)
                     }
-                    ArgKind::Identifier(self.name(name))
-                }
+                },
             },
             Tok::Dot => ArgKind::Dot,
-            Tok::Field(f) => ArgKind::Field(vec![self.name(f)]),
+            // A chain `.a.b` or `$x.a` is one node, positioned (as in Go) at its second part.
+            Tok::Field(f) => {
+                self.chain.clear();
+                let name = self.name(f);
+                self.chain.push(name);
+                let chained = self.read_fields()?;
+                let kind = ArgKind::Field(self.chain.to_vec());
+                return Ok(Arg {
+                    pos: chained.unwrap_or(pos),
+                    kind,
+                });
+            }
             Tok::Variable(v) => {
-                if !self.vars.iter().any(|known| known == v) {
+                if !self.is_declared(v) {
                     return Err((pos, format!("undefined variable {v:?}")));
                 }
-                ArgKind::Variable(self.name(v), Vec::new())
+                let name = self.name(v);
+                self.chain.clear();
+                let chained = self.read_fields()?;
+                let kind = ArgKind::Variable(name, self.chain.to_vec());
+                return Ok(Arg {
+                    pos: chained.unwrap_or(pos),
+                    kind,
+                });
             }
             Tok::Str(raw) | Tok::RawStr(raw) => {
-                ArgKind::String(raw.to_string(), t.string_value().unwrap_or_default())
+                ArgKind::String(self.span(raw), self.string_value(t))
             }
             Tok::Number(text) => ArgKind::Number(Box::new(
-                parse_number(text, false).map_err(|e| (pos, e.to_string()))?,
+                parse_number(self.span(text), false).map_err(|e| (pos, e.to_string()))?,
             )),
             Tok::Char(text) => ArgKind::Number(Box::new(
-                parse_number(text, true).map_err(|e| (pos, e.to_string()))?,
+                parse_number(self.span(text), true).map_err(|e| (pos, e.to_string()))?,
             )),
             Tok::LParen => {
                 if self.depth >= MAX_DEPTH {
@@ -847,6 +925,6 @@ mod tests {
     fn defines_are_collected() {
         let t = p("{{ define \"x\" }}X{{ end }}rest").unwrap();
         assert_eq!(t.defines.len(), 1);
-        assert_eq!(t.defines[0].name, "x");
+        assert_eq!(&*t.defines[0].name, "x");
     }
 }

@@ -99,6 +99,10 @@ pub(super) struct Lexer<'a> {
     pub(super) pos: usize,
 }
 
+fn is_space_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
 pub(super) fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
 }
@@ -124,16 +128,33 @@ impl<'a> Lexer<'a> {
     /// Moves past letters, digits and underscores (Go's `isAlphaNumeric`).
     fn skip_alnum(&mut self) {
         let bytes = self.src.as_bytes();
-        loop {
-            match bytes.get(self.pos) {
-                Some(&b) if b.is_ascii_alphanumeric() || b == b'_' => self.pos += 1,
-                Some(&b) if !b.is_ascii() => match self.peek() {
-                    Some(c) if c.is_alphanumeric() => self.pos += c.len_utf8(),
-                    _ => return,
-                },
-                _ => return,
+        let mut pos = self.pos;
+        while let Some(&b) = bytes.get(pos) {
+            if b.is_ascii_alphanumeric() || b == b'_' {
+                pos += 1;
+            } else if b.is_ascii() {
+                break;
+            } else {
+                match self.src[pos..].chars().next() {
+                    Some(c) if c.is_alphanumeric() => pos += c.len_utf8(),
+                    _ => break,
+                }
             }
         }
+        self.pos = pos;
+    }
+
+    /// Moves past spaces, up to the one that begins a trimming `-}}`.
+    pub(super) fn skip_spaces(&mut self) {
+        let bytes = self.src.as_bytes();
+        let mut end = self.pos;
+        while bytes.get(end).is_some_and(|&b| is_space_byte(b)) {
+            end += 1;
+        }
+        if end > self.pos && bytes[end..].starts_with(b"-}}") {
+            end -= 1;
+        }
+        self.pos = end;
     }
 
     fn rest(&self) -> &'a str {
@@ -143,36 +164,37 @@ impl<'a> Lexer<'a> {
     /// The next token inside an action. Errors carry Go's lexer messages.
     pub(super) fn next(&mut self) -> Result<(usize, Tok<'a>), LexError> {
         let start = self.pos;
-        let rest = self.rest();
-        if rest.starts_with(" -}}")
-            || rest.starts_with("\t-}}")
-            || rest.starts_with("\r-}}")
-            || rest.starts_with("\n-}}")
-        {
-            self.pos += 4;
-            return Ok((start + 1, Tok::End(true)));
-        }
-        if rest.starts_with("}}") {
-            self.pos += 2;
-            return Ok((start, Tok::End(false)));
+        let bytes = self.src.as_bytes();
+        match bytes.get(start) {
+            None => return Err(LexError::UnclosedAction),
+            Some(b'}') if bytes.get(start + 1) == Some(&b'}') => {
+                self.pos += 2;
+                return Ok((start, Tok::End(false)));
+            }
+            Some(b' ' | b'\t' | b'\r' | b'\n') => {
+                let mut end = start + 1;
+                while bytes
+                    .get(end)
+                    .is_some_and(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+                {
+                    end += 1;
+                }
+                // The last space before `-}}` is part of the trimming delimiter.
+                if bytes[end..].starts_with(b"-}}") {
+                    if end == start + 1 {
+                        self.pos = end + 3;
+                        return Ok((end, Tok::End(true)));
+                    }
+                    end -= 1;
+                }
+                self.pos = end;
+                return Ok((start, Tok::Space));
+            }
+            Some(_) => {}
         }
         let Some(c) = self.peek() else {
             return Err(LexError::UnclosedAction);
         };
-        if is_space(c) {
-            while self.peek().is_some_and(is_space) {
-                let r = self.rest();
-                if r.starts_with(" -}}")
-                    || r.starts_with("\t-}}")
-                    || r.starts_with("\r-}}")
-                    || r.starts_with("\n-}}")
-                {
-                    break;
-                }
-                self.pos += 1;
-            }
-            return Ok((start, Tok::Space));
-        }
         self.pos += c.len_utf8();
         let tok = match c {
             '=' => Tok::Assign,

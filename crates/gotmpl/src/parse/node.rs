@@ -13,9 +13,54 @@ pub type List = Vec<Node>;
 /// allocating it at every use.
 pub type Name = Arc<str>;
 
+/// A piece of the template source: the file's one shared copy and a byte range of it. Text
+/// between actions is most of a template, so its nodes point into the source rather than
+/// each owning a copy.
+#[derive(Clone)]
+pub struct Span {
+    source: Arc<str>,
+    start: usize,
+    end: usize,
+}
+
+impl Span {
+    /// `source[start..end]`; the range must lie on character boundaries.
+    pub(super) fn new(source: &Arc<str>, start: usize, end: usize) -> Span {
+        debug_assert!(source.is_char_boundary(start) && source.is_char_boundary(end));
+        Span {
+            source: source.clone(),
+            start,
+            end,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.source[self.start..self.end]
+    }
+}
+
+impl std::ops::Deref for Span {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Debug for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Node {
-    Text(Arc<str>),
+    Text(Span),
     /// `{{ pipeline }}`
     Action {
         pos: usize,
@@ -29,7 +74,7 @@ pub enum Node {
     Template {
         pos: usize,
         line: usize,
-        name: String,
+        name: Arc<str>,
         pipe: Option<Pipe>,
     },
     Break {
@@ -58,7 +103,7 @@ pub struct Pipe {
     pub line: usize,
     /// `$x = ...` rather than `$x := ...`.
     pub is_assign: bool,
-    pub decl: Vec<String>,
+    pub decl: Vec<Name>,
     pub cmds: Vec<Command>,
 }
 
@@ -71,7 +116,8 @@ pub struct Command {
 /// A number constant with Go's flags for what it can be.
 #[derive(Debug, Clone)]
 pub struct Number {
-    pub text: String,
+    /// The constant as written.
+    pub text: Span,
     pub is_int: bool,
     pub is_uint: bool,
     pub is_float: bool,
@@ -87,7 +133,7 @@ pub enum ArgKind {
     Bool(bool),
     Number(Box<Number>),
     /// The quoted text as written, and its value.
-    String(String, Arc<str>),
+    String(Span, Arc<str>),
     /// `.a.b`
     Field(Vec<Name>),
     /// `$x.a.b`: the name (with `$`) and the fields.
@@ -289,9 +335,11 @@ fn parse_go_int(text: &str) -> Option<i128> {
     Some(if neg { -v } else { v })
 }
 
-pub(super) fn parse_number(text: &str, is_char: bool) -> Result<Number, NumberError> {
+/// The number constant `text` (the source's `span`).
+pub(super) fn parse_number(span: Span, is_char: bool) -> Result<Number, NumberError> {
+    let text = span.as_str();
     let mut n = Number {
-        text: text.to_string(),
+        text: span.clone(),
         is_int: false,
         is_uint: false,
         is_float: false,
@@ -424,6 +472,11 @@ fn parse_hex_float(text: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_number(text: &str, is_char: bool) -> Result<Number, NumberError> {
+        let source: Arc<str> = Arc::from(text);
+        super::parse_number(Span::new(&source, 0, text.len()), is_char)
+    }
 
     #[test]
     fn numbers() {
