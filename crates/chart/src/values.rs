@@ -5,15 +5,16 @@
 //!
 //! Helm mutates Go maps in place here, on deep copies of the chart's and the user's values
 //! made for each coalescing. These functions never change a shared map: they copy one level
-//! ([`Dict::snapshot`]) where they change it and share everything they leave alone, so the
-//! chart's defaults are not copied for every coalescing (dependency processing coalesces the
-//! whole chart tree several times, disabled subcharts included). Only the values handed out
-//! by the public functions are deep copies, since templates may change them in place
+//! ([`Dict::snapshot`]) where they change it and share everything they leave alone (a map
+//! coalesced with an empty one, a defaults table without `null`s), so the chart's defaults
+//! are not copied for every coalescing (dependency processing coalesces the whole chart tree
+//! several times, disabled subcharts included). Only the values handed out by the public
+//! functions share no map with anything else, since templates may change them in place
 //! (`set`, `merge`), which must not reach the chart's defaults or the user's values.
 //!
 //! [`Dict::snapshot`]: rudder_value::Dict::snapshot
 
-use rudder_value::{Map, Value};
+use rudder_value::{Dict, Map, Value};
 
 use crate::log::{LogRecord, Logs};
 use crate::Chart;
@@ -42,16 +43,35 @@ fn table_of(v: &Value) -> Map {
     v.as_dict().map(|d| d.snapshot()).unwrap_or_default()
 }
 
-/// Helm's `cleanNilValues`.
-fn clean_nil(m: &mut Map) {
-    m.retain(|_, v| !v.is_nil());
-    for v in m.values_mut() {
-        if let Value::Map(d) = v {
-            let mut sub = d.snapshot();
-            clean_nil(&mut sub);
-            *v = Value::map(sub);
-        }
+/// Helm's `cleanNilValues` (which chart defaults go through before coalescing), on a copy:
+/// `d` without `null`s at any depth. Most defaults hold none, so every map that holds none
+/// is shared, not copied.
+fn without_nils(d: &Dict) -> Dict {
+    match nil_free_copy(&d.read()) {
+        None => d.clone(),
+        Some(m) => Dict::new(m),
     }
+}
+
+/// A copy of `m` without `null`s at any depth, or `None` if it holds none.
+fn nil_free_copy(m: &Map) -> Option<Map> {
+    let mut out: Option<Map> = None;
+    for (key, val) in m {
+        let replacement = match val {
+            Value::Nil => None,
+            Value::Map(d) => match nil_free_copy(&d.read()) {
+                None => continue,
+                Some(sub) => Some(Value::map(sub)),
+            },
+            _ => continue,
+        };
+        let out = out.get_or_insert_with(|| m.clone());
+        match replacement {
+            None => out.remove(key),
+            Some(v) => out.insert(key.clone(), v),
+        };
+    }
+    out
 }
 
 /// Helm's `concatPrefix`: the dotted path that warnings name.
@@ -63,50 +83,119 @@ fn concat_prefix(prefix: &str, key: &str) -> String {
     }
 }
 
-/// Helm's `coalesceTablesFullKey`: fills `dst` (higher priority) from `src` (defaults),
-/// logging the keys where a table and a non-table meet; `prefix` is the path of `dst`.
-fn coalesce_tables(dst: &mut Map, src: Map, prefix: &str, merge: bool, logs: &mut Logs) {
-    let mut src = src;
-    let src_non_nil: std::collections::HashSet<String> = src
-        .iter()
-        .filter(|(_, v)| !v.is_nil())
-        .map(|(k, _)| k.clone())
-        .collect();
-    for (k, v) in dst.iter() {
-        if v.is_nil() {
-            src.insert(k.clone(), Value::Nil);
-        }
+/// What Helm's `coalesceTablesFullKey` leaves at a key that both tables hold.
+enum Coalesced {
+    KeepDestination,
+    Remove,
+    Replace(Value),
+}
+
+/// Helm's `coalesceTablesFullKey` for one key that both `dst` (value `dv`) and `src`
+/// (value `val`) hold. Helm first sets the key to `null` in `src` wherever `dst` holds
+/// `null`, so such a key only ever decides between removing and keeping the `null`.
+fn coalesce_entry(
+    key: &str,
+    dv: &Value,
+    val: &Value,
+    prefix: &str,
+    merge: bool,
+    logs: &mut Logs,
+) -> Coalesced {
+    if dv.is_nil() {
+        // The user nulls a chart default: coalescing deletes the key, merging keeps it.
+        return if !merge && !val.is_nil() {
+            Coalesced::Remove
+        } else {
+            Coalesced::KeepDestination
+        };
     }
-    for (key, val) in src {
-        match dst.get(&key) {
-            Some(dv) if !merge && dv.is_nil() && src_non_nil.contains(&key) => {
-                dst.remove(&key);
-            }
-            None => {
-                dst.insert(key, val);
-            }
-            Some(dv) => {
-                let full_key = concat_prefix(prefix, &key);
-                if is_table(&val) {
-                    if is_table(dv) {
-                        let mut d = table_of(dv);
-                        coalesce_tables(&mut d, table_of(&val), &full_key, merge, logs);
-                        dst.insert(key, Value::map(d));
-                    } else {
-                        logs.push(LogRecord::info(format!(
-                            "warning: cannot overwrite table with non table for {full_key} ({})",
-                            val.to_go_string()
-                        )));
-                    }
-                } else if is_table(dv) && !val.is_nil() {
-                    logs.push(LogRecord::info(format!(
-                        "warning: destination for {full_key} is a table. Ignoring non-table value ({})",
-                        val.to_go_string()
-                    )));
+    match (dv, val) {
+        (Value::Map(d), Value::Map(s)) => Coalesced::Replace(Value::Map(coalesce_dicts(
+            d,
+            s,
+            &concat_prefix(prefix, key),
+            merge,
+            logs,
+        ))),
+        (_, Value::Map(_)) => {
+            logs.push(LogRecord::info(format!(
+                "warning: cannot overwrite table with non table for {} ({})",
+                concat_prefix(prefix, key),
+                val.to_go_string()
+            )));
+            Coalesced::KeepDestination
+        }
+        (Value::Map(_), _) if !val.is_nil() => {
+            logs.push(LogRecord::info(format!(
+                "warning: destination for {} is a table. Ignoring non-table value ({})",
+                concat_prefix(prefix, key),
+                val.to_go_string()
+            )));
+            Coalesced::KeepDestination
+        }
+        _ => Coalesced::KeepDestination,
+    }
+}
+
+/// Helm's `coalesceTablesFullKey`: `dst` (higher priority) filled from `src` (defaults),
+/// logging the keys where a table and a non-table meet; `prefix` is the path of `dst`.
+///
+/// Warnings come in the order of the keys both hold, so the result can be built from
+/// either side: from a copy of the larger one, with the smaller one's keys laid over it
+/// (user values are usually small, chart defaults large).
+fn coalesce_tables(dst: Map, src: &Map, prefix: &str, merge: bool, logs: &mut Logs) -> Map {
+    if dst.len() >= src.len() {
+        let mut out = dst;
+        for (key, val) in src {
+            let Some(dv) = out.get(key) else {
+                out.insert(key.clone(), val.clone());
+                continue;
+            };
+            match coalesce_entry(key, dv, val, prefix, merge, logs) {
+                Coalesced::KeepDestination => {}
+                Coalesced::Remove => {
+                    out.remove(key);
+                }
+                Coalesced::Replace(v) => {
+                    out.insert(key.clone(), v);
                 }
             }
         }
+        out
+    } else {
+        let mut out = src.clone();
+        for (key, dv) in dst {
+            let outcome = match src.get(&key) {
+                None => Coalesced::KeepDestination,
+                Some(val) => coalesce_entry(&key, &dv, val, prefix, merge, logs),
+            };
+            match outcome {
+                Coalesced::KeepDestination => {
+                    out.insert(key, dv);
+                }
+                Coalesced::Remove => {
+                    out.remove(&key);
+                }
+                Coalesced::Replace(v) => {
+                    out.insert(key, v);
+                }
+            }
+        }
+        out
     }
+}
+
+/// [`coalesce_tables`] of two maps into a new one, or into one of them, shared, where the
+/// result has the same contents: when the other is empty or both are the same map.
+fn coalesce_dicts(dst: &Dict, src: &Dict, prefix: &str, merge: bool, logs: &mut Logs) -> Dict {
+    if dst.ptr_eq(src) || src.is_empty() {
+        return dst.clone();
+    }
+    if dst.is_empty() {
+        return src.clone();
+    }
+    let merged = coalesce_tables(dst.snapshot(), &src.read(), prefix, merge, logs);
+    Dict::new(merged)
 }
 
 /// Helm's `coalesceGlobals`: the parent's `global` into the subchart's; `prefix` is the
@@ -123,8 +212,8 @@ fn coalesce_globals(dest: &mut Map, src: &Map, prefix: &str, logs: &mut Logs) {
         }
     };
     let sg = match src.get("global") {
-        None => Map::new(),
-        Some(Value::Map(s)) => s.snapshot(),
+        None => Dict::default(),
+        Some(Value::Map(s)) => s.clone(),
         Some(_) => {
             logs.push(LogRecord::info(
                 "warning: skipping globals because source global is not a table.",
@@ -132,27 +221,27 @@ fn coalesce_globals(dest: &mut Map, src: &Map, prefix: &str, logs: &mut Logs) {
             return;
         }
     };
-    for (key, val) in sg {
-        if is_table(&val) {
-            let mut vv = table_of(&val);
-            match dg.get(&key) {
+    for (key, val) in sg.read().iter() {
+        if let Value::Map(vv) = val {
+            match dg.get(key) {
                 None => {
-                    dg.insert(key, Value::map(vv));
+                    dg.insert(key.clone(), val.clone());
                 }
                 Some(Value::Map(destv)) => {
-                    let destv = destv.snapshot();
-                    coalesce_tables(&mut vv, destv, &concat_prefix(prefix, &key), true, logs);
-                    dg.insert(key, Value::map(vv));
+                    // Helm merges top-down here: the parent's table over the subchart's.
+                    let prefix = concat_prefix(prefix, key);
+                    let merged = coalesce_dicts(vv, destv, &prefix, true, logs);
+                    dg.insert(key.clone(), Value::Map(merged));
                 }
                 Some(_) => logs.push(LogRecord::info(format!(
                     "Conflict: cannot merge map onto non-map for {}. Skipping.",
-                    rudder_value::gofmt::quote(&key)
+                    rudder_value::gofmt::quote(key)
                 ))),
             }
-        } else if dg.get(&key).is_some_and(is_table) {
+        } else if dg.get(key).is_some_and(is_table) {
             logs.push(LogRecord::info(format!("key {key} is table. Skipping")));
         } else {
-            dg.insert(key, val);
+            dg.insert(key.clone(), val.clone());
         }
     }
     dest.insert("global".into(), Value::map(dg));
@@ -166,23 +255,21 @@ fn child_merge(chart: &Chart, key: &str, merge: bool) -> bool {
 /// chart's parent.
 fn coalesce_chart_values(chart: &Chart, v: &mut Map, prefix: &str, merge: bool, logs: &mut Logs) {
     let sub_prefix = concat_prefix(prefix, chart.name());
-    let defaults = table_of(&chart.values);
-    for (key, val) in defaults {
-        match v.get(&key) {
+    let Some(defaults) = chart.values.as_dict() else {
+        return;
+    };
+    for (key, val) in defaults.read().iter() {
+        match v.get(key) {
             Some(value) => {
                 if value.is_nil() && !merge {
-                    v.remove(&key);
+                    v.remove(key);
                 } else if let Value::Map(dest) = value {
-                    if let Value::Map(src) = &val {
-                        let m = child_merge(chart, &key, merge);
-                        let mut src = src.snapshot();
-                        if !m {
-                            clean_nil(&mut src);
-                        }
-                        let mut d = dest.snapshot();
-                        let path = concat_prefix(&sub_prefix, &key);
-                        coalesce_tables(&mut d, src, &path, m, logs);
-                        v.insert(key, Value::map(d));
+                    if let Value::Map(src) = val {
+                        let m = child_merge(chart, key, merge);
+                        let src = if m { src.clone() } else { without_nils(src) };
+                        let path = concat_prefix(&sub_prefix, key);
+                        let merged = coalesce_dicts(dest, &src, &path, m, logs);
+                        v.insert(key.clone(), Value::Map(merged));
                     } else if !val.is_nil() {
                         logs.push(LogRecord::info(format!(
                             "warning: skipped value for {sub_prefix}.{key}: Not a table."
@@ -191,18 +278,12 @@ fn coalesce_chart_values(chart: &Chart, v: &mut Map, prefix: &str, merge: bool, 
                 }
             }
             None => {
-                if !merge {
-                    if val.is_nil() {
-                        continue;
-                    }
-                    if let Value::Map(sub) = &val {
-                        let mut sub = sub.snapshot();
-                        clean_nil(&mut sub);
-                        v.insert(key, Value::map(sub));
-                        continue;
-                    }
-                }
-                v.insert(key, val);
+                let val = match val {
+                    Value::Nil if !merge => continue,
+                    Value::Map(sub) if !merge => Value::Map(without_nils(sub)),
+                    _ => val.clone(),
+                };
+                v.insert(key.clone(), val);
             }
         }
     }
@@ -270,7 +351,24 @@ pub fn coalesce_values(
     user: &Value,
     logs: &mut Logs,
 ) -> Result<Value, CoalesceError> {
-    Ok(coalesced(chart, user, false, logs)?.deep_clone())
+    let mut values = coalesced(chart, user, false, logs)?;
+    unshare(&mut values);
+    Ok(values)
+}
+
+/// Makes `v` share no map with anything else: the maps coalescing built, held by `v` alone,
+/// are kept as they are, and every map it shares (chart defaults, user values) is copied.
+/// A map held only by a map that `v` alone holds is `v`'s alone too.
+fn unshare(v: &mut Value) {
+    match v {
+        Value::Map(d) => match d.get_mut() {
+            Some(m) => m.values_mut().for_each(unshare),
+            None => *v = v.deep_clone(),
+        },
+        // Coalescing builds no lists: any list with maps inside is shared.
+        Value::List(_) => *v = v.deep_clone(),
+        _ => {}
+    }
 }
 
 /// Coalesced values that share every map they do not change with the chart's and the
@@ -290,26 +388,22 @@ fn coalesced(
 /// Helm's `CoalesceTables`: `dst` over `src` at the top level of a values tree (as
 /// `--reuse-values` and lint's values check use it), `null` in `dst` deleting keys.
 pub fn coalesce_tables_top(dst: &Value, src: &Value, logs: &mut Logs) -> Value {
-    let mut out = table_of(dst);
-    coalesce_tables(&mut out, table_of(src), "", false, logs);
+    let src = src.as_dict().cloned().unwrap_or_default();
+    let out = coalesce_tables(table_of(dst), &src.read(), "", false, logs);
     Value::map(out).deep_clone()
 }
 
 /// Helm's `Values.PathValue`: a non-table value at a dotted path.
 fn path_value(values: &Map, path: &str) -> Option<Value> {
-    let parts: Vec<&str> = path.split('.').collect();
-    let (last, tables) = parts.split_last()?;
-    let mut cur = values.clone();
-    for t in tables {
-        cur = match cur.get(*t) {
-            Some(Value::Map(m)) => m.snapshot(),
-            _ => return None,
-        };
-    }
-    match cur.get(*last) {
-        Some(v) if !is_table(v) => Some(v.clone()),
-        _ => None,
-    }
+    let (tables, last) = match path.rsplit_once('.') {
+        Some((tables, last)) => (Some(tables), last),
+        None => (None, path),
+    };
+    let found = match tables {
+        None => values.get(last).cloned(),
+        Some(tables) => table_at(values, tables).ok()?.read().get(last).cloned(),
+    };
+    found.filter(|v| !is_table(v))
 }
 
 /// Whether a dependency entry names a loaded subchart (same name, version in the entry's
@@ -453,26 +547,31 @@ fn process_enabled(
     Ok(())
 }
 
-fn path_to_map(path: &str, data: Map) -> Map {
+fn path_to_map(path: &str, data: Dict) -> Map {
     if path == "." {
-        return data;
+        return data.snapshot();
     }
-    let mut cur = data;
+    let mut cur = Value::Map(data);
     for p in path.split('.').rev() {
         let mut m = Map::new();
-        m.insert(p.to_string(), Value::map(cur));
-        cur = m;
+        m.insert(p.to_string(), cur);
+        cur = Value::map(m);
     }
-    cur
+    table_of(&cur)
 }
 
 /// Helm's `Values.Table`: the table at a dotted path, or the error naming the first key
 /// that is missing or not a table.
-fn table_at(values: &Map, path: &str) -> Result<Map, NoTable> {
-    let mut cur = values.clone();
-    for p in path.split('.') {
+fn table_at(values: &Map, path: &str) -> Result<Dict, NoTable> {
+    let mut parts = path.split('.');
+    let first = parts.next().unwrap_or_default();
+    let mut cur = match values.get(first) {
+        Some(Value::Map(m)) => m.clone(),
+        _ => return Err(NoTable(first.to_string())),
+    };
+    for p in parts {
         cur = match cur.get(p) {
-            Some(Value::Map(m)) => m.snapshot(),
+            Some(Value::Map(m)) => m,
             _ => return Err(NoTable(p.to_string())),
         };
     }
@@ -504,7 +603,10 @@ fn process_import_values(chart: &mut Chart, logs: &mut Logs) -> Result<(), Coale
                     entry.insert("parent".into(), Value::str(&parent));
                     out.push(Value::map(entry));
                     match table_at(&cvals, &format!("{}.{child}", r.name)) {
-                        Ok(vv) => coalesce_tables(&mut b, path_to_map(&parent, vv), "", true, logs),
+                        Ok(vv) => {
+                            let imported = path_to_map(&parent, vv);
+                            b = coalesce_tables(std::mem::take(&mut b), &imported, "", true, logs);
+                        }
                         Err(e) => logs.push(
                             LogRecord::warn("ImportValues missing table from chart")
                                 .with("chart", r.name.as_str())
@@ -519,7 +621,9 @@ fn process_import_values(chart: &mut Chart, logs: &mut Logs) -> Result<(), Coale
                     entry.insert("parent".into(), Value::str("."));
                     out.push(Value::map(entry));
                     match table_at(&cvals, &format!("{}.{child}", r.name)) {
-                        Ok(vm) => coalesce_tables(&mut b, vm, "", true, logs),
+                        Ok(vm) => {
+                            b = coalesce_tables(std::mem::take(&mut b), &vm.read(), "", true, logs)
+                        }
                         Err(e) => logs.push(
                             LogRecord::warn("ImportValues missing table")
                                 .with("error", e.to_string()),
@@ -531,9 +635,7 @@ fn process_import_values(chart: &mut Chart, logs: &mut Logs) -> Result<(), Coale
         }
         r.import_values = out;
     }
-    let mut merged = cvals;
-    coalesce_tables(&mut merged, b, "", true, logs);
-    chart.values = Value::map(merged);
+    chart.values = Value::map(coalesce_tables(cvals, &b, "", true, logs));
     Ok(())
 }
 

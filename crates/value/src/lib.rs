@@ -283,6 +283,12 @@ impl Dict {
         }
     }
 
+    /// The map itself when this handle is its only holder (no other `Dict` or `Value` shares
+    /// it), so it can be changed or handed on without anyone else seeing it.
+    pub fn get_mut(&mut self) -> Option<&mut Map> {
+        Arc::get_mut(&mut self.map).map(|lock| lock.get_mut().unwrap_or_else(|e| e.into_inner()))
+    }
+
     /// True if both are the same map (Go's map identity).
     pub fn ptr_eq(&self, other: &Dict) -> bool {
         Arc::ptr_eq(&self.map, &other.map)
