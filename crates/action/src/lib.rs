@@ -62,6 +62,9 @@ pub use template::{
 };
 pub use version::{version_text, HELM_COMPATIBLE_VERSION};
 
+/// Keeps inflated chart archives in a folder, for renders of the same archive again (see
+/// `rudder_chart::archive_cache`).
+pub use rudder_chart::archive_cache::enable as enable_archive_cache;
 pub use rudder_chart::log::{Level as LogLevel, LogRecord};
 /// For a command-line process: renders leave their working structures to the process's end
 /// (see `rudder_engine::teardown`).

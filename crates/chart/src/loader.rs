@@ -216,9 +216,19 @@ impl Inflated {
         // whose errors, and its silence about a checksum the tar reader never reaches, are
         // what reading the archive has always given.
         if hint > 0 && hint <= cap {
+            let cache_key = crate::archive_cache::key(gzipped, hint);
+            if let Some(bytes) = cache_key.as_ref().and_then(crate::archive_cache::get) {
+                return Inflated {
+                    bytes: bytes.into(),
+                    error: None,
+                };
+            }
             let mut bytes = vec![0; hint as usize];
             let inflated = libdeflater::Decompressor::new().gzip_decompress(gzipped, &mut bytes);
             if inflated.is_ok_and(|n| n as u64 == hint) {
+                if let Some(key) = &cache_key {
+                    crate::archive_cache::put(key, &bytes);
+                }
                 return Inflated {
                     bytes: bytes.into(),
                     error: None,

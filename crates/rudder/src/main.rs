@@ -67,6 +67,15 @@ fn tune_malloc() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn tune_malloc() {}
 
+/// Inflated chart archives are kept under Helm's cache home (see
+/// `action::enable_archive_cache`), unless `RUDDER_ARCHIVE_CACHE=off`.
+fn enable_archive_cache(settings: &Settings) {
+    if std::env::var_os("RUDDER_ARCHIVE_CACHE").is_some_and(|v| v == "off") {
+        return;
+    }
+    action::enable_archive_cache(settings.paths.cache_home.join("rudder-archives"));
+}
+
 /// `Cli::parse()`, except that clap's command tree is kept to the end of the process: freeing
 /// its thousands of strings cost about a tenth of rendering a small chart.
 fn parse_command_line() -> Cli {
@@ -99,7 +108,11 @@ fn main() -> ExitCode {
     // large stack instead of risking an overflow.
     let worker = std::thread::Builder::new()
         .stack_size(rudder_value::threads::WORK_STACK)
-        .spawn(move || commands::run(cli.command, &Settings::new(cli.globals)));
+        .spawn(move || {
+            let settings = Settings::new(cli.globals);
+            enable_archive_cache(&settings);
+            commands::run(cli.command, &settings)
+        });
     let result = match worker {
         Ok(handle) => handle
             .join()

@@ -1,0 +1,164 @@
+//! A cache of inflated chart archives, so that rendering the same `.tgz` again (CI jobs and
+//! GitOps controllers render the same chart over and over; zilliztech's Milvus chart carries
+//! a 5 MB Pulsar archive) reads its tar instead of inflating it.
+//!
+//! Off unless the program turns it on ([`enable`]); the `rudder` command keeps it under
+//! Helm's cache home, and `RUDDER_ARCHIVE_CACHE=off` turns it off.
+//! - An entry is named by the SHA-256 of the gzipped archive, so that no archive can be
+//!   crafted to be served another's content. Before use, its length and CRC-32 must be the
+//!   ones the archive's own gzip trailer gives for its content, so that a damaged entry is
+//!   never used (it is inflated again instead).
+//! - Only archives whose inflation succeeded whole are stored, and loading reads the tar
+//!   from the entry exactly as from the inflated stream: a cached archive loads, and fails,
+//!   as an uncached one.
+//! - Entries are written to a temporary file and renamed into place, so a reader never sees
+//!   a partial one; beyond [`MAX_ENTRIES`] the oldest are removed.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use sha2::Digest;
+
+/// Archives smaller than this inflate faster than an entry is found and read.
+const MIN_INFLATED_SIZE: u64 = 1 << 20;
+/// Entries kept; the oldest beyond are removed when one is added.
+const MAX_ENTRIES: usize = 32;
+
+static DIR: OnceLock<PathBuf> = OnceLock::new();
+
+/// Turns the cache on, in `dir` (created when first written to).
+pub fn enable(dir: PathBuf) {
+    let _ = DIR.set(dir);
+}
+
+/// An archive's entry: where it is, and what its content must be.
+pub(crate) struct Key {
+    path: PathBuf,
+    len: u64,
+    crc: u32,
+}
+
+/// The entry `gzipped` would have, when the cache is on and the archive large enough to
+/// be worth one; `inflated_len` is the size its gzip trailer gives.
+pub(crate) fn key(gzipped: &[u8], inflated_len: u64) -> Option<Key> {
+    let dir = DIR.get()?;
+    if inflated_len < MIN_INFLATED_SIZE || gzipped.len() < 8 {
+        return None;
+    }
+    let at = gzipped.len() - 8;
+    let crc = u32::from_le_bytes(gzipped[at..at + 4].try_into().ok()?);
+    let digest = sha2::Sha256::digest(gzipped);
+    let name: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    Some(Key {
+        path: dir.join(name),
+        len: inflated_len,
+        crc,
+    })
+}
+
+/// The entry's content, when there is one and it is whole.
+pub(crate) fn get(key: &Key) -> Option<Vec<u8>> {
+    let data = std::fs::read(&key.path).ok()?;
+    (data.len() as u64 == key.len && crc32fast::hash(&data) == key.crc).then_some(data)
+}
+
+/// Stores `inflated` as the entry; a cache that cannot be written is left alone.
+pub(crate) fn put(key: &Key, inflated: &[u8]) {
+    let Some(dir) = key.path.parent() else {
+        return;
+    };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    // Unique to this process and this write: archives load on several threads.
+    static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temporary = dir.join(format!(".{}-{n}.tmp", std::process::id()));
+    if std::fs::write(&temporary, inflated).is_err()
+        || std::fs::rename(&temporary, &key.path).is_err()
+    {
+        let _ = std::fs::remove_file(&temporary);
+        return;
+    }
+    remove_oldest(dir);
+}
+
+fn remove_oldest(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if entries.len() <= MAX_ENTRIES {
+        return;
+    }
+    entries.sort();
+    for (_, path) in &entries[..entries.len() - MAX_ENTRIES] {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A gzipped chart archive whose template is `size` bytes of varied text.
+    fn big_archive(size: usize) -> Vec<u8> {
+        let template: Vec<u8> = (0..size).map(|i| b"abcdefgh\n"[i % 9]).collect();
+        let mut tar = tar::Builder::new(Vec::new());
+        for (path, data) in [
+            (
+                "c/Chart.yaml",
+                &b"apiVersion: v2\nname: c\nversion: 0.1.0\n"[..],
+            ),
+            ("c/templates/big.yaml", &template),
+        ] {
+            let mut header = tar::Header::new_ustar();
+            header.set_path(path).unwrap();
+            header.set_mode(0o644);
+            header.set_size(data.len() as u64);
+            header.set_cksum();
+            tar.append(&header, data).unwrap();
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &tar.into_inner().unwrap()).unwrap();
+        gz.finish().unwrap()
+    }
+
+    #[test]
+    fn an_entry_is_written_read_and_never_used_when_damaged() {
+        let dir = std::env::temp_dir().join(format!("rudder-archive-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        enable(dir.clone());
+        let archive = big_archive(3 << 20);
+        // Named by the archive's SHA-256 (other tests of this binary may add entries too).
+        let name: String = sha2::Sha256::digest(&archive)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let entry = dir.join(name);
+        let first = crate::loader::archive_files(&archive).unwrap();
+        assert!(entry.is_file());
+        assert!(!std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".tmp")));
+        // From the entry: the same files.
+        assert_eq!(crate::loader::archive_files(&archive).unwrap(), first);
+        // A damaged entry (same length with one byte changed, or cut short) is not used.
+        let mut damaged = std::fs::read(&entry).unwrap();
+        let at = damaged.len() / 2;
+        damaged[at] ^= 1;
+        std::fs::write(&entry, &damaged).unwrap();
+        assert_eq!(crate::loader::archive_files(&archive).unwrap(), first);
+        std::fs::write(&entry, &damaged[..at]).unwrap();
+        assert_eq!(crate::loader::archive_files(&archive).unwrap(), first);
+        // Small archives get no entry.
+        let small = big_archive(1000);
+        assert!(key(&small, 1000 + 3 * 512).is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
