@@ -290,7 +290,8 @@ impl<'a, 'f> Parser<'a, 'f> {
 
     /// Parses text and actions until `{{end}}`, `{{else}}` or the end of input.
     fn list(&mut self, top: bool) -> PResult<(List, ListEnd<'a>)> {
-        let mut list = List::new();
+        // As for a command's operands (see `command`).
+        let mut list = List::with_capacity(4);
         loop {
             let rest = &self.src[self.lex.pos..];
             let Some(open) = find_two(rest.as_bytes(), b"{{") else {
@@ -626,7 +627,8 @@ impl<'a, 'f> Parser<'a, 'f> {
                 }
             }
         }
-        let mut cmds = Vec::new();
+        // Sized up front: cheaper than a first push's growth (see `command`).
+        let mut cmds = Vec::with_capacity(1);
         loop {
             let (p, t) = self.next_non_space()?;
             match t {
@@ -687,7 +689,9 @@ impl<'a, 'f> Parser<'a, 'f> {
 
     fn command(&mut self, in_paren: bool) -> PResult<Command> {
         let (pos, _) = self.peek_non_space()?;
-        let mut args = Vec::new();
+        // Four operands cover nearly every command, and a first push would allocate as
+        // many anyway, only through the slower growth path.
+        let mut args = Vec::with_capacity(4);
         loop {
             let t = self.next_non_space()?;
             match t.1 {
@@ -745,6 +749,9 @@ impl<'a, 'f> Parser<'a, 'f> {
     fn operand(&mut self) -> PResult<Arg> {
         // Field and variable terms take the fields chained to them themselves.
         let term = self.term()?;
+        if matches!(term.kind, ArgKind::Field(_) | ArgKind::Variable(..)) {
+            return Ok(term);
+        }
         self.chain.clear();
         let Some(pos) = self.read_fields()? else {
             return Ok(term);
