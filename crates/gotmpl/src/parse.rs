@@ -450,10 +450,9 @@ impl<'a, 'f> Parser<'a, 'f> {
                 _ => {}
             }
         }
-        self.backup((pos, tok));
         // Lines are asked in source order, so that `line_of` counts only what lies between.
         let line = self.line_of(start);
-        let pipe = self.pipeline("command", false)?;
+        let pipe = self.pipeline((pos, tok), "command", false)?;
         Ok(Step::Node(Node::Action {
             pos: pipe.pos,
             line,
@@ -500,8 +499,7 @@ impl<'a, 'f> Parser<'a, 'f> {
             self.trim_next = trim;
             None
         } else {
-            self.backup((p3, t3));
-            Some(self.pipeline(context, false)?)
+            Some(self.pipeline((p3, t3), context, false)?)
         };
         let _ = pos;
         Ok(Node::Template {
@@ -525,7 +523,8 @@ impl<'a, 'f> Parser<'a, 'f> {
     fn branch_inner(&mut self, pos: usize, kind: &str) -> PResult<Branch> {
         let line = self.line_of(pos);
         let mark = self.vars.len();
-        let pipe = self.pipeline(kind, kind == "range")?;
+        let first = self.next_non_space()?;
+        let pipe = self.pipeline(first, kind, kind == "range")?;
         let (list, end) = self.list(false)?;
         let else_list = match end {
             ListEnd::End => None,
@@ -566,18 +565,24 @@ impl<'a, 'f> Parser<'a, 'f> {
         })
     }
 
-    /// A pipeline up to the closing delimiter (or `)` when `in_paren`).
-    fn pipeline(&mut self, context: &str, allow_two_vars: bool) -> PResult<Pipe> {
-        self.pipeline_until(context, allow_two_vars, false)
+    /// A pipeline from its first token, already read, up to the closing delimiter.
+    fn pipeline(
+        &mut self,
+        first: (usize, Tok<'a>),
+        context: &str,
+        allow_two_vars: bool,
+    ) -> PResult<Pipe> {
+        self.pipeline_until(first, context, allow_two_vars, false)
     }
 
+    /// A pipeline from its first token up to the closing delimiter, or `)` when `in_paren`.
     fn pipeline_until(
         &mut self,
+        (start, first): (usize, Tok<'a>),
         context: &str,
         allow_two_vars: bool,
         in_paren: bool,
     ) -> PResult<Pipe> {
-        let (start, first) = self.next_non_space()?;
         let line = self.line_of(start);
         // The declared variables as written: at most two.
         let mut declared: [&'a str; 2] = ["", ""];
@@ -839,7 +844,9 @@ impl<'a, 'f> Parser<'a, 'f> {
                     return Err((pos, "max expression depth exceeded".into()));
                 }
                 self.depth += 1;
-                let pipe = self.pipeline_until("parenthesized pipeline", false, true);
+                let pipe = self.next_non_space().and_then(|first| {
+                    self.pipeline_until(first, "parenthesized pipeline", false, true)
+                });
                 self.depth -= 1;
                 ArgKind::Pipe(Box::new(pipe?))
             }
