@@ -6,6 +6,18 @@
 //! itself the way Go's `Node.String()` does, for the `at <...>` part of execution errors.
 //! As in Go's package, the lexer is in `lex` and the nodes in `node`; this file is the
 //! parser.
+//!
+//! It is hand-written, after Go's, because its errors must read and point where Go's do,
+//! which a generated parser would not give, and because every render parses all of a
+//! chart's templates (library charts included), so its cost counts. What keeps it cheap,
+//! measured with callgrind on real charts: text, quoted strings and numbers are spans of
+//! one shared copy of the source ([`Span`]) rather than copies; names and string constants
+//! are interned per file; a field chain's `Vec` is built at its final size; tokens already
+//! read are handed down (to a command, an operand, a term) rather than pushed back and read
+//! again; spaces are skipped by the lexer where only the next token matters. Tried and
+//! measured not to pay: collecting list nodes, commands or operands on shared stacks to
+//! allocate each `Vec` at its exact size, small inline vectors for commands and operands,
+//! and boxing branch nodes (each cost more in moves than the allocations it saved).
 
 mod lex;
 mod node;
@@ -282,15 +294,10 @@ impl<'a, 'f> Parser<'a, 'f> {
         self.peeked.push(t);
     }
 
-    fn peek_non_space(&mut self) -> PResult<(usize, Tok<'a>)> {
-        let t = self.next_non_space()?;
-        self.backup(t);
-        Ok(t)
-    }
-
     /// Parses text and actions until `{{end}}`, `{{else}}` or the end of input.
     fn list(&mut self, top: bool) -> PResult<(List, ListEnd<'a>)> {
-        let mut list = List::new();
+        // As for a command's operands (see `command`).
+        let mut list = List::with_capacity(4);
         loop {
             let rest = &self.src[self.lex.pos..];
             let Some(open) = find_two(rest.as_bytes(), b"{{") else {
@@ -443,10 +450,9 @@ impl<'a, 'f> Parser<'a, 'f> {
                 _ => {}
             }
         }
-        self.backup((pos, tok));
         // Lines are asked in source order, so that `line_of` counts only what lies between.
         let line = self.line_of(start);
-        let pipe = self.pipeline("command", false)?;
+        let pipe = self.pipeline((pos, tok), "command", false)?;
         Ok(Step::Node(Node::Action {
             pos: pipe.pos,
             line,
@@ -493,8 +499,7 @@ impl<'a, 'f> Parser<'a, 'f> {
             self.trim_next = trim;
             None
         } else {
-            self.backup((p3, t3));
-            Some(self.pipeline(context, false)?)
+            Some(self.pipeline((p3, t3), context, false)?)
         };
         let _ = pos;
         Ok(Node::Template {
@@ -518,7 +523,8 @@ impl<'a, 'f> Parser<'a, 'f> {
     fn branch_inner(&mut self, pos: usize, kind: &str) -> PResult<Branch> {
         let line = self.line_of(pos);
         let mark = self.vars.len();
-        let pipe = self.pipeline(kind, kind == "range")?;
+        let first = self.next_non_space()?;
+        let pipe = self.pipeline(first, kind, kind == "range")?;
         let (list, end) = self.list(false)?;
         let else_list = match end {
             ListEnd::End => None,
@@ -559,26 +565,31 @@ impl<'a, 'f> Parser<'a, 'f> {
         })
     }
 
-    /// A pipeline up to the closing delimiter (or `)` when `in_paren`).
-    fn pipeline(&mut self, context: &str, allow_two_vars: bool) -> PResult<Pipe> {
-        self.pipeline_until(context, allow_two_vars, false)
+    /// A pipeline from its first token, already read, up to the closing delimiter.
+    fn pipeline(
+        &mut self,
+        first: (usize, Tok<'a>),
+        context: &str,
+        allow_two_vars: bool,
+    ) -> PResult<Pipe> {
+        self.pipeline_until(first, context, allow_two_vars, false)
     }
 
+    /// A pipeline from its first token up to the closing delimiter, or `)` when `in_paren`.
     fn pipeline_until(
         &mut self,
+        (start, first): (usize, Tok<'a>),
         context: &str,
         allow_two_vars: bool,
         in_paren: bool,
     ) -> PResult<Pipe> {
-        let (start, _) = self.peek_non_space()?;
         let line = self.line_of(start);
         // The declared variables as written: at most two.
         let mut declared: [&'a str; 2] = ["", ""];
         let mut n_declared = 0;
         let mut is_assign = false;
         // Declarations: `$x :=`, `$x =`, `$i, $v :=`.
-        if let (vpos, Tok::Variable(v)) = self.peek_non_space()? {
-            self.next_non_space()?;
+        if let Tok::Variable(v) = first {
             let after = self.next()?;
             let after = if matches!(after.1, Tok::Space) {
                 self.next()?
@@ -614,9 +625,11 @@ impl<'a, 'f> Parser<'a, 'f> {
                 Tok::Comma => return Err((after.0, format!("too many declarations in {context}"))),
                 _ => {
                     self.backup(after);
-                    self.backup((vpos, Tok::Variable(v)));
+                    self.backup((start, first));
                 }
             }
+        } else {
+            self.backup((start, first));
         }
         let declared = &declared[..n_declared];
         if is_assign {
@@ -626,7 +639,8 @@ impl<'a, 'f> Parser<'a, 'f> {
                 }
             }
         }
-        let mut cmds = Vec::new();
+        // Sized up front: cheaper than a first push's growth (see `command`).
+        let mut cmds = Vec::with_capacity(1);
         loop {
             let (p, t) = self.next_non_space()?;
             match t {
@@ -645,10 +659,7 @@ impl<'a, 'f> Parser<'a, 'f> {
                         ),
                     ));
                 }
-                _ => {
-                    self.backup((p, t));
-                    cmds.push(self.command(in_paren)?);
-                }
+                _ => cmds.push(self.command((p, t))?),
             }
         }
         if !is_assign {
@@ -685,11 +696,15 @@ impl<'a, 'f> Parser<'a, 'f> {
         })
     }
 
-    fn command(&mut self, in_paren: bool) -> PResult<Command> {
-        let (pos, _) = self.peek_non_space()?;
-        let mut args = Vec::new();
+    /// A command from its first token, already read, up to the `|` that ends it (consumed)
+    /// or the end of the pipeline (left to be read).
+    fn command(&mut self, first: (usize, Tok<'a>)) -> PResult<Command> {
+        let pos = first.0;
+        // Four operands cover nearly every command, and a first push would allocate as
+        // many anyway, only through the slower growth path.
+        let mut args = Vec::with_capacity(4);
+        let mut t = first;
         loop {
-            let t = self.next_non_space()?;
             match t.1 {
                 Tok::Pipe => {
                     if args.is_empty() {
@@ -702,24 +717,23 @@ impl<'a, 'f> Parser<'a, 'f> {
                     break;
                 }
                 _ => {
-                    self.backup(t);
-                    let operand = self.operand()?;
+                    let operand = self.operand(t)?;
                     args.push(operand);
                     // Operands must be separated by space.
                     let after = self.next()?;
-                    match after.1 {
-                        Tok::Space | Tok::Pipe | Tok::End(_) | Tok::RParen => self.backup(after),
+                    t = match after.1 {
+                        Tok::Space => self.next_non_space()?,
+                        Tok::Pipe | Tok::End(_) | Tok::RParen => after,
                         other => {
                             return Err((
                                 after.0,
                                 format!("unexpected {} in operand", other.describe()),
                             ))
                         }
-                    }
+                    };
                 }
             }
         }
-        let _ = in_paren;
         if args.is_empty() {
             return Err((pos, "empty command".into()));
         }
@@ -742,9 +756,12 @@ impl<'a, 'f> Parser<'a, 'f> {
         }
     }
 
-    fn operand(&mut self) -> PResult<Arg> {
+    fn operand(&mut self, first: (usize, Tok<'a>)) -> PResult<Arg> {
         // Field and variable terms take the fields chained to them themselves.
-        let term = self.term()?;
+        let term = self.term(first)?;
+        if matches!(term.kind, ArgKind::Field(_) | ArgKind::Variable(..)) {
+            return Ok(term);
+        }
         self.chain.clear();
         let Some(pos) = self.read_fields()? else {
             return Ok(term);
@@ -766,8 +783,7 @@ impl<'a, 'f> Parser<'a, 'f> {
         }
     }
 
-    fn term(&mut self) -> PResult<Arg> {
-        let (pos, t) = self.next_non_space()?;
+    fn term(&mut self, (pos, t): (usize, Tok<'a>)) -> PResult<Arg> {
         let kind = match t {
             Tok::Ident(name) => match name {
                 "true" => ArgKind::Bool(true),
@@ -828,7 +844,9 @@ impl<'a, 'f> Parser<'a, 'f> {
                     return Err((pos, "max expression depth exceeded".into()));
                 }
                 self.depth += 1;
-                let pipe = self.pipeline_until("parenthesized pipeline", false, true);
+                let pipe = self.next_non_space().and_then(|first| {
+                    self.pipeline_until(first, "parenthesized pipeline", false, true)
+                });
                 self.depth -= 1;
                 ArgKind::Pipe(Box::new(pipe?))
             }

@@ -99,6 +99,18 @@ pub(super) struct Lexer<'a> {
     pub(super) pos: usize,
 }
 
+/// ASCII letters, digits and `_`, as a table: identifiers and field names are most of what
+/// is lexed inside actions.
+static WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || b == b'_' as usize;
+        b += 1;
+    }
+    table
+};
+
 fn is_space_byte(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
@@ -130,7 +142,7 @@ impl<'a> Lexer<'a> {
         let bytes = self.src.as_bytes();
         let mut pos = self.pos;
         while let Some(&b) = bytes.get(pos) {
-            if b.is_ascii_alphanumeric() || b == b'_' {
+            if WORD_BYTES[b as usize] {
                 pos += 1;
             } else if b.is_ascii() {
                 break;
@@ -210,21 +222,20 @@ impl<'a> Lexer<'a> {
             ')' => Tok::RParen,
             ',' => Tok::Comma,
             '"' => {
+                let bytes = self.src.as_bytes();
                 loop {
-                    match self.peek() {
-                        None | Some('\n') => return Err(LexError::UnterminatedString),
-                        Some('\\') => {
-                            self.pos += 1;
-                            match self.peek() {
-                                None | Some('\n') => return Err(LexError::UnterminatedString),
-                                Some(e) => self.pos += e.len_utf8(),
-                            }
-                        }
-                        Some('"') => {
-                            self.pos += 1;
-                            break;
-                        }
-                        Some(o) => self.pos += o.len_utf8(),
+                    // Jump to the next byte that ends or escapes the string.
+                    let Some(i) = memchr::memchr3(b'"', b'\\', b'\n', &bytes[self.pos..]) else {
+                        return Err(LexError::UnterminatedString);
+                    };
+                    self.pos += i + 1;
+                    match bytes[self.pos - 1] {
+                        b'"' => break,
+                        b'\n' => return Err(LexError::UnterminatedString),
+                        _ => match self.peek() {
+                            None | Some('\n') => return Err(LexError::UnterminatedString),
+                            Some(e) => self.pos += e.len_utf8(),
+                        },
                     }
                 }
                 let raw = &self.src[start..self.pos];
