@@ -599,15 +599,7 @@ fn process_enabled(
         .filter(|r| !r.enabled)
         .map(|r| r.name.clone())
         .collect();
-    // The disabled subcharts and the coalesced values (which hold the last references to
-    // those subcharts' defaults) are many small allocations: a short-lived process leaves
-    // them to its end.
-    let (enabled, disabled_charts): (Vec<Chart>, Vec<Chart>) =
-        std::mem::take(&mut chart.dependencies)
-            .into_iter()
-            .partition(|d| !disabled.contains(d.name()));
-    chart.dependencies = enabled;
-    rudder_value::teardown::discard(disabled_charts);
+    chart.dependencies.retain(|d| !disabled.contains(d.name()));
     chart
         .metadata
         .dependencies
@@ -617,6 +609,9 @@ fn process_enabled(
         let subpath = format!("{path}{}.", sub.metadata.name);
         process_enabled(sub, &cvals_value, &subpath, logs)?;
     }
+    // These values hold the last references to the disabled subcharts' defaults (their
+    // files went with the charts above): many small allocations, which a short-lived
+    // process leaves to its end.
     rudder_value::teardown::discard(cvals_value);
     Ok(())
 }
