@@ -6,7 +6,6 @@
 //! process exits a moment later. Helm never pays this (Go's collector does not run in so
 //! short a process). A command-line program that renders once and exits calls [`skip`];
 //! a long-running user of the library does not, and every render then frees what it used.
-
 //!
 //! The flag itself is [`rudder_value::teardown`]'s, which values coalescing reads too.
 
