@@ -253,39 +253,104 @@ fn child_merge(chart: &Chart, key: &str, merge: bool) -> bool {
 
 /// Helm's `coalesceValues`: the chart's own defaults into `v`; `prefix` is the path of the
 /// chart's parent.
+///
+/// Like [`coalesce_tables`], it builds the result from the larger side: a subchart's
+/// values usually hold a few keys besides `global`, its defaults many.
 fn coalesce_chart_values(chart: &Chart, v: &mut Map, prefix: &str, merge: bool, logs: &mut Logs) {
     let sub_prefix = concat_prefix(prefix, chart.name());
     let Some(defaults) = chart.values.as_dict() else {
         return;
     };
-    for (key, val) in defaults.read().iter() {
-        match v.get(key) {
-            Some(value) => {
-                if value.is_nil() && !merge {
+    let defaults = defaults.read();
+    if v.len() >= defaults.len() {
+        for (key, val) in defaults.iter() {
+            let outcome = match v.get(key) {
+                Some(value) => under_default(chart, key, value, val, &sub_prefix, merge, logs),
+                None => match default_to_copy(val, merge) {
+                    Some(val) => Coalesced::Replace(val),
+                    None => Coalesced::KeepDestination,
+                },
+            };
+            match outcome {
+                Coalesced::KeepDestination => {}
+                Coalesced::Remove => {
                     v.remove(key);
-                } else if let Value::Map(dest) = value {
-                    if let Value::Map(src) = val {
-                        let m = child_merge(chart, key, merge);
-                        let src = if m { src.clone() } else { without_nils(src) };
-                        let path = concat_prefix(&sub_prefix, key);
-                        let merged = coalesce_dicts(dest, &src, &path, m, logs);
-                        v.insert(key.clone(), Value::Map(merged));
-                    } else if !val.is_nil() {
-                        logs.push(LogRecord::info(format!(
-                            "warning: skipped value for {sub_prefix}.{key}: Not a table."
-                        )));
-                    }
+                }
+                Coalesced::Replace(val) => {
+                    v.insert(key.clone(), val);
                 }
             }
-            None => {
-                let val = match val {
-                    Value::Nil if !merge => continue,
-                    Value::Map(sub) if !merge => Value::Map(without_nils(sub)),
-                    _ => val.clone(),
-                };
-                v.insert(key.clone(), val);
+        }
+    } else {
+        let mut out = defaults.clone();
+        if !merge {
+            out.retain(|_, val| !val.is_nil());
+            for val in out.values_mut() {
+                if let Value::Map(sub) = val {
+                    *val = Value::Map(without_nils(sub));
+                }
             }
         }
+        for (key, value) in std::mem::take(v) {
+            let outcome = match defaults.get(&key) {
+                Some(val) => under_default(chart, &key, &value, val, &sub_prefix, merge, logs),
+                None => Coalesced::KeepDestination,
+            };
+            match outcome {
+                Coalesced::KeepDestination => {
+                    out.insert(key, value);
+                }
+                Coalesced::Remove => {
+                    out.remove(&key);
+                }
+                Coalesced::Replace(val) => {
+                    out.insert(key, val);
+                }
+            }
+        }
+        *v = out;
+    }
+}
+
+/// What a chart default `val` that `v` lacks adds to it: nothing for a `null`, and tables
+/// without their `null`s, when coalescing (not merging).
+fn default_to_copy(val: &Value, merge: bool) -> Option<Value> {
+    match val {
+        Value::Nil if !merge => None,
+        Value::Map(sub) if !merge => Some(Value::Map(without_nils(sub))),
+        _ => Some(val.clone()),
+    }
+}
+
+/// Helm's `coalesceValues` for a key that both the values (`value`) and the chart's
+/// defaults (`val`) hold.
+fn under_default(
+    chart: &Chart,
+    key: &str,
+    value: &Value,
+    val: &Value,
+    sub_prefix: &str,
+    merge: bool,
+    logs: &mut Logs,
+) -> Coalesced {
+    if value.is_nil() && !merge {
+        return Coalesced::Remove;
+    }
+    let Value::Map(dest) = value else {
+        return Coalesced::KeepDestination;
+    };
+    if let Value::Map(src) = val {
+        let m = child_merge(chart, key, merge);
+        let src = if m { src.clone() } else { without_nils(src) };
+        let path = concat_prefix(sub_prefix, key);
+        Coalesced::Replace(Value::Map(coalesce_dicts(dest, &src, &path, m, logs)))
+    } else {
+        if !val.is_nil() {
+            logs.push(LogRecord::info(format!(
+                "warning: skipped value for {sub_prefix}.{key}: Not a table."
+            )));
+        }
+        Coalesced::KeepDestination
     }
 }
 
@@ -544,6 +609,10 @@ fn process_enabled(
         let subpath = format!("{path}{}.", sub.metadata.name);
         process_enabled(sub, &cvals_value, &subpath, logs)?;
     }
+    // These values hold the last references to the disabled subcharts' defaults (their
+    // files went with the charts above): many small allocations, which a short-lived
+    // process leaves to its end.
+    rudder_value::teardown::discard(cvals_value);
     Ok(())
 }
 

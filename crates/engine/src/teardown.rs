@@ -6,20 +6,18 @@
 //! process exits a moment later. Helm never pays this (Go's collector does not run in so
 //! short a process). A command-line program that renders once and exits calls [`skip`];
 //! a long-running user of the library does not, and every render then frees what it used.
-
-use std::sync::atomic::{AtomicBool, Ordering};
-
-static SKIPPED: AtomicBool = AtomicBool::new(false);
+//!
+//! The flag itself is [`rudder_value::teardown`]'s, which values coalescing reads too.
 
 /// Declares that this process exits after a bounded number of renders, so renders need not
 /// free their working structures.
 pub fn skip() {
-    SKIPPED.store(true, Ordering::Relaxed);
+    rudder_value::teardown::skip();
 }
 
 /// True once [`skip`] was called.
 pub fn skipped() -> bool {
-    SKIPPED.load(Ordering::Relaxed)
+    rudder_value::teardown::skipped()
 }
 
 /// A value that is freed when dropped, unless [`skip`] was called: then it is left to the

@@ -33,6 +33,7 @@ pub mod goio;
 pub mod gotime;
 pub mod json;
 pub mod methods;
+pub mod teardown;
 pub mod threads;
 pub mod yaml;
 
