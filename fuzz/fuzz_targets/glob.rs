@@ -4,7 +4,6 @@
 #![no_main]
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
@@ -46,7 +45,7 @@ fn match_all(pattern: &str, names: &[&str]) {
         }
     }
     let files = rudder_engine::files::Files(
-        names.iter().map(|n| (n.to_string(), Arc::<[u8]>::from(&b""[..]))).collect::<BTreeMap<_, _>>(),
+        names.iter().map(|n| (n.to_string(), Default::default())).collect::<BTreeMap<_, _>>(),
     );
     let _ = files.call_method("Glob", &[Value::from(pattern)]);
 }

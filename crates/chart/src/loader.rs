@@ -592,23 +592,8 @@ fn load_in_parallel(
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(order.len());
-    std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads)
-            .filter_map(|_| {
-                std::thread::Builder::new()
-                    // As deep as the main thread's stack: values.yaml nesting is the input's.
-                    .stack_size(8 << 20)
-                    .spawn_scoped(scope, work)
-                    .ok()
-            })
-            .collect();
-        work();
-        for helper in helpers {
-            if let Err(panic) = helper.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-    });
+    // As deep a stack as the main thread's: values.yaml nesting is the input's.
+    rudder_value::threads::run_on(threads, 8 << 20, work);
     let take = |slot: Mutex<Option<Result<Chart, LoadError>>>| {
         slot.into_inner()
             .unwrap_or_else(|e| e.into_inner())

@@ -90,6 +90,24 @@ enum Coalesced {
     Replace(Value),
 }
 
+impl Coalesced {
+    /// Writes the outcome for `key` into `out`, a copy of the source table: the
+    /// destination's value `kept`, no entry, or the replacement.
+    fn write(self, out: &mut Map, key: String, kept: Value) {
+        match self {
+            Coalesced::KeepDestination => {
+                out.insert(key, kept);
+            }
+            Coalesced::Remove => {
+                out.remove(&key);
+            }
+            Coalesced::Replace(v) => {
+                out.insert(key, v);
+            }
+        }
+    }
+}
+
 /// Helm's `coalesceTablesFullKey` for one key that both `dst` (value `dv`) and `src`
 /// (value `val`) hold. Helm first sets the key to `null` in `src` wherever `dst` holds
 /// `null`, so such a key only ever decides between removing and keeping the `null`.
@@ -169,17 +187,7 @@ fn coalesce_tables(dst: Map, src: &Map, prefix: &str, merge: bool, logs: &mut Lo
                 None => Coalesced::KeepDestination,
                 Some(val) => coalesce_entry(&key, &dv, val, prefix, merge, logs),
             };
-            match outcome {
-                Coalesced::KeepDestination => {
-                    out.insert(key, dv);
-                }
-                Coalesced::Remove => {
-                    out.remove(&key);
-                }
-                Coalesced::Replace(v) => {
-                    out.insert(key, v);
-                }
-            }
+            outcome.write(&mut out, key, dv);
         }
         out
     }
@@ -296,17 +304,7 @@ fn coalesce_chart_values(chart: &Chart, v: &mut Map, prefix: &str, merge: bool, 
                 Some(val) => under_default(chart, &key, &value, val, &sub_prefix, merge, logs),
                 None => Coalesced::KeepDestination,
             };
-            match outcome {
-                Coalesced::KeepDestination => {
-                    out.insert(key, value);
-                }
-                Coalesced::Remove => {
-                    out.remove(&key);
-                }
-                Coalesced::Replace(val) => {
-                    out.insert(key, val);
-                }
-            }
+            outcome.write(&mut out, key, value);
         }
         *v = out;
     }

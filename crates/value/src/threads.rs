@@ -60,11 +60,29 @@ pub fn map_in_order<T: Sync, R: Send>(
         let mapped = chunk.iter().map(&f).collect();
         *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(mapped);
     };
+    run_on(threads, WORK_STACK, work);
+    results
+        .into_iter()
+        .flat_map(|chunk| {
+            chunk
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every chunk is claimed and mapped")
+        })
+        .collect()
+}
+
+/// Runs `work` on `threads` threads, the calling one among them, and returns when all are
+/// done; the others get `stack` bytes of stack. `work` shares itself out (claiming jobs from
+/// a counter, say). A thread that cannot be started leaves the work to the others; a panic in
+/// any is raised again here.
+pub fn run_on(threads: usize, stack: usize, work: impl Fn() + Sync) {
+    let work = &work;
     std::thread::scope(|scope| {
         let helpers: Vec<_> = (1..threads)
             .filter_map(|_| {
                 std::thread::Builder::new()
-                    .stack_size(WORK_STACK)
+                    .stack_size(stack)
                     .spawn_scoped(scope, work)
                     .ok()
             })
@@ -76,15 +94,6 @@ pub fn map_in_order<T: Sync, R: Send>(
             }
         }
     });
-    results
-        .into_iter()
-        .flat_map(|chunk| {
-            chunk
-                .into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .expect("every chunk is claimed and mapped")
-        })
-        .collect()
 }
 
 #[cfg(test)]
