@@ -66,9 +66,9 @@ pub use version::{version_text, HELM_COMPATIBLE_VERSION};
 /// `rudder_chart::archive_cache`).
 pub use rudder_chart::archive_cache::enable as enable_archive_cache;
 pub use rudder_chart::log::{Level as LogLevel, LogRecord};
-/// For a command-line process: renders leave their working structures to the process's end
-/// (see `rudder_engine::teardown`).
-pub use rudder_engine::teardown::skip as skip_render_teardown;
+/// For a command-line process: loading, values processing and renders leave their working
+/// structures to the process's end (see `rudder_value::teardown`).
+pub use rudder_value::teardown::skip as skip_render_teardown;
 
 /// Where an action hands the diagnostics Helm would log (coalescing warnings, a deprecated
 /// chart...) as they happen, so that they come before an error that follows them. The

@@ -130,7 +130,7 @@ pub fn template(chart_ref: &str, opts: &TemplateOptions) -> Result<String, Error
 
     let user_values = charts::user_values(&opts.values)?;
     let mut chart =
-        rudder_engine::teardown::FreedUnlessSkipped::new(charts::load_with_dependencies(
+        rudder_value::teardown::FreedUnlessSkipped::new(charts::load_with_dependencies(
             chart_ref,
             &opts.chart,
             charts::DeprecationCheck::BeforeDependencies,

@@ -11,7 +11,6 @@ pub mod errors;
 pub mod files;
 pub mod manifest;
 pub mod render;
-pub mod teardown;
 
 pub use capabilities::{Capabilities, HelmVersion, KubeVersion, KubeVersionError};
 pub use manifest::{

@@ -331,12 +331,8 @@ impl Engine {
                 })?;
             rendered.insert(name.clone(), out.replace("<no value>", ""));
         }
-        if crate::teardown::skipped() {
-            // Parse trees, function table and contexts: thousands of small allocations.
-            std::mem::forget(templates);
-            std::mem::forget(funcs);
-            std::mem::forget(renderables);
-        }
+        // Parse trees, function table and contexts: thousands of small allocations.
+        rudder_value::teardown::discard((templates, funcs, renderables));
         Ok(rendered)
     }
 

@@ -30,3 +30,33 @@ pub fn discard<T>(garbage: T) {
         std::mem::forget(garbage);
     }
 }
+
+/// A value that is freed when dropped, unless [`skip`] was called: then it is left to the
+/// end of the process (a loaded chart with its files, values and subcharts is thousands of
+/// allocations).
+pub struct FreedUnlessSkipped<T>(Option<T>);
+
+impl<T> FreedUnlessSkipped<T> {
+    pub fn new(value: T) -> Self {
+        FreedUnlessSkipped(Some(value))
+    }
+}
+
+impl<T> std::ops::Deref for FreedUnlessSkipped<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.0.as_ref().expect("only taken when dropped")
+    }
+}
+
+impl<T> std::ops::DerefMut for FreedUnlessSkipped<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.0.as_mut().expect("only taken when dropped")
+    }
+}
+
+impl<T> Drop for FreedUnlessSkipped<T> {
+    fn drop(&mut self) {
+        discard(self.0.take());
+    }
+}
