@@ -18,6 +18,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use crate::loader::GzipTrailer;
+
 /// Archives smaller than this inflate faster than an entry is found and read.
 const MIN_INFLATED_SIZE: u64 = 1 << 20;
 /// Entries kept; the oldest beyond are removed when one is added.
@@ -38,19 +40,17 @@ pub(crate) struct Key {
 }
 
 /// The entry `gzipped` would have, when the cache is on and the archive large enough to
-/// be worth one; `inflated_len` is the size its gzip trailer gives.
-pub(crate) fn key(gzipped: &[u8], inflated_len: u64) -> Option<Key> {
+/// be worth one; `trailer` is what its gzip trailer says of its content.
+pub(crate) fn key(gzipped: &[u8], trailer: &GzipTrailer) -> Option<Key> {
     let dir = DIR.get()?;
-    if inflated_len < MIN_INFLATED_SIZE || gzipped.len() < 8 {
+    if trailer.size < MIN_INFLATED_SIZE {
         return None;
     }
-    let at = gzipped.len() - 8;
-    let crc = u32::from_le_bytes(gzipped[at..at + 4].try_into().ok()?);
     let name = blake3::hash(gzipped).to_hex().to_string();
     Some(Key {
         path: dir.join(name),
-        len: inflated_len,
-        crc,
+        len: trailer.size,
+        crc: trailer.crc,
     })
 }
 
@@ -152,7 +152,9 @@ mod tests {
         assert_eq!(crate::loader::archive_files(&archive).unwrap(), first);
         // Small archives get no entry.
         let small = big_archive(1000);
-        assert!(key(&small, 1000 + 3 * 512).is_none());
+        assert!(crate::loader::gzip_trailer(&small)
+            .and_then(|trailer| key(&small, &trailer))
+            .is_none());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

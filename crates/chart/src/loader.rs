@@ -192,6 +192,22 @@ pub fn archive_files(data: &[u8]) -> Result<Vec<File>, LoadError> {
     Ok(files)
 }
 
+/// What a gzip stream's trailer (its last 8 bytes) says of the content of its last member:
+/// the CRC-32 and the size modulo 4 GiB. For a one-member stream, of the whole.
+pub(crate) struct GzipTrailer {
+    pub(crate) crc: u32,
+    pub(crate) size: u64,
+}
+
+pub(crate) fn gzip_trailer(gzipped: &[u8]) -> Option<GzipTrailer> {
+    let at = gzipped.len().checked_sub(8)?;
+    let word = |at: usize| u32::from_le_bytes(gzipped[at..at + 4].try_into().unwrap_or_default());
+    Some(GzipTrailer {
+        crc: word(at),
+        size: u64::from(word(at + 4)),
+    })
+}
+
 /// A gzip stream inflated as far as it goes, capped one byte past the largest chart Helm
 /// accepts (as Helm caps its reader), with the error that stopped it, if any. Reading it
 /// gives the inflated bytes and then that error, where the stream itself would have given
@@ -204,19 +220,17 @@ struct Inflated {
 impl Inflated {
     fn new(gzipped: &[u8]) -> Inflated {
         let cap = MAX_DECOMPRESSED_CHART_SIZE + 1;
-        // gzip's trailer gives the size (modulo 4 GiB) of a one-member stream.
-        let hint = gzipped
-            .len()
-            .checked_sub(4)
-            .map(|at| u32::from_le_bytes(gzipped[at..].try_into().unwrap_or_default()) as u64)
-            .unwrap_or(0);
+        let trailer = gzip_trailer(gzipped);
+        let hint = trailer.as_ref().map_or(0, |t| t.size);
         // libdeflate inflates a whole one-member stream about twice as fast as a streaming
         // inflater. Anything else it refuses (a size that does not match the trailer's,
         // several members, a bad checksum, broken data) goes through the streaming reader,
         // whose errors, and its silence about a checksum the tar reader never reaches, are
         // what reading the archive has always given.
         if hint > 0 && hint <= cap {
-            let cache_key = crate::archive_cache::key(gzipped, hint);
+            let cache_key = trailer
+                .as_ref()
+                .and_then(|trailer| crate::archive_cache::key(gzipped, trailer));
             if let Some(bytes) = cache_key.as_ref().and_then(crate::archive_cache::get) {
                 return Inflated {
                     bytes: bytes.into(),
@@ -254,17 +268,24 @@ impl Inflated {
     }
 
     /// `len` bytes from `at`, sharing the inflated buffer: as many as there are when the
-    /// stream ended cleanly before
-    /// (as reading to the end would give), the stream's error when it broke before.
+    /// stream ended cleanly before their end (as reading to the end would give), the
+    /// stream's error when it broke before.
     fn slice(&self, at: u64, len: u64) -> std::io::Result<bytes::Bytes> {
         let start = (at as usize).min(self.bytes.len());
         let end = at.saturating_add(len).min(self.bytes.len() as u64) as usize;
         if end < at.saturating_add(len) as usize {
-            if let Some(e) = &self.error {
-                return Err(std::io::Error::new(e.kind(), e.to_string()));
+            if let Some(e) = self.stream_error() {
+                return Err(e);
             }
         }
         Ok(self.bytes.slice(start..end))
+    }
+
+    /// The error that stopped the stream, again for each reader that reaches it.
+    fn stream_error(&self) -> Option<std::io::Error> {
+        self.error
+            .as_ref()
+            .map(|e| std::io::Error::new(e.kind(), e.to_string()))
     }
 }
 
@@ -278,8 +299,8 @@ impl Read for InflatedReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let bytes = &self.inflated.bytes;
         if self.pos >= bytes.len() as u64 {
-            return match &self.inflated.error {
-                Some(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
+            return match self.inflated.stream_error() {
+                Some(e) => Err(e),
                 None => Ok(0),
             };
         }
@@ -306,10 +327,10 @@ impl std::io::Seek for InflatedReader<'_> {
         // The tar reader seeks only to skip what it has not read; past the end that is the
         // error that reading through the stream would have met.
         if target > self.inflated.bytes.len() as u64 {
-            return Err(match &self.inflated.error {
-                Some(e) => std::io::Error::new(e.kind(), e.to_string()),
-                None => std::io::Error::other("unexpected EOF during skip"),
-            });
+            return Err(self
+                .inflated
+                .stream_error()
+                .unwrap_or_else(|| std::io::Error::other("unexpected EOF during skip")));
         }
         self.pos = target;
         Ok(self.pos)
@@ -547,9 +568,8 @@ fn load_in_parallel(
     fn cost(name: &str, files: &[File]) -> usize {
         match files {
             // The inflated size, from gzip's trailer: most of an archive's cost grows with it.
-            [archive] if is_archive_name(name) && archive.data.len() >= 4 => {
-                let at = archive.data.len() - 4;
-                u32::from_le_bytes(archive.data[at..].try_into().unwrap_or_default()) as usize
+            [archive] if is_archive_name(name) => {
+                gzip_trailer(&archive.data).map_or(0, |trailer| trailer.size as usize)
             }
             _ => files_size(files),
         }
