@@ -131,7 +131,7 @@ fn is_printable_ascii(text: &str) -> bool {
 /// where it means nothing (curly quotes in values files' comments are common). Not
 /// U+0085, U+2028 and U+2029, which libyaml reads as line breaks, nor U+FEFF.
 fn row_in_subset(row: &str) -> bool {
-    if row.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+    if is_printable_ascii(row) {
         return true;
     }
     row.trim_start_matches(' ').starts_with('#')
@@ -364,18 +364,12 @@ impl<'a> Reader<'a> {
                 let deeper = spaces(row) > block_indent;
                 let folds = style == Style::Folded && !text.is_empty() && !last_deeper && !deeper;
                 last_deeper = deeper;
-                match style {
-                    _ if folds && breaks_after_content == 1 => text.push(' '),
-                    _ if folds => {
-                        for _ in 1..breaks_after_content {
-                            text.push('\n');
-                        }
-                    }
-                    _ => {
-                        for _ in 0..breaks_after_content {
-                            text.push('\n');
-                        }
-                    }
+                if folds && breaks_after_content == 1 {
+                    text.push(' ');
+                } else {
+                    // Folding drops the first line break; blank lines' breaks stay.
+                    let kept = breaks_after_content.saturating_sub(usize::from(folds));
+                    text.extend(std::iter::repeat_n('\n', kept));
                 }
                 breaks_after_content = breaks;
                 text.push_str(&row[block_indent..]);
