@@ -131,7 +131,8 @@ fn is_printable_ascii(text: &str) -> bool {
 /// where it means nothing (curly quotes in values files' comments are common). Not
 /// U+0085, U+2028 and U+2029, which libyaml reads as line breaks, nor U+FEFF.
 fn row_in_subset(row: &str) -> bool {
-    if is_printable_ascii(row) {
+    // Not `is_printable_ascii`: its block loop costs more than it saves on one short line.
+    if row.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         return true;
     }
     row.trim_start_matches(' ').starts_with('#')
