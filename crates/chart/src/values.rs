@@ -290,10 +290,17 @@ fn coalesce_chart_values(chart: &Chart, v: &mut Map, prefix: &str, merge: bool, 
             }
         }
     } else {
-        let mut out: Map = defaults
-            .iter()
-            .filter_map(|(key, val)| Some((key.clone(), default_to_copy(val, merge)?)))
-            .collect();
+        // default_to_copy's rule for every default, on a clone of the whole table: cloning a
+        // map and pruning it costs less than building it entry by entry.
+        let mut out = defaults.clone();
+        if !merge {
+            out.retain(|_, val| !val.is_nil());
+            for val in out.values_mut() {
+                if let Value::Map(sub) = val {
+                    *val = Value::Map(without_nils(sub));
+                }
+            }
+        }
         for (key, value) in std::mem::take(v) {
             let outcome = match defaults.get(&key) {
                 Some(val) => under_default(chart, &key, &value, val, &sub_prefix, merge, logs),
