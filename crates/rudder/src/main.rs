@@ -79,10 +79,11 @@ fn enable_archive_cache(settings: &Settings) {
 /// `Cli::parse()`, except that clap's command tree is kept to the end of the process: freeing
 /// its thousands of strings cost about a tenth of rendering a small chart.
 fn parse_command_line() -> Cli {
-    use clap::{CommandFactory, FromArgMatches};
-    let mut command = Cli::command();
+    use clap::FromArgMatches;
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut command = Cli::command_for(&args);
     let mut matches = command
-        .try_get_matches_from_mut(std::env::args_os())
+        .try_get_matches_from_mut(args)
         .unwrap_or_else(|e| e.exit());
     let cli =
         Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| e.format(&mut command).exit());

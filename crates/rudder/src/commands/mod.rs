@@ -41,18 +41,134 @@ pub mod upgrade;
 pub mod verify;
 pub mod version;
 
+/// rudder's command line: the global flags and a command.
+///
+/// Its clap parser is put together from [`Root`] and [`Command`] (rather than derived as one)
+/// so that [`Cli::command_for`] can build the root with only the command being run: clap
+/// copies every global flag into every command of the tree before parsing, which was a sixth
+/// of a small chart's `rudder template` (3.6 -> 3.1 ms, 500 -> 300 page faults).
+pub struct Cli {
+    pub globals: GlobalArgs,
+    pub command: Command,
+}
+
+/// The root command without its commands: name, version, about and the global flags.
 #[derive(Parser)]
 #[command(
     name = "rudder",
     version,
     about = "A Helm-compatible Kubernetes package manager"
 )]
-pub struct Cli {
+#[group(id = "Cli")]
+struct Root {
     #[command(flatten)]
-    pub globals: GlobalArgs,
-    #[command(subcommand)]
-    pub command: Command,
+    globals: GlobalArgs,
 }
+
+impl Cli {
+    /// The parser for these arguments (the program's name first): the root with only the
+    /// command they name when only global flags come before it, else the whole tree (help,
+    /// a plugin, a misspelt command, `--version`...), so that parsing and every message are
+    /// those of the whole tree.
+    pub fn command_for(args: &[std::ffi::OsString]) -> clap::Command {
+        use clap::CommandFactory;
+        let root = Root::command();
+        let named = args
+            .get(1..)
+            .and_then(|rest| first_operand(rest, &root))
+            .and_then(|name| {
+                let commands = Command::augment_subcommands(clap::Command::new("rudder"));
+                let found = commands
+                    .get_subcommands()
+                    .find(|c| c.get_name() == name || c.get_all_aliases().any(|a| a == name))
+                    .cloned();
+                found
+            });
+        match named {
+            Some(command) => with_command_required(root.subcommand(command)),
+            None => Cli::command(),
+        }
+    }
+}
+
+/// The first argument that is not a global flag or its value, or `None` where an argument
+/// before it is anything else (a flag clap alone should read, `--`, a non-UTF-8 argument).
+fn first_operand<'a>(args: &'a [std::ffi::OsString], root: &clap::Command) -> Option<&'a str> {
+    let globals: Vec<&clap::Arg> = root.get_arguments().filter(|a| a.is_global_set()).collect();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let arg = arg.to_str()?;
+        let (flag, attached_value) = if let Some(long) = arg.strip_prefix("--") {
+            let (name, value) = long
+                .split_once('=')
+                .map_or((long, None), |(n, v)| (n, Some(v)));
+            let flag = globals.iter().find(|a| {
+                a.get_long() == Some(name)
+                    || a.get_all_aliases().is_some_and(|al| al.contains(&name))
+            })?;
+            (flag, value.is_some())
+        } else if let Some(short) = arg.strip_prefix('-') {
+            let mut chars = short.chars();
+            let letter = chars.next()?;
+            let flag = globals.iter().find(|a| a.get_short() == Some(letter))?;
+            (flag, !chars.as_str().is_empty())
+        } else {
+            return Some(arg);
+        };
+        let takes_value = flag.get_action().takes_values();
+        if attached_value && !takes_value {
+            return None;
+        }
+        if takes_value && !attached_value {
+            args.next()?;
+        }
+    }
+    None
+}
+
+/// What deriving `Parser` with a required `#[command(subcommand)]` field sets on the root.
+fn with_command_required(root: clap::Command) -> clap::Command {
+    root.subcommand_required(true).arg_required_else_help(true)
+}
+
+impl clap::CommandFactory for Cli {
+    fn command() -> clap::Command {
+        with_command_required(Command::augment_subcommands(Root::command()))
+    }
+
+    fn command_for_update() -> clap::Command {
+        with_command_required(Command::augment_subcommands_for_update(
+            Root::command_for_update(),
+        ))
+    }
+}
+
+impl clap::FromArgMatches for Cli {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Self::from_arg_matches_mut(&mut matches.clone())
+    }
+
+    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        Ok(Cli {
+            globals: GlobalArgs::from_arg_matches_mut(matches)?,
+            command: Command::from_arg_matches_mut(matches)?,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.update_from_arg_matches_mut(&mut matches.clone())
+    }
+
+    fn update_from_arg_matches_mut(
+        &mut self,
+        matches: &mut clap::ArgMatches,
+    ) -> Result<(), clap::Error> {
+        self.globals.update_from_arg_matches_mut(matches)?;
+        self.command.update_from_arg_matches_mut(matches)
+    }
+}
+
+impl Parser for Cli {}
 
 #[derive(Subcommand)]
 // Only the subcommand used gets its flags built: building them all cost more than a small render.
@@ -169,4 +285,74 @@ pub fn run(command: Command, settings: &Settings) -> Result<u8, Error> {
         Command::External(_) => {}
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn commands_built_for(args: &[&str]) -> Vec<String> {
+        let args: Vec<std::ffi::OsString> = std::iter::once("rudder")
+            .chain(args.iter().copied())
+            .map(Into::into)
+            .collect();
+        let command = Cli::command_for(&args);
+        command
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn only_the_named_command_is_built_after_global_flags() {
+        for args in [
+            &["template", "x", "chart", "-n", "ns"][..],
+            &["-n", "ns", "template"],
+            &["-nns", "template"],
+            &["-n=ns", "template"],
+            &["--namespace", "template", "template"],
+            &["--namespace=ns", "--debug", "template"],
+            &["--kube-context", "ctx", "--qps=3", "template"],
+        ] {
+            assert_eq!(commands_built_for(args), ["template"], "{args:?}");
+        }
+        assert_eq!(commands_built_for(&["ls"]), ["list"]);
+        assert_eq!(commands_built_for(&["inspect", "chart", "x"]), ["show"]);
+    }
+
+    #[test]
+    fn anything_else_gets_the_whole_tree() {
+        let whole = Cli::command().get_subcommands().count();
+        for args in [
+            &[][..],
+            &["--help"],
+            &["help", "template"],
+            &["--version"],
+            &["templat"],
+            &["a-plugin", "template"],
+            &["--", "template"],
+            &["--bogus", "template"],
+            &["-x", "template"],
+            &["--debug=true", "template"],
+            &["-n"],
+            &["--namespace"],
+        ] {
+            assert_eq!(commands_built_for(args).len(), whole, "{args:?}");
+        }
+    }
+
+    /// `first_operand` skips one argument after a global flag that takes a value: every
+    /// such flag must take exactly one.
+    #[test]
+    fn global_flags_take_one_value_or_none() {
+        let mut root = Root::command();
+        root.build();
+        for arg in root.get_arguments().filter(|a| a.is_global_set()) {
+            if arg.get_action().takes_values() {
+                let range = arg.get_num_args().expect("built");
+                assert_eq!((range.min_values(), range.max_values()), (1, 1), "{arg}");
+            }
+        }
+    }
 }
