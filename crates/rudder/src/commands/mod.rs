@@ -9,7 +9,7 @@
 
 use std::io::Write;
 
-use clap::{Parser, Subcommand};
+use clap::{FromArgMatches, Parser, Subcommand};
 use rudder_action::Error;
 
 use crate::settings::{GlobalArgs, Settings};
@@ -77,7 +77,9 @@ impl Cli {
             .get(1..)
             .and_then(|rest| first_operand(rest, &root))
             .and_then(|name| {
-                let commands = Command::augment_subcommands(clap::Command::new("rudder"));
+                let commands = Nested::<Command>::deferring(|| {
+                    Command::augment_subcommands(clap::Command::new("rudder"))
+                });
                 let found = commands
                     .get_subcommands()
                     .find(|c| c.get_name() == name || c.get_all_aliases().any(|a| a == name))
@@ -180,21 +182,21 @@ pub enum Command {
     Lint(lint::LintArgs),
     /// Show information of a chart
     #[command(alias = "inspect", subcommand)]
-    Show(show::ShowCommand),
+    Show(Nested<show::ShowCommand>),
     /// download a chart from a repository and (optionally) unpack it in local directory
     #[command(alias = "fetch")]
     Pull(pull::PullArgs),
     /// manage a chart's dependencies
     #[command(alias = "dep", alias = "dependencies", subcommand)]
-    Dependency(dependency::DependencyCommand),
+    Dependency(Nested<dependency::DependencyCommand>),
     /// Package a chart directory into a chart archive
     Package(package::PackageArgs),
     /// search for a keyword in charts
     #[command(subcommand)]
-    Search(search::SearchCommand),
+    Search(Nested<search::SearchCommand>),
     /// Add, list, remove, update, and index chart repositories
     #[command(subcommand)]
-    Repo(repo::RepoCommand),
+    Repo(Nested<repo::RepoCommand>),
     /// verify that a chart at the given path has been signed and is valid
     Verify(verify::VerifyArgs),
     /// create a new chart with the given name
@@ -207,7 +209,7 @@ pub enum Command {
     Version(version::VersionArgs),
     /// Preview what an upgrade or rollback changes (the helm-diff plugin's commands, built in)
     #[command(subcommand)]
-    Diff(diff::DiffCommand),
+    Diff(Nested<diff::DiffCommand>),
     /// install a chart
     Install(Box<install::InstallArgs>),
     /// upgrade a release
@@ -227,20 +229,80 @@ pub enum Command {
     Status(status::StatusArgs),
     /// download extended information of a named release
     #[command(subcommand)]
-    Get(get::GetCommand),
+    Get(Nested<get::GetCommand>),
     /// run tests for a release
     Test(test::TestArgs),
     /// login to or logout from a registry
     #[command(subcommand)]
-    Registry(registry::RegistryCommand),
+    Registry(Nested<registry::RegistryCommand>),
     /// push a chart to remote
     Push(push::PushArgs),
     /// install, list, or uninstall Helm plugins
     #[command(subcommand)]
-    Plugin(plugin::PluginCommand),
+    Plugin(Nested<plugin::PluginCommand>),
     /// A plugin's name: Helm's plugins are subcommands.
     #[command(external_subcommand)]
     External(Vec<String>),
+}
+
+/// A command's own commands (`show chart`, `repo add`...), built at once in the whole tree
+/// and only when their command is run in [`Cli::command_for`]'s (clap derive has no `defer`
+/// for subcommand variants; building these was most of the cost of listing the commands).
+/// Deferring them in the whole tree would change it: clap makes the root's `help` command
+/// for completion scripts from the commands before they are built.
+pub struct Nested<T>(pub T);
+
+thread_local! {
+    static DEFER_NESTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+impl<T> Nested<T> {
+    /// `build()`, with every `Nested` command's commands deferred to its own build.
+    fn deferring<R>(build: impl FnOnce() -> R) -> R {
+        DEFER_NESTED.set(true);
+        let built = build();
+        DEFER_NESTED.set(false);
+        built
+    }
+}
+
+impl<T: Subcommand> Subcommand for Nested<T> {
+    fn augment_subcommands(cmd: clap::Command) -> clap::Command {
+        if DEFER_NESTED.get() {
+            cmd.defer(T::augment_subcommands)
+        } else {
+            T::augment_subcommands(cmd)
+        }
+    }
+
+    fn augment_subcommands_for_update(cmd: clap::Command) -> clap::Command {
+        T::augment_subcommands_for_update(cmd)
+    }
+
+    fn has_subcommand(name: &str) -> bool {
+        T::has_subcommand(name)
+    }
+}
+
+impl<T: FromArgMatches> FromArgMatches for Nested<T> {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Nested)
+    }
+
+    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(matches).map(Nested)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+
+    fn update_from_arg_matches_mut(
+        &mut self,
+        matches: &mut clap::ArgMatches,
+    ) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(matches)
+    }
 }
 
 /// Runs the command; returns the exit status for a command that ends without an error but
@@ -252,19 +314,19 @@ pub fn run(command: Command, settings: &Settings) -> Result<u8, Error> {
     match command {
         Command::Template(args) => template::run(*args, settings, out)?,
         Command::Lint(args) => lint::run(args, settings, out)?,
-        Command::Show(command) => show::run(command, settings, out)?,
+        Command::Show(command) => show::run(command.0, settings, out)?,
         Command::Pull(args) => pull::run(args, settings, out)?,
-        Command::Dependency(command) => dependency::run(command, settings, out)?,
+        Command::Dependency(command) => dependency::run(command.0, settings, out)?,
         Command::Package(args) => package::run(args, settings, out)?,
-        Command::Search(command) => search::run(command, settings, out)?,
-        Command::Repo(command) => repo::run(command, settings, out)?,
+        Command::Search(command) => search::run(command.0, settings, out)?,
+        Command::Repo(command) => repo::run(command.0, settings, out)?,
         Command::Verify(args) => verify::run(&args, out)?,
         Command::Create(args) => create::run(&args, settings, out)?,
         Command::Completion(args) => completion::run(&args, out)?,
         Command::Env(args) => env::run(&args, settings, out)?,
         Command::Version(args) => version::run(&args, out)?,
         Command::Diff(command) => {
-            let code = diff::run(command, settings, out)?;
+            let code = diff::run(command.0, settings, out)?;
             // helm-diff's --detailed-exitcode status, once the report is out.
             out.flush().map_err(Error::io)?;
             return Ok(code);
@@ -276,11 +338,11 @@ pub fn run(command: Command, settings: &Settings) -> Result<u8, Error> {
         Command::List(args) => list::run(args, settings, out)?,
         Command::History(args) => history::run(args, settings, out)?,
         Command::Status(args) => status::run(args, settings, out)?,
-        Command::Get(command) => get::run(command, settings, out)?,
+        Command::Get(command) => get::run(command.0, settings, out)?,
         Command::Test(args) => test::run(args, settings, out)?,
-        Command::Registry(command) => registry::run(command, settings, out)?,
+        Command::Registry(command) => registry::run(command.0, settings, out)?,
         Command::Push(args) => push::run(args, settings, out)?,
-        Command::Plugin(command) => plugin::run(command, settings, out)?,
+        Command::Plugin(command) => plugin::run(command.0, settings, out)?,
         // Run by main before the worker thread starts (see `plugin::run_external`).
         Command::External(_) => {}
     }
