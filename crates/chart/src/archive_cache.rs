@@ -20,10 +20,12 @@ use std::sync::OnceLock;
 
 use crate::loader::GzipTrailer;
 
-/// Archives smaller than this inflate faster than an entry is found and read.
-const MIN_INFLATED_SIZE: u64 = 1 << 20;
+/// Archives smaller than this inflate about as fast as an entry is found and read. (At
+/// 1 MiB, only Pulsar's of the Milvus chart's six archives had an entry; at 64 KiB all but
+/// the smallest do: 6% fewer instructions for the render.)
+const MIN_INFLATED_SIZE: u64 = 64 << 10;
 /// Entries kept; the oldest beyond are removed when one is added.
-const MAX_ENTRIES: usize = 32;
+const MAX_ENTRIES: usize = 64;
 
 static DIR: OnceLock<PathBuf> = OnceLock::new();
 
