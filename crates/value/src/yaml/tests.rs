@@ -515,6 +515,56 @@ mod block_subset {
         }
     }
 
+    /// `from_yaml` reads the subset straight to values: every rule `to_value` applies to
+    /// libyaml's nodes (keys as JSON object keys, float32 keys, duplicates, nulls, merge
+    /// keys, errors) gives the same result (`check_block_subset` compares the two).
+    #[test]
+    fn reads_values_straight_as_libyamls_nodes_decode() {
+        let read = [
+            "true: 1\nno: 2\nY: 3\n0x10: 4\n0o17: 5\n017: 6\n1_000: 7\n-0b11: 8\n",
+            "1.5: a\n1e3: b\n0.1: c\n.inf: d\n-.Inf: e\n.nan: f\n16777217: g\n3.4e39: h\n",
+            "123456789.125: a\n1e-7: b\n-0.0: c\n1.0: d\n",
+            "2024-01-02: a\n2024-01-02T03:04:05Z: b\n'2024-01-02': c\n\"1\": d\n",
+            "a: 1\na: 2\nb: {c: 1, c: x}\n",
+            "a: 0x1F\nb: 0777\nc: 1_000\nd: 1.5e3\ne: -.inf\nf: .NaN\ng: +12\nh: 0b101\n",
+            "a: 2001-12-14t21:59:43.10-05:00\nb: 2001-12-14 21:59:43.10\nc: 2002-12-14\n",
+            "a: 99999999999999999999\nb: 18446744073709551615\nc: -9223372036854775808\n",
+            "a: ~\nb: null\nc:\nd: ''\ne: \"\"\nf: [null, '', yes, 1, x]\n",
+            "a: {1: x, true: y, 1.5: z, 'q': [1, {2: 3}]}\n",
+            "- |\n  text\n- >-\n  folded\n  text\n- 'on'\n- on\n",
+            "\"<<\": {a: 1}\n'<<': 2\n",
+            "",
+            "# only a comment\n",
+        ];
+        for text in read {
+            assert!(agrees(text), "not read by the fast reader: {text:?}");
+        }
+        // The fast reader reads these, but their values are built the long way: a null key
+        // is an error, a merge key merges.
+        for text in [
+            "~: 1\n",
+            "a:\n  null: 1\n",
+            "<<: {a: 1}\nb: 2\n",
+            "- <<: [{a: 1}, {b: 2}]\n",
+        ] {
+            assert!(agrees(text), "not read by the fast reader: {text:?}");
+        }
+        assert_eq!(
+            super::y("a: {1.5: x, 0x10: y, yes: z}\nb: [1, '2', 2024-01-02]\nc:\n"),
+            super::y("{\"a\": {\"1.5\": x, \"16\": y, \"true\": z}, \"b\": [1.0, \"2\", \"2024-01-02\"], \"c\": null}")
+        );
+        assert_eq!(
+            crate::yaml::from_yaml("a:\n  ~: 1\n")
+                .unwrap_err()
+                .to_string(),
+            "error converting YAML to JSON: unsupported map key of type: <nil>"
+        );
+        assert_eq!(
+            super::y("<<: {a: 1, b: 1}\nb: 2\n"),
+            super::y("{\"a\": 1, \"b\": 2}")
+        );
+    }
+
     #[test]
     fn reads_the_repositorys_yaml_files_as_libyaml_does() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
