@@ -7,7 +7,7 @@
 //! `rudder template` on large charts (every rendered manifest is read back for its head).
 //! This reader accepts only a conservative subset whose meaning is unambiguous: block
 //! mappings and sequences indented with spaces, plain scalars on one line, single- or
-//! double-quoted scalars on one line without escapes, literal and folded block scalars,
+//! double-quoted scalars on one line (escapes of one ASCII character only), literal and folded block scalars,
 //! one-line flow collections of such scalars (after their key or on the next line), plus
 //! comments; a text of only comments has no document. Anything else (multi-line flow
 //! collections, anchors, aliases, tags, multi-line scalars,
@@ -664,15 +664,15 @@ fn flow_scalar(text: &str) -> Option<(Cow<'_, str>, bool, &str)> {
     Some((Cow::Borrowed(plain), true, &text[plain.len()..]))
 }
 
-/// A one-line quoted scalar at the start of `text` without escapes: its text and the text
-/// after it.
+/// A one-line quoted scalar at the start of `text`: its text and the text after it.
 fn quoted_text(text: &str) -> Option<(Cow<'_, str>, &str)> {
     if let Some(inner) = text.strip_prefix('"') {
-        let end = inner.find('"')?;
-        if inner[..end].contains('\\') {
-            return None;
+        let end = inner.find(['"', '\\'])?;
+        if inner.as_bytes()[end] == b'"' {
+            return Some((Cow::Borrowed(&inner[..end]), &inner[end + 1..]));
         }
-        Some((Cow::Borrowed(&inner[..end]), &inner[end + 1..]))
+        let (value, after) = double_quoted_escapes(inner)?;
+        Some((Cow::Owned(value), after))
     } else if let Some(inner) = text.strip_prefix('\'') {
         let end = inner.find('\'')?;
         if !inner[end + 1..].starts_with('\'') {
@@ -693,6 +693,39 @@ fn quoted_text(text: &str) -> Option<(Cow<'_, str>, &str)> {
         }
     } else {
         None
+    }
+}
+
+/// The inside of a one-line double-quoted scalar holding escapes (`inner` follows the
+/// opening quote): its text and the text after the closing quote. Only the escapes that
+/// stand for one ASCII character are read (libyaml's `yaml_parser_scan_flow_scalar`); the
+/// others (`\x`, `\u`, `\U`, `\N`, `\_`, `\L`, `\P`, a line break) give up.
+fn double_quoted_escapes(inner: &str) -> Option<(String, &str)> {
+    let mut value = String::with_capacity(inner.len());
+    let mut rest = inner;
+    loop {
+        let end = rest.find(['"', '\\'])?;
+        value.push_str(&rest[..end]);
+        if rest.as_bytes()[end] == b'"' {
+            return Some((value, &rest[end + 1..]));
+        }
+        value.push(match rest.as_bytes().get(end + 1)? {
+            b'0' => '\0',
+            b'a' => '\x07',
+            b'b' => '\x08',
+            b't' => '\t',
+            b'n' => '\n',
+            b'v' => '\x0b',
+            b'f' => '\x0c',
+            b'r' => '\r',
+            b'e' => '\x1b',
+            b' ' => ' ',
+            b'"' => '"',
+            b'/' => '/',
+            b'\\' => '\\',
+            _ => return None,
+        });
+        rest = &rest[end + 2..];
     }
 }
 

@@ -446,6 +446,10 @@ mod block_subset {
             "a: >\n  x\n\n    deeper\n\n  y\n  z\n",
             "a: >+\n  x\n    deeper last\n\n",
             "a: >\n  x\n     \n  y\n",
+            // Double-quoted escapes that stand for one ASCII character.
+            "a: \"NT AUTHORITY\\\\system\"\nb: \"{{ printf \\\"%s\\\" .x }}\" # c\n",
+            "\"k\\\"ey\": \"\\0\\a\\b\\t\\n\\v\\f\\r\\e\\ \\/\"\nc: [\"x\\\"y\", {\"z\\\\\": \"\\\"\"}]\n",
+            "- \"\\\\\"\n- \"a\\\\\\\\\"\n- \"ends in \\\"\\\"\"\n",
             // A one-line flow collection on the line after its key or dash.
             "resources:\n  {}\nb:\n    [x, y] # c\nc:\n- \n  {a: 1}\n",
         ];
@@ -489,7 +493,14 @@ mod block_subset {
             "a: {b: c #d}\n",
             "a: b\n  c\n",
             "a:\n  b\n",
-            "a: \"x\\ty\"\n",
+            "a: \"x\\xe9y\"\n",
+            "a: \"x\\u00e9\"\n",
+            "a: \"x\\Ny\"\n",
+            "a: \"x\\\n  y\"\n",
+            "a: \"x\\qy\"\n",
+            "a: \"x\\'y\"\n",
+            "a: \"x\\\"\n",
+            "a: \"x\\\\\\\"\n",
             "a: \"x\n  y\"\n",
             "a: 1\n---\nb: 2\n",
             "---\n---\n-\n",
