@@ -60,6 +60,20 @@ pub fn check_block_subset(text: &str) -> Result<bool, String> {
             "from_yaml: {direct:?}\nlibyaml's nodes decoded: {through_nodes:?}"
         ));
     }
+    // The top keys of a manifest's head, and keys that only match once converted.
+    for keys in [
+        &["apiVersion", "kind", "metadata", "a"][..],
+        &["true", "16", "1.5"],
+    ] {
+        let direct = from_yaml_top_keys(text, keys).map(|v| format!("{v:?}"));
+        let through_nodes =
+            decode::from_yaml_top_keys_through_nodes(text, keys).map(|v| format!("{v:?}"));
+        if direct != through_nodes {
+            return Err(format!(
+                "from_yaml_top_keys({keys:?}): {direct:?}\nlibyaml's nodes decoded: {through_nodes:?}"
+            ));
+        }
+    }
     let Some(fast) = block_subset::parse(text) else {
         return Ok(false);
     };

@@ -41,6 +41,14 @@ pub(super) trait Build {
     fn finish_seq(&mut self, seq: Self::Seq) -> Self::Out;
     fn map(&mut self) -> Self::Map;
     fn insert(&mut self, map: &mut Self::Map, key: Self::Key, value: Self::Out) -> Option<()>;
+    /// Whether `key` of the top-level mapping is one of `keys` (compared without case), whose
+    /// values are built while only some top keys are read.
+    fn wanted_top(&self, key: &Self::Key, keys: &[&str]) -> bool;
+    /// An entry of the top-level mapping while only some top keys are read: `value` is
+    /// [`Build::empty`] for a key not asked for.
+    fn insert_top(&mut self, map: &mut Self::Map, key: Self::Key, value: Self::Out) -> Option<()> {
+        self.insert(map, key, value)
+    }
     fn finish_map(&mut self, map: Self::Map) -> Self::Out;
     /// The empty plain scalar: a key or item without value, and the stand-in for values
     /// that are checked but not built.
@@ -86,6 +94,13 @@ impl Build for NodeBuild {
     }
     fn finish_map(&mut self, map: Vec<(Node, Node)>) -> Node {
         Node::Map(Arc::new(map))
+    }
+    /// Compared as written: the nodes' reader decodes and compares the keys later.
+    fn wanted_top(&self, key: &Node, keys: &[&str]) -> bool {
+        let Node::Scalar { text, .. } = key else {
+            return false;
+        };
+        keys.iter().any(|k| k.eq_ignore_ascii_case(text))
     }
 }
 
@@ -326,20 +341,19 @@ impl<'a, B: Build> Reader<'a, '_, B> {
                 break;
             }
             let (key_text, plain, rest) = split_key_text(line.text)?;
-            let skip_value = match self.keep_top {
-                Some(keep) if self.depth == 1 => {
-                    // A merge key would bring in keys of its own.
-                    if plain && key_text == "<<" {
-                        return None;
-                    }
-                    !keep.iter().any(|k| k.eq_ignore_ascii_case(&key_text))
-                }
-                _ => false,
-            };
+            let top = self.keep_top.is_some() && self.depth == 1;
+            // A merge key would bring in keys of its own.
+            if top && plain && key_text == "<<" {
+                return None;
+            }
             let key = if self.skipping {
                 None
             } else {
                 Some(self.build.key(key_text, plain)?)
+            };
+            let skip_value = match (self.keep_top, &key) {
+                (Some(keep), Some(key)) if top => !self.build.wanted_top(key, keep),
+                _ => false,
             };
             let outer = self.skipping;
             self.skipping |= skip_value;
@@ -352,8 +366,10 @@ impl<'a, B: Build> Reader<'a, '_, B> {
             };
             self.skipping = outer;
             let value = value?;
-            if let Some(key) = key {
-                self.build.insert(&mut entries, key, value)?;
+            match key {
+                Some(key) if top => self.build.insert_top(&mut entries, key, value)?,
+                Some(key) => self.build.insert(&mut entries, key, value)?,
+                None => {}
             }
         }
         if self.next_indent().is_some_and(|i| i > indent) {

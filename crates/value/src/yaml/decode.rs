@@ -60,11 +60,14 @@ fn scalar_key(scalar: Scalar) -> Result<String, DecodeError> {
 /// up, and the text goes the long way (libyaml, nodes, [`to_value`]), which says what is
 /// wrong where. Nesting cannot reach encoding/json's limit here: the reader gives deeper
 /// documents to libyaml.
-struct ValueBuild;
+struct ValueBuild<'k> {
+    /// The top-level keys asked for ([`from_yaml_top_keys`]), compared as converted.
+    top_keys: Option<&'k [&'k str]>,
+}
 
 const _: () = assert!(2 * (block_subset::MAX_DEPTH + 2) < MAX_NESTING);
 
-impl Build for ValueBuild {
+impl Build for ValueBuild<'_> {
     type Out = Value;
     type Key = String;
     type Seq = Vec<Value>;
@@ -106,6 +109,15 @@ impl Build for ValueBuild {
     }
     fn finish_map(&mut self, map: Map) -> Value {
         Value::map(map)
+    }
+    fn wanted_top(&self, key: &String, keys: &[&str]) -> bool {
+        keys.iter().any(|want| want.eq_ignore_ascii_case(key))
+    }
+    fn insert_top(&mut self, map: &mut Map, key: String, value: Value) -> Option<()> {
+        if self.wanted_top(&key, self.top_keys.unwrap_or_default()) {
+            map.insert(key, value);
+        }
+        Some(())
     }
 }
 
@@ -231,7 +243,7 @@ fn fill_map(map: &mut Map, entries: &[(Node, Node)], depth: usize) -> Result<(),
 /// `sigs.k8s.io/yaml.Unmarshal` into `interface{}` (values files, `fromYaml`): the first
 /// document, `Nil` for an empty one.
 pub fn from_yaml(text: &str) -> Result<Value, DecodeError> {
-    match block_subset::parse_with(text, None, &mut ValueBuild) {
+    match block_subset::parse_with(text, None, &mut ValueBuild { top_keys: None }) {
         Some(doc) => Ok(doc.unwrap_or(Value::Nil)),
         None => from_yaml_through_nodes(text),
     }
@@ -252,11 +264,22 @@ pub(super) fn from_yaml_through_nodes(text: &str) -> Result<Value, DecodeError> 
 /// reported as `from_yaml` reports them. Documents that are not plain mappings (or use a
 /// top-level merge key) are converted whole.
 pub fn from_yaml_top_keys(text: &str, keys: &[&str]) -> Result<Value, DecodeError> {
-    let docs = match block_subset::parse_top_keys(text, keys) {
-        Some(docs) => Ok(docs),
-        None => parse_documents_with_libyaml(text),
+    let mut build = ValueBuild {
+        top_keys: Some(keys),
+    };
+    if let Some(doc) = block_subset::parse_with(text, Some(keys), &mut build) {
+        return Ok(doc.unwrap_or(Value::Nil));
     }
-    .map_err(DecodeError::Converting)?;
+    from_yaml_top_keys_through_nodes(text, keys)
+}
+
+/// [`from_yaml_top_keys`] the long way: libyaml's nodes, decoded (the fast reader's
+/// reference).
+pub(super) fn from_yaml_top_keys_through_nodes(
+    text: &str,
+    keys: &[&str],
+) -> Result<Value, DecodeError> {
+    let docs = parse_documents_with_libyaml(text).map_err(DecodeError::Converting)?;
     match docs.first() {
         None => Ok(Value::Nil),
         Some(Node::Map(entries)) if !entries.iter().any(|(k, _)| is_merge_key(k)) => {

@@ -544,6 +544,11 @@ mod block_subset {
             "a: {1: x, true: y, 1.5: z, 'q': [1, {2: 3}]}\n",
             "- |\n  text\n- >-\n  folded\n  text\n- 'on'\n- on\n",
             "\"<<\": {a: 1}\n'<<': 2\n",
+            // Top keys (checked with those of a manifest's head and with "true", "16",
+            // "1.5"): some match only once converted, some twice, some not at all.
+            "yes: {x: 1}\nkind: K\n0x10: [1]\n1.5: a\napiVersion: v1\nmetadata:\n  name: n\nother: {b: 1}\n",
+            "Kind: a\nkind: b\nKIND: c\nkind: d\ntrue: 1\nTrue: 2\n16: x\n016: y\n",
+            "- kind: a\n- b\n",
             "",
             "# only a comment\n",
         ];
