@@ -6,11 +6,12 @@
 //! several allocations per byte-sized token, and YAML reading was most of the time of
 //! `rudder template` on large charts (every rendered manifest is read back for its head).
 //! This reader accepts only a conservative subset whose meaning is unambiguous: block
-//! mappings and sequences indented with spaces, plain scalars on one line, single- or
+//! mappings and sequences indented with spaces, plain scalars (on several lines only as
+//! values on the line of their key or dash, see [`Reader::plain_continuation`]), single- or
 //! double-quoted scalars on one line (escapes of one ASCII character only), literal and folded block scalars,
 //! one-line flow collections of such scalars (after their key or on the next line), plus
 //! comments; a text of only comments has no document. Anything else (multi-line flow
-//! collections, anchors, aliases, tags, multi-line scalars,
+//! collections, anchors, aliases, tags, multi-line quoted scalars,
 //! several documents, tabs, non-ASCII text, control characters, bad indentation) makes it
 //! give up and leave the text to libyaml, so it never has to know how libyaml reports an
 //! error.
@@ -402,17 +403,72 @@ impl<'a, B: Build> Reader<'a, '_, B> {
             }
             b'|' => return self.block_scalar(text, indent, Style::Literal),
             b'>' => return self.block_scalar(text, indent, Style::Folded),
-            _ if self.skipping => {
-                scalar_text(text)?;
-                self.build.empty()
-            }
             _ => {
                 let (value, plain) = scalar_text(text)?;
-                self.build.scalar(value, plain)?
+                let continued = plain
+                    && self
+                        .lines
+                        .get(self.pos + 1)
+                        .is_some_and(|l| l.indent > indent);
+                if continued {
+                    // A comment ends the scalar, and the deeper line after it is an error.
+                    if value.len() != text.trim_end_matches(' ').len() {
+                        return None;
+                    }
+                    let folded = self.plain_continuation(&value, indent)?;
+                    return Some(if self.skipping {
+                        self.build.empty()
+                    } else {
+                        self.build.scalar(Cow::Owned(folded), true)?
+                    });
+                }
+                if self.skipping {
+                    self.build.empty()
+                } else {
+                    self.build.scalar(value, plain)?
+                }
             }
         };
         self.pos += 1;
         Some(node)
+    }
+
+    /// A plain scalar that goes on over the following lines indented deeper than its
+    /// collection (`indent`), as Chart.yaml descriptions are written: `first` and those lines
+    /// folded (a line break between two lines is a space, each blank line between them a line
+    /// break, the spaces around each line dropped: libyaml's `yaml_parser_scan_plain_scalar`);
+    /// moves past them. A comment line among them, or a line that is not plainly text (one
+    /// starting with an indicator, holding `: ` or ` #`, or ending in `:`), gives up.
+    fn plain_continuation(&mut self, first: &str, indent: usize) -> Option<String> {
+        let mut text = first.to_string();
+        let mut row = self.lines[self.pos].row;
+        self.pos += 1;
+        while let Some(next) = self.lines.get(self.pos).copied() {
+            if next.indent <= indent {
+                break;
+            }
+            let between = &self.rows[row + 1..next.row];
+            if !between.iter().all(|r| r.bytes().all(|b| b == b' ')) {
+                return None;
+            }
+            let content = next.text.trim_end_matches(' ');
+            if !plain_start(content)
+                || content.ends_with(':')
+                || content.contains(": ")
+                || has_comment(content)
+            {
+                return None;
+            }
+            if between.is_empty() {
+                text.push(' ');
+            } else {
+                text.extend(std::iter::repeat_n('\n', between.len()));
+            }
+            text.push_str(content);
+            row = next.row;
+            self.pos += 1;
+        }
+        Some(text)
     }
 
     /// A literal (`|`, `|-`, `|+`) or folded (`>`, `>-`, `>+`) block scalar whose header is

@@ -446,6 +446,15 @@ mod block_subset {
             "a: >\n  x\n\n    deeper\n\n  y\n  z\n",
             "a: >+\n  x\n    deeper last\n\n",
             "a: >\n  x\n     \n  y\n",
+            // Plain scalars going on over deeper lines (Chart.yaml descriptions), blank lines
+            // among them.
+            "description: Apache Kafka is a distributed\n  streaming platform, used  \n  to build pipelines.\nb: 1\n",
+            "a:\n  b: x\n    y\n\n\n    z\n   w\n  c: 1\n",
+            "- x\n  y\n- a: p\n    q\n  b: r\n   s\n",
+            "a:\n- x\n  y\n- z\n y\n",
+            "a: 1\n  2\n",
+            "a: x-y\n  -z\n  a-b/c=d\n  y.\n",
+            "a: b\n  c\n",
             // Double-quoted escapes that stand for one ASCII character.
             "a: \"NT AUTHORITY\\\\system\"\nb: \"{{ printf \\\"%s\\\" .x }}\" # c\n",
             "\"k\\\"ey\": \"\\0\\a\\b\\t\\n\\v\\f\\r\\e\\ \\/\"\nc: [\"x\\\"y\", {\"z\\\\\": \"\\\"\"}]\n",
@@ -491,7 +500,6 @@ mod block_subset {
             "a: {b: 1}}\n",
             "a: {\"b\":1}\n",
             "a: {b: c #d}\n",
-            "a: b\n  c\n",
             "a:\n  b\n",
             "a: \"x\\xe9y\"\n",
             "a: \"x\\u00e9\"\n",
@@ -519,7 +527,15 @@ mod block_subset {
             "a: \"x\"y\n",
             "a: -\n",
             "a: x:\n",
-            "- a\n  b\n",
+            "- a\n  - b\n",
+            "a: x\n  # c\n  y\n",
+            "a: x # c\n  y\n",
+            "a: x\n  y: z\n",
+            "a: x\n  y:\n",
+            "a: x\n  y #z\n",
+            "a: x\n  'y'\n",
+            "a:\n  x\n  y\n",
+            "a: 'x'\n  y\n",
         ];
         for text in left {
             assert!(!agrees(text), "read by the fast reader: {text:?}");
