@@ -329,7 +329,7 @@ impl Engine {
                     template: name.clone(),
                     source,
                 })?;
-            rendered.insert(name.clone(), out.replace("<no value>", ""));
+            rendered.insert(name.clone(), without_no_value(out));
         }
         // Parse trees, function table and contexts: thousands of small allocations.
         rudder_value::teardown::discard((templates, funcs, renderables));
@@ -346,10 +346,14 @@ impl Engine {
         funcs.insert(
             "include",
             Function::new(Signature::new(&[Str, Any]), move |rt, args| {
-                let name = args[0].as_str().unwrap_or_default().to_string();
+                let name = args[0].as_str().unwrap_or_default();
                 {
                     let mut c = counts.lock().unwrap_or_else(|e| e.into_inner());
-                    let n = c.entry(name.clone()).or_insert(0);
+                    // Looked up before inserting: a name is only copied the first time.
+                    let n = match c.get_mut(name) {
+                        Some(n) => n,
+                        None => c.entry(name.to_string()).or_insert(0),
+                    };
                     if *n > RECURSION_MAX {
                         return Err(format!(
                             "rendering template has a nested reference name: {name}: unable to execute template"
@@ -357,11 +361,11 @@ impl Engine {
                     }
                     *n += 1;
                 }
-                let result = rt.execute_named(&name, &args[1]);
-                if let Some(n) = counts.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&name) {
+                let result = rt.execute_named(name, &args[1]);
+                if let Some(n) = counts.lock().unwrap_or_else(|e| e.into_inner()).get_mut(name) {
                     *n = n.saturating_sub(1);
                 }
-                result.map(Value::from)
+                result
             }),
         );
 
@@ -370,7 +374,7 @@ impl Engine {
             Function::new(Signature::new(&[Str, Any]), move |rt, args| {
                 let text = args[0].as_str().unwrap_or_default();
                 match rt.execute_text("gotpl", text, &args[1]) {
-                    Ok(out) => Ok(Value::from(out.replace("<no value>", ""))),
+                    Ok(out) => Ok(Value::from(without_no_value(out))),
                     Err(TextError::Parse(e)) => {
                         Err(format!("cannot parse template {}: {e}", go_quote(text)))
                     }
@@ -443,6 +447,16 @@ impl Engine {
         }
         funcs.extend(&self.custom_funcs);
         funcs
+    }
+}
+
+/// Helm's `strings.ReplaceAll(out, "<no value>", "")`, without copying an output that has
+/// none (nearly all).
+fn without_no_value(out: String) -> String {
+    if out.contains("<no value>") {
+        out.replace("<no value>", "")
+    } else {
+        out
     }
 }
 

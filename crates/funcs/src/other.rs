@@ -149,16 +149,18 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Go's RE2 syntax through the `regex` crate, with Go's compile error wording. Compiled
 /// patterns are kept for the life of the process (charts call `regexMatch` with the same few
-/// patterns over and over, and compiling costs far more than matching).
-fn compile(re: &str) -> Result<Regex, String> {
+/// patterns over and over, and compiling costs far more than matching). They are shared, not
+/// cloned: a cloned `Regex` starts with an empty pool of match caches, which its first search
+/// rebuilds (costing more than the search itself).
+fn compile(re: &str) -> Result<Arc<Regex>, String> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<String, Regex>>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Regex>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(found) = cache.lock().ok().and_then(|c| c.get(re).cloned()) {
         return Ok(found);
     }
-    let compiled = compile_uncached(re)?;
+    let compiled = Arc::new(compile_uncached(re)?);
     if let Ok(mut c) = cache.lock() {
         // Bounded: a template generating patterns must not grow memory without limit.
         if c.len() >= 512 {
@@ -305,7 +307,7 @@ fn compile_uncached(re: &str) -> Result<Regex, String> {
 }
 
 /// `regexp.MustCompile`'s panic text, which the template engine reports.
-fn must_compile(re: &str) -> Result<Regex, String> {
+fn must_compile(re: &str) -> Result<Arc<Regex>, String> {
     compile(re).map_err(|e| {
         let quoted = if re.contains('`') {
             gofmt::quote(re)
@@ -843,7 +845,7 @@ fn go_base64_error(e: base64::DecodeError) -> String {
     }
 }
 
-fn compile_for<const MUST: bool>(re: &str) -> Result<Regex, String> {
+fn compile_for<const MUST: bool>(re: &str) -> Result<Arc<Regex>, String> {
     if MUST {
         compile(re)
     } else {

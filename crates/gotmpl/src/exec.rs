@@ -217,9 +217,20 @@ impl Templates {
         funcs: &FuncMap,
         opts: &ExecOptions,
     ) -> Result<String, ExecError> {
-        let mut out = String::new();
-        Scope::root(self).execute_into(name, data, funcs, opts, 0, &mut out)?;
-        Ok(out)
+        let scope = Scope::root(self);
+        let tree = scope.get(name).ok_or_else(|| no_template(name, opts))?;
+        scope.execute_tree(tree, data, funcs, opts, 0)
+    }
+}
+
+/// Go's error for executing a template the set does not have.
+fn no_template(name: &str, opts: &ExecOptions) -> ExecError {
+    ExecError {
+        message: format!(
+            "template: no template {} associated with template {}",
+            gofmt::quote(name),
+            gofmt::quote(&opts.set_name)
+        ),
     }
 }
 
@@ -247,36 +258,15 @@ impl<'a> Scope<'a> {
         }
     }
 
-    fn execute_into(
-        &self,
-        name: &str,
-        data: &Value,
-        funcs: &FuncMap,
-        opts: &ExecOptions,
-        nesting: usize,
-        out: &mut String,
-    ) -> Result<(), ExecError> {
-        let Some(tree) = self.get(name) else {
-            return Err(ExecError {
-                message: format!(
-                    "template: no template {} associated with template {}",
-                    gofmt::quote(name),
-                    gofmt::quote(&opts.set_name)
-                ),
-            });
-        };
-        self.execute_tree(tree.clone(), data, funcs, opts, nesting, out)
-    }
-
+    /// Executes `tree` on its own (a new Go `state`): dot and `$` are `data`.
     fn execute_tree(
         &self,
-        tree: Arc<Tree>,
+        tree: &'a Tree,
         data: &Value,
-        funcs: &FuncMap,
-        opts: &ExecOptions,
+        funcs: &'a FuncMap,
+        opts: &'a ExecOptions,
         nesting: usize,
-        out: &mut String,
-    ) -> Result<(), ExecError> {
+    ) -> Result<String, ExecError> {
         let dot = match data {
             Value::Nil => None,
             v => Some(v.clone()),
@@ -285,13 +275,16 @@ impl<'a> Scope<'a> {
             set: *self,
             funcs,
             opts,
-            tree: tree.clone(),
-            vars: vec![("$".into(), dot.clone())],
+            tree,
+            vars: vec![("$", dot.clone())],
+            vars_base: 0,
             depth: 0,
             nesting,
-            out,
+            out: String::new(),
+            arg_vecs: Vec::new(),
         };
-        state.walk_list(&dot, &tree.root).map(|_| ())
+        state.walk_list(&dot, &tree.root)?;
+        Ok(state.out)
     }
 }
 
@@ -309,15 +302,22 @@ enum Final {
     Val(Val),
 }
 
-struct State<'a, 'o> {
+/// One execution (Go's `state`). A `template` call or an `include` runs on the same state,
+/// with its own frame of variables (from `vars_base` on) and its own tree: no allocation per
+/// call. Variable names point into the trees, which outlive the execution.
+struct State<'a> {
     set: Scope<'a>,
     funcs: &'a FuncMap,
     opts: &'a ExecOptions,
-    tree: Arc<Tree>,
-    vars: Vec<(String, Val)>,
+    tree: &'a Tree,
+    vars: Vec<(&'a str, Val)>,
+    /// Where the variables of the template being executed start.
+    vars_base: usize,
     depth: usize,
     nesting: usize,
-    out: &'o mut String,
+    out: String,
+    /// Argument vectors of finished function calls, kept for the next calls.
+    arg_vecs: Vec<Vec<Value>>,
 }
 
 type R<T> = Result<T, ExecError>;
@@ -341,7 +341,7 @@ fn last_visited(node: &Arg) -> &Arg {
     }
 }
 
-impl<'a, 'o> State<'a, 'o> {
+impl<'a> State<'a> {
     fn err(&self, pos: usize, context: &dyn fmt::Display, message: impl Into<String>) -> ExecError {
         // Go 1.26 no longer truncates the node text.
         let ctx = context.to_string();
@@ -357,20 +357,24 @@ impl<'a, 'o> State<'a, 'o> {
     }
 
     fn var(&self, name: &str) -> Val {
-        self.vars
+        self.vars[self.vars_base..]
             .iter()
             .rev()
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| *n == name)
             .and_then(|(_, v)| v.clone())
     }
 
     fn set_var(&mut self, name: &str, value: Val) {
-        if let Some(slot) = self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+        if let Some(slot) = self.vars[self.vars_base..]
+            .iter_mut()
+            .rev()
+            .find(|(n, _)| *n == name)
+        {
             slot.1 = value;
         }
     }
 
-    fn walk_list(&mut self, dot: &Val, list: &List) -> R<Flow> {
+    fn walk_list(&mut self, dot: &Val, list: &'a List) -> R<Flow> {
         for node in list {
             match self.walk(dot, node)? {
                 Flow::Normal => {}
@@ -380,7 +384,7 @@ impl<'a, 'o> State<'a, 'o> {
         Ok(Flow::Normal)
     }
 
-    fn walk(&mut self, dot: &Val, node: &Node) -> R<Flow> {
+    fn walk(&mut self, dot: &Val, node: &'a Node) -> R<Flow> {
         match node {
             Node::Text(t) => self.out.push_str(t),
             Node::Action { pos, pipe, .. } => {
@@ -411,13 +415,13 @@ impl<'a, 'o> State<'a, 'o> {
                     format!("can't print {node} of type {}", o.type_name()),
                 ));
             }
-            Some(Value::Object(o)) => o.fmt_printed(self.out),
-            Some(v) => gofmt::write_v(self.out, v),
+            Some(Value::Object(o)) => o.fmt_printed(&mut self.out),
+            Some(v) => gofmt::write_v(&mut self.out, v),
         }
         Ok(())
     }
 
-    fn walk_if_or_with(&mut self, dot: &Val, b: &Branch, is_with: bool) -> R<Flow> {
+    fn walk_if_or_with(&mut self, dot: &Val, b: &'a Branch, is_with: bool) -> R<Flow> {
         let mark = self.vars.len();
         let val = self.eval_pipeline(dot, &b.pipe)?;
         let result = if truth(&val) {
@@ -435,7 +439,7 @@ impl<'a, 'o> State<'a, 'o> {
         result
     }
 
-    fn walk_range(&mut self, dot: &Val, b: &Branch) -> R<Flow> {
+    fn walk_range(&mut self, dot: &Val, b: &'a Branch) -> R<Flow> {
         let outer = self.vars.len();
         let val = self.eval_pipeline(dot, &b.pipe)?;
         let mark = self.vars.len();
@@ -567,9 +571,9 @@ impl<'a, 'o> State<'a, 'o> {
         pos: usize,
         node: &Node,
         name: &str,
-        pipe: Option<&Pipe>,
+        pipe: Option<&'a Pipe>,
     ) -> R<()> {
-        let Some(tree) = self.set.get(name).cloned() else {
+        let Some(tree) = self.set.get(name) else {
             return Err(self.err(
                 pos,
                 node,
@@ -590,29 +594,33 @@ impl<'a, 'o> State<'a, 'o> {
                 format!("exceeded maximum template depth ({MAX_NESTING})"),
             ));
         }
+        // Variables declared by the pipeline persist in the caller.
         let new_dot = match pipe {
-            Some(p) => {
-                let mark = self.vars.len();
-                let v = self.eval_pipeline(dot, p)?;
-                // Variables declared by the pipeline persist in the caller.
-                let _ = mark;
-                v
-            }
+            Some(p) => self.eval_pipeline(dot, p)?,
             None => None,
         };
-        let saved_tree = std::mem::replace(&mut self.tree, tree.clone());
-        let saved_vars = std::mem::replace(&mut self.vars, vec![("$".into(), new_dot.clone())]);
         self.depth += 1;
-        self.nesting += 1;
-        let r = self.walk_list(&new_dot, &tree.root);
+        let r = self.run_nested(tree, new_dot);
         self.depth -= 1;
+        r
+    }
+
+    /// Runs `tree` in this state as a template call does: its own tree, and a frame of
+    /// variables holding only `$`, which is `dot`.
+    fn run_nested(&mut self, tree: &'a Tree, dot: Val) -> R<()> {
+        let saved_tree = std::mem::replace(&mut self.tree, tree);
+        let saved_base = std::mem::replace(&mut self.vars_base, self.vars.len());
+        self.vars.push(("$", dot.clone()));
+        self.nesting += 1;
+        let r = self.walk_list(&dot, &tree.root);
         self.nesting -= 1;
-        self.vars = saved_vars;
+        self.vars.truncate(self.vars_base);
+        self.vars_base = saved_base;
         self.tree = saved_tree;
         r.map(|_| ())
     }
 
-    fn eval_pipeline(&mut self, dot: &Val, pipe: &Pipe) -> R<Val> {
+    fn eval_pipeline(&mut self, dot: &Val, pipe: &'a Pipe) -> R<Val> {
         let mut value = Final::Missing;
         for cmd in &pipe.cmds {
             let mut v = self.eval_command(dot, cmd, value)?;
@@ -630,7 +638,7 @@ impl<'a, 'o> State<'a, 'o> {
             if pipe.is_assign {
                 self.set_var(name, value.clone());
             } else {
-                self.vars.push((name.to_string(), value.clone()));
+                self.vars.push((name, value.clone()));
             }
         }
         Ok(value)
@@ -647,7 +655,7 @@ impl<'a, 'o> State<'a, 'o> {
         Ok(())
     }
 
-    fn eval_command(&mut self, dot: &Val, cmd: &Command, final_: Final) -> R<Val> {
+    fn eval_command(&mut self, dot: &Val, cmd: &'a Command, final_: Final) -> R<Val> {
         let first = &cmd.args[0];
         match &first.kind {
             ArgKind::Field(idents) => {
@@ -666,7 +674,7 @@ impl<'a, 'o> State<'a, 'o> {
                 return self.eval_field_chain(dot, receiver, at, fields, &cmd.args, final_);
             }
             ArgKind::Identifier(name) => {
-                return self.eval_function(dot, first, name, cmd, &cmd.args, final_)
+                return self.eval_function(dot, first, name, (cmd.pos, cmd), &cmd.args[1..], final_)
             }
             ArgKind::Pipe(p) => {
                 self.not_a_function(cmd, &final_)?;
@@ -713,7 +721,7 @@ impl<'a, 'o> State<'a, 'o> {
     }
 
     /// `evalArg` with no target type: the operand's value as is.
-    fn eval_arg_untyped(&mut self, dot: &Val, node: &Arg) -> R<Val> {
+    fn eval_arg_untyped(&mut self, dot: &Val, node: &'a Arg) -> R<Val> {
         match &node.kind {
             ArgKind::Dot => Ok(dot.clone()),
             ArgKind::Nil => Err(self.err(node.pos, node, "cannot assign nil to <nil>")),
@@ -741,12 +749,9 @@ impl<'a, 'o> State<'a, 'o> {
                 }
             }
             ArgKind::Pipe(p) => self.eval_pipeline(dot, p),
+            // A command of its own name alone, which prints as the name does.
             ArgKind::Identifier(name) => {
-                let cmd = Command {
-                    pos: node.pos,
-                    args: vec![node.clone()],
-                };
-                self.eval_function(dot, node, name, &cmd, &cmd.args, Final::Missing)
+                self.eval_function(dot, node, name, (node.pos, node), &[], Final::Missing)
             }
             ArgKind::Chain(inner, fields) => {
                 let r = self.eval_arg_untyped(dot, inner)?;
@@ -771,7 +776,7 @@ impl<'a, 'o> State<'a, 'o> {
         receiver: Val,
         node: &Arg,
         idents: &[crate::parse::Name],
-        args: &[Arg],
+        args: &'a [Arg],
         final_: Final,
     ) -> R<Val> {
         let mut receiver = receiver;
@@ -787,7 +792,7 @@ impl<'a, 'o> State<'a, 'o> {
         dot: &Val,
         name: &str,
         node: &Arg,
-        args: &[Arg],
+        args: &'a [Arg],
         final_: Final,
         receiver: Val,
     ) -> R<Val> {
@@ -938,52 +943,61 @@ impl<'a, 'o> State<'a, 'o> {
         Ok(())
     }
 
+    /// Calls the function `name` with the operands `args` (those after its name) and the
+    /// value piped in; `at` is the command, where Go reports the call's own failure.
     fn eval_function(
         &mut self,
         dot: &Val,
         ident: &Arg,
         name: &str,
-        cmd: &Command,
-        args: &[Arg],
+        at: (usize, &dyn fmt::Display),
+        args: &'a [Arg],
         final_: Final,
     ) -> R<Val> {
-        if let Some(f) = self.funcs.get(name) {
-            let sig = f.sig.clone();
-            let body = f.body.clone();
+        // The map outlives the state: no need to copy the signature or the body.
+        let funcs: &'a FuncMap = self.funcs;
+        if let Some(f) = funcs.get(name) {
             let argv = self.eval_call_args(
                 dot,
                 ident,
                 name,
-                &sig.params,
-                sig.variadic,
-                &args[1..],
+                &f.sig.params,
+                f.sig.variadic,
+                args,
                 final_,
             )?;
             if self.nesting >= MAX_NESTING {
                 return Err(self.err(
-                    cmd.pos,
-                    cmd,
+                    at.0,
+                    at.1,
                     format!(
                         "error calling {name}: exceeded maximum template depth ({MAX_NESTING})"
                     ),
                 ));
             }
             self.nesting += 1;
-            let r = (body)(self, &argv);
+            let r = (f.body)(self, &argv);
             self.nesting -= 1;
+            self.recycle(argv);
             return match r {
                 Ok(v) => Ok(Some(v)),
-                Err(e) => Err(self.err(cmd.pos, cmd, format!("error calling {name}: {e}"))),
+                Err(e) => Err(self.err(at.0, at.1, format!("error calling {name}: {e}"))),
             };
         }
         if parse::builtin_names().contains(name) {
-            return self.eval_builtin(dot, ident, name, cmd, &args[1..], final_);
+            return self.eval_builtin(dot, ident, name, at, args, final_);
         }
         Err(self.err(
             ident.pos,
             ident,
             format!("{} is not a defined function", gofmt::quote(name)),
         ))
+    }
+
+    /// Keeps an argument vector for the next call.
+    fn recycle(&mut self, mut argv: Vec<Value>) {
+        argv.clear();
+        self.arg_vecs.push(argv);
     }
 
     /// Counts and converts arguments as Go's `evalCall` does.
@@ -995,7 +1009,7 @@ impl<'a, 'o> State<'a, 'o> {
         name: &str,
         params: &[ParamType],
         variadic: Option<ParamType>,
-        args: &[Arg],
+        args: &'a [Arg],
         final_: Final,
     ) -> R<Vec<Value>> {
         let num_in = args.len() + usize::from(!matches!(final_, Final::Missing));
@@ -1008,7 +1022,8 @@ impl<'a, 'o> State<'a, 'o> {
                 variadic.unwrap_or(ParamType::Any)
             }
         };
-        let mut argv = Vec::with_capacity(num_in);
+        let mut argv = self.arg_vecs.pop().unwrap_or_default();
+        argv.reserve(num_in);
         for (i, a) in args.iter().enumerate() {
             argv.push(self.eval_arg(dot, param_at(i), a)?);
         }
@@ -1062,7 +1077,7 @@ impl<'a, 'o> State<'a, 'o> {
     }
 
     /// Go's `evalArg`.
-    fn eval_arg(&mut self, dot: &Val, t: ParamType, node: &Arg) -> R<Value> {
+    fn eval_arg(&mut self, dot: &Val, t: ParamType, node: &'a Arg) -> R<Value> {
         match &node.kind {
             ArgKind::Dot => return self.validate_type(node.pos, node, dot.clone(), t),
             ArgKind::Nil => {
@@ -1121,7 +1136,7 @@ impl<'a, 'o> State<'a, 'o> {
 
     /// Arguments of builtins typed `...interface{}` (`print`, `printf`, `html`, ...): `nil`
     /// is allowed there.
-    fn eval_any_args(&mut self, dot: &Val, args: &[Arg], final_: &Final) -> R<Vec<Val>> {
+    fn eval_any_args(&mut self, dot: &Val, args: &'a [Arg], final_: &Final) -> R<Vec<Val>> {
         let mut out = Vec::with_capacity(args.len() + 1);
         for a in args {
             out.push(match a.kind {
@@ -1137,7 +1152,7 @@ impl<'a, 'o> State<'a, 'o> {
 
     /// Arguments of builtins typed `reflect.Value` (anything, invalid kept; Go lets `nil`
     /// through there as the invalid value).
-    fn eval_raw_args(&mut self, dot: &Val, args: &[Arg], final_: &Final) -> R<Vec<Val>> {
+    fn eval_raw_args(&mut self, dot: &Val, args: &'a [Arg], final_: &Final) -> R<Vec<Val>> {
         let mut out = Vec::with_capacity(args.len() + 1);
         for a in args {
             out.push(match a.kind {
@@ -1152,20 +1167,25 @@ impl<'a, 'o> State<'a, 'o> {
     }
 }
 
-impl Runtime for State<'_, '_> {
-    fn execute_named(&mut self, name: &str, data: &Value) -> Result<String, String> {
-        let mut out = String::new();
-        self.set
-            .execute_into(
-                name,
-                data,
-                self.funcs,
-                self.opts,
-                self.nesting + 1,
-                &mut out,
-            )
-            .map_err(|e| e.message)?;
-        Ok(out)
+impl Runtime for State<'_> {
+    fn execute_named(&mut self, name: &str, data: &Value) -> Result<Value, String> {
+        let tree = self
+            .set
+            .get(name)
+            .ok_or_else(|| no_template(name, self.opts).message)?;
+        let dot = match data {
+            Value::Nil => None,
+            v => Some(v.clone()),
+        };
+        // Go's ExecuteTemplate: a new state (depth 0) writing to its own buffer, here the
+        // end of this one's, taken off again afterwards.
+        let start = self.out.len();
+        let saved_depth = std::mem::replace(&mut self.depth, 0);
+        let r = self.run_nested(tree, dot);
+        self.depth = saved_depth;
+        let out = Value::str(&self.out[start..]);
+        self.out.truncate(start);
+        r.map(|_| out).map_err(|e| e.message)
     }
 
     fn execute_text(&mut self, name: &str, text: &str, data: &Value) -> Result<String, TextError> {
@@ -1177,18 +1197,9 @@ impl Runtime for State<'_, '_> {
             own: &layer,
             outer: Some(&self.set),
         };
-        let mut out = String::new();
         scope
-            .execute_tree(
-                tree,
-                data,
-                self.funcs,
-                self.opts,
-                self.nesting + 1,
-                &mut out,
-            )
-            .map_err(|e| TextError::Exec(e.message))?;
-        Ok(out)
+            .execute_tree(&tree, data, self.funcs, self.opts, self.nesting + 1)
+            .map_err(|e| TextError::Exec(e.message))
     }
 
     fn template_name(&self) -> &str {
@@ -1216,10 +1227,7 @@ mod tests {
             "include",
             Function::new(
                 Signature::new(&[ParamType::String, ParamType::Any]),
-                |rt, a| {
-                    rt.execute_named(a[0].as_str().unwrap_or_default(), &a[1])
-                        .map(Value::from)
-                },
+                |rt, a| rt.execute_named(a[0].as_str().unwrap_or_default(), &a[1]),
             ),
         );
         let mut t = Templates::new();

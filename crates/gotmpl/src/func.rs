@@ -43,8 +43,9 @@ impl Signature {
 /// `include` and `tpl` on.
 pub trait Runtime {
     /// Executes the named template of the current template set with `data` as dot
-    /// (`ExecuteTemplate`). The error is the full text of Go's error.
-    fn execute_named(&mut self, name: &str, data: &Value) -> Result<String, String>;
+    /// (`ExecuteTemplate`), giving its output as a string value. The error is the full text
+    /// of Go's error.
+    fn execute_named(&mut self, name: &str, data: &Value) -> Result<Value, String>;
     /// Parses `text` as a template called `name` in a copy of the current template set
     /// (definitions in `text` stay in the copy) and executes it with `data` as dot.
     /// Helm words parse and execution failures differently, hence [`TextError`].

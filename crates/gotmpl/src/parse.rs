@@ -114,8 +114,6 @@ struct Parser<'a, 'f> {
     trim_next: bool,
     /// Where the action being parsed started (for "unclosed action" errors).
     action_start: usize,
-    /// The last (offset, line) computed by `line_of`.
-    line_cache: std::cell::Cell<(usize, usize)>,
     /// Nesting of parentheses and control structures, bounded like Go's parser so that no
     /// input can exhaust the stack.
     depth: usize,
@@ -155,7 +153,6 @@ pub fn parse(name: &str, src: &str, funcs: &dyn Fn(&str) -> bool) -> Result<Pars
         range_depth: 0,
         trim_next: false,
         action_start: 0,
-        line_cache: std::cell::Cell::new((0, 1)),
         depth: 0,
         names: HashMap::with_capacity_and_hasher(64, Default::default()),
         chain: Vec::new(),
@@ -186,7 +183,7 @@ fn find_two(bytes: &[u8], pair: &[u8; 2]) -> Option<usize> {
     memchr::memchr_iter(pair[0], bytes).find(|&i| bytes.get(i + 1) == Some(&pair[1]))
 }
 
-/// Line breaks in `bytes` (vectorised: line numbers are computed for every node).
+/// Line breaks in `bytes`.
 fn count_newlines(bytes: &[u8]) -> usize {
     memchr::memchr_iter(b'\n', bytes).count()
 }
@@ -230,21 +227,11 @@ impl<'a, 'f> Parser<'a, 'f> {
         }
     }
 
-    /// The line of a byte offset, counted from the last answer (forwards or backwards), not
-    /// from the start of the text: parsing asks near where it last asked, but not always
-    /// forwards (a branch's line is asked after its body), and counting from the start each
-    /// time made parsing quadratic in the file's length.
+    /// The line of a byte offset. Only errors name lines (nodes keep byte offsets), so it is
+    /// counted from the start of the text.
     fn line_of(&self, pos: usize) -> usize {
         let pos = pos.min(self.src.len());
-        let (cached, line) = self.line_cache.get();
-        let bytes = self.src.as_bytes();
-        let line = if cached <= pos {
-            line + count_newlines(&bytes[cached..pos])
-        } else {
-            line - count_newlines(&bytes[pos..cached])
-        };
-        self.line_cache.set((pos, line));
-        line
+        1 + count_newlines(&self.src.as_bytes()[..pos])
     }
 
     #[inline]
@@ -349,7 +336,7 @@ impl<'a, 'f> Parser<'a, 'f> {
                 self.trim_next = trims;
                 continue;
             }
-            match self.action(action_start, top)? {
+            match self.action(top)? {
                 Step::Node(n) => list.push(n),
                 Step::None => {}
                 Step::End => return Ok((list, ListEnd::End)),
@@ -370,7 +357,7 @@ impl<'a, 'f> Parser<'a, 'f> {
         }
     }
 
-    fn action(&mut self, start: usize, top: bool) -> PResult<Step<'a>> {
+    fn action(&mut self, top: bool) -> PResult<Step<'a>> {
         let (pos, tok) = self.next_non_space()?;
         if let Tok::Ident(word) = tok {
             match word {
@@ -405,11 +392,10 @@ impl<'a, 'f> Parser<'a, 'f> {
                         return Err((pos, format!("{{{{{word}}}}} outside {{{{range}}}}")));
                     }
                     self.expect_end(word)?;
-                    let line = self.line_of(pos);
                     return Ok(Step::Node(if word == "break" {
-                        Node::Break { pos, line }
+                        Node::Break { pos }
                     } else {
-                        Node::Continue { pos, line }
+                        Node::Continue { pos }
                     }));
                 }
                 "template" => return self.template(pos, "template").map(Step::Node),
@@ -450,12 +436,9 @@ impl<'a, 'f> Parser<'a, 'f> {
                 _ => {}
             }
         }
-        // Lines are asked in source order, so that `line_of` counts only what lies between.
-        let line = self.line_of(start);
         let pipe = self.pipeline((pos, tok), "command", false)?;
         Ok(Step::Node(Node::Action {
             pos: pipe.pos,
-            line,
             pipe,
         }))
     }
@@ -493,7 +476,6 @@ impl<'a, 'f> Parser<'a, 'f> {
             ));
         }
         let name = self.string_value(t2);
-        let line = self.line_of(p2);
         let (p3, t3) = self.next_non_space()?;
         let pipe = if let Tok::End(trim) = t3 {
             self.trim_next = trim;
@@ -504,7 +486,6 @@ impl<'a, 'f> Parser<'a, 'f> {
         let _ = pos;
         Ok(Node::Template {
             pos: p2,
-            line,
             name,
             pipe,
         })
@@ -521,7 +502,6 @@ impl<'a, 'f> Parser<'a, 'f> {
     }
 
     fn branch_inner(&mut self, pos: usize, kind: &str) -> PResult<Branch> {
-        let line = self.line_of(pos);
         let mark = self.vars.len();
         let first = self.next_non_space()?;
         let pipe = self.pipeline(first, kind, kind == "range")?;
@@ -558,7 +538,6 @@ impl<'a, 'f> Parser<'a, 'f> {
         self.vars.truncate(mark);
         Ok(Branch {
             pos,
-            line,
             pipe,
             list,
             else_list,
@@ -583,7 +562,6 @@ impl<'a, 'f> Parser<'a, 'f> {
         allow_two_vars: bool,
         in_paren: bool,
     ) -> PResult<Pipe> {
-        let line = self.line_of(start);
         // The declared variables as written: at most two.
         let mut declared: [&'a str; 2] = ["", ""];
         let mut n_declared = 0;
@@ -689,7 +667,6 @@ impl<'a, 'f> Parser<'a, 'f> {
         }
         Ok(Pipe {
             pos: start,
-            line,
             is_assign,
             decl,
             cmds,
@@ -916,21 +893,7 @@ mod tests {
         );
     }
     #[test]
-    fn lines_stay_right_when_asked_out_of_order() {
-        // A branch's line is taken after its body, a pipeline's after its parentheses.
-        let t = p("a\n{{ if (eq 1\n 1) }}\n\n{{ (eq\n 2 2) }}{{ end }}\n{{ 3 }}").unwrap();
-        let Node::If(b) = &t.main.root[1] else {
-            panic!("expected an if node: {:?}", t.main.root);
-        };
-        assert_eq!(b.line, 2);
-        let Node::Action { line, .. } = &b.list[1] else {
-            panic!("expected an action: {:?}", b.list);
-        };
-        assert_eq!(*line, 5);
-        let Node::Action { line, .. } = &t.main.root[3] else {
-            panic!("expected an action: {:?}", t.main.root);
-        };
-        assert_eq!(*line, 7);
+    fn errors_name_the_line_of_their_offset() {
         assert_eq!(
             p("{{ if (eq 1 1) }}\n\n{{ end }}\n{{ nope }}")
                 .unwrap_err()

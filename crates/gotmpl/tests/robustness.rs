@@ -78,10 +78,7 @@ fn funcs() -> FuncMap {
         "include",
         Function::new(
             Signature::new(&[ParamType::String, ParamType::Any]),
-            |rt, a| {
-                rt.execute_named(a[0].as_str().unwrap_or_default(), &a[1])
-                    .map(Value::from)
-            },
+            |rt, a| rt.execute_named(a[0].as_str().unwrap_or_default(), &a[1]),
         ),
     );
     f

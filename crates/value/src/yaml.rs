@@ -16,7 +16,8 @@
 //!
 //! Reading: `parse` (libyaml events to nodes, with go-yaml's limits and errors), `scalar`
 //! (go-yaml v2's resolution of scalars), `decode` (nodes to values, the public readers);
-//! `block_subset` reads the common block-style subset faster, to the same nodes. Writing:
+//! `block_subset` reads the common block-style subset faster, to the same nodes, or for
+//! [`from_yaml`] straight to the same values. Writing:
 //! `encode` (values to what the encoder sees after `json.Marshal`), `emit` (the emitter,
 //! the public writers). Tests are in `tests`.
 
@@ -48,9 +49,31 @@ use decode::is_merge_key;
 use parse::parse_documents_with_libyaml;
 
 /// The fast reader against libyaml: whenever [`block_subset`] reads a text, libyaml must read
-/// it to the same nodes.
+/// it to the same nodes, and [`from_yaml`] (which reads it straight to values) must give what
+/// libyaml's nodes decode to, or the same error.
 #[doc(hidden)]
 pub fn check_block_subset(text: &str) -> Result<bool, String> {
+    let direct = from_yaml(text).map(|v| format!("{v:?}"));
+    let through_nodes = decode::from_yaml_through_nodes(text).map(|v| format!("{v:?}"));
+    if direct != through_nodes {
+        return Err(format!(
+            "from_yaml: {direct:?}\nlibyaml's nodes decoded: {through_nodes:?}"
+        ));
+    }
+    // The top keys of a manifest's head, and keys that only match once converted.
+    for keys in [
+        &["apiVersion", "kind", "metadata", "a"][..],
+        &["true", "16", "1.5"],
+    ] {
+        let direct = from_yaml_top_keys(text, keys).map(|v| format!("{v:?}"));
+        let through_nodes =
+            decode::from_yaml_top_keys_through_nodes(text, keys).map(|v| format!("{v:?}"));
+        if direct != through_nodes {
+            return Err(format!(
+                "from_yaml_top_keys({keys:?}): {direct:?}\nlibyaml's nodes decoded: {through_nodes:?}"
+            ));
+        }
+    }
     let Some(fast) = block_subset::parse(text) else {
         return Ok(false);
     };

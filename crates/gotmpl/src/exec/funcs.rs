@@ -10,7 +10,7 @@ use rudder_value::{gofmt, Value};
 
 use super::{Final, State, Val, R};
 use crate::func::ParamType;
-use crate::parse::{Arg, ArgKind, Command};
+use crate::parse::{Arg, ArgKind};
 
 /// Go's `basicKind` classes for comparisons.
 #[derive(PartialEq, Eq, Clone, Copy)]
@@ -294,14 +294,15 @@ fn url_query_escape(s: &str) -> String {
     out
 }
 
-impl State<'_, '_> {
+impl<'a> State<'a> {
+    /// A built-in function called with the operands `args`; `at` is the command.
     pub(super) fn eval_builtin(
         &mut self,
         dot: &Val,
         ident: &Arg,
         name: &str,
-        cmd: &Command,
-        args: &[Arg],
+        at: (usize, &dyn std::fmt::Display),
+        args: &'a [Arg],
         final_: Final,
     ) -> R<Val> {
         let num_in = args.len() + usize::from(!matches!(final_, Final::Missing));
@@ -309,7 +310,7 @@ impl State<'_, '_> {
             self.check_arg_count(ident, name, args.len(), num_in, min, variadic)
         };
         let call_err =
-            |s: &Self, e: String| s.err(cmd.pos, cmd, format!("error calling {name}: {e}"));
+            |s: &Self, e: String| s.err(at.0, at.1, format!("error calling {name}: {e}"));
         match name {
             "and" | "or" => {
                 want(1, true)?;

@@ -64,7 +64,6 @@ pub enum Node {
     /// `{{ pipeline }}`
     Action {
         pos: usize,
-        line: usize,
         pipe: Pipe,
     },
     If(Branch),
@@ -73,17 +72,14 @@ pub enum Node {
     /// `{{ template "name" pipeline }}`
     Template {
         pos: usize,
-        line: usize,
         name: Arc<str>,
         pipe: Option<Pipe>,
     },
     Break {
         pos: usize,
-        line: usize,
     },
     Continue {
         pos: usize,
-        line: usize,
     },
 }
 
@@ -91,7 +87,6 @@ pub enum Node {
 #[derive(Debug, Clone)]
 pub struct Branch {
     pub pos: usize,
-    pub line: usize,
     pub pipe: Pipe,
     pub list: List,
     pub else_list: Option<List>,
@@ -100,7 +95,6 @@ pub struct Branch {
 #[derive(Debug, Clone)]
 pub struct Pipe {
     pub pos: usize,
-    pub line: usize,
     /// `$x = ...` rather than `$x := ...`.
     pub is_assign: bool,
     pub decl: Vec<Name>,

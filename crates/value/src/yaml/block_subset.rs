@@ -6,11 +6,12 @@
 //! several allocations per byte-sized token, and YAML reading was most of the time of
 //! `rudder template` on large charts (every rendered manifest is read back for its head).
 //! This reader accepts only a conservative subset whose meaning is unambiguous: block
-//! mappings and sequences indented with spaces, plain scalars on one line, single- or
-//! double-quoted scalars on one line without escapes, literal and folded block scalars,
+//! mappings and sequences indented with spaces, plain scalars (on several lines only as
+//! values on the line of their key or dash, see [`Reader::plain_continuation`]), single- or
+//! double-quoted scalars on one line (escapes of one ASCII character only), literal and folded block scalars,
 //! one-line flow collections of such scalars (after their key or on the next line), plus
 //! comments; a text of only comments has no document. Anything else (multi-line flow
-//! collections, anchors, aliases, tags, multi-line scalars,
+//! collections, anchors, aliases, tags, multi-line quoted scalars,
 //! several documents, tabs, non-ASCII text, control characters, bad indentation) makes it
 //! give up and leave the text to libyaml, so it never has to know how libyaml reports an
 //! error.
@@ -20,17 +21,103 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::{is_merge_key, Node};
+use super::Node;
+
+/// What the reader makes of what it reads: [`Node`]s ([`NodeBuild`]), or values straight
+/// away (`decode`'s builder), so that the common reading needs no node tree in between.
+/// Every method may give up (`None`), which sends the whole text to libyaml.
+pub(super) trait Build {
+    /// A finished node or value.
+    type Out;
+    /// A mapping key, converted.
+    type Key;
+    type Seq;
+    type Map;
+    /// A scalar, `plain` or quoted (block scalars are not plain).
+    fn scalar(&mut self, text: Cow<'_, str>, plain: bool) -> Option<Self::Out>;
+    /// A mapping key (never a merge key `<<` while only some top keys are read).
+    fn key(&mut self, text: Cow<'_, str>, plain: bool) -> Option<Self::Key>;
+    fn seq(&mut self) -> Self::Seq;
+    fn push(&mut self, seq: &mut Self::Seq, item: Self::Out);
+    fn finish_seq(&mut self, seq: Self::Seq) -> Self::Out;
+    fn map(&mut self) -> Self::Map;
+    fn insert(&mut self, map: &mut Self::Map, key: Self::Key, value: Self::Out) -> Option<()>;
+    /// Whether `key` of the top-level mapping is one of `keys` (compared without case), whose
+    /// values are built while only some top keys are read.
+    fn wanted_top(&self, key: &Self::Key, keys: &[&str]) -> bool;
+    /// An entry of the top-level mapping while only some top keys are read: `value` is
+    /// [`Build::empty`] for a key not asked for.
+    fn insert_top(&mut self, map: &mut Self::Map, key: Self::Key, value: Self::Out) -> Option<()> {
+        self.insert(map, key, value)
+    }
+    fn finish_map(&mut self, map: Self::Map) -> Self::Out;
+    /// The empty plain scalar: a key or item without value, and the stand-in for values
+    /// that are checked but not built.
+    fn empty(&mut self) -> Self::Out {
+        self.scalar(Cow::Borrowed(""), true)
+            .expect("the empty scalar is always accepted")
+    }
+}
+
+/// Builds the [`Node`]s that libyaml's events make.
+pub(super) struct NodeBuild;
+
+impl Build for NodeBuild {
+    type Out = Node;
+    type Key = Node;
+    type Seq = Vec<Node>;
+    type Map = Vec<(Node, Node)>;
+    fn scalar(&mut self, text: Cow<'_, str>, plain: bool) -> Option<Node> {
+        Some(Node::Scalar {
+            text: text.into_owned(),
+            plain,
+            tag: None,
+        })
+    }
+    fn key(&mut self, text: Cow<'_, str>, plain: bool) -> Option<Node> {
+        self.scalar(text, plain)
+    }
+    fn seq(&mut self) -> Vec<Node> {
+        Vec::new()
+    }
+    fn push(&mut self, seq: &mut Vec<Node>, item: Node) {
+        seq.push(item);
+    }
+    fn finish_seq(&mut self, seq: Vec<Node>) -> Node {
+        Node::Seq(Arc::new(seq))
+    }
+    fn map(&mut self) -> Vec<(Node, Node)> {
+        Vec::new()
+    }
+    fn insert(&mut self, map: &mut Vec<(Node, Node)>, key: Node, value: Node) -> Option<()> {
+        map.push((key, value));
+        Some(())
+    }
+    fn finish_map(&mut self, map: Vec<(Node, Node)>) -> Node {
+        Node::Map(Arc::new(map))
+    }
+    /// Compared as written: the nodes' reader decodes and compares the keys later.
+    fn wanted_top(&self, key: &Node, keys: &[&str]) -> bool {
+        let Node::Scalar { text, .. } = key else {
+            return false;
+        };
+        keys.iter().any(|k| k.eq_ignore_ascii_case(text))
+    }
+}
 
 /// libyaml refuses implicit keys longer than this (`simple key` limit).
 const MAX_KEY_LEN: usize = 1000;
 /// Deeper documents are left to libyaml (and its limits).
-const MAX_DEPTH: usize = 200;
+pub(super) const MAX_DEPTH: usize = 200;
 
 /// The single document of `text` as libyaml would read it, or `None` when `text` is outside
 /// the subset (which says nothing about its validity).
 pub(super) fn parse(text: &str) -> Option<Vec<Node>> {
-    parse_with(text, None)
+    Some(
+        parse_with(text, None, &mut NodeBuild)?
+            .into_iter()
+            .collect(),
+    )
 }
 
 /// [`parse`], building only what a reader of some top-level keys needs: when the document is
@@ -38,10 +125,20 @@ pub(super) fn parse(text: &str) -> Option<Vec<Node>> {
 /// (`<<`) at the top gives `None`. Reading a manifest's head this way skips building the
 /// nodes of its body, most of the work.
 pub(super) fn parse_top_keys(text: &str, keys: &[&str]) -> Option<Vec<Node>> {
-    parse_with(text, Some(keys))
+    Some(
+        parse_with(text, Some(keys), &mut NodeBuild)?
+            .into_iter()
+            .collect(),
+    )
 }
 
-fn parse_with(text: &str, keep_top: Option<&[&str]>) -> Option<Vec<Node>> {
+/// The single document of `text` (`Some(None)` when it has none) as `build` makes it, or
+/// `None` when `text` is outside the subset or `build` gives up.
+pub(super) fn parse_with<B: Build>(
+    text: &str,
+    keep_top: Option<&[&str]>,
+    build: &mut B,
+) -> Option<Option<B::Out>> {
     // One vectorised pass for every line break: `split('\n')` starts a new search per line,
     // and values files are mostly short lines.
     let mut rows: Vec<&str> = Vec::new();
@@ -89,11 +186,7 @@ fn parse_with(text: &str, keep_top: Option<&[&str]>) -> Option<Vec<Node>> {
     let Some(first) = lines.first() else {
         // Only comments and blank lines (a template that rendered nothing but its licence
         // header): no document at all. A bare `---` opens one, which is left to libyaml.
-        return if document_started {
-            None
-        } else {
-            Some(Vec::new())
-        };
+        return if document_started { None } else { Some(None) };
     };
     let first_indent = first.indent;
     let mut reader = Reader {
@@ -104,12 +197,13 @@ fn parse_with(text: &str, keep_top: Option<&[&str]>) -> Option<Vec<Node>> {
         depth: 0,
         keep_top,
         skipping: false,
+        build,
     };
     let root = reader.block(first_indent)?;
     if reader.pos != reader.lines.len() {
         return None;
     }
-    Some(vec![root])
+    Some(Some(root))
 }
 
 /// Whether `text` is only printable ASCII and line breaks, the common case of
@@ -164,7 +258,7 @@ struct Line<'a> {
     row: usize,
 }
 
-struct Reader<'a> {
+struct Reader<'a, 'b, B: Build> {
     /// Every line of the text, as block scalars need them (blank and `#` lines included).
     rows: Vec<&'a str>,
     last_row_unterminated: bool,
@@ -176,15 +270,16 @@ struct Reader<'a> {
     keep_top: Option<&'a [&'a str]>,
     /// Inside a value nobody reads: check it, build nothing.
     skipping: bool,
+    build: &'b mut B,
 }
 
-impl<'a> Reader<'a> {
+impl<'a, B: Build> Reader<'a, '_, B> {
     fn next_indent(&self) -> Option<usize> {
         self.lines.get(self.pos).map(|l| l.indent)
     }
 
     /// The collection starting at the current line, indented by `indent`.
-    fn block(&mut self, indent: usize) -> Option<Node> {
+    fn block(&mut self, indent: usize) -> Option<B::Out> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return None;
@@ -201,8 +296,8 @@ impl<'a> Reader<'a> {
         node
     }
 
-    fn sequence(&mut self, indent: usize) -> Option<Node> {
-        let mut items = Vec::new();
+    fn sequence(&mut self, indent: usize) -> Option<B::Out> {
+        let mut items = self.build.seq();
         while let Some(line) = self.lines.get(self.pos).copied() {
             if line.indent != indent || !is_sequence_item(line.text) {
                 break;
@@ -234,34 +329,31 @@ impl<'a> Reader<'a> {
             return None;
         }
         Some(if self.skipping {
-            empty_scalar()
+            self.build.empty()
         } else {
-            Node::Seq(Arc::new(items))
+            self.build.finish_seq(items)
         })
     }
 
-    fn mapping(&mut self, indent: usize) -> Option<Node> {
-        let mut entries = Vec::new();
+    fn mapping(&mut self, indent: usize) -> Option<B::Out> {
+        let mut entries = self.build.map();
         while let Some(line) = self.lines.get(self.pos).copied() {
             if line.indent != indent {
                 break;
             }
-            let (key, rest) = if self.skipping {
-                let (_, _, rest) = split_key_text(line.text)?;
-                (empty_scalar(), rest)
+            let (key_text, plain, rest) = split_key_text(line.text)?;
+            let top = self.keep_top.is_some() && self.depth == 1;
+            // A merge key would bring in keys of its own.
+            if top && plain && key_text == "<<" {
+                return None;
+            }
+            let key = if self.skipping {
+                None
             } else {
-                split_key(line.text)?
+                Some(self.build.key(key_text, plain)?)
             };
-            let skip_value = match self.keep_top {
-                Some(keep) if self.depth == 1 => {
-                    if is_merge_key(&key) {
-                        return None;
-                    }
-                    let Node::Scalar { text, .. } = &key else {
-                        return None;
-                    };
-                    !keep.iter().any(|k| k.eq_ignore_ascii_case(text))
-                }
+            let skip_value = match (self.keep_top, &key) {
+                (Some(keep), Some(key)) if top => !self.build.wanted_top(key, keep),
                 _ => false,
             };
             let outer = self.skipping;
@@ -274,35 +366,36 @@ impl<'a> Reader<'a> {
                 self.value(rest, indent)
             };
             self.skipping = outer;
-            if !self.skipping {
-                entries.push((key, value?));
-            } else {
-                value?;
+            let value = value?;
+            match key {
+                Some(key) if top => self.build.insert_top(&mut entries, key, value)?,
+                Some(key) => self.build.insert(&mut entries, key, value)?,
+                None => {}
             }
         }
         if self.next_indent().is_some_and(|i| i > indent) {
             return None;
         }
         Some(if self.skipping {
-            empty_scalar()
+            self.build.empty()
         } else {
-            Node::Map(Arc::new(entries))
+            self.build.finish_map(entries)
         })
     }
 
     /// Adds `item` to a collection being built (not while skipping).
-    fn keep(&self, items: &mut Vec<Node>, item: Node) {
+    fn keep(&mut self, items: &mut B::Seq, item: B::Out) {
         if !self.skipping {
-            items.push(item);
+            self.build.push(items, item);
         }
     }
 
     /// The value that follows a key or `- ` on the current line, in a collection indented by
     /// `indent`; moves past it.
-    fn value(&mut self, text: &str, indent: usize) -> Option<Node> {
+    fn value(&mut self, text: &str, indent: usize) -> Option<B::Out> {
         let node = match text.as_bytes()[0] {
             b'[' | b'{' => {
-                let (node, after) = flow_collection(text, self.depth)?;
+                let (node, after) = flow_collection(text, self.depth, self.build)?;
                 if !only_comment(after) {
                     return None;
                 }
@@ -310,14 +403,72 @@ impl<'a> Reader<'a> {
             }
             b'|' => return self.block_scalar(text, indent, Style::Literal),
             b'>' => return self.block_scalar(text, indent, Style::Folded),
-            _ if self.skipping => {
-                scalar_text(text)?;
-                empty_scalar()
+            _ => {
+                let (value, plain) = scalar_text(text)?;
+                let continued = plain
+                    && self
+                        .lines
+                        .get(self.pos + 1)
+                        .is_some_and(|l| l.indent > indent);
+                if continued {
+                    // A comment ends the scalar, and the deeper line after it is an error.
+                    if value.len() != text.trim_end_matches(' ').len() {
+                        return None;
+                    }
+                    let folded = self.plain_continuation(&value, indent)?;
+                    return Some(if self.skipping {
+                        self.build.empty()
+                    } else {
+                        self.build.scalar(Cow::Owned(folded), true)?
+                    });
+                }
+                if self.skipping {
+                    self.build.empty()
+                } else {
+                    self.build.scalar(value, plain)?
+                }
             }
-            _ => scalar(text)?,
         };
         self.pos += 1;
         Some(node)
+    }
+
+    /// A plain scalar that goes on over the following lines indented deeper than its
+    /// collection (`indent`), as Chart.yaml descriptions are written: `first` and those lines
+    /// folded (a line break between two lines is a space, each blank line between them a line
+    /// break, the spaces around each line dropped: libyaml's `yaml_parser_scan_plain_scalar`);
+    /// moves past them. A comment line among them, or a line that is not plainly text (one
+    /// starting with an indicator, holding `: ` or ` #`, or ending in `:`), gives up.
+    fn plain_continuation(&mut self, first: &str, indent: usize) -> Option<String> {
+        let mut text = first.to_string();
+        let mut row = self.lines[self.pos].row;
+        self.pos += 1;
+        while let Some(next) = self.lines.get(self.pos).copied() {
+            if next.indent <= indent {
+                break;
+            }
+            let between = &self.rows[row + 1..next.row];
+            if !between.iter().all(|r| r.bytes().all(|b| b == b' ')) {
+                return None;
+            }
+            let content = next.text.trim_end_matches(' ');
+            if !plain_start(content)
+                || content.ends_with(':')
+                || content.contains(": ")
+                || has_comment(content)
+            {
+                return None;
+            }
+            if between.is_empty() {
+                text.push(' ');
+            } else {
+                text.extend(std::iter::repeat_n('\n', between.len()));
+            }
+            text.push_str(content);
+            row = next.row;
+            self.pos += 1;
+        }
+        Some(text)
     }
 
     /// A literal (`|`, `|-`, `|+`) or folded (`>`, `>-`, `>+`) block scalar whose header is
@@ -328,7 +479,7 @@ impl<'a> Reader<'a> {
     /// deeper than the block (libyaml's `yaml_parser_scan_block_scalar`). Explicit
     /// indentation indicators and the rarer corners (no content, leading blank lines indented
     /// deeper than the content) are left to libyaml.
-    fn block_scalar(&mut self, header: &str, indent: usize, style: Style) -> Option<Node> {
+    fn block_scalar(&mut self, header: &str, indent: usize, style: Style) -> Option<B::Out> {
         let (chomp, after) = match header.as_bytes().get(1) {
             Some(b'-') => (Chomp::Strip, &header[2..]),
             Some(b'+') => (Chomp::Keep, &header[2..]),
@@ -390,17 +541,13 @@ impl<'a> Reader<'a> {
             }
         }
         self.pos = self.lines.partition_point(|l| l.row < end);
-        Some(Node::Scalar {
-            text,
-            plain: false,
-            tag: None,
-        })
+        self.build.scalar(Cow::Owned(text), false)
     }
 
     /// The value of a key or sequence item with nothing after it on its line: a collection
     /// on the following lines, or an empty (null) scalar. A mapping's value may be a
     /// sequence at the mapping's own indentation.
-    fn nested_value(&mut self, indent: usize, in_mapping: bool) -> Option<Node> {
+    fn nested_value(&mut self, indent: usize, in_mapping: bool) -> Option<B::Out> {
         match self.lines.get(self.pos).copied() {
             // A one-line flow collection on the next line (`resources:` then `  {}`).
             Some(next) if next.indent > indent && next.text.starts_with(['{', '[']) => {
@@ -416,7 +563,7 @@ impl<'a> Reader<'a> {
                 self.depth -= 1;
                 node
             }
-            _ => Some(empty_scalar()),
+            _ => Some(self.build.empty()),
         }
     }
 }
@@ -428,32 +575,12 @@ enum Chomp {
     Keep,
 }
 
-fn empty_scalar() -> Node {
-    Node::Scalar {
-        text: String::new(),
-        plain: true,
-        tag: None,
-    }
-}
-
 fn is_sequence_item(text: &str) -> bool {
     text == "-" || text.starts_with("- ")
 }
 
-/// Splits `key: rest` (or `key:` at the end of the line) into the key's node and the rest.
-fn split_key(text: &str) -> Option<(Node, &str)> {
-    let (key, plain, rest) = split_key_text(text)?;
-    Some((
-        Node::Scalar {
-            text: key.into_owned(),
-            plain,
-            tag: None,
-        },
-        rest,
-    ))
-}
-
-/// [`split_key`] without building the node: the key's text, whether it is plain, the rest.
+/// Splits `key: rest` (or `key:` at the end of the line): the key's text, whether it is
+/// plain, the rest.
 fn split_key_text(text: &str) -> Option<(Cow<'_, str>, bool, &str)> {
     if let Some((key, after)) = quoted_text(text) {
         if text.len() - after.len() > MAX_KEY_LEN {
@@ -476,17 +603,8 @@ fn split_key_text(text: &str) -> Option<(Cow<'_, str>, bool, &str)> {
     Some((Cow::Borrowed(key), true, &text[colon + 1..]))
 }
 
-/// A value on the rest of a line: a quoted scalar, or a plain one up to a comment.
-fn scalar(text: &str) -> Option<Node> {
-    let (value, plain) = scalar_text(text)?;
-    Some(Node::Scalar {
-        text: value.into_owned(),
-        plain,
-        tag: None,
-    })
-}
-
-/// [`scalar`] without building the node: the scalar's text and whether it is plain.
+/// A value on the rest of a line, a quoted scalar or a plain one up to a comment: its text
+/// and whether it is plain.
 fn scalar_text(text: &str) -> Option<(Cow<'_, str>, bool)> {
     if let Some((value, after)) = quoted_text(text) {
         return only_comment(after).then_some((value, false));
@@ -536,7 +654,11 @@ fn plain_start(text: &str) -> bool {
 /// A one-line flow collection at the start of `text` (`[a, "b"]`, `{k: v, l: [1, {}]}`), and
 /// the text after it. Plain scalars in it are kept to characters that mean nothing in flow
 /// context; a trailing comma, an empty entry or a key without `: ` gives up.
-fn flow_collection(text: &str, depth: usize) -> Option<(Node, &str)> {
+fn flow_collection<'t, B: Build>(
+    text: &'t str,
+    depth: usize,
+    build: &mut B,
+) -> Option<(B::Out, &'t str)> {
     if depth > MAX_DEPTH {
         return None;
     }
@@ -546,19 +668,24 @@ fn flow_collection(text: &str, depth: usize) -> Option<(Node, &str)> {
         _ => return None,
     };
     let mut rest = text[1..].trim_start_matches(' ');
-    let (mut items, mut entries) = (Vec::new(), Vec::new());
+    let (mut items, mut entries) = if is_map {
+        (None, Some(build.map()))
+    } else {
+        (Some(build.seq()), None)
+    };
     if let Some(after) = rest.strip_prefix(close) {
         rest = after;
     } else {
         loop {
-            if is_map {
-                let (key, after) = flow_scalar(rest)?;
-                let (value, after) = flow_node(after.strip_prefix(": ")?, depth)?;
-                entries.push((key, value));
+            if let Some(entries) = &mut entries {
+                let (key, plain, after) = flow_scalar(rest)?;
+                let key = build.key(key, plain)?;
+                let (value, after) = flow_node(after.strip_prefix(": ")?, depth, build)?;
+                build.insert(entries, key, value)?;
                 rest = after;
-            } else {
-                let (item, after) = flow_node(rest, depth)?;
-                items.push(item);
+            } else if let Some(items) = &mut items {
+                let (item, after) = flow_node(rest, depth, build)?;
+                build.push(items, item);
                 rest = after;
             }
             rest = rest.trim_start_matches(' ');
@@ -569,28 +696,35 @@ fn flow_collection(text: &str, depth: usize) -> Option<(Node, &str)> {
             rest = rest.strip_prefix(',')?.trim_start_matches(' ');
         }
     }
-    let node = if is_map {
-        Node::Map(Arc::new(entries))
-    } else {
-        Node::Seq(Arc::new(items))
+    let node = match (items, entries) {
+        (_, Some(entries)) => build.finish_map(entries),
+        (Some(items), None) => build.finish_seq(items),
+        (None, None) => unreachable!("a flow collection is a mapping or a sequence"),
     };
     Some((node, rest))
 }
 
 /// A node inside a flow collection, after any spaces.
-fn flow_node(text: &str, depth: usize) -> Option<(Node, &str)> {
+fn flow_node<'t, B: Build>(
+    text: &'t str,
+    depth: usize,
+    build: &mut B,
+) -> Option<(B::Out, &'t str)> {
     let text = text.trim_start_matches(' ');
     match text.as_bytes().first()? {
-        b'[' | b'{' => flow_collection(text, depth + 1),
-        _ => flow_scalar(text),
+        b'[' | b'{' => flow_collection(text, depth + 1, build),
+        _ => {
+            let (value, plain, after) = flow_scalar(text)?;
+            Some((build.scalar(value, plain)?, after))
+        }
     }
 }
 
-/// A scalar inside a flow collection: quoted, or plain of letters, digits, `._/-+=` and
-/// inner spaces.
-fn flow_scalar(text: &str) -> Option<(Node, &str)> {
-    if let Some(quoted) = quoted(text) {
-        return Some(quoted);
+/// A scalar inside a flow collection, quoted or plain of letters, digits, `._/-+=` and
+/// inner spaces: its text, whether it is plain, the text after it.
+fn flow_scalar(text: &str) -> Option<(Cow<'_, str>, bool, &str)> {
+    if let Some((value, after)) = quoted_text(text) {
+        return Some((value, false, after));
     }
     let len = text
         .find(|c: char| !(c.is_ascii_alphanumeric() || "._/-+= ".contains(c)))
@@ -599,37 +733,18 @@ fn flow_scalar(text: &str) -> Option<(Node, &str)> {
     if !plain_start(plain) {
         return None;
     }
-    Some((
-        Node::Scalar {
-            text: plain.to_string(),
-            plain: true,
-            tag: None,
-        },
-        &text[plain.len()..],
-    ))
+    Some((Cow::Borrowed(plain), true, &text[plain.len()..]))
 }
 
-/// A one-line quoted scalar at the start of `text` without escapes, and the text after it.
-fn quoted(text: &str) -> Option<(Node, &str)> {
-    let (value, after) = quoted_text(text)?;
-    Some((
-        Node::Scalar {
-            text: value.into_owned(),
-            plain: false,
-            tag: None,
-        },
-        after,
-    ))
-}
-
-/// [`quoted`] without building the node.
+/// A one-line quoted scalar at the start of `text`: its text and the text after it.
 fn quoted_text(text: &str) -> Option<(Cow<'_, str>, &str)> {
     if let Some(inner) = text.strip_prefix('"') {
-        let end = inner.find('"')?;
-        if inner[..end].contains('\\') {
-            return None;
+        let end = inner.find(['"', '\\'])?;
+        if inner.as_bytes()[end] == b'"' {
+            return Some((Cow::Borrowed(&inner[..end]), &inner[end + 1..]));
         }
-        Some((Cow::Borrowed(&inner[..end]), &inner[end + 1..]))
+        let (value, after) = double_quoted_escapes(inner)?;
+        Some((Cow::Owned(value), after))
     } else if let Some(inner) = text.strip_prefix('\'') {
         let end = inner.find('\'')?;
         if !inner[end + 1..].starts_with('\'') {
@@ -650,6 +765,39 @@ fn quoted_text(text: &str) -> Option<(Cow<'_, str>, &str)> {
         }
     } else {
         None
+    }
+}
+
+/// The inside of a one-line double-quoted scalar holding escapes (`inner` follows the
+/// opening quote): its text and the text after the closing quote. Only the escapes that
+/// stand for one ASCII character are read (libyaml's `yaml_parser_scan_flow_scalar`); the
+/// others (`\x`, `\u`, `\U`, `\N`, `\_`, `\L`, `\P`, a line break) give up.
+fn double_quoted_escapes(inner: &str) -> Option<(String, &str)> {
+    let mut value = String::with_capacity(inner.len());
+    let mut rest = inner;
+    loop {
+        let end = rest.find(['"', '\\'])?;
+        value.push_str(&rest[..end]);
+        if rest.as_bytes()[end] == b'"' {
+            return Some((value, &rest[end + 1..]));
+        }
+        value.push(match rest.as_bytes().get(end + 1)? {
+            b'0' => '\0',
+            b'a' => '\x07',
+            b'b' => '\x08',
+            b't' => '\t',
+            b'n' => '\n',
+            b'v' => '\x0b',
+            b'f' => '\x0c',
+            b'r' => '\r',
+            b'e' => '\x1b',
+            b' ' => ' ',
+            b'"' => '"',
+            b'/' => '/',
+            b'\\' => '\\',
+            _ => return None,
+        });
+        rest = &rest[end + 2..];
     }
 }
 

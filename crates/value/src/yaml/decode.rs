@@ -1,9 +1,11 @@
 //! Reading, second step: nodes into [`Value`]s as sigs.k8s.io/yaml makes them (the JSON
 //! round trip: string keys, merge keys, float64 numbers), and the public readers.
 
+use std::borrow::Cow;
+
 use crate::{Map, Value};
 
-use super::block_subset;
+use super::block_subset::{self, Build};
 use super::parse::*;
 use super::scalar::*;
 
@@ -28,23 +30,94 @@ fn key_string(node: &Node) -> Result<String, DecodeError> {
     match node {
         Node::Scalar {
             text, plain, tag, ..
-        } => match scalar_of(text, *plain, tag.as_deref()).map_err(DecodeError::Converting)? {
-            Scalar::Str(s) | Scalar::Time(s) => Ok(s),
-            Scalar::Bool(b) => Ok(b.to_string()),
-            Scalar::Int(i) => Ok(i.to_string()),
-            Scalar::Float(f) => Ok(
-                match crate::gofmt::format_float(f as f32 as f64, 'g', -1).as_str() {
-                    "+Inf" => ".inf".into(),
-                    "-Inf" => "-.inf".into(),
-                    "NaN" => ".nan".into(),
-                    other => float32_key(f).unwrap_or_else(|| other.to_string()),
-                },
-            ),
-            Scalar::Null => Err(DecodeError::Converting(
-                "unsupported map key of type: <nil>".into(),
-            )),
-        },
+        } => scalar_key(scalar_of(text, *plain, tag.as_deref()).map_err(DecodeError::Converting)?),
         _ => Err(DecodeError::Converting("yaml: invalid map key".into())),
+    }
+}
+
+/// A resolved scalar as a JSON object key.
+fn scalar_key(scalar: Scalar) -> Result<String, DecodeError> {
+    match scalar {
+        Scalar::Str(s) | Scalar::Time(s) => Ok(s),
+        Scalar::Bool(b) => Ok(b.to_string()),
+        Scalar::Int(i) => Ok(i.to_string()),
+        Scalar::Float(f) => Ok(
+            match crate::gofmt::format_float(f as f32 as f64, 'g', -1).as_str() {
+                "+Inf" => ".inf".into(),
+                "-Inf" => "-.inf".into(),
+                "NaN" => ".nan".into(),
+                other => float32_key(f).unwrap_or_else(|| other.to_string()),
+            },
+        ),
+        Scalar::Null => Err(DecodeError::Converting(
+            "unsupported map key of type: <nil>".into(),
+        )),
+    }
+}
+
+/// Makes values straight from the fast reader, as [`to_value`] makes them from its nodes.
+/// What would fail or need more than one entry's rules (a null key, a merge key `<<`) gives
+/// up, and the text goes the long way (libyaml, nodes, [`to_value`]), which says what is
+/// wrong where. Nesting cannot reach encoding/json's limit here: the reader gives deeper
+/// documents to libyaml.
+struct ValueBuild<'k> {
+    /// The top-level keys asked for ([`from_yaml_top_keys`]), compared as converted.
+    top_keys: Option<&'k [&'k str]>,
+}
+
+const _: () = assert!(2 * (block_subset::MAX_DEPTH + 2) < MAX_NESTING);
+
+impl Build for ValueBuild<'_> {
+    type Out = Value;
+    type Key = String;
+    type Seq = Vec<Value>;
+    type Map = Map;
+    fn scalar(&mut self, text: Cow<'_, str>, plain: bool) -> Option<Value> {
+        Some(if plain {
+            plain_value(&text)
+        } else {
+            Value::str(&*text)
+        })
+    }
+    fn key(&mut self, text: Cow<'_, str>, plain: bool) -> Option<String> {
+        if !plain {
+            return Some(text.into_owned());
+        }
+        match resolve_plain_kind(&text) {
+            Plain::Str | Plain::Time if text != "<<" => Some(text.into_owned()),
+            Plain::Str | Plain::Time | Plain::Null => None,
+            Plain::Bool(b) => scalar_key(Scalar::Bool(b)).ok(),
+            Plain::Int(i) => scalar_key(Scalar::Int(i)).ok(),
+            Plain::Float(f) => scalar_key(Scalar::Float(f)).ok(),
+        }
+    }
+    fn seq(&mut self) -> Vec<Value> {
+        Vec::new()
+    }
+    fn push(&mut self, seq: &mut Vec<Value>, item: Value) {
+        seq.push(item);
+    }
+    fn finish_seq(&mut self, seq: Vec<Value>) -> Value {
+        Value::list(seq)
+    }
+    fn map(&mut self) -> Map {
+        Map::new()
+    }
+    fn insert(&mut self, map: &mut Map, key: String, value: Value) -> Option<()> {
+        map.insert(key, value);
+        Some(())
+    }
+    fn finish_map(&mut self, map: Map) -> Value {
+        Value::map(map)
+    }
+    fn wanted_top(&self, key: &String, keys: &[&str]) -> bool {
+        keys.iter().any(|want| want.eq_ignore_ascii_case(key))
+    }
+    fn insert_top(&mut self, map: &mut Map, key: String, value: Value) -> Option<()> {
+        if self.wanted_top(&key, self.top_keys.unwrap_or_default()) {
+            map.insert(key, value);
+        }
+        Some(())
     }
 }
 
@@ -170,7 +243,15 @@ fn fill_map(map: &mut Map, entries: &[(Node, Node)], depth: usize) -> Result<(),
 /// `sigs.k8s.io/yaml.Unmarshal` into `interface{}` (values files, `fromYaml`): the first
 /// document, `Nil` for an empty one.
 pub fn from_yaml(text: &str) -> Result<Value, DecodeError> {
-    let docs = parse_documents(text).map_err(DecodeError::Converting)?;
+    match block_subset::parse_with(text, None, &mut ValueBuild { top_keys: None }) {
+        Some(doc) => Ok(doc.unwrap_or(Value::Nil)),
+        None => from_yaml_through_nodes(text),
+    }
+}
+
+/// [`from_yaml`] the long way: libyaml's nodes, decoded (the fast reader's reference).
+pub(super) fn from_yaml_through_nodes(text: &str) -> Result<Value, DecodeError> {
+    let docs = parse_documents_with_libyaml(text).map_err(DecodeError::Converting)?;
     match docs.first() {
         None => Ok(Value::Nil),
         Some(node) => to_value(node, 0),
@@ -183,11 +264,22 @@ pub fn from_yaml(text: &str) -> Result<Value, DecodeError> {
 /// reported as `from_yaml` reports them. Documents that are not plain mappings (or use a
 /// top-level merge key) are converted whole.
 pub fn from_yaml_top_keys(text: &str, keys: &[&str]) -> Result<Value, DecodeError> {
-    let docs = match block_subset::parse_top_keys(text, keys) {
-        Some(docs) => Ok(docs),
-        None => parse_documents_with_libyaml(text),
+    let mut build = ValueBuild {
+        top_keys: Some(keys),
+    };
+    if let Some(doc) = block_subset::parse_with(text, Some(keys), &mut build) {
+        return Ok(doc.unwrap_or(Value::Nil));
     }
-    .map_err(DecodeError::Converting)?;
+    from_yaml_top_keys_through_nodes(text, keys)
+}
+
+/// [`from_yaml_top_keys`] the long way: libyaml's nodes, decoded (the fast reader's
+/// reference).
+pub(super) fn from_yaml_top_keys_through_nodes(
+    text: &str,
+    keys: &[&str],
+) -> Result<Value, DecodeError> {
+    let docs = parse_documents_with_libyaml(text).map_err(DecodeError::Converting)?;
     match docs.first() {
         None => Ok(Value::Nil),
         Some(Node::Map(entries)) if !entries.iter().any(|(k, _)| is_merge_key(k)) => {

@@ -1,6 +1,8 @@
 //! Scalars resolved as go-yaml v2 resolves them (YAML 1.1 booleans, base-0 integers, floats,
 //! timestamps, explicit tags).
 
+use std::borrow::Cow;
+
 use crate::Value;
 
 /// A scalar resolved the way go-yaml v2 resolves plain scalars.
@@ -18,47 +20,86 @@ pub(super) enum Scalar {
 
 /// go-yaml v2's `resolve` for a plain scalar without tag.
 pub(super) fn resolve_plain(s: &str) -> Scalar {
+    match resolve_plain_kind(s) {
+        Plain::Null => Scalar::Null,
+        Plain::Bool(b) => Scalar::Bool(b),
+        Plain::Int(i) => Scalar::Int(i),
+        Plain::Float(f) => Scalar::Float(f),
+        Plain::Str => Scalar::Str(s.to_string()),
+        Plain::Time => Scalar::Time(s.to_string()),
+    }
+}
+
+/// What a plain scalar resolves to, without copying its text: strings and timestamps are the
+/// text itself (go-yaml v2 keeps a timestamp's text when decoding into `interface{}`).
+pub(super) enum Plain {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str,
+    Time,
+}
+
+/// [`resolve_plain`] without copying the text.
+pub(super) fn resolve_plain_kind(s: &str) -> Plain {
     match s {
-        "" | "~" | "null" | "Null" | "NULL" => return Scalar::Null,
+        "" | "~" | "null" | "Null" | "NULL" => return Plain::Null,
         "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
-            return Scalar::Bool(true)
+            return Plain::Bool(true)
         }
         "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
-            return Scalar::Bool(false)
+            return Plain::Bool(false)
         }
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Scalar::Float(f64::INFINITY)
+            return Plain::Float(f64::INFINITY)
         }
-        "-.inf" | "-.Inf" | "-.INF" => return Scalar::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return Scalar::Float(f64::NAN),
+        "-.inf" | "-.Inf" | "-.INF" => return Plain::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Plain::Float(f64::NAN),
         _ => {}
     }
     let first = s.as_bytes()[0];
     if !(first.is_ascii_digit() || first == b'+' || first == b'-' || first == b'.') {
-        return Scalar::Str(s.to_string());
+        return Plain::Str;
     }
     if parse_timestamp(s).is_some() {
-        return Scalar::Time(s.to_string());
+        return Plain::Time;
     }
-    let plain = s.replace('_', "");
+    let plain: Cow<'_, str> = if s.contains('_') {
+        Cow::Owned(s.replace('_', ""))
+    } else {
+        Cow::Borrowed(s)
+    };
     if let Some(v) = parse_go_int_base0(&plain) {
-        return Scalar::Int(v);
+        return Plain::Int(v);
     }
     if is_yaml_style_float(&plain) {
         if let Ok(f) = plain.parse::<f64>() {
-            return Scalar::Float(f);
+            return Plain::Float(f);
         }
     }
     if let Some(rest) = plain.strip_prefix("0b") {
         if let Ok(v) = i64::from_str_radix(rest, 2) {
-            return Scalar::Int(v as i128);
+            return Plain::Int(v as i128);
         }
     } else if let Some(rest) = plain.strip_prefix("-0b") {
         if let Ok(v) = i64::from_str_radix(rest, 2) {
-            return Scalar::Int(-(v as i128));
+            return Plain::Int(-(v as i128));
         }
     }
-    Scalar::Str(s.to_string())
+    Plain::Str
+}
+
+/// The value a plain untagged scalar has after the JSON round trip
+/// (`scalar_value(resolve_plain(s))` without copying the text twice).
+pub(super) fn plain_value(s: &str) -> Value {
+    match resolve_plain_kind(s) {
+        Plain::Null => Value::Nil,
+        Plain::Bool(b) => Value::Bool(b),
+        Plain::Int(i) => Value::Float(i as f64),
+        Plain::Float(f) => Value::Float(f),
+        Plain::Str | Plain::Time => Value::str(s),
+    }
 }
 
 /// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`

@@ -446,6 +446,19 @@ mod block_subset {
             "a: >\n  x\n\n    deeper\n\n  y\n  z\n",
             "a: >+\n  x\n    deeper last\n\n",
             "a: >\n  x\n     \n  y\n",
+            // Plain scalars going on over deeper lines (Chart.yaml descriptions), blank lines
+            // among them.
+            "description: Apache Kafka is a distributed\n  streaming platform, used  \n  to build pipelines.\nb: 1\n",
+            "a:\n  b: x\n    y\n\n\n    z\n   w\n  c: 1\n",
+            "- x\n  y\n- a: p\n    q\n  b: r\n   s\n",
+            "a:\n- x\n  y\n- z\n y\n",
+            "a: 1\n  2\n",
+            "a: x-y\n  -z\n  a-b/c=d\n  y.\n",
+            "a: b\n  c\n",
+            // Double-quoted escapes that stand for one ASCII character.
+            "a: \"NT AUTHORITY\\\\system\"\nb: \"{{ printf \\\"%s\\\" .x }}\" # c\n",
+            "\"k\\\"ey\": \"\\0\\a\\b\\t\\n\\v\\f\\r\\e\\ \\/\"\nc: [\"x\\\"y\", {\"z\\\\\": \"\\\"\"}]\n",
+            "- \"\\\\\"\n- \"a\\\\\\\\\"\n- \"ends in \\\"\\\"\"\n",
             // A one-line flow collection on the line after its key or dash.
             "resources:\n  {}\nb:\n    [x, y] # c\nc:\n- \n  {a: 1}\n",
         ];
@@ -487,9 +500,15 @@ mod block_subset {
             "a: {b: 1}}\n",
             "a: {\"b\":1}\n",
             "a: {b: c #d}\n",
-            "a: b\n  c\n",
             "a:\n  b\n",
-            "a: \"x\\ty\"\n",
+            "a: \"x\\xe9y\"\n",
+            "a: \"x\\u00e9\"\n",
+            "a: \"x\\Ny\"\n",
+            "a: \"x\\\n  y\"\n",
+            "a: \"x\\qy\"\n",
+            "a: \"x\\'y\"\n",
+            "a: \"x\\\"\n",
+            "a: \"x\\\\\\\"\n",
             "a: \"x\n  y\"\n",
             "a: 1\n---\nb: 2\n",
             "---\n---\n-\n",
@@ -508,11 +527,74 @@ mod block_subset {
             "a: \"x\"y\n",
             "a: -\n",
             "a: x:\n",
-            "- a\n  b\n",
+            "- a\n  - b\n",
+            "a: x\n  # c\n  y\n",
+            "a: x # c\n  y\n",
+            "a: x\n  y: z\n",
+            "a: x\n  y:\n",
+            "a: x\n  y #z\n",
+            "a: x\n  'y'\n",
+            "a:\n  x\n  y\n",
+            "a: 'x'\n  y\n",
         ];
         for text in left {
             assert!(!agrees(text), "read by the fast reader: {text:?}");
         }
+    }
+
+    /// `from_yaml` reads the subset straight to values: every rule `to_value` applies to
+    /// libyaml's nodes (keys as JSON object keys, float32 keys, duplicates, nulls, merge
+    /// keys, errors) gives the same result (`check_block_subset` compares the two).
+    #[test]
+    fn reads_values_straight_as_libyamls_nodes_decode() {
+        let read = [
+            "true: 1\nno: 2\nY: 3\n0x10: 4\n0o17: 5\n017: 6\n1_000: 7\n-0b11: 8\n",
+            "1.5: a\n1e3: b\n0.1: c\n.inf: d\n-.Inf: e\n.nan: f\n16777217: g\n3.4e39: h\n",
+            "123456789.125: a\n1e-7: b\n-0.0: c\n1.0: d\n",
+            "2024-01-02: a\n2024-01-02T03:04:05Z: b\n'2024-01-02': c\n\"1\": d\n",
+            "a: 1\na: 2\nb: {c: 1, c: x}\n",
+            "a: 0x1F\nb: 0777\nc: 1_000\nd: 1.5e3\ne: -.inf\nf: .NaN\ng: +12\nh: 0b101\n",
+            "a: 2001-12-14t21:59:43.10-05:00\nb: 2001-12-14 21:59:43.10\nc: 2002-12-14\n",
+            "a: 99999999999999999999\nb: 18446744073709551615\nc: -9223372036854775808\n",
+            "a: ~\nb: null\nc:\nd: ''\ne: \"\"\nf: [null, '', yes, 1, x]\n",
+            "a: {1: x, true: y, 1.5: z, 'q': [1, {2: 3}]}\n",
+            "- |\n  text\n- >-\n  folded\n  text\n- 'on'\n- on\n",
+            "\"<<\": {a: 1}\n'<<': 2\n",
+            // Top keys (checked with those of a manifest's head and with "true", "16",
+            // "1.5"): some match only once converted, some twice, some not at all.
+            "yes: {x: 1}\nkind: K\n0x10: [1]\n1.5: a\napiVersion: v1\nmetadata:\n  name: n\nother: {b: 1}\n",
+            "Kind: a\nkind: b\nKIND: c\nkind: d\ntrue: 1\nTrue: 2\n16: x\n016: y\n",
+            "- kind: a\n- b\n",
+            "",
+            "# only a comment\n",
+        ];
+        for text in read {
+            assert!(agrees(text), "not read by the fast reader: {text:?}");
+        }
+        // The fast reader reads these, but their values are built the long way: a null key
+        // is an error, a merge key merges.
+        for text in [
+            "~: 1\n",
+            "a:\n  null: 1\n",
+            "<<: {a: 1}\nb: 2\n",
+            "- <<: [{a: 1}, {b: 2}]\n",
+        ] {
+            assert!(agrees(text), "not read by the fast reader: {text:?}");
+        }
+        assert_eq!(
+            super::y("a: {1.5: x, 0x10: y, yes: z}\nb: [1, '2', 2024-01-02]\nc:\n"),
+            super::y("{\"a\": {\"1.5\": x, \"16\": y, \"true\": z}, \"b\": [1.0, \"2\", \"2024-01-02\"], \"c\": null}")
+        );
+        assert_eq!(
+            crate::yaml::from_yaml("a:\n  ~: 1\n")
+                .unwrap_err()
+                .to_string(),
+            "error converting YAML to JSON: unsupported map key of type: <nil>"
+        );
+        assert_eq!(
+            super::y("<<: {a: 1, b: 1}\nb: 2\n"),
+            super::y("{\"a\": 1, \"b\": 2}")
+        );
     }
 
     #[test]
