@@ -60,6 +60,13 @@ pub fn check_block_subset(text: &str) -> Result<bool, String> {
             "from_yaml: {direct:?}\nlibyaml's nodes decoded: {through_nodes:?}"
         ));
     }
+    let direct = from_yaml_raw(text).map(|v| format!("{v:?}"));
+    let through_nodes = decode::from_yaml_raw_through_nodes(text).map(|v| format!("{v:?}"));
+    if direct != through_nodes {
+        return Err(format!(
+            "from_yaml_raw: {direct:?}\nlibyaml's nodes decoded: {through_nodes:?}"
+        ));
+    }
     // The top keys of a manifest's head, and keys that only match once converted.
     for keys in [
         &["apiVersion", "kind", "metadata", "a"][..],
