@@ -17,9 +17,9 @@
 //! Reading: `parse` (libyaml events to nodes, with go-yaml's limits and errors), `scalar`
 //! (go-yaml v2's resolution of scalars), `decode` (nodes to values, the public readers);
 //! `block_subset` reads the common block-style subset faster, to the same nodes, or for
-//! [`from_yaml`] straight to the same values. Writing:
-//! `encode` (values to what the encoder sees after `json.Marshal`), `emit` (the emitter,
-//! the public writers). Tests are in `tests`.
+//! [`from_yaml`], [`from_yaml_top_keys`] and [`from_yaml_raw`] straight to the same values.
+//! Writing: `encode` (values to what the encoder sees after `json.Marshal`), `emit` (the
+//! emitter, the public writers). Tests are in `tests`.
 
 mod block_subset;
 mod decode;
