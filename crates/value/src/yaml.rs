@@ -17,9 +17,9 @@
 //! Reading: `parse` (libyaml events to nodes, with go-yaml's limits and errors), `scalar`
 //! (go-yaml v2's resolution of scalars), `decode` (nodes to values, the public readers);
 //! `block_subset` reads the common block-style subset faster, to the same nodes, or for
-//! [`from_yaml`] straight to the same values. Writing:
-//! `encode` (values to what the encoder sees after `json.Marshal`), `emit` (the emitter,
-//! the public writers). Tests are in `tests`.
+//! [`from_yaml`], [`from_yaml_top_keys`] and [`from_yaml_raw`] straight to the same values.
+//! Writing: `encode` (values to what the encoder sees after `json.Marshal`), `emit` (the
+//! emitter, the public writers). Tests are in `tests`.
 
 mod block_subset;
 mod decode;
@@ -58,6 +58,13 @@ pub fn check_block_subset(text: &str) -> Result<bool, String> {
     if direct != through_nodes {
         return Err(format!(
             "from_yaml: {direct:?}\nlibyaml's nodes decoded: {through_nodes:?}"
+        ));
+    }
+    let direct = from_yaml_raw(text).map(|v| format!("{v:?}"));
+    let through_nodes = decode::from_yaml_raw_through_nodes(text).map(|v| format!("{v:?}"));
+    if direct != through_nodes {
+        return Err(format!(
+            "from_yaml_raw: {direct:?}\nlibyaml's nodes decoded: {through_nodes:?}"
         ));
     }
     // The top keys of a manifest's head, and keys that only match once converted.

@@ -307,20 +307,83 @@ pub fn from_yaml_documents(text: &str) -> Result<Vec<Value>, DecodeError> {
 /// integers are printed in decimal (`0777` gives `511`), floats as float32 shortest text
 /// (`1.10` gives `1.1`), booleans as `true`/`false` (`y` gives `true`). Nulls stay `Nil`.
 pub fn from_yaml_raw(text: &str) -> Result<Value, DecodeError> {
-    let docs = parse_documents(text).map_err(DecodeError::Converting)?;
+    match block_subset::parse_with(text, None, &mut RawBuild) {
+        Some(doc) => Ok(doc.unwrap_or(Value::Nil)),
+        None => from_yaml_raw_through_nodes(text),
+    }
+}
+
+/// A resolved scalar as [`from_yaml_raw`] gives it.
+fn raw_value(scalar: Scalar) -> Value {
+    match scalar {
+        Scalar::Null => Value::Nil,
+        Scalar::Bool(b) => Value::str(if b { "true" } else { "false" }),
+        Scalar::Int(i) => Value::from(i.to_string()),
+        Scalar::Float(f) if f.is_finite() => {
+            Value::from(float32_key(f).unwrap_or_else(|| crate::gofmt::format_float(f, 'g', -1)))
+        }
+        Scalar::Float(f) => Value::from(crate::gofmt::format_float(f, 'g', -1)),
+        Scalar::Str(s) | Scalar::Time(s) => Value::from(s),
+    }
+}
+
+/// Makes [`from_yaml_raw`]'s values straight from the fast reader: [`ValueBuild`]'s keys
+/// (where `<<` is a key like any other: this reading does not merge), [`raw_value`]'s
+/// scalars. A null key gives up, and the long way reports it.
+struct RawBuild;
+
+impl Build for RawBuild {
+    type Out = Value;
+    type Key = String;
+    type Seq = Vec<Value>;
+    type Map = Map;
+    fn scalar(&mut self, text: Cow<'_, str>, plain: bool) -> Option<Value> {
+        Some(if plain {
+            match resolve_plain_kind(&text) {
+                Plain::Str | Plain::Time => Value::str(&*text),
+                _ => raw_value(resolve_plain(&text)),
+            }
+        } else {
+            Value::str(&*text)
+        })
+    }
+    fn key(&mut self, text: Cow<'_, str>, plain: bool) -> Option<String> {
+        if plain && text == "<<" {
+            return Some(text.into_owned());
+        }
+        ValueBuild { top_keys: None }.key(text, plain)
+    }
+    fn seq(&mut self) -> Vec<Value> {
+        Vec::new()
+    }
+    fn push(&mut self, seq: &mut Vec<Value>, item: Value) {
+        seq.push(item);
+    }
+    fn finish_seq(&mut self, seq: Vec<Value>) -> Value {
+        Value::list(seq)
+    }
+    fn map(&mut self) -> Map {
+        Map::new()
+    }
+    fn insert(&mut self, map: &mut Map, key: String, value: Value) -> Option<()> {
+        map.insert(key, value);
+        Some(())
+    }
+    fn finish_map(&mut self, map: Map) -> Value {
+        Value::map(map)
+    }
+    fn wanted_top(&self, _: &String, _: &[&str]) -> bool {
+        true
+    }
+}
+
+/// [`from_yaml_raw`] the long way: libyaml's nodes, decoded (the fast reader's reference).
+pub(super) fn from_yaml_raw_through_nodes(text: &str) -> Result<Value, DecodeError> {
+    let docs = parse_documents_with_libyaml(text).map_err(DecodeError::Converting)?;
     let scalar = |text: &str, plain: bool, tag: Option<&str>| {
-        Ok(
-            match scalar_of(text, plain, tag).map_err(DecodeError::Converting)? {
-                Scalar::Null => Value::Nil,
-                Scalar::Bool(b) => Value::str(if b { "true" } else { "false" }),
-                Scalar::Int(i) => Value::from(i.to_string()),
-                Scalar::Float(f) if f.is_finite() => Value::from(
-                    float32_key(f).unwrap_or_else(|| crate::gofmt::format_float(f, 'g', -1)),
-                ),
-                Scalar::Float(f) => Value::from(crate::gofmt::format_float(f, 'g', -1)),
-                Scalar::Str(s) | Scalar::Time(s) => Value::from(s),
-            },
-        )
+        Ok(raw_value(
+            scalar_of(text, plain, tag).map_err(DecodeError::Converting)?,
+        ))
     };
     docs.first()
         .map(|d| tree_value(d, &scalar))

@@ -565,6 +565,8 @@ mod block_subset {
             "yes: {x: 1}\nkind: K\n0x10: [1]\n1.5: a\napiVersion: v1\nmetadata:\n  name: n\nother: {b: 1}\n",
             "Kind: a\nkind: b\nKIND: c\nkind: d\ntrue: 1\nTrue: 2\n16: x\n016: y\n",
             "- kind: a\n- b\n",
+            // Chart.yaml as from_yaml_raw reads it (every scalar a string; `<<` is a key).
+            "apiVersion: v2\nversion: 1.10\nappVersion: 0777\nkubeVersion: 2024-01-02\nannotations:\n  a: yes\n  b: .inf\n  c: 1e40\n  d: ~\ndescription: A\n  long one\n",
             "",
             "# only a comment\n",
         ];
@@ -578,6 +580,7 @@ mod block_subset {
             "a:\n  null: 1\n",
             "<<: {a: 1}\nb: 2\n",
             "- <<: [{a: 1}, {b: 2}]\n",
+            "a:\n  <<: x\n",
         ] {
             assert!(agrees(text), "not read by the fast reader: {text:?}");
         }
