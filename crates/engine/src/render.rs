@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use rudder_chart::log::LogRecord;
 use rudder_chart::{Chart, Metadata};
 use rudder_gotmpl::{
-    ExecError, ExecOptions, FuncMap, Function, MissingKey, ParamType, ParseError, Signature,
-    Templates, TextError,
+    ExecError, ExecOptions, FuncMap, Function, MissingKey, ParamType, ParseError, ParsedText,
+    Signature, Templates,
 };
 use rudder_value::{Dict, Map, Value};
 
@@ -25,6 +25,10 @@ use crate::files::Files;
 /// How deep one template name may be nested through `include`/`tpl` (Helm's
 /// `recursionMaxNums`).
 const RECURSION_MAX: usize = 1000;
+
+/// Distinct `tpl` texts kept parsed in one render: a bound on memory for charts that build
+/// texts on the fly.
+const MAX_PARSED_TEXTS: usize = 1024;
 
 /// Answers `lookup` from a live cluster.
 pub trait Lookup: Send + Sync {
@@ -369,16 +373,36 @@ impl Engine {
             }),
         );
 
+        // Charts hand `tpl` the same texts over and over (a config and its checksum, a value
+        // in every workload): each distinct text is parsed once per render. Parsing depends
+        // only on the text and this render's functions; failures are not kept, so a text that
+        // does not parse fails the same way every time.
+        let parsed_texts: Mutex<HashMap<String, ParsedText>> = Mutex::default();
         funcs.insert(
             "tpl",
             Function::new(Signature::new(&[Str, Any]), move |rt, args| {
                 let text = args[0].as_str().unwrap_or_default();
-                match rt.execute_text("gotpl", text, &args[1]) {
-                    Ok(out) => Ok(Value::from(without_no_value(out))),
-                    Err(TextError::Parse(e)) => {
-                        Err(format!("cannot parse template {}: {e}", go_quote(text)))
+                let known = parsed_texts
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(text)
+                    .cloned();
+                let parsed = match known {
+                    Some(parsed) => parsed,
+                    None => {
+                        let parsed = rt.parse_text("gotpl", text).map_err(|e| {
+                            format!("cannot parse template {}: {e}", go_quote(text))
+                        })?;
+                        let mut kept = parsed_texts.lock().unwrap_or_else(|e| e.into_inner());
+                        if kept.len() < MAX_PARSED_TEXTS {
+                            kept.insert(text.to_string(), parsed.clone());
+                        }
+                        parsed
                     }
-                    Err(TextError::Exec(e)) => Err(format!(
+                };
+                match rt.execute_parsed(&parsed, &args[1]) {
+                    Ok(out) => Ok(Value::from(without_no_value(out))),
+                    Err(e) => Err(format!(
                         "error during tpl function execution for {}: {e}",
                         go_quote(text)
                     )),

@@ -20,7 +20,7 @@ mod funcs;
 
 use funcs::{container_data, truth};
 
-use crate::func::{FuncMap, ParamType, Runtime, TextError};
+use crate::func::{FuncMap, ParamType, Runtime};
 use crate::parse::{
     self, Arg, ArgKind, Branch, Command, List, Node, Number, ParseError, Pipe, Tree,
 };
@@ -58,6 +58,15 @@ impl Default for ExecOptions {
             set_name: "gotpl".into(),
         }
     }
+}
+
+/// A text parsed by [`Runtime::parse_text`] (Helm's `tpl`): its own tree and its
+/// definitions, to be executed, as often as wanted, by [`Runtime::execute_parsed`] in the
+/// template set it was parsed for.
+#[derive(Clone)]
+pub struct ParsedText {
+    main: Arc<Tree>,
+    defines: Arc<[Arc<Tree>]>,
 }
 
 /// An execution failure, worded as Go words it.
@@ -167,17 +176,6 @@ impl Templates {
         funcs: &FuncMap,
     ) -> Result<Arc<Tree>, ParseError> {
         self.parse_into_layer(name, text, funcs, None)
-    }
-
-    /// Parses `text` into this set, a layer over `outer` (see [`Scope`]).
-    fn parse_layer(
-        &mut self,
-        name: &str,
-        text: &str,
-        funcs: &FuncMap,
-        outer: &Scope<'_>,
-    ) -> Result<Arc<Tree>, ParseError> {
-        self.parse_into_layer(name, text, funcs, Some(outer))
     }
 
     fn parse_into_layer(
@@ -1188,18 +1186,31 @@ impl Runtime for State<'_> {
         r.map(|_| out).map_err(|e| e.message)
     }
 
-    fn execute_text(&mut self, name: &str, text: &str, data: &Value) -> Result<String, TextError> {
+    fn parse_text(&self, name: &str, text: &str) -> Result<ParsedText, String> {
+        let builtins = parse::builtin_names();
+        let known = |n: &str| self.funcs.contains(n) || builtins.contains(n);
+        let parsed = parse::parse(name, text, &known).map_err(|e| e.to_string())?;
+        Ok(ParsedText {
+            main: Arc::new(parsed.main),
+            defines: parsed.defines.into_iter().map(Arc::new).collect(),
+        })
+    }
+
+    fn execute_parsed(&mut self, text: &ParsedText, data: &Value) -> Result<String, String> {
+        // A layer over the caller's templates: the text's definitions are seen only while it
+        // runs, as in Go's clone of the set.
         let mut layer = Templates::new();
-        let tree = layer
-            .parse_layer(name, text, self.funcs, &self.set)
-            .map_err(|e| TextError::Parse(e.to_string()))?;
+        layer.associate(text.main.clone(), Some(&self.set));
+        for tree in text.defines.iter() {
+            layer.associate(tree.clone(), Some(&self.set));
+        }
         let scope = Scope {
             own: &layer,
             outer: Some(&self.set),
         };
         scope
-            .execute_tree(&tree, data, self.funcs, self.opts, self.nesting + 1)
-            .map_err(|e| TextError::Exec(e.message))
+            .execute_tree(&text.main, data, self.funcs, self.opts, self.nesting + 1)
+            .map_err(|e| e.message)
     }
 
     fn template_name(&self) -> &str {

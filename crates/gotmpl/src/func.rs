@@ -14,6 +14,8 @@ use std::sync::Arc;
 
 use rudder_value::Value;
 
+use crate::exec::ParsedText;
+
 pub use rudder_value::ParamType;
 
 /// A function's parameter list: fixed parameters, then optionally a variadic tail.
@@ -46,10 +48,18 @@ pub trait Runtime {
     /// (`ExecuteTemplate`), giving its output as a string value. The error is the full text
     /// of Go's error.
     fn execute_named(&mut self, name: &str, data: &Value) -> Result<Value, String>;
-    /// Parses `text` as a template called `name` in a copy of the current template set
-    /// (definitions in `text` stay in the copy) and executes it with `data` as dot.
-    /// Helm words parse and execution failures differently, hence [`TextError`].
-    fn execute_text(&mut self, name: &str, text: &str, data: &Value) -> Result<String, TextError>;
+    /// Parses `text` as a template called `name`, as Go's `t.New(name).Parse(text)` on a copy
+    /// of the current template set would (Go's error text if it does not parse).
+    fn parse_text(&self, name: &str, text: &str) -> Result<ParsedText, String>;
+    /// Executes a parsed text with `data` as dot in a copy of the current template set that
+    /// has the text's definitions (they stay in the copy). The error is Go's text.
+    fn execute_parsed(&mut self, text: &ParsedText, data: &Value) -> Result<String, String>;
+    /// [`Runtime::parse_text`] and [`Runtime::execute_parsed`] at once. Helm words parse and
+    /// execution failures differently, hence [`TextError`].
+    fn execute_text(&mut self, name: &str, text: &str, data: &Value) -> Result<String, TextError> {
+        let parsed = self.parse_text(name, text).map_err(TextError::Parse)?;
+        self.execute_parsed(&parsed, data).map_err(TextError::Exec)
+    }
     /// The name of the template being executed (Go's `Template.Name()` of the executing
     /// template).
     fn template_name(&self) -> &str;

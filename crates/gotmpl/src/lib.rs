@@ -17,6 +17,6 @@ pub mod exec;
 pub mod func;
 pub mod parse;
 
-pub use exec::{Error, ExecError, ExecOptions, MissingKey, Templates};
+pub use exec::{Error, ExecError, ExecOptions, MissingKey, ParsedText, Templates};
 pub use func::{FuncBody, FuncMap, Function, ParamType, Runtime, Signature, TextError};
 pub use parse::ParseError;

@@ -643,7 +643,11 @@ impl<'a, 'f> Parser<'a, 'f> {
         if !is_assign {
             self.vars.extend_from_slice(declared);
         }
-        let decl = declared.iter().map(|d| self.name(d)).collect();
+        let decl = if declared.is_empty() {
+            Vec::new()
+        } else {
+            declared.iter().map(|d| self.name(d)).collect()
+        };
         if cmds.is_empty() {
             return Err((start, format!("missing value for {context}")));
         }

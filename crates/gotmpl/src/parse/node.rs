@@ -300,6 +300,16 @@ fn unquote_char(raw: &str) -> Result<u32, NumberError> {
 /// Go's `strconv.ParseInt(text, 0, 64)` / `ParseUint`: base prefixes, underscores only
 /// after a prefix (or between digits with base 0).
 fn parse_go_int(text: &str) -> Option<i128> {
+    // Plain decimal digits, nearly every constant in charts (`nindent 4`, `trunc 63`): no
+    // sign, prefix or underscore to look at, and no cleaned copy to allocate.
+    let bytes = text.as_bytes();
+    if !bytes.is_empty()
+        && bytes.len() <= 18
+        && (bytes[0] != b'0' || bytes.len() == 1)
+        && bytes.iter().all(u8::is_ascii_digit)
+    {
+        return Some(bytes.iter().fold(0, |v, &d| v * 10 + i128::from(d - b'0')));
+    }
     let (neg, body) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),
