@@ -63,6 +63,9 @@ fn scalar_key(scalar: Scalar) -> Result<String, DecodeError> {
 struct ValueBuild<'k> {
     /// The top-level keys asked for ([`from_yaml_top_keys`]), compared as converted.
     top_keys: Option<&'k [&'k str]>,
+    /// [`from_yaml_raw`]'s reading: scalars as [`raw_value`] gives them, and `<<` a key like
+    /// any other (this reading does not merge).
+    raw: bool,
 }
 
 const _: () = assert!(2 * (block_subset::MAX_DEPTH + 2) < MAX_NESTING);
@@ -73,14 +76,19 @@ impl Build for ValueBuild<'_> {
     type Seq = Vec<Value>;
     type Map = Map;
     fn scalar(&mut self, text: Cow<'_, str>, plain: bool) -> Option<Value> {
-        Some(if plain {
-            plain_value(&text)
-        } else {
+        Some(if !plain {
             Value::str(&*text)
+        } else if self.raw {
+            match resolve_plain_kind(&text) {
+                Plain::Str | Plain::Time => Value::str(&*text),
+                _ => raw_value(resolve_plain(&text)),
+            }
+        } else {
+            plain_value(&text)
         })
     }
     fn key(&mut self, text: Cow<'_, str>, plain: bool) -> Option<String> {
-        if !plain {
+        if !plain || (self.raw && text == "<<") {
             return Some(text.into_owned());
         }
         match resolve_plain_kind(&text) {
@@ -243,7 +251,14 @@ fn fill_map(map: &mut Map, entries: &[(Node, Node)], depth: usize) -> Result<(),
 /// `sigs.k8s.io/yaml.Unmarshal` into `interface{}` (values files, `fromYaml`): the first
 /// document, `Nil` for an empty one.
 pub fn from_yaml(text: &str) -> Result<Value, DecodeError> {
-    match block_subset::parse_with(text, None, &mut ValueBuild { top_keys: None }) {
+    match block_subset::parse_with(
+        text,
+        None,
+        &mut ValueBuild {
+            top_keys: None,
+            raw: false,
+        },
+    ) {
         Some(doc) => Ok(doc.unwrap_or(Value::Nil)),
         None => from_yaml_through_nodes(text),
     }
@@ -266,6 +281,7 @@ pub(super) fn from_yaml_through_nodes(text: &str) -> Result<Value, DecodeError> 
 pub fn from_yaml_top_keys(text: &str, keys: &[&str]) -> Result<Value, DecodeError> {
     let mut build = ValueBuild {
         top_keys: Some(keys),
+        raw: false,
     };
     if let Some(doc) = block_subset::parse_with(text, Some(keys), &mut build) {
         return Ok(doc.unwrap_or(Value::Nil));
@@ -307,7 +323,14 @@ pub fn from_yaml_documents(text: &str) -> Result<Vec<Value>, DecodeError> {
 /// integers are printed in decimal (`0777` gives `511`), floats as float32 shortest text
 /// (`1.10` gives `1.1`), booleans as `true`/`false` (`y` gives `true`). Nulls stay `Nil`.
 pub fn from_yaml_raw(text: &str) -> Result<Value, DecodeError> {
-    match block_subset::parse_with(text, None, &mut RawBuild) {
+    match block_subset::parse_with(
+        text,
+        None,
+        &mut ValueBuild {
+            top_keys: None,
+            raw: true,
+        },
+    ) {
         Some(doc) => Ok(doc.unwrap_or(Value::Nil)),
         None => from_yaml_raw_through_nodes(text),
     }
@@ -324,56 +347,6 @@ fn raw_value(scalar: Scalar) -> Value {
         }
         Scalar::Float(f) => Value::from(crate::gofmt::format_float(f, 'g', -1)),
         Scalar::Str(s) | Scalar::Time(s) => Value::from(s),
-    }
-}
-
-/// Makes [`from_yaml_raw`]'s values straight from the fast reader: [`ValueBuild`]'s keys
-/// (where `<<` is a key like any other: this reading does not merge), [`raw_value`]'s
-/// scalars. A null key gives up, and the long way reports it.
-struct RawBuild;
-
-impl Build for RawBuild {
-    type Out = Value;
-    type Key = String;
-    type Seq = Vec<Value>;
-    type Map = Map;
-    fn scalar(&mut self, text: Cow<'_, str>, plain: bool) -> Option<Value> {
-        Some(if plain {
-            match resolve_plain_kind(&text) {
-                Plain::Str | Plain::Time => Value::str(&*text),
-                _ => raw_value(resolve_plain(&text)),
-            }
-        } else {
-            Value::str(&*text)
-        })
-    }
-    fn key(&mut self, text: Cow<'_, str>, plain: bool) -> Option<String> {
-        if plain && text == "<<" {
-            return Some(text.into_owned());
-        }
-        ValueBuild { top_keys: None }.key(text, plain)
-    }
-    fn seq(&mut self) -> Vec<Value> {
-        Vec::new()
-    }
-    fn push(&mut self, seq: &mut Vec<Value>, item: Value) {
-        seq.push(item);
-    }
-    fn finish_seq(&mut self, seq: Vec<Value>) -> Value {
-        Value::list(seq)
-    }
-    fn map(&mut self) -> Map {
-        Map::new()
-    }
-    fn insert(&mut self, map: &mut Map, key: String, value: Value) -> Option<()> {
-        map.insert(key, value);
-        Some(())
-    }
-    fn finish_map(&mut self, map: Map) -> Value {
-        Value::map(map)
-    }
-    fn wanted_top(&self, _: &String, _: &[&str]) -> bool {
-        true
     }
 }
 
