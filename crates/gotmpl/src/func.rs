@@ -54,22 +54,9 @@ pub trait Runtime {
     /// Executes a parsed text with `data` as dot in a copy of the current template set that
     /// has the text's definitions (they stay in the copy). The error is Go's text.
     fn execute_parsed(&mut self, text: &ParsedText, data: &Value) -> Result<String, String>;
-    /// [`Runtime::parse_text`] and [`Runtime::execute_parsed`] at once. Helm words parse and
-    /// execution failures differently, hence [`TextError`].
-    fn execute_text(&mut self, name: &str, text: &str, data: &Value) -> Result<String, TextError> {
-        let parsed = self.parse_text(name, text).map_err(TextError::Parse)?;
-        self.execute_parsed(&parsed, data).map_err(TextError::Exec)
-    }
     /// The name of the template being executed (Go's `Template.Name()` of the executing
     /// template).
     fn template_name(&self) -> &str;
-}
-
-/// Why [`Runtime::execute_text`] failed; each carries Go's error text.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TextError {
-    Parse(String),
-    Exec(String),
 }
 
 /// The body of a function: receives the runtime and the converted arguments. An `Err` is

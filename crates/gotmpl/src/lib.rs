@@ -18,5 +18,5 @@ pub mod func;
 pub mod parse;
 
 pub use exec::{Error, ExecError, ExecOptions, MissingKey, ParsedText, Templates};
-pub use func::{FuncBody, FuncMap, Function, ParamType, Runtime, Signature, TextError};
+pub use func::{FuncBody, FuncMap, Function, ParamType, Runtime, Signature};
 pub use parse::ParseError;
