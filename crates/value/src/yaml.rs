@@ -53,33 +53,41 @@ use parse::parse_documents_with_libyaml;
 /// libyaml's nodes decode to, or the same error.
 #[doc(hidden)]
 pub fn check_block_subset(text: &str) -> Result<bool, String> {
-    let direct = from_yaml(text).map(|v| format!("{v:?}"));
-    let through_nodes = decode::from_yaml_through_nodes(text).map(|v| format!("{v:?}"));
-    if direct != through_nodes {
-        return Err(format!(
-            "from_yaml: {direct:?}\nlibyaml's nodes decoded: {through_nodes:?}"
-        ));
-    }
-    let direct = from_yaml_raw(text).map(|v| format!("{v:?}"));
-    let through_nodes = decode::from_yaml_raw_through_nodes(text).map(|v| format!("{v:?}"));
-    if direct != through_nodes {
-        return Err(format!(
-            "from_yaml_raw: {direct:?}\nlibyaml's nodes decoded: {through_nodes:?}"
-        ));
-    }
+    let same = |reader: &str,
+                direct: Result<crate::Value, DecodeError>,
+                through_nodes: Result<crate::Value, DecodeError>| {
+        let (direct, through_nodes) = (
+            direct.map(|v| format!("{v:?}")),
+            through_nodes.map(|v| format!("{v:?}")),
+        );
+        if direct == through_nodes {
+            Ok(())
+        } else {
+            Err(format!(
+                "{reader}: {direct:?}\nlibyaml's nodes decoded: {through_nodes:?}"
+            ))
+        }
+    };
+    same(
+        "from_yaml",
+        from_yaml(text),
+        decode::from_yaml_through_nodes(text),
+    )?;
+    same(
+        "from_yaml_raw",
+        from_yaml_raw(text),
+        decode::from_yaml_raw_through_nodes(text),
+    )?;
     // The top keys of a manifest's head, and keys that only match once converted.
     for keys in [
         &["apiVersion", "kind", "metadata", "a"][..],
         &["true", "16", "1.5"],
     ] {
-        let direct = from_yaml_top_keys(text, keys).map(|v| format!("{v:?}"));
-        let through_nodes =
-            decode::from_yaml_top_keys_through_nodes(text, keys).map(|v| format!("{v:?}"));
-        if direct != through_nodes {
-            return Err(format!(
-                "from_yaml_top_keys({keys:?}): {direct:?}\nlibyaml's nodes decoded: {through_nodes:?}"
-            ));
-        }
+        same(
+            &format!("from_yaml_top_keys({keys:?})"),
+            from_yaml_top_keys(text, keys),
+            decode::from_yaml_top_keys_through_nodes(text, keys),
+        )?;
     }
     let Some(fast) = block_subset::parse(text) else {
         return Ok(false);

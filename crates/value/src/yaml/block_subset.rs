@@ -662,31 +662,34 @@ fn flow_collection<'t, B: Build>(
     if depth > MAX_DEPTH {
         return None;
     }
-    let (is_map, close) = match text.as_bytes().first()? {
-        b'[' => (false, ']'),
-        b'{' => (true, '}'),
+    /// The collection being built.
+    enum Flow<S, M> {
+        Seq(S),
+        Map(M),
+    }
+    let (mut flow, close) = match text.as_bytes().first()? {
+        b'[' => (Flow::Seq(build.seq()), ']'),
+        b'{' => (Flow::Map(build.map()), '}'),
         _ => return None,
     };
     let mut rest = text[1..].trim_start_matches(' ');
-    let (mut items, mut entries) = if is_map {
-        (None, Some(build.map()))
-    } else {
-        (Some(build.seq()), None)
-    };
     if let Some(after) = rest.strip_prefix(close) {
         rest = after;
     } else {
         loop {
-            if let Some(entries) = &mut entries {
-                let (key, plain, after) = flow_scalar(rest)?;
-                let key = build.key(key, plain)?;
-                let (value, after) = flow_node(after.strip_prefix(": ")?, depth, build)?;
-                build.insert(entries, key, value)?;
-                rest = after;
-            } else if let Some(items) = &mut items {
-                let (item, after) = flow_node(rest, depth, build)?;
-                build.push(items, item);
-                rest = after;
+            match &mut flow {
+                Flow::Map(entries) => {
+                    let (key, plain, after) = flow_scalar(rest)?;
+                    let key = build.key(key, plain)?;
+                    let (value, after) = flow_node(after.strip_prefix(": ")?, depth, build)?;
+                    build.insert(entries, key, value)?;
+                    rest = after;
+                }
+                Flow::Seq(items) => {
+                    let (item, after) = flow_node(rest, depth, build)?;
+                    build.push(items, item);
+                    rest = after;
+                }
             }
             rest = rest.trim_start_matches(' ');
             if let Some(after) = rest.strip_prefix(close) {
@@ -696,10 +699,9 @@ fn flow_collection<'t, B: Build>(
             rest = rest.strip_prefix(',')?.trim_start_matches(' ');
         }
     }
-    let node = match (items, entries) {
-        (_, Some(entries)) => build.finish_map(entries),
-        (Some(items), None) => build.finish_seq(items),
-        (None, None) => unreachable!("a flow collection is a mapping or a sequence"),
+    let node = match flow {
+        Flow::Map(entries) => build.finish_map(entries),
+        Flow::Seq(items) => build.finish_seq(items),
     };
     Some((node, rest))
 }

@@ -81,7 +81,7 @@ impl Build for ValueBuild<'_> {
         } else if self.raw {
             match resolve_plain_kind(&text) {
                 Plain::Str | Plain::Time => Value::str(&*text),
-                _ => raw_value(resolve_plain(&text)),
+                kind => raw_value(kind.into_scalar(&text)),
             }
         } else {
             plain_value(&text)
@@ -94,9 +94,7 @@ impl Build for ValueBuild<'_> {
         match resolve_plain_kind(&text) {
             Plain::Str | Plain::Time if text != "<<" => Some(text.into_owned()),
             Plain::Str | Plain::Time | Plain::Null => None,
-            Plain::Bool(b) => scalar_key(Scalar::Bool(b)).ok(),
-            Plain::Int(i) => scalar_key(Scalar::Int(i)).ok(),
-            Plain::Float(f) => scalar_key(Scalar::Float(f)).ok(),
+            kind => scalar_key(kind.into_scalar(&text)).ok(),
         }
     }
     fn seq(&mut self) -> Vec<Value> {

@@ -20,14 +20,7 @@ pub(super) enum Scalar {
 
 /// go-yaml v2's `resolve` for a plain scalar without tag.
 pub(super) fn resolve_plain(s: &str) -> Scalar {
-    match resolve_plain_kind(s) {
-        Plain::Null => Scalar::Null,
-        Plain::Bool(b) => Scalar::Bool(b),
-        Plain::Int(i) => Scalar::Int(i),
-        Plain::Float(f) => Scalar::Float(f),
-        Plain::Str => Scalar::Str(s.to_string()),
-        Plain::Time => Scalar::Time(s.to_string()),
-    }
+    resolve_plain_kind(s).into_scalar(s)
 }
 
 /// What a plain scalar resolves to, without copying its text: strings and timestamps are the
@@ -39,6 +32,20 @@ pub(super) enum Plain {
     Float(f64),
     Str,
     Time,
+}
+
+impl Plain {
+    /// The scalar `s` (whose kind this is) resolves to.
+    pub(super) fn into_scalar(self, s: &str) -> Scalar {
+        match self {
+            Plain::Null => Scalar::Null,
+            Plain::Bool(b) => Scalar::Bool(b),
+            Plain::Int(i) => Scalar::Int(i),
+            Plain::Float(f) => Scalar::Float(f),
+            Plain::Str => Scalar::Str(s.to_string()),
+            Plain::Time => Scalar::Time(s.to_string()),
+        }
+    }
 }
 
 /// [`resolve_plain`] without copying the text.
