@@ -76,8 +76,9 @@ fn enable_archive_cache(settings: &Settings) {
     action::enable_archive_cache(settings.paths.cache_home.join("rudder-archives"));
 }
 
-/// `Cli::parse()`, except that clap's command tree is kept to the end of the process: freeing
-/// its thousands of strings cost about a tenth of rendering a small chart.
+/// `Cli::parse()`, except that the command tree holds only the command being run where it
+/// can (`Cli::command_for`), and is kept to the end of the process: freeing its thousands of
+/// strings cost about a tenth of rendering a small chart.
 fn parse_command_line() -> Cli {
     use clap::FromArgMatches;
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();

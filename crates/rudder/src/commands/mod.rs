@@ -77,9 +77,8 @@ impl Cli {
             .get(1..)
             .and_then(|rest| first_operand(rest, &root))
             .and_then(|name| {
-                let commands = Nested::<Command>::deferring(|| {
-                    Command::augment_subcommands(clap::Command::new("rudder"))
-                });
+                let commands =
+                    deferring_nested(|| Command::augment_subcommands(clap::Command::new("rudder")));
                 let found = commands
                     .get_subcommands()
                     .find(|c| c.get_name() == name || c.get_all_aliases().any(|a| a == name))
@@ -256,14 +255,12 @@ thread_local! {
     static DEFER_NESTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-impl<T> Nested<T> {
-    /// `build()`, with every `Nested` command's commands deferred to its own build.
-    fn deferring<R>(build: impl FnOnce() -> R) -> R {
-        DEFER_NESTED.set(true);
-        let built = build();
-        DEFER_NESTED.set(false);
-        built
-    }
+/// `build()`, with every [`Nested`] command's commands deferred to its own build.
+fn deferring_nested<R>(build: impl FnOnce() -> R) -> R {
+    DEFER_NESTED.set(true);
+    let built = build();
+    DEFER_NESTED.set(false);
+    built
 }
 
 impl<T: Subcommand> Subcommand for Nested<T> {
