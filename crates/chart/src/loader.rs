@@ -623,9 +623,7 @@ fn load_in_parallel(
             *loaded[job].lock().unwrap_or_else(|e| e.into_inner()) = Some(chart);
         }
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(order.len());
+    let threads = rudder_value::threads::cores().min(order.len());
     // As deep a stack as the main thread's: values.yaml nesting is the input's.
     rudder_value::threads::run_on(threads, 8 << 20, work);
     let take = |slot: Mutex<Option<Result<Chart, LoadError>>>| {
