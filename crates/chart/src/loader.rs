@@ -62,20 +62,30 @@ pub fn load_dir(dir: &Path) -> Result<Chart, LoadError> {
 }
 
 fn walk(root: &Path, dir: &Path, rules: &Rules, out: &mut Vec<File>) -> Result<(), LoadError> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+    // The folder listing says which entries are plain files and folders; only a symbolic
+    // link (followed, as Helm's sympath walk does) or an entry of unknown type needs a
+    // `stat` of its own.
+    let mut entries: Vec<(PathBuf, Option<std::fs::FileType>)> = std::fs::read_dir(dir)
         .map_err(|e| err(format!("{}: {e}", dir.display())))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter_map(|e| e.ok().map(|e| (e.path(), e.file_type().ok())))
         .collect();
-    entries.sort();
-    for path in entries {
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, listed) in entries {
         let rel = path
             .strip_prefix(root)
             .unwrap_or(&path)
             .to_string_lossy()
             .replace('\\', "/");
-        // Symbolic links are followed, as Helm's sympath walk does.
-        let meta = std::fs::metadata(&path).map_err(|e| err(format!("{}: {e}", path.display())))?;
-        if meta.is_dir() {
+        // (is a folder, is a plain file)
+        let (is_dir, is_file) = match listed {
+            Some(kind) if kind.is_dir() || kind.is_file() => (kind.is_dir(), kind.is_file()),
+            _ => {
+                let meta = std::fs::metadata(&path)
+                    .map_err(|e| err(format!("{}: {e}", path.display())))?;
+                (meta.is_dir(), meta.is_file())
+            }
+        };
+        if is_dir {
             if rules.ignore(&rel, true) {
                 continue;
             }
@@ -85,25 +95,51 @@ fn walk(root: &Path, dir: &Path, rules: &Rules, out: &mut Vec<File>) -> Result<(
         if rules.ignore(&rel, false) {
             continue;
         }
-        if !meta.is_file() {
-            return Err(err(format!(
-                "cannot load irregular file {} as it has file mode type bits set",
-                path.display()
-            )));
+        if !is_file {
+            return Err(irregular_file(&path));
         }
-        if meta.len() > MAX_DECOMPRESSED_FILE_SIZE {
-            return Err(err(format!(
-                "chart file {:?} is larger than the maximum file size {}",
-                rel, MAX_DECOMPRESSED_FILE_SIZE
-            )));
-        }
-        let mut data = std::fs::read(&path).map_err(|e| err(format!("{}: {e}", path.display())))?;
+        let mut data = read_chart_file(&path)?;
         if data.starts_with(b"\xEF\xBB\xBF") {
             data.drain(..3);
         }
         out.push(File::new(rel, data));
     }
     Ok(())
+}
+
+/// Helm names the file by its absolute path here (its walk starts from `filepath.Abs` of
+/// the chart folder; pkg/chart/v2/loader/directory.go).
+fn irregular_file(path: &Path) -> LoadError {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    err(format!(
+        "cannot load irregular file {} as it has file mode type bits set",
+        path.display()
+    ))
+}
+
+/// A chart folder's plain file `path`, refused before it is read
+/// when it is over Helm's size limit. Its size comes from the `stat` of the open file, one
+/// system call fewer than a `stat` by path before `fs::read`'s own; the type is checked
+/// again there, in case the file was replaced since the folder was listed.
+fn read_chart_file(path: &Path) -> Result<Vec<u8>, LoadError> {
+    use std::io::Read as _;
+    let failed = |e: std::io::Error| err(format!("{}: {e}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(failed)?;
+    let meta = file.metadata().map_err(failed)?;
+    if !meta.is_file() {
+        return Err(irregular_file(path));
+    }
+    if meta.len() > MAX_DECOMPRESSED_FILE_SIZE {
+        // Helm names only the file (`fi.Name()`, of the link's target for a link).
+        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let name = target.file_name().unwrap_or_default().to_string_lossy();
+        return Err(err(format!(
+            "chart file {name:?} is larger than the maximum file size {MAX_DECOMPRESSED_FILE_SIZE}"
+        )));
+    }
+    let mut data = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut data).map_err(failed)?;
+    Ok(data)
 }
 
 /// Unpacks a gzipped tar chart archive and loads it (Helm's `LoadArchive`): entries are
@@ -835,6 +871,56 @@ mod tests {
         assert_eq!(c.dependencies[0].full_path(), "top/charts/sub");
         assert_eq!(c.values.get_path(&["b"]), Some(Value::Float(2.0)));
         assert_eq!(c.files.len(), 1);
+    }
+
+    /// Helm's folder walk (pkg/chart/v2/loader/directory.go, internal/sympath/walk.go):
+    /// links are followed, an ignored entry is never looked at, an irregular file is refused
+    /// by its absolute path without being opened, an oversized one by its name alone.
+    #[test]
+    fn a_chart_folder_follows_links_and_refuses_irregular_and_oversized_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = dir.path().join("c");
+        std::fs::create_dir_all(chart.join("templates")).unwrap();
+        std::fs::write(
+            chart.join("Chart.yaml"),
+            "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("shared.tpl"), "{{/* shared */}}").unwrap();
+        std::os::unix::fs::symlink(
+            dir.path().join("shared.tpl"),
+            chart.join("templates/_link.tpl"),
+        )
+        .unwrap();
+        std::fs::write(chart.join(".helmignore"), "*.fifo\n").unwrap();
+        let fifo = chart.join("templates/pipe.fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+
+        // The FIFO is ignored: never opened (that would block), the link's target read.
+        let c = load_dir(&chart).unwrap();
+        let linked = c.templates.iter().find(|f| f.name == "templates/_link.tpl");
+        assert_eq!(linked.map(|f| &f.data[..]), Some(&b"{{/* shared */}}"[..]));
+
+        std::fs::remove_file(chart.join(".helmignore")).unwrap();
+        let e = load_dir(&chart).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "cannot load irregular file {} as it has file mode type bits set",
+                std::path::absolute(&fifo).unwrap().display()
+            )
+        );
+        std::fs::remove_file(&fifo).unwrap();
+
+        let big = std::fs::File::create(dir.path().join("big.bin")).unwrap();
+        big.set_len(MAX_DECOMPRESSED_FILE_SIZE + 1).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("big.bin"), chart.join("big-link")).unwrap();
+        let e = load_dir(&chart).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "chart file \"big.bin\" is larger than the maximum file size 5242880"
+        );
     }
 
     #[test]
