@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rudder_value::{yaml, Map, Value};
 
@@ -65,12 +65,14 @@ fn walk(root: &Path, dir: &Path, rules: &Rules, out: &mut Vec<File>) -> Result<(
     // The folder listing says which entries are plain files and folders; only a symbolic
     // link (followed, as Helm's sympath walk does) or an entry of unknown type needs a
     // `stat` of its own.
-    let mut entries: Vec<(PathBuf, Option<std::fs::FileType>)> = std::fs::read_dir(dir)
+    let mut entries: Vec<(std::ffi::OsString, Option<std::fs::FileType>)> = std::fs::read_dir(dir)
         .map_err(|e| err(format!("{}: {e}", dir.display())))?
-        .filter_map(|e| e.ok().map(|e| (e.path(), e.file_type().ok())))
+        .filter_map(|e| e.ok().map(|e| (e.file_name(), e.file_type().ok())))
         .collect();
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
-    for (path, listed) in entries {
+    // By name, byte by byte, as Go's sort.Strings orders them.
+    entries.sort_unstable_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
+    for (name, listed) in entries {
+        let path = dir.join(name);
         let rel = path
             .strip_prefix(root)
             .unwrap_or(&path)

@@ -270,9 +270,11 @@ fn collect(chart: &Chart, parent: &Value, out: &mut BTreeMap<String, Renderable>
 
 /// Helm's `sortTemplates`: deepest paths first; at equal depth, reverse name order.
 fn sort_templates(names: &mut [&String]) {
-    names.sort_by(|a, b| {
-        let (da, db) = (a.matches('/').count(), b.matches('/').count());
-        db.cmp(&da).then_with(|| b.cmp(a))
+    // Each name's depth is counted once, not at every comparison (that was 2% of the
+    // instructions of a Milvus render).
+    names.sort_by_cached_key(|name| {
+        let depth = memchr::memchr_iter(b'/', name.as_bytes()).count();
+        (std::cmp::Reverse(depth), std::cmp::Reverse(*name))
     });
 }
 
