@@ -37,6 +37,46 @@ pub(super) fn is_break(c: char) -> bool {
     matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
 
+/// A scalar's characters by index, as libyaml's emitter walks them. ASCII text (nearly all
+/// of it) is read in place; only other text is decoded into a vector of chars. Decoding
+/// every scalar, and every key twice, was a third of `toYaml`'s instructions.
+enum Chars<'a> {
+    Ascii(&'a [u8]),
+    Wide(Vec<char>),
+}
+
+impl<'a> Chars<'a> {
+    fn new(text: &'a str) -> Chars<'a> {
+        if text.is_ascii() {
+            Chars::Ascii(text.as_bytes())
+        } else {
+            Chars::Wide(text.chars().collect())
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Chars::Ascii(bytes) => bytes.len(),
+            Chars::Wide(chars) => chars.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<char> {
+        match self {
+            Chars::Ascii(bytes) => bytes.get(i).map(|&b| char::from(b)),
+            Chars::Wide(chars) => chars.get(i).copied(),
+        }
+    }
+
+    /// The character at `i`, which must be below [`Chars::len`].
+    fn at(&self, i: usize) -> char {
+        match self {
+            Chars::Ascii(bytes) => char::from(bytes[i]),
+            Chars::Wide(chars) => chars[i],
+        }
+    }
+}
+
 fn analyze(value: &str) -> Analysis {
     if value.is_empty() {
         return Analysis {
@@ -47,7 +87,7 @@ fn analyze(value: &str) -> Analysis {
             block: false,
         };
     }
-    let chars: Vec<char> = value.chars().collect();
+    let chars = Chars::new(value);
     let (mut block_ind, mut flow_ind) = (false, false);
     if value.starts_with("---") || value.starts_with("...") {
         block_ind = true;
@@ -61,8 +101,8 @@ fn analyze(value: &str) -> Analysis {
     let mut preceded_by_ws = true;
     let n = chars.len();
     for i in 0..n {
-        let c = chars[i];
-        let followed_by_ws = i + 1 >= n || chars[i + 1] == ' ' || chars[i + 1] == '\t';
+        let c = chars.at(i);
+        let followed_by_ws = i + 1 >= n || chars.at(i + 1) == ' ' || chars.at(i + 1) == '\t';
         if i == 0 {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
@@ -283,16 +323,16 @@ impl Emitter {
         if !self.whitespace {
             self.put(' ');
         }
-        let chars: Vec<char> = value.chars().collect();
+        let chars = Chars::new(value);
         let (mut spaces, mut breaks) = (false, false);
         let mut i = 0;
         while i < chars.len() {
-            let c = chars[i];
+            let c = chars.at(i);
             if c == ' ' {
                 if allow_breaks
                     && !spaces
                     && self.column > BEST_WIDTH
-                    && chars.get(i + 1) != Some(&' ')
+                    && chars.get(i + 1) != Some(' ')
                 {
                     self.write_indent();
                 } else {
@@ -323,19 +363,19 @@ impl Emitter {
 
     fn single_quoted(&mut self, value: &str, allow_breaks: bool) {
         self.write_indicator("'", true, false, false);
-        let chars: Vec<char> = value.chars().collect();
+        let chars = Chars::new(value);
         let (mut spaces, mut breaks) = (false, false);
         let n = chars.len();
         let mut i = 0;
         while i < n {
-            let c = chars[i];
+            let c = chars.at(i);
             if c == ' ' {
                 if allow_breaks
                     && !spaces
                     && self.column > BEST_WIDTH
                     && i > 0
                     && i < n - 1
-                    && chars.get(i + 1) != Some(&' ')
+                    && chars.get(i + 1) != Some(' ')
                 {
                     self.write_indent();
                 } else {
@@ -370,12 +410,12 @@ impl Emitter {
 
     fn double_quoted(&mut self, value: &str, allow_breaks: bool) {
         self.write_indicator("\"", true, false, false);
-        let chars: Vec<char> = value.chars().collect();
+        let chars = Chars::new(value);
         let n = chars.len();
         let mut spaces = false;
         let mut i = 0;
         while i < n {
-            let c = chars[i];
+            let c = chars.at(i);
             if !is_printable(c) || c == '\u{FEFF}' || is_break(c) || c == '"' || c == '\\' {
                 self.put('\\');
                 let u = c as u32;
@@ -416,7 +456,7 @@ impl Emitter {
             } else if c == ' ' {
                 if allow_breaks && !spaces && self.column > BEST_WIDTH && i != 0 && i != n - 1 {
                     self.write_indent();
-                    if chars.get(i + 1) == Some(&' ') {
+                    if chars.get(i + 1) == Some(' ') {
                         self.put('\\');
                     }
                 } else {
@@ -436,16 +476,16 @@ impl Emitter {
 
     fn literal(&mut self, value: &str) {
         self.write_indicator("|", true, false, false);
-        let chars: Vec<char> = value.chars().collect();
-        if chars.first().is_some_and(|&c| c == ' ' || is_break(c)) {
+        let chars = Chars::new(value);
+        if chars.get(0).is_some_and(|c| c == ' ' || is_break(c)) {
             self.put(char::from(b'0' + BEST_INDENT as u8));
         }
-        match chars.last() {
+        match chars.len().checked_sub(1).map(|last| chars.at(last)) {
             None => self.put('-'),
-            Some(&last) if !is_break(last) => self.put('-'),
+            Some(last) if !is_break(last) => self.put('-'),
             Some(_) if chars.len() == 1 => self.put('+'),
             Some(_) => {
-                if is_break(chars[chars.len() - 2]) {
+                if is_break(chars.at(chars.len() - 2)) {
                     self.put('+');
                 }
             }
@@ -455,7 +495,7 @@ impl Emitter {
         self.indention = true;
         self.whitespace = true;
         let mut breaks = true;
-        for &c in &chars {
+        for c in value.chars() {
             if is_break(c) {
                 self.write_break(c);
                 self.indention = true;
@@ -509,7 +549,8 @@ impl Emitter {
     }
 
     fn string(&mut self, s: &str, simple_key: bool) {
-        let resolves_to_string = matches!(resolve_plain_for_encode(s), Scalar::Str(_));
+        // go-yaml v2's `resolve("", s)`: the empty string resolves to null.
+        let resolves_to_string = !s.is_empty() && matches!(resolve_plain_kind(s), Plain::Str);
         let style = if s.contains('\n') {
             Style::Literal
         } else if resolves_to_string && !is_base60_float(s) {
@@ -565,7 +606,7 @@ impl Emitter {
                     self.write_indent();
                     // libyaml writes a key longer than 128 bytes or spanning lines as a
                     // complex key: `? key` then `: value` on the next line.
-                    if k.len() <= 128 && !analyze(k).multiline {
+                    if k.len() <= 128 && !k.chars().any(is_break) {
                         self.string(k, true);
                         self.write_indicator(":", false, false, false);
                     } else {
@@ -580,14 +621,6 @@ impl Emitter {
             }
         }
     }
-}
-
-/// The resolution the encoder checks strings against (go-yaml v2's `resolve("", s)`).
-fn resolve_plain_for_encode(s: &str) -> Scalar {
-    if s.is_empty() {
-        return Scalar::Null;
-    }
-    resolve_plain(s)
 }
 
 /// `sigs.k8s.io/yaml.Marshal`: the YAML go-yaml v2 writes for the value after its JSON round

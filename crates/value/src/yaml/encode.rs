@@ -8,19 +8,52 @@ use super::emit::*;
 /// go-yaml v2's key order (`keyList.Less`): runs of digits compare as numbers, and
 /// non-letters sort before letters.
 pub fn natural_less(a: &str, b: &str) -> std::cmp::Ordering {
-    use std::cmp::Ordering;
+    // ASCII keys (nearly all) are compared in place, others as vectors of chars.
+    if a.is_ascii() && b.is_ascii() {
+        return natural_order(a.as_bytes(), b.as_bytes());
+    }
     let ar: Vec<char> = a.chars().collect();
     let br: Vec<char> = b.chars().collect();
+    natural_order(&ar[..], &br[..])
+}
+
+/// A key's characters by index: its bytes when it is ASCII, else its decoded chars.
+trait KeyChars {
+    fn len(&self) -> usize;
+    fn at(&self, i: usize) -> char;
+}
+
+impl KeyChars for [u8] {
+    fn len(&self) -> usize {
+        <[u8]>::len(self)
+    }
+    fn at(&self, i: usize) -> char {
+        char::from(self[i])
+    }
+}
+
+impl KeyChars for [char] {
+    fn len(&self) -> usize {
+        <[char]>::len(self)
+    }
+    fn at(&self, i: usize) -> char {
+        self[i]
+    }
+}
+
+/// go-yaml v2's `keyList.Less` over two keys' characters.
+fn natural_order<K: KeyChars + ?Sized>(ar: &K, br: &K) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
     let mut i = 0;
     while i < ar.len() && i < br.len() {
-        if ar[i] == br[i] {
+        if ar.at(i) == br.at(i) {
             i += 1;
             continue;
         }
-        let al = ar[i].is_alphabetic();
-        let bl = br[i].is_alphabetic();
+        let al = ar.at(i).is_alphabetic();
+        let bl = br.at(i).is_alphabetic();
         if al && bl {
-            return ar[i].cmp(&br[i]);
+            return ar.at(i).cmp(&br.at(i));
         }
         if al || bl {
             return if bl {
@@ -30,11 +63,11 @@ pub fn natural_less(a: &str, b: &str) -> std::cmp::Ordering {
             };
         }
         let (mut an, mut bn): (i64, i64) = (0, 0);
-        if ar[i] == '0' || br[i] == '0' {
+        if ar.at(i) == '0' || br.at(i) == '0' {
             let mut j = i;
-            while j > 0 && ar[j - 1].is_ascii_digit() {
+            while j > 0 && ar.at(j - 1).is_ascii_digit() {
                 j -= 1;
-                if ar[j] != '0' {
+                if ar.at(j) != '0' {
                     an = 1;
                     bn = 1;
                     break;
@@ -42,13 +75,17 @@ pub fn natural_less(a: &str, b: &str) -> std::cmp::Ordering {
             }
         }
         let mut ai = i;
-        while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an.wrapping_mul(10).wrapping_add(ar[ai] as i64 - '0' as i64);
+        while ai < ar.len() && ar.at(ai).is_ascii_digit() {
+            an = an
+                .wrapping_mul(10)
+                .wrapping_add(ar.at(ai) as i64 - '0' as i64);
             ai += 1;
         }
         let mut bi = i;
-        while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn.wrapping_mul(10).wrapping_add(br[bi] as i64 - '0' as i64);
+        while bi < br.len() && br.at(bi).is_ascii_digit() {
+            bn = bn
+                .wrapping_mul(10)
+                .wrapping_add(br.at(bi) as i64 - '0' as i64);
             bi += 1;
         }
         if an != bn {
@@ -57,7 +94,7 @@ pub fn natural_less(a: &str, b: &str) -> std::cmp::Ordering {
         if ai != bi {
             return ai.cmp(&bi);
         }
-        return ar[i].cmp(&br[i]);
+        return ar.at(i).cmp(&br.at(i));
     }
     ar.len().cmp(&br.len())
 }
@@ -66,6 +103,24 @@ pub fn natural_less(a: &str, b: &str) -> std::cmp::Ordering {
 /// a total order for keys whose digit runs overflow 64 bits, and the standard library's sort
 /// panics on such comparators; Go's sort does not, so neither may we.
 fn sort_keys_naturally(entries: &mut Vec<(String, Data)>) {
+    // Keys come from a map, in byte order, which is nearly always go-yaml's order already.
+    // Without ASCII digits in any key the order is a total one (characters compared one by
+    // one, non-letters before letters), so keys that are in order pair by pair are sorted
+    // and the stable sort would leave them as they are: one comparison per key instead of
+    // a sort's many.
+    let digit_free = || {
+        entries
+            .iter()
+            .all(|(k, _)| !k.bytes().any(|b| b.is_ascii_digit()))
+    };
+    let in_order = || {
+        entries
+            .windows(2)
+            .all(|pair| natural_less(&pair[1].0, &pair[0].0) != std::cmp::Ordering::Less)
+    };
+    if digit_free() && in_order() {
+        return;
+    }
     fn merge_sort(mut v: Vec<(String, Data)>) -> Vec<(String, Data)> {
         if v.len() <= 1 {
             return v;

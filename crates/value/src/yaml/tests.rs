@@ -635,3 +635,154 @@ mod block_subset {
         );
     }
 }
+
+/// go-yaml v2's `keyList.Less` as it was written before the ASCII fast path: every key
+/// decoded into chars. The reference the fast path is checked against.
+fn natural_less_by_chars(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let ar: Vec<char> = a.chars().collect();
+    let br: Vec<char> = b.chars().collect();
+    let mut i = 0;
+    while i < ar.len() && i < br.len() {
+        if ar[i] == br[i] {
+            i += 1;
+            continue;
+        }
+        let (al, bl) = (ar[i].is_alphabetic(), br[i].is_alphabetic());
+        if al && bl {
+            return ar[i].cmp(&br[i]);
+        }
+        if al || bl {
+            return if bl {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            };
+        }
+        let (mut an, mut bn): (i64, i64) = (0, 0);
+        if ar[i] == '0' || br[i] == '0' {
+            let mut j = i;
+            while j > 0 && ar[j - 1].is_ascii_digit() {
+                j -= 1;
+                if ar[j] != '0' {
+                    (an, bn) = (1, 1);
+                    break;
+                }
+            }
+        }
+        let mut ai = i;
+        while ai < ar.len() && ar[ai].is_ascii_digit() {
+            an = an.wrapping_mul(10).wrapping_add(ar[ai] as i64 - '0' as i64);
+            ai += 1;
+        }
+        let mut bi = i;
+        while bi < br.len() && br[bi].is_ascii_digit() {
+            bn = bn.wrapping_mul(10).wrapping_add(br[bi] as i64 - '0' as i64);
+            bi += 1;
+        }
+        if an != bn {
+            return an.cmp(&bn);
+        }
+        if ai != bi {
+            return ai.cmp(&bi);
+        }
+        return ar[i].cmp(&br[i]);
+    }
+    ar.len().cmp(&br.len())
+}
+
+/// Keys from a small alphabet with the characters the order treats apart: letters of both
+/// cases, digits (with zeros), punctuation, a non-ASCII letter and a non-ASCII non-letter.
+fn arbitrary_keys(seed: u64, count: usize) -> Vec<String> {
+    keys_of(
+        &['a', 'b', 'Z', '_', '-', '.', '0', '1', '9', 'é', '·'],
+        seed,
+        count,
+    )
+}
+
+fn keys_of(alphabet: &[char], seed: u64, count: usize) -> Vec<String> {
+    let mut state = seed;
+    let mut next = move || {
+        // xorshift64: a fixed, reproducible sequence
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    (0..count)
+        .map(|_| {
+            let len = (next() % 6) as usize;
+            (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn natural_key_order_matches_the_char_by_char_reference() {
+    let keys = arbitrary_keys(0x9e37_79b9_7f4a_7c15, 400);
+    for a in &keys {
+        for b in &keys {
+            assert_eq!(
+                super::encode::natural_less(a, b),
+                natural_less_by_chars(a, b),
+                "{a:?} against {b:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn map_keys_are_written_in_go_yamls_order_with_or_without_digits() {
+    // A map's keys arrive in byte order; the writer must still print go-yaml's order,
+    // whether the already-in-order shortcut applies (no digits) or not.
+    for seed in 1..400u64 {
+        let seed = seed.wrapping_mul(0x2545_f491_4f6c_dd1d);
+        let keys = if seed % 2 == 0 {
+            arbitrary_keys(seed, 12)
+        } else {
+            keys_of(
+                &['a', 'b', 'Z', 'z', '_', '-', '.', 'é', '·', 'Ω'],
+                seed,
+                12,
+            )
+        };
+        let mut map = Map::new();
+        for k in &keys {
+            map.insert(k.clone(), Value::Int(1));
+        }
+        // The writer's merge sort, by the reference order, with no shortcut.
+        fn merge_sort(mut v: Vec<&String>) -> Vec<&String> {
+            if v.len() <= 1 {
+                return v;
+            }
+            let right = merge_sort(v.split_off(v.len() / 2));
+            let left = merge_sort(v);
+            let (mut l, mut r, mut out) = (0, 0, Vec::new());
+            while l < left.len() && r < right.len() {
+                if natural_less_by_chars(right[r], left[l]).is_lt() {
+                    out.push(right[r]);
+                    r += 1;
+                } else {
+                    out.push(left[l]);
+                    l += 1;
+                }
+            }
+            out.extend(&left[l..]);
+            out.extend(&right[r..]);
+            out
+        }
+        let expected = merge_sort(map.keys().collect());
+        // Each key written alone gives its line; the map is those lines in go-yaml's order.
+        let line = |k: &str| {
+            let mut one = Map::new();
+            one.insert(k.to_string(), Value::Int(1));
+            to_yaml(&Value::map(one)).unwrap()
+        };
+        let expected: String = expected.iter().map(|k| line(k)).collect();
+        let written = to_yaml(&Value::map(map.clone())).unwrap();
+        assert_eq!(written, expected, "keys {keys:?}");
+    }
+}
