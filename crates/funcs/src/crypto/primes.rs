@@ -6,13 +6,29 @@
 //! more composites through to the expensive Miller-Rabin test. Here one random start is drawn
 //! per window, the next [`WINDOW`] odd numbers are sieved at once by every prime below a
 //! bound chosen by size ([`sieve_primes`]; OpenSSL's classic method), survivors are filtered
-//! by a base-2 Fermat test, and only those that pass go to AWS-LC's Miller-Rabin test,
-//! which runs on its Montgomery assembly with the number of rounds AWS-LC uses for key
-//! generation. (Sieving to 2^21 instead of 2^15 and the Fermat filter cut a 4096-bit key's
-//! CPU time by about a quarter, a 2048-bit key's by about a seventh.) Keys are assembled as
-//! Go's `rsa.GenerateKey` assembles them
+//! by a base-2 Fermat test ([`passes_fermat_base_two`]), and only those that pass go to
+//! AWS-LC's Miller-Rabin test with the number of rounds AWS-LC uses for key generation
+//! ([`passes_miller_rabin`]). Keys are assembled as Go's `rsa.GenerateKey` assembles them
 //! (e = 65537, primes with their top two bits set so that N has exactly the bits asked for,
 //! d = e^-1 mod lcm(p-1, q-1), the CRT values) and written as PKCS#1 DER.
+//!
+//! Where the time goes, for a 2048-bit prime (half a 4096-bit key; CPU time of one thread,
+//! means over 40-100 primes, on a shared 2-core AMD EPYC VM, so ±15%; the ignored test
+//! `time_prime_search` measures it): 110-140 ms in all, of which the sieve 4-5 ms (one
+//! window nearly always holds a prime), 45-65 Fermat tests of about 1.85 ms each, and one
+//! Miller-Rabin test of 11-12 ms. Before: about 185 ms, of which the sieve 11 ms, Fermat
+//! tests of 2.1-2.2 ms (AWS-LC's general exponentiation) and 64-72 ms of Miller-Rabin
+//! (AWS-LC's blinded test). A 1024-bit prime (half a 2048-bit key): 13.5 ms, of which the
+//! sieve 0.4 ms and Miller-Rabin 2.3 ms (blinded: 8.9 ms).
+//!
+//! The sieving bound: a survivor is prime with probability about e^γ ln B / ln N, so the
+//! Fermat tests per prime fall as 1 / ln B while the sieve's cost grows with the number of
+//! primes below B (measured: about 28 ns each per window at 2048 bits). By that model the
+//! balance, B ln B = about 800 Fermat tests' time over that cost, lies near 2^21.4 for
+//! 2048-bit candidates: 2^22 would save about 2.5 Fermat tests (4.6 ms) for 4.3 ms more
+//! sieving and a larger table to build once per process (4-6 ms below 2^21). For 1024-bit
+//! candidates (Fermat tests of 0.29 ms, 17 ns a sieving prime) 2^20 would save about 0.9
+//! ms of Fermat tests for 1.0 ms more sieving than 2^18.
 //!
 //! The search takes variable time: how far the first prime lies from the random start shows
 //! in how long a key takes. OpenSSL's `BN_generate_prime_ex` has the same property; a local
@@ -37,9 +53,9 @@ const E: u32 = 65537;
 
 /// The sieving primes for candidates of `bits` bits. A composite survives sieving by the
 /// primes below B with probability about 1.12 / ln B (Mertens), so a larger bound saves
-/// Miller-Rabin tests, each a modular exponentiation whose cost grows with the cube of the
-/// size, while the sieve's cost (a residue per sieving prime) grows only linearly: the
-/// bounds are where the two balance, measured.
+/// Fermat tests, each a modular exponentiation whose cost grows with the cube of the size,
+/// while the sieve's cost (a residue per sieving prime) grows only linearly: the bounds are
+/// where the two balance (see the module doc).
 fn sieve_primes(bits: u32) -> &'static SievePrimes {
     static SMALL: LazyLock<SievePrimes> = LazyLock::new(|| SievePrimes::below(1 << 18));
     static LARGE: LazyLock<SievePrimes> = LazyLock::new(|| SievePrimes::below(1 << 21));
@@ -997,9 +1013,10 @@ mod tests {
         Duration::new(time.seconds as u64, time.nanoseconds as u32)
     }
 
-    /// Mean CPU time per 2048-bit prime (the primes of a 4096-bit key) and where it goes;
-    /// and the Fermat test against AWS-LC's exponentiation on the same candidates,
-    /// alternating. RUDDER_PRIME_BENCH sets the number of primes (40).
+    /// Mean CPU time per prime and where it goes, and the parts measured alone: the Fermat
+    /// test against AWS-LC's exponentiation on the same 2048-bit numbers, alternating.
+    /// RUDDER_PRIME_BENCH sets the number of primes (40), RUDDER_PRIME_BENCH_BITS their size
+    /// (2048, the primes of a 4096-bit key).
     #[test]
     #[ignore = "a measurement: cargo test -p rudder-funcs --release time_prime_search -- --ignored --nocapture"]
     fn time_prime_search() {
@@ -1007,8 +1024,12 @@ mod tests {
             .ok()
             .and_then(|n| n.parse().ok())
             .unwrap_or(40);
+        let bits: u32 = std::env::var("RUDDER_PRIME_BENCH_BITS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(2048);
         let ctx = Ctx::new().unwrap();
-        let mut search = Search::new(2048, &ctx).unwrap();
+        let mut search = Search::new(bits, &ctx).unwrap();
         let (mut sieving, mut scanning, mut windows) = (Duration::ZERO, Duration::ZERO, 0);
         let (mut blinded, mut enhanced) = (Vec::new(), Vec::new());
         for _ in 0..primes {
@@ -1039,7 +1060,7 @@ mod tests {
         }
         let per_prime = |d: Duration| d.as_secs_f64() * 1e3 / primes as f64;
         println!(
-            "{primes} primes of 2048 bits: {:.1} ms CPU each: sieve {:.2} ms ({windows} windows), \
+            "{primes} primes of {bits} bits: {:.1} ms CPU each: sieve {:.2} ms ({windows} windows), \
              Fermat and Miller-Rabin {:.1} ms ({:.1} Fermat tests per prime)",
             per_prime(sieving + scanning),
             per_prime(sieving),
@@ -1051,7 +1072,7 @@ mod tests {
             times[times.len() / 2].as_secs_f64() * 1e3
         };
         println!(
-            "Miller-Rabin on a 2048-bit prime, median CPU: {:.2} ms; blinded (BN_primality_test) {:.2} ms",
+            "Miller-Rabin on a {bits}-bit prime, median CPU: {:.2} ms; blinded (BN_primality_test) {:.2} ms",
             median(&mut enhanced),
             median(&mut blinded),
         );
