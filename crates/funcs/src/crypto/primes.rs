@@ -12,21 +12,24 @@
 //! (e = 65537, primes with their top two bits set so that N has exactly the bits asked for,
 //! d = e^-1 mod lcm(p-1, q-1), the CRT values) and written as PKCS#1 DER.
 //!
-//! Where the time goes, for a 2048-bit prime (half a 4096-bit key; CPU time of one thread,
-//! means over 40-100 primes, on a shared 2-core AMD EPYC VM, so ±15%; the ignored test
-//! `time_prime_search` measures it): 110-140 ms in all, of which the sieve 4-5 ms (one
-//! window nearly always holds a prime), 45-65 Fermat tests of about 1.85 ms each, and one
-//! Miller-Rabin test of 11-12 ms. Before: about 185 ms, of which the sieve 11 ms, Fermat
-//! tests of 2.1-2.2 ms (AWS-LC's general exponentiation) and 64-72 ms of Miller-Rabin
-//! (AWS-LC's blinded test). A 1024-bit prime (half a 2048-bit key): 13.5 ms, of which the
-//! sieve 0.4 ms and Miller-Rabin 2.3 ms (blinded: 8.9 ms).
+//! Where the time goes, for a 2048-bit prime (half a 4096-bit key; CPU time of one thread
+//! on a shared 2-core AMD EPYC VM; the ignored test `time_prime_search` measures it): 121
+//! ms in all, a mean over 200 primes (over 40 primes the mean ranged from 83 to 138 ms), of
+//! which the sieve 4.1 ms (one window nearly always holds a prime), 56.6 Fermat tests of
+//! 1.82 ms each, and one Miller-Rabin test of 11 ms. With the same parts as before (a
+//! sieve of 11 ms, AWS-LC's general exponentiation for the Fermat test, 2.08 ms, and its
+//! blinded Miller-Rabin test, 64.6 ms) the same search comes to about 193 ms. A 1024-bit
+//! prime (half a 2048-bit key): 12.2 ms over 300 primes, of which the sieve 0.39 ms and
+//! Miller-Rabin 2.3 ms (blinded: 8.9 ms). The whole `template` of a chart that makes three
+//! 4096-bit keys (bitnami etcd), 40 runs each alternating with the code before: median wall
+//! 0.44 against 0.82 s, CPU 0.74 against 1.24 s (the run-to-run spread is wide: 0.22-1.9 s).
 //!
 //! The sieving bound: a survivor is prime with probability about e^γ ln B / ln N, so the
 //! Fermat tests per prime fall as 1 / ln B while the sieve's cost grows with the number of
 //! primes below B (measured: about 28 ns each per window at 2048 bits). By that model the
 //! balance, B ln B = about 800 Fermat tests' time over that cost, lies near 2^21.4 for
 //! 2048-bit candidates: 2^22 would save about 2.5 Fermat tests (4.6 ms) for 4.3 ms more
-//! sieving and a larger table to build once per process (4-6 ms below 2^21). For 1024-bit
+//! sieving and a larger table to build once per process (6-7 ms below 2^21). For 1024-bit
 //! candidates (Fermat tests of 0.29 ms, 17 ns a sieving prime) 2^20 would save about 0.9
 //! ms of Fermat tests for 1.0 ms more sieving than 2^18.
 //!
@@ -111,7 +114,8 @@ impl SievePrimes {
 }
 
 /// The odd primes below `limit`, by Eratosthenes' sieve on odd numbers only (sieving
-/// every number, even ones included, took 13-19 ms below 2^21 against 3.5-4.5 ms).
+/// every number, even ones included, took 13-19 ms below 2^21 against 3.5-4.5 ms, in a
+/// standalone program).
 fn odd_primes_below(limit: usize) -> Vec<u32> {
     // Index i stands for 2i + 1.
     let mut composite = vec![false; limit / 2];
@@ -444,7 +448,7 @@ impl Search<'_> {
 /// Not `BN_primality_test`, AWS-LC's own choice for key generation, which runs the same
 /// number of uniform rounds but blinds them against a timing observer: on a prime it runs
 /// at least 16 rounds, each followed by as many squarings as the candidate has bits. That
-/// cost 64-66 ms of a 2048-bit prime's 180 ms (this test: 11-12 ms). This test's
+/// cost 64.6 ms of a 2048-bit prime's 193 ms (this test: 11 ms). This test's
 /// exponentiation is AWS-LC's variable-time sliding window, as the Fermat filter's was
 /// before it squared and doubled; a prime's time shows how many low zero bits p - 1 has.
 fn passes_miller_rabin(candidate: &Bn, ctx: &Ctx) -> Result<bool, CryptoError> {
