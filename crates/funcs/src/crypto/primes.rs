@@ -700,6 +700,7 @@ pub(crate) fn assemble_pkcs1(bits: u32, p: &[u8], q: &[u8]) -> Result<Vec<u8>, C
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_os = "linux")]
     use std::time::Duration;
 
     #[test]
@@ -990,6 +991,7 @@ mod tests {
         }
     }
 
+    #[cfg(target_os = "linux")]
     /// CPU time of this thread, for the measurements below (`clock_gettime` of the C
     /// library std links; /proc's figures advance only at scheduler ticks).
     fn thread_cpu() -> Duration {
@@ -1021,6 +1023,7 @@ mod tests {
     /// test against AWS-LC's exponentiation on the same 2048-bit numbers, alternating.
     /// RUDDER_PRIME_BENCH sets the number of primes (40), RUDDER_PRIME_BENCH_BITS their size
     /// (2048, the primes of a 4096-bit key).
+    #[cfg(target_os = "linux")]
     #[test]
     #[ignore = "a measurement: cargo test -p rudder-funcs --release time_prime_search -- --ignored --nocapture"]
     fn time_prime_search() {
