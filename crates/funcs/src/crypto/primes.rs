@@ -6,9 +6,9 @@
 //! more composites through to the expensive Miller-Rabin test. Here one random start is drawn
 //! per window, the next [`WINDOW`] odd numbers are sieved at once by every prime below a
 //! bound chosen by size ([`sieve_primes`]; OpenSSL's classic method), survivors are filtered
-//! by a base-2 Fermat test ([`passes_fermat_base_two`]), and only those that pass go to
-//! AWS-LC's Miller-Rabin test with the number of rounds AWS-LC uses for key generation
-//! ([`passes_miller_rabin`]). Keys are assembled as Go's `rsa.GenerateKey` assembles them
+//! by a base-2 Fermat test ([`passes_fermat_base_two`]), and only those that pass go to a
+//! Miller-Rabin test with the number of rounds AWS-LC uses for key generation, on AWS-LC's
+//! constant-time exponentiation ([`passes_miller_rabin`]). Keys are assembled as Go's `rsa.GenerateKey` assembles them
 //! (e = 65537, primes with their top two bits set so that N has exactly the bits asked for,
 //! d = e^-1 mod lcm(p-1, q-1), the CRT values) and written as PKCS#1 DER.
 //!
@@ -16,10 +16,12 @@
 //! on a shared 2-core AMD EPYC VM; the ignored test `time_prime_search` measures it): 121
 //! ms in all, a mean over 200 primes (over 40 primes the mean ranged from 83 to 138 ms), of
 //! which the sieve 4.1 ms (one window nearly always holds a prime), 56.6 Fermat tests of
-//! 1.82 ms each, and one Miller-Rabin test of 11 ms. With the same parts as before (a
-//! sieve of 11 ms, AWS-LC's general exponentiation for the Fermat test, 2.08 ms, and its
-//! blinded Miller-Rabin test, 64.6 ms) the same search comes to about 193 ms. A 1024-bit
-//! prime (half a 2048-bit key): 12.2 ms over 300 primes, of which the sieve 0.39 ms and
+//! 1.82 ms each, and one Miller-Rabin test of 11 ms (measured with AWS-LC's variable-time
+//! test; the constant-time one that replaced it took 9.6 ms, median of 30 primes, where
+//! the variable-time one had taken 11-12). With the same parts as before (a sieve of 11 ms,
+//! AWS-LC's general exponentiation for the Fermat test, 2.08 ms, and its blinded
+//! Miller-Rabin test, 64.6 ms) the same search comes to about 193 ms. A 1024-bit prime
+//! (half a 2048-bit key): 12.2 ms over 300 primes, of which the sieve 0.39 ms and
 //! Miller-Rabin 2.3 ms (blinded: 8.9 ms). The whole `template` of a chart that makes three
 //! 4096-bit keys (bitnami etcd), 40 runs each alternating with the code before: median wall
 //! 0.44 against 0.82 s, CPU 0.74 against 1.24 s (the run-to-run spread is wide: 0.22-1.9 s).
@@ -441,29 +443,77 @@ impl Search<'_> {
     }
 }
 
-/// AWS-LC's Miller-Rabin test (FIPS 186-4 C.3.2) with the rounds it uses for key
-/// generation (`BN_prime_checks_for_generation`: 4 for a 2048-bit candidate, 5 for a
-/// 1024-bit one), each with a uniformly random base, for an odd candidate above 3.
+/// The Miller-Rabin rounds for a candidate of `bits` bits: AWS-LC's table for key
+/// generation (`BN_prime_checks_for_size`, from FIPS 186-4 F.1; 4 for a 2048-bit
+/// candidate, 5 for a 1024-bit one), the count its `BN_prime_checks_for_generation` picks.
+fn miller_rabin_rounds(bits: u32) -> u32 {
+    match bits {
+        3747.. => 3,
+        1345.. => 4,
+        476.. => 5,
+        400.. => 6,
+        347.. => 7,
+        308.. => 8,
+        55.. => 27,
+        _ => 34,
+    }
+}
+
+/// Squarings each Miller-Rabin round runs whatever the candidate (see [`passes_miller_rabin`]).
+const MILLER_RABIN_SQUARINGS: u32 = 64;
+
+/// Miller-Rabin (FIPS 186-4 C.3.1) for an odd candidate above 3, with
+/// [`miller_rabin_rounds`] rounds, each with a base drawn uniformly from [2, n - 2].
 ///
-/// Not `BN_primality_test`, AWS-LC's own choice for key generation, which runs the same
-/// number of uniform rounds but blinds them against a timing observer: on a prime it runs
-/// at least 16 rounds, each followed by as many squarings as the candidate has bits. That
-/// cost 64.6 ms of a 2048-bit prime's 193 ms (this test: 11 ms). This test's
-/// exponentiation is AWS-LC's variable-time sliding window, as the Fermat filter's was
-/// before it squared and doubled; a prime's time shows how many low zero bits p - 1 has.
-fn passes_miller_rabin(candidate: &Bn, ctx: &Ctx) -> Result<bool, CryptoError> {
-    let mut result = sys::bn_primality_result_t_bn_composite;
-    // SAFETY: `candidate` and `ctx` are live; no callback.
-    check(unsafe {
-        sys::BN_enhanced_miller_rabin_primality_test(
-            &mut result,
-            candidate.0,
-            sys::BN_prime_checks_for_generation,
-            ctx.0,
-            null_mut(),
-        )
-    })?;
-    Ok(result == sys::bn_primality_result_t_bn_probably_prime)
+/// Each round's exponentiation, whose exponent is the candidate's own bits, runs in constant
+/// time (AWS-LC's `BN_mod_exp_mont_consttime`), as Go's key generation runs it: a variable-time
+/// one lets a local observer of the cache read bits of the prime that becomes the key (the
+/// flaw behind OpenSSL's CVE-2018-0737). The squarings that follow run a fixed number of
+/// times, the results past the candidate's `a` (n - 1 = 2^a m) masked off, so the time does
+/// not show `a` either (unless a > 64, which one prime in 2^64 has).
+///
+/// Not AWS-LC's own `BN_primality_test`: it blinds further, at least 16 rounds on a prime,
+/// each followed by as many squarings as the candidate has bits, which cost a third of the
+/// prime search (64.6 of 193 ms for a 2048-bit prime). Nor its
+/// `BN_enhanced_miller_rabin_primality_test`, whose exponentiation is variable-time.
+fn passes_miller_rabin(n: &Bn, ctx: &Ctx) -> Result<bool, CryptoError> {
+    let mont = Mont::new(n, ctx)?;
+    let (n1, m, base, z) = (Bn::new()?, Bn::new()?, Bn::new()?, Bn::new()?);
+    let (one_mont, n1_mont) = (Bn::from_word(1)?, Bn::new()?);
+    // SAFETY: every BIGNUM, the context and the Montgomery context (of `n`) are live;
+    // results never alias operands except where AWS-LC allows it (`BN_to_montgomery`,
+    // `BN_mod_mul_montgomery` in place); each call's result is checked.
+    unsafe {
+        if sys::BN_copy(n1.0, n.0).is_null() {
+            return Err(failed());
+        }
+        check(sys::BN_sub_word(n1.0, 1))?;
+        let a = sys::BN_count_low_zero_bits(n1.0) as u32;
+        check(sys::BN_rshift(m.0, n1.0, a as _))?;
+        check(sys::BN_to_montgomery(one_mont.0, one_mont.0, mont.0, ctx.0))?;
+        check(sys::BN_to_montgomery(n1_mont.0, n1.0, mont.0, ctx.0))?;
+        let equal = |x: &Bn, y: &Bn| sys::BN_equal_consttime(x.0, y.0) as u32;
+        for _ in 0..miller_rabin_rounds(n.bits()) {
+            check(sys::BN_rand_range_ex(base.0, 2, n1.0))?;
+            check(sys::BN_mod_exp_mont_consttime(
+                z.0, base.0, m.0, n.0, ctx.0, mont.0,
+            ))?;
+            check(sys::BN_to_montgomery(z.0, z.0, mont.0, ctx.0))?;
+            // z = 1 or z = n - 1: this base witnesses nothing.
+            let mut possibly_prime = equal(&z, &one_mont) | equal(&z, &n1_mont);
+            // Squaring j counts while j < a; z = n - 1 then means no witness. (Once z = 1
+            // it stays 1 and never reaches n - 1: a witness.)
+            for j in 1..a.max(MILLER_RABIN_SQUARINGS) {
+                check(sys::BN_mod_mul_montgomery(z.0, z.0, z.0, mont.0, ctx.0))?;
+                let counts = ((i64::from(j) - i64::from(a)) >> 63) as u32 & 1;
+                possibly_prime |= counts & equal(&z, &n1_mont);
+            }
+            if possibly_prime == 0 {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
 }
 
 /// Whether 2^(n-1) = 1 (mod n) for an odd n > 1: a cheap first filter, since nearly every
@@ -991,6 +1041,58 @@ mod tests {
         }
     }
 
+    #[test]
+    fn miller_rabin_agrees_with_aws_lcs_blinded_test() {
+        let ctx = Ctx::new().unwrap();
+        // Odd numbers of every kind the search meets or could: small, random (nearly all
+        // composite), products of two primes (no small factor), and primes whose p - 1 has
+        // more low zero bits than the fixed squarings (k * 2^80 + 1), and fewer.
+        let mut numbers: Vec<Bn> = [5u32, 7, 9, 15, 25, 561, 1105, 65537, 65539]
+            .iter()
+            .map(|&n| Bn::from_word(n).unwrap())
+            .collect();
+        for bits in [64, 512, 1024, 2048] {
+            numbers.extend((0..6).map(|_| random(bits, true)));
+        }
+        let product = |p: &[u8], q: &[u8]| {
+            let n = Bn::new().unwrap();
+            let (p, q) = (Bn::from_bytes(p).unwrap(), Bn::from_bytes(q).unwrap());
+            // SAFETY: all live and distinct.
+            check(unsafe { sys::BN_mul(n.0, p.0, q.0, ctx.0) }).unwrap();
+            n
+        };
+        let (p, q) = (
+            random_key_prime(1024).unwrap(),
+            random_key_prime(1024).unwrap(),
+        );
+        numbers.push(product(&p, &q));
+        numbers.push(Bn::from_bytes(&p).unwrap());
+        let mut proth = 0;
+        for k in 1..2000u32 {
+            let n = Bn::from_word(k).unwrap();
+            // SAFETY: `n` is live.
+            unsafe {
+                check(sys::BN_lshift(n.0, n.0, 80)).unwrap();
+                check(sys::BN_add_word(n.0, 1)).unwrap();
+            }
+            if passes_blinded_miller_rabin(&n, &ctx) {
+                proth += 1;
+            }
+            numbers.push(n);
+        }
+        assert!(proth > 0, "some k * 2^80 + 1 below k = 2000 is prime");
+        for n in &numbers {
+            assert_eq!(
+                passes_miller_rabin(n, &ctx).unwrap(),
+                passes_blinded_miller_rabin(n, &ctx),
+                "{:x?}",
+                n.bytes()
+            );
+        }
+        assert_eq!(miller_rabin_rounds(2048), 4);
+        assert_eq!(miller_rabin_rounds(1024), 5);
+    }
+
     #[cfg(target_os = "linux")]
     /// CPU time of this thread, for the measurements below (`clock_gettime` of the C
     /// library std links; /proc's figures advance only at scheduler ticks).
@@ -1038,7 +1140,7 @@ mod tests {
         let ctx = Ctx::new().unwrap();
         let mut search = Search::new(bits, &ctx).unwrap();
         let (mut sieving, mut scanning, mut windows) = (Duration::ZERO, Duration::ZERO, 0);
-        let (mut blinded, mut enhanced) = (Vec::new(), Vec::new());
+        let (mut blinded, mut ours) = (Vec::new(), Vec::new());
         for _ in 0..primes {
             loop {
                 let t = thread_cpu();
@@ -1059,7 +1161,7 @@ mod tests {
                     let early = blinded_first.then(blinded_test);
                     let t = thread_cpu();
                     assert!(passes_miller_rabin(&prime, &ctx).unwrap());
-                    enhanced.push(thread_cpu() - t);
+                    ours.push(thread_cpu() - t);
                     blinded.push(early.unwrap_or_else(blinded_test));
                     break;
                 }
@@ -1080,7 +1182,7 @@ mod tests {
         };
         println!(
             "Miller-Rabin on a {bits}-bit prime, median CPU: {:.2} ms; blinded (BN_primality_test) {:.2} ms",
-            median(&mut enhanced),
+            median(&mut ours),
             median(&mut blinded),
         );
         let scratch = Pow2Scratch::new().unwrap();
