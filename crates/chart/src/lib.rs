@@ -4,7 +4,7 @@
 //! validation, and writing a chart back as an archive ([`package`]). Behaviour follows Helm
 //! v4.2.3 (pkg/chart/v2 and pkg/chart/common).
 
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
 

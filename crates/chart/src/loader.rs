@@ -270,7 +270,10 @@ impl Inflated {
                 .as_ref()
                 .and_then(|trailer| crate::archive_cache::key(gzipped, trailer));
             if let Some(bytes) = cache_key.as_ref().and_then(crate::archive_cache::get) {
-                return Inflated { bytes, error: None };
+                return Inflated {
+                    bytes: bytes.into(),
+                    error: None,
+                };
             }
             let mut bytes = vec![0; hint as usize];
             let inflated = libdeflater::Decompressor::new().gzip_decompress(gzipped, &mut bytes);
