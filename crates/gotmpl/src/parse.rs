@@ -11,8 +11,9 @@
 //! which a generated parser would not give, and because every render parses all of a
 //! chart's templates (library charts included), so its cost counts. What keeps it cheap,
 //! measured with callgrind on real charts: text, quoted strings and numbers are spans of
-//! one shared copy of the source ([`Span`]) rather than copies; names and string constants
-//! are interned per file; a field chain's `Vec` is built at its final size; tokens already
+//! one shared copy of the source ([`Span`]) rather than copies; names, string constants and
+//! whole field chains (read straight from the source, one lookup per chain) are interned
+//! per file; a pipeline's commands keep their operands in one vector; tokens already
 //! read are handed down (to a command, an operand, a term) rather than pushed back and read
 //! again; spaces are skipped by the lexer where only the next token matters. Tried and
 //! measured not to pay: collecting list nodes, commands or operands on shared stacks to
@@ -29,7 +30,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use lex::{is_space, LexError, Lexer, Tok, KEYWORDS};
-use node::parse_number;
+use node::{parse_number, CommandBounds};
 
 type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -121,9 +122,13 @@ struct Parser<'a, 'f> {
     names: HashMap<&'a str, Name>,
     /// The function names met and found defined, so that each is looked up once.
     functions: HashMap<&'a str, Name>,
-    /// The field chain being read, collected here so that each chain's `Vec` is allocated
-    /// once at its final size.
+    /// The field chain being read, collected here so that each chain is allocated once at
+    /// its final size.
     chain: Vec<Name>,
+    /// One shared copy of each field chain met, by its text (`.a.b`).
+    chains: HashMap<&'a str, Fields>,
+    /// The chain of no fields (a variable alone).
+    no_fields: Fields,
 }
 
 /// Go's `maxStackDepth`.
@@ -156,6 +161,8 @@ pub fn parse(name: &str, src: &str, funcs: &dyn Fn(&str) -> bool) -> Result<Pars
         depth: 0,
         names: HashMap::with_capacity_and_hasher(64, Default::default()),
         chain: Vec::new(),
+        chains: HashMap::with_capacity_and_hasher(64, Default::default()),
+        no_fields: Fields::from([]),
         functions: HashMap::default(),
     };
     let (root, end) = p.list(true).map_err(|(pos, m)| p.error(pos, m))?;
@@ -617,8 +624,11 @@ impl<'a, 'f> Parser<'a, 'f> {
                 }
             }
         }
-        // Sized up front: cheaper than a first push's growth (see `command`).
-        let mut cmds = Vec::with_capacity(1);
+        // The operands of all commands. Four cover nearly every pipeline, and a first push
+        // would allocate as many anyway, only through the slower growth path.
+        let mut args = Vec::with_capacity(4);
+        let mut first_cmd = None;
+        let mut more_cmds = Vec::new();
         loop {
             let (p, t) = self.next_non_space()?;
             match t {
@@ -637,7 +647,18 @@ impl<'a, 'f> Parser<'a, 'f> {
                         ),
                     ));
                 }
-                _ => cmds.push(self.command((p, t))?),
+                _ => {
+                    self.command((p, t), &mut args)?;
+                    let bounds = CommandBounds {
+                        pos: p,
+                        end: args.len(),
+                    };
+                    if first_cmd.is_none() {
+                        first_cmd = Some(bounds);
+                    } else {
+                        more_cmds.push(bounds);
+                    }
+                }
             }
         }
         if !is_assign {
@@ -648,47 +669,41 @@ impl<'a, 'f> Parser<'a, 'f> {
         } else {
             declared.iter().map(|d| self.name(d)).collect()
         };
-        if cmds.is_empty() {
+        let Some(first_cmd) = first_cmd else {
             return Err((start, format!("missing value for {context}")));
-        }
-        for (i, c) in cmds.iter().enumerate().skip(1) {
-            if let Some(first) = c.args.first() {
-                if matches!(
-                    first.kind,
-                    ArgKind::Bool(_)
-                        | ArgKind::Dot
-                        | ArgKind::Nil
-                        | ArgKind::Number(_)
-                        | ArgKind::String(..)
-                ) {
-                    let _ = i;
-                    return Err((
-                        first.pos,
-                        format!("non executable command in pipeline stage {}", i + 1),
-                    ));
-                }
+        };
+        let pipe = Pipe::new(start, is_assign, decl, args, first_cmd, more_cmds);
+        // Checked once the whole pipeline is read, as Go does: an error inside a later
+        // command comes first.
+        for (i, c) in pipe.cmds().enumerate().skip(1) {
+            let first = &c.args[0];
+            if matches!(
+                first.kind,
+                ArgKind::Bool(_)
+                    | ArgKind::Dot
+                    | ArgKind::Nil
+                    | ArgKind::Number(_)
+                    | ArgKind::String(..)
+            ) {
+                return Err((
+                    first.pos,
+                    format!("non executable command in pipeline stage {}", i + 1),
+                ));
             }
         }
-        Ok(Pipe {
-            pos: start,
-            is_assign,
-            decl,
-            cmds,
-        })
+        Ok(pipe)
     }
 
     /// A command from its first token, already read, up to the `|` that ends it (consumed)
-    /// or the end of the pipeline (left to be read).
-    fn command(&mut self, first: (usize, Tok<'a>)) -> PResult<Command> {
+    /// or the end of the pipeline (left to be read): its operands go onto `args`.
+    fn command(&mut self, first: (usize, Tok<'a>), args: &mut Vec<Arg>) -> PResult<()> {
         let pos = first.0;
-        // Four operands cover nearly every command, and a first push would allocate as
-        // many anyway, only through the slower growth path.
-        let mut args = Vec::with_capacity(4);
+        let start = args.len();
         let mut t = first;
         loop {
             match t.1 {
                 Tok::Pipe => {
-                    if args.is_empty() {
+                    if args.len() == start {
                         return Err((t.0, "missing command".into()));
                     }
                     break;
@@ -715,26 +730,67 @@ impl<'a, 'f> Parser<'a, 'f> {
                 }
             }
         }
-        if args.is_empty() {
+        if args.len() == start {
             return Err((pos, "empty command".into()));
         }
-        Ok(Command { pos, args })
+        Ok(())
     }
 
-    /// Reads the field names that directly follow (`.a.b`) onto `self.chain`, giving where
-    /// the first was.
-    fn read_fields(&mut self) -> PResult<Option<usize>> {
+    /// Reads the fields that directly follow (`.a.b`) after `first_field` (a field token
+    /// just read, starting at `chain_start`) or after nothing (`chain_start` is then where
+    /// the lexer is). Gives where the first field read here was, if any, and the whole
+    /// chain, `first_field` included.
+    fn read_fields(
+        &mut self,
+        chain_start: usize,
+        first_field: Option<&'a str>,
+    ) -> PResult<(Option<usize>, Fields)> {
+        let from = self.lex.pos;
+        // With nothing pushed back, the lexer is just after the chain read so far.
+        if self.peeked.is_empty() {
+            if let Some(end) = self.lex.field_chain_end() {
+                self.lex.pos = end;
+                let first = (end > from).then_some(from);
+                let text = &self.src[chain_start..end];
+                if text.is_empty() {
+                    return Ok((first, self.no_fields.clone()));
+                }
+                if let Some(fields) = self.chains.get(text) {
+                    return Ok((first, fields.clone()));
+                }
+                self.chain.clear();
+                for name in text[1..].split('.') {
+                    let name = self.name(name);
+                    self.chain.push(name);
+                }
+                let fields: Fields = self.chain.drain(..).collect();
+                self.chains.insert(text, fields.clone());
+                return Ok((first, fields));
+            }
+        }
+        // Token by token (a token was pushed back, or a name is not ASCII).
+        self.chain.clear();
+        if let Some(f) = first_field {
+            let name = self.name(f);
+            self.chain.push(name);
+        }
         let mut first = None;
         loop {
             let t = self.next()?;
             let Tok::Field(f) = t.1 else {
                 self.backup(t);
-                return Ok(first);
+                break;
             };
             first.get_or_insert(t.0);
             let name = self.name(f);
             self.chain.push(name);
         }
+        let fields = if self.chain.is_empty() {
+            self.no_fields.clone()
+        } else {
+            self.chain.drain(..).collect()
+        };
+        Ok((first, fields))
     }
 
     fn operand(&mut self, first: (usize, Tok<'a>)) -> PResult<Arg> {
@@ -743,8 +799,7 @@ impl<'a, 'f> Parser<'a, 'f> {
         if matches!(term.kind, ArgKind::Field(_) | ArgKind::Variable(..)) {
             return Ok(term);
         }
-        self.chain.clear();
-        let Some(pos) = self.read_fields()? else {
+        let (Some(pos), fields) = self.read_fields(self.lex.pos, None)? else {
             return Ok(term);
         };
         // Go positions the combined node at the first chained field.
@@ -753,13 +808,17 @@ impl<'a, 'f> Parser<'a, 'f> {
             | ArgKind::String(..)
             | ArgKind::Number(_)
             | ArgKind::Nil
-            | ArgKind::Dot => Err((
-                pos,
-                format!("unexpected . after term {:?}", term.to_string()),
-            )),
+            | ArgKind::Dot => {
+                // Go has lexed the token after the chain by now: its error comes first.
+                self.next()?;
+                Err((
+                    pos,
+                    format!("unexpected . after term {:?}", term.to_string()),
+                ))
+            }
             _ => Ok(Arg {
                 pos,
-                kind: ArgKind::Chain(Box::new(term), self.chain.to_vec()),
+                kind: ArgKind::Chain(Box::new(term), fields),
             }),
         }
     }
@@ -788,14 +847,10 @@ impl<'a, 'f> Parser<'a, 'f> {
             Tok::Dot => ArgKind::Dot,
             // A chain `.a.b` or `$x.a` is one node, positioned (as in Go) at its second part.
             Tok::Field(f) => {
-                self.chain.clear();
-                let name = self.name(f);
-                self.chain.push(name);
-                let chained = self.read_fields()?;
-                let kind = ArgKind::Field(self.chain.to_vec());
+                let (chained, fields) = self.read_fields(pos, Some(f))?;
                 return Ok(Arg {
                     pos: chained.unwrap_or(pos),
-                    kind,
+                    kind: ArgKind::Field(fields),
                 });
             }
             Tok::Variable(v) => {
@@ -803,12 +858,10 @@ impl<'a, 'f> Parser<'a, 'f> {
                     return Err((pos, format!("undefined variable {v:?}")));
                 }
                 let name = self.name(v);
-                self.chain.clear();
-                let chained = self.read_fields()?;
-                let kind = ArgKind::Variable(name, self.chain.to_vec());
+                let (chained, fields) = self.read_fields(self.lex.pos, None)?;
                 return Ok(Arg {
                     pos: chained.unwrap_or(pos),
-                    kind,
+                    kind: ArgKind::Variable(name, fields),
                 });
             }
             Tok::Str(raw) | Tok::RawStr(raw) => {
@@ -903,6 +956,73 @@ mod tests {
                 .unwrap_err()
                 .to_string(),
             "template: t:4: function \"nope\" not defined"
+        );
+    }
+
+    /// The operand `n` of the first command of the action that is node `i` of the root.
+    fn operand(t: &Parsed, i: usize, n: usize) -> Arg {
+        let Node::Action { pipe, .. } = &t.main.root[i] else {
+            panic!("node {i} is not an action");
+        };
+        pipe.cmds().next().unwrap().args[n].clone()
+    }
+
+    fn fields(a: &Arg) -> Fields {
+        match &a.kind {
+            ArgKind::Field(f) | ArgKind::Variable(_, f) | ArgKind::Chain(_, f) => f.clone(),
+            _ => panic!("{a} has no fields"),
+        }
+    }
+
+    #[test]
+    fn field_chains_are_read_whole_and_shared() {
+        // `$x .a.b` pushes `$x` and its first field back: the chain is then read token by
+        // token. Positions are those of the chain's second part, as in Go.
+        let t =
+            p("{{ .a.b }}{{ $x := 1 }}{{ $x.a.b }}{{ .a.b.c }}{{ (.a).a.b }}{{ .ä.b }}").unwrap();
+        let first = operand(&t, 0, 0);
+        assert_eq!(first.pos, 5);
+        let by_tokens = operand(&t, 2, 0);
+        assert_eq!(by_tokens.to_string(), "$x.a.b");
+        assert_eq!(by_tokens.pos, 28);
+        let longer = operand(&t, 3, 0);
+        assert_eq!(&*fields(&longer), ["a", "b", "c"].map(Name::from));
+        let chained = operand(&t, 4, 0);
+        assert_eq!(chained.to_string(), "(.a).a.b");
+        assert!(Arc::ptr_eq(&fields(&first), &fields(&chained)));
+        assert_eq!(&*fields(&operand(&t, 5, 0)), ["ä", "b"].map(Name::from));
+    }
+
+    #[test]
+    fn a_chained_constant_fails_after_the_next_token_is_read() {
+        // Go lexes the token after the chain before it reports the chain.
+        assert_eq!(
+            p("{{ 'c'.a*/ }}").unwrap_err().to_string(),
+            "template: t:1: unrecognized character in action: '*'"
+        );
+        assert_eq!(
+            p("{{ 'c'.a }}").unwrap_err().to_string(),
+            "template: t:1: unexpected . after term \"'c'\""
+        );
+    }
+
+    #[test]
+    fn pipelines_keep_their_commands_in_order() {
+        let t = p("{{ .a | eq 1 | not }}").unwrap();
+        let Node::Action { pipe, .. } = &t.main.root[0] else {
+            panic!()
+        };
+        let cmds: Vec<String> = pipe.cmds().map(|c| c.to_string()).collect();
+        assert_eq!(cmds, [".a", "eq 1", "not"]);
+        assert_eq!(pipe.last_cmd().to_string(), "not");
+        assert_eq!(pipe.last_cmd().pos, 15);
+        assert_eq!(
+            p("{{ .a | 1 | nope }}").unwrap_err().to_string(),
+            "template: t:1: function \"nope\" not defined"
+        );
+        assert_eq!(
+            p("{{ .a | not | 1 }}").unwrap_err().to_string(),
+            "template: t:1: non executable command in pipeline stage 3"
         );
     }
 

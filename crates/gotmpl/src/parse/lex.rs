@@ -156,6 +156,30 @@ impl<'a> Lexer<'a> {
         self.pos = pos;
     }
 
+    /// Where the field names that directly follow end (`.a.b`, each a `.` then a word not
+    /// starting with a digit, as [`Lexer::next`] reads them), or `None` where a character
+    /// that is not ASCII leaves that to `next`.
+    pub(super) fn field_chain_end(&self) -> Option<usize> {
+        let bytes = self.src.as_bytes();
+        let mut pos = self.pos;
+        loop {
+            match bytes.get(pos) {
+                Some(b'.') => match bytes.get(pos + 1) {
+                    Some(&b) if WORD_BYTES[b as usize] && !b.is_ascii_digit() => {
+                        pos += 2;
+                        while bytes.get(pos).is_some_and(|&b| WORD_BYTES[b as usize]) {
+                            pos += 1;
+                        }
+                    }
+                    Some(b) if !b.is_ascii() => return None,
+                    _ => return Some(pos),
+                },
+                Some(b) if !b.is_ascii() => return None,
+                _ => return Some(pos),
+            }
+        }
+    }
+
     /// Moves past spaces, up to the one that begins a trimming `-}}`.
     pub(super) fn skip_spaces(&mut self) {
         let bytes = self.src.as_bytes();

@@ -13,6 +13,10 @@ pub type List = Vec<Node>;
 /// allocating it at every use.
 pub type Name = Arc<str>;
 
+/// The field names of a chain (`.a.b`). Chains repeat a great deal (`.Values.image`,
+/// `$.Release.Name`...), so each parse keeps one shared copy of each chain as written.
+pub type Fields = Arc<[Name]>;
+
 /// A piece of the template source: the file's one shared copy and a byte range of it. Text
 /// between actions is most of a template, so its nodes point into the source rather than
 /// each owning a copy.
@@ -92,19 +96,88 @@ pub struct Branch {
     pub else_list: Option<List>,
 }
 
+/// A pipeline. Its commands' operands are kept in one vector, and the commands as bounds
+/// in it, the first inline: one allocation per pipeline rather than one per command plus
+/// one for the list of commands (most pipelines have one command).
 #[derive(Debug, Clone)]
 pub struct Pipe {
     pub pos: usize,
     /// `$x = ...` rather than `$x := ...`.
     pub is_assign: bool,
     pub decl: Vec<Name>,
-    pub cmds: Vec<Command>,
+    /// The operands of all commands, in order.
+    args: Vec<Arg>,
+    first_cmd: CommandBounds,
+    more_cmds: Vec<CommandBounds>,
 }
 
-#[derive(Debug, Clone)]
-pub struct Command {
+/// A command of a pipeline: where it starts, and the end of its operands in [`Pipe::args`]
+/// (they start where the previous command's end).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CommandBounds {
+    pub(super) pos: usize,
+    pub(super) end: usize,
+}
+
+/// One command of a pipeline (a view of it).
+#[derive(Debug, Clone, Copy)]
+pub struct Command<'a> {
     pub pos: usize,
-    pub args: Vec<Arg>,
+    pub args: &'a [Arg],
+}
+
+impl Pipe {
+    /// A pipeline of the commands `first` and `more`, whose operands are `args`.
+    pub(super) fn new(
+        pos: usize,
+        is_assign: bool,
+        decl: Vec<Name>,
+        args: Vec<Arg>,
+        first_cmd: CommandBounds,
+        more_cmds: Vec<CommandBounds>,
+    ) -> Pipe {
+        Pipe {
+            pos,
+            is_assign,
+            decl,
+            args,
+            first_cmd,
+            more_cmds,
+        }
+    }
+
+    /// The commands, in order.
+    pub fn cmds(&self) -> impl Iterator<Item = Command<'_>> {
+        let mut start = 0;
+        std::iter::once(self.first_cmd)
+            .chain(self.more_cmds.iter().copied())
+            .map(move |b| {
+                let cmd = Command {
+                    pos: b.pos,
+                    args: &self.args[start..b.end],
+                };
+                start = b.end;
+                cmd
+            })
+    }
+
+    /// The last command.
+    pub fn last_cmd(&self) -> Command<'_> {
+        match self.more_cmds.as_slice() {
+            [] => Command {
+                pos: self.first_cmd.pos,
+                args: &self.args[..self.first_cmd.end],
+            },
+            [.., before, last] => Command {
+                pos: last.pos,
+                args: &self.args[before.end..last.end],
+            },
+            [only] => Command {
+                pos: only.pos,
+                args: &self.args[self.first_cmd.end..only.end],
+            },
+        }
+    }
 }
 
 /// A number constant with Go's flags for what it can be.
@@ -129,15 +202,15 @@ pub enum ArgKind {
     /// The quoted text as written, and its value.
     String(Span, Arc<str>),
     /// `.a.b`
-    Field(Vec<Name>),
+    Field(Fields),
     /// `$x.a.b`: the name (with `$`) and the fields.
-    Variable(Name, Vec<Name>),
+    Variable(Name, Fields),
     /// A function name.
     Identifier(Name),
     /// `( pipeline )`
     Pipe(Box<Pipe>),
     /// `(pipeline).a.b` or `$x.a` after a parenthesis: the operand and the fields.
-    Chain(Box<Arg>, Vec<Name>),
+    Chain(Box<Arg>, Fields),
 }
 
 #[derive(Debug, Clone)]
@@ -158,14 +231,14 @@ impl fmt::Display for Arg {
             ArgKind::Number(n) => f.write_str(&n.text),
             ArgKind::String(quoted, _) => f.write_str(quoted),
             ArgKind::Field(idents) => {
-                for i in idents {
+                for i in idents.iter() {
                     write!(f, ".{i}")?;
                 }
                 Ok(())
             }
             ArgKind::Variable(name, idents) => {
                 f.write_str(name)?;
-                for i in idents {
+                for i in idents.iter() {
                     write!(f, ".{i}")?;
                 }
                 Ok(())
@@ -174,7 +247,7 @@ impl fmt::Display for Arg {
             ArgKind::Pipe(p) => write!(f, "({p})"),
             ArgKind::Chain(node, fields) => {
                 write!(f, "{node}")?;
-                for i in fields {
+                for i in fields.iter() {
                     write!(f, ".{i}")?;
                 }
                 Ok(())
@@ -183,7 +256,7 @@ impl fmt::Display for Arg {
     }
 }
 
-impl fmt::Display for Command {
+impl fmt::Display for Command<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, a) in self.args.iter().enumerate() {
             if i > 0 {
@@ -201,7 +274,7 @@ impl fmt::Display for Pipe {
             f.write_str(&self.decl.join(", "))?;
             f.write_str(if self.is_assign { " = " } else { " := " })?;
         }
-        for (i, c) in self.cmds.iter().enumerate() {
+        for (i, c) in self.cmds().enumerate() {
             if i > 0 {
                 f.write_str(" | ")?;
             }
