@@ -116,9 +116,9 @@ fn census_list(c: &mut Census, l: &List) {
 fn census_pipe(c: &mut Census, p: &Pipe) {
     c.pipes += 1;
     c.decls += usize::from(!p.decl.is_empty());
-    for cmd in p.cmds() {
+    for cmd in &p.cmds {
         c.cmds += 1;
-        for a in cmd.args {
+        for a in &cmd.args {
             census_arg(c, a);
         }
     }

@@ -326,10 +326,13 @@ type R<T> = Result<T, ExecError>;
 /// taken as having evaluated all their operands.
 fn last_visited(node: &Arg) -> &Arg {
     match &node.kind {
-        ArgKind::Pipe(p) => match p.last_cmd().args {
-            [only] => last_visited(only),
-            [_, .., last] => last_visited(last),
-            [] => node,
+        ArgKind::Pipe(p) => match p.cmds.last() {
+            Some(cmd) => match cmd.args.as_slice() {
+                [only] => last_visited(only),
+                [_, .., last] => last_visited(last),
+                [] => node,
+            },
+            None => node,
         },
         ArgKind::Chain(inner, _) => last_visited(inner),
         _ => node,
@@ -508,7 +511,7 @@ impl<'a> State<'a> {
             Some(Value::Nil) => Vec::new(),
             Some(other) => {
                 // Go reports the last node the pipeline evaluated.
-                let last = b.pipe.last_cmd().args.last();
+                let last = b.pipe.cmds.last().and_then(|c| c.args.last());
                 let (pos, ctx): (usize, &dyn fmt::Display) = match last {
                     Some(a) => (a.pos, a),
                     None => (b.pos, &b.pipe),
@@ -617,7 +620,7 @@ impl<'a> State<'a> {
 
     fn eval_pipeline(&mut self, dot: &Val, pipe: &'a Pipe) -> R<Val> {
         let mut value = Final::Missing;
-        for cmd in pipe.cmds() {
+        for cmd in &pipe.cmds {
             let mut v = self.eval_command(dot, cmd, value)?;
             // A nil interface{} result becomes "no value" (Go digs into interfaces here).
             if matches!(v, Some(Value::Nil)) {
@@ -639,7 +642,7 @@ impl<'a> State<'a> {
         Ok(value)
     }
 
-    fn not_a_function(&self, cmd: Command<'_>, final_: &Final) -> R<()> {
+    fn not_a_function(&self, cmd: &Command, final_: &Final) -> R<()> {
         if cmd.args.len() > 1 || !matches!(final_, Final::Missing) {
             return Err(self.err(
                 cmd.args[0].pos,
@@ -650,11 +653,11 @@ impl<'a> State<'a> {
         Ok(())
     }
 
-    fn eval_command(&mut self, dot: &Val, cmd: Command<'a>, final_: Final) -> R<Val> {
+    fn eval_command(&mut self, dot: &Val, cmd: &'a Command, final_: Final) -> R<Val> {
         let first = &cmd.args[0];
         match &first.kind {
             ArgKind::Field(idents) => {
-                return self.eval_field_chain(dot, dot.clone(), first, idents, cmd.args, final_)
+                return self.eval_field_chain(dot, dot.clone(), first, idents, &cmd.args, final_)
             }
             ArgKind::Chain(node, fields) => {
                 if matches!(node.kind, ArgKind::Nil) {
@@ -666,17 +669,10 @@ impl<'a> State<'a> {
                 }
                 let receiver = self.eval_arg_untyped(dot, node)?;
                 let at = last_visited(node);
-                return self.eval_field_chain(dot, receiver, at, fields, cmd.args, final_);
+                return self.eval_field_chain(dot, receiver, at, fields, &cmd.args, final_);
             }
             ArgKind::Identifier(name) => {
-                return self.eval_function(
-                    dot,
-                    first,
-                    name,
-                    (cmd.pos, &cmd),
-                    &cmd.args[1..],
-                    final_,
-                )
+                return self.eval_function(dot, first, name, (cmd.pos, cmd), &cmd.args[1..], final_)
             }
             ArgKind::Pipe(p) => {
                 self.not_a_function(cmd, &final_)?;
@@ -688,7 +684,7 @@ impl<'a> State<'a> {
                     self.not_a_function(cmd, &final_)?;
                     return Ok(value);
                 }
-                return self.eval_field_chain(dot, value, first, fields, cmd.args, final_);
+                return self.eval_field_chain(dot, value, first, fields, &cmd.args, final_);
             }
             _ => {}
         }

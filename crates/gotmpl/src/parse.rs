@@ -13,7 +13,7 @@
 //! measured with callgrind on real charts: text, quoted strings and numbers are spans of
 //! one shared copy of the source ([`Span`]) rather than copies; names, string constants and
 //! whole field chains (read straight from the source, one lookup per chain) are interned
-//! per file; a pipeline's commands keep their operands in one vector; tokens already
+//! per file; tokens already
 //! read are handed down (to a command, an operand, a term) rather than pushed back and read
 //! again; spaces are skipped by the lexer where only the next token matters. Tried and
 //! measured not to pay: collecting list nodes, commands or operands on shared stacks to
@@ -30,7 +30,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use lex::{is_space, LexError, Lexer, Tok, KEYWORDS};
-use node::{parse_number, CommandBounds};
+use node::parse_number;
 
 type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -624,11 +624,8 @@ impl<'a, 'f> Parser<'a, 'f> {
                 }
             }
         }
-        // The operands of all commands. Four cover nearly every pipeline, and a first push
-        // would allocate as many anyway, only through the slower growth path.
-        let mut args = Vec::with_capacity(4);
-        let mut first_cmd = None;
-        let mut more_cmds = Vec::new();
+        // Sized up front: cheaper than a first push's growth (see `command`).
+        let mut cmds = Vec::with_capacity(1);
         loop {
             let (p, t) = self.next_non_space()?;
             match t {
@@ -647,18 +644,7 @@ impl<'a, 'f> Parser<'a, 'f> {
                         ),
                     ));
                 }
-                _ => {
-                    self.command((p, t), &mut args)?;
-                    let bounds = CommandBounds {
-                        pos: p,
-                        end: args.len(),
-                    };
-                    if first_cmd.is_none() {
-                        first_cmd = Some(bounds);
-                    } else {
-                        more_cmds.push(bounds);
-                    }
-                }
+                _ => cmds.push(self.command((p, t))?),
             }
         }
         if !is_assign {
@@ -669,41 +655,47 @@ impl<'a, 'f> Parser<'a, 'f> {
         } else {
             declared.iter().map(|d| self.name(d)).collect()
         };
-        let Some(first_cmd) = first_cmd else {
+        if cmds.is_empty() {
             return Err((start, format!("missing value for {context}")));
-        };
-        let pipe = Pipe::new(start, is_assign, decl, args, first_cmd, more_cmds);
-        // Checked once the whole pipeline is read, as Go does: an error inside a later
-        // command comes first.
-        for (i, c) in pipe.cmds().enumerate().skip(1) {
-            let first = &c.args[0];
-            if matches!(
-                first.kind,
-                ArgKind::Bool(_)
-                    | ArgKind::Dot
-                    | ArgKind::Nil
-                    | ArgKind::Number(_)
-                    | ArgKind::String(..)
-            ) {
-                return Err((
-                    first.pos,
-                    format!("non executable command in pipeline stage {}", i + 1),
-                ));
+        }
+        for (i, c) in cmds.iter().enumerate().skip(1) {
+            if let Some(first) = c.args.first() {
+                if matches!(
+                    first.kind,
+                    ArgKind::Bool(_)
+                        | ArgKind::Dot
+                        | ArgKind::Nil
+                        | ArgKind::Number(_)
+                        | ArgKind::String(..)
+                ) {
+                    let _ = i;
+                    return Err((
+                        first.pos,
+                        format!("non executable command in pipeline stage {}", i + 1),
+                    ));
+                }
             }
         }
-        Ok(pipe)
+        Ok(Pipe {
+            pos: start,
+            is_assign,
+            decl,
+            cmds,
+        })
     }
 
     /// A command from its first token, already read, up to the `|` that ends it (consumed)
-    /// or the end of the pipeline (left to be read): its operands go onto `args`.
-    fn command(&mut self, first: (usize, Tok<'a>), args: &mut Vec<Arg>) -> PResult<()> {
+    /// or the end of the pipeline (left to be read).
+    fn command(&mut self, first: (usize, Tok<'a>)) -> PResult<Command> {
         let pos = first.0;
-        let start = args.len();
+        // Four operands cover nearly every command, and a first push would allocate as
+        // many anyway, only through the slower growth path.
+        let mut args = Vec::with_capacity(4);
         let mut t = first;
         loop {
             match t.1 {
                 Tok::Pipe => {
-                    if args.len() == start {
+                    if args.is_empty() {
                         return Err((t.0, "missing command".into()));
                     }
                     break;
@@ -730,10 +722,10 @@ impl<'a, 'f> Parser<'a, 'f> {
                 }
             }
         }
-        if args.len() == start {
+        if args.is_empty() {
             return Err((pos, "empty command".into()));
         }
-        Ok(())
+        Ok(Command { pos, args })
     }
 
     /// Reads the fields that directly follow (`.a.b`) after `first_field` (a field token
@@ -758,10 +750,17 @@ impl<'a, 'f> Parser<'a, 'f> {
                 if let Some(fields) = self.chains.get(text) {
                     return Ok((first, fields.clone()));
                 }
+                // A chain not met before: its names, split by a byte loop (names are short;
+                // `str::split` cost several times more here).
                 self.chain.clear();
-                for name in text[1..].split('.') {
-                    let name = self.name(name);
-                    self.chain.push(name);
+                let bytes = text.as_bytes();
+                let mut start = 1;
+                for end in 2..=bytes.len() {
+                    if end == bytes.len() || bytes[end] == b'.' {
+                        let name = self.name(&text[start..end]);
+                        self.chain.push(name);
+                        start = end + 1;
+                    }
                 }
                 let fields: Fields = self.chain.drain(..).collect();
                 self.chains.insert(text, fields.clone());
@@ -964,7 +963,7 @@ mod tests {
         let Node::Action { pipe, .. } = &t.main.root[i] else {
             panic!("node {i} is not an action");
         };
-        pipe.cmds().next().unwrap().args[n].clone()
+        pipe.cmds[0].args[n].clone()
     }
 
     fn fields(a: &Arg) -> Fields {
@@ -994,6 +993,26 @@ mod tests {
     }
 
     #[test]
+    fn long_field_chains_name_every_field() {
+        for lens in [[1, 60, 3, 2], [62, 1, 1, 70], [7; 4]] {
+            let names: Vec<Name> = lens
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| Name::from(char::from(b'a' + i as u8).to_string().repeat(n)))
+                .collect();
+            let chain = format!(".{}", names.join("."));
+            for src in [
+                format!("{{{{ {chain} }}}}"),
+                format!("{{{{ $x := 1 }}}}{{{{ $x{chain} }}}}"),
+            ] {
+                let t = p(&src).unwrap();
+                let arg = operand(&t, t.main.root.len() - 1, 0);
+                assert_eq!(&*fields(&arg), &names[..], "{src}");
+            }
+        }
+    }
+
+    #[test]
     fn a_chained_constant_fails_after_the_next_token_is_read() {
         // Go lexes the token after the chain before it reports the chain.
         assert_eq!(
@@ -1007,15 +1026,8 @@ mod tests {
     }
 
     #[test]
-    fn pipelines_keep_their_commands_in_order() {
-        let t = p("{{ .a | eq 1 | not }}").unwrap();
-        let Node::Action { pipe, .. } = &t.main.root[0] else {
-            panic!()
-        };
-        let cmds: Vec<String> = pipe.cmds().map(|c| c.to_string()).collect();
-        assert_eq!(cmds, [".a", "eq 1", "not"]);
-        assert_eq!(pipe.last_cmd().to_string(), "not");
-        assert_eq!(pipe.last_cmd().pos, 15);
+    fn pipeline_errors_come_in_go_order() {
+        // An error inside a later command comes before a constant stage's.
         assert_eq!(
             p("{{ .a | 1 | nope }}").unwrap_err().to_string(),
             "template: t:1: function \"nope\" not defined"

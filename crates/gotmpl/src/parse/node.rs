@@ -96,88 +96,19 @@ pub struct Branch {
     pub else_list: Option<List>,
 }
 
-/// A pipeline. Its commands' operands are kept in one vector, and the commands as bounds
-/// in it, the first inline: one allocation per pipeline rather than one per command plus
-/// one for the list of commands (most pipelines have one command).
 #[derive(Debug, Clone)]
 pub struct Pipe {
     pub pos: usize,
     /// `$x = ...` rather than `$x := ...`.
     pub is_assign: bool,
     pub decl: Vec<Name>,
-    /// The operands of all commands, in order.
-    args: Vec<Arg>,
-    first_cmd: CommandBounds,
-    more_cmds: Vec<CommandBounds>,
+    pub cmds: Vec<Command>,
 }
 
-/// A command of a pipeline: where it starts, and the end of its operands in [`Pipe::args`]
-/// (they start where the previous command's end).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct CommandBounds {
-    pub(super) pos: usize,
-    pub(super) end: usize,
-}
-
-/// One command of a pipeline (a view of it).
-#[derive(Debug, Clone, Copy)]
-pub struct Command<'a> {
+#[derive(Debug, Clone)]
+pub struct Command {
     pub pos: usize,
-    pub args: &'a [Arg],
-}
-
-impl Pipe {
-    /// A pipeline of the commands `first` and `more`, whose operands are `args`.
-    pub(super) fn new(
-        pos: usize,
-        is_assign: bool,
-        decl: Vec<Name>,
-        args: Vec<Arg>,
-        first_cmd: CommandBounds,
-        more_cmds: Vec<CommandBounds>,
-    ) -> Pipe {
-        Pipe {
-            pos,
-            is_assign,
-            decl,
-            args,
-            first_cmd,
-            more_cmds,
-        }
-    }
-
-    /// The commands, in order.
-    pub fn cmds(&self) -> impl Iterator<Item = Command<'_>> {
-        let mut start = 0;
-        std::iter::once(self.first_cmd)
-            .chain(self.more_cmds.iter().copied())
-            .map(move |b| {
-                let cmd = Command {
-                    pos: b.pos,
-                    args: &self.args[start..b.end],
-                };
-                start = b.end;
-                cmd
-            })
-    }
-
-    /// The last command.
-    pub fn last_cmd(&self) -> Command<'_> {
-        match self.more_cmds.as_slice() {
-            [] => Command {
-                pos: self.first_cmd.pos,
-                args: &self.args[..self.first_cmd.end],
-            },
-            [.., before, last] => Command {
-                pos: last.pos,
-                args: &self.args[before.end..last.end],
-            },
-            [only] => Command {
-                pos: only.pos,
-                args: &self.args[self.first_cmd.end..only.end],
-            },
-        }
-    }
+    pub args: Vec<Arg>,
 }
 
 /// A number constant with Go's flags for what it can be.
@@ -256,7 +187,7 @@ impl fmt::Display for Arg {
     }
 }
 
-impl fmt::Display for Command<'_> {
+impl fmt::Display for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, a) in self.args.iter().enumerate() {
             if i > 0 {
@@ -274,7 +205,7 @@ impl fmt::Display for Pipe {
             f.write_str(&self.decl.join(", "))?;
             f.write_str(if self.is_assign { " = " } else { " := " })?;
         }
-        for (i, c) in self.cmds().enumerate() {
+        for (i, c) in self.cmds.iter().enumerate() {
             if i > 0 {
                 f.write_str(" | ")?;
             }
