@@ -255,7 +255,7 @@ impl<'a, 'f> Parser<'a, 'f> {
     /// (template names such as `"common.names.fullname"` repeat a great deal).
     fn string_value(&mut self, t: Tok<'a>) -> Arc<str> {
         match t {
-            Tok::Str(raw) if !raw.contains('\\') => self.name(&raw[1..raw.len() - 1]),
+            Tok::Str(raw) => self.name(&raw[1..raw.len() - 1]),
             Tok::RawStr(raw) if !raw.contains('\r') => self.name(&raw[1..raw.len() - 1]),
             _ => t.string_value().unwrap_or_default(),
         }
@@ -461,7 +461,7 @@ impl<'a, 'f> Parser<'a, 'f> {
                         return Err((pos, "unexpected <define> in command".into()));
                     }
                     let (p2, t2) = self.next_non_space()?;
-                    if !matches!(t2, Tok::Str(_) | Tok::RawStr(_)) {
+                    if !matches!(t2, Tok::Str(_) | Tok::EscapedStr(_) | Tok::RawStr(_)) {
                         return Err((p2, format!("unexpected {} in define clause", t2.describe())));
                     }
                     let name = self.string_value(t2);
@@ -513,7 +513,7 @@ impl<'a, 'f> Parser<'a, 'f> {
 
     fn template(&mut self, pos: usize, context: &str) -> PResult<Node> {
         let (p2, t2) = self.next_non_space()?;
-        if !matches!(t2, Tok::Str(_) | Tok::RawStr(_)) {
+        if !matches!(t2, Tok::Str(_) | Tok::EscapedStr(_) | Tok::RawStr(_)) {
             return Err((
                 p2,
                 format!("unexpected {} in {context} clause", t2.describe()),
@@ -900,7 +900,7 @@ impl<'a, 'f> Parser<'a, 'f> {
                     kind: ArgKind::Variable(name, fields),
                 });
             }
-            Tok::Str(raw) | Tok::RawStr(raw) => {
+            Tok::Str(raw) | Tok::EscapedStr(raw) | Tok::RawStr(raw) => {
                 ArgKind::String(self.span(raw), self.string_value(t))
             }
             Tok::Number(text) => ArgKind::Number(Box::new(
