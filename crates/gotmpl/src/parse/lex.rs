@@ -11,8 +11,11 @@ pub(super) enum Tok<'a> {
     Ident(&'a str),
     Field(&'a str),
     Variable(&'a str),
-    /// A quoted string as written (checked by the lexer: [`Tok::string_value`] cannot fail).
+    /// A quoted string without escapes, as written.
     Str(&'a str),
+    /// A quoted string with escapes, as written (checked by the lexer:
+    /// [`Tok::string_value`] cannot fail).
+    EscapedStr(&'a str),
     /// A raw (back-quoted) string as written.
     RawStr(&'a str),
     Char(&'a str),
@@ -34,7 +37,8 @@ impl Tok<'_> {
     /// quoted string unquotes, so that its errors come where Go's do.
     pub(super) fn string_value(&self) -> Option<Arc<str>> {
         match *self {
-            Tok::Str(raw) => unquote(raw).ok(),
+            Tok::Str(raw) => Some(Arc::from(&raw[1..raw.len() - 1])),
+            Tok::EscapedStr(raw) => unquote(raw).ok(),
             Tok::RawStr(raw) => {
                 let body = &raw[1..raw.len() - 1];
                 Some(if body.contains('\r') {
@@ -52,7 +56,7 @@ impl Tok<'_> {
             Tok::Ident(s) | Tok::Field(s) | Tok::Variable(s) | Tok::Number(s) | Tok::Char(s) => {
                 format!("{s:?}")
             }
-            Tok::Str(raw) | Tok::RawStr(raw) => format!("{raw:?}"),
+            Tok::Str(raw) | Tok::EscapedStr(raw) | Tok::RawStr(raw) => format!("{raw:?}"),
             Tok::Dot => "\".\"".into(),
             Tok::LParen => "\"(\"".into(),
             Tok::RParen => "\")\"".into(),
@@ -156,6 +160,30 @@ impl<'a> Lexer<'a> {
         self.pos = pos;
     }
 
+    /// Where the field names that directly follow end (`.a.b`, each a `.` then a word not
+    /// starting with a digit, as [`Lexer::next`] reads them), or `None` where a character
+    /// that is not ASCII leaves that to `next`.
+    pub(super) fn field_chain_end(&self) -> Option<usize> {
+        let bytes = self.src.as_bytes();
+        let mut pos = self.pos;
+        loop {
+            match bytes.get(pos) {
+                Some(b'.') => match bytes.get(pos + 1) {
+                    Some(&b) if WORD_BYTES[b as usize] && !b.is_ascii_digit() => {
+                        pos += 2;
+                        while bytes.get(pos).is_some_and(|&b| WORD_BYTES[b as usize]) {
+                            pos += 1;
+                        }
+                    }
+                    Some(b) if !b.is_ascii() => return None,
+                    _ => return Some(pos),
+                },
+                Some(b) if !b.is_ascii() => return None,
+                _ => return Some(pos),
+            }
+        }
+    }
+
     /// Moves past spaces, up to the one that begins a trimming `-}}`.
     pub(super) fn skip_spaces(&mut self) {
         let bytes = self.src.as_bytes();
@@ -223,6 +251,7 @@ impl<'a> Lexer<'a> {
             ',' => Tok::Comma,
             '"' => {
                 let bytes = self.src.as_bytes();
+                let mut escaped = false;
                 loop {
                     // Jump to the next byte that ends or escapes the string.
                     let Some(i) = memchr::memchr3(b'"', b'\\', b'\n', &bytes[self.pos..]) else {
@@ -234,20 +263,24 @@ impl<'a> Lexer<'a> {
                         b'\n' => return Err(LexError::UnterminatedString),
                         _ => match self.peek() {
                             None | Some('\n') => return Err(LexError::UnterminatedString),
-                            Some(e) => self.pos += e.len_utf8(),
+                            Some(e) => {
+                                escaped = true;
+                                self.pos += e.len_utf8();
+                            }
                         },
                     }
                 }
                 let raw = &self.src[start..self.pos];
                 // Only escapes can make a quoted string invalid; check them now (the value
                 // is made where the string is used).
-                if raw.contains('\\') {
-                    unquote(raw).map_err(|_| LexError::InvalidString(raw.to_string()))?;
+                if !escaped {
+                    return Ok((start, Tok::Str(raw)));
                 }
-                Tok::Str(raw)
+                unquote(raw).map_err(|_| LexError::InvalidString(raw.to_string()))?;
+                Tok::EscapedStr(raw)
             }
             '`' => {
-                match self.rest().find('`') {
+                match memchr::memchr(b'`', self.rest().as_bytes()) {
                     Some(i) => self.pos += i + 1,
                     None => return Err(LexError::UnterminatedRawString),
                 }

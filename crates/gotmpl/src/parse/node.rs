@@ -13,6 +13,10 @@ pub type List = Vec<Node>;
 /// allocating it at every use.
 pub type Name = Arc<str>;
 
+/// The field names of a chain (`.a.b`). Chains repeat a great deal (`.Values.image`,
+/// `$.Release.Name`...), so each parse keeps one shared copy of each chain as written.
+pub type Fields = Arc<[Name]>;
+
 /// A piece of the template source: the file's one shared copy and a byte range of it. Text
 /// between actions is most of a template, so its nodes point into the source rather than
 /// each owning a copy.
@@ -129,15 +133,15 @@ pub enum ArgKind {
     /// The quoted text as written, and its value.
     String(Span, Arc<str>),
     /// `.a.b`
-    Field(Vec<Name>),
+    Field(Fields),
     /// `$x.a.b`: the name (with `$`) and the fields.
-    Variable(Name, Vec<Name>),
+    Variable(Name, Fields),
     /// A function name.
     Identifier(Name),
     /// `( pipeline )`
     Pipe(Box<Pipe>),
     /// `(pipeline).a.b` or `$x.a` after a parenthesis: the operand and the fields.
-    Chain(Box<Arg>, Vec<Name>),
+    Chain(Box<Arg>, Fields),
 }
 
 #[derive(Debug, Clone)]
@@ -158,14 +162,14 @@ impl fmt::Display for Arg {
             ArgKind::Number(n) => f.write_str(&n.text),
             ArgKind::String(quoted, _) => f.write_str(quoted),
             ArgKind::Field(idents) => {
-                for i in idents {
+                for i in idents.iter() {
                     write!(f, ".{i}")?;
                 }
                 Ok(())
             }
             ArgKind::Variable(name, idents) => {
                 f.write_str(name)?;
-                for i in idents {
+                for i in idents.iter() {
                     write!(f, ".{i}")?;
                 }
                 Ok(())
@@ -174,7 +178,7 @@ impl fmt::Display for Arg {
             ArgKind::Pipe(p) => write!(f, "({p})"),
             ArgKind::Chain(node, fields) => {
                 write!(f, "{node}")?;
-                for i in fields {
+                for i in fields.iter() {
                     write!(f, ".{i}")?;
                 }
                 Ok(())
