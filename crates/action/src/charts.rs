@@ -261,10 +261,6 @@ pub(crate) fn load_with_dependencies(
     log: &crate::LogSink,
 ) -> Result<Chart, Error> {
     let path = locate_chart(&opts.paths, chart_ref, opts)?;
-    // Install, upgrade and template validate the values against the charts' schemas:
-    // those are compiled while the rest loads (unless --skip-schema-validation, where the
-    // compilation is wasted on another core).
-    rudder_chart::schema::compile_ahead();
     let load = |p: &Path| {
         let mut chart = rudder_chart::load(p).map_err(|e| Error::message(e.to_string()))?;
         log.emit_all(std::mem::take(&mut chart.load_logs));

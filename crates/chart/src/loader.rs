@@ -512,10 +512,7 @@ pub fn load_files(files: Vec<File>) -> Result<Chart, LoadError> {
                 "Chart.yaml" => {}
                 "Chart.lock" => c.lock = Some(parse_lock(&text(), "Chart.lock")?),
                 "values.yaml" => values_files.push(f),
-                "values.schema.json" => {
-                    crate::schema::prepare(&f.data);
-                    c.schema = Some(f.data.to_vec());
-                }
+                "values.schema.json" => c.schema = Some(f.data.to_vec()),
                 // Helm v2's dependency files: still read (into the chart's metadata, as Helm
                 // does), with a warning when the chart is past apiVersion v1.
                 "requirements.yaml" => {

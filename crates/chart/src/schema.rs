@@ -3,10 +3,6 @@
 //! follow santhosh-tekuri/jsonschema v6's wording, which Helm prints, for the common
 //! keywords; other keywords keep the crate's own wording.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
-use std::thread::JoinHandle;
-
 use rudder_value::{json, Value};
 
 use crate::Chart;
@@ -82,67 +78,11 @@ pub enum SchemaError {
 #[error("{}", .0.iter().map(|(chart, e)| format!("{chart}:\n{e}")).collect::<String>())]
 pub struct ChartSchemaErrors(pub Vec<(String, SchemaError)>);
 
-/// Compiling a schema costs more than checking values against it: the crate first builds a
-/// validator for the schema's draft (for the common `http://json-schema.org/schema#`, 2020-12
-/// with its vocabularies: a fifth of rendering bitnami's PostgreSQL chart), then checks the
-/// schema with it and compiles it. None of that needs the values, so when the program asks
-/// for it ([`compile_ahead`]) a chart's schema is compiled on a thread of its own as soon as
-/// the chart is loaded, beside the rest of the loading, dependency processing and
-/// coalescing; validation then takes the result (or waits for it). Schemas that are never
-/// validated (those of disabled subcharts) cost only the other core's time.
-static COMPILE_AHEAD: AtomicBool = AtomicBool::new(false);
-
-/// Schemas being compiled ahead, at most [`MAX_AHEAD`] at a time.
-static AHEAD: Mutex<Vec<(bytes::Bytes, JoinHandle<Compiled>)>> = Mutex::new(Vec::new());
-const MAX_AHEAD: usize = 8;
-
-type Compiled = Result<jsonschema::Validator, SchemaError>;
-
-/// Turns on compiling schemas ahead (see [`prepare`]); commands that validate values call it.
-pub fn compile_ahead() {
-    COMPILE_AHEAD.store(true, Ordering::Relaxed);
-}
-
-/// Starts compiling `schema` on a thread of its own, when [`compile_ahead`] is on.
-pub(crate) fn prepare(schema: &bytes::Bytes) {
-    if !COMPILE_AHEAD.load(Ordering::Relaxed) {
-        return;
-    }
-    let mut ahead = AHEAD.lock().unwrap_or_else(|e| e.into_inner());
-    if ahead.len() >= MAX_AHEAD || ahead.iter().any(|(s, _)| s == schema) {
-        return;
-    }
-    let text = schema.clone();
-    let started = std::thread::Builder::new()
-        .name("rudder-schema".into())
-        .spawn(move || compile(&text));
-    if let Ok(handle) = started {
-        ahead.push((schema.clone(), handle));
-    }
-}
-
-fn compile(schema: &[u8]) -> Compiled {
-    let schema: serde_json::Value = serde_json::from_slice(schema).map_err(SchemaError::Parse)?;
-    jsonschema::validator_for(&schema).map_err(|e| SchemaError::Compile(Box::new(e)))
-}
-
-/// `schema` compiled: taken from the compilation started ahead, if any, else compiled here.
-fn compiled(schema: &[u8]) -> Compiled {
-    let started = {
-        let mut ahead = AHEAD.lock().unwrap_or_else(|e| e.into_inner());
-        let at = ahead.iter().position(|(s, _)| s[..] == *schema);
-        at.map(|at| ahead.swap_remove(at).1)
-    };
-    match started.map(JoinHandle::join) {
-        Some(Ok(result)) => result,
-        // Not started, or its thread panicked: compile here, where a panic shows as ever.
-        _ => compile(schema),
-    }
-}
-
 /// Validates `values` against one schema; the error lists every violation.
 pub fn validate_single(values: &Value, schema: &[u8]) -> Result<(), SchemaError> {
-    let validator = compiled(schema)?;
+    let schema: serde_json::Value = serde_json::from_slice(schema).map_err(SchemaError::Parse)?;
+    let validator =
+        jsonschema::validator_for(&schema).map_err(|e| SchemaError::Compile(Box::new(e)))?;
     let instance = to_serde(values);
     let errors: Vec<String> = validator
         .iter_errors(&instance)
@@ -178,43 +118,5 @@ fn collect_schema_errors(chart: &Chart, values: &Value, failed: &mut Vec<(String
             .get_path(&[sub.name()])
             .unwrap_or_else(|| Value::map(Default::default()));
         collect_schema_errors(sub, &sub_values, failed);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn outcome(values: &Value, schema: &[u8]) -> String {
-        match validate_single(values, schema) {
-            Ok(()) => "valid".into(),
-            Err(e) => e.to_string(),
-        }
-    }
-
-    #[test]
-    fn a_schema_compiled_ahead_validates_and_fails_as_one_compiled_on_the_spot() {
-        let values = rudder_value::yaml::from_yaml("replicas: two\nname: x\n").unwrap();
-        let schemas: [&[u8]; 4] = [
-            br#"{"type": "object", "properties": {"name": {"type": "string"}}}"#,
-            br#"{"type": "object", "required": ["port"], "properties": {"replicas": {"type": "integer"}}}"#,
-            br#"{"type": "object", "properties": "#,
-            br#"{"$schema": "http://json-schema.org/draft-07/schema#", "type": 12}"#,
-        ];
-        for schema in schemas {
-            let on_the_spot = outcome(&values, schema);
-            compile_ahead();
-            let bytes = bytes::Bytes::copy_from_slice(schema);
-            prepare(&bytes);
-            assert_eq!(outcome(&values, schema), on_the_spot);
-            let ahead = AHEAD.lock().unwrap_or_else(|e| e.into_inner());
-            assert!(
-                !ahead.iter().any(|(s, _)| s == &bytes),
-                "the compilation started ahead is taken by the validation"
-            );
-        }
-        assert!(outcome(&values, schemas[1]).contains("missing property 'port'"));
-        assert!(outcome(&values, schemas[2]).starts_with("unable to parse schema"));
-        assert!(outcome(&values, schemas[3]).starts_with("unable to compile schema"));
     }
 }
