@@ -1,8 +1,10 @@
 //! Independent pieces of work spread over a few threads, with results in input order.
 //!
-//! Used where a render has many independent inputs (template files to parse, manifests whose
-//! heads are read): results come back in order, so the first error is the one a sequential
-//! pass reports. Helper threads get the same large stack as the work that calls them, because
+//! Used where a render has many independent inputs (manifests whose heads are read, a chart's
+//! archived subcharts): results come back in order, so the first error is the one a
+//! sequential pass reports. Work that is mostly allocation gains little or nothing here: the
+//! `rudder` binary's one malloc arena serves all threads under one lock (templates are parsed
+//! on one thread for that reason, see `Templates::parse_all` in rudder-gotmpl). Helper threads get the same large stack as the work that calls them, because
 //! parsing templates and reading YAML recurse as deep as their input allows (Go's limits:
 //! 10000 levels), and a default thread stack overflows long before that.
 
