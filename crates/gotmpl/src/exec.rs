@@ -139,7 +139,7 @@ impl Templates {
     /// On one thread: parsing is mostly allocation, and the `rudder` binary's one malloc arena
     /// serves every thread under one lock, so two parsing threads took longer than one
     /// (Milvus's 560 KB of templates: 4.1-6.8 ms against 4.0; paired whole renders on two
-    /// cores: -5% to -9% wall and -13% to -20% CPU with one thread on Milvus, kafka,
+    /// cores, one thread against two: -2% to -9% wall and -2% to -20% CPU on Milvus, kafka,
     /// grafana-loki and prometheus). An arena per thread was slower still (page faults of
     /// heaps grown page by page).
     pub fn parse_all(
