@@ -56,17 +56,11 @@ fn slot(bits: RsaBits) -> usize {
     }
 }
 
-fn cores() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-}
-
 /// Starts generators until the primes wanted (requested plus the spare), or the cores, are
 /// covered. Called with the pool locked.
 fn start_generators(pool: &mut SizePool, bits: RsaBits) {
     let wanted = (pool.waiting + SPARES).saturating_sub(pool.ready.len());
-    while pool.generators < wanted.min(cores()) {
+    while pool.generators < wanted.min(rudder_value::threads::cores()) {
         let spawned = std::thread::Builder::new()
             .name("rudder-rsa-primes".into())
             .spawn(move || generator(bits));
