@@ -129,7 +129,7 @@ impl Templates {
     /// `t.New(name).Parse(text)` does: a definition replaces an earlier one of the same name
     /// unless its body is empty.
     pub fn parse(&mut self, name: &str, text: &str, funcs: &FuncMap) -> Result<(), ParseError> {
-        self.parse_main(name, text, funcs).map(|_| ())
+        self.parse_all(&[(name, text)], funcs).map_err(|(_, e)| e)
     }
 
     /// Parses several files as [`Templates::parse`] would one after the other, in that order:
@@ -147,46 +147,14 @@ impl Templates {
         files: &[(&str, &str)],
         funcs: &FuncMap,
     ) -> Result<(), (usize, ParseError)> {
-        let builtins = parse::builtin_names();
-        let known = |n: &str| funcs.contains(n) || builtins.contains(n);
         for (i, &(name, text)) in files.iter().enumerate() {
-            let parsed = parse::parse(name, text, &known).map_err(|e| (i, e))?;
+            let parsed = parse_knowing(name, text, funcs).map_err(|e| (i, e))?;
             self.associate(Arc::new(parsed.main), None);
             for tree in parsed.defines {
                 self.associate(Arc::new(tree), None);
             }
         }
         Ok(())
-    }
-
-    /// [`Templates::parse`], returning the tree of `text` itself, which is what Go's
-    /// `t.New(name).Parse(text)` gives back even when its empty body did not replace an
-    /// existing template of that name (Helm's `tpl` executes it).
-    fn parse_main(
-        &mut self,
-        name: &str,
-        text: &str,
-        funcs: &FuncMap,
-    ) -> Result<Arc<Tree>, ParseError> {
-        self.parse_into_layer(name, text, funcs, None)
-    }
-
-    fn parse_into_layer(
-        &mut self,
-        name: &str,
-        text: &str,
-        funcs: &FuncMap,
-        outer: Option<&Scope<'_>>,
-    ) -> Result<Arc<Tree>, ParseError> {
-        let builtins = parse::builtin_names();
-        let known = |n: &str| funcs.contains(n) || builtins.contains(n);
-        let parsed = parse::parse(name, text, &known)?;
-        let main = Arc::new(parsed.main);
-        self.associate(main.clone(), outer);
-        for tree in parsed.defines {
-            self.associate(Arc::new(tree), outer);
-        }
-        Ok(main)
     }
 
     /// Adds a tree, unless it is empty and its name is already defined (here or, for a
@@ -212,6 +180,15 @@ impl Templates {
         let tree = scope.get(name).ok_or_else(|| no_template(name, opts))?;
         scope.execute_tree(tree, data, funcs, opts, 0)
     }
+}
+
+/// `text` parsed as the template `name`, where a function is defined when `funcs` or the
+/// builtins have it (Go's parser refuses a call to any other).
+fn parse_knowing(name: &str, text: &str, funcs: &FuncMap) -> Result<parse::Parsed, ParseError> {
+    let builtins = parse::builtin_names();
+    parse::parse(name, text, &|n: &str| {
+        funcs.contains(n) || builtins.contains(n)
+    })
 }
 
 /// Go's error for executing a template the set does not have.
@@ -1180,9 +1157,7 @@ impl Runtime for State<'_> {
     }
 
     fn parse_text(&self, name: &str, text: &str) -> Result<ParsedText, String> {
-        let builtins = parse::builtin_names();
-        let known = |n: &str| self.funcs.contains(n) || builtins.contains(n);
-        let parsed = parse::parse(name, text, &known).map_err(|e| e.to_string())?;
+        let parsed = parse_knowing(name, text, self.funcs).map_err(|e| e.to_string())?;
         Ok(ParsedText {
             main: Arc::new(parsed.main),
             defines: parsed.defines.into_iter().map(Arc::new).collect(),
