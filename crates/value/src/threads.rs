@@ -4,9 +4,11 @@
 //! archived subcharts): results come back in order, so the first error is the one a
 //! sequential pass reports. Work that is mostly allocation gains little or nothing here: the
 //! `rudder` binary's one malloc arena serves all threads under one lock (templates are parsed
-//! on one thread for that reason, see `Templates::parse_all` in rudder-gotmpl). Helper threads get the same large stack as the work that calls them, because
-//! parsing templates and reading YAML recurse as deep as their input allows (Go's limits:
-//! 10000 levels), and a default thread stack overflows long before that.
+//! on one thread for that reason, see `Templates::parse_all` in rudder-gotmpl).
+//!
+//! Helper threads get the same large stack as the work that calls them, because reading YAML
+//! recurses as deep as its input allows (Go's limits: 10000 levels), and a default thread
+//! stack overflows long before that.
 
 /// The stack the `rudder` binary gives its work, and helper threads here: deep enough for
 /// input at Go's nesting limits. Only the pages touched are committed.
