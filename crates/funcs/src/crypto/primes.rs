@@ -275,6 +275,22 @@ impl Bn {
         // SAFETY: `self.0` is a live BIGNUM.
         unsafe { sys::BN_num_bits(self.0) }
     }
+
+    /// Makes this a copy of `other`, a distinct BIGNUM.
+    fn copy_from(&self, other: &Bn) -> Result<(), CryptoError> {
+        // SAFETY: both are live BIGNUMs; BN_copy returns its destination or null.
+        if unsafe { sys::BN_copy(self.0, other.0) }.is_null() {
+            return Err(failed());
+        }
+        Ok(())
+    }
+
+    /// Makes this `n - 1`, for an `n` (a distinct BIGNUM) of at least 1.
+    fn set_one_less(&self, n: &Bn) -> Result<(), CryptoError> {
+        self.copy_from(n)?;
+        // SAFETY: `self.0` is a live BIGNUM.
+        check(unsafe { sys::BN_sub_word(self.0, 1) })
+    }
 }
 
 impl Drop for Bn {
@@ -417,10 +433,7 @@ impl Search<'_> {
     fn first_prime(&mut self) -> Result<Option<Bn>, CryptoError> {
         let candidate = &self.candidate;
         for i in (0..WINDOW).filter(|&i| !self.composite[i]) {
-            // SAFETY: both are live BIGNUMs; BN_copy returns its destination or null.
-            if unsafe { sys::BN_copy(candidate.0, self.start.0) }.is_null() {
-                return Err(failed());
-            }
+            candidate.copy_from(&self.start)?;
             // SAFETY: `candidate` is a live BIGNUM.
             check(unsafe { sys::BN_add_word(candidate.0, 2 * i as u64) })?;
             if candidate.bits() != self.bits {
@@ -432,10 +445,7 @@ impl Search<'_> {
             }
             if passes_miller_rabin(candidate, self.ctx)? {
                 let prime = Bn::new()?;
-                // SAFETY: both are live BIGNUMs.
-                if unsafe { sys::BN_copy(prime.0, candidate.0) }.is_null() {
-                    return Err(failed());
-                }
+                prime.copy_from(candidate)?;
                 return Ok(Some(prime));
             }
         }
@@ -480,14 +490,11 @@ fn passes_miller_rabin(n: &Bn, ctx: &Ctx) -> Result<bool, CryptoError> {
     let mont = Mont::new(n, ctx)?;
     let (n1, m, base, z) = (Bn::new()?, Bn::new()?, Bn::new()?, Bn::new()?);
     let (one_mont, n1_mont) = (Bn::from_word(1)?, Bn::new()?);
+    n1.set_one_less(n)?;
     // SAFETY: every BIGNUM, the context and the Montgomery context (of `n`) are live;
     // results never alias operands except where AWS-LC allows it (`BN_to_montgomery`,
     // `BN_mod_mul_montgomery` in place); each call's result is checked.
     unsafe {
-        if sys::BN_copy(n1.0, n.0).is_null() {
-            return Err(failed());
-        }
-        check(sys::BN_sub_word(n1.0, 1))?;
         let a = sys::BN_count_low_zero_bits(n1.0) as u32;
         check(sys::BN_rshift(m.0, n1.0, a as _))?;
         check(sys::BN_to_montgomery(one_mont.0, one_mont.0, mont.0, ctx.0))?;
@@ -518,15 +525,9 @@ fn passes_miller_rabin(n: &Bn, ctx: &Ctx) -> Result<bool, CryptoError> {
 
 /// Whether 2^(n-1) = 1 (mod n) for an odd n > 1: a cheap first filter, since nearly every
 /// candidate that survives the sieve is composite and fails it. It only rejects; the
-/// candidate that passes then gets AWS-LC's Miller-Rabin test with random bases.
+/// candidate that passes then gets the Miller-Rabin test ([`passes_miller_rabin`]).
 fn passes_fermat_base_two(n: &Bn, scratch: &Pow2Scratch, ctx: &Ctx) -> Result<bool, CryptoError> {
-    // SAFETY: both are live BIGNUMs, distinct; each call's result is checked.
-    unsafe {
-        if sys::BN_copy(scratch.exponent.0, n.0).is_null() {
-            return Err(failed());
-        }
-        check(sys::BN_sub_word(scratch.exponent.0, 1))?;
-    }
+    scratch.exponent.set_one_less(n)?;
     mod_exp_base_two(&scratch.result, &scratch.exponent, n, scratch, ctx)?;
     // SAFETY: `result` is a live BIGNUM.
     Ok(unsafe { sys::BN_is_one(scratch.result.0) } == 1)
@@ -709,15 +710,12 @@ pub(crate) fn assemble_pkcs1(bits: u32, p: &[u8], q: &[u8]) -> Result<Vec<u8>, C
     let (n, e, d) = (Bn::new()?, Bn::from_word(E)?, Bn::new()?);
     let (p1, q1, gcd, phi, lambda) = (Bn::new()?, Bn::new()?, Bn::new()?, Bn::new()?, Bn::new()?);
     let (dp, dq, qinv) = (Bn::new()?, Bn::new()?, Bn::new()?);
+    p1.set_one_less(&p)?;
+    q1.set_one_less(&q)?;
     // SAFETY: every BIGNUM and the context are live and distinct where AWS-LC requires
     // (results never alias operands); each call's result is checked.
     unsafe {
         check(sys::BN_mul(n.0, p.0, q.0, ctx.0))?;
-        if sys::BN_copy(p1.0, p.0).is_null() || sys::BN_copy(q1.0, q.0).is_null() {
-            return Err(failed());
-        }
-        check(sys::BN_sub_word(p1.0, 1))?;
-        check(sys::BN_sub_word(q1.0, 1))?;
         check(sys::BN_mul(phi.0, p1.0, q1.0, ctx.0))?;
         check(sys::BN_gcd(gcd.0, p1.0, q1.0, ctx.0))?;
         check(sys::BN_div(lambda.0, null_mut(), phi.0, gcd.0, ctx.0))?;
@@ -1031,11 +1029,7 @@ mod tests {
             for _ in 0..20 {
                 let n = random(bits, true);
                 let exponent = Bn::new().unwrap();
-                // SAFETY: both live.
-                unsafe {
-                    assert!(!sys::BN_copy(exponent.0, n.0).is_null());
-                    check(sys::BN_sub_word(exponent.0, 1)).unwrap();
-                }
+                exponent.set_one_less(&n).unwrap();
                 assert_eq!(fermat(&n), aws_lc_pow2(&exponent, &n, &ctx) == [1]);
             }
         }
@@ -1190,11 +1184,7 @@ mod tests {
         for round in 0..primes * 5 {
             let n = random(2048, true);
             let exponent = Bn::new().unwrap();
-            // SAFETY: both live.
-            unsafe {
-                assert!(!sys::BN_copy(exponent.0, n.0).is_null());
-                check(sys::BN_sub_word(exponent.0, 1)).unwrap();
-            }
+            exponent.set_one_less(&n).unwrap();
             let timed = |ours: bool| {
                 let t = thread_cpu();
                 let passes = if ours {
