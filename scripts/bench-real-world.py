@@ -82,9 +82,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--runs", type=int)
-    ap.add_argument("--rudder", default=os.path.join(ROOT, "target", "release", "rudder"))
+    ap.add_argument("--rudder", help="the rudder executable (default: what scripts/build-release builds)")
     ap.add_argument("charts", nargs="+")
     a = ap.parse_args()
+    if a.rudder is None:
+        build = os.path.join(ROOT, "scripts", "build-release")
+        a.rudder = subprocess.run([build], check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
     runs = a.runs or (3 if a.quick else 5)
     helm_process = os.environ.get("HELM_PROCESS") or os.path.join(ROOT, "..", "shared", "tools", "helm-process")
     if not os.path.exists(helm_process):
