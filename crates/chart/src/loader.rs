@@ -125,22 +125,35 @@ fn irregular_file(path: &Path) -> LoadError {
 /// again there, in case the file was replaced since the folder was listed.
 fn read_chart_file(path: &Path) -> Result<Vec<u8>, LoadError> {
     let failed = |e: std::io::Error| err(format!("{}: {e}", path.display()));
-    let mut file = std::fs::File::open(path).map_err(failed)?;
+    let file = std::fs::File::open(path).map_err(failed)?;
     let meta = file.metadata().map_err(failed)?;
     if !meta.is_file() {
         return Err(irregular_file(path));
     }
     if meta.len() > MAX_DECOMPRESSED_FILE_SIZE {
-        // Helm names only the file (`fi.Name()`, of the link's target for a link).
-        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        let name = target.file_name().unwrap_or_default().to_string_lossy();
-        return Err(err(format!(
-            "chart file {name:?} is larger than the maximum file size {MAX_DECOMPRESSED_FILE_SIZE}"
-        )));
+        return Err(oversized(path));
     }
     let mut data = Vec::with_capacity(meta.len() as usize);
-    file.read_to_end(&mut data).map_err(failed)?;
+    // Through `take`: `File`'s own read_to_end asks the size again (a `stat` and an `lseek`
+    // per file) to size a buffer that is already sized. The bound also stops a file that
+    // grows past the limit while it is read.
+    let read = file
+        .take(MAX_DECOMPRESSED_FILE_SIZE + 1)
+        .read_to_end(&mut data)
+        .map_err(failed)?;
+    if read as u64 > MAX_DECOMPRESSED_FILE_SIZE {
+        return Err(oversized(path));
+    }
     Ok(data)
+}
+
+/// Helm names only the file (`fi.Name()`, of the link's target for a link).
+fn oversized(path: &Path) -> LoadError {
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    err(format!(
+        "chart file {name:?} is larger than the maximum file size {MAX_DECOMPRESSED_FILE_SIZE}"
+    ))
 }
 
 /// Unpacks a gzipped tar chart archive and loads it (Helm's `LoadArchive`): entries are
