@@ -120,9 +120,8 @@ fn irregular_file(path: &Path) -> LoadError {
 }
 
 /// A chart folder's plain file `path`, refused before it is read when it is over Helm's size
-/// limit. Its size comes from the `stat` of the open file, one
-/// system call fewer than a `stat` by path before `fs::read`'s own; the type is checked
-/// again there, in case the file was replaced since the folder was listed.
+/// limit. Its size and type come from one `stat` of the open file: the type is checked again
+/// there, in case the file was replaced since the folder was listed.
 fn read_chart_file(path: &Path) -> Result<Vec<u8>, LoadError> {
     let failed = |e: std::io::Error| err(format!("{}: {e}", path.display()));
     let file = std::fs::File::open(path).map_err(failed)?;
