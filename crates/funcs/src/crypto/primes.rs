@@ -8,32 +8,36 @@
 //! bound chosen by size ([`sieve_primes`]; OpenSSL's classic method), survivors are filtered
 //! by a base-2 Fermat test ([`passes_fermat_base_two`]), and only those that pass go to a
 //! Miller-Rabin test with the number of rounds AWS-LC uses for key generation, on AWS-LC's
-//! constant-time exponentiation ([`passes_miller_rabin`]). Keys are assembled as Go's `rsa.GenerateKey` assembles them
-//! (e = 65537, primes with their top two bits set so that N has exactly the bits asked for,
-//! d = e^-1 mod lcm(p-1, q-1), the CRT values) and written as PKCS#1 DER.
+//! constant-time exponentiation ([`passes_miller_rabin`]). On a CPU with AVX-512 IFMA both
+//! tests run two exponentiations at once on AWS-LC's paired code ([`pairs_exponentiations`]):
+//! two candidates' Fermat tests, or two Miller-Rabin rounds. Keys are assembled as Go's
+//! `rsa.GenerateKey` assembles them (e = 65537, primes with their top two bits set so that N
+//! has exactly the bits asked for, d = e^-1 mod lcm(p-1, q-1), the CRT values) and written as
+//! PKCS#1 DER.
 //!
 //! Where the time goes, for a 2048-bit prime (half a 4096-bit key; CPU time of one thread
-//! on a shared 2-core AMD EPYC VM; the ignored test `time_prime_search` measures it): 121
-//! ms in all, a mean over 200 primes (over 40 primes the mean ranged from 83 to 138 ms), of
-//! which the sieve 4.1 ms (one window nearly always holds a prime), 56.6 Fermat tests of
-//! 1.82 ms each, and one Miller-Rabin test of 11 ms (measured with AWS-LC's variable-time
-//! test; the constant-time one that replaced it took 9.6 ms, median of 30 primes, where
-//! the variable-time one had taken 11-12). With the same parts as before (a sieve of 11 ms,
-//! AWS-LC's general exponentiation for the Fermat test, 2.08 ms, and its blinded
-//! Miller-Rabin test, 64.6 ms) the same search comes to about 193 ms. A 1024-bit prime
-//! (half a 2048-bit key): 12.2 ms over 300 primes, of which the sieve 0.39 ms and
-//! Miller-Rabin 2.3 ms (blinded: 8.9 ms). The whole `template` of a chart that makes three
-//! 4096-bit keys (bitnami etcd), 40 runs each alternating with the code before: median wall
-//! 0.44 against 0.82 s, CPU 0.74 against 1.24 s (the run-to-run spread is wide: 0.22-1.9 s).
+//! on a shared 2-core AMD EPYC VM with AVX-512 IFMA; the ignored test `time_prime_search`
+//! measures it), a mean over 100 primes: 38 ms in all, of which the sieve 2.6 ms (one window
+//! nearly always holds a prime), 56 Fermat tests of 0.58 ms each, in pairs, and one
+//! Miller-Rabin test of 2.5 ms. Without the pairs, on the same machine in the same hour: 76
+//! ms, with Fermat tests of 1.15 ms and Miller-Rabin 6.0 ms. A 1024-bit prime (half a
+//! 2048-bit key): 4.0 ms over 300 primes, 6.8 ms without the pairs. The whole `template` of
+//! a chart that makes three 4096-bit keys (bitnami etcd), 40 runs each alternating with the
+//! code without pairs: median wall 0.13 against 0.25 s (the run-to-run spread is wide:
+//! 0.07-0.47 s). The rounds before: AWS-LC's general exponentiation for the Fermat test and
+//! its blinded Miller-Rabin test (16 rounds or more, 41 ms on a 2048-bit prime here) took
+//! about 2.5 times as long as the unpaired search.
 //!
 //! The sieving bound: a survivor is prime with probability about e^γ ln B / ln N, so the
 //! Fermat tests per prime fall as 1 / ln B while the sieve's cost grows with the number of
-//! primes below B (measured: about 28 ns each per window at 2048 bits). By that model the
-//! balance, B ln B = about 800 Fermat tests' time over that cost, lies near 2^21.4 for
-//! 2048-bit candidates: 2^22 would save about 2.5 Fermat tests (4.6 ms) for 4.3 ms more
-//! sieving and a larger table to build once per process (6-7 ms below 2^21). For 1024-bit
-//! candidates (Fermat tests of 0.29 ms, 17 ns a sieving prime) 2^20 would save about 0.9
-//! ms of Fermat tests for 1.0 ms more sieving than 2^18.
+//! primes below B (measured: 17-28 ns each per window at 2048 bits, as the machine's
+//! speed drifts). By that model the balance, B ln B = about 800 Fermat tests' time over
+//! that cost, lies near 2^21.4 for 2048-bit candidates tested one at a time (1.8 ms a test,
+//! 28 ns a sieving prime, measured in the same hour) and near 2^20.8 for pairs (0.58 ms a
+//! test, 17 ns): 2^21 serves both, and its table takes 4-7 ms to build, once per process.
+//! For 1024-bit candidates (Fermat tests of 0.29 ms, 17 ns a sieving prime, unpaired) 2^20
+//! would save about 0.9 ms of Fermat tests for 1.0 ms more sieving than 2^18; in pairs the
+//! smaller bound is right all the more.
 //!
 //! The search takes variable time: how far the first prime lies from the random start shows
 //! in how long a key takes. OpenSSL's `BN_generate_prime_ex` has the same property; a local
@@ -356,7 +360,8 @@ struct Search<'a> {
     start: Bn,
     /// `start`'s words, for the sieve.
     start_words: Vec<u64>,
-    candidate: Bn,
+    /// The candidates under test: two at a time where [`pairs_exponentiations`] holds.
+    candidates: [Bn; 2],
     fermat: Pow2Scratch,
     /// Candidate i (start + 2i) has a small factor, or p - 1 a factor e.
     composite: Vec<bool>,
@@ -372,7 +377,7 @@ impl Search<'_> {
             sieve: sieve_primes(bits),
             start: Bn::new()?,
             start_words: Vec::new(),
-            candidate: Bn::new()?,
+            candidates: [Bn::new()?, Bn::new()?],
             fermat: Pow2Scratch::new()?,
             composite: vec![false; WINDOW],
             fermat_tests: 0,
@@ -431,26 +436,97 @@ impl Search<'_> {
 
     /// The first prime in the sieved window, if there is one below 2^bits.
     fn first_prime(&mut self) -> Result<Option<Bn>, CryptoError> {
-        let candidate = &self.candidate;
-        for i in (0..WINDOW).filter(|&i| !self.composite[i]) {
-            candidate.copy_from(&self.start)?;
-            // SAFETY: `candidate` is a live BIGNUM.
-            check(unsafe { sys::BN_add_word(candidate.0, 2 * i as u64) })?;
-            if candidate.bits() != self.bits {
-                return Ok(None); // Ran past the top of the range.
+        let paired = pairs_exponentiations(self.bits);
+        let mut survivors = (0..WINDOW).filter(|&i| !self.composite[i]);
+        loop {
+            // The next candidate, and with it the one after where they are tested in pairs.
+            let mut count = 0;
+            for i in survivors.by_ref().take(if paired { 2 } else { 1 }) {
+                let candidate = &self.candidates[count];
+                candidate.copy_from(&self.start)?;
+                // SAFETY: `candidate` is a live BIGNUM.
+                check(unsafe { sys::BN_add_word(candidate.0, 2 * i as u64) })?;
+                if candidate.bits() != self.bits {
+                    break; // Ran past the top of the range.
+                }
+                count += 1;
             }
-            self.fermat_tests += 1;
-            if !passes_fermat_base_two(candidate, &self.fermat, self.ctx)? {
-                continue;
-            }
-            if passes_miller_rabin(candidate, self.ctx)? {
-                let prime = Bn::new()?;
-                prime.copy_from(candidate)?;
-                return Ok(Some(prime));
+            let passes = match count {
+                0 => return Ok(None),
+                1 => [
+                    passes_fermat_base_two(&self.candidates[0], &self.fermat, self.ctx)?,
+                    false,
+                ],
+                _ => pass_fermat_base_two_paired(&self.candidates, &self.fermat, self.ctx)?,
+            };
+            self.fermat_tests += count;
+            for (candidate, _) in self.candidates.iter().zip(passes).filter(|(_, p)| *p) {
+                if passes_miller_rabin(candidate, self.ctx)? {
+                    let prime = Bn::new()?;
+                    prime.copy_from(candidate)?;
+                    return Ok(Some(prime));
+                }
             }
         }
-        Ok(None)
     }
+}
+
+/// Whether AWS-LC's paired exponentiation (`BN_mod_exp_mont_consttime_x2`) runs its AVX-512
+/// IFMA code on this CPU for moduli of `bits` bits: two constant-time exponentiations at
+/// once, which took 0.58 ms a 2048-bit Fermat test against 1.16 ms for
+/// [`mod_exp_base_two`] (0.093 against 0.173 ms at 1024 bits). Where that code does not run,
+/// AWS-LC falls back to two general exponentiations (1.42 ms a test), slower than
+/// [`mod_exp_base_two`], so pairs are tested only where the CPU has every extension AWS-LC
+/// asks of it (`CRYPTO_is_AVX512IFMA_capable`: F, DQ, IFMA, BW and VL) and the size is one
+/// it has code for.
+fn pairs_exponentiations(bits: u32) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static IFMA: LazyLock<bool> = LazyLock::new(|| {
+            std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512dq")
+                && std::arch::is_x86_feature_detected!("avx512ifma")
+                && std::arch::is_x86_feature_detected!("avx512bw")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+        });
+        matches!(bits, 1024 | 1536 | 2048) && *IFMA
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = bits;
+        false
+    }
+}
+
+/// results[i] = bases[i]^exponents[i] mod moduli[i] for two odd moduli of the same size, in
+/// constant time (AWS-LC's `BN_mod_exp_mont_consttime_x2`). Its IFMA code runs only on
+/// operands as wide as their modulus, word for word; on others it falls back to two
+/// exponentiations, with the same results.
+fn mod_exp_paired(
+    results: [&Bn; 2],
+    bases: [&Bn; 2],
+    exponents: [&Bn; 2],
+    moduli: [&Bn; 2],
+    monts: [&Mont; 2],
+    ctx: &Ctx,
+) -> Result<(), CryptoError> {
+    // SAFETY: every BIGNUM and context is live; results are distinct from the operands;
+    // each Montgomery context is that of its modulus; the result is checked.
+    check(unsafe {
+        sys::BN_mod_exp_mont_consttime_x2(
+            results[0].0,
+            bases[0].0,
+            exponents[0].0,
+            moduli[0].0,
+            monts[0].0,
+            results[1].0,
+            bases[1].0,
+            exponents[1].0,
+            moduli[1].0,
+            monts[1].0,
+            ctx.0,
+        )
+    })
 }
 
 /// The Miller-Rabin rounds for a candidate of `bits` bits: AWS-LC's table for key
@@ -488,9 +564,14 @@ const MILLER_RABIN_SQUARINGS: u32 = 64;
 /// `BN_enhanced_miller_rabin_primality_test`, whose exponentiation is variable-time.
 fn passes_miller_rabin(n: &Bn, ctx: &Ctx) -> Result<bool, CryptoError> {
     let mont = Mont::new(n, ctx)?;
-    let (n1, m, base, z) = (Bn::new()?, Bn::new()?, Bn::new()?, Bn::new()?);
+    let (n1, m) = (Bn::new()?, Bn::new()?);
+    let (bases, zs) = ([Bn::new()?, Bn::new()?], [Bn::new()?, Bn::new()?]);
     let (one_mont, n1_mont) = (Bn::from_word(1)?, Bn::new()?);
     n1.set_one_less(n)?;
+    let (rounds, paired) = (
+        miller_rabin_rounds(n.bits()),
+        pairs_exponentiations(n.bits()),
+    );
     // SAFETY: every BIGNUM, the context and the Montgomery context (of `n`) are live;
     // results never alias operands except where AWS-LC allows it (`BN_to_montgomery`,
     // `BN_mod_mul_montgomery` in place); each call's result is checked.
@@ -500,24 +581,42 @@ fn passes_miller_rabin(n: &Bn, ctx: &Ctx) -> Result<bool, CryptoError> {
         check(sys::BN_to_montgomery(one_mont.0, one_mont.0, mont.0, ctx.0))?;
         check(sys::BN_to_montgomery(n1_mont.0, n1.0, mont.0, ctx.0))?;
         let equal = |x: &Bn, y: &Bn| sys::BN_equal_consttime(x.0, y.0) as u32;
-        for _ in 0..miller_rabin_rounds(n.bits()) {
-            check(sys::BN_rand_range_ex(base.0, 2, n1.0))?;
-            check(sys::BN_mod_exp_mont_consttime(
-                z.0, base.0, m.0, n.0, ctx.0, mont.0,
-            ))?;
-            check(sys::BN_to_montgomery(z.0, z.0, mont.0, ctx.0))?;
+        // Whether base^m (mod n) = z, in the Montgomery domain, witnesses nothing.
+        let witnesses_nothing = |z: &Bn| -> Result<bool, CryptoError> {
             // z = 1 or z = n - 1: this base witnesses nothing.
-            let mut possibly_prime = equal(&z, &one_mont) | equal(&z, &n1_mont);
+            let mut possibly_prime = equal(z, &one_mont) | equal(z, &n1_mont);
             // Squaring j counts while j < a; z = n - 1 then means no witness. (Once z = 1
             // it stays 1 and never reaches n - 1: a witness.)
             for j in 1..a.max(MILLER_RABIN_SQUARINGS) {
                 check(sys::BN_mod_mul_montgomery(z.0, z.0, z.0, mont.0, ctx.0))?;
                 let counts = ((i64::from(j) - i64::from(a)) >> 63) as u32 & 1;
-                possibly_prime |= counts & equal(&z, &n1_mont);
+                possibly_prime |= counts & equal(z, &n1_mont);
             }
-            if possibly_prime == 0 {
-                return Ok(false);
+            Ok(possibly_prime != 0)
+        };
+        let mut done = 0;
+        while done < rounds {
+            // Two rounds at once where the paired exponentiation is fast.
+            let at_once = if paired && rounds - done >= 2 { 2 } else { 1 };
+            for base in &bases[..at_once] {
+                check(sys::BN_rand_range_ex(base.0, 2, n1.0))?;
             }
+            if at_once == 2 {
+                let [z0, z1] = &zs;
+                let [b0, b1] = &bases;
+                mod_exp_paired([z0, z1], [b0, b1], [&m, &m], [n, n], [&mont, &mont], ctx)?;
+            } else {
+                check(sys::BN_mod_exp_mont_consttime(
+                    zs[0].0, bases[0].0, m.0, n.0, ctx.0, mont.0,
+                ))?;
+            }
+            for z in &zs[..at_once] {
+                check(sys::BN_to_montgomery(z.0, z.0, mont.0, ctx.0))?;
+                if !witnesses_nothing(z)? {
+                    return Ok(false);
+                }
+            }
+            done += at_once as u32;
         }
     }
     Ok(true)
@@ -533,13 +632,62 @@ fn passes_fermat_base_two(n: &Bn, scratch: &Pow2Scratch, ctx: &Ctx) -> Result<bo
     Ok(unsafe { sys::BN_is_one(scratch.result.0) } == 1)
 }
 
-/// Scratch BIGNUMs of [`mod_exp_base_two`] and [`passes_fermat_base_two`], made once per
-/// prime search.
+/// [`passes_fermat_base_two`] for two odd candidates of the same size at once, on AWS-LC's
+/// paired exponentiation (for where [`pairs_exponentiations`] holds).
+fn pass_fermat_base_two_paired(
+    n: &[Bn; 2],
+    scratch: &Pow2Scratch,
+    ctx: &Ctx,
+) -> Result<[bool; 2], CryptoError> {
+    let monts = [Mont::new(&n[0], ctx)?, Mont::new(&n[1], ctx)?];
+    let [e0, e1] = &scratch.exponents;
+    let [b0, b1] = &scratch.bases;
+    let [r0, r1] = &scratch.results;
+    for ((exponent, base), (n, mont)) in [(e0, b0), (e1, b1)].into_iter().zip(n.iter().zip(&monts))
+    {
+        exponent.set_one_less(n)?;
+        // 2 as wide as n, which the IFMA code asks of the base (BN_set_word makes it one
+        // word wide): taken into the Montgomery domain and back, AWS-LC's results there
+        // have the modulus's width.
+        base.copy_from(&scratch.two)?;
+        // SAFETY: live BIGNUMs and the Montgomery context of `n`; both work in place.
+        check(unsafe { sys::BN_to_montgomery(base.0, base.0, mont.0, ctx.0) })?;
+        check(unsafe { sys::BN_from_montgomery(base.0, base.0, mont.0, ctx.0) })?;
+    }
+    let width = |n: &Bn| {
+        // SAFETY: a live BIGNUM.
+        unsafe { (*n.0).width }
+    };
+    debug_assert!(
+        [b0, b1, e0, e1]
+            .iter()
+            .zip([&n[0], &n[1], &n[0], &n[1]])
+            .all(|(x, n)| width(x) == width(n)),
+        "the IFMA code runs only on operands as wide as their modulus"
+    );
+    mod_exp_paired(
+        [r0, r1],
+        [b0, b1],
+        [e0, e1],
+        [&n[0], &n[1]],
+        [&monts[0], &monts[1]],
+        ctx,
+    )?;
+    // SAFETY: live BIGNUMs.
+    Ok(unsafe { [sys::BN_is_one(r0.0) == 1, sys::BN_is_one(r1.0) == 1] })
+}
+
+/// Scratch BIGNUMs of [`mod_exp_base_two`], [`passes_fermat_base_two`] and
+/// [`pass_fermat_base_two_paired`], made once per prime search.
 struct Pow2Scratch {
     exponent: Bn,
     result: Bn,
     square: [Bn; 2],
     limbs: std::cell::RefCell<Vec<sys::BN_ULONG>>,
+    two: Bn,
+    exponents: [Bn; 2],
+    bases: [Bn; 2],
+    results: [Bn; 2],
 }
 
 impl Pow2Scratch {
@@ -549,6 +697,10 @@ impl Pow2Scratch {
             result: Bn::new()?,
             square: [Bn::new()?, Bn::new()?],
             limbs: Default::default(),
+            two: Bn::from_word(2)?,
+            exponents: [Bn::new()?, Bn::new()?],
+            bases: [Bn::new()?, Bn::new()?],
+            results: [Bn::new()?, Bn::new()?],
         })
     }
 }
@@ -1036,6 +1188,35 @@ mod tests {
     }
 
     #[test]
+    fn paired_fermat_tests_agree_with_single_ones() {
+        let ctx = Ctx::new().unwrap();
+        let scratch = Pow2Scratch::new().unwrap();
+        // The sizes the paired code serves (three moduli of the same size each), and one it
+        // does not, where AWS-LC takes its general path.
+        for (bits, key_bits) in [(1024, 2048), (1536, 3072), (2048, 4096), (768, 1536)] {
+            let prime = || Bn::from_bytes(&random_key_prime(key_bits).unwrap()).unwrap();
+            let pairs = [
+                [random(bits, true), random(bits, true)],
+                [prime(), random(bits, true)],
+                [random(bits, true), prime()],
+                [prime(), prime()],
+            ];
+            for pair in &pairs {
+                let single =
+                    [0, 1].map(|i| passes_fermat_base_two(&pair[i], &scratch, &ctx).unwrap());
+                assert_eq!(
+                    pass_fermat_base_two_paired(pair, &scratch, &ctx).unwrap(),
+                    single,
+                    "{bits} bits"
+                );
+            }
+            for passes in pass_fermat_base_two_paired(&pairs[3], &scratch, &ctx).unwrap() {
+                assert!(passes, "primes pass");
+            }
+        }
+    }
+
+    #[test]
     fn miller_rabin_agrees_with_aws_lcs_blinded_test() {
         let ctx = Ctx::new().unwrap();
         // Odd numbers of every kind the search meets or could: small, random (nearly all
@@ -1061,6 +1242,11 @@ mod tests {
         );
         numbers.push(product(&p, &q));
         numbers.push(Bn::from_bytes(&p).unwrap());
+        // Primes of every size whose rounds run two at a time on a CPU with AVX-512 IFMA
+        // ([`pairs_exponentiations`]), and of one size where they do not.
+        for key_bits in [1536, 2048, 3072, 4096] {
+            numbers.push(Bn::from_bytes(&random_key_prime(key_bits).unwrap()).unwrap());
+        }
         let mut proth = 0;
         for k in 1..2000u32 {
             let n = Bn::from_word(k).unwrap();
@@ -1257,10 +1443,20 @@ mod tests {
             "2048-bit doubling: {:.0} ns",
             (thread_cpu() - t).as_secs_f64() * 1e9 / 100_000.0
         );
+        let mut paired = Vec::new();
+        for _ in 0..primes * 5 {
+            let pair = [random(2048, true), random(2048, true)];
+            let t = thread_cpu();
+            pass_fermat_base_two_paired(&pair, &scratch, &ctx).unwrap();
+            paired.push((thread_cpu() - t) / 2);
+        }
         println!(
-            "Fermat test of a 2048-bit number, median CPU: {:.3} ms; with BN_mod_exp_mont_word {:.3} ms",
+            "Fermat test of a 2048-bit number, median CPU: {:.3} ms; with BN_mod_exp_mont_word {:.3} ms; \
+             in pairs {:.3} ms (paired code's fast path: {})",
             median(&mut ours),
             median(&mut theirs),
+            median(&mut paired),
+            pairs_exponentiations(2048),
         );
     }
 }
