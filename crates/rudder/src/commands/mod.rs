@@ -340,7 +340,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<u8, Error> {
         Command::Registry(command) => registry::run(command.0, settings, out)?,
         Command::Push(args) => push::run(args, settings, out)?,
         Command::Plugin(command) => plugin::run(command.0, settings, out)?,
-        // Run by main before the worker thread starts (see `plugin::run_external`).
+        // Run by main before the command's work starts (see `plugin::run_external`).
         Command::External(_) => {}
     }
     Ok(0)
