@@ -66,6 +66,9 @@ pub use version::{version_text, HELM_COMPATIBLE_VERSION};
 /// `rudder_chart::archive_cache`).
 pub use rudder_chart::archive_cache::enable as enable_archive_cache;
 pub use rudder_chart::log::{Level as LogLevel, LogRecord};
+/// Keeps the parses of chart templates in a folder, for renders of the same templates again
+/// (see `rudder_engine::parse_cache`).
+pub use rudder_engine::parse_cache::enable as enable_template_cache;
 /// For a command-line process: loading, values processing and renders leave their working
 /// structures to the process's end (see `rudder_value::teardown`).
 pub use rudder_value::teardown::skip as skip_render_teardown;

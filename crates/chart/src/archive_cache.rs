@@ -13,9 +13,9 @@
 //!   from the entry exactly as from the inflated stream: a cached archive loads, and fails,
 //!   as an uncached one.
 //! - Entries are written to a temporary file and renamed into place, so a reader never sees
-//!   a partial one; beyond [`MAX_ENTRIES`] the oldest are removed.
+//!   a partial one; beyond [`MAX_ENTRIES`] the oldest are removed ([`crate::cache_store`]).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use crate::loader::GzipTrailer;
@@ -64,41 +64,7 @@ pub(crate) fn get(key: &Key) -> Option<Vec<u8>> {
 
 /// Stores `inflated` as the entry; a cache that cannot be written is left alone.
 pub(crate) fn put(key: &Key, inflated: &[u8]) {
-    let Some(dir) = key.path.parent() else {
-        return;
-    };
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    // Unique to this process and this write: archives load on several threads.
-    static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let temporary = dir.join(format!(".{}-{n}.tmp", std::process::id()));
-    if std::fs::write(&temporary, inflated).is_err()
-        || std::fs::rename(&temporary, &key.path).is_err()
-    {
-        let _ = std::fs::remove_file(&temporary);
-        return;
-    }
-    remove_oldest(dir);
-}
-
-fn remove_oldest(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<(std::time::SystemTime, PathBuf)> = entries
-        .flatten()
-        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .collect();
-    if entries.len() <= MAX_ENTRIES {
-        return;
-    }
-    entries.sort();
-    for (_, path) in &entries[..entries.len() - MAX_ENTRIES] {
-        let _ = std::fs::remove_file(path);
-    }
+    crate::cache_store::put(&key.path, inflated, MAX_ENTRIES);
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use rudder_value::{yaml, Map, Value};
 
 pub mod archive_cache;
+pub mod cache_store;
 pub mod ignore;
 pub mod loader;
 pub mod log;

@@ -10,6 +10,7 @@ pub mod capabilities;
 pub mod errors;
 pub mod files;
 pub mod manifest;
+pub mod parse_cache;
 pub mod render;
 
 pub use capabilities::{Capabilities, HelmVersion, KubeVersion, KubeVersionError};

@@ -302,12 +302,13 @@ impl Engine {
             .iter()
             .map(|name| (name.as_str(), &*renderables[*name].text))
             .collect();
-        templates
-            .parse_all(&sources, &funcs)
-            .map_err(|(i, source)| RenderError::Parse {
+        let parsed = crate::parse_cache::parse_files(&sources, &funcs).map_err(|(i, source)| {
+            RenderError::Parse {
                 template: names[i].clone(),
                 source,
-            })?;
+            }
+        })?;
+        templates.add_parsed(parsed);
 
         let options = ExecOptions {
             missing_key: if self.strict {

@@ -147,14 +147,32 @@ impl Templates {
         files: &[(&str, &str)],
         funcs: &FuncMap,
     ) -> Result<(), (usize, ParseError)> {
-        for (i, &(name, text)) in files.iter().enumerate() {
-            let parsed = parse_knowing(name, text, funcs).map_err(|e| (i, e))?;
+        let parsed = Templates::parse_files(files, funcs)?;
+        self.add_parsed(parsed);
+        Ok(())
+    }
+
+    /// The parses [`Templates::parse_all`] makes of `files`, not yet added to a set: for
+    /// [`Templates::add_parsed`], and for keeping ([`crate::parse::codec`]).
+    pub fn parse_files(
+        files: &[(&str, &str)],
+        funcs: &FuncMap,
+    ) -> Result<Vec<crate::parse::Parsed>, (usize, ParseError)> {
+        files
+            .iter()
+            .enumerate()
+            .map(|(i, &(name, text))| parse_knowing(name, text, funcs).map_err(|e| (i, e)))
+            .collect()
+    }
+
+    /// Adds the parses of files, in their order, as [`Templates::parse_all`] adds them.
+    pub fn add_parsed(&mut self, parsed: Vec<crate::parse::Parsed>) {
+        for parsed in parsed {
             self.associate(Arc::new(parsed.main), None);
             for tree in parsed.defines {
                 self.associate(Arc::new(tree), None);
             }
         }
-        Ok(())
     }
 
     /// Adds a tree, unless it is empty and its name is already defined (here or, for a

@@ -23,6 +23,7 @@
 //! than the parser saved); field chains as spans of the source, split by the executor
 //! (parsing 15% cheaper, executing 4-5% dearer).
 
+pub mod codec;
 mod lex;
 mod node;
 

@@ -82,13 +82,17 @@ fn tune_malloc() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn tune_malloc() {}
 
-/// Inflated chart archives are kept under Helm's cache home (see
-/// `action::enable_archive_cache`), unless `RUDDER_ARCHIVE_CACHE=off`.
-fn enable_archive_cache(settings: &Settings) {
-    if std::env::var_os("RUDDER_ARCHIVE_CACHE").is_some_and(|v| v == "off") {
-        return;
+/// Inflated chart archives and parsed templates are kept under Helm's cache home (see
+/// `action::enable_archive_cache` and `action::enable_template_cache`), unless
+/// `RUDDER_ARCHIVE_CACHE=off` or `RUDDER_TEMPLATE_CACHE=off`.
+fn enable_caches(settings: &Settings) {
+    let off = |variable: &str| std::env::var_os(variable).is_some_and(|v| v == "off");
+    if !off("RUDDER_ARCHIVE_CACHE") {
+        action::enable_archive_cache(settings.paths.cache_home.join("rudder-archives"));
     }
-    action::enable_archive_cache(settings.paths.cache_home.join("rudder-archives"));
+    if !off("RUDDER_TEMPLATE_CACHE") {
+        action::enable_template_cache(settings.paths.cache_home.join("rudder-templates"));
+    }
 }
 
 /// `Cli::parse()`, except that the command tree holds only the command being run where it
@@ -129,7 +133,7 @@ fn main() -> ExitCode {
     let work = std::panic::catch_unwind(move || {
         stacker::grow(rudder_value::threads::WORK_STACK, move || {
             let settings = Settings::new(cli.globals);
-            enable_archive_cache(&settings);
+            enable_caches(&settings);
             exit_status(commands::run(cli.command, &settings))
         })
     });

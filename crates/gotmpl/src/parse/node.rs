@@ -41,6 +41,11 @@ impl Span {
     pub fn as_str(&self) -> &str {
         &self.source[self.start..self.end]
     }
+
+    /// Where it lies in the source, as byte offsets.
+    pub(super) fn range(&self) -> (usize, usize) {
+        (self.start, self.end)
+    }
 }
 
 impl std::ops::Deref for Span {

@@ -1,0 +1,80 @@
+//! Writing the entries of a cache folder (chart archives here, parsed templates in
+//! `rudder-engine`): each entry is a file named by what it is for, written whole or not at all.
+
+use std::path::{Path, PathBuf};
+
+/// Writes `content` as the entry at `path` (creating its folder), then removes the oldest
+/// entries of the folder beyond `max_entries`. The content goes to a temporary file first,
+/// renamed into place, so that a reader (another process, maybe) never sees a partial entry.
+/// A cache that cannot be written is left alone: it only ever saves work.
+pub fn put(path: &Path, content: &[u8], max_entries: usize) {
+    let Some(dir) = path.parent() else {
+        return;
+    };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    // Unique to this process and this write: archives load on several threads.
+    static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temporary = dir.join(format!(".{}-{n}.tmp", std::process::id()));
+    if std::fs::write(&temporary, content).is_err() || std::fs::rename(&temporary, path).is_err() {
+        let _ = std::fs::remove_file(&temporary);
+        return;
+    }
+    remove_oldest(dir, max_entries);
+}
+
+fn remove_oldest(dir: &Path, max_entries: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if entries.len() <= max_entries {
+        return;
+    }
+    entries.sort();
+    for (_, path) in &entries[..entries.len() - max_entries] {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_written_whole_and_the_oldest_removed_beyond_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("entries");
+        for i in 0..5 {
+            put(
+                &folder.join(format!("e{i}")),
+                format!("entry {i}").as_bytes(),
+                3,
+            );
+            // Modification times one apart, whatever the file system's resolution.
+            let time = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1000 + i);
+            std::fs::File::options()
+                .write(true)
+                .open(folder.join(format!("e{i}")))
+                .unwrap()
+                .set_modified(time)
+                .unwrap();
+        }
+        put(&folder.join("e5"), b"entry 5", 3);
+        let mut names: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        // e5 is the newest (written now); e3 and e4 the newest of the others.
+        assert_eq!(names, ["e3", "e4", "e5"]);
+        assert_eq!(std::fs::read(folder.join("e4")).unwrap(), b"entry 4");
+    }
+}
