@@ -44,27 +44,32 @@ def export(gitdir, path, dest):
 
 def dependency_names(chart_dir):
     """The names of the dependencies listed in Chart.yaml or requirements.yaml (a light
-    reader: `- name: x` items under `dependencies:`), without needing a YAML library."""
+    reader of the `dependencies:` list, without needing a YAML library): an item starts at a
+    dash at the list's own indentation, whatever key comes first (bitnami writes
+    `- condition: ...` before `name:`), and its `name:` may be on any of its lines."""
     names = []
     for f in ("Chart.yaml", "requirements.yaml"):
         p = os.path.join(chart_dir, f)
         if not os.path.exists(p):
             continue
         inside = False
+        item_indent = None
         item = {}
         for line in open(p, encoding="utf-8", errors="replace"):
             if re.match(r"^dependencies:\s*$", line):
-                inside = True
+                inside, item_indent = True, None
                 continue
             if inside and re.match(r"^\S", line) and not line.startswith("-"):
                 inside = False
             if not inside:
                 continue
+            dash = re.match(r"^(\s*)-\s", line)
+            if dash and (item_indent is None or len(dash.group(1)) == item_indent):
+                item_indent = len(dash.group(1))
+                item = {}
+                names.append(item)
             m = re.match(r"^\s*(-\s*)?(name|alias):\s*['\"]?([^'\"\s#]+)", line)
-            if m:
-                if m.group(1):
-                    item = {}
-                    names.append(item)
+            if m and m.group(2) not in item:
                 item[m.group(2)] = m.group(3)
     return [i["name"] for i in names if "name" in i]
 
