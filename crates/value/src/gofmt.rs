@@ -13,19 +13,27 @@ pub fn write_v(out: &mut String, v: &Value) {
     match v {
         Value::Nil => out.push_str("<nil>"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) | Value::Int64(i) => {
-            let mut buf = itoa_buf(*i);
-            out.push_str(&std::mem::take(&mut buf));
-        }
+        Value::Int(i) | Value::Int64(i) => out.push_str(itoa::Buffer::new().format(*i)),
         Value::Float(f) => out.push_str(&format_float(*f, 'g', -1)),
         Value::String(s) => out.push_str(s),
+        // Digits written in place, not through a String each: printing a whole render
+        // context (`$ | toString`, which bitnami's `dict` misuse does) prints every file of
+        // the chart this way, megabytes of them.
         Value::Bytes(b) => {
+            out.reserve(4 * b.len() + 2);
             out.push('[');
-            for (i, x) in b.iter().enumerate() {
+            for (i, &x) in b.iter().enumerate() {
                 if i > 0 {
                     out.push(' ');
                 }
-                out.push_str(&x.to_string());
+                // Char by char: a copy of one to three digits costs a call to memcpy.
+                if x >= 100 {
+                    out.push(char::from(b'0' + x / 100));
+                }
+                if x >= 10 {
+                    out.push(char::from(b'0' + x / 10 % 10));
+                }
+                out.push(char::from(b'0' + x % 10));
             }
             out.push(']');
         }
@@ -46,11 +54,12 @@ pub fn write_v(out: &mut String, v: &Value) {
         }
         Value::Ints(l) => {
             out.push('[');
+            let mut digits = itoa::Buffer::new();
             for (i, x) in l.iter().enumerate() {
                 if i > 0 {
                     out.push(' ');
                 }
-                out.push_str(&x.to_string());
+                out.push_str(digits.format(*x));
             }
             out.push(']');
         }
@@ -80,10 +89,6 @@ pub fn write_v(out: &mut String, v: &Value) {
         }
         Value::Object(o) => o.fmt_v(out),
     }
-}
-
-fn itoa_buf(i: i64) -> String {
-    i.to_string()
 }
 
 /// Go's `fmt.Sprint(args...)`: operands joined, with a space between two operands when
@@ -985,6 +990,21 @@ mod tests {
         assert_eq!(format_float(1234.5678, 'g', 3), "1.23e+03");
         assert_eq!(format_float(0.5, 'f', -1), "0.5");
         assert_eq!(format_float(1e21, 'f', -1), "1000000000000000000000");
+    }
+
+    #[test]
+    fn byte_slices_and_integers_print_their_decimal_digits() {
+        // Go: fmt.Sprint([]byte{0, 9, 10, 99, 100, 255}), fmt.Sprint(int64(-9223372036854775808)).
+        let mut out = String::new();
+        write_v(&mut out, &Value::Bytes(vec![0, 9, 10, 99, 100, 255].into()));
+        assert_eq!(out, "[0 9 10 99 100 255]");
+        let mut out = String::new();
+        write_v(&mut out, &Value::Bytes(Vec::new().into()));
+        assert_eq!(out, "[]");
+        let mut out = String::new();
+        write_v(&mut out, &Value::Int64(i64::MIN));
+        write_v(&mut out, &Value::Int(42));
+        assert_eq!(out, "-922337203685477580842");
     }
 
     #[test]
