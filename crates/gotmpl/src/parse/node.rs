@@ -1,6 +1,9 @@
 //! The nodes of a parse tree (Go's `text/template/parse/node.go`), how each prints itself
 //! (Go's `Node.String()`, for the `at <...>` part of execution errors), and the reading of
 //! number constants (Go's `newNumber`).
+//!
+//! `codec` writes and reads these nodes for the cache of parsed templates: a change to them
+//! needs the same change there, and its `FORMAT` bumped, so that no older entry is misread.
 
 use std::fmt::{self, Write};
 use std::sync::Arc;
