@@ -130,30 +130,26 @@ fn main() -> ExitCode {
     // worker thread: the thread's start, and at the end waking the main thread on the other
     // core to join it before the process could exit, cost 0.5 ms of the 2 ms the `helm
     // create` chart takes (paired runs: 0.76x wall; PostgreSQL 0.90x, Milvus 0.93x).
-    let work = std::panic::catch_unwind(move || {
+    let result = std::panic::catch_unwind(move || {
         stacker::grow(rudder_value::threads::WORK_STACK, move || {
             let settings = Settings::new(cli.globals);
             enable_caches(&settings);
-            exit_status(commands::run(cli.command, &settings))
+            commands::run(cli.command, &settings)
         })
-    });
-    let status = work.unwrap_or_else(|_| {
-        exit_status(Err(action::Error::message(
-            "internal error: rudder panicked",
-        )))
-    });
-    ExitCode::from(status as u8)
+    })
+    .unwrap_or_else(|_| Err(action::Error::message("internal error: rudder panicked")));
+    exit_code(result)
 }
 
 /// The exit status for a command's result, after printing its error as Helm does.
-fn exit_status(result: Result<u8, action::Error>) -> i32 {
+fn exit_code(result: Result<u8, action::Error>) -> ExitCode {
     match result {
-        Ok(code) => i32::from(code),
+        Ok(code) => ExitCode::from(code),
         // The shell's status for a process ended by SIGPIPE, as Helm's would be.
-        Err(e) if e.is_broken_pipe() => 141,
+        Err(e) if e.is_broken_pipe() => ExitCode::from(141),
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "Error: {e}");
-            1
+            ExitCode::FAILURE
         }
     }
 }
