@@ -14,7 +14,8 @@ pub fn put(path: &Path, content: &[u8], max_entries: usize) {
     if std::fs::create_dir_all(dir).is_err() {
         return;
     }
-    // Unique to this process and this write: archives load on several threads.
+    // Unique to this process and this write: entries may be written from several threads
+    // at once (archived subcharts load in parallel).
     static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let temporary = dir.join(format!(".{}-{n}.tmp", std::process::id()));
