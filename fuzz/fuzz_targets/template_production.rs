@@ -9,23 +9,9 @@ use libfuzzer_sys::fuzz_target;
 use rudder_gotmpl::{ExecOptions, Templates};
 use rudder_value::Value;
 
-/// Whether the text asks for a loop or string of unbounded size: a number of five or more
-/// digits together with a function that counts or repeats.
-fn unbounded(text: &str) -> bool {
-    let mut run = 0;
-    let long_number = text.chars().any(|c| {
-        run = if c.is_ascii_digit() { run + 1 } else { 0 };
-        run >= 5
-    });
-    long_number
-        && ["range", "repeat", "until", "seq", "indent", "printf"]
-            .iter()
-            .any(|f| text.contains(f))
-}
-
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    if unbounded(text) {
+    if rudder_fuzz::unbounded(text) {
         return;
     }
     let funcs = rudder_funcs::all();
