@@ -79,6 +79,9 @@ pub(crate) enum CryptoError {
     CustomCertificate(#[source] Box<CryptoError>),
     #[error("error parsing private key: {0}")]
     PrivateKey(#[source] Box<CryptoError>),
+    /// x/crypto/bcrypt's `ErrPasswordTooLong`.
+    #[error("bcrypt: password length exceeds 72 bytes")]
+    PasswordTooLong,
 }
 
 impl CryptoError {

@@ -8,6 +8,8 @@
 //! encodes Sprig's template (`x509`), so that the DER structure, lengths and PEM line counts
 //! match Helm's for the same inputs; only the key, serial, signature and times differ.
 
+mod bcrypt;
+mod blowfish_pi;
 mod der;
 mod error;
 mod keys;
@@ -364,9 +366,8 @@ fn derive_password(counter: u32, kind: &str, password: &str, user: &str, site: &
 }
 
 fn bcrypt_hash(input: &str) -> String {
-    // Go's bcrypt writes the $2a$ variant at cost 10.
-    match bcrypt::hash_with_result(input, 10) {
-        Ok(h) => h.format_for_version(bcrypt::Version::TwoA),
+    match bcrypt::hash(input.as_bytes()) {
+        Ok(hash) => hash,
         Err(e) => format!("failed to encrypt string with bcrypt: {e}"),
     }
 }
