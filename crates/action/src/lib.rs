@@ -66,6 +66,9 @@ pub use version::{version_text, HELM_COMPATIBLE_VERSION};
 /// `rudder_chart::archive_cache`).
 pub use rudder_chart::archive_cache::enable as enable_archive_cache;
 pub use rudder_chart::log::{Level as LogLevel, LogRecord};
+/// Keeps a record of schema validations that passed, for renders of the same chart with the
+/// same values again (see `rudder_chart::schema_cache`).
+pub use rudder_chart::schema_cache::enable as enable_schema_cache;
 /// Keeps the parses of chart templates in a folder, for renders of the same templates again
 /// (see `rudder_engine::parse_cache`).
 pub use rudder_engine::parse_cache::enable as enable_template_cache;

@@ -17,6 +17,7 @@ pub mod loader;
 pub mod log;
 pub mod package;
 pub mod schema;
+pub mod schema_cache;
 pub mod strvals;
 pub mod values;
 

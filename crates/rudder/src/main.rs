@@ -82,9 +82,10 @@ fn tune_malloc() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn tune_malloc() {}
 
-/// Inflated chart archives and parsed templates are kept under Helm's cache home (see
-/// `action::enable_archive_cache` and `action::enable_template_cache`), unless
-/// `RUDDER_ARCHIVE_CACHE=off` or `RUDDER_TEMPLATE_CACHE=off`.
+/// Inflated chart archives, parsed templates and schema validations that passed are kept
+/// under Helm's cache home (see `action::enable_archive_cache`, `action::enable_template_cache`
+/// and `action::enable_schema_cache`), unless `RUDDER_ARCHIVE_CACHE`, `RUDDER_TEMPLATE_CACHE`
+/// or `RUDDER_SCHEMA_CACHE` is `off`.
 fn enable_caches(settings: &Settings) {
     let off = |variable: &str| std::env::var_os(variable).is_some_and(|v| v == "off");
     if !off("RUDDER_ARCHIVE_CACHE") {
@@ -92,6 +93,9 @@ fn enable_caches(settings: &Settings) {
     }
     if !off("RUDDER_TEMPLATE_CACHE") {
         action::enable_template_cache(settings.paths.cache_home.join("rudder-templates"));
+    }
+    if !off("RUDDER_SCHEMA_CACHE") {
+        action::enable_schema_cache(settings.paths.cache_home.join("rudder-schemas"));
     }
 }
 
