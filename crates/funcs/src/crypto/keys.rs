@@ -41,7 +41,10 @@ pub(crate) enum PrivateKey {
 pub(crate) struct RsaKey {
     /// PKCS#1 RSAPrivateKey DER, as `x509.MarshalPKCS1PrivateKey` writes it.
     pkcs1: Vec<u8>,
-    signer: RsaSigner,
+    /// For a generated key, made at its first signature: AWS-LC tests a key it takes in (a
+    /// private operation, about 3 ms at 4096 bits), which a key that is only written out
+    /// (`genPrivateKey`, three times a render in bitnami's etcd chart) never needs.
+    signer: std::sync::OnceLock<RsaSigner>,
 }
 
 enum RsaSigner {
@@ -57,16 +60,23 @@ const OID_ECDSA_WITH_SHA256: &[u64] = &[1, 2, 840, 10045, 4, 3, 2];
 const OID_ED25519: &[u64] = &[1, 3, 101, 112];
 
 impl RsaKey {
-    /// The key with the primes `p` and `q` (from [`super::primes::random_key_prime`]),
-    /// checked and held for signing by AWS-LC.
+    /// The key with the primes `p` and `q` (from [`super::primes::random_key_prime`]); AWS-LC
+    /// takes it in to sign with when it first signs.
     pub(crate) fn from_primes(bits: RsaBits, p: &[u8], q: &[u8]) -> Result<Self, CryptoError> {
-        let pkcs1 = super::primes::assemble_pkcs1(bits.bits(), p, q)?;
-        let pair =
-            aws_lc_rs::rsa::KeyPair::from_der(&pkcs1).map_err(|_| CryptoError::RsaGeneration)?;
         Ok(RsaKey {
-            pkcs1,
-            signer: RsaSigner::AwsLc(pair),
+            pkcs1: super::primes::assemble_pkcs1(bits.bits(), p, q)?,
+            signer: std::sync::OnceLock::new(),
         })
+    }
+
+    /// What signs with this key: made now for a generated key's first signature.
+    fn signer(&self) -> Result<&RsaSigner, CryptoError> {
+        if let Some(signer) = self.signer.get() {
+            return Ok(signer);
+        }
+        let pair = aws_lc_rs::rsa::KeyPair::from_der(&self.pkcs1)
+            .map_err(|_| CryptoError::RsaGeneration)?;
+        Ok(self.signer.get_or_init(|| RsaSigner::AwsLc(pair)))
     }
 
     /// A key from PKCS#1 DER; the error is the parser's text.
@@ -80,7 +90,7 @@ impl RsaKey {
         };
         Ok(RsaKey {
             pkcs1: der.to_vec(),
-            signer,
+            signer: std::sync::OnceLock::from(signer),
         })
     }
 
@@ -95,7 +105,7 @@ impl RsaKey {
     }
 
     fn sign_sha256(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        match &self.signer {
+        match self.signer()? {
             RsaSigner::AwsLc(pair) => {
                 let mut signature = vec![0; pair.public_modulus_len()];
                 pair.sign(
