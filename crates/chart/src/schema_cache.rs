@@ -48,18 +48,12 @@ impl Entry {
 
     /// The entry in `dir` for `values_json` validated against `schema`.
     pub(crate) fn in_dir(dir: &Path, schema: &[u8], values_json: &str) -> Entry {
-        let mut hasher = blake3::Hasher::new();
-        for field in [
+        let hash = crate::cache_store::entry_hash(&[
             env!("CARGO_PKG_VERSION").as_bytes(),
             &FORMAT.to_le_bytes(),
             schema,
             values_json.as_bytes(),
-        ] {
-            // Each field's length first, so that no two inputs run together the same way.
-            hasher.update(&(field.len() as u64).to_le_bytes());
-            hasher.update(field);
-        }
-        let hash = hasher.finalize();
+        ]);
         Entry {
             path: dir.join(hash.to_hex().as_str()),
             hash,
